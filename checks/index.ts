@@ -1,0 +1,11 @@
+/**
+ * @fileoverview The list of check families. To add a family: a folder, an entry here, and its rule files.
+ */
+import type { CheckDefinition, Family } from '../src/engine/check.ts'
+
+/** Built-in families, in report order. */
+export const builtinFamilies: readonly Family[] = []
+
+/** Every built-in check. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- checks declare different rule-id unions
+export const builtinChecks: readonly CheckDefinition<any>[] = builtinFamilies.flatMap((f) => f.checks)

@@ -1,0 +1,62 @@
+/**
+ * @fileoverview CLI help text and exit codes (the README repeats both).
+ */
+
+/** Exit codes. */
+export const EXIT = {
+  /** Nothing failed at or above --fail-on. */
+  ok: 0,
+  /** At least one failed finding (not suppressed) at or above --fail-on. */
+  findings: 1,
+  /** Usage, configuration or input error (the message names the file, line or field). */
+  usage: 2,
+  /** Internal error (a bug in ztscan). */
+  internal: 3,
+} as const
+
+export const HELP = `ztscan — zero-trust posture scanner (MFA, certificates, open ports, endpoint agents)
+
+Usage:
+  ztscan scan [TARGET...] [options]   scan targets; with none, scan this machine on loopback
+  ztscan demo [options]               start a throwaway lab of flawed services on loopback and scan it
+  ztscan rules [--format table|json] [--policy FILE]
+  ztscan merge PART... [-o FILE]      join sharded JSON or SARIF reports into one report with one score
+
+Targets:
+  tls://HOST:PORT[?sni=NAME]  cert:FILE.pem|der  host://HOST[?ports=22,80,8000-8100|top100|all]
+  nmap:FILE.xml  ssh://[USER@]HOST[:PORT]  agents://USER@HOST[:PORT]  local
+  idp:okta|entra|google|aws|github:FILE  inventory:crowdstrike|defender|sentinelone|intune|osquery:FILE
+  oidc:https://ISSUER[#tokens=FILE]
+  IPv6 hosts in brackets: tls://[::1]:8443
+
+Scan options:
+  -t, --targets FILE          YAML/JSON list of targets, or { targets: [...], settings: {...} } (repeatable)
+      --nmap FILE             nmap -oX output (repeatable; same as nmap:FILE)
+      --idp PROVIDER:FILE     identity-provider export (repeatable)
+      --inventory PROVIDER:FILE  EDR/MDM inventory export (repeatable)
+  -p, --policy FILE           policy (JSON or YAML): enable/disable rules, severities, parameters
+  -f, --format FORMAT         json | sarif | table | markdown (repeatable; pairs in order with -o)
+  -o, --output FILE           write a report to FILE ('-' = stdout; format from extension when not given)
+      --fail-on SEVERITY      critical | high | medium | low | info | none (default: high)
+      --concurrency N         checks in flight (default 32)
+      --per-host N            checks in flight per host (default 4)
+      --timeout DURATION      per check and target (default 15s; e.g. 5000, 5s)
+      --connect-timeout DURATION  per connection (default 5s)
+      --shard I/N             scan only shard I of N (stable hash of target ids)
+      --category NAME         SARIF automationDetails category (GitHub code scanning)
+      --ssh-user USER --ssh-key FILE   SSH login for agents:// targets
+      --known-hosts FILE      verify SSH host keys against this file
+      --host-key SHA256:...   pin an SSH host key fingerprint (repeatable; HOST:PORT=SHA256:... to scope)
+      --insecure-accept-unknown-host-keys   do not verify SSH host keys (explicit opt-out)
+      --ca-file FILE          extra trust anchors for certificate chains
+  -q, --quiet                 no progress or notes on stderr
+
+Exit codes:
+  0  no failed finding at or above --fail-on
+  1  failed findings at or above --fail-on
+  2  usage, configuration or input error (the message names the file and field)
+  3  internal error
+`
+
+/** A wrong command line: exit code 2 with the message. */
+export class UsageError extends Error {}

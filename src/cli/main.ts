@@ -1,0 +1,298 @@
+#!/usr/bin/env node
+/**
+ * @fileoverview The thin CLI: argv -> public API -> files/stdout -> exit code. No check or format logic lives here.
+ */
+import { parseArgs } from 'node:util'
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { readFile, writeFile, appendFile } from 'node:fs/promises'
+import { parse as parseYaml } from 'yaml'
+import {
+  atOrAbove,
+  builtinRules,
+  defaultTargets,
+  loadPolicy,
+  scan,
+  startDemoLab,
+  stringifyJson,
+  toMarkdown,
+  toSarif,
+  toTable,
+  VERSION,
+  ZtscanError,
+  OptionsError,
+  InputError,
+  type ScanReport,
+  type Severity,
+  type Target,
+  type Policy,
+} from '../index.ts'
+import { SEVERITIES } from '../types.ts'
+import { EXIT, HELP, UsageError } from './help.ts'
+
+type Format = 'json' | 'sarif' | 'table' | 'markdown'
+const FORMATS: readonly Format[] = ['json', 'sarif', 'table', 'markdown']
+
+function formatFromPath(path: string): Format | undefined {
+  if (/\.sarif(\.json)?$/i.test(path)) return 'sarif'
+  if (/\.json$/i.test(path)) return 'json'
+  if (/\.(md|markdown)$/i.test(path)) return 'markdown'
+  if (/\.txt$/i.test(path)) return 'table'
+  return undefined
+}
+
+/** Pairs `--format` and `-o` in order; an `-o` without a format takes it from its extension. */
+function outputs(formats: string[], files: string[]): { format: Format; file: string }[] {
+  for (const f of formats) if (!FORMATS.includes(f as Format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')} (got "${f}")`)
+  const n = Math.max(formats.length, files.length)
+  if (n === 0) return [{ format: 'table', file: '-' }]
+  const out: { format: Format; file: string }[] = []
+  for (let i = 0; i < n; i++) {
+    const file = files[i] ?? '-'
+    const format = (formats[i] as Format | undefined) ?? formatFromPath(file)
+    if (!format) throw new UsageError(`-o ${file}: cannot tell the format from the extension; add --format`)
+    out.push({ format, file })
+  }
+  return out
+}
+
+function render(report: ScanReport, format: Format, category?: string): string {
+  switch (format) {
+    case 'json':
+      return stringifyJson(report)
+    case 'sarif':
+      return JSON.stringify(toSarif(report, { category }), null, 2) + '\n'
+    case 'markdown':
+      return toMarkdown(report)
+    case 'table':
+      return toTable(report)
+  }
+}
+
+function parseDuration(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim())
+  if (!m) throw new UsageError(`${name}: expected a duration such as 5000, 5000ms, 5s or 1m (got "${v}")`)
+  const n = Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1)
+  if (n < 1) throw new UsageError(`${name}: must be at least 1 ms`)
+  return Math.round(n)
+}
+
+function parseIntFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${name}: expected an integer from 1 and up (got "${v}")`)
+  return Number(v)
+}
+
+/** Reads a targets file: a YAML/JSON list, or `{ targets: [...], settings: {...} }`. */
+async function readTargetsFile(path: string): Promise<{ targets: (Target | string)[]; settings: Record<string, unknown> }> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new InputError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+  }
+  let data: unknown
+  try {
+    data = parseYaml(text, { maxAliasCount: 100 })
+  } catch (err) {
+    throw new InputError(path, `not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`)
+  }
+  if (Array.isArray(data)) return { targets: data as (Target | string)[], settings: {} }
+  if (data && typeof data === 'object' && Array.isArray((data as { targets?: unknown }).targets)) {
+    const d = data as { targets: (Target | string)[]; settings?: Record<string, unknown> }
+    return { targets: d.targets, settings: d.settings ?? {} }
+  }
+  throw new InputError(path, '/: expected a list of targets or an object with a "targets" list')
+}
+
+const scanFlags = {
+  targets: { type: 'string', short: 't', multiple: true },
+  nmap: { type: 'string', multiple: true },
+  idp: { type: 'string', multiple: true },
+  inventory: { type: 'string', multiple: true },
+  format: { type: 'string', short: 'f', multiple: true },
+  output: { type: 'string', short: 'o', multiple: true },
+  'fail-on': { type: 'string' },
+  concurrency: { type: 'string' },
+  'per-host': { type: 'string' },
+  timeout: { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  policy: { type: 'string', short: 'p' },
+  quiet: { type: 'boolean', short: 'q' },
+  category: { type: 'string' },
+  shard: { type: 'string' },
+  'ssh-user': { type: 'string' },
+  'ssh-key': { type: 'string' },
+  'known-hosts': { type: 'string' },
+  'host-key': { type: 'string', multiple: true },
+  'insecure-accept-unknown-host-keys': { type: 'boolean' },
+  'ca-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+async function cmdScan(argv: string[], demo: boolean): Promise<number> {
+  const { values: v, positionals } = parseArgs({ args: argv, options: scanFlags, allowPositionals: !demo, strict: true })
+  if (v.help) {
+    process.stdout.write(HELP)
+    return EXIT.ok
+  }
+  const failOn = (v['fail-on'] ?? 'high') as Severity | 'none'
+  if (failOn !== 'none' && !SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on: expected one of ${SEVERITIES.join(', ')}, none (got "${failOn}")`)
+  const outs = outputs(v.format ?? [], v.output ?? [])
+  let shard: { index: number; count: number } | undefined
+  if (v.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(v.shard)
+    if (!m) throw new UsageError(`--shard: expected i/n such as 2/8 (got "${v.shard}")`)
+    shard = { index: Number(m[1]), count: Number(m[2]) }
+  }
+  const policy: Policy | undefined = v.policy ? await loadPolicy(v.policy) : undefined
+
+  let targets: (Target | string)[] = [...positionals]
+  let settings: Record<string, unknown> = {}
+  for (const f of v.targets ?? []) {
+    const t = await readTargetsFile(f)
+    targets.push(...t.targets)
+    settings = { ...settings, ...t.settings }
+  }
+  for (const f of v.nmap ?? []) targets.push(`nmap:${f}`)
+  for (const f of v.idp ?? []) targets.push(`idp:${f}`)
+  for (const f of v.inventory ?? []) targets.push(`inventory:${f}`)
+  const ssh = { ...(settings.ssh as Record<string, unknown> | undefined) }
+  if (v['ssh-user']) ssh.username = v['ssh-user']
+  if (v['ssh-key']) ssh.privateKeyPath = v['ssh-key']
+  if (v['known-hosts']) ssh.knownHostsPath = v['known-hosts']
+  if (v['host-key']) ssh.hostKeyFingerprints = v['host-key']
+  if (v['insecure-accept-unknown-host-keys']) ssh.acceptUnknownHostKeys = true
+  if (Object.keys(ssh).length) settings.ssh = ssh
+  if (v['ca-file']) settings.tls = { ...(settings.tls as object | undefined), caFile: v['ca-file'] }
+
+  const quiet = v.quiet ?? false
+  const say = (m: string): void => {
+    if (!quiet) process.stderr.write(m + '\n')
+  }
+  let lab: Awaited<ReturnType<typeof startDemoLab>> | undefined
+  if (demo) {
+    lab = await startDemoLab()
+    targets = [...lab.targets]
+    settings = { ...lab.settings, ...settings }
+    say(`ztscan demo: started a throwaway lab on loopback with ${lab.targets.length} targets (stopped when the scan ends)`)
+  } else if (targets.length === 0) {
+    targets = await defaultTargets()
+    say(`ztscan: no targets given; scanning this machine (loopback only): ${targets.map((t) => (typeof t === 'string' ? t : t.id)).join(', ') || 'nothing to scan'}`)
+  }
+
+  const ac = new AbortController()
+  const onSig = (): void => {
+    say('ztscan: interrupted, finishing with a partial report')
+    ac.abort()
+  }
+  process.once('SIGINT', onSig)
+  process.once('SIGTERM', onSig)
+  const tty = process.stderr.isTTY && !quiet
+  let report: ScanReport
+  try {
+    report = await scan({
+      targets,
+      policy,
+      settings,
+      shard,
+      signal: ac.signal,
+      concurrency: parseIntFlag('--concurrency', v.concurrency),
+      perHost: parseIntFlag('--per-host', v['per-host']),
+      timeoutMs: parseDuration('--timeout', v.timeout),
+      connectTimeoutMs: parseDuration('--connect-timeout', v['connect-timeout']),
+      logger: { debug() {}, info: (m) => (quiet ? undefined : process.stderr.write(`${m}\n`) && undefined), warn: (m) => say(`warning: ${m}`) },
+      onEvent: tty ? (e) => e.type === 'progress' && process.stderr.write(`\r${e.done}/${e.total} checks done`) : undefined,
+    })
+  } finally {
+    process.off('SIGINT', onSig)
+    process.off('SIGTERM', onSig)
+    if (tty) process.stderr.write('\r\x1b[K')
+    await lab?.stop()
+  }
+
+  for (const o of outs) {
+    const text = render(report, o.format, v.category)
+    if (o.file === '-') process.stdout.write(text)
+    else {
+      await writeFile(o.file, text)
+      say(`ztscan: wrote ${o.format} report to ${o.file}`)
+    }
+  }
+  if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, toMarkdown(report))
+  if (failOn === 'none') return EXIT.ok
+  const hit = report.findings.some((f) => f.status === 'fail' && !f.suppression && atOrAbove(f.severity, failOn))
+  return hit ? EXIT.findings : EXIT.ok
+}
+
+async function cmdRules(argv: string[]): Promise<number> {
+  const { values: v } = parseArgs({ args: argv, options: { format: { type: 'string', short: 'f' }, policy: { type: 'string', short: 'p' } }, strict: true })
+  const rules = builtinRules()
+  const policy = v.policy ? await loadPolicy(v.policy) : undefined
+  const shown = rules.map((r) => ({ ...r, severity: policy?.rules[r.id]?.severity ?? r.severity, enabled: policy?.rules[r.id]?.enabled ?? true }))
+  if (v.format === 'json') process.stdout.write(JSON.stringify(shown, null, 2) + '\n')
+  else if (v.format === undefined || v.format === 'table') {
+    const rows = [['ID', 'SEVERITY', 'PILLAR', 'TITLE'], ...shown.map((r) => [r.id + (r.enabled ? '' : ' (disabled)'), r.severity, r.pillar, r.title])]
+    const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+    process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n')
+  } else throw new UsageError(`--format: expected table or json (got "${v.format}")`)
+  return EXIT.ok
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  try {
+    switch (cmd) {
+      case 'scan':
+        return await cmdScan(rest, false)
+      case 'demo':
+        return await cmdScan(rest, true)
+      case 'rules':
+        return await cmdRules(rest)
+      case 'merge':
+        return await (await import('./merge.ts')).cmdMerge(rest)
+      case '--version':
+      case '-V':
+        process.stdout.write(`${VERSION}\n`)
+        return EXIT.ok
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP)
+        return EXIT.ok
+      default:
+        throw new UsageError(`unknown command "${cmd}" (see ztscan --help)`)
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ZtscanError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`ztscan: ${(err as Error).message}\n`)
+      return EXIT.usage
+    }
+    if (err instanceof OptionsError) return EXIT.usage
+    process.stderr.write(`ztscan: internal error: ${(err as Error).stack ?? String(err)}\n`)
+    return EXIT.internal
+  }
+}
+
+// Run when executed directly (bin, possibly through a symlink), not when imported by tests.
+function invokedDirectly(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)
+  } catch {
+    return false
+  }
+}
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (err: unknown) => {
+      process.stderr.write(`ztscan: internal error: ${String(err)}\n`)
+      process.exitCode = EXIT.internal
+    },
+  )
+}

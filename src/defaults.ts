@@ -1,0 +1,45 @@
+/**
+ * @fileoverview The embedded default scan (this machine, loopback only) and the demo lab, gathered from the families.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Family } from './engine/check.ts'
+import type { Target } from './types.ts'
+
+async function families(given?: readonly Family[]): Promise<readonly Family[]> {
+  return given ?? (await import('../checks/index.ts')).builtinFamilies
+}
+
+/** Targets of the no-config scan: what each family contributes for this machine (127.0.0.1, ::1, local). */
+export async function defaultTargets(fams?: readonly Family[]): Promise<Target[]> {
+  const out: Target[] = []
+  for (const f of await families(fams)) if (f.defaultTargets) out.push(...(await f.defaultTargets()))
+  return out
+}
+
+/** A started demo lab: flawed servers and files on loopback / in a temp folder. */
+export interface DemoLab {
+  readonly targets: readonly Target[]
+  readonly settings: Record<string, unknown>
+  stop(): Promise<void>
+}
+
+/** Starts every family's part of the demo lab. `stop()` closes servers and removes files. */
+export async function startDemoLab(fams?: readonly Family[]): Promise<DemoLab> {
+  const dir = await mkdtemp(join(tmpdir(), 'ztscan-demo-'))
+  const parts: { targets: readonly Target[]; settings?: Record<string, unknown>; stop(): Promise<void> }[] = []
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(parts.map((p) => p.stop()))
+    await rm(dir, { recursive: true, force: true })
+  }
+  try {
+    for (const f of await families(fams)) if (f.demo) parts.push(await f.demo(join(dir, f.name)))
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  const settings: Record<string, unknown> = {}
+  for (const p of parts) for (const [k, v] of Object.entries(p.settings ?? {})) settings[k] = { ...(settings[k] as object | undefined), ...(v as object) }
+  return { targets: parts.flatMap((p) => p.targets), settings, stop }
+}

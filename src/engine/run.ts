@@ -1,0 +1,372 @@
+/**
+ * @fileoverview `scan()`: plans (check × target) attempts, runs them under a global and a per-host p-limit, each with a
+ * deadline and an AbortSignal, turns every exception into an `AttemptError`, and assembles a deterministic report.
+ */
+import { createHash } from 'node:crypto'
+import pLimit, { type LimitFunction } from 'p-limit'
+import { AttemptFailure, OptionsError, ZtscanError } from '../errors.ts'
+import { bindNet } from '../net/index.ts'
+import { builtinRules, validateRule } from '../rules/load.ts'
+import { effectiveRules, type Policy } from '../rules/policy.ts'
+import { score } from '../scoring/score.ts'
+import { normalizeTarget } from '../targets/parse.ts'
+import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
+import type { CheckContext, CheckDefinition, Logger, ReportAt } from './check.ts'
+import { makeRedactor } from './redact.ts'
+import { VERSION } from '../version.ts'
+
+/** Options of `scan()`. */
+export interface ScanOptions {
+  /** Targets as objects or strings (`tls://host:port`, `cert:file.pem`, …). */
+  readonly targets: readonly (Target | string)[]
+  /** Checks to run (default: the built-in checks). Add a plugin's checks with `[...builtinChecks, ...plugin.checks]`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- checks declare different rule-id unions
+  readonly checks?: readonly CheckDefinition<any>[]
+  /** Extra rule metadata shipped by plugins; validated like `rules/*.json`. */
+  readonly rules?: readonly RuleMeta[]
+  readonly policy?: Policy
+  /** Attempts in flight at once (default 32). */
+  readonly concurrency?: number
+  /** Attempts in flight per host (default 4). */
+  readonly perHost?: number
+  /** Simultaneous sockets across the scan (default 256). */
+  readonly maxSockets?: number
+  /** Per-attempt timeout in ms (default 15000); a check may scale it per target. */
+  readonly timeoutMs?: number
+  /** Per-connection timeout in ms (default 5000). */
+  readonly connectTimeoutMs?: number
+  /** Cancels the whole scan; the report then lists unfinished attempts as `aborted` errors. */
+  readonly signal?: AbortSignal
+  /**
+   * Settings shared by the checks: credentials and trust material, e.g. `{ ssh: { username, privateKeyPath, knownHostsPath,
+   * hostKeyFingerprints, acceptUnknownHostKeys }, tls: { caFile } }`. Secret-looking values are redacted from all output.
+   */
+  readonly settings?: Readonly<Record<string, unknown>>
+  /** Runs only the targets of shard `index` (1-based) of `count`, split by a stable hash of the target id. */
+  readonly shard?: { readonly index: number; readonly count: number }
+  /** Clock (tests pass a fixed one). */
+  readonly now?: () => Date
+  readonly logger?: Logger
+  /** Called with each event as it happens. */
+  readonly onEvent?: (e: ScanEvent) => void
+}
+
+/** Streamed while a scan runs. */
+export type ScanEvent =
+  | { readonly type: 'target'; readonly target: Target }
+  | { readonly type: 'finding'; readonly finding: Finding }
+  | { readonly type: 'error'; readonly error: AttemptError }
+  | { readonly type: 'skip'; readonly skip: AttemptSkip }
+  | { readonly type: 'progress'; readonly done: number; readonly total: number }
+
+/** A running scan: await it for the report, or iterate it for events as they happen. */
+export interface ScanRun extends PromiseLike<ScanReport>, AsyncIterable<ScanEvent> {
+  /** The report promise itself. */
+  readonly report: Promise<ScanReport>
+}
+
+const noopLogger: Logger = { debug() {}, info() {}, warn() {} }
+
+/** Stable hash of a target id into [0, count). */
+export function shardOf(targetId: string, count: number): number {
+  return createHash('sha256').update(targetId).digest().readUInt32BE(0) % count
+}
+
+/** Stable fingerprint of a finding: rule id, target and resource. */
+export function fingerprintOf(ruleId: string, target: string, resource: string): string {
+  return createHash('sha256').update(`${ruleId}\n${target}\n${resource}`).digest('hex').slice(0, 32)
+}
+
+/** Fills `{{name}}` placeholders; unknown names stay visible as `{{name}}` so tests catch them. */
+export function renderMessage(template: string, data: Readonly<Record<string, unknown>>): string {
+  return template.replace(/\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g, (m, key: string) => {
+    const v = data[key]
+    if (v === undefined || v === null) return m
+    return Array.isArray(v) ? v.join(', ') : String(v)
+  })
+}
+
+function positiveInt(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt
+  if (!Number.isInteger(v) || v < 1) throw new OptionsError(name, `expected an integer from 1 and up (got ${v})`)
+  return v
+}
+
+const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => {
+  const ka = key(a)
+  const kb = key(b)
+  return ka < kb ? -1 : ka > kb ? 1 : 0
+}
+
+/**
+ * Runs a scan.
+ * @example
+ * const report = await scan({ targets: ['tls://127.0.0.1:8443', 'cert:certs/api.pem'], policy: await loadPolicy('ztscan.policy.yaml') })
+ * for await (const e of scan({ targets })) if (e.type === 'finding') console.log(e.finding.message)
+ */
+export function scan(options: ScanOptions): ScanRun {
+  const listeners = new Set<(e: ScanEvent | null) => void>()
+  const emit = (e: ScanEvent): void => {
+    options.onEvent?.(e)
+    for (const l of listeners) l(e)
+  }
+  // Start on a later tick so a caller can attach an iterator synchronously.
+  const report = new Promise<ScanReport>((resolve, reject) => {
+    setImmediate(() => {
+      runScan(options, emit).then(resolve, reject).finally(() => {
+        for (const l of listeners) l(null)
+      })
+    })
+  })
+  return {
+    report,
+    then: (onOk, onErr) => report.then(onOk, onErr),
+    [Symbol.asyncIterator](): AsyncIterator<ScanEvent> {
+      const queue: (ScanEvent | null)[] = []
+      let wake: (() => void) | undefined
+      let ended = false
+      const l = (e: ScanEvent | null): void => {
+        queue.push(e)
+        wake?.()
+      }
+      listeners.add(l)
+      report.catch(() => l(null))
+      return {
+        async next(): Promise<IteratorResult<ScanEvent>> {
+          for (;;) {
+            if (ended) return { done: true, value: undefined }
+            const e = queue.shift()
+            if (e === null) {
+              ended = true
+              listeners.delete(l)
+              await report // surface a thrown option error to the iterating caller
+              return { done: true, value: undefined }
+            }
+            if (e) return { done: false, value: e }
+            await new Promise<void>((r) => (wake = r))
+            wake = undefined
+          }
+        },
+        async return(): Promise<IteratorResult<ScanEvent>> {
+          ended = true
+          listeners.delete(l)
+          return { done: true, value: undefined }
+        },
+      }
+    },
+  }
+}
+
+async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Promise<ScanReport> {
+  const startedAt = new Date()
+  const now = options.now ?? (() => new Date())
+  const log = options.logger ?? noopLogger
+  const concurrency = positiveInt('concurrency', options.concurrency, 32)
+  const perHost = positiveInt('perHost', options.perHost, 4)
+  const maxSockets = positiveInt('maxSockets', options.maxSockets, 256)
+  const baseTimeout = positiveInt('timeoutMs', options.timeoutMs, 15_000)
+  const connectTimeoutMs = Math.min(positiveInt('connectTimeoutMs', options.connectTimeoutMs, 5_000), baseTimeout)
+  if (options.shard && !(Number.isInteger(options.shard.count) && options.shard.count >= 1 && Number.isInteger(options.shard.index) && options.shard.index >= 1 && options.shard.index <= options.shard.count))
+    throw new OptionsError('shard', `expected i/n with 1 <= i <= n (got ${options.shard.index}/${options.shard.count})`)
+
+  const checks = options.checks ?? (await import('../../checks/index.ts')).builtinChecks
+  const metas = [...builtinRules(), ...(options.rules ?? []).map((r) => validateRule(r, `plugin rule ${(r as { id?: string }).id ?? '?'}`))]
+  const rules = new Map<string, EffectiveRule>(effectiveRules(metas, options.policy).map((r) => [r.id, r]))
+  const checkIds = new Set<string>()
+  for (const c of checks) {
+    if (checkIds.has(c.id)) throw new OptionsError('checks', `two checks have the id "${c.id}"`)
+    checkIds.add(c.id)
+    for (const r of c.rules) if (!rules.has(r)) throw new OptionsError('checks', `check "${c.id}" declares rule "${r}" that has no rule metadata`)
+  }
+  const redact = makeRedactor(options.settings)
+  const settings = Object.freeze({ ...options.settings })
+
+  const global = pLimit(concurrency)
+  const sockets = pLimit(maxSockets)
+  const hostLimits = new Map<string, LimitFunction>()
+  const targets = new Map<string, Target>()
+  const findings: Finding[] = []
+  const errors: AttemptError[] = []
+  const skipped: AttemptSkip[] = []
+  const pending = new Set<Promise<void>>()
+  let done = 0
+  let total = 0
+  const scanSignal = options.signal
+
+  const record = {
+    error(check: CheckDefinition, target: string, reason: ErrorReason, message: string): void {
+      const e: AttemptError = { check: check.id, family: check.family, target, reason, message: redact(message) }
+      errors.push(e)
+      emit({ type: 'error', error: e })
+    },
+  }
+
+  const inShard = (id: string): boolean => !options.shard || shardOf(id, options.shard.count) === options.shard.index - 1
+
+  function addTarget(raw: Target | string, fromChain: boolean): void {
+    const t = normalizeTarget(raw)
+    if (targets.has(t.id)) return
+    // Chained targets stay with the shard that found them, so shards never overlap and their union is the whole scan.
+    if (!fromChain && !inShard(t.id)) return
+    targets.set(t.id, t)
+    emit({ type: 'target', target: t })
+    for (const c of checks) if (c.targetKinds.includes(t.kind)) plan(c, t)
+  }
+
+  function plan(check: CheckDefinition, target: Target): void {
+    const family = check.family
+    const live = check.rules.some((r) => rules.get(r)?.enabled)
+    total++
+    const hostKey = target.host ?? `\0${target.id}`
+    let hl = hostLimits.get(hostKey)
+    if (!hl) hostLimits.set(hostKey, (hl = pLimit(perHost)))
+    const p = hl(() => global(() => attempt(check, target, family, live)))
+      .catch((err: unknown) => record.error(check, target.id, 'bug', `engine: ${(err as Error).message}`))
+      .finally(() => {
+        pending.delete(p)
+        done++
+        emit({ type: 'progress', done, total })
+      })
+    pending.add(p)
+  }
+
+  async function attempt(check: CheckDefinition, target: Target, family: string, live: boolean): Promise<void> {
+    if (scanSignal?.aborted) return record.error(check, target.id, 'aborted', 'scan aborted before this check ran')
+    if (!live) {
+      const s: AttemptSkip = { check: check.id, family, target: target.id, why: 'all rules of this check are disabled by the policy' }
+      skipped.push(s)
+      emit({ type: 'skip', skip: s })
+      return
+    }
+    const timeoutMs = Math.max(1, Math.round(check.timeout?.(target, baseTimeout) ?? baseTimeout))
+    const ac = new AbortController()
+    const timer = setTimeout(() => ac.abort(new DOMException('attempt timed out', 'TimeoutError')), timeoutMs)
+    const onScanAbort = (): void => ac.abort(new DOMException('scan aborted', 'AbortError'))
+    scanSignal?.addEventListener('abort', onScanAbort, { once: true })
+    let sealed = false
+    const declared = new Set<string>(check.rules)
+    const ctx: CheckContext = {
+      signal: ac.signal,
+      timeoutMs,
+      connectTimeoutMs: Math.min(connectTimeoutMs, timeoutMs),
+      now,
+      params: <T extends Record<string, unknown>>(ruleId: string) => (rules.get(ruleId)?.values ?? {}) as T,
+      enabled: (ruleId) => rules.get(ruleId)?.enabled ?? false,
+      report(ruleId: string, status: 'pass' | 'fail', at: ReportAt) {
+        if (sealed) return
+        if (!declared.has(ruleId)) throw new Error(`check "${check.id}" reported undeclared rule "${ruleId}"`)
+        const rule = rules.get(ruleId)!
+        if (!rule.enabled) return
+        const evidence = at.evidence ?? {}
+        const message = redact(at.message ?? renderMessage(rule.message, { target: target.id, resource: at.resource, ...evidence }))
+        const f: Finding = {
+          ruleId,
+          status,
+          severity: rule.severity,
+          pillar: rule.pillar,
+          family,
+          target: target.id,
+          resource: at.resource,
+          message,
+          evidence: redact.deep(evidence) as Record<string, unknown>,
+          fingerprint: fingerprintOf(ruleId, target.id, at.resource),
+        }
+        findings.push(f)
+        emit({ type: 'finding', finding: f })
+      },
+      emit(t: Target) {
+        if (sealed) return
+        try {
+          addTarget(t, true)
+        } catch (err) {
+          log.warn(redact(`${check.id}: ignored chained target: ${(err as Error).message}`))
+        }
+      },
+      settings,
+      sockets,
+      net: bindNet(ac.signal, Math.min(connectTimeoutMs, timeoutMs)),
+      log: {
+        debug: (m) => log.debug(redact(`${check.id} ${target.id}: ${m}`)),
+        info: (m) => log.info(redact(`${check.id} ${target.id}: ${m}`)),
+        warn: (m) => log.warn(redact(`${check.id} ${target.id}: ${m}`)),
+      },
+    }
+    const aborted = new Promise<never>((_, reject) => {
+      const fire = (): void => reject(ac.signal.reason)
+      if (ac.signal.aborted) fire()
+      else ac.signal.addEventListener('abort', fire, { once: true })
+    })
+    const running = Promise.resolve().then(() => check.run(target, ctx))
+    running.catch(() => {}) // a check that ignores its signal may reject after we moved on
+    try {
+      await Promise.race([running, aborted])
+    } catch (err) {
+      const e = err as { name?: string; message?: string }
+      if (err instanceof AttemptFailure) record.error(check, target.id, err.reason, err.message)
+      else if (err instanceof ZtscanError) record.error(check, target.id, 'input', err.message)
+      else if (e?.name === 'TimeoutError') record.error(check, target.id, 'timeout', `no result within ${timeoutMs} ms`)
+      else if (e?.name === 'AbortError' || scanSignal?.aborted) record.error(check, target.id, 'aborted', 'scan aborted')
+      else record.error(check, target.id, 'bug', `${check.id} failed: ${e?.message ?? String(err)}`)
+    } finally {
+      sealed = true
+      clearTimeout(timer)
+      scanSignal?.removeEventListener('abort', onScanAbort)
+      // Close whatever the check still holds open.
+      if (!ac.signal.aborted) ac.abort(new DOMException('attempt finished', 'AbortError'))
+    }
+  }
+
+  for (const t of options.targets) addTarget(t, false)
+  while (pending.size) await Promise.all([...pending])
+
+  findings.sort(byKey((f) => `${f.target}\0${f.ruleId}\0${f.resource}\0${f.status}`))
+  errors.sort(byKey((e) => `${e.target}\0${e.check}\0${e.message}`))
+  skipped.sort(byKey((s) => `${s.target}\0${s.check}`))
+  const firedRules = [...rules.values()].filter((r) => r.enabled && checks.some((c) => c.rules.includes(r.id))).sort(byKey((r) => r.id))
+  return buildReport({
+    startedAt,
+    targets: [...targets.values()].map((t) => ({ id: t.id, kind: t.kind })).sort(byKey((t) => t.id)),
+    rules: firedRules,
+    findings,
+    errors,
+    skipped,
+    attempts: total,
+    shard: options.shard ? `${options.shard.index}/${options.shard.count}` : undefined,
+  })
+}
+
+/** Assembles a report (score and summary derived from the findings). Also used by `merge`. */
+export function buildReport(p: {
+  startedAt: Date
+  finishedAt?: Date
+  targets: ScanReport['targets']
+  rules: readonly EffectiveRule[]
+  findings: readonly Finding[]
+  errors: readonly AttemptError[]
+  skipped: readonly AttemptSkip[]
+  attempts: number
+  shard?: string
+}): ScanReport {
+  const failed = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
+  let passed = 0
+  let suppressed = 0
+  for (const f of p.findings) {
+    if (f.suppression) suppressed++
+    else if (f.status === 'pass') passed++
+    else failed[f.severity]++
+  }
+  return {
+    schemaVersion: '1.0',
+    tool: { name: 'ztscan', version: VERSION },
+    startedAt: p.startedAt.toISOString(),
+    finishedAt: (p.finishedAt ?? new Date()).toISOString(),
+    ...(p.shard ? { shard: p.shard } : {}),
+    targets: p.targets,
+    rules: p.rules,
+    findings: p.findings,
+    errors: p.errors,
+    skipped: p.skipped,
+    score: score(p.findings),
+    summary: { targets: p.targets.length, attempts: p.attempts, passed, failed, suppressed, errors: p.errors.length, skipped: p.skipped.length },
+  }
+}

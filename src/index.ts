@@ -1,0 +1,40 @@
+/**
+ * @fileoverview Public API of ztscan. Explicit re-exports only.
+ */
+export { scan, buildReport, fingerprintOf, shardOf } from './engine/run.ts'
+export type { ScanOptions, ScanEvent, ScanRun } from './engine/run.ts'
+export { defineCheck, defineFamily } from './engine/check.ts'
+export type { CheckDefinition, CheckContext, Family, Logger, ReportAt } from './engine/check.ts'
+export { builtinChecks, builtinFamilies } from '../checks/index.ts'
+export { loadRules, builtinRules, validateRule } from './rules/load.ts'
+export { loadPolicy, parsePolicy, effectiveRules } from './rules/policy.ts'
+export type { Policy, RulePolicy } from './rules/policy.ts'
+export { parseTarget, normalizeTarget } from './targets/parse.ts'
+export { toJson, stringifyJson } from './report/json.ts'
+export { toSarif } from './report/sarif.ts'
+export type { SarifOptions } from './report/sarif.ts'
+export { toTable, toMarkdown } from './report/text.ts'
+export { score, stageOf, STAGE_THRESHOLDS } from './scoring/score.ts'
+export { SEVERITY_WEIGHT, SECURITY_SEVERITY, SARIF_LEVEL, atOrAbove } from './scoring/severity.ts'
+export { defaultTargets, startDemoLab } from './defaults.ts'
+export type { DemoLab } from './defaults.ts'
+export { ZtscanError, RuleFileError, PolicyError, TargetError, OptionsError, InputError, AttemptFailure } from './errors.ts'
+export type { ZtscanErrorCode, FieldProblem } from './errors.ts'
+export { VERSION } from './version.ts'
+export type {
+  AttemptError,
+  AttemptSkip,
+  EffectiveRule,
+  ErrorReason,
+  Finding,
+  Pillar,
+  PillarScore,
+  ReportSummary,
+  RuleMeta,
+  RuleParameter,
+  ScanReport,
+  ScoreCard,
+  Severity,
+  Stage,
+  Target,
+} from './types.ts'

@@ -1,0 +1,179 @@
+/**
+ * @fileoverview Signal- and timeout-aware I/O helpers handed to checks through `ctx.net`.
+ * Every helper honours an AbortSignal and a timeout, and destroys its socket when either fires.
+ */
+import { createConnection, isIP, type Socket } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { open } from 'node:fs/promises'
+import { AttemptFailure } from '../errors.ts'
+
+/** Options common to every network helper. */
+export interface IoOptions {
+  readonly signal?: AbortSignal
+  readonly timeoutMs?: number
+}
+
+function combined(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal {
+  const parts: AbortSignal[] = []
+  if (signal) parts.push(signal)
+  if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) parts.push(AbortSignal.timeout(Math.max(1, timeoutMs)))
+  return parts.length === 1 ? parts[0]! : parts.length === 0 ? new AbortController().signal : AbortSignal.any(parts)
+}
+
+function abortReason(signal: AbortSignal, what: string): AttemptFailure {
+  const r = signal.reason as { name?: string } | undefined
+  return r?.name === 'TimeoutError' ? new AttemptFailure('timeout', `${what}: timed out`) : new AttemptFailure('aborted', `${what}: aborted`)
+}
+
+/** Host for display: IPv6 in brackets. */
+export function hostPort(host: string, port: number): string {
+  return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`
+}
+
+function sockError(err: NodeJS.ErrnoException, what: string): AttemptFailure {
+  const code = err.code ?? ''
+  const reason = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ECONNRESET|EPIPE|EADDRNOTAVAIL/.test(code) ? 'connectivity' : 'protocol'
+  return new AttemptFailure(reason, `${what}: ${code || err.message}`)
+}
+
+/**
+ * Waits for `emitter` to emit `ok`, or rejects on `error`/`close`/abort. Destroys the socket on failure.
+ */
+function settle<T extends Socket>(sock: T, ok: string, signal: AbortSignal, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cleanup = (): void => {
+      sock.off(ok, onOk)
+      sock.off('error', onErr)
+      sock.off('close', onClose)
+      signal.removeEventListener('abort', onAbort)
+    }
+    const fail = (e: Error): void => {
+      cleanup()
+      sock.destroy()
+      reject(e)
+    }
+    const onOk = (): void => {
+      cleanup()
+      resolve(sock)
+    }
+    const onErr = (e: NodeJS.ErrnoException): void => fail(sockError(e, what))
+    const onClose = (): void => fail(new AttemptFailure('protocol', `${what}: connection closed before ${ok === 'secureConnect' ? 'the TLS handshake completed' : 'it was established'}`))
+    const onAbort = (): void => fail(abortReason(signal, what))
+    if (signal.aborted) return onAbort()
+    sock.once(ok, onOk)
+    sock.once('error', onErr)
+    sock.once('close', onClose)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** Opens a TCP connection. Rejects with `AttemptFailure` (connectivity, timeout, aborted). */
+export async function tcpConnect(host: string, port: number, opts: IoOptions = {}): Promise<Socket> {
+  const signal = combined(opts.signal, opts.timeoutMs)
+  const sock = createConnection({ host, port })
+  const s = await settle(sock, 'connect', signal, `tcp ${hostPort(host, port)}`)
+  // A loopback connect can pick the probed port as its own source port and connect to itself (TCP self-connect):
+  // that is not a listening service.
+  if (s.localPort === port && s.localAddress === s.remoteAddress) {
+    s.destroy()
+    throw new AttemptFailure('connectivity', `tcp ${hostPort(host, port)}: self-connect, nothing listens`)
+  }
+  return s
+}
+
+/** Completes a TLS handshake. The caller must `destroy()` the socket. */
+export async function tlsHandshake(options: ConnectionOptions & { host: string; port: number }, opts: IoOptions = {}): Promise<TLSSocket> {
+  const signal = combined(opts.signal, opts.timeoutMs)
+  const servername = options.servername ?? (isIP(options.host) ? undefined : options.host)
+  const sock = tlsConnect({ ...options, servername, rejectUnauthorized: false })
+  return settle(sock, 'secureConnect', signal, `tls ${hostPort(options.host, options.port)}`)
+}
+
+/** Result of an HTTP GET. */
+export interface HttpResult {
+  readonly status: number
+  readonly headers: IncomingMessage['headers']
+  readonly body: Buffer
+  readonly url: string
+}
+
+/**
+ * GETs a URL with a size cap. Redirects are followed only to the same origin (at most 3); a cross-host redirect is an error.
+ */
+export async function httpGet(url: string, opts: IoOptions & { maxBytes?: number; headers?: Record<string, string>; ca?: string | Buffer } = {}): Promise<HttpResult> {
+  const signal = combined(opts.signal, opts.timeoutMs)
+  const maxBytes = opts.maxBytes ?? 1_000_000
+  let current = new URL(url)
+  const origin = current.origin
+  for (let hop = 0; hop < 4; hop++) {
+    if (current.protocol !== 'http:' && current.protocol !== 'https:') throw new AttemptFailure('input', `GET ${url}: unsupported scheme ${current.protocol}`)
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = (current.protocol === 'https:' ? httpsRequest : httpRequest)(current, { method: 'GET', signal, headers: { accept: 'application/json', ...opts.headers }, ca: opts.ca })
+      req.once('response', resolve)
+      req.once('error', (e: NodeJS.ErrnoException) => reject(signal.aborted ? abortReason(signal, `GET ${current.href}`) : sockError(e, `GET ${current.href}`)))
+      req.end()
+    })
+    if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
+      res.resume()
+      const next = new URL(res.headers.location, current)
+      if (next.origin !== origin) throw new AttemptFailure('protocol', `GET ${url}: refused redirect to another origin (${next.origin})`)
+      if (hop === 3) throw new AttemptFailure('protocol', `GET ${url}: too many redirects`)
+      current = next
+      continue
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        size += chunk.length
+        if (size > maxBytes) {
+          res.destroy()
+          throw new AttemptFailure('protocol', `GET ${current.href}: response larger than ${maxBytes} bytes`)
+        }
+        chunks.push(chunk)
+      }
+    } catch (err) {
+      if (err instanceof AttemptFailure) throw err
+      throw signal.aborted ? abortReason(signal, `GET ${current.href}`) : sockError(err as NodeJS.ErrnoException, `GET ${current.href}`)
+    }
+    return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url: current.href }
+  }
+  throw new AttemptFailure('protocol', `GET ${url}: too many redirects`)
+}
+
+/** Reads at most `maxBytes` of a file; larger files are an `input` error naming the file. */
+export async function readFileCapped(path: string, maxBytes = 64 * 1024 * 1024): Promise<Buffer> {
+  let fh
+  try {
+    fh = await open(path, 'r')
+  } catch (err) {
+    throw new AttemptFailure('input', `${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+  }
+  try {
+    const { size } = await fh.stat()
+    if (size > maxBytes) throw new AttemptFailure('input', `${path}: file is ${size} bytes, more than the ${maxBytes}-byte limit`)
+    return await fh.readFile()
+  } finally {
+    await fh.close()
+  }
+}
+
+/** The helpers as handed to a check, bound to its signal and timeouts. */
+export interface NetHelpers {
+  tcpConnect(host: string, port: number, timeoutMs?: number): Promise<Socket>
+  tlsHandshake(options: ConnectionOptions & { host: string; port: number }, timeoutMs?: number): Promise<TLSSocket>
+  httpGet(url: string, opts?: { maxBytes?: number; headers?: Record<string, string>; timeoutMs?: number; ca?: string | Buffer }): Promise<HttpResult>
+  readFile(path: string, maxBytes?: number): Promise<Buffer>
+}
+
+/** Binds the helpers to an attempt's signal and connect timeout. */
+export function bindNet(signal: AbortSignal, connectTimeoutMs: number): NetHelpers {
+  return {
+    tcpConnect: (host, port, t) => tcpConnect(host, port, { signal, timeoutMs: t ?? connectTimeoutMs }),
+    tlsHandshake: (o, t) => tlsHandshake(o, { signal, timeoutMs: t ?? connectTimeoutMs }),
+    httpGet: (url, o) => httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
+    readFile: (path, max) => readFileCapped(path, max),
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * @fileoverview SARIF 2.1.0 writer. Only `fail` findings become results; attempt errors go to
+ * `invocations[0].toolExecutionNotifications`. Each target gets a relative, colon-free URI with `region.startLine: 1`,
+ * the real target in `logicalLocations`, and a stable `partialFingerprints.primaryLocationLineHash`, which is what
+ * GitHub code scanning needs for results that are not about a file.
+ */
+import { SARIF_LEVEL, SECURITY_SEVERITY } from '../scoring/severity.ts'
+import type { EffectiveRule, ScanReport } from '../types.ts'
+import { targetUri } from './location.ts'
+
+/** Options of the SARIF writer. */
+export interface SarifOptions {
+  /** `runs[0].automationDetails.id` prefix (GitHub's category), e.g. `ztscan/prod`. */
+  readonly category?: string
+}
+
+const pascal = (id: string): string => id.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase())
+
+function helpMarkdown(r: EffectiveRule): string {
+  const params = Object.entries(r.values)
+  return [
+    `**${r.title}** (${r.severity}, ZTMM pillar: ${r.pillar})`,
+    '',
+    r.description,
+    ...(r.risk ? ['', `**Risk.** ${r.risk}`] : []),
+    '',
+    `**Remediation.** ${r.remediation}`,
+    ...(params.length ? ['', '**Parameters in force:** ' + params.map(([k, v]) => `\`${k}\` = \`${JSON.stringify(v)}\``).join(', ')] : []),
+    ...(r.references?.length ? ['', '**References:**', ...r.references.map((u) => `- ${u}`)] : []),
+  ].join('\n')
+}
+
+function helpText(r: EffectiveRule): string {
+  return [r.description, r.risk ? `Risk: ${r.risk}` : '', `Remediation: ${r.remediation}`, ...(r.references ?? [])].filter(Boolean).join('\n\n')
+}
+
+const cut = (s: string, n = 1024): string => (s.length > n ? s.slice(0, n - 1) + '…' : s)
+
+/** Converts a report to a SARIF 2.1.0 log object. */
+export function toSarif(report: ScanReport, opts: SarifOptions = {}): Record<string, unknown> {
+  const ruleIndex = new Map<string, number>()
+  const rules = report.rules.map((r, i) => {
+    ruleIndex.set(r.id, i)
+    return {
+      id: r.id,
+      name: pascal(r.id),
+      shortDescription: { text: cut(r.title) },
+      fullDescription: { text: cut(r.description) },
+      help: { text: helpText(r), markdown: helpMarkdown(r) },
+      helpUri: r.helpUri,
+      defaultConfiguration: { level: SARIF_LEVEL[r.severity], enabled: r.enabled },
+      properties: {
+        'security-severity': SECURITY_SEVERITY[r.severity],
+        tags: ['security', 'zero-trust', r.family, `ztmm-${r.pillar}`, ...(r.tags ?? [])].slice(0, 20),
+        precision: 'high',
+        'problem.severity': SARIF_LEVEL[r.severity] === 'note' ? 'recommendation' : SARIF_LEVEL[r.severity],
+      },
+    }
+  })
+  const results = []
+  for (const f of report.findings) {
+    if (f.status !== 'fail') continue
+    const idx = ruleIndex.get(f.ruleId)
+    results.push({
+      ruleId: f.ruleId,
+      ...(idx === undefined ? {} : { ruleIndex: idx }),
+      kind: 'fail',
+      level: SARIF_LEVEL[f.severity],
+      message: { text: `${f.message} [${f.target}]` },
+      locations: [
+        {
+          physicalLocation: { artifactLocation: { uri: targetUri(f.target) }, region: { startLine: 1 } },
+          logicalLocations: [{ fullyQualifiedName: f.target, name: f.resource.slice(0, 200), kind: 'resource' }],
+        },
+      ],
+      partialFingerprints: { primaryLocationLineHash: f.fingerprint, 'ztscan/v1': f.fingerprint },
+      ...(f.baselineState ? { baselineState: f.baselineState } : {}),
+      ...(f.suppression
+        ? { suppressions: [{ kind: 'external', status: 'accepted', justification: f.suppression.reason, ...(f.suppression.expires ? { properties: { expires: f.suppression.expires } } : {}) }] }
+        : {}),
+      properties: { severity: f.severity, pillar: f.pillar, family: f.family, target: f.target, resource: f.resource, evidence: f.evidence },
+    })
+  }
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'ztscan',
+            version: report.tool.version,
+            semanticVersion: report.tool.version,
+            informationUri: 'https://github.com/ztscan/ztscan',
+            rules,
+          },
+        },
+        automationDetails: { id: `${opts.category ?? 'ztscan'}/${report.shard ? `shard-${report.shard.replace('/', '-of-')}/` : ''}` },
+        invocations: [
+          {
+            executionSuccessful: true,
+            startTimeUtc: report.startedAt,
+            endTimeUtc: report.finishedAt,
+            toolExecutionNotifications: report.errors.map((e) => ({
+              level: 'error',
+              message: { text: `${e.target}: ${e.check}: ${e.message}` },
+              descriptor: { id: `attempt-${e.reason}` },
+              properties: { target: e.target, check: e.check, family: e.family, reason: e.reason },
+            })),
+          },
+        ],
+        results,
+        properties: { score: report.score, summary: report.summary },
+      },
+    ],
+  }
+}
