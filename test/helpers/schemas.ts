@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { expect } from 'vitest'
-import Ajv04 from 'ajv-draft-04'
+import Ajv04Module from 'ajv-draft-04'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import { toSarif } from '../../src/report/sarif.ts'
@@ -12,7 +12,8 @@ import type { ScanReport } from '../../src/types.ts'
 const sarifSchema = JSON.parse(readFileSync(new URL('../../fixtures/sarif-schema-2.1.0.json', import.meta.url), 'utf8')) as object
 const reportSchema = JSON.parse(readFileSync(new URL('../../src/report/report.schema.json', import.meta.url), 'utf8')) as object
 
-const ajv04 = new Ajv04({ allErrors: true, strict: false })
+const Ajv04 = (Ajv04Module as unknown as { default: typeof Ajv04Module }).default ?? Ajv04Module
+const ajv04 = new (Ajv04 as unknown as typeof Ajv)({ allErrors: true, strict: false })
 addFormats.default(ajv04 as unknown as Ajv)
 const validateSarifFn = ajv04.compile(sarifSchema)
 const ajv = new Ajv({ allErrors: true, strict: false })
