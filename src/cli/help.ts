@@ -35,8 +35,9 @@ Scan options:
       --idp PROVIDER:FILE     identity-provider export (repeatable)
       --inventory PROVIDER:FILE  EDR/MDM inventory export (repeatable)
   -p, --policy FILE           policy (JSON or YAML): enable/disable rules, severities, parameters
-  -f, --format FORMAT         json | sarif | table | markdown (repeatable; pairs in order with -o)
-  -o, --output FILE           write a report to FILE ('-' = stdout; format from extension when not given)
+  -f, --format FORMAT         json | sarif | table | markdown (repeatable); goes to stdout, or to an -o FILE
+                              whose extension does not say the format
+  -o, --output FILE           write a report to FILE (repeatable); .sarif, .json, .md pick the format
       --fail-on SEVERITY      critical | high | medium | low | info | none (default: high)
       --concurrency N         checks in flight (default 32)
       --per-host N            checks in flight per host (default 4)
@@ -49,6 +50,7 @@ Scan options:
       --host-key SHA256:...   pin an SSH host key fingerprint (repeatable; HOST:PORT=SHA256:... to scope)
       --insecure-accept-unknown-host-keys   do not verify SSH host keys (explicit opt-out)
       --ca-file FILE          extra trust anchors for certificate chains
+      --plugin MODULE         load extra checks: a module exporting { checks, rules } (repeatable)
   -q, --quiet                 no progress or notes on stderr
 
 Exit codes:

@@ -4,11 +4,13 @@
  */
 import { parseArgs } from 'node:util'
 import { realpathSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { isAbsolute, resolve } from 'node:path'
 import { readFile, writeFile, appendFile } from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
 import {
   atOrAbove,
+  builtinChecks,
   builtinRules,
   defaultTargets,
   loadPolicy,
@@ -26,6 +28,8 @@ import {
   type Severity,
   type Target,
   type Policy,
+  type CheckDefinition,
+  type RuleMeta,
 } from '../index.ts'
 import { SEVERITIES } from '../types.ts'
 import { EXIT, HELP, UsageError } from './help.ts'
@@ -37,23 +41,24 @@ function formatFromPath(path: string): Format | undefined {
   if (/\.sarif(\.json)?$/i.test(path)) return 'sarif'
   if (/\.json$/i.test(path)) return 'json'
   if (/\.(md|markdown)$/i.test(path)) return 'markdown'
-  if (/\.txt$/i.test(path)) return 'table'
   return undefined
 }
 
-/** Pairs `--format` and `-o` in order; an `-o` without a format takes it from its extension. */
+/**
+ * Output plan: each `-o FILE` takes its format from its extension (.sarif, .json, .md); `--format` values go, in order,
+ * to the `-o` files without a known extension, and the rest to stdout. Nothing given: a table on stdout.
+ */
 function outputs(formats: string[], files: string[]): { format: Format; file: string }[] {
   for (const f of formats) if (!FORMATS.includes(f as Format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')} (got "${f}")`)
-  const n = Math.max(formats.length, files.length)
-  if (n === 0) return [{ format: 'table', file: '-' }]
+  const left = [...formats] as Format[]
   const out: { format: Format; file: string }[] = []
-  for (let i = 0; i < n; i++) {
-    const file = files[i] ?? '-'
-    const format = (formats[i] as Format | undefined) ?? formatFromPath(file)
+  for (const file of files) {
+    const format = (file === '-' ? undefined : formatFromPath(file)) ?? left.shift()
     if (!format) throw new UsageError(`-o ${file}: cannot tell the format from the extension; add --format`)
     out.push({ format, file })
   }
-  return out
+  for (const format of left) out.push({ format, file: '-' })
+  return out.length ? out : [{ format: 'table', file: '-' }]
 }
 
 function render(report: ScanReport, format: Format, category?: string): string {
@@ -128,6 +133,7 @@ const scanFlags = {
   'host-key': { type: 'string', multiple: true },
   'insecure-accept-unknown-host-keys': { type: 'boolean' },
   'ca-file': { type: 'string' },
+  plugin: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -167,6 +173,7 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   if (Object.keys(ssh).length) settings.ssh = ssh
   if (v['ca-file']) settings.tls = { ...(settings.tls as object | undefined), caFile: v['ca-file'] }
 
+  const plugins = await loadPlugins(v.plugin ?? [])
   const quiet = v.quiet ?? false
   const say = (m: string): void => {
     if (!quiet) process.stderr.write(m + '\n')
@@ -196,6 +203,8 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
       targets,
       policy,
       settings,
+      checks: plugins.checks.length ? [...builtinChecks, ...plugins.checks] : undefined,
+      rules: plugins.rules,
       shard,
       signal: ac.signal,
       concurrency: parseIntFlag('--concurrency', v.concurrency),
@@ -224,6 +233,24 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   if (failOn === 'none') return EXIT.ok
   const hit = report.findings.some((f) => f.status === 'fail' && !f.suppression && atOrAbove(f.severity, failOn))
   return hit ? EXIT.findings : EXIT.ok
+}
+
+/** Loads check plugins: ES modules exporting `checks` (CheckDefinition[]) and `rules` (RuleMeta[]), or a default export with both. */
+async function loadPlugins(specs: string[]): Promise<{ checks: CheckDefinition[]; rules: RuleMeta[] }> {
+  const out = { checks: [] as CheckDefinition[], rules: [] as RuleMeta[] }
+  for (const spec of specs) {
+    let mod: { default?: { checks?: CheckDefinition[]; rules?: RuleMeta[] }; checks?: CheckDefinition[]; rules?: RuleMeta[] }
+    try {
+      mod = await import(/^[./]/.test(spec) || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec)
+    } catch (err) {
+      throw new UsageError(`--plugin ${spec}: cannot load (${(err as Error).message})`)
+    }
+    const p = mod.default ?? mod
+    if (!Array.isArray(p.checks)) throw new UsageError(`--plugin ${spec}: expected an export "checks" (an array of checks)`)
+    out.checks.push(...p.checks)
+    out.rules.push(...(p.rules ?? []))
+  }
+  return out
 }
 
 async function cmdRules(argv: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 /**
  * @fileoverview Maps a target id to the relative, scheme-less, colon-free URI GitHub code scanning accepts for a
- * non-file target (see README "SARIF and GitHub"): `tls://[::1]:8443?sni=a.test` -> `ztscan/tls/0-0-0-0-0-0-0-1/8443/sni-a.test`.
+ * non-file target (see README "SARIF and GitHub"): `tls://[::1]:8443?sni=a.test` -> `ztscan/tls/--1/8443/sni-a.test`.
  */
 
 /** Colon-free relative URI for a target id. */

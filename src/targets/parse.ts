@@ -48,7 +48,6 @@ function splitHostPort(raw: string, s: string): { host: string; port?: string } 
   const parts = s.split(':')
   if (parts.length === 2) return { host: parts[0]!, port: parts[1] }
   if (parts.length === 1) return { host: parts[0]! }
-  if (isIP(s) === 6) return { host: s }
   throw new TargetError(raw, 'IPv6 addresses need brackets: [::1]:443')
 }
 
@@ -89,7 +88,7 @@ export function parseTarget(raw: string): Target {
       const [hp, query] = rest.split('?', 2) as [string, string | undefined]
       const { host, port } = splitHostPort(raw, hp)
       const sni = query ? new URLSearchParams(query).get('sni') ?? undefined : undefined
-      return tlsEndpoint(host, checkPort(raw, port, 443), sni)
+      return tlsEndpoint(checkHost(raw, host), checkPort(raw, port, 443), sni === undefined ? undefined : checkHost(raw, sni))
     }
     case 'ssh':
     case 'agents': {
