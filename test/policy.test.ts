@@ -26,7 +26,7 @@ describe('policy', () => {
     expect(eff[1]).toMatchObject({ enabled: false, severity: 'low' })
     const check = defineCheck({
       id: 'testing-policy', family: 'testing', targetKinds: ['t'], rules: ['testing-days', 'testing-other'],
-      async run(t, ctx) {
+      async run(_t, ctx) {
         ctx.report('testing-days', 'fail', { resource: 'r', evidence: { n: ctx.params<{ warnDays: number }>('testing-days').warnDays } })
         ctx.report('testing-other', 'fail', { resource: 'r' })
       },

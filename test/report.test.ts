@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { buildReport, toMarkdown, toSarif, toTable, type EffectiveRule, type Finding } from '../src/index.ts'
 import { targetUri } from '../src/report/location.ts'
+import { writeSarif } from '../src/report/sarif.ts'
+import { Writable } from 'node:stream'
 import { fingerprintOf } from '../src/engine/run.ts'
 import { assertValidReport, assertValidSarif } from './helpers/schemas.ts'
 
@@ -28,6 +30,7 @@ const report = buildReport({
 })
 
 describe('SARIF writer', () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking the SARIF log freely in assertions
   const sarif = toSarif(report, { category: 'ztscan/ci' }) as any
   it('is valid SARIF 2.1.0 and valid against the report schema', () => {
     assertValidSarif(JSON.parse(JSON.stringify(sarif)))
@@ -60,6 +63,17 @@ describe('SARIF writer', () => {
     expect(n).toHaveLength(1)
     expect(n[0].message.text).toContain('ECONNREFUSED')
     expect(sarif.runs[0].automationDetails.id).toBe('ztscan/ci/')
+  })
+})
+
+describe('streaming SARIF writer', () => {
+  it('writes the same log as toSarif', async () => {
+    const chunks: Buffer[] = []
+    const sink = new Writable({ write(c, _e, cb) { chunks.push(Buffer.from(c)); cb() } })
+    await writeSarif(report, sink, { category: 'x' })
+    const streamed = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    expect(streamed).toEqual(JSON.parse(JSON.stringify(toSarif(report, { category: 'x' }))))
+    assertValidSarif(streamed)
   })
 })
 

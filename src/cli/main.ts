@@ -3,7 +3,7 @@
  * @fileoverview The thin CLI: argv -> public API -> files/stdout -> exit code. No check or format logic lives here.
  */
 import { parseArgs } from 'node:util'
-import { realpathSync } from 'node:fs'
+import { createWriteStream, realpathSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { isAbsolute, resolve } from 'node:path'
 import { readFile, writeFile, appendFile } from 'node:fs/promises'
@@ -32,6 +32,7 @@ import {
   type RuleMeta,
 } from '../index.ts'
 import { SEVERITIES } from '../types.ts'
+import { writeSarif } from '../report/sarif.ts'
 import { EXIT, HELP, UsageError } from './help.ts'
 
 type Format = 'json' | 'sarif' | 'table' | 'markdown'
@@ -222,10 +223,11 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   }
 
   for (const o of outs) {
-    const text = render(report, o.format, v.category)
-    if (o.file === '-') process.stdout.write(text)
+    if (o.file === '-') process.stdout.write(render(report, o.format, v.category))
     else {
-      await writeFile(o.file, text)
+      // SARIF streams result by result: a report with 100,000 findings never exists as one string.
+      if (o.format === 'sarif') await writeSarif(report, createWriteStream(o.file), { category: v.category })
+      else await writeFile(o.file, render(report, o.format, v.category))
       say(`ztscan: wrote ${o.format} report to ${o.file}`)
     }
   }

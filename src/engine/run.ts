@@ -3,9 +3,10 @@
  * deadline and an AbortSignal, turns every exception into an `AttemptError`, and assembles a deterministic report.
  */
 import { createHash } from 'node:crypto'
-import pLimit, { type LimitFunction } from 'p-limit'
+import pLimit from 'p-limit'
+import { HostScheduler } from './limit.ts'
 import { AttemptFailure, OptionsError, ZtscanError } from '../errors.ts'
-import { bindNet } from '../net/index.ts'
+import { bindNet, type NetHelpers } from '../net/index.ts'
 import { builtinRules, validateRule } from '../rules/load.ts'
 import { effectiveRules, type Policy } from '../rules/policy.ts'
 import { score } from '../scoring/score.ts'
@@ -64,6 +65,9 @@ export interface ScanRun extends PromiseLike<ScanReport>, AsyncIterable<ScanEven
   /** The report promise itself. */
   readonly report: Promise<ScanReport>
 }
+
+/** Abort reason when an attempt ends normally (one shared object: no stack captured per attempt). */
+const ATTEMPT_FINISHED = Object.freeze(Object.assign(new Error('attempt finished'), { name: 'AbortError' }))
 
 const noopLogger: Logger = { debug() {}, info() {}, warn() {} }
 
@@ -181,14 +185,12 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
   const redact = makeRedactor(options.settings)
   const settings = Object.freeze({ ...options.settings })
 
-  const global = pLimit(concurrency)
+  const scheduler = new HostScheduler(concurrency, perHost)
   const sockets = pLimit(maxSockets)
-  const hostLimits = new Map<string, LimitFunction>()
   const targets = new Map<string, Target>()
   const findings: Finding[] = []
   const errors: AttemptError[] = []
   const skipped: AttemptSkip[] = []
-  const pending = new Set<Promise<void>>()
   let done = 0
   let total = 0
   const scanSignal = options.signal
@@ -217,17 +219,14 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     const family = check.family
     const live = check.rules.some((r) => rules.get(r)?.enabled)
     total++
-    const hostKey = target.host ?? `\0${target.id}`
-    let hl = hostLimits.get(hostKey)
-    if (!hl) hostLimits.set(hostKey, (hl = pLimit(perHost)))
-    const p = hl(() => global(() => attempt(check, target, family, live)))
-      .catch((err: unknown) => record.error(check, target.id, 'bug', `engine: ${(err as Error).message}`))
-      .finally(() => {
-        pending.delete(p)
-        done++
-        emit({ type: 'progress', done, total })
-      })
-    pending.add(p)
+    scheduler.add(target.host ?? `\0${target.id}`, () =>
+      attempt(check, target, family, live)
+        .catch((err: unknown) => record.error(check, target.id, 'bug', `engine: ${(err as Error).message}`))
+        .finally(() => {
+          done++
+          emit({ type: 'progress', done, total })
+        }),
+    )
   }
 
   async function attempt(check: CheckDefinition, target: Target, family: string, live: boolean): Promise<void> {
@@ -239,14 +238,32 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
       return
     }
     const timeoutMs = Math.max(1, Math.round(check.timeout?.(target, baseTimeout) ?? baseTimeout))
-    const ac = new AbortController()
-    const timer = setTimeout(() => ac.abort(new DOMException('attempt timed out', 'TimeoutError')), timeoutMs)
-    const onScanAbort = (): void => ac.abort(new DOMException('scan aborted', 'AbortError'))
+    // The controller is made on first use of ctx.signal / ctx.net: most of an attempt's cost at 40,000 attempts is here.
+    let ac: AbortController | undefined
+    let endReason: unknown
+    let endAttempt: ((reason: unknown) => void) | undefined
+    const stop = (reason: unknown): void => {
+      if (endReason !== undefined) return
+      endReason = reason
+      ac?.abort(reason)
+      endAttempt?.(reason)
+    }
+    const controller = (): AbortController => {
+      if (!ac) {
+        ac = new AbortController()
+        if (endReason !== undefined) ac.abort(endReason)
+      }
+      return ac
+    }
+    const timer = setTimeout(() => stop(new DOMException(`attempt timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs)
+    const onScanAbort = (): void => stop(new DOMException('scan aborted', 'AbortError'))
     scanSignal?.addEventListener('abort', onScanAbort, { once: true })
     let sealed = false
-    const declared = new Set<string>(check.rules)
+    let net: NetHelpers | undefined
     const ctx: CheckContext = {
-      signal: ac.signal,
+      get signal() {
+        return controller().signal
+      },
       timeoutMs,
       connectTimeoutMs: Math.min(connectTimeoutMs, timeoutMs),
       now,
@@ -254,7 +271,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
       enabled: (ruleId) => rules.get(ruleId)?.enabled ?? false,
       report(ruleId: string, status: 'pass' | 'fail', at: ReportAt) {
         if (sealed) return
-        if (!declared.has(ruleId)) throw new Error(`check "${check.id}" reported undeclared rule "${ruleId}"`)
+        if (!check.rules.includes(ruleId)) throw new Error(`check "${check.id}" reported undeclared rule "${ruleId}"`)
         const rule = rules.get(ruleId)!
         if (!rule.enabled) return
         const evidence = at.evidence ?? {}
@@ -284,22 +301,21 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
       },
       settings,
       sockets,
-      net: bindNet(ac.signal, Math.min(connectTimeoutMs, timeoutMs)),
+      get net() {
+        return (net ??= bindNet(controller().signal, Math.min(connectTimeoutMs, timeoutMs)))
+      },
       log: {
         debug: (m) => log.debug(redact(`${check.id} ${target.id}: ${m}`)),
         info: (m) => log.info(redact(`${check.id} ${target.id}: ${m}`)),
         warn: (m) => log.warn(redact(`${check.id} ${target.id}: ${m}`)),
       },
     }
-    const aborted = new Promise<never>((_, reject) => {
-      const fire = (): void => reject(ac.signal.reason)
-      if (ac.signal.aborted) fire()
-      else ac.signal.addEventListener('abort', fire, { once: true })
-    })
-    const running = Promise.resolve().then(() => check.run(target, ctx))
-    running.catch(() => {}) // a check that ignores its signal may reject after we moved on
     try {
-      await Promise.race([running, aborted])
+      if (scanSignal?.aborted) onScanAbort()
+      const running = Promise.resolve().then(() => check.run(target, ctx))
+      running.catch(() => {})
+      // A check that ignores its signal may settle after the attempt ended: the race below moves on without it.
+      await Promise.race([running, new Promise<never>((_, reject) => (endReason !== undefined ? reject(endReason) : (endAttempt = reject)))])
     } catch (err) {
       const e = err as { name?: string; message?: string }
       if (err instanceof AttemptFailure) record.error(check, target.id, err.reason, err.message)
@@ -311,13 +327,13 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
       sealed = true
       clearTimeout(timer)
       scanSignal?.removeEventListener('abort', onScanAbort)
-      // Close whatever the check still holds open.
-      if (!ac.signal.aborted) ac.abort(new DOMException('attempt finished', 'AbortError'))
+      // Close whatever the check still holds open (sockets listen on ctx.signal).
+      stop(ATTEMPT_FINISHED)
     }
   }
 
   for (const t of options.targets) addTarget(t, false)
-  while (pending.size) await Promise.all([...pending])
+  await scheduler.idle()
 
   findings.sort(byKey((f) => `${f.target}\0${f.ruleId}\0${f.resource}\0${f.status}`))
   errors.sort(byKey((e) => `${e.target}\0${e.check}\0${e.message}`))

@@ -5,7 +5,10 @@
  * GitHub code scanning needs for results that are not about a file.
  */
 import { SARIF_LEVEL, SECURITY_SEVERITY } from '../scoring/severity.ts'
-import type { EffectiveRule, ScanReport } from '../types.ts'
+import { once } from 'node:events'
+import { finished } from 'node:stream/promises'
+import type { Writable } from 'node:stream'
+import type { EffectiveRule, Finding, ScanReport } from '../types.ts'
 import { targetUri } from './location.ts'
 
 /** Options of the SARIF writer. */
@@ -36,8 +39,64 @@ function helpText(r: EffectiveRule): string {
 
 const cut = (s: string, n = 1024): string => (s.length > n ? s.slice(0, n - 1) + '…' : s)
 
+function sarifResult(f: Finding, idx: number | undefined): Record<string, unknown> {
+  return {
+    ruleId: f.ruleId,
+    ...(idx === undefined ? {} : { ruleIndex: idx }),
+    kind: 'fail',
+    level: SARIF_LEVEL[f.severity],
+    message: { text: `${f.message} [${f.target}]` },
+    locations: [
+      {
+        physicalLocation: { artifactLocation: { uri: targetUri(f.target) }, region: { startLine: 1 } },
+        logicalLocations: [{ fullyQualifiedName: f.target, name: f.resource.slice(0, 200), kind: 'resource' }],
+      },
+    ],
+    partialFingerprints: { primaryLocationLineHash: f.fingerprint, 'ztscan/v1': f.fingerprint },
+    ...(f.baselineState ? { baselineState: f.baselineState } : {}),
+    ...(f.suppression
+      ? { suppressions: [{ kind: 'external', status: 'accepted', justification: f.suppression.reason, ...(f.suppression.expires ? { properties: { expires: f.suppression.expires } } : {}) }] }
+      : {}),
+    properties: { severity: f.severity, pillar: f.pillar, family: f.family, target: f.target, resource: f.resource, evidence: f.evidence },
+  }
+}
+
 /** Converts a report to a SARIF 2.1.0 log object. */
 export function toSarif(report: ScanReport, opts: SarifOptions = {}): Record<string, unknown> {
+  return sarifLog(report, opts, false)
+}
+
+const RESULTS_SLOT = '\u0000ztscan-results\u0000'
+
+/**
+ * Streams the SARIF log to a writable (results one at a time, with backpressure), so 100,000 results never exist as one
+ * string. Resolves when the stream has finished.
+ */
+export async function writeSarif(report: ScanReport, out: Writable, opts: SarifOptions = {}): Promise<void> {
+  const ruleIndex = new Map(report.rules.map((r, i) => [r.id, i]))
+  const skeleton = JSON.stringify(sarifLog(report, opts, true), null, 2)
+  const at = skeleton.indexOf(JSON.stringify(RESULTS_SLOT))
+  const write = (s: string): Promise<void> | void => {
+    if (!out.write(s)) return once(out, 'drain').then(() => undefined)
+  }
+  await write(skeleton.slice(0, at) + '[')
+  let first = true
+  let buf = ''
+  for (const f of report.findings) {
+    if (f.status !== 'fail') continue
+    buf += (first ? '\n' : ',\n') + JSON.stringify(sarifResult(f, ruleIndex.get(f.ruleId)))
+    first = false
+    if (buf.length > 1 << 16) {
+      await write(buf)
+      buf = ''
+    }
+  }
+  await write(buf + '\n]' + skeleton.slice(at + JSON.stringify(RESULTS_SLOT).length) + '\n')
+  out.end()
+  await finished(out)
+}
+
+function sarifLog(report: ScanReport, opts: SarifOptions, slot: boolean): Record<string, unknown> {
   const ruleIndex = new Map<string, number>()
   const rules = report.rules.map((r, i) => {
     ruleIndex.set(r.id, i)
@@ -57,30 +116,7 @@ export function toSarif(report: ScanReport, opts: SarifOptions = {}): Record<str
       },
     }
   })
-  const results = []
-  for (const f of report.findings) {
-    if (f.status !== 'fail') continue
-    const idx = ruleIndex.get(f.ruleId)
-    results.push({
-      ruleId: f.ruleId,
-      ...(idx === undefined ? {} : { ruleIndex: idx }),
-      kind: 'fail',
-      level: SARIF_LEVEL[f.severity],
-      message: { text: `${f.message} [${f.target}]` },
-      locations: [
-        {
-          physicalLocation: { artifactLocation: { uri: targetUri(f.target) }, region: { startLine: 1 } },
-          logicalLocations: [{ fullyQualifiedName: f.target, name: f.resource.slice(0, 200), kind: 'resource' }],
-        },
-      ],
-      partialFingerprints: { primaryLocationLineHash: f.fingerprint, 'ztscan/v1': f.fingerprint },
-      ...(f.baselineState ? { baselineState: f.baselineState } : {}),
-      ...(f.suppression
-        ? { suppressions: [{ kind: 'external', status: 'accepted', justification: f.suppression.reason, ...(f.suppression.expires ? { properties: { expires: f.suppression.expires } } : {}) }] }
-        : {}),
-      properties: { severity: f.severity, pillar: f.pillar, family: f.family, target: f.target, resource: f.resource, evidence: f.evidence },
-    })
-  }
+  const results: unknown = slot ? RESULTS_SLOT : report.findings.filter((f) => f.status === 'fail').map((f) => sarifResult(f, ruleIndex.get(f.ruleId)))
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
