@@ -17,11 +17,19 @@ export { toTable, toMarkdown } from './report/text.ts'
 export { score, stageOf, STAGE_THRESHOLDS } from './scoring/score.ts'
 export { SEVERITY_WEIGHT, SECURITY_SEVERITY, SARIF_LEVEL, atOrAbove } from './scoring/severity.ts'
 export { defaultTargets, startDemoLab } from './defaults.ts'
+export { loadBaseline, baselineFrom, applyBaseline } from './report/baseline.ts'
+export type { Baseline } from './report/baseline.ts'
+export { loadSuppressions, parseSuppressions, applySuppressions } from './report/suppress.ts'
+export type { Suppression } from './report/suppress.ts'
+export { mergeReports, mergeSarif } from './report/merge.ts'
+export { writeSarif } from './report/sarif.ts'
 export type { DemoLab } from './defaults.ts'
 export { ZtscanError, RuleFileError, PolicyError, TargetError, OptionsError, InputError, AttemptFailure } from './errors.ts'
 export type { ZtscanErrorCode, FieldProblem } from './errors.ts'
 export { VERSION } from './version.ts'
 export type {
+  AbsentFinding,
+  ExpiredSuppression,
   AttemptError,
   AttemptSkip,
   EffectiveRule,

@@ -146,6 +146,24 @@ export interface ReportSummary {
   readonly skipped: number
 }
 
+/** A failed finding of the baseline that is gone now. */
+export interface AbsentFinding {
+  readonly fingerprint: string
+  readonly ruleId: string
+  readonly target: string
+  readonly message: string
+}
+
+/** A suppression whose expiry date has passed: it no longer suppresses the findings it matches. */
+export interface ExpiredSuppression {
+  readonly rule: string
+  readonly target: string
+  readonly reason: string
+  readonly expires: string
+  /** Failed findings it would have suppressed. */
+  readonly matched: number
+}
+
 /** The canonical scan report (JSON). */
 export interface ScanReport {
   readonly schemaVersion: '1.0'
@@ -162,4 +180,8 @@ export interface ScanReport {
   readonly skipped: readonly AttemptSkip[]
   readonly score: ScoreCard
   readonly summary: ReportSummary
+  /** Baseline comparison, when a baseline was given: its failed findings that are gone. */
+  readonly baseline?: { readonly source: string; readonly absent: readonly AbsentFinding[] }
+  /** Suppressions that matched findings but have expired (they no longer suppress). */
+  readonly expiredSuppressions?: readonly ExpiredSuppression[]
 }

@@ -43,6 +43,9 @@ Scan options:
       --per-host N            checks in flight per host (default 4)
       --timeout DURATION      per check and target (default 15s; e.g. 5000, 5s)
       --connect-timeout DURATION  per connection (default 5s)
+      --baseline FILE         previous report (.json or .sarif): findings get new/unchanged/updated, gone ones absent
+      --fail-on-new           exit 1 only for NEW findings at or above --fail-on (needs --baseline)
+      --suppressions FILE     YAML/JSON { suppressions: [{ rule, target, resource?, reason, expires: YYYY-MM-DD }] }
       --shard I/N             scan only shard I of N (stable hash of target ids)
       --category NAME         SARIF automationDetails category (GitHub code scanning)
       --ssh-user USER --ssh-key FILE   SSH login for agents:// targets

@@ -33,6 +33,8 @@ import {
 } from '../index.ts'
 import { SEVERITIES } from '../types.ts'
 import { writeSarif } from '../report/sarif.ts'
+import { loadBaseline } from '../report/baseline.ts'
+import { loadSuppressions } from '../report/suppress.ts'
 import { EXIT, HELP, UsageError } from './help.ts'
 
 type Format = 'json' | 'sarif' | 'table' | 'markdown'
@@ -135,6 +137,9 @@ const scanFlags = {
   'insecure-accept-unknown-host-keys': { type: 'boolean' },
   'ca-file': { type: 'string' },
   plugin: { type: 'string', multiple: true },
+  baseline: { type: 'string' },
+  'fail-on-new': { type: 'boolean' },
+  suppressions: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -175,6 +180,9 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   if (v['ca-file']) settings.tls = { ...(settings.tls as object | undefined), caFile: v['ca-file'] }
 
   const plugins = await loadPlugins(v.plugin ?? [])
+  const baseline = v.baseline ? await loadBaseline(v.baseline) : undefined
+  if (v['fail-on-new'] && !baseline) throw new UsageError('--fail-on-new needs --baseline FILE')
+  const suppressions = v.suppressions ? await loadSuppressions(v.suppressions) : undefined
   const quiet = v.quiet ?? false
   const say = (m: string): void => {
     if (!quiet) process.stderr.write(m + '\n')
@@ -206,6 +214,8 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
       settings,
       checks: plugins.checks.length ? [...builtinChecks, ...plugins.checks] : undefined,
       rules: plugins.rules,
+      baseline,
+      suppressions,
       shard,
       signal: ac.signal,
       concurrency: parseIntFlag('--concurrency', v.concurrency),
@@ -231,9 +241,11 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
       say(`ztscan: wrote ${o.format} report to ${o.file}`)
     }
   }
+  for (const x of report.expiredSuppressions ?? []) say(`warning: suppression for ${x.rule} on ${x.target} expired on ${x.expires}; ${x.matched} finding(s) count again`)
   if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, toMarkdown(report))
   if (failOn === 'none') return EXIT.ok
-  const hit = report.findings.some((f) => f.status === 'fail' && !f.suppression && atOrAbove(f.severity, failOn))
+  const newOnly = v['fail-on-new'] ?? false
+  const hit = report.findings.some((f) => f.status === 'fail' && !f.suppression && atOrAbove(f.severity, failOn) && (!newOnly || f.baselineState === 'new'))
   return hit ? EXIT.findings : EXIT.ok
 }
 

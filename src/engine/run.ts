@@ -11,7 +11,9 @@ import { builtinRules, validateRule } from '../rules/load.ts'
 import { effectiveRules, type Policy } from '../rules/policy.ts'
 import { score } from '../scoring/score.ts'
 import { normalizeTarget } from '../targets/parse.ts'
-import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
+import { applyBaseline, type Baseline } from '../report/baseline.ts'
+import { applySuppressions, type Suppression } from '../report/suppress.ts'
+import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
 import type { CheckContext, CheckDefinition, Logger, ReportAt } from './check.ts'
 import { makeRedactor } from './redact.ts'
 import { VERSION } from '../version.ts'
@@ -45,6 +47,10 @@ export interface ScanOptions {
   readonly settings?: Readonly<Record<string, unknown>>
   /** Runs only the targets of shard `index` (1-based) of `count`, split by a stable hash of the target id. */
   readonly shard?: { readonly index: number; readonly count: number }
+  /** Suppressions (rule + target pattern + reason + expiry) applied to the findings. */
+  readonly suppressions?: readonly Suppression[]
+  /** A previous report to compare with: failed findings get `baselineState`. */
+  readonly baseline?: Baseline
   /** Clock (tests pass a fixed one). */
   readonly now?: () => Date
   readonly logger?: Logger
@@ -348,6 +354,9 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     skipped,
     attempts: total,
     shard: options.shard ? `${options.shard.index}/${options.shard.count}` : undefined,
+    suppressions: options.suppressions,
+    baseline: options.baseline,
+    now: now(),
   })
 }
 
@@ -362,11 +371,19 @@ export function buildReport(p: {
   skipped: readonly AttemptSkip[]
   attempts: number
   shard?: string
+  suppressions?: readonly Suppression[]
+  baseline?: Baseline
+  now?: Date
 }): ScanReport {
+  let findings = p.findings
+  let expired: ExpiredSuppression[] = []
+  if (p.suppressions?.length) ({ findings, expired } = applySuppressions(findings, p.suppressions, p.now ?? new Date()))
+  let absent: AbsentFinding[] | undefined
+  if (p.baseline) ({ findings, absent } = applyBaseline(findings, p.baseline))
   const failed = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
   let passed = 0
   let suppressed = 0
-  for (const f of p.findings) {
+  for (const f of findings) {
     if (f.suppression) suppressed++
     else if (f.status === 'pass') passed++
     else failed[f.severity]++
@@ -379,10 +396,12 @@ export function buildReport(p: {
     ...(p.shard ? { shard: p.shard } : {}),
     targets: p.targets,
     rules: p.rules,
-    findings: p.findings,
+    findings,
     errors: p.errors,
     skipped: p.skipped,
-    score: score(p.findings),
+    score: score(findings),
     summary: { targets: p.targets.length, attempts: p.attempts, passed, failed, suppressed, errors: p.errors.length, skipped: p.skipped.length },
+    ...(p.baseline ? { baseline: { source: p.baseline.source, absent: absent ?? [] } } : {}),
+    ...(expired.length ? { expiredSuppressions: expired } : {}),
   }
 }

@@ -39,6 +39,26 @@ function helpText(r: EffectiveRule): string {
 
 const cut = (s: string, n = 1024): string => (s.length > n ? s.slice(0, n - 1) + '…' : s)
 
+/** Baseline findings that are gone: SARIF `baselineState: absent`, level none. */
+function absentResults(report: ScanReport, ruleIndex: ReadonlyMap<string, number>): Record<string, unknown>[] {
+  return (report.baseline?.absent ?? []).map((a) => ({
+    ruleId: a.ruleId,
+    ...(ruleIndex.has(a.ruleId) ? { ruleIndex: ruleIndex.get(a.ruleId) } : {}),
+    kind: 'pass',
+    level: 'none',
+    baselineState: 'absent',
+    message: { text: `${a.message} [${a.target}]` },
+    locations: [
+      {
+        physicalLocation: { artifactLocation: { uri: targetUri(a.target || 'unknown') }, region: { startLine: 1 } },
+        logicalLocations: [{ fullyQualifiedName: a.target || 'unknown', kind: 'resource' }],
+      },
+    ],
+    partialFingerprints: { primaryLocationLineHash: a.fingerprint, 'ztscan/v1': a.fingerprint },
+    properties: { target: a.target },
+  }))
+}
+
 function sarifResult(f: Finding, idx: number | undefined): Record<string, unknown> {
   return {
     ruleId: f.ruleId,
@@ -91,6 +111,10 @@ export async function writeSarif(report: ScanReport, out: Writable, opts: SarifO
       buf = ''
     }
   }
+  for (const r of absentResults(report, ruleIndex)) {
+    buf += (first ? '\n' : ',\n') + JSON.stringify(r)
+    first = false
+  }
   await write(buf + '\n]' + skeleton.slice(at + JSON.stringify(RESULTS_SLOT).length) + '\n')
   out.end()
   await finished(out)
@@ -116,7 +140,7 @@ function sarifLog(report: ScanReport, opts: SarifOptions, slot: boolean): Record
       },
     }
   })
-  const results: unknown = slot ? RESULTS_SLOT : report.findings.filter((f) => f.status === 'fail').map((f) => sarifResult(f, ruleIndex.get(f.ruleId)))
+  const results: unknown = slot ? RESULTS_SLOT : [...report.findings.filter((f) => f.status === 'fail').map((f) => sarifResult(f, ruleIndex.get(f.ruleId))), ...absentResults(report, ruleIndex)]
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -137,12 +161,19 @@ function sarifLog(report: ScanReport, opts: SarifOptions, slot: boolean): Record
             executionSuccessful: true,
             startTimeUtc: report.startedAt,
             endTimeUtc: report.finishedAt,
-            toolExecutionNotifications: report.errors.map((e) => ({
-              level: 'error',
-              message: { text: `${e.target}: ${e.check}: ${e.message}` },
-              descriptor: { id: `attempt-${e.reason}` },
-              properties: { target: e.target, check: e.check, family: e.family, reason: e.reason },
-            })),
+            toolExecutionNotifications: [
+              ...report.errors.map((e) => ({
+                level: 'error',
+                message: { text: `${e.target}: ${e.check}: ${e.message}` },
+                descriptor: { id: `attempt-${e.reason}` },
+                properties: { target: e.target, check: e.check, family: e.family, reason: e.reason },
+              })),
+              ...(report.expiredSuppressions ?? []).map((x) => ({
+                level: 'warning',
+                message: { text: `suppression for ${x.rule} on ${x.target} expired on ${x.expires} ("${x.reason}"); ${x.matched} finding(s) no longer suppressed` },
+                descriptor: { id: 'suppression-expired' },
+              })),
+            ],
           },
         ],
         results,

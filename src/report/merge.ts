@@ -1,0 +1,114 @@
+/**
+ * @fileoverview Joins shard reports into one. JSON parts merge into a full report (findings deduplicated by fingerprint and
+ * status, score recomputed from the union, so it equals the unsharded scan's). SARIF parts merge into one SARIF run whose
+ * score is recomputed from the parts' per-pillar earned/possible weights (SARIF holds no passing findings).
+ */
+import { InputError } from '../errors.ts'
+import { STAGE_THRESHOLDS, stageOf } from '../scoring/score.ts'
+import { PILLARS, type AttemptError, type AttemptSkip, type EffectiveRule, type Finding, type Pillar, type PillarScore, type ScanReport } from '../types.ts'
+import { buildReport } from '../engine/run.ts'
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** Merges JSON reports of shards into one report. */
+export function mergeReports(parts: readonly ScanReport[]): ScanReport {
+  if (!parts.length) throw new InputError('merge', 'no reports to merge')
+  const targets = new Map<string, { id: string; kind: string }>()
+  const rules = new Map<string, EffectiveRule>()
+  const findings = new Map<string, Finding>()
+  const errors = new Map<string, AttemptError>()
+  const skipped = new Map<string, AttemptSkip>()
+  let attempts = 0
+  for (const p of parts) {
+    for (const t of p.targets) targets.set(t.id, t)
+    for (const r of p.rules) rules.set(r.id, r)
+    for (const f of p.findings) findings.set(`${f.fingerprint}\0${f.status}`, f)
+    for (const e of p.errors) errors.set(`${e.target}\0${e.check}\0${e.message}`, e)
+    for (const s of p.skipped) skipped.set(`${s.target}\0${s.check}`, s)
+    attempts += p.summary.attempts
+  }
+  const report = buildReport({
+    startedAt: new Date(Math.min(...parts.map((p) => Date.parse(p.startedAt)))),
+    finishedAt: new Date(Math.max(...parts.map((p) => Date.parse(p.finishedAt)))),
+    targets: [...targets.values()].sort((a, b) => cmp(a.id, b.id)),
+    rules: [...rules.values()].sort((a, b) => cmp(a.id, b.id)),
+    findings: [...findings.values()].sort((a, b) => cmp(`${a.target}\0${a.ruleId}\0${a.resource}\0${a.status}`, `${b.target}\0${b.ruleId}\0${b.resource}\0${b.status}`)),
+    errors: [...errors.values()].sort((a, b) => cmp(`${a.target}\0${a.check}\0${a.message}`, `${b.target}\0${b.check}\0${b.message}`)),
+    skipped: [...skipped.values()].sort((a, b) => cmp(`${a.target}\0${a.check}`, `${b.target}\0${b.check}`)),
+    attempts,
+  })
+  const absent = parts.flatMap((p) => p.baseline?.absent ?? [])
+  const expired = parts.flatMap((p) => p.expiredSuppressions ?? [])
+  return {
+    ...report,
+    ...(parts.some((p) => p.baseline) ? { baseline: { source: parts.find((p) => p.baseline)!.baseline!.source, absent } } : {}),
+    ...(expired.length ? { expiredSuppressions: expired } : {}),
+  }
+}
+
+type SarifRun = {
+  tool: { driver: { rules?: { id: string }[] } & Record<string, unknown> }
+  results?: ({ ruleId?: string; ruleIndex?: number; partialFingerprints?: Record<string, string>; baselineState?: string } & Record<string, unknown>)[]
+  invocations?: { toolExecutionNotifications?: unknown[] }[]
+  properties?: { score?: { pillars?: Record<Pillar, PillarScore> }; summary?: Record<string, unknown> } & Record<string, unknown>
+} & Record<string, unknown>
+type SarifLog = { version?: string; runs?: SarifRun[] } & Record<string, unknown>
+
+/** Merges SARIF logs written by ztscan (one run each) into one log with one run and one recomputed score. */
+export function mergeSarif(logs: readonly unknown[]): Record<string, unknown> {
+  const runs: SarifRun[] = []
+  logs.forEach((l, i) => {
+    const log = l as SarifLog
+    if (!log || log.version !== '2.1.0' || !Array.isArray(log.runs)) throw new InputError(`part ${i + 1}`, 'not a SARIF 2.1.0 log')
+    runs.push(...log.runs)
+  })
+  if (!runs.length) throw new InputError('merge', 'no SARIF runs to merge')
+  const rules = new Map<string, { id: string }>()
+  for (const r of runs) for (const rule of r.tool.driver.rules ?? []) rules.set(rule.id, rule)
+  const ruleList = [...rules.values()].sort((a, b) => cmp(a.id, b.id))
+  const index = new Map(ruleList.map((r, i) => [r.id, i]))
+  const seen = new Set<string>()
+  const results = []
+  for (const r of runs)
+    for (const res of r.results ?? []) {
+      const key = `${res.partialFingerprints?.['ztscan/v1'] ?? JSON.stringify(res)}\0${res.baselineState ?? ''}`
+      if (seen.has(key)) continue
+      seen.add(key)
+      results.push({ ...res, ...(res.ruleId && index.has(res.ruleId) ? { ruleIndex: index.get(res.ruleId) } : {}) })
+    }
+  const pillars = {} as Record<Pillar, PillarScore>
+  const evaluated: number[] = []
+  for (const p of PILLARS) {
+    let earned = 0
+    let possible = 0
+    let passed = 0
+    let failed = 0
+    for (const r of runs) {
+      const x = r.properties?.score?.pillars?.[p]
+      if (!x) continue
+      earned += x.earned
+      possible += x.possible
+      passed += x.passed
+      failed += x.failed
+    }
+    const score = possible > 0 ? Math.round((1000 * earned) / possible) / 10 : null
+    if (score !== null) evaluated.push(score)
+    pillars[p] = { score, stage: score === null ? null : stageOf(score), passed, failed, earned, possible }
+  }
+  const overall = evaluated.length ? Math.round((10 * evaluated.reduce((a, b) => a + b, 0)) / evaluated.length) / 10 : null
+  const first = runs[0]!
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        ...first,
+        tool: { driver: { ...first.tool.driver, rules: ruleList } },
+        automationDetails: { id: String((first.automationDetails as { id?: string } | undefined)?.id ?? 'ztscan/').replace(/shard-[^/]+\/$/, '') },
+        invocations: [{ ...(first.invocations?.[0] ?? {}), toolExecutionNotifications: runs.flatMap((r) => r.invocations?.[0]?.toolExecutionNotifications ?? []) }],
+        results,
+        properties: { score: { overall, stage: overall === null ? null : stageOf(overall), pillars, thresholds: STAGE_THRESHOLDS } },
+      },
+    ],
+  }
+}
