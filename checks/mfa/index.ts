@@ -1,6 +1,38 @@
 /**
- * @fileoverview The mfa family (being built).
+ * @fileoverview The mfa family: is multi-factor authentication enforced, and is it phishing-resistant? Three kinds of
+ * evidence: identity-provider exports (`mfa-idp-export`), an OIDC issuer with sample tokens (`mfa-oidc`), and the
+ * authentication methods SSH servers offer (`mfa-ssh`).
  */
 import { defineFamily } from '../../src/engine/check.ts'
+import { tcpConnect } from '../../src/net/index.ts'
+import { fileTarget, parseTarget, sshEndpoint } from '../../src/targets/parse.ts'
+import type { Target } from '../../src/types.ts'
+import idpExport from './idp.ts'
+import { startDemoIssuer, writeDemoExports } from './lab.ts'
+import oidc from './oidc.ts'
+import ssh from './ssh.ts'
 
-export default defineFamily({ name: 'mfa', checks: [] })
+export default defineFamily({
+  name: 'mfa',
+  checks: [idpExport, oidc, ssh],
+  /** This machine's sshd, when something answers on 127.0.0.1:22 within 300 ms (its host key is read from /etc/ssh). */
+  async defaultTargets() {
+    try {
+      const s = await tcpConnect('127.0.0.1', 22, { timeoutMs: 300 })
+      s.destroy()
+      return [sshEndpoint('127.0.0.1', 22)]
+    } catch {
+      return []
+    }
+  },
+  /** Flawed exports of every provider, and an issuer advertising HS256/none with a 1024-bit key and weak sample tokens. */
+  async demo(dir) {
+    const exports = await writeDemoExports(dir)
+    const { server, tokensFile } = await startDemoIssuer(dir)
+    const targets: Target[] = [
+      ...exports.map(([provider, path]) => fileTarget('identity-export', 'idp', path, provider)),
+      parseTarget(`oidc:${server.issuer}#tokens=${encodeURIComponent(tokensFile)}`),
+    ]
+    return { targets, stop: () => server.stop() }
+  },
+})

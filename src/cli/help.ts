@@ -48,8 +48,8 @@ Scan options:
       --suppressions FILE     YAML/JSON { suppressions: [{ rule, target, resource?, reason, expires: YYYY-MM-DD }] }
       --shard I/N             scan only shard I of N (stable hash of target ids)
       --category NAME         SARIF automationDetails category (GitHub code scanning)
-      --ssh-user USER --ssh-key FILE   SSH login for agents:// targets
-      --known-hosts FILE      verify SSH host keys against this file
+      --ssh-user USER --ssh-key FILE   SSH login for agents:// targets (ssh:// probes send no credentials)
+      --known-hosts FILE      verify SSH host keys (ssh:// and agents://) against this file
       --host-key SHA256:...   pin an SSH host key fingerprint (repeatable; HOST:PORT=SHA256:... to scope)
       --insecure-accept-unknown-host-keys   do not verify SSH host keys (explicit opt-out)
       --ca-file FILE          extra trust anchors for certificate chains

@@ -134,7 +134,7 @@ function sarifLog(report: ScanReport, opts: SarifOptions, slot: boolean): Record
       defaultConfiguration: { level: SARIF_LEVEL[r.severity], enabled: r.enabled },
       properties: {
         'security-severity': SECURITY_SEVERITY[r.severity],
-        tags: ['security', 'zero-trust', r.family, `ztmm-${r.pillar}`, ...(r.tags ?? [])].slice(0, 20),
+        tags: [...new Set(['security', 'zero-trust', r.family, `ztmm-${r.pillar}`, ...(r.tags ?? [])])].slice(0, 20),
         precision: 'high',
         'problem.severity': SARIF_LEVEL[r.severity] === 'note' ? 'recommendation' : SARIF_LEVEL[r.severity],
       },

@@ -7,6 +7,7 @@
  *   nmap:PATH                         nmap-xml            idp:PROVIDER:PATH            identity-export
  *   inventory:PROVIDER:PATH           inventory-export    oidc:https://ISSUER[#tokens=PATH] oidc
  *   agents://[USER@]HOST[:PORT]       agent-host (SSH)    local                        local machine
+ *   (oidc fragment: #tokens=FILE&audience=AUD)
  * HOST is a DNS name, an IPv4 address or a bracketed IPv6 address.
  */
 import { isIP } from 'node:net'
@@ -132,8 +133,17 @@ export function parseTarget(raw: string): Target {
       }
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TargetError(raw, 'the issuer must be an http(s) URL')
       checkHost(raw, url.hostname.replace(/^\[|\]$/g, ''))
-      const tokens = frag ? new URLSearchParams(frag).get('tokens') ?? undefined : undefined
-      return { kind: 'oidc', id: `oidc:${url.href.replace(/\/$/, '')}`, host: url.hostname.replace(/^\[|\]$/g, ''), issuer: url.href.replace(/\/$/, ''), tokensFile: tokens ? resolve(tokens) : undefined }
+      const params = new URLSearchParams(frag ?? '')
+      const tokens = params.get('tokens') ?? undefined
+      const audience = params.get('audience') ?? undefined
+      return {
+        kind: 'oidc',
+        id: `oidc:${url.href.replace(/\/$/, '')}`,
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        issuer: url.href.replace(/\/$/, ''),
+        tokensFile: tokens ? resolve(tokens) : undefined,
+        ...(audience ? { audience } : {}),
+      }
     }
     default:
       throw new TargetError(raw, `unknown scheme "${scheme[1]}:"`)

@@ -1,0 +1,387 @@
+/**
+ * @fileoverview Identity-provider exports, in the shapes the vendors' APIs return, → one normalised model.
+ *
+ * Accepted files (a `idp:PROVIDER:PATH` target each; field names are the vendors'):
+ * - okta:   `{ users: [GET /api/v1/users items], factors: { <userId>: [GET /api/v1/users/{id}/factors items] },
+ *            roles?: { <userId>: [GET /api/v1/users/{id}/roles items] } }`, or users carrying `_embedded.factors`
+ *            (and `_embedded.roles`). Every evaluated user needs a factor list (`[]` when none).
+ * - entra:  a Graph response of `reports/authenticationMethods/userRegistrationDetails` (`{ value: [...] }`), of
+ *            `identity/conditionalAccess/policies` (`{ value: [...] }`), or both in one file:
+ *            `{ userRegistrationDetails: {value}|[...], conditionalAccessPolicies: {value}|[...] }`.
+ * - google: a Directory API `users.list` response (`{ kind: 'admin#directory#users', users: [...] }`) or its `users` array.
+ * - aws:    the IAM credential report CSV (`aws iam get-credential-report --query Content --output text | base64 -d`),
+ *            or the CLI's JSON `{ Content: <base64>, ReportFormat: 'text/csv', ... }`.
+ * - github: the array of `GET /orgs/{org}/members?filter=2fa_disabled`, or
+ *            `{ org?: GET /orgs/{org}, members?: GET /orgs/{org}/members, admins?: …?role=admin, membersWith2faDisabled: [...] }`.
+ */
+import { AttemptFailure } from '../../src/errors.ts'
+import { entraMethod, NOT_A_SECOND_FACTOR, oktaFactor, type Factor } from './factors.ts'
+
+/** Identity providers whose exports ztscan reads. */
+export const PROVIDERS = ['okta', 'entra', 'google', 'aws', 'github'] as const
+/** One of `PROVIDERS`. */
+export type Provider = (typeof PROVIDERS)[number]
+
+/** One account that can sign in, as far as the export tells. */
+export interface IdpUser {
+  /** Login shown in findings (Okta `profile.login`, Entra `userPrincipalName`, Google `primaryEmail`, AWS `user`, GitHub `login`). */
+  readonly login: string
+  /** The vendor's immutable id. */
+  readonly id: string
+  readonly admin: boolean
+  /** True when the user has at least one usable second factor. */
+  readonly mfa: boolean
+  /** Canonical factors, when the export lists them (Okta, Entra). */
+  readonly factors?: readonly Factor[]
+  /** The vendor's own factor names, for evidence. */
+  readonly vendorFactors?: readonly string[]
+  /** Google: whether 2SV is enforced for the user (`isEnforcedIn2Sv`). */
+  readonly enforced?: boolean
+}
+
+/** Whether a tenant/organisation-wide setting enforces MFA. */
+export interface Enforcement {
+  readonly resource: string
+  readonly enforced: boolean
+  readonly evidence: Readonly<Record<string, unknown>>
+}
+
+/** The AWS root account row of a credential report. */
+export interface AwsRoot {
+  readonly arn: string
+  readonly mfaActive: boolean
+  /** Active root access keys: `access_key_1`, `access_key_2`. */
+  readonly activeAccessKeys: readonly string[]
+}
+
+/** A parsed export. */
+export interface IdpModel {
+  readonly provider: Provider
+  readonly users: readonly IdpUser[]
+  readonly enforcement: readonly Enforcement[]
+  readonly awsRoot?: AwsRoot
+}
+
+type Json = Record<string, unknown>
+
+function bad(file: string, pointer: string, expected: string, actual?: unknown): AttemptFailure {
+  let got = ''
+  if (actual !== undefined) {
+    const s = JSON.stringify(actual) ?? String(actual)
+    got = ` (got ${s.length > 60 ? `${s.slice(0, 57)}...` : s})`
+  }
+  return new AttemptFailure('input', `${file}: ${pointer || '/'}: expected ${expected}${got}`)
+}
+
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+function str(file: string, o: Json, key: string, ptr: string): string {
+  const v = o[key]
+  if (typeof v !== 'string' || !v) throw bad(file, `${ptr}/${key}`, 'a non-empty string', v)
+  return v
+}
+
+function bool(file: string, o: Json, key: string, ptr: string, dflt?: boolean): boolean {
+  const v = o[key]
+  if (v === undefined && dflt !== undefined) return dflt
+  if (typeof v !== 'boolean') throw bad(file, `${ptr}/${key}`, 'true or false', v)
+  return v
+}
+
+function arr(file: string, v: unknown, ptr: string): unknown[] {
+  if (!Array.isArray(v)) throw bad(file, ptr, 'an array', v)
+  return v
+}
+
+function parseJson(file: string, buf: Buffer): unknown {
+  try {
+    return JSON.parse(buf.toString('utf8').replace(/^\uFEFF/, ''))
+  } catch (err) {
+    throw bad(file, '', `valid JSON (${(err as Error).message})`)
+  }
+}
+
+/** Parses an export of `provider`; `file` names it in errors. Throws `AttemptFailure('input')` naming the field. */
+export function parseExport(provider: string, buf: Buffer, file: string): IdpModel {
+  switch (provider) {
+    case 'okta': return parseOkta(parseJson(file, buf), file)
+    case 'entra': return parseEntra(parseJson(file, buf), file)
+    case 'google': return parseGoogle(parseJson(file, buf), file)
+    case 'aws': return parseAws(buf, file)
+    case 'github': return parseGithub(parseJson(file, buf), file)
+    default: throw new AttemptFailure('input', `${file}: unknown identity provider "${provider}" (expected one of ${PROVIDERS.join(', ')})`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------- Okta
+
+/** Okta user statuses that can sign in (`STAGED`, `PROVISIONED`, `SUSPENDED`, `DEPROVISIONED` cannot). */
+const OKTA_LIVE = new Set(['ACTIVE', 'PASSWORD_EXPIRED', 'LOCKED_OUT', 'RECOVERY'])
+
+function parseOkta(data: unknown, file: string): IdpModel {
+  const root = Array.isArray(data) ? { users: data } : data
+  if (!isObj(root)) throw bad(file, '', 'an object { users, factors, roles? } or an array of users')
+  const users = arr(file, root.users, '/users')
+  const factorMap = root.factors === undefined ? undefined : root.factors
+  if (factorMap !== undefined && !isObj(factorMap)) throw bad(file, '/factors', 'an object keyed by user id', factorMap)
+  const roleMap = root.roles === undefined ? undefined : root.roles
+  if (roleMap !== undefined && !isObj(roleMap)) throw bad(file, '/roles', 'an object keyed by user id', roleMap)
+  const out: IdpUser[] = []
+  users.forEach((u, i) => {
+    const ptr = Array.isArray(data) ? `/${i}` : `/users/${i}`
+    if (!isObj(u)) throw bad(file, ptr, 'a user object', u)
+    const id = str(file, u, 'id', ptr)
+    const status = str(file, u, 'status', ptr)
+    if (!isObj(u.profile)) throw bad(file, `${ptr}/profile`, 'an object', u.profile)
+    const login = str(file, u.profile, 'login', `${ptr}/profile`)
+    if (!OKTA_LIVE.has(status)) return
+    const embedded = isObj(u._embedded) ? u._embedded : {}
+    let factors: unknown
+    let fptr: string
+    if (factorMap && id in factorMap) [factors, fptr] = [factorMap[id], `/factors/${id}`]
+    else if (embedded.factors !== undefined) [factors, fptr] = [embedded.factors, `${ptr}/_embedded/factors`]
+    else throw bad(file, `/factors/${id}`, `the factor list of user ${login} ([] when none)`)
+    const active: { type: string; provider?: string }[] = []
+    arr(file, factors, fptr).forEach((f, j) => {
+      if (!isObj(f)) throw bad(file, `${fptr}/${j}`, 'a factor object', f)
+      const type = str(file, f, 'factorType', `${fptr}/${j}`)
+      if (f.status === 'ACTIVE') active.push({ type, provider: typeof f.provider === 'string' ? f.provider : undefined })
+    })
+    const canon = active.map((f) => oktaFactor(f.type, f.provider))
+    const roles = roleMap && id in roleMap ? roleMap[id] : embedded.roles
+    const admin = roles !== undefined && arr(file, roles, roleMap && id in roleMap ? `/roles/${id}` : `${ptr}/_embedded/roles`).some((r) => isObj(r) && (r.status === undefined || r.status === 'ACTIVE'))
+    out.push({ login, id, admin, mfa: canon.some((f) => !NOT_A_SECOND_FACTOR.has(f)), factors: canon, vendorFactors: active.map((f) => f.type) })
+  })
+  return { provider: 'okta', users: out, enforcement: [] }
+}
+
+// --------------------------------------------------------------------------------------------------------------- Entra
+
+function valueList(file: string, v: unknown, ptr: string): unknown[] {
+  if (Array.isArray(v)) return v
+  if (isObj(v)) return arr(file, v.value, `${ptr}/value`)
+  throw bad(file, ptr, 'a Graph response { value: [...] } or an array', v)
+}
+
+/** Built-in authentication strength id of "Phishing-resistant MFA" (Entra, `authenticationStrengthPolicy`). */
+const PHISHING_RESISTANT_STRENGTH = '00000000-0000-0000-0000-000000000004'
+
+function parseEntra(data: unknown, file: string): IdpModel {
+  if (!isObj(data)) throw bad(file, '', 'a Graph response object')
+  let regs: unknown[] | undefined
+  let policies: unknown[] | undefined
+  let regPtr = '/value'
+  let polPtr = '/value'
+  if ('userRegistrationDetails' in data || 'conditionalAccessPolicies' in data) {
+    if (data.userRegistrationDetails !== undefined) {
+      regs = valueList(file, data.userRegistrationDetails, '/userRegistrationDetails')
+      regPtr = Array.isArray(data.userRegistrationDetails) ? '/userRegistrationDetails' : '/userRegistrationDetails/value'
+    }
+    if (data.conditionalAccessPolicies !== undefined) {
+      policies = valueList(file, data.conditionalAccessPolicies, '/conditionalAccessPolicies')
+      polPtr = Array.isArray(data.conditionalAccessPolicies) ? '/conditionalAccessPolicies' : '/conditionalAccessPolicies/value'
+    }
+  } else {
+    const list = arr(file, data.value, '/value')
+    const ctx = typeof data['@odata.context'] === 'string' ? data['@odata.context'] : ''
+    const first = list.find(isObj)
+    if (/conditionalAccess/i.test(ctx) || (first && ('grantControls' in first || 'conditions' in first))) policies = list
+    else regs = list
+  }
+  const users: IdpUser[] = []
+  regs?.forEach((u, i) => {
+    const ptr = `${regPtr}/${i}`
+    if (!isObj(u)) throw bad(file, ptr, 'a userRegistrationDetails object', u)
+    const login = str(file, u, 'userPrincipalName', ptr)
+    const methods = u.methodsRegistered === undefined ? [] : arr(file, u.methodsRegistered, `${ptr}/methodsRegistered`)
+    methods.forEach((m, j) => {
+      if (typeof m !== 'string') throw bad(file, `${ptr}/methodsRegistered/${j}`, 'a string', m)
+    })
+    const canon = (methods as string[]).map(entraMethod)
+    const mfa = typeof u.isMfaRegistered === 'boolean' ? u.isMfaRegistered : canon.some((f) => !NOT_A_SECOND_FACTOR.has(f))
+    users.push({ login, id: typeof u.id === 'string' ? u.id : login, admin: bool(file, u, 'isAdmin', ptr, false), mfa, factors: canon, vendorFactors: methods as string[] })
+  })
+  const enforcement: Enforcement[] = []
+  if (policies) enforcement.push(entraEnforcement(file, policies, polPtr))
+  return { provider: 'entra', users, enforcement }
+}
+
+/**
+ * Whether some enabled Conditional Access policy requires MFA of all users for all apps (ScubaGear MS.AAD.3.2 shape):
+ * `state: 'enabled'` (report-only does not enforce), `conditions.users.includeUsers` has `All`,
+ * `conditions.applications.includeApplications` has `All`, and the grant requires `mfa` or an authentication strength —
+ * alone, or with operator `AND` (an `OR` with e.g. `compliantDevice` lets a user in without MFA).
+ */
+function entraEnforcement(file: string, policies: readonly unknown[], ptr: string): Enforcement {
+  const requiring: { name: string; excludedUsers: number; excludedGroups: number; excludedRoles: number; phishingResistant: boolean }[] = []
+  policies.forEach((p, i) => {
+    if (!isObj(p)) throw bad(file, `${ptr}/${i}`, 'a conditionalAccessPolicy object', p)
+    const state = str(file, p, 'state', `${ptr}/${i}`)
+    const cond = isObj(p.conditions) ? p.conditions : {}
+    const usersC = isObj(cond.users) ? cond.users : {}
+    const apps = isObj(cond.applications) ? cond.applications : {}
+    const grant = isObj(p.grantControls) ? p.grantControls : undefined
+    const has = (v: unknown, x: string): boolean => Array.isArray(v) && v.includes(x)
+    if (state !== 'enabled' || !has(usersC.includeUsers, 'All') || !has(apps.includeApplications, 'All') || !grant) return
+    const builtIn = Array.isArray(grant.builtInControls) ? grant.builtInControls.filter((x): x is string => typeof x === 'string') : []
+    const strength = isObj(grant.authenticationStrength) ? grant.authenticationStrength : undefined
+    const others = builtIn.filter((c) => c !== 'mfa').length + (Array.isArray(grant.customAuthenticationFactors) ? grant.customAuthenticationFactors.length : 0)
+    const mfa = builtIn.includes('mfa') || strength !== undefined
+    if (!mfa || (others > 0 && String(grant.operator).toUpperCase() !== 'AND')) return
+    const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0)
+    requiring.push({
+      name: typeof p.displayName === 'string' ? p.displayName : typeof p.id === 'string' ? p.id : `#${i}`,
+      excludedUsers: count(usersC.excludeUsers),
+      excludedGroups: count(usersC.excludeGroups),
+      excludedRoles: count(usersC.excludeRoles),
+      phishingResistant: strength?.id === PHISHING_RESISTANT_STRENGTH,
+    })
+  })
+  return {
+    resource: 'tenant:conditional-access',
+    enforced: requiring.length > 0,
+    evidence: {
+      setting: requiring.length ? 'Conditional Access' : 'no enabled Conditional Access policy requires MFA for all users and all apps',
+      policies: requiring.map((r) => r.name),
+      policiesChecked: policies.length,
+      exclusions: requiring.map((r) => `${r.name}: ${r.excludedUsers} users, ${r.excludedGroups} groups, ${r.excludedRoles} roles excluded`),
+      phishingResistantStrength: requiring.some((r) => r.phishingResistant),
+    },
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------- Google
+
+function parseGoogle(data: unknown, file: string): IdpModel {
+  const list = Array.isArray(data) ? data : isObj(data) ? arr(file, data.users ?? [], '/users') : undefined
+  if (!list) throw bad(file, '', 'a Directory API users.list response { users: [...] }')
+  const base = Array.isArray(data) ? '' : '/users'
+  const users: IdpUser[] = []
+  list.forEach((u, i) => {
+    const ptr = `${base}/${i}`
+    if (!isObj(u)) throw bad(file, ptr, 'a user object', u)
+    const login = str(file, u, 'primaryEmail', ptr)
+    if (bool(file, u, 'suspended', ptr, false) || bool(file, u, 'archived', ptr, false)) return
+    users.push({
+      login,
+      id: typeof u.id === 'string' ? u.id : login,
+      admin: bool(file, u, 'isAdmin', ptr, false) || bool(file, u, 'isDelegatedAdmin', ptr, false),
+      mfa: bool(file, u, 'isEnrolledIn2Sv', ptr),
+      enforced: bool(file, u, 'isEnforcedIn2Sv', ptr),
+    })
+  })
+  return { provider: 'google', users, enforcement: [] }
+}
+
+// ----------------------------------------------------------------------------------------------------------------- AWS
+
+/** RFC 4180 CSV → rows (quoted fields, doubled quotes, CRLF). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = []
+  let row: string[] = []
+  let field = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"'
+        i++
+      } else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"' && field === '') quoted = true
+    else if (c === ',') {
+      row.push(field)
+      field = ''
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++
+      row.push(field)
+      rows.push(row)
+      row = []
+      field = ''
+    } else field += c
+  }
+  if (field !== '' || row.length) {
+    row.push(field)
+    rows.push(row)
+  }
+  return rows.filter((r) => r.length > 1 || r[0] !== '')
+}
+
+const AWS_REQUIRED = ['user', 'arn', 'password_enabled', 'mfa_active', 'access_key_1_active', 'access_key_2_active'] as const
+
+function parseAws(buf: Buffer, file: string): IdpModel {
+  let text = buf.toString('utf8').replace(/^\uFEFF/, '')
+  if (text.trimStart().startsWith('{')) {
+    const j = parseJson(file, buf)
+    if (!isObj(j) || typeof j.Content !== 'string') throw bad(file, '/Content', 'the base64 report of `aws iam get-credential-report`', isObj(j) ? j.Content : j)
+    text = Buffer.from(j.Content, 'base64').toString('utf8')
+  }
+  const rows = parseCsv(text)
+  const header = rows[0]
+  if (!header) throw bad(file, 'line 1', 'the credential report header (user,arn,...)')
+  const col: Record<string, number> = {}
+  header.forEach((h, i) => {
+    col[h.trim()] = i
+  })
+  for (const k of AWS_REQUIRED) if (col[k] === undefined) throw new AttemptFailure('input', `${file}: line 1: expected a column "${k}" (credential report header)`)
+  const users: IdpUser[] = []
+  let awsRoot: AwsRoot | undefined
+  const truthy = (v: string | undefined, line: number, name: string): boolean => {
+    const s = (v ?? '').trim().toLowerCase()
+    if (s === 'true') return true
+    if (s === 'false' || s === 'n/a' || s === 'not_supported' || s === '') return false
+    throw new AttemptFailure('input', `${file}: line ${line}: column ${name}: expected true or false (got ${JSON.stringify(v)})`)
+  }
+  rows.slice(1).forEach((r, i) => {
+    const line = i + 2
+    const get = (k: string): string | undefined => r[col[k]!]
+    const user = get('user')?.trim()
+    const arn = get('arn')?.trim() ?? ''
+    if (!user) throw new AttemptFailure('input', `${file}: line ${line}: column user: expected a user name`)
+    const mfa = truthy(get('mfa_active'), line, 'mfa_active')
+    const keys = (['access_key_1', 'access_key_2'] as const).filter((k) => truthy(get(`${k}_active`), line, `${k}_active`))
+    if (user === '<root_account>') {
+      awsRoot = { arn, mfaActive: mfa, activeAccessKeys: keys }
+      return
+    }
+    // Users without a console password cannot sign in interactively; IAM MFA guards console sign-in.
+    if (!truthy(get('password_enabled'), line, 'password_enabled')) return
+    users.push({ login: user, id: arn || user, admin: false, mfa })
+  })
+  return { provider: 'aws', users, enforcement: [], awsRoot }
+}
+
+// -------------------------------------------------------------------------------------------------------------- GitHub
+
+function ghLogins(file: string, v: unknown, ptr: string): Map<string, Json> {
+  const m = new Map<string, Json>()
+  arr(file, v, ptr).forEach((x, i) => {
+    if (!isObj(x)) throw bad(file, `${ptr}/${i}`, 'a member object', x)
+    m.set(str(file, x, 'login', `${ptr}/${i}`), x)
+  })
+  return m
+}
+
+function parseGithub(data: unknown, file: string): IdpModel {
+  const b: Json = Array.isArray(data) ? { membersWith2faDisabled: data } : isObj(data) ? data : {}
+  if (!Array.isArray(data) && !isObj(data)) throw bad(file, '', 'the members array of ?filter=2fa_disabled or { org, members, admins, membersWith2faDisabled }')
+  const p = (k: string): string => (Array.isArray(data) ? '' : `/${k}`)
+  if (b.membersWith2faDisabled === undefined && b.org === undefined) throw bad(file, '/membersWith2faDisabled', 'the members array of GET /orgs/{org}/members?filter=2fa_disabled')
+  const disabled = b.membersWith2faDisabled === undefined ? new Map<string, Json>() : ghLogins(file, b.membersWith2faDisabled, p('membersWith2faDisabled'))
+  const members = b.members === undefined ? undefined : ghLogins(file, b.members, '/members')
+  const admins = b.admins === undefined ? new Set<string>() : new Set(ghLogins(file, b.admins, '/admins').keys())
+  const all = new Map([...(members ?? []), ...disabled])
+  const users: IdpUser[] = []
+  if (b.membersWith2faDisabled !== undefined)
+    for (const [login, m] of all) users.push({ login, id: String(m.id ?? login), admin: admins.has(login), mfa: !disabled.has(login) })
+  const enforcement: Enforcement[] = []
+  if (b.org !== undefined) {
+    if (!isObj(b.org)) throw bad(file, '/org', 'the object of GET /orgs/{org}', b.org)
+    const login = str(file, b.org, 'login', '/org')
+    const req = b.org.two_factor_requirement_enabled
+    if (typeof req !== 'boolean') throw bad(file, '/org/two_factor_requirement_enabled', 'true or false (visible to organization owners)', req)
+    enforcement.push({ resource: `org:${login}`, enforced: req, evidence: { setting: `two_factor_requirement_enabled: ${req}`, policies: req ? ['two_factor_requirement_enabled'] : [], policiesChecked: 1 } })
+  }
+  return { provider: 'github', users, enforcement }
+}

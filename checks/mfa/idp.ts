@@ -1,0 +1,106 @@
+/**
+ * @fileoverview Check `mfa-idp-export`: identity-provider exports (offline files) → users without MFA, users with weak
+ * factors only, MFA not enforced by policy, AWS root account without MFA or with access keys.
+ */
+import { defineCheck } from '../../src/engine/check.ts'
+import { AttemptFailure } from '../../src/errors.ts'
+import { parseExport, type IdpUser } from './exports.ts'
+import { strongestTier } from './factors.ts'
+
+/** Exports larger than this are refused (a 100k-user Okta bundle is about 150 MB; split larger tenants). */
+const MAX_EXPORT_BYTES = 256 * 1024 * 1024
+
+const PROVIDER_NAMES: Record<string, string> = { okta: 'Okta', entra: 'Entra ID', google: 'Google Workspace', aws: 'AWS IAM', github: 'GitHub' }
+
+interface WeakParams extends Record<string, unknown> {
+  requirePhishingResistant: boolean
+  requirePhishingResistantForAdmins: boolean
+  weakFactors: string[]
+  phishingResistantFactors: string[]
+}
+
+export default defineCheck({
+  id: 'mfa-idp-export',
+  family: 'mfa',
+  targetKinds: ['identity-export'],
+  rules: ['mfa-user-without-mfa', 'mfa-admin-without-mfa', 'mfa-weak-factors-only', 'mfa-not-enforced', 'mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys'] as const,
+  // Local parsing, no network: a large tenant (about 25k users a second here) must not hit the network-sized deadline.
+  timeout: (_t, baseMs) => Math.max(baseMs, 120_000),
+  async run(target, ctx) {
+    const path = target.path
+    const provider = target.provider
+    if (typeof path !== 'string' || typeof provider !== 'string') throw new AttemptFailure('input', `${target.id}: an identity-export target needs "path" and "provider"`)
+    const file = target.id.replace(/^idp:[^:]+:/, '')
+    const model = parseExport(provider, await ctx.net.readFile(path, MAX_EXPORT_BYTES), file)
+    const name = PROVIDER_NAMES[model.provider] ?? model.provider
+    const weak = ctx.params<WeakParams>('mfa-weak-factors-only')
+
+    for (const u of model.users) {
+      const at = userAt(u, name)
+      const rule = u.admin ? 'mfa-admin-without-mfa' : 'mfa-user-without-mfa'
+      ctx.report(rule, u.mfa ? 'pass' : 'fail', u.mfa ? { ...at, message: `${u.admin ? 'Administrator ' : ''}${u.login} has a second factor (${name})` } : at)
+
+      if (u.mfa && u.factors?.length) {
+        const tier = strongestTier(u.factors, weak.weakFactors, weak.phishingResistantFactors)
+        const needPr = weak.requirePhishingResistant || (u.admin && weak.requirePhishingResistantForAdmins)
+        const required = needPr ? 'phishing-resistant' : 'stronger than SMS, voice or email'
+        const ok = needPr ? tier === 'phishing-resistant' : tier === 'stronger' || tier === 'phishing-resistant'
+        const evidence = { ...at.evidence, tier, required }
+        ctx.report('mfa-weak-factors-only', ok ? 'pass' : 'fail', {
+          resource: at.resource,
+          evidence,
+          ...(ok ? { message: `${u.login} (${name}) has a ${tier} factor (required: ${required})` } : {}),
+        })
+      }
+
+      if (u.enforced !== undefined) {
+        const evidence = { provider: name, scope: `user ${u.login}`, setting: `isEnforcedIn2Sv: ${u.enforced}`, user: u.login, enforced: u.enforced }
+        ctx.report('mfa-not-enforced', u.enforced ? 'pass' : 'fail', {
+          resource: at.resource,
+          evidence,
+          ...(u.enforced ? { message: `${name}: 2-Step Verification is enforced for ${u.login}` } : {}),
+        })
+      }
+    }
+
+    for (const e of model.enforcement) {
+      const scope = e.resource.startsWith('org:') ? `organization ${e.resource.slice(4)}` : 'all users'
+      const evidence = { provider: name, scope, ...e.evidence }
+      ctx.report('mfa-not-enforced', e.enforced ? 'pass' : 'fail', {
+        resource: e.resource,
+        evidence,
+        ...(e.enforced ? { message: `${name}: MFA is enforced for ${scope} (${(e.evidence.policies as string[]).join(', ')})` } : {}),
+      })
+    }
+
+    const root = model.awsRoot
+    if (root) {
+      const resource = 'user:<root_account>'
+      ctx.report('mfa-aws-root-without-mfa', root.mfaActive ? 'pass' : 'fail', {
+        resource,
+        evidence: { arn: root.arn, mfaActive: root.mfaActive },
+        ...(root.mfaActive ? { message: `AWS root account ${root.arn} has MFA` } : {}),
+      })
+      const none = root.activeAccessKeys.length === 0
+      ctx.report('mfa-aws-root-access-keys', none ? 'pass' : 'fail', {
+        resource,
+        evidence: { arn: root.arn, accessKeys: root.activeAccessKeys },
+        ...(none ? { message: `AWS root account ${root.arn} has no active access keys` } : {}),
+      })
+    }
+    ctx.log.debug(`${model.users.length} users evaluated`)
+  },
+})
+
+function userAt(u: IdpUser, provider: string): { resource: string; evidence: Record<string, unknown> } {
+  return {
+    resource: `user:${u.login}`,
+    evidence: {
+      user: u.login,
+      userId: u.id,
+      provider,
+      admin: u.admin,
+      ...(u.factors ? { factors: [...new Set(u.factors)], vendorFactors: [...new Set(u.vendorFactors)] } : {}),
+    },
+  }
+}
