@@ -200,6 +200,12 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
   let done = 0
   let total = 0
   const scanSignal = options.signal
+  // One listener on the caller's signal (not one per attempt): it stops every attempt in flight.
+  const activeAttempts = new Set<() => void>()
+  const onAbort = (): void => {
+    for (const stopAttempt of [...activeAttempts]) stopAttempt()
+  }
+  scanSignal?.addEventListener('abort', onAbort, { once: true })
 
   const record = {
     error(check: CheckDefinition, target: string, reason: ErrorReason, message: string): void {
@@ -263,7 +269,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     }
     const timer = setTimeout(() => stop(new DOMException(`attempt timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs)
     const onScanAbort = (): void => stop(new DOMException('scan aborted', 'AbortError'))
-    scanSignal?.addEventListener('abort', onScanAbort, { once: true })
+    activeAttempts.add(onScanAbort)
     let sealed = false
     let net: NetHelpers | undefined
     const ctx: CheckContext = {
@@ -332,7 +338,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     } finally {
       sealed = true
       clearTimeout(timer)
-      scanSignal?.removeEventListener('abort', onScanAbort)
+      activeAttempts.delete(onScanAbort)
       // Close whatever the check still holds open (sockets listen on ctx.signal).
       stop(ATTEMPT_FINISHED)
     }
@@ -340,6 +346,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
 
   for (const t of options.targets) addTarget(t, false)
   await scheduler.idle()
+  scanSignal?.removeEventListener('abort', onAbort)
 
   findings.sort(byKey((f) => `${f.target}\0${f.ruleId}\0${f.resource}\0${f.status}`))
   errors.sort(byKey((e) => `${e.target}\0${e.check}\0${e.message}`))
