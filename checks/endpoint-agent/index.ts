@@ -1,6 +1,191 @@
 /**
- * @fileoverview The endpoint-agent family (being built).
+ * @fileoverview The endpoint-agent family: are the EDR/management agents a policy requires installed, running, current,
+ * healthy and checking in? Three sources: hosts over SSH (`agents://`), this machine (`local://`), and EDR/MDM inventory
+ * exports (`inventory:PROVIDER:FILE`). Host probes use only the fixed allowlist in `probe.ts`.
  */
-import { defineFamily } from '../../src/engine/check.ts'
+import { mkdir } from 'node:fs/promises'
+import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
+import { AttemptFailure } from '../../src/errors.ts'
+import { openSession, sshSettings } from '../../src/net/ssh.ts'
+import { fileTarget, isValidHost } from '../../src/targets/parse.ts'
+import type { Target } from '../../src/types.ts'
+import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
+import { parseInventory, providerOf, type DeviceRecord } from './inventory.ts'
+import { localRunner, observeHost, sshRunner, withSession, type AgentObservation } from './probe.ts'
+import { demoExports } from './demo.ts'
 
-export default defineFamily({ name: 'endpoint-agent', checks: [] })
+const FAMILY = 'endpoint-agent'
+const RULES = [
+  'endpoint-agent-missing',
+  'endpoint-agent-not-running',
+  'endpoint-agent-outdated',
+  'endpoint-agent-stale-checkin',
+  'endpoint-agent-sensor-degraded',
+  'endpoint-agent-device-noncompliant',
+  'endpoint-agent-disk-unencrypted',
+] as const
+type Rule = (typeof RULES)[number]
+
+/** Family settings (`settings.endpointAgent`): an operator catalogue file that adds or replaces agents. */
+function familySettings(settings: Readonly<Record<string, unknown>>): { catalogue?: string } {
+  const raw = settings.endpointAgent
+  if (raw === undefined) return {}
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new AttemptFailure('input', 'settings.endpointAgent: expected an object')
+  const c = (raw as Record<string, unknown>).catalogue
+  if (c !== undefined && (typeof c !== 'string' || !c)) throw new AttemptFailure('input', 'settings.endpointAgent.catalogue: expected a file path')
+  return { catalogue: c as string | undefined }
+}
+
+/** Numeric comparison of dotted versions (`7.10.2` > `7.9`); non-numeric parts count as 0. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.\-+]/).map((x) => Number.parseInt(x, 10) || 0)
+  const pb = b.split(/[.\-+]/).map((x) => Number.parseInt(x, 10) || 0)
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0)
+    if (d) return Math.sign(d)
+  }
+  return 0
+}
+
+/** The policy minimum for an agent: `agent/platform` wins over `agent`. */
+function minimumFor(minVersions: Record<string, string>, agent: string, platform: string): string | undefined {
+  return minVersions[`${agent}/${platform}`] ?? minVersions[agent]
+}
+
+function reportOutdated(ctx: CheckContext<Rule>, resource: string, host: string, agent: string, agentId: string, platform: string, version: string | undefined): void {
+  if (!version) return
+  const { minVersions } = ctx.params<{ minVersions: Record<string, string> }>('endpoint-agent-outdated')
+  const min = minimumFor(minVersions ?? {}, agentId, platform)
+  if (!min) return
+  ctx.report('endpoint-agent-outdated', compareVersions(version, min) < 0 ? 'fail' : 'pass', { resource, evidence: { host, agent, agentId, version, minVersion: min } })
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Hosts (SSH) and this machine
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** Validates an `agent-host` target before any I/O: host, port and user name must be plain tokens. */
+function agentHost(target: Target): { host: string; port: number; username?: string } {
+  const { host, port, username } = target as { host?: unknown; port?: unknown; username?: unknown }
+  if (typeof host !== 'string' || !isValidHost(host)) throw new AttemptFailure('input', `${target.id}: host ${JSON.stringify(host)?.slice(0, 80)} is not a valid host name or IP address`)
+  const p = port ?? 22
+  if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 65535) throw new AttemptFailure('input', `${target.id}: port must be 1-65535`)
+  if (username !== undefined && (typeof username !== 'string' || !/^[a-z_][a-z0-9_.-]{0,31}$/i.test(username)))
+    throw new AttemptFailure('input', `${target.id}: ${JSON.stringify(username)?.slice(0, 40)} is not a valid user name`)
+  return { host, port: p, username: username as string | undefined }
+}
+
+function reportHost(ctx: CheckContext<Rule>, host: string, os: string, agents: readonly AgentObservation[], catalogue: readonly AgentSpec[]): void {
+  const { required } = ctx.params<{ required: string[] }>('endpoint-agent-missing')
+  for (const req of required ?? []) {
+    const candidates = agentsFor(req, catalogue)
+    if (!candidates.length) throw new AttemptFailure('input', `endpoint-agent-missing.required: "${req}" names no catalogue agent or category`)
+    const here = candidates.filter((c) => c.platforms[os as 'linux' | 'darwin'])
+    const found = agents.filter((o) => o.installed && here.some((c) => c.id === o.agent.id))
+    const names = (found.length ? found.map((f) => f.agent.name) : here.map((c) => c.name)).join(', ')
+    ctx.report('endpoint-agent-missing', found.length ? 'pass' : 'fail', {
+      resource: `require:${req}`,
+      evidence: { host, requirement: req, state: found.length ? 'installed' : 'missing', agent: found.length ? names : `none of: ${names || 'no agent for this OS'}`, os },
+    })
+  }
+  for (const o of agents) {
+    if (!o.installed) continue
+    const base = { host, agent: o.agent.name, agentId: o.agent.id, version: o.version ?? 'unknown' }
+    ctx.report('endpoint-agent-not-running', o.running ? 'pass' : 'fail', {
+      resource: `agent:${o.agent.id}`,
+      evidence: { ...base, state: o.running ? 'running' : 'installed but not running', processes: o.processes, services: o.services, paths: o.paths },
+    })
+    reportOutdated(ctx, `agent:${o.agent.id}`, host, o.agent.name, o.agent.id, os, o.version)
+    if (o.degraded !== undefined)
+      ctx.report('endpoint-agent-sensor-degraded', o.degraded ? 'fail' : 'pass', {
+        resource: `agent:${o.agent.id}`,
+        evidence: { ...base, state: o.degraded ? `degraded (${o.degradedDetail ?? 'reported by the agent'})` : 'healthy' },
+      })
+  }
+}
+
+/** Probes one host (over SSH) or this machine with the allowlisted commands and reports installed/running/version/health. */
+async function runHost(target: Target, ctx: CheckContext<Rule>): Promise<void> {
+  const catalogue = await loadCatalogue(familySettings(ctx.settings).catalogue)
+  const perProbeMs = Math.max(500, Math.min(10_000, Math.floor(ctx.timeoutMs / 3)))
+  if (target.kind === 'local') {
+    const obs = await observeHost(localRunner(ctx.signal), catalogue, perProbeMs)
+    reportHost(ctx, 'local', obs.os, obs.agents, catalogue)
+    return
+  }
+  const { host, port, username } = agentHost(target)
+  const settings = sshSettings(ctx.settings)
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
+  await ctx.sockets(() =>
+    withSession(
+      () => openSession(host, port, { signal: ctx.signal, timeoutMs: ctx.connectTimeoutMs, settings, username: username ?? settings.username }),
+      async (session) => {
+        const obs = await observeHost(sshRunner(session, where), catalogue, perProbeMs)
+        reportHost(ctx, where, obs.os, obs.agents, catalogue)
+      },
+    ),
+  )
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Inventory exports
+// ---------------------------------------------------------------------------------------------------------------------
+
+function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
+  const resource = `device:${d.id}`
+  const base = { host: d.host, agent: d.agentName, agentId: d.agent, version: d.version ?? 'unknown', lastSeen: d.lastSeen ?? 'never' }
+  if (d.onboarded !== undefined)
+    ctx.report('endpoint-agent-missing', d.onboarded ? 'pass' : 'fail', {
+      resource,
+      evidence: { ...base, requirement: d.agent, state: d.onboarded ? 'installed' : `not onboarded (${d.onboardingStatus})`, os: d.platform },
+    })
+  if (d.onboarded === false) return // no agent: nothing else to judge
+  if (d.lastSeen !== undefined) {
+    const { maxHours } = ctx.params<{ maxHours: number }>('endpoint-agent-stale-checkin')
+    const hours = d.lastSeen === null ? Infinity : (ctx.now().getTime() - Date.parse(d.lastSeen)) / 3_600_000
+    ctx.report('endpoint-agent-stale-checkin', hours > maxHours ? 'fail' : 'pass', {
+      resource,
+      evidence: { ...base, hoursSince: Number.isFinite(hours) ? Math.round(hours * 10) / 10 : 'never', maxHours, state: hours > maxHours ? 'stale' : 'current' },
+    })
+  }
+  reportOutdated(ctx, resource, d.host, d.agentName, d.agent, d.platform, d.version)
+  if (d.degraded !== undefined)
+    ctx.report('endpoint-agent-sensor-degraded', d.degraded ? 'fail' : 'pass', { resource, evidence: { ...base, state: d.sensorState ?? (d.degraded ? 'degraded' : 'healthy') } })
+  if (d.compliance !== undefined)
+    ctx.report('endpoint-agent-device-noncompliant', d.compliance === 'compliant' ? 'pass' : 'fail', { resource, evidence: { ...base, state: d.compliance } })
+  if (d.encrypted !== undefined)
+    ctx.report('endpoint-agent-disk-unencrypted', d.encrypted ? 'pass' : 'fail', { resource, evidence: { ...base, state: d.encrypted ? 'encrypted' : 'not encrypted' } })
+}
+
+/** Reads an EDR/MDM inventory export and reports each device. */
+async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<void> {
+  const provider = providerOf(target.provider)
+  if (!provider) throw new AttemptFailure('input', `${target.id}: unknown inventory provider ${JSON.stringify(target.provider)} (expected crowdstrike, defender, sentinelone, intune or osquery/fleet)`)
+  if (typeof target.path !== 'string') throw new AttemptFailure('input', `${target.id}: a file path is required`)
+  const text = (await ctx.net.readFile(target.path, 256 * 1024 * 1024)).toString('utf8')
+  const shown = target.id.slice(target.id.indexOf(':', 'inventory:'.length) + 1) || target.path
+  for (const d of parseInventory(provider, text, shown)) reportDevice(ctx, d)
+}
+
+/** The family's one check: hosts over SSH, this machine, and inventory exports report against the same rules. */
+const statusCheck = defineCheck({
+  id: 'endpoint-agent-status',
+  family: FAMILY,
+  targetKinds: ['agent-host', 'local', 'inventory-export'],
+  rules: RULES,
+  timeout: (target, baseMs) => (target.kind === 'inventory-export' ? Math.max(baseMs, 120_000) : baseMs),
+  run: (target, ctx) => (target.kind === 'inventory-export' ? runInventory(target, ctx) : runHost(target, ctx)),
+})
+
+export default defineFamily({
+  name: FAMILY,
+  checks: [statusCheck],
+  async defaultTargets() {
+    return [{ kind: 'local', id: 'local://' }]
+  },
+  async demo(dir) {
+    await mkdir(dir, { recursive: true })
+    const files = await demoExports(dir, new Date())
+    return { targets: files.map(({ provider, path }) => fileTarget('inventory-export', 'inventory', path, provider)), async stop() {} }
+  },
+})

@@ -1,0 +1,112 @@
+/**
+ * @fileoverview The agent catalogue: `catalogue.json` validated against `catalogue.schema.json` (ajv) at load, plus an
+ * optional operator catalogue (`settings.endpointAgent.catalogue`) whose entries replace built-in ones by id or add new ones.
+ */
+import { readFile } from 'node:fs/promises'
+import { AttemptFailure, formatProblems, type FieldProblem } from '../../src/errors.ts'
+import { toProblems, validatorFor } from '../../src/lib-ajv.ts'
+// JSON imports: tsc copies both files into dist/ beside the compiled module.
+import catalogueData from './catalogue.json' with { type: 'json' }
+import catalogueSchema from './catalogue.schema.json' with { type: 'json' }
+
+/** A read-only command from the catalogue: an absolute binary path and fixed arguments. */
+export interface CatalogueCommand {
+  readonly argv: readonly string[]
+  readonly pattern: string
+}
+/** A file whose text holds the version. */
+export interface CatalogueFileProbe {
+  readonly file: string
+  readonly pattern: string
+}
+/** How an agent shows itself on Linux or macOS. */
+export interface PosixPlatform {
+  readonly processes?: readonly string[]
+  /** systemd units (Linux) or launchd labels (macOS). */
+  readonly services?: readonly string[]
+  readonly paths?: readonly string[]
+  readonly version?: readonly (CatalogueCommand | CatalogueFileProbe)[]
+  readonly degraded?: readonly CatalogueCommand[]
+}
+/** Inventory providers the family reads. */
+export type Provider = 'crowdstrike' | 'defender' | 'sentinelone' | 'intune' | 'osquery'
+/** Agent categories a policy can require. */
+export type Category = 'edr' | 'antivirus' | 'management' | 'visibility' | 'hids'
+/** One catalogue entry. */
+export interface AgentSpec {
+  readonly id: string
+  readonly name: string
+  readonly vendor: string
+  readonly categories: readonly Category[]
+  readonly inventoryProviders?: readonly Provider[]
+  readonly platforms: { readonly linux?: PosixPlatform; readonly darwin?: PosixPlatform; readonly windows?: { readonly processes?: readonly string[]; readonly services?: readonly string[]; readonly paths?: readonly string[] } }
+  readonly source: readonly string[]
+  readonly notes?: string
+}
+
+const schema = catalogueSchema as Record<string, unknown>
+
+/** Validates a parsed catalogue; throws `AttemptFailure('input')` listing every problem as `file: /pointer: expected …`. */
+export function validateCatalogue(data: unknown, file: string): AgentSpec[] {
+  const validate = validatorFor(schema)
+  const problems: FieldProblem[] = validate(data) ? [] : toProblems(validate.errors, data)
+  if (!problems.length) {
+    const agents = (data as { agents: AgentSpec[] }).agents
+    const seen = new Set<string>()
+    agents.forEach((a, i) => {
+      if (seen.has(a.id)) problems.push({ pointer: `/agents/${i}/id`, expected: 'a unique id', actual: a.id })
+      seen.add(a.id)
+      for (const os of ['linux', 'darwin'] as const) {
+        const p = a.platforms[os]
+        const pats = [...(p?.version ?? []), ...(p?.degraded ?? [])]
+        pats.forEach((c, j) => {
+          try {
+            new RegExp(c.pattern)
+          } catch {
+            const nv = p?.version?.length ?? 0
+            const where = j < nv ? `version/${j}` : `degraded/${j - nv}`
+            problems.push({ pointer: `/agents/${i}/platforms/${os}/${where}/pattern`, expected: 'a valid regular expression', actual: c.pattern })
+          }
+        })
+      }
+    })
+  }
+  if (problems.length) throw new AttemptFailure('input', formatProblems(file, problems))
+  return (data as { agents: AgentSpec[] }).agents
+}
+
+let builtin: readonly AgentSpec[] | undefined
+
+/** The built-in catalogue (validated once). */
+export function builtinCatalogue(): readonly AgentSpec[] {
+  builtin ??= Object.freeze(validateCatalogue(structuredClone(catalogueData), 'checks/endpoint-agent/catalogue.json'))
+  return builtin
+}
+
+/** Built-in catalogue merged with an operator catalogue file (same schema): entries replace built-ins by id, new ids are added. */
+export async function loadCatalogue(overridePath?: string): Promise<readonly AgentSpec[]> {
+  const base = builtinCatalogue()
+  if (!overridePath) return base
+  let data: unknown
+  try {
+    const text = await readFile(overridePath, 'utf8')
+    if (text.length > 4 * 1024 * 1024) throw new AttemptFailure('input', `${overridePath}: catalogue larger than 4 MiB`)
+    data = JSON.parse(text)
+  } catch (err) {
+    if (err instanceof AttemptFailure) throw err
+    throw new AttemptFailure('input', `${overridePath}: cannot read a JSON catalogue (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+  }
+  const extra = validateCatalogue(data, overridePath)
+  const byId = new Map(base.map((a) => [a.id, a]))
+  for (const a of extra) byId.set(a.id, a)
+  return [...byId.values()]
+}
+
+/** Agents that satisfy a requirement: an agent id, or `category:NAME` (any agent of that category). */
+export function agentsFor(requirement: string, catalogue: readonly AgentSpec[]): AgentSpec[] {
+  if (requirement.startsWith('category:')) {
+    const c = requirement.slice('category:'.length)
+    return catalogue.filter((a) => (a.categories as readonly string[]).includes(c))
+  }
+  return catalogue.filter((a) => a.id === requirement)
+}

@@ -1,0 +1,166 @@
+/**
+ * @fileoverview EDR/MDM inventory exports as their APIs return them → one normalised record per device.
+ * Each provider has a JSON Schema of the fields ztscan reads (other fields are ignored); a wrong type is an `input`
+ * error naming the file and the JSON pointer of every bad field.
+ *
+ * Shapes: CrowdStrike `GET /devices/entities/devices/v2` ({resources: [...]}), Defender for Endpoint `GET /api/machines`
+ * ({value: [...]}), SentinelOne `GET /web/api/v2.1/agents` ({data: [...]}), Microsoft Graph
+ * `GET /deviceManagement/managedDevices` ({value: [...]}), Fleet `GET /api/v1/fleet/hosts` ({hosts: [...]}).
+ * A bare array of the entries is accepted too.
+ */
+import { AttemptFailure, formatProblems, type FieldProblem } from '../../src/errors.ts'
+import { toProblems, validatorFor } from '../../src/lib-ajv.ts'
+import type { Provider } from './catalogue.ts'
+
+/** One device as an inventory sees it. */
+export interface DeviceRecord {
+  /** Provider's device id (stable across exports). */
+  readonly id: string
+  readonly host: string
+  /** Catalogue agent id, or `intune` for an MDM record. */
+  readonly agent: string
+  readonly agentName: string
+  readonly platform: 'linux' | 'darwin' | 'windows' | 'other'
+  readonly version?: string
+  /** ISO time of the last check-in; null when the provider says never. */
+  readonly lastSeen?: string | null
+  /** True/false when the provider states it; undefined when unknown. */
+  readonly degraded?: boolean
+  /** Raw state that decided `degraded`. */
+  readonly sensorState?: string
+  /** False when the provider lists the device but the agent is not onboarded on it. */
+  readonly onboarded?: boolean
+  readonly onboardingStatus?: string
+  readonly compliance?: string
+  readonly encrypted?: boolean
+}
+
+const str = { type: 'string' }
+const strOrNull = { type: ['string', 'null'] }
+const entries = (item: Record<string, unknown>, required: string[]) => ({ type: 'array', items: { type: 'object', required, properties: item } })
+
+interface ProviderDef {
+  readonly envelope: string
+  readonly item: Record<string, unknown>
+  readonly required: string[]
+  readonly dates: readonly string[]
+  map(e: Record<string, unknown>): DeviceRecord
+}
+
+function platformOf(s: unknown): DeviceRecord['platform'] {
+  const v = String(s ?? '').toLowerCase()
+  if (/windows/.test(v)) return 'windows'
+  if (/mac|darwin|osx/.test(v)) return 'darwin'
+  if (/linux|ubuntu|debian|rhel|centos|fedora|amzn|suse|rocky|alma|oracle/.test(v)) return 'linux'
+  return 'other'
+}
+
+const s = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
+
+// Defender `healthStatus` values: Active, Inactive, ImpairedCommunication, NoSensorData, NoSensorDataImpairedCommunication, Unknown
+// (https://learn.microsoft.com/en-us/defender-endpoint/api/machine). Inactive is a stale device (caught by check-in age).
+const DEFENDER_DEGRADED = new Set(['ImpairedCommunication', 'NoSensorData', 'NoSensorDataImpairedCommunication'])
+// SentinelOne `operationalState`: na (normal), fully_disabled, partially_disabled, disabled_error, db_corruption.
+const S1_DEGRADED = new Set(['fully_disabled', 'partially_disabled', 'disabled_error', 'db_corruption'])
+
+const PROVIDERS: Record<Provider, ProviderDef> = {
+  crowdstrike: {
+    envelope: 'resources',
+    item: { device_id: str, hostname: str, agent_version: str, last_seen: str, platform_name: str, reduced_functionality_mode: str, status: str },
+    required: ['device_id'],
+    dates: ['last_seen'],
+    map: (e) => {
+      const rfm = s(e.reduced_functionality_mode)?.toLowerCase()
+      return {
+        id: e.device_id as string, host: s(e.hostname) ?? (e.device_id as string), agent: 'crowdstrike-falcon', agentName: 'CrowdStrike Falcon sensor',
+        platform: platformOf(e.platform_name), version: s(e.agent_version), lastSeen: s(e.last_seen),
+        degraded: rfm === 'yes' ? true : rfm === 'no' ? false : undefined, sensorState: rfm ? `reduced_functionality_mode=${rfm}` : undefined,
+      }
+    },
+  },
+  defender: {
+    envelope: 'value',
+    item: { id: str, computerDnsName: strOrNull, healthStatus: strOrNull, onboardingStatus: strOrNull, lastSeen: strOrNull, agentVersion: strOrNull, osPlatform: strOrNull },
+    required: ['id'],
+    dates: ['lastSeen'],
+    map: (e) => {
+      const health = s(e.healthStatus)
+      const onboarding = s(e.onboardingStatus)
+      return {
+        id: e.id as string, host: s(e.computerDnsName) ?? (e.id as string), agent: 'defender-endpoint', agentName: 'Microsoft Defender for Endpoint',
+        platform: platformOf(e.osPlatform), version: s(e.agentVersion), lastSeen: e.lastSeen === null ? null : s(e.lastSeen),
+        degraded: health === undefined || health === 'Unknown' || health === 'Inactive' ? undefined : DEFENDER_DEGRADED.has(health), sensorState: health ? `healthStatus=${health}` : undefined,
+        onboarded: onboarding === undefined ? undefined : onboarding === 'Onboarded', onboardingStatus: onboarding,
+      }
+    },
+  },
+  sentinelone: {
+    envelope: 'data',
+    item: { id: str, computerName: str, agentVersion: str, isActive: { type: 'boolean' }, lastActiveDate: str, operationalState: strOrNull, networkStatus: strOrNull, osType: str, infected: { type: 'boolean' } },
+    required: ['id'],
+    dates: ['lastActiveDate'],
+    map: (e) => {
+      const op = s(e.operationalState)
+      return {
+        id: e.id as string, host: s(e.computerName) ?? (e.id as string), agent: 'sentinelone', agentName: 'SentinelOne Singularity agent',
+        platform: platformOf(e.osType), version: s(e.agentVersion), lastSeen: s(e.lastActiveDate),
+        degraded: op === undefined ? undefined : S1_DEGRADED.has(op), sensorState: op ? `operationalState=${op}` : undefined,
+      }
+    },
+  },
+  intune: {
+    envelope: 'value',
+    item: { id: str, deviceName: strOrNull, complianceState: str, isEncrypted: { type: 'boolean' }, lastSyncDateTime: str, operatingSystem: strOrNull },
+    required: ['id'],
+    dates: ['lastSyncDateTime'],
+    map: (e) => ({
+      id: e.id as string, host: s(e.deviceName) ?? (e.id as string), agent: 'intune', agentName: 'Microsoft Intune',
+      platform: platformOf(e.operatingSystem), lastSeen: s(e.lastSyncDateTime), compliance: s(e.complianceState),
+      encrypted: typeof e.isEncrypted === 'boolean' ? e.isEncrypted : undefined,
+    }),
+  },
+  osquery: {
+    envelope: 'hosts',
+    item: { id: { type: ['integer', 'string'] }, uuid: str, hostname: str, osquery_version: str, seen_time: str, status: str, platform: str },
+    required: ['id'],
+    dates: ['seen_time'],
+    map: (e) => ({
+      id: String(e.id), host: s(e.hostname) ?? String(e.id), agent: 'osquery', agentName: 'osquery (osqueryd)',
+      platform: platformOf(e.platform), version: s(e.osquery_version), lastSeen: s(e.seen_time),
+    }),
+  },
+}
+
+/** Provider names accepted in `inventory:PROVIDER:FILE` (`fleet` is an alias of `osquery`). */
+export function providerOf(name: unknown): Provider | undefined {
+  const n = String(name ?? '').toLowerCase()
+  if (n === 'fleet') return 'osquery'
+  return n in PROVIDERS ? (n as Provider) : undefined
+}
+
+/** Parses an export's text into device records; throws `AttemptFailure('input')` naming file and fields. */
+export function parseInventory(provider: Provider, text: string, file: string): DeviceRecord[] {
+  const def = PROVIDERS[provider]
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (err) {
+    throw new AttemptFailure('input', `${file}: not JSON (${(err as Error).message.slice(0, 120)})`)
+  }
+  const bare = Array.isArray(data)
+  const list = bare ? data : (data as Record<string, unknown> | null)?.[def.envelope]
+  const prefix = bare ? '' : `/${def.envelope}`
+  if (!Array.isArray(list))
+    throw new AttemptFailure('input', formatProblems(file, [{ pointer: prefix || '/', expected: `an array of ${provider} entries (the API's "${def.envelope}" field, or a bare array)`, actual: typeof list }]))
+  const validate = validatorFor(entries(def.item, def.required) as Record<string, unknown>)
+  const problems: FieldProblem[] = validate(list) ? [] : toProblems(validate.errors, list, prefix)
+  list.forEach((e: unknown, i: number) => {
+    if (!e || typeof e !== 'object') return
+    for (const k of def.dates) {
+      const v = (e as Record<string, unknown>)[k]
+      if (typeof v === 'string' && Number.isNaN(Date.parse(v))) problems.push({ pointer: `${prefix}/${i}/${k}`, expected: 'an ISO 8601 date-time', actual: v })
+    }
+  })
+  if (problems.length) throw new AttemptFailure('input', formatProblems(file, problems.slice(0, 20)) + (problems.length > 20 ? `\n… and ${problems.length - 20} more` : ''))
+  return (list as Record<string, unknown>[]).map((e) => def.map(e))
+}

@@ -1,0 +1,234 @@
+/**
+ * @fileoverview Host probes: a FIXED allowlist of read-only command templates whose arguments come only from the catalogue
+ * and pass a strict regex before use. The local runner executes argv with `execFile` (no shell); the SSH runner sends the
+ * same argv, every word single-quoted, as the one command string of an exec request. No target data ever enters a command.
+ */
+import { execFile } from 'node:child_process'
+import { AttemptFailure } from '../../src/errors.ts'
+import { shellQuote, type ExecResult, type SshSession } from '../../src/net/ssh.ts'
+import type { AgentSpec, CatalogueCommand, CatalogueFileProbe, PosixPlatform } from './catalogue.ts'
+
+/** Names (process, unit, label) as the catalogue schema allows them. */
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,63}$/
+/** Absolute paths: no `..`/`.` segments, no segment starting with `-` or `.`, no shell metacharacters. */
+const PATH = /^(\/[A-Za-z0-9_+@][A-Za-z0-9 ._+@-]{0,127})+$/
+const ARG = /^[A-Za-z0-9_][A-Za-z0-9._=:,+-]{0,63}$|^--?[A-Za-z0-9][A-Za-z0-9._=-]{0,63}$/
+
+/** One allowlisted probe. Nothing else can be run. */
+export type Probe =
+  | { readonly kind: 'uname' }
+  | { readonly kind: 'processes' }
+  | { readonly kind: 'systemd-units'; readonly units: readonly string[] }
+  | { readonly kind: 'launchd-labels' }
+  | { readonly kind: 'paths-exist'; readonly paths: readonly string[] }
+  | { readonly kind: 'catalogue-command'; readonly argv: readonly string[] }
+  | { readonly kind: 'read-file'; readonly path: string }
+
+function check(re: RegExp, v: string, what: string): string {
+  if (typeof v !== 'string' || !re.test(v)) throw new AttemptFailure('input', `refusing to probe: ${what} ${JSON.stringify(v)?.slice(0, 80)} does not match ${re}`)
+  return v
+}
+
+/** The argv of a probe; every variable part is validated against its regex here, whatever its source. */
+export function probeArgv(p: Probe): string[] {
+  switch (p.kind) {
+    case 'uname':
+      return ['uname', '-s']
+    case 'processes':
+      return ['ps', '-A', '-o', 'comm=']
+    case 'systemd-units':
+      return ['systemctl', 'show', '--no-pager', '--property=Id,LoadState,ActiveState', '--', ...p.units.map((u) => check(NAME, u, 'unit'))]
+    case 'launchd-labels':
+      return ['launchctl', 'list']
+    case 'paths-exist':
+      return ['ls', '-1d', '--', ...p.paths.map((x) => check(PATH, x, 'path'))]
+    case 'catalogue-command': {
+      const [bin, ...args] = p.argv
+      return [check(PATH, bin ?? '', 'binary'), ...args.map((a) => check(ARG, a, 'argument'))]
+    }
+    case 'read-file':
+      return ['cat', '--', check(PATH, p.path, 'path')]
+  }
+}
+
+/** The command string the SSH runner sends for a probe: fixed `LC_ALL=C` then each argv word single-quoted. */
+export function probeCommandString(p: Probe): string {
+  return `LC_ALL=C ${probeArgv(p).map(shellQuote).join(' ')}`
+}
+
+/** Runs probes somewhere (this machine or an SSH session). */
+export interface ProbeRunner {
+  /** Where the probes run, for evidence (`local`, `127.0.0.1:2222`). */
+  readonly where: string
+  run(p: Probe, o: { maxBytes: number; timeoutMs: number }): Promise<ExecResult>
+}
+
+/** Runs probes on this machine with execFile (no shell). `trace` receives each argv. */
+export function localRunner(signal: AbortSignal, trace?: (argv: readonly string[]) => void): ProbeRunner {
+  return {
+    where: 'local',
+    run(p, o) {
+      const [bin, ...args] = probeArgv(p)
+      trace?.([bin!, ...args])
+      return new Promise<ExecResult>((resolve, reject) => {
+        execFile(
+          bin!,
+          args,
+          { signal, timeout: o.timeoutMs, killSignal: 'SIGKILL', maxBuffer: o.maxBytes, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, windowsHide: true },
+          (err, stdout, stderr) => {
+            if (!err) return resolve({ code: 0, stdout, stderr, truncated: false })
+            const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string | null }
+            if (signal.aborted) return reject(new AttemptFailure((signal.reason as { name?: string })?.name === 'TimeoutError' ? 'timeout' : 'aborted', `${bin}: aborted`))
+            if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return resolve({ code: null, stdout: String(stdout).slice(0, o.maxBytes), stderr: String(stderr).slice(0, o.maxBytes), truncated: true })
+            if (e.code === 'ENOENT' || e.code === 'EACCES') return resolve({ code: 127, stdout: '', stderr: `${bin}: ${e.code}`, truncated: false })
+            if (e.killed) return reject(new AttemptFailure('timeout', `${bin}: no result within ${o.timeoutMs} ms`))
+            resolve({ code: typeof e.code === 'number' ? e.code : null, stdout: String(stdout), stderr: String(stderr), truncated: false })
+          },
+        )
+      })
+    },
+  }
+}
+
+/** Runs probes over an open SSH session. `trace` receives each command string sent. */
+export function sshRunner(session: SshSession, where: string, trace?: (command: string) => void): ProbeRunner {
+  return {
+    where,
+    run(p, o) {
+      const cmd = probeCommandString(p)
+      trace?.(cmd)
+      return session.exec(cmd, o)
+    },
+  }
+}
+
+/** What the probes saw of one agent. */
+export interface AgentObservation {
+  readonly agent: AgentSpec
+  readonly installed: boolean
+  readonly running: boolean
+  readonly processes: readonly string[]
+  readonly services: readonly string[]
+  readonly paths: readonly string[]
+  readonly version?: string
+  /** True when a catalogue health command reports reduced functionality; undefined when unknown. */
+  readonly degraded?: boolean
+  readonly degradedDetail?: string
+}
+
+/** Everything a host probe returns. */
+export interface HostObservation {
+  readonly os: 'linux' | 'darwin'
+  readonly agents: readonly AgentObservation[]
+  /** False when service state could not be read (no systemd, e.g. in a container). */
+  readonly servicesKnown: boolean
+  readonly truncated: boolean
+}
+
+const SMALL = 256 * 1024
+const PS_MAX = 4 * 1024 * 1024
+
+function binOf(c: CatalogueCommand | CatalogueFileProbe): string {
+  return 'argv' in c ? c.argv[0]! : c.file
+}
+
+/** Probes a host for every catalogue agent of its OS. Each probe gets at most `perProbeMs`. */
+export async function observeHost(runner: ProbeRunner, catalogue: readonly AgentSpec[], perProbeMs: number): Promise<HostObservation> {
+  const small = { maxBytes: SMALL, timeoutMs: perProbeMs }
+  const uname = await runner.run({ kind: 'uname' }, small)
+  const sys = uname.stdout.trim()
+  const os = sys === 'Linux' ? 'linux' : sys === 'Darwin' ? 'darwin' : undefined
+  if (!os) throw new AttemptFailure('protocol', `${runner.where}: unsupported operating system ${JSON.stringify(sys.slice(0, 40) || uname.stderr.trim().slice(0, 80))} (Linux and macOS are probed; use an inventory export for Windows)`)
+  const specs = catalogue.filter((a) => a.platforms[os]).map((a) => ({ agent: a, p: a.platforms[os] as PosixPlatform }))
+  let truncated = false
+
+  // Processes: Linux `comm` is the first 15 bytes of the executable name (TASK_COMM_LEN 16); macOS prints a path.
+  const ps = await runner.run({ kind: 'processes' }, { maxBytes: PS_MAX, timeoutMs: perProbeMs })
+  if (ps.code !== 0 && !ps.truncated) throw new AttemptFailure('protocol', `${runner.where}: cannot list processes (ps exited ${ps.code}: ${ps.stderr.trim().slice(0, 120)})`)
+  truncated ||= ps.truncated
+  const procs = new Set(ps.stdout.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => (os === 'darwin' ? l.slice(l.lastIndexOf('/') + 1) : l)))
+  const procKey = (n: string): string => (os === 'linux' ? n.slice(0, 15) : n)
+
+  // Services: systemd on Linux (absent in most containers), launchd on macOS.
+  const loaded = new Set<string>()
+  const active = new Set<string>()
+  let servicesKnown = false
+  const units = [...new Set(specs.flatMap((s) => s.p.services ?? []))]
+  if (os === 'linux' && units.length) {
+    const r = await runner.run({ kind: 'systemd-units', units }, small)
+    truncated ||= r.truncated
+    for (const block of r.stdout.split(/\n\s*\n/)) {
+      const f = Object.fromEntries(block.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+      if (!f.Id) continue
+      servicesKnown = true
+      if (f.LoadState === 'loaded') loaded.add(f.Id)
+      if (f.ActiveState === 'active' || f.ActiveState === 'activating' || f.ActiveState === 'reloading') active.add(f.Id)
+    }
+  } else if (os === 'darwin') {
+    const r = await runner.run({ kind: 'launchd-labels' }, small)
+    truncated ||= r.truncated
+    servicesKnown = r.code === 0
+    for (const line of r.stdout.split('\n').slice(1)) {
+      const [pid, , label] = line.trim().split(/\s+/)
+      if (!label) continue
+      loaded.add(label)
+      if (pid && /^\d+$/.test(pid)) active.add(label)
+    }
+  }
+
+  // Paths, including the binaries of version and health commands (run only when present).
+  const allPaths = [...new Set(specs.flatMap((s) => [...(s.p.paths ?? []), ...(s.p.version ?? []).map(binOf), ...(s.p.degraded ?? []).map(binOf)]))]
+  const present = new Set<string>()
+  for (let i = 0; i < allPaths.length; i += 64) {
+    const chunk = allPaths.slice(i, i + 64)
+    const r = await runner.run({ kind: 'paths-exist', paths: chunk }, small)
+    truncated ||= r.truncated
+    const asked = new Set(chunk)
+    for (const l of r.stdout.split('\n')) if (asked.has(l)) present.add(l)
+  }
+
+  const out: AgentObservation[] = []
+  for (const { agent, p } of specs) {
+    const processes = (p.processes ?? []).filter((n) => procs.has(procKey(n)))
+    const services = (p.services ?? []).filter((s) => loaded.has(s) || active.has(s))
+    const paths = (p.paths ?? []).filter((x) => present.has(x))
+    const running = processes.length > 0 || (p.services ?? []).some((s) => active.has(s))
+    const installed = running || services.length > 0 || paths.length > 0
+    let version: string | undefined
+    let degraded: boolean | undefined
+    let degradedDetail: string | undefined
+    if (installed) {
+      for (const v of p.version ?? []) {
+        if (!present.has(binOf(v))) continue
+        const r = await runner.run('argv' in v ? { kind: 'catalogue-command', argv: v.argv } : { kind: 'read-file', path: v.file }, small)
+        const m = new RegExp(v.pattern, 'm').exec(r.stdout)
+        if (m?.[1] && /^[0-9][0-9.]*$/.test(m[1])) {
+          version = m[1]
+          break
+        }
+      }
+    }
+    if (running) {
+      for (const d of p.degraded ?? []) {
+        if (!present.has(binOf(d))) continue
+        const r = await runner.run({ kind: 'catalogue-command', argv: d.argv }, small)
+        if (r.code === null && !r.truncated) continue
+        degraded = new RegExp(d.pattern, 'm').test(r.stdout)
+        degradedDetail = r.stdout.trim().split('\n')[0]?.slice(0, 120)
+        break
+      }
+    }
+    out.push({ agent, installed, running, processes, services, paths, version, degraded, degradedDetail })
+  }
+  return { os, agents: out, servicesKnown, truncated }
+}
+
+/** Opens the probe runner for an SSH session and guarantees it is closed. */
+export async function withSession<T>(open: () => Promise<SshSession>, fn: (s: SshSession) => Promise<T>): Promise<T> {
+  const s = await open()
+  try {
+    return await fn(s)
+  } finally {
+    s.close()
+  }
+}

@@ -1,0 +1,236 @@
+import { describe, it, expect, onTestFinished } from 'vitest'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import endpointAgent from '../../checks/endpoint-agent/index.ts'
+import { builtinCatalogue, validateCatalogue } from '../../checks/endpoint-agent/catalogue.ts'
+import { localRunner, observeHost, probeArgv, probeCommandString, type Probe } from '../../checks/endpoint-agent/probe.ts'
+import { parseTarget } from '../../src/targets/parse.ts'
+import { AttemptFailure, TargetError } from '../../src/errors.ts'
+import type { Policy } from '../../src/rules/policy.ts'
+import type { ScanReport } from '../../src/types.ts'
+import { checkTester, failedRuleIds, findingOf } from '../helpers/check-tester.ts'
+
+const FIX = fileURLToPath(new URL('../../fixtures/endpoint-agent/', import.meta.url))
+const NOW = new Date('2025-06-01T12:00:00Z')
+const tester = checkTester(endpointAgent.checks, { now: () => NOW })
+const policy = (rules: Policy['rules']): Policy => ({ source: 'test', rules })
+const MIN = policy({ 'endpoint-agent-outdated': { parameters: { minVersions: { 'crowdstrike-falcon': '7.0', sentinelone: '23.0', osquery: '5.0.0', 'defender-endpoint/linux': '101.24000' } } } })
+
+/** rule id → sorted hosts that failed it */
+function failsByRule(r: ScanReport): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  for (const f of r.findings) if (f.status === 'fail') (out[f.ruleId] ??= []).push(String(f.evidence.host))
+  for (const k of Object.keys(out)) out[k]!.sort()
+  return out
+}
+function passHosts(r: ScanReport, rule: string): string[] {
+  return r.findings.filter((f) => f.ruleId === rule && f.status === 'pass').map((f) => String(f.evidence.host)).sort()
+}
+
+describe('endpoint-agent catalogue', () => {
+  it('the built-in catalogue validates, names every issue agent and cites sources', () => {
+    const ids = builtinCatalogue().map((a) => a.id)
+    expect(ids).toEqual(['crowdstrike-falcon', 'sentinelone', 'defender-endpoint', 'elastic-endpoint', 'wazuh', 'osquery', 'tanium', 'carbon-black', 'sophos', 'jamf', 'clamav'])
+    for (const a of builtinCatalogue()) expect(a.source.length).toBeGreaterThan(0)
+    const falcon = builtinCatalogue()[0]!
+    expect(falcon.platforms.linux?.processes).toContain('falcon-sensor')
+    expect(falcon.platforms.windows?.services).toContain('CSFalconService')
+    expect(falcon.platforms.darwin?.processes).toContain('com.crowdstrike.falcon.Agent')
+  })
+
+  it.each([
+    { name: 'shell metacharacters in a process name', patch: { processes: ['falcon;id'] }, pointer: '/agents/0/platforms/linux/processes/0' },
+    { name: 'command substitution in a path', patch: { paths: ['/opt/$(id)'] }, pointer: '/agents/0/platforms/linux/paths/0' },
+    { name: 'dot-dot path', patch: { paths: ['/opt/../etc/shadow'] }, pointer: '/agents/0/platforms/linux/paths/0' },
+    { name: 'relative version binary', patch: { version: [{ argv: ['falconctl', '-g'], pattern: 'x' }] }, pointer: '/agents/0/platforms/linux/version/0' },
+    { name: 'quote in an argument', patch: { version: [{ argv: ['/opt/x', "a'b"], pattern: 'x' }] }, pointer: '/agents/0/platforms/linux/version/0' },
+    { name: 'broken regex', patch: { version: [{ argv: ['/opt/x'], pattern: '(' }] }, pointer: '/agents/0/platforms/linux/version/0/pattern' },
+  ])('rejects $name, naming file and pointer', ({ patch, pointer }) => {
+    const data = { agents: [{ id: 'acme', name: 'Acme', vendor: 'Acme', categories: ['edr'], source: ['https://example.com'], platforms: { linux: patch } }] }
+    let err: unknown
+    try {
+      validateCatalogue(data, 'my-catalogue.json')
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(AttemptFailure)
+    expect((err as AttemptFailure).reason).toBe('input')
+    expect((err as AttemptFailure).message).toContain(`my-catalogue.json: ${pointer}`)
+  })
+})
+
+describe('endpoint-agent inventory exports', () => {
+  const cases = [
+    {
+      provider: 'crowdstrike', file: 'crowdstrike-hosts.json',
+      fail: { 'endpoint-agent-outdated': ['legacy-02'], 'endpoint-agent-sensor-degraded': ['db-01'], 'endpoint-agent-stale-checkin': ['laptop-17'] },
+      pass: { 'endpoint-agent-sensor-degraded': ['laptop-17', 'legacy-02', 'web-01'], 'endpoint-agent-stale-checkin': ['db-01', 'legacy-02', 'web-01'] },
+    },
+    {
+      provider: 'defender', file: 'defender-machines.json',
+      fail: { 'endpoint-agent-missing': ['printer-4.corp.example'], 'endpoint-agent-sensor-degraded': ['app-03.corp.example'], 'endpoint-agent-stale-checkin': ['kiosk-9.corp.example'] },
+      pass: { 'endpoint-agent-missing': ['app-03.corp.example', 'kiosk-9.corp.example', 'web-02.corp.example'], 'endpoint-agent-sensor-degraded': ['web-02.corp.example'] },
+    },
+    {
+      provider: 'sentinelone', file: 'sentinelone-agents.json',
+      fail: { 'endpoint-agent-outdated': ['build-03'], 'endpoint-agent-sensor-degraded': ['build-02'], 'endpoint-agent-stale-checkin': ['hr-laptop-5'] },
+      pass: { 'endpoint-agent-outdated': ['build-01', 'build-02', 'hr-laptop-5'], 'endpoint-agent-sensor-degraded': ['build-01', 'build-03', 'hr-laptop-5'] },
+    },
+    {
+      provider: 'intune', file: 'intune-managed-devices.json',
+      fail: { 'endpoint-agent-device-noncompliant': ['LT-GRACE-04', 'LT-NONC-02'], 'endpoint-agent-disk-unencrypted': ['MB-NOENC-03'], 'endpoint-agent-stale-checkin': ['LT-GRACE-04'] },
+      pass: { 'endpoint-agent-device-noncompliant': ['LT-GOOD-01', 'MB-NOENC-03'], 'endpoint-agent-disk-unencrypted': ['LT-GOOD-01', 'LT-GRACE-04', 'LT-NONC-02'] },
+    },
+    {
+      provider: 'osquery', file: 'fleet-hosts.json',
+      fail: { 'endpoint-agent-outdated': ['mac-kiosk'], 'endpoint-agent-stale-checkin': ['ops-02'] },
+      pass: { 'endpoint-agent-outdated': ['ops-01', 'ops-02'], 'endpoint-agent-stale-checkin': ['mac-kiosk', 'ops-01'] },
+    },
+  ]
+  it.each(cases)('$provider: $file', async ({ provider, file, fail, pass }) => {
+    const r = await tester.run(`inventory:${provider}:${join(FIX, file)}`, { policy: MIN })
+    expect(r.errors).toEqual([])
+    const want = Object.fromEntries(Object.entries(fail).filter(([, v]) => v.length))
+    expect(failsByRule(r)).toEqual(want)
+    for (const [rule, hosts] of Object.entries(pass)) expect(passHosts(r, rule), rule).toEqual(hosts)
+  })
+
+  it('Defender: the Linux-scoped minimum applies to Linux machines only', async () => {
+    const r = await tester.run(`inventory:defender:${join(FIX, 'defender-machines.json')}`, { policy: policy({ 'endpoint-agent-outdated': { parameters: { minVersions: { 'defender-endpoint/linux': '101.26000' } } } }) })
+    expect(failsByRule(r)['endpoint-agent-outdated']).toEqual(['app-03.corp.example', 'web-02.corp.example'])
+    expect(passHosts(r, 'endpoint-agent-outdated')).toEqual([]) // the Windows kiosk has no Windows minimum
+  })
+
+  it('evidence names host, agent, state, version and last check-in; maxHours comes from the policy', async () => {
+    const r = await tester.run(`inventory:crowdstrike:${join(FIX, 'crowdstrike-hosts.json')}`, { policy: policy({ 'endpoint-agent-stale-checkin': { parameters: { maxHours: 200 } } }) })
+    expect(failsByRule(r)['endpoint-agent-stale-checkin']).toBeUndefined()
+    const f = findingOf(r, 'endpoint-agent-sensor-degraded', (x) => x.status === 'fail')
+    expect(f.resource).toBe('device:cs-rfm-0002')
+    expect(f.evidence).toMatchObject({ host: 'db-01', agent: 'CrowdStrike Falcon sensor', version: '7.14.16703.0', lastSeen: '2025-06-01T10:30:00Z', state: 'reduced_functionality_mode=yes' })
+    expect(f.message).toBe('CrowdStrike Falcon sensor on db-01: sensor state reduced_functionality_mode=yes')
+    expect(f.pillar).toBe('devices')
+  })
+
+  it('`fleet` is an alias of `osquery`', async () => {
+    const r = await tester.run(`inventory:fleet:${join(FIX, 'fleet-hosts.json')}`)
+    expect(r.errors).toEqual([])
+    expect(failsByRule(r)['endpoint-agent-stale-checkin']).toEqual(['ops-02'])
+  })
+
+  it.each([
+    { provider: 'crowdstrike', file: 'bad-crowdstrike-types.json', messages: ['/resources/1/last_seen: expected a value of type string (got 1748772000)', '/resources/2/hostname: expected a value of type string (got 7)', '/resources/3/last_seen: expected an ISO 8601 date-time (got "yesterday")'] },
+    { provider: 'defender', file: 'bad-defender-envelope.json', messages: ['/value: expected an array of defender entries'] },
+    { provider: 'intune', file: 'bad-intune-types.json', messages: ['/value/0/isEncrypted: expected a value of type boolean (got "yes")', '/value/1/id: expected a value (required)'] },
+    { provider: 'osquery', file: 'bad-not-json.json', messages: ['not JSON'] },
+    { provider: 'osquery', file: 'does-not-exist.json', messages: ['cannot read'] },
+    { provider: 'jamf', file: 'fleet-hosts.json', messages: ['unknown inventory provider "jamf"'] },
+    { provider: 'sentinelone', file: 'fleet-hosts.json', messages: ['/data: expected an array of sentinelone entries'] },
+  ])('wrong input $file ($provider) → input error naming file and field', async ({ provider, file, messages }) => {
+    const r = await tester.run(`inventory:${provider}:${join(FIX, file)}`)
+    expect(r.findings).toEqual([])
+    expect(r.errors).toHaveLength(1)
+    expect(r.errors[0]!.reason).toBe('input')
+    for (const m of messages) expect(r.errors[0]!.message).toContain(m)
+    if (!file.startsWith('does-not') && provider !== 'jamf') expect(r.errors[0]!.message).toContain(file)
+  })
+
+  it('a bare array of entries is accepted as well as the API envelope', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ztscan-ea-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    await writeFile(join(dir, 's1.json'), JSON.stringify([{ id: '1', computerName: 'x', agentVersion: '24.1', lastActiveDate: '2025-06-01T11:00:00Z', operationalState: 'fully_disabled' }]))
+    const r = await tester.run(`inventory:sentinelone:${join(dir, 's1.json')}`)
+    expect(failedRuleIds(r)).toEqual(['endpoint-agent-sensor-degraded'])
+  })
+})
+
+describe('endpoint-agent local probes', () => {
+  it('default target is this machine; with no agent installed the default policy reports the missing EDR', async () => {
+    expect(await endpointAgent.defaultTargets!()).toEqual([{ kind: 'local', id: 'local://' }])
+    const r = await tester.run('local')
+    expect(r.errors).toEqual([])
+    const f = findingOf(r, 'endpoint-agent-missing')
+    expect(f.resource).toBe('require:category:edr')
+    // This CI machine has no EDR; a developer machine with one installed passes instead.
+    const installed = (await observeHost(localRunner(new AbortController().signal), builtinCatalogue(), 5000)).agents.filter((a) => a.installed && a.agent.categories.includes('edr'))
+    expect(f.status).toBe(installed.length ? 'pass' : 'fail')
+    if (!installed.length) expect(f.message).toMatch(/^Required agent category:edr on local: missing \(none of: CrowdStrike Falcon sensor, /)
+  })
+
+  it('an unknown requirement is an input error, not a silent pass', async () => {
+    const r = await tester.run('local', { policy: policy({ 'endpoint-agent-missing': { parameters: { required: ['no-such-agent'] } } }) })
+    expect(r.errors[0]).toMatchObject({ reason: 'input' })
+    expect(r.errors[0]!.message).toContain('"no-such-agent" names no catalogue agent')
+  })
+
+  it('local probes run through execFile with argv from the allowlist only', async () => {
+    const seen: (readonly string[])[] = []
+    await observeHost(localRunner(new AbortController().signal, (a) => seen.push(a)), builtinCatalogue(), 5000)
+    expect(new Set(seen.map((a) => a[0]))).toEqual(new Set(['uname', 'ps', 'systemctl', 'ls', ...seen.filter((a) => a[0]!.startsWith('/')).map((a) => a[0])]))
+  })
+})
+
+describe('endpoint-agent: target strings never reach a shell', () => {
+  const hostile = ['a;rm -rf /', '$(id)', '`id`', "a'b", 'a b', 'x|nc 1.2.3.4', '--oProxyCommand=id', 'a\nb']
+
+  it.each(hostile)('parseTarget rejects agents://%s', (h) => {
+    expect(() => parseTarget(`agents://${h}`)).toThrow(TargetError)
+    expect(() => parseTarget(`agents://${h}@127.0.0.1`)).toThrow(TargetError)
+  })
+
+  it.each(hostile)('a target object with host %j is an input error before any I/O', async (h) => {
+    // The engine refuses it (normalizeTarget), and the check itself refuses it too (defence in depth).
+    const r = await tester.run({ kind: 'agent-host', id: 'agents://evil', host: h, port: 22 } as never).catch((e: unknown) => e)
+    expect(r).toBeInstanceOf(TargetError)
+    const ctxLike = endpointAgent.checks[0]!
+    const err = await ctxLike.run({ kind: 'agent-host', id: 'agents://evil', host: h, port: 22 }, {
+      settings: {}, signal: new AbortController().signal, timeoutMs: 1000, connectTimeoutMs: 1000,
+      sockets: (() => { throw new Error('no I/O may happen') }) as never, net: {} as never, log: { debug() {}, info() {}, warn() {} },
+      now: () => NOW, params: () => ({}), enabled: () => true, report: () => { throw new Error('no report') }, emit: () => {},
+    } as never).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(AttemptFailure)
+    expect((err as AttemptFailure).reason).toBe('input')
+  })
+
+  it('every probe command string is built from fixed words and catalogue values only, each single-quoted', () => {
+    const probes: Probe[] = [{ kind: 'uname' }, { kind: 'processes' }, { kind: 'launchd-labels' }]
+    for (const a of builtinCatalogue())
+      for (const os of ['linux', 'darwin'] as const) {
+        const p = a.platforms[os]
+        if (!p) continue
+        probes.push({ kind: 'systemd-units', units: p.services ?? [] }, { kind: 'paths-exist', paths: p.paths ?? [] })
+        for (const v of [...(p.version ?? []), ...(p.degraded ?? [])]) probes.push('argv' in v ? { kind: 'catalogue-command', argv: v.argv } : { kind: 'read-file', path: v.file })
+      }
+    for (const p of probes) {
+      const cmd = probeCommandString(p)
+      // After removing the single-quoted words, only the fixed prefix and spaces remain: nothing the shell could expand.
+      expect(cmd.replace(/'[^']*'/g, '').replace(/\s+/g, ' ').trim()).toBe('LC_ALL=C')
+      for (const h of hostile) expect(cmd).not.toContain(h)
+    }
+  })
+
+  it.each([
+    { kind: 'paths-exist', paths: ['/opt/x; id'] },
+    { kind: 'paths-exist', paths: ['/opt/$(id)'] },
+    { kind: 'systemd-units', units: ['a`id`'] },
+    { kind: 'catalogue-command', argv: ['/bin/sh', '-c', 'id;id'] },
+    { kind: 'catalogue-command', argv: ['sh'] },
+    { kind: 'read-file', path: '/etc/../etc/shadow' },
+  ] as Probe[])('probe %j is refused before anything runs', (p) => {
+    expect(() => probeArgv(p)).toThrow(AttemptFailure)
+  })
+})
+
+describe('endpoint-agent demo', () => {
+  it('writes flawed inventory exports and returns inventory targets', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ztscan-ea-demo-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    const lab = await endpointAgent.demo!(dir)
+    onTestFinished(() => lab.stop())
+    expect((await readdir(dir)).sort()).toEqual(['crowdstrike-hosts.json', 'intune-managed-devices.json'])
+    const r = await checkTester(endpointAgent.checks).run(lab.targets)
+    expect(r.errors).toEqual([])
+    expect(failedRuleIds(r)).toEqual(['endpoint-agent-device-noncompliant', 'endpoint-agent-disk-unencrypted', 'endpoint-agent-sensor-degraded', 'endpoint-agent-stale-checkin'])
+  })
+})
