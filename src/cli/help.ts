@@ -53,6 +53,7 @@ Scan options:
       --host-key SHA256:...   pin an SSH host key fingerprint (repeatable; HOST:PORT=SHA256:... to scope)
       --insecure-accept-unknown-host-keys   do not verify SSH host keys (explicit opt-out)
       --ca-file FILE          extra trust anchors for certificate chains
+      --agent-catalogue FILE  extra/overriding endpoint agents (same schema as checks/endpoint-agent/catalogue.json)
       --plugin MODULE         load extra checks: a module exporting { checks, rules } (repeatable)
   -q, --quiet                 no progress or notes on stderr
 

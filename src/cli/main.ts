@@ -136,6 +136,7 @@ const scanFlags = {
   'host-key': { type: 'string', multiple: true },
   'insecure-accept-unknown-host-keys': { type: 'boolean' },
   'ca-file': { type: 'string' },
+  'agent-catalogue': { type: 'string' },
   plugin: { type: 'string', multiple: true },
   baseline: { type: 'string' },
   'fail-on-new': { type: 'boolean' },
@@ -178,6 +179,7 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   if (v['insecure-accept-unknown-host-keys']) ssh.acceptUnknownHostKeys = true
   if (Object.keys(ssh).length) settings.ssh = ssh
   if (v['ca-file']) settings.tls = { ...(settings.tls as object | undefined), caFile: v['ca-file'] }
+  if (v['agent-catalogue']) settings.endpointAgent = { ...(settings.endpointAgent as object | undefined), catalogue: v['agent-catalogue'] }
 
   const plugins = await loadPlugins(v.plugin ?? [])
   const baseline = v.baseline ? await loadBaseline(v.baseline) : undefined
