@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -80,3 +80,5 @@ describe('CLI (built, as a process)', () => {
     for (const x of rules) expect(x).toMatchObject({ id: expect.any(String), severity: expect.any(String), pillar: expect.any(String) })
   })
 })
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { defineCheck, effectiveRules, loadPolicy, parsePolicy, PolicyError, scan, type RuleMeta } from '../src/index.ts'
@@ -52,3 +52,5 @@ describe('policy', () => {
     expect(() => parsePolicy({ rules: { 'testing-days': { severity: 'x', enabled: 'y' } } }, 'p.json', rules)).toThrow(/\/severity[\s\S]*\/enabled|\/enabled[\s\S]*\/severity/)
   })
 })
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))

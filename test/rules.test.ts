@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { mkdtempSync, writeFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { builtinChecks, builtinRules, loadRules, RuleFileError } from '../src/index.ts'
@@ -27,6 +27,7 @@ describe('rule files (parity with checks)', () => {
 
 describe('rule schema errors name the file and the field', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ztscan-rules-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
   const good = {
     id: 'demo-thing', family: 'demo', title: 'T', pillar: 'networks', severity: 'high', message: 'm', description: 'd', remediation: 'r',
     helpUri: 'https://example.invalid/x', parameters: { days: { schema: { type: 'integer', minimum: 1 }, default: 30, description: 'd' } },
