@@ -162,8 +162,12 @@ export default defineCheck({
     const { mfaAcrValues } = ctx.params<{ mfaAcrValues: string[] }>('mfa-token-single-factor')
     const keySet = createLocalJWKSet({ keys: publicKeys } as JSONWebKeySet)
 
-    for (const { resource, token } of parsed.tokens) {
+    for (const { resource, token, problem } of parsed.tokens) {
       ctx.signal.throwIfAborted()
+      if (problem) {
+        ctx.report('mfa-token-unverifiable', 'fail', { resource, evidence: { issuer, reason: problem } })
+        continue
+      }
       let header: Record<string, unknown>
       try {
         header = decodeProtectedHeader(token) as Record<string, unknown>

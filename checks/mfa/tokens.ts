@@ -13,6 +13,8 @@ import { AttemptFailure } from '../../src/errors.ts'
 export interface SampleToken {
   readonly resource: string
   readonly token: string
+  /** Why this token cannot be examined (too large): reported as unverifiable, the other tokens still are. */
+  readonly problem?: string
 }
 
 /** The parsed file. */
@@ -60,12 +62,13 @@ export function parseTokensFile(buf: Buffer, file: string): TokensFile {
   entries.forEach((e, i) => {
     const o = typeof e === 'string' ? { token: e } : (e as { token?: unknown; label?: unknown } | null)
     if (!o || typeof o.token !== 'string' || !o.token) throw new AttemptFailure('input', `${file}: /tokens/${i}: expected a token string or { label, token }`)
-    if (o.token.length > MAX_TOKEN_CHARS) throw new AttemptFailure('input', `${file}: /tokens/${i}: token longer than ${MAX_TOKEN_CHARS} characters`)
     if (o.label !== undefined && (typeof o.label !== 'string' || !/^[\w.@:-]{1,100}$/.test(o.label))) throw new AttemptFailure('input', `${file}: /tokens/${i}/label: expected 1-100 characters of [A-Za-z0-9_.@:-]`)
     const resource = tokenResource(o.token, o.label as string | undefined)
     if (seen.has(resource)) return
     seen.add(resource)
-    tokens.push({ resource, token: o.token })
+    // One oversized token must not cost the others their verdicts: it is kept, unread, with its problem.
+    if (o.token.length > MAX_TOKEN_CHARS) tokens.push({ resource, token: '', problem: `token of ${o.token.length} characters, more than the limit of ${MAX_TOKEN_CHARS}` })
+    else tokens.push({ resource, token: o.token })
   })
   return { audience, tokens }
 }
