@@ -19,6 +19,9 @@ function collect(v: unknown, underSecret: boolean, out: Set<string>, depth = 0):
     const s = v.toString()
     if (s.length >= 4) {
       out.add(s)
+      // The same secret as it appears inside JSON text (a check that stringifies its settings).
+      const escaped = JSON.stringify(s).slice(1, -1)
+      if (escaped !== s) out.add(escaped)
       // A PEM key also leaks through any of its base64 lines.
       for (const line of s.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) out.add(line.trim())
     }

@@ -1,0 +1,91 @@
+/**
+ * @fileoverview Secrets never appear in any report format, log line or error message: a scan with an SSH password, a
+ * private key (inline and as a file), a passphrase and bearer tokens configured, against targets that fail in every way.
+ */
+import { afterAll, describe, expect, it } from 'vitest'
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { builtinChecks, defineCheck, scan, toJson, toMarkdown, toSarif, toTable, type RuleMeta } from '../../src/index.ts'
+import { startHostile } from '../helpers/tls.ts'
+import { startIssuer, makeKey, signToken } from '../helpers/oidc.ts'
+import { endlessSshBanner } from './servers.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'ztscan-redact-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+// A careless third-party check that echoes every setting into its evidence, its log and its error: the engine must scrub it.
+const carelessRule: RuleMeta = {
+  id: 'careless-echo', family: 'careless', title: 'Echo', pillar: 'data', severity: 'low', message: 'settings: {{dump}}',
+  description: 'Echoes settings.', remediation: 'Do not.', helpUri: 'https://example.invalid/careless',
+}
+const careless = defineCheck({
+  id: 'careless-echo', family: 'careless', targetKinds: ['careless'], rules: ['careless-echo'],
+  async run(t, ctx) {
+    const dump = JSON.stringify(ctx.settings)
+    ctx.log.warn(dump)
+    ctx.report('careless-echo', 'fail', { resource: t.id, evidence: { dump, nested: { again: ctx.settings } } })
+    throw new Error(`failed with ${dump}`)
+  },
+})
+
+describe('redaction', () => {
+  it('no secret in JSON, SARIF, Markdown, table, logs or errors', async () => {
+    const password = 'Pa55word-for-redaction-test'
+    const passphrase = 'passphrase-for-redaction-test'
+    const privateKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+    const bearer = 'bearer-token-abcdef0123456789'
+    const keyFile = join(dir, 'id_test')
+    writeFileSync(keyFile, privateKey, { mode: 0o600 })
+    const garbage = await startHostile('garbage')
+    const banner = await endlessSshBanner()
+    const issuer = await startIssuer({})
+    const key = await makeKey('RS256')
+    const token = await signToken(key, issuer.issuer, { sub: 'alice', amr: ['pwd'] })
+    const tokens = join(dir, 'tokens.txt')
+    writeFileSync(tokens, token + '\n')
+    const logs: string[] = []
+    const logger = { debug: (m: string) => logs.push(m), info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) }
+    try {
+      const report = await scan({
+        targets: [
+          `agents://root@127.0.0.1:${String(garbage.target.port)}`,
+          `agents://root@127.0.0.1:${banner.port}`,
+          `ssh://127.0.0.1:${banner.port}`,
+          `oidc:${issuer.issuer}#tokens=${tokens}`,
+          { kind: 'careless', id: 'careless://1' },
+        ],
+        checks: [...builtinChecks, careless],
+        rules: [carelessRule],
+        timeoutMs: 1500,
+        connectTimeoutMs: 1000,
+        logger,
+        settings: {
+          ssh: { username: 'root', password, privateKey, passphrase, privateKeyPath: keyFile, acceptUnknownHostKeys: true },
+          http: { authorization: `Bearer ${bearer}`, token: bearer },
+        },
+      })
+      expect(report.errors.length).toBeGreaterThan(0)
+      expect(report.errors.find((e) => e.check === 'careless-echo')?.message).toContain('[REDACTED]')
+      expect(logs.some((l) => l.includes('[REDACTED]'))).toBe(true)
+      const outputs = [
+        JSON.stringify(toJson(report)),
+        JSON.stringify(toSarif(report)),
+        toMarkdown(report),
+        toTable(report),
+        logs.join('\n'),
+        report.errors.map((e) => e.message).join('\n'),
+      ]
+      const keyLines = privateKey.split('\n').filter((l) => l && !l.startsWith('-----'))
+      for (const out of outputs) {
+        for (const secret of [password, passphrase, bearer, token, ...keyLines]) expect(out).not.toContain(secret)
+        expect(out).not.toContain('PRIVATE KEY')
+      }
+      // The token file's token is evidence input, not output: the finding names it by label or hash only.
+      expect(report.findings.some((f) => f.target === `oidc:${issuer.issuer}` && f.resource.startsWith('token:sha256:'))).toBe(true)
+    } finally {
+      await Promise.all([garbage.close(), banner.close(), issuer.stop()])
+    }
+  })
+})
