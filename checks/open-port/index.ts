@@ -1,6 +1,148 @@
 /**
- * @fileoverview The open-port family (being built).
+ * @fileoverview The open-port family: exposure of risky services, read from nmap XML (streamed) or found by the
+ * built-in TCP connect scan, judged against a catalogue of risky services and a per-target allow-list. Open TLS and SSH
+ * ports chain to the certificate and MFA checks.
  */
-import { defineFamily } from '../../src/engine/check.ts'
+import { statSync } from 'node:fs'
+import { defineCheck, defineFamily } from '../../src/engine/check.ts'
+import { AttemptFailure } from '../../src/errors.ts'
+import { parseTarget } from '../../src/targets/parse.ts'
+import type { Target } from '../../src/types.ts'
+import { CATALOGUE } from './catalogue.ts'
+import { startDemo } from './demo.ts'
+import { evaluateHost, RULES } from './evaluate.ts'
+import { NmapXmlError, parseNmapFile, type NmapHost } from './nmap-xml.ts'
+import { expandPorts, PortSpecError, tableName } from './ports.ts'
+import { connectScan } from './scan.ts'
 
-export default defineFamily({ name: 'open-port', checks: [] })
+const FAMILY = 'open-port'
+/** Slowest nmap XML reading speed assumed when sizing the attempt's deadline (bytes per ms). */
+const MIN_BYTES_PER_MS = 5_000
+/** Per-connection timeout of the connect scan unless `settings.portScan.connectTimeoutMs` says otherwise. */
+const PROBE_TIMEOUT_MS = 2_000
+/** Probes assumed in flight when sizing the deadline (the engine's default socket limit). */
+const ASSUMED_PARALLEL = 256
+
+function addressOf(h: NmapHost): string | undefined {
+  return (h.addresses.find((a) => a.addrtype === 'ipv4' || a.addrtype === 'ipv6') ?? h.addresses[0])?.addr ?? h.hostnames[0]?.name
+}
+
+/** Reads nmap `-oX` output as a stream and judges every host that is up. */
+export const nmapCheck = defineCheck({
+  id: 'open-port-nmap',
+  family: FAMILY,
+  targetKinds: ['nmap-xml'],
+  rules: RULES,
+  timeout(target, baseMs) {
+    let size = 0
+    try {
+      size = statSync(String(target.path)).size
+    } catch {
+      // the attempt reports the unreadable file
+    }
+    return baseMs + size / MIN_BYTES_PER_MS
+  },
+  async run(target, ctx) {
+    const shown = target.id.replace(/^nmap:/, '')
+    let skipped = 0
+    try {
+      const summary = await parseNmapFile(
+        String(target.path),
+        shown,
+        {
+          host(h) {
+            const address = addressOf(h)
+            if (h.state !== 'up' || !address) {
+              skipped++
+              return
+            }
+            evaluateHost(ctx, target, {
+              address,
+              hostnames: h.hostnames.map((n) => n.name),
+              ports: h.ports.map((p) => ({
+                protocol: p.protocol,
+                port: p.portid,
+                state: p.state,
+                reason: p.reason,
+                service: p.service?.name,
+                product: p.service?.product,
+                version: p.service?.version,
+                extrainfo: p.service?.extrainfo,
+                tunnel: p.service?.tunnel,
+                method: p.service?.method,
+                scripts: p.scripts,
+              })),
+            })
+          },
+        },
+        ctx.signal,
+      )
+      if (skipped) ctx.log.debug(`${skipped} host(s) down or without an address`)
+      if (summary.runstats?.exit === 'error') throw new AttemptFailure('input', `${shown}: nmap reported an error: ${summary.runstats.errormsg ?? 'unknown'}`)
+    } catch (err) {
+      if (err instanceof NmapXmlError) throw new AttemptFailure('input', `${err.message} (${err.hostsBefore} host(s) reported before the error)`)
+      const code = (err as NodeJS.ErrnoException).code
+      if (code && /^E[A-Z]+$/.test(code)) throw new AttemptFailure('input', `${shown}: cannot read (${code})`)
+      throw err
+    }
+  },
+})
+
+/** Port list of a host target; `top100` when absent. */
+function portSpec(target: Target): string {
+  return typeof target.ports === 'string' ? target.ports : Array.isArray(target.ports) ? target.ports.join(',') : 'top100'
+}
+
+/** TCP connect scan of a `host` target. */
+export const connectCheck = defineCheck({
+  id: 'open-port-connect',
+  family: FAMILY,
+  targetKinds: ['host'],
+  rules: RULES,
+  timeout(target, baseMs) {
+    let n = 1
+    try {
+      n = expandPorts(portSpec(target)).length
+    } catch {
+      // the attempt reports the bad list
+    }
+    return baseMs + Math.ceil(n / ASSUMED_PARALLEL) * PROBE_TIMEOUT_MS
+  },
+  async run(target, ctx) {
+    const host = String(target.host)
+    let ports: number[]
+    try {
+      ports = expandPorts(portSpec(target))
+    } catch (err) {
+      if (err instanceof PortSpecError) throw new AttemptFailure('input', `${target.id}: ports: ${err.message}`)
+      throw err
+    }
+    const configured = (ctx.settings.portScan as { connectTimeoutMs?: unknown } | undefined)?.connectTimeoutMs
+    const perConnection = Math.min(ctx.connectTimeoutMs, typeof configured === 'number' && configured > 0 ? configured : PROBE_TIMEOUT_MS)
+    const result = await connectScan(ctx, host, ports, perConnection)
+    ctx.log.debug(`${ports.length} port(s): ${result.open.length} open, ${result.closed} closed, ${result.filtered} filtered`)
+    evaluateHost(ctx, target, {
+      address: host,
+      hostnames: [],
+      ports: result.open.map((port) => ({
+        protocol: 'tcp',
+        port,
+        state: 'open',
+        reason: 'syn-ack',
+        service: tableName(port) ?? CATALOGUE.find((s) => s.protocol === 'tcp' && s.ports.includes(port))?.name,
+        method: 'table',
+      })),
+    })
+  },
+})
+
+export default defineFamily({
+  name: FAMILY,
+  checks: [nmapCheck, connectCheck],
+  // nmap's 1,000 most common ports plus the catalogue's, on both loopback addresses: about 2,100 connects, well under
+  // a second when the ports refuse quickly as loopback ports do.
+  async defaultTargets() {
+    return [parseTarget('host://127.0.0.1?ports=top1000'), parseTarget('host://[::1]?ports=top1000')]
+  },
+  demo: (dir) => startDemo(dir),
+})

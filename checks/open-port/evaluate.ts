@@ -1,0 +1,150 @@
+/**
+ * @fileoverview Judges the open ports of one host against the catalogue and the allow-list, reports the findings and
+ * chains TLS and SSH ports to the certificate and MFA checks. Shared by the nmap and connect-scan checks.
+ */
+import type { CheckContext } from '../../src/engine/check.ts'
+import { sshEndpoint, tlsEndpoint, isValidHost } from '../../src/targets/parse.ts'
+import { isIP } from 'node:net'
+import type { Target } from '../../src/types.ts'
+import { matchService, TIERS, type Tier } from './catalogue.ts'
+import { speaksSsh, speaksTls } from './ports.ts'
+
+/** Every rule of the family. */
+export const RULES = ['open-port-critical-service', 'open-port-plaintext-admin', 'open-port-database-exposed', 'open-port-remote-admin', 'open-port-not-allowed'] as const
+/** A rule id of the family. */
+export type RuleId = (typeof RULES)[number]
+
+/** An open port as seen by nmap or the connect scan. */
+export interface OpenPort {
+  readonly protocol: string
+  readonly port: number
+  readonly state: string
+  readonly reason?: string
+  readonly service?: string
+  readonly product?: string
+  readonly version?: string
+  readonly extrainfo?: string
+  readonly tunnel?: string
+  readonly method?: string
+  readonly scripts?: readonly string[]
+}
+
+/** A host and its open ports. */
+export interface ObservedHost {
+  /** IP address (or MAC or name when nmap gave no IP). */
+  readonly address: string
+  readonly hostnames: readonly string[]
+  readonly ports: readonly OpenPort[]
+}
+
+/** `allowed` parameter: selector → allowed ports. */
+export type AllowList = Readonly<Record<string, readonly (number | string)[]>>
+
+interface Allowed {
+  readonly selectors: readonly string[]
+  has(protocol: string, port: number): boolean
+  readonly shown: string
+}
+
+/**
+ * Resolves the allow-list for a host: the union of the entries whose key is `*`, `tag:<tag>` of the target, the target id,
+ * the host's address or one of its names. Undefined when no key matches (the rule is then not evaluated for this host).
+ */
+export function allowedFor(list: AllowList, target: Target, host: Pick<ObservedHost, 'address' | 'hostnames'>): Allowed | undefined {
+  const keys = new Set(['*', target.id, host.address.toLowerCase(), ...host.hostnames.map((h) => h.toLowerCase()), ...(target.tags ?? []).map((t) => `tag:${t}`)])
+  const selectors = Object.keys(list).filter((k) => keys.has(k.toLowerCase()) || keys.has(k))
+  if (!selectors.length) return undefined
+  const ranges: { protocol: string; lo: number; hi: number }[] = []
+  const shown: string[] = []
+  for (const k of selectors)
+    for (const item of list[k]!) {
+      const m = /^(?:(tcp|udp|sctp)\/)?(\d+)(?:-(\d+))?$/.exec(String(item).trim())
+      if (!m) continue // the rule's parameter schema rejects such items before a scan starts
+      const lo = Number(m[2])
+      ranges.push({ protocol: m[1] ?? 'tcp', lo, hi: m[3] ? Number(m[3]) : lo })
+      shown.push(String(item))
+    }
+  return {
+    selectors,
+    has: (protocol, port) => ranges.some((r) => r.protocol === protocol && port >= r.lo && port <= r.hi),
+    shown: shown.length ? [...new Set(shown)].join(', ') : 'none',
+  }
+}
+
+function compact(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out[k] = v
+  return out
+}
+
+const TIER_TEXT: Record<Tier, string> = {
+  'critical-service': 'no critical-risk service (unauthenticated data store or control plane)',
+  'plaintext-admin': 'no clear-text administration or login protocol',
+  'database-exposed': 'no database port',
+  'remote-admin': 'no Windows or out-of-band remote-administration port',
+}
+
+/**
+ * Reports the findings of one host: a `fail` per offending open port (resource `<address> <proto>/<port>`), and a
+ * `pass` per rule with no offending port (resource `<address>`), so the score counts hosts that comply.
+ */
+export function evaluateHost(ctx: CheckContext<RuleId>, target: Target, host: ObservedHost): void {
+  const failed = new Set<RuleId>()
+  const allowList = ctx.enabled('open-port-not-allowed') ? allowedFor(ctx.params<{ allowed: AllowList }>('open-port-not-allowed').allowed ?? {}, target, host) : undefined
+  const sni = host.hostnames.find((n) => isIP(n) === 0 && isValidHost(n))
+  for (const p of host.ports) {
+    if (p.state !== 'open') continue
+    const risky = matchService(p)
+    const evidence = compact({
+      address: host.address,
+      hostname: sni,
+      protocol: p.protocol,
+      port: p.port,
+      state: p.state,
+      reason: p.reason,
+      service: p.service ?? 'unknown',
+      product: p.product,
+      version: p.version,
+      extrainfo: p.extrainfo,
+      tunnel: p.tunnel,
+      detection: p.method,
+      scripts: p.scripts,
+    })
+    const resource = `${host.address} ${p.protocol}/${p.port}`
+    if (risky) {
+      const rule = `open-port-${risky.tier}` as RuleId
+      failed.add(rule)
+      ctx.report(rule, 'fail', { resource, evidence: { ...evidence, riskService: risky.name, riskSeverity: risky.severity, why: risky.why } })
+    }
+    if (allowList && !allowList.has(p.protocol, p.port)) {
+      failed.add('open-port-not-allowed')
+      ctx.report('open-port-not-allowed', 'fail', { resource, evidence: { ...evidence, allowed: allowList.shown, policyKeys: allowList.selectors } })
+    }
+    chain(ctx, target, host.address, sni, p)
+  }
+  const open = host.ports.filter((p) => p.state === 'open').length
+  const at = { resource: host.address, evidence: { address: host.address, openPorts: open } }
+  for (const tier of TIERS) {
+    const rule = `open-port-${tier}` as RuleId
+    if (!failed.has(rule)) ctx.report(rule, 'pass', { ...at, message: `${host.address} (${target.id}): ${open} open port(s), ${TIER_TEXT[tier]}` })
+  }
+  if (allowList && !failed.has('open-port-not-allowed'))
+    ctx.report('open-port-not-allowed', 'pass', {
+      ...at,
+      evidence: { ...at.evidence, allowed: allowList.shown, policyKeys: allowList.selectors },
+      message: `${host.address} (${target.id}): every open port is in the allowed list (${allowList.shown})`,
+    })
+}
+
+function chain(ctx: CheckContext<RuleId>, target: Target, address: string, sni: string | undefined, p: OpenPort): void {
+  const tls = speaksTls(p)
+  const ssh = !tls && speaksSsh(p)
+  if (!tls && !ssh) return
+  const extra = compact({ tags: target.tags, via: target.id })
+  try {
+    ctx.emit(tls ? tlsEndpoint(address, p.port, sni, extra) : sshEndpoint(address, p.port, extra))
+  } catch (err) {
+    // An address nmap reported that is not a plain IP or host name (e.g. a link-local address with a zone id).
+    ctx.log.debug(`not chained: ${address}:${p.port}: ${(err as Error).message}`)
+  }
+}

@@ -1,0 +1,375 @@
+/**
+ * @fileoverview Streaming reader of nmap XML output (`-oX`) on saxes. Memory stays bounded whatever the file size: only
+ * the host being read is held, and each host is handed over as its `</host>` closes. DTDs and entities are never
+ * expanded: a DOCTYPE with an internal subset is rejected, and saxes knows no entity beyond the five XML ones.
+ * Invalid UTF-8, truncation and malformed XML end the stream with an `NmapXmlError` naming `<file>:<line>:<col>`, after
+ * everything read before the error has been handed over (including the completed ports of a host cut short).
+ */
+import { createReadStream } from 'node:fs'
+import { isUtf8 } from 'node:buffer'
+import { SaxesParser, type SaxesTagPlain } from 'saxes'
+
+/** The `<nmaprun>` element: how the scan was run. */
+export interface NmapRun {
+  readonly scanner?: string
+  readonly args?: string
+  /** Start time, Unix seconds. */
+  readonly start?: number
+  readonly startstr?: string
+  readonly version?: string
+  readonly xmloutputversion?: string
+}
+
+/** `<service>` of a port. `method` is `probed` when `-sV` identified it, `table` when nmap only named the port number. */
+export interface NmapService {
+  readonly name?: string
+  readonly product?: string
+  readonly version?: string
+  readonly extrainfo?: string
+  /** `ssl` when nmap found the service behind TLS. */
+  readonly tunnel?: string
+  readonly method?: string
+  readonly conf?: number
+}
+
+/** One `<port>` of a host. */
+export interface NmapPort {
+  readonly protocol: string
+  readonly portid: number
+  /** open, closed, filtered, unfiltered, open|filtered, closed|filtered. */
+  readonly state: string
+  /** Why nmap chose the state: syn-ack, conn-refused, no-response… */
+  readonly reason?: string
+  readonly service?: NmapService
+  /** Ids of the NSE scripts that wrote output for this port. */
+  readonly scripts: readonly string[]
+}
+
+/** One `<host>`. */
+export interface NmapHost {
+  /** up, down, unknown, skipped. */
+  readonly state: string
+  readonly reason?: string
+  readonly addresses: readonly { readonly addr: string; readonly addrtype: string; readonly vendor?: string }[]
+  readonly hostnames: readonly { readonly name: string; readonly type?: string }[]
+  readonly ports: readonly NmapPort[]
+  /** Summaries of ports not listed one by one (`<extraports state="closed" count="995">`). */
+  readonly extraports: readonly { readonly state: string; readonly count: number }[]
+  /** True when the file ended or broke inside this host: only its completed ports are listed. */
+  readonly partial?: boolean
+}
+
+/** `<runstats>`: how the scan ended. */
+export interface NmapRunStats {
+  readonly exit?: string
+  readonly errormsg?: string
+  readonly elapsed?: number
+  readonly summary?: string
+  readonly hostsUp?: number
+  readonly hostsDown?: number
+  readonly hostsTotal?: number
+}
+
+/** Receives the document piece by piece, as it is read. */
+export interface NmapHandlers {
+  run?(run: NmapRun): void
+  host(host: NmapHost): void
+  runstats?(stats: NmapRunStats): void
+}
+
+/** Limits that keep a hostile file from growing memory. */
+export interface NmapLimits {
+  /** Most characters the parser may buffer without completing a piece of markup (attribute value, comment, DOCTYPE). */
+  readonly maxMarkupChars?: number
+  /** Deepest element nesting accepted. */
+  readonly maxDepth?: number
+  /** Most ports kept for one host (nmap lists at most 65,535 per protocol). */
+  readonly maxPortsPerHost?: number
+}
+
+/** What a complete read found. */
+export interface NmapSummary {
+  readonly run?: NmapRun
+  readonly runstats?: NmapRunStats
+  readonly hosts: number
+}
+
+/** The input is not well-formed nmap XML; `line` and `column` are 1-based. */
+export class NmapXmlError extends Error {
+  readonly file: string
+  readonly line: number
+  readonly column: number
+  /** What is wrong, without the location. */
+  readonly detail: string
+  /** Hosts handed over before the error. */
+  readonly hostsBefore: number
+  constructor(file: string, line: number, column: number, detail: string, hostsBefore: number) {
+    super(`${file}:${line}:${column}: ${detail}`)
+    this.name = 'NmapXmlError'
+    this.file = file
+    this.line = line
+    this.column = column
+    this.detail = detail
+    this.hostsBefore = hostsBefore
+  }
+}
+
+interface PortDraft {
+  protocol: string
+  portid: number
+  state: string
+  reason?: string
+  service?: NmapService
+  scripts: string[]
+}
+interface HostDraft {
+  state: string
+  reason?: string
+  addresses: { addr: string; addrtype: string; vendor?: string }[]
+  hostnames: { name: string; type?: string }[]
+  ports: PortDraft[]
+  extraports: { state: string; count: number }[]
+}
+
+const MAX_NAMES = 64
+const MAX_SCRIPTS = 64
+
+function int(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d{1,15}$/.test(v)) return undefined
+  return Number(v)
+}
+function num(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  return Number.isFinite(n) ? n : undefined
+}
+/** Keeps only the defined fields, so evidence and JSON stay clean. */
+function defined<T extends object>(o: T): T {
+  for (const k of Object.keys(o)) if ((o as Record<string, unknown>)[k] === undefined) delete (o as Record<string, unknown>)[k]
+  return o
+}
+
+/** Index of the first byte that starts an invalid or incomplete UTF-8 sequence (or `buf.length`). Slow path only. */
+function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0
+  while (i < buf.length) {
+    const b = buf[i]!
+    const n = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0
+    if (n === 0 || i + n > buf.length) return i
+    for (let k = 1; k < n; k++) if ((buf[i + k]! & 0xc0) !== 0x80) return i
+    const b1 = buf[i + 1]!
+    if ((b === 0xe0 && b1 < 0xa0) || (b === 0xed && b1 > 0x9f) || (b === 0xf0 && b1 < 0x90) || (b === 0xf4 && b1 > 0x8f)) return i
+    i += n
+  }
+  return i
+}
+
+/** Bytes at the end of `buf` that begin a multi-byte sequence not yet complete (0–3). */
+function incompleteTail(buf: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, buf.length); back++) {
+    const b = buf[buf.length - back]!
+    if ((b & 0xc0) === 0x80) continue // continuation byte: keep looking for the lead
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1
+    return need > back ? back : 0
+  }
+  return 0
+}
+
+/**
+ * Reads nmap XML from a byte stream, calling `handlers` as the run, each host and the run statistics complete.
+ * Consumes the stream with `for await`, so a file stream is read no faster than it is parsed.
+ * @throws NmapXmlError for malformed, truncated, non-UTF-8 or non-nmap input, after handing over what was read.
+ * @example
+ * await parseNmapXml(createReadStream('scan.xml'), 'scan.xml', { host: (h) => console.log(h.addresses[0]?.addr, h.ports.length) })
+ */
+export async function parseNmapXml(
+  source: AsyncIterable<Uint8Array | string>,
+  file: string,
+  handlers: NmapHandlers,
+  limits: NmapLimits = {},
+): Promise<NmapSummary> {
+  const maxMarkup = limits.maxMarkupChars ?? 16 * 1024 * 1024
+  const maxDepth = limits.maxDepth ?? 64
+  const maxPorts = limits.maxPortsPerHost ?? 3 * 65_536
+  const parser = new SaxesParser({ xmlns: false, position: true })
+  const stack: string[] = []
+  let run: NmapRun | undefined
+  let runstats: { -readonly [K in keyof NmapRunStats]: NmapRunStats[K] } | undefined
+  let host: HostDraft | undefined
+  let port: PortDraft | undefined
+  let hosts = 0
+  let sawRoot = false
+  let lastEvent = 0
+
+  const fail = (detail: string, column = parser.column): never => {
+    throw new NmapXmlError(file, parser.line, column, detail, hosts)
+  }
+  const flush = (partial: boolean): void => {
+    const h = host
+    host = undefined
+    port = undefined
+    if (!h) return
+    if (partial && h.ports.length === 0) return
+    hosts++
+    handlers.host(defined({ ...h, partial: partial || undefined }))
+  }
+
+  parser.on('xmldecl', (d) => {
+    lastEvent = parser.position
+    if (d.encoding !== undefined && !/^(utf-?8|us-ascii)$/i.test(d.encoding)) fail(`encoding "${d.encoding}" is not supported (nmap writes UTF-8)`)
+  })
+  parser.on('doctype', (text) => {
+    // nmap writes `<!DOCTYPE nmaprun>` (older versions add a PUBLIC id, which is never fetched). An internal subset is
+    // where entities are declared (XXE, billion laughs): refuse it rather than parse past it.
+    if (text.includes('[')) fail('DOCTYPE with an internal subset (entity declarations) refused: entities are never expanded')
+    if (!/^\s*nmaprun\b/.test(text)) fail(`DOCTYPE "${text.trim().slice(0, 40)}" is not nmap's`)
+    lastEvent = parser.position
+  })
+  parser.on('comment', () => (lastEvent = parser.position))
+  parser.on('processinginstruction', () => (lastEvent = parser.position))
+  parser.on('cdata', () => (lastEvent = parser.position))
+  parser.on('opentag', (tag: SaxesTagPlain) => {
+    lastEvent = parser.position
+    const name = tag.name
+    const a = tag.attributes
+    const parent = stack[stack.length - 1]
+    if (!sawRoot) {
+      sawRoot = true
+      if (name !== 'nmaprun') fail(`not nmap XML output: the root element is <${name}>, expected <nmaprun>`)
+      run = defined({ scanner: a.scanner, args: a.args, start: int(a.start), startstr: a.startstr, version: a.version, xmloutputversion: a.xmloutputversion })
+      handlers.run?.(run)
+    }
+    if (!tag.isSelfClosing) {
+      if (stack.length >= maxDepth) fail(`elements nested deeper than ${maxDepth} levels`)
+      stack.push(name)
+    }
+    switch (name) {
+      case 'host':
+        if (parent === 'nmaprun') host = { state: 'unknown', addresses: [], hostnames: [], ports: [], extraports: [] }
+        break
+      case 'status':
+        if (host && parent === 'host') {
+          host.state = a.state ?? 'unknown'
+          host.reason = a.reason
+        }
+        break
+      case 'address':
+        if (host && parent === 'host' && a.addr && host.addresses.length < MAX_NAMES) host.addresses.push(defined({ addr: a.addr, addrtype: a.addrtype ?? 'ipv4', vendor: a.vendor }))
+        break
+      case 'hostname':
+        if (host && parent === 'hostnames' && a.name && host.hostnames.length < MAX_NAMES) host.hostnames.push(defined({ name: a.name, type: a.type }))
+        break
+      case 'extraports':
+        if (host && parent === 'ports') host.extraports.push({ state: a.state ?? 'unknown', count: int(a.count) ?? 0 })
+        break
+      case 'port': {
+        const portid = int(a.portid)
+        if (host && parent === 'ports') {
+          if (portid === undefined || portid > 65535) fail(`<port> has an invalid portid "${a.portid ?? ''}"`)
+          port = { protocol: a.protocol ?? 'tcp', portid: portid!, state: 'unknown', scripts: [] }
+          if (tag.isSelfClosing) closePort()
+        }
+        break
+      }
+      case 'state':
+        if (port && parent === 'port') {
+          port.state = a.state ?? 'unknown'
+          port.reason = a.reason
+        }
+        break
+      case 'service':
+        if (port && parent === 'port')
+          port.service = defined({ name: a.name, product: a.product, version: a.version, extrainfo: a.extrainfo, tunnel: a.tunnel, method: a.method, conf: int(a.conf) })
+        break
+      case 'script':
+        if (port && parent === 'port' && a.id && port.scripts.length < MAX_SCRIPTS) port.scripts.push(a.id)
+        break
+      case 'finished':
+        if (parent === 'runstats') runstats = { ...runstats, ...defined({ exit: a.exit, errormsg: a.errormsg, elapsed: num(a.elapsed), summary: a.summary }) }
+        break
+      case 'hosts':
+        if (parent === 'runstats') runstats = { ...runstats, ...defined({ hostsUp: int(a.up), hostsDown: int(a.down), hostsTotal: int(a.total) }) }
+        break
+    }
+  })
+  function closePort(): void {
+    if (!host || !port) return
+    if (host.ports.length >= maxPorts) fail(`more than ${maxPorts} ports in one host`)
+    host.ports.push(port.scripts.length ? port : { ...port, scripts: [] })
+    port = undefined
+  }
+  parser.on('closetag', (tag) => {
+    lastEvent = parser.position
+    if (!tag.isSelfClosing) stack.pop()
+    switch (tag.name) {
+      case 'port':
+        if (!tag.isSelfClosing) closePort()
+        break
+      case 'host':
+        if (stack[stack.length - 1] === 'nmaprun') flush(false)
+        break
+      case 'runstats':
+        if (runstats) handlers.runstats?.(runstats)
+        break
+    }
+  })
+
+  const feed = (text: string): void => {
+    try {
+      parser.write(text)
+    } catch (err) {
+      if (err instanceof NmapXmlError) throw err
+      // saxes messages read "<line>:<col>: <what>"
+      const m = /^(\d+):(\d+): ([\s\S]*)$/.exec((err as Error).message)
+      if (m) throw new NmapXmlError(file, Number(m[1]), Number(m[2]), m[3]!.startsWith('undefined entity') ? 'undefined entity (only the five XML entities are known; DTD entities are never expanded)' : m[3]!, hosts)
+      throw new NmapXmlError(file, parser.line, parser.column, (err as Error).message, hosts)
+    }
+    if (parser.position - lastEvent > maxMarkup) fail(`more than ${maxMarkup} characters without completing an element, attribute or comment`)
+  }
+
+  let carry: Uint8Array = new Uint8Array(0)
+  let first = true
+  try {
+    for await (const chunk of source) {
+      if (typeof chunk === 'string') {
+        feed(chunk)
+        continue
+      }
+      let buf: Uint8Array = carry.length ? Buffer.concat([carry, chunk]) : chunk
+      if (first && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3)
+      first = false
+      const end = buf.length - incompleteTail(buf)
+      const body = buf.subarray(0, end)
+      if (!isUtf8(body)) {
+        const bad = firstInvalidUtf8(body)
+        feed(Buffer.from(body.buffer, body.byteOffset, bad).toString('utf8'))
+        fail(`invalid UTF-8 byte 0x${body[bad]!.toString(16).padStart(2, '0')}`, parser.column + 1)
+      }
+      feed(Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8'))
+      carry = buf.subarray(end)
+    }
+    if (carry.length) fail('invalid UTF-8: the input ends inside a multi-byte character', parser.column + 1)
+    try {
+      parser.close()
+    } catch (err) {
+      const m = /^(\d+):(\d+): ([\s\S]*)$/.exec((err as Error).message)
+      throw m
+        ? new NmapXmlError(file, Number(m[1]), Number(m[2]), `${m[3]!}${/unclosed tag|unexpected end/.test(m[3]!) ? ' (the file is truncated)' : ''}`, hosts)
+        : new NmapXmlError(file, parser.line, parser.column, (err as Error).message, hosts)
+    }
+  } catch (err) {
+    // Keep what was read: the completed ports of the host being read when the input broke.
+    flush(true)
+    if (err instanceof NmapXmlError) throw new NmapXmlError(err.file, err.line, err.column, err.detail, hosts)
+    throw err
+  }
+  return { run, runstats, hosts }
+}
+
+/**
+ * Reads an nmap XML file as a stream (256 KiB chunks, paused while parsing).
+ * @throws NmapXmlError for a bad document; the stream's own error (ENOENT, AbortError) when the file cannot be read.
+ */
+export function parseNmapFile(path: string, display: string, handlers: NmapHandlers, signal?: AbortSignal, limits?: NmapLimits): Promise<NmapSummary> {
+  return parseNmapXml(createReadStream(path, { highWaterMark: 256 * 1024, signal }), display, handlers, limits)
+}

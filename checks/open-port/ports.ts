@@ -1,0 +1,83 @@
+/**
+ * @fileoverview Port lists for the connect scan (`top100`, `topN`, `all`, `22,80,8000-8100`), port-number service names,
+ * and which open ports chain to the certificate (TLS) and SSH checks.
+ */
+import top from './top-ports.json' with { type: 'json' }
+import { CATALOGUE_TCP_PORTS } from './catalogue.ts'
+
+/** nmap's most frequently open TCP ports, most frequent first, with their names (from nmap-services). */
+const TOP: readonly (readonly [number, string])[] = (top as unknown as { ports: [number, string][] }).ports
+/** Most ports a `topN` can name. */
+export const MAX_TOP = TOP.length
+const NAMES = new Map<number, string>(TOP)
+
+/** nmap's table name of a TCP port (`6379` → `redis`), if it is among the top ports. */
+export function tableName(port: number): string | undefined {
+  return NAMES.get(port)
+}
+
+/** A port list that cannot be read; `message` says which item and why. */
+export class PortSpecError extends Error {
+  override readonly name = 'PortSpecError'
+}
+
+/**
+ * Expands a port list into sorted, unique TCP port numbers. Items, comma-separated: `all` (1-65535), `topN` (nmap's N
+ * most common ports, N ≤ 1000, plus every TCP port of the risky-service catalogue), `N` or `N-M`.
+ * @example expandPorts('22,80,8000-8002') // [22, 80, 8000, 8001, 8002]
+ */
+export function expandPorts(spec: string): number[] {
+  const set = new Set<number>()
+  const items = spec.split(',').map((s) => s.trim())
+  if (!items.some(Boolean)) throw new PortSpecError('the port list is empty')
+  for (const item of items) {
+    if (!item) continue
+    let m: RegExpExecArray | null
+    if (item === 'all') {
+      for (let p = 1; p <= 65535; p++) set.add(p)
+    } else if ((m = /^top(\d{1,5})$/.exec(item))) {
+      const n = Number(m[1])
+      if (n < 1 || n > MAX_TOP) throw new PortSpecError(`"${item}": N must be 1-${MAX_TOP}`)
+      for (let i = 0; i < n; i++) set.add(TOP[i]![0])
+      for (const p of CATALOGUE_TCP_PORTS) set.add(p)
+    } else if ((m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(item))) {
+      const lo = Number(m[1])
+      const hi = m[2] === undefined ? lo : Number(m[2])
+      if (lo < 1 || hi > 65535 || lo > hi) throw new PortSpecError(`"${item}": ports must be 1-65535 and ranges low-high`)
+      for (let p = lo; p <= hi; p++) set.add(p)
+    } else throw new PortSpecError(`"${item}" is not a port, a range (8000-8100), topN or all`)
+  }
+  return [...set].sort((a, b) => a - b)
+}
+
+/** Ports where TLS is the norm (HTTPS, SMTPS, LDAPS, DNS over TLS, FTPS, IMAPS, POP3S, Docker TLS, WinRM HTTPS, Kubernetes API, kubelet…). */
+export const TLS_PORTS: ReadonlySet<number> = new Set([443, 465, 636, 853, 989, 990, 992, 993, 994, 995, 2376, 3269, 5061, 5986, 6443, 8443, 9443, 10250])
+/** nmap service names that are TLS by themselves. */
+const TLS_NAMES = new Set(['https', 'ssl', 'https-alt', 'imaps', 'pop3s', 'smtps', 'ldapssl', 'ftps', 'ftps-data', 'telnets', 'ircs', 'domain-s', 'sip-tls', 'wsmans'])
+
+/** What decides chaining: the port, and nmap's name, tunnel and detection method when known. */
+export interface ChainFacts {
+  readonly protocol: string
+  readonly port: number
+  readonly service?: string
+  readonly tunnel?: string
+  readonly method?: string
+}
+
+/**
+ * True when the open port should be handed to the certificate checks. When nmap probed the port (-sV), its answer
+ * decides (`tunnel="ssl"` or a TLS service name); otherwise a well-known TLS port does.
+ */
+export function speaksTls(f: ChainFacts): boolean {
+  if (f.protocol !== 'tcp') return false
+  if (f.tunnel === 'ssl') return true
+  if (f.method === 'probed') return !!f.service && TLS_NAMES.has(f.service)
+  return TLS_PORTS.has(f.port) || (!!f.service && TLS_NAMES.has(f.service))
+}
+
+/** True when the open port should be handed to the SSH (MFA) checks: nmap named it `ssh`, or it is port 22 and not probed as something else. */
+export function speaksSsh(f: ChainFacts): boolean {
+  if (f.protocol !== 'tcp' || f.tunnel === 'ssl') return false
+  if (f.method === 'probed') return f.service === 'ssh'
+  return f.port === 22 || f.service === 'ssh'
+}
