@@ -83,6 +83,38 @@ export async function tcpConnect(host: string, port: number, opts: IoOptions = {
   return s
 }
 
+/** What one TCP connect says about a port (nmap's vocabulary), or the error code that says something about the host. */
+export type ProbeResult = 'open' | 'closed' | 'filtered' | { readonly fatal: string }
+
+/**
+ * One TCP connect as a port probe, made for scanning tens of thousands of ports: one socket, one timer, no Error objects
+ * of ours, no signal plumbing (the caller destroys `live` sockets on abort). Open = connected (not a loopback
+ * self-connect); closed = refused; filtered = no answer in time, unreachable or reset.
+ */
+export function tcpProbe(host: string, port: number, timeoutMs: number, live?: Set<Socket>): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ host, port })
+    live?.add(sock)
+    let done = false
+    const finish = (r: ProbeResult): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      live?.delete(sock)
+      sock.destroy()
+      resolve(r)
+    }
+    const timer = setTimeout(() => finish('filtered'), timeoutMs)
+    sock.once('connect', () => finish(sock.localPort === port && sock.localAddress === sock.remoteAddress ? 'closed' : 'open'))
+    sock.once('error', (e: NodeJS.ErrnoException) => {
+      const code = e.code ?? 'EUNKNOWN'
+      finish(code === 'ECONNREFUSED' ? 'closed' : /EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT/.test(code) ? 'filtered' : { fatal: code })
+    })
+    // Destroyed by the caller (abort) before anything happened.
+    sock.once('close', () => finish('filtered'))
+  })
+}
+
 /** Completes a TLS handshake. The caller must `destroy()` the socket. */
 export async function tlsHandshake(options: ConnectionOptions & { host: string; port: number }, opts: IoOptions = {}): Promise<TLSSocket> {
   const signal = combined(opts.signal, opts.timeoutMs)
@@ -162,6 +194,8 @@ export async function readFileCapped(path: string, maxBytes = 64 * 1024 * 1024):
 
 /** The helpers as handed to a check, bound to its signal and timeouts. */
 export interface NetHelpers {
+  /** A lean port probe for scans (see `tcpProbe`); sockets still open when the attempt ends are destroyed. */
+  tcpProbe(host: string, port: number, timeoutMs?: number): Promise<ProbeResult>
   tcpConnect(host: string, port: number, timeoutMs?: number): Promise<Socket>
   tlsHandshake(options: ConnectionOptions & { host: string; port: number }, timeoutMs?: number): Promise<TLSSocket>
   httpGet(url: string, opts?: { maxBytes?: number; headers?: Record<string, string>; timeoutMs?: number; ca?: string | Buffer }): Promise<HttpResult>
@@ -170,7 +204,12 @@ export interface NetHelpers {
 
 /** Binds the helpers to an attempt's signal and connect timeout. */
 export function bindNet(signal: AbortSignal, connectTimeoutMs: number): NetHelpers {
+  const live = new Set<Socket>()
+  signal.addEventListener('abort', () => {
+    for (const s of live) s.destroy()
+  }, { once: true })
   return {
+    tcpProbe: (host, port, t) => (signal.aborted ? Promise.resolve('filtered' as const) : tcpProbe(host, port, t ?? connectTimeoutMs, live)),
     tcpConnect: (host, port, t) => tcpConnect(host, port, { signal, timeoutMs: t ?? connectTimeoutMs }),
     tlsHandshake: (o, t) => tlsHandshake(o, { signal, timeoutMs: t ?? connectTimeoutMs }),
     httpGet: (url, o) => httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
