@@ -8,6 +8,7 @@ describe('target strings', () => {
     ['tls://localhost', { id: 'tls://localhost:443', port: 443 }],
     ['ssh://admin@127.0.0.1:2222', { kind: 'ssh-endpoint', id: 'ssh://127.0.0.1:2222', username: 'admin' }],
     ['host://[::1]?ports=22,80,8000-8100', { kind: 'host', id: 'host://[::1]', ports: '22,80,8000-8100' }],
+    ['host://127.0.0.1?ports=top100,9000-9100', { kind: 'host', ports: 'top100,9000-9100' }],
     ['agents://root@127.0.0.1:2222', { kind: 'agent-host', id: 'agents://127.0.0.1:2222', username: 'root' }],
     ['idp:Okta:fixtures/x.json', { kind: 'identity-export', provider: 'okta', id: 'idp:okta:fixtures/x.json' }],
     ['local', { kind: 'local', id: 'local://' }],

@@ -108,7 +108,8 @@ export function parseTarget(raw: string): Target {
       const { host } = splitHostPort(raw, hp.replace(/\/$/, ''))
       const h = checkHost(raw, host)
       const ports = query ? new URLSearchParams(query).get('ports') ?? undefined : undefined
-      if (ports !== undefined && !/^(top\d+|all|[\d,\s-]+)$/.test(ports)) throw new TargetError(raw, `ports must be a list such as 22,80,8000-8100, topN or all (got "${ports}")`)
+      if (ports !== undefined && !/^(all|(top\d+|\d+(-\d+)?)(,\s*(top\d+|\d+(-\d+)?))*)$/.test(ports))
+        throw new TargetError(raw, `ports must be a list such as 22,80,8000-8100, topN, top100,9000-9100 or all (got "${ports}")`)
       return { kind: 'host', id: `host://${bracket(h)}`, host: h, ports: ports ?? 'top100' }
     }
     case 'cert':
