@@ -62,7 +62,7 @@ describe('CLI (built, as a process)', () => {
     { name: 'unknown flag', args: ['scan', '--frobnicate'], err: "Unknown option '--frobnicate'" },
     { name: 'bad target', args: ['scan', 'tls://bad host:443'], err: 'tls://bad host:443: "bad host" is not a valid host name or IP address' },
     { name: 'shell metacharacters in a target', args: ['scan', 'agents://root@a;rm -rf /'], err: 'is not a valid host name' },
-    { name: 'missing targets file', args: ['scan', '-t', 'nope.yaml'], err: 'nope.yaml: cannot read (ENOENT)' },
+    { name: 'missing targets file', args: ['scan', '-t', 'nope.yaml'], err: 'nope.yaml: /: expected a readable file (ENOENT)' },
     { name: 'bad policy field', args: ['scan', '--policy', 'policy.json'], err: 'policy.json: /rules/certificate-nope: expected a known rule id', setup: () => writeFileSync(join(dir, 'policy.json'), '{"rules":{"certificate-nope":{}}}') },
     { name: 'unknown command', args: ['frob'], err: 'unknown command "frob"' },
     { name: 'bad timeout', args: ['scan', '--timeout', 'soon'], err: '--timeout: expected a duration' },

@@ -6,8 +6,8 @@ import { parseArgs } from 'node:util'
 import { createWriteStream, realpathSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { isAbsolute, resolve } from 'node:path'
-import { readFile, writeFile, appendFile } from 'node:fs/promises'
-import { parse as parseYaml } from 'yaml'
+import { writeFile, appendFile } from 'node:fs/promises'
+import { readConfigFile } from '../lib-files.ts'
 import {
   atOrAbove,
   builtinChecks,
@@ -94,18 +94,7 @@ function parseIntFlag(name: string, v: string | undefined): number | undefined {
 
 /** Reads a targets file: a YAML/JSON list, or `{ targets: [...], settings: {...} }`. */
 async function readTargetsFile(path: string): Promise<{ targets: (Target | string)[]; settings: Record<string, unknown> }> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new InputError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
-  }
-  let data: unknown
-  try {
-    data = parseYaml(text, { maxAliasCount: 100 })
-  } catch (err) {
-    throw new InputError(path, `not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`)
-  }
+  const data = await readConfigFile(path, (expected) => new InputError(path, `/: expected ${expected}`))
   if (Array.isArray(data)) return { targets: data as (Target | string)[], settings: {} }
   if (data && typeof data === 'object' && Array.isArray((data as { targets?: unknown }).targets)) {
     const d = data as { targets: (Target | string)[]; settings?: Record<string, unknown> }

@@ -3,8 +3,7 @@
  * SARIF as `suppressions` with the justification) but does not count toward the score or `--fail-on`. An expired
  * suppression stops suppressing and is listed in the report.
  */
-import { readFile } from 'node:fs/promises'
-import { parse as parseYaml } from 'yaml'
+import { readConfigFile } from '../lib-files.ts'
 import { PolicyError } from '../errors.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
 import type { ExpiredSuppression, Finding } from '../types.ts'
@@ -59,19 +58,7 @@ export function parseSuppressions(data: unknown, source = '<inline>'): Suppressi
 
 /** Reads a suppressions file (JSON or YAML). */
 export async function loadSuppressions(path: string): Promise<Suppression[]> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new PolicyError(path, [{ pointer: '', expected: `a readable file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }])
-  }
-  let data: unknown
-  try {
-    data = parseYaml(text, { maxAliasCount: 100 })
-  } catch (err) {
-    throw new PolicyError(path, [{ pointer: '', expected: `valid YAML/JSON (${(err as Error).message.split('\n')[0]})` }])
-  }
-  return parseSuppressions(data, path)
+  return parseSuppressions(await readConfigFile(path, (expected) => new PolicyError(path, [{ pointer: '', expected }])), path)
 }
 
 const cache = new Map<string, RegExp>()

@@ -1,10 +1,9 @@
 /**
  * @fileoverview Policy files (JSON or YAML): enable/disable rules, override severities and parameters.
  */
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { parse as parseYaml } from 'yaml'
+import { readConfigFile } from '../lib-files.ts'
 import { PolicyError, type FieldProblem } from '../errors.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
 import type { EffectiveRule, RuleMeta, Severity } from '../types.ts'
@@ -64,18 +63,7 @@ export function parsePolicy(data: unknown, source = '<inline>', rules: readonly 
 
 /** Reads a policy file (`.json`, `.yaml`, `.yml`) and validates it. */
 export async function loadPolicy(path: string, rules?: readonly RuleMeta[]): Promise<Policy> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw new PolicyError(path, [{ pointer: '', expected: `a readable file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }])
-  }
-  let data: unknown
-  try {
-    data = /\.ya?ml$/i.test(path) ? parseYaml(text, { maxAliasCount: 100 }) : JSON.parse(text)
-  } catch (err) {
-    throw new PolicyError(path, [{ pointer: '', expected: `valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${(err as Error).message.split('\n')[0]})` }])
-  }
+  const data = await readConfigFile(path, (expected) => new PolicyError(path, [{ pointer: '', expected }]))
   return parsePolicy(data ?? {}, path, rules)
 }
 
