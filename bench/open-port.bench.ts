@@ -12,8 +12,6 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { once } from 'node:events'
-import { createConnection } from 'node:net'
-import pLimit from 'p-limit'
 import { parseNmapFile, parseNmapXml } from '../checks/open-port/nmap-xml.ts'
 import openPort from '../checks/open-port/index.ts'
 import { scan } from '../src/engine/run.ts'
@@ -109,31 +107,6 @@ async function libnmap(file: string): Promise<string> {
   }
 }
 
-/** Raw node:net probes, as a lighter `ctx.net` helper could do them (one timer, no AbortSignal per connect). */
-async function rawProbeAll(): Promise<{ ms: number; open: number }> {
-  const limit = pLimit(256)
-  let open = 0
-  const t0 = performance.now()
-  await Promise.all(
-    Array.from({ length: 65535 }, (_, i) =>
-      limit(
-        () =>
-          new Promise<void>((resolve) => {
-            const s = createConnection({ host: '127.0.0.1', port: i + 1 })
-            const timer = setTimeout(() => (s.destroy(), resolve()), 2000)
-            s.once('connect', () => {
-              if (s.localPort !== i + 1) open++
-              clearTimeout(timer)
-              s.destroy()
-              resolve()
-            })
-            s.once('error', () => (clearTimeout(timer), resolve()))
-          }),
-      ),
-    ),
-  )
-  return { ms: performance.now() - t0, open }
-}
 
 /** Prints the figures. */
 export async function run(): Promise<void> {
@@ -165,9 +138,7 @@ export async function run(): Promise<void> {
   const report = await scan({ checks: openPort.checks, targets: ['host://127.0.0.1?ports=all'], timeoutMs: 600_000 })
   const ours = performance.now() - t0
   const openPorts = report.findings.find((f) => f.resource === '127.0.0.1')?.evidence.openPorts
-  console.log(`  connect scan 127.0.0.1 ports 1-65535 (engine, ctx.net.tcpConnect): ${(ours / 1000).toFixed(1)} s, ${String(openPorts)} open, ${report.errors.length} errors`)
-  const raw = await rawProbeAll()
-  console.log(`  same with raw node:net probes (no AbortSignal per connect): ${(raw.ms / 1000).toFixed(1)} s, ${raw.open} open`)
+  console.log(`  connect scan 127.0.0.1 ports 1-65535 (engine: ctx.net.tcpProbe worker pool): ${(ours / 1000).toFixed(1)} s, ${String(openPorts)} open, ${report.errors.length} errors`)
   if (existsSync('/usr/bin/nmap')) {
     const n0 = performance.now()
     const { stdout } = await promisify(execFile)('/usr/bin/nmap', ['-sT', '-n', '-Pn', '-p-', '127.0.0.1'], { maxBuffer: MB })
