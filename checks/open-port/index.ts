@@ -14,6 +14,7 @@ import { evaluateHost, RULES } from './evaluate.ts'
 import { NmapXmlError, parseNmapFile, type NmapHost } from './nmap-xml.ts'
 import { expandPorts, PortSpecError, tableName } from './ports.ts'
 import { connectScan } from './scan.ts'
+import { sniff } from './sniff.ts'
 
 const FAMILY = 'open-port'
 /** Slowest nmap XML reading speed assumed when sizing the attempt's deadline (bytes per ms). */
@@ -22,6 +23,8 @@ const MIN_BYTES_PER_MS = 5_000
 const PROBE_TIMEOUT_MS = 2_000
 /** Probes assumed in flight when sizing the deadline (the engine's default socket limit). */
 const ASSUMED_PARALLEL = 256
+/** Budget of one service sniff (banner wait plus a TLS handshake) on an open port. */
+const SNIFF_MS = 1_000
 
 function addressOf(h: NmapHost): string | undefined {
   return (h.addresses.find((a) => a.addrtype === 'ipv4' || a.addrtype === 'ipv6') ?? h.addresses[0])?.addr ?? h.hostnames[0]?.name
@@ -106,7 +109,7 @@ export const connectCheck = defineCheck({
     } catch {
       // the attempt reports the bad list
     }
-    return baseMs + Math.ceil(n / ASSUMED_PARALLEL) * PROBE_TIMEOUT_MS
+    return baseMs + Math.ceil(n / ASSUMED_PARALLEL) * PROBE_TIMEOUT_MS + 2 * SNIFF_MS
   },
   async run(target, ctx) {
     const host = String(target.host)
@@ -117,21 +120,24 @@ export const connectCheck = defineCheck({
       if (err instanceof PortSpecError) throw new AttemptFailure('input', `${target.id}: ports: ${err.message}`)
       throw err
     }
-    const configured = (ctx.settings.portScan as { connectTimeoutMs?: unknown } | undefined)?.connectTimeoutMs
+    const scanSettings = (ctx.settings.portScan ?? {}) as { connectTimeoutMs?: unknown; sniff?: unknown }
+    const configured = scanSettings.connectTimeoutMs
     const perConnection = Math.min(ctx.connectTimeoutMs, typeof configured === 'number' && configured > 0 ? configured : PROBE_TIMEOUT_MS)
     const result = await connectScan(ctx, host, ports, perConnection)
     ctx.log.debug(`${ports.length} port(s): ${result.open.length} open, ${result.closed} closed, ${result.filtered} filtered`)
+    // Open ports are few: sniff each (SSH banner, TLS handshake) unless settings.portScan.sniff is false.
+    const sniffed = scanSettings.sniff === false ? [] : await Promise.all(result.open.map((port) => sniff(ctx, host, port, Math.min(perConnection, SNIFF_MS))))
     evaluateHost(ctx, target, {
       address: host,
       hostnames: [],
-      ports: result.open.map((port) => ({
-        protocol: 'tcp',
-        port,
-        state: 'open',
-        reason: 'syn-ack',
-        service: tableName(port) ?? CATALOGUE.find((s) => s.protocol === 'tcp' && s.ports.includes(port))?.name,
-        method: 'table',
-      })),
+      ports: result.open.map((port, i) => {
+        const guess = tableName(port) ?? CATALOGUE.find((s) => s.protocol === 'tcp' && s.ports.includes(port))?.name
+        const found = sniffed[i]
+        const base = { protocol: 'tcp', port, state: 'open', reason: 'syn-ack' }
+        if (found === 'ssh') return { ...base, service: 'ssh', method: 'probed' }
+        if (found === 'tls') return { ...base, service: guess, tunnel: 'ssl', method: 'sniffed' }
+        return { ...base, service: guess, method: 'table' }
+      }),
     })
   },
 })
