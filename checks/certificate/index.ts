@@ -34,7 +34,7 @@ type Ctx = CheckContext<Rule>
 const DAY = 86_400_000
 /** Cap on a certificate file (a CA bundle is a few hundred KB). */
 const MAX_FILE_BYTES = 10 * 1024 * 1024
-const NOT_PROBED = 'SSLv3/SSLv2: not probed (OpenSSL 3 in Node has no SSLv3)'
+const NOT_PROBED = 'SSLv2: not probed (a different record format)'
 
 interface Cert {
   readonly info: CertInfo
@@ -140,31 +140,29 @@ async function checkEndpoint(target: Target, ctx: Ctx): Promise<void> {
   })
 
   const wanted = [
-    ...(ctx.enabled('certificate-legacy-protocol') ? (['TLSv1', 'TLSv1.1'] as const) : []),
+    ...(ctx.enabled('certificate-legacy-protocol') ? (['SSLv3', 'TLSv1', 'TLSv1.1'] as const) : []),
     ...(ctx.enabled('certificate-tls12-unsupported') ? (['TLSv1.2'] as const) : []),
   ]
   const probes = await probeProtocols(ep, served.protocol, wanted, ctx)
   const protocols = Object.fromEntries([...probes].sort(([a], [b]) => a.localeCompare(b)).map(([v, r]) => [v, r.state]))
-  const inconclusive: string[] = []
+  const inconclusive: ProbeResult[] = []
   const protoEvidence = (r: ProbeResult): Record<string, unknown> => ({ ...leaf.evidence, cipher: served.cipher, probedProtocol: r.version, probe: r.state, protocols, notProbed: NOT_PROBED, ...(r.detail ? { probeDetail: r.detail } : {}) })
-  for (const v of ['TLSv1', 'TLSv1.1', 'TLSv1.2'] as const) {
+  for (const v of ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2'] as const) {
     const r = probes.get(v)
-    if (!r) continue
+    if (!r || !wanted.includes(v)) continue
     const rule = v === 'TLSv1.2' ? 'certificate-tls12-unsupported' : 'certificate-legacy-protocol'
-    if (r.state === 'unsupported-by-runtime') {
-      ctx.log.warn(`${v} cannot be probed by this runtime (${r.detail}); ${rule} not judged for it`)
-      continue
-    }
     if (r.state === 'inconclusive') {
-      inconclusive.push(`${v} probe: ${r.detail}`)
+      inconclusive.push(r)
       continue
     }
     const accepted = r.state === 'accepted'
     const fail = v === 'TLSv1.2' ? !accepted : accepted
     ctx.report(rule, fail ? 'fail' : 'pass', { resource: `protocol ${v}`, evidence: { ...protoEvidence(r), detail: `${v} ${accepted ? 'accepted' : 'refused'}` } })
   }
-  if (inconclusive.length)
-    throw new AttemptFailure(inconclusive.every((m) => /timed out/.test(m)) ? 'timeout' : 'connectivity', `${inconclusive.join('; ')} (the other results were reported)`)
+  if (inconclusive.length) {
+    const reason = inconclusive.every((r) => r.reason === 'timeout') ? 'timeout' : inconclusive.some((r) => r.reason === 'protocol') ? 'protocol' : 'connectivity'
+    throw new AttemptFailure(reason, `${inconclusive.map((r) => `${r.version} probe: ${r.detail}`).join('; ')} (the other results were reported)`)
+  }
 }
 
 async function checkFile(target: Target, ctx: Ctx): Promise<void> {

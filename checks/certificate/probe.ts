@@ -1,24 +1,23 @@
 /**
- * @fileoverview Talks to a TLS endpoint: one handshake (TLS 1.0–1.3) to read the served chain and the negotiated version, then
- * one full handshake per range of versions still unknown (see `probeProtocols`), each its own connection under `ctx.sockets`.
+ * @fileoverview Talks to a TLS endpoint: one full handshake with Node's TLS (TLS 1.0–1.3) to read the served chain and the negotiated
+ * version, then hand-written ClientHellos (`hello.ts`) for the versions still unknown (see `probeProtocols`), each its own
+ * connection under `ctx.sockets`, read only up to the server's ServerHello or refusal.
  *
- * What this runtime can detect (Node 20, its bundled OpenSSL 3.0): TLS 1.0, 1.1, 1.2 and 1.3, with the OpenSSL security level
- * lowered to 0 for ztscan's client contexts only (`DEFAULT@SECLEVEL=0`), so legacy-only servers, weak keys and SHA-1 chains still
- * complete a handshake. SSLv3 and SSLv2 cannot be probed: OpenSSL 3 is built without them and Node rejects `SSLv3` as a version.
- * Whether the runtime can offer a version at all is checked once, offline (`runtimeOffers`); a version it cannot offer is reported
- * as `unsupported-by-runtime` in the evidence and its rule is not judged for it — never a pass.
+ * The first handshake runs with the OpenSSL security level lowered to 0 for ztscan's client context only (`DEFAULT@SECLEVEL=0`),
+ * so legacy-only servers, weak keys and SHA-1 chains still complete it. The version probes need no OpenSSL at all, so SSLv3 —
+ * which Node 20's OpenSSL 3 cannot offer — is probed like TLS 1.0–1.2. SSLv2 (a different record format) is not probed.
  */
-import { Duplex } from 'node:stream'
-import { connect as tlsConnect, createSecureContext, type SecureContext, type SecureVersion, type TLSSocket } from 'node:tls'
+import { createSecureContext, type SecureContext, type SecureVersion, type TLSSocket } from 'node:tls'
 import type { X509Certificate } from 'node:crypto'
 import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
+import { sendHello, versionName, type HelloVersion, type ProbeContext, type WireVersion } from './hello.ts'
 
 /** Longest served chain accepted; a longer one is hostile or broken (OpenSSL's own verify depth default is 100, browsers stop far earlier). */
 export const MAX_CHAIN = 10
 
-/** The protocol versions probed, oldest first. */
-export const PROBED_VERSIONS: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']
+/** The protocol versions known to the probes, oldest first. */
+export const PROBED_VERSIONS: readonly WireVersion[] = ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']
 
 /** Endpoint fields of a `tls-endpoint` target. */
 export interface Endpoint {
@@ -37,11 +36,13 @@ export interface Served {
 }
 
 /** Outcome of one protocol probe. */
-export type ProbeState = 'accepted' | 'refused' | 'unsupported-by-runtime' | 'inconclusive'
+export type ProbeState = 'accepted' | 'refused' | 'inconclusive'
 export interface ProbeResult {
-  readonly version: SecureVersion
+  readonly version: WireVersion
   readonly state: ProbeState
   readonly detail?: string
+  /** Why an `inconclusive` probe is: the attempt-failure reason the check reports. */
+  readonly reason?: 'timeout' | 'protocol' | 'connectivity'
 }
 
 /**
@@ -97,81 +98,64 @@ export async function fetchServed(ep: Endpoint, ctx: CheckContext): Promise<Serv
   }
 }
 
-const ORDER: readonly SecureVersion[] = PROBED_VERSIONS
-const rank = (v: string): number => ORDER.indexOf(v as SecureVersion)
+const ORDER: readonly WireVersion[] = PROBED_VERSIONS
+const rank = (v: string): number => ORDER.indexOf(v as WireVersion)
 
-const runtime = new Map<SecureVersion, Promise<boolean>>()
+type RangeResult = { state: 'accepted'; negotiated: WireVersion; detail: string } | { state: 'refused'; detail: string; negotiated?: WireVersion } | { state: 'inconclusive'; detail: string; reason: 'timeout' | 'protocol' | 'connectivity' }
+
 /**
- * Whether this runtime's OpenSSL can offer `version` as a client at security level 0: a client socket over an in-memory stream
- * either writes a ClientHello (a handshake record, 0x16) or fails with "no protocols available". No network involved.
+ * One ClientHello offering `min`…`max` (its client_version is `max`; a ClientHello cannot name a minimum). A ServerHello inside
+ * the range accepts the chosen version; one below it refuses the range but still proves the version it chose.
  */
-export function runtimeOffers(version: SecureVersion): Promise<boolean> {
-  let p = runtime.get(version)
-  if (!p) {
-    p = new Promise<boolean>((resolve) => {
-      let sock: TLSSocket | undefined
-      const raw = new Duplex({
-        read() {},
-        write(chunk: Buffer, _enc, cb) {
-          resolve(chunk[0] === 0x16)
-          cb()
-          setImmediate(() => sock?.destroy())
-        },
-      })
-      try {
-        sock = tlsConnect({ socket: raw, secureContext: contextFor(version, version), rejectUnauthorized: false, servername: 'runtime-check.invalid' })
-        sock.on('error', () => resolve(false))
-      } catch {
-        resolve(false)
-      }
-    })
-    runtime.set(version, p)
-  }
-  return p
-}
-
-/** One connection offering versions `min`…`max`. */
-async function probeRange(ep: Endpoint, min: SecureVersion, max: SecureVersion, ctx: CheckContext): Promise<{ state: ProbeState; negotiated?: string; detail?: string }> {
-  try {
-    const sock = await ctx.sockets(() => ctx.net.tlsHandshake({ host: ep.host, port: ep.port, servername: ep.servername, secureContext: contextFor(min, max) }))
-    const negotiated = sock.getProtocol() ?? undefined
-    sock.destroy()
-    return negotiated && rank(negotiated) >= rank(min) && rank(negotiated) <= rank(max) ? { state: 'accepted', negotiated } : { state: 'refused', detail: `negotiated ${negotiated}` }
-  } catch (err) {
-    if (!(err instanceof AttemptFailure)) throw err
-    if (err.reason === 'aborted') throw err
-    const code = codeOf(err)
-    if (code === 'ERR_SSL_NO_PROTOCOLS_AVAILABLE' || code === 'ERR_SSL_NO_CIPHERS_AVAILABLE') return { state: 'unsupported-by-runtime', detail: code }
-    // An alert, or a reset right after our ClientHello (how many servers refuse an old version).
-    if (err.reason === 'protocol' || /ECONNRESET|EPIPE/.test(code)) return { state: 'refused', detail: code || err.message }
-    return { state: 'inconclusive', detail: err.message }
-  }
+async function probeRange(ep: Endpoint, min: HelloVersion, max: HelloVersion, ctx: ProbeContext): Promise<RangeResult> {
+  const r = await sendHello(ep, max, ctx)
+  if (r.state !== 'answered') return r
+  const offered = min === max ? min : `${min}–${max}`
+  const name = versionName(r.version)
+  const cipher = `cipher 0x${r.cipher.toString(16).padStart(4, '0')}`
+  if (rank(name) >= rank(min) && rank(name) <= rank(max)) return { state: 'accepted', negotiated: name as WireVersion, detail: `ServerHello ${name}, ${cipher}` }
+  return { state: 'refused', detail: `server chose ${name} when offered ${offered}`, ...(rank(name) >= 0 && rank(name) < rank(min) ? { negotiated: name as WireVersion } : {}) }
 }
 
 /**
  * Finds out which of `wanted` the endpoint accepts, given that the first handshake (offering TLS 1.0–1.3) negotiated `negotiated`.
  * Versions above the negotiated one are refused (a server picks the highest version both sides offer, RFC 8446 §4.2.1, RFC 5246 E.1).
- * The rest is probed with one connection per range of still-unknown versions: a refusal settles the whole range, an acceptance
- * settles the chosen version and those above it; so a modern server needs two probes (TLS 1.0–1.2, then 1.0–1.1).
+ * TLS 1.0–1.2 are probed with one ClientHello per range of still-unknown versions: a refusal settles the whole range, an acceptance
+ * settles the chosen version and those above it; so a modern server needs two (TLS 1.0–1.2, then 1.0–1.1). SSLv3 gets its own
+ * SSLv3-shaped hello (record version 3.0, no extensions), sent alongside: old stacks refuse or garble TLS-shaped hellos.
  */
-export async function probeProtocols(ep: Endpoint, negotiated: string, wanted: readonly SecureVersion[], ctx: CheckContext): Promise<Map<SecureVersion, ProbeResult>> {
-  const out = new Map<SecureVersion, ProbeResult>()
-  const known = rank(negotiated) >= 0
-  if (known) {
-    out.set(negotiated as SecureVersion, { version: negotiated as SecureVersion, state: 'accepted', detail: 'first handshake' })
-    for (const v of ORDER) if (rank(v) > rank(negotiated)) out.set(v, { version: v, state: 'refused', detail: `server chose ${negotiated} when offered up to TLSv1.3` })
+export async function probeProtocols(ep: Endpoint, negotiated: string, wanted: readonly WireVersion[], ctx: ProbeContext): Promise<Map<WireVersion, ProbeResult>> {
+  const out = new Map<WireVersion, ProbeResult>()
+  const settle = (v: WireVersion, r: Omit<ProbeResult, 'version'>): void => {
+    if (!out.has(v)) out.set(v, { version: v, ...r })
   }
-  for (const v of wanted) if (!out.has(v) && !(await runtimeOffers(v))) out.set(v, { version: v, state: 'unsupported-by-runtime', detail: 'this runtime cannot offer it as a client' })
-  for (;;) {
-    const unknown = wanted.filter((v) => !out.has(v)).sort((a, b) => rank(a) - rank(b))
-    if (!unknown.length) return out
-    const lo = unknown[0]!
-    const hi = unknown.at(-1)!
-    const r = await probeRange(ep, lo, hi, ctx)
+  if (rank(negotiated) >= 0) {
+    settle(negotiated as WireVersion, { state: 'accepted', detail: 'first handshake' })
+    for (const v of ORDER) if (rank(v) > rank(negotiated)) settle(v, { state: 'refused', detail: `server chose ${negotiated} when offered up to TLSv1.3` })
+  }
+  const fromRange = (unknown: readonly HelloVersion[], r: RangeResult): void => {
     if (r.state === 'accepted') {
-      const got = r.negotiated as SecureVersion
-      out.set(got, { version: got, state: 'accepted' })
-      for (const v of unknown) if (rank(v) > rank(got)) out.set(v, { version: v, state: 'refused', detail: `server chose ${got} when offered ${lo}–${hi}` })
-    } else for (const v of unknown) out.set(v, { version: v, state: r.state, ...(r.detail ? { detail: r.detail } : {}) })
+      settle(r.negotiated, { state: 'accepted', detail: r.detail })
+      const offered = unknown.length > 1 ? `${unknown[0]}–${unknown.at(-1)}` : unknown[0]
+      for (const v of unknown) if (rank(v) > rank(r.negotiated)) settle(v, { state: 'refused', detail: `server chose ${r.negotiated} when offered ${offered}` })
+      return
+    }
+    if (r.state === 'refused' && r.negotiated) settle(r.negotiated, { state: 'accepted', detail: r.detail })
+    for (const v of unknown) settle(v, r.state === 'inconclusive' ? { state: r.state, detail: r.detail, reason: r.reason } : { state: r.state, detail: r.detail })
   }
+  const tls = async (): Promise<void> => {
+    for (;;) {
+      const unknown = (wanted.filter((v) => v !== 'SSLv3' && v !== 'TLSv1.3' && !out.has(v)) as HelloVersion[]).sort((a, b) => rank(a) - rank(b))
+      if (!unknown.length) return
+      fromRange(unknown, await probeRange(ep, unknown[0]!, unknown.at(-1)!, ctx))
+    }
+  }
+  const ssl3 = async (): Promise<void> => {
+    if (wanted.includes('SSLv3') && !out.has('SSLv3')) {
+      // A TLS range probe may settle it meanwhile (a server answering a TLS hello with SSLv3); the first result stands.
+      fromRange(['SSLv3'], await probeRange(ep, 'SSLv3', 'SSLv3', ctx))
+    }
+  }
+  await Promise.all([tls(), ssl3()])
+  return out
 }

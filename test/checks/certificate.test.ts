@@ -94,11 +94,11 @@ describe('certificate: one server per flaw (127.0.0.1)', () => {
 
   it('protocol findings name the probed version and list every probe', () => {
     const legacy = report.findings.filter((f) => of('legacy-protocols')(f) && f.ruleId === 'certificate-legacy-protocol')
-    expect(legacy.map((f) => [f.resource, f.status])).toEqual([['protocol TLSv1', 'fail'], ['protocol TLSv1.1', 'fail']])
-    expect(legacy[0]!.evidence).toMatchObject({ probedProtocol: 'TLSv1', probe: 'accepted', protocols: { TLSv1: 'accepted', 'TLSv1.1': 'accepted', 'TLSv1.2': 'accepted', 'TLSv1.3': 'accepted' } })
-    expect(legacy[0]!.evidence.notProbed).toMatch(/SSLv3/)
+    expect(legacy.map((f) => [f.resource, f.status])).toEqual([['protocol SSLv3', 'pass'], ['protocol TLSv1', 'fail'], ['protocol TLSv1.1', 'fail']])
+    expect(legacy[1]!.evidence).toMatchObject({ probedProtocol: 'TLSv1', probe: 'accepted', protocols: { SSLv3: 'refused', TLSv1: 'accepted', 'TLSv1.1': 'accepted', 'TLSv1.2': 'accepted', 'TLSv1.3': 'accepted' } })
+    expect(legacy[1]!.evidence.notProbed).toMatch(/SSLv2/)
     const clean = report.findings.filter((f) => of('clean')(f) && f.ruleId === 'certificate-legacy-protocol')
-    expect(clean.map((f) => [f.resource, f.status, f.evidence.probe])).toEqual([['protocol TLSv1', 'pass', 'refused'], ['protocol TLSv1.1', 'pass', 'refused']])
+    expect(clean.map((f) => [f.resource, f.status, f.evidence.probe])).toEqual([['protocol SSLv3', 'pass', 'refused'], ['protocol TLSv1', 'pass', 'refused'], ['protocol TLSv1.1', 'pass', 'refused']])
     const t13 = findingOf(report, 'certificate-tls12-unsupported', of('tls13-only'))
     expect(t13).toMatchObject({ status: 'fail', resource: 'protocol TLSv1.2', message: `${servers.get('tls13-only')!.target.id}: TLSv1.2 refused` })
   })
@@ -190,14 +190,14 @@ describe('certificate: IPv6, SNI, chains and policy', () => {
     expect(r.findings.some((f) => f.ruleId === 'certificate-legacy-protocol')).toBe(false)
   })
 
-  it('a server offering only TLS 1.0 is judged on every version this runtime can probe', async () => {
+  it('a server offering only TLS 1.0 is judged on SSLv3, TLS 1.0, 1.1 and 1.2', async () => {
     const s = await start({ chain: [labLeaf(), intermediate], minVersion: 'TLSv1', maxVersion: 'TLSv1' })
     const r = await tester.run(s.target, { settings })
     expect(r.errors).toEqual([])
     expect(failedRuleIds(r)).toEqual(['certificate-legacy-protocol', 'certificate-tls12-unsupported'])
     const legacy = r.findings.filter((f) => f.ruleId === 'certificate-legacy-protocol')
-    expect(legacy.map((f) => [f.resource, f.status])).toEqual([['protocol TLSv1', 'fail'], ['protocol TLSv1.1', 'pass']])
-    expect(legacy[0]!.evidence.protocol).toBe('TLSv1')
+    expect(legacy.map((f) => [f.resource, f.status])).toEqual([['protocol SSLv3', 'pass'], ['protocol TLSv1', 'fail'], ['protocol TLSv1.1', 'pass']])
+    expect(legacy[1]!.evidence.protocol).toBe('TLSv1')
   })
 
   it('the SANs of the lab leaf are the loopback names', () => {
