@@ -5,11 +5,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import mfa from '../checks/mfa/index.ts'
-import { scan } from '../src/engine/run.ts'
-import { fileTarget, parseTarget, sshEndpoint } from '../src/targets/parse.ts'
-import { discoveryDoc, makeKey, signToken, startIssuer } from '../test/helpers/oidc.ts'
-import { hasSshd, startSshd } from '../test/helpers/sshd.ts'
+import mfa from '../../checks/mfa/index.ts'
+import { scan } from '../../src/engine/run.ts'
+import { fileTarget, parseTarget, sshEndpoint } from '../../src/targets/parse.ts'
+import { discoveryDoc, makeKey, signToken, startIssuer } from '../helpers/oidc.ts'
+import { hasSshd, startSshd } from '../helpers/sshd.ts'
 
 const mb = (n: number): string => `${(n / 1048576).toFixed(1)} MB`
 

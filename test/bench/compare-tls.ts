@@ -12,9 +12,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pLimit from 'p-limit'
-import certificate from '../checks/certificate/index.ts'
-import { labPki, labScenarios, startTlsServer, type LabServer } from '../checks/certificate/lab.ts'
-import { scan } from '../src/engine/run.ts'
+import certificate from '../../checks/certificate/index.ts'
+import { labPki, labScenarios, startTlsServer, type LabServer } from '../../checks/certificate/lab.ts'
+import { scan } from '../../src/engine/run.ts'
 
 const TESTSSL = '/usr/bin/testssl'
 const SSLSCAN = '/usr/bin/sslscan'

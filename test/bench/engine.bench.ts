@@ -7,9 +7,9 @@ import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { buildReport, defineCheck, scan, type EffectiveRule, type Finding, type RuleMeta } from '../src/index.ts'
-import { fingerprintOf } from '../src/engine/run.ts'
-import { writeSarif } from '../src/report/sarif.ts'
+import { buildReport, defineCheck, scan, type EffectiveRule, type Finding, type RuleMeta } from '../../src/index.ts'
+import { fingerprintOf } from '../../src/engine/run.ts'
+import { writeSarif } from '../../src/report/sarif.ts'
 
 const rule: RuleMeta = {
   id: 'bench-noop', family: 'bench', title: 'No-op', pillar: 'networks', severity: 'medium', message: '{{target}} ok', description: 'Bench rule.',

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import certificate from '../checks/certificate/index.ts'
-import { issue, labPki, privateKey, startTlsServer } from '../checks/certificate/lab.ts'
-import { scan } from '../src/engine/run.ts'
+import certificate from '../../checks/certificate/index.ts'
+import { issue, labPki, privateKey, startTlsServer } from '../../checks/certificate/lab.ts'
+import { scan } from '../../src/engine/run.ts'
 
 const ENDPOINTS = 500
 const SSLSCAN = '/usr/bin/sslscan'

@@ -5,9 +5,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import endpointAgent from '../checks/endpoint-agent/index.ts'
-import { scan } from '../src/engine/run.ts'
-import { hasSshd, startSshd } from '../test/helpers/sshd.ts'
+import endpointAgent from '../../checks/endpoint-agent/index.ts'
+import { scan } from '../../src/engine/run.ts'
+import { hasSshd, startSshd } from '../helpers/sshd.ts'
 
 const mb = (n: number): string => `${(n / 1048576).toFixed(0)} MB`
 

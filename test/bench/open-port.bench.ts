@@ -12,9 +12,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { once } from 'node:events'
-import { parseNmapFile, parseNmapXml } from '../checks/open-port/nmap-xml.ts'
-import openPort from '../checks/open-port/index.ts'
-import { scan } from '../src/engine/run.ts'
+import { parseNmapFile, parseNmapXml } from '../../checks/open-port/nmap-xml.ts'
+import openPort from '../../checks/open-port/index.ts'
+import { scan } from '../../src/engine/run.ts'
 
 const self = fileURLToPath(import.meta.url)
 const MB = 1024 * 1024
