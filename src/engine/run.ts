@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto'
 import pLimit from 'p-limit'
 import { HostScheduler } from './limit.ts'
 import { AttemptFailure, OptionsError, ZtscanError } from '../errors.ts'
-import { bindNet, type NetHelpers } from '../net/index.ts'
 import { builtinRules, validateRule } from '../rules/load.ts'
 import { effectiveRules, type Policy } from '../rules/policy.ts'
 import { score } from '../scoring/score.ts'
@@ -14,7 +13,8 @@ import { normalizeTarget } from '../targets/parse.ts'
 import { applyBaseline, type Baseline } from '../report/baseline.ts'
 import { applySuppressions, type Suppression } from '../report/suppress.ts'
 import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
-import type { CheckContext, CheckDefinition, Logger, ReportAt } from './check.ts'
+import type { CheckDefinition, Logger } from './check.ts'
+import { AttemptContext, type ScanShared } from './context.ts'
 import { makeRedactor } from './redact.ts'
 import { VERSION } from '../version.ts'
 
@@ -207,6 +207,23 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
   }
   scanSignal?.addEventListener('abort', onAbort, { once: true })
 
+  const shared: ScanShared = {
+    rules,
+    settings,
+    sockets,
+    connectTimeoutMs,
+    now,
+    redact,
+    log,
+    addFinding(f) {
+      findings.push(f)
+      emit({ type: 'finding', finding: f })
+    },
+    addTarget: (t) => addTarget(t, true),
+    fingerprint: fingerprintOf,
+    render: renderMessage,
+  }
+
   const record = {
     error(check: CheckDefinition, target: string, reason: ErrorReason, message: string): void {
       const e: AttemptError = { check: check.id, family: check.family, target, reason, message: redact(message) }
@@ -250,84 +267,16 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
       return
     }
     const timeoutMs = Math.max(1, Math.round(check.timeout?.(target, baseTimeout) ?? baseTimeout))
-    // The controller is made on first use of ctx.signal / ctx.net: most of an attempt's cost at 40,000 attempts is here.
-    let ac: AbortController | undefined
-    let endReason: unknown
-    let endAttempt: ((reason: unknown) => void) | undefined
-    const stop = (reason: unknown): void => {
-      if (endReason !== undefined) return
-      endReason = reason
-      ac?.abort(reason)
-      endAttempt?.(reason)
-    }
-    const controller = (): AbortController => {
-      if (!ac) {
-        ac = new AbortController()
-        if (endReason !== undefined) ac.abort(endReason)
-      }
-      return ac
-    }
-    const timer = setTimeout(() => stop(new DOMException(`attempt timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs)
-    const onScanAbort = (): void => stop(new DOMException('scan aborted', 'AbortError'))
+    const ctx = new AttemptContext(shared, check, target, timeoutMs)
+    const timer = setTimeout(() => ctx.end(new DOMException(`attempt timed out after ${timeoutMs} ms`, 'TimeoutError')), timeoutMs)
+    const onScanAbort = (): void => ctx.end(new DOMException('scan aborted', 'AbortError'))
     activeAttempts.add(onScanAbort)
-    let sealed = false
-    let net: NetHelpers | undefined
-    const ctx: CheckContext = {
-      get signal() {
-        return controller().signal
-      },
-      timeoutMs,
-      connectTimeoutMs: Math.min(connectTimeoutMs, timeoutMs),
-      now,
-      params: <T extends Record<string, unknown>>(ruleId: string) => (rules.get(ruleId)?.values ?? {}) as T,
-      enabled: (ruleId) => rules.get(ruleId)?.enabled ?? false,
-      report(ruleId: string, status: 'pass' | 'fail', at: ReportAt) {
-        if (sealed) return
-        if (!check.rules.includes(ruleId)) throw new Error(`check "${check.id}" reported undeclared rule "${ruleId}"`)
-        const rule = rules.get(ruleId)!
-        if (!rule.enabled) return
-        const evidence = at.evidence ?? {}
-        const message = redact(at.message ?? renderMessage(rule.message, { target: target.id, resource: at.resource, ...evidence }))
-        const f: Finding = {
-          ruleId,
-          status,
-          severity: rule.severity,
-          pillar: rule.pillar,
-          family,
-          target: target.id,
-          resource: at.resource,
-          message,
-          evidence: redact.deep(evidence) as Record<string, unknown>,
-          fingerprint: fingerprintOf(ruleId, target.id, at.resource),
-        }
-        findings.push(f)
-        emit({ type: 'finding', finding: f })
-      },
-      emit(t: Target) {
-        if (sealed) return
-        try {
-          addTarget(t, true)
-        } catch (err) {
-          log.warn(redact(`${check.id}: ignored chained target: ${(err as Error).message}`))
-        }
-      },
-      settings,
-      sockets,
-      get net() {
-        return (net ??= bindNet(controller().signal, Math.min(connectTimeoutMs, timeoutMs)))
-      },
-      log: {
-        debug: (m) => log.debug(redact(`${check.id} ${target.id}: ${m}`)),
-        info: (m) => log.info(redact(`${check.id} ${target.id}: ${m}`)),
-        warn: (m) => log.warn(redact(`${check.id} ${target.id}: ${m}`)),
-      },
-    }
     try {
       if (scanSignal?.aborted) onScanAbort()
       const running = Promise.resolve().then(() => check.run(target, ctx))
       running.catch(() => {})
       // A check that ignores its signal may settle after the attempt ended: the race below moves on without it.
-      await Promise.race([running, new Promise<never>((_, reject) => (endReason !== undefined ? reject(endReason) : (endAttempt = reject)))])
+      await Promise.race([running, ctx.whenEnded()])
     } catch (err) {
       const e = err as { name?: string; message?: string }
       if (err instanceof AttemptFailure) record.error(check, target.id, err.reason, err.message)
@@ -336,11 +285,10 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
       else if (e?.name === 'AbortError' || scanSignal?.aborted) record.error(check, target.id, 'aborted', 'scan aborted')
       else record.error(check, target.id, 'bug', `${check.id} failed: ${e?.message ?? String(err)}`)
     } finally {
-      sealed = true
       clearTimeout(timer)
       activeAttempts.delete(onScanAbort)
-      // Close whatever the check still holds open (sockets listen on ctx.signal).
-      stop(ATTEMPT_FINISHED)
+      // Seal the context and close whatever the check still holds open (sockets listen on ctx.signal).
+      ctx.end(ATTEMPT_FINISHED)
     }
   }
 

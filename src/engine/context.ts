@@ -1,0 +1,140 @@
+/**
+ * @fileoverview The context of one (check × target) attempt. A class, so the 40,000 contexts of a large scan share their
+ * methods through the prototype instead of allocating a dozen closures each; the AbortController and the network helpers
+ * are made on first use.
+ */
+import type { LimitFunction } from 'p-limit'
+import { bindNet, type NetHelpers } from '../net/index.ts'
+import type { EffectiveRule, Finding, Target } from '../types.ts'
+import type { CheckContext, CheckDefinition, Logger, ReportAt } from './check.ts'
+import type { Redactor } from './redact.ts'
+
+/** What every attempt of one scan shares. */
+export interface ScanShared {
+  readonly rules: ReadonlyMap<string, EffectiveRule>
+  readonly settings: Readonly<Record<string, unknown>>
+  readonly sockets: LimitFunction
+  readonly connectTimeoutMs: number
+  readonly now: () => Date
+  readonly redact: Redactor
+  readonly log: Logger
+  /** Records a finding (already redacted and fingerprinted). */
+  addFinding(f: Finding): void
+  /** Adds a chained target; throws on an invalid one. */
+  addTarget(t: Target): void
+  fingerprint(ruleId: string, target: string, resource: string): string
+  render(template: string, data: Readonly<Record<string, unknown>>): string
+}
+
+/** One attempt's context; `end()` seals it and aborts its signal. */
+export class AttemptContext implements CheckContext {
+  readonly timeoutMs: number
+  readonly connectTimeoutMs: number
+  readonly #shared: ScanShared
+  readonly #check: CheckDefinition
+  readonly #target: Target
+  #ac: AbortController | undefined
+  #endReason: unknown
+  #onEnd: ((reason: unknown) => void) | undefined
+  #net: NetHelpers | undefined
+  #log: Logger | undefined
+
+  constructor(shared: ScanShared, check: CheckDefinition, target: Target, timeoutMs: number) {
+    this.#shared = shared
+    this.#check = check
+    this.#target = target
+    this.timeoutMs = timeoutMs
+    this.connectTimeoutMs = Math.min(shared.connectTimeoutMs, timeoutMs)
+  }
+
+  /** True once the attempt has ended (findings and chained targets are then ignored). */
+  get ended(): boolean {
+    return this.#endReason !== undefined
+  }
+
+  /** Ends the attempt with `reason` (first call wins): aborts the signal, settles `whenEnded`. */
+  end(reason: unknown): void {
+    if (this.#endReason !== undefined) return
+    this.#endReason = reason
+    this.#ac?.abort(reason)
+    this.#onEnd?.(reason)
+  }
+
+  /** Rejects with the end reason when the attempt is ended from outside (timeout, scan abort). */
+  whenEnded(): Promise<never> {
+    return new Promise<never>((_, reject) => (this.#endReason !== undefined ? reject(this.#endReason) : (this.#onEnd = reject)))
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#ac) {
+      this.#ac = new AbortController()
+      if (this.#endReason !== undefined) this.#ac.abort(this.#endReason)
+    }
+    return this.#ac.signal
+  }
+
+  get settings(): Readonly<Record<string, unknown>> {
+    return this.#shared.settings
+  }
+
+  get sockets(): LimitFunction {
+    return this.#shared.sockets
+  }
+
+  get net(): NetHelpers {
+    return (this.#net ??= bindNet(this.signal, this.connectTimeoutMs))
+  }
+
+  get log(): Logger {
+    if (!this.#log) {
+      const { log, redact } = this.#shared
+      const prefix = `${this.#check.id} ${this.#target.id}: `
+      this.#log = { debug: (m) => log.debug(redact(prefix + m)), info: (m) => log.info(redact(prefix + m)), warn: (m) => log.warn(redact(prefix + m)) }
+    }
+    return this.#log
+  }
+
+  now(): Date {
+    return this.#shared.now()
+  }
+
+  params<T extends Record<string, unknown> = Record<string, unknown>>(ruleId: string): T {
+    return (this.#shared.rules.get(ruleId)?.values ?? {}) as T
+  }
+
+  enabled(ruleId: string): boolean {
+    return this.#shared.rules.get(ruleId)?.enabled ?? false
+  }
+
+  report(ruleId: string, status: 'pass' | 'fail', at: ReportAt): void {
+    if (this.ended) return
+    const check = this.#check
+    if (!check.rules.includes(ruleId)) throw new Error(`check "${check.id}" reported undeclared rule "${ruleId}"`)
+    const s = this.#shared
+    const rule = s.rules.get(ruleId)!
+    if (!rule.enabled) return
+    const target = this.#target.id
+    const evidence = at.evidence ?? {}
+    s.addFinding({
+      ruleId,
+      status,
+      severity: rule.severity,
+      pillar: rule.pillar,
+      family: check.family,
+      target,
+      resource: at.resource,
+      message: s.redact(at.message ?? s.render(rule.message, { target, resource: at.resource, ...evidence })),
+      evidence: s.redact.deep(evidence) as Record<string, unknown>,
+      fingerprint: s.fingerprint(ruleId, target, at.resource),
+    })
+  }
+
+  emit(t: Target): void {
+    if (this.ended) return
+    try {
+      this.#shared.addTarget(t)
+    } catch (err) {
+      this.#shared.log.warn(this.#shared.redact(`${this.#check.id}: ignored chained target: ${(err as Error).message}`))
+    }
+  }
+}
