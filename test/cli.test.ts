@@ -73,6 +73,13 @@ describe('CLI (built, as a process)', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(err)
   })
+  it('demo starts the lab, scans it, writes the report and stops the lab', () => {
+    const r = ztscan(['demo', '-q', '-o', 'demo.json'])
+    expect(r.code).toBe(1) // the lab is full of findings at or above high
+    const report = JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')) as { findings: { family: string; status: string }[]; errors: unknown[] }
+    expect([...new Set(report.findings.filter((f) => f.status === 'fail').map((f) => f.family))].sort()).toEqual(['certificate', 'endpoint-agent', 'mfa', 'open-port'])
+    expect(report.errors).toEqual([])
+  })
   it('rules lists every rule with severity and pillar', () => {
     const r = ztscan(['rules', '--format', 'json'])
     expect(r.code).toBe(0)
