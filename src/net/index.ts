@@ -105,7 +105,7 @@ export function tcpProbe(host: string, port: number, timeoutMs: number, live?: S
       resolve(r)
     }
     const timer = setTimeout(() => finish('filtered'), timeoutMs)
-    sock.once('connect', () => finish(sock.localPort === port && sock.localAddress === sock.remoteAddress ? 'closed' : 'open'))
+    sock.once('connect', () => finish(selfConnected(sock, port, live) ? 'closed' : 'open'))
     sock.once('error', (e: NodeJS.ErrnoException) => {
       const code = e.code ?? 'EUNKNOWN'
       finish(code === 'ECONNREFUSED' ? 'closed' : /EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT/.test(code) ? 'filtered' : { fatal: code })
@@ -113,6 +113,18 @@ export function tcpProbe(host: string, port: number, timeoutMs: number, live?: S
     // Destroyed by the caller (abort) before anything happened.
     sock.once('close', () => finish('filtered'))
   })
+}
+
+/**
+ * True when a loopback connect reached one of our own sockets instead of a listener: a self-connect (the kernel picked the
+ * probed port as the source port), or a TCP simultaneous open between two of our probes (A's source port is the port B
+ * probes and the other way round).
+ */
+function selfConnected(sock: Socket, port: number, live?: Set<Socket>): boolean {
+  if (sock.localAddress !== sock.remoteAddress) return false
+  if (sock.localPort === port) return true
+  if (live) for (const other of live) if (other !== sock && other.localPort === port && other.remotePort === sock.localPort) return true
+  return false
 }
 
 /** Completes a TLS handshake. The caller must `destroy()` the socket. */
