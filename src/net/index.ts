@@ -91,7 +91,8 @@ export type ProbeResult = 'open' | 'closed' | 'filtered' | { readonly fatal: str
  * of ours, no signal plumbing (the caller destroys `live` sockets on abort). Open = connected (not a loopback
  * self-connect); closed = refused; filtered = no answer in time, unreachable or reset.
  */
-export function tcpProbe(host: string, port: number, timeoutMs: number, live?: Set<Socket>): Promise<ProbeResult> {
+export function tcpProbe(host: string, port: number, timeoutMs: number, pool?: ProbePool): Promise<ProbeResult> {
+  const live = pool?.live
   return new Promise((resolve) => {
     const sock = createConnection({ host, port })
     live?.add(sock)
@@ -105,7 +106,11 @@ export function tcpProbe(host: string, port: number, timeoutMs: number, live?: S
       resolve(r)
     }
     const timer = setTimeout(() => finish('filtered'), timeoutMs)
-    sock.once('connect', () => finish(selfConnected(sock, port, live) ? 'closed' : 'open'))
+    sock.once('connect', () => {
+      if (selfConnected(sock, port, pool)) return finish('closed')
+      pool?.opened.set(sock.localPort ?? 0, port)
+      finish('open')
+    })
     sock.once('error', (e: NodeJS.ErrnoException) => {
       const code = e.code ?? 'EUNKNOWN'
       finish(code === 'ECONNREFUSED' ? 'closed' : /EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT/.test(code) ? 'filtered' : { fatal: code })
@@ -120,11 +125,20 @@ export function tcpProbe(host: string, port: number, timeoutMs: number, live?: S
  * probed port as the source port), or a TCP simultaneous open between two of our probes (A's source port is the port B
  * probes and the other way round).
  */
-function selfConnected(sock: Socket, port: number, live?: Set<Socket>): boolean {
+function selfConnected(sock: Socket, port: number, pool?: ProbePool): boolean {
   if (sock.localAddress !== sock.remoteAddress) return false
   if (sock.localPort === port) return true
-  if (live) for (const other of live) if (other !== sock && other.localPort === port && other.remotePort === sock.localPort) return true
-  return false
+  if (!pool) return false
+  // The peer probe is still in flight, or already counted itself open: either way neither port is open.
+  for (const other of pool.live) if (other !== sock && other.localPort === port && other.remotePort === sock.localPort) return true
+  return pool.opened.get(port) === sock.localPort
+}
+
+/** Sockets of one attempt's probes: destroyed on abort, and remembered to tell simultaneous opens from listeners. */
+export interface ProbePool {
+  readonly live: Set<Socket>
+  /** Local port -> probed port of probes that connected. */
+  readonly opened: Map<number, number>
 }
 
 /** Completes a TLS handshake. The caller must `destroy()` the socket. */
@@ -216,12 +230,12 @@ export interface NetHelpers {
 
 /** Binds the helpers to an attempt's signal and connect timeout. */
 export function bindNet(signal: AbortSignal, connectTimeoutMs: number): NetHelpers {
-  const live = new Set<Socket>()
+  const pool: ProbePool = { live: new Set<Socket>(), opened: new Map() }
   signal.addEventListener('abort', () => {
-    for (const s of live) s.destroy()
+    for (const s of pool.live) s.destroy()
   }, { once: true })
   return {
-    tcpProbe: (host, port, t) => (signal.aborted ? Promise.resolve('filtered' as const) : tcpProbe(host, port, t ?? connectTimeoutMs, live)),
+    tcpProbe: (host, port, t) => (signal.aborted ? Promise.resolve('filtered' as const) : tcpProbe(host, port, t ?? connectTimeoutMs, pool)),
     tcpConnect: (host, port, t) => tcpConnect(host, port, { signal, timeoutMs: t ?? connectTimeoutMs }),
     tlsHandshake: (o, t) => tlsHandshake(o, { signal, timeoutMs: t ?? connectTimeoutMs }),
     httpGet: (url, o) => httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
