@@ -23,6 +23,7 @@ export { loadSuppressions, parseSuppressions, applySuppressions } from './report
 export type { Suppression } from './report/suppress.ts'
 export { mergeReports, mergeSarif } from './report/merge.ts'
 export { writeSarif } from './report/sarif.ts'
+export { loadPlugins, loadTargetsFile, gatingFindings } from './plugins.ts'
 export type { DemoLab } from './defaults.ts'
 export { ZtscanError, RuleFileError, PolicyError, TargetError, OptionsError, InputError, AttemptFailure } from './errors.ts'
 export type { ZtscanErrorCode, FieldProblem } from './errors.ts'

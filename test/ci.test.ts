@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { baselineFrom, defineCheck, mergeReports, mergeSarif, parseSuppressions, scan, toSarif, type RuleMeta, type ScanReport, type Target } from '../src/index.ts'
+import { baselineFrom, defineCheck, gatingFindings, mergeReports, mergeSarif, parseSuppressions, scan, toSarif, type RuleMeta, type ScanReport, type Target } from '../src/index.ts'
 import { assertValidReport, assertValidSarif } from './helpers/schemas.ts'
 
 const rules: RuleMeta[] = ['high', 'low'].map((sev) => ({
@@ -32,6 +32,20 @@ describe('baseline', () => {
       const sarif = toSarif(after) as { runs: { results: { baselineState: string }[] }[] }
       expect(sarif.runs[0]!.results.map((r) => r.baselineState).sort()).toEqual(['absent', 'new', 'unchanged', 'updated'])
     }
+  })
+})
+
+describe('CI gate', () => {
+  it('gatingFindings: severity threshold, suppressions and --fail-on-new', async () => {
+    const before = await scan({ targets: [T(1, 'high')], checks: [check], rules })
+    const after = await scan({ targets: [T(1, 'high'), T(2, 'low')], checks: [check], rules, baseline: baselineFrom(before) })
+    expect(gatingFindings(after, { failOn: 'high' }).map((f) => f.target)).toEqual(['t://host-1'])
+    expect(gatingFindings(after, { failOn: 'low' }).map((f) => f.target)).toEqual(['t://host-1', 't://host-2'])
+    expect(gatingFindings(after, { failOn: 'low', newOnly: true }).map((f) => f.target)).toEqual(['t://host-2'])
+    expect(gatingFindings(after, { failOn: 'high', newOnly: true })).toEqual([])
+    expect(gatingFindings(after, { failOn: 'none' })).toEqual([])
+    const muted = await scan({ targets: [T(1, 'high')], checks: [check], rules, suppressions: parseSuppressions({ suppressions: [{ rule: '*', reason: 'accepted', expires: '2999-01-01' }] }) })
+    expect(gatingFindings(muted, { failOn: 'info' })).toEqual([])
   })
 })
 

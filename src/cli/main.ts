@@ -4,16 +4,19 @@
  */
 import { parseArgs } from 'node:util'
 import { createWriteStream, realpathSync } from 'node:fs'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { writeFile, appendFile } from 'node:fs/promises'
-import { readConfigFile } from '../lib-files.ts'
 import {
-  atOrAbove,
   builtinChecks,
   builtinRules,
+  gatingFindings,
+  loadPlugins,
+  loadTargetsFile,
   defaultTargets,
   loadPolicy,
+  loadBaseline,
+  loadSuppressions,
+  writeSarif,
   scan,
   startDemoLab,
   stringifyJson,
@@ -23,18 +26,12 @@ import {
   VERSION,
   ZtscanError,
   OptionsError,
-  InputError,
   type ScanReport,
   type Severity,
   type Target,
   type Policy,
-  type CheckDefinition,
-  type RuleMeta,
 } from '../index.ts'
 import { SEVERITIES } from '../types.ts'
-import { writeSarif } from '../report/sarif.ts'
-import { loadBaseline } from '../report/baseline.ts'
-import { loadSuppressions } from '../report/suppress.ts'
 import { EXIT, HELP, UsageError } from './help.ts'
 
 type Format = 'json' | 'sarif' | 'table' | 'markdown'
@@ -92,16 +89,6 @@ function parseIntFlag(name: string, v: string | undefined): number | undefined {
   return Number(v)
 }
 
-/** Reads a targets file: a YAML/JSON list, or `{ targets: [...], settings: {...} }`. */
-async function readTargetsFile(path: string): Promise<{ targets: (Target | string)[]; settings: Record<string, unknown> }> {
-  const data = await readConfigFile(path, (expected) => new InputError(path, `/: expected ${expected}`))
-  if (Array.isArray(data)) return { targets: data as (Target | string)[], settings: {} }
-  if (data && typeof data === 'object' && Array.isArray((data as { targets?: unknown }).targets)) {
-    const d = data as { targets: (Target | string)[]; settings?: Record<string, unknown> }
-    return { targets: d.targets, settings: d.settings ?? {} }
-  }
-  throw new InputError(path, '/: expected a list of targets or an object with a "targets" list')
-}
 
 const scanFlags = {
   targets: { type: 'string', short: 't', multiple: true },
@@ -153,7 +140,7 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   let targets: (Target | string)[] = [...positionals]
   let settings: Record<string, unknown> = {}
   for (const f of v.targets ?? []) {
-    const t = await readTargetsFile(f)
+    const t = await loadTargetsFile(f)
     targets.push(...t.targets)
     settings = { ...settings, ...t.settings }
   }
@@ -170,7 +157,9 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   if (v['ca-file']) settings.tls = { ...(settings.tls as object | undefined), caFile: v['ca-file'] }
   if (v['agent-catalogue']) settings.endpointAgent = { ...(settings.endpointAgent as object | undefined), catalogue: v['agent-catalogue'] }
 
-  const plugins = await loadPlugins(v.plugin ?? [])
+  const plugins = await loadPlugins(v.plugin ?? []).catch((err: unknown) => {
+    throw new UsageError(`--plugin: ${(err as Error).message}`)
+  })
   const baseline = v.baseline ? await loadBaseline(v.baseline) : undefined
   if (v['fail-on-new'] && !baseline) throw new UsageError('--fail-on-new needs --baseline FILE')
   const suppressions = v.suppressions ? await loadSuppressions(v.suppressions) : undefined
@@ -235,28 +224,10 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   for (const x of report.expiredSuppressions ?? []) say(`warning: suppression for ${x.rule} on ${x.target} expired on ${x.expires}; ${x.matched} finding(s) count again`)
   if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, toMarkdown(report))
   if (failOn === 'none') return EXIT.ok
-  const newOnly = v['fail-on-new'] ?? false
-  const hit = report.findings.some((f) => f.status === 'fail' && !f.suppression && atOrAbove(f.severity, failOn) && (!newOnly || f.baselineState === 'new'))
+  const hit = gatingFindings(report, { failOn, newOnly: v['fail-on-new'] ?? false }).length > 0
   return hit ? EXIT.findings : EXIT.ok
 }
 
-/** Loads check plugins: ES modules exporting `checks` (CheckDefinition[]) and `rules` (RuleMeta[]), or a default export with both. */
-async function loadPlugins(specs: string[]): Promise<{ checks: CheckDefinition[]; rules: RuleMeta[] }> {
-  const out = { checks: [] as CheckDefinition[], rules: [] as RuleMeta[] }
-  for (const spec of specs) {
-    let mod: { default?: { checks?: CheckDefinition[]; rules?: RuleMeta[] }; checks?: CheckDefinition[]; rules?: RuleMeta[] }
-    try {
-      mod = await import(/^[./]/.test(spec) || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec)
-    } catch (err) {
-      throw new UsageError(`--plugin ${spec}: cannot load (${(err as Error).message})`)
-    }
-    const p = mod.default ?? mod
-    if (!Array.isArray(p.checks)) throw new UsageError(`--plugin ${spec}: expected an export "checks" (an array of checks)`)
-    out.checks.push(...p.checks)
-    out.rules.push(...(p.rules ?? []))
-  }
-  return out
-}
 
 async function cmdRules(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({ args: argv, options: { format: { type: 'string', short: 'f' }, policy: { type: 'string', short: 'p' } }, strict: true })
