@@ -53,7 +53,7 @@ const trustWords: Record<ChainVerdict['status'], string> = {
 }
 
 /** Rules about each certificate on its own: validity, key, signature, and (leaf only) SAN, validity length. */
-function perCertificate(certs: readonly Cert[], ctx: Ctx, anchorFp: (fp: string) => boolean): void {
+function perCertificate(certs: readonly Cert[], ctx: Ctx, anchorFp: (fp: string) => boolean, leafRules = true): void {
   const now = ctx.now().getTime()
   const { warnDays } = ctx.params<{ warnDays: number }>('certificate-expiring')
   const { criticalDays } = ctx.params<{ criticalDays: number }>('certificate-expiring-critical')
@@ -81,7 +81,7 @@ function perCertificate(certs: readonly Cert[], ctx: Ctx, anchorFp: (fp: string)
     const anchorSelf = info.selfSigned && anchorFp(info.x509.fingerprint256)
     const weakSig = !anchorSelf && info.signatureHash !== null && weakHashes.includes(info.signatureHash)
     ctx.report('certificate-weak-signature', weakSig ? 'fail' : 'pass', at(anchorSelf ? `${info.signatureAlgorithm} (trust anchor self-signature, ignored)` : info.signatureAlgorithm))
-    if (i === 0) {
+    if (i === 0 && leafRules) {
       const validity = Math.round((info.notAfter.getTime() - info.notBefore.getTime()) / DAY)
       ctx.report('certificate-validity-too-long', info.notAfter.getTime() - info.notBefore.getTime() > maxDays * DAY ? 'fail' : 'pass', at(`${validity} days (maximum ${maxDays})`))
       ctx.report('certificate-no-san', info.hasSan ? 'pass' : 'fail', at(info.hasSan ? `${info.sans.length} SAN entries` : 'no subjectAltName extension'))
@@ -169,9 +169,13 @@ async function checkFile(target: Target, ctx: Ctx): Promise<void> {
   const path = String(target.path)
   const data = await ctx.net.readFile(path, MAX_FILE_BYTES)
   const certs = toCerts(parseCertificates(data, path))
+  const first = certs[0]!.info
+  // A CA certificate file (a root or an intermediate to distribute) has no end-entity: SAN, the 398-day limit and
+  // "self-signed" are rules for leaves. A root is its own anchor, so no chain rule applies to it either.
+  if (first.isCa && first.selfSigned) return perCertificate(certs, ctx, (fp) => fp === first.x509.fingerprint256, false)
   const { useSystemRoots } = ctx.params<{ useSystemRoots: boolean }>('certificate-untrusted')
   const isAnchor = await chainRules(certs, ctx, caFilesOf(ctx), useSystemRoots)
-  perCertificate(certs, ctx, isAnchor)
+  perCertificate(certs, ctx, isAnchor, !first.isCa)
 }
 
 /** The certificate check: a TLS endpoint's served chain and protocol versions, or the certificates in a PEM/DER file. */
