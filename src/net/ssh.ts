@@ -6,7 +6,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { isIP, type Socket } from 'node:net'
-import { userInfo } from 'node:os'
+import { homedir, userInfo } from 'node:os'
+import { join } from 'node:path'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { AttemptFailure } from '../errors.ts'
 import { tcpConnect } from './index.ts'
@@ -66,7 +67,8 @@ export function sshSettings(settings: Readonly<Record<string, unknown>>): SshSet
   for (const k of STRING_KEYS) {
     if (o[k] === undefined) continue
     if (typeof o[k] !== 'string' || o[k] === '') throw new AttemptFailure('input', `settings.ssh.${k}: expected a non-empty string`)
-    out[k] = o[k]
+    // `~/` as a shell would expand it, since settings files are written by hand (`~/.ssh/known_hosts`).
+    out[k] = /Path$/.test(k) && (o[k] as string).startsWith('~/') ? join(homedir(), (o[k] as string).slice(2)) : o[k]
   }
   if (out.username !== undefined && !/^[a-z_][a-z0-9_.-]{0,31}$/i.test(out.username as string))
     throw new AttemptFailure('input', 'settings.ssh.username: expected a user name ([a-z_][a-z0-9_.-]*)')

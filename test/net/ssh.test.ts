@@ -280,3 +280,12 @@ describe('hostile servers', () => {
     expect((await failure(probeAuthMethods('127.0.0.1', port, { signal, timeoutMs: 2000, settings: {} }))).reason).toBe('connectivity')
   })
 })
+
+describe('sshSettings', () => {
+  it('expands ~/ in paths, as a shell would', async () => {
+    const { homedir } = await import('node:os')
+    const s = sshSettings({ ssh: { knownHostsPath: '~/.ssh/known_hosts', privateKeyPath: '/abs/key', username: 'me' } })
+    expect(s.knownHostsPath).toBe(`${homedir()}/.ssh/known_hosts`)
+    expect(s.privateKeyPath).toBe('/abs/key')
+  })
+})
