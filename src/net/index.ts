@@ -15,11 +15,29 @@ export interface IoOptions {
   readonly timeoutMs?: number
 }
 
-function combined(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal {
-  const parts: AbortSignal[] = []
-  if (signal) parts.push(signal)
-  if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) parts.push(AbortSignal.timeout(Math.max(1, timeoutMs)))
-  return parts.length === 1 ? parts[0]! : parts.length === 0 ? new AbortController().signal : AbortSignal.any(parts)
+/**
+ * A signal that aborts when `parent` aborts or `timeoutMs` passes, and a `clear()` that drops the timer and the listener.
+ * Not `AbortSignal.any([parent, AbortSignal.timeout(ms)])`: Node holds a timeout signal only weakly, so under GC pressure
+ * (an endless garbage banner) the composite could be collected with its timer and never fire — an attempt that hangs.
+ * Here the timer's closure holds the controller.
+ */
+export function deadline(parent: AbortSignal | undefined, timeoutMs: number | undefined): { signal: AbortSignal; clear(): void } {
+  const ac = new AbortController()
+  const onParent = (): void => ac.abort(parent!.reason)
+  let timer: NodeJS.Timeout | undefined
+  if (parent?.aborted) ac.abort(parent.reason)
+  else {
+    parent?.addEventListener('abort', onParent, { once: true })
+    if (timeoutMs !== undefined && Number.isFinite(timeoutMs))
+      timer = setTimeout(() => ac.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError')), Math.max(1, timeoutMs))
+  }
+  return {
+    signal: ac.signal,
+    clear() {
+      clearTimeout(timer)
+      parent?.removeEventListener('abort', onParent)
+    },
+  }
 }
 
 function abortReason(signal: AbortSignal, what: string): AttemptFailure {
@@ -71,9 +89,9 @@ function settle<T extends Socket>(sock: T, ok: string, signal: AbortSignal, what
 
 /** Opens a TCP connection. Rejects with `AttemptFailure` (connectivity, timeout, aborted). */
 export async function tcpConnect(host: string, port: number, opts: IoOptions = {}): Promise<Socket> {
-  const signal = combined(opts.signal, opts.timeoutMs)
+  const d = deadline(opts.signal, opts.timeoutMs)
   const sock = createConnection({ host, port })
-  const s = await settle(sock, 'connect', signal, `tcp ${hostPort(host, port)}`)
+  const s = await settle(sock, 'connect', d.signal, `tcp ${hostPort(host, port)}`).finally(d.clear)
   // A loopback connect can pick the probed port as its own source port and connect to itself (TCP self-connect):
   // that is not a listening service.
   if (s.localPort === port && s.localAddress === s.remoteAddress) {
@@ -143,10 +161,10 @@ export interface ProbePool {
 
 /** Completes a TLS handshake. The caller must `destroy()` the socket. */
 export async function tlsHandshake(options: ConnectionOptions & { host: string; port: number }, opts: IoOptions = {}): Promise<TLSSocket> {
-  const signal = combined(opts.signal, opts.timeoutMs)
+  const d = deadline(opts.signal, opts.timeoutMs)
   const servername = options.servername ?? (isIP(options.host) ? undefined : options.host)
   const sock = tlsConnect({ ...options, servername, rejectUnauthorized: false })
-  return settle(sock, 'secureConnect', signal, `tls ${hostPort(options.host, options.port)}`)
+  return settle(sock, 'secureConnect', d.signal, `tls ${hostPort(options.host, options.port)}`).finally(d.clear)
 }
 
 /** Result of an HTTP GET. */
@@ -161,7 +179,15 @@ export interface HttpResult {
  * GETs a URL with a size cap. Redirects are followed only to the same origin (at most 3); a cross-host redirect is an error.
  */
 export async function httpGet(url: string, opts: IoOptions & { maxBytes?: number; headers?: Record<string, string>; ca?: string | Buffer } = {}): Promise<HttpResult> {
-  const signal = combined(opts.signal, opts.timeoutMs)
+  const d = deadline(opts.signal, opts.timeoutMs)
+  try {
+    return await httpGetWithin(url, opts, d.signal)
+  } finally {
+    d.clear()
+  }
+}
+
+async function httpGetWithin(url: string, opts: { maxBytes?: number; headers?: Record<string, string>; ca?: string | Buffer }, signal: AbortSignal): Promise<HttpResult> {
   const maxBytes = opts.maxBytes ?? 1_000_000
   let current = new URL(url)
   const origin = current.origin

@@ -10,7 +10,7 @@ import { homedir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { AttemptFailure } from '../errors.ts'
-import { tcpConnect } from './index.ts'
+import { deadline, tcpConnect } from './index.ts'
 
 /** SSH settings as found in scan settings `settings.ssh` (CLI: --ssh-user, --ssh-key, --known-hosts, --host-key, --insecure-accept-unknown-host-keys). */
 export interface SshSettings {
@@ -240,8 +240,14 @@ async function connect(host: string, port: number, o: SshCallOptions, mode: 'pro
     if (privateKey === undefined && s.password === undefined)
       throw new AttemptFailure('input', `${what}: no SSH credentials (set ssh.privateKeyPath, ssh.privateKey or ssh.password)`)
   }
-  const deadline = AbortSignal.any([o.signal, AbortSignal.timeout(Math.max(1, o.timeoutMs))])
-  const sock = await tcpConnect(host, port, { signal: deadline })
+  const limit = deadline(o.signal, o.timeoutMs)
+  let sock: Socket
+  try {
+    sock = await tcpConnect(host, port, { signal: limit.signal })
+  } catch (err) {
+    limit.clear()
+    throw err
+  }
 
   return new Promise<Connected>((resolve, reject) => {
     const client = new Client()
@@ -264,7 +270,8 @@ async function connect(host: string, port: number, o: SshCallOptions, mode: 'pro
     const finish = (err?: AttemptFailure): void => {
       if (done) return
       done = true
-      deadline.removeEventListener('abort', onAbort)
+      limit.signal.removeEventListener('abort', onAbort)
+      limit.clear()
       if (err) {
         client.removeAllListeners('ready')
         client.on('error', () => {})
@@ -279,8 +286,8 @@ async function connect(host: string, port: number, o: SshCallOptions, mode: 'pro
       const r = o.signal.aborted ? (o.signal.reason as { name?: string } | undefined) : { name: 'TimeoutError' }
       finish(r?.name === 'TimeoutError' ? new AttemptFailure('timeout', `${what}: timed out after ${o.timeoutMs} ms (${hostKey ? 'authentication' : banner ? 'key exchange' : 'banner'})`) : new AttemptFailure('aborted', `${what}: aborted`))
     }
-    if (deadline.aborted) return onAbort()
-    deadline.addEventListener('abort', onAbort, { once: true })
+    if (limit.signal.aborted) return onAbort()
+    limit.signal.addEventListener('abort', onAbort, { once: true })
 
     client.on('error', (err: Error & { level?: string }) => {
       if (hostKeyError) return finish(new AttemptFailure('host-key', `${what}: ${hostKeyError}`))
@@ -411,11 +418,13 @@ export async function openSession(host: string, port: number, o: SshCallOptions)
       let truncated = false
       let settled = false
       let channel: ClientChannel | undefined
-      const signal = AbortSignal.any([o.signal, AbortSignal.timeout(Math.max(1, timeoutMs))])
+      const limit = deadline(o.signal, timeoutMs)
+      const signal = limit.signal
       const end = (code: number | null, failure?: AttemptFailure): void => {
         if (settled) return
         settled = true
         signal.removeEventListener('abort', onAbort)
+        limit.clear()
         if (failure) return reject(failure)
         resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), truncated })
       }
