@@ -94,7 +94,7 @@ export async function tcpConnect(host: string, port: number, opts: IoOptions = {
   const s = await settle(sock, 'connect', d.signal, `tcp ${hostPort(host, port)}`).finally(d.clear)
   // A loopback connect can pick the probed port as its own source port and connect to itself (TCP self-connect):
   // that is not a listening service.
-  if (s.localPort === port && s.localAddress === s.remoteAddress) {
+  if (selfConnected(s, port)) {
     s.destroy()
     throw new AttemptFailure('connectivity', `tcp ${hostPort(host, port)}: self-connect, nothing listens`)
   }
