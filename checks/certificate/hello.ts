@@ -11,6 +11,7 @@ import { randomBytes, randomFillSync } from 'node:crypto'
 import { isIP, type Socket } from 'node:net'
 import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
+import { hostPort } from '../../src/net/index.ts'
 
 /** Versions a hand-written ClientHello can offer, oldest first. */
 export type HelloVersion = 'SSLv3' | 'TLSv1' | 'TLSv1.1' | 'TLSv1.2'
@@ -295,7 +296,7 @@ export function sendHello(ep: HelloEndpoint, max: HelloVersion, ctx: ProbeContex
       if (!(err instanceof AttemptFailure) || err.reason === 'aborted') throw err
       return err.reason === 'timeout' ? { state: 'inconclusive', reason: 'timeout', detail: err.message } : { state: 'inconclusive', reason: 'connectivity', detail: err.message }
     }
-    const what = `${max} hello to ${isIP(ep.host) === 6 ? `[${ep.host}]` : ep.host}:${ep.port}`
+    const what = `${max} hello to ${hostPort(ep.host, ep.port)}`
     return exchange(sock, randomHello(max, ep.servername ?? ep.host), Math.max(1, ctx.connectTimeoutMs - (performance.now() - start)), ctx.signal, what)
   })
 }

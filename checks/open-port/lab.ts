@@ -5,8 +5,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createHttpsServer } from 'node:https'
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import forge from 'node-forge'
+import { issue, privateKey } from '../certificate/lab.ts'
 
 /** The look-alike services a lab can run. */
 export type LabService = 'redis' | 'telnet' | 'memcached' | 'ssh' | 'https' | 'silent'
@@ -45,21 +44,11 @@ const handlers: Record<Exclude<LabService, 'https'>, (s: Socket) => void> = {
   silent: () => {},
 }
 
-/** A throwaway self-signed certificate for `commonName`, valid one day. */
+/** A self-signed certificate for the look-alike HTTPS service (the certificate family's lab makes it, keys cached). */
 export function selfSignedCert(commonName = 'localhost'): { key: string; cert: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()
-  const cert = forge.pki.createCertificate()
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString())
-  cert.serialNumber = '01' + randomBytes(8).toString('hex')
-  cert.validity.notBefore = new Date(Date.now() - 60_000)
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000)
-  const attrs = [{ name: 'commonName', value: commonName }]
-  cert.setSubject(attrs)
-  cert.setIssuer(attrs)
-  cert.setExtensions([{ name: 'subjectAltName', altNames: [{ type: 2, value: commonName }, { type: 7, ip: '127.0.0.1' }] }])
-  cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create())
-  return { key: keyPem, cert: forge.pki.certificateToPem(cert) }
+  const now = Date.now()
+  const c = issue({ cn: commonName, key: privateKey('rsa:2048'), sans: [commonName, '127.0.0.1'], notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000) })
+  return { key: c.key.export({ type: 'pkcs8', format: 'pem' }).toString(), cert: c.pem }
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {

@@ -5,9 +5,6 @@
 import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 
-/** State of one probed port. */
-export type PortState = 'open' | 'closed' | 'filtered'
-
 /** Outcome of a connect scan. */
 export interface ConnectScan {
   readonly open: readonly number[]

@@ -5,12 +5,12 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { isIP, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { homedir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { AttemptFailure } from '../errors.ts'
-import { deadline, tcpConnect } from './index.ts'
+import { deadline, hostPort, tcpConnect } from './index.ts'
 
 /** SSH settings as found in scan settings `settings.ssh` (CLI: --ssh-user, --ssh-key, --known-hosts, --host-key, --insecure-accept-unknown-host-keys). */
 export interface SshSettings {
@@ -189,14 +189,11 @@ export function verifyHostKey(host: string, port: number, blob: Buffer, trust: {
   const scope = `${host.toLowerCase()}:${port}`
   const pins = (trust.pins ?? []).map(parsePin).filter((p) => p && (!p.scope || p.scope === scope)) as { fingerprint: string }[]
   if (pins.some((p) => p.fingerprint === fp)) return { ok: true, verified: 'pinned' }
-  if (known || pins.length) return { ok: false, why: `host key ${fp} does not match the ${known ? 'known_hosts entry' : 'pinned fingerprint'} for ${hostPortName(host, port)}` }
+  if (known || pins.length) return { ok: false, why: `host key ${fp} does not match the ${known ? 'known_hosts entry' : 'pinned fingerprint'} for ${hostPort(host, port)}` }
   if (trust.acceptUnknown) return { ok: true, verified: 'unverified' }
-  return { ok: false, why: `host key ${fp} of ${hostPortName(host, port)} is unknown (add it to known_hosts, pin it, or opt out with acceptUnknownHostKeys)` }
+  return { ok: false, why: `host key ${fp} of ${hostPort(host, port)} is unknown (add it to known_hosts, pin it, or opt out with acceptUnknownHostKeys)` }
 }
 
-function hostPortName(host: string, port: number): string {
-  return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`
-}
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Connection
@@ -230,7 +227,7 @@ interface Connected {
  * key/password (session). Rejects with `AttemptFailure`; the socket is destroyed on every failure.
  */
 async function connect(host: string, port: number, o: SshCallOptions, mode: 'probe' | 'session'): Promise<Connected> {
-  const what = `ssh ${hostPortName(host, port)}`
+  const what = `ssh ${hostPort(host, port)}`
   const s = o.settings
   const username = o.username ?? s.username ?? userInfo().username
   const knownHosts = s.knownHostsPath ? parseKnownHosts(await readSmall(s.knownHostsPath, MAX_KNOWN_HOSTS, 'known_hosts')) : undefined
@@ -393,7 +390,7 @@ export interface SshSession {
  */
 export async function openSession(host: string, port: number, o: SshCallOptions): Promise<SshSession> {
   const c = await connect(host, port, o, 'session')
-  const what = `ssh ${hostPortName(host, port)}`
+  const what = `ssh ${hostPort(host, port)}`
   let closed = false
   const close = (): void => {
     if (closed) return
