@@ -172,7 +172,17 @@ export interface ScanReport {
   readonly finishedAt: string
   /** Shard this report covers, `i/n`, when sharded. */
   readonly shard?: string
-  readonly targets: readonly { readonly id: string; readonly kind: string }[]
+  /** Every target scanned; a target found by chaining names the target it was found in (`chainedFrom`). */
+  readonly targets: readonly { readonly id: string; readonly kind: string; readonly chainedFrom?: string }[]
+  /**
+   * Chaining in this scan: `live` (default: targets found by live scans are probed, those found in offline input are
+   * not), `all` (`--chain`) or `off` (`--no-chain`); how many targets were chained, and how many were withheld, per source.
+   */
+  readonly chaining?: {
+    readonly mode: 'live' | 'all' | 'off'
+    readonly chained: number
+    readonly withheld: readonly { readonly from: string; readonly targets: number }[]
+  }
   /** Rules that were in force, so a report renders (SARIF, Markdown) on its own. */
   readonly rules: readonly EffectiveRule[]
   readonly findings: readonly Finding[]

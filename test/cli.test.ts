@@ -66,6 +66,7 @@ describe('CLI (built, as a process)', () => {
     { name: 'bad policy field', args: ['scan', '--policy', 'policy.json'], err: 'policy.json: /rules/certificate-nope: expected a known rule id', setup: () => writeFileSync(join(dir, 'policy.json'), '{"rules":{"certificate-nope":{}}}') },
     { name: 'unknown command', args: ['frob'], err: 'unknown command "frob"' },
     { name: 'bad timeout', args: ['scan', '--timeout', 'soon'], err: '--timeout: expected a duration' },
+    { name: '--chain with --no-chain', args: ['scan', '--chain', '--no-chain', 'local'], err: '--chain and --no-chain: give one of them' },
   ]
   it.each(usage)('exit 2 on $name, naming what is wrong', ({ args, err, setup }) => {
     setup?.()
@@ -79,6 +80,14 @@ describe('CLI (built, as a process)', () => {
     const report = JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')) as { findings: { family: string; status: string }[]; errors: unknown[] }
     expect([...new Set(report.findings.filter((f) => f.status === 'fail').map((f) => f.family))].sort()).toEqual(['certificate', 'endpoint-agent', 'mfa', 'open-port'])
     expect(report.errors).toEqual([])
+  })
+  it('an nmap file chains nothing without --chain, and stderr says what was not probed', () => {
+    const xml = join(root, 'fixtures/nmap/sV-scripts-loopback.xml')
+    const r = ztscan(['scan', '--nmap', xml, '-o', 'nmap.json', '--fail-on', 'none'])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toContain(`ztscan: 2 TLS/SSH target(s) found in nmap:${xml} not probed (offline input; --chain probes them)`)
+    const report = JSON.parse(readFileSync(join(dir, 'nmap.json'), 'utf8')) as { targets: { id: string }[] }
+    expect(report.targets.map((t) => t.id)).toEqual([`nmap:${xml}`])
   })
   it('rules lists every rule with severity and pillar', () => {
     const r = ztscan(['rules', '--format', 'json'])

@@ -27,7 +27,7 @@ describe('demo lab', () => {
     const lab = await startDemoLab()
     let report
     try {
-      report = await scan({ targets: [...lab.targets], settings: lab.settings, timeoutMs: 20_000 })
+      report = await scan({ targets: [...lab.targets], settings: lab.settings, chain: true, timeoutMs: 20_000 })
     } finally {
       await lab.stop()
     }

@@ -36,6 +36,8 @@ export const nmapCheck = defineCheck({
   family: FAMILY,
   targetKinds: ['nmap-xml'],
   rules: RULES,
+  // A file handed in for offline analysis: its TLS and SSH ports are probed only with --chain.
+  offline: true,
   timeout(target, baseMs) {
     let size = 0
     try {

@@ -46,6 +46,9 @@ Scan options:
       --baseline FILE         previous report (.json or .sarif): findings get new/unchanged/updated, gone ones absent
       --fail-on-new           exit 1 only for NEW findings at or above --fail-on (needs --baseline)
       --suppressions FILE     YAML/JSON { suppressions: [{ rule, target, resource?, reason, expires: YYYY-MM-DD }] }
+      --chain                 also probe TLS/SSH ports found in offline input (nmap XML); by default only live
+                              scans (host://) chain, and files never cause network traffic
+      --no-chain              chain nothing (not even from host:// scans)
       --shard I/N             scan only shard I of N (stable hash of target ids)
       --category NAME         SARIF automationDetails category (GitHub code scanning)
       --ssh-user USER --ssh-key FILE   SSH login for agents:// targets (ssh:// probes send no credentials)

@@ -106,6 +106,8 @@ const scanFlags = {
   quiet: { type: 'boolean', short: 'q' },
   category: { type: 'string' },
   shard: { type: 'string' },
+  chain: { type: 'boolean' },
+  'no-chain': { type: 'boolean' },
   'ssh-user': { type: 'string' },
   'ssh-key': { type: 'string' },
   'known-hosts': { type: 'string' },
@@ -135,6 +137,9 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
     if (!m) throw new UsageError(`--shard: expected i/n such as 2/8 (got "${v.shard}")`)
     shard = { index: Number(m[1]), count: Number(m[2]) }
   }
+  if (v.chain && v['no-chain']) throw new UsageError('--chain and --no-chain: give one of them')
+  // The demo's nmap file describes the demo's own loopback lab: it chains unless told not to.
+  const chain = v['no-chain'] ? false : v.chain || demo ? true : undefined
   const policy: Policy | undefined = v.policy ? await loadPolicy(v.policy) : undefined
 
   let targets: (Target | string)[] = [...positionals]
@@ -197,6 +202,7 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
       baseline,
       suppressions,
       shard,
+      chain,
       signal: ac.signal,
       concurrency: parseIntFlag('--concurrency', v.concurrency),
       perHost: parseIntFlag('--per-host', v['per-host']),
@@ -221,6 +227,8 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
       say(`ztscan: wrote ${o.format} report to ${o.file}`)
     }
   }
+  for (const w of report.chaining?.withheld ?? [])
+    say(`ztscan: ${w.targets} TLS/SSH target(s) found in ${w.from} not probed (${report.chaining!.mode === 'off' ? '--no-chain' : 'offline input; --chain probes them'})`)
   for (const x of report.expiredSuppressions ?? []) say(`warning: suppression for ${x.rule} on ${x.target} expired on ${x.expires}; ${x.matched} finding(s) count again`)
   if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, toMarkdown(report))
   if (failOn === 'none') return EXIT.ok

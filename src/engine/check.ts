@@ -38,7 +38,10 @@ export interface CheckContext<R extends string = string> {
   enabled(ruleId: R): boolean
   /** Records a pass or fail of one rule for one resource. */
   report(ruleId: R, status: 'pass' | 'fail', at: ReportAt): void
-  /** Adds a target to this scan (chaining: an open TLS port becomes a `tls-endpoint`). Duplicates are ignored. */
+  /**
+   * Adds a target to this scan (chaining: an open TLS port becomes a `tls-endpoint`). Duplicates are ignored; the scan's
+   * `chain` option may withhold it (from offline checks unless `chain: true`; from every check with `chain: false`).
+   */
   emit(target: Target): void
   /** Settings from the scan options: credentials (`ssh`), trust files (`tls.caFile`). */
   readonly settings: Readonly<Record<string, unknown>>
@@ -59,6 +62,11 @@ export interface CheckDefinition<R extends string = string> {
   readonly targetKinds: readonly string[]
   /** Rule ids this check may report; `ctx.report()` accepts only these. */
   readonly rules: readonly R[]
+  /**
+   * True when the check only reads local input (files, exports): targets it emits are chained only when the scan asks for
+   * it (`chain: true`, CLI `--chain`), so a file handed in for offline analysis never causes network traffic by itself.
+   */
+  readonly offline?: boolean
   /** Per-attempt timeout for a target, given the scan's base timeout (e.g. scale with the number of ports). */
   timeout?(target: Target, baseMs: number): number
   /** Runs the check. Throwing `AttemptFailure` ends the attempt with that reason; any other throw is a `bug` error. */

@@ -20,8 +20,8 @@ export interface ScanShared {
   readonly log: Logger
   /** Records a finding (already redacted and fingerprinted). */
   addFinding(f: Finding): void
-  /** Adds a chained target; throws on an invalid one. */
-  addTarget(t: Target): void
+  /** Adds a target chained from `from` by `check` (unless the scan's chaining mode withholds it); throws on an invalid one. */
+  addTarget(t: Target, from: Target, check: CheckDefinition): void
   fingerprint(ruleId: string, target: string, resource: string): string
   render(template: string, data: Readonly<Record<string, unknown>>): string
 }
@@ -132,7 +132,7 @@ export class AttemptContext implements CheckContext {
   emit(t: Target): void {
     if (this.ended) return
     try {
-      this.#shared.addTarget(t)
+      this.#shared.addTarget(t, this.#target, this.#check)
     } catch (err) {
       this.#shared.log.warn(this.#shared.redact(`${this.#check.id}: ignored chained target: ${(err as Error).message}`))
     }

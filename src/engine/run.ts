@@ -51,6 +51,11 @@ export interface ScanOptions {
   readonly suppressions?: readonly Suppression[]
   /** A previous report to compare with: failed findings get `baselineState`. */
   readonly baseline?: Baseline
+  /**
+   * Chaining (targets found by checks, e.g. an open TLS port becoming a certificate target): by default only live targets
+   * chain (`host://` scans); offline inputs (nmap XML, files, exports) chain only with `true`; `false` chains nothing.
+   */
+  readonly chain?: boolean
   /** Clock (tests pass a fixed one). */
   readonly now?: () => Date
   readonly logger?: Logger
@@ -194,6 +199,9 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
   const scheduler = new HostScheduler(concurrency, perHost)
   const sockets = pLimit(maxSockets)
   const targets = new Map<string, Target>()
+  const chainedFrom = new Map<string, string>()
+  const withheld = new Map<string, number>()
+  const chainMode = options.chain === true ? 'all' : options.chain === false ? 'off' : 'live'
   const findings: Finding[] = []
   const errors: AttemptError[] = []
   const skipped: AttemptSkip[] = []
@@ -219,7 +227,15 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
       findings.push(f)
       emit({ type: 'finding', finding: f })
     },
-    addTarget: (t) => addTarget(t, true),
+    addTarget(t, from, check) {
+      if (chainMode === 'off' || (chainMode === 'live' && check.offline)) {
+        normalizeTarget(t) // an invalid target is still reported as such
+        withheld.set(from.id, (withheld.get(from.id) ?? 0) + 1)
+        return
+      }
+      const id = addTarget(t, true)
+      if (id && !chainedFrom.has(id)) chainedFrom.set(id, from.id)
+    },
     fingerprint: fingerprintOf,
     render: renderMessage,
   }
@@ -234,14 +250,16 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
 
   const inShard = (id: string): boolean => !options.shard || shardOf(id, options.shard.count) === options.shard.index - 1
 
-  function addTarget(raw: Target | string, fromChain: boolean): void {
+  /** Adds a target; returns its id when it is new to this scan. */
+  function addTarget(raw: Target | string, fromChain: boolean): string | undefined {
     const t = normalizeTarget(raw)
-    if (targets.has(t.id)) return
+    if (targets.has(t.id)) return undefined
     // Chained targets stay with the shard that found them, so shards never overlap and their union is the whole scan.
-    if (!fromChain && !inShard(t.id)) return
+    if (!fromChain && !inShard(t.id)) return undefined
     targets.set(t.id, t)
     emit({ type: 'target', target: t })
     for (const c of checks) if (c.targetKinds.includes(t.kind)) plan(c, t)
+    return t.id
   }
 
   function plan(check: CheckDefinition, target: Target): void {
@@ -302,7 +320,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
   const firedRules = [...rules.values()].filter((r) => r.enabled && checks.some((c) => c.rules.includes(r.id))).sort(byKey((r) => r.id))
   return buildReport({
     startedAt,
-    targets: [...targets.values()].map((t) => ({ id: t.id, kind: t.kind })).sort(byKey((t) => t.id)),
+    targets: [...targets.values()].map((t) => (chainedFrom.has(t.id) ? { id: t.id, kind: t.kind, chainedFrom: chainedFrom.get(t.id)! } : { id: t.id, kind: t.kind })).sort(byKey((t) => t.id)),
+    chaining: { mode: chainMode, chained: chainedFrom.size, withheld: [...withheld].map(([from, n]) => ({ from, targets: n })).sort(byKey((w) => w.from)) },
     rules: firedRules,
     findings,
     errors,
@@ -326,6 +345,7 @@ export function buildReport(p: {
   skipped: readonly AttemptSkip[]
   attempts: number
   shard?: string
+  chaining?: ScanReport['chaining']
   suppressions?: readonly Suppression[]
   baseline?: Baseline
   now?: Date
@@ -350,6 +370,7 @@ export function buildReport(p: {
     finishedAt: (p.finishedAt ?? new Date()).toISOString(),
     ...(p.shard ? { shard: p.shard } : {}),
     targets: p.targets,
+    ...(p.chaining ? { chaining: p.chaining } : {}),
     rules: p.rules,
     findings,
     errors: p.errors,

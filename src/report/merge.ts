@@ -13,7 +13,8 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 /** Merges JSON reports of shards into one report. */
 export function mergeReports(parts: readonly ScanReport[]): ScanReport {
   if (!parts.length) throw new InputError('merge', 'no reports to merge')
-  const targets = new Map<string, { id: string; kind: string }>()
+  const targets = new Map<string, ScanReport['targets'][number]>()
+  const withheld = new Map<string, number>()
   const rules = new Map<string, EffectiveRule>()
   const findings = new Map<string, Finding>()
   const errors = new Map<string, AttemptError>()
@@ -25,6 +26,7 @@ export function mergeReports(parts: readonly ScanReport[]): ScanReport {
     for (const f of p.findings) findings.set(`${f.fingerprint}\0${f.status}`, f)
     for (const e of p.errors) errors.set(`${e.target}\0${e.check}\0${e.message}`, e)
     for (const s of p.skipped) skipped.set(`${s.target}\0${s.check}`, s)
+    for (const w of p.chaining?.withheld ?? []) withheld.set(w.from, (withheld.get(w.from) ?? 0) + w.targets)
     attempts += p.summary.attempts
   }
   const report = buildReport({
@@ -36,6 +38,11 @@ export function mergeReports(parts: readonly ScanReport[]): ScanReport {
     errors: [...errors.values()].sort((a, b) => cmp(`${a.target}\0${a.check}\0${a.message}`, `${b.target}\0${b.check}\0${b.message}`)),
     skipped: [...skipped.values()].sort((a, b) => cmp(`${a.target}\0${a.check}`, `${b.target}\0${b.check}`)),
     attempts,
+    chaining: parts[0]!.chaining && {
+      mode: parts[0]!.chaining.mode,
+      chained: [...targets.values()].filter((t) => t.chainedFrom).length,
+      withheld: [...withheld].map(([from, n]) => ({ from, targets: n })).sort((a, b) => cmp(a.from, b.from)),
+    },
   })
   const absent = parts.flatMap((p) => p.baseline?.absent ?? [])
   const expired = parts.flatMap((p) => p.expiredSuppressions ?? [])

@@ -34,11 +34,15 @@ describe('open-port: real nmap fixtures', () => {
     { name: 'a host down and a host up', file: 'nmap/hosts-down.xml', fail: [], pass: ['open-port-critical-service', 'open-port-database-exposed', 'open-port-plaintext-admin', 'open-port-remote-admin'], chained: [] },
   ]
   it.each(cases)('$name', async ({ file, fail, pass, chained }) => {
-    const report = await tester.run(`nmap:${fx(file)}`)
+    const report = await tester.run(`nmap:${fx(file)}`, { chain: true })
     expect(report.errors).toEqual([])
     expect(failedRuleIds(report)).toEqual(fail)
     expect(passedRuleIds(report)).toEqual(pass)
     expect(report.targets.map((t) => t.id).filter((id) => !id.startsWith('nmap:'))).toEqual(chained)
+    // Without --chain the file's TLS and SSH ports are counted, not probed.
+    const offline = await tester.run(`nmap:${fx(file)}`)
+    expect(offline.targets.map((t) => t.id)).toEqual([`nmap:${fx(file)}`])
+    expect(offline.chaining?.withheld.reduce((n, w) => n + w.targets, 0)).toBe(chained.length)
   })
 
   it('evidence carries address, port, protocol, state, service, product/version and nmap reason', async () => {
@@ -185,7 +189,7 @@ describe('open-port: family', () => {
     onTestFinished(() => rm(dir, { recursive: true, force: true }))
     const lab = await openPort.demo!(dir)
     onTestFinished(() => lab.stop())
-    const report = await tester.run([...lab.targets])
+    const report = await tester.run([...lab.targets], { chain: true })
     expect(report.errors).toEqual([])
     expect(failedRuleIds(report)).toEqual(['open-port-critical-service', 'open-port-plaintext-admin'])
     expect(report.targets.filter((t) => t.kind === 'tls-endpoint')).toHaveLength(1)
