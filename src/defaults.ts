@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Family } from './engine/check.ts'
+import { OptionsError } from './errors.ts'
 import type { Target } from './types.ts'
 
 async function families(given?: readonly Family[]): Promise<readonly Family[]> {
@@ -37,6 +38,9 @@ export async function startDemoLab(fams?: readonly Family[]): Promise<DemoLab> {
     for (const f of await families(fams)) if (f.demo) parts.push(await f.demo(join(dir, f.name)))
   } catch (err) {
     await stop()
+    // The lab code is left out of the npm package: the demo runs from a source checkout.
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND')
+      throw new OptionsError('demo', 'the demo lab is not part of the npm package; run `npx ztscan demo` in a checkout of the source repository')
     throw err
   }
   const settings: Record<string, unknown> = {}

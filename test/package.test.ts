@@ -19,6 +19,21 @@ describe('package', () => {
     expect(JSON.parse(out)).toEqual({ api: [], err: 'function' })
     expect(existsSync(`${root}/${pkg.bin.ztscan}`)).toBe(true)
   })
+  it('the tarball holds no lab/demo code, no source maps, and the LICENSE; report.schema.json is exported', () => {
+    const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as [{ files: { path: string }[] }]
+    const files = packed.files.map((f) => f.path)
+    expect(files.filter((f) => /(^|\/)(lab|demo)\.|\.map$/.test(f))).toEqual([])
+    expect(files).toContain('LICENSE')
+    expect(files).toContain('src/report/report.schema.json')
+    expect(pkg.exports['./report.schema.json']).toBe('./src/report/report.schema.json')
+    expect(readFileSync(`${root}/LICENSE`, 'utf8')).toMatch(/Apache License\s+Version 2\.0, January 2004[\s\S]*END OF TERMS AND CONDITIONS/)
+    expect(pkg).toMatchObject({ repository: { url: expect.stringMatching(/^git\+https:/) }, homepage: expect.any(String), bugs: { url: expect.any(String) } })
+  })
+  it.skipIf(!existsSync(`${root}/dist/src/index.js`))('report.schema.json resolves through the exports map (skipped until `npm run build`)', () => {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+      import { createRequire } from 'node:module'; const s = createRequire(process.cwd() + '/')('ztscan/report.schema.json'); console.log(typeof s.properties)`], { cwd: root, encoding: 'utf8' })
+    expect(out.trim()).toBe('object')
+  })
 })
 
 describe('parsers never fail with anything but their own error (property-based)', () => {

@@ -9,7 +9,6 @@ import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
 import { evaluateChain, loadAnchors, parseCertificates, type ChainVerdict } from './chain.ts'
 import { describe, evidenceOf, positionOf, type CertInfo } from './describe.ts'
-import { startDemo } from './demo.ts'
 import { fetchServed, probeProtocols, type ProbeResult } from './probe.ts'
 
 const RULES = [
@@ -197,5 +196,6 @@ export default defineFamily({
   async defaultTargets() {
     return []
   },
-  demo: (dir) => startDemo(dir),
+  // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
+  demo: async (dir) => (await import('./demo.ts')).startDemo(dir),
 })

@@ -1,8 +1,10 @@
 /**
  * @fileoverview The family's part of `ztscan demo`: small inventory exports, dated relative to now, with flawed devices.
  */
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileTarget } from '../../src/targets/parse.ts'
+import type { Target } from '../../src/types.ts'
 import type { Provider } from './catalogue.ts'
 
 const hoursAgo = (now: Date, h: number): string => new Date(now.getTime() - h * 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z')
@@ -31,4 +33,11 @@ export async function demoExports(dir: string, now: Date): Promise<{ provider: P
   ]
   for (const f of files) await writeFile(f.path, JSON.stringify(f.body, null, 2))
   return files.map(({ provider, path }) => ({ provider, path }))
+}
+
+/** The family's part of the demo lab: the exports, as `inventory:` targets. */
+export async function startDemo(dir: string): Promise<{ targets: Target[]; stop(): Promise<void> }> {
+  await mkdir(dir, { recursive: true })
+  const files = await demoExports(dir, new Date())
+  return { targets: files.map(({ provider, path }) => fileTarget('inventory-export', 'inventory', path, provider)), async stop() {} }
 }

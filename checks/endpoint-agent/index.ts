@@ -3,16 +3,14 @@
  * healthy and checking in? Three sources: hosts over SSH (`agents://`), this machine (`local://`), and EDR/MDM inventory
  * exports (`inventory:PROVIDER:FILE`). Host probes use only the fixed allowlist in `probe.ts`.
  */
-import { mkdir } from 'node:fs/promises'
 import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { openSession, sshSettings } from '../../src/net/ssh.ts'
-import { fileTarget, isValidHost } from '../../src/targets/parse.ts'
+import { isValidHost } from '../../src/targets/parse.ts'
 import type { Target } from '../../src/types.ts'
 import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
 import { parseInventory, providerOf, type DeviceRecord } from './inventory.ts'
 import { localRunner, observeHost, sshRunner, withSession, type AgentObservation } from './probe.ts'
-import { demoExports } from './demo.ts'
 
 const FAMILY = 'endpoint-agent'
 const RULES = [
@@ -183,9 +181,6 @@ export default defineFamily({
   async defaultTargets() {
     return [{ kind: 'local', id: 'local://' }]
   },
-  async demo(dir) {
-    await mkdir(dir, { recursive: true })
-    const files = await demoExports(dir, new Date())
-    return { targets: files.map(({ provider, path }) => fileTarget('inventory-export', 'inventory', path, provider)), async stop() {} }
-  },
+  // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
+  demo: async (dir) => (await import('./demo.ts')).startDemo(dir),
 })

@@ -5,10 +5,8 @@
  */
 import { defineFamily } from '../../src/engine/check.ts'
 import { tcpConnect } from '../../src/net/index.ts'
-import { fileTarget, parseTarget, sshEndpoint } from '../../src/targets/parse.ts'
-import type { Target } from '../../src/types.ts'
+import { sshEndpoint } from '../../src/targets/parse.ts'
 import idpExport from './idp.ts'
-import { startDemoIssuer, writeDemoExports } from './lab.ts'
 import oidc from './oidc.ts'
 import ssh from './ssh.ts'
 
@@ -26,13 +24,5 @@ export default defineFamily({
     }
   },
   /** Flawed exports of every provider, and an issuer advertising HS256/none with a 1024-bit key and weak sample tokens. */
-  async demo(dir) {
-    const exports = await writeDemoExports(dir)
-    const { server, tokensFile } = await startDemoIssuer(dir)
-    const targets: Target[] = [
-      ...exports.map(([provider, path]) => fileTarget('identity-export', 'idp', path, provider)),
-      parseTarget(`oidc:${server.issuer}#tokens=${encodeURIComponent(tokensFile)}`),
-    ]
-    return { targets, stop: () => server.stop() }
-  },
+  demo: async (dir) => (await import('./demo.ts')).startDemo(dir),
 })

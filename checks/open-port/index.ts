@@ -9,7 +9,6 @@ import { AttemptFailure } from '../../src/errors.ts'
 import { parseTarget } from '../../src/targets/parse.ts'
 import type { Target } from '../../src/types.ts'
 import { CATALOGUE } from './catalogue.ts'
-import { startDemo } from './demo.ts'
 import { evaluateHost, RULES } from './evaluate.ts'
 import { NmapXmlError, parseNmapFile, type NmapHost } from './nmap-xml.ts'
 import { expandPorts, PortSpecError, tableName } from './ports.ts'
@@ -152,5 +151,6 @@ export default defineFamily({
   async defaultTargets() {
     return [parseTarget('host://127.0.0.1?ports=top1000'), parseTarget('host://[::1]?ports=top1000')]
   },
-  demo: (dir) => startDemo(dir),
+  // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
+  demo: async (dir) => (await import('./demo.ts')).startDemo(dir),
 })
