@@ -1,3 +1,3 @@
 /** `ztscan/errors`: the error classes alone. */
-export { ZtscanError, RuleFileError, PolicyError, TargetError, OptionsError, InputError, AttemptFailure, formatProblems } from './errors.ts'
+export { ZtscanError, RuleFileError, PolicyError, TargetError, OptionsError, InputError, UsageError, AttemptFailure, formatProblems } from './errors.ts'
 export type { ZtscanErrorCode, FieldProblem } from './errors.ts'

@@ -9,6 +9,7 @@ export type ZtscanErrorCode =
   | 'ERR_TARGET_INVALID'
   | 'ERR_OPTIONS_INVALID'
   | 'ERR_INPUT_INVALID'
+  | 'ERR_USAGE'
 
 /** Base class of every error ztscan throws; `code` is stable, switch on it. */
 export class ZtscanError extends Error {
@@ -95,6 +96,13 @@ export class InputError extends ZtscanError {
   constructor(file: string, message: string, options?: ErrorOptions) {
     super('ERR_INPUT_INVALID', `${file}: ${message}`, options)
     this.file = file
+  }
+}
+
+/** A wrong command line (an unknown flag value, a missing argument): the CLI exits 2 with the message. */
+export class UsageError extends ZtscanError {
+  constructor(message: string) {
+    super('ERR_USAGE', message)
   }
 }
 

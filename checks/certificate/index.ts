@@ -189,7 +189,8 @@ export const certificateCheck = defineCheck({
   },
 })
 
-export default defineFamily({
+// Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
+const family = defineFamily({
   name: 'certificate',
   checks: [certificateCheck],
   // The open-port family chains the TLS ports it finds on loopback as tls-endpoint targets; nothing to add on its own.
@@ -197,5 +198,8 @@ export default defineFamily({
     return []
   },
   // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
-  demo: async (dir) => (await import('./demo.ts')).startDemo(dir),
+  async demo(dir) {
+    return (await import('./demo.ts')).startDemo(dir)
+  },
 })
+export default family

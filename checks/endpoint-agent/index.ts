@@ -175,12 +175,16 @@ const statusCheck = defineCheck({
   run: (target, ctx) => (target.kind === 'inventory-export' ? runInventory(target, ctx) : runHost(target, ctx)),
 })
 
-export default defineFamily({
+// Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
+const family = defineFamily({
   name: FAMILY,
   checks: [statusCheck],
   async defaultTargets() {
     return [{ kind: 'local', id: 'local://' }]
   },
   // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
-  demo: async (dir) => (await import('./demo.ts')).startDemo(dir),
+  async demo(dir) {
+    return (await import('./demo.ts')).startDemo(dir)
+  },
 })
+export default family

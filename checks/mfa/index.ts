@@ -10,7 +10,8 @@ import idpExport from './idp.ts'
 import oidc from './oidc.ts'
 import ssh from './ssh.ts'
 
-export default defineFamily({
+// Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
+const family = defineFamily({
   name: 'mfa',
   checks: [idpExport, oidc, ssh],
   /** This machine's sshd, when something answers on 127.0.0.1:22 within 300 ms (its host key is read from /etc/ssh). */
@@ -24,5 +25,8 @@ export default defineFamily({
     }
   },
   /** Flawed exports of every provider, and an issuer advertising HS256/none with a 1024-bit key and weak sample tokens. */
-  demo: async (dir) => (await import('./demo.ts')).startDemo(dir),
+  async demo(dir) {
+    return (await import('./demo.ts')).startDemo(dir)
+  },
 })
+export default family

@@ -143,7 +143,8 @@ export const connectCheck = defineCheck({
   },
 })
 
-export default defineFamily({
+// Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
+const family = defineFamily({
   name: FAMILY,
   checks: [nmapCheck, connectCheck],
   // nmap's 1,000 most common ports plus the catalogue's, on both loopback addresses: about 2,100 connects, well under
@@ -152,5 +153,8 @@ export default defineFamily({
     return [parseTarget('host://127.0.0.1?ports=top1000'), parseTarget('host://[::1]?ports=top1000')]
   },
   // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
-  demo: async (dir) => (await import('./demo.ts')).startDemo(dir),
+  async demo(dir) {
+    return (await import('./demo.ts')).startDemo(dir)
+  },
 })
+export default family

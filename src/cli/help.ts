@@ -67,5 +67,4 @@ Exit codes:
   3  internal error
 `
 
-/** A wrong command line: exit code 2 with the message. */
-export class UsageError extends Error {}
+export { UsageError } from '../errors.ts'

@@ -3,9 +3,9 @@
  * @fileoverview The thin CLI: argv -> public API -> files/stdout -> exit code. No check or format logic lives here.
  */
 import { parseArgs } from 'node:util'
-import { createWriteStream, realpathSync } from 'node:fs'
+import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { writeFile, appendFile } from 'node:fs/promises'
+import { appendFile } from 'node:fs/promises'
 import {
   builtinChecks,
   builtinRules,
@@ -16,16 +16,13 @@ import {
   loadPolicy,
   loadBaseline,
   loadSuppressions,
-  writeSarif,
+  planOutputs,
+  writeOutput,
   scan,
   startDemoLab,
-  stringifyJson,
   toMarkdown,
-  toSarif,
-  toTable,
   VERSION,
   ZtscanError,
-  OptionsError,
   type ScanReport,
   type Severity,
   type Target,
@@ -33,46 +30,6 @@ import {
 } from '../index.ts'
 import { SEVERITIES } from '../types.ts'
 import { EXIT, HELP, UsageError } from './help.ts'
-
-type Format = 'json' | 'sarif' | 'table' | 'markdown'
-const FORMATS: readonly Format[] = ['json', 'sarif', 'table', 'markdown']
-
-function formatFromPath(path: string): Format | undefined {
-  if (/\.sarif(\.json)?$/i.test(path)) return 'sarif'
-  if (/\.json$/i.test(path)) return 'json'
-  if (/\.(md|markdown)$/i.test(path)) return 'markdown'
-  return undefined
-}
-
-/**
- * Output plan: each `-o FILE` takes its format from its extension (.sarif, .json, .md); `--format` values go, in order,
- * to the `-o` files without a known extension, and the rest to stdout. Nothing given: a table on stdout.
- */
-function outputs(formats: string[], files: string[]): { format: Format; file: string }[] {
-  for (const f of formats) if (!FORMATS.includes(f as Format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')} (got "${f}")`)
-  const left = [...formats] as Format[]
-  const out: { format: Format; file: string }[] = []
-  for (const file of files) {
-    const format = (file === '-' ? undefined : formatFromPath(file)) ?? left.shift()
-    if (!format) throw new UsageError(`-o ${file}: cannot tell the format from the extension; add --format`)
-    out.push({ format, file })
-  }
-  for (const format of left) out.push({ format, file: '-' })
-  return out.length ? out : [{ format: 'table', file: '-' }]
-}
-
-function render(report: ScanReport, format: Format, category?: string): string {
-  switch (format) {
-    case 'json':
-      return stringifyJson(report)
-    case 'sarif':
-      return JSON.stringify(toSarif(report, { category }), null, 2) + '\n'
-    case 'markdown':
-      return toMarkdown(report)
-    case 'table':
-      return toTable(report)
-  }
-}
 
 function parseDuration(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
@@ -130,7 +87,7 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   }
   const failOn = (v['fail-on'] ?? 'high') as Severity | 'none'
   if (failOn !== 'none' && !SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on: expected one of ${SEVERITIES.join(', ')}, none (got "${failOn}")`)
-  const outs = outputs(v.format ?? [], v.output ?? [])
+  const outs = planOutputs(v.format ?? [], v.output ?? [])
   let shard: { index: number; count: number } | undefined
   if (v.shard !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(v.shard)
@@ -219,13 +176,8 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   }
 
   for (const o of outs) {
-    if (o.file === '-') process.stdout.write(render(report, o.format, v.category))
-    else {
-      // SARIF streams result by result: a report with 100,000 findings never exists as one string.
-      if (o.format === 'sarif') await writeSarif(report, createWriteStream(o.file), { category: v.category })
-      else await writeFile(o.file, render(report, o.format, v.category))
-      say(`ztscan: wrote ${o.format} report to ${o.file}`)
-    }
+    await writeOutput(report, o, { category: v.category })
+    if (o.file !== '-') say(`ztscan: wrote ${o.format.name} report to ${o.file}`)
   }
   for (const w of report.chaining?.withheld ?? [])
     say(`ztscan: ${w.targets} TLS/SSH target(s) found in ${w.from} not probed (${report.chaining!.mode === 'off' ? '--no-chain' : 'offline input; --chain probes them'})`)
@@ -278,11 +230,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${cmd}" (see ztscan --help)`)
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ZtscanError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof ZtscanError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`ztscan: ${(err as Error).message}\n`)
       return EXIT.usage
     }
-    if (err instanceof OptionsError) return EXIT.usage
     process.stderr.write(`ztscan: internal error: ${(err as Error).stack ?? String(err)}\n`)
     return EXIT.internal
   }

@@ -4,11 +4,7 @@
 import { parseArgs } from 'node:util'
 import { readFile, writeFile } from 'node:fs/promises'
 import { InputError } from '../errors.ts'
-import { mergeReports, mergeSarif } from '../report/merge.ts'
-import { stringifyJson } from '../report/json.ts'
-import { toMarkdown, toTable } from '../report/text.ts'
-import { toSarif } from '../report/sarif.ts'
-import type { ScanReport } from '../types.ts'
+import { mergeReports, mergeSarif, planOutputs, writeOutput, type ScanReport } from '../index.ts'
 import { EXIT, UsageError } from './help.ts'
 
 export async function cmdMerge(argv: string[]): Promise<number> {
@@ -25,22 +21,17 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   const isSarif = (x: unknown): boolean => (x as { version?: string })?.version === '2.1.0' && Array.isArray((x as { runs?: unknown }).runs)
   const kinds = new Set(parts.map(isSarif))
   if (kinds.size > 1) throw new UsageError('merge: parts must be all JSON reports or all SARIF logs')
-  const format = v.format ?? (v.output?.match(/\.sarif$/i) ? 'sarif' : v.output?.match(/\.md$/i) ? 'markdown' : v.output ? 'json' : 'table')
-  let text: string
+  // The same output plan as `scan`: -o FILE picks the format by extension, --format otherwise; a table on stdout by default.
+  const [out] = planOutputs(v.format === undefined ? [] : [v.format], v.output === undefined ? [] : [v.output])
   if (kinds.has(true)) {
-    if (format !== 'sarif') throw new UsageError('merge: SARIF parts merge into SARIF only (SARIF holds no passing findings); use -o FILE.sarif')
-    text = JSON.stringify(mergeSarif(parts), null, 2) + '\n'
-  } else {
-    for (const [i, p] of parts.entries())
-      if ((p as { schemaVersion?: string }).schemaVersion !== '1.0') throw new InputError(positionals[i]!, 'not a ztscan JSON report (schemaVersion 1.0)')
-    const merged = mergeReports(parts as ScanReport[])
-    text =
-      format === 'sarif' ? JSON.stringify(toSarif(merged, { category: v.category }), null, 2) + '\n'
-      : format === 'json' ? stringifyJson(merged)
-      : format === 'markdown' ? toMarkdown(merged)
-      : toTable(merged)
+    if (out!.format.name !== 'sarif') throw new UsageError('merge: SARIF parts merge into SARIF only (SARIF holds no passing findings); use -o FILE.sarif')
+    const text = JSON.stringify(mergeSarif(parts), null, 2) + '\n'
+    if (out!.file === '-') process.stdout.write(text)
+    else await writeFile(out!.file, text)
+    return EXIT.ok
   }
-  if (v.output && v.output !== '-') await writeFile(v.output, text)
-  else process.stdout.write(text)
+  for (const [i, p] of parts.entries())
+    if ((p as { schemaVersion?: string }).schemaVersion !== '1.0') throw new InputError(positionals[i]!, 'not a ztscan JSON report (schemaVersion 1.0)')
+  await writeOutput(mergeReports(parts as ScanReport[]), out!, { category: v.category })
   return EXIT.ok
 }

@@ -1,0 +1,89 @@
+/**
+ * @fileoverview The report formats: one list, used by `ztscan scan`, `ztscan merge` and the library alike. A format has a
+ * name (`--format NAME`), the file extensions that select it (`-o FILE.EXT`), a renderer, and optionally a streaming
+ * writer for reports too large to hold as one string. To add a format, add an entry here.
+ */
+import { createWriteStream } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import type { Writable } from 'node:stream'
+import { UsageError } from '../errors.ts'
+import type { ScanReport } from '../types.ts'
+import { stringifyJson } from './json.ts'
+import { toSarif, writeSarif } from './sarif.ts'
+import { toMarkdown, toTable } from './text.ts'
+
+/** Options every renderer receives (a format uses what applies to it). */
+export interface FormatOptions {
+  /** SARIF `automationDetails` category (GitHub code scanning). */
+  readonly category?: string
+}
+
+/** One report format. */
+export interface ReportFormat {
+  /** `--format` value. */
+  readonly name: string
+  /** Lower-case file name endings that select this format for `-o FILE` (the longest match wins). */
+  readonly extensions: readonly string[]
+  /** The whole document as a string. */
+  render(report: ScanReport, o: FormatOptions): string
+  /** Writes the document to a stream piece by piece and ends it (used for files). */
+  stream?(report: ScanReport, out: Writable, o: FormatOptions): Promise<void>
+}
+
+/** Every report format, in the order `--help` lists them. */
+export const FORMATS: readonly ReportFormat[] = [
+  { name: 'json', extensions: ['.json'], render: (r) => stringifyJson(r) },
+  {
+    name: 'sarif',
+    extensions: ['.sarif', '.sarif.json'],
+    render: (r, o) => JSON.stringify(toSarif(r, { category: o.category }), null, 2) + '\n',
+    // SARIF streams result by result: a report with 100,000 findings never exists as one string.
+    stream: (r, out, o) => writeSarif(r, out, { category: o.category }),
+  },
+  { name: 'table', extensions: [], render: (r) => toTable(r) },
+  { name: 'markdown', extensions: ['.md', '.markdown'], render: (r) => toMarkdown(r) },
+]
+
+/** The format named `name`, or a UsageError listing the names. */
+export function formatByName(name: string): ReportFormat {
+  const f = FORMATS.find((x) => x.name === name)
+  if (!f) throw new UsageError(`--format: expected one of ${FORMATS.map((x) => x.name).join(', ')} (got "${name}")`)
+  return f
+}
+
+/** The format a file name selects by its extension (the longest matching one), if any. */
+export function formatForPath(path: string): ReportFormat | undefined {
+  const p = path.toLowerCase()
+  let best: { f: ReportFormat; len: number } | undefined
+  for (const f of FORMATS) for (const e of f.extensions) if (p.endsWith(e) && e.length > (best?.len ?? 0)) best = { f, len: e.length }
+  return best?.f
+}
+
+/** One planned output: a format and a file (`-` for stdout). */
+export interface PlannedOutput {
+  readonly format: ReportFormat
+  readonly file: string
+}
+
+/**
+ * Output plan: each `-o FILE` takes its format from its extension; `--format` values go, in order, to the `-o` files
+ * without a known extension, and the rest to stdout. Nothing given: `dflt` on stdout.
+ */
+export function planOutputs(formats: readonly string[], files: readonly string[], dflt = 'table'): PlannedOutput[] {
+  const left = formats.map(formatByName)
+  const out: PlannedOutput[] = []
+  for (const file of files) {
+    const format = (file === '-' ? undefined : formatForPath(file)) ?? left.shift()
+    if (!format) throw new UsageError(`-o ${file}: cannot tell the format from the extension (${FORMATS.flatMap((f) => f.extensions).join(', ')}); add --format`)
+    out.push({ format, file })
+  }
+  for (const format of left) out.push({ format, file: '-' })
+  return out.length ? out : [{ format: formatByName(dflt), file: '-' }]
+}
+
+/** Writes one planned output: to stdout, or to its file (streamed when the format can stream). */
+export async function writeOutput(report: ScanReport, o: PlannedOutput, opts: FormatOptions = {}): Promise<void> {
+  if (o.file === '-') process.stdout.write(o.format.render(report, opts))
+  else if (o.format.stream) await o.format.stream(report, createWriteStream(o.file), opts)
+  else await writeFile(o.file, o.format.render(report, opts))
+}
