@@ -109,9 +109,12 @@ export class UsageError extends ZtscanError {
 /** Thrown inside a check to end its attempt with a given reason (the engine turns it into an `AttemptError`). */
 export class AttemptFailure extends Error {
   readonly reason: import('./types.ts').ErrorReason
-  constructor(reason: import('./types.ts').ErrorReason, message: string, options?: ErrorOptions) {
+  /** The system or library error code behind it (`ECONNREFUSED`, `ERR_SSL_WRONG_VERSION_NUMBER`), when there was one. */
+  readonly code?: string
+  constructor(reason: import('./types.ts').ErrorReason, message: string, options?: ErrorOptions & { readonly code?: string }) {
     super(message, options)
     this.name = 'AttemptFailure'
     this.reason = reason
+    if (options?.code) this.code = options.code
   }
 }

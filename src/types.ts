@@ -41,6 +41,8 @@ export interface RuleParameter {
 export interface RuleMeta {
   readonly id: string
   readonly family: string
+  /** Ids of the checks that report this rule. */
+  readonly checks?: readonly string[]
   readonly title: string
   readonly pillar: Pillar
   readonly severity: Severity

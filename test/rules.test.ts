@@ -22,6 +22,13 @@ describe('rule files (parity with checks)', () => {
     const ids = new Set(rules.map((r) => r.id))
     for (const id of owners.keys()) expect(ids.has(id), `declared rule ${id} has no file`).toBe(true)
   })
+  it('each rule file names the checks that report it, both ways', () => {
+    const reporters = new Map<string, string[]>()
+    for (const c of builtinChecks) for (const r of c.rules as string[]) reporters.set(r, [...(reporters.get(r) ?? []), c.id])
+    for (const r of rules) expect([...(r.checks ?? [])].sort(), `rules/${r.id}.json "checks"`).toEqual((reporters.get(r.id) ?? []).sort())
+    const byCheck = new Map(builtinChecks.map((c) => [c.id, c]))
+    for (const r of rules) for (const id of r.checks ?? []) expect(byCheck.get(id)?.rules, `check ${id} named by ${r.id}`).toContain(r.id)
+  })
   it('message placeholders are known names (checked per finding by checkTester)', () => {
     for (const r of rules) expect(r.message).not.toMatch(/\{\{\s*\}\}/)
   })

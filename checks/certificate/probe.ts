@@ -76,7 +76,7 @@ function contextFor(minVersion: SecureVersion, maxVersion: SecureVersion): Secur
   return c
 }
 
-const codeOf = (err: AttemptFailure): string => /: ([A-Z][A-Z0-9_]+)$/.exec(err.message)?.[1] ?? ''
+const codeOf = (err: AttemptFailure): string => err.code ?? ''
 
 /** Opens the first connection (any version TLS 1.0–1.3, security level 0) and reads the chain. */
 export async function fetchServed(ep: Endpoint, ctx: CheckContext): Promise<Served> {

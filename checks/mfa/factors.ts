@@ -14,11 +14,6 @@ export type Factor =
 /** Factors that are not a second factor at all (knowledge like the password, or a bootstrap credential). */
 export const NOT_A_SECOND_FACTOR: ReadonlySet<Factor> = new Set(['security-question', 'temporary-access-pass'])
 
-/** Default weak tier (ScubaGear MS.AAD.3.5: SMS, voice and email should be disabled). */
-export const DEFAULT_WEAK: readonly Factor[] = ['sms', 'voice', 'email']
-/** Default phishing-resistant tier (OMB M-22-09; ScubaGear MS.AAD.3.1). */
-export const DEFAULT_PHISHING_RESISTANT: readonly Factor[] = ['fido2', 'webauthn', 'u2f', 'windows-hello', 'certificate', 'passkey', 'platform-key', 'okta-fastpass']
-
 /**
  * Okta `factorType` values (Factors API: call, sms, email, question, push, token, token:hardware, token:hotp,
  * token:software:totp, u2f, web, webauthn, signed_nonce).

@@ -77,6 +77,14 @@ function compact(o: Record<string, unknown>): Record<string, unknown> {
   return out
 }
 
+/** The rule each catalogue tier reports (literal ids: grepping a rule id finds where it is reported). */
+const TIER_RULE: Record<Tier, RuleId> = {
+  'critical-service': 'open-port-critical-service',
+  'plaintext-admin': 'open-port-plaintext-admin',
+  'database-exposed': 'open-port-database-exposed',
+  'remote-admin': 'open-port-remote-admin',
+}
+
 const TIER_TEXT: Record<Tier, string> = {
   'critical-service': 'no critical-risk service (unauthenticated data store or control plane)',
   'plaintext-admin': 'no clear-text administration or login protocol',
@@ -112,7 +120,7 @@ export function evaluateHost(ctx: CheckContext<RuleId>, target: Target, host: Ob
     })
     const resource = `${host.address} ${p.protocol}/${p.port}`
     if (risky) {
-      const rule = `open-port-${risky.tier}` as RuleId
+      const rule = TIER_RULE[risky.tier]
       failed.add(rule)
       ctx.report(rule, 'fail', { resource, evidence: { ...evidence, riskService: risky.name, riskSeverity: risky.severity, why: risky.why } })
     }
@@ -125,7 +133,7 @@ export function evaluateHost(ctx: CheckContext<RuleId>, target: Target, host: Ob
   const open = host.ports.filter((p) => p.state === 'open').length
   const at = { resource: host.address, evidence: { address: host.address, openPorts: open } }
   for (const tier of TIERS) {
-    const rule = `open-port-${tier}` as RuleId
+    const rule = TIER_RULE[tier]
     if (!failed.has(rule)) ctx.report(rule, 'pass', { ...at, message: `${host.address} (${target.id}): ${open} open port(s), ${TIER_TEXT[tier]}` })
   }
   if (allowList && !failed.has('open-port-not-allowed'))

@@ -53,7 +53,7 @@ export function hostPort(host: string, port: number): string {
 function sockError(err: NodeJS.ErrnoException, what: string): AttemptFailure {
   const code = err.code ?? ''
   const reason = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ECONNRESET|EPIPE|EADDRNOTAVAIL/.test(code) ? 'connectivity' : 'protocol'
-  return new AttemptFailure(reason, `${what}: ${code || err.message}`)
+  return new AttemptFailure(reason, `${what}: ${code || err.message}`, { code: code || undefined })
 }
 
 /**
@@ -233,7 +233,7 @@ export async function readFileCapped(path: string, maxBytes = 64 * 1024 * 1024):
   try {
     fh = await open(path, 'r')
   } catch (err) {
-    throw new AttemptFailure('input', `${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    throw new AttemptFailure('input', `${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { code: (err as NodeJS.ErrnoException).code })
   }
   try {
     const { size } = await fh.stat()
