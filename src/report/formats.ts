@@ -11,6 +11,7 @@ import type { ScanReport } from '../types.ts'
 import { stringifyJson } from './json.ts'
 import { toSarif, writeSarif } from './sarif.ts'
 import { toMarkdown, toTable } from './text.ts'
+import { toHtml } from './html.ts'
 
 /** Options every renderer receives (a format uses what applies to it). */
 export interface FormatOptions {
@@ -42,6 +43,7 @@ export const FORMATS: readonly ReportFormat[] = [
   },
   { name: 'table', extensions: [], render: (r) => toTable(r) },
   { name: 'markdown', extensions: ['.md', '.markdown'], render: (r) => toMarkdown(r) },
+  { name: 'html', extensions: ['.html', '.htm'], render: (r) => toHtml(r) },
 ]
 
 /** The format named `name`, or a UsageError listing the names. */
