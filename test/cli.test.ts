@@ -57,7 +57,7 @@ describe('CLI (built, as a process)', () => {
     expect(readFileSync(summary, 'utf8')).toMatch(/^# before\n## ztscan: score 0\.0/)
   })
   const usage = [
-    { name: 'unknown format', args: ['scan', '--format', 'xml'], err: '--format: expected one of json, sarif, table, markdown (got "xml")' },
+    { name: 'unknown format', args: ['scan', '--format', 'xml'], err: '--format: expected one of json, sarif, table, markdown, html' },
     { name: 'bad --fail-on', args: ['scan', '--fail-on', 'urgent'], err: '--fail-on: expected one of' },
     { name: 'unknown flag', args: ['scan', '--frobnicate'], err: "Unknown option '--frobnicate'" },
     { name: 'bad target', args: ['scan', 'tls://bad host:443'], err: 'tls://bad host:443: "bad host" is not a valid host name or IP address' },
