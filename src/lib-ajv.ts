@@ -25,7 +25,8 @@ function valueAt(root: unknown, pointer: string): unknown {
   for (const raw of pointer.split('/').slice(1)) {
     const key = raw.replace(/~1/g, '/').replace(/~0/g, '~')
     if (cur === null || typeof cur !== 'object') return undefined
-    cur = (cur as Record<string, unknown>)[key]
+    // Own keys only: a pointer into untrusted data may name `__proto__` or `constructor`.
+    cur = Object.hasOwn(cur, key) ? (cur as Record<string, unknown>)[key] : undefined
   }
   return cur
 }

@@ -4,9 +4,10 @@
  * a bad signature can be told apart.
  */
 import { X509Certificate } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import { AttemptFailure } from '../../src/errors.ts'
+import { readBounded } from '../../src/lib-files.ts'
 import { describe, type CertInfo } from './describe.ts'
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g
@@ -67,10 +68,13 @@ function system(): X509Certificate[] {
   return (systemRoots ??= rootCertificates.map((pem) => new X509Certificate(pem)))
 }
 
+/** A CA bundle is read up to this size (the same cap as a certificate file). */
+const MAX_CA_FILE_BYTES = 10 * 1024 * 1024
+
 async function caFileCerts(path: string): Promise<X509Certificate[]> {
   let data: Buffer
   try {
-    data = await readFile(path)
+    data = await readBounded(path, MAX_CA_FILE_BYTES)
   } catch (err) {
     throw new AttemptFailure('input', `${path}: cannot read the CA file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
   }

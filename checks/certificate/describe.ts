@@ -34,7 +34,8 @@ export interface CertInfo {
 }
 
 /** Signature algorithm OIDs: name and hash (RFC 3279, RFC 4055, RFC 5758, RFC 8410). */
-const SIG_ALGS: Readonly<Record<string, readonly [string, string | null]>> = {
+// Maps, not plain objects: the keys looked up come from the certificate (an OID such as `constructor` must not hit Object.prototype).
+const SIG_ALGS: ReadonlyMap<string, readonly [string, string | null]> = new Map(Object.entries({
   '1.2.840.113549.1.1.2': ['md2WithRSAEncryption', 'md2'],
   '1.2.840.113549.1.1.3': ['md4WithRSAEncryption', 'md4'],
   '1.2.840.113549.1.1.4': ['md5WithRSAEncryption', 'md5'],
@@ -54,21 +55,21 @@ const SIG_ALGS: Readonly<Record<string, readonly [string, string | null]>> = {
   '2.16.840.1.101.3.4.3.2': ['dsa-with-sha256', 'sha256'],
   '1.3.101.112': ['ed25519', null],
   '1.3.101.113': ['ed448', null],
-}
-const HASH_OIDS: Readonly<Record<string, string>> = {
+} as Record<string, readonly [string, string | null]>))
+const HASH_OIDS: ReadonlyMap<string, string> = new Map(Object.entries({
   '1.3.14.3.2.26': 'sha1',
   '2.16.840.1.101.3.4.2.4': 'sha224',
   '2.16.840.1.101.3.4.2.1': 'sha256',
   '2.16.840.1.101.3.4.2.2': 'sha384',
   '2.16.840.1.101.3.4.2.3': 'sha512',
   '1.2.840.113549.2.5': 'md5',
-}
+}))
 /** Bits of security-relevant size for named curves (OpenSSL names as Node reports them). */
-const CURVE_BITS: Readonly<Record<string, number>> = {
+const CURVE_BITS: ReadonlyMap<string, number> = new Map(Object.entries({
   prime192v1: 192, secp192k1: 192, secp224r1: 224, secp224k1: 224, prime256v1: 256, secp256k1: 256, secp384r1: 384, secp521r1: 521,
   brainpoolP160r1: 160, brainpoolP192r1: 192, brainpoolP224r1: 224, brainpoolP256r1: 256, brainpoolP320r1: 320, brainpoolP384r1: 384, brainpoolP512r1: 512,
   sect163k1: 163, sect163r2: 163, sect233k1: 233, sect233r1: 233, sect283k1: 283, sect283r1: 283, sect409k1: 409, sect409r1: 409, sect571k1: 571, sect571r1: 571,
-}
+}))
 
 type Node = forge.asn1.Asn1
 const children = (n: Node | undefined): Node[] => (n && Array.isArray(n.value) ? (n.value as Node[]) : [])
@@ -94,10 +95,10 @@ export function signatureAlgorithmOf(der: Buffer): { name: string; hash: string 
     const params = children(algId)[1]
     const hashField = children(params).find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && n.type === 0)
     const hashOid = oidOf(children(children(hashField)[0])[0])
-    const hash = hashOid ? (HASH_OIDS[hashOid] ?? hashOid) : 'sha1'
+    const hash = hashOid ? (HASH_OIDS.get(hashOid) ?? hashOid) : 'sha1'
     return { name: `rsassa-pss (${hash})`, hash }
   }
-  const known = SIG_ALGS[oid]
+  const known = SIG_ALGS.get(oid)
   return known ? { name: known[0], hash: known[1] } : { name: oid, hash: null }
 }
 
@@ -145,7 +146,7 @@ function describeUncached(x509: X509Certificate): CertInfo {
   const keyType = key.asymmetricKeyType ?? 'unknown'
   const curve = details.namedCurve
   const keySize =
-    details.modulusLength ?? (curve ? (CURVE_BITS[curve] ?? null) : keyType === 'ed25519' ? 256 : keyType === 'ed448' ? 456 : null)
+    details.modulusLength ?? (curve ? (CURVE_BITS.get(curve) ?? null) : keyType === 'ed25519' ? 256 : keyType === 'ed448' ? 456 : null)
   const sig = signatureAlgorithmOf(x509.raw)
   let selfSigned = false
   try {

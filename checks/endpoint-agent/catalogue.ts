@@ -2,7 +2,8 @@
  * @fileoverview The agent catalogue: `catalogue.json` validated against `catalogue.schema.json` (ajv) at load, plus an
  * optional operator catalogue (`settings.endpointAgent.catalogue`) whose entries replace built-in ones by id or add new ones.
  */
-import { readFile } from 'node:fs/promises'
+import { RE2JS } from 're2js'
+import { readBounded } from '../../src/lib-files.ts'
 import { AttemptFailure, formatProblems, type FieldProblem } from '../../src/errors.ts'
 import { toProblems, validatorFor } from '../../src/lib-ajv.ts'
 // JSON imports: tsc copies both files into dist/ beside the compiled module.
@@ -46,6 +47,35 @@ export interface AgentSpec {
 
 const schema = catalogueSchema as Record<string, unknown>
 
+/**
+ * Catalogue patterns run on what a probed host prints, so they run on a linear-time engine (RE2JS: an automaton, no
+ * backtracking): a host answering 256 KiB of digits cannot make `([0-9]+\.[0-9]+)` quadratic and stall the scan. RE2 syntax
+ * has no backreferences or lookaround; such a pattern is refused when the catalogue is loaded. The compiled program is
+ * capped too, which bounds the work per character.
+ */
+const MAX_PROGRAM_SIZE = 2000
+const compiled = new Map<string, RE2JS>()
+
+/** The linear-time matcher of a catalogue pattern (multi-line: `^`/`$` match at line breaks). Throws on a pattern RE2 refuses. */
+export function linearPattern(pattern: string): RE2JS {
+  let re = compiled.get(pattern)
+  if (!re) {
+    re = RE2JS.compile(pattern, RE2JS.MULTILINE)
+    if (re.programSize() > MAX_PROGRAM_SIZE) throw new Error(`compiled program of ${re.programSize()} instructions, more than ${MAX_PROGRAM_SIZE}`)
+    compiled.set(pattern, re)
+  }
+  return re
+}
+
+/** The longest line of probe output a pattern sees; the rest of a longer line is cut (version and health lines are short). */
+export const MAX_LINE_CHARS = 4096
+
+/** Probe output as patterns see it: every line cut to `MAX_LINE_CHARS`. Linear in the text. */
+export function boundedLines(text: string): string {
+  if (text.length <= MAX_LINE_CHARS) return text
+  return text.split('\n').map((l) => (l.length > MAX_LINE_CHARS ? l.slice(0, MAX_LINE_CHARS) : l)).join('\n')
+}
+
 /** Validates a parsed catalogue; throws `AttemptFailure('input')` listing every problem as `file: /pointer: expected …`. */
 export function validateCatalogue(data: unknown, file: string): AgentSpec[] {
   const validate = validatorFor(schema)
@@ -61,11 +91,12 @@ export function validateCatalogue(data: unknown, file: string): AgentSpec[] {
         const pats = [...(p?.version ?? []), ...(p?.degraded ?? [])]
         pats.forEach((c, j) => {
           try {
-            new RegExp(c.pattern)
-          } catch {
+            linearPattern(c.pattern)
+          } catch (err) {
             const nv = p?.version?.length ?? 0
             const where = j < nv ? `version/${j}` : `degraded/${j - nv}`
-            problems.push({ pointer: `/agents/${i}/platforms/${os}/${where}/pattern`, expected: 'a valid regular expression', actual: c.pattern })
+            const why = (err as Error).message.replace(/^error parsing regexp: /, '')
+            problems.push({ pointer: `/agents/${i}/platforms/${os}/${where}/pattern`, expected: `a linear-time regular expression in RE2 syntax (no backreferences or lookaround): ${why}`, actual: c.pattern })
           }
         })
       }
@@ -89,9 +120,7 @@ export async function loadCatalogue(overridePath?: string): Promise<readonly Age
   if (!overridePath) return base
   let data: unknown
   try {
-    const text = await readFile(overridePath, 'utf8')
-    if (text.length > 4 * 1024 * 1024) throw new AttemptFailure('input', `${overridePath}: catalogue larger than 4 MiB`)
-    data = JSON.parse(text)
+    data = JSON.parse((await readBounded(overridePath, 4 * 1024 * 1024)).toString('utf8'))
   } catch (err) {
     if (err instanceof AttemptFailure) throw err
     throw new AttemptFailure('input', `${overridePath}: cannot read a JSON catalogue (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)

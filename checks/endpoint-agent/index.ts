@@ -47,7 +47,8 @@ export function compareVersions(a: string, b: string): number {
 
 /** The policy minimum for an agent: `agent/platform` wins over `agent`. */
 function minimumFor(minVersions: Record<string, string>, agent: string, platform: string): string | undefined {
-  return minVersions[`${agent}/${platform}`] ?? minVersions[agent]
+  const own = (k: string): string | undefined => (Object.hasOwn(minVersions, k) ? minVersions[k] : undefined)
+  return own(`${agent}/${platform}`) ?? own(agent)
 }
 
 function reportOutdated(ctx: CheckContext<Rule>, resource: string, host: string, agent: string, agentId: string, platform: string, version: string | undefined): void {

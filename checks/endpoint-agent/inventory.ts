@@ -135,7 +135,7 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
 export function providerOf(name: unknown): Provider | undefined {
   const n = String(name ?? '').toLowerCase()
   if (n === 'fleet') return 'osquery'
-  return n in PROVIDERS ? (n as Provider) : undefined
+  return Object.hasOwn(PROVIDERS, n) ? (n as Provider) : undefined
 }
 
 /** Parses an export's text into device records; throws `AttemptFailure('input')` naming file and fields. */

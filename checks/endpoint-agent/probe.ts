@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process'
 import { AttemptFailure } from '../../src/errors.ts'
 import { shellQuote, type ExecResult, type SshSession } from '../../src/net/ssh.ts'
-import type { AgentSpec, CatalogueCommand, CatalogueFileProbe, PosixPlatform } from './catalogue.ts'
+import { boundedLines, linearPattern, type AgentSpec, type CatalogueCommand, type CatalogueFileProbe, type PosixPlatform } from './catalogue.ts'
 
 /** Names (process, unit, label) as the catalogue schema allows them. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,63}$/
@@ -157,12 +157,20 @@ export async function observeHost(runner: ProbeRunner, catalogue: readonly Agent
   if (os === 'linux' && units.length) {
     const r = await runner.run({ kind: 'systemd-units', units }, small)
     truncated ||= r.truncated
-    for (const block of r.stdout.split(/\n\s*\n/)) {
-      const f = Object.fromEntries(block.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
-      if (!f.Id) continue
+    // Blocks of KEY=VALUE lines separated by blank lines, read line by line (a Map: keys come from the host).
+    const blocks: Map<string, string>[] = [new Map()]
+    for (const line of r.stdout.split('\n')) {
+      const eq = line.indexOf('=')
+      if (!line.trim()) blocks.push(new Map())
+      else if (eq > 0) blocks.at(-1)!.set(line.slice(0, eq), line.slice(eq + 1))
+    }
+    for (const f of blocks) {
+      const id = f.get('Id')
+      if (!id) continue
       servicesKnown = true
-      if (f.LoadState === 'loaded') loaded.add(f.Id)
-      if (f.ActiveState === 'active' || f.ActiveState === 'activating' || f.ActiveState === 'reloading') active.add(f.Id)
+      if (f.get('LoadState') === 'loaded') loaded.add(id)
+      const state = f.get('ActiveState')
+      if (state === 'active' || state === 'activating' || state === 'reloading') active.add(id)
     }
   } else if (os === 'darwin') {
     const r = await runner.run({ kind: 'launchd-labels' }, small)
@@ -201,7 +209,7 @@ export async function observeHost(runner: ProbeRunner, catalogue: readonly Agent
       for (const v of p.version ?? []) {
         if (!present.has(binOf(v))) continue
         const r = await runner.run('argv' in v ? { kind: 'catalogue-command', argv: v.argv } : { kind: 'read-file', path: v.file }, small)
-        const m = new RegExp(v.pattern, 'm').exec(r.stdout)
+        const m = linearPattern(v.pattern).exec(boundedLines(r.stdout))
         if (m?.[1] && /^[0-9][0-9.]*$/.test(m[1])) {
           version = m[1]
           break
@@ -213,7 +221,7 @@ export async function observeHost(runner: ProbeRunner, catalogue: readonly Agent
         if (!present.has(binOf(d))) continue
         const r = await runner.run({ kind: 'catalogue-command', argv: d.argv }, small)
         if (r.code === null && !r.truncated) continue
-        degraded = new RegExp(d.pattern, 'm').test(r.stdout)
+        degraded = linearPattern(d.pattern).test(boundedLines(r.stdout))
         degradedDetail = r.stdout.trim().split('\n')[0]?.slice(0, 120)
         break
       }

@@ -138,7 +138,8 @@ function parseOkta(data: unknown, file: string): IdpModel {
     const embedded = isObj(u._embedded) ? u._embedded : {}
     let factors: unknown
     let fptr: string
-    if (factorMap && id in factorMap) [factors, fptr] = [factorMap[id], `/factors/${id}`]
+    // Own keys only: a user id such as `toString` or `__proto__` must not find Object.prototype's members.
+    if (factorMap && Object.hasOwn(factorMap, id)) [factors, fptr] = [factorMap[id], `/factors/${id}`]
     else if (embedded.factors !== undefined) [factors, fptr] = [embedded.factors, `${ptr}/_embedded/factors`]
     else throw bad(file, `/factors/${id}`, `the factor list of user ${login} ([] when none)`)
     const active: { type: string; provider?: string }[] = []
@@ -148,8 +149,9 @@ function parseOkta(data: unknown, file: string): IdpModel {
       if (f.status === 'ACTIVE') active.push({ type, provider: typeof f.provider === 'string' ? f.provider : undefined })
     })
     const canon = active.map((f) => oktaFactor(f.type, f.provider))
-    const roles = roleMap && id in roleMap ? roleMap[id] : embedded.roles
-    const admin = roles !== undefined && arr(file, roles, roleMap && id in roleMap ? `/roles/${id}` : `${ptr}/_embedded/roles`).some((r) => isObj(r) && (r.status === undefined || r.status === 'ACTIVE'))
+    const ownRoles = roleMap !== undefined && Object.hasOwn(roleMap, id)
+    const roles = ownRoles ? roleMap[id] : embedded.roles
+    const admin = roles !== undefined && arr(file, roles, ownRoles ? `/roles/${id}` : `${ptr}/_embedded/roles`).some((r) => isObj(r) && (r.status === undefined || r.status === 'ACTIVE'))
     out.push({ login, id, admin, mfa: canon.some((f) => !NOT_A_SECOND_FACTOR.has(f)), factors: canon, vendorFactors: active.map((f) => f.type) })
   })
   return { provider: 'okta', users: out, enforcement: [] }
@@ -320,11 +322,11 @@ function parseAws(buf: Buffer, file: string): IdpModel {
   const rows = parseCsv(text)
   const header = rows[0]
   if (!header) throw bad(file, 'line 1', 'the credential report header (user,arn,...)')
-  const col: Record<string, number> = {}
+  const col = new Map<string, number>()
   header.forEach((h, i) => {
-    col[h.trim()] = i
+    col.set(h.trim(), i)
   })
-  for (const k of AWS_REQUIRED) if (col[k] === undefined) throw new AttemptFailure('input', `${file}: line 1: expected a column "${k}" (credential report header)`)
+  for (const k of AWS_REQUIRED) if (col.get(k) === undefined) throw new AttemptFailure('input', `${file}: line 1: expected a column "${k}" (credential report header)`)
   const users: IdpUser[] = []
   let awsRoot: AwsRoot | undefined
   const truthy = (v: string | undefined, line: number, name: string): boolean => {
@@ -335,7 +337,7 @@ function parseAws(buf: Buffer, file: string): IdpModel {
   }
   rows.slice(1).forEach((r, i) => {
     const line = i + 2
-    const get = (k: string): string | undefined => r[col[k]!]
+    const get = (k: string): string | undefined => r[col.get(k)!]
     const user = get('user')?.trim()
     const arn = get('arn')?.trim() ?? ''
     if (!user) throw new AttemptFailure('input', `${file}: line ${line}: column user: expected a user name`)

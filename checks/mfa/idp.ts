@@ -10,7 +10,7 @@ import { strongestTier } from './factors.ts'
 /** Exports larger than this are refused (a 100k-user Okta bundle is about 150 MB; split larger tenants). */
 const MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
-const PROVIDER_NAMES: Record<string, string> = { okta: 'Okta', entra: 'Entra ID', google: 'Google Workspace', aws: 'AWS IAM', github: 'GitHub' }
+const PROVIDER_NAMES: ReadonlyMap<string, string> = new Map(Object.entries({ okta: 'Okta', entra: 'Entra ID', google: 'Google Workspace', aws: 'AWS IAM', github: 'GitHub' }))
 
 interface WeakParams extends Record<string, unknown> {
   requirePhishingResistant: boolean
@@ -32,7 +32,7 @@ export default defineCheck({
     if (typeof path !== 'string' || typeof provider !== 'string') throw new AttemptFailure('input', `${target.id}: an identity-export target needs "path" and "provider"`)
     const file = target.id.replace(/^idp:[^:]+:/, '')
     const model = parseExport(provider, await ctx.net.readFile(path, MAX_EXPORT_BYTES), file)
-    const name = PROVIDER_NAMES[model.provider] ?? model.provider
+    const name = PROVIDER_NAMES.get(model.provider) ?? model.provider
     const weak = ctx.params<WeakParams>('mfa-weak-factors-only')
 
     for (const u of model.users) {

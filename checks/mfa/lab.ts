@@ -57,7 +57,7 @@ export async function startIssuer(o: {
   }
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname
-    const route = routes[path]
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined
     if (route) return route(req, res, issuer)
     res.writeHead(404, { 'content-type': 'text/plain' })
     res.end('not found')

@@ -8,11 +8,12 @@
  * nmap's `ssh-auth-methods` has the same limit. So `password` or `keyboard-interactive` in the list means it can begin
  * (and, in every OpenSSH configuration, complete) a login on its own — a single factor.
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { defineCheck } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
+import { readBounded } from '../../src/lib-files.ts'
 import { fingerprintOf, probeAuthMethods, sshSettings, type SshSettings } from '../../src/net/ssh.ts'
 
 /** Where the local sshd's public host keys live (Debian, RHEL, macOS, BSD). */
@@ -38,7 +39,7 @@ export async function localHostKeyPins(host: string, port: number, dir = LOCAL_H
   const pins: string[] = []
   for (const name of names.filter((n) => /^ssh_host_[a-z0-9]+_key\.pub$/.test(n)).sort()) {
     try {
-      const b64 = (await readFile(join(dir, name), 'utf8')).trim().split(/\s+/)[1]
+      const b64 = (await readBounded(join(dir, name), 64 * 1024)).toString('utf8').trim().split(/\s+/)[1]
       if (b64 && /^[A-Za-z0-9+/]+=*$/.test(b64)) pins.push(`${host}:${port}=${fingerprintOf(Buffer.from(b64, 'base64'))}`)
     } catch {
       // an unreadable key file pins nothing

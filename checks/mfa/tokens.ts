@@ -74,11 +74,12 @@ export function parseTokensFile(buf: Buffer, file: string): TokensFile {
 }
 
 /** RFC 8176 section 2 methods by authentication factor category. */
-const CATEGORY: Readonly<Record<string, 'knowledge' | 'possession' | 'inherence'>> = {
+/** A Map: `amr` values come from a token, and `toString`/`__proto__` must not look like factor categories. */
+const CATEGORY: ReadonlyMap<string, 'knowledge' | 'possession' | 'inherence'> = new Map(Object.entries({
   pwd: 'knowledge', pin: 'knowledge', kba: 'knowledge',
   otp: 'possession', hwk: 'possession', swk: 'possession', sms: 'possession', tel: 'possession', sc: 'possession', pop: 'possession',
   fpt: 'inherence', face: 'inherence', iris: 'inherence', retina: 'inherence', vbm: 'inherence',
-}
+} as const))
 
 /**
  * Whether an `amr` list shows multi-factor authentication: `mfa` itself, or methods of two different categories
@@ -87,5 +88,5 @@ const CATEGORY: Readonly<Record<string, 'knowledge' | 'possession' | 'inherence'
  */
 export function amrIsMultiFactor(amr: readonly string[]): boolean {
   if (amr.includes('mfa') || amr.includes('ngcmfa')) return true
-  return new Set(amr.map((m) => CATEGORY[m]).filter(Boolean)).size >= 2
+  return new Set(amr.map((m) => CATEGORY.get(m)).filter(Boolean)).size >= 2
 }

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs'
 import { defineCheck, defineFamily } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
+import { FileError } from '../../src/lib-files.ts'
 import { parseTarget } from '../../src/targets/parse.ts'
 import type { Target } from '../../src/types.ts'
 import { CATALOGUE } from './catalogue.ts'
@@ -85,6 +86,7 @@ export const nmapCheck = defineCheck({
       if (summary.runstats?.exit === 'error') throw new AttemptFailure('input', `${shown}: nmap reported an error: ${summary.runstats.errormsg ?? 'unknown'}`)
     } catch (err) {
       if (err instanceof NmapXmlError) throw new AttemptFailure('input', `${err.message} (${err.hostsBefore} host(s) reported before the error)`)
+      if (err instanceof FileError) throw err.toAttemptFailure(shown)
       const code = (err as NodeJS.ErrnoException).code
       if (code && /^E[A-Z]+$/.test(code)) throw new AttemptFailure('input', `${shown}: cannot read (${code})`)
       throw err

@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs'
 import { isUtf8 } from 'node:buffer'
 import { SaxesParser, type SaxesTagPlain } from 'saxes'
+import { openRegularFile } from '../../src/lib-files.ts'
 
 /** The `<nmaprun>` element: how the scan was run. */
 export interface NmapRun {
@@ -368,8 +369,11 @@ export async function parseNmapXml(
 
 /**
  * Reads an nmap XML file as a stream (256 KiB chunks, paused while parsing).
- * @throws NmapXmlError for a bad document; the stream's own error (ENOENT, AbortError) when the file cannot be read.
+ * @throws NmapXmlError for a bad document; FileError when the path is not a readable regular file; the stream's own error
+ * (AbortError) when the read is aborted.
  */
-export function parseNmapFile(path: string, display: string, handlers: NmapHandlers, signal?: AbortSignal, limits?: NmapLimits): Promise<NmapSummary> {
-  return parseNmapXml(createReadStream(path, { highWaterMark: 256 * 1024, signal }), display, handlers, limits)
+export async function parseNmapFile(path: string, display: string, handlers: NmapHandlers, signal?: AbortSignal, limits?: NmapLimits): Promise<NmapSummary> {
+  // Only a regular file, opened without blocking: a FIFO or a device is an input error, not a stuck libuv thread.
+  const fh = await openRegularFile(path)
+  return parseNmapXml(createReadStream(path, { fd: fh, highWaterMark: 256 * 1024, signal }), display, handlers, limits)
 }

@@ -30,6 +30,7 @@ import {
 } from '../index.ts'
 import { SEVERITIES } from '../types.ts'
 import { EXIT, HELP, UsageError } from './help.ts'
+import { escapeControls } from '../report/escape.ts'
 
 function parseDuration(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
@@ -127,7 +128,7 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   const suppressions = v.suppressions ? await loadSuppressions(v.suppressions) : undefined
   const quiet = v.quiet ?? false
   const say = (m: string): void => {
-    if (!quiet) process.stderr.write(m + '\n')
+    if (!quiet) process.stderr.write(escapeControls(m, { keepNewlines: true }) + '\n')
   }
   let lab: Awaited<ReturnType<typeof startDemoLab>> | undefined
   if (demo) {
@@ -165,7 +166,7 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
       perHost: parseIntFlag('--per-host', v['per-host']),
       timeoutMs: parseDuration('--timeout', v.timeout),
       connectTimeoutMs: parseDuration('--connect-timeout', v['connect-timeout']),
-      logger: { debug() {}, info: (m) => (quiet ? undefined : process.stderr.write(`${m}\n`) && undefined), warn: (m) => say(`warning: ${m}`) },
+      logger: { debug() {}, info: (m) => say(m), warn: (m) => say(`warning: ${m}`) },
       onEvent: tty ? (e) => e.type === 'progress' && process.stderr.write(`\r${e.done}/${e.total} checks done`) : undefined,
     })
   } finally {
@@ -231,10 +232,10 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof ZtscanError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ztscan: ${(err as Error).message}\n`)
+      process.stderr.write(`ztscan: ${escapeControls((err as Error).message, { keepNewlines: true })}\n`)
       return EXIT.usage
     }
-    process.stderr.write(`ztscan: internal error: ${(err as Error).stack ?? String(err)}\n`)
+    process.stderr.write(`ztscan: internal error: ${escapeControls((err as Error).stack ?? String(err), { keepNewlines: true })}\n`)
     return EXIT.internal
   }
 }
@@ -253,7 +254,7 @@ if (invokedDirectly()) {
       process.exitCode = code
     },
     (err: unknown) => {
-      process.stderr.write(`ztscan: internal error: ${String(err)}\n`)
+      process.stderr.write(`ztscan: internal error: ${escapeControls(String(err), { keepNewlines: true })}\n`)
       process.exitCode = EXIT.internal
     },
   )

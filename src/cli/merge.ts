@@ -2,8 +2,9 @@
  * @fileoverview `ztscan merge PART... [-o FILE]`: joins shard reports (all JSON or all SARIF) into one.
  */
 import { parseArgs } from 'node:util'
-import { readFile, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { InputError } from '../errors.ts'
+import { MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
 import { mergeReports, mergeSarif, planOutputs, writeOutput, type ScanReport } from '../index.ts'
 import { EXIT, UsageError } from './help.ts'
 
@@ -13,7 +14,7 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   const parts: unknown[] = []
   for (const p of positionals) {
     try {
-      parts.push(JSON.parse(await readFile(p, 'utf8')))
+      parts.push(JSON.parse((await readBounded(p, MAX_REPORT_BYTES)).toString('utf8')))
     } catch (err) {
       throw new InputError(p, `cannot read as JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
     }

@@ -3,6 +3,7 @@
  * methods through the prototype instead of allocating a dozen closures each; the AbortController and the network helpers
  * are made on first use.
  */
+import { setMaxListeners } from 'node:events'
 import type { LimitFunction } from 'p-limit'
 import { bindNet, type NetHelpers } from '../net/index.ts'
 import type { EffectiveRule, Finding, Target } from '../types.ts'
@@ -68,6 +69,9 @@ export class AttemptContext implements CheckContext {
   get signal(): AbortSignal {
     if (!this.#ac) {
       this.#ac = new AbortController()
+      // A check may have many helpers in flight on this signal (a port scan sniffs every open port at once); each removes
+      // its listener when done, so Node's "possible leak" warning at 11 listeners would only be noise on stderr.
+      setMaxListeners(0, this.#ac.signal)
       if (this.#endReason !== undefined) this.#ac.abort(this.#endReason)
     }
     return this.#ac.signal

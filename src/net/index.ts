@@ -6,8 +6,8 @@ import { createConnection, isIP, type Socket } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { open } from 'node:fs/promises'
 import { AttemptFailure } from '../errors.ts'
+import { readFileCapped } from '../lib-files.ts'
 
 /** Options common to every network helper. */
 export interface IoOptions {
@@ -227,22 +227,8 @@ async function httpGetWithin(url: string, opts: { maxBytes?: number; headers?: R
   throw new AttemptFailure('protocol', `GET ${url}: too many redirects`)
 }
 
-/** Reads at most `maxBytes` of a file; larger files are an `input` error naming the file. */
-export async function readFileCapped(path: string, maxBytes = 64 * 1024 * 1024): Promise<Buffer> {
-  let fh
-  try {
-    fh = await open(path, 'r')
-  } catch (err) {
-    throw new AttemptFailure('input', `${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { code: (err as NodeJS.ErrnoException).code })
-  }
-  try {
-    const { size } = await fh.stat()
-    if (size > maxBytes) throw new AttemptFailure('input', `${path}: file is ${size} bytes, more than the ${maxBytes}-byte limit`)
-    return await fh.readFile()
-  } finally {
-    await fh.close()
-  }
-}
+/** Reads at most `maxBytes` of a regular file (bounded by bytes read; devices, FIFOs, directories are `input` errors). */
+export { readFileCapped }
 
 /** The helpers as handed to a check, bound to its signal and timeouts. */
 export interface NetHelpers {

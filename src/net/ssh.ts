@@ -4,12 +4,12 @@
  * Every call honours an AbortSignal and a timeout and destroys its socket when either fires. Errors never hold secrets.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import type { Socket } from 'node:net'
 import { homedir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { AttemptFailure } from '../errors.ts'
+import { FileError, readBounded } from '../lib-files.ts'
 import { deadline, hostPort, tcpConnect } from './index.ts'
 
 /** SSH settings as found in scan settings `settings.ssh` (CLI: --ssh-user, --ssh-key, --known-hosts, --host-key, --insecure-accept-unknown-host-keys). */
@@ -203,14 +203,11 @@ const MAX_KEY_FILE = 64 * 1024
 const MAX_KNOWN_HOSTS = 16 * 1024 * 1024
 
 async function readSmall(path: string, max: number, what: string): Promise<string> {
-  let buf: Buffer
   try {
-    buf = await readFile(path)
+    return (await readBounded(path, max)).toString('utf8')
   } catch (err) {
-    throw new AttemptFailure('input', `${what} ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new AttemptFailure('input', `${what} ${path}: ${err instanceof FileError ? err.message : `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`}`)
   }
-  if (buf.length > max) throw new AttemptFailure('input', `${what} ${path}: larger than ${max} bytes`)
-  return buf.toString('utf8')
 }
 
 interface Connected {

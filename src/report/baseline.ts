@@ -3,8 +3,9 @@
  * `unchanged` (same fingerprint, same message and severity) or `updated` (same fingerprint, something changed); failed
  * findings of the baseline that are gone are listed as `absent`.
  */
-import { readFile } from 'node:fs/promises'
 import { InputError } from '../errors.ts'
+import { MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
+import { escapeControls } from './escape.ts'
 import type { AbsentFinding, Finding } from '../types.ts'
 
 /** What a baseline holds for comparison: failed findings by fingerprint. */
@@ -31,7 +32,8 @@ export function baselineFrom(data: unknown, source = '<inline>'): Baseline {
         const target = r.properties?.target ?? ''
         // SARIF message text is "<message> [<target>]": compare on the message alone.
         const text = r.message?.text ?? ''
-        const message = target && text.endsWith(` [${target}]`) ? text.slice(0, -(target.length + 3)) : text
+        const suffix = ` [${escapeControls(target, { keepNewlines: true })}]`
+        const message = target && text.endsWith(suffix) ? text.slice(0, -suffix.length) : text
         if (fp && r.ruleId) failed.set(fp, { ruleId: r.ruleId, target, message, severity: r.properties?.severity })
       }
   } else throw new InputError(source, 'not a ztscan JSON report or a SARIF log')
@@ -42,7 +44,7 @@ export function baselineFrom(data: unknown, source = '<inline>'): Baseline {
 export async function loadBaseline(path: string): Promise<Baseline> {
   let data: unknown
   try {
-    data = JSON.parse(await readFile(path, 'utf8'))
+    data = JSON.parse((await readBounded(path, MAX_REPORT_BYTES)).toString('utf8'))
   } catch (err) {
     throw new InputError(path, `cannot read as JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
   }
@@ -57,7 +59,8 @@ export function applyBaseline(findings: readonly Finding[], baseline: Baseline):
     const prev = baseline.failed.get(f.fingerprint)
     if (!prev) return { ...f, baselineState: 'new' as const }
     seen.add(f.fingerprint)
-    const same = prev.message === f.message && (prev.severity === undefined || prev.severity === f.severity)
+    // SARIF message text is escaped (escape.ts): compare escaped forms, so a SARIF and a JSON baseline agree.
+    const same = escapeControls(prev.message, { keepNewlines: true }) === escapeControls(f.message, { keepNewlines: true }) && (prev.severity === undefined || prev.severity === f.severity)
     return { ...f, baselineState: same ? ('unchanged' as const) : ('updated' as const) }
   })
   const absent: AbsentFinding[] = []

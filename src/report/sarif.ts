@@ -9,6 +9,7 @@ import { once } from 'node:events'
 import { finished } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import type { EffectiveRule, Finding, ScanReport } from '../types.ts'
+import { escapeControls } from './escape.ts'
 import { targetUri } from './location.ts'
 
 /** Options of the SARIF writer. */
@@ -37,6 +38,9 @@ function helpText(r: EffectiveRule): string {
   return [r.description, r.risk ? `Risk: ${r.risk}` : '', `Remediation: ${r.remediation}`, ...(r.references ?? [])].filter(Boolean).join('\n\n')
 }
 
+/** Message text shown by SARIF viewers: control and bidi characters from targets are escaped (properties keep the raw values). */
+const sarifText = (s: string): string => escapeControls(s, { keepNewlines: true })
+
 const cut = (s: string, n = 1024): string => (s.length > n ? s.slice(0, n - 1) + '…' : s)
 
 /** Baseline findings that are gone: SARIF `baselineState: absent`, level none. */
@@ -47,7 +51,7 @@ function absentResults(report: ScanReport, ruleIndex: ReadonlyMap<string, number
     kind: 'pass',
     level: 'none',
     baselineState: 'absent',
-    message: { text: `${a.message} [${a.target}]` },
+    message: { text: sarifText(`${a.message} [${a.target}]`) },
     locations: [
       {
         physicalLocation: { artifactLocation: { uri: targetUri(a.target || 'unknown') }, region: { startLine: 1 } },
@@ -65,7 +69,7 @@ function sarifResult(f: Finding, idx: number | undefined): Record<string, unknow
     ...(idx === undefined ? {} : { ruleIndex: idx }),
     kind: 'fail',
     level: SARIF_LEVEL[f.severity],
-    message: { text: `${f.message} [${f.target}]` },
+    message: { text: sarifText(`${f.message} [${f.target}]`) },
     locations: [
       {
         physicalLocation: { artifactLocation: { uri: targetUri(f.target) }, region: { startLine: 1 } },
@@ -164,13 +168,13 @@ function sarifLog(report: ScanReport, opts: SarifOptions, slot: boolean): Record
             toolExecutionNotifications: [
               ...report.errors.map((e) => ({
                 level: 'error',
-                message: { text: `${e.target}: ${e.check}: ${e.message}` },
+                message: { text: sarifText(`${e.target}: ${e.check}: ${e.message}`) },
                 descriptor: { id: `attempt-${e.reason}` },
                 properties: { target: e.target, check: e.check, family: e.family, reason: e.reason },
               })),
               ...(report.expiredSuppressions ?? []).map((x) => ({
                 level: 'warning',
-                message: { text: `suppression for ${x.rule} on ${x.target} expired on ${x.expires} ("${x.reason}"); ${x.matched} finding(s) no longer suppressed` },
+                message: { text: sarifText(`suppression for ${x.rule} on ${x.target} expired on ${x.expires} ("${x.reason}"); ${x.matched} finding(s) no longer suppressed`) },
                 descriptor: { id: 'suppression-expired' },
               })),
             ],

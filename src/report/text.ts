@@ -4,18 +4,21 @@
  */
 import { PILLARS, SEVERITIES, type Finding, type ScanReport } from '../types.ts'
 import { SEVERITY_RANK } from '../scoring/severity.ts'
+import { escapeLine } from './escape.ts'
 
-/** Escapes a value for a Markdown table cell; a leading `= + - @` (spreadsheet formula) is neutralised with `'`. */
+/**
+ * Escapes a value for a Markdown table cell: one line, control and bidi characters shown as escapes (`escapeLine`), Markdown
+ * and HTML punctuation backslash-escaped; a leading `= + - @` (spreadsheet formula) is neutralised with `'`.
+ */
 export function mdCell(v: unknown): string {
-  let s = String(v ?? '').replace(/[\r\n\t]+/g, ' ')
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`
+  let s = escapeLine(v)
+  if (/^[=+\-@]/.test(s)) s = `'${s}`
   return s.replace(/[\\`*_{}[\]<>|#!~]/g, (c) => `\\${c}`).replace(/&/g, '&amp;')
 }
 
-/** Escapes a value for a terminal cell: control characters (ANSI escapes) removed, one line. */
+/** Escapes a value for a terminal cell: one line, control characters (ANSI escapes, C1, bidi overrides) shown as escapes. */
 export function termCell(v: unknown, width = 0): string {
-  // eslint-disable-next-line no-control-regex
-  let s = String(v ?? '').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+  let s = escapeLine(v)
   if (/^[=+\-@]/.test(s)) s = `'${s}`
   if (width && s.length > width) s = s.slice(0, width - 1) + '…'
   return s

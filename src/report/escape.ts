@@ -1,0 +1,32 @@
+/**
+ * @fileoverview The one escape for text that reaches a human: a terminal, a Markdown page, a SARIF viewer, stderr.
+ * Targets and exports choose their own strings (a JWKS `kid`, a banner, a user name), so every control or format
+ * character is shown as a visible escape instead of being interpreted: C0 (ESC starts ANSI sequences), DEL, C1 (U+009B is an
+ * 8-bit CSI), Unicode format characters (bidi embeddings/overrides U+202A–U+202E and isolates U+2066–U+2069, LRM/RLM,
+ * zero-width characters, BOM, tag characters), line/paragraph separators and lone surrogates.
+ */
+
+// One character class, so matching is linear whatever the input.
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu
+// eslint-disable-next-line no-control-regex
+const UNSAFE_KEEP_NEWLINE = /[\0-\t\v-\x1f\x7f-\x9f\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu
+const WHITESPACE_CONTROLS = /[\t\n\v\f\r]+/g
+
+function visible(c: string): string {
+  const cp = c.codePointAt(0)!
+  const hex = cp.toString(16).toUpperCase()
+  return cp <= 0xff ? `\\x${hex.padStart(2, '0')}` : cp <= 0xffff ? `\\u${hex.padStart(4, '0')}` : `\\u{${hex}}`
+}
+
+/**
+ * Escapes every control and format character as `\xHH` / `\uHHHH` (ESC → `\x1B`, U+202E → `\u202E`).
+ * With `keepNewlines`, `\n` passes (for multi-line messages on stderr).
+ */
+export function escapeControls(value: unknown, opts: { keepNewlines?: boolean } = {}): string {
+  return String(value ?? '').replace(opts.keepNewlines ? UNSAFE_KEEP_NEWLINE : UNSAFE, visible)
+}
+
+/** One line of text for a table cell or a one-line message: tabs and line breaks become one space, the rest is escaped. */
+export function escapeLine(value: unknown): string {
+  return escapeControls(String(value ?? '').replace(WHITESPACE_CONTROLS, ' '))
+}

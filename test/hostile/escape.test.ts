@@ -1,0 +1,98 @@
+/**
+ * @fileoverview Terminal and viewer injection: strings chosen by a target (a JWKS `kid`, a file name) carrying ESC sequences,
+ * the 8-bit CSI U+009B, bidi overrides and isolates, and other format characters reach every human format escaped: the
+ * terminal table, Markdown, SARIF message text and stderr.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { existsSync } from 'node:fs'
+import { spawnSync, execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import fc from 'fast-check'
+import { scan, toMarkdown, toSarif, toTable, type ScanReport } from '../../src/index.ts'
+import { escapeControls, escapeLine } from '../../src/report/escape.ts'
+import { startIssuer, type IssuerServer } from '../helpers/oidc.ts'
+
+/** Everything that must never reach a human format raw. */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u
+const UNSAFE_BUT_NEWLINE = /[^\n\P{Cc}]|[\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u
+/** An OSC 8 hyperlink, a screen clear, an 8-bit CSI, RLO, LRI/PDI, LRM, zero-width space, BOM, a tag character, NUL, DEL. */
+const EVIL = '\x1b]8;;http://127.0.0.1/\x07click\x1b]8;;\x07\x1b[2J\u009b31m\u202egnp.exe\u2066x\u2069\u200e\u200b\ufeff\u{e0041}\0\x7f\u2028end'
+
+/** A file name with ESC, a screen clear and RLO (the file does not exist: its error message quotes the name). */
+const FILE_EVIL = 'x\x1b[2J\u202egnp.pem'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const bin = join(root, 'dist/src/cli/main.js')
+
+describe('escapeControls / escapeLine', () => {
+  it('shows each control or format character as a visible escape', () => {
+    expect(escapeControls('a\x1bb')).toBe('a\\x1Bb')
+    expect(escapeControls('\u009b')).toBe('\\x9B')
+    expect(escapeControls('\u202e\u2066\u2069\u200e\u200f')).toBe('\\u202E\\u2066\\u2069\\u200E\\u200F')
+    expect(escapeControls('\u{e0041}')).toBe('\\u{E0041}')
+    expect(escapeControls('a\nb', { keepNewlines: true })).toBe('a\nb')
+    expect(escapeControls('a\nb\rc', { keepNewlines: true })).toBe('a\nb\\x0Dc')
+    expect(escapeLine('a\r\n\tb\x1b')).toBe('a b\\x1B')
+    // Printable text, including non-ASCII letters and emoji, passes unchanged.
+    expect(escapeControls('Zoë — 東京 🔐 <b>')).toBe('Zoë — 東京 🔐 <b>')
+  })
+  it('property: no unsafe character survives, and escaping is idempotent', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => {
+        const once = escapeControls(s)
+        expect(once).not.toMatch(UNSAFE)
+        expect(escapeControls(once)).toBe(once)
+        expect(escapeControls(s, { keepNewlines: true })).not.toMatch(UNSAFE_BUT_NEWLINE)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})
+
+describe('a hostile JWKS kid in every human format', () => {
+  let issuer: IssuerServer
+  let report: ScanReport
+  beforeAll(async () => {
+    // A symmetric key in the JWKS fails mfa-oidc-weak-jwks-key, whose message quotes the kid.
+    issuer = await startIssuer({ jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ', kid: EVIL, alg: 'HS256' }] } })
+    report = await scan({ targets: [`oidc:${issuer.issuer}`, `cert:/nonexistent/${FILE_EVIL}`], timeoutMs: 10_000 })
+    expect(report.findings.some((f) => f.ruleId === 'mfa-oidc-weak-jwks-key' && f.status === 'fail' && f.message.includes(EVIL))).toBe(true)
+    expect(report.errors.some((e) => e.message.includes(FILE_EVIL))).toBe(true)
+  })
+  afterAll(() => issuer?.stop())
+
+  it('terminal table', () => {
+    const t = toTable(report)
+    expect(t).not.toMatch(UNSAFE_BUT_NEWLINE)
+    expect(t).toContain('\\x1B]8;;http://127.0.0.1/\\x07click')
+    expect(t).toContain('\\x9B31m\\u202Egnp.exe\\u2066x\\u2069')
+  })
+  it('Markdown', () => {
+    const md = toMarkdown(report)
+    expect(md).not.toMatch(UNSAFE_BUT_NEWLINE)
+    // The escape's backslash is itself escaped for Markdown, so it renders as \x1B.
+    expect(md).toContain('\\\\x1B\\]8;;http://127.0.0.1/\\\\x07click')
+    expect(md).toContain('\\\\u202Egnp.exe')
+  })
+  it('SARIF message text (results and tool notifications); properties keep the raw value', () => {
+    const sarif = toSarif(report) as { runs: { results: { message: { text: string } }[]; invocations: { toolExecutionNotifications: { message: { text: string } }[] }[] }[] }
+    const texts = [...sarif.runs[0]!.results.map((r) => r.message.text), ...sarif.runs[0]!.invocations[0]!.toolExecutionNotifications.map((n) => n.message.text)]
+    expect(texts.some((t) => t.includes('\\u202Egnp.exe'))).toBe(true)
+    expect(texts.some((t) => t.includes('x\\x1B[2J\\u202Egnp.pem'))).toBe(true)
+    for (const t of texts) expect(t).not.toMatch(UNSAFE_BUT_NEWLINE)
+  })
+})
+
+describe('stderr of the built CLI', () => {
+  beforeAll(() => {
+    if (!existsSync(bin)) execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+  }, 120_000)
+  it('a usage error quoting a hostile target is escaped', () => {
+    const r = spawnSync(process.execPath, [bin, 'scan', `tls://a${EVIL.replace('\0', '')}:443`], { encoding: 'utf8', timeout: 60_000 })
+    expect(r.status).toBe(2)
+    expect(r.stderr).toContain('\\x1B]8;;')
+    expect(r.stderr).toContain('\\u202E')
+    expect(r.stderr).not.toMatch(UNSAFE_BUT_NEWLINE)
+  })
+})
