@@ -70,10 +70,14 @@ export function linearPattern(pattern: string): RE2JS {
 /** The longest line of probe output a pattern sees; the rest of a longer line is cut (version and health lines are short). */
 export const MAX_LINE_CHARS = 4096
 
-/** Probe output as patterns see it: every line cut to `MAX_LINE_CHARS`. Linear in the text. */
+/**
+ * Probe output as patterns see it: line breaks normalised to `\n` (`\r\n`, `\r`, U+2028/U+2029 end a line for RegExp's
+ * `^`/`$` but not for RE2's), every line cut to `MAX_LINE_CHARS`. Linear in the text.
+ */
 export function boundedLines(text: string): string {
-  if (text.length <= MAX_LINE_CHARS) return text
-  return text.split('\n').map((l) => (l.length > MAX_LINE_CHARS ? l.slice(0, MAX_LINE_CHARS) : l)).join('\n')
+  const lf = text.replace(/\r\n?|[\u2028\u2029]/g, '\n')
+  if (lf.length <= MAX_LINE_CHARS) return lf
+  return lf.split('\n').map((l) => (l.length > MAX_LINE_CHARS ? l.slice(0, MAX_LINE_CHARS) : l)).join('\n')
 }
 
 /** Validates a parsed catalogue; throws `AttemptFailure('input')` listing every problem as `file: /pointer: expected …`. */

@@ -9,6 +9,7 @@
  * A bare array of the entries is accepted too.
  */
 import { AttemptFailure, formatProblems, type FieldProblem } from '../../src/errors.ts'
+import type { ValidateFunction } from 'ajv'
 import { toProblems, validatorFor } from '../../src/lib-ajv.ts'
 import type { Provider } from './catalogue.ts'
 
@@ -37,7 +38,6 @@ export interface DeviceRecord {
 
 const str = { type: 'string' }
 const strOrNull = { type: ['string', 'null'] }
-const entries = (item: Record<string, unknown>, required: string[]) => ({ type: 'array', items: { type: 'object', required, properties: item } })
 
 interface ProviderDef {
   readonly envelope: string
@@ -131,6 +131,21 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
   },
 }
 
+/** Problems listed for a bad export; validation stops there. */
+const MAX_PROBLEMS = 20
+const itemValidators = new Map<Provider, ValidateFunction>()
+
+/** The validator of one entry of a provider's export (compiled once). */
+function itemValidator(provider: Provider): ValidateFunction {
+  let v = itemValidators.get(provider)
+  if (!v) {
+    const def = PROVIDERS[provider]
+    v = validatorFor({ type: 'object', required: def.required, properties: def.item })
+    itemValidators.set(provider, v)
+  }
+  return v
+}
+
 /** Provider names accepted in `inventory:PROVIDER:FILE` (`fleet` is an alias of `osquery`). */
 export function providerOf(name: unknown): Provider | undefined {
   const n = String(name ?? '').toLowerCase()
@@ -152,15 +167,22 @@ export function parseInventory(provider: Provider, text: string, file: string): 
   const prefix = bare ? '' : `/${def.envelope}`
   if (!Array.isArray(list))
     throw new AttemptFailure('input', formatProblems(file, [{ pointer: prefix || '/', expected: `an array of ${provider} entries (the API's "${def.envelope}" field, or a bare array)`, actual: typeof list }]))
-  const validate = validatorFor(entries(def.item, def.required) as Record<string, unknown>)
-  const problems: FieldProblem[] = validate(list) ? [] : toProblems(validate.errors, list, prefix)
-  list.forEach((e: unknown, i: number) => {
-    if (!e || typeof e !== 'object') return
+  // Entry by entry, stopping at the first MAX_PROBLEMS: a huge export that is wrong everywhere costs no more than a
+  // small one (ajv's allErrors over the whole array built an error object per bad field before any was dropped).
+  const validate = itemValidator(provider)
+  const problems: FieldProblem[] = []
+  for (let i = 0; i < list.length && problems.length < MAX_PROBLEMS; i++) {
+    const e: unknown = list[i]
+    if (!validate(e)) {
+      problems.push(...toProblems(validate.errors, e, `${prefix}/${i}`))
+      continue
+    }
     for (const k of def.dates) {
       const v = (e as Record<string, unknown>)[k]
       if (typeof v === 'string' && Number.isNaN(Date.parse(v))) problems.push({ pointer: `${prefix}/${i}/${k}`, expected: 'an ISO 8601 date-time', actual: v })
     }
-  })
-  if (problems.length) throw new AttemptFailure('input', formatProblems(file, problems.slice(0, 20)) + (problems.length > 20 ? `\n… and ${problems.length - 20} more` : ''))
+  }
+  if (problems.length)
+    throw new AttemptFailure('input', formatProblems(file, problems.slice(0, MAX_PROBLEMS)) + (problems.length >= MAX_PROBLEMS ? `\n… validation stopped after the first ${MAX_PROBLEMS} problems` : ''))
   return (list as Record<string, unknown>[]).map((e) => def.map(e))
 }

@@ -4,14 +4,15 @@
  * terminal table, Markdown, SARIF message text and stderr.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync } from 'node:fs'
-import { spawnSync, execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { scan, toMarkdown, toSarif, toTable, type ScanReport } from '../../src/index.ts'
 import { escapeControls, escapeLine } from '../../src/report/escape.ts'
 import { startIssuer, type IssuerServer } from '../helpers/oidc.ts'
+import { bin, ensureBuilt } from './cli.ts'
 
 /** Everything that must never reach a human format raw. */
 const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u
@@ -19,11 +20,9 @@ const UNSAFE_BUT_NEWLINE = /[^\n\P{Cc}]|[\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u
 /** An OSC 8 hyperlink, a screen clear, an 8-bit CSI, RLO, LRI/PDI, LRM, zero-width space, BOM, a tag character, NUL, DEL. */
 const EVIL = '\x1b]8;;http://127.0.0.1/\x07click\x1b]8;;\x07\x1b[2J\u009b31m\u202egnp.exe\u2066x\u2069\u200e\u200b\ufeff\u{e0041}\0\x7f\u2028end'
 
-/** A file name with ESC, a screen clear and RLO (the file does not exist: its error message quotes the name). */
+/** A file name with ESC, a screen clear and RLO (the file holds no certificate: its error message quotes the name). */
 const FILE_EVIL = 'x\x1b[2J\u202egnp.pem'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const bin = join(root, 'dist/src/cli/main.js')
 
 describe('escapeControls / escapeLine', () => {
   it('shows each control or format character as a visible escape', () => {
@@ -53,10 +52,13 @@ describe('escapeControls / escapeLine', () => {
 describe('a hostile JWKS kid in every human format', () => {
   let issuer: IssuerServer
   let report: ScanReport
+  const dir = mkdtempSync(join(tmpdir(), 'ztscan-escape-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
   beforeAll(async () => {
+    writeFileSync(join(dir, FILE_EVIL), 'not a certificate\n')
     // A symmetric key in the JWKS fails mfa-oidc-weak-jwks-key, whose message quotes the kid.
     issuer = await startIssuer({ jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQ', kid: EVIL, alg: 'HS256' }] } })
-    report = await scan({ targets: [`oidc:${issuer.issuer}`, `cert:/nonexistent/${FILE_EVIL}`], timeoutMs: 10_000 })
+    report = await scan({ targets: [`oidc:${issuer.issuer}`, `cert:${dir}/${FILE_EVIL}`], timeoutMs: 10_000 })
     expect(report.findings.some((f) => f.ruleId === 'mfa-oidc-weak-jwks-key' && f.status === 'fail' && f.message.includes(EVIL))).toBe(true)
     expect(report.errors.some((e) => e.message.includes(FILE_EVIL))).toBe(true)
   })
@@ -85,9 +87,7 @@ describe('a hostile JWKS kid in every human format', () => {
 })
 
 describe('stderr of the built CLI', () => {
-  beforeAll(() => {
-    if (!existsSync(bin)) execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
-  }, 120_000)
+  beforeAll(ensureBuilt, 120_000)
   it('a usage error quoting a hostile target is escaped', () => {
     const r = spawnSync(process.execPath, [bin, 'scan', `tls://a${EVIL.replace('\0', '')}:443`], { encoding: 'utf8', timeout: 60_000 })
     expect(r.status).toBe(2)

@@ -5,53 +5,21 @@
  * with more than ten open ports prints no Node warning on stderr.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { assertValidReport } from '../helpers/schemas.ts'
 import type { ScanReport } from '../../src/types.ts'
+import { ensureBuilt, root, runCli, type CliRun } from './cli.ts'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const bin = join(root, 'dist/src/cli/main.js')
 const fixtures = join(root, 'fixtures')
 const dir = mkdtempSync(join(tmpdir(), 'ztscan-special-'))
 /** Generous: a healthy run of these scans takes about a second and 80-100 MB. */
 const WALL_MS = 30_000
 const RSS_MB = 400
-
-/** Writes the child's peak RSS (KiB) to `file` when it exits. */
-const rssHook = (file: string): string =>
-  `data:text/javascript,${encodeURIComponent(`import { writeFileSync } from 'node:fs'; process.on('exit', () => writeFileSync(${JSON.stringify(file)}, String(process.resourceUsage().maxRSS)))`)}`
-
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-  readonly ms: number
-  readonly rssMb: number
-}
-let runs = 0
-function ztscan(args: string[]): Promise<Run> {
-  const rssFile = join(dir, `rss-${runs++}`)
-  const t0 = performance.now()
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', rssHook(rssFile), bin, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const killer = setTimeout(() => child.kill('SIGKILL'), WALL_MS)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(killer)
-      const rss = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) / 1024 : NaN
-      resolve({ code, stdout, stderr, ms: performance.now() - t0, rssMb: rss })
-    })
-  })
-}
+const ztscan = (args: string[]): Promise<CliRun> => runCli(args, { cwd: dir, killAfterMs: WALL_MS })
 
 function fifo(name: string): string {
   const p = join(dir, name)
@@ -59,9 +27,7 @@ function fifo(name: string): string {
   return p
 }
 
-beforeAll(() => {
-  if (!existsSync(bin)) execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
-}, 120_000)
+beforeAll(ensureBuilt, 120_000)
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('special files are input errors, promptly and with bounded memory', () => {
@@ -85,8 +51,15 @@ describe('special files are input errors, promptly and with bounded memory', () 
     const t = targets()
     const r = await ztscan(['scan', '-q', '--format', 'json', '--fail-on', 'none', '--timeout', '20s', ...t, healthy])
     expect(r.code, `exited by itself within ${WALL_MS} ms (stderr: ${r.stderr.slice(0, 300)})`).not.toBeNull()
+    expect(r.rssMb, 'peak RSS (MB)').toBeLessThan(RSS_MB)
+    expect(r.stderr).not.toMatch(/Warning|\n\s+at /)
+    if (r.code === 2) {
+      // Checked before the first probe: a usage/input error naming each file.
+      for (const target of t) expect(r.stderr).toContain(target.slice(target.lastIndexOf(':') + 1))
+      expect(r.stderr).toMatch(/not a regular file/)
+      return
+    }
     expect(r.code, 'not an internal error').not.toBe(3)
-    expect(r.stderr).not.toMatch(/Error:|Warning/)
     const report = JSON.parse(r.stdout) as ScanReport
     assertValidReport(report)
     expect(report.errors).toHaveLength(t.length)
@@ -96,7 +69,6 @@ describe('special files are input errors, promptly and with bounded memory', () 
     }
     // The healthy target beside it still got its verdicts.
     expect(report.findings.some((f) => f.target.startsWith('idp:okta:') && f.target.endsWith('users-factors.json'))).toBe(true)
-    expect(r.rssMb, 'peak RSS (MB)').toBeLessThan(RSS_MB)
   })
 
   it('configuration inputs: a FIFO or a device as the targets file or the policy is a usage error (exit 2)', async () => {
@@ -115,6 +87,7 @@ describe('special files are input errors, promptly and with bounded memory', () 
     const big = join(dir, 'big.pem')
     writeFileSync(big, Buffer.alloc(10 * 1024 * 1024 + 1, 0x41))
     const r = await ztscan(['scan', '-q', '--format', 'json', '--fail-on', 'none', `cert:${big}`])
+    if (r.code === 2) return void expect(r.stderr).toContain(`${big}: more than the 10485760-byte limit`)
     const report = JSON.parse(r.stdout) as ScanReport
     expect(report.errors).toEqual([expect.objectContaining({ reason: 'input', message: `${big}: more than the 10485760-byte limit` })])
   })
