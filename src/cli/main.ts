@@ -128,7 +128,7 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   const suppressions = v.suppressions ? await loadSuppressions(v.suppressions) : undefined
   const quiet = v.quiet ?? false
   const say = (m: string): void => {
-    if (!quiet) process.stderr.write(escapeControls(m, { keepNewlines: true }) + '\n')
+    if (!quiet) process.stderr.write(escapeControls(m, { multiline: true }) + '\n')
   }
   let lab: Awaited<ReturnType<typeof startDemoLab>> | undefined
   if (demo) {
@@ -232,10 +232,10 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof ZtscanError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ztscan: ${escapeControls((err as Error).message, { keepNewlines: true })}\n`)
+      process.stderr.write(`ztscan: ${escapeControls((err as Error).message, { multiline: true })}\n`)
       return EXIT.usage
     }
-    process.stderr.write(`ztscan: internal error: ${escapeControls((err as Error).stack ?? String(err), { keepNewlines: true })}\n`)
+    process.stderr.write(`ztscan: internal error: ${escapeControls((err as Error).stack ?? String(err), { multiline: true })}\n`)
     return EXIT.internal
   }
 }
@@ -254,7 +254,7 @@ if (invokedDirectly()) {
       process.exitCode = code
     },
     (err: unknown) => {
-      process.stderr.write(`ztscan: internal error: ${escapeControls(String(err), { keepNewlines: true })}\n`)
+      process.stderr.write(`ztscan: internal error: ${escapeControls(String(err), { multiline: true })}\n`)
       process.exitCode = EXIT.internal
     },
   )

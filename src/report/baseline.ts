@@ -32,7 +32,7 @@ export function baselineFrom(data: unknown, source = '<inline>'): Baseline {
         const target = r.properties?.target ?? ''
         // SARIF message text is "<message> [<target>]": compare on the message alone.
         const text = r.message?.text ?? ''
-        const suffix = ` [${escapeControls(target, { keepNewlines: true })}]`
+        const suffix = ` [${escapeControls(target, { multiline: true })}]`
         const message = target && text.endsWith(suffix) ? text.slice(0, -suffix.length) : text
         if (fp && r.ruleId) failed.set(fp, { ruleId: r.ruleId, target, message, severity: r.properties?.severity })
       }
@@ -60,7 +60,7 @@ export function applyBaseline(findings: readonly Finding[], baseline: Baseline):
     if (!prev) return { ...f, baselineState: 'new' as const }
     seen.add(f.fingerprint)
     // SARIF message text is escaped (escape.ts): compare escaped forms, so a SARIF and a JSON baseline agree.
-    const same = escapeControls(prev.message, { keepNewlines: true }) === escapeControls(f.message, { keepNewlines: true }) && (prev.severity === undefined || prev.severity === f.severity)
+    const same = escapeControls(prev.message, { multiline: true }) === escapeControls(f.message, { multiline: true }) && (prev.severity === undefined || prev.severity === f.severity)
     return { ...f, baselineState: same ? ('unchanged' as const) : ('updated' as const) }
   })
   const absent: AbsentFinding[] = []

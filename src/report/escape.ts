@@ -9,7 +9,7 @@
 // One character class, so matching is linear whatever the input.
 const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu
 // eslint-disable-next-line no-control-regex
-const UNSAFE_KEEP_NEWLINE = /[\0-\t\v-\x1f\x7f-\x9f\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu
+const UNSAFE_MULTILINE = /[\0-\x08\v-\x1f\x7f-\x9f\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu
 const WHITESPACE_CONTROLS = /[\t\n\v\f\r]+/g
 
 function visible(c: string): string {
@@ -20,10 +20,10 @@ function visible(c: string): string {
 
 /**
  * Escapes every control and format character as `\xHH` / `\uHHHH` (ESC → `\x1B`, U+202E → `\u202E`).
- * With `keepNewlines`, `\n` passes (for multi-line messages on stderr).
+ * With `multiline`, `\n` and `\t` pass (multi-line messages on stderr, SARIF text, HTML).
  */
-export function escapeControls(value: unknown, opts: { keepNewlines?: boolean } = {}): string {
-  return String(value ?? '').replace(opts.keepNewlines ? UNSAFE_KEEP_NEWLINE : UNSAFE, visible)
+export function escapeControls(value: unknown, opts: { multiline?: boolean } = {}): string {
+  return String(value ?? '').replace(opts.multiline ? UNSAFE_MULTILINE : UNSAFE, visible)
 }
 
 /** One line of text for a table cell or a one-line message: tabs and line breaks become one space, the rest is escaped. */

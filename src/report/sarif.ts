@@ -39,7 +39,7 @@ function helpText(r: EffectiveRule): string {
 }
 
 /** Message text shown by SARIF viewers: control and bidi characters from targets are escaped (properties keep the raw values). */
-const sarifText = (s: string): string => escapeControls(s, { keepNewlines: true })
+const sarifText = (s: string): string => escapeControls(s, { multiline: true })
 
 const cut = (s: string, n = 1024): string => (s.length > n ? s.slice(0, n - 1) + '…' : s)
 

@@ -16,7 +16,7 @@ import { bin, ensureBuilt } from './cli.ts'
 
 /** Everything that must never reach a human format raw. */
 const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u
-const UNSAFE_BUT_NEWLINE = /[^\n\P{Cc}]|[\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u
+const UNSAFE_BUT_NEWLINE = /[^\n\t\P{Cc}]|[\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u
 /** An OSC 8 hyperlink, a screen clear, an 8-bit CSI, RLO, LRI/PDI, LRM, zero-width space, BOM, a tag character, NUL, DEL. */
 const EVIL = '\x1b]8;;http://127.0.0.1/\x07click\x1b]8;;\x07\x1b[2J\u009b31m\u202egnp.exe\u2066x\u2069\u200e\u200b\ufeff\u{e0041}\0\x7f\u2028end'
 
@@ -30,8 +30,8 @@ describe('escapeControls / escapeLine', () => {
     expect(escapeControls('\u009b')).toBe('\\x9B')
     expect(escapeControls('\u202e\u2066\u2069\u200e\u200f')).toBe('\\u202E\\u2066\\u2069\\u200E\\u200F')
     expect(escapeControls('\u{e0041}')).toBe('\\u{E0041}')
-    expect(escapeControls('a\nb', { keepNewlines: true })).toBe('a\nb')
-    expect(escapeControls('a\nb\rc', { keepNewlines: true })).toBe('a\nb\\x0Dc')
+    expect(escapeControls('a\nb', { multiline: true })).toBe('a\nb')
+    expect(escapeControls('a\nb\rc\td', { multiline: true })).toBe('a\nb\\x0Dc\td')
     expect(escapeLine('a\r\n\tb\x1b')).toBe('a b\\x1B')
     // Printable text, including non-ASCII letters and emoji, passes unchanged.
     expect(escapeControls('Zoë — 東京 🔐 <b>')).toBe('Zoë — 東京 🔐 <b>')
@@ -42,7 +42,7 @@ describe('escapeControls / escapeLine', () => {
         const once = escapeControls(s)
         expect(once).not.toMatch(UNSAFE)
         expect(escapeControls(once)).toBe(once)
-        expect(escapeControls(s, { keepNewlines: true })).not.toMatch(UNSAFE_BUT_NEWLINE)
+        expect(escapeControls(s, { multiline: true })).not.toMatch(UNSAFE_BUT_NEWLINE)
       }),
       { numRuns: 2000 },
     )
