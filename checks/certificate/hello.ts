@@ -5,7 +5,9 @@
  *
  * The server's choice in its ServerHello is what a full handshake would negotiate: a server picks the highest version both sides
  * support, at most the ClientHello's client_version (RFC 5246 §7.4.1.3 and appendix E.1; RFC 6101 §5.6.1.3 for SSLv3).
- * TLS 1.3 is never offered here (no supported_versions extension); it stays known from the first, full handshake.
+ * `sendHello` never offers TLS 1.3 (no supported_versions extension); it stays known from the first, full handshake.
+ * `sendCustomHello` offers chosen suites and groups for any version up to TLS 1.3 — what cipher-suite and group enumeration
+ * (`tls-ciphers.ts`) is made of — and can read on to the ServerKeyExchange for the DH prime or the ECDHE curve.
  */
 import { randomBytes, randomFillSync } from 'node:crypto'
 import { isIP, type Socket } from 'node:net'
@@ -78,16 +80,48 @@ function template(max: HelloVersion, servername: string | undefined): Buffer {
 }
 
 function buildHello(max: HelloVersion, servername: string | undefined, random: Buffer): Buffer {
-  const ssl3 = max === 'SSLv3'
-  const head = Buffer.concat([u16(WIRE[max]), random, Buffer.from([0]), list16(ssl3 ? SSL3_SUITES : TLS_SUITES), Buffer.from([1, 0])])
+  return buildCustomHello({ version: max, suites: max === 'SSLv3' ? SSL3_SUITES : TLS_SUITES, groups: GROUPS, ...(servername ? { servername } : {}) }, random)
+}
+
+/** What a custom ClientHello offers (see `customHello`). */
+export interface HelloSpec {
+  /** The highest version offered; `TLSv1.3` offers TLS 1.3 only (supported_versions), with an empty key_share. */
+  readonly version: WireVersion
+  /** Cipher suites in order of preference; the renegotiation SCSV is appended to TLS 1.2-and-older hellos. */
+  readonly suites: readonly number[]
+  /** supported_groups, in order of preference (default: x25519, secp256r1, secp384r1, secp521r1). */
+  readonly groups?: readonly number[]
+  /** Sent as SNI when it is a DNS name. */
+  readonly servername?: string
+}
+
+/**
+ * A ClientHello offering exactly `spec`'s suites and groups. A TLS 1.3 hello carries supported_versions [TLS 1.3] and an empty
+ * key_share list, which RFC 8446 §4.2.8 allows "to request group selection from the server": a TLS 1.3 server answers with a
+ * HelloRetryRequest naming its chosen suite and group, so neither side computes a key and any group — X25519MLKEM768 included —
+ * is seen whether or not the runtime's OpenSSL implements it.
+ */
+export function customHello(spec: HelloSpec, random: Buffer = randomBytes(32)): Buffer {
+  return buildCustomHello({ ...spec, suites: spec.version === 'TLSv1.3' ? spec.suites : [...spec.suites.filter((c) => c !== 0x00ff), 0x00ff] }, random)
+}
+
+function buildCustomHello(spec: HelloSpec, random: Buffer): Buffer {
+  const { version, suites, groups = GROUPS, servername } = spec
+  const ssl3 = version === 'SSLv3'
+  const tls13 = version === 'TLSv1.3'
+  const head = Buffer.concat([u16(tls13 ? WIRE['TLSv1.2'] : WIRE[version]), random, Buffer.from([0]), list16(suites), Buffer.from([1, 0])])
   let exts: Buffer[] = []
   if (!ssl3) {
     const name = servername && isIP(servername) === 0 ? Buffer.from(servername.replace(/\.$/, ''), 'ascii') : undefined
     if (name && name.length > 0 && name.length < 256) exts.push(ext(0x0000, vec16(Buffer.concat([Buffer.from([0]), vec16(name)]))))
     exts.push(ext(0x000b, Buffer.from([1, 0]))) // ec_point_formats: uncompressed
-    exts.push(ext(0x000a, list16(GROUPS)))
-    if (max === 'TLSv1.2') exts.push(ext(0x000d, list16(SIG_ALGS))) // defined for TLS 1.2 only (RFC 5246 §7.4.1.4.1)
+    exts.push(ext(0x000a, list16(groups)))
+    if (version === 'TLSv1.2' || tls13) exts.push(ext(0x000d, list16(SIG_ALGS))) // defined for TLS 1.2 and up (RFC 5246 §7.4.1.4.1)
     exts.push(ext(0x0017, Buffer.alloc(0))) // extended_master_secret
+    if (tls13) {
+      exts.push(ext(0x002b, Buffer.from([2, 0x03, 0x04]))) // supported_versions: TLS 1.3 only
+      exts.push(ext(0x0033, u16(0))) // key_share: no shares (ask the server to choose)
+    }
     // Some load balancers hang on a ClientHello of 256–511 bytes; pad it to 512 as OpenSSL and browsers do (RFC 7685).
     const len = 4 + head.length + 2 + exts.reduce((n, e) => n + e.length, 0)
     if (len >= 256 && len < 512) exts = [...exts, ext(0x0015, Buffer.alloc(Math.max(1, 512 - len - 4)))]
@@ -99,7 +133,17 @@ function buildHello(max: HelloVersion, servername: string | undefined, random: B
 
 /** A server's first answer to a ClientHello. */
 export type ServerAnswer =
-  | { readonly kind: 'server-hello'; readonly version: number; readonly cipher: number }
+  | {
+      readonly kind: 'server-hello'
+      readonly version: number
+      readonly cipher: number
+      /** The key_share group of a TLS 1.3 ServerHello, or the selected_group of a HelloRetryRequest. */
+      readonly group?: number
+      /** A HelloRetryRequest (RFC 8446 §4.1.3): a TLS 1.3 ServerHello whose random is the fixed HRR value. */
+      readonly retry?: true
+      /** With `keyExchange`: the body of the ServerKeyExchange that followed (TLS 1.2 and older), absent when none came. */
+      readonly keyExchange?: Buffer
+    }
   | { readonly kind: 'alert'; readonly level: number; readonly description: number }
 
 /** The server's bytes are not a TLS answer to a ClientHello. The only error `ServerHelloReader` throws. */
@@ -165,10 +209,22 @@ export class ServerHelloReader {
   readonly #handshake = new Bytes()
   readonly #alert = new Bytes()
   readonly #maxBytes: number
+  readonly #keyExchange: boolean
   #bytes = 0
+  #hello: Extract<ServerAnswer, { kind: 'server-hello' }> | undefined
 
-  constructor(maxBytes = MAX_HELLO_BYTES) {
+  /**
+   * `keyExchange`: after a TLS 1.2-or-older ServerHello, read on (past Certificate and CertificateStatus) to the ServerKeyExchange
+   * and return it with the ServerHello; a ServerHelloDone, an alert or a close before it ends the answer without one.
+   */
+  constructor(maxBytes = MAX_HELLO_BYTES, opts: { keyExchange?: boolean } = {}) {
     this.#maxBytes = maxBytes
+    this.#keyExchange = opts.keyExchange ?? false
+  }
+
+  /** With `keyExchange`: the ServerHello read so far while waiting for the ServerKeyExchange (what a close or alert ends with). */
+  get pending(): ServerAnswer | undefined {
+    return this.#hello
   }
 
   /** Bytes received so far. */
@@ -196,11 +252,13 @@ export class ServerHelloReader {
       this.#records.consume(5 + len)
       if (answer) return answer
     }
+    if (this.#bytes >= this.#maxBytes && this.#hello) return this.#hello
     if (this.#bytes >= this.#maxBytes) throw new HelloParseError(`no ServerHello in the first ${this.#maxBytes} bytes`)
     return undefined
   }
 
   #onAlert(frag: Buffer): ServerAnswer | undefined {
+    if (this.#hello) return this.#hello
     this.#alert.append(frag)
     while (this.#alert.length >= 2) {
       const [level, description] = this.#alert.view()
@@ -222,17 +280,35 @@ export class ServerHelloReader {
         this.#handshake.consume(4) // HelloRequest: ignored during a handshake (RFC 5246 §7.4.1.1)
         continue
       }
+      if (this.#hello) {
+        // Waiting for the ServerKeyExchange: Certificate (11) and CertificateStatus (22) come before it.
+        if (type !== 11 && type !== 22 && type !== 12) return this.#hello
+        if (len > this.#maxBytes) throw new HelloParseError(`handshake message of ${len} bytes`)
+        if (h.length < 4 + len) return undefined
+        if (type === 12) return { ...this.#hello, keyExchange: Buffer.from(h.subarray(4, 4 + len)) }
+        this.#handshake.consume(4 + len)
+        continue
+      }
       if (type !== 2) throw new HelloParseError(`expected a ServerHello, got handshake message type ${type}`)
       if (len > this.#maxBytes) throw new HelloParseError(`ServerHello of ${len} bytes`)
       if (h.length < 4 + len) return undefined
-      return parseServerHello(h.subarray(4, 4 + len))
+      const hello = parseServerHello(h.subarray(4, 4 + len))
+      if (!this.#keyExchange || hello.kind !== 'server-hello' || hello.version >= 0x0304) return hello
+      this.#hello = hello
+      this.#handshake.consume(4 + len)
     }
     return undefined
   }
 }
 
-/** Parses a ServerHello body (RFC 5246 §7.4.1.3); a supported_versions extension (RFC 8446 §4.2.1) overrides server_version. */
-function parseServerHello(b: Buffer): ServerAnswer {
+/** The random of a HelloRetryRequest: SHA-256("HelloRetryRequest") (RFC 8446 §4.1.3). */
+const HRR_RANDOM = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex')
+
+/**
+ * Parses a ServerHello body (RFC 5246 §7.4.1.3); a supported_versions extension (RFC 8446 §4.2.1) overrides server_version, and
+ * key_share (§4.2.8) gives the group: a KeyShareEntry in a ServerHello, the bare selected_group in a HelloRetryRequest.
+ */
+function parseServerHello(b: Buffer): Extract<ServerAnswer, { kind: 'server-hello' }> {
   const bad = (why: string): HelloParseError => new HelloParseError(`malformed ServerHello: ${why}`)
   if (b.length < 38) throw bad(`${b.length} bytes`)
   let version = b.readUInt16BE(0)
@@ -242,6 +318,8 @@ function parseServerHello(b: Buffer): ServerAnswer {
   let off = 35 + sid
   if (b.length < off + 3) throw bad('truncated')
   const cipher = b.readUInt16BE(off)
+  const retry = b.subarray(2, 34).equals(HRR_RANDOM)
+  let group: number | undefined
   off += 3
   if (off < b.length) {
     if (b.length < off + 2 || b.readUInt16BE(off) !== b.length - off - 2) throw bad('extensions length')
@@ -256,15 +334,19 @@ function parseServerHello(b: Buffer): ServerAnswer {
         if (len !== 2) throw bad('supported_versions')
         version = b.readUInt16BE(off)
       }
+      if (type === 0x0033) {
+        if (len < 2 || (retry && len !== 2)) throw bad('key_share')
+        group = b.readUInt16BE(off)
+      }
       off += len
     }
   }
-  return { kind: 'server-hello', version, cipher }
+  return { kind: 'server-hello', version, cipher, ...(group !== undefined ? { group } : {}), ...(retry ? { retry: true as const } : {}) }
 }
 
 /** What one ClientHello told. `inconclusive` carries why, as the attempt-failure reason the check would report. */
 export type HelloOutcome =
-  | { readonly state: 'answered'; readonly version: number; readonly cipher: number }
+  | { readonly state: 'answered'; readonly version: number; readonly cipher: number; readonly group?: number; readonly retry?: true; readonly keyExchange?: Buffer }
   | { readonly state: 'refused'; readonly detail: string }
   | { readonly state: 'inconclusive'; readonly reason: 'timeout' | 'protocol' | 'connectivity'; readonly detail: string }
 
@@ -287,6 +369,18 @@ export interface HelloEndpoint {
  * if (r.state === 'answered' && r.version === 0x0300) console.log('SSLv3 accepted')
  */
 export function sendHello(ep: HelloEndpoint, max: HelloVersion, ctx: ProbeContext): Promise<HelloOutcome> {
+  return send(ep, () => randomHello(max, ep.servername ?? ep.host), `${max} hello`, ctx, false)
+}
+
+/**
+ * Sends the ClientHello `customHello(spec)` and reports the server's answer like `sendHello`, with the group of a TLS 1.3
+ * ServerHello or HelloRetryRequest, and with `keyExchange` the ServerKeyExchange that follows a TLS 1.2-or-older ServerHello.
+ */
+export function sendCustomHello(ep: HelloEndpoint, spec: HelloSpec, ctx: ProbeContext, opts: { keyExchange?: boolean } = {}): Promise<HelloOutcome> {
+  return send(ep, () => customHello({ ...spec, servername: spec.servername ?? ep.servername ?? ep.host }), `${spec.version} hello`, ctx, opts.keyExchange ?? false)
+}
+
+function send(ep: HelloEndpoint, hello: () => Buffer, label: string, ctx: ProbeContext, keyExchange: boolean): Promise<HelloOutcome> {
   return ctx.sockets(async () => {
     const start = performance.now()
     let sock: Socket
@@ -296,8 +390,8 @@ export function sendHello(ep: HelloEndpoint, max: HelloVersion, ctx: ProbeContex
       if (!(err instanceof AttemptFailure) || err.reason === 'aborted') throw err
       return err.reason === 'timeout' ? { state: 'inconclusive', reason: 'timeout', detail: err.message } : { state: 'inconclusive', reason: 'connectivity', detail: err.message }
     }
-    const what = `${max} hello to ${hostPort(ep.host, ep.port)}`
-    return exchange(sock, randomHello(max, ep.servername ?? ep.host), Math.max(1, ctx.connectTimeoutMs - (performance.now() - start)), ctx.signal, what)
+    const what = `${label} to ${hostPort(ep.host, ep.port)}`
+    return exchange(sock, hello(), Math.max(1, ctx.connectTimeoutMs - (performance.now() - start)), ctx.signal, what, keyExchange)
   })
 }
 
@@ -308,9 +402,15 @@ function randomHello(max: HelloVersion, servername: string): Buffer {
 }
 
 /** Writes the hello and reads the answer on a connected socket; always destroys it. */
-function exchange(sock: Socket, hello: Buffer, timeoutMs: number, signal: AbortSignal, what: string): Promise<HelloOutcome> {
+function exchange(sock: Socket, hello: Buffer, timeoutMs: number, signal: AbortSignal, what: string, keyExchange: boolean): Promise<HelloOutcome> {
   return new Promise<HelloOutcome>((resolve, reject) => {
-    const reader = new ServerHelloReader()
+    const reader = new ServerHelloReader(MAX_HELLO_BYTES, { keyExchange })
+    const answered = (a: Extract<ServerAnswer, { kind: 'server-hello' }>): HelloOutcome => ({ state: 'answered', version: a.version, cipher: a.cipher, ...(a.group !== undefined ? { group: a.group } : {}), ...(a.retry ? { retry: a.retry } : {}), ...(a.keyExchange ? { keyExchange: a.keyExchange } : {}) })
+    /** A close or reset after a ServerHello (while reading on to the ServerKeyExchange) still answered. */
+    const closed = (detail: string): HelloOutcome => {
+      const p = reader.pending
+      return p?.kind === 'server-hello' ? answered(p) : { state: 'refused', detail }
+    }
     let done = false
     const finish = (r: HelloOutcome | AttemptFailure): void => {
       if (done) return
@@ -321,7 +421,10 @@ function exchange(sock: Socket, hello: Buffer, timeoutMs: number, signal: AbortS
       if (r instanceof AttemptFailure) reject(r)
       else resolve(r)
     }
-    const timedOut = (): HelloOutcome => ({ state: 'inconclusive', reason: 'timeout', detail: `${what}: timed out after ${reader.bytes} bytes` })
+    const timedOut = (): HelloOutcome => {
+      const p = reader.pending
+      return p?.kind === 'server-hello' ? answered(p) : { state: 'inconclusive', reason: 'timeout', detail: `${what}: timed out after ${reader.bytes} bytes` }
+    }
     const onAbort = (): void => finish((signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' ? timedOut() : new AttemptFailure('aborted', `${what}: aborted`))
     const timer = setTimeout(() => finish(timedOut()), timeoutMs)
     if (signal.aborted) return onAbort()
@@ -330,18 +433,20 @@ function exchange(sock: Socket, hello: Buffer, timeoutMs: number, signal: AbortS
       try {
         const a = reader.push(chunk)
         if (!a) return
-        if (a.kind === 'server-hello') finish({ state: 'answered', version: a.version, cipher: a.cipher })
+        if (a.kind === 'server-hello') finish(answered(a))
         else finish({ state: 'refused', detail: `${a.level === 1 ? 'warning' : 'fatal'} alert ${alertName(a.description)}` })
       } catch (err) {
         if (!(err instanceof HelloParseError)) throw err
+        const p = reader.pending
+        if (p?.kind === 'server-hello') return finish(answered(p))
         finish({ state: 'inconclusive', reason: 'protocol', detail: `${what}: ${err.message}` })
       }
     })
-    sock.on('end', () => finish({ state: 'refused', detail: `closed after ${reader.bytes} bytes` }))
-    sock.on('close', () => finish({ state: 'refused', detail: `closed after ${reader.bytes} bytes` }))
+    sock.on('end', () => finish(closed(`closed after ${reader.bytes} bytes`)))
+    sock.on('close', () => finish(closed(`closed after ${reader.bytes} bytes`)))
     sock.on('error', (e: NodeJS.ErrnoException) => {
       const code = e.code ?? e.message
-      finish(/ECONNRESET|EPIPE/.test(code) ? { state: 'refused', detail: `${code} after ${reader.bytes} bytes` } : { state: 'inconclusive', reason: 'connectivity', detail: `${what}: ${code}` })
+      finish(/ECONNRESET|EPIPE/.test(code) ? closed(`${code} after ${reader.bytes} bytes`) : { state: 'inconclusive', reason: 'connectivity', detail: `${what}: ${code}` })
     })
     sock.write(hello)
   })

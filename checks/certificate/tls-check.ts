@@ -1,0 +1,137 @@
+/**
+ * @fileoverview The `tls` family: which cipher suites, groups and DH sizes a TLS endpoint accepts (`tls-ciphers.ts`), judged by the
+ * `tls-*` rules. It runs beside the certificate family on every `tls-endpoint` target.
+ *
+ * Fail closed: a probe that gets no usable answer leaves the enumeration incomplete; what was proven (a weak suite accepted) is
+ * still reported as a failure, no pass is reported, and the attempt ends with the probe's failure reason.
+ */
+import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
+import { AttemptFailure } from '../../src/errors.ts'
+import type { Target } from '../../src/types.ts'
+import { describe as describeCert, type CertInfo } from './describe.ts'
+import { fetchServed } from './probe.ts'
+import { enumerateSuites, incompleteFailure, type Enumeration, type VersionSuites } from './tls-ciphers.ts'
+import { judgeMozilla, MOZILLA_PROFILES, type MozillaProfileName } from './tls-mozilla.ts'
+import type { Suite, WeakCategory } from './tls-suites.ts'
+
+const RULES = ['tls-weak-cipher', 'tls-no-forward-secrecy', 'tls-cbc-only', 'tls-server-order-not-enforced', 'tls-weak-dh', 'tls-mozilla-profile'] as const
+type Rule = (typeof RULES)[number]
+type Ctx = CheckContext<Rule>
+
+/** A suite's strength tier: weak < no forward secrecy < CBC < AEAD with forward secrecy. Different tiers in one version = mixed. */
+const tier = (s: Suite): number => (s.weak.length ? 0 : !s.forwardSecret ? 1 : !s.aead ? 2 : 3)
+
+/** The enumeration as evidence: suites per version (IANA names, in the server's pick order), order, groups, DH sizes. */
+function summary(e: Enumeration): Record<string, unknown> {
+  const accepted = e.versions.filter((v) => v.accepted)
+  return {
+    protocols: Object.fromEntries(e.versions.map((v) => [v.version, v.accepted ? 'accepted' : 'refused'])),
+    suites: Object.fromEntries(accepted.map((v) => [v.version, v.suites.map((s) => s.name)])),
+    order: Object.fromEntries(accepted.filter((v) => v.order).map((v) => [v.version, v.order])),
+    groups: e.groups.map((g) => g.name),
+    ...(e.groupsVia ? { groupsSeenIn: e.groupsVia } : {}),
+    dh: e.dh.filter((d) => d.version !== 'TLSv1.3').map((d) => `${d.suite} (${d.version}): ${d.bits} bits`),
+    hellos: e.hellos,
+  }
+}
+
+/** Where a suite was accepted: `TLS_X (TLSv1, TLSv1.2)`. */
+function withVersions(versions: readonly VersionSuites[], pick: (s: Suite) => boolean): string[] {
+  const where = new Map<string, string[]>()
+  for (const v of versions) for (const s of v.suites) if (pick(s)) where.set(s.name, [...(where.get(s.name) ?? []), v.version])
+  return [...where].map(([name, vs]) => `${name} (${vs.join(', ')})`)
+}
+
+/** The served leaf, for the certificate parts of the Mozilla profile; undefined when no TLS 1.0–1.3 handshake completes. */
+async function leafOf(target: Target, ctx: Ctx): Promise<CertInfo | undefined> {
+  try {
+    const served = await fetchServed({ host: String(target.host), port: Number(target.port), servername: target.servername as string | undefined }, ctx)
+    return served.certs[0] ? describeCert(served.certs[0]) : undefined
+  } catch (err) {
+    if (err instanceof AttemptFailure && err.reason === 'aborted') throw err
+    return undefined
+  }
+}
+
+async function run(target: Target, ctx: Ctx): Promise<void> {
+  const ep = { host: String(target.host), port: Number(target.port), servername: target.servername as string | undefined }
+  const [e, leaf] = await Promise.all([enumerateSuites(ep, ctx), ctx.enabled('tls-mozilla-profile') ? leafOf(target, ctx) : undefined])
+  const complete = e.inconclusive.length === 0
+  const accepted = e.versions.filter((v) => v.accepted)
+  if (!accepted.length) {
+    if (!complete) throw incompleteFailure(e)
+    throw new AttemptFailure('protocol', `${target.id}: no SSLv3–TLS 1.3 ClientHello was answered with a ServerHello (${e.hellos} sent)`)
+  }
+  const evidence = summary(e)
+  const unknown: string[] = []
+  /** Reports a failure always, a pass only when the enumeration is complete (unknown is not pass). */
+  const report = (rule: Rule, fail: boolean, resource: string, detail: string, extra: Record<string, unknown> = {}): void => {
+    if (fail || complete) ctx.report(rule, fail ? 'fail' : 'pass', { resource, evidence: { ...evidence, ...extra, detail } })
+  }
+
+  const { categories } = ctx.params<{ categories: WeakCategory[] }>('tls-weak-cipher')
+  const weak = withVersions(accepted, (s) => s.weak.some((c) => categories.includes(c)))
+  const weakCats = [...new Set(accepted.flatMap((v) => v.suites.flatMap((s) => s.weak.filter((c) => categories.includes(c)))))]
+  report('tls-weak-cipher', weak.length > 0, 'cipher suites', weak.length ? `${weakCats.join('/')} suites accepted: ${weak.join('; ')}` : `no ${categories.join('/')} suite accepted`, { weak })
+
+  const noFs = withVersions(accepted, (s) => !s.forwardSecret)
+  const anyFs = accepted.some((v) => v.suites.some((s) => s.forwardSecret))
+  report('tls-no-forward-secrecy', noFs.length > 0, 'cipher suites', noFs.length ? `suites without forward secrecy accepted${anyFs ? '' : ' (and none with it)'}: ${noFs.join('; ')}` : 'every accepted suite has forward secrecy', { noForwardSecrecy: noFs })
+
+  const t12 = accepted.find((v) => v.version === 'TLSv1.2')
+  if (t12) {
+    const cbcOnly = !t12.suites.some((s) => s.aead)
+    report('tls-cbc-only', cbcOnly, 'protocol TLSv1.2', cbcOnly ? `TLS 1.2 offers no AEAD suite (${t12.suites.length} suites, all CBC or stream)` : `TLS 1.2 offers ${t12.suites.filter((s) => s.aead).length} AEAD suites`)
+  }
+
+  const { onlyWhenMixedStrength } = ctx.params<{ onlyWhenMixedStrength: boolean }>('tls-server-order-not-enforced')
+  for (const v of accepted) {
+    if (v.suites.length < 2) continue
+    if (!v.order) continue // the probe's failure is in e.inconclusive
+    const mixed = new Set(v.suites.map(tier)).size > 1
+    const fail = v.order !== 'server' && (mixed || !onlyWhenMixedStrength)
+    const why = v.order === 'server' ? 'the server picks by its own order' : v.order === 'client' ? 'the server picks the client\'s first acceptable suite' : 'the server picks neither its own nor the client\'s first suite consistently'
+    report('tls-server-order-not-enforced', fail, `protocol ${v.version}`, `${v.version}: ${why}${v.order !== 'server' ? (mixed ? ', and its suites differ in strength' : ', but all its suites are of one strength') : ''}`)
+  }
+
+  const { minBits } = ctx.params<{ minBits: number }>('tls-weak-dh')
+  const dh = e.dh.filter((d) => d.version !== 'TLSv1.3')
+  const usesDh = accepted.some((v) => v.version !== 'TLSv1.3' && v.suites.some((s) => s.ffdh))
+  if (usesDh) {
+    const small = dh.filter((d) => d.bits < minBits)
+    const least = dh.length ? Math.min(...dh.map((d) => d.bits)) : undefined
+    if (least === undefined) unknown.push('DHE suites accepted but no ServerKeyExchange with DH parameters was read')
+    else report('tls-weak-dh', small.length > 0, 'dh parameters', small.length ? `DH parameters of ${least} bits (minimum ${minBits})` : `DH parameters of ${least} bits or more (minimum ${minBits})`, { dhBits: least })
+  }
+
+  if (ctx.enabled('tls-mozilla-profile')) {
+    const { profile } = ctx.params<{ profile: MozillaProfileName }>('tls-mozilla-profile')
+    const m = judgeMozilla(profile, e, leaf)
+    const label = `Mozilla ${profile} (guideline ${m.guideline.toFixed(1)})`
+    report('tls-mozilla-profile', m.deviations.length > 0, `mozilla ${profile}`, m.deviations.length ? `deviates from ${label}: ${m.deviations.join('; ')}` : `complies with ${label}`, {
+      profile,
+      guideline: m.href,
+      deviations: m.deviations,
+      notOffered: m.notOffered,
+      notJudged: m.notJudged,
+    })
+  }
+  if (!complete) throw incompleteFailure(e)
+  if (unknown.length) throw new AttemptFailure('protocol', `${target.id}: ${unknown.join('; ')} (the other results were reported)`)
+}
+
+/** The cipher-suite check: enumerates suites, order, groups and DH sizes with hand-written ClientHellos. */
+export const tlsCiphersCheck = defineCheck({
+  id: 'tls-ciphers',
+  family: 'tls',
+  targetKinds: ['tls-endpoint'],
+  rules: RULES,
+  // About n+1 hellos per version for n accepted suites, one after another, plus the groups: twice a single probe's budget.
+  timeout: (_t, base) => base * 2,
+  run,
+})
+
+/** Profiles a policy may pick for `tls-mozilla-profile`. */
+export const MOZILLA_PROFILE_NAMES = Object.keys(MOZILLA_PROFILES) as MozillaProfileName[]
+
+export default defineFamily({ name: 'tls', checks: [tlsCiphersCheck] })

@@ -1,0 +1,350 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { createDiffieHellmanGroup } from 'node:crypto'
+import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
+import { promisify } from 'node:util'
+import pLimit from 'p-limit'
+import { afterAll, describe, expect, it } from 'vitest'
+import tls from '../../checks/certificate/tls-check.ts'
+import { enumerateSuites, parseKeyExchange } from '../../checks/certificate/tls-ciphers.ts'
+import { MOZILLA_PROFILES } from '../../checks/certificate/tls-mozilla-data.ts'
+import { SUITES, suiteNamed, suiteOf } from '../../checks/certificate/tls-suites.ts'
+import type { ProbeContext } from '../../checks/certificate/hello.ts'
+import { parsePolicy } from '../../src/rules/policy.ts'
+import { bindNet } from '../../src/net/index.ts'
+import { tlsEndpoint } from '../../src/targets/parse.ts'
+import type { Finding, ScanReport } from '../../src/types.ts'
+import { checkTester, failedRuleIds, findingOf, passedRuleIds } from '../helpers/check-tester.ts'
+import { labLeaf, tempDir } from '../helpers/tls.ts'
+
+// ---------------------------------------------------------------------------------------------------------------------------------
+// Servers on loopback: Node TLS servers (what OpenSSL 3.0 serves), `openssl s_server` (DH parameters Node would warn about), and a
+// scripted ServerHello responder for what no local TLS stack can serve (RC4, 3DES, SSLv3, X25519MLKEM768 — Debian's OpenSSL 3.0
+// builds none of them).
+
+const closers: (() => Promise<void> | void)[] = []
+afterAll(async () => {
+  await Promise.all(closers.map((c) => c()))
+})
+const tmp = tempDir('ztscan-tls-ciphers-')
+closers.push(() => tmp.cleanup())
+
+function tracked(server: Server): () => Promise<void> {
+  const sockets = new Set<Socket>()
+  server.on('connection', (s: Socket) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+    s.on('error', () => {})
+  })
+  return () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy()
+      server.close(() => resolve())
+    })
+}
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  closers.push(tracked(server))
+  return (server.address() as AddressInfo).port
+}
+
+const leaf = labLeaf()
+const leafKey = leaf.key.export({ type: 'pkcs8', format: 'pem' }) as string
+
+/** A Node TLS server with the lab leaf (RSA 2048, SHA-256, 90 days) and the given options. */
+async function nodeServer(opts: TlsOptions): Promise<number> {
+  const server = createTlsServer({ key: leafKey, cert: leaf.pem, minVersion: 'TLSv1.2', ...opts }, (s) => s.end())
+  server.on('tlsClientError', () => {})
+  return listen(server)
+}
+
+/** PEM DH parameters for an RFC 2409/3526 MODP group (`modp2` = 1024 bits, `modp14` = 2048). */
+function dhParams(group: 'modp2' | 'modp14'): string {
+  const der = (tag: number, body: Buffer): Buffer => {
+    const len = body.length < 128 ? [body.length] : body.length < 256 ? [0x81, body.length] : [0x82, body.length >> 8, body.length & 255]
+    return Buffer.concat([Buffer.from([tag, ...len]), body])
+  }
+  const int = (b: Buffer): Buffer => der(2, b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b)
+  const seq = der(0x30, Buffer.concat([int(createDiffieHellmanGroup(group).getPrime()), int(Buffer.from([2]))]))
+  return `-----BEGIN DH PARAMETERS-----\n${seq.toString('base64')}\n-----END DH PARAMETERS-----\n`
+}
+
+const hasBinary = async (bin: string, args: string[]): Promise<boolean> =>
+  promisify(execFile)(bin, args).then(
+    () => true,
+    () => false,
+  )
+const HAVE_OPENSSL = await hasBinary('openssl', ['version'])
+const HAVE_SSLSCAN = await hasBinary('sslscan', ['--version'])
+
+/** `openssl s_server` on 127.0.0.1 (port chosen by the OS), serving the lab leaf. */
+async function sServer(args: string[]): Promise<number> {
+  const cert = tmp.write(`leaf-${args.length}-${Math.random()}.pem`, leaf.pem)
+  const key = tmp.write(`key-${Math.random()}.pem`, leafKey)
+  const child: ChildProcess = spawn('openssl', ['s_server', '-accept', '127.0.0.1:0', '-cert', cert, '-key', key, '-naccept', '10000', ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  closers.push(() => void child.kill())
+  return new Promise<number>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(out)
+      if (m) resolve(Number(m[1]))
+    })
+    child.stderr!.on('data', () => {})
+    child.once('exit', (code) => reject(new Error(`openssl s_server exited (${code}): ${out}`)))
+  })
+}
+
+// The scripted responder: reads one ClientHello and answers with a ServerHello (or HelloRetryRequest) picking, by its own
+// preference, the first suite and group it shares with the hello — what a real server does for the first flight.
+const HRR_RANDOM = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex')
+const u16 = (n: number): number[] => [n >> 8, n & 0xff]
+const record = (type: number, body: Buffer): Buffer => Buffer.from([type, 3, 3, ...u16(body.length), ...body])
+const handshake = (type: number, body: Buffer): Buffer => Buffer.from([type, 0, ...u16(body.length), ...body])
+const alert = (d: number): Buffer => record(0x15, Buffer.from([2, d]))
+function serverHello(version: number, cipher: number, random: Buffer, exts: number[] = []): Buffer {
+  return handshake(2, Buffer.from([...u16(version), ...random, 0, ...u16(cipher), 0, ...(exts.length ? [...u16(exts.length), ...exts] : [])]))
+}
+
+interface Hello {
+  version: number
+  suites: number[]
+  groups: number[]
+  versions: number[]
+}
+function parseHello(b: Buffer): Hello {
+  let off = 9
+  const version = b.readUInt16BE(off)
+  off += 34
+  off += 1 + b[off]!
+  const n = b.readUInt16BE(off)
+  const suites = Array.from({ length: n / 2 }, (_, i) => b.readUInt16BE(off + 2 + 2 * i))
+  off += 2 + n
+  off += 1 + b[off]!
+  let groups: number[] = []
+  let versions: number[] = []
+  if (off < b.length) {
+    const end = off + 2 + b.readUInt16BE(off)
+    off += 2
+    while (off < end) {
+      const type = b.readUInt16BE(off)
+      const len = b.readUInt16BE(off + 2)
+      const data = b.subarray(off + 4, off + 4 + len)
+      if (type === 0x000a) groups = Array.from({ length: data.readUInt16BE(0) / 2 }, (_, i) => data.readUInt16BE(2 + 2 * i))
+      if (type === 0x002b) versions = Array.from({ length: data[0]! / 2 }, (_, i) => data.readUInt16BE(1 + 2 * i))
+      off += 4 + len
+    }
+  }
+  return { version, suites, groups, versions }
+}
+
+interface Script {
+  /** Suites by legacy version (0x0300 … 0x0303), in the server's preference. */
+  legacy: Record<number, number[]>
+  tls13?: { suites: number[]; groups: number[] }
+  /** Sends this many ServerHellos, then never answers a hello it would accept (a tarpit); refusals still come. */
+  answerFirst?: number
+}
+async function scripted(script: Script): Promise<number> {
+  let answered = 0
+  const server = createNetServer((s) => {
+    let buf = Buffer.alloc(0)
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d])
+      if (buf.length < 5 || buf.length < 5 + buf.readUInt16BE(3)) return
+      const h = parseHello(buf)
+      const random = Buffer.alloc(32, 7)
+      if (h.versions.includes(0x0304)) {
+        const t = script.tls13
+        const suite = t?.suites.find((c) => h.suites.includes(c))
+        const group = t?.groups.find((g) => h.groups.includes(g))
+        if (suite === undefined || group === undefined) return void s.end(alert(t ? 40 : 70))
+        return void s.end(record(0x16, serverHello(0x0303, suite, HRR_RANDOM, [0x00, 0x2b, 0, 2, 3, 4, 0x00, 0x33, 0, 2, ...u16(group)])))
+      }
+      const suite = script.legacy[h.version]?.find((c) => h.suites.includes(c))
+      if (suite === undefined) return void s.end(alert(script.legacy[h.version] ? 40 : 70))
+      if (script.answerFirst !== undefined && answered++ >= script.answerFirst) return
+      s.end(record(0x16, Buffer.concat([serverHello(h.version, suite, random), handshake(14, Buffer.alloc(0))])))
+    })
+  })
+  return listen(server)
+}
+
+// ---------------------------------------------------------------------------------------------------------------------------------
+
+const tester = checkTester(tls.checks, { perHost: 16, connectTimeoutMs: 3000, timeoutMs: 30_000 })
+const probeCtx = (): ProbeContext => {
+  const signal = new AbortController().signal
+  return { net: bindNet(signal, 3000), sockets: pLimit(16), signal, connectTimeoutMs: 3000 }
+}
+const target = (port: number) => tlsEndpoint('127.0.0.1', port)
+const policy = (rules: Record<string, unknown>) => parsePolicy({ rules })
+const ofRule = (r: ScanReport, rule: string): Finding[] => r.findings.filter((f) => f.ruleId === rule)
+const names = (...xs: string[]): string[] => xs
+
+const INTERMEDIATE_OPENSSL = 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305'
+
+describe('tls ciphers: the suite table', () => {
+  it('classifies suites from their IANA names', () => {
+    expect(SUITES.length).toBe(353)
+    expect(suiteNamed('TLS_RSA_WITH_3DES_EDE_CBC_SHA')).toMatchObject({ code: 0x000a, weak: ['3DES'], forwardSecret: false, cbc: true, aead: false, tls12Only: false })
+    expect(suiteNamed('TLS_RSA_EXPORT_WITH_RC4_40_MD5')!.weak).toEqual(['EXPORT', 'RC4'])
+    expect(suiteNamed('TLS_DH_anon_WITH_AES_128_GCM_SHA256')).toMatchObject({ weak: ['anonymous'], ffdh: true, aead: true, tls12Only: true })
+    expect(suiteNamed('TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256')).toMatchObject({ weak: [], forwardSecret: true, aead: true, ecdh: true })
+    expect(suiteNamed('TLS_RSA_WITH_NULL_SHA256')!.weak).toEqual(['NULL'])
+    expect(suiteNamed('TLS_RSA_WITH_DES_CBC_SHA')!.weak).toEqual(['DES'])
+    expect(suiteOf(0x1301)).toMatchObject({ name: 'TLS_AES_128_GCM_SHA256', tls13: true, forwardSecret: true })
+    expect(suiteOf(0xabcd).name).toBe('0xabcd')
+    // Every suite Mozilla names is in the table (IANA names on both sides).
+    for (const p of Object.values(MOZILLA_PROFILES)) for (const n of [...p.ciphers, ...p.ciphersuites]) expect(suiteNamed(n), n).toBeDefined()
+  })
+
+  it('reads the DH prime size and the ECDHE curve from ServerKeyExchange bodies, and refuses truncated ones', () => {
+    const p = createDiffieHellmanGroup('modp2').getPrime()
+    const dhe = suiteNamed('TLS_DHE_RSA_WITH_AES_128_GCM_SHA256')!
+    expect(parseKeyExchange(dhe, Buffer.from([...u16(p.length), ...p, 0, 1, 2]))).toEqual({ dhBits: 1024 })
+    expect(parseKeyExchange(dhe, Buffer.from([...u16(p.length + 1), 0, ...p]))).toEqual({ dhBits: 1024 })
+    expect(parseKeyExchange(dhe, Buffer.from([...u16(200), 1, 2]))).toBeUndefined()
+    expect(parseKeyExchange(suiteNamed('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256')!, Buffer.from([3, 0, 0x1d, 32]))).toEqual({ curve: 0x1d })
+    expect(parseKeyExchange(suiteNamed('TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256')!, Buffer.from([1]))).toBeUndefined()
+  })
+})
+
+describe('tls ciphers: enumeration against Node TLS servers', () => {
+  it('finds the suites in the server order with n+1 hellos per version, the groups from HelloRetryRequests, and the rules', async () => {
+    const port = await nodeServer({ ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA', honorCipherOrder: true, ecdhCurve: 'X25519:P-256' })
+    const e = await enumerateSuites({ host: '127.0.0.1', port }, probeCtx())
+    const by = Object.fromEntries(e.versions.map((v) => [v.version, { suites: v.suites.map((s) => s.name), order: v.order }]))
+    expect(by).toEqual({
+      SSLv3: { suites: [], order: undefined },
+      TLSv1: { suites: [], order: undefined },
+      'TLSv1.1': { suites: [], order: undefined },
+      'TLSv1.2': { suites: names('TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_RSA_WITH_AES_128_CBC_SHA'), order: 'server' },
+      'TLSv1.3': { suites: names('TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256'), order: 'server' },
+    })
+    expect(e.groups.map((g) => g.name)).toEqual(['x25519', 'secp256r1'])
+    expect(e.groupsVia).toBe('TLSv1.3')
+    expect(e.inconclusive).toEqual([])
+    // SSLv3, TLS 1.0, 1.1: one refused hello each. TLS 1.2 and 1.3: 3 picks + 1 refusal + 1 order probe. Groups: 2 picks + 1 refusal.
+    expect(e.hellos).toBe(3 + 5 + 5 + 3)
+
+    const r = await tester.run(target(port))
+    expect(r.errors).toEqual([])
+    expect(failedRuleIds(r)).toEqual(['tls-mozilla-profile', 'tls-no-forward-secrecy'])
+    expect(passedRuleIds(r)).toEqual(['tls-cbc-only', 'tls-server-order-not-enforced', 'tls-weak-cipher'])
+    expect(findingOf(r, 'tls-no-forward-secrecy').message).toBe(`tls://127.0.0.1:${port}: suites without forward secrecy accepted: TLS_RSA_WITH_AES_128_CBC_SHA (TLSv1.2)`)
+    const moz = findingOf(r, 'tls-mozilla-profile')
+    expect(moz.evidence).toMatchObject({ profile: 'intermediate', guideline: 'https://ssl-config.mozilla.org/guidelines/6.0.json', deviations: ['cipher suites outside intermediate (v6.0): TLS_RSA_WITH_AES_128_CBC_SHA'] })
+    expect(moz.evidence).toMatchObject({ suites: { 'TLSv1.2': by['TLSv1.2']!.suites }, order: { 'TLSv1.2': 'server', 'TLSv1.3': 'server' }, groups: ['x25519', 'secp256r1'] })
+  })
+
+  it.skipIf(!HAVE_SSLSCAN)('lists the same suites and groups as sslscan on the same server', async () => {
+    const port = await nodeServer({ ciphers: 'DEFAULT@SECLEVEL=0', minVersion: 'TLSv1', honorCipherOrder: false })
+    const [e, out] = await Promise.all([
+      enumerateSuites({ host: '127.0.0.1', port }, probeCtx()),
+      promisify(execFile)('sslscan', ['--no-colour', '--no-check-certificate', '--no-heartbleed', '--no-fallback', '--no-renegotiation', '--show-cipher-ids', `127.0.0.1:${port}`]),
+    ])
+    const theirs = [...out.stdout.matchAll(/^(?:Preferred|Accepted)\s+(TLSv1\.[0-3]|SSLv3)\s+\d+ bits\s+0x([0-9A-F]{4}) /gm)].map(([, v, id]) => `${v!.replace('TLSv1.0', 'TLSv1')} ${suiteOf(Number.parseInt(id!, 16)).name}`).sort()
+    const ours = e.versions.flatMap((v) => v.suites.map((s) => `${v.version} ${s.name}`)).sort()
+    expect(ours.length).toBeGreaterThan(20)
+    expect(ours).toEqual(theirs)
+    const theirGroups = new Set([...out.stdout.matchAll(/^TLSv1\.3\s+\d+ bits\s+(\S+)/gm)].map(([, g]) => g))
+    expect(new Set(e.groups.map((g) => g.name))).toEqual(theirGroups)
+  })
+
+  it('a client-ordered server fails tls-server-order-not-enforced only where its suites differ in strength, unless the policy says otherwise', async () => {
+    const port = await nodeServer({ ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA', honorCipherOrder: false })
+    const r = await tester.run(target(port))
+    expect(ofRule(r, 'tls-server-order-not-enforced').map((f) => [f.resource, f.status])).toEqual([
+      ['protocol TLSv1.2', 'fail'],
+      ['protocol TLSv1.3', 'pass'],
+    ])
+    expect(findingOf(r, 'tls-server-order-not-enforced', (f) => f.status === 'fail').evidence).toMatchObject({ detail: "TLSv1.2: the server picks the client's first acceptable suite, and its suites differ in strength" })
+    const strict = await tester.run(target(port), { policy: policy({ 'tls-server-order-not-enforced': { parameters: { onlyWhenMixedStrength: false } } }) })
+    expect(ofRule(strict, 'tls-server-order-not-enforced').map((f) => f.status)).toEqual(['fail', 'fail'])
+  })
+
+  it('NULL and anonymous suites fail tls-weak-cipher, each named with its versions', async () => {
+    const port = await nodeServer({ ciphers: 'AES128-GCM-SHA256:NULL-SHA256:AECDH-AES128-SHA:@SECLEVEL=0', maxVersion: 'TLSv1.2', minVersion: 'TLSv1.1' })
+    const r = await tester.run(target(port))
+    expect(r.errors).toEqual([])
+    const f = findingOf(r, 'tls-weak-cipher')
+    expect(f.status).toBe('fail')
+    expect(f.evidence!.weak).toEqual(['TLS_ECDH_anon_WITH_AES_128_CBC_SHA (TLSv1.1, TLSv1.2)', 'TLS_RSA_WITH_NULL_SHA256 (TLSv1.2)'])
+    expect(f.message).toMatch(/: anonymous\/NULL suites accepted: /)
+    expect(failedRuleIds(r)).toEqual(['tls-mozilla-profile', 'tls-no-forward-secrecy', 'tls-weak-cipher'])
+  })
+
+  it('a TLS 1.2 server with CBC suites only fails tls-cbc-only', async () => {
+    const port = await nodeServer({ ciphers: 'ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES256-SHA', maxVersion: 'TLSv1.2' })
+    const r = await tester.run(target(port))
+    expect(findingOf(r, 'tls-cbc-only')).toMatchObject({ status: 'fail', resource: 'protocol TLSv1.2' })
+    expect(findingOf(r, 'tls-no-forward-secrecy').status).toBe('pass')
+  })
+
+  it("Mozilla's intermediate configuration passes every rule; judged against modern it names each deviation", async () => {
+    const port = await nodeServer({ ciphers: INTERMEDIATE_OPENSSL, ecdhCurve: 'X25519:P-256:P-384', honorCipherOrder: false })
+    const r = await tester.run(target(port))
+    expect(r.errors).toEqual([])
+    expect(failedRuleIds(r)).toEqual([])
+    expect(passedRuleIds(r)).toEqual(['tls-cbc-only', 'tls-mozilla-profile', 'tls-no-forward-secrecy', 'tls-server-order-not-enforced', 'tls-weak-cipher'])
+    expect(findingOf(r, 'tls-mozilla-profile').evidence).toMatchObject({ detail: 'complies with Mozilla intermediate (guideline 6.0)', notJudged: ['OCSP stapling', 'HSTS'] })
+    const modern = await tester.run(target(port), { policy: policy({ 'tls-mozilla-profile': { parameters: { profile: 'modern' } } }) })
+    expect(findingOf(modern, 'tls-mozilla-profile').evidence!.deviations).toEqual([
+      'TLSv1.2 offered; modern (v6.0) allows TLSv1.3',
+      'cipher suites outside modern (v6.0): TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+      'certificate key type rsa; modern (v6.0) allows ecdsa',
+    ])
+  })
+
+  it.skipIf(!HAVE_OPENSSL)('reads the DH prime from the ServerKeyExchange: 1024 bits fails tls-weak-dh, 2048 passes (openssl s_server)', async () => {
+    const weak = await sServer(['-dhparam', tmp.write('dh1024.pem', dhParams('modp2')), '-cipher', 'DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0', '-no_tls1_3'])
+    const strong = await sServer(['-dhparam', tmp.write('dh2048.pem', dhParams('modp14')), '-cipher', 'DHE-RSA-AES128-GCM-SHA256', '-no_tls1_3'])
+    const [rw, rs] = await Promise.all([tester.run(target(weak)), tester.run(target(strong))])
+    expect(rw.errors).toEqual([])
+    expect(findingOf(rw, 'tls-weak-dh')).toMatchObject({ status: 'fail', message: `tls://127.0.0.1:${weak}: DH parameters of 1024 bits (minimum 2048)` })
+    expect(findingOf(rw, 'tls-mozilla-profile').evidence!.deviations).toContain('DH parameters of 1024 bits; intermediate (v6.0) asks for 2048')
+    expect(findingOf(rs, 'tls-weak-dh')).toMatchObject({ status: 'pass', evidence: expect.objectContaining({ dhBits: 2048, dh: ['TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (TLSv1.2): 2048 bits'] }) })
+  })
+})
+
+describe('tls ciphers: scripted ServerHellos (suites and groups no local TLS stack serves)', () => {
+  it('SSLv3 RC4, TLS 1.0 3DES and X25519MLKEM768 are found from the ServerHello and HelloRetryRequest alone', async () => {
+    const port = await scripted({ legacy: { 0x0300: [0x0005], 0x0301: [0x000a, 0x0005, 0x002f] }, tls13: { suites: [0x1301], groups: [0x11ec, 0x001d] } })
+    const e = await enumerateSuites({ host: '127.0.0.1', port }, probeCtx())
+    expect(e.versions.filter((v) => v.accepted).map((v) => [v.version, v.suites.map((s) => s.name), v.order])).toEqual([
+      ['SSLv3', ['TLS_RSA_WITH_RC4_128_SHA'], undefined],
+      ['TLSv1', ['TLS_RSA_WITH_3DES_EDE_CBC_SHA', 'TLS_RSA_WITH_RC4_128_SHA', 'TLS_RSA_WITH_AES_128_CBC_SHA'], 'server'],
+      ['TLSv1.3', ['TLS_AES_128_GCM_SHA256'], undefined],
+    ])
+    expect(e.groups.map((g) => g.name)).toEqual(['X25519MLKEM768', 'x25519'])
+    const r = await tester.run(target(port))
+    expect(findingOf(r, 'tls-weak-cipher').evidence!.weak).toEqual(['TLS_RSA_WITH_RC4_128_SHA (SSLv3, TLSv1)', 'TLS_RSA_WITH_3DES_EDE_CBC_SHA (TLSv1)'])
+    // The groups are all within Mozilla's list; the versions and suites are not; no handshake completes, so the certificate is not judged.
+    expect(findingOf(r, 'tls-mozilla-profile').evidence).toMatchObject({
+      deviations: ['SSLv3, TLSv1 offered; intermediate (v6.0) allows TLSv1.2, TLSv1.3', 'cipher suites outside intermediate (v6.0): TLS_RSA_WITH_RC4_128_SHA, TLS_RSA_WITH_3DES_EDE_CBC_SHA, TLS_RSA_WITH_AES_128_CBC_SHA'],
+      notOffered: ['protocol TLSv1.2'],
+      notJudged: ['OCSP stapling', 'HSTS', 'the certificate (no TLS 1.0–1.3 handshake completed)'],
+    })
+  })
+
+  it('fails closed: a server that stops answering mid-enumeration ends the attempt, with what was proven reported and no pass', async () => {
+    const port = await scripted({ legacy: { 0x0301: [0x000a, 0x002f] }, answerFirst: 1 })
+    const r = await tester.run(target(port), { connectTimeoutMs: 400 })
+    expect(r.errors).toHaveLength(1)
+    expect(r.errors[0]).toMatchObject({ reason: 'timeout', message: expect.stringMatching(/enumeration: .*timed out.*\(what was proven was reported\)/) })
+    expect(r.findings.map((f) => [f.ruleId, f.status])).toEqual(expect.arrayContaining([['tls-weak-cipher', 'fail']]))
+    expect(r.findings.filter((f) => f.status === 'pass')).toEqual([])
+  })
+
+  it('a service that is not TLS is an error, not a pass', async () => {
+    const server = createNetServer((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\n\r\n')))
+    const port = await listen(server)
+    const r = await tester.run(target(port))
+    expect(r.findings).toEqual([])
+    expect(r.errors[0]).toMatchObject({ reason: 'protocol', message: expect.stringMatching(/not a TLS record/) })
+  })
+})
