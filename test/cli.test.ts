@@ -78,7 +78,7 @@ describe('CLI (built, as a process)', () => {
     const r = ztscan(['demo', '-q', '-o', 'demo.json'])
     expect(r.code).toBe(1) // the lab is full of findings at or above high
     const report = JSON.parse(readFileSync(join(dir, 'demo.json'), 'utf8')) as { findings: { family: string; status: string }[]; errors: unknown[] }
-    expect([...new Set(report.findings.filter((f) => f.status === 'fail').map((f) => f.family))].sort()).toEqual(['certificate', 'endpoint-agent', 'mfa', 'open-port'])
+    expect([...new Set(report.findings.filter((f) => f.status === 'fail').map((f) => f.family))].sort()).toEqual(['certificate', 'endpoint-agent', 'mfa', 'open-port', 'tls'])
     expect(report.errors).toEqual([])
   })
   it('an nmap file chains nothing without --chain, and stderr says what was not probed', () => {

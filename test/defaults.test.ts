@@ -33,7 +33,7 @@ describe('demo lab', () => {
     }
     assertValidReport(report)
     const failing = new Set(report.findings.filter((f) => f.status === 'fail').map((f) => f.family))
-    expect([...failing].sort()).toEqual(['certificate', 'endpoint-agent', 'mfa', 'open-port'])
+    expect([...failing].sort()).toEqual(['certificate', 'endpoint-agent', 'mfa', 'open-port', 'tls'])
     expect(report.score.overall).not.toBeNull()
     expect(report.errors).toEqual([])
   }, 60_000)
