@@ -1,16 +1,47 @@
 /**
- * @fileoverview Certificate parsing (PEM bundles, DER) and chain evaluation against trust anchors, done with `node:crypto`
- * (`checkIssued` + `verify`) rather than OpenSSL's verifier, so an incomplete chain, an unknown root, a self-signed leaf and
- * a bad signature can be told apart.
+ * @fileoverview Certificate parsing (PEM bundles, DER) and the trust anchor store (Node's bundled roots plus CA files), indexed
+ * for path building (`path.ts`).
  */
 import { X509Certificate } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import { AttemptFailure } from '../../src/errors.ts'
 import { readBounded } from '../../src/lib-files.ts'
-import { describe, type CertInfo } from './describe.ts'
+import { DerError } from './der.ts'
+import { nodeOf, type AnchorIndex, type Node } from './path.ts'
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g
+const CERT_LABELS = new Set(['CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 CERTIFICATE'])
+const BEGIN = '-----BEGIN '
+const DASHES = '-----'
+
+/**
+ * The PEM blocks of a text, in order, found with `indexOf` only: linear in the text length whatever it holds (a file of
+ * `-----BEGIN CERTIFICATE-----` repeated without END is one scan, not one scan per BEGIN). A block without its END (before the next BEGIN) is
+ * skipped. Labels are at most 64 characters of `A-Z0-9 `; anything else is not a PEM header and is skipped.
+ */
+export function* pemBlocks(text: string): Generator<{ label: string; body: string }> {
+  let at = text.indexOf(BEGIN)
+  while (at >= 0) {
+    const labelStart = at + BEGIN.length
+    const labelEnd = text.indexOf(DASHES, labelStart)
+    if (labelEnd < 0) return
+    const label = text.slice(labelStart, labelEnd)
+    if (label.length === 0 || label.length > 64 || !/^[A-Z0-9 ]+$/.test(label)) {
+      at = text.indexOf(BEGIN, labelStart)
+      continue
+    }
+    const bodyStart = labelEnd + DASHES.length
+    // A block ends before the next BEGIN: the END is looked for in that segment only, so every character is scanned a
+    // bounded number of times (segments do not overlap). An unterminated block is skipped.
+    const next = text.indexOf(BEGIN, bodyStart)
+    const segment = text.slice(bodyStart, next < 0 ? undefined : next)
+    const end = `-----END ${label}-----`
+    const endAt = segment.indexOf(end)
+    at = next
+    if (endAt < 0) continue
+    yield { label, body: segment.slice(0, endAt) }
+  }
+}
 
 /**
  * Parses a PEM bundle (every `CERTIFICATE` block, other blocks such as keys are skipped unread) or a single DER certificate.
@@ -18,13 +49,13 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g
  */
 export function parseCertificates(data: Buffer, name: string): X509Certificate[] {
   const text = data.toString('latin1')
-  if (text.includes('-----BEGIN ')) {
+  if (text.includes(BEGIN)) {
     const out: X509Certificate[] = []
     let blocks = 0
-    for (const m of text.matchAll(PEM_BLOCK)) {
-      if (m[1] !== 'CERTIFICATE' && m[1] !== 'TRUSTED CERTIFICATE' && m[1] !== 'X509 CERTIFICATE') continue
+    for (const { label, body } of pemBlocks(text)) {
+      if (!CERT_LABELS.has(label)) continue
       blocks++
-      const der = Buffer.from(m[2]!.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64')
+      const der = Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64')
       try {
         out.push(new X509Certificate(der))
       } catch (err) {
@@ -41,26 +72,31 @@ export function parseCertificates(data: Buffer, name: string): X509Certificate[]
   }
 }
 
-/** A set of trust anchors indexed by subject. */
-export interface AnchorStore {
+/** A set of trust anchors, indexed by normalised subject name for path building. */
+export interface AnchorStore extends AnchorIndex {
   readonly size: number
-  /** Anchors whose subject equals `name` (Node's multi-line DN form). */
-  bySubject(name: string): readonly X509Certificate[]
-  has(fingerprint256: string): boolean
+  /** The anchors, as PEM (for the TLS client context that records OpenSSL's own verdict). */
+  readonly pems: readonly string[]
   /** Where the anchors came from, for evidence. */
   readonly sources: readonly string[]
 }
 
 function store(certs: readonly X509Certificate[], sources: readonly string[]): AnchorStore {
-  const subj = new Map<string, X509Certificate[]>()
+  const byKey = new Map<string, Node[]>()
   const fps = new Set<string>()
+  const pems: string[] = []
   for (const c of certs) {
-    const list = subj.get(c.subject) ?? []
-    list.push(c)
-    subj.set(c.subject, list)
+    if (fps.has(c.fingerprint256)) continue
     fps.add(c.fingerprint256)
+    pems.push(c.toString())
+    const node = nodeOf(c, { anchor: true })
+    // An anchor whose name cannot be read can anchor nothing.
+    if (node.fields instanceof DerError) continue
+    const list = byKey.get(node.fields.subject.key) ?? []
+    list.push(node)
+    byKey.set(node.fields.subject.key, list)
   }
-  return { size: fps.size, bySubject: (n) => subj.get(n) ?? [], has: (fp) => fps.has(fp), sources }
+  return { size: fps.size, byName: (k) => byKey.get(k) ?? [], has: (fp) => fps.has(fp), sources, pems }
 }
 
 let systemRoots: X509Certificate[] | undefined
@@ -117,66 +153,4 @@ async function buildAnchors(caFiles: readonly string[], useSystemRoots: boolean)
     sources.push(f)
   }
   return store(certs, sources)
-}
-
-/** The outcome of chain evaluation. */
-export interface ChainVerdict {
-  /**
-   * `trusted`: a path from the leaf to an anchor with valid signatures. `self-signed`: the leaf is self-signed and not an anchor.
-   * `untrusted-root`: the path ends at a self-signed certificate that is not an anchor. `incomplete`: a certificate's issuer is
-   * neither served nor an anchor (an intermediate is missing — or the root is unknown; without fetching AIA URLs the two look the same).
-   * `bad-signature`: an issuer by name was found but its key does not verify the signature.
-   */
-  readonly status: 'trusted' | 'self-signed' | 'untrusted-root' | 'incomplete' | 'bad-signature'
-  /** Subject of the anchor reached, when trusted. */
-  readonly anchor?: string
-  /** Issuer name that could not be found or verified. */
-  readonly missingIssuer?: string
-  /** Position (index in the served list) of the certificate whose issuer is missing or bad. */
-  readonly at?: number
-}
-
-// Many endpoints share intermediates and roots: remember signature checks (bounded).
-const verified = new Map<string, boolean>()
-function issues(child: X509Certificate, parent: X509Certificate): boolean {
-  const key = `${child.fingerprint256}>${parent.fingerprint256}`
-  let ok = verified.get(key)
-  if (ok === undefined) {
-    try {
-      ok = child.checkIssued(parent) && child.verify(parent.publicKey)
-    } catch {
-      ok = false
-    }
-    if (verified.size >= 10_000) verified.clear()
-    verified.set(key, ok)
-  }
-  return ok
-}
-
-/** Walks from the leaf (index 0) through the served certificates to an anchor. */
-export function evaluateChain(served: readonly CertInfo[], anchors: AnchorStore): ChainVerdict {
-  const used = new Set<number>([0])
-  let cur = 0
-  for (let depth = 0; depth <= served.length; depth++) {
-    const c = served[cur]!.x509
-    if (anchors.has(c.fingerprint256)) return { status: 'trusted', anchor: served[cur]!.subject }
-    const byName = anchors.bySubject(c.issuer)
-    const anchor = byName.find((a) => issues(c, a))
-    if (anchor) return { status: 'trusted', anchor: describe(anchor).subject }
-    if (served[cur]!.selfSigned) return { status: cur === 0 ? 'self-signed' : 'untrusted-root', at: cur }
-    let next = -1
-    let nameMatch = byName.length > 0
-    for (let i = 0; i < served.length; i++) {
-      if (used.has(i) || served[i]!.x509.subject !== c.issuer) continue
-      nameMatch = true
-      if (issues(c, served[i]!.x509)) {
-        next = i
-        break
-      }
-    }
-    if (next < 0) return { status: nameMatch ? 'bad-signature' : 'incomplete', missingIssuer: served[cur]!.issuer, at: cur }
-    used.add(next)
-    cur = next
-  }
-  return { status: 'incomplete', at: cur }
 }

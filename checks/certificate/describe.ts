@@ -3,7 +3,7 @@
  * `node:crypto` `X509Certificate` does most of it; the signature algorithm (which Node does not expose) is read from the DER
  * with node-forge's ASN.1 parser only — `forge.pki` cannot parse certificates with EC keys.
  */
-import { X509Certificate } from 'node:crypto'
+import type { KeyObject, X509Certificate } from 'node:crypto'
 import forge from 'node-forge'
 
 /** One certificate as the rules see it. */
@@ -122,8 +122,17 @@ export function parseSans(s: string | undefined): string[] {
   return out
 }
 
-/** Node renders names one attribute per line. */
-const oneLine = (dn: string): string => dn.split('\n').filter(Boolean).join(', ')
+/** Node renders names one attribute per line; an empty name (no attribute at all) is `undefined` there and `(empty)` here. */
+export const oneLine = (dn: string | undefined): string => (dn ? dn.split('\n').filter(Boolean).join(', ') : '') || '(empty)'
+
+/** A getter of a hostile certificate may throw or return nothing: `fallback` then. */
+function safe<T>(get: () => T | undefined, fallback: T): T {
+  try {
+    return get() ?? fallback
+  } catch {
+    return fallback
+  }
+}
 
 // Endpoints share intermediates and roots: describe each certificate once (bounded).
 const described = new Map<string, CertInfo>()
@@ -141,28 +150,31 @@ export function describe(x509: X509Certificate): CertInfo {
 }
 
 function describeUncached(x509: X509Certificate): CertInfo {
-  const key = x509.publicKey
-  const details = key.asymmetricKeyDetails ?? {}
-  const keyType = key.asymmetricKeyType ?? 'unknown'
+  // Every field tolerates absence and malformation: an undecodable key is `unknown` (and a weak key), an empty name `(empty)`.
+  const key = safe<KeyObject | null>(() => x509.publicKey, null)
+  const details = safe(() => key?.asymmetricKeyDetails, {})
+  const keyType = safe(() => key?.asymmetricKeyType, 'unknown')
   const curve = details.namedCurve
   const keySize =
     details.modulusLength ?? (curve ? (CURVE_BITS.get(curve) ?? null) : keyType === 'ed25519' ? 256 : keyType === 'ed448' ? 456 : null)
   const sig = signatureAlgorithmOf(x509.raw)
-  let selfSigned = false
-  try {
-    // Names plus own-key signature; not checkIssued(), which also demands keyCertSign and so misses self-signed leaves.
-    selfSigned = x509.subject === x509.issuer && x509.verify(key)
-  } catch {
-    selfSigned = false
+  const subjectDn = safe(() => x509.subject, '')
+  const issuerDn = safe(() => x509.issuer, '')
+  // Names plus own-key signature; not checkIssued(), which also demands keyCertSign and so misses self-signed leaves.
+  const selfSigned = key !== null && subjectDn === issuerDn && safe(() => x509.verify(key), false)
+  const san = safe<string | undefined>(() => x509.subjectAltName, undefined)
+  const date = (get: () => string): Date => {
+    const d = new Date(safe(get, ''))
+    return Number.isNaN(d.getTime()) ? new Date(0) : d
   }
   return {
     x509,
-    subject: oneLine(x509.subject),
-    issuer: oneLine(x509.issuer),
-    sans: parseSans(x509.subjectAltName),
-    hasSan: x509.subjectAltName !== undefined,
-    notBefore: new Date(x509.validFrom),
-    notAfter: new Date(x509.validTo),
+    subject: oneLine(subjectDn),
+    issuer: oneLine(issuerDn),
+    sans: parseSans(san),
+    hasSan: san !== undefined,
+    notBefore: date(() => x509.validFrom),
+    notAfter: date(() => x509.validTo),
     keyType,
     keySize,
     ...(curve ? { curve } : {}),
@@ -170,7 +182,7 @@ function describeUncached(x509: X509Certificate): CertInfo {
     signatureHash: sig.hash,
     fingerprint256: x509.fingerprint256.replace(/:/g, '').toLowerCase(),
     selfSigned,
-    isCa: x509.ca,
+    isCa: safe(() => x509.ca, false),
   }
 }
 

@@ -7,7 +7,8 @@ import { isIP } from 'node:net'
 import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
-import { evaluateChain, loadAnchors, parseCertificates, type ChainVerdict } from './chain.ts'
+import { loadAnchors, parseCertificates } from './chain.ts'
+import { buildPaths, type AnchorIndex, type Path, type PathRule, type Problem, type TrustStatus } from './path.ts'
 import { describe, evidenceOf, positionOf, type CertInfo } from './describe.ts'
 import { fetchServed, probeProtocols, type ProbeResult } from './probe.ts'
 
@@ -24,6 +25,12 @@ const RULES = [
   'certificate-weak-signature',
   'certificate-validity-too-long',
   'certificate-no-san',
+  'certificate-invalid-ca',
+  'certificate-name-constraints',
+  'certificate-wrong-purpose',
+  'certificate-unknown-critical-extension',
+  'certificate-profile-violation',
+  'certificate-unneeded',
   'certificate-legacy-protocol',
   'certificate-tls12-unsupported',
 ] as const
@@ -43,7 +50,7 @@ interface Cert {
 }
 
 const days = (ms: number): number => Math.floor(ms / DAY)
-const trustWords: Record<ChainVerdict['status'], string> = {
+const trustWords: Record<TrustStatus, string> = {
   trusted: 'chains to a trusted root',
   'self-signed': 'self-signed and not a trust anchor',
   'untrusted-root': 'chains to a root that is not a trust anchor',
@@ -51,66 +58,131 @@ const trustWords: Record<ChainVerdict['status'], string> = {
   'bad-signature': 'an issuer by name does not verify the signature',
 }
 
-/** Rules about each certificate on its own: validity, key, signature, and (leaf only) SAN, validity length. */
-function perCertificate(certs: readonly Cert[], ctx: Ctx, anchorFp: (fp: string) => boolean, leafRules = true): void {
+/** Rules judged on every certificate of the path, with the pass detail when nothing is wrong. */
+const PATH_RULES: readonly [PathRule, (c: Cert, anchor: boolean) => string][] = [
+  ['certificate-weak-key', (c) => `${c.info.keyType} ${c.info.keySize ?? 'unknown size'}${c.info.curve ? ` (${c.info.curve})` : ''}`],
+  ['certificate-weak-signature', (c, anchor) => (anchor && c.info.selfSigned ? `${c.info.signatureAlgorithm} (trust anchor self-signature, ignored)` : c.info.signatureAlgorithm)],
+  ['certificate-invalid-ca', (c) => (c.position === 'leaf' ? 'end-entity certificate: no CA constraints to meet' : 'a CA allowed to issue what it issued on this path')],
+  ['certificate-name-constraints', () => 'within the name constraints of the path'],
+  ['certificate-wrong-purpose', (c) => (c.position === 'leaf' ? 'usable for TLS server authentication' : 'not restricted away from TLS server authentication')],
+  ['certificate-unknown-critical-extension', () => 'no unrecognised critical extension'],
+  ['certificate-profile-violation', () => 'conforms to the RFC 5280 and Baseline Requirements profile rules checked'],
+]
+
+interface Judged {
+  readonly path: Path
+  readonly certs: readonly Cert[]
+  readonly leaf: Cert
+}
+
+/** Certificates of the chosen path, each with its position: served ones by place in the served list, an added anchor as `anchor`. */
+function pathCerts(path: Path, protocol?: string): Cert[] {
+  return path.nodes.map((n) => {
+    const position = n.served !== undefined ? positionOf(n.served, n.info) : n.extra ? 'fetched' : 'anchor'
+    return { info: n.info, position, resource: `${position} SHA256:${n.info.fingerprint256}`, evidence: evidenceOf(n.info, position, protocol) }
+  })
+}
+
+/**
+ * Builds and validates the candidate paths of the served chain (or file), reports the chain rules on the leaf, the path rules
+ * on every certificate of the best path (anchor included), and served certificates the path does not need.
+ */
+async function judgeChain(served: readonly X509Certificate[], ctx: Ctx, o: { protocol?: string; chainRules: boolean; leafIsCa?: boolean; openssl?: Record<string, unknown> }): Promise<Judged> {
+  const { useSystemRoots } = ctx.params<{ useSystemRoots: boolean }>('certificate-untrusted')
+  const anchors = await loadAnchors(caFilesOf(ctx), useSystemRoots)
+  const { minRsaBits, minEcBits } = ctx.params<{ minRsaBits: number; minEcBits: number }>('certificate-weak-key')
+  const { weakHashes } = ctx.params<{ weakHashes: string[] }>('certificate-weak-signature')
+  const opts = { now: ctx.now().getTime(), minRsaBits, minEcBits, weakHashes, leafIsCa: o.leafIsCa ?? false }
+  // A CA file's first certificate that is a self-signed root is its own anchor.
+  const index = o.chainRules ? anchors : selfAnchored(served[0]!)
+  const paths = buildPaths(served, index, opts)
+  const path = paths[0]!
+  const certs = pathCerts(path, o.protocol)
+  const leaf = certs[0]!
+  if (o.chainRules) {
+    const ev = {
+      ...leaf.evidence,
+      trust: path.status,
+      detail: trustWords[path.status] + (path.status === 'trusted' ? ` (${certs.at(-1)!.info.subject})` : path.missingIssuer ? `: missing issuer "${path.missingIssuer}" of ${certs.at(-1)!.position}` : ''),
+      anchors: anchors.sources,
+      chainLength: served.length,
+      path: certs.map((c) => `${c.position}: ${c.info.subject}`),
+      candidatePaths: paths.length,
+      ...(o.openssl ? { openssl: o.openssl } : {}),
+    }
+    ctx.report('certificate-untrusted', path.status === 'trusted' ? 'pass' : 'fail', { resource: leaf.resource, evidence: ev })
+    ctx.report('certificate-incomplete-chain', path.status === 'incomplete' ? 'fail' : 'pass', { resource: leaf.resource, evidence: ev })
+  }
   const now = ctx.now().getTime()
   const { warnDays } = ctx.params<{ warnDays: number }>('certificate-expiring')
   const { criticalDays } = ctx.params<{ criticalDays: number }>('certificate-expiring-critical')
-  const { minRsaBits, minEcBits } = ctx.params<{ minRsaBits: number; minEcBits: number }>('certificate-weak-key')
-  const { weakHashes } = ctx.params<{ weakHashes: string[] }>('certificate-weak-signature')
-  const { maxDays } = ctx.params<{ maxDays: number }>('certificate-validity-too-long')
   for (const [i, c] of certs.entries()) {
+    const mine = path.problems.filter((p) => p.at === i)
     const { info, resource, evidence } = c
-    const at = (detail: string): { resource: string; evidence: Record<string, unknown> } => ({ resource, evidence: { ...evidence, detail } })
+    const report = (rule: Rule, fail: boolean, detail: string, extra: Record<string, unknown> = {}): void => ctx.report(rule, fail ? 'fail' : 'pass', { resource, evidence: { ...evidence, ...extra, detail } })
+    const failing = (rule: PathRule): readonly Problem[] => mine.filter((p) => p.rule === rule)
+    const explain = (ps: readonly Problem[]): Record<string, unknown> => ({ problems: ps.map(({ section, field, detail }) => ({ section, field, detail })) })
+    const expired = failing('certificate-expired')
+    const notYet = failing('certificate-not-yet-valid')
+    report('certificate-expired', expired.length > 0, expired.length ? `expired ${days(now - info.notAfter.getTime())} days ago` : `valid until ${evidence.notAfter}`, expired.length ? explain(expired) : {})
+    report('certificate-not-yet-valid', notYet.length > 0, notYet.length ? `valid only from ${evidence.notBefore}` : `valid since ${evidence.notBefore}`, notYet.length ? explain(notYet) : {})
     const left = info.notAfter.getTime() - now
-    const notYet = info.notBefore.getTime() > now
-    ctx.report('certificate-expired', left < 0 ? 'fail' : 'pass', at(left < 0 ? `expired ${days(-left)} days ago` : `valid until ${evidence.notAfter}`))
-    ctx.report('certificate-not-yet-valid', notYet ? 'fail' : 'pass', at(notYet ? `valid only from ${evidence.notBefore}` : `valid since ${evidence.notBefore}`))
-    if (left >= 0) {
+    if (!expired.length) {
       // An expired certificate is reported by certificate-expired alone.
       const d = days(left)
-      ctx.report('certificate-expiring', left < warnDays * DAY ? 'fail' : 'pass', at(`expires in ${d} days (threshold ${warnDays})`))
-      ctx.report('certificate-expiring-critical', left < criticalDays * DAY ? 'fail' : 'pass', at(`expires in ${d} days (threshold ${criticalDays})`))
+      report('certificate-expiring', left < warnDays * DAY, `expires in ${d} days (threshold ${warnDays})`)
+      report('certificate-expiring-critical', left < criticalDays * DAY, `expires in ${d} days (threshold ${criticalDays})`)
     }
-    const isRsa = info.keyType === 'rsa' || info.keyType === 'rsa-pss' || info.keyType === 'dsa'
-    const min = isRsa ? minRsaBits : info.keyType === 'ec' ? minEcBits : 0
-    const weakKey = info.keySize === null ? info.keyType === 'ec' || isRsa : info.keySize < min
-    ctx.report('certificate-weak-key', weakKey ? 'fail' : 'pass', at(`${info.keyType} ${info.keySize ?? 'unknown size'}${info.curve ? ` (${info.curve})` : ''}, minimum ${min || 'n/a'}`))
-    // A trust anchor's self-signature is never checked by clients, so its algorithm does not matter.
-    const anchorSelf = info.selfSigned && anchorFp(info.x509.fingerprint256)
-    const weakSig = !anchorSelf && info.signatureHash !== null && weakHashes.includes(info.signatureHash)
-    ctx.report('certificate-weak-signature', weakSig ? 'fail' : 'pass', at(anchorSelf ? `${info.signatureAlgorithm} (trust anchor self-signature, ignored)` : info.signatureAlgorithm))
-    if (i === 0 && leafRules) {
-      const validity = Math.round((info.notAfter.getTime() - info.notBefore.getTime()) / DAY)
-      ctx.report('certificate-validity-too-long', info.notAfter.getTime() - info.notBefore.getTime() > maxDays * DAY ? 'fail' : 'pass', at(`${validity} days (maximum ${maxDays})`))
-      ctx.report('certificate-no-san', info.hasSan ? 'pass' : 'fail', at(info.hasSan ? `${info.sans.length} SAN entries` : 'no subjectAltName extension'))
-      ctx.report('certificate-self-signed', info.selfSigned ? 'fail' : 'pass', at(info.selfSigned ? 'issuer equals subject and the key verifies its own signature' : `issued by ${info.issuer}`))
+    for (const [rule, ok] of PATH_RULES) {
+      const ps = failing(rule)
+      report(rule, ps.length > 0, ps.length ? ps.map((p) => `${p.field}: ${p.detail} (${p.section})`).join('; ') : ok(c, path.status === 'trusted' && i === certs.length - 1), ps.length ? explain(ps) : {})
     }
   }
-}
-
-/** Chain rules, reported once for the leaf. */
-async function chainRules(certs: readonly Cert[], ctx: Ctx, caFiles: readonly string[], useSystemRoots: boolean): Promise<(fp: string) => boolean> {
-  const anchors = await loadAnchors(caFiles, useSystemRoots)
-  const verdict = evaluateChain(certs.map((c) => c.info), anchors)
-  const leaf = certs[0]!
-  const ev = {
-    ...leaf.evidence,
-    trust: verdict.status,
-    detail: trustWords[verdict.status] + (verdict.anchor ? ` (${verdict.anchor})` : verdict.missingIssuer ? `: missing issuer "${verdict.missingIssuer}" of ${certs[verdict.at ?? 0]?.position}` : ''),
-    anchors: anchors.sources,
-    chainLength: certs.length,
-  }
-  ctx.report('certificate-untrusted', verdict.status === 'trusted' ? 'pass' : 'fail', { resource: leaf.resource, evidence: ev })
-  ctx.report('certificate-incomplete-chain', verdict.status === 'incomplete' ? 'fail' : 'pass', { resource: leaf.resource, evidence: ev })
-  return (fp) => anchors.has(fp)
-}
-
-function toCerts(x509s: readonly X509Certificate[], protocol?: string): Cert[] {
-  return x509s.map((x, i) => {
+  // Served certificates a trusted path does not use: sent for nothing (or for another path), never judged as part of the
+  // chain. Without a trusted path, what is missing is the finding (certificate-untrusted), not what is extra.
+  if (path.status !== 'trusted') return { path, certs, leaf }
+  const used = new Set(path.nodes.map((n) => n.x509.fingerprint256))
+  for (const [i, x] of served.entries()) {
+    if (i === 0) continue
     const info = describe(x)
     const position = positionOf(i, info)
-    return { info, position, resource: `${position} SHA256:${info.fingerprint256}`, evidence: evidenceOf(info, position, protocol) }
+    const unused = !used.has(x.fingerprint256)
+    ctx.report('certificate-unneeded', unused ? 'fail' : 'pass', {
+      resource: `${position} SHA256:${info.fingerprint256}`,
+      evidence: { ...evidenceOf(info, position, o.protocol), detail: unused ? 'served but not on the validated path' : `on the validated path` },
+    })
+  }
+  return { path, certs, leaf }
+}
+
+/** An anchor index holding only `x509` (a self-signed CA file judged on its own). */
+function selfAnchored(x509: X509Certificate): AnchorIndex {
+  return { byName: () => [], has: (fp) => fp === x509.fingerprint256 }
+}
+
+/** Rules about the leaf alone: validity length, SAN presence, self-signature. */
+function leafOnly(leaf: Cert, ctx: Ctx): void {
+  const { info, resource, evidence } = leaf
+  const at = (detail: string): { resource: string; evidence: Record<string, unknown> } => ({ resource, evidence: { ...evidence, detail } })
+  const { maxDays } = ctx.params<{ maxDays: number }>('certificate-validity-too-long')
+  const validity = Math.round((info.notAfter.getTime() - info.notBefore.getTime()) / DAY)
+  ctx.report('certificate-validity-too-long', info.notAfter.getTime() - info.notBefore.getTime() > maxDays * DAY ? 'fail' : 'pass', at(`${validity} days (maximum ${maxDays})`))
+  ctx.report('certificate-no-san', info.hasSan ? 'pass' : 'fail', at(info.hasSan ? `${info.sans.length} SAN entries` : 'no subjectAltName extension'))
+  ctx.report('certificate-self-signed', info.selfSigned ? 'fail' : 'pass', at(info.selfSigned ? 'issuer equals subject and the key verifies its own signature' : `issued by ${info.issuer}`))
+}
+
+/** The hostname rule: the name against the leaf's SAN (DNS names without partial wildcards, or iPAddress entries); the CN is never used. */
+function hostnameRule(leaf: Cert, name: string, ctx: Ctx): void {
+  const ip = isIP(name) !== 0
+  let matched = false
+  try {
+    matched = ip ? leaf.info.x509.checkIP(name) !== undefined : leaf.info.x509.checkHost(name, { subject: 'never', partialWildcards: false, multiLabelWildcards: false, singleLabelSubdomains: false }) !== undefined
+  } catch {
+    matched = false
+  }
+  ctx.report('certificate-hostname-mismatch', matched ? 'pass' : 'fail', {
+    resource: leaf.resource,
+    evidence: { ...leaf.evidence, name, detail: matched ? `${name} matches the SAN ${ip ? 'IP' : 'DNS'} entries` : `${name} is not among the SAN entries (${leaf.info.sans.join(', ') || 'none'}); the CN is not used, nor are partial wildcards (RFC 6125 6.4.3)` },
   })
 }
 
@@ -123,20 +195,12 @@ function caFilesOf(ctx: Ctx): string[] {
 
 async function checkEndpoint(target: Target, ctx: Ctx): Promise<void> {
   const ep = { host: String(target.host), port: Number(target.port), servername: target.servername as string | undefined }
-  const served = await fetchServed(ep, ctx)
-  const certs = toCerts(served.certs, served.protocol)
   const { useSystemRoots } = ctx.params<{ useSystemRoots: boolean }>('certificate-untrusted')
-  const isAnchor = await chainRules(certs, ctx, caFilesOf(ctx), useSystemRoots)
-  perCertificate(certs, ctx, isAnchor)
-
-  const leaf = certs[0]!
-  const name = ep.servername ?? ep.host
-  const ip = isIP(name) !== 0
-  const matched = ip ? leaf.info.x509.checkIP(name) : leaf.info.x509.checkHost(name, { subject: 'never' })
-  ctx.report('certificate-hostname-mismatch', matched ? 'pass' : 'fail', {
-    resource: leaf.resource,
-    evidence: { ...leaf.evidence, name, detail: matched ? `${name} matches the SAN ${ip ? 'IP' : 'DNS'} entries` : `${name} is not among the SAN entries (${leaf.info.sans.join(', ') || 'none'}); the CN is not used` },
-  })
+  const anchors = await loadAnchors(caFilesOf(ctx), useSystemRoots)
+  const served = await fetchServed(ep, ctx, anchors)
+  const { leaf } = await judgeChain(served.certs, ctx, { protocol: served.protocol, chainRules: true, openssl: served.openssl })
+  leafOnly(leaf, ctx)
+  hostnameRule(leaf, typeof target.name === 'string' ? target.name : (ep.servername ?? ep.host), ctx)
 
   const wanted = [
     ...(ctx.enabled('certificate-legacy-protocol') ? (['SSLv3', 'TLSv1', 'TLSv1.1'] as const) : []),
@@ -167,14 +231,19 @@ async function checkEndpoint(target: Target, ctx: Ctx): Promise<void> {
 async function checkFile(target: Target, ctx: Ctx): Promise<void> {
   const path = String(target.path)
   const data = await ctx.net.readFile(path, MAX_FILE_BYTES)
-  const certs = toCerts(parseCertificates(data, path))
-  const first = certs[0]!.info
-  // A CA certificate file (a root or an intermediate to distribute) has no end-entity: SAN, the 398-day limit and
-  // "self-signed" are rules for leaves. A root is its own anchor, so no chain rule applies to it either.
-  if (first.isCa && first.selfSigned) return perCertificate(certs, ctx, (fp) => fp === first.x509.fingerprint256, false)
-  const { useSystemRoots } = ctx.params<{ useSystemRoots: boolean }>('certificate-untrusted')
-  const isAnchor = await chainRules(certs, ctx, caFilesOf(ctx), useSystemRoots)
-  perCertificate(certs, ctx, isAnchor, !first.isCa)
+  const x509s = parseCertificates(data, path)
+  const first = describe(x509s[0]!)
+  // A CA certificate file (a root or an intermediate to distribute) has no end-entity: SAN, the 398-day limit, "self-signed",
+  // the hostname and the purpose of a server certificate are rules for leaves. A root is its own anchor, so no chain rule
+  // applies to it either. With a name (`cert:FILE?name=HOST`) the file is a server's chain, whatever its first certificate.
+  const name = typeof target.name === 'string' ? target.name : undefined
+  if (first.isCa && name === undefined) {
+    await judgeChain(x509s, ctx, { chainRules: !first.selfSigned, leafIsCa: true })
+    return
+  }
+  const { leaf } = await judgeChain(x509s, ctx, { chainRules: true })
+  leafOnly(leaf, ctx)
+  if (name !== undefined) hostnameRule(leaf, name, ctx)
 }
 
 /** The certificate check: a TLS endpoint's served chain and protocol versions, or the certificates in a PEM/DER file. */

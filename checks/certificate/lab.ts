@@ -78,6 +78,30 @@ export interface CertSpec {
   /** A CA certificate (basicConstraints CA:TRUE, keyCertSign). */
   readonly ca?: boolean
   readonly organization?: string
+  /** Path validation corpus knobs (defaults: a conforming certificate). */
+  readonly profile?: ProfileSpec
+}
+
+/** Deviations from a conforming certificate, for the path validation corpus and the fuzzers. */
+export interface ProfileSpec {
+  /** An empty subject name (no attribute at all). */
+  readonly emptySubject?: boolean
+  /** Extensions left out. */
+  readonly omit?: readonly ('basicConstraints' | 'keyUsage' | 'subjectKeyIdentifier' | 'authorityKeyIdentifier' | 'extKeyUsage')[]
+  /** basicConstraints: cA (default: `ca`), pathLenConstraint, criticality (default critical). */
+  readonly basicConstraints?: { readonly ca?: boolean; readonly pathLen?: number; readonly critical?: boolean }
+  /** keyUsage bits instead of the default ones. */
+  readonly keyUsage?: readonly ('digitalSignature' | 'keyEncipherment' | 'keyCertSign' | 'cRLSign')[]
+  /** extendedKeyUsage OIDs instead of serverAuth (leaves only by default). */
+  readonly extKeyUsage?: readonly string[]
+  /** nameConstraints (critical): DNS names, or IP CIDRs such as `10.0.0.0/8`. */
+  readonly nameConstraints?: { readonly permitted?: readonly string[]; readonly excluded?: readonly string[] }
+  /** More extensions, DER values as given. */
+  readonly extra?: readonly { readonly oid: string; readonly critical: boolean; readonly value: Buffer }[]
+  /** Serial number content octets. */
+  readonly serial?: Buffer
+  /** The subjectAltName extension's value as raw DER (e.g. malformed). */
+  readonly rawSan?: Buffer
 }
 
 const ip4ToBytes = (ip: string): string => String.fromCharCode(...ip.split('.').map(Number))
@@ -87,6 +111,21 @@ function ip6ToBytes(ip: string): string {
   const t = tail ? tail.split(':') : []
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t]
   return groups.map((g) => { const n = parseInt(g || '0', 16); return String.fromCharCode(n >> 8, n & 255) }).join('')
+}
+
+/** NameConstraints DER: DNS names as dNSName subtrees, `a.b.c.d/len` (or IPv6) as iPAddress subtrees. */
+function nameConstraintsAsn1(nc: { readonly permitted?: readonly string[]; readonly excluded?: readonly string[] }): forge.asn1.Asn1 {
+  const base = (n: string): forge.asn1.Asn1 => {
+    const [addr, len] = n.split('/') as [string, string | undefined]
+    if (len === undefined || !isIP(addr)) return asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, n)
+    const bytes = isIP(addr) === 4 ? ip4ToBytes(addr) : ip6ToBytes(addr)
+    let mask = ''
+    for (let i = 0; i < bytes.length; i++) mask += String.fromCharCode(Math.max(0, Math.min(8, Number(len) - 8 * i)) === 0 ? 0 : (0xff << (8 - Math.min(8, Number(len) - 8 * i))) & 0xff)
+    return asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, bytes + mask)
+  }
+  const trees = (tag: number, names: readonly string[]): forge.asn1.Asn1 =>
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, tag, true, names.map((n) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [base(n)])))
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [...(nc.permitted ? [trees(0, nc.permitted)] : []), ...(nc.excluded ? [trees(1, nc.excluded)] : [])])
 }
 
 function sigAlgorithm(issuerKey: KeyObject, hash: SignatureHash): forge.asn1.Asn1 {
@@ -109,20 +148,34 @@ export function issue(spec: CertSpec): Issued {
   const issuerKey = spec.issuer?.key ?? spec.key
   const hash = spec.hash ?? 'sha256'
   const holder = forge.pki.createCertificate()
-  holder.setSubject([{ name: 'commonName', value: spec.cn }, ...(spec.organization ? [{ name: 'organizationName', value: spec.organization }] : [])])
-  const exts: Record<string, unknown>[] = [
-    { name: 'basicConstraints', cA: !!spec.ca, critical: true },
-    { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: !spec.ca && pub.asymmetricKeyType === 'rsa', keyCertSign: !!spec.ca, cRLSign: !!spec.ca },
-    { id: '2.5.29.14', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, forge.util.hexToBytes(ski)) },
-  ]
-  if (!spec.ca) exts.push({ name: 'extKeyUsage', serverAuth: true })
+  const p = spec.profile ?? {}
+  const omit = new Set(p.omit ?? [])
+  if (!p.emptySubject) holder.setSubject([{ name: 'commonName', value: spec.cn }, ...(spec.organization ? [{ name: 'organizationName', value: spec.organization }] : [])])
+  // forge takes a string extension value as its DER as is (so malformed values can be made).
+  const octets = (der: Buffer): string => toBinary(der)
+  const bc = p.basicConstraints ?? {}
+  const exts: Record<string, unknown>[] = []
+  if (!omit.has('basicConstraints')) exts.push({ name: 'basicConstraints', cA: bc.ca ?? !!spec.ca, ...(bc.pathLen !== undefined ? { pathLenConstraint: bc.pathLen } : {}), critical: bc.critical ?? true })
+  if (!omit.has('keyUsage')) {
+    const ku = p.keyUsage ? Object.fromEntries(p.keyUsage.map((k) => [k, true])) : { digitalSignature: true, keyEncipherment: !spec.ca && pub.asymmetricKeyType === 'rsa', keyCertSign: !!spec.ca, cRLSign: !!spec.ca }
+    exts.push({ name: 'keyUsage', critical: true, ...ku })
+  }
+  if (!omit.has('subjectKeyIdentifier')) exts.push({ id: '2.5.29.14', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, forge.util.hexToBytes(ski)) })
+  if (!omit.has('extKeyUsage') && (p.extKeyUsage || !spec.ca)) {
+    const ekus = p.extKeyUsage ?? ['1.3.6.1.5.5.7.3.1']
+    exts.push({ id: '2.5.29.37', value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, ekus.map((o) => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(o).getBytes()))) })
+  }
   const akid = spec.issuer?.ski ?? ski
-  exts.push({
-    id: '2.5.29.35',
-    value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, forge.util.hexToBytes(akid))]),
-  })
-  if (spec.sans?.length)
-    exts.push({ name: 'subjectAltName', altNames: spec.sans.map((n) => (isIP(n) ? { type: 7, value: isIP(n) === 4 ? ip4ToBytes(n) : ip6ToBytes(n) } : { type: 2, value: n })) })
+  if (!omit.has('authorityKeyIdentifier'))
+    exts.push({
+      id: '2.5.29.35',
+      value: asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, false, forge.util.hexToBytes(akid))]),
+    })
+  if (p.rawSan) exts.push({ id: '2.5.29.17', value: octets(p.rawSan) })
+  else if (spec.sans?.length)
+    exts.push({ name: 'subjectAltName', critical: !!p.emptySubject, altNames: spec.sans.map((n) => (isIP(n) ? { type: 7, value: isIP(n) === 4 ? ip4ToBytes(n) : ip6ToBytes(n) } : { type: 2, value: n })) })
+  if (p.nameConstraints) exts.push({ id: '2.5.29.30', critical: true, value: nameConstraintsAsn1(p.nameConstraints) })
+  for (const e of p.extra ?? []) exts.push({ id: e.oid, critical: e.critical, value: octets(e.value) })
   holder.setExtensions(exts)
   const subjectName = forge.pki.distinguishedNameToAsn1(holder.subject)
   // The issuer's subject exactly as encoded in the issuer (TBSCertificate field 5, after the explicit version).
@@ -131,8 +184,8 @@ export function issue(spec: CertSpec): Issued {
     d.getUTCFullYear() >= 1950 && d.getUTCFullYear() < 2050
       ? asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTCTIME, false, asn1.dateToUtcTime(d))
       : asn1.create(asn1.Class.UNIVERSAL, asn1.Type.GENERALIZEDTIME, false, asn1.dateToGeneralizedTime(d))
-  const serial = randomBytes(12)
-  serial[0]! &= 0x7f
+  const serial = p.serial ?? randomBytes(12)
+  if (!p.serial) serial[0]! = (serial[0]! & 0x7f) | 0x01
   const algo = sigAlgorithm(issuerKey, hash)
   const tbs = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
     asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(2).getBytes())]),

@@ -33,6 +33,8 @@ export interface Served {
   readonly certs: readonly X509Certificate[]
   readonly protocol: string
   readonly cipher: string
+  /** OpenSSL's own verdict on the handshake with the scan's anchors (and Node's hostname check), when anchors were given. */
+  readonly openssl?: { readonly authorized: boolean; readonly error?: string }
 }
 
 /** Outcome of one protocol probe. */
@@ -78,12 +80,23 @@ function contextFor(minVersion: SecureVersion, maxVersion: SecureVersion): Secur
 
 const codeOf = (err: AttemptFailure): string => err.code ?? ''
 
-/** Opens the first connection (any version TLS 1.0–1.3, security level 0) and reads the chain. */
-export async function fetchServed(ep: Endpoint, ctx: CheckContext): Promise<Served> {
+// The first handshake's context carries the scan's anchors, so OpenSSL's verdict with the same anchors comes for free.
+const anchoredContexts = new WeakMap<object, SecureContext>()
+function anchoredContext(anchors: { readonly pems: readonly string[] }): SecureContext {
+  let c = anchoredContexts.get(anchors)
+  if (!c) anchoredContexts.set(anchors, (c = createSecureContext({ minVersion: 'TLSv1', maxVersion: 'TLSv1.3', ciphers: LEGACY_CIPHERS, ca: [...anchors.pems] })))
+  return c
+}
+
+/**
+ * Opens the first connection (any version TLS 1.0–1.3, security level 0) and reads the chain; with `anchors`, OpenSSL verifies
+ * the chain against them (never rejecting: its verdict is recorded, not obeyed).
+ */
+export async function fetchServed(ep: Endpoint, ctx: CheckContext, anchors?: { readonly pems: readonly string[] }): Promise<Served> {
   const what = `tls ${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`
   const sock = await ctx.sockets(() =>
     ctx.net
-      .tlsHandshake({ host: ep.host, port: ep.port, servername: ep.servername, secureContext: contextFor('TLSv1', 'TLSv1.3') })
+      .tlsHandshake({ host: ep.host, port: ep.port, servername: ep.servername, secureContext: anchors?.pems.length ? anchoredContext(anchors) : contextFor('TLSv1', 'TLSv1.3') })
       .catch((err: unknown) => {
         if (err instanceof AttemptFailure && err.reason === 'protocol' && /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE|UNEXPECTED_MESSAGE|BAD_PACKET_LENGTH|HTTP_REQUEST)/.test(codeOf(err)))
           throw new AttemptFailure('protocol', `${what}: the service did not answer with TLS (${codeOf(err)})`)
@@ -92,7 +105,8 @@ export async function fetchServed(ep: Endpoint, ctx: CheckContext): Promise<Serv
   )
   try {
     const certs = chainOf(sock, what)
-    return { certs, protocol: sock.getProtocol() ?? 'unknown', cipher: sock.getCipher()?.name ?? 'unknown' }
+    const openssl = anchors?.pems.length ? { authorized: sock.authorized, ...(sock.authorizationError ? { error: String(sock.authorizationError) } : {}) } : undefined
+    return { certs, protocol: sock.getProtocol() ?? 'unknown', cipher: sock.getCipher()?.name ?? 'unknown', ...(openssl ? { openssl } : {}) }
   } finally {
     sock.destroy()
   }

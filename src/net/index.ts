@@ -56,6 +56,8 @@ function sockError(err: NodeJS.ErrnoException, what: string): AttemptFailure {
   return new AttemptFailure(reason, `${what}: ${code || err.message}`, { code: code || undefined })
 }
 
+const ignore = (): void => {}
+
 /**
  * Waits for `emitter` to emit `ok`, or rejects on `error`/`close`/abort. Destroys the socket on failure.
  */
@@ -69,11 +71,16 @@ function settle<T extends Socket>(sock: T, ok: string, signal: AbortSignal, what
     }
     const fail = (e: Error): void => {
       cleanup()
+      sock.on('error', ignore)
       sock.destroy()
       reject(e)
     }
     const onOk = (): void => {
       cleanup()
+      // From here on the caller owns the socket, but an 'error' it does not listen for (a TLS alert or a record error
+      // right after the handshake, e.g. ERR_SSL_TOO_LONG on a malformed certificate) must not become an uncaught
+      // exception: the socket keeps a listener for its whole life. Callers that read from it add their own.
+      sock.on('error', ignore)
       resolve(sock)
     }
     const onErr = (e: NodeJS.ErrnoException): void => fail(sockError(e, what))

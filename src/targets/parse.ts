@@ -3,7 +3,7 @@
  *
  * String forms:
  *   tls://HOST:PORT[?sni=NAME]        tls-endpoint        ssh://[USER@]HOST[:PORT]     ssh-endpoint
- *   host://HOST[?ports=LIST|top100]   host (connect scan) cert:PATH                    cert-file
+ *   host://HOST[?ports=LIST|top100]   host (connect scan) cert:PATH[?name=HOST]        cert-file
  *   nmap:PATH                         nmap-xml            idp:PROVIDER:PATH            identity-export
  *   inventory:PROVIDER:PATH           inventory-export    oidc:https://ISSUER[#tokens=PATH] oidc
  *   agents://[USER@]HOST[:PORT]       agent-host (SSH)    local                        local machine
@@ -112,8 +112,14 @@ export function parseTarget(raw: string): Target {
         throw new TargetError(raw, `ports must be a list such as 22,80,8000-8100, topN, top100,9000-9100 or all (got "${ports}")`)
       return { kind: 'host', id: `host://${bracket(h)}`, host: h, ports: ports ?? 'top100' }
     }
-    case 'cert':
-      return fileTarget('cert-file', 'cert', rest)
+    case 'cert': {
+      // cert:PATH?name=HOST: the name the leaf must be valid for (the hostname rule then applies to the file too).
+      const q = rest.lastIndexOf('?name=')
+      if (q < 0) return fileTarget('cert-file', 'cert', rest)
+      const name = checkHost(raw, rest.slice(q + 6).replace(/^\[(.*)\]$/, '$1'))
+      const t = fileTarget('cert-file', 'cert', rest.slice(0, q))
+      return { ...t, id: `${t.id}?name=${name}`, name }
+    }
     case 'nmap':
       return fileTarget('nmap-xml', 'nmap', rest)
     case 'idp':

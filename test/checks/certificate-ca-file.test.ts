@@ -5,14 +5,17 @@ import { issue, labPki, privateKey, tempDir } from '../helpers/tls.ts'
 
 describe('CA certificate files', () => {
   const t = checkTester(certificateCheck)
-  it('a root CA file is judged on expiry, key and signature only (no leaf or chain rules)', async () => {
+  it('a root CA file is judged as a CA (expiry, key, signature, CA profile), with no leaf or chain rules', async () => {
     const tmp = tempDir()
     try {
       const file = tmp.write('root.pem', labPki().root.pem)
       const report = await t.run(`cert:${file}`)
       expect(report.errors).toEqual([])
       expect(failedRuleIds(report)).toEqual([])
-      expect(passedRuleIds(report)).toEqual(['certificate-expired', 'certificate-expiring', 'certificate-expiring-critical', 'certificate-not-yet-valid', 'certificate-weak-key', 'certificate-weak-signature'])
+      expect(passedRuleIds(report)).toEqual([
+        'certificate-expired', 'certificate-expiring', 'certificate-expiring-critical', 'certificate-invalid-ca', 'certificate-name-constraints', 'certificate-not-yet-valid',
+        'certificate-profile-violation', 'certificate-unknown-critical-extension', 'certificate-weak-key', 'certificate-weak-signature', 'certificate-wrong-purpose',
+      ])
     } finally {
       tmp.cleanup()
     }

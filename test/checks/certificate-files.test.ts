@@ -25,10 +25,10 @@ describe('certificate files', () => {
     expect(r.errors).toEqual([])
     expect(failedRuleIds(r)).toEqual([])
     const expired = r.findings.filter((f) => f.ruleId === 'certificate-expired')
-    expect(expired.map((f) => f.evidence.position)).toEqual(['intermediate[1]', 'leaf'])
+    expect(expired.map((f) => f.evidence.position)).toEqual(['anchor', 'intermediate[1]', 'leaf'])
     expect(r.findings.some((f) => HOST_RULES.includes(f.ruleId))).toBe(false)
     expect(findingOf(r, 'certificate-untrusted').evidence).toMatchObject({ trust: 'trusted', chainLength: 2 })
-    expect(expired[1]!.evidence.protocol).toBeUndefined()
+    expect(expired[2]!.evidence.protocol).toBeUndefined()
   })
 
   it('reads a DER certificate', async () => {
@@ -92,7 +92,7 @@ describe('certificate files', () => {
   ] as const)('RSA issuer signing with $hash', async ({ hash, alg, fail }) => {
     const rsaCa = issue({ cn: 'RSA CA', key: privateKey('rsa:2048', 1), ca: true, ...v })
     const leaf = issue({ cn: 'old.lab', key: privateKey('rsa:2048'), issuer: rsaCa, hash, sans: ['old.lab'], ...v })
-    const r = await tester.run(`cert:${tmp.write(`rsa-${hash}.pem`, leaf.pem + rsaCa.pem)}`, { settings: { tls: { caFile: tmp.write('rsa-ca.pem', rsaCa.pem) } } })
+    const r = await tester.run(`cert:${tmp.write(`rsa-${hash}.pem`, leaf.pem + rsaCa.pem)}`, { settings: { tls: { caFile: tmp.write(`rsa-ca-${hash}.pem`, rsaCa.pem) } } })
     expect(failedRuleIds(r)).toEqual(fail)
     expect(findingOf(r, 'certificate-weak-signature', (f) => f.evidence.position === 'leaf').evidence.signatureAlgorithm).toBe(alg)
   })

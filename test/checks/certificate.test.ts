@@ -54,7 +54,8 @@ describe('certificate: one server per flaw (127.0.0.1)', () => {
   it('the clean server passes every rule, with a result for each certificate of its chain', () => {
     expect(passedRuleIds(report, of('clean'))).toEqual(ALL_RULES)
     const expiry = report.findings.filter((f) => of('clean')(f) && f.ruleId === 'certificate-expired')
-    expect(expiry.map((f) => f.evidence.position)).toEqual(['intermediate[1]', 'leaf'])
+    // The anchor the path ends at is judged too (RFC 5280 6.1: validity of every certificate of the path).
+    expect(expiry.map((f) => f.evidence.position)).toEqual(['anchor', 'intermediate[1]', 'leaf'])
     for (const f of expiry) expect(f.resource).toBe(`${f.evidence.position} SHA256:${f.evidence.fingerprint256}`)
   })
 
@@ -139,10 +140,13 @@ describe('certificate: IPv6, SNI, chains and policy', () => {
     expect(findingOf(bare, 'certificate-hostname-mismatch').evidence).toMatchObject({ name: '::1', subject: 'CN=default.test' })
   })
 
-  it('ignores the CN: a CN equal to the host does not match without a SAN', async () => {
+  it('ignores the CN: a CN equal to the host does not match without a SAN (and a CN missing from the SAN breaks BR 7.1.4.3)', async () => {
     const s = await start({ chain: [labLeaf({ cn: '127.0.0.1', sans: ['localhost'] }), intermediate] })
     const r = await tester.run(s.target, { settings })
-    expect(failedRuleIds(r)).toEqual(['certificate-hostname-mismatch'])
+    expect(failedRuleIds(r)).toEqual(['certificate-hostname-mismatch', 'certificate-profile-violation'])
+    expect(findingOf(r, 'certificate-profile-violation', (f) => f.status === 'fail').evidence.problems).toEqual([
+      { section: 'BR 7.1.4.3', field: 'subject.commonName', detail: '"127.0.0.1" is not among the subjectAltName entries (byte for byte, IP addresses in canonical form)' },
+    ])
   })
 
   it('names an intermediate by its position; a trust anchor self-signature is exempt from the SHA-1 rule', async () => {
