@@ -14,12 +14,12 @@ const WHITESPACE_CONTROLS = /[\t\n\v\f\r]+/g
 
 function visible(c: string): string {
   const cp = c.codePointAt(0)!
-  const hex = cp.toString(16).toUpperCase()
+  const hex = cp.toString(16)
   return cp <= 0xff ? `\\x${hex.padStart(2, '0')}` : cp <= 0xffff ? `\\u${hex.padStart(4, '0')}` : `\\u{${hex}}`
 }
 
 /**
- * Escapes every control and format character as `\xHH` / `\uHHHH` (ESC → `\x1B`, U+202E → `\u202E`).
+ * Escapes every control and format character as `\xhh` / `\uhhhh` (ESC → `\x1b`, U+202E → `\u202e`).
  * With `multiline`, `\n` and `\t` pass (multi-line messages on stderr, SARIF text, HTML).
  */
 export function escapeControls(value: unknown, opts: { multiline?: boolean } = {}): string {

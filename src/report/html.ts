@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto'
 import { PILLARS, SEVERITIES, type EffectiveRule, type Finding, type Pillar, type ScanReport, type Severity } from '../types.ts'
 import { SEVERITY_RANK } from '../scoring/severity.ts'
+import { escapeControls } from './escape.ts'
 import { HTML_CSS, HTML_JS } from './html-assets.ts'
 import type { Trend } from './trend.ts'
 
@@ -30,17 +31,14 @@ export function escHtml(v: unknown): string {
 }
 
 /**
- * Makes control characters visible (`\x1b`, `\u2028`) and caps the length: what a target sent is shown, never
- * interpreted (no terminal escapes, no invisible line breaks). Tabs and newlines are kept.
+ * Makes control and format characters visible (`\x1b`, `\u2028`, `\u202e`, with the one shared escape of every human
+ * format) and caps the length: what a target sent is shown, never interpreted (no terminal escapes, no invisible line
+ * breaks, no bidi reordering). Tabs and newlines are kept.
  */
 export function visible(v: unknown, max = 4000): string {
   let s = String(v ?? '')
   if (s.length > max) s = `${s.slice(0, max)}… (${s.length - max} more characters)`
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    const n = c.charCodeAt(0)
-    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16)}`
-  })
+  return escapeControls(s, { multiline: true })
 }
 
 /** Text for HTML: visible, then escaped. */

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { scan, toMarkdown, toSarif, toTable, type ScanReport } from '../../src/index.ts'
+import { scan, toHtml, toMarkdown, toSarif, toTable, type ScanReport } from '../../src/index.ts'
 import { escapeControls, escapeLine } from '../../src/report/escape.ts'
 import { startIssuer, type IssuerServer } from '../helpers/oidc.ts'
 import { bin, ensureBuilt } from './cli.ts'
@@ -26,13 +26,13 @@ const FILE_EVIL = 'x\x1b[2J\u202egnp.pem'
 
 describe('escapeControls / escapeLine', () => {
   it('shows each control or format character as a visible escape', () => {
-    expect(escapeControls('a\x1bb')).toBe('a\\x1Bb')
-    expect(escapeControls('\u009b')).toBe('\\x9B')
-    expect(escapeControls('\u202e\u2066\u2069\u200e\u200f')).toBe('\\u202E\\u2066\\u2069\\u200E\\u200F')
-    expect(escapeControls('\u{e0041}')).toBe('\\u{E0041}')
+    expect(escapeControls('a\x1bb')).toBe('a\\x1bb')
+    expect(escapeControls('\u009b')).toBe('\\x9b')
+    expect(escapeControls('\u202e\u2066\u2069\u200e\u200f')).toBe('\\u202e\\u2066\\u2069\\u200e\\u200f')
+    expect(escapeControls('\u{e0041}')).toBe('\\u{e0041}')
     expect(escapeControls('a\nb', { multiline: true })).toBe('a\nb')
-    expect(escapeControls('a\nb\rc\td', { multiline: true })).toBe('a\nb\\x0Dc\td')
-    expect(escapeLine('a\r\n\tb\x1b')).toBe('a b\\x1B')
+    expect(escapeControls('a\nb\rc\td', { multiline: true })).toBe('a\nb\\x0dc\td')
+    expect(escapeLine('a\r\n\tb\x1b')).toBe('a b\\x1b')
     // Printable text, including non-ASCII letters and emoji, passes unchanged.
     expect(escapeControls('Zoë — 東京 🔐 <b>')).toBe('Zoë — 東京 🔐 <b>')
   })
@@ -67,21 +67,26 @@ describe('a hostile JWKS kid in every human format', () => {
   it('terminal table', () => {
     const t = toTable(report)
     expect(t).not.toMatch(UNSAFE_BUT_NEWLINE)
-    expect(t).toContain('\\x1B]8;;http://127.0.0.1/\\x07click')
-    expect(t).toContain('\\x9B31m\\u202Egnp.exe\\u2066x\\u2069')
+    expect(t).toContain('\\x1b]8;;http://127.0.0.1/\\x07click')
+    expect(t).toContain('\\x9b31m\\u202egnp.exe\\u2066x\\u2069')
   })
   it('Markdown', () => {
     const md = toMarkdown(report)
     expect(md).not.toMatch(UNSAFE_BUT_NEWLINE)
     // The escape's backslash is itself escaped for Markdown, so it renders as \x1B.
-    expect(md).toContain('\\\\x1B\\]8;;http://127.0.0.1/\\\\x07click')
-    expect(md).toContain('\\\\u202Egnp.exe')
+    expect(md).toContain('\\\\x1b\\]8;;http://127.0.0.1/\\\\x07click')
+    expect(md).toContain('\\\\u202egnp.exe')
+  })
+  it('HTML (server-rendered text and the JSON data its script shows)', () => {
+    const html = toHtml(report)
+    expect(html).not.toMatch(UNSAFE_BUT_NEWLINE)
+    expect(html).toContain('\\u202egnp.exe')
   })
   it('SARIF message text (results and tool notifications); properties keep the raw value', () => {
     const sarif = toSarif(report) as { runs: { results: { message: { text: string } }[]; invocations: { toolExecutionNotifications: { message: { text: string } }[] }[] }[] }
     const texts = [...sarif.runs[0]!.results.map((r) => r.message.text), ...sarif.runs[0]!.invocations[0]!.toolExecutionNotifications.map((n) => n.message.text)]
-    expect(texts.some((t) => t.includes('\\u202Egnp.exe'))).toBe(true)
-    expect(texts.some((t) => t.includes('x\\x1B[2J\\u202Egnp.pem'))).toBe(true)
+    expect(texts.some((t) => t.includes('\\u202egnp.exe'))).toBe(true)
+    expect(texts.some((t) => t.includes('x\\x1b[2J\\u202egnp.pem'))).toBe(true)
     for (const t of texts) expect(t).not.toMatch(UNSAFE_BUT_NEWLINE)
   })
 })
@@ -91,8 +96,8 @@ describe('stderr of the built CLI', () => {
   it('a usage error quoting a hostile target is escaped', () => {
     const r = spawnSync(process.execPath, [bin, 'scan', `tls://a${EVIL.replace('\0', '')}:443`], { encoding: 'utf8', timeout: 60_000 })
     expect(r.status).toBe(2)
-    expect(r.stderr).toContain('\\x1B]8;;')
-    expect(r.stderr).toContain('\\u202E')
+    expect(r.stderr).toContain('\\x1b]8;;')
+    expect(r.stderr).toContain('\\u202e')
     expect(r.stderr).not.toMatch(UNSAFE_BUT_NEWLINE)
   })
 })
