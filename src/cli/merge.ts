@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util'
 import { writeFile } from 'node:fs/promises'
 import { InputError } from '../errors.ts'
 import { MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
+import { escapeJsonText } from '../report/escape.ts'
 import { mergeReports, mergeSarif, planOutputs, writeOutput, type ScanReport } from '../index.ts'
 import { EXIT, UsageError } from './help.ts'
 
@@ -26,7 +27,7 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   const [out] = planOutputs(v.format === undefined ? [] : [v.format], v.output === undefined ? [] : [v.output])
   if (kinds.has(true)) {
     if (out!.format.name !== 'sarif') throw new UsageError('merge: SARIF parts merge into SARIF only (SARIF holds no passing findings); use -o FILE.sarif')
-    const text = JSON.stringify(mergeSarif(parts), null, 2) + '\n'
+    const text = escapeJsonText(JSON.stringify(mergeSarif(parts), null, 2)) + '\n'
     if (out!.file === '-') process.stdout.write(text)
     else await writeFile(out!.file, text)
     return EXIT.ok

@@ -30,3 +30,18 @@ export function escapeControls(value: unknown, opts: { multiline?: boolean } = {
 export function escapeLine(value: unknown): string {
   return escapeControls(String(value ?? '').replace(WHITESPACE_CONTROLS, ' '))
 }
+
+const JSON_UNSAFE = /[\x7f-\x9f\p{Cf}\u2028\u2029]/gu
+
+/**
+ * JSON text (from `JSON.stringify`) with the characters JSON allows raw but a terminal or viewer would interpret (DEL, C1,
+ * bidi and other format characters, U+2028/U+2029) written as `\uhhhh` escapes: the parsed data is identical, and
+ * `cat report.json` shows them instead of obeying them. (JSON.stringify already escapes C0 and lone surrogates; these
+ * characters occur only inside strings, so a text-level replacement is exact.)
+ */
+export function escapeJsonText(json: string): string {
+  return json.replace(JSON_UNSAFE, (c) => {
+    const u = (n: number): string => `\\u${n.toString(16).padStart(4, '0')}`
+    return c.length === 1 ? u(c.charCodeAt(0)) : u(c.charCodeAt(0)) + u(c.charCodeAt(1))
+  })
+}

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
 import { UsageError } from '../errors.ts'
 import type { ScanReport } from '../types.ts'
+import { escapeJsonText } from './escape.ts'
 import { stringifyJson } from './json.ts'
 import { toSarif, writeSarif } from './sarif.ts'
 import { toMarkdown, toTable } from './text.ts'
@@ -37,7 +38,7 @@ export const FORMATS: readonly ReportFormat[] = [
   {
     name: 'sarif',
     extensions: ['.sarif', '.sarif.json'],
-    render: (r, o) => JSON.stringify(toSarif(r, { category: o.category }), null, 2) + '\n',
+    render: (r, o) => escapeJsonText(JSON.stringify(toSarif(r, { category: o.category }), null, 2)) + '\n',
     // SARIF streams result by result: a report with 100,000 findings never exists as one string.
     stream: (r, out, o) => writeSarif(r, out, { category: o.category }),
   },

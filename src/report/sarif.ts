@@ -9,7 +9,7 @@ import { once } from 'node:events'
 import { finished } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import type { EffectiveRule, Finding, ScanReport } from '../types.ts'
-import { escapeControls } from './escape.ts'
+import { escapeControls, escapeJsonText } from './escape.ts'
 import { targetUri } from './location.ts'
 
 /** Options of the SARIF writer. */
@@ -101,7 +101,7 @@ export async function writeSarif(report: ScanReport, out: Writable, opts: SarifO
   const skeleton = JSON.stringify(sarifLog(report, opts, true), null, 2)
   const at = skeleton.indexOf(JSON.stringify(RESULTS_SLOT))
   const write = (s: string): Promise<void> | void => {
-    if (!out.write(s)) return once(out, 'drain').then(() => undefined)
+    if (!out.write(escapeJsonText(s))) return once(out, 'drain').then(() => undefined)
   }
   await write(skeleton.slice(0, at) + '[')
   let first = true

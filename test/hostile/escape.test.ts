@@ -9,8 +9,9 @@ import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { scan, toHtml, toMarkdown, toSarif, toTable, type ScanReport } from '../../src/index.ts'
-import { escapeControls, escapeLine } from '../../src/report/escape.ts'
+import { scan, stringifyJson, toHtml, toMarkdown, toSarif, toTable, writeSarif, type ScanReport } from '../../src/index.ts'
+import { PassThrough } from 'node:stream'
+import { escapeControls, escapeJsonText, escapeLine } from '../../src/report/escape.ts'
 import { startIssuer, type IssuerServer } from '../helpers/oidc.ts'
 import { bin, ensureBuilt } from './cli.ts'
 
@@ -49,6 +50,20 @@ describe('escapeControls / escapeLine', () => {
   })
 })
 
+describe('escapeJsonText', () => {
+  it('property: same data after parsing, and no C1, format or separator character left raw', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: 'binary', maxLength: 50 }), (v, s) => {
+        const doc = { v, s }
+        const text = escapeJsonText(JSON.stringify(doc))
+        expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(doc)))
+        expect(text).not.toMatch(UNSAFE)
+      }),
+      { numRuns: 1000 },
+    )
+  })
+})
+
 describe('a hostile JWKS kid in every human format', () => {
   let issuer: IssuerServer
   let report: ScanReport
@@ -81,6 +96,17 @@ describe('a hostile JWKS kid in every human format', () => {
     const html = toHtml(report)
     expect(html).not.toMatch(UNSAFE_BUT_NEWLINE)
     expect(html).toContain('\\u202egnp.exe')
+  })
+  it('JSON and SARIF files: the raw value survives parsing, but no control character is written raw', async () => {
+    const json = stringifyJson(report)
+    expect(json).not.toMatch(UNSAFE_BUT_NEWLINE)
+    expect(JSON.stringify(JSON.parse(json))).toContain(JSON.stringify(EVIL).slice(1, -1))
+    const out = new PassThrough()
+    let sarif = ''
+    out.on('data', (d: Buffer) => (sarif += d.toString('utf8')))
+    await writeSarif(report, out)
+    expect(sarif).not.toMatch(UNSAFE_BUT_NEWLINE)
+    expect(sarif).toContain('\\u202egnp.exe')
   })
   it('SARIF message text (results and tool notifications); properties keep the raw value', () => {
     const sarif = toSarif(report) as { runs: { results: { message: { text: string } }[]; invocations: { toolExecutionNotifications: { message: { text: string } }[] }[] }[] }
