@@ -277,37 +277,79 @@ function parseGoogle(data: unknown, file: string): IdpModel {
 
 // ----------------------------------------------------------------------------------------------------------------- AWS
 
-/** RFC 4180 CSV → rows (quoted fields, doubled quotes, CRLF). */
-export function parseCsv(text: string): string[][] {
+const [QUOTE, COMMA, LF, CR] = [0x22, 0x2c, 0x0a, 0x0d]
+/** Where an unquoted run ends (one character class: linear). */
+const FIELD_END = /[,\r\n]/g
+
+/** Bounds of a credential report (AWS caps IAM users at 5,000 per account; the report has 22 columns). */
+export const CSV_LIMITS = { maxRows: 100_000, maxColumns: 256 } as const
+
+/**
+ * RFC 4180 CSV (quoted fields, doubled quotes, CRLF or LF). Blank lines are skipped as they are read, and the row and
+ * column counts are bounded (`RangeError` beyond them), so 256 MiB of newlines or commas cannot become millions of arrays.
+ */
+export function parseCsv(text: string, limits: { readonly maxRows: number; readonly maxColumns: number } = CSV_LIMITS): string[][] {
   const rows: string[][] = []
   let row: string[] = []
   let field = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"'
-        i++
-      } else if (c === '"') quoted = false
-      else field += c
-    } else if (c === '"' && field === '') quoted = true
-    else if (c === ',') {
-      row.push(field)
-      field = ''
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++
-      row.push(field)
+  const endField = (): void => {
+    if (row.length >= limits.maxColumns) throw new RangeError(`line ${rows.length + 1}: more than ${limits.maxColumns} columns`)
+    row.push(field)
+    field = ''
+  }
+  const endRow = (): void => {
+    if (row.length > 1 || row[0] !== '') {
+      if (rows.length >= limits.maxRows) throw new RangeError(`more than ${limits.maxRows} rows`)
       rows.push(row)
-      row = []
-      field = ''
-    } else field += c
+    }
+    row = []
+  }
+  // Runs of ordinary characters are sliced, never appended one by one (a 64 MB field built a character at a time took
+  // 20 s and 2 GB of cons strings).
+  const n = text.length
+  let i = 0
+  while (i < n) {
+    const c = text.charCodeAt(i)
+    if (c === QUOTE && field === '') {
+      // A quoted section: up to the closing quote; "" inside is one quote. Unterminated: the rest of the text.
+      let j = i + 1
+      for (;;) {
+        const q = text.indexOf('"', j)
+        if (q < 0) {
+          field += text.slice(j)
+          i = n
+          break
+        }
+        if (text.charCodeAt(q + 1) === QUOTE) {
+          field += text.slice(j, q + 1)
+          j = q + 2
+          continue
+        }
+        field += text.slice(j, q)
+        i = q + 1
+        break
+      }
+    } else if (c === COMMA) {
+      endField()
+      i++
+    } else if (c === LF || c === CR) {
+      i += c === CR && text.charCodeAt(i + 1) === LF ? 2 : 1
+      // A blank line is skipped without allocating a row.
+      if (field === '' && !row.length) continue
+      endField()
+      endRow()
+    } else {
+      FIELD_END.lastIndex = i + 1
+      const j = FIELD_END.exec(text)?.index ?? n
+      field += text.slice(i, j)
+      i = j
+    }
   }
   if (field !== '' || row.length) {
-    row.push(field)
-    rows.push(row)
+    endField()
+    endRow()
   }
-  return rows.filter((r) => r.length > 1 || r[0] !== '')
+  return rows
 }
 
 const AWS_REQUIRED = ['user', 'arn', 'password_enabled', 'mfa_active', 'access_key_1_active', 'access_key_2_active'] as const
@@ -319,7 +361,13 @@ function parseAws(buf: Buffer, file: string): IdpModel {
     if (!isObj(j) || typeof j.Content !== 'string') throw bad(file, '/Content', 'the base64 report of `aws iam get-credential-report`', isObj(j) ? j.Content : j)
     text = Buffer.from(j.Content, 'base64').toString('utf8')
   }
-  const rows = parseCsv(text)
+  let rows: string[][]
+  try {
+    rows = parseCsv(text)
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err
+    throw new AttemptFailure('input', `${file}: not a credential report (${err.message})`)
+  }
   const header = rows[0]
   if (!header) throw bad(file, 'line 1', 'the credential report header (user,arn,...)')
   const col = new Map<string, number>()
