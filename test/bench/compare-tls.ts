@@ -6,6 +6,9 @@
  * facts (protocol `enabled`, `expired`, `self-signed`) or its own red highlighting on the console (key size, signature algorithm,
  * validity dates). `n/a` where the tool has no such check. Agreement counts scenarios where a tool judged the flaw and agreed with
  * ztscan; for the clean server, "agreed" means neither reported any of the mapped flaws.
+ *
+ * Then the path validation corpus (test/helpers/pathval-corpus.ts): ztscan beside `openssl verify -x509_strict -purpose sslserver
+ * -verify_hostname` per case, with the same anchors; every disagreement is explained (`PATH_KNOWN`, and the README).
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -15,6 +18,9 @@ import pLimit from 'p-limit'
 import certificate from '../../checks/certificate/index.ts'
 import { labPki, labScenarios, startTlsServer, type LabServer } from '../../checks/certificate/lab.ts'
 import { scan } from '../../src/engine/run.ts'
+import { parsePolicy } from '../../src/rules/policy.ts'
+import { tlsEndpoint } from '../../src/targets/parse.ts'
+import { pathCorpus } from '../helpers/pathval-corpus.ts'
 
 const TESTSSL = '/usr/bin/testssl'
 const SSLSCAN = '/usr/bin/sslscan'
@@ -114,6 +120,15 @@ async function main(): Promise<void> {
   writeFileSync(caFile, labPki().root.pem)
   const scenarios = labScenarios('127.0.0.1')
   const servers: LabServer[] = []
+  if (process.argv.includes('--paths')) {
+    // `npm run compare:tls -- --paths`: the path validation corpus only (no testssl/sslscan runs).
+    try {
+      await comparePathValidation(dir)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    return
+  }
   try {
     for (const s of scenarios) servers.push(await startTlsServer(s.spec))
     console.log(`started ${servers.length} lab TLS servers on 127.0.0.1; CA file ${caFile}`)
@@ -175,10 +190,71 @@ async function main(): Promise<void> {
     }
     const notes = rows.flatMap((r) => (['testssl', 'sslscan'] as const).filter((t) => (t === 'testssl' ? r.t : r.s) !== r.z && (t === 'testssl' ? r.t : r.s) !== 'n/a').map((t) => `  ${t} ${r.name}: ${KNOWN[`${t} ${r.name}`] ?? 'unexplained: investigate'}`))
     if (notes.length) console.log(`\ndisagreements:\n${notes.join('\n')}`)
+    await comparePathValidation(dir)
   } finally {
     await Promise.all(servers.map((s) => s.close()))
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** Rules whose failure means "this chain is not valid for this name now" (the same set as compare:limbo). */
+const VALIDITY_RULES = new Set([
+  'certificate-untrusted', 'certificate-incomplete-chain', 'certificate-self-signed', 'certificate-expired', 'certificate-not-yet-valid',
+  'certificate-hostname-mismatch', 'certificate-weak-key', 'certificate-weak-signature', 'certificate-no-san', 'certificate-invalid-ca',
+  'certificate-name-constraints', 'certificate-wrong-purpose', 'certificate-unknown-critical-extension', 'certificate-profile-violation',
+])
+
+/** Why `openssl verify` and ztscan disagree on a path validation corpus case, where they do (shown under the table). */
+const PATH_KNOWN: Record<string, string> = {
+  'serial-zero': 'OpenSSL 3.0 does not check serial numbers; RFC 5280 4.1.2.2 requires a positive one (ztscan: profile-violation).',
+  'dsa-leaf': 'OpenSSL accepts a 2048-bit DSA key at security level 1; the Baseline Requirements 6.1.5 allow only RSA and P-256/384/521 (ztscan: weak-key).',
+  'p192-leaf': 'OpenSSL accepts P-192 at security level 1 (80 bits); the Baseline Requirements forbid it (ztscan: weak-key).',
+  'partial-wildcard': 'ztscan never matches partial wildcards (RFC 6125 6.4.3, BR 3.2.2.6), and ba*.example.com is not a valid SAN under the BR.',
+  'leaf-is-ca': 'OpenSSL accepts a CA certificate with EKU serverAuth as the server certificate; the Baseline Requirements 7.1.2.7.8 require cA FALSE in a subscriber certificate (ztscan: wrong-purpose).',
+}
+
+/**
+ * Path validation corpus (test/helpers/pathval-corpus.ts): ztscan's verdict beside `openssl verify -x509_strict -purpose sslserver
+ * -verify_hostname HOST` with the same anchors and served certificates. "valid" = no path-validity rule fails.
+ */
+async function comparePathValidation(dir: string): Promise<void> {
+  const corpus = pathCorpus()
+  const policy = parsePolicy({ rules: { 'certificate-untrusted': { parameters: { useSystemRoots: false } }, 'certificate-legacy-protocol': { enabled: false }, 'certificate-tls12-unsupported': { enabled: false } } })
+  const rows: { name: string; expected: string; zt: string; ztRules: string; ossl: string; why: string }[] = []
+  for (const c of corpus) {
+    const ca = join(dir, `pv-${c.name}-ca.pem`)
+    const leaf = join(dir, `pv-${c.name}-leaf.pem`)
+    const untrusted = join(dir, `pv-${c.name}-untrusted.pem`)
+    const chain = join(dir, `pv-${c.name}-chain.pem`)
+    writeFileSync(ca, c.anchors.map((a) => a.pem).join(''))
+    writeFileSync(leaf, c.chain[0]!.pem)
+    writeFileSync(untrusted, c.chain.slice(1).map((x) => x.pem).join('') || c.anchors[0]!.pem)
+    writeFileSync(chain, c.chain.map((x) => x.pem).join(''))
+    let server: LabServer | undefined
+    if (c.tls) server = await startTlsServer({ chain: c.chain })
+    try {
+      const target = server ? tlsEndpoint(server.host, server.port, undefined, { name: c.host }) : `cert:${chain}?name=${c.host}`
+      const report = await scan({ targets: [target], checks: certificate.checks, settings: { tls: { caFile: ca } }, policy })
+      const fails = [...new Set(report.findings.filter((f) => f.status === 'fail').map((f) => f.ruleId))].sort()
+      const zt = report.errors.length || fails.some((f) => VALIDITY_RULES.has(f)) ? 'invalid' : 'valid'
+      const o = await run('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-verify_hostname', c.host, '-CAfile', ca, '-untrusted', untrusted, leaf], 30_000)
+      const ossl = o.code === 0 ? 'valid' : 'invalid'
+      const err = /error \d+ at \d+ depth lookup: ([^\n]+)/.exec(o.out)?.[1] ?? ''
+      rows.push({ name: c.name, expected: c.fail.some((f) => VALIDITY_RULES.has(f)) ? 'invalid' : 'valid', zt, ztRules: fails.map((f) => f.replace('certificate-', '')).join(',') || '-', ossl, why: err })
+    } finally {
+      await server?.close()
+    }
+  }
+  const w = [22, 8, 8, 8]
+  const line = (cells: string[]): string => cells.map((x, i) => (w[i] ? x.padEnd(w[i]!) : x)).join(' ')
+  console.log(`\npath validation corpus: ztscan (over TLS where servable, else the file) beside openssl verify -x509_strict -purpose sslserver -verify_hostname`)
+  console.log(line(['case', 'expected', 'ztscan', 'openssl', 'ztscan fails / openssl error']))
+  console.log(line([...w.map((n) => '-'.repeat(n)), '-'.repeat(30)]))
+  for (const r of rows) console.log(line([r.name, r.expected, r.zt, r.ossl, `${r.ztRules}${r.why ? ` / ${r.why}` : ''}`]))
+  const agree = rows.filter((r) => r.zt === r.ossl).length
+  console.log(`\nztscan matches the expected verdict on ${rows.filter((r) => r.zt === r.expected).length}/${rows.length}; openssl verify on ${rows.filter((r) => r.ossl === r.expected).length}/${rows.length}; they agree on ${agree}/${rows.length}`)
+  const notes = rows.filter((r) => r.zt !== r.ossl).map((r) => `  ${r.name}: ${PATH_KNOWN[r.name] ?? 'unexplained: investigate'}`)
+  if (notes.length) console.log(`disagreements with openssl verify:\n${notes.join('\n')}`)
 }
 
 await main()
