@@ -1,8 +1,12 @@
 /**
  * @fileoverview Public API of ztscan. Explicit re-exports only.
  */
-export { scan, buildReport, fingerprintOf, shardOf } from './engine/run.ts'
-export type { ScanOptions, ScanEvent, ScanRun } from './engine/run.ts'
+export { scan, preflight, buildReport, fingerprintOf, shardOf, parseErrorBudget, incompleteness, MAX_TIMER_MS } from './engine/run.ts'
+export type { ScanOptions, ScanEvent, ScanRun, ErrorBudget } from './engine/run.ts'
+export { verdict, EXIT_CODES } from './engine/verdict.ts'
+export type { Verdict } from './engine/verdict.ts'
+export { PreflightError, inputFileProblem } from './engine/preflight.ts'
+export type { InputCheck, PreflightInput } from './engine/preflight.ts'
 export { defineCheck, defineFamily } from './engine/check.ts'
 export type { CheckDefinition, CheckContext, Family, Logger, ReportAt } from './engine/check.ts'
 export { builtinChecks, builtinFamilies } from '../checks/index.ts'
@@ -27,7 +31,7 @@ export { loadBaseline, baselineFrom, applyBaseline } from './report/baseline.ts'
 export type { Baseline } from './report/baseline.ts'
 export { loadSuppressions, parseSuppressions, applySuppressions } from './report/suppress.ts'
 export type { Suppression } from './report/suppress.ts'
-export { mergeReports, mergeSarif } from './report/merge.ts'
+export { mergeReports, mergeSarif, validateReportPart, validateSarifPart } from './report/merge.ts'
 export { writeSarif } from './report/sarif.ts'
 export { loadPlugins, loadTargetsFile, gatingFindings } from './plugins.ts'
 export type { DemoLab } from './defaults.ts'
@@ -42,6 +46,7 @@ export type {
   EffectiveRule,
   ErrorReason,
   Finding,
+  Incompleteness,
   Pillar,
   PillarScore,
   ReportSummary,

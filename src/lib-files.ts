@@ -4,8 +4,8 @@
  */
 import { constants } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
-import { parse as parseYaml } from 'yaml'
 import { AttemptFailure } from './errors.ts'
+import { parseConfigText } from './engine/redact.ts'
 
 /** What was wrong with a file. */
 export type FileProblem = { readonly kind: 'errno'; readonly code: string } | { readonly kind: 'special'; readonly type: string } | { readonly kind: 'size'; readonly limit: number }
@@ -132,10 +132,6 @@ export async function readConfigFile(path: string, fail: (expected: string) => E
     const p = err.problem
     throw fail(p.kind === 'errno' ? `a readable file (${p.code})` : p.kind === 'special' ? `a regular file (got ${p.type})` : `a file of at most ${p.limit} bytes`)
   }
-  const json = /\.json$/i.test(path)
-  try {
-    return json ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 })
-  } catch (err) {
-    throw fail(`valid ${json ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`)
-  }
+  // Secrets under secret keys are redacted from every parser message (see parseConfigText).
+  return parseConfigText(text, /\.json$/i.test(path) ? 'json' : 'yaml', fail)
 }

@@ -166,6 +166,13 @@ export interface ExpiredSuppression {
   readonly matched: number
 }
 
+/** Why a scan did not check everything it was asked to (the report's `incomplete` list). */
+export interface Incompleteness {
+  /** `aborted`: cancelled (signal, SIGINT/SIGTERM); `errors`: more attempt errors than `maxErrors`; `nothing-checked`: no attempt produced a result. */
+  readonly reason: 'aborted' | 'errors' | 'nothing-checked'
+  readonly message: string
+}
+
 /** The canonical scan report (JSON). */
 export interface ScanReport {
   readonly schemaVersion: '1.0'
@@ -192,6 +199,13 @@ export interface ScanReport {
   readonly skipped: readonly AttemptSkip[]
   readonly score: ScoreCard
   readonly summary: ReportSummary
+  /**
+   * True when the scan checked what it was asked to: not aborted, attempt errors within `maxErrors` (default 0) and at least
+   * one attempt produced a result. The CLI exits 4 on an incomplete scan without gating findings.
+   */
+  readonly complete: boolean
+  /** Why the scan is incomplete (absent when complete). */
+  readonly incomplete?: readonly Incompleteness[]
   /** Baseline comparison, when a baseline was given: its failed findings that are gone. */
   readonly baseline?: { readonly source: string; readonly absent: readonly AbsentFinding[] }
   /** Suppressions that matched findings but have expired (they no longer suppress). */

@@ -2,17 +2,10 @@
  * @fileoverview CLI help text and exit codes (the README repeats both).
  */
 
-/** Exit codes. */
-export const EXIT = {
-  /** Nothing failed at or above --fail-on. */
-  ok: 0,
-  /** At least one failed finding (not suppressed) at or above --fail-on. */
-  findings: 1,
-  /** Usage, configuration or input error (the message names the file, line or field). */
-  usage: 2,
-  /** Internal error (a bug in ztscan). */
-  internal: 3,
-} as const
+import { EXIT_CODES } from '../engine/verdict.ts'
+
+/** Exit codes (the library's `EXIT_CODES`). */
+export const EXIT = EXIT_CODES
 
 export const HELP = `ztscan — zero-trust posture scanner (MFA, certificates, open ports, endpoint agents)
 
@@ -41,8 +34,9 @@ Scan options:
       --fail-on SEVERITY      critical | high | medium | low | info | none (default: high)
       --concurrency N         checks in flight (default 32)
       --per-host N            checks in flight per host (default 4)
-      --timeout DURATION      per check and target (default 15s; e.g. 5000, 5s)
+      --timeout DURATION      per check and target (default 15s); a bare number is seconds: 30, 500ms, 5s, 2m, 1h
       --connect-timeout DURATION  per connection (default 5s)
+      --max-errors N|P%       check errors tolerated before the scan counts as incomplete (default 0)
       --baseline FILE         previous report (.json or .sarif): findings get new/unchanged/updated, gone ones absent
       --fail-on-new           exit 1 only for NEW findings at or above --fail-on (needs --baseline)
       --suppressions FILE     YAML/JSON { suppressions: [{ rule, target, resource?, reason, expires: YYYY-MM-DD }] }
@@ -61,10 +55,12 @@ Scan options:
   -q, --quiet                 no progress or notes on stderr
 
 Exit codes:
-  0  no failed finding at or above --fail-on
-  1  failed findings at or above --fail-on
-  2  usage, configuration or input error (the message names the file and field)
+  0  complete, and no failed finding at or above --fail-on
+  1  failed findings at or above --fail-on (even if the scan is also incomplete)
+  2  usage, configuration or input error, found before the first probe (names the file and field)
   3  internal error
+  4  incomplete: more check errors than --max-errors, or nothing checked
+  130, 143  interrupted by SIGINT / SIGTERM (a partial report marked incomplete is written)
 `
 
 export { UsageError } from '../errors.ts'

@@ -9,7 +9,6 @@ import { appendFile } from 'node:fs/promises'
 import {
   builtinChecks,
   builtinRules,
-  gatingFindings,
   loadPlugins,
   loadTargetsFile,
   defaultTargets,
@@ -23,6 +22,11 @@ import {
   toMarkdown,
   VERSION,
   ZtscanError,
+  OptionsError,
+  PreflightError,
+  parseErrorBudget,
+  verdict,
+  MAX_TIMER_MS,
   type ScanReport,
   type Severity,
   type Target,
@@ -31,13 +35,18 @@ import {
 import { SEVERITIES } from '../types.ts'
 import { EXIT, HELP, UsageError } from './help.ts'
 import { escapeControls } from '../report/escape.ts'
+import { outputProblem } from '../engine/preflight.ts'
 
-function parseDuration(name: string, v: string | undefined): number | undefined {
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** A duration flag: a bare number is seconds; units ms, s, m, h; from 1 ms to the timer maximum (2^31 - 1 ms). */
+export function parseDuration(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim())
-  if (!m) throw new UsageError(`${name}: expected a duration such as 5000, 5000ms, 5s or 1m (got "${v}")`)
-  const n = Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1)
-  if (n < 1) throw new UsageError(`${name}: must be at least 1 ms`)
+  const m = /^(\d{1,12}(?:\.\d{1,6})?)(ms|s|m|h)?$/.exec(v.trim())
+  if (!m) throw new UsageError(`${name}: expected a duration: seconds (30) or a number with a unit: 500ms, 5s, 2m, 1h (got "${v}")`)
+  const n = Number(m[1]) * UNIT_MS[m[2] ?? 's']!
+  if (n < 1) throw new UsageError(`${name}: must be at least 1ms (got "${v}")`)
+  if (n > MAX_TIMER_MS) throw new UsageError(`${name}: at most ${MAX_TIMER_MS}ms (about 24.8 days, the longest timer Node supports; got "${v}")`)
   return Math.round(n)
 }
 
@@ -77,10 +86,31 @@ const scanFlags = {
   baseline: { type: 'string' },
   'fail-on-new': { type: 'boolean' },
   suppressions: { type: 'string' },
+  'max-errors': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
-async function cmdScan(argv: string[], demo: boolean): Promise<number> {
+/** Where each setting came from (`ssh.privateKeyPath` → `--ssh-key` or `targets.yaml: /settings/ssh/privateKeyPath`). */
+type Origins = Map<string, string>
+
+function recordOrigins(origins: Origins, value: unknown, file: string, path: string[] = []): void {
+  if (path.length) origins.set(path.join('.'), `${file}: /settings/${path.join('/')}`)
+  if (value && typeof value === 'object' && !Array.isArray(value) && path.length < 6)
+    for (const [k, v] of Object.entries(value)) recordOrigins(origins, v, file, [...path, k])
+}
+
+/** An error's message, with a setting named as the user wrote it: the flag, or the targets file and pointer. */
+function describe(err: Error, origins: Origins): string {
+  if (err instanceof PreflightError) return err.problems.map((p) => describe(p, origins)).join('\n')
+  if (err instanceof OptionsError && err.option.startsWith('settings.')) {
+    const key = err.option.slice('settings.'.length).replace(/\[(\d+)\]/g, '.$1')
+    const where = origins.get(key) ?? origins.get(key.replace(/\.\d+$/, ''))
+    if (where) return `${where}: ${err.message.slice(err.option.length + 2)}`
+  }
+  return err.message
+}
+
+async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise<number> {
   const { values: v, positionals } = parseArgs({ args: argv, options: scanFlags, allowPositionals: !demo, strict: true })
   if (v.help) {
     process.stdout.write(HELP)
@@ -98,6 +128,17 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   if (v.chain && v['no-chain']) throw new UsageError('--chain and --no-chain: give one of them')
   // The demo's nmap file describes the demo's own loopback lab: it chains unless told not to.
   const chain = v['no-chain'] ? false : v.chain || demo ? true : undefined
+  const timeoutMs = parseDuration('--timeout', v.timeout)
+  const connectTimeoutMs = parseDuration('--connect-timeout', v['connect-timeout'])
+  const concurrency = parseIntFlag('--concurrency', v.concurrency)
+  const perHost = parseIntFlag('--per-host', v['per-host'])
+  const maxErrors = v['max-errors'] ?? '0'
+  parseErrorBudget(maxErrors, '--max-errors')
+  // Outputs are checked before anything is scanned: a report that cannot be written must not cost a whole scan.
+  for (const o of outs) {
+    const problem = await outputProblem(o.file)
+    if (problem) throw new UsageError(`-o ${o.file}: ${problem}`)
+  }
   const policy: Policy | undefined = v.policy ? await loadPolicy(v.policy) : undefined
 
   let targets: (Target | string)[] = [...positionals]
@@ -105,20 +146,25 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
   for (const f of v.targets ?? []) {
     const t = await loadTargetsFile(f)
     targets.push(...t.targets)
+    recordOrigins(origins, t.settings, f)
     settings = { ...settings, ...t.settings }
   }
   for (const f of v.nmap ?? []) targets.push(`nmap:${f}`)
   for (const f of v.idp ?? []) targets.push(`idp:${f}`)
   for (const f of v.inventory ?? []) targets.push(`inventory:${f}`)
-  const ssh = { ...(settings.ssh as Record<string, unknown> | undefined) }
-  if (v['ssh-user']) ssh.username = v['ssh-user']
-  if (v['ssh-key']) ssh.privateKeyPath = v['ssh-key']
-  if (v['known-hosts']) ssh.knownHostsPath = v['known-hosts']
-  if (v['host-key']) ssh.hostKeyFingerprints = v['host-key']
-  if (v['insecure-accept-unknown-host-keys']) ssh.acceptUnknownHostKeys = true
-  if (Object.keys(ssh).length) settings.ssh = ssh
-  if (v['ca-file']) settings.tls = { ...(settings.tls as object | undefined), caFile: v['ca-file'] }
-  if (v['agent-catalogue']) settings.endpointAgent = { ...(settings.endpointAgent as object | undefined), catalogue: v['agent-catalogue'] }
+  // Flags override the targets files' settings; each remembers its flag so an error names it.
+  const fromFlag = (path: string, flag: string, value: unknown): void => {
+    const [group, key] = path.split('.') as [string, string]
+    settings[group] = { ...(settings[group] as object | undefined), [key]: value }
+    origins.set(path, flag)
+  }
+  if (v['ssh-user']) fromFlag('ssh.username', '--ssh-user', v['ssh-user'])
+  if (v['ssh-key']) fromFlag('ssh.privateKeyPath', '--ssh-key', v['ssh-key'])
+  if (v['known-hosts']) fromFlag('ssh.knownHostsPath', '--known-hosts', v['known-hosts'])
+  if (v['host-key']) fromFlag('ssh.hostKeyFingerprints', '--host-key', v['host-key'])
+  if (v['insecure-accept-unknown-host-keys']) fromFlag('ssh.acceptUnknownHostKeys', '--insecure-accept-unknown-host-keys', true)
+  if (v['ca-file']) fromFlag('tls.caFile', '--ca-file', v['ca-file'])
+  if (v['agent-catalogue']) fromFlag('endpointAgent.catalogue', '--agent-catalogue', v['agent-catalogue'])
 
   const plugins = await loadPlugins(v.plugin ?? []).catch((err: unknown) => {
     throw new UsageError(`--plugin: ${(err as Error).message}`)
@@ -141,52 +187,71 @@ async function cmdScan(argv: string[], demo: boolean): Promise<number> {
     say(`ztscan: no targets given; scanning this machine (loopback only): ${targets.map((t) => (typeof t === 'string' ? t : t.id)).join(', ') || 'nothing to scan'}`)
   }
 
+  // SIGINT/SIGTERM: stop the scan, write the partial report (marked incomplete), exit 130/143. A second signal kills.
   const ac = new AbortController()
-  const onSig = (): void => {
-    say('ztscan: interrupted, finishing with a partial report')
+  let signalled: 'SIGINT' | 'SIGTERM' | undefined
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => (): void => {
+    signalled ??= sig
+    process.stderr.write(`ztscan: ${sig}: stopping; writing a partial report marked incomplete\n`)
     ac.abort()
   }
-  process.once('SIGINT', onSig)
-  process.once('SIGTERM', onSig)
+  const onInt = onSignal('SIGINT')
+  const onTerm = onSignal('SIGTERM')
+  process.once('SIGINT', onInt)
+  process.once('SIGTERM', onTerm)
   const tty = process.stderr.isTTY && !quiet
-  let report: ScanReport
   try {
-    report = await scan({
-      targets,
-      policy,
-      settings,
-      checks: plugins.checks.length ? [...builtinChecks, ...plugins.checks] : undefined,
-      rules: plugins.rules,
-      baseline,
-      suppressions,
-      shard,
-      chain,
-      signal: ac.signal,
-      concurrency: parseIntFlag('--concurrency', v.concurrency),
-      perHost: parseIntFlag('--per-host', v['per-host']),
-      timeoutMs: parseDuration('--timeout', v.timeout),
-      connectTimeoutMs: parseDuration('--connect-timeout', v['connect-timeout']),
-      logger: { debug() {}, info: (m) => say(m), warn: (m) => say(`warning: ${m}`) },
-      onEvent: tty ? (e) => e.type === 'progress' && process.stderr.write(`\r${e.done}/${e.total} checks done`) : undefined,
-    })
-  } finally {
-    process.off('SIGINT', onSig)
-    process.off('SIGTERM', onSig)
-    if (tty) process.stderr.write('\r\x1b[K')
-    await lab?.stop()
-  }
+    let report: ScanReport
+    try {
+      report = await scan({
+        targets,
+        policy,
+        settings,
+        checks: plugins.checks.length ? [...builtinChecks, ...plugins.checks] : undefined,
+        rules: plugins.rules,
+        baseline,
+        suppressions,
+        shard,
+        chain,
+        signal: ac.signal,
+        concurrency,
+        perHost,
+        timeoutMs,
+        connectTimeoutMs,
+        maxErrors,
+        logger: { debug() {}, info: (m) => say(m), warn: (m) => say(`warning: ${m}`) },
+        onEvent: tty ? (e) => e.type === 'progress' && process.stderr.write(`\r${e.done}/${e.total} checks done`) : undefined,
+      })
+    } finally {
+      if (tty) process.stderr.write('\r\x1b[K')
+      await lab?.stop()
+    }
 
-  for (const o of outs) {
-    await writeOutput(report, o, { category: v.category })
-    if (o.file !== '-') say(`ztscan: wrote ${o.format.name} report to ${o.file}`)
+    for (const o of outs) {
+      try {
+        await writeOutput(report, o, { category: v.category })
+      } catch (err) {
+        throw new UsageError(`-o ${o.file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+      }
+      if (o.file !== '-') say(`ztscan: wrote ${o.format.name} report to ${o.file}`)
+    }
+    for (const w of report.chaining?.withheld ?? [])
+      say(`ztscan: ${w.targets} TLS/SSH target(s) found in ${w.from} not probed (${report.chaining!.mode === 'off' ? '--no-chain' : 'offline input; --chain probes them'})`)
+    for (const x of report.expiredSuppressions ?? []) say(`warning: suppression for ${x.rule} on ${x.target} expired on ${x.expires}; ${x.matched} finding(s) count again`)
+    const summary = process.env.GITHUB_STEP_SUMMARY
+    if (summary)
+      await appendFile(summary, toMarkdown(report)).catch((err: unknown) => {
+        // The summary is a courtesy: the verdict stands, one line says why it is missing.
+        process.stderr.write(`ztscan: warning: cannot append the summary to GITHUB_STEP_SUMMARY (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`)
+      })
+    const result = verdict(report, { failOn, newOnly: v['fail-on-new'] ?? false })
+    if (!report.complete) process.stderr.write(`ztscan: scan incomplete: ${result.incomplete.map((x) => x.message).join('; ')}\n`)
+    if (signalled) return signalled === 'SIGINT' ? EXIT.sigint : EXIT.sigterm
+    return result.exitCode
+  } finally {
+    process.off('SIGINT', onInt)
+    process.off('SIGTERM', onTerm)
   }
-  for (const w of report.chaining?.withheld ?? [])
-    say(`ztscan: ${w.targets} TLS/SSH target(s) found in ${w.from} not probed (${report.chaining!.mode === 'off' ? '--no-chain' : 'offline input; --chain probes them'})`)
-  for (const x of report.expiredSuppressions ?? []) say(`warning: suppression for ${x.rule} on ${x.target} expired on ${x.expires}; ${x.matched} finding(s) count again`)
-  if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, toMarkdown(report))
-  if (failOn === 'none') return EXIT.ok
-  const hit = gatingFindings(report, { failOn, newOnly: v['fail-on-new'] ?? false }).length > 0
-  return hit ? EXIT.findings : EXIT.ok
 }
 
 
@@ -207,12 +272,13 @@ async function cmdRules(argv: string[]): Promise<number> {
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
+  const origins: Origins = new Map()
   try {
     switch (cmd) {
       case 'scan':
-        return await cmdScan(rest, false)
+        return await cmdScan(rest, false, origins)
       case 'demo':
-        return await cmdScan(rest, true)
+        return await cmdScan(rest, true, origins)
       case 'rules':
         return await cmdRules(rest)
       case 'merge':
@@ -232,7 +298,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof ZtscanError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ztscan: ${escapeControls((err as Error).message, { multiline: true })}\n`)
+      process.stderr.write(`ztscan: ${escapeControls(describe(err as Error, origins), { multiline: true }).replace(/\n/g, '\nztscan: ')}\n`)
       return EXIT.usage
     }
     process.stderr.write(`ztscan: internal error: ${escapeControls((err as Error).stack ?? String(err), { multiline: true })}\n`)
@@ -249,6 +315,10 @@ function invokedDirectly(): boolean {
   }
 }
 if (invokedDirectly()) {
+  // stdout closed early (`ztscan scan | head`): further writes are dropped; the exit code stays the verdict's.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') process.stderr.write(`ztscan: stdout: ${err.code ?? err.message}\n`)
+  })
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code

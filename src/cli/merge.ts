@@ -6,34 +6,52 @@ import { writeFile } from 'node:fs/promises'
 import { InputError } from '../errors.ts'
 import { MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
 import { escapeJsonText } from '../report/escape.ts'
-import { mergeReports, mergeSarif, planOutputs, writeOutput, type ScanReport } from '../index.ts'
+import { mergeReports, mergeSarif, planOutputs, writeOutput, validateReportPart, validateSarifPart } from '../index.ts'
+import { outputProblem } from '../engine/preflight.ts'
+import { parseConfigText } from '../engine/redact.ts'
 import { EXIT, UsageError } from './help.ts'
 
 export async function cmdMerge(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, category: { type: 'string' } }, allowPositionals: true, strict: true })
   if (!positionals.length) throw new UsageError('merge: give the part files (JSON reports or SARIF logs)')
+  if (v.output) {
+    const problem = await outputProblem(v.output)
+    if (problem) throw new UsageError(`-o ${v.output}: ${problem}`)
+  }
   const parts: unknown[] = []
   for (const p of positionals) {
+    let text: string
     try {
-      parts.push(JSON.parse((await readBounded(p, MAX_REPORT_BYTES)).toString('utf8')))
+      text = (await readBounded(p, MAX_REPORT_BYTES)).toString('utf8')
     } catch (err) {
-      throw new InputError(p, `cannot read as JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+      throw new InputError(p, (err as Error).message)
     }
+    parts.push(parseConfigText(text, 'json', (expected) => new InputError(p, `/: expected ${expected}`)))
   }
   const isSarif = (x: unknown): boolean => (x as { version?: string })?.version === '2.1.0' && Array.isArray((x as { runs?: unknown }).runs)
   const kinds = new Set(parts.map(isSarif))
   if (kinds.size > 1) throw new UsageError('merge: parts must be all JSON reports or all SARIF logs')
   // The same output plan as `scan`: -o FILE picks the format by extension, --format otherwise; a table on stdout by default.
   const [out] = planOutputs(v.format === undefined ? [] : [v.format], v.output === undefined ? [] : [v.output])
+  const write = async (w: () => Promise<void>): Promise<void> => {
+    try {
+      await w()
+    } catch (err) {
+      throw new UsageError(`-o ${out!.file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    }
+  }
   if (kinds.has(true)) {
+    parts.forEach((p, i) => validateSarifPart(p, positionals[i]!))
     if (out!.format.name !== 'sarif') throw new UsageError('merge: SARIF parts merge into SARIF only (SARIF holds no passing findings); use -o FILE.sarif')
-    const text = escapeJsonText(JSON.stringify(mergeSarif(parts), null, 2)) + '\n'
+    const merged = mergeSarif(parts) as { runs: { invocations: { executionSuccessful: boolean }[] }[] }
+    if (!merged.runs[0]!.invocations[0]!.executionSuccessful) process.stderr.write('ztscan: merge: at least one part is from an incomplete scan (executionSuccessful false)\n')
+    const text = escapeJsonText(JSON.stringify(merged, null, 2)) + '\n'
     if (out!.file === '-') process.stdout.write(text)
-    else await writeFile(out!.file, text)
+    else await write(() => writeFile(out!.file, text))
     return EXIT.ok
   }
-  for (const [i, p] of parts.entries())
-    if ((p as { schemaVersion?: string }).schemaVersion !== '1.0') throw new InputError(positionals[i]!, 'not a ztscan JSON report (schemaVersion 1.0)')
-  await writeOutput(mergeReports(parts as ScanReport[]), out!, { category: v.category })
+  const merged = mergeReports(parts.map((p, i) => validateReportPart(p, positionals[i]!)))
+  if (!merged.complete) process.stderr.write(`ztscan: merge: the merged scan is incomplete: ${merged.incomplete!.map((x) => x.message).join('; ')}\n`)
+  await write(() => writeOutput(merged, out!, { category: v.category }))
   return EXIT.ok
 }

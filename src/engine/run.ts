@@ -12,10 +12,11 @@ import { score } from '../scoring/score.ts'
 import { normalizeTarget } from '../targets/parse.ts'
 import { applyBaseline, type Baseline } from '../report/baseline.ts'
 import { applySuppressions, type Suppression } from '../report/suppress.ts'
-import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
+import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type Incompleteness, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
 import type { CheckDefinition, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
 import { makeRedactor } from './redact.ts'
+import { runPreflight } from './preflight.ts'
 import { VERSION } from '../version.ts'
 
 /** Options of `scan()`. */
@@ -61,6 +62,11 @@ export interface ScanOptions {
   readonly logger?: Logger
   /** Called with each event as it happens. */
   readonly onEvent?: (e: ScanEvent) => void
+  /**
+   * Attempt errors the scan tolerates before its report says `complete: false`: a count (`3`, `"3"`) or a share of the
+   * attempts (`"5%"`). Default 0: any error makes the scan incomplete (fail closed; the CLI then exits 4).
+   */
+  readonly maxErrors?: number | string
 }
 
 /** Streamed while a scan runs. */
@@ -71,7 +77,11 @@ export type ScanEvent =
   | { readonly type: 'skip'; readonly skip: AttemptSkip }
   | { readonly type: 'progress'; readonly done: number; readonly total: number }
 
-/** A running scan: await it for the report, or iterate it for events as they happen. */
+/**
+ * A running scan: await it for the report, or iterate it for events. Every iterator sees every event from the first one,
+ * whenever it starts (also after the scan ended: it replays them), and ends when the scan ends; an option or input error
+ * is thrown to the iterating caller.
+ */
 export interface ScanRun extends PromiseLike<ScanReport>, AsyncIterable<ScanEvent> {
   /** The report promise itself. */
   readonly report: Promise<ScanReport>
@@ -79,6 +89,9 @@ export interface ScanRun extends PromiseLike<ScanReport>, AsyncIterable<ScanEven
 
 /** Abort reason when an attempt ends normally (one shared object: no stack captured per attempt). */
 const ATTEMPT_FINISHED = Object.freeze(Object.assign(new Error('attempt finished'), { name: 'AbortError' }))
+
+/** The largest delay Node's timers accept (2^31 - 1 ms); a larger one fires after 1 ms with a warning. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
 
 const noopLogger: Logger = { debug() {}, info() {}, warn() {} }
 
@@ -120,16 +133,25 @@ const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => {
  * for await (const e of scan({ targets })) if (e.type === 'finding') console.log(e.finding.message)
  */
 export function scan(options: ScanOptions): ScanRun {
-  const listeners = new Set<(e: ScanEvent | null) => void>()
+  // Every event is kept (the report holds the same objects): an iterator started at any time replays from the first one.
+  const history: ScanEvent[] = []
+  let finished = false
+  const waiting = new Set<() => void>()
+  const wakeAll = (): void => {
+    for (const w of waiting) w()
+    waiting.clear()
+  }
   const emit = (e: ScanEvent): void => {
     options.onEvent?.(e)
-    for (const l of listeners) l(e)
+    history.push(e)
+    if (waiting.size) wakeAll()
   }
   // Start on a later tick so a caller can attach an iterator synchronously.
   const report = new Promise<ScanReport>((resolve, reject) => {
     setImmediate(() => {
       runScan(options, emit).then(resolve, reject).finally(() => {
-        for (const l of listeners) l(null)
+        finished = true
+        wakeAll()
       })
     })
   })
@@ -137,34 +159,23 @@ export function scan(options: ScanOptions): ScanRun {
     report,
     then: (onOk, onErr) => report.then(onOk, onErr),
     [Symbol.asyncIterator](): AsyncIterator<ScanEvent> {
-      const queue: (ScanEvent | null)[] = []
-      let wake: (() => void) | undefined
+      let next = 0
       let ended = false
-      const l = (e: ScanEvent | null): void => {
-        queue.push(e)
-        wake?.()
-      }
-      listeners.add(l)
-      report.catch(() => l(null))
       return {
         async next(): Promise<IteratorResult<ScanEvent>> {
           for (;;) {
             if (ended) return { done: true, value: undefined }
-            const e = queue.shift()
-            if (e === null) {
+            if (next < history.length) return { done: false, value: history[next++]! }
+            if (finished) {
               ended = true
-              listeners.delete(l)
-              await report // surface a thrown option error to the iterating caller
+              await report // surface a thrown option or input error to the iterating caller
               return { done: true, value: undefined }
             }
-            if (e) return { done: false, value: e }
-            await new Promise<void>((r) => (wake = r))
-            wake = undefined
+            await new Promise<void>((r) => waiting.add(r))
           }
         },
         async return(): Promise<IteratorResult<ScanEvent>> {
           ended = true
-          listeners.delete(l)
           return { done: true, value: undefined }
         },
       }
@@ -172,19 +183,70 @@ export function scan(options: ScanOptions): ScanRun {
   }
 }
 
-async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Promise<ScanReport> {
-  const startedAt = new Date()
-  const now = options.now ?? (() => new Date())
-  const log = options.logger ?? noopLogger
+/** An error budget: at most `count` errors, or at most `percent` % of the attempts. */
+export type ErrorBudget = { readonly count: number } | { readonly percent: number }
+
+/** Parses `maxErrors` (`3`, `"3"`, `"5%"`); throws an `OptionsError` naming `name` otherwise. */
+export function parseErrorBudget(v: number | string | undefined, name = 'maxErrors'): ErrorBudget {
+  if (v === undefined) return { count: 0 }
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0) throw new OptionsError(name, `expected a count (0 and up) or a percentage such as 5% (got ${v})`)
+    return { count: v }
+  }
+  const m = /^(\d{1,9})$|^(\d{1,3}(?:\.\d{1,3})?)%$/.exec(v.trim())
+  if (!m || (m[2] !== undefined && Number(m[2]) > 100)) throw new OptionsError(name, `expected a count (0 and up) or a percentage from 0% to 100% (got "${v}")`)
+  return m[1] !== undefined ? { count: Number(m[1]) } : { percent: Number(m[2]) }
+}
+
+/**
+ * Why a scan is incomplete (empty when complete): aborted, more errors than the budget, or nothing checked (no attempt
+ * produced a result — every one errored or was skipped, or no check applied to any target). A shard that drew no
+ * targets is complete: the other shards cover them.
+ */
+export function incompleteness(p: {
+  readonly attempts: number
+  readonly errors: number
+  readonly skipped: number
+  readonly targets: number
+  readonly aborted?: boolean
+  readonly sharded?: boolean
+  readonly maxErrors?: ErrorBudget
+}): Incompleteness[] {
+  const out: Incompleteness[] = []
+  if (p.aborted) out.push({ reason: 'aborted', message: 'the scan was cancelled before every check ran' })
+  const budget = p.maxErrors ?? { count: 0 }
+  const over = 'count' in budget ? p.errors > budget.count : p.errors * 100 > budget.percent * p.attempts
+  if (p.errors > 0 && over)
+    out.push({ reason: 'errors', message: `${p.errors} of ${p.attempts} checks could not complete (maxErrors ${'count' in budget ? budget.count : `${budget.percent}%`})` })
+  if (p.attempts - p.errors - p.skipped <= 0 && !(p.sharded && p.targets === 0))
+    out.push({ reason: 'nothing-checked', message: p.attempts === 0 ? `no check applies to the ${p.targets} target(s) given` : 'no check produced a result' })
+  return out
+}
+
+/**
+ * Checks every input of a scan before the first probe — targets, their files, settings files (SSH keys, known_hosts, CA
+ * bundles, catalogues), policy values and families, options — and throws a `ZtscanError` naming the file and field
+ * (a `PreflightError` when there are several). `scan()` runs it first; call it alone to validate a configuration.
+ */
+export async function preflight(options: ScanOptions): Promise<void> {
+  await prepare(options)
+}
+
+/** Options validated, rules in force, targets normalised and every input checked: what a scan needs before its first probe. */
+async function prepare(options: ScanOptions) {
   const concurrency = positiveInt('concurrency', options.concurrency, 32)
   const perHost = positiveInt('perHost', options.perHost, 4)
   const maxSockets = positiveInt('maxSockets', options.maxSockets, 256)
   const baseTimeout = positiveInt('timeoutMs', options.timeoutMs, 15_000)
   const connectTimeoutMs = Math.min(positiveInt('connectTimeoutMs', options.connectTimeoutMs, 5_000), baseTimeout)
+  for (const [name, v] of [['timeoutMs', baseTimeout], ['connectTimeoutMs', connectTimeoutMs]] as const)
+    if (v > MAX_TIMER_MS) throw new OptionsError(name, `at most ${MAX_TIMER_MS} ms (about 24.8 days, the timer maximum; got ${v})`)
+  const maxErrors = parseErrorBudget(options.maxErrors)
   if (options.shard && !(Number.isInteger(options.shard.count) && options.shard.count >= 1 && Number.isInteger(options.shard.index) && options.shard.index >= 1 && options.shard.index <= options.shard.count))
     throw new OptionsError('shard', `expected i/n with 1 <= i <= n (got ${options.shard.index}/${options.shard.count})`)
 
-  const checks = options.checks ?? (await import('../../checks/index.ts')).builtinChecks
+  const builtin = options.checks ? undefined : await import('../../checks/index.ts')
+  const checks = options.checks ?? builtin!.builtinChecks
   const metas = [...builtinRules(), ...(options.rules ?? []).map((r) => validateRule(r, `plugin rule ${(r as { id?: string }).id ?? '?'}`))]
   const rules = new Map<string, EffectiveRule>(effectiveRules(metas, options.policy).map((r) => [r.id, r]))
   const checkIds = new Set<string>()
@@ -193,8 +255,20 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     checkIds.add(c.id)
     for (const r of c.rules) if (!rules.has(r)) throw new OptionsError('checks', `check "${c.id}" declares rule "${r}" that has no rule metadata`)
   }
-  const redact = makeRedactor(options.settings)
   const settings = Object.freeze({ ...options.settings })
+  // Every target is parsed before any is planned: a bad fifth target must not let the first four start probing.
+  const targets = options.targets.map((t) => normalizeTarget(t))
+  const { builtinInputChecks } = await import('../../checks/preflight.ts')
+  await runPreflight({ targets, settings, policy: options.policy, rules, checks }, builtinInputChecks)
+  return { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, checks, rules, settings, targets }
+}
+
+async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Promise<ScanReport> {
+  const startedAt = new Date()
+  const now = options.now ?? (() => new Date())
+  const log = options.logger ?? noopLogger
+  const { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, checks, rules, settings, targets: given } = await prepare(options)
+  const redact = makeRedactor(options.settings)
 
   const scheduler = new HostScheduler(concurrency, perHost)
   const sockets = pLimit(maxSockets)
@@ -310,7 +384,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     }
   }
 
-  for (const t of options.targets) addTarget(t, false)
+  for (const t of given) addTarget(t, false)
   await scheduler.idle()
   scanSignal?.removeEventListener('abort', onAbort)
 
@@ -331,6 +405,15 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     suppressions: options.suppressions,
     baseline: options.baseline,
     now: now(),
+    incomplete: incompleteness({
+      attempts: total,
+      errors: errors.length,
+      skipped: skipped.length,
+      targets: targets.size,
+      aborted: scanSignal?.aborted ?? false,
+      sharded: !!options.shard,
+      maxErrors,
+    }),
   })
 }
 
@@ -349,6 +432,8 @@ export function buildReport(p: {
   suppressions?: readonly Suppression[]
   baseline?: Baseline
   now?: Date
+  /** Why the scan is incomplete (see `incompleteness`); empty or absent: complete. */
+  incomplete?: readonly Incompleteness[]
 }): ScanReport {
   let findings = p.findings
   let expired: ExpiredSuppression[] = []
@@ -377,6 +462,8 @@ export function buildReport(p: {
     skipped: p.skipped,
     score: score(findings),
     summary: { targets: p.targets.length, attempts: p.attempts, passed, failed, suppressed, errors: p.errors.length, skipped: p.skipped.length },
+    complete: !p.incomplete?.length,
+    ...(p.incomplete?.length ? { incomplete: p.incomplete } : {}),
     ...(p.baseline ? { baseline: { source: p.baseline.source, absent: absent ?? [] } } : {}),
     ...(expired.length ? { expiredSuppressions: expired } : {}),
   }

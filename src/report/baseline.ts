@@ -6,6 +6,7 @@
 import { InputError } from '../errors.ts'
 import { MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
 import { escapeControls } from './escape.ts'
+import { parseConfigText } from '../engine/redact.ts'
 import type { AbsentFinding, Finding } from '../types.ts'
 
 /** What a baseline holds for comparison: failed findings by fingerprint. */
@@ -14,41 +15,72 @@ export interface Baseline {
   readonly failed: ReadonlyMap<string, { readonly ruleId: string; readonly target: string; readonly message: string; readonly severity?: string }>
 }
 
-interface SarifLike {
-  runs?: { results?: { ruleId?: string; message?: { text?: string }; partialFingerprints?: Record<string, string>; properties?: { target?: string; severity?: string }; baselineState?: string }[] }[]
-}
+const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x)
 
-/** Builds a baseline from a parsed JSON report or SARIF log. */
+/**
+ * Builds a baseline from a parsed JSON report or SARIF log. Throws an `InputError` naming `source` and the first field
+ * that does not fit (a `null` finding, a run that is not an object, a fingerprint that is not a string).
+ */
 export function baselineFrom(data: unknown, source = '<inline>'): Baseline {
   const failed = new Map<string, { ruleId: string; target: string; message: string; severity?: string }>()
-  const d = data as { schemaVersion?: string; findings?: Finding[] } & SarifLike
-  if (d && typeof d === 'object' && Array.isArray(d.findings) && typeof d.schemaVersion === 'string') {
-    for (const f of d.findings) if (f.status === 'fail') failed.set(f.fingerprint, { ruleId: f.ruleId, target: f.target, message: f.message, severity: f.severity })
-  } else if (d && typeof d === 'object' && Array.isArray(d.runs)) {
-    for (const run of d.runs)
-      for (const r of run.results ?? []) {
-        if (r.baselineState === 'absent') continue
-        const fp = r.partialFingerprints?.['ztscan/v1'] ?? r.partialFingerprints?.primaryLocationLineHash
-        const target = r.properties?.target ?? ''
+  const bad = (pointer: string, expected: string): never => {
+    throw new InputError(source, `${pointer}: expected ${expected}`)
+  }
+  const str = (v: unknown): v is string => typeof v === 'string'
+  if (isObject(data) && Array.isArray(data.findings) && str(data.schemaVersion)) {
+    data.findings.forEach((f: unknown, i) => {
+      if (!isObject(f)) bad(`/findings/${i}`, 'a finding object')
+      const x = f as Record<string, unknown>
+      for (const k of ['status', 'fingerprint', 'ruleId', 'target', 'message'] as const) if (!str(x[k])) bad(`/findings/${i}/${k}`, 'a string')
+      if (x.severity !== undefined && !str(x.severity)) bad(`/findings/${i}/severity`, 'a string')
+      if (x.status === 'fail') failed.set(x.fingerprint as string, { ruleId: x.ruleId as string, target: x.target as string, message: x.message as string, severity: x.severity as string | undefined })
+    })
+  } else if (isObject(data) && Array.isArray(data.runs)) {
+    data.runs.forEach((run: unknown, i) => {
+      if (!isObject(run)) bad(`/runs/${i}`, 'a run object')
+      const results = (run as Record<string, unknown>).results
+      if (results === undefined) return
+      if (!Array.isArray(results)) bad(`/runs/${i}/results`, 'an array')
+      ;(results as unknown[]).forEach((r, j) => {
+        const at = `/runs/${i}/results/${j}`
+        if (!isObject(r)) bad(at, 'a result object')
+        const x = r as Record<string, unknown>
+        if (x.baselineState === 'absent') return
+        const pf = x.partialFingerprints
+        if (pf !== undefined && !isObject(pf)) bad(`${at}/partialFingerprints`, 'an object')
+        const props = x.properties
+        if (props !== undefined && !isObject(props)) bad(`${at}/properties`, 'an object')
+        const msg = x.message
+        if (msg !== undefined && !isObject(msg)) bad(`${at}/message`, 'an object')
+        const fp = (pf as Record<string, unknown> | undefined)?.['ztscan/v1'] ?? (pf as Record<string, unknown> | undefined)?.primaryLocationLineHash
+        const target = (props as Record<string, unknown> | undefined)?.target ?? ''
+        const text = (msg as Record<string, unknown> | undefined)?.text ?? ''
+        const severity = (props as Record<string, unknown> | undefined)?.severity
+        if (fp !== undefined && !str(fp)) bad(`${at}/partialFingerprints`, 'string fingerprints')
+        if (!str(target)) bad(`${at}/properties/target`, 'a string')
+        if (!str(text)) bad(`${at}/message/text`, 'a string')
+        if (x.ruleId !== undefined && !str(x.ruleId)) bad(`${at}/ruleId`, 'a string')
+        if (severity !== undefined && !str(severity)) bad(`${at}/properties/severity`, 'a string')
         // SARIF message text is "<message> [<target>]": compare on the message alone.
-        const text = r.message?.text ?? ''
-        const suffix = ` [${escapeControls(target, { multiline: true })}]`
-        const message = target && text.endsWith(suffix) ? text.slice(0, -suffix.length) : text
-        if (fp && r.ruleId) failed.set(fp, { ruleId: r.ruleId, target, message, severity: r.properties?.severity })
-      }
-  } else throw new InputError(source, 'not a ztscan JSON report or a SARIF log')
+        const t = target as string
+        const suffix = ` [${escapeControls(t, { multiline: true })}]`
+        const message = t && (text as string).endsWith(suffix) ? (text as string).slice(0, -suffix.length) : (text as string)
+        if (fp && x.ruleId) failed.set(fp as string, { ruleId: x.ruleId as string, target: t, message, severity: severity as string | undefined })
+      })
+    })
+  } else throw new InputError(source, '/: expected a ztscan JSON report or a SARIF log')
   return { source, failed }
 }
 
 /** Reads a baseline file (`.json` report or `.sarif`). */
 export async function loadBaseline(path: string): Promise<Baseline> {
-  let data: unknown
+  let text: string
   try {
-    data = JSON.parse((await readBounded(path, MAX_REPORT_BYTES)).toString('utf8'))
+    text = (await readBounded(path, MAX_REPORT_BYTES)).toString('utf8')
   } catch (err) {
-    throw new InputError(path, `cannot read as JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    throw new InputError(path, (err as Error).message)
   }
-  return baselineFrom(data, path)
+  return baselineFrom(parseConfigText(text, 'json', (expected) => new InputError(path, `/: expected ${expected}`)), path)
 }
 
 /** Marks failed findings new/unchanged/updated and lists the baseline's failed findings that are gone. */

@@ -3,16 +3,63 @@
  * status, score recomputed from the union, so it equals the unsharded scan's). SARIF parts merge into one SARIF run whose
  * score is recomputed from the parts' per-pillar earned/possible weights (SARIF holds no passing findings).
  */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Ajv, type ValidateFunction } from 'ajv'
 import { InputError } from '../errors.ts'
+import { toProblems } from '../lib-ajv.ts'
+import { formatProblems } from '../errors.ts'
+import { packageRoot } from '../rules/root.ts'
 import { STAGE_THRESHOLDS, stageOf } from '../scoring/score.ts'
-import { PILLARS, type AttemptError, type AttemptSkip, type EffectiveRule, type Finding, type Pillar, type PillarScore, type ScanReport } from '../types.ts'
-import { buildReport } from '../engine/run.ts'
+import { PILLARS, type AttemptError, type AttemptSkip, type EffectiveRule, type Finding, type Incompleteness, type Pillar, type PillarScore, type ScanReport } from '../types.ts'
+import { buildReport, incompleteness } from '../engine/run.ts'
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+let reportValidator: ValidateFunction | undefined
+/** The report schema, stopping at the first error (a part may be huge: no error list per bad field). */
+function validateReport(): ValidateFunction {
+  if (!reportValidator) {
+    const schema = JSON.parse(readFileSync(join(packageRoot(), 'src', 'report', 'report.schema.json'), 'utf8')) as Record<string, unknown>
+    reportValidator = new Ajv({ allErrors: false, strict: false, validateFormats: false }).compile(schema)
+  }
+  return reportValidator
+}
+
+/**
+ * Checks that a merge part is a ztscan JSON report (the report schema); throws an `InputError` naming `source` and the
+ * first bad field. A part without `complete` (an older ztscan) is taken as incomplete.
+ */
+export function validateReportPart(data: unknown, source: string): ScanReport {
+  if (!data || typeof data !== 'object' || Array.isArray(data) || (data as { schemaVersion?: unknown }).schemaVersion !== '1.0')
+    throw new InputError(source, '/schemaVersion: expected a ztscan JSON report (schemaVersion "1.0")')
+  const part = 'complete' in data ? data : { ...data, complete: false, incomplete: [{ reason: 'nothing-checked', message: 'this part does not say whether its scan was complete' }] }
+  const validate = validateReport()
+  if (!validate(part)) throw new InputError(source, formatProblems('', toProblems(validate.errors, part)).replace(/^: /, ''))
+  return part as ScanReport
+}
+
+/** Checks that a merge part is a SARIF 2.1.0 log whose runs hold a tool driver and result objects; throws an `InputError`. */
+export function validateSarifPart(data: unknown, source: string): void {
+  const log = data as SarifLog
+  if (!log || typeof log !== 'object' || log.version !== '2.1.0' || !Array.isArray(log.runs)) throw new InputError(source, '/: expected a SARIF 2.1.0 log (version "2.1.0" and a runs array)')
+  log.runs.forEach((r, i) => {
+    const isObj = (x: unknown): boolean => !!x && typeof x === 'object' && !Array.isArray(x)
+    if (!isObj(r)) throw new InputError(source, `/runs/${i}: expected a run object`)
+    if (!isObj(r.tool) || !isObj(r.tool.driver)) throw new InputError(source, `/runs/${i}/tool/driver: expected an object`)
+    const rules = r.tool.driver.rules
+    if (rules !== undefined && (!Array.isArray(rules) || rules.some((x) => !isObj(x) || typeof x.id !== 'string'))) throw new InputError(source, `/runs/${i}/tool/driver/rules: expected rule objects with an id`)
+    if (r.results !== undefined && (!Array.isArray(r.results) || r.results.some((x) => !isObj(x)))) throw new InputError(source, `/runs/${i}/results: expected an array of result objects`)
+    const inv = r.invocations
+    if (inv !== undefined && (!Array.isArray(inv) || inv.some((x) => !isObj(x)))) throw new InputError(source, `/runs/${i}/invocations: expected an array of invocation objects`)
+    if (r.properties !== undefined && !isObj(r.properties)) throw new InputError(source, `/runs/${i}/properties: expected an object`)
+  })
+}
 
 /** Merges JSON reports of shards into one report. */
 export function mergeReports(parts: readonly ScanReport[]): ScanReport {
   if (!parts.length) throw new InputError('merge', 'no reports to merge')
+  parts = parts.map((p, i) => validateReportPart(p, `part ${i + 1}`))
   const targets = new Map<string, ScanReport['targets'][number]>()
   const withheld = new Map<string, number>()
   const rules = new Map<string, EffectiveRule>()
@@ -44,10 +91,16 @@ export function mergeReports(parts: readonly ScanReport[]): ScanReport {
       withheld: [...withheld].map(([from, n]) => ({ from, targets: n })).sort((a, b) => cmp(a.from, b.from)),
     },
   })
+  // Incomplete when any part was, or when the union checked nothing (every shard empty or errored).
+  const incomplete: Incompleteness[] = parts.flatMap((p, i) => (p.incomplete ?? []).map((x) => ({ reason: x.reason, message: `part ${i + 1}: ${x.message}` })))
+  const union = incompleteness({ attempts, errors: report.summary.errors, skipped: report.summary.skipped, targets: report.targets.length, maxErrors: { percent: 100 } })
+  for (const x of union) if (!incomplete.some((y) => y.reason === x.reason)) incomplete.push(x)
   const absent = parts.flatMap((p) => p.baseline?.absent ?? [])
   const expired = parts.flatMap((p) => p.expiredSuppressions ?? [])
   return {
     ...report,
+    complete: incomplete.length === 0,
+    ...(incomplete.length ? { incomplete } : {}),
     ...(parts.some((p) => p.baseline) ? { baseline: { source: parts.find((p) => p.baseline)!.baseline!.source, absent } } : {}),
     ...(expired.length ? { expiredSuppressions: expired } : {}),
   }
@@ -56,7 +109,7 @@ export function mergeReports(parts: readonly ScanReport[]): ScanReport {
 type SarifRun = {
   tool: { driver: { rules?: { id: string }[] } & Record<string, unknown> }
   results?: ({ ruleId?: string; ruleIndex?: number; partialFingerprints?: Record<string, string>; baselineState?: string } & Record<string, unknown>)[]
-  invocations?: { toolExecutionNotifications?: unknown[] }[]
+  invocations?: { executionSuccessful?: boolean; toolExecutionNotifications?: unknown[] }[]
   properties?: { score?: { pillars?: Record<Pillar, PillarScore> }; summary?: Record<string, unknown> } & Record<string, unknown>
 } & Record<string, unknown>
 type SarifLog = { version?: string; runs?: SarifRun[] } & Record<string, unknown>
@@ -65,9 +118,8 @@ type SarifLog = { version?: string; runs?: SarifRun[] } & Record<string, unknown
 export function mergeSarif(logs: readonly unknown[]): Record<string, unknown> {
   const runs: SarifRun[] = []
   logs.forEach((l, i) => {
-    const log = l as SarifLog
-    if (!log || log.version !== '2.1.0' || !Array.isArray(log.runs)) throw new InputError(`part ${i + 1}`, 'not a SARIF 2.1.0 log')
-    runs.push(...log.runs)
+    validateSarifPart(l, `part ${i + 1}`)
+    runs.push(...(l as SarifLog).runs!)
   })
   if (!runs.length) throw new InputError('merge', 'no SARIF runs to merge')
   const rules = new Map<string, { id: string }>()
@@ -112,7 +164,14 @@ export function mergeSarif(logs: readonly unknown[]): Record<string, unknown> {
         ...first,
         tool: { driver: { ...first.tool.driver, rules: ruleList } },
         automationDetails: { id: String((first.automationDetails as { id?: string } | undefined)?.id ?? 'ztscan/').replace(/shard-[^/]+\/$/, '') },
-        invocations: [{ ...(first.invocations?.[0] ?? {}), toolExecutionNotifications: runs.flatMap((r) => r.invocations?.[0]?.toolExecutionNotifications ?? []) }],
+        invocations: [
+          {
+            ...(first.invocations?.[0] ?? {}),
+            // Successful only when every part was (a part without invocations does not say: not successful).
+            executionSuccessful: runs.every((r) => r.invocations?.[0]?.executionSuccessful === true),
+            toolExecutionNotifications: runs.flatMap((r) => r.invocations?.[0]?.toolExecutionNotifications ?? []),
+          },
+        ],
         results,
         properties: { score: { overall, stage: overall === null ? null : stageOf(overall), pillars, thresholds: STAGE_THRESHOLDS } },
       },

@@ -162,7 +162,8 @@ function sarifLog(report: ScanReport, opts: SarifOptions, slot: boolean): Record
         automationDetails: { id: `${opts.category ?? 'ztscan'}/${report.shard ? `shard-${report.shard.replace('/', '-of-')}/` : ''}` },
         invocations: [
           {
-            executionSuccessful: true,
+            // False when the scan did not check what it was asked to (aborted, errors over the budget, nothing checked).
+            executionSuccessful: report.complete !== false,
             startTimeUtc: report.startedAt,
             endTimeUtc: report.finishedAt,
             toolExecutionNotifications: [
@@ -171,6 +172,11 @@ function sarifLog(report: ScanReport, opts: SarifOptions, slot: boolean): Record
                 message: { text: sarifText(`${e.target}: ${e.check}: ${e.message}`) },
                 descriptor: { id: `attempt-${e.reason}` },
                 properties: { target: e.target, check: e.check, family: e.family, reason: e.reason },
+              })),
+              ...(report.incomplete ?? []).map((x) => ({
+                level: 'error',
+                message: { text: `scan incomplete: ${x.message}` },
+                descriptor: { id: `scan-incomplete-${x.reason}` },
               })),
               ...(report.expiredSuppressions ?? []).map((x) => ({
                 level: 'warning',

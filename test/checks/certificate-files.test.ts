@@ -62,15 +62,13 @@ describe('certificate files', () => {
     expect(r.errors[0]!.message).toContain(file)
   })
 
-  it('a missing file is an input error naming it', async () => {
-    const r = await tester.run(`cert:${tmp.dir}/nope.pem`)
-    expect(r.errors[0]).toMatchObject({ reason: 'input', message: `${tmp.dir}/nope.pem: cannot read (ENOENT)` })
+  it('a missing file fails the scan before any check runs, naming it (fail closed)', async () => {
+    await expect(tester.run(`cert:${tmp.dir}/nope.pem`)).rejects.toThrow(`${tmp.dir}/nope.pem: cannot read (ENOENT)`)
   })
 
-  it('an unreadable CA file is an input error naming it', async () => {
+  it('an unreadable CA file fails the scan before any check runs, naming the setting and the file', async () => {
     const file = tmp.write('ok.pem', labLeaf().pem)
-    const r = await tester.run(`cert:${file}`, { settings: { tls: { caFile: `${tmp.dir}/missing-ca.pem` } } })
-    expect(r.errors[0]).toMatchObject({ reason: 'input', message: `${tmp.dir}/missing-ca.pem: cannot read the CA file (ENOENT)` })
+    await expect(tester.run(`cert:${file}`, { settings: { tls: { caFile: `${tmp.dir}/missing-ca.pem` } } })).rejects.toThrow(`settings.tls.caFile: ${tmp.dir}/missing-ca.pem: cannot read (ENOENT)`)
   })
 
   it.each([

@@ -124,7 +124,6 @@ describe('endpoint-agent inventory exports', () => {
     { provider: 'defender', file: 'bad-defender-envelope.json', messages: ['/value: expected an array of defender entries'] },
     { provider: 'intune', file: 'bad-intune-types.json', messages: ['/value/0/isEncrypted: expected a value of type boolean (got "yes")', '/value/1/id: expected a value (required)'] },
     { provider: 'osquery', file: 'bad-not-json.json', messages: ['not JSON'] },
-    { provider: 'osquery', file: 'does-not-exist.json', messages: ['cannot read'] },
     { provider: 'jamf', file: 'fleet-hosts.json', messages: ['unknown inventory provider "jamf"'] },
     { provider: 'sentinelone', file: 'fleet-hosts.json', messages: ['/data: expected an array of sentinelone entries'] },
   ])('wrong input $file ($provider) → input error naming file and field', async ({ provider, file, messages }) => {
@@ -133,7 +132,11 @@ describe('endpoint-agent inventory exports', () => {
     expect(r.errors).toHaveLength(1)
     expect(r.errors[0]!.reason).toBe('input')
     for (const m of messages) expect(r.errors[0]!.message).toContain(m)
-    if (!file.startsWith('does-not') && provider !== 'jamf') expect(r.errors[0]!.message).toContain(file)
+    if (provider !== 'jamf') expect(r.errors[0]!.message).toContain(file)
+  })
+
+  it('a missing export fails the scan before any check runs (fail closed)', async () => {
+    await expect(tester.run(`inventory:osquery:${join(FIX, 'does-not-exist.json')}`)).rejects.toThrow(/does-not-exist\.json: cannot read \(ENOENT\)/)
   })
 
   it('a bare array of entries is accepted as well as the API envelope', async () => {
@@ -158,10 +161,10 @@ describe('endpoint-agent local probes', () => {
     if (!installed.length) expect(f.message).toMatch(/^Required agent category:edr on local: missing \(none of: CrowdStrike Falcon sensor, /)
   })
 
-  it('an unknown requirement is an input error, not a silent pass', async () => {
-    const r = await tester.run('local', { policy: policy({ 'endpoint-agent-missing': { parameters: { required: ['no-such-agent'] } } }) })
-    expect(r.errors[0]).toMatchObject({ reason: 'input' })
-    expect(r.errors[0]!.message).toContain('"no-such-agent" names no catalogue agent')
+  it('an unknown requirement fails the scan before any probe, naming the policy field, not a silent pass', async () => {
+    await expect(tester.run('local', { policy: policy({ 'endpoint-agent-missing': { parameters: { required: ['no-such-agent'] } } }) })).rejects.toThrow(
+      '/rules/endpoint-agent-missing/parameters/required/0: expected a catalogue agent id or category:NAME',
+    )
   })
 
   it('local probes run through execFile with argv from the allowlist only', async () => {

@@ -239,10 +239,8 @@ describe('mfa-idp-export', () => {
       }
     })
 
-    it('a missing file is an input error', async () => {
-      const report = await tester.run(fileTarget('identity-export', 'idp', '/nonexistent/ztscan/users.json', 'okta'))
-      expect(report.errors[0]).toMatchObject({ reason: 'input' })
-      expect(report.errors[0]!.message).toMatch(/users\.json: cannot read \(ENOENT\)/)
+    it('a missing file fails the scan before any check runs (fail closed)', async () => {
+      await expect(tester.run(fileTarget('identity-export', 'idp', '/nonexistent/ztscan/users.json', 'okta'))).rejects.toThrow(/users\.json: cannot read \(ENOENT\)/)
     })
   })
 

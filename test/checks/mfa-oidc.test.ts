@@ -220,13 +220,10 @@ describe('mfa-oidc: hostile or broken issuers end as errors, within the timeout'
     expect(report.errors).toEqual([expect.objectContaining({ reason: 'connectivity' })])
   })
 
-  it('a missing or malformed tokens file is an input error after the issuer verdicts', async () => {
+  it('a missing tokens file fails the scan before any probe; a malformed one is an input error after the issuer verdicts', async () => {
     const server = await startIssuer({ jwks: { keys: [] } })
     onTestFinished(() => server.stop())
-    const missing = await tester.run(oidcTarget(server.issuer, join(dir, 'nope.json')))
-    expect(missing.errors[0]).toMatchObject({ reason: 'input' })
-    expect(missing.errors[0]!.message).toMatch(/nope\.json: cannot read \(ENOENT\)/)
-    expect(verdicts(missing)).toEqual(['pass mfa-oidc-weak-signing discovery'])
+    await expect(tester.run(oidcTarget(server.issuer, join(dir, 'nope.json')))).rejects.toThrow(/tokens file .*nope\.json: cannot read \(ENOENT\)/)
     const bad = await tester.run(oidcTarget(server.issuer, await tokensFile('bad.json', { tokens: [{ label: 'has spaces', token: 'a.b.c' }] })))
     expect(bad.errors[0]!.message).toMatch(/bad\.json: \/tokens\/0\/label: expected/)
   })

@@ -89,7 +89,6 @@ describe('open-port: hostile and broken nmap XML', () => {
     { name: 'undeclared entity', file: 'open-port/undefined-entity.xml', error: /undefined-entity\.xml:2:20: undefined entity \(only the five XML entities are known/, fail: [] },
     { name: 'invalid UTF-8 (after the first ports)', file: 'open-port/invalid-utf8.xml', error: /invalid-utf8\.xml:\d+:\d+: invalid UTF-8 byte 0xff/, fail: ['open-port-critical-service'] },
     { name: 'another XML document', file: 'open-port/not-nmap.xml', error: /not-nmap\.xml:2:\d+: not nmap XML output: the root element is <svg>/, fail: [] },
-    { name: 'missing file', file: 'open-port/nope.xml', error: /nope\.xml: cannot read \(ENOENT\)/, fail: [] },
   ]
   it.each(cases)('$name', async ({ file, error, fail }) => {
     const report = await tester.run(`nmap:${fx(file)}`)
@@ -97,6 +96,10 @@ describe('open-port: hostile and broken nmap XML', () => {
     expect(report.errors[0]!.reason).toBe('input')
     expect(report.errors[0]!.message).toMatch(error)
     expect(failedRuleIds(report)).toEqual(fail)
+  })
+
+  it('a missing file fails the scan before any check runs (fail closed)', async () => {
+    await expect(tester.run(`nmap:${fx('open-port/nope.xml')}`)).rejects.toThrow(/nope\.xml: cannot read \(ENOENT\)/)
   })
 
   it('locates invalid UTF-8 at the line and column of the bad byte', async () => {
