@@ -34,7 +34,8 @@ describe('redaction', () => {
   it('no secret in JSON, SARIF, Markdown, table, logs or errors', async () => {
     const password = 'Pa55word-for-redaction-test'
     const passphrase = 'passphrase-for-redaction-test'
-    const privateKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+    // A key format ssh2 reads (PKCS#1 RSA): the scan checks before any probe that the configured key file is usable.
+    const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs1' }).toString()
     const bearer = 'bearer-token-abcdef0123456789'
     const keyFile = join(dir, 'id_test')
     writeFileSync(keyFile, privateKey, { mode: 0o600 })
