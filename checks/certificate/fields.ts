@@ -390,6 +390,6 @@ export function fieldsOf(der: Buffer, fingerprint: string): Fields | DerError {
 export function validDnsName(name: string, wildcardOk: boolean): boolean {
   if (!name || name.length > 253 || isIP(name)) return false
   const labels = name.split('.')
-  return labels.every((l, i) => (i === 0 && wildcardOk && l === '*') || /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l))
+  return labels.every((l, i) => (i === 0 && wildcardOk && l === '*' && labels.length > 1) || /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l))
 }
 

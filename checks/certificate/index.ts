@@ -87,7 +87,13 @@ function pathCerts(path: Path, protocol?: string): Cert[] {
  * Builds and validates the candidate paths of the served chain (or file), reports the chain rules on the leaf, the path rules
  * on every certificate of the best path (anchor included), and served certificates the path does not need.
  */
-async function judgeChain(served: readonly X509Certificate[], ctx: Ctx, o: { protocol?: string; chainRules: boolean; leafIsCa?: boolean; openssl?: Record<string, unknown> }): Promise<Judged> {
+async function judgeChain(
+  served: readonly X509Certificate[],
+  ctx: Ctx,
+  // `issuers`: more issuer candidates for path building — the hook for AIA caIssuers fetching (not done yet: no network
+  // beyond the target); their certificates are positioned as `fetched`.
+  o: { protocol?: string; chainRules: boolean; leafIsCa?: boolean; openssl?: Record<string, unknown>; issuers?: readonly X509Certificate[] },
+): Promise<Judged> {
   const { useSystemRoots } = ctx.params<{ useSystemRoots: boolean }>('certificate-untrusted')
   const anchors = await loadAnchors(caFilesOf(ctx), useSystemRoots)
   const { minRsaBits, minEcBits } = ctx.params<{ minRsaBits: number; minEcBits: number }>('certificate-weak-key')
@@ -95,7 +101,7 @@ async function judgeChain(served: readonly X509Certificate[], ctx: Ctx, o: { pro
   const opts = { now: ctx.now().getTime(), minRsaBits, minEcBits, weakHashes, leafIsCa: o.leafIsCa ?? false }
   // A CA file's first certificate that is a self-signed root is its own anchor.
   const index = o.chainRules ? anchors : selfAnchored(served[0]!)
-  const paths = buildPaths(served, index, opts)
+  const paths = buildPaths(served, index, opts, o.issuers)
   const path = paths[0]!
   const certs = pathCerts(path, o.protocol)
   const leaf = certs[0]!

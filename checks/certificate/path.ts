@@ -346,7 +346,7 @@ function dnWithin(name: DistinguishedName, base: DistinguishedName): boolean {
 }
 
 /** True when `name` is within `base` (same kind); `undefined` when ztscan cannot evaluate that kind. */
-function within(name: GeneralName, base: GeneralName): boolean | undefined {
+export function nameWithin(name: GeneralName, base: GeneralName): boolean | undefined {
   switch (base.kind) {
     case 'dns':
       return dnsWithin(name.text, base.text)
@@ -417,11 +417,11 @@ function nameConstraintRules(nodes: readonly Node[], complete: boolean, add: Add
         }
         for (const e of excluded) {
           if (e.kind !== name.kind) continue
-          const w = within(name, e)
+          const w = nameWithin(name, e)
           if (w !== false) add('certificate-name-constraints', i, 'RFC 5280 6.1.3 (b)', field, `${label} ${w === undefined ? 'cannot be evaluated against' : 'is within'} the excluded subtree ${e.text || '(all)'} of certificate ${k} on the path`)
         }
         if (permittedKinds.has(name.kind)) {
-          const results = permitted.filter((p) => p.kind === name.kind).map((p) => within(name, p))
+          const results = permitted.filter((p) => p.kind === name.kind).map((p) => nameWithin(name, p))
           if (!results.includes(true)) add('certificate-name-constraints', i, 'RFC 5280 6.1.3 (b)', field, `${label} is outside the permitted subtrees (${permitted.filter((p) => p.kind === name.kind).map((p) => p.text || '(all)').join(', ')}) of certificate ${k} on the path`)
         }
       }
