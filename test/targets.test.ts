@@ -22,7 +22,7 @@ describe('target strings', () => {
     ['tls://127.0.0.1:70000', 'port must be 1-65535'],
     ['tls://::1:443', 'IPv6 addresses need brackets'],
     ['host://127.0.0.1?ports=1;id', 'ports must be a list'],
-    ['ftp://x', 'unknown scheme'],
+    ['gopher://x', 'unknown scheme'],
     ['127.0.0.1', 'expected a scheme'],
   ])('%s is rejected before any I/O', (raw, msg) => {
     expect(() => parseTarget(raw)).toThrow(TargetError)

@@ -14,6 +14,7 @@ import { isIP, type Socket } from 'node:net'
 import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { hostPort } from '../../src/net/index.ts'
+import { connectStartTls, StartTlsError, StartTlsRefused, type StartTls } from './tls-starttls.ts'
 
 /** Versions a hand-written ClientHello can offer, oldest first. */
 export type HelloVersion = 'SSLv3' | 'TLSv1' | 'TLSv1.1' | 'TLSv1.2'
@@ -358,6 +359,8 @@ export interface HelloEndpoint {
   readonly host: string
   readonly port: number
   readonly servername?: string
+  /** The protocol whose STARTTLS exchange runs before the ClientHello (`smtp://`, `imap://`, …). */
+  readonly starttls?: StartTls
 }
 
 /**
@@ -385,8 +388,9 @@ function send(ep: HelloEndpoint, hello: () => Buffer, label: string, ctx: ProbeC
     const start = performance.now()
     let sock: Socket
     try {
-      sock = await ctx.net.tcpConnect(ep.host, ep.port, ctx.connectTimeoutMs)
+      sock = ep.starttls ? await connectStartTls({ ...ep, starttls: ep.starttls }, ctx) : await ctx.net.tcpConnect(ep.host, ep.port, ctx.connectTimeoutMs)
     } catch (err) {
+      if (err instanceof StartTlsRefused || err instanceof StartTlsError) return { state: 'inconclusive', reason: 'protocol', detail: `${label} to ${hostPort(ep.host, ep.port)}: STARTTLS: ${err.message}` }
       if (!(err instanceof AttemptFailure) || err.reason === 'aborted') throw err
       return err.reason === 'timeout' ? { state: 'inconclusive', reason: 'timeout', detail: err.message } : { state: 'inconclusive', reason: 'connectivity', detail: err.message }
     }
@@ -449,5 +453,6 @@ function exchange(sock: Socket, hello: Buffer, timeoutMs: number, signal: AbortS
       finish(/ECONNRESET|EPIPE/.test(code) ? closed(`${code} after ${reader.bytes} bytes`) : { state: 'inconclusive', reason: 'connectivity', detail: `${what}: ${code}` })
     })
     sock.write(hello)
+    sock.resume() // a socket handed over after STARTTLS is paused
   })
 }

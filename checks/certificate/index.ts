@@ -10,6 +10,7 @@ import type { Target } from '../../src/types.ts'
 import { loadAnchors, parseCertificates } from './chain.ts'
 import { buildPaths, type AnchorIndex, type Path, type PathRule, type Problem, type TrustStatus } from './path.ts'
 import { describe, evidenceOf, positionOf, type CertInfo } from './describe.ts'
+import { StartTlsRefused, type StartTls } from './tls-starttls.ts'
 import { fetchServed, probeProtocols, type ProbeResult } from './probe.ts'
 
 const RULES = [
@@ -200,10 +201,14 @@ function caFilesOf(ctx: Ctx): string[] {
 }
 
 async function checkEndpoint(target: Target, ctx: Ctx): Promise<void> {
-  const ep = { host: String(target.host), port: Number(target.port), servername: target.servername as string | undefined }
+  const ep = { host: String(target.host), port: Number(target.port), servername: target.servername as string | undefined, starttls: target.starttls as StartTls | undefined }
   const { useSystemRoots } = ctx.params<{ useSystemRoots: boolean }>('certificate-untrusted')
   const anchors = await loadAnchors(caFilesOf(ctx), useSystemRoots)
-  const served = await fetchServed(ep, ctx, anchors)
+  const served = await fetchServed(ep, ctx, anchors).catch((err: unknown) => {
+    if (err instanceof StartTlsRefused) return undefined // plaintext only: a finding of the tls family (tls-starttls-unavailable)
+    throw err
+  })
+  if (!served) return
   const { leaf } = await judgeChain(served.certs, ctx, { protocol: served.protocol, chainRules: true, openssl: served.openssl })
   leafOnly(leaf, ctx)
   hostnameRule(leaf, typeof target.name === 'string' ? target.name : (ep.servername ?? ep.host), ctx)

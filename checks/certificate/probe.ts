@@ -11,6 +11,8 @@ import { createSecureContext, type SecureContext, type SecureVersion, type TLSSo
 import type { X509Certificate } from 'node:crypto'
 import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
+import type { Socket } from 'node:net'
+import { connectStartTls, StartTlsError, type StartTls } from './tls-starttls.ts'
 import { sendHello, versionName, type HelloVersion, type ProbeContext, type WireVersion } from './hello.ts'
 
 /** Longest served chain accepted; a longer one is hostile or broken (OpenSSL's own verify depth default is 100, browsers stop far earlier). */
@@ -24,6 +26,8 @@ export interface Endpoint {
   readonly host: string
   readonly port: number
   readonly servername?: string
+  /** The STARTTLS exchange to run first (`smtp://` and the other STARTTLS schemes). */
+  readonly starttls?: StartTls
 }
 
 const LEGACY_CIPHERS = 'DEFAULT@SECLEVEL=0'
@@ -94,9 +98,9 @@ function anchoredContext(anchors: { readonly pems: readonly string[] }): SecureC
  */
 export async function fetchServed(ep: Endpoint, ctx: CheckContext, anchors?: { readonly pems: readonly string[] }): Promise<Served> {
   const what = `tls ${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`
-  const sock = await ctx.sockets(() =>
+  const sock = await ctx.sockets(async () =>
     ctx.net
-      .tlsHandshake({ host: ep.host, port: ep.port, servername: ep.servername, secureContext: anchors?.pems.length ? anchoredContext(anchors) : contextFor('TLSv1', 'TLSv1.3') })
+      .tlsHandshake({ host: ep.host, port: ep.port, servername: ep.servername, secureContext: anchors?.pems.length ? anchoredContext(anchors) : contextFor('TLSv1', 'TLSv1.3'), ...(ep.starttls ? { socket: await plaintextFirst(ep, ctx) } : {}) })
       .catch((err: unknown) => {
         if (err instanceof AttemptFailure && err.reason === 'protocol' && /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE|UNEXPECTED_MESSAGE|BAD_PACKET_LENGTH|HTTP_REQUEST)/.test(codeOf(err)))
           throw new AttemptFailure('protocol', `${what}: the service did not answer with TLS (${codeOf(err)})`)
@@ -109,6 +113,16 @@ export async function fetchServed(ep: Endpoint, ctx: CheckContext, anchors?: { r
     return { certs, protocol: sock.getProtocol() ?? 'unknown', cipher: sock.getCipher()?.name ?? 'unknown', ...(openssl ? { openssl } : {}) }
   } finally {
     sock.destroy()
+  }
+}
+
+/** Connects and runs the STARTTLS exchange; a service without TLS throws `StartTlsRefused`, other surprises a protocol failure. */
+async function plaintextFirst(ep: Endpoint, ctx: CheckContext): Promise<Socket> {
+  try {
+    return await connectStartTls({ ...ep, starttls: ep.starttls! }, ctx)
+  } catch (err) {
+    if (err instanceof StartTlsError) throw new AttemptFailure('protocol', `${ep.starttls}://${ep.host}:${ep.port}: STARTTLS: ${err.message}`)
+    throw err
   }
 }
 

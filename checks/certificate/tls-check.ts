@@ -10,11 +10,12 @@ import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
 import { describe as describeCert, type CertInfo } from './describe.ts'
 import { fetchServed } from './probe.ts'
+import { connectStartTls, StartTlsError, StartTlsRefused, type StartTls } from './tls-starttls.ts'
 import { enumerateSuites, incompleteFailure, type Enumeration, type VersionSuites } from './tls-ciphers.ts'
 import { judgeMozilla, MOZILLA_PROFILES, type MozillaProfileName } from './tls-mozilla.ts'
 import type { Suite, WeakCategory } from './tls-suites.ts'
 
-const RULES = ['tls-weak-cipher', 'tls-no-forward-secrecy', 'tls-cbc-only', 'tls-server-order-not-enforced', 'tls-weak-dh', 'tls-mozilla-profile'] as const
+const RULES = ['tls-starttls-unavailable', 'tls-weak-cipher', 'tls-no-forward-secrecy', 'tls-cbc-only', 'tls-server-order-not-enforced', 'tls-weak-dh', 'tls-mozilla-profile'] as const
 type Rule = (typeof RULES)[number]
 type Ctx = CheckContext<Rule>
 
@@ -45,7 +46,7 @@ function withVersions(versions: readonly VersionSuites[], pick: (s: Suite) => bo
 /** The served leaf, for the certificate parts of the Mozilla profile; undefined when no TLS 1.0–1.3 handshake completes. */
 async function leafOf(target: Target, ctx: Ctx): Promise<CertInfo | undefined> {
   try {
-    const served = await fetchServed({ host: String(target.host), port: Number(target.port), servername: target.servername as string | undefined }, ctx)
+    const served = await fetchServed(endpointOf(target), ctx)
     return served.certs[0] ? describeCert(served.certs[0]) : undefined
   } catch (err) {
     if (err instanceof AttemptFailure && err.reason === 'aborted') throw err
@@ -53,8 +54,31 @@ async function leafOf(target: Target, ctx: Ctx): Promise<CertInfo | undefined> {
   }
 }
 
+const endpointOf = (target: Target): { host: string; port: number; servername?: string; starttls?: StartTls } => ({
+  host: String(target.host),
+  port: Number(target.port),
+  ...(typeof target.servername === 'string' ? { servername: target.servername } : {}),
+  ...(typeof target.starttls === 'string' ? { starttls: target.starttls as StartTls } : {}),
+})
+
 async function run(target: Target, ctx: Ctx): Promise<void> {
-  const ep = { host: String(target.host), port: Number(target.port), servername: target.servername as string | undefined }
+  const ep = endpointOf(target)
+  if (ep.starttls) {
+    // One plaintext exchange first: a service that offers no TLS is a finding (plaintext only), not an error.
+    const starttls = ep.starttls
+    const refused = await ctx.sockets(() =>
+      connectStartTls({ ...ep, starttls }, ctx).then(
+        (sock) => (sock.destroy(), undefined),
+        (err: unknown) => {
+          if (err instanceof StartTlsRefused) return err.message
+          if (err instanceof StartTlsError) throw new AttemptFailure('protocol', `${target.id}: STARTTLS: ${err.message}`)
+          throw err
+        },
+      ),
+    )
+    ctx.report('tls-starttls-unavailable', refused ? 'fail' : 'pass', { resource: `starttls ${starttls}`, evidence: { protocol: starttls, detail: refused ? `plaintext only: ${refused}` : `${starttls.toUpperCase()} STARTTLS accepted` } })
+    if (refused) return
+  }
   const [e, leaf] = await Promise.all([enumerateSuites(ep, ctx), ctx.enabled('tls-mozilla-profile') ? leafOf(target, ctx) : undefined])
   const complete = e.inconclusive.length === 0
   const accepted = e.versions.filter((v) => v.accepted)

@@ -7,6 +7,7 @@
  *   nmap:PATH                         nmap-xml            idp:PROVIDER:PATH            identity-export
  *   inventory:PROVIDER:PATH           inventory-export    oidc:https://ISSUER[#tokens=PATH] oidc
  *   agents://[USER@]HOST[:PORT]       agent-host (SSH)    local                        local machine
+ *   smtp|imap|pop3|ftp|ldap|postgres|xmpp://HOST[:PORT][?sni=NAME]   tls-endpoint reached through STARTTLS
  *   (oidc fragment: #tokens=FILE&audience=AUD)
  * HOST is a DNS name, an IPv4 address or a bracketed IPv6 address.
  */
@@ -64,6 +65,20 @@ export function tlsEndpoint(host: string, port: number, servername?: string, ext
   return { kind: 'tls-endpoint', id: `tls://${bracket(h)}:${port}${sni && sni !== h ? `?sni=${sni}` : ''}`, host: h, port, servername: sni, ...extra }
 }
 
+/**
+ * STARTTLS schemes and their default ports (`smtp://host` is a `tls-endpoint` reached through SMTP's STARTTLS). Kept here until
+ * target schemes register with their family.
+ */
+export const STARTTLS_SCHEMES: Readonly<Record<string, number>> = { smtp: 25, imap: 143, pop3: 110, ftp: 21, ldap: 389, postgres: 5432, xmpp: 5222 }
+
+/** Builds a TLS endpoint reached through a protocol's STARTTLS (`smtp://127.0.0.1:2525`). */
+export function startTlsEndpoint(scheme: string, host: string, port?: number, servername?: string): Target {
+  const dflt = STARTTLS_SCHEMES[scheme]
+  if (dflt === undefined) throw new TargetError(`${scheme}://${host}`, `unknown STARTTLS scheme "${scheme}"`)
+  const t = tlsEndpoint(host, port ?? dflt, servername, { starttls: scheme })
+  return { ...t, id: t.id.replace(/^tls:/, `${scheme}:`) }
+}
+
 /** Builds an SSH endpoint target (MFA family). */
 export function sshEndpoint(host: string, port = 22, extra: Record<string, unknown> = {}): Target {
   const h = checkHost(`${host}:${port}`, host)
@@ -90,6 +105,18 @@ export function parseTarget(raw: string): Target {
       const { host, port } = splitHostPort(raw, hp)
       const sni = query ? new URLSearchParams(query).get('sni') ?? undefined : undefined
       return tlsEndpoint(checkHost(raw, host), checkPort(raw, port, 443), sni === undefined ? undefined : checkHost(raw, sni))
+    }
+    case 'smtp':
+    case 'imap':
+    case 'pop3':
+    case 'ftp':
+    case 'ldap':
+    case 'postgres':
+    case 'xmpp': {
+      const [hp, query] = rest.split('?', 2) as [string, string | undefined]
+      const { host, port } = splitHostPort(raw, hp.replace(/\/$/, ''))
+      const sni = query ? new URLSearchParams(query).get('sni') ?? undefined : undefined
+      return startTlsEndpoint(scheme[1], checkHost(raw, host), checkPort(raw, port, STARTTLS_SCHEMES[scheme[1]]), sni === undefined ? undefined : checkHost(raw, sni))
     }
     case 'ssh':
     case 'agents': {

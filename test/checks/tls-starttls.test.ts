@@ -1,0 +1,290 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { createServer, Socket, type AddressInfo, type Server } from 'node:net'
+import { join } from 'node:path'
+import { createSecureContext, TLSSocket } from 'node:tls'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import certificate from '../../checks/certificate/index.ts'
+import tls from '../../checks/certificate/tls-check.ts'
+import { parseTarget, startTlsEndpoint } from '../../src/targets/parse.ts'
+import type { ScanReport } from '../../src/types.ts'
+import { checkTester, failedRuleIds, findingOf } from '../helpers/check-tester.ts'
+import { labLeaf, labPki, tempDir } from '../helpers/tls.ts'
+
+const run = promisify(execFile)
+const closers: (() => Promise<void> | void)[] = []
+afterAll(async () => {
+  await Promise.all(closers.map((c) => c()))
+})
+const tmp = tempDir('ztscan-starttls-')
+closers.push(() => tmp.cleanup())
+const leaf = labLeaf()
+const chainPem = leaf.pem + labPki().intermediate.pem
+const keyPem = leaf.key.export({ type: 'pkcs8', format: 'pem' }) as string
+const secureContext = createSecureContext({ key: keyPem, cert: chainPem, ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384', ecdhCurve: 'X25519:P-256', minVersion: 'TLSv1.2' })
+const settings = { tls: { caFile: tmp.write('root.pem', labPki().root.pem) } }
+const tester = checkTester([...certificate.checks, ...tls.checks], { perHost: 16, connectTimeoutMs: 3000, timeoutMs: 30_000 })
+
+async function listen(server: Server): Promise<number> {
+  const sockets = new Set<Socket>()
+  server.on('connection', (s: Socket) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+    s.on('error', () => {})
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  closers.push(() => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))))
+  return (server.address() as AddressInfo).port
+}
+
+/** Upgrades a plaintext socket to a real Node TLS server session (the lab leaf and intermediate). */
+function upgrade(s: Socket): void {
+  const t = new TLSSocket(s, { isServer: true, secureContext })
+  t.on('error', () => {})
+  t.on('secure', () => t.end())
+}
+
+/** Lines from a socket, one callback each. */
+function onLines(s: Socket, cb: (line: string) => void): void {
+  let buf = ''
+  const onData = (d: Buffer): void => {
+    buf += d.toString('latin1')
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i).replace(/\r$/, '')
+      buf = buf.slice(i + 1)
+      cb(line)
+    }
+  }
+  s.on('data', onData)
+  ;(s as Socket & { stopLines?: () => void }).stopLines = () => s.off('data', onData)
+}
+const stop = (s: Socket): void => (s as Socket & { stopLines?: () => void }).stopLines?.()
+/** Answers the STARTTLS command and starts TLS on the same socket. */
+function go(s: Socket, reply: string | Buffer): void {
+  stop(s)
+  s.write(reply)
+  upgrade(s)
+}
+
+/** Hand-written plaintext halves of each protocol, upgrading to TLS where the real servers do; `tls: false` never offers it. */
+function protocolServer(proto: string, offer = true): Promise<number> {
+  return listen(
+    createServer((s) => {
+      const say = (x: string | Buffer): boolean => s.write(x)
+      if (proto === 'smtp') {
+        say('220-mail.test ESMTP\r\n220 ready\r\n')
+        onLines(s, (l) => {
+          if (/^EHLO /i.test(l)) say(`250-mail.test\r\n250-PIPELINING\r\n${offer ? '250-STARTTLS\r\n' : ''}250 8BITMIME\r\n`)
+          else if (/^STARTTLS/i.test(l)) go(s, '220 go ahead\r\n')
+        })
+      } else if (proto === 'imap') {
+        say('* OK IMAP4rev1 ready\r\n')
+        onLines(s, (l) => {
+          const [tag, cmd] = l.split(' ')
+          if (cmd === 'CAPABILITY') say(`* CAPABILITY IMAP4rev1 ${offer ? 'STARTTLS ' : ''}LOGINDISABLED\r\n${tag} OK done\r\n`)
+          else if (cmd === 'STARTTLS') go(s, `${tag} OK begin TLS\r\n`)
+        })
+      } else if (proto === 'pop3') {
+        say('+OK POP3 ready\r\n')
+        onLines(s, (l) => {
+          if (l === 'CAPA') say(`+OK\r\nUSER\r\n${offer ? 'STLS\r\n' : ''}.\r\n`)
+          else if (l === 'STLS') go(s, '+OK begin\r\n')
+        })
+      } else if (proto === 'ftp') {
+        say('220 FTP ready\r\n')
+        onLines(s, (l) => {
+          if (l !== 'AUTH TLS') return
+          if (offer) go(s, '234 AUTH TLS ok\r\n')
+          else say('530 no TLS\r\n')
+        })
+      } else if (proto === 'ldap') {
+        s.once('data', () => {
+          // ExtendedResponse { resultCode success (0) or unavailable (52), matchedDN "", diagnosticMessage "" }
+          say(Buffer.from([0x30, 0x0c, 0x02, 0x01, 0x01, 0x78, 0x07, 0x0a, 0x01, offer ? 0 : 52, 0x04, 0x00, 0x04, 0x00]))
+          if (offer) upgrade(s)
+        })
+      } else if (proto === 'postgres') {
+        s.once('data', () => (say(offer ? 'S' : 'N'), offer && upgrade(s)))
+      } else if (proto === 'xmpp') {
+        let step = 0
+        s.on('data', (d: Buffer) => {
+          const x = d.toString()
+          if (step === 0 && x.includes('<stream:stream')) {
+            step = 1
+            say(`<?xml version='1.0'?><stream:stream from='xmpp.test' id='1' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><stream:features>${offer ? "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>" : ''}<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`)
+          } else if (step === 1 && x.includes('<starttls')) {
+            step = 2
+            s.removeAllListeners('data')
+            say("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+            upgrade(s)
+          }
+        })
+      }
+    }),
+  )
+}
+
+const PROTOCOLS = ['smtp', 'imap', 'pop3', 'ftp', 'ldap', 'postgres', 'xmpp'] as const
+const failed = (r: ScanReport): string[] => failedRuleIds(r)
+
+describe('STARTTLS targets', () => {
+  it('parse with default ports, keep the scheme in the id, and refuse bad hosts before any I/O', () => {
+    expect(parseTarget('smtp://mail.example')).toMatchObject({ kind: 'tls-endpoint', id: 'smtp://mail.example:25', port: 25, starttls: 'smtp' })
+    expect(parseTarget('postgres://[::1]')).toMatchObject({ id: 'postgres://[::1]:5432', host: '::1', starttls: 'postgres' })
+    expect(parseTarget('xmpp://127.0.0.1:15222?sni=chat.example')).toMatchObject({ id: 'xmpp://127.0.0.1:15222?sni=chat.example', servername: 'chat.example' })
+    for (const [s, p] of [['imap', 143], ['pop3', 110], ['ftp', 21], ['ldap', 389]] as const) expect(parseTarget(`${s}://h`)).toMatchObject({ port: p, starttls: s })
+    expect(() => parseTarget('smtp://a;rm -rf /')).toThrow(/not a valid host name/)
+  })
+
+  it.each(PROTOCOLS)('%s: STARTTLS, then every certificate and tls rule as for tls://', async (proto) => {
+    const port = await protocolServer(proto)
+    const r = await tester.run(startTlsEndpoint(proto, '127.0.0.1', port), { settings })
+    expect(r.errors).toEqual([])
+    expect(findingOf(r, 'tls-starttls-unavailable').status).toBe('pass')
+    expect(findingOf(r, 'tls-weak-cipher').evidence).toMatchObject({ suites: { 'TLSv1.2': ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384'] } })
+    expect(r.findings.filter((f) => f.ruleId === 'certificate-untrusted').map((f) => f.status)).toEqual(['pass'])
+    expect(r.findings.filter((f) => f.ruleId === 'certificate-legacy-protocol').map((f) => [f.resource, f.status])).toEqual([
+      ['protocol SSLv3', 'pass'],
+      ['protocol TLSv1', 'pass'],
+      ['protocol TLSv1.1', 'pass'],
+    ])
+    expect(failed(r)).toEqual([])
+    expect(r.findings[0]!.target).toBe(`${proto}://127.0.0.1:${port}`)
+  })
+
+  it.each(PROTOCOLS)('%s without TLS: a tls-starttls-unavailable finding (plaintext only), not an error', async (proto) => {
+    const port = await protocolServer(proto, false)
+    const r = await tester.run(startTlsEndpoint(proto, '127.0.0.1', port), { settings })
+    expect(r.errors).toEqual([])
+    expect(r.findings.map((f) => [f.ruleId, f.status])).toEqual([['tls-starttls-unavailable', 'fail']])
+    expect(r.findings[0]!.message).toMatch(/: plaintext only: /)
+  })
+
+  const hostile: { name: string; serve: (s: Socket) => void; reason: string; message: RegExp }[] = [
+    { name: 'never answers EHLO', serve: (s) => s.write('220 hi\r\n'), reason: 'protocol', message: /STARTTLS: no STARTTLS answer in time/ },
+    { name: 'announces STARTTLS then sends garbage', serve: (s) => (s.write('220 hi\r\n'), onLines(s, (l) => (/^EHLO/.test(l) ? s.write('250-x\r\n250 STARTTLS\r\n') : s.write('220 go\r\n\x00\xff garbage garbage garbage\r\n')))), reason: 'protocol', message: /not a TLS record|did not answer with TLS/ },
+    { name: 'sends a 10 MB banner', serve: (s) => s.write(Buffer.alloc(10 * 1024 * 1024, 0x41)), reason: 'protocol', message: /a line of more than 8192 bytes|more than 65536 bytes/ },
+    { name: 'greets with an HTTP error', serve: (s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'), reason: 'protocol', message: /not a numeric reply/ },
+  ]
+  it.each(hostile)('an SMTP server that $name is an error, never a pass', async ({ serve, reason, message }) => {
+    const port = await listen(createServer(serve))
+    const r = await tester.run(startTlsEndpoint('smtp', '127.0.0.1', port), { settings, connectTimeoutMs: 700 })
+    // Only an accepted STARTTLS command may pass; nothing about TLS does.
+    expect(r.findings.filter((f) => f.status === 'pass' && f.ruleId !== 'tls-starttls-unavailable')).toEqual([])
+    expect(r.errors.length).toBeGreaterThan(0)
+    for (const e of r.errors) expect(e).toMatchObject({ reason, message: expect.stringMatching(message) })
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------------------------------------
+// Real Debian services on loopback high ports, with the lab certificate. Each skips, saying why, when its binary is missing.
+
+/** The newest installed PostgreSQL's bin directory (Debian: /usr/lib/postgresql/VERSION/bin). */
+const PG_BIN = `/usr/lib/postgresql/${(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : []).sort((a, b) => Number(b) - Number(a))[0] ?? 'none'}/bin`
+const HAVE_PG = existsSync(`${PG_BIN}/postgres`)
+const HAVE_DOVECOT = existsSync('/usr/sbin/dovecot')
+const skipped = (have: boolean, what: string): string => (have ? '' : ` — skipped: ${what} is not installed (.ci/run installs it)`)
+const freePort = async (): Promise<number> => {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))
+  const p = (s.address() as AddressInfo).port
+  await new Promise<void>((r) => s.close(() => r()))
+  return p
+}
+const waitPort = async (port: number, child: ChildProcess, log: () => string): Promise<void> => {
+  for (let i = 0; i < 150; i++) {
+    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}): ${log()}`)
+    const ok = await new Promise<boolean>((r) => {
+      const c = new Socket()
+      c.once('connect', () => (c.destroy(), r(true)))
+      c.once('error', () => r(false))
+      c.connect(port, '127.0.0.1')
+    })
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`the service did not listen on ${port}: ${log()}`)
+}
+function startService(cmd: string, args: string[], opts: { uid?: number; gid?: number } = {}): { child: ChildProcess; log: () => string } {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts })
+  let out = ''
+  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)))
+  child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)))
+  closers.push(() => void child.kill('SIGTERM'))
+  return { child, log: () => out }
+}
+const idOf = async (user: string): Promise<{ uid: number; gid: number } | undefined> => {
+  try {
+    const [uid, gid] = await Promise.all([run('id', ['-u', user]), run('id', ['-g', user])])
+    return { uid: Number(uid.stdout), gid: Number(gid.stdout) }
+  } catch {
+    return undefined
+  }
+}
+
+describe('STARTTLS against real services', () => {
+  it.skipIf(!HAVE_PG)(`PostgreSQL (SSLRequest) with ssl = on, and with ssl = off${skipped(HAVE_PG, 'postgresql')}`, async () => {
+    const pg = await idOf('postgres')
+    if (!pg && process.getuid?.() === 0) return expect.fail('postgres is installed but has no "postgres" user to run as')
+    const as = process.getuid?.() === 0 ? pg! : undefined
+    chmodSync(tmp.dir, 0o755) // the postgres user must reach its data directory
+    for (const ssl of [true, false]) {
+      const dir = join(tmp.dir, `pg-${ssl}`)
+      mkdirSync(dir, { mode: 0o700 })
+      writeFileSync(join(dir, 'server.crt'), chainPem)
+      writeFileSync(join(dir, 'server.key'), keyPem, { mode: 0o600 })
+      if (as) for (const f of ['', 'server.crt', 'server.key']) chownSync(join(dir, f), as.uid, as.gid)
+      const data = join(dir, 'data')
+      await run(`${PG_BIN}/initdb`, ['-D', data, '-A', 'trust', '-U', 'ztscan'], { ...(as ? { uid: as.uid, gid: as.gid } : {}) })
+      const port = await freePort()
+      const svc = startService(`${PG_BIN}/postgres`, ['-D', data, '-k', dir, '-h', '127.0.0.1', '-p', String(port), '-c', `ssl=${ssl ? 'on' : 'off'}`, '-c', `ssl_cert_file=${join(dir, 'server.crt')}`, '-c', `ssl_key_file=${join(dir, 'server.key')}`], as ?? {})
+      await waitPort(port, svc.child, svc.log)
+      const r = await tester.run(startTlsEndpoint('postgres', '127.0.0.1', port), { settings })
+      expect(r.errors).toEqual([])
+      if (ssl) {
+        expect(findingOf(r, 'tls-starttls-unavailable').status).toBe('pass')
+        expect(findingOf(r, 'certificate-untrusted').status).toBe('pass')
+        expect((findingOf(r, 'tls-weak-cipher').evidence!.suites as Record<string, string[]>)['TLSv1.3']).toEqual(['TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256'])
+      } else expect(r.findings.map((f) => [f.ruleId, f.status])).toEqual([['tls-starttls-unavailable', 'fail']])
+    }
+  })
+
+  it.skipIf(!HAVE_DOVECOT)(`Dovecot IMAP and POP3 (STARTTLS, STLS)${skipped(HAVE_DOVECOT, 'dovecot-imapd/dovecot-pop3d')}`, async () => {
+    const dir = join(tmp.dir, 'dovecot')
+    mkdirSync(join(dir, 'run'), { recursive: true })
+    chmodSync(dir, 0o755)
+    writeFileSync(join(dir, 'cert.pem'), chainPem)
+    writeFileSync(join(dir, 'key.pem'), keyPem, { mode: 0o600 })
+    const [imapPort, pop3Port] = [await freePort(), await freePort()]
+    writeFileSync(
+      join(dir, 'dovecot.conf'),
+      [
+        `base_dir = ${join(dir, 'run')}`,
+        'protocols = imap pop3',
+        'listen = 127.0.0.1',
+        `log_path = ${join(dir, 'dovecot.log')}`,
+        'ssl = yes',
+        `ssl_cert = <${join(dir, 'cert.pem')}`,
+        `ssl_key = <${join(dir, 'key.pem')}`,
+        'ssl_min_protocol = TLSv1.2',
+        `service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n    port = ${imapPort}\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}`,
+        `service pop3-login {\n  inet_listener pop3 {\n    address = 127.0.0.1\n    port = ${pop3Port}\n  }\n  inet_listener pop3s {\n    port = 0\n  }\n}`,
+        'passdb {\n  driver = static\n  args = nopassword=y\n}',
+        `userdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=${dir}\n}`,
+        '',
+      ].join('\n'),
+    )
+    const svc = startService('/usr/sbin/dovecot', ['-F', '-c', join(dir, 'dovecot.conf')])
+    await waitPort(imapPort, svc.child, svc.log)
+    await waitPort(pop3Port, svc.child, svc.log)
+    const r = await tester.run([startTlsEndpoint('imap', '127.0.0.1', imapPort), startTlsEndpoint('pop3', '127.0.0.1', pop3Port)], { settings })
+    expect(r.errors).toEqual([])
+    for (const proto of ['imap', 'pop3']) {
+      const t = (f: { target: string }): boolean => f.target.startsWith(`${proto}://`)
+      expect(findingOf(r, 'tls-starttls-unavailable', t).status).toBe('pass')
+      expect(findingOf(r, 'certificate-untrusted', t).status).toBe('pass')
+      expect(r.findings.filter((f) => t(f) && f.ruleId === 'certificate-legacy-protocol').every((f) => f.status === 'pass')).toBe(true)
+    }
+  })
+})
