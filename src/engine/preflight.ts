@@ -108,10 +108,11 @@ export const genericInputChecks: readonly InputCheck[] = [
 ]
 
 /**
- * Runs every input check and throws when any problem is found: the one problem itself, or a `PreflightError` listing all.
+ * Runs the generic input checks and `extra` ones, and throws when any problem is found: the one problem itself, or a
+ * `PreflightError` listing all. `scan()` and `preflight()` call it with the built-in families' checks.
  * @example
- * await preflight({ targets: ['cert:nope.pem'].map(normalizeTarget), settings: {}, rules, checks: builtinChecks }, builtinInputChecks)
- * // throws InputError: "cert:nope.pem: cannot read (ENOENT)"
+ * await runPreflight({ targets: [normalizeTarget('cert:nope.pem')], settings: {}, rules, checks: builtinChecks })
+ * // throws InputError: "/abs/nope.pem: cannot read (ENOENT)"
  */
 export async function runPreflight(input: PreflightInput, extra: readonly InputCheck[] = []): Promise<void> {
   const problems: ZtscanError[] = []

@@ -43,6 +43,7 @@ export function toTable(report: ScanReport, limit = 50): string {
   const s = report.summary
   out.push(`ztscan ${report.tool.version}: ${s.targets} targets, ${s.attempts} checks run, ${s.passed} passed, ${SEVERITIES.reduce((n, k) => n + s.failed[k], 0)} failed, ${s.errors} errors`)
   out.push(`Score ${fmtScore(report.score.overall)} (${report.score.stage ?? 'not evaluated'})`)
+  if (report.complete === false) out.push(`INCOMPLETE SCAN: ${(report.incomplete ?? []).map((x) => x.message).join('; ')}`)
   out.push('')
   out.push(pad([['PILLAR', 'SCORE', 'STAGE', 'PASS', 'FAIL'], ...PILLARS.map((p) => {
     const x = report.score.pillars[p]
@@ -69,6 +70,7 @@ export function toMarkdown(report: ScanReport, limit = 100): string {
   out.push(`## ztscan: score ${fmtScore(report.score.overall)} (${report.score.stage ?? 'not evaluated'})`)
   out.push('')
   out.push(`${s.targets} targets · ${s.attempts} checks · ${s.passed} passed · ${SEVERITIES.map((k) => `${s.failed[k]} ${k}`).join(' · ')} · ${s.suppressed} suppressed · ${s.errors} errors`)
+  if (report.complete === false) out.push('', `**Incomplete scan:** ${(report.incomplete ?? []).map((x) => mdCell(x.message)).join('; ')}`)
   out.push('')
   out.push('| Pillar | Score | Stage | Passed | Failed |')
   out.push('|---|---:|---|---:|---:|')

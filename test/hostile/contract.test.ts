@@ -56,12 +56,14 @@ describe('exit codes (built CLI)', () => {
   })
 
   it('4: an attempt error beyond --max-errors (default 0); the report and SARIF say incomplete', () => {
-    const r = scanOf(['pass', 'error'], '-o', 'inc.json', '-o', 'inc.sarif')
+    const r = scanOf(['pass', 'error'], '-o', 'inc.json', '-o', 'inc.sarif', '-o', 'inc.md')
     expect(r.code).toBe(4)
     expect(r.stderr).toContain('scan incomplete: 1 of 2 checks could not complete (maxErrors 0)')
     const report = json('inc.json')
     assertValidReport(report)
     expect(report).toMatchObject({ complete: false, incomplete: [{ reason: 'errors', message: expect.stringContaining('1 of 2') }] })
+    expect(readFileSync(join(dir, 'inc.md'), 'utf8')).toContain('**Incomplete scan:** 1 of 2 checks could not complete')
+    expect(scanOf(['pass', 'error']).stdout).toMatch(/^INCOMPLETE SCAN: 1 of 2 checks could not complete \(maxErrors 0\)$/m)
     const sarif = json('inc.sarif')
     expect(sarif.runs[0].invocations[0].executionSuccessful).toBe(false)
     expect(sarif.runs[0].invocations[0].toolExecutionNotifications.map((x: { descriptor: { id: string } }) => x.descriptor.id)).toContain('scan-incomplete-errors')
@@ -258,7 +260,7 @@ describe('library', () => {
     mkdirSync(join(dir, 'lib'), { recursive: true })
     writeFileSync(
       consumer,
-      `import { scan, verdict } from ${JSON.stringify(join(root, 'dist/src/index.js'))}
+      `import { scan, verdict, preflight } from ${JSON.stringify(join(root, 'dist/src/index.js'))}
 import { checks, rules } from ${JSON.stringify(plugin)}
 const targets = [{ kind: 'contract', id: 'contract://a', state: 'pass' }, { kind: 'contract', id: 'contract://b', state: 'fail' }]
 const run = scan({ targets, checks, rules })
@@ -268,8 +270,10 @@ for await (const e of run) types.push(e.type)
 const again = []
 for await (const e of run) again.push(e.type)
 let rejected = ''
+let pre = ''
+try { await preflight({ targets: [], settings: { tls: { caFile: 'nope-ca.pem' } } }) } catch (err) { pre = err.message }
 try { for await (const _ of scan({ targets: ['cert:nope.pem'], checks, rules })) {} } catch (err) { rejected = err.code }
-console.log(JSON.stringify({ types, again: again.length, findings: report.findings.length, verdict: verdict(report).exitCode, rejected }))
+console.log(JSON.stringify({ types, again: again.length, findings: report.findings.length, verdict: verdict(report).exitCode, rejected, pre }))
 `,
     )
     const r = spawnSync(process.execPath, [consumer], { cwd: dir, encoding: 'utf8', timeout: 30_000 })
@@ -279,6 +283,6 @@ console.log(JSON.stringify({ types, again: again.length, findings: report.findin
     expect(out.types.filter((t: string) => t === 'finding')).toHaveLength(2)
     expect(out.types.filter((t: string) => t === 'progress')).toHaveLength(2)
     expect(out.again).toBe(out.types.length)
-    expect(out).toMatchObject({ findings: 2, verdict: 1, rejected: 'ERR_INPUT_INVALID' })
+    expect(out).toMatchObject({ findings: 2, verdict: 1, rejected: 'ERR_INPUT_INVALID', pre: 'settings.tls.caFile: nope-ca.pem: cannot read (ENOENT)' })
   })
 })
