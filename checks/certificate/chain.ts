@@ -81,22 +81,25 @@ export interface AnchorStore extends AnchorIndex {
   readonly sources: readonly string[]
 }
 
-function store(certs: readonly X509Certificate[], sources: readonly string[]): AnchorStore {
+function store(certs: readonly X509Certificate[], sources: readonly string[], systemCount: number): AnchorStore {
   const byKey = new Map<string, Node[]>()
   const fps = new Set<string>()
+  const systemFps = new Set<string>()
   const pems: string[] = []
-  for (const c of certs) {
+  for (const [i, c] of certs.entries()) {
     if (fps.has(c.fingerprint256)) continue
     fps.add(c.fingerprint256)
+    const system = i < systemCount
+    if (system) systemFps.add(c.fingerprint256)
     pems.push(c.toString())
-    const node = nodeOf(c, { anchor: true })
+    const node = nodeOf(c, { anchor: true, system })
     // An anchor whose name cannot be read can anchor nothing.
     if (node.fields instanceof DerError) continue
     const list = byKey.get(node.fields.subject.key) ?? []
     list.push(node)
     byKey.set(node.fields.subject.key, list)
   }
-  return { size: fps.size, byName: (k) => byKey.get(k) ?? [], has: (fp) => fps.has(fp), sources, pems }
+  return { size: fps.size, byName: (k) => byKey.get(k) ?? [], has: (fp) => fps.has(fp), system: (fp) => systemFps.has(fp), sources, pems }
 }
 
 let systemRoots: X509Certificate[] | undefined
@@ -152,5 +155,5 @@ async function buildAnchors(caFiles: readonly string[], useSystemRoots: boolean)
     certs.push(...(await caFileCerts(f)))
     sources.push(f)
   }
-  return store(certs, sources)
+  return store(certs, sources, useSystemRoots ? system().length : 0)
 }

@@ -34,6 +34,8 @@ export interface Node {
   readonly anchor: boolean
   /** Came from the extra candidates (e.g. fetched through AIA). */
   readonly extra?: boolean
+  /** A root of Node's bundled store (the Mozilla program's): vetted there, its encoding quirks are not profile findings. */
+  readonly system?: boolean
 }
 
 /** Rules a path problem belongs to. */
@@ -87,9 +89,11 @@ export interface PathOptions {
 export interface AnchorIndex {
   byName(key: string): readonly Node[]
   has(fingerprint256: string): boolean
+  /** True for a root of Node's bundled store. */
+  system?(fingerprint256: string): boolean
 }
 
-export function nodeOf(x509: X509Certificate, extra: Partial<Pick<Node, 'served' | 'anchor' | 'extra'>> = {}): Node {
+export function nodeOf(x509: X509Certificate, extra: Partial<Pick<Node, 'served' | 'anchor' | 'extra' | 'system'>> = {}): Node {
   return { x509, info: describe(x509), fields: fieldsOf(x509.raw, x509.fingerprint256), anchor: false, ...extra }
 }
 
@@ -122,7 +126,7 @@ const akiMatches = (child: Node, parent: Node): boolean =>
  * AIA-fetched certificates). Returns the best path first, then the others.
  */
 export function buildPaths(served: readonly X509Certificate[], anchors: AnchorIndex, opts: PathOptions, extra: readonly X509Certificate[] = []): Path[] {
-  const pool = [...served.map((x, i) => nodeOf(x, { served: i, anchor: anchors.has(x.fingerprint256) })), ...extra.map((x) => nodeOf(x, { extra: true, anchor: anchors.has(x.fingerprint256) }))]
+  const pool = [...served.map((x, i) => nodeOf(x, { served: i, anchor: anchors.has(x.fingerprint256), system: anchors.system?.(x.fingerprint256) ?? false })), ...extra.map((x) => nodeOf(x, { extra: true, anchor: anchors.has(x.fingerprint256) }))]
   const leaf = pool[0]!
   const complete: Node[][] = []
   let deadEnd: { nodes: Node[]; status: TrustStatus; missingIssuer?: string } | undefined
@@ -209,6 +213,10 @@ export function validatePath(nodes: readonly Node[], complete: boolean, opts: Pa
     else leafRules(node, f, n === 1 && complete, add)
   }
   nameConstraintRules(nodes, complete, add)
+  // Six roots of the bundled Mozilla store have serial 0, three an AKI with issuer and serial, one no SKI, one a non-critical
+  // basicConstraints: every browser trusts them, so these are not the served chain's faults. CA-file anchors are judged fully.
+  const anchor = complete ? nodes[n - 1] : undefined
+  if (anchor?.system) return out.filter((p) => !(p.at === n - 1 && p.rule === 'certificate-profile-violation'))
   return out
 }
 

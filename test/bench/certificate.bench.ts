@@ -30,7 +30,7 @@ async function serve(n: number): Promise<void> {
   const key = privateKey('ec:prime256v1', 7)
   const servers = []
   for (let i = 0; i < n; i++) {
-    const leaf = issue({ cn: `endpoint-${i}.localhost`, key, issuer: intermediate, sans: ['localhost', '127.0.0.1'], notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 89 * 86_400_000) })
+    const leaf = issue({ cn: `endpoint-${i}.localhost`, key, issuer: intermediate, sans: [`endpoint-${i}.localhost`, 'localhost', '127.0.0.1'], notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 89 * 86_400_000) })
     servers.push(await startTlsServer({ chain: [leaf, intermediate] }))
   }
   process.stdout.write(`${JSON.stringify({ ports: servers.map((s) => s.port), ca: labPki().root.pem })}\n`)

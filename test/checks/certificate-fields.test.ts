@@ -82,3 +82,17 @@ describe('fields of a lab certificate', () => {
     expect(time(parseDer(Buffer.from('\x17\x0d990101000000Z', 'latin1')))).toBe(Date.UTC(1999, 0, 1))
   })
 })
+
+describe('roots of the bundled store', () => {
+  it('are not profile findings when they anchor a path; the same roots from a CA file are judged fully', async () => {
+    const { X509Certificate } = await import('node:crypto')
+    const { rootCertificates } = await import('node:tls')
+    const { nodeOf, validatePath } = await import('../../checks/certificate/path.ts')
+    const opts = { now: Date.parse('2026-01-01T00:00:00Z'), weakHashes: ['md5', 'sha1'], minRsaBits: 2048, minEcBits: 256, leafIsCa: true }
+    const judged = (system: boolean): number =>
+      rootCertificates.filter((pem) => validatePath([nodeOf(new X509Certificate(pem), { anchor: true, system })], true, opts).some((p) => p.rule === 'certificate-profile-violation')).length
+    expect(judged(true)).toBe(0)
+    // Serial 0, AKI with issuer/serial, no SKI, non-critical basicConstraints: grandfathered roots.
+    expect(judged(false)).toBeGreaterThan(0)
+  })
+})
