@@ -184,6 +184,7 @@ describe('STARTTLS targets', () => {
 const PG_BIN = `/usr/lib/postgresql/${(existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : []).sort((a, b) => Number(b) - Number(a))[0] ?? 'none'}/bin`
 const HAVE_PG = existsSync(`${PG_BIN}/postgres`)
 const HAVE_DOVECOT = existsSync('/usr/sbin/dovecot')
+const HAVE_VSFTPD = existsSync('/usr/sbin/vsftpd')
 const skipped = (have: boolean, what: string): string => (have ? '' : ` — skipped: ${what} is not installed (.ci/run installs it)`)
 const freePort = async (): Promise<number> => {
   const s = createServer()
@@ -211,7 +212,15 @@ function startService(cmd: string, args: string[], opts: { uid?: number; gid?: n
   let out = ''
   child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)))
   child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)))
-  closers.push(() => void child.kill('SIGTERM'))
+  // Stop it and wait for it to exit (SIGKILL after 3 s), so no service outlives the test file.
+  closers.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const gone = new Promise<void>((r) => child.once('exit', () => r()))
+    child.kill('SIGTERM')
+    const t = setTimeout(() => child.kill('SIGKILL'), 3000)
+    await gone
+    clearTimeout(t)
+  })
   return { child, log: () => out }
 }
 const idOf = async (user: string): Promise<{ uid: number; gid: number } | undefined> => {
@@ -286,5 +295,28 @@ describe('STARTTLS against real services', () => {
       expect(findingOf(r, 'certificate-untrusted', t).status).toBe('pass')
       expect(r.findings.filter((f) => t(f) && f.ruleId === 'certificate-legacy-protocol').every((f) => f.status === 'pass')).toBe(true)
     }
+  })
+
+  /** A directory holding the lab certificate chain and key (0600), for services that read them as root. */
+  const pki = (name: string): { dir: string; cert: string; key: string } => {
+    const dir = join(tmp.dir, name)
+    mkdirSync(join(dir, 'empty'), { recursive: true, mode: 0o755 })
+    writeFileSync(join(dir, 'cert.pem'), chainPem)
+    writeFileSync(join(dir, 'key.pem'), keyPem, { mode: 0o600 })
+    return { dir, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') }
+  }
+
+  it.skipIf(!HAVE_VSFTPD)(`vsftpd (AUTH TLS)${skipped(HAVE_VSFTPD, 'vsftpd')}`, async () => {
+    const { dir, cert, key } = pki('vsftpd')
+    const port = await freePort()
+    const conf = join(dir, 'vsftpd.conf')
+    writeFileSync(conf, [`listen=YES`, 'listen_ipv6=NO', 'listen_address=127.0.0.1', `listen_port=${port}`, 'background=NO', 'anonymous_enable=NO', 'local_enable=YES', 'ssl_enable=YES', `rsa_cert_file=${cert}`, `rsa_private_key_file=${key}`, `secure_chroot_dir=${join(dir, 'empty')}`, 'seccomp_sandbox=NO', ''].join('\n'))
+    const svc = startService('/usr/sbin/vsftpd', [conf])
+    await waitPort(port, svc.child, svc.log)
+    const r = await tester.run(startTlsEndpoint('ftp', '127.0.0.1', port), { settings })
+    expect(r.errors).toEqual([])
+    expect(findingOf(r, 'tls-starttls-unavailable').status).toBe('pass')
+    expect(findingOf(r, 'certificate-untrusted').status).toBe('pass')
+    expect(Object.keys(findingOf(r, 'tls-weak-cipher').evidence!.suites as object).length).toBeGreaterThan(0)
   })
 })
