@@ -3,11 +3,11 @@
  * chains TLS and SSH ports to the certificate and MFA checks. Shared by the nmap and connect-scan checks.
  */
 import type { CheckContext } from '../../src/engine/check.ts'
-import { sshEndpoint, tlsEndpoint, isValidHost } from '../../src/targets/parse.ts'
+import { sshEndpoint, startTlsEndpoint, tlsEndpoint, isValidHost } from '../../src/targets/parse.ts'
 import { isIP } from 'node:net'
 import type { Target } from '../../src/types.ts'
 import { matchService, TIERS, type Tier } from './catalogue.ts'
-import { speaksSsh, speaksTls } from './ports.ts'
+import { speaksSsh, speaksStartTls, speaksTls } from './ports.ts'
 
 /** Every rule of the family. */
 export const RULES = ['open-port-critical-service', 'open-port-plaintext-admin', 'open-port-database-exposed', 'open-port-remote-admin', 'open-port-not-allowed'] as const
@@ -147,10 +147,11 @@ export function evaluateHost(ctx: CheckContext<RuleId>, target: Target, host: Ob
 function chain(ctx: CheckContext<RuleId>, target: Target, address: string, sni: string | undefined, p: OpenPort): void {
   const tls = speaksTls(p)
   const ssh = !tls && speaksSsh(p)
-  if (!tls && !ssh) return
+  const starttls = !tls && !ssh ? speaksStartTls(p) : undefined
+  if (!tls && !ssh && !starttls) return
   const extra = compact({ tags: target.tags, via: target.id })
   try {
-    ctx.emit(tls ? tlsEndpoint(address, p.port, sni, extra) : sshEndpoint(address, p.port, extra))
+    ctx.emit(tls ? tlsEndpoint(address, p.port, sni, extra) : starttls ? startTlsEndpoint(starttls, address, p.port, sni, extra) : sshEndpoint(address, p.port, extra))
   } catch (err) {
     // An address nmap reported that is not a plain IP or host name (e.g. a link-local address with a zone id).
     ctx.log.debug(`not chained: ${address}:${p.port}: ${(err as Error).message}`)

@@ -75,6 +75,21 @@ export function speaksTls(f: ChainFacts): boolean {
   return TLS_PORTS.has(f.port) || (!!f.service && TLS_NAMES.has(f.service))
 }
 
+/** Plaintext services with a STARTTLS step, by well-known port and by nmap service name → the target scheme. */
+const STARTTLS_BY_PORT: ReadonlyMap<number, string> = new Map([[25, 'smtp'], [587, 'smtp'], [143, 'imap'], [110, 'pop3'], [21, 'ftp'], [389, 'ldap'], [5432, 'postgres'], [5222, 'xmpp']])
+const STARTTLS_BY_NAME: ReadonlyMap<string, string> = new Map([['smtp', 'smtp'], ['submission', 'smtp'], ['imap', 'imap'], ['pop3', 'pop3'], ['ftp', 'ftp'], ['ldap', 'ldap'], ['postgresql', 'postgres'], ['xmpp-client', 'xmpp'], ['jabber', 'xmpp']])
+
+/**
+ * The STARTTLS scheme an open port should be chained as (`smtp`, `imap`, …), or undefined. Like `speaksTls`: when nmap
+ * probed the port its service name decides; otherwise the well-known port or the name does.
+ */
+export function speaksStartTls(f: ChainFacts): string | undefined {
+  if (f.protocol !== 'tcp' || f.tunnel === 'ssl') return undefined
+  const byName = f.service ? STARTTLS_BY_NAME.get(f.service) : undefined
+  if (f.method === 'probed') return byName
+  return byName ?? STARTTLS_BY_PORT.get(f.port)
+}
+
 /** True when the open port should be handed to the SSH (MFA) checks: nmap named it `ssh`, or it is port 22 and not probed as something else. */
 export function speaksSsh(f: ChainFacts): boolean {
   if (f.protocol !== 'tcp' || f.tunnel === 'ssl') return false

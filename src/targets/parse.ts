@@ -72,10 +72,10 @@ export function tlsEndpoint(host: string, port: number, servername?: string, ext
 export const STARTTLS_SCHEMES: Readonly<Record<string, number>> = { smtp: 25, imap: 143, pop3: 110, ftp: 21, ldap: 389, postgres: 5432, xmpp: 5222 }
 
 /** Builds a TLS endpoint reached through a protocol's STARTTLS (`smtp://127.0.0.1:2525`). */
-export function startTlsEndpoint(scheme: string, host: string, port?: number, servername?: string): Target {
+export function startTlsEndpoint(scheme: string, host: string, port?: number, servername?: string, extra: Record<string, unknown> = {}): Target {
   const dflt = STARTTLS_SCHEMES[scheme]
   if (dflt === undefined) throw new TargetError(`${scheme}://${host}`, `unknown STARTTLS scheme "${scheme}"`)
-  const t = tlsEndpoint(host, port ?? dflt, servername, { starttls: scheme })
+  const t = tlsEndpoint(host, port ?? dflt, servername, { ...extra, starttls: scheme })
   return { ...t, id: t.id.replace(/^tls:/, `${scheme}:`) }
 }
 

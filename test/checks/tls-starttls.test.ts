@@ -7,6 +7,9 @@ import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import certificate from '../../checks/certificate/index.ts'
 import tls from '../../checks/certificate/tls-check.ts'
+import { nmapXml } from '../../checks/open-port/demo.ts'
+import { speaksStartTls } from '../../checks/open-port/ports.ts'
+import { scan } from '../../src/engine/run.ts'
 import { parseTarget, startTlsEndpoint } from '../../src/targets/parse.ts'
 import type { ScanReport } from '../../src/types.ts'
 import { checkTester, failedRuleIds, findingOf } from '../helpers/check-tester.ts'
@@ -159,6 +162,23 @@ describe('STARTTLS targets', () => {
     expect(r.errors).toEqual([])
     expect(r.findings.map((f) => [f.ruleId, f.status])).toEqual([['tls-starttls-unavailable', 'fail']])
     expect(r.findings[0]!.message).toMatch(/: plaintext only: /)
+  })
+
+  it('open ports are chained as STARTTLS targets by nmap service name, or by well-known port when nmap did not probe', async () => {
+    expect(speaksStartTls({ protocol: 'tcp', port: 25 })).toBe('smtp')
+    expect(speaksStartTls({ protocol: 'tcp', port: 587, service: 'submission', method: 'table' })).toBe('smtp')
+    expect(speaksStartTls({ protocol: 'tcp', port: 15432, service: 'postgresql', method: 'probed' })).toBe('postgres')
+    expect(speaksStartTls({ protocol: 'tcp', port: 25, service: 'http', method: 'probed' })).toBeUndefined()
+    expect(speaksStartTls({ protocol: 'tcp', port: 993, service: 'imaps', tunnel: 'ssl' })).toBeUndefined()
+    const [pg, smtp] = [await protocolServer('postgres'), await protocolServer('smtp', false)]
+    const file = tmp.write('nmap.xml', nmapXml('127.0.0.1', [
+      { port: pg, service: { name: 'postgresql', method: 'probed', conf: '10' } },
+      { port: smtp, service: { name: 'smtp', method: 'probed', conf: '10' } },
+    ]))
+    const r = await scan({ targets: [`nmap:${file}`], chain: true, settings, timeoutMs: 20_000 })
+    expect(r.targets.filter((t) => t.chainedFrom).map((t) => t.id)).toEqual([`postgres://127.0.0.1:${pg}`, `smtp://127.0.0.1:${smtp}`])
+    expect(r.findings.find((f) => f.target === `postgres://127.0.0.1:${pg}` && f.ruleId === 'certificate-untrusted')?.status).toBe('pass')
+    expect(r.findings.find((f) => f.target === `smtp://127.0.0.1:${smtp}` && f.ruleId === 'tls-starttls-unavailable')?.status).toBe('fail')
   })
 
   const hostile: { name: string; serve: (s: Socket) => void; reason: string; message: RegExp }[] = [
