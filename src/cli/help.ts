@@ -14,6 +14,8 @@ Usage:
   ztscan demo [options]               start a throwaway lab of flawed services on loopback and scan it
   ztscan rules [--format table|json] [--policy FILE]
   ztscan merge PART... [-o FILE]      join sharded JSON or SARIF reports into one report with one score
+  ztscan trend REPORT.json... [--history DIR] [-o FILE.md|.html|.json]
+                                      score per pillar over runs; fixed, new and still open between the last two
 
 Targets:
   tls://HOST:PORT[?sni=NAME]  cert:FILE.pem|der  host://HOST[?ports=22,80,8000-8100|top100|all]
@@ -28,9 +30,14 @@ Scan options:
       --idp PROVIDER:FILE     identity-provider export (repeatable)
       --inventory PROVIDER:FILE  EDR/MDM inventory export (repeatable)
   -p, --policy FILE           policy (JSON or YAML): enable/disable rules, severities, parameters
-  -f, --format FORMAT         json | sarif | table | markdown (repeatable); goes to stdout, or to an -o FILE
-                              whose extension does not say the format
-  -o, --output FILE           write a report to FILE (repeatable); .sarif, .json, .md pick the format
+  -f, --format FORMAT         json | sarif | table | markdown | html | junit | gitlab | codequality (repeatable);
+                              goes to stdout, or to an -o FILE whose extension does not say the format
+  -o, --output FILE           write a report to FILE (repeatable); .sarif, .json, .md, .html, .xml (JUnit),
+                              .gitlab.json or gl-dast-report.json (GitLab DAST), .codequality.json or
+                              gl-code-quality-report.json (GitLab Code Quality) pick the format
+      --gitlab-schema-version V   GitLab security report schema version to declare (default 15.0.7)
+      --history DIR           add this run to DIR (ztscan-<time>.json) and show the trend over DIR's runs in the
+                              html and markdown reports and the GitHub step summary
       --fail-on SEVERITY      critical | high | medium | low | info | none (default: high)
       --concurrency N         checks in flight (default 32)
       --per-host N            checks in flight per host (default 4)

@@ -20,6 +20,9 @@ import {
   scan,
   startDemoLab,
   toMarkdown,
+  trendMarkdown,
+  trendOf,
+  gitlabSchemaVersion,
   VERSION,
   ZtscanError,
   OptionsError,
@@ -36,6 +39,7 @@ import { SEVERITIES } from '../types.ts'
 import { EXIT, HELP, UsageError } from './help.ts'
 import { escapeControls } from '../report/escape.ts'
 import { outputProblem } from '../engine/preflight.ts'
+import { loadHistory, saveToHistory } from './trend.ts'
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
@@ -87,6 +91,8 @@ const scanFlags = {
   'fail-on-new': { type: 'boolean' },
   suppressions: { type: 'string' },
   'max-errors': { type: 'string' },
+  'gitlab-schema-version': { type: 'string' },
+  history: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -119,6 +125,9 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   const failOn = (v['fail-on'] ?? 'high') as Severity | 'none'
   if (failOn !== 'none' && !SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on: expected one of ${SEVERITIES.join(', ')}, none (got "${failOn}")`)
   const outs = planOutputs(v.format ?? [], v.output ?? [])
+  const gitlabVersion = gitlabSchemaVersion(v['gitlab-schema-version'])
+  // --history DIR: earlier runs are read (and checked) before the first probe; this run is added after the scan.
+  const history = v.history ? await loadHistory(v.history) : undefined
   let shard: { index: number; count: number } | undefined
   if (v.shard !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(v.shard)
@@ -227,20 +236,22 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
       await lab?.stop()
     }
 
+    const trend = history ? trendOf([...history.reports, report], [...history.files, 'this run']) : undefined
     for (const o of outs) {
       try {
-        await writeOutput(report, o, { category: v.category })
+        await writeOutput(report, o, { category: v.category, gitlabSchemaVersion: gitlabVersion, trend })
       } catch (err) {
         throw new UsageError(`-o ${o.file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
       }
       if (o.file !== '-') say(`ztscan: wrote ${o.format.name} report to ${o.file}`)
     }
+    if (v.history) say(`ztscan: added this run to ${await saveToHistory(v.history, report)} (${trend!.runs.length} runs in the trend)`)
     for (const w of report.chaining?.withheld ?? [])
       say(`ztscan: ${w.targets} TLS/SSH target(s) found in ${w.from} not probed (${report.chaining!.mode === 'off' ? '--no-chain' : 'offline input; --chain probes them'})`)
     for (const x of report.expiredSuppressions ?? []) say(`warning: suppression for ${x.rule} on ${x.target} expired on ${x.expires}; ${x.matched} finding(s) count again`)
     const summary = process.env.GITHUB_STEP_SUMMARY
     if (summary)
-      await appendFile(summary, toMarkdown(report)).catch((err: unknown) => {
+      await appendFile(summary, toMarkdown(report) + (trend ? `\n${trendMarkdown(trend)}` : '')).catch((err: unknown) => {
         // The summary is a courtesy: the verdict stands, one line says why it is missing.
         process.stderr.write(`ztscan: warning: cannot append the summary to GITHUB_STEP_SUMMARY (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})\n`)
       })
@@ -283,6 +294,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdRules(rest)
       case 'merge':
         return await (await import('./merge.ts')).cmdMerge(rest)
+      case 'trend':
+        return await (await import('./trend.ts')).cmdTrend(rest)
       case '--version':
       case '-V':
         process.stdout.write(`${VERSION}\n`)

@@ -6,13 +6,13 @@ import { writeFile } from 'node:fs/promises'
 import { InputError } from '../errors.ts'
 import { MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
 import { escapeJsonText } from '../report/escape.ts'
-import { mergeReports, mergeSarif, planOutputs, writeOutput, validateReportPart, validateSarifPart } from '../index.ts'
+import { gitlabSchemaVersion, mergeReports, mergeSarif, planOutputs, writeOutput, validateReportPart, validateSarifPart } from '../index.ts'
 import { outputProblem } from '../engine/preflight.ts'
 import { parseConfigText } from '../engine/redact.ts'
 import { EXIT, UsageError } from './help.ts'
 
 export async function cmdMerge(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, category: { type: 'string' } }, allowPositionals: true, strict: true })
+  const { values: v, positionals } = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, category: { type: 'string' }, 'gitlab-schema-version': { type: 'string' } }, allowPositionals: true, strict: true })
   if (!positionals.length) throw new UsageError('merge: give the part files (JSON reports or SARIF logs)')
   if (v.output) {
     const problem = await outputProblem(v.output)
@@ -40,6 +40,7 @@ export async function cmdMerge(argv: string[]): Promise<number> {
       throw new UsageError(`-o ${out!.file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
     }
   }
+  const gitlabVersion = gitlabSchemaVersion(v['gitlab-schema-version'])
   if (kinds.has(true)) {
     parts.forEach((p, i) => validateSarifPart(p, positionals[i]!))
     if (out!.format.name !== 'sarif') throw new UsageError('merge: SARIF parts merge into SARIF only (SARIF holds no passing findings); use -o FILE.sarif')
@@ -52,6 +53,6 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   }
   const merged = mergeReports(parts.map((p, i) => validateReportPart(p, positionals[i]!)))
   if (!merged.complete) process.stderr.write(`ztscan: merge: the merged scan is incomplete: ${merged.incomplete!.map((x) => x.message).join('; ')}\n`)
-  await write(() => writeOutput(merged, out!, { category: v.category }))
+  await write(() => writeOutput(merged, out!, { category: v.category, gitlabSchemaVersion: gitlabVersion }))
   return EXIT.ok
 }

@@ -13,11 +13,18 @@ import { stringifyJson } from './json.ts'
 import { toSarif, writeSarif } from './sarif.ts'
 import { toMarkdown, toTable } from './text.ts'
 import { toHtml } from './html.ts'
+import { toJunit } from './junit.ts'
+import { toCodeQuality, toGitlabDast } from './gitlab.ts'
+import { trendMarkdown, type Trend } from './trend.ts'
 
 /** Options every renderer receives (a format uses what applies to it). */
 export interface FormatOptions {
   /** SARIF `automationDetails` category (GitHub code scanning). */
   readonly category?: string
+  /** GitLab security report schema version declared by the `gitlab` format (default GITLAB_SCHEMA_VERSION). */
+  readonly gitlabSchemaVersion?: string
+  /** Trend across runs, shown by the `html` and `markdown` formats. */
+  readonly trend?: Trend
 }
 
 /** One report format. */
@@ -43,8 +50,12 @@ export const FORMATS: readonly ReportFormat[] = [
     stream: (r, out, o) => writeSarif(r, out, { category: o.category }),
   },
   { name: 'table', extensions: [], render: (r) => toTable(r) },
-  { name: 'markdown', extensions: ['.md', '.markdown'], render: (r) => toMarkdown(r) },
-  { name: 'html', extensions: ['.html', '.htm'], render: (r) => toHtml(r) },
+  { name: 'markdown', extensions: ['.md', '.markdown'], render: (r, o) => toMarkdown(r) + (o.trend ? `\n${trendMarkdown(o.trend)}` : '') },
+  { name: 'html', extensions: ['.html', '.htm'], render: (r, o) => toHtml(r, { trend: o.trend }) },
+  { name: 'junit', extensions: ['.xml', '.junit.xml'], render: (r) => toJunit(r) },
+  // GitLab: `gl-dast-report.json` / `gl-code-quality-report.json` are the names GitLab's own templates use.
+  { name: 'gitlab', extensions: ['.gitlab.json', 'gl-dast-report.json'], render: (r, o) => escapeJsonText(JSON.stringify(toGitlabDast(r, { schemaVersion: o.gitlabSchemaVersion }), null, 2)) + '\n' },
+  { name: 'codequality', extensions: ['.codequality.json', 'gl-code-quality-report.json'], render: (r) => escapeJsonText(JSON.stringify(toCodeQuality(r), null, 2)) + '\n' },
 ]
 
 /** The format named `name`, or a UsageError listing the names. */

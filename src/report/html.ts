@@ -372,7 +372,7 @@ function trendSection(trend: Trend, limit: number): string {
       ? `<p>Between the last two runs: <strong>${trend.fixed.length} fixed</strong>, <strong>${trend.new.length} new</strong>, ${trend.stillOpen.length} still open.</p>${list('Fixed', trend.fixed)}${list('New', trend.new)}<details><summary>Still open (${trend.stillOpen.length})</summary>${list('Still open', trend.stillOpen)}</details>`
       : '<p>One run only: nothing to compare yet.</p>'
   return `<section aria-labelledby="h-trend"><h2 id="h-trend">Trend (${trend.runs.length} runs)</h2>${trendChart(trend)}
-<table><caption class="note">Score per pillar by run (oldest first)</caption><thead>${head}</thead><tbody>${rows}</tbody></table>${diff}</section>`
+<table class="trend-runs"><caption class="note">Score per pillar by run (oldest first)</caption><thead>${head}</thead><tbody>${rows}</tbody></table>${diff}</section>`
 }
 
 /** Renders the HTML report. */

@@ -1,19 +1,19 @@
 /**
  * @fileoverview Trend across runs: the score per pillar of each run, and what was fixed, new and still open between the
  * last two. Input: ztscan JSON reports (files given to `ztscan trend`, or the folder of `scan --history DIR`).
- * Reading is bounded: at most MAX_RUNS reports, each at most MAX_REPORT_BYTES, only regular files.
+ * Reading is bounded: at most MAX_RUNS reports, each at most MAX_REPORT_BYTES (lib-files.ts), only regular files.
  */
-import { open, readdir, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InputError } from '../errors.ts'
+import { FileError, MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
 import { PILLARS, type Finding, type Pillar, type ScanReport } from '../types.ts'
 import { SEVERITY_RANK } from '../scoring/severity.ts'
 import { mdCell } from './text.ts'
+import { validateReportPart } from './merge.ts'
 
 /** Most reports a trend reads (the newest are kept). */
 export const MAX_RUNS = 100
-/** Largest report file a trend reads. */
-export const MAX_REPORT_BYTES = 512 * 1024 * 1024
 
 /** One run in a trend. */
 export interface TrendRun {
@@ -94,27 +94,10 @@ export function trendOf(reports: readonly ScanReport[], sources?: readonly strin
 export async function readReport(path: string): Promise<ScanReport> {
   let text: string
   try {
-    const fh = await open(path, 'r')
-    try {
-      const st = await fh.stat()
-      if (!st.isFile()) throw new InputError(path, 'not a regular file')
-      const chunks: Buffer[] = []
-      let total = 0
-      for (;;) {
-        const buf = Buffer.alloc(1 << 20)
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null)
-        if (!bytesRead) break
-        total += bytesRead
-        if (total > MAX_REPORT_BYTES) throw new InputError(path, `larger than ${MAX_REPORT_BYTES} bytes`)
-        chunks.push(buf.subarray(0, bytesRead))
-      }
-      text = Buffer.concat(chunks).toString('utf8')
-    } finally {
-      await fh.close()
-    }
+    text = (await readBounded(path, MAX_REPORT_BYTES)).toString('utf8')
   } catch (err) {
-    if (err instanceof InputError) throw err
-    throw new InputError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    if (err instanceof FileError) throw new InputError(path, FileError.detail(err.problem))
+    throw err
   }
   let data: unknown
   try {
@@ -122,10 +105,10 @@ export async function readReport(path: string): Promise<ScanReport> {
   } catch (err) {
     throw new InputError(path, `not JSON (${(err as Error).message})`)
   }
-  const d = data as Partial<ScanReport> | null
-  if (!d || typeof d !== 'object' || d.schemaVersion !== '1.0' || !Array.isArray(d.findings) || typeof d.startedAt !== 'string' || Number.isNaN(Date.parse(d.startedAt)))
-    throw new InputError(path, 'not a ztscan JSON report (schemaVersion 1.0 with startedAt and findings)')
-  return d as ScanReport
+  const d = data as { schemaVersion?: unknown; startedAt?: unknown } | null
+  if (!d || typeof d !== 'object' || d.schemaVersion !== '1.0') throw new InputError(path, 'not a ztscan JSON report (schemaVersion 1.0)')
+  // The same check as a merge part: the report schema, field by field.
+  return validateReportPart(data, path)
 }
 
 /** The JSON reports in a history folder (`*.json`), oldest first by file name, at most the newest MAX_RUNS. */

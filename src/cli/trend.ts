@@ -1,0 +1,52 @@
+/**
+ * @fileoverview `ztscan trend REPORT.json... [--history DIR] [-o FILE]`: the score per pillar over runs and what was fixed,
+ * new and still open between the last two — Markdown (default, or `.md`), the HTML report of the last run with the
+ * trend chart (`.html`), or the trend as JSON (`.json`). Also the `--history DIR` helpers of `ztscan scan`.
+ */
+import { parseArgs } from 'node:util'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { historyFiles, historyName, readReport, toHtml, trendMarkdown, trendOf, type ScanReport } from '../index.ts'
+import { EXIT, UsageError } from './help.ts'
+
+/** Reads every report of a history folder (a missing folder is an empty history). */
+export async function loadHistory(dir: string): Promise<{ files: string[]; reports: ScanReport[] }> {
+  const files = await historyFiles(dir)
+  const reports: ScanReport[] = []
+  for (const f of files) reports.push(await readReport(f))
+  return { files, reports }
+}
+
+/** Stores a report in a history folder (created when missing); returns the file written. */
+export async function saveToHistory(dir: string, report: ScanReport): Promise<string> {
+  await mkdir(dir, { recursive: true })
+  const file = join(dir, historyName(report))
+  await writeFile(file, JSON.stringify(report) + '\n')
+  return file
+}
+
+const TREND_FORMATS = ['markdown', 'html', 'json'] as const
+
+export async function cmdTrend(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    options: { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, history: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  })
+  const history = v.history ? await loadHistory(v.history) : { files: [], reports: [] }
+  const files = [...history.files, ...positionals]
+  const reports = [...history.reports]
+  for (const p of positionals) reports.push(await readReport(p))
+  if (!reports.length) throw new UsageError('trend: give JSON reports of earlier runs (ztscan trend a.json b.json), or --history DIR')
+  const out = v.output ?? '-'
+  const byExt = /\.html?$/i.test(out) ? 'html' : /\.json$/i.test(out) ? 'json' : /\.(md|markdown)$/i.test(out) ? 'markdown' : undefined
+  const format = v.format ?? byExt ?? 'markdown'
+  if (!(TREND_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${TREND_FORMATS.join(', ')} (got "${format}")`)
+  const trend = trendOf(reports, files)
+  const last = reports.reduce((a, b) => (Date.parse(b.startedAt) >= Date.parse(a.startedAt) ? b : a))
+  const text = format === 'html' ? toHtml(last, { trend }) : format === 'json' ? JSON.stringify(trend, null, 2) + '\n' : trendMarkdown(trend)
+  if (out === '-') process.stdout.write(text)
+  else await writeFile(out, text)
+  return EXIT.ok
+}
