@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { historyFiles, historyName, readReport, toHtml, trendMarkdown, trendOf, type ScanReport } from '../index.ts'
+import { escapeJsonText } from '../report/escape.ts'
 import { EXIT, UsageError } from './help.ts'
 
 /** Reads every report of a history folder (a missing folder is an empty history). */
@@ -21,7 +22,7 @@ export async function loadHistory(dir: string): Promise<{ files: string[]; repor
 export async function saveToHistory(dir: string, report: ScanReport): Promise<string> {
   await mkdir(dir, { recursive: true })
   const file = join(dir, historyName(report))
-  await writeFile(file, JSON.stringify(report) + '\n')
+  await writeFile(file, escapeJsonText(JSON.stringify(report)) + '\n')
   return file
 }
 
@@ -45,7 +46,7 @@ export async function cmdTrend(argv: string[]): Promise<number> {
   if (!(TREND_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${TREND_FORMATS.join(', ')} (got "${format}")`)
   const trend = trendOf(reports, files)
   const last = reports.reduce((a, b) => (Date.parse(b.startedAt) >= Date.parse(a.startedAt) ? b : a))
-  const text = format === 'html' ? toHtml(last, { trend }) : format === 'json' ? JSON.stringify(trend, null, 2) + '\n' : trendMarkdown(trend)
+  const text = format === 'html' ? toHtml(last, { trend }) : format === 'json' ? escapeJsonText(JSON.stringify(trend, null, 2)) + '\n' : trendMarkdown(trend)
   if (out === '-') process.stdout.write(text)
   else await writeFile(out, text)
   return EXIT.ok
