@@ -100,7 +100,7 @@ describe('JUnit XML', () => {
   })
   it('escapes markup and writes characters XML cannot hold as \\x escapes', async () => {
     const xml = toJunit(demo)
-    expect(xml).toContain('evil\\x00\\x1B[2J]]&gt;&lt;x a=&quot;1&quot;/&gt;&amp;amp;\\uD800 &lt;script&gt;')
+    expect(xml).toContain('evil\\x00\\x1b[2J]]&gt;&lt;x a=&quot;1&quot;/&gt;&amp;amp;\\ud800 &lt;script&gt;')
     expect(xml).not.toContain('<script>')
     expect(xml).not.toContain('\u001b')
     await assertValidJunit(xml)

@@ -47,7 +47,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 describe('HTML report: escaping (no browser needed)', () => {
   it('escapes markup, makes control characters visible and keeps JSON data inert', () => {
     expect(escHtml(`<a href="x" onclick='y'>&`)).toBe('&#60;a href=&#34;x&#34; onclick=&#39;y&#39;&#62;&#38;')
-    expect(visible('a\u001b[31mb\u2028c\td\ne\u0000\u202e')).toBe('a\\x1B[31mb\\u2028c\td\ne\\x00\\u202E')
+    expect(visible('a\u001b[31mb\u2028c\td\ne\u0000\u202e')).toBe('a\\x1b[31mb\\u2028c\td\ne\\x00\\u202e')
     expect(jsonForScript({ s: '</script><!--' })).toBe('{"s":"\\u003c/script\\u003e\\u003c!--"}')
     const html = toHtml(report)
     expect(html).not.toContain('<script>window.__pwned')
@@ -86,7 +86,7 @@ describe.skipIf(!hasChromium)(`HTML report in Chromium from file://${noChromiumW
     await page.waitForFunction(`document.querySelectorAll('#zt-findings td.msg').length === ${n}`)
     const texts = await page.locator('#zt-findings td.msg').allTextContents()
     expect(texts.some((x) => /<script\\?>window\.__pwned=1/.test(x))).toBe(true)
-    expect(texts.some((x) => x.includes('</td><script>window.__pwned=3</script>\\x1B[31m\\u2028'))).toBe(true)
+    expect(texts.some((x) => x.includes('</td><script>window.__pwned=3</script>\\x1b[31m\\u2028'))).toBe(true)
     expect(await page.locator('#zt-findings .note').allTextContents()).toContain('Suppressed: lab <b>box</b> (until 2099-01-01)')
     expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined()
     expect(log.errors).toEqual([])

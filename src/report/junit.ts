@@ -11,14 +11,14 @@ import { SEVERITY_RANK } from '../scoring/severity.ts'
 import { escapeControls } from './escape.ts'
 
 /**
- * Escapes XML text and attribute values. Control and format characters are made visible first (`\x00`, `\x1B`; see
+ * Escapes XML text and attribute values. Control and format characters are made visible first (`\x00`, `\x1b`; see
  * escape.ts) — which also removes every character XML 1.0 cannot hold but U+FFFE/U+FFFF, escaped here.
  */
 export function escXml(v: unknown, max = 8000): string {
   let s = String(v ?? '')
   if (s.length > max) s = `${s.slice(0, max)}… (${s.length - max} more characters)`
   return escapeControls(s, { multiline: true })
-    .replace(/[\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/[\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`)
     .replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'))
     .replace(/\t/g, '&#9;')
     .replace(/\n/g, '&#10;')
