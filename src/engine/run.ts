@@ -16,7 +16,7 @@ import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptEr
 import type { CheckDefinition, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
 import { makeRedactor } from './redact.ts'
-import { runPreflight } from './preflight.ts'
+import { PreflightError, runPreflight } from './preflight.ts'
 import { VERSION } from '../version.ts'
 
 /** Options of `scan()`. */
@@ -259,7 +259,14 @@ async function prepare(options: ScanOptions) {
   // Every target is parsed before any is planned: a bad fifth target must not let the first four start probing.
   const targets = options.targets.map((t) => normalizeTarget(t))
   const { builtinInputChecks } = await import('../../checks/preflight.ts')
-  await runPreflight({ targets, settings, policy: options.policy, rules, checks }, builtinInputChecks)
+  try {
+    await runPreflight({ targets, settings, policy: options.policy, rules, checks }, builtinInputChecks)
+  } catch (err) {
+    // A problem message may quote a value (a policy field, a setting): secrets from the settings never pass.
+    const redact = makeRedactor(options.settings)
+    for (const e of [err, ...(err instanceof PreflightError ? err.problems : [])]) if (e instanceof Error) e.message = redact(e.message)
+    throw err
+  }
   return { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, checks, rules, settings, targets }
 }
 
