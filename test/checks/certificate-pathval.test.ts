@@ -9,7 +9,7 @@ import { parsePolicy } from '../../src/rules/policy.ts'
 import { tlsEndpoint } from '../../src/targets/parse.ts'
 import type { ScanReport } from '../../src/types.ts'
 import { checkTester, failedRuleIds, findingOf } from '../helpers/check-tester.ts'
-import { startTlsServer, tempDir, type LabServer } from '../helpers/tls.ts'
+import { issue, privateKey, startTlsServer, tempDir, type LabServer } from '../helpers/tls.ts'
 import { pathCorpus, type CorpusCase } from '../helpers/pathval-corpus.ts'
 
 const tester = checkTester(certificate.checks, { perHost: 16, connectTimeoutMs: 3000, timeoutMs: 8000 })
@@ -87,6 +87,26 @@ describe('failures name the certificate, the section and the field', () => {
     const f = findingOf(r, 'certificate-unneeded', (x) => x.status === 'fail')
     expect(f.evidence).toMatchObject({ position: 'intermediate[2]', detail: 'served but not on the validated path' })
     expect(r.findings.filter((x) => x.ruleId === 'certificate-expired').map((x) => x.evidence.position)).toEqual(['anchor', 'intermediate[1]', 'leaf'])
+  })
+  it('of two anchored paths the valid one wins; the other path\'s expired cross-sign is unneeded, not a broken chain', () => {
+    const r = fileRun.get('cross-sign-best-path')!
+    const trust = findingOf(r, 'certificate-untrusted')
+    expect(trust.evidence).toMatchObject({ trust: 'trusted', candidatePaths: 2 })
+    expect(trust.evidence.path).toEqual(['leaf: CN=api.example.com', 'intermediate[2]: CN=Corpus Issuing CA, O=ztscan corpus', 'anchor: CN=Corpus Root, O=ztscan corpus'])
+    expect(findingOf(r, 'certificate-unneeded', (x) => x.status === 'fail').evidence.position).toBe('intermediate[1]')
+  })
+  it('path building is bounded: 200 same-name CA certificates sharing one key, none an anchor', async () => {
+    const key = privateKey('ec:prime256v1', 40)
+    const now = Date.now()
+    const v = { notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 86_400_000 * 30) }
+    const loop = Array.from({ length: 200 }, () => issue({ cn: 'Loop CA', key, ca: true, ...v }))
+    const leaf = issue({ cn: 'loop.test', key: privateKey('rsa:2048'), issuer: loop[0]!, sans: ['loop.test'], ...v })
+    const file = tmp.write('loop.pem', [leaf, ...loop].map((x) => x.pem).join(''))
+    const t0 = performance.now()
+    const r = await tester.run(`cert:${file}?name=loop.test`, { settings: { tls: { caFile: tmp.write('loop-ca.pem', corpus[0]!.anchors[0]!.pem) } }, policy })
+    expect(performance.now() - t0).toBeLessThan(20_000)
+    expect(r.errors).toEqual([])
+    expect(findingOf(r, 'certificate-untrusted').evidence).toMatchObject({ trust: 'untrusted-root' })
   })
   it('OpenSSL\'s verdict with the same anchors is recorded on live handshakes', () => {
     expect(findingOf(tlsRun.get('valid')!, 'certificate-untrusted').evidence.openssl).toEqual({ authorized: true })

@@ -76,6 +76,7 @@ export function pathCorpus(): CorpusCase[] {
     c('serial-zero', 'leaf serial number 0', [leaf(inter, { profile: { serial: Buffer.from([0]) } }), inter], ['certificate-profile-violation']),
     c('expired-anchor', 'the trust anchor expired', [leaf(underExpired), underExpired], ['certificate-expired'], { anchors: [expiredRoot] }),
     c('unneeded-stale-cross', 'an expired cross-sign served beside the valid path', [leaf(inter), inter, staleCross], ['certificate-unneeded']),
+    c('cross-sign-best-path', 'two anchored paths: through an expired cross-sign, and a valid one; the valid one wins', [leaf(inter), staleCross, inter], ['certificate-unneeded'], { anchors: [otherRoot, root] }),
     c('partial-wildcard', 'SAN ba*.example.com does not cover baz.example.com', [leaf(inter, { cn: 'ba*.example.com', sans: ['ba*.example.com'] }), inter], ['certificate-hostname-mismatch', 'certificate-profile-violation'], { host: 'baz.example.com' }),
     c('wildcard', 'SAN *.example.com covers api.example.com', [leaf(inter, { cn: '*.example.com', sans: ['*.example.com'] }), inter], []),
     c('dsa-leaf', 'DSA leaf key (forbidden in the Web PKI)', [leaf(inter, { key: dsaKey() }), inter], ['certificate-weak-key'], { tls: false }),
