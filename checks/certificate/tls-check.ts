@@ -11,11 +11,24 @@ import type { Target } from '../../src/types.ts'
 import { describe as describeCert, type CertInfo } from './describe.ts'
 import { fetchServed } from './probe.ts'
 import { connectStartTls, StartTlsError, StartTlsRefused, type StartTls } from './tls-starttls.ts'
+import { readStaple } from './tls-ocsp.ts'
 import { enumerateSuites, incompleteFailure, type Enumeration, type VersionSuites } from './tls-ciphers.ts'
 import { judgeMozilla, MOZILLA_PROFILES, type MozillaProfileName } from './tls-mozilla.ts'
 import type { Suite, WeakCategory } from './tls-suites.ts'
 
-const RULES = ['tls-starttls-unavailable', 'tls-weak-cipher', 'tls-no-forward-secrecy', 'tls-cbc-only', 'tls-server-order-not-enforced', 'tls-weak-dh', 'tls-mozilla-profile'] as const
+const RULES = [
+  'tls-starttls-unavailable',
+  'tls-weak-cipher',
+  'tls-no-forward-secrecy',
+  'tls-cbc-only',
+  'tls-server-order-not-enforced',
+  'tls-weak-dh',
+  'tls-mozilla-profile',
+  'tls-no-ocsp-stapling',
+  'tls-must-staple-without-staple',
+  'tls-certificate-revoked',
+] as const
+const STAPLE_RULES = ['tls-no-ocsp-stapling', 'tls-must-staple-without-staple', 'tls-certificate-revoked', 'tls-mozilla-profile'] as const
 type Rule = (typeof RULES)[number]
 type Ctx = CheckContext<Rule>
 
@@ -79,7 +92,16 @@ async function run(target: Target, ctx: Ctx): Promise<void> {
     ctx.report('tls-starttls-unavailable', refused ? 'fail' : 'pass', { resource: `starttls ${starttls}`, evidence: { protocol: starttls, detail: refused ? `plaintext only: ${refused}` : `${starttls.toUpperCase()} STARTTLS accepted` } })
     if (refused) return
   }
-  const [e, leaf] = await Promise.all([enumerateSuites(ep, ctx), ctx.enabled('tls-mozilla-profile') ? leafOf(target, ctx) : undefined])
+  const [e, leaf, staple] = await Promise.all([
+    enumerateSuites(ep, ctx),
+    ctx.enabled('tls-mozilla-profile') ? leafOf(target, ctx) : undefined,
+    STAPLE_RULES.some((r) => ctx.enabled(r))
+      ? readStaple(ep, ctx).catch((err: unknown) => {
+          if (err instanceof AttemptFailure && err.reason !== 'aborted') return err
+          throw err
+        })
+      : undefined,
+  ])
   const complete = e.inconclusive.length === 0
   const accepted = e.versions.filter((v) => v.accepted)
   if (!accepted.length) {
@@ -128,9 +150,18 @@ async function run(target: Target, ctx: Ctx): Promise<void> {
     else report('tls-weak-dh', small.length > 0, 'dh parameters', small.length ? `DH parameters of ${least} bits (minimum ${minBits})` : `DH parameters of ${least} bits or more (minimum ${minBits})`, { dhBits: least })
   }
 
+  if (staple instanceof AttemptFailure) unknown.push(`OCSP stapling: ${staple.message}`)
+  else if (staple) {
+    const ev = { stapled: staple.stapled, mustStaple: staple.mustStaple, ...(staple.responseStatus !== undefined ? { ocspResponseStatus: staple.responseStatus } : {}), ...(staple.certStatus ? { ocspCertStatus: staple.certStatus } : {}) }
+    const said = staple.stapled ? `an OCSP staple${staple.certStatus ? ` (${staple.certStatus}, signature not verified)` : staple.responseStatus ? ` (response status ${staple.responseStatus})` : ''}` : 'no OCSP staple'
+    report('tls-no-ocsp-stapling', !staple.stapled, 'ocsp stapling', `the server sends ${said} when asked (status_request)`, ev)
+    report('tls-must-staple-without-staple', staple.mustStaple && !staple.stapled, 'ocsp stapling', staple.mustStaple ? `the leaf requires stapling (TLS Feature status_request) and the server sends ${said}` : 'the leaf does not require stapling (no TLS Feature extension)', ev)
+    if (staple.certStatus === 'revoked') report('tls-certificate-revoked', true, 'ocsp stapling', 'the server staples an OCSP response saying its certificate is revoked', ev)
+  }
+
   if (ctx.enabled('tls-mozilla-profile')) {
     const { profile } = ctx.params<{ profile: MozillaProfileName }>('tls-mozilla-profile')
-    const m = judgeMozilla(profile, e, leaf)
+    const m = judgeMozilla(profile, e, leaf, staple instanceof AttemptFailure ? undefined : staple?.stapled)
     const label = `Mozilla ${profile} (guideline ${m.guideline.toFixed(1)})`
     report('tls-mozilla-profile', m.deviations.length > 0, `mozilla ${profile}`, m.deviations.length ? `deviates from ${label}: ${m.deviations.join('; ')}` : `complies with ${label}`, {
       profile,

@@ -1,7 +1,8 @@
 /**
  * @fileoverview Judges an endpoint against one of Mozilla's server-side TLS configurations (`tls-mozilla-data.ts`): each thing the
  * server offers beyond the configuration is a named deviation. Offering less than the configuration (no TLS 1.2 on an
- * intermediate server, say) is stricter, not a deviation; it is listed as `notOffered`. OCSP stapling and HSTS are not judged here.
+ * intermediate server, say) is stricter, not a deviation; it is listed as `notOffered` — so is a missing OCSP staple. HSTS is not
+ * judged here.
  */
 import type { CertInfo } from './describe.ts'
 import { MOZILLA_PROFILES, type MozillaProfile, type MozillaProfileName } from './tls-mozilla-data.ts'
@@ -30,7 +31,7 @@ export interface MozillaVerdict {
 const list = (xs: readonly string[]): string => xs.join(', ')
 
 /** The deviations of an enumeration (and the served leaf certificate, when known) from Mozilla's `name` configuration. */
-export function judgeMozilla(name: MozillaProfileName, e: Enumeration, leaf?: CertInfo): MozillaVerdict {
+export function judgeMozilla(name: MozillaProfileName, e: Enumeration, leaf?: CertInfo, stapled?: boolean): MozillaVerdict {
   const p: MozillaProfile = MOZILLA_PROFILES[name]
   const deviations: string[] = []
   const notOffered: string[] = []
@@ -64,7 +65,9 @@ export function judgeMozilla(name: MozillaProfileName, e: Enumeration, leaf?: Ce
     if (clientOrder.length) deviations.push(`${list(clientOrder)}: the server does not enforce its cipher order; ${label} asks it to`)
   }
 
-  const notJudged = ['OCSP stapling', 'HSTS']
+  const notJudged = ['HSTS']
+  if (stapled === undefined) notJudged.unshift('OCSP stapling')
+  else if (p.ocsp_staple && !stapled) notOffered.push('OCSP stapling')
   if (leaf) {
     const type = KEY_TYPES[leaf.keyType] ?? leaf.keyType
     if (!p.certificate_types.includes(type)) deviations.push(`certificate key type ${type}; ${label} allows ${list(p.certificate_types)}`)

@@ -1,5 +1,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { createDiffieHellmanGroup } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
 import { promisify } from 'node:util'
@@ -15,7 +17,7 @@ import { bindNet } from '../../src/net/index.ts'
 import { tlsEndpoint } from '../../src/targets/parse.ts'
 import type { Finding, ScanReport } from '../../src/types.ts'
 import { checkTester, failedRuleIds, findingOf, passedRuleIds } from '../helpers/check-tester.ts'
-import { labLeaf, tempDir } from '../helpers/tls.ts'
+import { issue, labLeaf, labPki, tempDir, type Issued } from '../helpers/tls.ts'
 
 // ---------------------------------------------------------------------------------------------------------------------------------
 // Servers on loopback: Node TLS servers (what OpenSSL 3.0 serves), `openssl s_server` (DH parameters Node would warn about), and a
@@ -55,9 +57,10 @@ const leaf = labLeaf()
 const leafKey = leaf.key.export({ type: 'pkcs8', format: 'pem' }) as string
 
 /** A Node TLS server with the lab leaf (RSA 2048, SHA-256, 90 days) and the given options. */
-async function nodeServer(opts: TlsOptions): Promise<number> {
+async function nodeServer(opts: TlsOptions, staple?: Buffer): Promise<number> {
   const server = createTlsServer({ key: leafKey, cert: leaf.pem, minVersion: 'TLSv1.2', ...opts }, (s) => s.end())
   server.on('tlsClientError', () => {})
+  if (staple) server.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer, cb: (err: Error | null, resp?: Buffer) => void) => cb(null, staple))
   return listen(server)
 }
 
@@ -70,6 +73,28 @@ function dhParams(group: 'modp2' | 'modp14'): string {
   const int = (b: Buffer): Buffer => der(2, b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b)
   const seq = der(0x30, Buffer.concat([int(createDiffieHellmanGroup(group).getPrime()), int(Buffer.from([2]))]))
   return `-----BEGIN DH PARAMETERS-----\n${seq.toString('base64')}\n-----END DH PARAMETERS-----\n`
+}
+
+/** A real OCSP response for `cert` from `openssl ocsp`, signed by the lab intermediate (its issuer): good or revoked. */
+async function ocspResponse(cert: Issued, status: 'good' | 'revoked'): Promise<Buffer> {
+  const int = labPki().intermediate
+  const dir = join(tmp.dir, `ocsp-${status}-${Math.random().toString(16).slice(2)}`)
+  mkdirSync(dir)
+  const f = (name: string, data: string): string => {
+    writeFileSync(join(dir, name), data)
+    return join(dir, name)
+  }
+  const intPem = f('int.pem', int.pem)
+  const intKey = f('int.key', int.key.export({ type: 'pkcs8', format: 'pem' }) as string)
+  const leafPem = f('leaf.pem', cert.pem)
+  const t = (d: Date): string => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z'
+  const serial = cert.x509.serialNumber.toUpperCase()
+  const line = status === 'good' ? `V\t${t(new Date(cert.x509.validTo))}\t\t${serial}\tunknown\t/CN=localhost` : `R\t${t(new Date(cert.x509.validTo))}\t${t(new Date(Date.now() - 3_600_000))}\t${serial}\tunknown\t/CN=localhost`
+  const index = f('index.txt', `${line}\n`)
+  const run = promisify(execFile)
+  await run('openssl', ['ocsp', '-issuer', intPem, '-cert', leafPem, '-no_nonce', '-reqout', join(dir, 'req.der')])
+  await run('openssl', ['ocsp', '-index', index, '-rsigner', intPem, '-rkey', intKey, '-CA', intPem, '-reqin', join(dir, 'req.der'), '-respout', join(dir, 'resp.der'), '-ndays', '1'])
+  return readFileSync(join(dir, 'resp.der'))
 }
 
 const hasBinary = async (bin: string, args: string[]): Promise<boolean> =>
@@ -233,8 +258,8 @@ describe('tls ciphers: enumeration against Node TLS servers', () => {
 
     const r = await tester.run(target(port))
     expect(r.errors).toEqual([])
-    expect(failedRuleIds(r)).toEqual(['tls-mozilla-profile', 'tls-no-forward-secrecy'])
-    expect(passedRuleIds(r)).toEqual(['tls-cbc-only', 'tls-server-order-not-enforced', 'tls-weak-cipher'])
+    expect(failedRuleIds(r)).toEqual(['tls-mozilla-profile', 'tls-no-forward-secrecy', 'tls-no-ocsp-stapling'])
+    expect(passedRuleIds(r)).toEqual(['tls-cbc-only', 'tls-must-staple-without-staple', 'tls-server-order-not-enforced', 'tls-weak-cipher'])
     expect(findingOf(r, 'tls-no-forward-secrecy').message).toBe(`tls://127.0.0.1:${port}: suites without forward secrecy accepted: TLS_RSA_WITH_AES_128_CBC_SHA (TLSv1.2)`)
     const moz = findingOf(r, 'tls-mozilla-profile')
     expect(moz.evidence).toMatchObject({ profile: 'intermediate', guideline: 'https://ssl-config.mozilla.org/guidelines/6.0.json', deviations: ['cipher suites outside intermediate (v6.0): TLS_RSA_WITH_AES_128_CBC_SHA'] })
@@ -275,7 +300,7 @@ describe('tls ciphers: enumeration against Node TLS servers', () => {
     expect(f.status).toBe('fail')
     expect(f.evidence!.weak).toEqual(['TLS_ECDH_anon_WITH_AES_128_CBC_SHA (TLSv1.1, TLSv1.2)', 'TLS_RSA_WITH_NULL_SHA256 (TLSv1.2)'])
     expect(f.message).toMatch(/: anonymous\/NULL suites accepted: /)
-    expect(failedRuleIds(r)).toEqual(['tls-mozilla-profile', 'tls-no-forward-secrecy', 'tls-weak-cipher'])
+    expect(failedRuleIds(r)).toEqual(['tls-mozilla-profile', 'tls-no-forward-secrecy', 'tls-no-ocsp-stapling', 'tls-weak-cipher'])
   })
 
   it('a TLS 1.2 server with CBC suites only fails tls-cbc-only', async () => {
@@ -285,13 +310,14 @@ describe('tls ciphers: enumeration against Node TLS servers', () => {
     expect(findingOf(r, 'tls-no-forward-secrecy').status).toBe('pass')
   })
 
-  it("Mozilla's intermediate configuration passes every rule; judged against modern it names each deviation", async () => {
-    const port = await nodeServer({ ciphers: INTERMEDIATE_OPENSSL, ecdhCurve: 'X25519:P-256:P-384', honorCipherOrder: false })
+  it.skipIf(!HAVE_OPENSSL)("Mozilla's intermediate configuration with an OCSP staple (openssl ocsp) passes every rule; judged against modern it names each deviation", async () => {
+    const port = await nodeServer({ ciphers: INTERMEDIATE_OPENSSL, ecdhCurve: 'X25519:P-256:P-384', honorCipherOrder: false }, await ocspResponse(leaf, 'good'))
     const r = await tester.run(target(port))
     expect(r.errors).toEqual([])
     expect(failedRuleIds(r)).toEqual([])
-    expect(passedRuleIds(r)).toEqual(['tls-cbc-only', 'tls-mozilla-profile', 'tls-no-forward-secrecy', 'tls-server-order-not-enforced', 'tls-weak-cipher'])
-    expect(findingOf(r, 'tls-mozilla-profile').evidence).toMatchObject({ detail: 'complies with Mozilla intermediate (guideline 6.0)', notJudged: ['OCSP stapling', 'HSTS'] })
+    expect(passedRuleIds(r)).toEqual(['tls-cbc-only', 'tls-mozilla-profile', 'tls-must-staple-without-staple', 'tls-no-forward-secrecy', 'tls-no-ocsp-stapling', 'tls-server-order-not-enforced', 'tls-weak-cipher'])
+    expect(findingOf(r, 'tls-no-ocsp-stapling').evidence).toMatchObject({ stapled: true, ocspResponseStatus: 0, ocspCertStatus: 'good', detail: 'the server sends an OCSP staple (good, signature not verified) when asked (status_request)' })
+    expect(findingOf(r, 'tls-mozilla-profile').evidence).toMatchObject({ detail: 'complies with Mozilla intermediate (guideline 6.0)', notJudged: ['HSTS'], notOffered: [] })
     const modern = await tester.run(target(port), { policy: policy({ 'tls-mozilla-profile': { parameters: { profile: 'modern' } } }) })
     expect(findingOf(modern, 'tls-mozilla-profile').evidence!.deviations).toEqual([
       'TLSv1.2 offered; modern (v6.0) allows TLSv1.3',
@@ -308,6 +334,19 @@ describe('tls ciphers: enumeration against Node TLS servers', () => {
     expect(findingOf(rw, 'tls-weak-dh')).toMatchObject({ status: 'fail', message: `tls://127.0.0.1:${weak}: DH parameters of 1024 bits (minimum 2048)` })
     expect(findingOf(rw, 'tls-mozilla-profile').evidence!.deviations).toContain('DH parameters of 1024 bits; intermediate (v6.0) asks for 2048')
     expect(findingOf(rs, 'tls-weak-dh')).toMatchObject({ status: 'pass', evidence: expect.objectContaining({ dhBits: 2048, dh: ['TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (TLSv1.2): 2048 bits'] }) })
+  })
+})
+
+describe('tls ciphers: OCSP stapling', () => {
+  it.skipIf(!HAVE_OPENSSL)('a staple saying revoked fails tls-certificate-revoked; a must-staple leaf without a staple fails tls-must-staple-without-staple', async () => {
+    const revoked = await nodeServer({}, await ocspResponse(leaf, 'revoked'))
+    const r = await tester.run(target(revoked))
+    expect(findingOf(r, 'tls-certificate-revoked')).toMatchObject({ status: 'fail', evidence: expect.objectContaining({ ocspCertStatus: 'revoked' }) })
+    const must = issue({ cn: 'localhost', key: leaf.key, issuer: labPki().intermediate, sans: ['127.0.0.1', 'localhost'], notBefore: new Date(Date.now() - 86_400_000), notAfter: new Date(Date.now() + 80 * 86_400_000), profile: { extra: [{ oid: '1.3.6.1.5.5.7.1.24', critical: false, value: Buffer.from([0x30, 0x03, 0x02, 0x01, 0x05]) }] } })
+    const bare = await nodeServer({ cert: must.pem + labPki().intermediate.pem })
+    const m = await tester.run(target(bare))
+    expect(findingOf(m, 'tls-must-staple-without-staple')).toMatchObject({ status: 'fail', message: `tls://127.0.0.1:${bare}: the leaf requires stapling (TLS Feature status_request) and the server sends no OCSP staple` })
+    expect(m.findings.filter((f) => f.ruleId === 'tls-certificate-revoked')).toEqual([]) // no staple: nothing proven either way
   })
 })
 
