@@ -61,6 +61,27 @@ describe('HTML report: escaping (no browser needed)', () => {
   })
 })
 
+describe('HTML report: score models with caps and coverage (read defensively)', () => {
+  it('shows caps, coverage, targets and deltas when the score carries them, and summarises unknown fields', () => {
+    const pillars = { ...report.score.pillars } as Record<string, unknown>
+    pillars.identity = {
+      ...report.score.pillars.identity, score: 39.9, uncapped: 61.2, caps: [{ stage: 'initial', kind: 'critical-failed', text: 'mfa-admin-without-mfa failed on <b>idp</b>', count: 3 }],
+      coverage: { share: 0.5, functions: [{ id: 'a', status: 'judged' }, { id: 'b', status: 'not-judged' }], rulesInForce: ['x', 'y', 'z'], rulesJudged: ['x'], assetsScored: 4, assetsUnjudged: 1, errors: 0 },
+      target: { stage: 'advanced', met: false, points: 30.1 }, futureField: ['a', 'b'],
+    }
+    const score = { ...report.score, pillars, uncapped: 70, caps: [{ stage: 'advanced', text: 'weakest pillar' }], assets: Array.from({ length: 50_000 }, () => ({})), delta: { source: 'base.json', overall: -2.5 } }
+    const html = toHtml({ ...report, score } as unknown as ScanReport)
+    expect(html).toContain('capped at <strong>initial</strong>: mfa-admin-without-mfa failed on &#60;b&#62;idp&#60;/b&#62; (3)')
+    expect(html).toContain('50 % of ZTMM functions judged (1 of 2); 1 of 3 rules judged; 4 assets scored, 1 not judged')
+    expect(html).toContain('uncapped 61.2')
+    expect(html).toContain('target advanced: not met (30.1 points short)')
+    expect(html).toContain('futureField: 2 entries')
+    expect(html).toContain('capped at <strong>advanced</strong>: weakest pillar')
+    expect(html).toContain('change since base.json: -2.5')
+    expect(html.length).toBeLessThan(toHtml(report).length + 5000)
+  })
+})
+
 describe.skipIf(!hasChromium)(`HTML report in Chromium from file://${noChromiumWhy}`, () => {
   let browser: Browser
   let file: string

@@ -166,44 +166,78 @@ function gauge(score: unknown, stage: unknown, label: string, width = 220): stri
   return `<svg class="gauge" width="${width}" height="14" viewBox="0 0 ${width} 14" role="img" aria-label="${escHtml(label)}: ${s === null ? 'not evaluated' : `${s.toFixed(1)} of 100`}"><rect class="track" width="${width}" height="14" rx="3"/><rect class="fill-${cls}" width="${w}" height="14" rx="3"/>${ticks}</svg>`
 }
 
-const KNOWN_PILLAR_KEYS = new Set(['score', 'stage', 'passed', 'failed', 'earned', 'possible'])
-const KNOWN_SCORE_KEYS = new Set(['overall', 'stage', 'pillars', 'weights'])
+/** Pillar/score fields rendered by name; other fields a score model adds are shown generically (`extras`). */
+const KNOWN_PILLAR_KEYS = new Set(['score', 'stage', 'passed', 'failed', 'earned', 'possible', 'uncapped', 'caps', 'coverage', 'target', 'assets', 'suppressed', 'accepted', 'notApplicable'])
+const KNOWN_SCORE_KEYS = new Set(['overall', 'stage', 'pillars', 'weights', 'uncapped', 'caps', 'assets', 'delta', 'settings', 'scoreVersion'])
 
-/** Extra fields a score model may carry (caps, coverage, …), rendered as they are. */
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v)
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
+
+/** Extra fields a score model may carry, rendered as they are (arrays and objects summarised, never serialised whole). */
 function extras(obj: Record<string, unknown>, known: Set<string>): string {
   const parts: string[] = []
   for (const [k, v] of Object.entries(obj)) {
     if (known.has(k) || v === undefined) continue
-    let s: string
-    try {
-      s = typeof v === 'string' ? v : JSON.stringify(v)
-    } catch {
-      s = String(v)
-    }
+    const s = Array.isArray(v) ? `${v.length} entries` : isObj(v) ? `{ ${Object.keys(v).slice(0, 8).join(', ')}${Object.keys(v).length > 8 ? ', …' : ''} }` : String(v)
     parts.push(`${t(k, 80)}: ${t(s, 300)}`)
+    if (parts.length >= 12) break
   }
   return parts.join('<br>')
+}
+
+/** Caps that hold a score below its percentage (`{ stage, text }` each), as a list; nothing when there are none. */
+function capsList(caps: unknown, limit = 10): string {
+  if (!Array.isArray(caps) || !caps.length) return ''
+  const items = caps
+    .filter(isObj)
+    .slice(0, limit)
+    .map((c) => `<li>capped at <strong>${t(c.stage ?? '?', 40)}</strong>: ${t(c.text ?? c.kind ?? '', 500)}${num(c.count) && c.count !== 1 ? ` (${t(c.count, 20)})` : ''}</li>`)
+  return `<ul class="caps">${items.join('')}${caps.length > limit ? `<li>… and ${caps.length - limit} more</li>` : ''}</ul>`
+}
+
+/** Coverage as the score model states it (functions judged, rules judged, assets), or counted here from the rules. */
+function coverageText(p: string, x: Record<string, unknown>, report: ScanReport, seen: Map<string, Set<string>>): string {
+  const c = x.coverage
+  if (isObj(c)) {
+    const parts: string[] = []
+    const share = num(c.share)
+    if (share !== undefined) {
+      const fns = Array.isArray(c.functions) ? c.functions.filter(isObj) : []
+      parts.push(`${Math.round(share * 100)} % of ZTMM functions judged${fns.length ? ` (${fns.filter((f) => f.status === 'judged').length} of ${fns.length})` : ''}`)
+    }
+    if (Array.isArray(c.rulesInForce) && Array.isArray(c.rulesJudged)) parts.push(`${c.rulesJudged.length} of ${c.rulesInForce.length} rules judged`)
+    if (num(c.assetsScored) !== undefined) parts.push(`${c.assetsScored} assets scored${num(c.assetsUnjudged) ? `, ${c.assetsUnjudged} not judged` : ''}`)
+    if (num(c.errors)) parts.push(`${c.errors} errors`)
+    if (typeof c.note === 'string') parts.push(c.note)
+    if (parts.length) return t(parts.join('; '), 1000)
+  }
+  const enabled = new Set((report.rules ?? []).filter((r) => r.enabled !== false && r.pillar === p).map((r) => r.id))
+  const judged = [...(seen.get(p) ?? [])].filter((id) => enabled.has(id)).length
+  return enabled.size ? `${judged} of ${enabled.size} rules evaluated` : 'no rules'
 }
 
 function scoreSection(report: ScanReport): string {
   const score = (report.score ?? {}) as unknown as Record<string, unknown>
   const pillars = (score.pillars ?? {}) as Record<string, Record<string, unknown> | undefined>
-  // Coverage: the pillar's enabled rules, and how many of them produced a counted finding in this scan.
-  const enabled = new Map<string, Set<string>>()
-  for (const r of report.rules ?? []) if (r.enabled !== false) (enabled.get(r.pillar) ?? enabled.set(r.pillar, new Set()).get(r.pillar)!).add(r.id)
-  const evaluated = new Map<string, Set<string>>()
-  for (const f of report.findings) if (!f.suppression) (evaluated.get(f.pillar) ?? evaluated.set(f.pillar, new Set()).get(f.pillar)!).add(f.ruleId)
+  const seen = new Map<string, Set<string>>()
+  for (const f of report.findings) if (!f.suppression) (seen.get(f.pillar) ?? seen.set(f.pillar, new Set()).get(f.pillar)!).add(f.ruleId)
   const rows = PILLARS.map((p: Pillar) => {
     const x = pillars[p] ?? {}
-    const total = enabled.get(p)?.size ?? 0
-    const seen = [...(evaluated.get(p) ?? [])].filter((id) => enabled.get(p)?.has(id)).length
-    const cov = total ? `${seen} of ${total} rules evaluated` : 'no rules'
+    const notes: string[] = []
+    const uncapped = num(x.uncapped)
+    if (uncapped !== undefined && num(x.score) !== undefined && uncapped !== x.score) notes.push(`uncapped ${uncapped.toFixed(1)}`)
+    const target = x.target
+    if (isObj(target) && typeof target.stage === 'string') notes.push(`target ${t(target.stage, 40)}: ${target.met ? 'met' : `not met${num(target.points) !== undefined ? ` (${t(target.points, 20)} points short)` : ''}`}`)
     const ex = extras(x, KNOWN_PILLAR_KEYS)
-    return `<tr><th scope="row">${escHtml(p)}</th><td class="num">${fmtScore(x.score)}</td><td>${gauge(x.score, x.stage, `${p} score`)}</td><td class="stage">${t(x.stage ?? 'not evaluated', 40)}</td><td>${escHtml(cov)}${ex ? `<br><span class="note">${ex}</span>` : ''}</td><td class="num">${t(x.passed ?? '', 20)}</td><td class="num">${t(x.failed ?? '', 20)}</td></tr>`
+    if (ex) notes.push(ex)
+    return `<tr><th scope="row">${escHtml(p)}</th><td class="num">${fmtScore(x.score)}</td><td>${gauge(x.score, x.stage, `${p} score`)}</td><td class="stage">${t(x.stage ?? 'not evaluated', 40)}</td><td>${coverageText(p, x, report, seen)}${notes.length ? `<br><span class="note">${notes.join('<br>')}</span>` : ''}${capsList(x.caps)}</td><td class="num">${t(x.passed ?? '', 20)}</td><td class="num">${t(x.failed ?? '', 20)}</td></tr>`
   }).join('\n')
   const more = extras(score, KNOWN_SCORE_KEYS)
+  const overallUncapped = num(score.uncapped)
+  const delta = isObj(score.delta) && num(score.delta.overall) !== undefined ? `change since ${t(score.delta.source ?? 'the baseline', 200)}: ${(score.delta.overall as number) > 0 ? '+' : ''}${(score.delta.overall as number).toFixed(1)}` : ''
+  const overallNotes = [overallUncapped !== undefined && overallUncapped !== score.overall ? `uncapped ${overallUncapped.toFixed(1)}` : '', delta].filter(Boolean).join(' · ')
   return `<section aria-labelledby="h-score"><h2 id="h-score">Score</h2>
-<div class="overall"><div><div class="big">${fmtScore(score.overall)}</div><div class="stage">${t(score.stage ?? 'not evaluated', 40)}</div></div>${gauge(score.overall, score.stage, 'Overall score', 320)}</div>
+<div class="overall"><div><div class="big">${fmtScore(score.overall)}</div><div class="stage">${t(score.stage ?? 'not evaluated', 40)}</div></div>${gauge(score.overall, score.stage, 'Overall score', 320)}${overallNotes ? `<div class="note">${overallNotes}</div>` : ''}</div>${capsList(score.caps)}
 <table><caption class="note">Score per CISA Zero Trust Maturity Model pillar (0–100; stages: ≥ 90 optimal, ≥ 70 advanced, ≥ 40 initial, below traditional)</caption>
 <thead><tr><th scope="col">Pillar</th><th scope="col" class="num">Score</th><th scope="col">Gauge</th><th scope="col">Stage</th><th scope="col">Coverage</th><th scope="col" class="num">Passed</th><th scope="col" class="num">Failed</th></tr></thead>
 <tbody>
