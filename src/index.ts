@@ -27,7 +27,9 @@ export { toJunit } from './report/junit.ts'
 export { toGitlabDast, toCodeQuality, gitlabSchemaVersion, GITLAB_SCHEMA_VERSION } from './report/gitlab.ts'
 export type { GitlabOptions } from './report/gitlab.ts'
 export type { Trend, TrendRun, TrendItem } from './report/trend.ts'
-export { score, stageOf, STAGE_THRESHOLDS } from './scoring/score.ts'
+export { score, scoreReport, mergeScoreCards, stageOf, STAGE_THRESHOLDS, SCORE_VERSION } from './scoring/score.ts'
+export type { ScoreInput, PassCount } from './scoring/score.ts'
+export { ZTMM_FUNCTIONS } from './scoring/ztmm.ts'
 export { SEVERITY_WEIGHT, SECURITY_SEVERITY, SARIF_LEVEL, atOrAbove } from './scoring/severity.ts'
 export { defaultTargets, startDemoLab } from './defaults.ts'
 export { loadBaseline, baselineFrom, applyBaseline } from './report/baseline.ts'
@@ -43,6 +45,12 @@ export type { ZtscanErrorCode, FieldProblem } from './errors.ts'
 export { VERSION } from './version.ts'
 export type {
   AbsentFinding,
+  AcceptedRisk,
+  AssetScore,
+  PillarCoverage,
+  ScoreCap,
+  ScoreDelta,
+  ScoreSettings,
   ExpiredSuppression,
   AttemptError,
   AttemptSkip,

@@ -55,6 +55,13 @@ export interface RuleMeta {
   readonly references?: readonly string[]
   readonly tags?: readonly string[]
   readonly parameters?: Readonly<Record<string, RuleParameter>>
+  /** CISA ZTMM v2.0 functions the rule judges (ids as in README "Score"), for coverage. */
+  readonly functions?: readonly string[]
+  /**
+   * Plural noun when the rule counts members of a population within one asset (`users`): the asset earns proportional
+   * credit (312 of 340 users pass: 312/340 of the rule's weight). Without it, one failed resource fails the rule for the asset.
+   */
+  readonly population?: string
 }
 
 /** A rule as in force for one scan: its metadata after the policy was applied. */
@@ -88,6 +95,11 @@ export interface Finding {
   readonly fingerprint: string
   /** Set when a suppression matched: the finding is kept but does not count. */
   readonly suppression?: { readonly reason: string; readonly expires?: string }
+  /**
+   * The asset the score groups this finding under when a target holds many (a host of an nmap file, a device of an
+   * inventory); absent: the target itself.
+   */
+  readonly asset?: string
   /** Baseline comparison state when a baseline was given. */
   readonly baselineState?: 'new' | 'unchanged' | 'updated'
 }
@@ -113,27 +125,133 @@ export interface AttemptSkip {
   readonly why: string
 }
 
-/** Score of one pillar. */
-export interface PillarScore {
-  /** 0–100, or null when no rule of the pillar was evaluated. */
-  readonly score: number | null
-  readonly stage: Stage | null
+/** Why a score is held below what its percentage would give, and the finding (or fact) that caused it. */
+export interface ScoreCap {
+  /** Highest stage allowed; the score is clamped to the top of that stage (`optimal` never caps). */
+  readonly stage: Stage
+  /**
+   * `critical-failed`: an unsuppressed failed critical (ceiling initial); `high-failed`: a failed high (ceiling advanced);
+   * `incomplete`: a check errored on the asset or pillar (ceiling advanced); `asset-share`: fewer than 90 % of the pillar's
+   * assets reach the stage; `weakest-pillar`: the policy's floor holds the overall at the weakest pillar's stage.
+   */
+  readonly kind: 'critical-failed' | 'high-failed' | 'incomplete' | 'asset-share' | 'weakest-pillar'
+  /** One line a human reads, naming the cause. */
+  readonly text: string
+  /** Rule of the finding that caused it (finding caps). */
+  readonly ruleId?: string
+  /** Asset and resource of the (first) finding that caused it. */
+  readonly asset?: string
+  readonly resource?: string
+  readonly fingerprint?: string
+  /** How many findings (asset caps) or assets (pillar caps) share this cause. */
+  readonly count: number
+}
+
+/** Score of one asset (a target, or a host/device within one) in one pillar. */
+export interface AssetScore {
+  readonly asset: string
+  readonly target: string
+  readonly pillar: Pillar
+  /** 0–100 after caps. */
+  readonly score: number
+  /** 0–100 before caps: Σ weight × credit ÷ Σ weight over the asset's counted rules. */
+  readonly uncapped: number
+  readonly stage: Stage
+  /** Rules counted on this asset. */
+  readonly rules: number
   readonly passed: number
   readonly failed: number
-  /** Sum of severity weights of passing findings. */
-  readonly earned: number
-  /** Sum of severity weights of all counted findings. */
-  readonly possible: number
+  readonly suppressed: number
+  readonly caps: readonly ScoreCap[]
+}
+
+/** A risk accepted by a suppression: out of the denominator, listed with its reason and expiry. */
+export interface AcceptedRisk {
+  readonly ruleId: string
+  readonly reason: string
+  readonly expires?: string
+  /** Suppressed findings (pass or fail) with this rule, reason and expiry. */
+  readonly count: number
+}
+
+/** What the score of a pillar stands on. */
+export interface PillarCoverage {
+  /** CISA ZTMM v2.0 functions of the pillar: judged on this scan, judgeable by rules in force but not judged, or beyond ztscan's rules. */
+  readonly functions: readonly { readonly id: string; readonly name: string; readonly status: 'judged' | 'not-judged' | 'not-covered' }[]
+  /** Judged functions ÷ all functions of the pillar, 0–1. */
+  readonly share: number
+  /** Ids of the rules in force for the pillar, and of those that produced a counted result. */
+  readonly rulesInForce: readonly string[]
+  readonly rulesJudged: readonly string[]
+  /** Check attempts of the pillar's families that errored or were skipped (not applicable). */
+  readonly errors: number
+  readonly skipped: number
+  /** Assets scored; assets of errored attempts that yielded no result (not scored, never passes). */
+  readonly assetsScored: number
+  readonly assetsUnjudged: number
+  /** Set when the score stands on less than half the pillar's functions or on nothing: says so in words. */
+  readonly note?: string
+}
+
+/** Score of one pillar. */
+export interface PillarScore {
+  /** 0–100 after caps, or null when no asset of the pillar was scored. */
+  readonly score: number | null
+  readonly stage: Stage | null
+  /** Mean of the assets' (capped) scores, before the pillar's own caps. */
+  readonly uncapped: number | null
+  /** Assets scored, their (capped) scores summed (merge-friendly), and how many reached each stage. */
+  readonly assets: { readonly count: number; readonly scoreSum: number; readonly byStage: Readonly<Record<Stage, number>> }
+  /** Findings counted: passing, failing (unsuppressed), suppressed (accepted risk). */
+  readonly passed: number
+  readonly failed: number
+  readonly suppressed: number
+  /** Every cap on the pillar, with the finding that caused it (first asset by id) and how many assets share the cause. */
+  readonly caps: readonly ScoreCap[]
+  readonly coverage: PillarCoverage
+  /** Suppressed results, out of the denominator. */
+  readonly accepted: readonly AcceptedRisk[]
+  /** Skipped (not applicable) attempts by check and reason. */
+  readonly notApplicable: readonly { readonly check: string; readonly why: string; readonly count: number }[]
+  /** Target stage from the policy, whether it is met, and how far the score is from it. */
+  readonly target?: { readonly stage: Stage; readonly met: boolean; readonly points: number }
+}
+
+/** Policy settings of the score (`score:` in the policy), echoed in the report so a merge re-scores alike. */
+export interface ScoreSettings {
+  readonly targets?: Partial<Readonly<Record<Pillar, Stage>>>
+  /** When true the overall cannot be above the weakest evaluated pillar's stage. */
+  readonly weakestPillarFloor?: boolean
+}
+
+/** Change against a baseline report, scored with the same formula. */
+export interface ScoreDelta {
+  readonly source: string
+  readonly overall: number | null
+  readonly pillars: Readonly<Record<Pillar, number | null>>
+  /** Assets whose score moved most (largest change first, at most 10), and assets new or gone. */
+  readonly movers: readonly { readonly asset: string; readonly pillar: Pillar; readonly before: number | null; readonly after: number | null }[]
+  /** Caps present now but not in the baseline, and the other way round (pillar caps). */
+  readonly capsAdded: readonly (ScoreCap & { readonly pillar: Pillar })[]
+  readonly capsRemoved: readonly (ScoreCap & { readonly pillar: Pillar })[]
 }
 
 /** The scored posture. */
 export interface ScoreCard {
-  /** Mean of the evaluated pillars' scores, or null when nothing was evaluated. */
+  /** Version of the formula (README "Score"); scores of different versions are not comparable. */
+  readonly scoreVersion: string
+  /** Mean of the evaluated pillars' scores after the overall's caps, or null when nothing was evaluated. */
   readonly overall: number | null
   readonly stage: Stage | null
+  readonly uncapped: number | null
+  readonly caps: readonly ScoreCap[]
   readonly pillars: Readonly<Record<Pillar, PillarScore>>
+  /** Every asset's score (JSON only; SARIF carries the pillars). */
+  readonly assets?: readonly AssetScore[]
   /** Severity weights used (published so the maximum never shifts silently). */
   readonly weights: Readonly<Record<Severity, number>>
+  readonly settings: ScoreSettings
+  readonly delta?: ScoreDelta
 }
 
 /** Counts for quick gating. */

@@ -99,7 +99,8 @@ describe('human summaries', () => {
   })
   it('table shows score, pillars, failures and errors', () => {
     const t = toTable(report)
-    expect(t).toMatch(/applications +50\.0 +initial +1 +1/)
+    expect(t).toMatch(/applications +39\.9 +traditional +- +2 \(1\/0\/0\/1\)/)
+    expect(t).toContain("capped to initial: critical certificate-expired failed on tls://[::1]:8443?sni=api.test")
     expect(t).toContain('CRITICAL  certificate-expired')
     expect(t).toContain('connectivity')
   })

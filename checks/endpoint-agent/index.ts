@@ -51,12 +51,12 @@ function minimumFor(minVersions: Record<string, string>, agent: string, platform
   return own(`${agent}/${platform}`) ?? own(agent)
 }
 
-function reportOutdated(ctx: CheckContext<Rule>, resource: string, host: string, agent: string, agentId: string, platform: string, version: string | undefined): void {
+function reportOutdated(ctx: CheckContext<Rule>, resource: string, host: string, agent: string, agentId: string, platform: string, version: string | undefined, asset?: string): void {
   if (!version) return
   const { minVersions } = ctx.params<{ minVersions: Record<string, string> }>('endpoint-agent-outdated')
   const min = minimumFor(minVersions ?? {}, agentId, platform)
   if (!min) return
-  ctx.report('endpoint-agent-outdated', compareVersions(version, min) < 0 ? 'fail' : 'pass', { resource, evidence: { host, agent, agentId, version, minVersion: min } })
+  ctx.report('endpoint-agent-outdated', compareVersions(version, min) < 0 ? 'fail' : 'pass', { resource, asset, evidence: { host, agent, agentId, version, minVersion: min } })
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -136,6 +136,7 @@ function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
   if (d.onboarded !== undefined)
     ctx.report('endpoint-agent-missing', d.onboarded ? 'pass' : 'fail', {
       resource,
+      asset: resource,
       evidence: { ...base, requirement: d.agent, state: d.onboarded ? 'installed' : `not onboarded (${d.onboardingStatus})`, os: d.platform },
     })
   if (d.onboarded === false) return // no agent: nothing else to judge
@@ -144,16 +145,17 @@ function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
     const hours = d.lastSeen === null ? Infinity : (ctx.now().getTime() - Date.parse(d.lastSeen)) / 3_600_000
     ctx.report('endpoint-agent-stale-checkin', hours > maxHours ? 'fail' : 'pass', {
       resource,
+      asset: resource,
       evidence: { ...base, hoursSince: Number.isFinite(hours) ? Math.round(hours * 10) / 10 : 'never', maxHours, state: hours > maxHours ? 'stale' : 'current' },
     })
   }
-  reportOutdated(ctx, resource, d.host, d.agentName, d.agent, d.platform, d.version)
+  reportOutdated(ctx, resource, d.host, d.agentName, d.agent, d.platform, d.version, resource)
   if (d.degraded !== undefined)
-    ctx.report('endpoint-agent-sensor-degraded', d.degraded ? 'fail' : 'pass', { resource, evidence: { ...base, state: d.sensorState ?? (d.degraded ? 'degraded' : 'healthy') } })
+    ctx.report('endpoint-agent-sensor-degraded', d.degraded ? 'fail' : 'pass', { resource, asset: resource, evidence: { ...base, state: d.sensorState ?? (d.degraded ? 'degraded' : 'healthy') } })
   if (d.compliance !== undefined)
-    ctx.report('endpoint-agent-device-noncompliant', d.compliance === 'compliant' ? 'pass' : 'fail', { resource, evidence: { ...base, state: d.compliance } })
+    ctx.report('endpoint-agent-device-noncompliant', d.compliance === 'compliant' ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.compliance } })
   if (d.encrypted !== undefined)
-    ctx.report('endpoint-agent-disk-unencrypted', d.encrypted ? 'pass' : 'fail', { resource, evidence: { ...base, state: d.encrypted ? 'encrypted' : 'not encrypted' } })
+    ctx.report('endpoint-agent-disk-unencrypted', d.encrypted ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.encrypted ? 'encrypted' : 'not encrypted' } })
 }
 
 /** Reads an EDR/MDM inventory export and reports each device. */

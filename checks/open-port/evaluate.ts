@@ -122,16 +122,16 @@ export function evaluateHost(ctx: CheckContext<RuleId>, target: Target, host: Ob
     if (risky) {
       const rule = TIER_RULE[risky.tier]
       failed.add(rule)
-      ctx.report(rule, 'fail', { resource, evidence: { ...evidence, riskService: risky.name, riskSeverity: risky.severity, why: risky.why } })
+      ctx.report(rule, 'fail', { resource, asset: host.address, evidence: { ...evidence, riskService: risky.name, riskSeverity: risky.severity, why: risky.why } })
     }
     if (allowList && !allowList.has(p.protocol, p.port)) {
       failed.add('open-port-not-allowed')
-      ctx.report('open-port-not-allowed', 'fail', { resource, evidence: { ...evidence, allowed: allowList.shown, policyKeys: allowList.selectors } })
+      ctx.report('open-port-not-allowed', 'fail', { resource, asset: host.address, evidence: { ...evidence, allowed: allowList.shown, policyKeys: allowList.selectors } })
     }
     chain(ctx, target, host.address, sni, p)
   }
   const open = host.ports.filter((p) => p.state === 'open').length
-  const at = { resource: host.address, evidence: { address: host.address, openPorts: open } }
+  const at = { resource: host.address, asset: host.address, evidence: { address: host.address, openPorts: open } }
   for (const tier of TIERS) {
     const rule = TIER_RULE[tier]
     if (!failed.has(rule)) ctx.report(rule, 'pass', { ...at, message: `${host.address} (${target.id}): ${open} open port(s), ${TIER_TEXT[tier]}` })

@@ -13,6 +13,8 @@ export interface ReportAt {
   readonly evidence?: Readonly<Record<string, unknown>>
   /** Overrides the rule's message template. */
   readonly message?: string
+  /** The asset the score groups by when a target holds many (a host of an nmap file, a device of an inventory); default: the target. */
+  readonly asset?: string
 }
 
 /** Minimal logger; messages are redacted by the engine. */

@@ -130,6 +130,7 @@ export class AttemptContext implements CheckContext {
       message: s.redact(at.message ?? s.render(rule.message, { target, resource: at.resource, ...evidence })),
       evidence: s.redact.deep(evidence) as Record<string, unknown>,
       fingerprint: s.fingerprint(ruleId, target, at.resource),
+      ...(at.asset !== undefined && at.asset !== target ? { asset: at.asset } : {}),
     })
   }
 

@@ -8,11 +8,12 @@ import { HostScheduler } from './limit.ts'
 import { AttemptFailure, OptionsError, ZtscanError } from '../errors.ts'
 import { builtinRules, validateRule } from '../rules/load.ts'
 import { effectiveRules, type Policy } from '../rules/policy.ts'
-import { score } from '../scoring/score.ts'
+import { scoreReport } from '../scoring/score.ts'
+import { scoreDelta } from '../scoring/delta.ts'
 import { normalizeTarget } from '../targets/parse.ts'
 import { applyBaseline, type Baseline } from '../report/baseline.ts'
 import { applySuppressions, type Suppression } from '../report/suppress.ts'
-import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type Incompleteness, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
+import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type Incompleteness, type RuleMeta, type ScanReport, type ScoreSettings, type Severity, type Target } from '../types.ts'
 import type { CheckDefinition, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
 import { makeRedactor } from './redact.ts'
@@ -411,6 +412,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     shard: options.shard ? `${options.shard.index}/${options.shard.count}` : undefined,
     suppressions: options.suppressions,
     baseline: options.baseline,
+    scoreSettings: options.policy?.score,
     now: now(),
     incomplete: incompleteness({
       attempts: total,
@@ -438,6 +440,8 @@ export function buildReport(p: {
   chaining?: ScanReport['chaining']
   suppressions?: readonly Suppression[]
   baseline?: Baseline
+  /** The policy's `score` settings (target stages, weakest-pillar floor). */
+  scoreSettings?: ScoreSettings
   now?: Date
   /** Why the scan is incomplete (see `incompleteness`); empty or absent: complete. */
   incomplete?: readonly Incompleteness[]
@@ -455,6 +459,8 @@ export function buildReport(p: {
     else if (f.status === 'pass') passed++
     else failed[f.severity]++
   }
+  const card = scoreReport({ findings, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings })
+  const score = p.baseline?.score ? { ...card, delta: scoreDelta(card, p.baseline.score, p.baseline.source) } : card
   return {
     schemaVersion: '1.0',
     tool: { name: 'ztscan', version: VERSION },
@@ -467,7 +473,7 @@ export function buildReport(p: {
     findings,
     errors: p.errors,
     skipped: p.skipped,
-    score: score(findings),
+    score,
     summary: { targets: p.targets.length, attempts: p.attempts, passed, failed, suppressed, errors: p.errors.length, skipped: p.skipped.length },
     complete: !p.incomplete?.length,
     ...(p.incomplete?.length ? { incomplete: p.incomplete } : {}),

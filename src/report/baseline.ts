@@ -7,12 +7,36 @@ import { InputError } from '../errors.ts'
 import { MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
 import { escapeControls } from './escape.ts'
 import { parseConfigText } from '../engine/redact.ts'
-import type { AbsentFinding, Finding } from '../types.ts'
+import { PILLARS, SEVERITIES, type AbsentFinding, type AttemptError, type AttemptSkip, type Finding, type RuleMeta, type ScoreCard } from '../types.ts'
+import { SCORE_VERSION, scoreReport } from '../scoring/score.ts'
 
 /** What a baseline holds for comparison: failed findings by fingerprint. */
 export interface Baseline {
   readonly source: string
   readonly failed: ReadonlyMap<string, { readonly ruleId: string; readonly target: string; readonly message: string; readonly severity?: string }>
+  /**
+   * The baseline's score with this ztscan's formula: a JSON report is re-scored from its findings; a SARIF log's run
+   * properties are used when their `scoreVersion` matches. Absent otherwise (no delta is shown).
+   */
+  readonly score?: ScoreCard
+}
+
+const isStr = (x: unknown): x is string => typeof x === 'string'
+/** Re-scores a baseline JSON report; its well-formed findings only (a baseline file is untrusted input). */
+function rescore(d: { findings: unknown[]; rules?: unknown; errors?: unknown; skipped?: unknown; score?: { settings?: unknown } }): ScoreCard | undefined {
+  const ok = <T>(xs: unknown, pred: (x: Record<string, unknown>) => boolean): T[] =>
+    Array.isArray(xs) ? (xs.filter((x) => x && typeof x === 'object' && pred(x as Record<string, unknown>)) as T[]) : []
+  const findings = ok<Finding>(d.findings, (f) =>
+    (f.status === 'pass' || f.status === 'fail') && PILLARS.includes(f.pillar as never) && SEVERITIES.includes(f.severity as never) &&
+    isStr(f.ruleId) && isStr(f.target) && isStr(f.resource) && isStr(f.family) && isStr(f.fingerprint) && (f.asset === undefined || isStr(f.asset)) &&
+    (f.suppression === undefined || (typeof f.suppression === 'object' && f.suppression !== null && isStr((f.suppression as { reason?: unknown }).reason))))
+  const rules = ok<RuleMeta>(d.rules, (r) => isStr(r.id) && isStr(r.family) && PILLARS.includes(r.pillar as never) && SEVERITIES.includes(r.severity as never) &&
+    (r.functions === undefined || (Array.isArray(r.functions) && r.functions.every(isStr))) && (r.population === undefined || isStr(r.population)))
+  const errors = ok<AttemptError>(d.errors, (e) => isStr(e.check) && isStr(e.family) && isStr(e.target) && isStr(e.reason))
+  const skipped = ok<AttemptSkip>(d.skipped, (s) => isStr(s.check) && isStr(s.family) && isStr(s.target) && isStr(s.why))
+  const st = d.score?.settings as { targets?: unknown; weakestPillarFloor?: unknown } | undefined
+  const settings = { ...(st?.weakestPillarFloor === true ? { weakestPillarFloor: true } : {}) }
+  return scoreReport({ findings, rules, errors, skipped, settings })
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x)
@@ -27,6 +51,7 @@ export function baselineFrom(data: unknown, source = '<inline>'): Baseline {
     throw new InputError(source, `${pointer}: expected ${expected}`)
   }
   const str = (v: unknown): v is string => typeof v === 'string'
+  let score: ScoreCard | undefined
   if (isObject(data) && Array.isArray(data.findings) && str(data.schemaVersion)) {
     data.findings.forEach((f: unknown, i) => {
       if (!isObject(f)) bad(`/findings/${i}`, 'a finding object')
@@ -35,7 +60,10 @@ export function baselineFrom(data: unknown, source = '<inline>'): Baseline {
       if (x.severity !== undefined && !str(x.severity)) bad(`/findings/${i}/severity`, 'a string')
       if (x.status === 'fail') failed.set(x.fingerprint as string, { ruleId: x.ruleId as string, target: x.target as string, message: x.message as string, severity: x.severity as string | undefined })
     })
+    score = rescore(data as Parameters<typeof rescore>[0])
   } else if (isObject(data) && Array.isArray(data.runs)) {
+    const card = (data.runs[0] as { properties?: { score?: ScoreCard } } | undefined)?.properties?.score
+    if (data.runs.length === 1 && isObject(card) && card.scoreVersion === SCORE_VERSION && isObject(card.pillars)) score = card
     data.runs.forEach((run: unknown, i) => {
       if (!isObject(run)) bad(`/runs/${i}`, 'a run object')
       const results = (run as Record<string, unknown>).results
@@ -69,7 +97,7 @@ export function baselineFrom(data: unknown, source = '<inline>'): Baseline {
       })
     })
   } else throw new InputError(source, '/: expected a ztscan JSON report or a SARIF log')
-  return { source, failed }
+  return { source, failed, ...(score ? { score } : {}) }
 }
 
 /** Reads a baseline file (`.json` report or `.sarif`). */

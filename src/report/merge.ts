@@ -1,7 +1,7 @@
 /**
  * @fileoverview Joins shard reports into one. JSON parts merge into a full report (findings deduplicated by fingerprint and
  * status, score recomputed from the union, so it equals the unsharded scan's). SARIF parts merge into one SARIF run whose
- * score is recomputed from the parts' per-pillar earned/possible weights (SARIF holds no passing findings).
+ * score is re-scored from the parts' pillar sums, counts and caps (`mergeScoreCards`: SARIF holds no passing findings).
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -10,8 +10,8 @@ import { InputError } from '../errors.ts'
 import { toProblems } from '../lib-ajv.ts'
 import { formatProblems } from '../errors.ts'
 import { packageRoot } from '../rules/root.ts'
-import { STAGE_THRESHOLDS, stageOf } from '../scoring/score.ts'
-import { PILLARS, type AttemptError, type AttemptSkip, type EffectiveRule, type Finding, type Incompleteness, type Pillar, type PillarScore, type ScanReport } from '../types.ts'
+import { SCORE_VERSION, mergeScoreCards } from '../scoring/score.ts'
+import type { AttemptError, AttemptSkip, EffectiveRule, Finding, Incompleteness, ScanReport, ScoreCard } from '../types.ts'
 import { buildReport, incompleteness } from '../engine/run.ts'
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -90,6 +90,7 @@ export function mergeReports(parts: readonly ScanReport[]): ScanReport {
       chained: [...targets.values()].filter((t) => t.chainedFrom).length,
       withheld: [...withheld].map(([from, n]) => ({ from, targets: n })).sort((a, b) => cmp(a.from, b.from)),
     },
+    scoreSettings: parts[0]!.score.settings,
   })
   // Incomplete when any part was, or when the union checked nothing (every shard empty or errored).
   const incomplete: Incompleteness[] = parts.flatMap((p, i) => (p.incomplete ?? []).map((x) => ({ reason: x.reason, message: `part ${i + 1}: ${x.message}` })))
@@ -110,7 +111,7 @@ type SarifRun = {
   tool: { driver: { rules?: { id: string }[] } & Record<string, unknown> }
   results?: ({ ruleId?: string; ruleIndex?: number; partialFingerprints?: Record<string, string>; baselineState?: string } & Record<string, unknown>)[]
   invocations?: { executionSuccessful?: boolean; toolExecutionNotifications?: unknown[] }[]
-  properties?: { score?: { pillars?: Record<Pillar, PillarScore> }; summary?: Record<string, unknown> } & Record<string, unknown>
+  properties?: { score?: ScoreCard; summary?: Record<string, unknown> } & Record<string, unknown>
 } & Record<string, unknown>
 type SarifLog = { version?: string; runs?: SarifRun[] } & Record<string, unknown>
 
@@ -135,26 +136,9 @@ export function mergeSarif(logs: readonly unknown[]): Record<string, unknown> {
       seen.add(key)
       results.push({ ...res, ...(res.ruleId && index.has(res.ruleId) ? { ruleIndex: index.get(res.ruleId) } : {}) })
     }
-  const pillars = {} as Record<Pillar, PillarScore>
-  const evaluated: number[] = []
-  for (const p of PILLARS) {
-    let earned = 0
-    let possible = 0
-    let passed = 0
-    let failed = 0
-    for (const r of runs) {
-      const x = r.properties?.score?.pillars?.[p]
-      if (!x) continue
-      earned += x.earned
-      possible += x.possible
-      passed += x.passed
-      failed += x.failed
-    }
-    const score = possible > 0 ? Math.round((1000 * earned) / possible) / 10 : null
-    if (score !== null) evaluated.push(score)
-    pillars[p] = { score, stage: score === null ? null : stageOf(score), passed, failed, earned, possible }
-  }
-  const overall = evaluated.length ? Math.round((10 * evaluated.reduce((a, b) => a + b, 0)) / evaluated.length) / 10 : null
+  const cards = runs.map((r) => r.properties?.score).filter((c): c is ScoreCard => !!c?.pillars && c.scoreVersion === SCORE_VERSION)
+  if (cards.length !== runs.length) throw new InputError('merge', `every SARIF part needs a score of formula ${SCORE_VERSION} (run properties); re-run the shards with this ztscan`)
+  const score = mergeScoreCards(cards)
   const first = runs[0]!
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -173,7 +157,7 @@ export function mergeSarif(logs: readonly unknown[]): Record<string, unknown> {
           },
         ],
         results,
-        properties: { score: { overall, stage: overall === null ? null : stageOf(overall), pillars, thresholds: STAGE_THRESHOLDS } },
+        properties: { score },
       },
     ],
   }

@@ -8,7 +8,7 @@ import { SARIF_LEVEL, SECURITY_SEVERITY } from '../scoring/severity.ts'
 import { once } from 'node:events'
 import { finished } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
-import type { EffectiveRule, Finding, ScanReport } from '../types.ts'
+import type { EffectiveRule, Finding, ScanReport, ScoreCard } from '../types.ts'
 import { escapeControls, escapeJsonText } from './escape.ts'
 import { targetUri } from './location.ts'
 
@@ -187,8 +187,14 @@ function sarifLog(report: ScanReport, opts: SarifOptions, slot: boolean): Record
           },
         ],
         results,
-        properties: { score: report.score, summary: report.summary },
+        properties: { score: sarifScore(report.score), summary: report.summary },
       },
     ],
   }
+}
+
+/** The score card for SARIF run properties: pillars, caps, coverage, settings, delta; per-asset scores stay in the JSON. */
+function sarifScore(card: ScoreCard): Omit<ScoreCard, 'assets'> {
+  const { assets: _assets, ...rest } = card
+  return rest
 }

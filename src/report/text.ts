@@ -2,7 +2,7 @@
  * @fileoverview Human summaries: a terminal table and a Markdown summary (for PR comments and GITHUB_STEP_SUMMARY).
  * Every value taken from a target or an export is escaped: no Markdown/HTML injection, no spreadsheet formula.
  */
-import { PILLARS, SEVERITIES, type Finding, type ScanReport } from '../types.ts'
+import { PILLARS, SEVERITIES, type Finding, type Pillar, type PillarScore, type ScanReport, type ScoreCard } from '../types.ts'
 import { SEVERITY_RANK } from '../scoring/severity.ts'
 import { escapeLine } from './escape.ts'
 
@@ -37,18 +37,57 @@ function pad(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
 }
 
+const pct = (x: number): string => `${Math.round(x * 100)} %`
+const assetsCell = (x: PillarScore): string =>
+  x.assets.count ? `${x.assets.count} (${x.assets.byStage.optimal}/${x.assets.byStage.advanced}/${x.assets.byStage.initial}/${x.assets.byStage.traditional})` : '0'
+const targetCell = (x: PillarScore): string => (x.target ? `${x.target.stage}${x.target.met ? ' (met)' : ` (${x.target.points.toFixed(1)} to go)`}` : '-')
+const fnCell = (x: PillarScore): string => `${x.coverage.functions.filter((f) => f.status === 'judged').length}/${x.coverage.functions.length}`
+const headline = (sc: ScoreCard): string =>
+  `${fmtScore(sc.overall)} (${sc.stage ?? 'not evaluated'})${sc.uncapped !== null && sc.uncapped !== sc.overall ? `, uncapped ${fmtScore(sc.uncapped)}` : ''}`
+const signed = (n: number | null): string => (n === null ? 'n/a' : `${n > 0 ? '+' : ''}${n.toFixed(1)}`)
+
+/** Score lines shared by the table and Markdown: each pillar's caps, coverage notes, accepted risks, delta. */
+function scoreLines(sc: ScoreCard, esc: (v: unknown) => string, limit: number): { caps: string[]; coverage: string[]; accepted: string[]; delta: string[] } {
+  const caps = [...sc.caps.map((c) => `overall: ${esc(c.text)}`), ...PILLARS.flatMap((p) => sc.pillars[p].caps.slice(0, limit).map((c) => `${p}: ${esc(c.text)}`))]
+  const coverage = PILLARS.flatMap((p: Pillar) => {
+    const x = sc.pillars[p]
+    if (!x.coverage.rulesInForce.length && x.score === null) return []
+    const judged = x.coverage.functions.filter((f) => f.status === 'judged').map((f) => f.name)
+    const missing = x.coverage.functions.filter((f) => f.status !== 'judged').map((f) => f.name)
+    const counts = `${x.assets.count} assets scored, ${x.coverage.rulesJudged.length} of ${x.coverage.rulesInForce.length} rules judged, ${x.coverage.errors} errored, ${x.coverage.skipped} skipped${x.coverage.assetsUnjudged ? `, ${x.coverage.assetsUnjudged} targets unjudged (errors)` : ''}`
+    return [`${p}: ${pct(x.coverage.share)} of ZTMM functions judged (${judged.join(', ') || 'none'}; not judged: ${missing.join(', ') || 'none'}); ${counts}${x.coverage.note ? ` — ${x.coverage.note}` : ''}`]
+  })
+  const accepted = PILLARS.flatMap((p) => [
+    ...sc.pillars[p].accepted.map((a) => `${p}: ${a.ruleId} ×${a.count} accepted: "${esc(a.reason)}"${a.expires ? ` until ${esc(a.expires)}` : ''}`),
+    ...sc.pillars[p].notApplicable.map((n) => `${p}: ${n.check} ×${n.count} not applicable: ${esc(n.why)}`),
+  ])
+  const delta: string[] = []
+  if (sc.delta) {
+    const d = sc.delta
+    delta.push(`versus ${esc(d.source)}: overall ${signed(d.overall)}; ${PILLARS.filter((p) => d.pillars[p] !== null).map((p) => `${p} ${signed(d.pillars[p])}`).join(', ') || 'no pillar in both'}`)
+    for (const m of d.movers) delta.push(`${m.pillar}: ${esc(m.asset)} ${m.before === null ? 'new' : m.before.toFixed(1)} → ${m.after === null ? 'gone' : m.after.toFixed(1)}`)
+    for (const c of d.capsAdded) delta.push(`${c.pillar}: new cap: ${esc(c.text)}`)
+    for (const c of d.capsRemoved) delta.push(`${c.pillar}: cap lifted: ${esc(c.text)}`)
+  }
+  return { caps, coverage, accepted, delta }
+}
+
 /** Terminal summary: score per pillar, failed findings (most severe first, at most `limit`), errors. */
 export function toTable(report: ScanReport, limit = 50): string {
   const out: string[] = []
   const s = report.summary
   out.push(`ztscan ${report.tool.version}: ${s.targets} targets, ${s.attempts} checks run, ${s.passed} passed, ${SEVERITIES.reduce((n, k) => n + s.failed[k], 0)} failed, ${s.errors} errors`)
-  out.push(`Score ${fmtScore(report.score.overall)} (${report.score.stage ?? 'not evaluated'})`)
+  const sc = report.score
+  out.push(`Score ${headline(sc)} · formula ${sc.scoreVersion}`)
   if (report.complete === false) out.push(`INCOMPLETE SCAN: ${(report.incomplete ?? []).map((x) => x.message).join('; ')}`)
   out.push('')
-  out.push(pad([['PILLAR', 'SCORE', 'STAGE', 'PASS', 'FAIL'], ...PILLARS.map((p) => {
-    const x = report.score.pillars[p]
-    return [p, fmtScore(x.score), x.stage ?? 'not evaluated', String(x.passed), String(x.failed)]
+  out.push(pad([['PILLAR', 'SCORE', 'STAGE', 'TARGET', 'ASSETS (O/A/I/T)', 'ZTMM FUNCTIONS', 'PASS', 'FAIL', 'ERRORS'], ...PILLARS.map((p) => {
+    const x = sc.pillars[p]
+    return [p, fmtScore(x.score), x.stage ?? 'not evaluated', targetCell(x), assetsCell(x), fnCell(x), String(x.passed), String(x.failed), String(x.coverage.errors)]
   })]))
+  const lines = scoreLines(sc, (v) => termCell(v), limit)
+  for (const [title, list] of [['Caps', lines.caps], ['Coverage', lines.coverage], ['Accepted risk and not applicable (out of the score)', lines.accepted], ['Change', lines.delta]] as const)
+    if (list.length) out.push('', `${title}:`, ...list.map((l) => `  ${l}`))
   const fails = failing(report)
   if (fails.length) {
     out.push('')
@@ -67,17 +106,22 @@ export function toTable(report: ScanReport, limit = 50): string {
 export function toMarkdown(report: ScanReport, limit = 100): string {
   const s = report.summary
   const out: string[] = []
-  out.push(`## ztscan: score ${fmtScore(report.score.overall)} (${report.score.stage ?? 'not evaluated'})`)
+  const sc = report.score
+  out.push(`## ztscan: score ${headline(sc)}`)
   out.push('')
   out.push(`${s.targets} targets · ${s.attempts} checks · ${s.passed} passed · ${SEVERITIES.map((k) => `${s.failed[k]} ${k}`).join(' · ')} · ${s.suppressed} suppressed · ${s.errors} errors`)
   if (report.complete === false) out.push('', `**Incomplete scan:** ${(report.incomplete ?? []).map((x) => mdCell(x.message)).join('; ')}`)
   out.push('')
-  out.push('| Pillar | Score | Stage | Passed | Failed |')
-  out.push('|---|---:|---|---:|---:|')
+  out.push('| Pillar | Score | Stage | Target | Assets (optimal/advanced/initial/traditional) | ZTMM functions judged | Passed | Failed | Errors |')
+  out.push('|---|---:|---|---|---|---:|---:|---:|---:|')
   for (const p of PILLARS) {
-    const x = report.score.pillars[p]
-    out.push(`| ${p} | ${fmtScore(x.score)} | ${x.stage ?? 'not evaluated'} | ${x.passed} | ${x.failed} |`)
+    const x = sc.pillars[p]
+    out.push(`| ${p} | ${fmtScore(x.score)} | ${x.stage ?? 'not evaluated'} | ${targetCell(x)} | ${assetsCell(x)} | ${fnCell(x)} | ${x.passed} | ${x.failed} | ${x.coverage.errors} |`)
   }
+  const lines = scoreLines(sc, mdCell, limit)
+  for (const [title, list] of [['Caps', lines.caps], ['Coverage', lines.coverage], ['Accepted risk and not applicable (out of the score)', lines.accepted], ['Change against the baseline', lines.delta]] as const)
+    if (list.length) out.push('', `### ${title}`, '', ...list.map((l) => `- ${l}`))
+  out.push('', `Score formula ${sc.scoreVersion}: see the README section "Score".`)
   const fails = failing(report)
   if (fails.length) {
     out.push('', '### Failed findings', '', '| Severity | Rule | Target | Finding |', '|---|---|---|---|')

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { readConfigFile } from '../lib-files.ts'
 import { PolicyError, type FieldProblem } from '../errors.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
-import type { EffectiveRule, RuleMeta, Severity } from '../types.ts'
+import type { EffectiveRule, RuleMeta, ScoreSettings, Severity } from '../types.ts'
 import { builtinRules } from './load.ts'
 import { packageRoot } from './root.ts'
 
@@ -23,6 +23,8 @@ export interface Policy {
   readonly source: string
   readonly rules: Readonly<Record<string, RulePolicy>>
   readonly families?: Readonly<Record<string, { readonly enabled?: boolean }>>
+  /** Score settings: a target stage per pillar and the weakest-pillar floor (README "Score"). */
+  readonly score?: ScoreSettings
 }
 
 let policySchema: Record<string, unknown> | undefined
@@ -37,7 +39,7 @@ function schema(): Record<string, unknown> {
 export function parsePolicy(data: unknown, source = '<inline>', rules: readonly RuleMeta[] = builtinRules()): Policy {
   const validate = validatorFor(schema())
   if (!validate(data)) throw new PolicyError(source, toProblems(validate.errors, data))
-  const policy = data as { rules?: Record<string, RulePolicy>; families?: Record<string, { enabled?: boolean }> }
+  const policy = data as { rules?: Record<string, RulePolicy>; families?: Record<string, { enabled?: boolean }>; score?: ScoreSettings }
   const byId = new Map(rules.map((r) => [r.id, r]))
   const problems: FieldProblem[] = []
   for (const [id, rp] of Object.entries(policy.rules ?? {})) {
@@ -58,7 +60,7 @@ export function parsePolicy(data: unknown, source = '<inline>', rules: readonly 
     }
   }
   if (problems.length) throw new PolicyError(source, problems)
-  return { source, rules: policy.rules ?? {}, families: policy.families }
+  return { source, rules: policy.rules ?? {}, families: policy.families, ...(policy.score ? { score: policy.score } : {}) }
 }
 
 /** Reads a policy file (`.json`, `.yaml`, `.yml`) and validates it. */

@@ -1,11 +1,41 @@
 /**
- * @fileoverview Scores per CISA ZTMM pillar and overall. Formula (also in the README):
- *   weight(f) = SEVERITY_WEIGHT[f.severity]; counted findings are pass/fail, not suppressed, weight > 0
- *   pillar score = round(100 × Σ weight(passed) ÷ Σ weight(counted), 1); null when nothing counted
- *   overall = round(mean of non-null pillar scores, 1); stage: ≥ 90 optimal, ≥ 70 advanced, ≥ 40 initial, else traditional
+ * @fileoverview The posture score (formula version {@link SCORE_VERSION}; README "Score" explains it with worked examples).
+ *
+ * 1. Asset: a target, or the host/device a finding names within one (`finding.asset`). For each rule counted on it,
+ *    credit = 1 when no resource failed, 0 when one did; a population rule (`population` in the rule file) earns
+ *    passed ÷ (passed + failed). Asset score = 100 × Σ weight × credit ÷ Σ weight. Suppressed results and `info` rules are
+ *    out of the denominator; errors are never passes.
+ * 2. Asset caps: a failed critical → at most `initial` (score ≤ 69.9); a failed high → at most `advanced` (≤ 89.9); a
+ *    check that errored on the asset → at most `advanced`.
+ * 3. Pillar = mean of its assets' capped scores (each asset once, however many checks it has), then capped: by every
+ *    asset cap (a critical anywhere → initial), by errors (→ advanced), and by asset share: the pillar reaches a stage only
+ *    when ≥ 90 % of its assets do.
+ * 4. Overall = mean of evaluated pillars; with `weakestPillarFloor` it cannot be above the weakest pillar's stage.
+ *
+ * The pillar aggregates are sums and counts, so shard reports merge into the same score ({@link mergeScoreCards}).
+ * Input is findings and, for passes counted rather than stored, per-(rule, asset) pass counts.
  */
-import { PILLARS, type Finding, type Pillar, type PillarScore, type ScoreCard, type Stage } from '../types.ts'
+import {
+  PILLARS,
+  type AcceptedRisk,
+  type AssetScore,
+  type AttemptError,
+  type AttemptSkip,
+  type Finding,
+  type Pillar,
+  type PillarScore,
+  type RuleMeta,
+  type ScoreCap,
+  type ScoreCard,
+  type ScoreSettings,
+  type Severity,
+  type Stage,
+} from '../types.ts'
 import { SEVERITY_WEIGHT } from './severity.ts'
+import { ZTMM_FUNCTIONS } from './ztmm.ts'
+
+/** Version of the formula; reports carry it as `score.scoreVersion`. */
+export const SCORE_VERSION = '2.0'
 
 /** Stage thresholds: the lowest score that reaches each stage. */
 export const STAGE_THRESHOLDS: readonly (readonly [Stage, number])[] = [
@@ -15,7 +45,19 @@ export const STAGE_THRESHOLDS: readonly (readonly [Stage, number])[] = [
   ['traditional', 0],
 ]
 
+/** Share of a pillar's assets that must reach a stage for the pillar to reach it. */
+export const ASSET_SHARE = 0.9
+
+const STAGES: readonly Stage[] = ['traditional', 'initial', 'advanced', 'optimal']
+const RANK: Readonly<Record<Stage, number>> = { traditional: 0, initial: 1, advanced: 2, optimal: 3 }
+/** Highest score a stage allows (a cap to `initial` clamps the score to 69.9). */
+const TOP: Readonly<Record<Stage, number>> = { traditional: 39.9, initial: 69.9, advanced: 89.9, optimal: 100 }
+const MIN: Readonly<Record<Stage, number>> = { traditional: 0, initial: 40, advanced: 70, optimal: 90 }
+const CAP_ORDER: Readonly<Record<ScoreCap['kind'], number>> = { 'critical-failed': 0, 'high-failed': 1, incomplete: 2, 'asset-share': 3, 'weakest-pillar': 4 }
+
 const round1 = (x: number): number => Math.round(x * 10) / 10
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+const minStage = (a: Stage, b: Stage): Stage => (RANK[a] <= RANK[b] ? a : b)
 
 /** ZTMM stage a 0–100 score maps to. */
 export function stageOf(score: number): Stage {
@@ -23,30 +65,379 @@ export function stageOf(score: number): Stage {
   return 'traditional'
 }
 
-/** Computes the score card from findings. */
-export function score(findings: Iterable<Finding>): ScoreCard {
-  const acc = new Map<Pillar, { passed: number; failed: number; earned: number; possible: number }>(
-    PILLARS.map((p) => [p, { passed: 0, failed: 0, earned: 0, possible: 0 }]),
-  )
-  for (const f of findings) {
-    if (f.suppression) continue
-    const w = SEVERITY_WEIGHT[f.severity]
-    if (w === 0) continue
-    const a = acc.get(f.pillar)
-    if (!a) continue
-    a.possible += w
+/** Passes counted rather than stored: `count` passing resources of `ruleId` on `asset` (default: the target). */
+export interface PassCount {
+  readonly ruleId: string
+  readonly target: string
+  readonly asset?: string
+  readonly count: number
+}
+
+/** Everything the score is computed from; a pure function of it. */
+export interface ScoreInput {
+  /** Findings, pass and fail, suppressed ones included (they are listed as accepted risk). */
+  readonly findings: Iterable<Finding>
+  /** Passes counted instead of stored as findings (severity and pillar then come from `rules`). */
+  readonly passCounts?: Iterable<PassCount>
+  readonly errors?: readonly AttemptError[]
+  readonly skipped?: readonly AttemptSkip[]
+  /** Rules in force (coverage, population rules, severity of counted passes). */
+  readonly rules?: readonly (RuleMeta & { readonly enabled?: boolean })[]
+  readonly settings?: ScoreSettings
+}
+
+interface RuleTally {
+  severity: Severity
+  population: boolean
+  passed: number
+  failed: number
+  /** First failed finding (by resource) and the number of failed resources. */
+  firstFail?: { resource: string; fingerprint: string }
+}
+
+interface AssetAcc {
+  asset: string
+  target: string
+  pillar: Pillar
+  rules: Map<string, RuleTally>
+  passed: number
+  failed: number
+  suppressed: number
+}
+
+/** The mergeable part of a pillar (sums, counts, sets); {@link finishPillar} turns it into a {@link PillarScore}. */
+interface PillarStats {
+  count: number
+  scoreSum: number
+  byStage: Record<Stage, number>
+  passed: number
+  failed: number
+  suppressed: number
+  caps: Map<string, ScoreCap>
+  errors: number
+  firstError?: { target: string; check: string; reason: string }
+  skipped: number
+  assetsUnjudged: number
+  functions: Map<string, 'judged' | 'not-judged'>
+  accepted: Map<string, AcceptedRisk>
+  notApplicable: Map<string, { check: string; why: string; count: number }>
+}
+
+function emptyStats(): PillarStats {
+  return {
+    count: 0, scoreSum: 0, byStage: { traditional: 0, initial: 0, advanced: 0, optimal: 0 }, passed: 0, failed: 0, suppressed: 0,
+    caps: new Map(), errors: 0, skipped: 0, assetsUnjudged: 0, functions: new Map(), accepted: new Map(), notApplicable: new Map(),
+  }
+}
+
+/** The sentence a cap shows, built from its fields (so merged caps read the same as unmerged ones). */
+export function capText(c: Omit<ScoreCap, 'text'>, pillar?: Pillar): string {
+  const more = (n: number, what: string): string => (n > 1 ? ` (+${n - 1} more ${what})` : '')
+  switch (c.kind) {
+    case 'critical-failed':
+    case 'high-failed': {
+      const sev = c.kind === 'critical-failed' ? 'critical' : 'high'
+      const where = `${c.ruleId} failed on ${c.asset}${c.resource && c.resource !== c.asset ? ` (${c.resource})` : ''}`
+      return `capped to ${c.stage}: ${sev} ${where}${more(c.count, pillar ? 'assets' : 'resources')}`
+    }
+    case 'incomplete':
+      return `capped to ${c.stage}: ${c.count} check attempt(s) errored, e.g. ${c.resource} on ${c.asset}: errors are never passes`
+    case 'asset-share':
+      return `capped to ${c.stage}: ${c.count} asset(s) below ${STAGES[RANK[c.stage] + 1] ?? c.stage}; a pillar reaches a stage when ${ASSET_SHARE * 100} % of its assets do`
+    case 'weakest-pillar':
+      return `capped to ${c.stage}: weakest-pillar floor (policy), ${c.asset} is ${c.stage}`
+  }
+}
+
+function mkCap(c: Omit<ScoreCap, 'text'>, pillar?: Pillar): ScoreCap {
+  return { ...c, text: capText(c, pillar) }
+}
+
+const capKey = (c: Pick<ScoreCap, 'kind' | 'ruleId'>): string => `${c.kind}\0${c.ruleId ?? ''}`
+const byCap = (a: ScoreCap, b: ScoreCap): number => CAP_ORDER[a.kind] - CAP_ORDER[b.kind] || cmp(a.ruleId ?? '', b.ruleId ?? '') || cmp(a.asset ?? '', b.asset ?? '')
+
+/** Adds `cap` to a pillar's caps: same kind and rule → counts add up, the example is the first asset by id. */
+function addCap(caps: Map<string, ScoreCap>, cap: ScoreCap, pillar: Pillar): void {
+  const k = capKey(cap)
+  const prev = caps.get(k)
+  if (!prev) return void caps.set(k, mkCap({ ...cap }, pillar))
+  const first = cmp(`${cap.asset ?? ''}\0${cap.resource ?? ''}`, `${prev.asset ?? ''}\0${prev.resource ?? ''}`) < 0 ? cap : prev
+  const { text: _t, ...rest } = first
+  caps.set(k, mkCap({ ...rest, count: prev.count + cap.count }, pillar))
+}
+
+/** Computes the score card. Pure: same input, same card. */
+export function scoreReport(input: ScoreInput): ScoreCard {
+  const settings = input.settings ?? {}
+  const ruleMeta = new Map((input.rules ?? []).filter((r) => PILLARS.includes(r.pillar)).map((r) => [r.id, r]))
+  const assets = new Map<string, AssetAcc>()
+  const stats = new Map<Pillar, PillarStats>(PILLARS.map((p) => [p, emptyStats()]))
+  const statsOf = (p: Pillar): PillarStats => stats.get(p)!
+  const familyPillars = new Map<string, Set<Pillar>>()
+  const notePillar = (family: string, pillar: Pillar): void => {
+    let s = familyPillars.get(family)
+    if (!s) familyPillars.set(family, (s = new Set()))
+    s.add(pillar)
+  }
+  const rulesOk = (input.rules ?? []).filter((r) => stats.has(r.pillar))
+  for (const r of rulesOk) {
+    if (r.enabled === false) continue
+    notePillar(r.family, r.pillar)
+    for (const fn of r.functions ?? []) if (!statsOf(r.pillar).functions.has(fn)) statsOf(r.pillar).functions.set(fn, 'not-judged')
+  }
+  const rulesInForce = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set(rulesOk.filter((r) => r.enabled !== false && r.pillar === p).map((r) => r.id))]))
+  const rulesJudged = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set()]))
+
+  const assetOf = (pillar: Pillar, target: string, asset: string): AssetAcc => {
+    const key = `${pillar}\0${asset}`
+    let a = assets.get(key)
+    if (!a) assets.set(key, (a = { asset, target, pillar, rules: new Map(), passed: 0, failed: 0, suppressed: 0 }))
+    return a
+  }
+  const tally = (pillar: Pillar, target: string, asset: string, ruleId: string, severity: Severity): { a: AssetAcc; t: RuleTally } => {
+    const a = assetOf(pillar, target, asset)
+    let t = a.rules.get(ruleId)
+    if (!t) a.rules.set(ruleId, (t = { severity, population: !!ruleMeta.get(ruleId)?.population, passed: 0, failed: 0 }))
+    return { a, t }
+  }
+  const judged = (pillar: Pillar, ruleId: string): void => {
+    rulesJudged.get(pillar)!.add(ruleId)
+    for (const fn of ruleMeta.get(ruleId)?.functions ?? []) statsOf(pillar).functions.set(fn, 'judged')
+  }
+
+  for (const f of input.findings) {
+    const st = stats.get(f.pillar)
+    if (!st) continue
+    notePillar(f.family, f.pillar)
+    const asset = f.asset ?? f.target
+    if (f.suppression) {
+      st.suppressed++
+      assetOf(f.pillar, f.target, asset).suppressed++
+      const k = `${f.ruleId}\0${f.suppression.reason}\0${f.suppression.expires ?? ''}`
+      const prev = st.accepted.get(k)
+      st.accepted.set(k, { ruleId: f.ruleId, reason: f.suppression.reason, ...(f.suppression.expires ? { expires: f.suppression.expires } : {}), count: (prev?.count ?? 0) + 1 })
+      continue
+    }
+    if (f.status === 'pass') st.passed++
+    else st.failed++
+    judged(f.pillar, f.ruleId)
+    if (SEVERITY_WEIGHT[f.severity] === 0) continue
+    const { a, t } = tally(f.pillar, f.target, asset, f.ruleId, f.severity)
     if (f.status === 'pass') {
+      t.passed++
       a.passed++
-      a.earned += w
-    } else a.failed++
+    } else {
+      t.failed++
+      a.failed++
+      if (!t.firstFail || cmp(f.resource, t.firstFail.resource) < 0) t.firstFail = { resource: f.resource, fingerprint: f.fingerprint }
+    }
   }
+  for (const c of input.passCounts ?? []) {
+    const r = ruleMeta.get(c.ruleId)
+    if (!r || c.count <= 0) continue
+    statsOf(r.pillar).passed += c.count
+    judged(r.pillar, c.ruleId)
+    if (SEVERITY_WEIGHT[r.severity] === 0) continue
+    const { a, t } = tally(r.pillar, c.target, c.asset ?? c.target, c.ruleId, r.severity)
+    t.passed += c.count
+    a.passed += c.count
+  }
+
+  // Errors and skips belong to the pillars of their family's rules.
+  const erroredTargets = new Map<Pillar, Map<string, string>>(PILLARS.map((p) => [p, new Map()]))
+  for (const e of input.errors ?? [])
+    for (const p of familyPillars.get(e.family) ?? []) {
+      const st = statsOf(p)
+      st.errors++
+      if (!st.firstError || cmp(`${e.target}\0${e.check}`, `${st.firstError.target}\0${st.firstError.check}`) < 0) st.firstError = { target: e.target, check: e.check, reason: e.reason }
+      const first = erroredTargets.get(p)!.get(e.target)
+      if (first === undefined || cmp(e.check, first) < 0) erroredTargets.get(p)!.set(e.target, e.check)
+    }
+  for (const s of input.skipped ?? [])
+    for (const p of familyPillars.get(s.family) ?? []) {
+      const st = statsOf(p)
+      st.skipped++
+      const k = `${s.check}\0${s.why}`
+      st.notApplicable.set(k, { check: s.check, why: s.why, count: (st.notApplicable.get(k)?.count ?? 0) + 1 })
+    }
+
+  // Assets, in a stable order (pillar, asset id).
+  const assetScores: AssetScore[] = []
+  const scoredTargets = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set()]))
+  for (const a of [...assets.values()].sort((x, y) => cmp(x.pillar, y.pillar) || cmp(x.asset, y.asset))) {
+    const s = scoreAsset(a, erroredTargets.get(a.pillar)!.get(a.asset))
+    if (!s) continue
+    assetScores.push(s)
+    scoredTargets.get(a.pillar)!.add(a.target)
+    const st = statsOf(a.pillar)
+    st.count++
+    st.scoreSum = round1(st.scoreSum + s.score)
+    st.byStage[s.stage]++
+    for (const c of s.caps) if (c.kind !== 'incomplete') addCap(st.caps, { ...c, count: 1 }, a.pillar)
+  }
+  for (const p of PILLARS) for (const t of erroredTargets.get(p)!.keys()) if (!scoredTargets.get(p)!.has(t)) statsOf(p).assetsUnjudged++
+
+  const pillars = Object.fromEntries(
+    PILLARS.map((p) => [p, finishPillar(p, statsOf(p), [...rulesInForce.get(p)!].sort(), [...rulesJudged.get(p)!].sort(), settings)]),
+  ) as Record<Pillar, PillarScore>
+  return { ...finishOverall(pillars, settings), assets: assetScores }
+}
+
+function scoreAsset(a: AssetAcc, erroredCheck: string | undefined): AssetScore | null {
+  let num = 0
+  let den = 0
+  const caps: ScoreCap[] = []
+  for (const [ruleId, t] of [...a.rules].sort((x, y) => cmp(x[0], y[0]))) {
+    const n = t.passed + t.failed
+    const w = SEVERITY_WEIGHT[t.severity]
+    if (!n || !w) continue
+    den += w
+    num += w * (t.population ? t.passed / n : t.failed ? 0 : 1)
+    if (t.failed && (t.severity === 'critical' || t.severity === 'high'))
+      caps.push(mkCap({
+        stage: t.severity === 'critical' ? 'initial' : 'advanced',
+        kind: t.severity === 'critical' ? 'critical-failed' : 'high-failed',
+        ruleId, asset: a.asset, resource: t.firstFail?.resource, fingerprint: t.firstFail?.fingerprint, count: t.failed,
+      }))
+  }
+  if (!den) return null
+  if (erroredCheck !== undefined) caps.push(mkCap({ stage: 'advanced', kind: 'incomplete', asset: a.asset, resource: erroredCheck, count: 1 }))
+  caps.sort(byCap)
+  const uncapped = round1((100 * num) / den)
+  const ceiling = caps.reduce<Stage>((s, c) => minStage(s, c.stage), 'optimal')
+  const score = Math.min(uncapped, TOP[ceiling])
+  return {
+    asset: a.asset, target: a.target, pillar: a.pillar, score, uncapped, stage: stageOf(score), rules: [...a.rules.values()].filter((t) => t.passed + t.failed > 0 && SEVERITY_WEIGHT[t.severity] > 0).length,
+    passed: a.passed, failed: a.failed, suppressed: a.suppressed, caps,
+  }
+}
+
+/** Turns a pillar's mergeable statistics into its score: mean, caps (asset, errors, asset share), coverage, target. */
+function finishPillar(p: Pillar, st: PillarStats, inForce: readonly string[], judgedRules: readonly string[], settings: ScoreSettings): PillarScore {
+  const caps = new Map(st.caps)
+  if (st.errors && st.firstError)
+    caps.set('incomplete\0', mkCap({ stage: 'advanced', kind: 'incomplete', asset: st.firstError.target, resource: st.firstError.check, count: st.errors }, p))
+  const uncapped = st.count ? round1(st.scoreSum / st.count) : null
+  if (uncapped !== null) {
+    // The highest stage reached by ≥ 90 % of the assets.
+    let allowed: Stage = 'traditional'
+    for (const s of STAGES) {
+      const atOrAbove = STAGES.filter((x) => RANK[x] >= RANK[s]).reduce((n, x) => n + st.byStage[x], 0)
+      if (atOrAbove >= ASSET_SHARE * st.count) allowed = s
+    }
+    if (RANK[allowed] < RANK[stageOf(uncapped)]) {
+      const below = STAGES.filter((x) => RANK[x] <= RANK[allowed]).reduce((n, x) => n + st.byStage[x], 0)
+      caps.set('asset-share\0', mkCap({ stage: allowed, kind: 'asset-share', count: below }, p))
+    }
+  }
+  const capList = [...caps.values()].sort(byCap)
+  const ceiling = capList.reduce<Stage>((s, c) => minStage(s, c.stage), 'optimal')
+  const score = uncapped === null ? null : Math.min(uncapped, TOP[ceiling])
+  const stage = score === null ? null : stageOf(score)
+  const functions = ZTMM_FUNCTIONS[p].map((f) => ({ ...f, status: st.functions.get(f.id) ?? ('not-covered' as const) }))
+  const judgedFns = functions.filter((f) => f.status === 'judged').length
+  const share = Math.round((100 * judgedFns) / functions.length) / 100
+  const note =
+    score === null
+      ? inForce.length
+        ? `not evaluated: ${st.errors ? `${st.errors} attempt(s) errored, ` : ''}no rule of this pillar produced a result`
+        : undefined
+      : share < 0.5
+        ? `covers ${judgedFns} of ${functions.length} ZTMM functions (${Math.round(share * 100)} %): the score speaks for those only`
+        : undefined
+  const want = settings.targets?.[p]
+  return {
+    score,
+    stage,
+    uncapped,
+    assets: { count: st.count, scoreSum: st.scoreSum, byStage: { ...st.byStage } },
+    passed: st.passed,
+    failed: st.failed,
+    suppressed: st.suppressed,
+    caps: capList,
+    coverage: {
+      functions,
+      share,
+      rulesInForce: inForce,
+      rulesJudged: judgedRules,
+      errors: st.errors,
+      skipped: st.skipped,
+      assetsScored: st.count,
+      assetsUnjudged: st.assetsUnjudged,
+      ...(note ? { note } : {}),
+    },
+    accepted: [...st.accepted.values()].sort((a, b) => cmp(a.ruleId, b.ruleId) || cmp(a.reason, b.reason) || cmp(a.expires ?? '', b.expires ?? '')),
+    notApplicable: [...st.notApplicable.values()].sort((a, b) => cmp(a.check, b.check) || cmp(a.why, b.why)),
+    ...(want ? { target: { stage: want, met: stage !== null && RANK[stage] >= RANK[want], points: round1(Math.max(0, MIN[want] - (score ?? 0))) } } : {}),
+  }
+}
+
+function finishOverall(pillars: Record<Pillar, PillarScore>, settings: ScoreSettings): Omit<ScoreCard, 'assets'> {
+  const evaluated = PILLARS.filter((p) => pillars[p].score !== null)
+  const uncapped = evaluated.length ? round1(evaluated.reduce((n, p) => n + pillars[p].score!, 0) / evaluated.length) : null
+  const caps: ScoreCap[] = []
+  if (uncapped !== null && settings.weakestPillarFloor) {
+    const weakest = evaluated.reduce((w, p) => (pillars[p].score! < pillars[w].score! ? p : w))
+    const ws = pillars[weakest].stage!
+    if (RANK[ws] < RANK[stageOf(uncapped)]) caps.push(mkCap({ stage: ws, kind: 'weakest-pillar', asset: weakest, count: 1 }))
+  }
+  const overall = uncapped === null ? null : Math.min(uncapped, TOP[caps[0]?.stage ?? 'optimal'])
+  return {
+    scoreVersion: SCORE_VERSION,
+    overall,
+    stage: overall === null ? null : stageOf(overall),
+    uncapped,
+    caps,
+    pillars,
+    weights: SEVERITY_WEIGHT,
+    settings,
+  }
+}
+
+/** Scores findings alone (no errors, skips or rule metadata): the library's quick form of {@link scoreReport}. */
+export function score(findings: Iterable<Finding>, rest: Omit<ScoreInput, 'findings'> = {}): ScoreCard {
+  return scoreReport({ ...rest, findings })
+}
+
+/**
+ * Joins score cards of shard reports (SARIF parts carry no passing findings) into the card of the whole scan: pillar
+ * sums, counts and caps add up, then the same caps and means are applied. Per-asset scores are not carried.
+ */
+export function mergeScoreCards(cards: readonly ScoreCard[], settings: ScoreSettings = cards[0]?.settings ?? {}): ScoreCard {
   const pillars = {} as Record<Pillar, PillarScore>
-  const evaluated: number[] = []
-  for (const [p, a] of acc) {
-    const s = a.possible > 0 ? round1((100 * a.earned) / a.possible) : null
-    if (s !== null) evaluated.push(s)
-    pillars[p] = { score: s, stage: s === null ? null : stageOf(s), ...a }
+  for (const p of PILLARS) {
+    const st = emptyStats()
+    const inForce = new Set<string>()
+    const judgedRules = new Set<string>()
+    for (const card of cards) {
+      const x = card.pillars[p]
+      if (!x) continue
+      st.count += x.assets.count
+      st.scoreSum = round1(st.scoreSum + x.assets.scoreSum)
+      for (const s of STAGES) st.byStage[s] += x.assets.byStage[s]
+      st.passed += x.passed
+      st.failed += x.failed
+      st.suppressed += x.suppressed
+      for (const c of x.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, c, p)
+      const inc = x.caps.find((c) => c.kind === 'incomplete')
+      if (inc && (!st.firstError || cmp(`${inc.asset}\0${inc.resource}`, `${st.firstError.target}\0${st.firstError.check}`) < 0))
+        st.firstError = { target: inc.asset ?? '', check: inc.resource ?? '', reason: '' }
+      st.errors += x.coverage.errors
+      st.skipped += x.coverage.skipped
+      st.assetsUnjudged += x.coverage.assetsUnjudged
+      for (const f of x.coverage.functions) if (f.status !== 'not-covered' && st.functions.get(f.id) !== 'judged') st.functions.set(f.id, f.status)
+      for (const r of x.coverage.rulesInForce) inForce.add(r)
+      for (const r of x.coverage.rulesJudged) judgedRules.add(r)
+      for (const a of x.accepted) {
+        const k = `${a.ruleId}\0${a.reason}\0${a.expires ?? ''}`
+        st.accepted.set(k, { ...a, count: (st.accepted.get(k)?.count ?? 0) + a.count })
+      }
+      for (const n of x.notApplicable) {
+        const k = `${n.check}\0${n.why}`
+        st.notApplicable.set(k, { ...n, count: (st.notApplicable.get(k)?.count ?? 0) + n.count })
+      }
+    }
+    pillars[p] = finishPillar(p, st, [...inForce].sort(), [...judgedRules].sort(), settings)
   }
-  const overall = evaluated.length ? round1(evaluated.reduce((x, y) => x + y, 0) / evaluated.length) : null
-  return { overall, stage: overall === null ? null : stageOf(overall), pillars, weights: SEVERITY_WEIGHT }
+  return finishOverall(pillars, settings)
 }
