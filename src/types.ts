@@ -130,11 +130,12 @@ export interface ScoreCap {
   /** Highest stage allowed; the score is clamped to the top of that stage (`optimal` never caps). */
   readonly stage: Stage
   /**
-   * `critical-failed`: an unsuppressed failed critical (ceiling initial); `high-failed`: a failed high (ceiling advanced);
+   * `critical-failed`: an unsuppressed failed critical (ceiling initial); `high-failed` / `medium-failed`: a failed high or
+   * medium (ceiling advanced; medium caps the asset only);
    * `incomplete`: a check errored on the asset or pillar (ceiling advanced); `asset-share`: fewer than 90 % of the pillar's
    * assets reach the stage; `weakest-pillar`: the policy's floor holds the overall at the weakest pillar's stage.
    */
-  readonly kind: 'critical-failed' | 'high-failed' | 'incomplete' | 'asset-share' | 'weakest-pillar'
+  readonly kind: 'critical-failed' | 'high-failed' | 'medium-failed' | 'incomplete' | 'asset-share' | 'weakest-pillar'
   /** One line a human reads, naming the cause. */
   readonly text: string
   /** Rule of the finding that caused it (finding caps). */

@@ -35,7 +35,8 @@ describe('trend model', () => {
   it('orders runs by start time and keeps each pillar score (null when not evaluated)', () => {
     const t = trendOf([r3, r1, r2])
     expect(t.runs.map((r) => r.startedAt)).toEqual([r1.startedAt, r2.startedAt, r3.startedAt])
-    expect(t.runs.map((r) => r.pillars.networks)).toEqual([0, 33.3, 66.7])
+    // Day 3: 2 of 3 assets pass (mean 66.7), but a pillar reaches a stage only when 90 % of its assets do (score 2.0): 39.9.
+    expect(t.runs.map((r) => r.pillars.networks)).toEqual([0, 33.3, 39.9])
     expect(t.runs.map((r) => r.pillars.identity)).toEqual([100, null, 0])
     expect(t.runs.map((r) => r.overall)).toEqual([r1.score.overall, r2.score.overall, r3.score.overall])
     expect(t.runs.map((r) => r.open)).toEqual([2, 2, 2])

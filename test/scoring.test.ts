@@ -36,7 +36,7 @@ describe('rule 1 — assets first: per-rule credit within an asset, each asset o
   it('an asset scores Σ weight × credit ÷ Σ weight; one failed resource fails a non-population rule', () => {
     // expired (critical 10) passes on both certificates: credit 1; self-signed (high 5) fails: 0; validity (low 1) passes: 1;
     // legacy-protocol (medium 3) passes SSLv3 and fails TLSv1: not a population rule, so credit 0.
-    // (10 + 0 + 1 + 0) / (10 + 5 + 1 + 3) = 11 / 19 = 57.9 → initial (the high cap, advanced, does not bind).
+    // (10 + 0 + 1 + 0) / (10 + 5 + 1 + 3) = 11 / 19 = 57.9 → initial (the high and medium caps, advanced, do not bind).
     const card = score([
       f(expired, 'pass', 'tls://a', 'leaf'), f(expired, 'pass', 'tls://a', 'intermediate[1]'), f(selfSigned, 'fail', 'tls://a', 'leaf'),
       f(tooLong, 'pass', 'tls://a', 'leaf'), f(legacy, 'pass', 'tls://a', 'protocol SSLv3'), f(legacy, 'fail', 'tls://a', 'protocol TLSv1'),
@@ -44,7 +44,7 @@ describe('rule 1 — assets first: per-rule credit within an asset, each asset o
     ], { rules: [expired, selfSigned, legacy, tooLong, info] })
     const a = card.assets!.find((x) => x.asset === 'tls://a')!
     expect(a).toMatchObject({ score: 57.9, uncapped: 57.9, stage: 'initial', rules: 4, passed: 4, failed: 2 })
-    expect(a.caps.map((c) => [c.kind, c.ruleId, c.stage])).toEqual([['high-failed', 'certificate-self-signed', 'advanced']])
+    expect(a.caps.map((c) => [c.kind, c.ruleId, c.stage])).toEqual([['high-failed', 'certificate-self-signed', 'advanced'], ['medium-failed', 'certificate-legacy-protocol', 'advanced']])
     expect(card.pillars.networks.score).toBe(57.9)
     expect(card.scoreVersion).toBe(SCORE_VERSION)
   })

@@ -5,10 +5,10 @@
  *    credit = 1 when no resource failed, 0 when one did; a population rule (`population` in the rule file) earns
  *    passed ÷ (passed + failed). Asset score = 100 × Σ weight × credit ÷ Σ weight. Suppressed results and `info` rules are
  *    out of the denominator; errors are never passes.
- * 2. Asset caps: a failed critical → at most `initial` (score ≤ 69.9); a failed high → at most `advanced` (≤ 89.9); a
- *    check that errored on the asset → at most `advanced`.
+ * 2. Asset caps: a failed critical → at most `initial` (score ≤ 69.9); a failed high or medium → at most `advanced`
+ *    (≤ 89.9); a check that errored on the asset → at most `advanced`. Optimal means nothing above low failed.
  * 3. Pillar = mean of its assets' capped scores (each asset once, however many checks it has), then capped: by every
- *    asset cap (a critical anywhere → initial), by errors (→ advanced), and by asset share: the pillar reaches a stage only
+ *    critical and high asset cap (a critical anywhere → initial), by errors (→ advanced), and by asset share: the pillar reaches a stage only
  *    when ≥ 90 % of its assets do.
  * 4. Overall = mean of evaluated pillars; with `weakestPillarFloor` it cannot be above the weakest pillar's stage.
  *
@@ -53,7 +53,13 @@ const RANK: Readonly<Record<Stage, number>> = { traditional: 0, initial: 1, adva
 /** Highest score a stage allows (a cap to `initial` clamps the score to 69.9). */
 const TOP: Readonly<Record<Stage, number>> = { traditional: 39.9, initial: 69.9, advanced: 89.9, optimal: 100 }
 const MIN: Readonly<Record<Stage, number>> = { traditional: 0, initial: 40, advanced: 70, optimal: 90 }
-const CAP_ORDER: Readonly<Record<ScoreCap['kind'], number>> = { 'critical-failed': 0, 'high-failed': 1, incomplete: 2, 'asset-share': 3, 'weakest-pillar': 4 }
+const CAP_ORDER: Readonly<Record<ScoreCap['kind'], number>> = { 'critical-failed': 0, 'high-failed': 1, 'medium-failed': 2, incomplete: 3, 'asset-share': 4, 'weakest-pillar': 5 }
+/** The ladder: the stage a failed rule of each severity holds its asset at (critical and high also hold the pillar). */
+const FAIL_CAP: Partial<Record<Severity, { stage: Stage; kind: ScoreCap['kind'] }>> = {
+  critical: { stage: 'initial', kind: 'critical-failed' },
+  high: { stage: 'advanced', kind: 'high-failed' },
+  medium: { stage: 'advanced', kind: 'medium-failed' },
+}
 
 const round1 = (x: number): number => Math.round(x * 10) / 10
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -135,8 +141,9 @@ export function capText(c: Omit<ScoreCap, 'text'>, pillar?: Pillar): string {
   const more = (n: number, what: string): string => (n > 1 ? ` (+${n - 1} more ${what})` : '')
   switch (c.kind) {
     case 'critical-failed':
-    case 'high-failed': {
-      const sev = c.kind === 'critical-failed' ? 'critical' : 'high'
+    case 'high-failed':
+    case 'medium-failed': {
+      const sev = c.kind.slice(0, -'-failed'.length)
       const where = `${c.ruleId} failed on ${c.asset}${c.resource && c.resource !== c.asset ? ` (${c.resource})` : ''}`
       return `capped to ${c.stage}: ${sev} ${where}${more(c.count, pillar ? 'assets' : 'resources')}`
     }
@@ -273,7 +280,7 @@ export function scoreReport(input: ScoreInput): ScoreCard {
     st.count++
     st.scoreSum = round1(st.scoreSum + s.score)
     st.byStage[s.stage]++
-    for (const c of s.caps) if (c.kind !== 'incomplete') addCap(st.caps, { ...c, count: 1 }, a.pillar)
+    for (const c of s.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, { ...c, count: 1 }, a.pillar)
   }
   for (const p of PILLARS) for (const t of erroredTargets.get(p)!.keys()) if (!scoredTargets.get(p)!.has(t)) statsOf(p).assetsUnjudged++
 
@@ -293,10 +300,10 @@ function scoreAsset(a: AssetAcc, erroredCheck: string | undefined): AssetScore |
     if (!n || !w) continue
     den += w
     num += w * (t.population ? t.passed / n : t.failed ? 0 : 1)
-    if (t.failed && (t.severity === 'critical' || t.severity === 'high'))
+    const cap = FAIL_CAP[t.severity]
+    if (t.failed && cap)
       caps.push(mkCap({
-        stage: t.severity === 'critical' ? 'initial' : 'advanced',
-        kind: t.severity === 'critical' ? 'critical-failed' : 'high-failed',
+        ...cap,
         ruleId, asset: a.asset, resource: t.firstFail?.resource, fingerprint: t.firstFail?.fingerprint, count: t.failed,
       }))
   }
