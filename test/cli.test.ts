@@ -50,6 +50,17 @@ describe('CLI (built, as a process)', () => {
     expect(json.summary.failed.high).toBe(1)
     expect(readFileSync(join(dir, 'out.md'), 'utf8')).toContain('`example-state`')
   })
+  it('--sarif-max-results groups results and says so on stderr and in the run', () => {
+    const r = ztscan(['scan', '-t', targets(['fail', 'fail', 'fail']), '--plugin', plugin, '--sarif-max-results', '1', '-o', 'grouped.sarif', '--format', 'sarif', '--fail-on', 'none'])
+    expect(r.code).toBe(0)
+    expect(r.stderr).toContain('ztscan: grouped.sarif: SARIF grouped to stay within 1 results and 10 MB gzip per run: 3 failed finding(s) written as 1 result(s)')
+    expect(r.stderr).toContain('ztscan: stdout: SARIF grouped')
+    for (const log of [JSON.parse(readFileSync(join(dir, 'grouped.sarif'), 'utf8')), JSON.parse(r.stdout)]) {
+      assertValidSarif(log)
+      expect(log.runs[0].results).toHaveLength(1)
+      expect(log.runs[0].results[0].properties).toMatchObject({ grouped: 'rule', findings: 3, targets: 3 })
+    }
+  })
   it('appends the Markdown summary to GITHUB_STEP_SUMMARY', () => {
     const summary = join(dir, 'step-summary.md')
     writeFileSync(summary, '# before\n')
@@ -65,6 +76,7 @@ describe('CLI (built, as a process)', () => {
     { name: 'missing targets file', args: ['scan', '-t', 'nope.yaml'], err: 'nope.yaml: /: expected a readable file (ENOENT)' },
     { name: 'bad policy field', args: ['scan', '--policy', 'policy.json'], err: 'policy.json: /rules/certificate-nope: expected a known rule id', setup: () => writeFileSync(join(dir, 'policy.json'), '{"rules":{"certificate-nope":{}}}') },
     { name: 'unknown command', args: ['frob'], err: 'unknown command "frob"' },
+    { name: 'bad --sarif-max-results', args: ['scan', '--sarif-max-results', '0'], err: '--sarif-max-results: expected an integer from 1 and up (got "0")' },
     { name: 'bad timeout', args: ['scan', '--timeout', 'soon'], err: '--timeout: expected a duration' },
     { name: '--chain with --no-chain', args: ['scan', '--chain', '--no-chain', 'local'], err: '--chain and --no-chain: give one of them' },
   ]

@@ -52,6 +52,8 @@ Scan options:
       --no-chain              chain nothing (not even from host:// scans)
       --shard I/N             scan only shard I of N (stable hash of target ids)
       --category NAME         SARIF automationDetails category (GitHub code scanning)
+      --sarif-max-results N   most SARIF results per run (default 25,000, GitHub's limit; beyond it results are grouped
+                              per host, then per rule, highest severity kept finest; also kept under 10 MB gzip)
       --ssh-user USER --ssh-key FILE   SSH login for agents:// targets (ssh:// probes send no credentials)
       --known-hosts FILE      verify SSH host keys (ssh:// and agents://) against this file
       --host-key SHA256:...   pin an SSH host key fingerprint (repeatable; HOST:PORT=SHA256:... to scope)

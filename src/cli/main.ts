@@ -76,6 +76,7 @@ const scanFlags = {
   policy: { type: 'string', short: 'p' },
   quiet: { type: 'boolean', short: 'q' },
   category: { type: 'string' },
+  'sarif-max-results': { type: 'string' },
   shard: { type: 'string' },
   chain: { type: 'boolean' },
   'no-chain': { type: 'boolean' },
@@ -128,6 +129,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   const gitlabVersion = gitlabSchemaVersion(v['gitlab-schema-version'])
   // --history DIR: earlier runs are read (and checked) before the first probe; this run is added after the scan.
   const history = v.history ? await loadHistory(v.history) : undefined
+  const sarifMax = parseIntFlag('--sarif-max-results', v['sarif-max-results'])
   let shard: { index: number; count: number } | undefined
   if (v.shard !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(v.shard)
@@ -239,7 +241,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
     const trend = history ? trendOf([...history.reports, report], [...history.files, 'this run']) : undefined
     for (const o of outs) {
       try {
-        await writeOutput(report, o, { category: v.category, gitlabSchemaVersion: gitlabVersion, trend })
+        await writeOutput(report, o, { category: v.category, gitlabSchemaVersion: gitlabVersion, trend, sarifMaxResults: sarifMax, note: (n) => say(`ztscan: ${o.file === '-' ? 'stdout' : o.file}: ${n}`) })
       } catch (err) {
         throw new UsageError(`-o ${o.file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
       }

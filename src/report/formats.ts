@@ -25,6 +25,10 @@ export interface FormatOptions {
   readonly gitlabSchemaVersion?: string
   /** Trend across runs, shown by the `html` and `markdown` formats. */
   readonly trend?: Trend
+  /** Most SARIF results per run (default: GitHub's 25,000); beyond it results are grouped. */
+  readonly sarifMaxResults?: number
+  /** Receives what a writer has to say about its output (e.g. SARIF results grouped to fit GitHub's limits). */
+  readonly note?: (message: string) => void
 }
 
 /** One report format. */
@@ -35,8 +39,8 @@ export interface ReportFormat {
   readonly extensions: readonly string[]
   /** The whole document as a string. */
   render(report: ScanReport, o: FormatOptions): string
-  /** Writes the document to a stream piece by piece and ends it (used for files). */
-  stream?(report: ScanReport, out: Writable, o: FormatOptions): Promise<void>
+  /** Writes the document to a stream piece by piece and ends it unless `end` is false (stdout). */
+  stream?(report: ScanReport, out: Writable, o: FormatOptions & { readonly end?: boolean }): Promise<void>
 }
 
 /** Every report format, in the order `--help` lists them. */
@@ -45,9 +49,13 @@ export const FORMATS: readonly ReportFormat[] = [
   {
     name: 'sarif',
     extensions: ['.sarif', '.sarif.json'],
-    render: (r, o) => escapeJsonText(JSON.stringify(toSarif(r, { category: o.category }), null, 2)) + '\n',
-    // SARIF streams result by result: a report with 100,000 findings never exists as one string.
-    stream: (r, out, o) => writeSarif(r, out, { category: o.category }),
+    render: (r, o) => escapeJsonText(JSON.stringify(toSarif(r, { category: o.category, maxResults: o.sarifMaxResults }), null, 2)) + '\n',
+    // SARIF streams result by result (100,000 findings never exist as one string) and groups results to stay within
+    // GitHub's limits, saying what it grouped.
+    async stream(r, out, o) {
+      const outcome = await writeSarif(r, out, { category: o.category, maxResults: o.sarifMaxResults, end: o.end })
+      for (const n of outcome.notes) o.note?.(n)
+    },
   },
   { name: 'table', extensions: [], render: (r) => toTable(r) },
   { name: 'markdown', extensions: ['.md', '.markdown'], render: (r, o) => toMarkdown(r) + (o.trend ? `\n${trendMarkdown(o.trend)}` : '') },
@@ -97,7 +105,9 @@ export function planOutputs(formats: readonly string[], files: readonly string[]
 
 /** Writes one planned output: to stdout, or to its file (streamed when the format can stream). */
 export async function writeOutput(report: ScanReport, o: PlannedOutput, opts: FormatOptions = {}): Promise<void> {
-  if (o.file === '-') process.stdout.write(o.format.render(report, opts))
-  else if (o.format.stream) await o.format.stream(report, createWriteStream(o.file), opts)
+  if (o.file === '-') {
+    if (o.format.stream) await o.format.stream(report, process.stdout, { ...opts, end: false })
+    else process.stdout.write(o.format.render(report, opts))
+  } else if (o.format.stream) await o.format.stream(report, createWriteStream(o.file), opts)
   else await writeFile(o.file, o.format.render(report, opts))
 }

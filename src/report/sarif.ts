@@ -4,8 +4,10 @@
  * the real target in `logicalLocations`, and a stable `partialFingerprints.primaryLocationLineHash`, which is what
  * GitHub code scanning needs for results that are not about a file.
  */
-import { SARIF_LEVEL, SECURITY_SEVERITY } from '../scoring/severity.ts'
+import { SARIF_LEVEL, SECURITY_SEVERITY, SEVERITY_RANK } from '../scoring/severity.ts'
+import { createHash } from 'node:crypto'
 import { once } from 'node:events'
+import { gzipSync } from 'node:zlib'
 import { finished } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import type { EffectiveRule, Finding, ScanReport, ScoreCard } from '../types.ts'
@@ -16,6 +18,10 @@ import { targetUri } from './location.ts'
 export interface SarifOptions {
   /** `runs[0].automationDetails.id` prefix (GitHub's category), e.g. `ztscan/prod`. */
   readonly category?: string
+  /** Most results in the run (default 25,000, GitHub's limit); beyond it findings are grouped per host, then per rule. */
+  readonly maxResults?: number
+  /** Most gzip bytes of the file (default 10 MB, GitHub's limit). */
+  readonly maxGzipBytes?: number
 }
 
 const pascal = (id: string): string => id.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase())
@@ -85,20 +91,245 @@ function sarifResult(f: Finding, idx: number | undefined): Record<string, unknow
   }
 }
 
-/** Converts a report to a SARIF 2.1.0 log object. */
+/** GitHub code scanning's limits per run and per uploaded file (see REFERENCE.md). */
+export const GITHUB_SARIF_LIMITS = { results: 25_000, gzipBytes: 10 * 1024 * 1024 } as const
+/** Resources listed in one grouped result. */
+const LISTED_RESOURCES = 100
+/** Attempt errors listed one by one in the notifications; the rest are counted per check and reason. */
+const LISTED_ERRORS = 1_000
+
+/** How the results of one rule are written: one per finding, one per (target, host), one for the rule, or none. */
+type Level = 'finding' | 'host' | 'rule' | 'left-out'
+
+interface RulePlan {
+  readonly rule: string
+  readonly rank: number
+  /** Indices of the rule's failed findings in `report.findings`. */
+  readonly findings: number[]
+  /** Distinct (target, host, suppressed) groups. */
+  hostGroups: number
+  level: Level
+}
+
+/** What the writer did to fit GitHub's limits; `notes` are also in the run's notifications (print them on stderr). */
+export interface SarifOutcome {
+  /** Results written. */
+  readonly results: number
+  /** Failed findings in the report. */
+  readonly findings: number
+  /** Rules whose findings were grouped (per host or per rule) or left out, highest severity first. */
+  readonly grouped: readonly { readonly rule: string; readonly level: 'host' | 'rule' | 'left-out'; readonly findings: number; readonly results: number }[]
+  /** Baseline `absent` results left out. */
+  readonly absentLeftOut: number
+  readonly notes: readonly string[]
+}
+
+interface Plan {
+  readonly rules: readonly RulePlan[]
+  readonly absentKept: number
+}
+
+function maxResultsOf(opts: SarifOptions): number {
+  const n = opts.maxResults ?? GITHUB_SARIF_LIMITS.results
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`maxResults: expected an integer from 1 and up (got ${n})`)
+  return n
+}
+
+/** Host of a finding for grouping: the address its evidence names (open ports), else none (the target is the host). */
+const hostOf = (f: Finding): string => (typeof f.evidence.address === 'string' ? f.evidence.address : '')
+const groupKey = (f: Finding): string => `${f.target}\0${hostOf(f)}\0${f.suppression ? 's' : ''}`
+
+/** Buckets the failed findings per rule, highest severity first. */
+function bucket(report: ScanReport): RulePlan[] {
+  const byRule = new Map<string, RulePlan & { keys: Set<string> }>()
+  report.findings.forEach((f, i) => {
+    if (f.status !== 'fail') return
+    let p = byRule.get(f.ruleId)
+    if (!p) byRule.set(f.ruleId, (p = { rule: f.ruleId, rank: SEVERITY_RANK[f.severity], findings: [], hostGroups: 0, level: 'finding', keys: new Set() }))
+    p.findings.push(i)
+    p.keys.add(groupKey(f))
+  })
+  return [...byRule.values()]
+    .map(({ keys, ...p }) => ({ ...p, hostGroups: keys.size }))
+    .sort((a, b) => b.rank - a.rank || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0))
+}
+
+/**
+ * Picks a level per rule so the run holds at most `max` results: every rule gets one result per (target, host) where the
+ * budget allows, highest severity first, then one result per finding, highest severity first; what does not fit even as
+ * one result per rule is left out (lowest severity first).
+ */
+function plan(rules: readonly RulePlan[], absent: number, max: number): Plan {
+  for (const r of rules) r.level = 'rule'
+  let total = rules.length
+  for (let i = rules.length - 1; i >= 0 && total > max; i--) {
+    rules[i]!.level = 'left-out'
+    total--
+  }
+  const absentKept = Math.min(absent, max - total)
+  total += absentKept
+  for (const r of rules)
+    if (r.level === 'rule' && total - 1 + r.hostGroups <= max) {
+      r.level = 'host'
+      total += r.hostGroups - 1
+    }
+  for (const r of rules)
+    if (r.level === 'host' && total - r.hostGroups + r.findings.length <= max) {
+      r.level = 'finding'
+      total += r.findings.length - r.hostGroups
+    }
+  return { rules, absentKept }
+}
+
+function groupedResult(rule: EffectiveRule | undefined, ruleId: string, idx: number | undefined, group: readonly Finding[], count: number, resources: readonly string[], hosts: number, targets: number, by: 'host' | 'rule'): Record<string, unknown> {
+  const f = group[0]!
+  const host = hostOf(f)
+  const where = by === 'host' ? (host ? `${host} in ${f.target}` : f.target) : `${hosts} host(s) in ${targets} target(s)`
+  const more = count > resources.length ? `, and ${count - resources.length} more` : ''
+  const title = rule?.title ?? ruleId
+  const suppressed = by === 'host' && f.suppression
+  const fingerprint = createHash('sha256').update(`${ruleId}\n${by === 'host' ? `${f.target}\n${host}\n${suppressed ? 's' : ''}` : '*'}`).digest('hex').slice(0, 32)
+  return {
+    ruleId,
+    ...(idx === undefined ? {} : { ruleIndex: idx }),
+    kind: 'fail',
+    level: SARIF_LEVEL[f.severity],
+    message: { text: sarifText(cut(`${title}: ${count} finding(s) on ${where} (grouped per ${by}; the JSON report lists each): ${resources.slice(0, 20).join(', ')}${count > 20 ? ', …' : ''}`, 2000)) },
+    locations: [
+      {
+        physicalLocation: { artifactLocation: { uri: by === 'host' ? targetUri(f.target) : `ztscan/rule/${targetUri(ruleId).slice('ztscan/'.length)}` }, region: { startLine: 1 } },
+        logicalLocations: [by === 'host' ? { fullyQualifiedName: f.target, ...(host ? { name: host.slice(0, 200) } : {}), kind: 'resource' } : { fullyQualifiedName: ruleId, kind: 'resource' }],
+      },
+    ],
+    partialFingerprints: { primaryLocationLineHash: fingerprint, 'ztscan/v1': fingerprint },
+    ...(suppressed ? { suppressions: [{ kind: 'external', status: 'accepted', justification: f.suppression!.reason }] } : {}),
+    properties: { severity: f.severity, pillar: f.pillar, family: f.family, grouped: by, findings: count, ...(by === 'host' ? { target: f.target, host } : { hosts, targets }), resources: resources.concat(more ? [`… ${count - resources.length} more`] : []) },
+  }
+}
+
+/** The run's results under a plan, highest severity first, one object at a time. */
+function* results(report: ScanReport, p: Plan, ruleIndex: ReadonlyMap<string, number>): Generator<Record<string, unknown>> {
+  const meta = new Map(report.rules.map((r) => [r.id, r]))
+  for (const r of p.rules) {
+    const idx = ruleIndex.get(r.rule)
+    if (r.level === 'finding') for (const i of r.findings) yield sarifResult(report.findings[i]!, idx)
+    else if (r.level === 'host') {
+      const groups = new Map<string, { first: Finding[]; count: number; resources: string[] }>()
+      for (const i of r.findings) {
+        const f = report.findings[i]!
+        const k = groupKey(f)
+        let g = groups.get(k)
+        if (!g) groups.set(k, (g = { first: [f], count: 0, resources: [] }))
+        g.count++
+        if (g.resources.length < LISTED_RESOURCES) g.resources.push(f.resource)
+      }
+      for (const g of groups.values()) yield groupedResult(meta.get(r.rule), r.rule, idx, g.first, g.count, g.resources, 1, 1, 'host')
+    } else if (r.level === 'rule') {
+      const hosts = new Set<string>()
+      const targets = new Set<string>()
+      const resources: string[] = []
+      for (const i of r.findings) {
+        const f = report.findings[i]!
+        hosts.add(`${f.target}\0${hostOf(f)}`)
+        targets.add(f.target)
+        if (resources.length < LISTED_RESOURCES) resources.push(hostOf(f) && !f.resource.startsWith(hostOf(f)) ? `${hostOf(f)} ${f.resource}` : f.resource)
+      }
+      yield groupedResult(meta.get(r.rule), r.rule, idx, [report.findings[r.findings[0]!]!], r.findings.length, resources, hosts.size, targets.size, 'rule')
+    }
+  }
+  yield* absentResults(report, ruleIndex).slice(0, p.absentKept)
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US')
+
+function outcomeOf(report: ScanReport, p: Plan, limits: { results: number; gzipBytes: number }): SarifOutcome {
+  const grouped = p.rules
+    .filter((r) => r.level !== 'finding')
+    .map((r) => ({ rule: r.rule, level: r.level as 'host' | 'rule' | 'left-out', findings: r.findings.length, results: r.level === 'host' ? r.hostGroups : r.level === 'rule' ? 1 : 0 }))
+  const findings = p.rules.reduce((n, r) => n + r.findings.length, 0)
+  const written = p.rules.reduce((n, r) => n + (r.level === 'finding' ? r.findings.length : r.level === 'host' ? r.hostGroups : r.level === 'rule' ? 1 : 0), 0) + p.absentKept
+  const absentLeftOut = (report.baseline?.absent.length ?? 0) - p.absentKept
+  const notes: string[] = []
+  if (grouped.length || absentLeftOut) {
+    const list = (level: string): string =>
+      grouped
+        .filter((g) => g.level === level)
+        .map((g) => `${g.rule} (${fmt(g.findings)} → ${fmt(g.results)})`)
+        .join(', ')
+    const parts = [list('host') && `per host: ${list('host')}`, list('rule') && `per rule: ${list('rule')}`, list('left-out') && `left out: ${list('left-out')}`, absentLeftOut ? `${fmt(absentLeftOut)} baseline-absent result(s) left out` : '']
+    notes.push(
+      `SARIF grouped to stay within ${fmt(limits.results)} results and ${fmt(limits.gzipBytes / 1024 / 1024)} MB gzip per run: ${fmt(findings)} failed finding(s) written as ${fmt(written)} result(s), highest severity kept finest; ${parts.filter(Boolean).join('; ')}. The JSON report lists every finding.`,
+    )
+  }
+  if (report.errors.length > LISTED_ERRORS) notes.push(`SARIF lists the first ${fmt(LISTED_ERRORS)} of ${fmt(report.errors.length)} attempt errors one by one and counts the rest per check and reason; the JSON report lists each.`)
+  return { results: written, findings, grouped, absentLeftOut, notes }
+}
+
+/**
+ * Plans the run's results within the limits: first by count, then, when the results' JSON is larger than the gzip budget,
+ * by measuring their gzip size and shrinking the count budget until they fit.
+ */
+function fit(report: ScanReport, opts: SarifOptions, ruleIndex: ReadonlyMap<string, number>, skeletonBytes: number): { plan: Plan; outcome: SarifOutcome } {
+  const limits = { results: maxResultsOf(opts), gzipBytes: opts.maxGzipBytes ?? GITHUB_SARIF_LIMITS.gzipBytes }
+  const rules = bucket(report)
+  const absent = report.baseline?.absent.length ?? 0
+  let max = limits.results
+  let p = plan(rules, absent, max)
+  for (let round = 0; round < 8; round++) {
+    let raw = skeletonBytes
+    let count = 0
+    for (const r of results(report, p, ruleIndex)) {
+      raw += JSON.stringify(r).length + 2
+      count++
+    }
+    if (raw <= limits.gzipBytes) break
+    const zipped = gzipSize(skeletonBytes, results(report, p, ruleIndex))
+    // 5% headroom: the uploader's gzip may differ slightly from ours.
+    if (zipped <= limits.gzipBytes * 0.95 || count <= 1) break
+    max = Math.max(1, Math.floor(count * ((limits.gzipBytes * 0.9) / zipped)))
+    p = plan(rules, absent, max)
+  }
+  return { plan: p, outcome: outcomeOf(report, p, limits) }
+}
+
+/**
+ * gzip size of the results, without keeping them: compressed in 1 MB pieces (a little larger than one stream would be, so
+ * on the safe side), plus the skeleton at a quarter of its size.
+ */
+function gzipSize(skeletonBytes: number, items: Iterable<Record<string, unknown>>): number {
+  let size = 0
+  let buf = ''
+  const flush = (): void => {
+    size += gzipSync(buf).length - 18 // header/trailer per chunk, not per file
+    buf = ''
+  }
+  for (const r of items) {
+    buf += JSON.stringify(r) + ',\n'
+    if (buf.length > 1 << 20) flush()
+  }
+  flush()
+  return size + skeletonBytes / 4
+}
+
+/** Converts a report to a SARIF 2.1.0 log object (grouped like `writeSarif` when it would exceed GitHub's limits). */
 export function toSarif(report: ScanReport, opts: SarifOptions = {}): Record<string, unknown> {
-  return sarifLog(report, opts, false)
+  const ruleIndex = new Map(report.rules.map((r, i) => [r.id, i]))
+  const { plan: p, outcome } = fit(report, opts, ruleIndex, 0)
+  return sarifLog(report, opts, [...results(report, p, ruleIndex)], outcome)
 }
 
 const RESULTS_SLOT = '\u0000ztscan-results\u0000'
 
 /**
  * Streams the SARIF log to a writable (results one at a time, with backpressure), so 100,000 results never exist as one
- * string. Resolves when the stream has finished.
+ * string, and keeps the run within GitHub's limits by grouping (see `SarifOutcome`). Resolves when the stream has finished
+ * (or, with `end: false`, when everything is written).
  */
-export async function writeSarif(report: ScanReport, out: Writable, opts: SarifOptions = {}): Promise<void> {
+export async function writeSarif(report: ScanReport, out: Writable, opts: SarifOptions & { end?: boolean } = {}): Promise<SarifOutcome> {
   const ruleIndex = new Map(report.rules.map((r, i) => [r.id, i]))
-  const skeleton = JSON.stringify(sarifLog(report, opts, true), null, 2)
+  const draft = JSON.stringify(sarifLog(report, opts, RESULTS_SLOT, undefined), null, 2)
+  const { plan: p, outcome } = fit(report, opts, ruleIndex, draft.length)
+  const skeleton = JSON.stringify(sarifLog(report, opts, RESULTS_SLOT, outcome), null, 2)
   const at = skeleton.indexOf(JSON.stringify(RESULTS_SLOT))
   const write = (s: string): Promise<void> | void => {
     if (!out.write(escapeJsonText(s))) return once(out, 'drain').then(() => undefined)
@@ -106,28 +337,60 @@ export async function writeSarif(report: ScanReport, out: Writable, opts: SarifO
   await write(skeleton.slice(0, at) + '[')
   let first = true
   let buf = ''
-  for (const f of report.findings) {
-    if (f.status !== 'fail') continue
-    buf += (first ? '\n' : ',\n') + JSON.stringify(sarifResult(f, ruleIndex.get(f.ruleId)))
+  for (const r of results(report, p, ruleIndex)) {
+    buf += (first ? '\n' : ',\n') + JSON.stringify(r)
     first = false
     if (buf.length > 1 << 16) {
       await write(buf)
       buf = ''
     }
   }
-  for (const r of absentResults(report, ruleIndex)) {
-    buf += (first ? '\n' : ',\n') + JSON.stringify(r)
-    first = false
-  }
   await write(buf + '\n]' + skeleton.slice(at + JSON.stringify(RESULTS_SLOT).length) + '\n')
+  if (opts.end === false) return outcome
   out.end()
   await finished(out)
+  return outcome
 }
 
-function sarifLog(report: ScanReport, opts: SarifOptions, slot: boolean): Record<string, unknown> {
-  const ruleIndex = new Map<string, number>()
-  const rules = report.rules.map((r, i) => {
-    ruleIndex.set(r.id, i)
+function notifications(report: ScanReport, outcome: SarifOutcome | undefined): Record<string, unknown>[] {
+  const listed = report.errors.slice(0, LISTED_ERRORS).map((e) => ({
+    level: 'error',
+    message: { text: sarifText(`${e.target}: ${e.check}: ${e.message}`) },
+    descriptor: { id: `attempt-${e.reason}` },
+    properties: { target: e.target, check: e.check, family: e.family, reason: e.reason },
+  }))
+  const rest = new Map<string, { check: string; family: string; reason: string; count: number }>()
+  for (let i = LISTED_ERRORS; i < report.errors.length; i++) {
+    const e = report.errors[i]!
+    const k = `${e.check}\0${e.reason}`
+    const x = rest.get(k)
+    if (x) x.count++
+    else rest.set(k, { check: e.check, family: e.family, reason: e.reason, count: 1 })
+  }
+  return [
+    ...(outcome?.notes ?? []).map((text) => ({ level: 'warning', message: { text }, descriptor: { id: 'results-grouped' }, properties: { grouped: outcome!.grouped } })),
+    ...listed,
+    ...[...rest.values()].map((x) => ({
+      level: 'error',
+      message: { text: sarifText(`${x.check}: ${x.count} more attempt error(s) (${x.reason}), listed in the JSON report`) },
+      descriptor: { id: `attempt-${x.reason}` },
+      properties: { check: x.check, family: x.family, reason: x.reason, count: x.count },
+    })),
+    ...(report.incomplete ?? []).map((x) => ({
+      level: 'error',
+      message: { text: sarifText(`scan incomplete: ${x.message}`) },
+      descriptor: { id: `scan-incomplete-${x.reason}` },
+    })),
+    ...(report.expiredSuppressions ?? []).map((x) => ({
+      level: 'warning',
+      message: { text: sarifText(`suppression for ${x.rule} on ${x.target} expired on ${x.expires} ("${x.reason}"); ${x.matched} finding(s) no longer suppressed`) },
+      descriptor: { id: 'suppression-expired' },
+    })),
+  ]
+}
+
+function sarifLog(report: ScanReport, opts: SarifOptions, results: unknown, outcome: SarifOutcome | undefined): Record<string, unknown> {
+  const rules = report.rules.map((r) => {
     return {
       id: r.id,
       name: pascal(r.id),
@@ -144,7 +407,6 @@ function sarifLog(report: ScanReport, opts: SarifOptions, slot: boolean): Record
       },
     }
   })
-  const results: unknown = slot ? RESULTS_SLOT : [...report.findings.filter((f) => f.status === 'fail').map((f) => sarifResult(f, ruleIndex.get(f.ruleId))), ...absentResults(report, ruleIndex)]
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -166,24 +428,7 @@ function sarifLog(report: ScanReport, opts: SarifOptions, slot: boolean): Record
             executionSuccessful: report.complete !== false,
             startTimeUtc: report.startedAt,
             endTimeUtc: report.finishedAt,
-            toolExecutionNotifications: [
-              ...report.errors.map((e) => ({
-                level: 'error',
-                message: { text: sarifText(`${e.target}: ${e.check}: ${e.message}`) },
-                descriptor: { id: `attempt-${e.reason}` },
-                properties: { target: e.target, check: e.check, family: e.family, reason: e.reason },
-              })),
-              ...(report.incomplete ?? []).map((x) => ({
-                level: 'error',
-                message: { text: `scan incomplete: ${x.message}` },
-                descriptor: { id: `scan-incomplete-${x.reason}` },
-              })),
-              ...(report.expiredSuppressions ?? []).map((x) => ({
-                level: 'warning',
-                message: { text: sarifText(`suppression for ${x.rule} on ${x.target} expired on ${x.expires} ("${x.reason}"); ${x.matched} finding(s) no longer suppressed`) },
-                descriptor: { id: 'suppression-expired' },
-              })),
-            ],
+            toolExecutionNotifications: notifications(report, outcome),
           },
         ],
         results,

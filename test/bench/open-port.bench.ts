@@ -5,7 +5,7 @@
  *   npx tsx bench/index.ts open-port
  */
 import { execFile, spawn } from 'node:child_process'
-import { createWriteStream, existsSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,54 +15,13 @@ import { once } from 'node:events'
 import { parseNmapFile, parseNmapXml } from '../../checks/open-port/nmap-xml.ts'
 import openPort from '../../checks/open-port/index.ts'
 import { scan } from '../../src/engine/run.ts'
+import { nmapDocument, serviceHost, writeNmapFile } from '../helpers/nmap-gen.ts'
 
 const self = fileURLToPath(import.meta.url)
 const MB = 1024 * 1024
 
-/** One nmap-shaped host (-sV, a script, closed extraports), about 1.3 KB. */
-function hostXml(i: number): string {
-  const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
-  return `<host starttime="1795767760" endtime="1795767790"><status state="up" reason="syn-ack" reason_ttl="0"/>
-<address addr="${ip}" addrtype="ipv4"/>
-<hostnames>
-<hostname name="host-${i}.corp.example" type="PTR"/>
-</hostnames>
-<ports><extraports state="closed" count="995">
-<extrareasons reason="conn-refused" count="995" proto="tcp" ports="1-21,23-79,81-442,444-3305,3307-6378,6380-65535"/>
-</extraports>
-<port protocol="tcp" portid="22"><state state="open" reason="syn-ack" reason_ttl="0"/><service name="ssh" product="OpenSSH" version="9.2p1 Debian 2+deb12u3" extrainfo="protocol 2.0" ostype="Linux" method="probed" conf="10"><cpe>cpe:/a:openbsd:openssh:9.2p1</cpe></service></port>
-<port protocol="tcp" portid="80"><state state="open" reason="syn-ack" reason_ttl="0"/><service name="http" product="nginx" version="1.22.1" method="probed" conf="10"/></port>
-<port protocol="tcp" portid="443"><state state="open" reason="syn-ack" reason_ttl="0"/><service name="http" product="nginx" tunnel="ssl" method="probed" conf="10"/><script id="ssl-cert" output="Subject: commonName=host-${i}.corp.example&#xa;Not valid after:  2027-01-01T00:00:00"><table key="subject"><elem key="commonName">host-${i}.corp.example</elem></table></script></port>
-<port protocol="tcp" portid="3306"><state state="open" reason="syn-ack" reason_ttl="0"/><service name="mysql" product="MySQL" version="8.0.36" method="probed" conf="10"/></port>
-<port protocol="tcp" portid="6379"><state state="open" reason="syn-ack" reason_ttl="0"/><service name="redis" product="Redis key-value store" version="7.0.15" method="probed" conf="10"/></port>
-</ports>
-<times srtt="120" rttvar="80" to="100000"/>
-</host>
-`
-}
-const HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE nmaprun>\n<nmaprun scanner="nmap" args="nmap -sV -oX - 10.0.0.0/8" start="1795767759" version="7.93" xmloutputversion="1.05">\n'
-const TAIL = '<runstats><finished time="1795768374" elapsed="614.72" exit="success"/><hosts up="1" down="0" total="1"/></runstats>\n</nmaprun>\n'
-
-/** Yields the document in ~1 MB strings until `bytes` is reached. */
-function* generate(bytes: number): Generator<string> {
-  yield HEAD
-  let written = HEAD.length
-  let i = 0
-  while (written < bytes) {
-    let s = ''
-    while (s.length < MB) s += hostXml(i++)
-    written += s.length
-    yield s
-  }
-  yield TAIL
-}
-
-async function writeDoc(file: string, bytes: number): Promise<void> {
-  const out = createWriteStream(file)
-  for (const s of generate(bytes)) if (!out.write(s)) await once(out, 'drain')
-  out.end()
-  await once(out, 'finish')
-}
+const generate = (bytes: number): Generator<string> => nmapDocument({ host: serviceHost, bytes })
+const writeDoc = (file: string, bytes: number): Promise<void> => writeNmapFile(file, generate(bytes))
 
 // ---- child modes: `node --import tsx bench/open-port.bench.ts --open-port-child file|stdin [path]` ----
 async function child(mode: string, path?: string): Promise<void> {
