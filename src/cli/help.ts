@@ -7,15 +7,35 @@ import { EXIT_CODES } from '../engine/verdict.ts'
 /** Exit codes (the library's `EXIT_CODES`). */
 export const EXIT = EXIT_CODES
 
-export const HELP = `ztscan — zero-trust posture scanner (MFA, certificates, open ports, endpoint agents)
+const EXIT_TEXT = `Exit codes:
+  0  complete, and no failed finding at or above --fail-on
+  1  failed findings at or above --fail-on (even if the scan is also incomplete)
+  2  usage, configuration or input error, found before the first probe (names the file and field)
+  3  internal error
+  4  incomplete: more check errors than --max-errors, or nothing checked
+  130, 143  interrupted by SIGINT / SIGTERM (a partial report marked incomplete is written)
+`
 
-Usage:
-  ztscan scan [TARGET...] [options]   scan targets; with none, scan this machine on loopback
-  ztscan demo [options]               start a throwaway lab of flawed services on loopback and scan it
-  ztscan rules [--format table|json] [--policy FILE]
-  ztscan merge PART... [-o FILE]      join sharded JSON or SARIF reports into one report with one score
-  ztscan trend REPORT.json... [--history DIR] [-o FILE.md|.html|.json]
-                                      score per pillar over runs; fixed, new and still open between the last two
+/** `ztscan --help`: the commands. */
+export const HELP = `ztscan — zero-trust posture scanner (MFA, certificates, TLS, SSH, open ports, endpoint agents)
+
+Usage: ztscan COMMAND [options]
+
+Commands:
+  scan [TARGET...]    scan targets; with none, scan this machine on loopback
+  demo                start a throwaway lab of flawed services on loopback and scan it
+  rules               list the rules: id, severity, pillar, title
+  merge PART...       join sharded JSON or SARIF reports into one report with one score
+  trend REPORT.json...  score per pillar over runs; fixed, new and still open between the last two
+  help [COMMAND]      this text, or a command's options
+
+Every command takes -h/--help and -V/--version. \`ztscan help scan\` lists the scan options.
+
+${EXIT_TEXT}`
+
+const SCAN_HELP = `Usage: ztscan scan [TARGET...] [options]
+
+Scans the targets; with none, scans this machine on loopback.
 
 Targets:
   tls://HOST:PORT[?sni=NAME]  cert:FILE.pem|der  host://HOST[?ports=22,80,8000-8100|top100|all]
@@ -63,13 +83,64 @@ Scan options:
       --plugin MODULE         load extra checks: a module exporting { checks, rules } (repeatable)
   -q, --quiet                 no progress or notes on stderr
 
-Exit codes:
-  0  complete, and no failed finding at or above --fail-on
-  1  failed findings at or above --fail-on (even if the scan is also incomplete)
-  2  usage, configuration or input error, found before the first probe (names the file and field)
-  3  internal error
-  4  incomplete: more check errors than --max-errors, or nothing checked
-  130, 143  interrupted by SIGINT / SIGTERM (a partial report marked incomplete is written)
-`
+  -h, --help                  this text
+  -V, --version               ztscan's version
+
+${EXIT_TEXT}`
+
+
+const COMMAND_HELP: Readonly<Record<string, string>> = {
+  scan: SCAN_HELP,
+  demo: `Usage: ztscan demo [options]
+
+Starts a throwaway lab of flawed services and exports on loopback and in a temp folder, scans it and stops it.
+Takes every scan option except targets (ztscan help scan), e.g. -o demo.json, --fail-on none, -q.
+
+${EXIT_TEXT}`,
+  rules: `Usage: ztscan rules [options]
+
+Lists every rule: id, severity, pillar and title, after the policy.
+
+Options:
+  -f, --format FORMAT         table (default) | json
+  -p, --policy FILE           show severities and enabled state as this policy sets them
+  -h, --help                  this text
+  -V, --version               ztscan's version
+`,
+  merge: `Usage: ztscan merge PART... [options]
+
+Joins sharded reports (all JSON reports or all SARIF logs, from ztscan scan --shard I/N) into one report with one score.
+
+Options:
+  -o, --output FILE           write the merged report to FILE; .json, .sarif, .md, .html pick the format
+  -f, --format FORMAT         the format for stdout or an -o FILE without a known extension (default: table)
+      --category NAME         SARIF automationDetails category
+  -h, --help                  this text
+  -V, --version               ztscan's version
+`,
+  trend: `Usage: ztscan trend REPORT.json... [options]
+
+Score per pillar over earlier runs' JSON reports; fixed, new and still-open findings between the last two.
+
+Options:
+      --history DIR           also read the runs in DIR (written by ztscan scan --history DIR)
+  -o, --output FILE           write to FILE; .md, .html, .json pick the format (default: Markdown on stdout)
+  -f, --format FORMAT         markdown | html | json
+  -h, --help                  this text
+  -V, --version               ztscan's version
+`,
+  help: `Usage: ztscan help [COMMAND]
+
+Prints the commands, or one command's options.
+`,
+}
+
+/** The commands `ztscan help` knows. */
+export const COMMANDS: readonly string[] = Object.keys(COMMAND_HELP)
+
+/** A command's help text (undefined for an unknown command). */
+export function commandHelp(cmd: string): string | undefined {
+  return Object.hasOwn(COMMAND_HELP, cmd) ? COMMAND_HELP[cmd] : undefined
+}
 
 export { UsageError } from '../errors.ts'

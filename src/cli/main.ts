@@ -2,7 +2,6 @@
 /**
  * @fileoverview The thin CLI: argv -> public API -> files/stdout -> exit code. No check or format logic lives here.
  */
-import { parseArgs } from 'node:util'
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { appendFile } from 'node:fs/promises'
@@ -30,13 +29,18 @@ import {
   parseErrorBudget,
   verdict,
   MAX_TIMER_MS,
+  FORMATS,
   type ScanReport,
   type Severity,
   type Target,
   type Policy,
 } from '../index.ts'
 import { SEVERITIES } from '../types.ts'
-import { EXIT, HELP, UsageError } from './help.ts'
+import { COMMANDS, EXIT, HELP, UsageError, commandHelp } from './help.ts'
+import { oneOf, parseCommand } from './args.ts'
+import { targetHint } from './hints.ts'
+import { didYouMean } from '../lib-suggest.ts'
+import { TargetError } from '../errors.ts'
 import { escapeControls } from '../report/escape.ts'
 import { outputProblem } from '../engine/preflight.ts'
 import { loadHistory, saveToHistory } from './trend.ts'
@@ -94,8 +98,14 @@ const scanFlags = {
   'max-errors': { type: 'string' },
   'gitlab-schema-version': { type: 'string' },
   history: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const
+
+/** `--help` and `--version` of a command: prints and says so. */
+function helpOrVersion(cmd: string, v: { help?: boolean; version?: boolean }): boolean {
+  if (v.help) process.stdout.write(commandHelp(cmd)!)
+  else if (v.version) process.stdout.write(`${VERSION}\n`)
+  return !!(v.help || v.version)
+}
 
 /** Where each setting came from (`ssh.privateKeyPath` → `--ssh-key` or `targets.yaml: /settings/ssh/privateKeyPath`). */
 type Origins = Map<string, string>
@@ -108,6 +118,10 @@ function recordOrigins(origins: Origins, value: unknown, file: string, path: str
 
 /** An error's message, with a setting named as the user wrote it: the flag, or the targets file and pointer. */
 function describe(err: Error, origins: Origins): string {
+  if (err instanceof TargetError && !err.message.includes('did you mean')) {
+    const hint = targetHint(err.target)
+    if (hint) return err.message.replace(/: expected a scheme: .*$/s, ': no scheme') + hint
+  }
   if (err instanceof PreflightError) return err.problems.map((p) => describe(p, origins)).join('\n')
   if (err instanceof OptionsError && err.option.startsWith('settings.')) {
     const key = err.option.slice('settings.'.length).replace(/\[(\d+)\]/g, '.$1')
@@ -118,14 +132,10 @@ function describe(err: Error, origins: Origins): string {
 }
 
 async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, options: scanFlags, allowPositionals: !demo, strict: true })
-  if (v.help) {
-    process.stdout.write(HELP)
-    return EXIT.ok
-  }
-  const failOn = (v['fail-on'] ?? 'high') as Severity | 'none'
-  if (failOn !== 'none' && !SEVERITIES.includes(failOn)) throw new UsageError(`--fail-on: expected one of ${SEVERITIES.join(', ')}, none (got "${failOn}")`)
-  const outs = planOutputs(v.format ?? [], v.output ?? [])
+  const { values: v, positionals } = parseCommand(demo ? 'demo' : 'scan', argv, scanFlags, !demo)
+  if (helpOrVersion(demo ? 'demo' : 'scan', v)) return EXIT.ok
+  const failOn: Severity | 'none' = oneOf('--fail-on', v['fail-on'] ?? 'high', [...SEVERITIES, 'none'])
+  const outs = planOutputs((v.format ?? []).map((f) => oneOf('--format', f, FORMATS.map((x) => x.name))), v.output ?? [])
   const gitlabVersion = gitlabSchemaVersion(v['gitlab-schema-version'])
   // --history DIR: earlier runs are read (and checked) before the first probe; this run is added after the scan.
   const history = v.history ? await loadHistory(v.history) : undefined
@@ -269,17 +279,28 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
 
 
 async function cmdRules(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: { format: { type: 'string', short: 'f' }, policy: { type: 'string', short: 'p' } }, strict: true })
+  const { values: v } = parseCommand('rules', argv, { format: { type: 'string', short: 'f' }, policy: { type: 'string', short: 'p' } }, false)
+  if (helpOrVersion('rules', v)) return EXIT.ok
+  const format = oneOf('--format', v.format ?? 'table', ['table', 'json'])
   const rules = builtinRules()
   const policy = v.policy ? await loadPolicy(v.policy) : undefined
   const shown = rules.map((r) => ({ ...r, severity: policy?.rules[r.id]?.severity ?? r.severity, enabled: policy?.rules[r.id]?.enabled ?? true }))
-  if (v.format === 'json') process.stdout.write(JSON.stringify(shown, null, 2) + '\n')
-  else if (v.format === undefined || v.format === 'table') {
+  if (format === 'json') process.stdout.write(JSON.stringify(shown, null, 2) + '\n')
+  else {
     const rows = [['ID', 'SEVERITY', 'PILLAR', 'TITLE'], ...shown.map((r) => [r.id + (r.enabled ? '' : ' (disabled)'), r.severity, r.pillar, r.title])]
     const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
     process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n')
-  } else throw new UsageError(`--format: expected table or json (got "${v.format}")`)
+  }
   return EXIT.ok
+}
+
+/** What to say for a first word that is no command: a near command, options or a target given without `scan`. */
+function unknownCommand(cmd: string): string {
+  if (cmd.startsWith('-')) return `options come after a command: ztscan scan ${cmd} … (commands: ${COMMANDS.join(', ')})`
+  const near = didYouMean(cmd, COMMANDS)
+  if (near) return `unknown command "${cmd}"${near} (commands: ${COMMANDS.join(', ')})`
+  if (/[:/]/.test(cmd) || cmd === 'local') return `unknown command "${cmd}"; to scan it: ztscan scan ${cmd}`
+  return `unknown command "${cmd}" (commands: ${COMMANDS.join(', ')}; ztscan help)`
 }
 
 /** Runs the CLI; resolves to the exit code. */
@@ -303,17 +324,25 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${VERSION}\n`)
         return EXIT.ok
       case undefined:
-      case 'help':
       case '--help':
       case '-h':
         process.stdout.write(HELP)
         return EXIT.ok
+      case 'help': {
+        const { values: v, positionals } = parseCommand('help', rest, {}, true)
+        if (helpOrVersion('help', v)) return EXIT.ok
+        const topic = positionals[0]
+        if (topic === undefined) process.stdout.write(HELP)
+        else if (commandHelp(topic) !== undefined) process.stdout.write(commandHelp(topic)!)
+        else throw new UsageError(`help: unknown command "${topic}"${didYouMean(topic, COMMANDS)} (commands: ${COMMANDS.join(', ')})`)
+        return EXIT.ok
+      }
       default:
-        throw new UsageError(`unknown command "${cmd}" (see ztscan --help)`)
+        throw new UsageError(unknownCommand(cmd))
     }
   } catch (err) {
-    if (err instanceof ZtscanError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`ztscan: ${escapeControls(describe(err as Error, origins), { multiline: true }).replace(/\n/g, '\nztscan: ')}\n`)
+    if (err instanceof ZtscanError) {
+      process.stderr.write(`ztscan: ${escapeControls(describe(err, origins), { multiline: true }).replace(/\n/g, '\nztscan: ')}\n`)
       return EXIT.usage
     }
     process.stderr.write(`ztscan: internal error: ${escapeControls((err as Error).stack ?? String(err), { multiline: true })}\n`)

@@ -1,18 +1,22 @@
 /**
  * @fileoverview `ztscan merge PART... [-o FILE]`: joins shard reports (all JSON or all SARIF) into one.
  */
-import { parseArgs } from 'node:util'
 import { writeFile } from 'node:fs/promises'
 import { InputError } from '../errors.ts'
 import { MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
 import { escapeJsonText } from '../report/escape.ts'
-import { gitlabSchemaVersion, mergeReports, mergeSarif, planOutputs, writeOutput, validateReportPart, validateSarifPart } from '../index.ts'
+import { FORMATS, gitlabSchemaVersion, mergeReports, mergeSarif, planOutputs, writeOutput, validateReportPart, validateSarifPart, VERSION } from '../index.ts'
 import { outputProblem } from '../engine/preflight.ts'
 import { parseConfigText } from '../engine/redact.ts'
-import { EXIT, UsageError } from './help.ts'
+import { EXIT, UsageError, commandHelp } from './help.ts'
+import { oneOf, parseCommand } from './args.ts'
 
 export async function cmdMerge(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, category: { type: 'string' }, 'gitlab-schema-version': { type: 'string' } }, allowPositionals: true, strict: true })
+  const { values: v, positionals } = parseCommand('merge', argv, { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, category: { type: 'string' }, 'gitlab-schema-version': { type: 'string' } }, true)
+  if (v.help || v.version) {
+    process.stdout.write(v.help ? commandHelp('merge')! : `${VERSION}\n`)
+    return EXIT.ok
+  }
   if (!positionals.length) throw new UsageError('merge: give the part files (JSON reports or SARIF logs)')
   if (v.output) {
     const problem = await outputProblem(v.output)
@@ -32,7 +36,7 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   const kinds = new Set(parts.map(isSarif))
   if (kinds.size > 1) throw new UsageError('merge: parts must be all JSON reports or all SARIF logs')
   // The same output plan as `scan`: -o FILE picks the format by extension, --format otherwise; a table on stdout by default.
-  const [out] = planOutputs(v.format === undefined ? [] : [v.format], v.output === undefined ? [] : [v.output])
+  const [out] = planOutputs(v.format === undefined ? [] : [oneOf('--format', v.format, FORMATS.map((f) => f.name))], v.output === undefined ? [] : [v.output])
   const write = async (w: () => Promise<void>): Promise<void> => {
     try {
       await w()

@@ -3,12 +3,12 @@
  * new and still open between the last two — Markdown (default, or `.md`), the HTML report of the last run with the
  * trend chart (`.html`), or the trend as JSON (`.json`). Also the `--history DIR` helpers of `ztscan scan`.
  */
-import { parseArgs } from 'node:util'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { historyFiles, historyName, readReport, toHtml, trendMarkdown, trendOf, type ScanReport } from '../index.ts'
+import { historyFiles, historyName, readReport, toHtml, trendMarkdown, trendOf, VERSION, type ScanReport } from '../index.ts'
 import { escapeJsonText } from '../report/escape.ts'
-import { EXIT, UsageError } from './help.ts'
+import { EXIT, UsageError, commandHelp } from './help.ts'
+import { oneOf, parseCommand } from './args.ts'
 
 /** Reads every report of a history folder (a missing folder is an empty history). */
 export async function loadHistory(dir: string): Promise<{ files: string[]; reports: ScanReport[] }> {
@@ -29,12 +29,11 @@ export async function saveToHistory(dir: string, report: ScanReport): Promise<st
 const TREND_FORMATS = ['markdown', 'html', 'json'] as const
 
 export async function cmdTrend(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    options: { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, history: { type: 'string' } },
-    allowPositionals: true,
-    strict: true,
-  })
+  const { values: v, positionals } = parseCommand('trend', argv, { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, history: { type: 'string' } }, true)
+  if (v.help || v.version) {
+    process.stdout.write(v.help ? commandHelp('trend')! : `${VERSION}\n`)
+    return EXIT.ok
+  }
   const history = v.history ? await loadHistory(v.history) : { files: [], reports: [] }
   const files = [...history.files, ...positionals]
   const reports = [...history.reports]
@@ -42,8 +41,7 @@ export async function cmdTrend(argv: string[]): Promise<number> {
   if (!reports.length) throw new UsageError('trend: give JSON reports of earlier runs (ztscan trend a.json b.json), or --history DIR')
   const out = v.output ?? '-'
   const byExt = /\.html?$/i.test(out) ? 'html' : /\.json$/i.test(out) ? 'json' : /\.(md|markdown)$/i.test(out) ? 'markdown' : undefined
-  const format = v.format ?? byExt ?? 'markdown'
-  if (!(TREND_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${TREND_FORMATS.join(', ')} (got "${format}")`)
+  const format = v.format === undefined ? byExt ?? 'markdown' : oneOf('--format', v.format, TREND_FORMATS)
   const trend = trendOf(reports, files)
   const last = reports.reduce((a, b) => (Date.parse(b.startedAt) >= Date.parse(a.startedAt) ? b : a))
   const text = format === 'html' ? toHtml(last, { trend }) : format === 'json' ? escapeJsonText(JSON.stringify(trend, null, 2)) + '\n' : trendMarkdown(trend)

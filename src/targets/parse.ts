@@ -15,6 +15,7 @@ import { isIP } from 'node:net'
 import { relative, resolve, isAbsolute } from 'node:path'
 import { TargetError } from '../errors.ts'
 import type { Target } from '../types.ts'
+import { didYouMean } from '../lib-suggest.ts'
 
 const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?)*\.?$/
 
@@ -92,12 +93,15 @@ export function fileTarget(kind: string, prefix: string, path: string, provider?
   return { kind, id: provider ? `${prefix}:${provider}:${shown}` : `${prefix}:${shown}`, path: resolve(path), provider }
 }
 
+/** The schemes this parser knows, as written. */
+export const SCHEMES = ['tls://', 'ssh://', 'host://', 'cert:', 'nmap:', 'idp:', 'inventory:', 'oidc:', 'agents://', 'local'] as const
+
 /** Parses one target string. */
 export function parseTarget(raw: string): Target {
   const s = raw.trim()
   if (s === 'local' || s === 'local://') return { kind: 'local', id: 'local://' }
   const scheme = /^([a-z][a-z0-9+-]*):(\/\/)?/.exec(s)
-  if (!scheme) throw new TargetError(raw, 'expected a scheme: tls://, ssh://, host://, cert:, nmap:, idp:, inventory:, oidc:, agents:// or local')
+  if (!scheme) throw new TargetError(raw, `expected a scheme: ${SCHEMES.join(', ')}`)
   const rest = s.slice(scheme[0].length)
   switch (scheme[1]) {
     case 'tls': {
@@ -180,7 +184,7 @@ export function parseTarget(raw: string): Target {
       }
     }
     default:
-      throw new TargetError(raw, `unknown scheme "${scheme[1]}:"`)
+      throw new TargetError(raw, `unknown scheme "${scheme[1]}:"${didYouMean(scheme[1]!, SCHEMES.map((x) => x.replace(/:.*$/, '')), (x) => SCHEMES.find((y) => y.startsWith(x))!)}`)
   }
 }
 
