@@ -30,8 +30,11 @@ function known(options: Options): string[] {
   return Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])])
 }
 
+/** What parseCommand returns: parseArgs' result for the command's options plus the common ones. */
+export type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O & typeof COMMON_FLAGS; allowPositionals: boolean; strict: true }>>
+
 /** parseArgs for `ztscan CMD`, with `--help` and `--version` added and its errors rewritten as UsageErrors. */
-export function parseCommand<O extends Options>(cmd: string, args: string[], options: O, allowPositionals: boolean) {
+export function parseCommand<O extends Options>(cmd: string, args: string[], options: O, allowPositionals: boolean): Parsed<O> {
   const all = { ...options, ...COMMON_FLAGS }
   try {
     return parseArgs({ args, options: all, allowPositionals, strict: true })

@@ -94,7 +94,7 @@ export function fileTarget(kind: string, prefix: string, path: string, provider?
 }
 
 /** The schemes this parser knows, as written. */
-export const SCHEMES = ['tls://', 'ssh://', 'host://', 'cert:', 'nmap:', 'idp:', 'inventory:', 'oidc:', 'agents://', 'local'] as const
+export const SCHEMES: readonly string[] = ['tls://', ...Object.keys(STARTTLS_SCHEMES).map((s) => `${s}://`), 'ssh://', 'host://', 'cert:', 'nmap:', 'idp:', 'inventory:', 'oidc:', 'agents://', 'local']
 
 /** Parses one target string. */
 export function parseTarget(raw: string): Target {
@@ -184,7 +184,7 @@ export function parseTarget(raw: string): Target {
       }
     }
     default:
-      throw new TargetError(raw, `unknown scheme "${scheme[1]}:"${didYouMean(scheme[1]!, SCHEMES.map((x) => x.replace(/:.*$/, '')), (x) => SCHEMES.find((y) => y.startsWith(x))!)}`)
+      throw new TargetError(raw, `unknown scheme "${scheme[1]}:"${didYouMean(scheme[1]!, SCHEMES.map((x) => x.replace(/:.*$/, '')), (x) => SCHEMES.find((y) => y.replace(/:.*$/, '') === x)!)}`)
   }
 }
 
