@@ -22,12 +22,12 @@ export const HELP = `ztscan — zero-trust posture scanner (MFA, certificates, T
 Usage: ztscan COMMAND [options]
 
 Commands:
-  scan [TARGET...]    scan targets; with none, scan this machine on loopback
-  demo                start a throwaway lab of flawed services on loopback and scan it
-  rules               list the rules: id, severity, pillar, title
-  merge PART...       join sharded JSON or SARIF reports into one report with one score
+  scan [TARGET...]      scan targets; with none, scan this machine on loopback
+  demo                  start a throwaway lab of flawed services on loopback and scan it
+  rules                 list the rules: id, severity, pillar, title
+  merge PART...         join sharded JSON or SARIF reports into one report with one score
   trend REPORT.json...  score per pillar over runs; fixed, new and still open between the last two
-  help [COMMAND]      this text, or a command's options
+  help [COMMAND]        this text, or a command's options
 
 Every command takes -h/--help and -V/--version. \`ztscan help scan\` lists the scan options.
 
