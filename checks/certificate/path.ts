@@ -21,6 +21,8 @@ export const MAX_DEPTH = 12
 /** Most complete paths validated, and most signature checks, per chain. */
 export const MAX_PATHS = 32
 const MAX_SIGNATURE_CHECKS = 256
+/** Most name-against-constraint comparisons per certificate and constraining CA (OpenSSL's NAME_CHECK_MAX). */
+const MAX_NAME_CHECKS = 1 << 20
 
 /** A certificate that may be on a path. */
 export interface Node {
@@ -416,7 +418,15 @@ function nameConstraintRules(nodes: readonly Node[], complete: boolean, add: Add
       if (f instanceof DerError) continue
       // Not applied to self-issued intermediates, only to the final certificate (RFC 5280 6.1.3 (b), (c)).
       if (i > 0 && selfIssued(node)) continue
-      for (const name of constrainedNames(f)) {
+      const names = constrainedNames(f)
+      // Names × constraints is quadratic in what the certificates carry: above OpenSSL's own limit the path is rejected
+      // unevaluated rather than spending the CPU (a DoS shape, not a real PKI).
+      const work = names.length * (permitted.length + excluded.length)
+      if (work > MAX_NAME_CHECKS) {
+        add('certificate-name-constraints', i, 'RFC 5280 4.2.1.10', 'subjectAltName', `${names.length} names against ${permitted.length + excluded.length} constraints of certificate ${k} on the path: more than ${MAX_NAME_CHECKS} comparisons, not evaluated`)
+        continue
+      }
+      for (const name of names) {
         const label = `${name.kind === 'dn' ? 'directoryName' : name.kind === 'dns' ? 'dNSName' : name.kind === 'ip' ? 'iPAddress' : name.kind === 'email' ? 'rfc822Name' : name.kind} ${name.text}`
         const field = name.kind === 'dn' && !f.subjectAltName?.names.includes(name) ? 'subject' : 'subjectAltName'
         if (name.kind === 'dns' && !validDnsName(name.text, true)) {

@@ -108,6 +108,17 @@ describe('failures name the certificate, the section and the field', () => {
     expect(r.errors).toEqual([])
     expect(findingOf(r, 'certificate-untrusted').evidence).toMatchObject({ trust: 'untrusted-root' })
   })
+  it('name constraints stay cheap: 1,100 SANs against 1,000 constraints are rejected unevaluated', async () => {
+    const now = Date.now()
+    const v = { notBefore: new Date(now - 86_400_000), notAfter: new Date(now + 86_400_000 * 90) }
+    const root = corpus[0]!.anchors[0]!
+    const nc = issue({ cn: 'Many constraints CA', key: privateKey('ec:prime256v1', 41), issuer: root, ca: true, ...v, profile: { nameConstraints: { permitted: Array.from({ length: 1000 }, (_, i) => `c${i}.test`) } } })
+    const leaf = issue({ cn: 'n0.c0.test', key: privateKey('rsa:2048'), issuer: nc, sans: Array.from({ length: 1100 }, (_, i) => `n${i}.c0.test`), ...v })
+    const file = tmp.write('many-names.pem', leaf.pem + nc.pem)
+    const r = await tester.run(`cert:${file}?name=n0.c0.test`, { settings: { tls: { caFile: tmp.write('many-ca.pem', root.pem) } }, policy })
+    expect(failedRuleIds(r)).toEqual(['certificate-name-constraints'])
+    expect(findingOf(r, 'certificate-name-constraints', (x) => x.status === 'fail').evidence.detail).toMatch(/1101 names against 1000 constraints .*not evaluated/)
+  })
   it('OpenSSL\'s verdict with the same anchors is recorded on live handshakes', () => {
     expect(findingOf(tlsRun.get('valid')!, 'certificate-untrusted').evidence.openssl).toEqual({ authorized: true })
     expect(findingOf(tlsRun.get('ca-false')!, 'certificate-untrusted').evidence.openssl).toMatchObject({ authorized: false, error: expect.stringMatching(/^[A-Z_]+$/) })
