@@ -71,12 +71,12 @@ describe('HTML report: score models with caps and coverage (read defensively)', 
     }
     const score = { ...report.score, pillars, uncapped: 70, caps: [{ stage: 'advanced', text: 'weakest pillar' }], assets: Array.from({ length: 50_000 }, () => ({})), delta: { source: 'base.json', overall: -2.5 } }
     const html = toHtml({ ...report, score } as unknown as ScanReport)
-    expect(html).toContain('capped at <strong>initial</strong>: mfa-admin-without-mfa failed on &#60;b&#62;idp&#60;/b&#62; (3)')
+    expect(html).toContain('<summary>1 cap, the lowest at <strong>initial</strong></summary><ul><li>mfa-admin-without-mfa failed on &#60;b&#62;idp&#60;/b&#62; (3×)</li></ul>')
     expect(html).toContain('50 % of ZTMM functions judged (1 of 2); 1 of 3 rules judged; 4 assets scored, 1 not judged')
     expect(html).toContain('uncapped 61.2')
     expect(html).toContain('target advanced: not met (30.1 points short)')
     expect(html).toContain('futureField: 2 entries')
-    expect(html).toContain('capped at <strong>advanced</strong>: weakest pillar')
+    expect(html).toContain('<summary>1 cap, the lowest at <strong>advanced</strong></summary><ul><li>weakest pillar</li></ul>')
     expect(html).toContain('change since base.json: -2.5')
     expect(html.length).toBeLessThan(toHtml(report).length + 5000)
   })

@@ -37,7 +37,8 @@ tbody th[scope=rowgroup]{background:var(--soft);font-weight:600;word-break:break
 .gauge .track{fill:#e3e7ec}.gauge .fill-optimal{fill:var(--optimal)}.gauge .fill-advanced{fill:var(--advanced)}
 .gauge .fill-initial{fill:var(--initial)}.gauge .fill-traditional{fill:var(--traditional)}.gauge .tick{stroke:#fff;stroke-width:1}
 .stage{font-weight:600}
-ul.caps{margin:.2em 0;padding-left:1.2em;font-size:.9em}
+details.caps{font-size:.9em;margin:.2em 0}details.caps ul{margin:.2em 0;padding-left:1.2em}
+td{overflow-wrap:anywhere}
 details.rule{border:1px solid var(--line);border-radius:4px;margin:.5em 0;padding:.2em .6em}
 details.rule>summary{cursor:pointer;padding:.2em 0}
 .rulemeta p{margin:.3em 0}

@@ -185,14 +185,18 @@ function extras(obj: Record<string, unknown>, known: Set<string>): string {
   return parts.join('<br>')
 }
 
-/** Caps that hold a score below its percentage (`{ stage, text }` each), as a list; nothing when there are none. */
-function capsList(caps: unknown, limit = 10): string {
-  if (!Array.isArray(caps) || !caps.length) return ''
-  const items = caps
-    .filter(isObj)
+const STAGE_ORDER = ['traditional', 'initial', 'advanced', 'optimal']
+
+/** Caps that hold a score below its percentage (`{ stage, text }` each): a collapsed list naming the lowest; nothing when none. */
+function capsList(caps: unknown, limit = 20): string {
+  if (!Array.isArray(caps)) return ''
+  const list = caps.filter(isObj)
+  if (!list.length) return ''
+  const lowest = list.map((c) => STAGE_ORDER.indexOf(String(c.stage))).filter((i) => i >= 0).sort((x, y) => x - y)[0]
+  const items = list
     .slice(0, limit)
-    .map((c) => `<li>capped at <strong>${t(c.stage ?? '?', 40)}</strong>: ${t(c.text ?? c.kind ?? '', 500)}${num(c.count) && c.count !== 1 ? ` (${t(c.count, 20)})` : ''}</li>`)
-  return `<ul class="caps">${items.join('')}${caps.length > limit ? `<li>… and ${caps.length - limit} more</li>` : ''}</ul>`
+    .map((c) => `<li>${t(c.text ?? `capped at ${String(c.stage)}`, 500)}${num(c.count) && c.count !== 1 ? ` (${t(c.count, 20)}×)` : ''}</li>`)
+  return `<details class="caps"><summary>${list.length} cap${list.length === 1 ? '' : 's'}${lowest !== undefined ? `, the lowest at <strong>${STAGE_ORDER[lowest]}</strong>` : ''}</summary><ul>${items.join('')}${list.length > limit ? `<li>… and ${list.length - limit} more</li>` : ''}</ul></details>`
 }
 
 /** Coverage as the score model states it (functions judged, rules judged, assets), or counted here from the rules. */
