@@ -189,4 +189,11 @@ export const tlsCiphersCheck = defineCheck({
 /** Profiles a policy may pick for `tls-mozilla-profile`. */
 export const MOZILLA_PROFILE_NAMES = Object.keys(MOZILLA_PROFILES) as MozillaProfileName[]
 
-export default defineFamily({ name: 'tls', checks: [tlsCiphersCheck] })
+export default defineFamily({
+  name: 'tls',
+  checks: [tlsCiphersCheck],
+  // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
+  async demo() {
+    return (await import('../tls/demo.ts')).startDemo()
+  },
+})
