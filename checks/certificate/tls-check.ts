@@ -189,7 +189,8 @@ export const tlsCiphersCheck = defineCheck({
 /** Profiles a policy may pick for `tls-mozilla-profile`. */
 export const MOZILLA_PROFILE_NAMES = Object.keys(MOZILLA_PROFILES) as MozillaProfileName[]
 
-export default defineFamily({
+// Declared before `export default`: tsc does not rewrite a `.ts` dynamic import inside an `export default` expression.
+const family = defineFamily({
   name: 'tls',
   checks: [tlsCiphersCheck],
   // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
@@ -197,3 +198,4 @@ export default defineFamily({
     return (await import('../tls/demo.ts')).startDemo()
   },
 })
+export default family
