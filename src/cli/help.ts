@@ -59,6 +59,9 @@ Scan options:
       --history DIR           add this run to DIR (ztscan-<time>.json) and show the trend over DIR's runs in the
                               html and markdown reports and the GitHub step summary
       --fail-on SEVERITY      critical | high | medium | low | info | none (default: high)
+      --severity LIST         run, report and gate only rules at these severities (e.g. critical,high)
+      --only RULE|FAMILY      run only these rules or families (repeatable or comma-separated)
+      --skip RULE|FAMILY      do not run these rules or families (repeatable or comma-separated)
       --concurrency N         checks in flight (default 32)
       --per-host N            checks in flight per host (default 4)
       --timeout DURATION      per check and target (default 15s); a bare number is seconds: 30, 500ms, 5s, 2m, 1h
@@ -104,6 +107,9 @@ Lists every rule: id, severity, pillar and title, after the policy.
 Options:
   -f, --format FORMAT         table (default) | json
   -p, --policy FILE           show severities and enabled state as this policy sets them
+      --severity LIST         mark rules at other severities disabled (as ztscan scan --severity would)
+      --only RULE|FAMILY      mark all other rules disabled (repeatable or comma-separated)
+      --skip RULE|FAMILY      mark these rules or families disabled
   -h, --help                  this text
   -V, --version               ztscan's version
 `,

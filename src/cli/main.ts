@@ -12,6 +12,8 @@ import {
   loadTargetsFile,
   defaultTargets,
   loadPolicy,
+  selectRules,
+  effectiveRules,
   loadBaseline,
   loadSuppressions,
   planOutputs,
@@ -34,6 +36,7 @@ import {
   type Severity,
   type Target,
   type Policy,
+  type RuleMeta,
 } from '../index.ts'
 import { SEVERITIES } from '../types.ts'
 import { COMMANDS, EXIT, HELP, UsageError, commandHelp } from './help.ts'
@@ -78,6 +81,9 @@ const scanFlags = {
   timeout: { type: 'string' },
   'connect-timeout': { type: 'string' },
   policy: { type: 'string', short: 'p' },
+  severity: { type: 'string', multiple: true },
+  only: { type: 'string', multiple: true },
+  skip: { type: 'string', multiple: true },
   quiet: { type: 'boolean', short: 'q' },
   category: { type: 'string' },
   'sarif-max-results': { type: 'string' },
@@ -190,6 +196,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   const plugins = await loadPlugins(v.plugin ?? []).catch((err: unknown) => {
     throw new UsageError(`--plugin: ${(err as Error).message}`)
   })
+  const selected = withSelection(policy, v, plugins.rules.length ? [...builtinRules(), ...plugins.rules] : builtinRules())
   const baseline = v.baseline ? await loadBaseline(v.baseline) : undefined
   if (v['fail-on-new'] && !baseline) throw new UsageError('--fail-on-new needs --baseline FILE')
   const suppressions = v.suppressions ? await loadSuppressions(v.suppressions) : undefined
@@ -226,7 +233,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
     try {
       report = await scan({
         targets,
-        policy,
+        policy: selected,
         settings,
         checks: plugins.checks.length ? [...builtinChecks, ...plugins.checks] : undefined,
         rules: plugins.rules,
@@ -278,13 +285,30 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
 }
 
 
+/**
+ * `--severity LIST`, `--only NAME…`, `--skip NAME…` (repeatable, comma-separated) added to the policy; they act through
+ * `effectiveRules` like the policy's own enabled flags, so a skipped rule is neither reported, scored nor gated.
+ */
+function withSelection(policy: Policy | undefined, v: { severity?: string[]; only?: string[]; skip?: string[] }, rules: readonly RuleMeta[]): Policy | undefined {
+  const list = (xs: string[] | undefined): string[] => (xs ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)
+  const severities = list(v.severity).map((s) => oneOf('--severity', s, SEVERITIES))
+  const only = list(v.only).map((x) => x.toLowerCase())
+  const skip = list(v.skip).map((x) => x.toLowerCase())
+  if (!severities.length && !only.length && !skip.length) return policy
+  try {
+    return selectRules(policy, { severities, only, skip }, rules)
+  } catch (err) {
+    throw new UsageError(`--${(err as Error).message}`)
+  }
+}
+
 async function cmdRules(argv: string[]): Promise<number> {
-  const { values: v } = parseCommand('rules', argv, { format: { type: 'string', short: 'f' }, policy: { type: 'string', short: 'p' } }, false)
+  const { values: v } = parseCommand('rules', argv, { format: { type: 'string', short: 'f' }, policy: { type: 'string', short: 'p' }, severity: scanFlags.severity, only: scanFlags.only, skip: scanFlags.skip }, false)
   if (helpOrVersion('rules', v)) return EXIT.ok
   const format = oneOf('--format', v.format ?? 'table', ['table', 'json'])
   const rules = builtinRules()
-  const policy = v.policy ? await loadPolicy(v.policy) : undefined
-  const shown = rules.map((r) => ({ ...r, severity: policy?.rules[r.id]?.severity ?? r.severity, enabled: policy?.rules[r.id]?.enabled ?? true }))
+  const policy = withSelection(v.policy ? await loadPolicy(v.policy) : undefined, v, rules)
+  const shown = effectiveRules(rules, policy)
   if (format === 'json') process.stdout.write(JSON.stringify(shown, null, 2) + '\n')
   else {
     const rows = [['ID', 'SEVERITY', 'PILLAR', 'TITLE'], ...shown.map((r) => [r.id + (r.enabled ? '' : ' (disabled)'), r.severity, r.pillar, r.title])]

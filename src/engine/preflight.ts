@@ -5,6 +5,7 @@
  * attempt; library users can call `preflight()` on its own. Family-specific checks of settings and rule parameters live
  * with the families' code (`checks/preflight.ts`); this module holds the generic part and the file test they share.
  */
+import { didYouMean } from '../lib-suggest.ts'
 import { constants } from 'node:fs'
 import { access, stat } from 'node:fs/promises'
 import type { CheckDefinition } from './check.ts'
@@ -102,7 +103,7 @@ export const genericInputChecks: readonly InputCheck[] = [
     const known = [...new Set(checks.map((c) => c.family))].sort()
     const problems: FieldProblem[] = Object.keys(policy.families)
       .filter((f) => !known.includes(f))
-      .map((f) => ({ pointer: `/families/${f}`, expected: `a known check family (${known.join(', ')})` }))
+      .map((f) => ({ pointer: `/families/${f}`, expected: `a known check family (${known.join(', ')})${didYouMean(f, known)}` }))
     return problems.length ? [new PolicyError(policy.source, problems)] : []
   },
 ]

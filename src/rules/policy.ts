@@ -4,7 +4,8 @@
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { readConfigFile } from '../lib-files.ts'
-import { PolicyError, type FieldProblem } from '../errors.ts'
+import { OptionsError, PolicyError, type FieldProblem } from '../errors.ts'
+import { didYouMean } from '../lib-suggest.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
 import type { EffectiveRule, RuleMeta, ScoreSettings, Severity } from '../types.ts'
 import { builtinRules } from './load.ts'
@@ -25,6 +26,30 @@ export interface Policy {
   readonly families?: Readonly<Record<string, { readonly enabled?: boolean }>>
   /** Score settings: a target stage per pillar and the weakest-pillar floor (README "Score"). */
   readonly score?: ScoreSettings
+  /** A selection on top of the rules' enabled state (`--severity`, `--only`, `--skip`): see `selectRules`. */
+  readonly select?: RuleSelection
+}
+
+/**
+ * Which rules run, on top of the policy: only rules at one of `severities` (their severity after the policy), only the
+ * rules or families named in `only` (all when empty), none named in `skip`. Names are rule ids or family names.
+ */
+export interface RuleSelection {
+  readonly severities?: readonly Severity[]
+  readonly only?: readonly string[]
+  readonly skip?: readonly string[]
+}
+
+/**
+ * A policy with a selection added (`policy` may be undefined: the defaults). Every name in `only` and `skip` must be a
+ * rule id or a family of `rules`; an unknown one is an OptionsError naming the option and the nearest known name.
+ */
+export function selectRules(policy: Policy | undefined, select: RuleSelection, rules: readonly RuleMeta[] = builtinRules()): Policy {
+  const known = new Set([...rules.map((r) => r.id), ...rules.map((r) => r.family)])
+  for (const key of ['only', 'skip'] as const)
+    for (const name of select[key] ?? [])
+      if (!known.has(name)) throw new OptionsError(key, `"${name}" is neither a rule id nor a family${didYouMean(name, known)} (ztscan rules lists them)`)
+  return { ...(policy ?? { source: '<inline>', rules: {} }), select }
 }
 
 let policySchema: Record<string, unknown> | undefined
@@ -45,7 +70,7 @@ export function parsePolicy(data: unknown, source = '<inline>', rules: readonly 
   for (const [id, rp] of Object.entries(policy.rules ?? {})) {
     const rule = byId.get(id)
     if (!rule) {
-      problems.push({ pointer: `/rules/${id}`, expected: 'a known rule id (see `ztscan rules`)' })
+      problems.push({ pointer: `/rules/${id}`, expected: `a known rule id (see \`ztscan rules\`)${didYouMean(id, byId.keys())}` })
       continue
     }
     for (const [name, value] of Object.entries(rp.parameters ?? {})) {
@@ -76,6 +101,10 @@ export function effectiveRules(rules: readonly RuleMeta[], policy?: Policy): Eff
     const familyOn = policy?.families?.[r.family]?.enabled ?? true
     const values: Record<string, unknown> = {}
     for (const [name, p] of Object.entries(r.parameters ?? {})) values[name] = rp?.parameters && name in rp.parameters ? rp.parameters[name] : p.default
-    return { ...r, severity: rp?.severity ?? r.severity, enabled: familyOn && (rp?.enabled ?? true), values }
+    const severity = rp?.severity ?? r.severity
+    const sel = policy?.select
+    const named = (list: readonly string[] | undefined): boolean => !!list?.some((n) => n === r.id || n === r.family)
+    const selected = (!sel?.only?.length || named(sel.only)) && !named(sel?.skip) && (!sel?.severities?.length || sel.severities.includes(severity))
+    return { ...r, severity, enabled: familyOn && (rp?.enabled ?? true) && selected, values }
   })
 }
