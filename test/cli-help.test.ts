@@ -21,7 +21,7 @@ describe('did you mean', () => {
 })
 
 describe('help and version on every command (built CLI)', () => {
-  const commands = ['scan', 'demo', 'rules', 'merge', 'trend', 'help']
+  const commands = ['scan', 'demo', 'rules', 'merge', 'trend', 'config', 'help']
   it.each(commands)('ztscan %s --help prints that command\'s usage, as do -h and ztscan help CMD', (cmd) => {
     const a = runCli([cmd, '--help'])
     expect(a.code).toBe(0)

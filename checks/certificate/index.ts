@@ -2,6 +2,7 @@
  * @fileoverview The certificate family: live TLS endpoints (`tls-endpoint`) and certificate files (`cert-file`).
  * One result per rule per certificate of the served chain (or file), plus one per probed protocol version.
  */
+import { plural } from '../../src/lib-units.ts'
 import type { X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
 import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
@@ -131,14 +132,14 @@ async function judgeChain(
     const explain = (ps: readonly Problem[]): Record<string, unknown> => ({ problems: ps.map(({ section, field, detail }) => ({ section, field, detail })) })
     const expired = failing('certificate-expired')
     const notYet = failing('certificate-not-yet-valid')
-    report('certificate-expired', expired.length > 0, expired.length ? `expired ${days(now - info.notAfter.getTime())} days ago` : `valid until ${evidence.notAfter}`, expired.length ? explain(expired) : {})
+    report('certificate-expired', expired.length > 0, expired.length ? `expired ${plural(days(now - info.notAfter.getTime()), 'day')} ago` : `valid until ${evidence.notAfter}`, expired.length ? explain(expired) : {})
     report('certificate-not-yet-valid', notYet.length > 0, notYet.length ? `valid only from ${evidence.notBefore}` : `valid since ${evidence.notBefore}`, notYet.length ? explain(notYet) : {})
     const left = info.notAfter.getTime() - now
     if (!expired.length) {
       // An expired certificate is reported by certificate-expired alone.
       const d = days(left)
-      report('certificate-expiring', left < warnDays * DAY, `expires in ${d} days (threshold ${warnDays})`)
-      report('certificate-expiring-critical', left < criticalDays * DAY, `expires in ${d} days (threshold ${criticalDays})`)
+      report('certificate-expiring', left < warnDays * DAY, `expires in ${plural(d, 'day')} (threshold ${warnDays})`)
+      report('certificate-expiring-critical', left < criticalDays * DAY, `expires in ${plural(d, 'day')} (threshold ${criticalDays})`)
     }
     for (const [rule, ok] of PATH_RULES) {
       const ps = failing(rule)

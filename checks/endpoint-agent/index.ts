@@ -3,6 +3,7 @@
  * healthy and checking in? Three sources: hosts over SSH (`agents://`), this machine (`local://`), and EDR/MDM inventory
  * exports (`inventory:PROVIDER:FILE`). Host probes use only the fixed allowlist in `probe.ts`.
  */
+import { humanHours } from '../../src/lib-units.ts'
 import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { openSession, sshSettings } from '../../src/net/ssh.ts'
@@ -146,7 +147,7 @@ function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
     ctx.report('endpoint-agent-stale-checkin', hours > maxHours ? 'fail' : 'pass', {
       resource,
       asset: resource,
-      evidence: { ...base, hoursSince: Number.isFinite(hours) ? Math.round(hours * 10) / 10 : 'never', maxHours, state: hours > maxHours ? 'stale' : 'current' },
+      evidence: { ...base, hoursSince: Number.isFinite(hours) ? Math.round(hours * 10) / 10 : 'never', maxHours, ago: Number.isFinite(hours) ? `${humanHours(hours)} ago` : 'never', limit: humanHours(maxHours), state: hours > maxHours ? 'stale' : 'current' },
     })
   }
   reportOutdated(ctx, resource, d.host, d.agentName, d.agent, d.platform, d.version, resource)

@@ -27,9 +27,15 @@ Commands:
   rules                 list the rules: id, severity, pillar, title
   merge PART...         join sharded JSON or SARIF reports into one report with one score
   trend REPORT.json...  score per pillar over runs; fixed, new and still open between the last two
+  config                print the effective configuration and where each value came from
   help [COMMAND]        this text, or a command's options
 
 Every command takes -h/--help and -V/--version. \`ztscan help scan\` lists the scan options.
+
+Configuration, highest first: flags; ZTSCAN_* environment variables (ZTSCAN_FAIL_ON=none, ZTSCAN_FORMAT=json,sarif;
+switches 1/0); a config file (--config FILE, ZTSCAN_CONFIG, or the first ztscan.config.yaml|yml|json or .ztscan.yaml
+from the working directory up to the repository root) holding the flags' long names plus targets, settings and policy;
+defaults. \`ztscan config\` shows the result.
 
 ${EXIT_TEXT}`
 
@@ -45,6 +51,7 @@ Targets:
   IPv6 hosts in brackets: tls://[::1]:8443
 
 Scan options:
+  -c, --config FILE           config file (default: the nearest ztscan.config.yaml|yml|json or .ztscan.yaml)
   -t, --targets FILE          YAML/JSON list of targets, or { targets: [...], settings: {...} } (repeatable)
       --nmap FILE             nmap -oX output (repeatable; same as nmap:FILE)
       --idp PROVIDER:FILE     identity-provider export (repeatable)
@@ -84,6 +91,10 @@ Scan options:
       --ca-file FILE          extra trust anchors for certificate chains
       --agent-catalogue FILE  extra/overriding endpoint agents (same schema as checks/endpoint-agent/catalogue.json)
       --plugin MODULE         load extra checks: a module exporting { checks, rules } (repeatable)
+      --progress MODE         auto (default: tty on a terminal, plain otherwise) | tty (one line redrawn, at most
+                              10 times a second) | plain (a line every --progress-interval, default 10s) | none
+      --verbose               one line per target with its verdict, on stderr
+      --debug                 the checks' debug log on stderr (secrets redacted)
   -q, --quiet                 no progress or notes on stderr
 
   -h, --help                  this text
@@ -134,6 +145,11 @@ Options:
   -f, --format FORMAT         markdown | html | json
   -h, --help                  this text
   -V, --version               ztscan's version
+`,
+  config: `Usage: ztscan config [--config FILE] [scan options]
+
+Prints the configuration a scan with these options would use, one "key: value  # source" line each (the lines are a
+valid config file): flags > ZTSCAN_* variables > config file > defaults. Secrets in settings are redacted.
 `,
   help: `Usage: ztscan help [COMMAND]
 

@@ -12,6 +12,7 @@ import {
   loadTargetsFile,
   defaultTargets,
   loadPolicy,
+  parsePolicy,
   selectRules,
   effectiveRules,
   loadBaseline,
@@ -45,6 +46,10 @@ import { targetHint } from './hints.ts'
 import { didYouMean } from '../lib-suggest.ts'
 import { TargetError } from '../errors.ts'
 import { escapeControls } from '../report/escape.ts'
+import { PROGRESS_MODES, startProgress, targetVerdicts } from './progress.ts'
+import { colorFor } from '../lib-term.ts'
+import { resolveLayers, type Layered } from '../config/layers.ts'
+import { showConfig } from '../config/show.ts'
 import { outputProblem } from '../engine/preflight.ts'
 import { loadHistory, saveToHistory } from './trend.ts'
 
@@ -101,10 +106,55 @@ const scanFlags = {
   baseline: { type: 'string' },
   'fail-on-new': { type: 'boolean' },
   suppressions: { type: 'string' },
+  progress: { type: 'string' },
+  'progress-interval': { type: 'string' },
+  verbose: { type: 'boolean' },
+  debug: { type: 'boolean' },
   'max-errors': { type: 'string' },
   'gitlab-schema-version': { type: 'string' },
   history: { type: 'string' },
 } as const
+
+/** Width and colour of the table on a stream: a TTY's columns, colour as NO_COLOR / FORCE_COLOR / TTY say. */
+function terminal(stream: NodeJS.WriteStream): { width?: number; color: boolean } {
+  return { ...(stream.isTTY && stream.columns ? { width: stream.columns } : {}), color: colorFor(stream) }
+}
+
+/** `--config FILE` (`ztscan scan`, `demo` and `config`). */
+const CONFIG_FLAG = { config: { type: 'string', short: 'c' } } as const
+
+/** Where each scan flag's value came from, for error messages (`--fail-on: …` → `ztscan.config.yaml: /fail-on: …`). */
+let flagSources: ReadonlyMap<string, string> = new Map()
+
+/** The layers for parsed scan flags: flags > ZTSCAN_* > config file; remembers the sources for error messages. */
+async function layersOf(given: Record<string, unknown>): Promise<Layered> {
+  const layers = await resolveLayers({
+    flags: scanFlags,
+    given,
+    env: process.env,
+    cwd: process.cwd(),
+    configFlag: given.config as string | undefined,
+    warn: (m) => process.stderr.write(`ztscan: warning: ${escapeControls(m)}\n`),
+  })
+  flagSources = layers.sources
+  return layers
+}
+
+/** A message about `--flag` whose value came from a variable or the config file names that instead. */
+function bySource(message: string): string {
+  return message.replace(/^--([a-z][\w-]*): /, (m, flag: string) => {
+    const s = flagSources.get(flag)
+    return s && !s.startsWith('--') ? `${s}: ` : m
+  })
+}
+
+/** `ztscan config`: the effective configuration of a scan with these flags, and where each value came from. */
+async function cmdConfig(argv: string[]): Promise<number> {
+  const parsed = parseCommand('config', argv, { ...scanFlags, ...CONFIG_FLAG }, false)
+  if (helpOrVersion('config', parsed.values)) return EXIT.ok
+  process.stdout.write(showConfig(await layersOf(parsed.values)))
+  return EXIT.ok
+}
 
 /** `--help` and `--version` of a command: prints and says so. */
 function helpOrVersion(cmd: string, v: { help?: boolean; version?: boolean }): boolean {
@@ -138,8 +188,11 @@ function describe(err: Error, origins: Origins): string {
 }
 
 async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise<number> {
-  const { values: v, positionals } = parseCommand(demo ? 'demo' : 'scan', argv, scanFlags, !demo)
-  if (helpOrVersion(demo ? 'demo' : 'scan', v)) return EXIT.ok
+  const parsed = parseCommand(demo ? 'demo' : 'scan', argv, { ...scanFlags, ...CONFIG_FLAG }, !demo)
+  if (helpOrVersion(demo ? 'demo' : 'scan', parsed.values)) return EXIT.ok
+  const { positionals } = parsed
+  const layers = await layersOf(parsed.values)
+  const v = layers.values as typeof parsed.values
   const failOn: Severity | 'none' = oneOf('--fail-on', v['fail-on'] ?? 'high', [...SEVERITIES, 'none'])
   const outs = planOutputs((v.format ?? []).map((f) => oneOf('--format', f, FORMATS.map((x) => x.name))), v.output ?? [])
   const gitlabVersion = gitlabSchemaVersion(v['gitlab-schema-version'])
@@ -166,10 +219,11 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
     const problem = await outputProblem(o.file)
     if (problem) throw new UsageError(`-o ${o.file}: ${problem}`)
   }
-  const policy: Policy | undefined = v.policy ? await loadPolicy(v.policy) : undefined
+  const policy: Policy | undefined = v.policy ? await loadPolicy(v.policy) : layers.policy ? parsePolicy(layers.policy, `${layers.file}: /policy`) : undefined
 
   let targets: (Target | string)[] = [...positionals]
-  let settings: Record<string, unknown> = {}
+  let settings: Record<string, unknown> = { ...layers.settings }
+  if (layers.settings) recordOrigins(origins, layers.settings, layers.file!)
   for (const f of v.targets ?? []) {
     const t = await loadTargetsFile(f)
     targets.push(...t.targets)
@@ -204,6 +258,8 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   const say = (m: string): void => {
     if (!quiet) process.stderr.write(escapeControls(m, { multiline: true }) + '\n')
   }
+  // The config file's targets stand in when the command line names none (arguments, -t or a target flag).
+  if (!targets.length && layers.targets) targets.push(...(layers.targets as (Target | string)[]))
   let lab: Awaited<ReturnType<typeof startDemoLab>> | undefined
   if (demo) {
     lab = await startDemoLab()
@@ -227,7 +283,15 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   const onTerm = onSignal('SIGTERM')
   process.once('SIGINT', onInt)
   process.once('SIGTERM', onTerm)
-  const tty = process.stderr.isTTY && !quiet
+  // Progress on stderr: --progress auto|tty|plain|none (quiet: none); notes and warnings clear its line first.
+  const progress = startProgress(quiet ? 'none' : oneOf('--progress', v.progress ?? 'auto', PROGRESS_MODES), process.stderr, {
+    intervalMs: parseDuration('--progress-interval', v['progress-interval']) ?? 10_000,
+  })
+  const note = (m: string): void => {
+    progress.clear()
+    say(m)
+  }
+  const debug = v.debug ? (m: string): void => note(`debug: ${m}`) : (): void => {}
   try {
     let report: ScanReport
     try {
@@ -247,18 +311,19 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
         timeoutMs,
         connectTimeoutMs,
         maxErrors,
-        logger: { debug() {}, info: (m) => say(m), warn: (m) => say(`warning: ${m}`) },
-        onEvent: tty ? (e) => e.type === 'progress' && process.stderr.write(`\r${e.done}/${e.total} checks done`) : undefined,
+        logger: { debug, info: (m) => note(m), warn: (m) => note(`warning: ${m}`) },
+        onEvent: (e) => progress.onEvent(e),
       })
     } finally {
-      if (tty) process.stderr.write('\r\x1b[K')
+      progress.end()
       await lab?.stop()
     }
+    if (v.verbose) for (const line of targetVerdicts(report)) say(line)
 
     const trend = history ? trendOf([...history.reports, report], [...history.files, 'this run']) : undefined
     for (const o of outs) {
       try {
-        await writeOutput(report, o, { category: v.category, gitlabSchemaVersion: gitlabVersion, trend, sarifMaxResults: sarifMax, note: (n) => say(`ztscan: ${o.file === '-' ? 'stdout' : o.file}: ${n}`) })
+        await writeOutput(report, o, { category: v.category, gitlabSchemaVersion: gitlabVersion, trend, sarifMaxResults: sarifMax, note: (n) => say(`ztscan: ${o.file === '-' ? 'stdout' : o.file}: ${n}`), ...(o.file === '-' ? terminal(process.stdout) : {}) })
       } catch (err) {
         throw new UsageError(`-o ${o.file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
       }
@@ -337,6 +402,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdScan(rest, false, origins)
       case 'demo':
         return await cmdScan(rest, true, origins)
+      case 'config':
+        return await cmdConfig(rest)
       case 'rules':
         return await cmdRules(rest)
       case 'merge':
@@ -366,7 +433,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof ZtscanError) {
-      process.stderr.write(`ztscan: ${escapeControls(describe(err, origins), { multiline: true }).replace(/\n/g, '\nztscan: ')}\n`)
+      process.stderr.write(`ztscan: ${escapeControls(bySource(describe(err, origins)), { multiline: true }).replace(/\n/g, '\nztscan: ')}\n`)
       return EXIT.usage
     }
     process.stderr.write(`ztscan: internal error: ${escapeControls((err as Error).stack ?? String(err), { multiline: true })}\n`)

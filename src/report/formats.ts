@@ -29,6 +29,9 @@ export interface FormatOptions {
   readonly sarifMaxResults?: number
   /** Receives what a writer has to say about its output (e.g. SARIF results grouped to fit GitHub's limits). */
   readonly note?: (message: string) => void
+  /** The `table` format: columns to fit (a terminal's width) and whether to colour it. */
+  readonly width?: number
+  readonly color?: boolean
 }
 
 /** One report format. */
@@ -57,7 +60,7 @@ export const FORMATS: readonly ReportFormat[] = [
       for (const n of outcome.notes) o.note?.(n)
     },
   },
-  { name: 'table', extensions: [], render: (r) => toTable(r) },
+  { name: 'table', extensions: [], render: (r, o) => toTable(r, 50, { width: o.width, color: o.color }) },
   { name: 'markdown', extensions: ['.md', '.markdown'], render: (r, o) => toMarkdown(r) + (o.trend ? `\n${trendMarkdown(o.trend)}` : '') },
   { name: 'html', extensions: ['.html', '.htm'], render: (r, o) => toHtml(r, { trend: o.trend }) },
   { name: 'junit', extensions: ['.xml', '.junit.xml'], render: (r) => toJunit(r) },

@@ -2,9 +2,12 @@
  * @fileoverview Human summaries: a terminal table and a Markdown summary (for PR comments and GITHUB_STEP_SUMMARY).
  * Every value taken from a target or an export is escaped: no Markdown/HTML injection, no spreadsheet formula.
  */
-import { PILLARS, SEVERITIES, type Finding, type Pillar, type PillarScore, type ScanReport, type ScoreCard } from '../types.ts'
+import { PILLARS, SEVERITIES, type Finding, type Pillar, type PillarScore, type ScanReport, type ScoreCard, type Severity } from '../types.ts'
 import { SEVERITY_RANK } from '../scoring/severity.ts'
 import { escapeLine } from './escape.ts'
+import { layoutTable, wrap, type CellPaint, type ColumnFit } from './layout.ts'
+import { painter } from '../lib-term.ts'
+import { plural } from '../lib-units.ts'
 
 /**
  * Escapes a value for a Markdown table cell: one line, control and bidi characters shown as escapes (`escapeLine`), Markdown
@@ -32,10 +35,6 @@ function failing(report: ScanReport): Finding[] {
 
 const fmtScore = (s: number | null): string => (s === null ? 'n/a' : s.toFixed(1))
 
-function pad(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
-}
 
 const pct = (x: number): string => `${Math.round(x * 100)} %`
 const assetsCell = (x: PillarScore): string =>
@@ -72,31 +71,55 @@ function scoreLines(sc: ScoreCard, esc: (v: unknown) => string, limit: number): 
   return { caps, coverage, accepted, delta }
 }
 
+/** Options of the terminal table. */
+export interface TableOptions {
+  /** Columns to fit (a TTY's width); without it nothing is shortened. */
+  readonly width?: number
+  /** Colour codes (the CLI decides: TTY, NO_COLOR, FORCE_COLOR). */
+  readonly color?: boolean
+}
+
+const SEVERITY_STYLE: Readonly<Record<Severity, readonly ('red' | 'bold' | 'yellow' | 'cyan' | 'gray')[]>> = {
+  critical: ['red', 'bold'],
+  high: ['red'],
+  medium: ['yellow'],
+  low: ['cyan'],
+  info: ['gray'],
+}
+/** Targets give way from the middle, findings and details wrap: the rule and the detail always show whole. */
+const FINDING_FITS: readonly ColumnFit[] = [{}, {}, { fit: 'middle', min: 12 }, { fit: 'wrap', min: 20 }]
+
 /** Terminal summary: score per pillar, failed findings (most severe first, at most `limit`), errors. */
-export function toTable(report: ScanReport, limit = 50): string {
+export function toTable(report: ScanReport, limit = 50, o: TableOptions = {}): string {
   const out: string[] = []
   const s = report.summary
-  out.push(`ztscan ${report.tool.version}: ${s.targets} targets, ${s.attempts} checks run, ${s.passed} passed, ${SEVERITIES.reduce((n, k) => n + s.failed[k], 0)} failed, ${s.errors} errors`)
+  const paint = painter(o.color ?? false)
+  const chained = report.targets.filter((t) => t.chainedFrom !== undefined).length
+  const targets = `${plural(s.targets, 'target')}${chained ? ` (${chained} found by chaining)` : ''}`
+  const head = `ztscan ${report.tool.version}: ${targets}, ${plural(s.attempts, 'check')} run, ${s.passed} passed, ${SEVERITIES.reduce((n, k) => n + s.failed[k], 0)} failed, ${plural(s.errors, 'error')}`
+  out.push(o.width ? wrap(head, Math.max(20, o.width)).join('\n') : head)
   const sc = report.score
   out.push(`Score ${headline(sc)} · formula ${sc.scoreVersion}`)
   if (report.complete === false) out.push(`INCOMPLETE SCAN: ${(report.incomplete ?? []).map((x) => x.message).join('; ')}`)
   out.push('')
-  out.push(pad([['PILLAR', 'SCORE', 'STAGE', 'TARGET', 'ASSETS (O/A/I/T)', 'ZTMM FUNCTIONS', 'PASS', 'FAIL', 'ERRORS'], ...PILLARS.map((p) => {
+  const header: CellPaint = (t, r) => (r === 0 ? paint('bold', t) : t)
+  out.push(layoutTable([['PILLAR', 'SCORE', 'STAGE', 'TARGET', 'ASSETS (O/A/I/T)', 'ZTMM FUNCTIONS', 'PASS', 'FAIL', 'ERRORS'], ...PILLARS.map((p) => {
     const x = sc.pillars[p]
     return [p, fmtScore(x.score), x.stage ?? 'not evaluated', targetCell(x), assetsCell(x), fnCell(x), String(x.passed), String(x.failed), String(x.coverage.errors)]
-  })]))
+  })], { width: o.width, fits: [{}, {}, { fit: 'wrap', min: 11 }, { fit: 'wrap', min: 6 }, { fit: 'wrap', min: 9 }, { fit: 'wrap', min: 9 }], paint: header }))
   const lines = scoreLines(sc, (v) => termCell(v), limit)
   for (const [title, list] of [['Caps', lines.caps], ['Coverage', lines.coverage], ['Accepted risk and not applicable (out of the score)', lines.accepted], ['Change', lines.delta]] as const)
-    if (list.length) out.push('', `${title}:`, ...list.map((l) => `  ${l}`))
+    if (list.length) out.push('', `${title}:`, ...list.map((l) => (o.width ? wrap(l, Math.max(20, o.width - 4)).map((x, i) => (i ? '    ' : '  ') + x).join('\n') : `  ${l}`)))
   const fails = failing(report)
   if (fails.length) {
     out.push('')
-    out.push(pad([['SEVERITY', 'RULE', 'TARGET', 'FINDING'], ...fails.slice(0, limit).map((f) => [f.severity.toUpperCase(), f.ruleId, termCell(f.target, 48), termCell(f.message, 100)])]))
+    const sev: CellPaint = (t, r, c) => (r === 0 ? paint('bold', t) : c === 0 ? paint(SEVERITY_STYLE[t.trim().toLowerCase() as Severity] ?? [], t) : t)
+    out.push(layoutTable([['SEVERITY', 'RULE', 'TARGET', 'FINDING'], ...fails.slice(0, limit).map((f) => [f.severity.toUpperCase(), f.ruleId, termCell(f.target), termCell(f.message)])], { width: o.width, fits: FINDING_FITS, paint: sev }))
     if (fails.length > limit) out.push(`… and ${fails.length - limit} more failed findings (see the JSON or SARIF report)`)
   }
   if (report.errors.length) {
     out.push('')
-    out.push(pad([['ERROR', 'CHECK', 'TARGET', 'DETAIL'], ...report.errors.slice(0, limit).map((e) => [e.reason, e.check, termCell(e.target, 48), termCell(e.message, 100)])]))
+    out.push(layoutTable([['ERROR', 'CHECK', 'TARGET', 'DETAIL'], ...report.errors.slice(0, limit).map((e) => [e.reason, e.check, termCell(e.target), termCell(e.message)])], { width: o.width, fits: FINDING_FITS, paint: (t, r, c) => (r === 0 ? paint('bold', t) : c === 0 ? paint('magenta', t) : t) }))
     if (report.errors.length > limit) out.push(`… and ${report.errors.length - limit} more errors`)
   }
   return out.join('\n') + '\n'

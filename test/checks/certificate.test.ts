@@ -74,7 +74,7 @@ describe('certificate: one server per flaw (127.0.0.1)', () => {
     })
     expect(f.evidence.fingerprint256).toMatch(FP)
     expect(Date.parse(f.evidence.notAfter as string)).toBeLessThan(Date.now())
-    expect(f.message).toMatch(/^Expiry of leaf certificate "CN=localhost" on tls:\/\/127\.0\.0\.1:\d+: expired 1 days ago$/)
+    expect(f.message).toMatch(/^Expiry of leaf certificate "CN=localhost" on tls:\/\/127\.0\.0\.1:\d+: expired 1 day ago$/)
   })
 
   it.each([

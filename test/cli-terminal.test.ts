@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { bin, cleanEnv, ensureBuilt, root, runCli } from './helpers/cli.ts'
+import { layoutTable, shortenMiddle, wrap } from '../src/report/layout.ts'
+import { humanHours, humanMs, plural } from '../src/lib-units.ts'
+import { progressLine } from '../src/cli/progress.ts'
+
+// A file target with failing findings whose messages are long (no network).
+const okta = `idp:okta:${join(root, 'fixtures/mfa/okta/users-factors.json')}`
+const E = String.fromCharCode(27)
+const SGR = new RegExp(`${E}\\[[0-9;]*m`) // a colour code
+const ESC = new RegExp(E)
+
+/** `script` (util-linux) gives the command a pseudo-terminal of `cols` columns; returns what the terminal received. */
+function onTty(args: string[], cols: number, env: Record<string, string | undefined> = {}, timeout = 60_000): string | undefined {
+  const cmd = `stty cols ${cols} rows 50; exec ${[process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')}`
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout, env: cleanEnv({ TERM: 'xterm-256color', ...env }) })
+  if (r.error) return undefined
+  return r.stdout
+}
+const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0
+const visibleLines = (out: string): string[] => out.replace(new RegExp(`${E}\\[[0-9;]*[A-Za-z]`, 'g'), '').split(/\r?\n/).map((l) => l.replace(/^.*\r/, ''))
+
+beforeAll(ensureBuilt, 120_000)
+
+describe('units and layout', () => {
+  it('plurals and human durations', () => {
+    expect(plural(1, 'day')).toBe('1 day')
+    expect(plural(2, 'day')).toBe('2 days')
+    expect(humanHours(13151.5)).toBe('547 days')
+    expect(humanHours(30)).toBe('30 hours')
+    expect(humanHours(1)).toBe('1 hour')
+    expect(humanHours(49)).toBe('2 days')
+    expect(humanMs(65_000)).toBe('1m 05s')
+  })
+  it('targets shorten from the middle, findings wrap and are never cut', () => {
+    expect(shortenMiddle('tls://very-long-host-name.example.test:8443', 20)).toBe('tls://very…test:8443')
+    const msg = 'Key size of leaf certificate "CN=legacy-device.lab" is RSA 1024 bits; minimum 2048'
+    expect(wrap(msg, 30).join(' ')).toBe(msg)
+    const t = layoutTable([['SEVERITY', 'RULE', 'TARGET', 'FINDING'], ['HIGH', 'certificate-weak-key', 'cert:/a/very/long/path/to/the/legacy-device.pem', msg]], {
+      width: 70,
+      fits: [{}, {}, { fit: 'middle', min: 12 }, { fit: 'wrap', min: 20 }],
+    })
+    for (const line of t.split('\n')) expect(line.length).toBeLessThanOrEqual(70)
+    expect(t.replace(/\s+/g, ' ')).toContain('minimum 2048')
+    expect(t).toContain('certificate-weak-key')
+  })
+  it('the progress line says checks done of total, errors, elapsed and ETA', () => {
+    expect(progressLine({ done: 10, total: 40, errors: 1, targets: 2, elapsedMs: 5000 })).toBe('checks 10/40 done, 2 targets, 1 error, 5s elapsed, ETA 15s')
+  })
+})
+
+describe.skipIf(!hasScript)('on a terminal (script(1) pseudo-TTY, built CLI)', () => {
+  it.each([80, 200])('the table fits %i columns and is coloured', (cols) => {
+    const out = onTty(['scan', okta, '--fail-on', 'none', '--progress', 'none'], cols)!
+    expect(out).toMatch(SGR)
+    const lines = visibleLines(out)
+    expect(lines.some((l) => l.startsWith('SEVERITY'))).toBe(true)
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(cols)
+    // Every failed finding's message shows whole (wrapped, never cut): its last words are on screen.
+    expect(lines.join(' ').replace(/\s+/g, ' ')).toContain('without a second factor')
+  })
+  it('NO_COLOR=1 prints no colour codes; FORCE_COLOR=1 colours a pipe', () => {
+    const out = onTty(['scan', okta, '--fail-on', 'none', '--progress', 'none'], 120, { NO_COLOR: '1' })!
+    expect(out).not.toMatch(SGR)
+    expect(out).toContain('SEVERITY')
+    expect(runCli(['scan', okta, '--fail-on', 'none', '-q'], { env: { FORCE_COLOR: '1' } }).stdout).toMatch(SGR)
+    expect(runCli(['scan', okta, '--fail-on', 'none', '-q']).stdout).not.toMatch(ESC)
+  })
+  it('progress advances during a full port scan of 127.0.0.1 (one line redrawn)', () => {
+    const out = onTty(['scan', 'host://127.0.0.1?ports=all', '--fail-on', 'none', '-f', 'json', '-o', '/dev/null'], 100, {}, 120_000)!
+    const frames = [...out.matchAll(new RegExp(`\r${E}\\[Kchecks ([^\r\n]*)`, 'g'))].map((m) => m[1])
+    expect(new Set(frames).size).toBeGreaterThanOrEqual(2) // elapsed moves at least once a second
+    expect(frames.some((f) => /elapsed/.test(f!))).toBe(true)
+  })
+})
+
+describe('without a terminal (pipes, built CLI)', () => {
+  it('plain progress lines every --progress-interval on stderr, no escape codes, nothing on stdout', () => {
+    const r = runCli(['scan', 'host://127.0.0.1?ports=all', '--fail-on', 'none', '--progress-interval', '300ms', '-f', 'json', '-o', '/dev/null'], { timeout: 120_000 })
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('ztscan: checks '))
+    expect(lines.length).toBeGreaterThanOrEqual(2)
+    expect(r.stderr).not.toMatch(ESC)
+    expect(r.stdout).toBe('')
+  })
+  it('--progress none and -q print no progress; --verbose one verdict line per target', () => {
+    expect(runCli(['scan', okta, '--fail-on', 'none', '--progress', 'none', '-f', 'json']).stderr).not.toContain('checks ')
+    const v = runCli(['scan', okta, '--fail-on', 'none', '--verbose', '--progress', 'none', '-f', 'json'])
+    expect(v.stderr).toMatch(/^ztscan: idp:okta:.*users-factors\.json: FAIL \(6 failed findings, worst critical\); \d+ passed, 0 errors$/m)
+    expect(runCli(['scan', okta, '--progress', 'sometimes']).stderr).toContain('--progress: expected one of auto, tty, plain, none (got "sometimes")')
+  })
+})
