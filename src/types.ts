@@ -122,6 +122,8 @@ export interface AttemptSkip {
   readonly check: string
   readonly family: string
   readonly target: string
+  /** Set when one rule could not be judged in an attempt that ran (`ctx.skip`); absent when the whole attempt was skipped. */
+  readonly rule?: string
   readonly why: string
 }
 

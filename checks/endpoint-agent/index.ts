@@ -10,7 +10,7 @@ import { openSession, sshSettings } from '../../src/net/ssh.ts'
 import { isValidHost } from '../../src/targets/parse.ts'
 import type { Target } from '../../src/types.ts'
 import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
-import { parseInventory, providerOf, type DeviceRecord } from './inventory.ts'
+import { ABSENT_HINT, parseInventory, providerOf, type DeviceRecord } from './inventory.ts'
 import { localRunner, observeHost, sshRunner, withSession, type AgentObservation } from './probe.ts'
 
 const FAMILY = 'endpoint-agent'
@@ -22,6 +22,9 @@ const RULES = [
   'endpoint-agent-sensor-degraded',
   'endpoint-agent-device-noncompliant',
   'endpoint-agent-disk-unencrypted',
+  'endpoint-agent-active-threat',
+  'endpoint-agent-action-needed',
+  'endpoint-agent-contained',
 ] as const
 type Rule = (typeof RULES)[number]
 
@@ -131,6 +134,7 @@ async function runHost(target: Target, ctx: CheckContext<Rule>): Promise<void> {
 // Inventory exports
 // ---------------------------------------------------------------------------------------------------------------------
 
+/** Rules a record is judged on only when its agent is onboarded (an unonboarded device has no agent to judge). */
 function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
   const resource = `device:${d.id}`
   const base = { host: d.host, agent: d.agentName, agentId: d.agent, version: d.version ?? 'unknown', lastSeen: d.lastSeen ?? 'never' }
@@ -157,16 +161,71 @@ function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
     ctx.report('endpoint-agent-device-noncompliant', d.compliance === 'compliant' ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.compliance } })
   if (d.encrypted !== undefined)
     ctx.report('endpoint-agent-disk-unencrypted', d.encrypted ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.encrypted ? 'encrypted' : 'not encrypted' } })
+  if (d.infected !== undefined || d.activeThreats !== undefined) {
+    const bad = d.infected === true || (d.activeThreats ?? 0) > 0
+    const state = bad ? [d.infected ? 'infected' : '', d.activeThreats ? `${d.activeThreats} active threats` : ''].filter(Boolean).join(', ') : 'no active threats'
+    ctx.report('endpoint-agent-active-threat', bad ? 'fail' : 'pass', { resource, asset: resource, evidence: { ...base, state, infected: d.infected ?? 'unknown', activeThreats: d.activeThreats ?? 'unknown' } })
+  }
+  if (d.actionsNeeded !== undefined)
+    ctx.report('endpoint-agent-action-needed', d.actionsNeeded.length ? 'fail' : 'pass', {
+      resource,
+      asset: resource,
+      evidence: { ...base, state: d.actionsNeeded.length ? d.actionsNeeded.join(', ') : 'none', actions: d.actionsNeeded },
+    })
+  if (d.containment !== undefined)
+    ctx.report('endpoint-agent-contained', d.containment === 'normal' ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.containment } })
 }
 
-/** Reads an EDR/MDM inventory export and reports each device. */
+/**
+ * Device records judged once each: records that are not devices of their own (decommissioned agents, Defender records
+ * merged into another or excluded) are left out, and of records sharing an `id` the latest check-in is kept.
+ */
+export function judgedDevices(records: readonly DeviceRecord[]): { devices: DeviceRecord[]; notJudged: Map<string, number>; duplicates: number } {
+  const byId = new Map<string, DeviceRecord>()
+  const notJudged = new Map<string, number>()
+  let duplicates = 0
+  const seenAt = (d: DeviceRecord): number => (d.lastSeen ? Date.parse(d.lastSeen) : -Infinity)
+  for (const d of records) {
+    if (d.notJudged) {
+      const why = d.notJudged.replace(/^merged into machine .*/, 'merged into another machine (mergedIntoMachineId)')
+      notJudged.set(why, (notJudged.get(why) ?? 0) + 1)
+      continue
+    }
+    const prev = byId.get(d.id)
+    if (prev) {
+      duplicates++
+      if (seenAt(d) <= seenAt(prev)) continue
+    }
+    byId.set(d.id, d)
+  }
+  return { devices: [...byId.values()], notJudged, duplicates }
+}
+
+/** Reads an EDR/MDM inventory export and reports each device; a rule whose field the export lacks is a named skip. */
 async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<void> {
   const provider = providerOf(target.provider)
   if (!provider) throw new AttemptFailure('input', `${target.id}: unknown inventory provider ${JSON.stringify(target.provider)} (expected crowdstrike, defender, sentinelone, intune or osquery/fleet)`)
   if (typeof target.path !== 'string') throw new AttemptFailure('input', `${target.id}: a file path is required`)
   const text = (await ctx.net.readFile(target.path, 256 * 1024 * 1024)).toString('utf8')
   const shown = target.id.slice(target.id.indexOf(':', 'inventory:'.length) + 1) || target.path
-  for (const d of parseInventory(provider, text, shown)) reportDevice(ctx, d)
+  const { devices, notJudged, duplicates } = judgedDevices(parseInventory(provider, text, shown))
+  const absent = new Map<string, { rule: Rule; field: string; count: number }>()
+  const { minVersions } = ctx.params<{ minVersions?: Record<string, string> }>('endpoint-agent-outdated')
+  for (const d of devices) {
+    reportDevice(ctx, d)
+    for (const [rule, field] of Object.entries(d.absent ?? {})) {
+      // The version is only read against a policy minimum: without one, its absence changes nothing.
+      if (rule === 'endpoint-agent-outdated' && !minimumFor(minVersions ?? {}, d.agent, d.platform)) continue
+      const k = `${rule}\0${field}`
+      const a = absent.get(k)
+      if (a) a.count++
+      else absent.set(k, { rule: rule as Rule, field, count: 1 })
+    }
+  }
+  for (const { rule, field, count } of absent.values())
+    ctx.skip(rule, `${field} not in this export (${count} of ${devices.length} devices) — ${ABSENT_HINT[provider]}`)
+  for (const [why, n] of notJudged) ctx.log.info(`${n} records not judged: ${why}`)
+  if (duplicates) ctx.log.info(`${duplicates} duplicate device records (same id) judged once, latest check-in kept`)
 }
 
 /** The family's one check: hosts over SSH, this machine, and inventory exports report against the same rules. */

@@ -34,6 +34,31 @@ export interface DeviceRecord {
   readonly onboardingStatus?: string
   readonly compliance?: string
   readonly encrypted?: boolean
+  /** Hardware serial number, when the export has one (coverage matching). */
+  readonly serial?: string
+  /** MAC addresses, when the export has them (coverage matching). */
+  readonly macs?: readonly string[]
+  /** Why the record is not judged as a device of its own (decommissioned agent, merged or excluded record). */
+  readonly notJudged?: string
+  /** SentinelOne: the agent reports the device infected. */
+  readonly infected?: boolean
+  /** SentinelOne: unresolved threats on the device. */
+  readonly activeThreats?: number
+  /** SentinelOne: actions the agent waits for (`userActionsNeeded`) and permissions it lacks (`missingPermissions`). */
+  readonly actionsNeeded?: readonly string[]
+  /** CrowdStrike containment state (`status` other than `normal`); `normal` when the export says so. */
+  readonly containment?: string
+  /** Rules this record cannot be judged on because the export lacks the field: rule id → provider field name. */
+  readonly absent?: Readonly<Record<string, string>>
+}
+
+/** Hint shown with a field an export lacks (Graph APIs drop fields outside `$select`). */
+export const ABSENT_HINT: Record<Provider, string> = {
+  crowdstrike: 'was the device details call made with a field filter?',
+  defender: 'was it made with $select?',
+  sentinelone: 'was the export trimmed to fewer columns?',
+  intune: 'was it made with $select?',
+  osquery: 'was the host list exported with fewer columns?',
 }
 
 const str = { type: 'string' }
@@ -44,6 +69,8 @@ interface ProviderDef {
   readonly item: Record<string, unknown>
   readonly required: string[]
   readonly dates: readonly string[]
+  /** The provider field each rule reads: a record without it is a named skip of that rule. */
+  readonly ruleFields: Readonly<Record<string, string>>
   map(e: Record<string, unknown>): DeviceRecord
 }
 
@@ -56,6 +83,36 @@ function platformOf(s: unknown): DeviceRecord['platform'] {
 }
 
 const s = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
+const strList = { type: 'array', maxItems: 1000 }
+/** Entries of an array field as short strings (objects by their JSON), at most 20. */
+function strings(v: unknown): string[] {
+  if (!Array.isArray(v)) return []
+  return v.slice(0, 20).map((x) => (typeof x === 'string' ? x : JSON.stringify(x) ?? String(x)).slice(0, 120))
+}
+/** MAC addresses of a record, lower-case `aa:bb:cc:dd:ee:ff`; all-zero and malformed ones dropped. */
+export function normalMac(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined
+  const hex = v.toLowerCase().replace(/[^0-9a-f]/g, '')
+  if (hex.length !== 12 || /^0+$/.test(hex) || /^f+$/.test(hex)) return undefined
+  return hex.replace(/(..)(?!$)/g, '$1:')
+}
+const macsOf = (...v: unknown[]): string[] | undefined => {
+  const m = [...new Set(v.map(normalMac).filter((x): x is string => !!x))]
+  return m.length ? m : undefined
+}
+/** Serial numbers that are placeholders (`0`, `000000000000`, "To Be Filled By O.E.M.", "System Serial Number") are no serial. */
+export function normalSerial(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined
+  const t = v.trim().toUpperCase()
+  if (!t || /^0+$/.test(t) || /^(TO BE FILLED|SYSTEM SERIAL|DEFAULT STRING|NONE|N\/A|UNKNOWN|NOT SPECIFIED)/.test(t)) return undefined
+  return t.slice(0, 200)
+}
+/** Which of a provider's rule fields an entry lacks (key absent; `null` counts as present: the provider said "none"). */
+function absentOf(def: ProviderDef, e: Record<string, unknown>): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined
+  for (const [rule, field] of Object.entries(def.ruleFields)) if (!Object.hasOwn(e, field)) (out ??= {})[rule] = field
+  return out
+}
 
 // Defender `healthStatus` values: Active, Inactive, ImpairedCommunication, NoSensorData, NoSensorDataImpairedCommunication, Unknown
 // (https://learn.microsoft.com/en-us/defender-endpoint/api/machine). Inactive is a stale device (caught by check-in age).
@@ -66,27 +123,34 @@ const S1_DEGRADED = new Set(['fully_disabled', 'partially_disabled', 'disabled_e
 const PROVIDERS: Record<Provider, ProviderDef> = {
   crowdstrike: {
     envelope: 'resources',
-    item: { device_id: str, hostname: str, agent_version: str, last_seen: str, platform_name: str, reduced_functionality_mode: str, status: str },
+    item: { device_id: str, hostname: str, agent_version: str, last_seen: str, platform_name: str, reduced_functionality_mode: str, status: str, serial_number: str, mac_address: str },
     required: ['device_id'],
     dates: ['last_seen'],
+    ruleFields: { 'endpoint-agent-sensor-degraded': 'reduced_functionality_mode', 'endpoint-agent-stale-checkin': 'last_seen', 'endpoint-agent-outdated': 'agent_version', 'endpoint-agent-contained': 'status' },
     map: (e) => {
       const rfm = s(e.reduced_functionality_mode)?.toLowerCase()
       return {
         id: e.device_id as string, host: s(e.hostname) ?? (e.device_id as string), agent: 'crowdstrike-falcon', agentName: 'CrowdStrike Falcon sensor',
         platform: platformOf(e.platform_name), version: s(e.agent_version), lastSeen: s(e.last_seen),
         degraded: rfm === 'yes' ? true : rfm === 'no' ? false : undefined, sensorState: rfm ? `reduced_functionality_mode=${rfm}` : undefined,
+        // `status`: normal, containment_pending, contained, lift_containment_pending.
+        containment: s(e.status)?.toLowerCase(),
+        serial: normalSerial(e.serial_number), macs: macsOf(e.mac_address),
       }
     },
   },
   defender: {
     envelope: 'value',
-    item: { id: str, computerDnsName: strOrNull, healthStatus: strOrNull, onboardingStatus: strOrNull, lastSeen: strOrNull, agentVersion: strOrNull, osPlatform: strOrNull },
+    item: { id: str, computerDnsName: strOrNull, healthStatus: strOrNull, onboardingStatus: strOrNull, lastSeen: strOrNull, agentVersion: strOrNull, osPlatform: strOrNull, isExcluded: { type: ['boolean', 'null'] }, mergedIntoMachineId: strOrNull },
     required: ['id'],
     dates: ['lastSeen'],
+    ruleFields: { 'endpoint-agent-sensor-degraded': 'healthStatus', 'endpoint-agent-stale-checkin': 'lastSeen', 'endpoint-agent-missing': 'onboardingStatus', 'endpoint-agent-outdated': 'agentVersion' },
     map: (e) => {
       const health = s(e.healthStatus)
       const onboarding = s(e.onboardingStatus)
+      const merged = s(e.mergedIntoMachineId)
       return {
+        notJudged: merged ? `merged into machine ${merged.slice(0, 64)}` : e.isExcluded === true ? 'excluded in Defender (isExcluded)' : undefined,
         id: e.id as string, host: s(e.computerDnsName) ?? (e.id as string), agent: 'defender-endpoint', agentName: 'Microsoft Defender for Endpoint',
         platform: platformOf(e.osPlatform), version: s(e.agentVersion), lastSeen: e.lastSeen === null ? null : s(e.lastSeen),
         degraded: health === undefined || health === 'Unknown' || health === 'Inactive' ? undefined : DEFENDER_DEGRADED.has(health), sensorState: health ? `healthStatus=${health}` : undefined,
@@ -96,37 +160,57 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
   },
   sentinelone: {
     envelope: 'data',
-    item: { id: str, computerName: str, agentVersion: str, isActive: { type: 'boolean' }, lastActiveDate: str, operationalState: strOrNull, networkStatus: strOrNull, osType: str, infected: { type: 'boolean' } },
+    item: {
+      id: str, computerName: str, agentVersion: str, isActive: { type: 'boolean' }, lastActiveDate: str, operationalState: strOrNull, networkStatus: strOrNull, osType: str,
+      infected: { type: 'boolean' }, activeThreats: { type: 'integer', minimum: 0 }, isDecommissioned: { type: 'boolean' }, userActionsNeeded: strList, missingPermissions: strList,
+      serialNumber: strOrNull, networkInterfaces: { type: 'array', maxItems: 200, items: { type: 'object', properties: { physical: strOrNull } } },
+    },
     required: ['id'],
     dates: ['lastActiveDate'],
+    ruleFields: {
+      'endpoint-agent-sensor-degraded': 'operationalState', 'endpoint-agent-stale-checkin': 'lastActiveDate', 'endpoint-agent-outdated': 'agentVersion',
+      'endpoint-agent-active-threat': 'infected', 'endpoint-agent-action-needed': 'userActionsNeeded',
+    },
     map: (e) => {
       const op = s(e.operationalState)
+      const needed = [...strings(e.userActionsNeeded), ...strings(e.missingPermissions).map((p) => `missing permission ${p}`)]
+      const hasActions = Object.hasOwn(e, 'userActionsNeeded') || Object.hasOwn(e, 'missingPermissions')
       return {
         id: e.id as string, host: s(e.computerName) ?? (e.id as string), agent: 'sentinelone', agentName: 'SentinelOne Singularity agent',
         platform: platformOf(e.osType), version: s(e.agentVersion), lastSeen: s(e.lastActiveDate),
         degraded: op === undefined ? undefined : S1_DEGRADED.has(op), sensorState: op ? `operationalState=${op}` : undefined,
+        notJudged: e.isDecommissioned === true ? 'agent decommissioned in SentinelOne (isDecommissioned)' : undefined,
+        infected: typeof e.infected === 'boolean' ? e.infected : undefined,
+        activeThreats: typeof e.activeThreats === 'number' ? e.activeThreats : undefined,
+        actionsNeeded: hasActions ? needed : undefined,
+        serial: normalSerial(e.serialNumber),
+        macs: macsOf(...(Array.isArray(e.networkInterfaces) ? (e.networkInterfaces as { physical?: unknown }[]).map((n) => n?.physical) : [])),
       }
     },
   },
   intune: {
     envelope: 'value',
-    item: { id: str, deviceName: strOrNull, complianceState: str, isEncrypted: { type: 'boolean' }, lastSyncDateTime: str, operatingSystem: strOrNull },
+    item: { id: str, deviceName: strOrNull, complianceState: str, isEncrypted: { type: 'boolean' }, lastSyncDateTime: str, operatingSystem: strOrNull, serialNumber: strOrNull, wiFiMacAddress: strOrNull, ethernetMacAddress: strOrNull },
     required: ['id'],
     dates: ['lastSyncDateTime'],
+    ruleFields: { 'endpoint-agent-device-noncompliant': 'complianceState', 'endpoint-agent-disk-unencrypted': 'isEncrypted', 'endpoint-agent-stale-checkin': 'lastSyncDateTime' },
     map: (e) => ({
       id: e.id as string, host: s(e.deviceName) ?? (e.id as string), agent: 'intune', agentName: 'Microsoft Intune',
       platform: platformOf(e.operatingSystem), lastSeen: s(e.lastSyncDateTime), compliance: s(e.complianceState),
       encrypted: typeof e.isEncrypted === 'boolean' ? e.isEncrypted : undefined,
+      serial: normalSerial(e.serialNumber), macs: macsOf(e.wiFiMacAddress, e.ethernetMacAddress),
     }),
   },
   osquery: {
     envelope: 'hosts',
-    item: { id: { type: ['integer', 'string'] }, uuid: str, hostname: str, osquery_version: str, seen_time: str, status: str, platform: str },
+    item: { id: { type: ['integer', 'string'] }, uuid: str, hostname: str, osquery_version: str, seen_time: str, status: str, platform: str, hardware_serial: strOrNull, primary_mac: strOrNull },
     required: ['id'],
     dates: ['seen_time'],
+    ruleFields: { 'endpoint-agent-stale-checkin': 'seen_time', 'endpoint-agent-outdated': 'osquery_version' },
     map: (e) => ({
       id: String(e.id), host: s(e.hostname) ?? String(e.id), agent: 'osquery', agentName: 'osquery (osqueryd)',
       platform: platformOf(e.platform), version: s(e.osquery_version), lastSeen: s(e.seen_time),
+      serial: normalSerial(e.hardware_serial), macs: macsOf(e.primary_mac),
     }),
   },
 }
@@ -184,5 +268,9 @@ export function parseInventory(provider: Provider, text: string, file: string): 
   }
   if (problems.length)
     throw new AttemptFailure('input', formatProblems(file, problems.slice(0, MAX_PROBLEMS)) + (problems.length >= MAX_PROBLEMS ? `\n… validation stopped after the first ${MAX_PROBLEMS} problems` : ''))
-  return (list as Record<string, unknown>[]).map((e) => def.map(e))
+  return (list as Record<string, unknown>[]).map((e) => {
+    const d = def.map(e)
+    const absent = absentOf(def, e)
+    return absent ? { ...d, absent } : d
+  })
 }

@@ -41,6 +41,11 @@ export interface CheckContext<R extends string = string> {
   /** Records a pass or fail of one rule for one resource. */
   report(ruleId: R, status: 'pass' | 'fail', at: ReportAt): void
   /**
+   * Records that a rule could not be judged on this target and why (a field the input lacks, a state not determinable
+   * here): a named skip in the report, never a pass. Repeats of the same rule and reason within an attempt are kept once.
+   */
+  skip(ruleId: R, why: string): void
+  /**
    * Adds a target to this scan (chaining: an open TLS port becomes a `tls-endpoint`). Duplicates are ignored; the scan's
    * `chain` option may withhold it (from offline checks unless `chain: true`; from every check with `chain: false`).
    */

@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events'
 import type { LimitFunction } from 'p-limit'
 import { bindNet, type NetHelpers } from '../net/index.ts'
-import type { EffectiveRule, Finding, Target } from '../types.ts'
+import type { AttemptSkip, EffectiveRule, Finding, Target } from '../types.ts'
 import type { CheckContext, CheckDefinition, Logger, ReportAt } from './check.ts'
 import type { Redactor } from './redact.ts'
 
@@ -21,6 +21,8 @@ export interface ScanShared {
   readonly log: Logger
   /** Records a finding (already redacted and fingerprinted). */
   addFinding(f: Finding): void
+  /** Records a rule that could not be judged on a target (already redacted). */
+  addSkip(s: AttemptSkip): void
   /** Adds a target chained from `from` by `check` (unless the scan's chaining mode withholds it); throws on an invalid one. */
   addTarget(t: Target, from: Target, check: CheckDefinition): void
   fingerprint(ruleId: string, target: string, resource: string): string
@@ -39,6 +41,7 @@ export class AttemptContext implements CheckContext {
   #onEnd: ((reason: unknown) => void) | undefined
   #net: NetHelpers | undefined
   #log: Logger | undefined
+  #skips: Set<string> | undefined
 
   constructor(shared: ScanShared, check: CheckDefinition, target: Target, timeoutMs: number) {
     this.#shared = shared
@@ -108,6 +111,17 @@ export class AttemptContext implements CheckContext {
 
   enabled(ruleId: string): boolean {
     return this.#shared.rules.get(ruleId)?.enabled ?? false
+  }
+
+  skip(ruleId: string, why: string): void {
+    if (this.ended) return
+    const check = this.#check
+    if (!check.rules.includes(ruleId)) throw new Error(`check "${check.id}" skipped undeclared rule "${ruleId}"`)
+    if (!this.#shared.rules.get(ruleId)?.enabled) return
+    const key = `${ruleId}\0${why}`
+    if ((this.#skips ??= new Set()).has(key)) return
+    this.#skips.add(key)
+    this.#shared.addSkip({ check: check.id, family: check.family, target: this.#target.id, rule: ruleId, why: this.#shared.redact(`${ruleId}: ${why}`) })
   }
 
   report(ruleId: string, status: 'pass' | 'fail', at: ReportAt): void {

@@ -309,6 +309,10 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
       findings.push(f)
       emit({ type: 'finding', finding: f })
     },
+    addSkip(s) {
+      skipped.push(s)
+      emit({ type: 'skip', skip: s })
+    },
     addTarget(t, from, check) {
       if (chainMode === 'off' || (chainMode === 'live' && check.offline)) {
         normalizeTarget(t) // an invalid target is still reported as such
@@ -398,7 +402,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
 
   findings.sort(byKey((f) => `${f.target}\0${f.ruleId}\0${f.resource}\0${f.status}`))
   errors.sort(byKey((e) => `${e.target}\0${e.check}\0${e.message}`))
-  skipped.sort(byKey((s) => `${s.target}\0${s.check}`))
+  skipped.sort(byKey((s) => `${s.target}\0${s.check}\0${s.why}`))
   const firedRules = [...rules.values()].filter((r) => r.enabled && checks.some((c) => c.rules.includes(r.id))).sort(byKey((r) => r.id))
   return buildReport({
     startedAt,
@@ -417,7 +421,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     incomplete: incompleteness({
       attempts: total,
       errors: errors.length,
-      skipped: skipped.length,
+      // A rule skipped inside an attempt that ran does not make the attempt itself unproductive.
+      skipped: skipped.filter((s) => s.rule === undefined).length,
       targets: targets.size,
       aborted: scanSignal?.aborted ?? false,
       sharded: !!options.shard,

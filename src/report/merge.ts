@@ -72,7 +72,7 @@ export function mergeReports(parts: readonly ScanReport[]): ScanReport {
     for (const r of p.rules) rules.set(r.id, r)
     for (const f of p.findings) findings.set(`${f.fingerprint}\0${f.status}`, f)
     for (const e of p.errors) errors.set(`${e.target}\0${e.check}\0${e.message}`, e)
-    for (const s of p.skipped) skipped.set(`${s.target}\0${s.check}`, s)
+    for (const s of p.skipped) skipped.set(`${s.target}\0${s.check}\0${s.rule ?? ''}\0${s.why}`, s)
     for (const w of p.chaining?.withheld ?? []) withheld.set(w.from, (withheld.get(w.from) ?? 0) + w.targets)
     attempts += p.summary.attempts
   }
@@ -94,7 +94,7 @@ export function mergeReports(parts: readonly ScanReport[]): ScanReport {
   })
   // Incomplete when any part was, or when the union checked nothing (every shard empty or errored).
   const incomplete: Incompleteness[] = parts.flatMap((p, i) => (p.incomplete ?? []).map((x) => ({ reason: x.reason, message: `part ${i + 1}: ${x.message}` })))
-  const union = incompleteness({ attempts, errors: report.summary.errors, skipped: report.summary.skipped, targets: report.targets.length, maxErrors: { percent: 100 } })
+  const union = incompleteness({ attempts, errors: report.summary.errors, skipped: report.skipped.filter((s) => s.rule === undefined).length, targets: report.targets.length, maxErrors: { percent: 100 } })
   for (const x of union) if (!incomplete.some((y) => y.reason === x.reason)) incomplete.push(x)
   const absent = parts.flatMap((p) => p.baseline?.absent ?? [])
   const expired = parts.flatMap((p) => p.expiredSuppressions ?? [])

@@ -148,6 +148,81 @@ describe('endpoint-agent inventory exports', () => {
   })
 })
 
+describe('endpoint-agent health from inventories (not just presence)', () => {
+  it('SentinelOne: infected / activeThreats, missingPermissions / userActionsNeeded fail; a decommissioned agent is not judged', async () => {
+    const r = await tester.run(`inventory:sentinelone:${join(FIX, 'sentinelone-health.json')}`, { policy: MIN })
+    expect(r.errors).toEqual([])
+    expect(r.skipped).toEqual([])
+    expect(failsByRule(r)).toEqual({
+      'endpoint-agent-active-threat': ['fin-mac-02', 'fin-mac-06'],
+      'endpoint-agent-action-needed': ['fin-mac-02', 'fin-mac-03', 'fin-mac-04'],
+    })
+    expect(passHosts(r, 'endpoint-agent-active-threat')).toEqual(['fin-mac-01', 'fin-mac-03', 'fin-mac-04'])
+    // The decommissioned agent (last active seven months before the scan) has no finding at all, not a stale check-in.
+    expect(r.findings.filter((f) => f.evidence.host === 'old-build-07')).toEqual([])
+    expect(passHosts(r, 'endpoint-agent-stale-checkin')).toEqual(['fin-mac-01', 'fin-mac-02', 'fin-mac-03', 'fin-mac-04', 'fin-mac-06'])
+    const infected = findingOf(r, 'endpoint-agent-active-threat', (f) => f.evidence.host === 'fin-mac-02')
+    expect(infected.message).toBe('SentinelOne Singularity agent on fin-mac-02: infected, 7 active threats')
+    expect(infected.severity).toBe('critical')
+    const needs = findingOf(r, 'endpoint-agent-action-needed', (f) => f.evidence.host === 'fin-mac-02')
+    expect(needs.evidence.actions).toEqual(['reboot_needed', 'missing permission user_action_needed_fda', 'missing permission user_action_needed_bluetooth_per'])
+  })
+
+  it('SentinelOne export without the health fields: each rule that needs one is a named skip, never a pass', async () => {
+    const r = await tester.run(`inventory:sentinelone:${join(FIX, 'sentinelone-agents.json')}`, { policy: MIN })
+    expect(r.findings.filter((f) => f.ruleId === 'endpoint-agent-action-needed')).toEqual([])
+    expect(r.skipped.map((x) => [x.rule, x.why])).toEqual([
+      ['endpoint-agent-action-needed', 'endpoint-agent-action-needed: userActionsNeeded not in this export (4 of 4 devices) — was the export trimmed to fewer columns?'],
+    ])
+    expect(r.complete).toBe(true) // a rule skipped inside an attempt that ran does not make the scan incomplete
+  })
+
+  it('Defender: duplicate ids judged once (latest check-in), merged and excluded records not judged as devices', async () => {
+    const r = await tester.run(`inventory:defender:${join(FIX, 'defender-merged.json')}`)
+    expect(r.errors).toEqual([])
+    const stale = r.findings.filter((f) => f.ruleId === 'endpoint-agent-stale-checkin')
+    expect(stale.map((f) => [f.evidence.host, f.status, f.evidence.lastSeen]).sort()).toEqual([
+      ['ws-11.corp.example', 'pass', '2025-06-01T11:00:00Z'],
+      ['ws-12.corp.example', 'pass', '2025-06-01T10:00:00Z'],
+      ['ws-14.corp.example', 'pass', '2025-06-01T10:00:00Z'],
+    ])
+    expect(failsByRule(r)).toEqual({ 'endpoint-agent-sensor-degraded': ['ws-12.corp.example', 'ws-14.corp.example'] })
+    // One finding per rule per device: the exact duplicate of ws-14 does not double it.
+    const keys = r.findings.map((f) => `${f.ruleId} ${f.resource}`)
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(r.findings.some((f) => String(f.evidence.host).startsWith('lab-vm-13'))).toBe(false)
+  })
+
+  it('Intune export made with $select lacks isEncrypted: the disk rule is a named skip saying so', async () => {
+    const r = await tester.run(`inventory:intune:${join(FIX, 'intune-select.json')}`)
+    expect(r.errors).toEqual([])
+    expect(r.findings.filter((f) => f.ruleId === 'endpoint-agent-disk-unencrypted')).toEqual([])
+    expect(failsByRule(r)['endpoint-agent-device-noncompliant']).toEqual(['LT-GRACE-04', 'LT-NONC-02'])
+    expect(r.skipped).toEqual([
+      {
+        check: 'endpoint-agent-status', family: 'endpoint-agent', target: r.targets[0]!.id, rule: 'endpoint-agent-disk-unencrypted',
+        why: 'endpoint-agent-disk-unencrypted: isEncrypted not in this export (4 of 4 devices) — was it made with $select?',
+      },
+    ])
+    // The skip counts in the devices pillar's coverage as not judged.
+    expect(r.score.pillars.devices.coverage.skipped).toBe(1)
+  })
+
+  it('CrowdStrike: contained and containment_pending fail; a record without reduced_functionality_mode is a named skip', async () => {
+    const r = await tester.run(`inventory:crowdstrike:${join(FIX, 'crowdstrike-containment.json')}`)
+    expect(failsByRule(r)['endpoint-agent-contained']).toEqual(['db-01', 'web-01'])
+    expect(passHosts(r, 'endpoint-agent-contained')).toEqual(['laptop-17', 'legacy-02'])
+    expect(findingOf(r, 'endpoint-agent-contained', (f) => f.evidence.host === 'db-01').message).toBe('CrowdStrike Falcon sensor on db-01: containment state containment_pending')
+    expect(passHosts(r, 'endpoint-agent-sensor-degraded')).toEqual(['laptop-17', 'web-01'])
+    expect(r.skipped.map((x) => x.why)).toEqual(['endpoint-agent-sensor-degraded: reduced_functionality_mode not in this export (1 of 4 devices) — was the device details call made with a field filter?'])
+  })
+
+  it('a rule disabled by the policy is neither reported nor skipped', async () => {
+    const r = await tester.run(`inventory:intune:${join(FIX, 'intune-select.json')}`, { policy: policy({ 'endpoint-agent-disk-unencrypted': { enabled: false } }) })
+    expect(r.skipped).toEqual([])
+  })
+})
+
 describe('endpoint-agent local probes', () => {
   it('default target is this machine; with no agent installed the default policy reports the missing EDR', async () => {
     expect(await endpointAgent.defaultTargets!()).toEqual([{ kind: 'local', id: 'local://' }])
