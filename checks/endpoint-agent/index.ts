@@ -10,7 +10,8 @@ import { openSession, sshSettings } from '../../src/net/ssh.ts'
 import { isValidHost } from '../../src/targets/parse.ts'
 import type { Target } from '../../src/types.ts'
 import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
-import { ABSENT_HINT, parseInventory, providerOf, type DeviceRecord } from './inventory.ts'
+import { coverageCheck } from './coverage.ts'
+import { ABSENT_HINT, judgedDevices, parseInventory, providerOf, type DeviceRecord } from './inventory.ts'
 import { localRunner, observeHost, sshRunner, withSession, type AgentObservation } from './probe.ts'
 
 const FAMILY = 'endpoint-agent'
@@ -176,31 +177,6 @@ function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
     ctx.report('endpoint-agent-contained', d.containment === 'normal' ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.containment } })
 }
 
-/**
- * Device records judged once each: records that are not devices of their own (decommissioned agents, Defender records
- * merged into another or excluded) are left out, and of records sharing an `id` the latest check-in is kept.
- */
-export function judgedDevices(records: readonly DeviceRecord[]): { devices: DeviceRecord[]; notJudged: Map<string, number>; duplicates: number } {
-  const byId = new Map<string, DeviceRecord>()
-  const notJudged = new Map<string, number>()
-  let duplicates = 0
-  const seenAt = (d: DeviceRecord): number => (d.lastSeen ? Date.parse(d.lastSeen) : -Infinity)
-  for (const d of records) {
-    if (d.notJudged) {
-      const why = d.notJudged.replace(/^merged into machine .*/, 'merged into another machine (mergedIntoMachineId)')
-      notJudged.set(why, (notJudged.get(why) ?? 0) + 1)
-      continue
-    }
-    const prev = byId.get(d.id)
-    if (prev) {
-      duplicates++
-      if (seenAt(d) <= seenAt(prev)) continue
-    }
-    byId.set(d.id, d)
-  }
-  return { devices: [...byId.values()], notJudged, duplicates }
-}
-
 /** Reads an EDR/MDM inventory export and reports each device; a rule whose field the export lacks is a named skip. */
 async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<void> {
   const provider = providerOf(target.provider)
@@ -241,7 +217,7 @@ const statusCheck = defineCheck({
 // Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
 const family = defineFamily({
   name: FAMILY,
-  checks: [statusCheck],
+  checks: [statusCheck, coverageCheck],
   async defaultTargets() {
     return [{ kind: 'local', id: 'local://' }]
   },

@@ -274,3 +274,28 @@ export function parseInventory(provider: Provider, text: string, file: string): 
     return absent ? { ...d, absent } : d
   })
 }
+
+/**
+ * Device records judged once each: records that are not devices of their own (decommissioned agents, Defender records
+ * merged into another or excluded) are left out, and of records sharing an `id` the latest check-in is kept.
+ */
+export function judgedDevices(records: readonly DeviceRecord[]): { devices: DeviceRecord[]; notJudged: Map<string, number>; duplicates: number } {
+  const byId = new Map<string, DeviceRecord>()
+  const notJudged = new Map<string, number>()
+  let duplicates = 0
+  const seenAt = (d: DeviceRecord): number => (d.lastSeen ? Date.parse(d.lastSeen) : -Infinity)
+  for (const d of records) {
+    if (d.notJudged) {
+      const why = d.notJudged.replace(/^merged into machine .*/, 'merged into another machine (mergedIntoMachineId)')
+      notJudged.set(why, (notJudged.get(why) ?? 0) + 1)
+      continue
+    }
+    const prev = byId.get(d.id)
+    if (prev) {
+      duplicates++
+      if (seenAt(d) <= seenAt(prev)) continue
+    }
+    byId.set(d.id, d)
+  }
+  return { devices: [...byId.values()], notJudged, duplicates }
+}

@@ -91,9 +91,12 @@ export const genericInputChecks: readonly InputCheck[] = [
     const out: ZtscanError[] = []
     await Promise.all(
       targets.map(async (t) => {
-        if (typeof t.path !== 'string') return
-        const problem = await inputFileProblem(t.path)
-        if (problem) out.push(new InputError(t.path, problem))
+        // `path`, or the `path` of each entry of `inventories` (coverage across inventory exports).
+        const paths = typeof t.path === 'string' ? [t.path] : Array.isArray(t.inventories) ? t.inventories.map((x: { path?: unknown }) => x?.path).filter((p): p is string => typeof p === 'string') : []
+        for (const path of paths) {
+          const problem = await inputFileProblem(path)
+          if (problem) out.push(new InputError(path, problem))
+        }
       }),
     )
     return out

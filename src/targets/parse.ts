@@ -7,6 +7,7 @@
  *   nmap:PATH                         nmap-xml            idp:PROVIDER:PATH            identity-export
  *   inventory:PROVIDER:PATH           inventory-export    oidc:https://ISSUER[#tokens=PATH] oidc
  *   agents://[USER@]HOST[:PORT]       agent-host (SSH)    local                        local machine
+ *   coverage:PROVIDER:PATH,PROVIDER:PATH[,…]               inventory-coverage (devices missing from one of them)
  *   smtp|imap|pop3|ftp|ldap|postgres|xmpp://HOST[:PORT][?sni=NAME]   tls-endpoint reached through STARTTLS
  *   (oidc fragment: #tokens=FILE&audience=AUD)
  * HOST is a DNS name, an IPv4 address or a bracketed IPv6 address.
@@ -94,7 +95,7 @@ export function fileTarget(kind: string, prefix: string, path: string, provider?
 }
 
 /** The schemes this parser knows, as written. */
-export const SCHEMES: readonly string[] = ['tls://', ...Object.keys(STARTTLS_SCHEMES).map((s) => `${s}://`), 'ssh://', 'host://', 'cert:', 'nmap:', 'idp:', 'inventory:', 'oidc:', 'agents://', 'local']
+export const SCHEMES: readonly string[] = ['tls://', ...Object.keys(STARTTLS_SCHEMES).map((s) => `${s}://`), 'ssh://', 'host://', 'cert:', 'nmap:', 'idp:', 'inventory:', 'coverage:', 'oidc:', 'agents://', 'local']
 
 /** Parses one target string. */
 export function parseTarget(raw: string): Target {
@@ -160,6 +161,23 @@ export function parseTarget(raw: string): Target {
       const provider = rest.slice(0, i).toLowerCase()
       if (!/^[a-z0-9-]+$/.test(provider)) throw new TargetError(raw, `"${provider}" is not a provider name`)
       return fileTarget(scheme[1] === 'idp' ? 'identity-export' : 'inventory-export', scheme[1], rest.slice(i + 1), provider)
+    }
+    case 'coverage': {
+      // Two or more inventories; a path holding a comma is not supported here (use a target object).
+      const inventories = rest.split(',').map((part) => {
+        const i = part.indexOf(':')
+        if (i <= 0 || i === part.length - 1) throw new TargetError(raw, 'expected coverage:PROVIDER:FILE,PROVIDER:FILE[,…]')
+        const provider = part.slice(0, i).toLowerCase()
+        if (!/^[a-z0-9-]+$/.test(provider)) throw new TargetError(raw, `"${provider}" is not a provider name`)
+        const t = fileTarget('inventory-export', 'inventory', part.slice(i + 1), provider)
+        return { provider, path: t.path as string, shown: t.id.slice('inventory:'.length + provider.length + 1) }
+      })
+      if (inventories.length < 2) throw new TargetError(raw, 'coverage needs at least two inventories (coverage:PROVIDER:FILE,PROVIDER:FILE)')
+      return {
+        kind: 'inventory-coverage',
+        id: `coverage:${inventories.map((x) => `${x.provider}:${x.shown}`).join(',')}`,
+        inventories: inventories.map(({ provider, path }) => ({ provider, path })),
+      }
     }
     case 'oidc': {
       const [issuer, frag] = rest.split('#', 2) as [string, string | undefined]
