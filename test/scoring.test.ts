@@ -209,6 +209,16 @@ describe('rule 5 — trend: a baseline is re-scored with this formula and the de
   })
 })
 
+describe('policy: score settings', () => {
+  it('the README policy validates; a wrong stage names the field', async () => {
+    const { parsePolicy } = await import('../src/index.ts')
+    const p = parsePolicy({ score: { targets: { identity: 'advanced', networks: 'optimal' }, weakestPillarFloor: true } }, 'p.yaml')
+    expect(p.score).toEqual({ targets: { identity: 'advanced', networks: 'optimal' }, weakestPillarFloor: true })
+    expect(() => parsePolicy({ score: { targets: { identity: 'perfect' } } }, 'p.yaml')).toThrow(/p\.yaml: \/score\/targets\/identity/)
+    expect(() => parsePolicy({ score: { targets: { network: 'advanced' } } }, 'p.yaml')).toThrow(/p\.yaml: \/score\/targets/)
+  })
+})
+
 describe('merge: shard cards add up to the whole scan’s card', () => {
   it('mergeScoreCards(parts) equals scoring the union', () => {
     const all = [...cleanEndpoint('tls://a'), ...cleanEndpoint('tls://b'), f(expired, 'fail', 'tls://c', 'leaf'), f(selfSigned, 'fail', 'tls://d', 'leaf'), f(userMfa, 'fail', 'idp:t', 'user:x')]

@@ -453,7 +453,7 @@ ${tableSection('h-errors', 'Errors: checks that could not complete', ['Reason', 
 ${tableSection('h-skipped', 'Skipped checks', ['Check', 'Family', 'Target', 'Why'], skips, limit, 'No check was skipped.')}
 ${report.baseline ? tableSection('h-fixed', `Fixed since baseline ${visible(report.baseline.source, 200)}`, ['Rule', 'Target', 'Finding'], absent, limit, 'No failed finding of the baseline is gone.') : ''}
 ${expired.length ? tableSection('h-expired', 'Expired suppressions (they no longer suppress)', ['Rule', 'Target', 'Reason', 'Expired', 'Findings'], expired, limit, '') : ''}
-<footer><p class="note">Pillar score = 100 × Σ weight(passed) ÷ Σ weight(passed + failed); suppressed and info findings do not count; a pillar with nothing counted is not evaluated.${weights ? ` Weights: ${SEVERITIES.map((k) => `${k} ${t(weights[k], 10)}`).join(', ')}.` : ''} Errors do not move the score.</p></footer>
+<footer><p class="note">Score formula ${t(report.score?.scoreVersion ?? '?', 20)} (README "Score"): asset score = 100 × Σ weight × credit ÷ Σ weight; a pillar is the mean of its assets, capped by failed criticals (initial) and highs (advanced), by errors, and by the share of assets at each stage; suppressed and info results do not count; errors are never passes; a pillar with no scored asset is not evaluated.${weights ? ` Weights: ${SEVERITIES.map((k) => `${k} ${t(weights[k], 10)}`).join(', ')}.` : ''}</p></footer>
 </main>
 <script type="application/json" id="zt-data">${jsonForScript(data)}</script>
 <script>${HTML_JS}</script>
