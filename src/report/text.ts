@@ -50,7 +50,7 @@ function scoreLines(sc: ScoreCard, esc: (v: unknown) => string, limit: number): 
   const caps = [...sc.caps.map((c) => `overall: ${esc(c.text)}`), ...PILLARS.flatMap((p) => sc.pillars[p].caps.slice(0, limit).map((c) => `${p}: ${esc(c.text)}`))]
   const coverage = PILLARS.flatMap((p: Pillar) => {
     const x = sc.pillars[p]
-    if (!x.coverage.rulesInForce.length && x.score === null) return []
+    if (x.score === null && !x.coverage.errors) return [] // not evaluated: the table says so
     const judged = x.coverage.functions.filter((f) => f.status === 'judged').map((f) => f.name)
     const missing = x.coverage.functions.filter((f) => f.status !== 'judged').map((f) => f.name)
     const counts = `${x.assets.count} assets scored, ${x.coverage.rulesJudged.length} of ${x.coverage.rulesInForce.length} rules judged, ${x.coverage.errors} errored, ${x.coverage.skipped} skipped${x.coverage.assetsUnjudged ? `, ${x.coverage.assetsUnjudged} targets unjudged (errors)` : ''}`
