@@ -61,6 +61,15 @@ describe('CLI (built, as a process)', () => {
       expect(log.runs[0].results[0].properties).toMatchObject({ grouped: 'rule', findings: 3, targets: 3 })
     }
   })
+  it('JSON and JSON Lines are written as streams, to files and to stdout', () => {
+    const r = ztscan(['scan', '-q', '-t', targets(['fail', 'pass']), '--plugin', plugin, '-o', 'out.jsonl', '--format', 'json', '--fail-on', 'none'])
+    expect(r.code).toBe(0)
+    const json = JSON.parse(r.stdout)
+    assertValidReport(json)
+    const lines = readFileSync(join(dir, 'out.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.type)).toEqual(['finding', 'finding', 'summary'])
+    expect(lines.at(-1).summary).toEqual(json.summary)
+  })
   it('appends the Markdown summary to GITHUB_STEP_SUMMARY', () => {
     const summary = join(dir, 'step-summary.md')
     writeFileSync(summary, '# before\n')

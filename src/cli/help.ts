@@ -57,11 +57,11 @@ Scan options:
       --idp PROVIDER:FILE     identity-provider export (repeatable)
       --inventory PROVIDER:FILE  EDR/MDM inventory export (repeatable)
   -p, --policy FILE           policy (JSON or YAML): enable/disable rules, severities, parameters
-  -f, --format FORMAT         json | sarif | table | markdown | html | junit | gitlab | codequality (repeatable);
+  -f, --format FORMAT         json | sarif | table | markdown | html | junit | gitlab | codequality | jsonl (repeatable);
                               goes to stdout, or to an -o FILE whose extension does not say the format
   -o, --output FILE           write a report to FILE (repeatable); .sarif, .json, .md, .html, .xml (JUnit),
                               .gitlab.json or gl-dast-report.json (GitLab DAST), .codequality.json or
-                              gl-code-quality-report.json (GitLab Code Quality) pick the format
+                              gl-code-quality-report.json (GitLab Code Quality), .jsonl (JSON Lines) pick the format
       --gitlab-schema-version V   GitLab security report schema version to declare (default 15.0.7)
       --history DIR           add this run to DIR (ztscan-<time>.json) and show the trend over DIR's runs in the
                               html and markdown reports and the GitHub step summary

@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream'
 import { UsageError } from '../errors.ts'
 import type { ScanReport } from '../types.ts'
 import { escapeJsonText } from './escape.ts'
-import { stringifyJson } from './json.ts'
+import { stringifyJson, toJsonl, writeJson, writeJsonl } from './json.ts'
 import { toSarif, writeSarif } from './sarif.ts'
 import { toMarkdown, toTable } from './text.ts'
 import { toHtml } from './html.ts'
@@ -48,7 +48,8 @@ export interface ReportFormat {
 
 /** Every report format, in the order `--help` lists them. */
 export const FORMATS: readonly ReportFormat[] = [
-  { name: 'json', extensions: ['.json'], render: (r) => stringifyJson(r) },
+  // JSON (and JSON Lines, last) stream element by element: a report of any size is never one string.
+  { name: 'json', extensions: ['.json'], render: (r) => stringifyJson(r), stream: (r, out, o) => writeJson(r, out, { end: o.end }) },
   {
     name: 'sarif',
     extensions: ['.sarif', '.sarif.json'],
@@ -67,6 +68,8 @@ export const FORMATS: readonly ReportFormat[] = [
   // GitLab: `gl-dast-report.json` / `gl-code-quality-report.json` are the names GitLab's own templates use.
   { name: 'gitlab', extensions: ['.gitlab.json', 'gl-dast-report.json'], render: (r, o) => escapeJsonText(JSON.stringify(toGitlabDast(r, { schemaVersion: o.gitlabSchemaVersion }), null, 2)) + '\n' },
   { name: 'codequality', extensions: ['.codequality.json', 'gl-code-quality-report.json'], render: (r) => escapeJsonText(JSON.stringify(toCodeQuality(r), null, 2)) + '\n' },
+  // JSON Lines for pipelines: one finding or error per line, then a summary line.
+  { name: 'jsonl', extensions: ['.jsonl', '.ndjson'], render: (r) => toJsonl(r), stream: (r, out, o) => writeJsonl(r, out, { end: o.end }) },
 ]
 
 /** The format named `name`, or a UsageError listing the names. */

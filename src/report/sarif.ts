@@ -6,13 +6,12 @@
  */
 import { SARIF_LEVEL, SECURITY_SEVERITY, SEVERITY_RANK } from '../scoring/severity.ts'
 import { createHash } from 'node:crypto'
-import { once } from 'node:events'
 import { gzipSync } from 'node:zlib'
-import { finished } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import type { EffectiveRule, Finding, ScanReport, ScoreCard } from '../types.ts'
 import { escapeControls, escapeJsonText } from './escape.ts'
 import { targetUri } from './location.ts'
+import { ChunkSink } from './sink.ts'
 
 /** Options of the SARIF writer. */
 export interface SarifOptions {
@@ -331,24 +330,16 @@ export async function writeSarif(report: ScanReport, out: Writable, opts: SarifO
   const { plan: p, outcome } = fit(report, opts, ruleIndex, draft.length)
   const skeleton = JSON.stringify(sarifLog(report, opts, RESULTS_SLOT, outcome), null, 2)
   const at = skeleton.indexOf(JSON.stringify(RESULTS_SLOT))
-  const write = (s: string): Promise<void> | void => {
-    if (!out.write(escapeJsonText(s))) return once(out, 'drain').then(() => undefined)
-  }
-  await write(skeleton.slice(0, at) + '[')
+  const sink = new ChunkSink(out)
+  sink.push(escapeJsonText(skeleton.slice(0, at)) + '[')
   let first = true
-  let buf = ''
   for (const r of results(report, p, ruleIndex)) {
-    buf += (first ? '\n' : ',\n') + JSON.stringify(r)
+    const pending = sink.push((first ? '\n' : ',\n') + escapeJsonText(JSON.stringify(r)))
     first = false
-    if (buf.length > 1 << 16) {
-      await write(buf)
-      buf = ''
-    }
+    if (pending) await pending
   }
-  await write(buf + '\n]' + skeleton.slice(at + JSON.stringify(RESULTS_SLOT).length) + '\n')
-  if (opts.end === false) return outcome
-  out.end()
-  await finished(out)
+  sink.push('\n]' + escapeJsonText(skeleton.slice(at + JSON.stringify(RESULTS_SLOT).length)) + '\n')
+  await sink.close(opts.end !== false)
   return outcome
 }
 

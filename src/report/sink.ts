@@ -1,0 +1,43 @@
+/**
+ * @fileoverview A writable sink for report writers: text is gathered into chunks of about 64 KiB and written with
+ * backpressure, so a report of any size is never one string (V8 caps a string at ~512 MB) and memory stays bounded by
+ * the chunk size plus the largest single piece.
+ */
+import { once } from 'node:events'
+import { finished } from 'node:stream/promises'
+import type { Writable } from 'node:stream'
+
+/** Bytes (UTF-16 units) gathered before a write. */
+export const CHUNK = 64 * 1024
+
+/** Buffers text into bounded chunks and writes them to `out`, waiting for `drain` when the stream asks. */
+export class ChunkSink {
+  #buf = ''
+  readonly #out: Writable
+  constructor(out: Writable) {
+    this.#out = out
+  }
+
+  /** Adds text; returns a promise only when a chunk was written and the stream asked to wait. */
+  push(s: string): Promise<void> | undefined {
+    this.#buf += s
+    if (this.#buf.length < CHUNK) return undefined
+    return this.flush()
+  }
+
+  /** Writes what is buffered. */
+  flush(): Promise<void> | undefined {
+    if (!this.#buf) return undefined
+    const ok = this.#out.write(this.#buf)
+    this.#buf = ''
+    return ok ? undefined : once(this.#out, 'drain').then(() => undefined)
+  }
+
+  /** Writes the rest and, unless `end` is false, ends the stream and waits until it has finished. */
+  async close(end = true): Promise<void> {
+    await this.flush()
+    if (!end) return
+    this.#out.end()
+    await finished(this.#out)
+  }
+}

@@ -1,0 +1,116 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { Writable } from 'node:stream'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { JSONParser } from '@streamparser/json'
+import { buildReport, scan, stringifyJson, toJsonl, writeJson, writeJsonl, type EffectiveRule, type Finding, type ScanReport } from '../src/index.ts'
+import { CHUNK } from '../src/report/sink.ts'
+import openPort from '../checks/open-port/index.ts'
+import { assertValidReport } from './helpers/schemas.ts'
+import { nmapDocument, serviceHost, writeNmapFile } from './helpers/nmap-gen.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'ztscan-stream-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** A writable that keeps every chunk it is given (and asks for drain now and then, like a slow file). */
+function recorder(): { sink: Writable; chunks: string[] } {
+  const chunks: string[] = []
+  let n = 0
+  const sink = new Writable({
+    highWaterMark: 16 * 1024,
+    write(c: Buffer, _e, cb) {
+      chunks.push(c.toString('utf8'))
+      if (++n % 7 === 0) setImmediate(cb)
+      else cb()
+    },
+  })
+  return { sink, chunks }
+}
+
+const rule: EffectiveRule = {
+  id: 'open-port-critical-service', family: 'open-port', title: 'Critical service exposed', pillar: 'networks', severity: 'critical',
+  message: '{{resource}}', description: 'd', remediation: 'r', helpUri: 'https://example.invalid/r', enabled: true, values: {},
+}
+function synthetic(n: number): ScanReport {
+  const findings: Finding[] = Array.from({ length: n }, (_, i) => ({
+    ruleId: rule.id, status: i % 3 ? 'pass' : 'fail', severity: 'critical', pillar: 'networks', family: 'open-port', target: `host://127.0.0.${(i % 250) + 1}`,
+    resource: `127.0.0.${(i % 250) + 1} tcp/${i}`, message: `port ${i} \u202e\u0085 "quoted"\nline`, evidence: { port: i, nested: { list: [1, 2, { deep: 'x' }] } },
+    fingerprint: i.toString(16).padStart(32, '0'),
+  }))
+  return buildReport({ startedAt: new Date(0), finishedAt: new Date(1000), targets: [{ id: 'host://127.0.0.1', kind: 'host' }], rules: [rule], findings, errors: [{ check: 'open-port-connect', family: 'open-port', target: 'host://127.0.0.9', reason: 'timeout', message: 'slow' }], skipped: [], attempts: 1 })
+}
+
+describe('streaming JSON writer', () => {
+  it('writes exactly the text of stringifyJson (escapes included), in chunks bounded by 64 KiB plus one element', async () => {
+    const report = synthetic(20_000)
+    const { sink, chunks } = recorder()
+    await writeJson(report, sink)
+    const text = chunks.join('')
+    expect(text).toBe(stringifyJson(report))
+    expect(text).toContain('\\u202e') // bidi override escaped, as in stringifyJson
+    const longestElement = Math.max(...report.findings.map((f) => JSON.stringify(f, null, 2).length * 2))
+    expect(chunks.length).toBeGreaterThan(text.length / (CHUNK + longestElement))
+    for (const c of chunks) expect(c.length).toBeLessThanOrEqual(CHUNK + longestElement)
+  })
+
+  it('JSON Lines: one finding or error per line, then a summary line with the rest of the report', async () => {
+    const report = synthetic(1_000)
+    const { sink, chunks } = recorder()
+    await writeJsonl(report, sink)
+    const text = chunks.join('')
+    expect(text).toBe(toJsonl(report))
+    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(lines).toHaveLength(1_000 + 1 + 1)
+    expect(lines.slice(0, 1_000).every((l) => l.type === 'finding')).toBe(true)
+    const { type: _t, ...first } = lines[0]!
+    expect(first).toEqual(report.findings[0])
+    expect(lines[1_000]).toMatchObject({ type: 'error', reason: 'timeout' })
+    const { type, ...summary } = lines.at(-1)!
+    expect(type).toBe('summary')
+    const { findings: _f, errors: _e, ...rest } = JSON.parse(JSON.stringify(report)) as ScanReport
+    expect(summary).toEqual(rest)
+  })
+
+  it('a generated nmap file end to end: JSON streamed to a file and read back by a streaming parser, JSONL read line by line', async () => {
+    const xml = join(dir, 'scan.xml')
+    await writeNmapFile(xml, nmapDocument({ host: serviceHost, hosts: 3_000 }))
+    const report = await scan({ targets: [`nmap:${xml}`], checks: openPort.checks, timeoutMs: 120_000 })
+    expect(report.errors).toEqual([])
+    assertValidReport({ ...report, findings: report.findings.slice(0, 50) })
+    const jsonFile = join(dir, 'r.json')
+    await writeJson(report, createWriteStream(jsonFile))
+    expect(statSync(jsonFile).size).toBeGreaterThan(5_000_000)
+
+    // Streaming read-back: only one finding is held at a time.
+    let findings = 0
+    let failed = 0
+    let summary: unknown
+    const parser = new JSONParser({ paths: ['$.findings.*', '$.summary'], keepStack: false })
+    parser.onValue = ({ value, key }) => {
+      if (key === 'summary') summary = value
+      else {
+        findings++
+        if ((value as { status?: string }).status === 'fail') failed++
+      }
+    }
+    for await (const chunk of createReadStream(jsonFile)) parser.write(chunk as Buffer)
+    expect(findings).toBe(report.findings.length)
+    expect(failed).toBe(report.findings.filter((f) => f.status === 'fail').length)
+    expect(summary).toEqual(JSON.parse(JSON.stringify(report.summary)))
+    // Every host's Redis (6379) and MySQL (3306) are there.
+    expect(failed).toBe(3_000 * 2)
+
+    const jsonlFile = join(dir, 'r.jsonl')
+    await writeJsonl(report, createWriteStream(jsonlFile))
+    let lines = 0
+    let last = ''
+    for await (const line of createInterface({ input: createReadStream(jsonlFile) })) {
+      lines++
+      last = line
+    }
+    expect(lines).toBe(report.findings.length + 1)
+    expect(JSON.parse(last)).toMatchObject({ type: 'summary', summary: JSON.parse(JSON.stringify(report.summary)) })
+  }, 120_000)
+})
