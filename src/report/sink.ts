@@ -3,7 +3,6 @@
  * backpressure, so a report of any size is never one string (V8 caps a string at ~512 MB) and memory stays bounded by
  * the chunk size plus the largest single piece.
  */
-import { once } from 'node:events'
 import { finished } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 
@@ -16,6 +15,8 @@ export class ChunkSink {
   readonly #out: Writable
   constructor(out: Writable) {
     this.#out = out
+    // An error (ENOSPC, EPIPE) must not crash the process between writes: it stops the writes, and `close()` reports it.
+    out.on('error', () => {})
   }
 
   /** Adds text; returns a promise only when a chunk was written and the stream asked to wait. */
@@ -25,12 +26,30 @@ export class ChunkSink {
     return this.flush()
   }
 
-  /** Writes what is buffered. */
+  /**
+   * Writes what is buffered. A stream that failed (a closed pipe: `ztscan … | head`) takes no more text; its error
+   * surfaces where it belongs — `close()` rejects for a file, the CLI's stdout handler deals with a closed pipe.
+   */
   flush(): Promise<void> | undefined {
-    if (!this.#buf) return undefined
-    const ok = this.#out.write(this.#buf)
+    const out = this.#out
+    if (!this.#buf || out.destroyed) {
+      this.#buf = ''
+      return undefined
+    }
+    const ok = out.write(this.#buf)
     this.#buf = ''
-    return ok ? undefined : once(this.#out, 'drain').then(() => undefined)
+    if (ok) return undefined
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        out.off('drain', done)
+        out.off('close', done)
+        out.off('error', done)
+        resolve()
+      }
+      out.once('drain', done)
+      out.once('close', done)
+      out.once('error', done)
+    })
   }
 
   /** Writes the rest and, unless `end` is false, ends the stream and waits until it has finished. */
