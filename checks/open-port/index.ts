@@ -14,6 +14,7 @@ import { evaluateHost, RULES } from './evaluate.ts'
 import { NmapXmlError, parseNmapFile, type NmapHost } from './nmap-xml.ts'
 import { expandPorts, PortSpecError, tableName } from './ports.ts'
 import { connectScan } from './scan.ts'
+import { findNmap, nmapScan, type PortScanner } from './nmap-scan.ts'
 import { sniff } from './sniff.ts'
 
 const FAMILY = 'open-port'
@@ -123,10 +124,14 @@ export const connectCheck = defineCheck({
       if (err instanceof PortSpecError) throw new AttemptFailure('input', `${target.id}: ports: ${err.message}`)
       throw err
     }
-    const scanSettings = (ctx.settings.portScan ?? {}) as { connectTimeoutMs?: unknown; sniff?: unknown }
+    const scanSettings = (ctx.settings.portScan ?? {}) as { connectTimeoutMs?: unknown; sniff?: unknown; scanner?: unknown }
     const configured = scanSettings.connectTimeoutMs
     const perConnection = Math.min(ctx.connectTimeoutMs, typeof configured === 'number' && configured > 0 ? configured : PROBE_TIMEOUT_MS)
-    const result = await connectScan(ctx, host, ports, perConnection)
+    const scanner = (scanSettings.scanner ?? 'auto') as PortScanner
+    if (scanner !== 'auto' && scanner !== 'nmap' && scanner !== 'builtin') throw new AttemptFailure('input', `settings.portScan.scanner: expected auto, nmap or builtin (got ${JSON.stringify(scanner)})`)
+    const nmap = scanner === 'builtin' ? undefined : findNmap()
+    if (scanner === 'nmap' && !nmap) throw new AttemptFailure('input', 'port scanner nmap: nmap is not on the PATH')
+    const result = nmap ? await nmapScan(ctx, nmap, host, ports, perConnection) : await connectScan(ctx, host, ports, perConnection)
     ctx.log.debug(`${ports.length} port(s): ${result.open.length} open, ${result.closed} closed, ${result.filtered} filtered`)
     // Open ports are few: sniff each (SSH banner, TLS handshake) unless settings.portScan.sniff is false.
     const sniffed = scanSettings.sniff === false ? [] : await Promise.all(result.open.map((port) => sniff(ctx, host, port, Math.min(perConnection, SNIFF_MS))))

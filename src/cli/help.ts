@@ -80,6 +80,7 @@ Scan options:
       --chain                 also probe TLS/SSH ports found in offline input (nmap XML); by default only live
                               scans (host://) chain, and files never cause network traffic
       --no-chain              chain nothing (not even from host:// scans)
+      --port-scanner NAME     auto (default: nmap when on the PATH) | nmap | builtin (TCP connect scan) for host://
       --shard I/N             scan only shard I of N (stable hash of target ids)
       --category NAME         SARIF automationDetails category (GitHub code scanning)
       --sarif-max-results N   most SARIF results per run (default 25,000, GitHub's limit; beyond it results are grouped

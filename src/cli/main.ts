@@ -95,6 +95,7 @@ const scanFlags = {
   shard: { type: 'string' },
   chain: { type: 'boolean' },
   'no-chain': { type: 'boolean' },
+  'port-scanner': { type: 'string' },
   'ssh-user': { type: 'string' },
   'ssh-key': { type: 'string' },
   'known-hosts': { type: 'string' },
@@ -245,6 +246,10 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   if (v['host-key']) fromFlag('ssh.hostKeyFingerprints', '--host-key', v['host-key'])
   if (v['insecure-accept-unknown-host-keys']) fromFlag('ssh.acceptUnknownHostKeys', '--insecure-accept-unknown-host-keys', true)
   if (v['ca-file']) fromFlag('tls.caFile', '--ca-file', v['ca-file'])
+  if (v['port-scanner'] !== undefined) {
+    if (!['auto', 'nmap', 'builtin'].includes(v['port-scanner'])) throw new UsageError(`--port-scanner: expected auto, nmap or builtin (got "${v['port-scanner']}")`)
+    fromFlag('portScan.scanner', '--port-scanner', v['port-scanner'])
+  }
   if (v['agent-catalogue']) fromFlag('endpointAgent.catalogue', '--agent-catalogue', v['agent-catalogue'])
 
   const plugins = await loadPlugins(v.plugin ?? []).catch((err: unknown) => {

@@ -108,11 +108,14 @@ export async function run(): Promise<void> {
     await rm(dir, { recursive: true, force: true })
   }
 
-  const t0 = performance.now()
-  const report = await scan({ checks: openPort.checks, targets: ['host://127.0.0.1?ports=all'], timeoutMs: 600_000 })
-  const ours = performance.now() - t0
-  const openPorts = report.findings.find((f) => f.resource === '127.0.0.1')?.evidence.openPorts
-  console.log(`  connect scan 127.0.0.1 ports 1-65535 (engine: ctx.net.tcpProbe worker pool): ${(ours / 1000).toFixed(1)} s, ${String(openPorts)} open, ${report.errors.length} errors`)
+  for (const scanner of ['builtin', 'nmap'] as const) {
+    if (scanner === 'nmap' && !existsSync('/usr/bin/nmap')) continue
+    const t0 = performance.now()
+    const report = await scan({ checks: openPort.checks, targets: ['host://127.0.0.1?ports=all'], settings: { portScan: { scanner } }, timeoutMs: 600_000 })
+    const ours = performance.now() - t0
+    const openPorts = report.findings.find((f) => f.resource === '127.0.0.1')?.evidence.openPorts
+    console.log(`  ztscan host://127.0.0.1?ports=all, --port-scanner ${scanner}: ${(ours / 1000).toFixed(1)} s, ${String(openPorts)} open, ${report.errors.length} errors`)
+  }
   if (existsSync('/usr/bin/nmap')) {
     const n0 = performance.now()
     const { stdout } = await promisify(execFile)('/usr/bin/nmap', ['-sT', '-n', '-Pn', '-p-', '127.0.0.1'], { maxBuffer: MB })

@@ -1,0 +1,117 @@
+/**
+ * @fileoverview nmap as the port-scan back-end of `host://` targets: `nmap -sT` (or `-sS` when running as root) with
+ * `-oX -`, its XML streamed into the same parser as nmap files. Run with `execFile`-style arguments (no shell); the host
+ * was validated when the target was parsed and is checked again here, after `--` so it can never be read as an option.
+ */
+import { spawn } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import { isIP } from 'node:net'
+import type { CheckContext } from '../../src/engine/check.ts'
+import { AttemptFailure } from '../../src/errors.ts'
+import { isValidHost } from '../../src/targets/parse.ts'
+import { parseNmapXml } from './nmap-xml.ts'
+import type { ConnectScan } from './scan.ts'
+
+/** Which port scanner `host://` targets use: `auto` = nmap when it is on the PATH, else the built-in connect scan. */
+export type PortScanner = 'auto' | 'nmap' | 'builtin'
+
+/** The nmap executable on the PATH, if any. */
+export function findNmap(path = process.env.PATH ?? ''): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue
+    const candidate = join(dir, 'nmap')
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {
+      // not here
+    }
+  }
+  return undefined
+}
+
+/** `22,80,8000-8100` from a sorted list of ports (ranges compressed, so 65,535 ports are one argument `1-65535`). */
+export function portArgument(ports: readonly number[]): string {
+  const sorted = [...new Set(ports)].sort((a, b) => a - b)
+  const parts: string[] = []
+  for (let i = 0; i < sorted.length; ) {
+    let j = i
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`)
+    i = j + 1
+  }
+  return parts.join(',')
+}
+
+/** nmap's arguments for a TCP scan of `ports` on `host`. */
+export function nmapArguments(host: string, ports: readonly number[], privileged: boolean, perConnectionMs: number): string[] {
+  if (!isValidHost(host) || host.startsWith('-')) throw new AttemptFailure('input', `"${host}" is not a valid host`)
+  return [
+    privileged ? '-sS' : '-sT',
+    '-n',
+    '-Pn',
+    ...(isIP(host) === 6 ? ['-6'] : []),
+    '--max-retries', '1',
+    '--max-rtt-timeout', `${Math.max(50, perConnectionMs)}ms`,
+    '-p', portArgument(ports),
+    '-oX', '-',
+    '--',
+    host,
+  ]
+}
+
+/** Most bytes of nmap's stderr kept for an error message. */
+const MAX_STDERR = 4096
+
+/**
+ * Scans `ports` of `host` with nmap and returns the same shape as the built-in connect scan. Throws `AttemptFailure` when
+ * nmap cannot run or reports an error; the child is killed when the attempt ends.
+ */
+export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: string, ports: readonly number[], perConnectionMs: number): Promise<ConnectScan> {
+  const args = nmapArguments(host, ports, process.getuid?.() === 0, perConnectionMs)
+  const child = spawn(nmap, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < MAX_STDERR) stderr += d.toString('utf8').slice(0, MAX_STDERR - stderr.length)
+  })
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) => reject(new AttemptFailure('input', `nmap: cannot run ${nmap} (${e.code ?? e.message})`)))
+    child.once('close', (code) => resolve(code))
+  })
+  exited.catch(() => {})
+  const kill = (): void => {
+    child.kill('SIGKILL')
+  }
+  ctx.signal.addEventListener('abort', kill, { once: true })
+  const open: number[] = []
+  let closed = 0
+  let filtered = 0
+  try {
+    await parseNmapXml(child.stdout, `nmap ${host}`, {
+      host(h) {
+        for (const p of h.ports) {
+          if (p.protocol !== 'tcp') continue
+          if (p.state === 'open') open.push(p.portid)
+          else if (p.state === 'closed') closed++
+          else filtered++
+        }
+      },
+    })
+    const code = await exited
+    if (ctx.signal.aborted) throw new AttemptFailure('aborted', `${host}: nmap stopped`)
+    if (code !== 0) throw new AttemptFailure('connectivity', `nmap ${host}: exit ${code}: ${stderr.trim().split('\n').slice(-2).join(' ') || 'no message'}`)
+  } catch (err) {
+    kill()
+    if (err instanceof AttemptFailure) throw err
+    if (ctx.signal.aborted) throw new AttemptFailure(/Timeout/.test(String((ctx.signal.reason as Error)?.name)) ? 'timeout' : 'aborted', `${host}: nmap stopped`)
+    await exited.catch((e: unknown) => {
+      throw e
+    })
+    throw new AttemptFailure('protocol', `nmap ${host}: ${(err as Error).message}`)
+  } finally {
+    ctx.signal.removeEventListener('abort', kill)
+  }
+  // nmap folds closed ports into <extraports>, which the parser counts only as a total.
+  return { open: open.sort((a, b) => a - b), closed: Math.max(closed, ports.length - open.length - filtered), filtered }
+}
