@@ -12,7 +12,7 @@ import type { Target } from '../../src/types.ts'
 import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
 import { coverageCheck } from './coverage.ts'
 import { ABSENT_HINT, judgedDevices, parseInventory, providerOf, type DeviceRecord } from './inventory.ts'
-import { localRunner, observeHost, sshRunner, withSession, type AgentObservation } from './probe.ts'
+import { localRunner, observeHost, observeSshd, passwordAlone, sshRunner, withSession, type AgentObservation, type ProbeRunner } from './probe.ts'
 
 const FAMILY = 'endpoint-agent'
 const RULES = [
@@ -26,17 +26,24 @@ const RULES = [
   'endpoint-agent-active-threat',
   'endpoint-agent-action-needed',
   'endpoint-agent-contained',
+  'endpoint-agent-sshd-root-login',
+  'endpoint-agent-sshd-password-login',
 ] as const
 type Rule = (typeof RULES)[number]
 
-/** Family settings (`settings.endpointAgent`): an operator catalogue file that adds or replaces agents. */
-function familySettings(settings: Readonly<Record<string, unknown>>): { catalogue?: string } {
+/**
+ * Family settings (`settings.endpointAgent`): an operator catalogue file that adds or replaces agents, and the sshd_config
+ * `sshd -T` reads (default: sshd's own default file).
+ */
+function familySettings(settings: Readonly<Record<string, unknown>>): { catalogue?: string; sshdConfig?: string } {
   const raw = settings.endpointAgent
   if (raw === undefined) return {}
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new AttemptFailure('input', 'settings.endpointAgent: expected an object')
-  const c = (raw as Record<string, unknown>).catalogue
+  const { catalogue: c, sshdConfig } = raw as Record<string, unknown>
   if (c !== undefined && (typeof c !== 'string' || !c)) throw new AttemptFailure('input', 'settings.endpointAgent.catalogue: expected a file path')
-  return { catalogue: c as string | undefined }
+  if (sshdConfig !== undefined && (typeof sshdConfig !== 'string' || !/^(\/[A-Za-z0-9_+@][A-Za-z0-9 ._+@-]{0,127})+$/.test(sshdConfig)))
+    throw new AttemptFailure('input', 'settings.endpointAgent.sshdConfig: expected an absolute path (letters, digits, space, ._+@-; no .. segments)')
+  return { catalogue: c as string | undefined, sshdConfig: sshdConfig as string | undefined }
 }
 
 /** Numeric comparison of dotted versions (`7.10.2` > `7.9`); non-numeric parts count as 0. */
@@ -108,13 +115,38 @@ function reportHost(ctx: CheckContext<Rule>, host: string, os: string, agents: r
   }
 }
 
+/** SSH server hardening from `sshd -T`; an sshd that is absent or unreadable is a named skip of both rules. */
+async function reportSshd(ctx: CheckContext<Rule>, runner: ProbeRunner, config: string | undefined, perProbeMs: number): Promise<void> {
+  if (!ctx.enabled('endpoint-agent-sshd-root-login') && !ctx.enabled('endpoint-agent-sshd-password-login')) return
+  const o = await observeSshd(runner, config, perProbeMs)
+  if (o.state !== 'read') {
+    ctx.skip('endpoint-agent-sshd-root-login', o.why)
+    ctx.skip('endpoint-agent-sshd-password-login', o.why)
+    return
+  }
+  const base = { host: runner.where, config: o.config, scope: 'global settings (Match blocks not evaluated)' }
+  const root = o.values.get('permitrootlogin')!
+  ctx.report('endpoint-agent-sshd-root-login', root === 'no' ? 'pass' : 'fail', { resource: 'sshd', evidence: { ...base, permitRootLogin: root, state: `PermitRootLogin ${root}` } })
+  const pw = passwordAlone(o.values)
+  ctx.report('endpoint-agent-sshd-password-login', pw.alone ? 'fail' : 'pass', {
+    resource: 'sshd',
+    evidence: {
+      ...base, state: pw.state, passwordAuthentication: o.values.get('passwordauthentication') ?? 'unknown',
+      kbdInteractiveAuthentication: o.values.get('kbdinteractiveauthentication') ?? 'unknown', authenticationMethods: o.values.get('authenticationmethods') ?? 'any',
+    },
+  })
+}
+
 /** Probes one host (over SSH) or this machine with the allowlisted commands and reports installed/running/version/health. */
 async function runHost(target: Target, ctx: CheckContext<Rule>): Promise<void> {
-  const catalogue = await loadCatalogue(familySettings(ctx.settings).catalogue)
+  const fam = familySettings(ctx.settings)
+  const catalogue = await loadCatalogue(fam.catalogue)
   const perProbeMs = Math.max(500, Math.min(10_000, Math.floor(ctx.timeoutMs / 3)))
   if (target.kind === 'local') {
-    const obs = await observeHost(localRunner(ctx.signal), catalogue, perProbeMs)
+    const runner = localRunner(ctx.signal)
+    const obs = await observeHost(runner, catalogue, perProbeMs)
     reportHost(ctx, 'local', obs.os, obs.agents, catalogue)
+    await reportSshd(ctx, runner, fam.sshdConfig, perProbeMs)
     return
   }
   const { host, port, username } = agentHost(target)
@@ -124,8 +156,10 @@ async function runHost(target: Target, ctx: CheckContext<Rule>): Promise<void> {
     withSession(
       () => openSession(host, port, { signal: ctx.signal, timeoutMs: ctx.connectTimeoutMs, settings, username: username ?? settings.username }),
       async (session) => {
-        const obs = await observeHost(sshRunner(session, where), catalogue, perProbeMs)
+        const runner = sshRunner(session, where)
+        const obs = await observeHost(runner, catalogue, perProbeMs)
         reportHost(ctx, where, obs.os, obs.agents, catalogue)
+        await reportSshd(ctx, runner, fam.sshdConfig, perProbeMs)
       },
     ),
   )

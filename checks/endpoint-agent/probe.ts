@@ -14,6 +14,9 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,63}$/
 const PATH = /^(\/[A-Za-z0-9_+@][A-Za-z0-9 ._+@-]{0,127})+$/
 const ARG = /^[A-Za-z0-9_][A-Za-z0-9._=:,+-]{0,63}$|^--?[A-Za-z0-9][A-Za-z0-9._=-]{0,63}$/
 
+/** The OpenSSH server binary (Debian, RHEL, SUSE, macOS). */
+export const SSHD = '/usr/sbin/sshd'
+
 /** One allowlisted probe. Nothing else can be run. */
 export type Probe =
   | { readonly kind: 'uname' }
@@ -23,6 +26,8 @@ export type Probe =
   | { readonly kind: 'paths-exist'; readonly paths: readonly string[] }
   | { readonly kind: 'catalogue-command'; readonly argv: readonly string[] }
   | { readonly kind: 'read-file'; readonly path: string }
+  /** `sshd -T`: the SSH server's effective global configuration (of `config`, when given, else its default file). */
+  | { readonly kind: 'sshd-effective'; readonly config?: string }
 
 function check(re: RegExp, v: string, what: string): string {
   if (typeof v !== 'string' || !re.test(v)) throw new AttemptFailure('input', `refusing to probe: ${what} ${JSON.stringify(v)?.slice(0, 80)} does not match ${re}`)
@@ -48,6 +53,8 @@ export function probeArgv(p: Probe): string[] {
     }
     case 'read-file':
       return ['cat', '--', check(PATH, p.path, 'path')]
+    case 'sshd-effective':
+      return [SSHD, '-T', ...(p.config === undefined ? [] : ['-f', check(PATH, p.config, 'sshd config')])]
   }
 }
 
@@ -239,4 +246,50 @@ export async function withSession<T>(open: () => Promise<SshSession>, fn: (s: Ss
   } finally {
     s.close()
   }
+}
+
+/** What `sshd -T` says about password and root logins; `why` when it could not be determined. */
+export type SshdObservation =
+  | { readonly state: 'absent'; readonly why: string }
+  | { readonly state: 'unknown'; readonly why: string }
+  | { readonly state: 'read'; readonly config: string; readonly values: ReadonlyMap<string, string> }
+
+const SSHD_KEYS = new Set(['permitrootlogin', 'passwordauthentication', 'kbdinteractiveauthentication', 'authenticationmethods', 'usepam'])
+
+/** Reads the SSH server's effective settings with `sshd -T` (root is needed to read the host keys it checks). */
+export async function observeSshd(runner: ProbeRunner, config: string | undefined, perProbeMs: number): Promise<SshdObservation> {
+  const small = { maxBytes: SMALL, timeoutMs: perProbeMs }
+  const shown = config ?? 'the default sshd_config'
+  const ls = await runner.run({ kind: 'paths-exist', paths: [SSHD] }, small)
+  if (!ls.stdout.split('\n').includes(SSHD)) return { state: 'absent', why: `no SSH server on ${runner.where} (${SSHD} absent)` }
+  const r = await runner.run({ kind: 'sshd-effective', config }, small)
+  const values = new Map<string, string>()
+  for (const line of boundedLines(r.stdout).split('\n')) {
+    const sp = line.indexOf(' ')
+    const k = line.slice(0, sp).toLowerCase()
+    if (sp > 0 && SSHD_KEYS.has(k)) values.set(k, line.slice(sp + 1).trim().slice(0, 200))
+  }
+  if (r.code !== 0 || !values.has('permitrootlogin')) {
+    const err = (r.stderr.trim().split('\n')[0] ?? '').slice(0, 160) || `exit ${r.code}`
+    return { state: 'unknown', why: `sshd -T on ${runner.where} could not read ${shown} (${err}): not determinable (root is needed to check the host keys)` }
+  }
+  return { state: 'read', config: shown, values }
+}
+
+/**
+ * Whether a password alone logs in: PasswordAuthentication (or keyboard-interactive) on, and some AuthenticationMethods
+ * list without publickey (`any` = every method is enough on its own).
+ */
+export function passwordAlone(values: ReadonlyMap<string, string>): { alone: boolean; state: string } {
+  const pw = values.get('passwordauthentication') === 'yes'
+  const kbd = values.get('kbdinteractiveauthentication') === 'yes'
+  const methods = values.get('authenticationmethods') ?? 'any'
+  if (!pw && !kbd) return { alone: false, state: 'password and keyboard-interactive authentication off' }
+  const on = [pw && 'password', kbd && 'keyboard-interactive'].filter(Boolean).join(' and ')
+  if (methods === 'any') return { alone: true, state: `${on} on, AuthenticationMethods any` }
+  const lists = methods.split(/\s+/).filter(Boolean)
+  const weak = lists.find((l) => !l.split(',').some((m) => m.startsWith('publickey') || m.startsWith('hostbased') || m.startsWith('gssapi')))
+  return weak
+    ? { alone: true, state: `${on} on, AuthenticationMethods list "${weak}" needs no key` }
+    : { alone: false, state: `${on} only after a key (AuthenticationMethods ${methods})` }
 }

@@ -14,6 +14,7 @@ import { createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import endpointAgent from '../../checks/endpoint-agent/index.ts'
+import { passwordAlone, SSHD } from '../../checks/endpoint-agent/probe.ts'
 import type { Policy } from '../../src/rules/policy.ts'
 import type { ScanReport } from '../../src/types.ts'
 import { checkTester } from '../helpers/check-tester.ts'
@@ -113,7 +114,7 @@ describe.skipIf(NO_SSHD)(`endpoint-agent over real SSH (${WHY})`, () => {
       expect(cmd).not.toContain('127.0.0.1')
       expect(cmd).not.toContain(String(sshd.port))
     }
-    expect(new Set(sent.map((c) => /^LC_ALL=C '([^']*)'/.exec(c)![1]))).toEqual(new Set(['uname', 'ps', 'systemctl', 'ls', join(dir, 'opt', 'acme', 'acmectl'), join(dir, 'opt', 'acme-sensor', 'ctl')]))
+    expect(new Set(sent.map((c) => /^LC_ALL=C '([^']*)'/.exec(c)![1]))).toEqual(new Set(['uname', 'ps', 'systemctl', 'ls', SSHD, join(dir, 'opt', 'acme', 'acmectl'), join(dir, 'opt', 'acme-sensor', 'ctl')]))
   })
 
   it('host key mismatch → host-key error, no finding, and no command ran', async () => {
@@ -144,6 +145,60 @@ describe.skipIf(NO_SSHD)(`endpoint-agent over real SSH (${WHY})`, () => {
     expect(r.errors).toHaveLength(1)
     expect(r.errors[0]!.reason).toBe('protocol')
     expect(r.errors[0]!.message).toMatch(/unsupported operating system/)
+  })
+})
+
+describe.skipIf(NO_SSHD)(`endpoint-agent: SSH server hardening from a real sshd -T (${WHY})`, () => {
+  const ROOT = process.getuid?.() === 0
+  const finding = (r: ScanReport, rule: string) => r.findings.find((f) => f.ruleId === rule && f.resource === 'sshd')
+
+  it.skipIf(!ROOT)('the running loopback sshd with root and password logins on fails both rules; a hardened config it reads passes both (root: sshd -T reads host keys)', async () => {
+    const weak = await startSshd({ config: 'PermitRootLogin yes\nPasswordAuthentication yes' })
+    onTestFinished(() => weak.stop())
+    const ssh = { knownHostsPath: weak.knownHostsPath, privateKeyPath: weak.clientKeyPath }
+    const own = join(weak.dir, 'sshd_config') // the config this sshd runs with
+    let r = await tester.run(`agents://127.0.0.1:${weak.port}`, { settings: { ssh, endpointAgent: { sshdConfig: own } }, timeoutMs: 30_000 })
+    expect(r.errors).toEqual([])
+    expect(r.skipped).toEqual([])
+    expect(finding(r, 'endpoint-agent-sshd-root-login')).toMatchObject({ status: 'fail', message: `127.0.0.1:${weak.port} sshd: PermitRootLogin yes` })
+    expect(finding(r, 'endpoint-agent-sshd-password-login')).toMatchObject({ status: 'fail', evidence: { state: 'password on, AuthenticationMethods any', config: own } })
+
+    // A second config the test writes: root login off, a password only after a key.
+    const hardened = join(weak.dir, 'hardened_config')
+    await writeFile(hardened, `HostKey ${join(weak.dir, 'ssh_host_ed25519_key')}\nUsePAM no\nPermitRootLogin no\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\nAuthenticationMethods publickey,password\n`)
+    r = await tester.run(`agents://127.0.0.1:${weak.port}`, { settings: { ssh, endpointAgent: { sshdConfig: hardened } }, timeoutMs: 30_000 })
+    expect(finding(r, 'endpoint-agent-sshd-root-login')?.status).toBe('pass')
+    expect(finding(r, 'endpoint-agent-sshd-password-login')).toMatchObject({ status: 'pass', evidence: { state: 'password only after a key (AuthenticationMethods publickey,password)' } })
+  })
+
+  it('a config sshd cannot read is a named skip of both rules with the reason, never a pass', async () => {
+    const r = await tester.run('local', { settings: { endpointAgent: { sshdConfig: '/nonexistent/sshd_config' } } })
+    expect(r.errors).toEqual([])
+    expect(r.findings.filter((f) => f.ruleId.startsWith('endpoint-agent-sshd-'))).toEqual([])
+    expect(r.skipped.map((x) => x.rule)).toEqual(['endpoint-agent-sshd-password-login', 'endpoint-agent-sshd-root-login'])
+    for (const x of r.skipped) expect(x.why).toContain('sshd -T on local could not read /nonexistent/sshd_config (/nonexistent/sshd_config: No such file or directory): not determinable')
+  })
+
+  it('an sshdConfig that is not a plain absolute path is refused before anything runs', async () => {
+    for (const bad of ['relative/sshd_config', '/etc/ssh/$(id)', '/etc/../etc/shadow', "/tmp/a'b"]) {
+      const r = await tester.run('local', { settings: { endpointAgent: { sshdConfig: bad } } })
+      expect(r.findings).toEqual([])
+      expect(r.errors[0]).toMatchObject({ reason: 'input' })
+      expect(r.errors[0]!.message).toContain('settings.endpointAgent.sshdConfig')
+    }
+  })
+})
+
+describe('passwordAlone (AuthenticationMethods semantics)', () => {
+  it.each([
+    [{ passwordauthentication: 'no', kbdinteractiveauthentication: 'no' }, false],
+    [{ passwordauthentication: 'yes', authenticationmethods: 'any' }, true],
+    [{ passwordauthentication: 'yes', authenticationmethods: 'publickey,password' }, false],
+    [{ passwordauthentication: 'yes', authenticationmethods: 'publickey,password password' }, true],
+    [{ passwordauthentication: 'no', kbdinteractiveauthentication: 'yes', authenticationmethods: 'keyboard-interactive:pam' }, true],
+    [{ passwordauthentication: 'yes', authenticationmethods: 'publickey' }, false],
+  ])('%j → alone %s', (v, alone) => {
+    expect(passwordAlone(new Map(Object.entries(v))).alone).toBe(alone)
   })
 })
 

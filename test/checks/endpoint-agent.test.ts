@@ -272,7 +272,7 @@ describe('endpoint-agent: target strings never reach a shell', () => {
   })
 
   it('every probe command string is built from fixed words and catalogue values only, each single-quoted', () => {
-    const probes: Probe[] = [{ kind: 'uname' }, { kind: 'processes' }, { kind: 'launchd-labels' }]
+    const probes: Probe[] = [{ kind: 'uname' }, { kind: 'processes' }, { kind: 'launchd-labels' }, { kind: 'sshd-effective' }, { kind: 'sshd-effective', config: '/etc/ssh/sshd_config' }]
     for (const a of builtinCatalogue())
       for (const os of ['linux', 'darwin'] as const) {
         const p = a.platforms[os]
@@ -295,6 +295,8 @@ describe('endpoint-agent: target strings never reach a shell', () => {
     { kind: 'catalogue-command', argv: ['/bin/sh', '-c', 'id;id'] },
     { kind: 'catalogue-command', argv: ['sh'] },
     { kind: 'read-file', path: '/etc/../etc/shadow' },
+    { kind: 'sshd-effective', config: '/etc/ssh/$(id)' },
+    { kind: 'sshd-effective', config: '-oProxyCommand=id' },
   ] as Probe[])('probe %j is refused before anything runs', (p) => {
     expect(() => probeArgv(p)).toThrow(AttemptFailure)
   })
