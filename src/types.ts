@@ -104,8 +104,11 @@ export interface Finding {
   readonly baselineState?: 'new' | 'unchanged' | 'updated'
 }
 
-/** Why a check attempt could not complete. */
-export type ErrorReason = 'connectivity' | 'timeout' | 'aborted' | 'input' | 'protocol' | 'host-key' | 'bug'
+/**
+ * Why a check attempt could not complete. `incomplete`: the input holds only part of what was asked (a Graph export with
+ * `@odata.nextLink`): what it holds was judged, the rest was not.
+ */
+export type ErrorReason = 'connectivity' | 'timeout' | 'aborted' | 'input' | 'incomplete' | 'protocol' | 'host-key' | 'bug'
 
 /** A check attempt that could not complete: it says nothing about compliance and is never a `fail`. */
 export interface AttemptError {

@@ -11,8 +11,12 @@
  * - google: a Directory API `users.list` response (`{ kind: 'admin#directory#users', users: [...] }`) or its `users` array.
  * - aws:    the IAM credential report CSV (`aws iam get-credential-report --query Content --output text | base64 -d`),
  *            or the CLI's JSON `{ Content: <base64>, ReportFormat: 'text/csv', ... }`.
- * - github: the array of `GET /orgs/{org}/members?filter=2fa_disabled`, or
- *            `{ org?: GET /orgs/{org}, members?: GET /orgs/{org}/members, admins?: …?role=admin, membersWith2faDisabled: [...] }`.
+ * - github: `{ org?: GET /orgs/{org}, members?: GET /orgs/{org}/members, admins?: …?role=admin, membersWith2faDisabled: [...] }`
+ *            (a bare member array is refused: unfiltered and `?filter=2fa_disabled` lists look alike).
+ *
+ * Tolerance: Entra files may be PowerShell Graph SDK output (PascalCase keys); a record missing an optional field is judged
+ * on what it has or left out with a sentence in `notJudged`, never the whole file; a Graph page with `@odata.nextLink` sets
+ * `incomplete`.
  */
 import { AttemptFailure } from '../../src/errors.ts'
 import { entraMethod, NOT_A_SECOND_FACTOR, oktaFactor, type Factor } from './factors.ts'
@@ -54,12 +58,25 @@ export interface AwsRoot {
   readonly activeAccessKeys: readonly string[]
 }
 
+/** Rules of `mfa-idp-export` a record can leave unjudged. */
+export type IdpRule = 'mfa-user-without-mfa' | 'mfa-admin-without-mfa' | 'mfa-not-enforced' | 'mfa-aws-root-without-mfa' | 'mfa-aws-root-access-keys'
+
+/** A record (or part of a file) left unjudged for `rule`, and why. */
+export interface NotJudged {
+  readonly rule: IdpRule
+  readonly why: string
+}
+
 /** A parsed export. */
 export interface IdpModel {
   readonly provider: Provider
   readonly users: readonly IdpUser[]
   readonly enforcement: readonly Enforcement[]
   readonly awsRoot?: AwsRoot
+  /** What was not judged, by rule, one sentence each naming the record and the missing field (`Google user a@b (/users/0): no isEnrolledIn2Sv`). */
+  readonly notJudged: readonly NotJudged[]
+  /** Set when the file holds only part of what was asked (a Graph page with `@odata.nextLink`): names what is missing. */
+  readonly incomplete?: string
 }
 
 type Json = Record<string, unknown>
@@ -74,6 +91,50 @@ function bad(file: string, pointer: string, expected: string, actual?: unknown):
 }
 
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Nesting beyond which an export is refused (Graph objects nest 5 deep; PowerShell's ConvertTo-Json defaults to 2). */
+const MAX_DEPTH = 64
+const UPPER = /^[A-Z]/
+
+/**
+ * PowerShell Graph SDK output (`Get-Mg… | ConvertTo-Json`: `State`, `Conditions.Users.IncludeUsers`) → Graph's own
+ * lower-camel keys, first letter only. Own keys only (Object.entries), into null-prototype objects so a `__proto__` key
+ * stays data; a key already present in lower-camel wins over its PascalCase twin. Subtrees without a PascalCase key are
+ * returned as they are (no copy of a camelCase export). Iterative depth bound: deeper input is an input error.
+ */
+export function lowerCamelKeys(v: unknown, file: string, depth = 0): unknown {
+  if (typeof v !== 'object' || v === null) return v
+  if (depth > MAX_DEPTH) throw bad(file, '', `at most ${MAX_DEPTH} levels of nesting`)
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined
+    for (let i = 0; i < v.length; i++) {
+      const x = lowerCamelKeys(v[i], file, depth + 1)
+      if (x !== v[i]) (out ??= v.slice())[i] = x
+    }
+    return out ?? v
+  }
+  const entries = Object.entries(v as Json)
+  let changed = false
+  const conv = entries.map(([k, x]) => {
+    const y = lowerCamelKeys(x, file, depth + 1)
+    const nk = UPPER.test(k) ? k[0]!.toLowerCase() + k.slice(1) : k
+    if (y !== x || nk !== k) changed = true
+    return [k, nk, y] as const
+  })
+  if (!changed) return v
+  const out = Object.create(null) as Json
+  const own = new Map<string, unknown>()
+  // Lower-camel originals first, so they win over a PascalCase twin.
+  for (const [k, nk, y] of conv) if (k === nk) own.set(nk, y)
+  for (const [k, nk, y] of conv) if (k !== nk && !own.has(nk)) own.set(nk, y)
+  for (const [k, y] of own) out[k] = y
+  return out
+}
+
+/** A record's name for skip sentences: login when it has one, else its pointer. */
+function recordName(what: string, login: unknown, ptr: string): string {
+  return typeof login === 'string' && login ? `${what} ${login} (${ptr})` : `${what} at ${ptr}`
+}
 
 function str(file: string, o: Json, key: string, ptr: string): string {
   const v = o[key]
@@ -127,6 +188,7 @@ function parseOkta(data: unknown, file: string): IdpModel {
   const roleMap = root.roles === undefined ? undefined : root.roles
   if (roleMap !== undefined && !isObj(roleMap)) throw bad(file, '/roles', 'an object keyed by user id', roleMap)
   const out: IdpUser[] = []
+  const notJudged: NotJudged[] = []
   users.forEach((u, i) => {
     const ptr = Array.isArray(data) ? `/${i}` : `/users/${i}`
     if (!isObj(u)) throw bad(file, ptr, 'a user object', u)
@@ -141,7 +203,10 @@ function parseOkta(data: unknown, file: string): IdpModel {
     // Own keys only: a user id such as `toString` or `__proto__` must not find Object.prototype's members.
     if (factorMap && Object.hasOwn(factorMap, id)) [factors, fptr] = [factorMap[id], `/factors/${id}`]
     else if (embedded.factors !== undefined) [factors, fptr] = [embedded.factors, `${ptr}/_embedded/factors`]
-    else throw bad(file, `/factors/${id}`, `the factor list of user ${login} ([] when none)`)
+    else {
+      notJudged.push({ rule: 'mfa-user-without-mfa', why: `${recordName('Okta user', login, ptr)}: no factor list (neither /factors/${id} nor _embedded.factors)` })
+      return
+    }
     const active: { type: string; provider?: string }[] = []
     arr(file, factors, fptr).forEach((f, j) => {
       if (!isObj(f)) throw bad(file, `${fptr}/${j}`, 'a factor object', f)
@@ -154,7 +219,7 @@ function parseOkta(data: unknown, file: string): IdpModel {
     const admin = roles !== undefined && arr(file, roles, ownRoles ? `/roles/${id}` : `${ptr}/_embedded/roles`).some((r) => isObj(r) && (r.status === undefined || r.status === 'ACTIVE'))
     out.push({ login, id, admin, mfa: canon.some((f) => !NOT_A_SECOND_FACTOR.has(f)), factors: canon, vendorFactors: active.map((f) => f.type) })
   })
-  return { provider: 'okta', users: out, enforcement: [] }
+  return { provider: 'okta', users: out, enforcement: [], notJudged }
 }
 
 // --------------------------------------------------------------------------------------------------------------- Entra
@@ -168,20 +233,37 @@ function valueList(file: string, v: unknown, ptr: string): unknown[] {
 /** Built-in authentication strength id of "Phishing-resistant MFA" (Entra, `authenticationStrengthPolicy`). */
 const PHISHING_RESISTANT_STRENGTH = '00000000-0000-0000-0000-000000000004'
 
-function parseEntra(data: unknown, file: string): IdpModel {
+/** `@odata.nextLink` of a Graph page, shortened for a message (a skip token is no secret, but can be long). */
+function nextLink(o: Json, ptr: string): string | undefined {
+  const v = o['@odata.nextLink']
+  if (v === undefined) return undefined
+  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? ''
+  return `${ptr}/@odata.nextLink (${s.length > 120 ? `${s.slice(0, 117)}...` : s})`
+}
+
+function parseEntra(raw: unknown, file: string): IdpModel {
+  // PowerShell Graph SDK output (PascalCase) reads as Graph JSON; `ConvertTo-Json` of a list is a bare array.
+  const norm = lowerCamelKeys(raw, file)
+  const data: unknown = Array.isArray(norm) ? { value: norm } : norm
   if (!isObj(data)) throw bad(file, '', 'a Graph response object')
   let regs: unknown[] | undefined
   let policies: unknown[] | undefined
-  let regPtr = '/value'
-  let polPtr = '/value'
+  const base = Array.isArray(norm) ? '' : '/value'
+  let regPtr = base
+  let polPtr = base
+  const pagesLeft: string[] = []
   if ('userRegistrationDetails' in data || 'conditionalAccessPolicies' in data) {
     if (data.userRegistrationDetails !== undefined) {
       regs = valueList(file, data.userRegistrationDetails, '/userRegistrationDetails')
       regPtr = Array.isArray(data.userRegistrationDetails) ? '/userRegistrationDetails' : '/userRegistrationDetails/value'
+      const more = isObj(data.userRegistrationDetails) ? nextLink(data.userRegistrationDetails, '/userRegistrationDetails') : undefined
+      if (more) pagesLeft.push(`userRegistrationDetails: the pages after ${more}`)
     }
     if (data.conditionalAccessPolicies !== undefined) {
       policies = valueList(file, data.conditionalAccessPolicies, '/conditionalAccessPolicies')
       polPtr = Array.isArray(data.conditionalAccessPolicies) ? '/conditionalAccessPolicies' : '/conditionalAccessPolicies/value'
+      const more = isObj(data.conditionalAccessPolicies) ? nextLink(data.conditionalAccessPolicies, '/conditionalAccessPolicies') : undefined
+      if (more) pagesLeft.push(`conditionalAccessPolicies: the pages after ${more}`)
     }
   } else {
     const list = arr(file, data.value, '/value')
@@ -189,6 +271,8 @@ function parseEntra(data: unknown, file: string): IdpModel {
     const first = list.find(isObj)
     if (/conditionalAccess/i.test(ctx) || (first && ('grantControls' in first || 'conditions' in first))) policies = list
     else regs = list
+    const more = nextLink(data, '')
+    if (more) pagesLeft.push(`the pages after ${more}`)
   }
   const users: IdpUser[] = []
   regs?.forEach((u, i) => {
@@ -205,7 +289,10 @@ function parseEntra(data: unknown, file: string): IdpModel {
   })
   const enforcement: Enforcement[] = []
   if (policies) enforcement.push(entraEnforcement(file, policies, polPtr))
-  return { provider: 'entra', users, enforcement }
+  const incomplete = pagesLeft.length
+    ? `${file}: a Graph page with more to come: only its ${users.length} users and ${policies?.length ?? 0} policies were judged; missing ${pagesLeft.join('; ')} (export every page: follow @odata.nextLink, or Get-Mg… -All)`
+    : undefined
+  return { provider: 'entra', users, enforcement, notJudged: [], ...(incomplete ? { incomplete } : {}) }
 }
 
 /**
@@ -259,20 +346,29 @@ function parseGoogle(data: unknown, file: string): IdpModel {
   if (!list) throw bad(file, '', 'a Directory API users.list response { users: [...] }')
   const base = Array.isArray(data) ? '' : '/users'
   const users: IdpUser[] = []
+  const notJudged: NotJudged[] = []
   list.forEach((u, i) => {
     const ptr = `${base}/${i}`
     if (!isObj(u)) throw bad(file, ptr, 'a user object', u)
     const login = str(file, u, 'primaryEmail', ptr)
     if (bool(file, u, 'suspended', ptr, false) || bool(file, u, 'archived', ptr, false)) return
+    // The 2SV fields come only with projection=full and an admin scope: a user without them is skipped, not guessed.
+    if (u.isEnrolledIn2Sv === undefined) {
+      const admin = u.isAdmin === true || u.isDelegatedAdmin === true
+      notJudged.push({ rule: admin ? 'mfa-admin-without-mfa' : 'mfa-user-without-mfa', why: `${recordName('Google user', login, ptr)}: no isEnrolledIn2Sv` })
+      return
+    }
+    const enforced = u.isEnforcedIn2Sv === undefined ? undefined : bool(file, u, 'isEnforcedIn2Sv', ptr)
+    if (enforced === undefined) notJudged.push({ rule: 'mfa-not-enforced', why: `${recordName('Google user', login, ptr)}: no isEnforcedIn2Sv (enrolment judged, enforcement not)` })
     users.push({
       login,
       id: typeof u.id === 'string' ? u.id : login,
       admin: bool(file, u, 'isAdmin', ptr, false) || bool(file, u, 'isDelegatedAdmin', ptr, false),
       mfa: bool(file, u, 'isEnrolledIn2Sv', ptr),
-      enforced: bool(file, u, 'isEnforcedIn2Sv', ptr),
+      ...(enforced === undefined ? {} : { enforced }),
     })
   })
-  return { provider: 'google', users, enforcement: [] }
+  return { provider: 'google', users, enforcement: [], notJudged }
 }
 
 // ----------------------------------------------------------------------------------------------------------------- AWS
@@ -370,12 +466,16 @@ function parseAws(buf: Buffer, file: string): IdpModel {
   }
   const header = rows[0]
   if (!header) throw bad(file, 'line 1', 'the credential report header (user,arn,...)')
+  if (header.some((h) => h.includes('<root_account>')))
+    throw new AttemptFailure('input', `${file}: line 1: the header runs into the <root_account> row (a line break is missing after the header)`)
   const col = new Map<string, number>()
   header.forEach((h, i) => {
     col.set(h.trim(), i)
   })
   for (const k of AWS_REQUIRED) if (col.get(k) === undefined) throw new AttemptFailure('input', `${file}: line 1: expected a column "${k}" (credential report header)`)
   const users: IdpUser[] = []
+  const notJudged: NotJudged[] = []
+  const noConsole: string[] = []
   let awsRoot: AwsRoot | undefined
   const truthy = (v: string | undefined, line: number, name: string): boolean => {
     const s = (v ?? '').trim().toLowerCase()
@@ -396,10 +496,23 @@ function parseAws(buf: Buffer, file: string): IdpModel {
       return
     }
     // Users without a console password cannot sign in interactively; IAM MFA guards console sign-in.
-    if (!truthy(get('password_enabled'), line, 'password_enabled')) return
+    if (!truthy(get('password_enabled'), line, 'password_enabled')) {
+      noConsole.push(user)
+      return
+    }
     users.push({ login: user, id: arn || user, admin: false, mfa })
   })
-  return { provider: 'aws', users, enforcement: [], awsRoot }
+  if (noConsole.length) notJudged.push({ rule: 'mfa-user-without-mfa', why: `${noConsole.length} IAM user(s) without a console password, so no console MFA to judge (${listSome(noConsole)})` })
+  if (!awsRoot) {
+    for (const rule of ['mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys'] as const)
+      notJudged.push({ rule, why: 'no <root_account> row: the root account was not checked' })
+  }
+  return { provider: 'aws', users, enforcement: [], notJudged, ...(awsRoot ? { awsRoot } : {}) }
+}
+
+/** The first few of `names`, and how many more. */
+export function listSome(names: readonly string[], n = 5): string {
+  return names.length > n ? `${names.slice(0, n).join(', ')} and ${names.length - n} more` : names.join(', ')
 }
 
 // -------------------------------------------------------------------------------------------------------------- GitHub
@@ -413,18 +526,27 @@ function ghLogins(file: string, v: unknown, ptr: string): Map<string, Json> {
   return m
 }
 
+const GH_BUNDLE = '{ org: GET /orgs/{org}, membersWith2faDisabled: GET /orgs/{org}/members?filter=2fa_disabled, members?, admins? }'
+
 function parseGithub(data: unknown, file: string): IdpModel {
-  const b: Json = Array.isArray(data) ? { membersWith2faDisabled: data } : isObj(data) ? data : {}
-  if (!Array.isArray(data) && !isObj(data)) throw bad(file, '', 'the members array of ?filter=2fa_disabled or { org, members, admins, membersWith2faDisabled }')
-  const p = (k: string): string => (Array.isArray(data) ? '' : `/${k}`)
+  // A bare array of members is ambiguous: unfiltered GET /orgs/{org}/members has the same shape as ?filter=2fa_disabled,
+  // and reading the one as the other flags every member.
+  if (Array.isArray(data))
+    throw new AttemptFailure('input', `${file}: a bare member array is ambiguous (GET /orgs/{org}/members and ?filter=2fa_disabled look alike): expected ${GH_BUNDLE}`)
+  if (!isObj(data)) throw bad(file, '', GH_BUNDLE)
+  const b = data
+  const p = (k: string): string => `/${k}`
   if (b.membersWith2faDisabled === undefined && b.org === undefined) throw bad(file, '/membersWith2faDisabled', 'the members array of GET /orgs/{org}/members?filter=2fa_disabled')
   const disabled = b.membersWith2faDisabled === undefined ? new Map<string, Json>() : ghLogins(file, b.membersWith2faDisabled, p('membersWith2faDisabled'))
   const members = b.members === undefined ? undefined : ghLogins(file, b.members, '/members')
   const admins = b.admins === undefined ? new Set<string>() : new Set(ghLogins(file, b.admins, '/admins').keys())
   const all = new Map([...(members ?? []), ...disabled])
   const users: IdpUser[] = []
+  const notJudged: NotJudged[] = []
   if (b.membersWith2faDisabled !== undefined)
     for (const [login, m] of all) users.push({ login, id: String(m.id ?? login), admin: admins.has(login), mfa: !disabled.has(login) })
+  else
+    notJudged.push({ rule: 'mfa-user-without-mfa', why: `no member could be judged: /membersWith2faDisabled is missing (GET /orgs/{org}/members?filter=2fa_disabled)${members?.size ? `; ${members.size} listed member(s) not judged (${listSome([...members.keys()])})` : ''}` })
   const enforcement: Enforcement[] = []
   if (b.org !== undefined) {
     if (!isObj(b.org)) throw bad(file, '/org', 'the object of GET /orgs/{org}', b.org)
@@ -433,5 +555,5 @@ function parseGithub(data: unknown, file: string): IdpModel {
     if (typeof req !== 'boolean') throw bad(file, '/org/two_factor_requirement_enabled', 'true or false (visible to organization owners)', req)
     enforcement.push({ resource: `org:${login}`, enforced: req, evidence: { setting: `two_factor_requirement_enabled: ${req}`, policies: req ? ['two_factor_requirement_enabled'] : [], policiesChecked: 1 } })
   }
-  return { provider: 'github', users, enforcement }
+  return { provider: 'github', users, enforcement, notJudged }
 }

@@ -4,13 +4,15 @@
  */
 import { defineCheck } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
-import { parseExport, type IdpUser } from './exports.ts'
+import { parseExport, type IdpRule, type IdpUser } from './exports.ts'
 import { strongestTier } from './factors.ts'
 
 /** Exports larger than this are refused (a 100k-user Okta bundle is about 150 MB; split larger tenants). */
 const MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 const PROVIDER_NAMES: ReadonlyMap<string, string> = new Map(Object.entries({ okta: 'Okta', entra: 'Entra ID', google: 'Google Workspace', aws: 'AWS IAM', github: 'GitHub' }))
+
+const RULES = ['mfa-user-without-mfa', 'mfa-admin-without-mfa', 'mfa-weak-factors-only', 'mfa-not-enforced', 'mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys'] as const
 
 interface WeakParams extends Record<string, unknown> {
   requirePhishingResistant: boolean
@@ -23,7 +25,7 @@ export default defineCheck({
   id: 'mfa-idp-export',
   family: 'mfa',
   targetKinds: ['identity-export'],
-  rules: ['mfa-user-without-mfa', 'mfa-admin-without-mfa', 'mfa-weak-factors-only', 'mfa-not-enforced', 'mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys'] as const,
+  rules: RULES,
   // Local parsing, no network: a large tenant (about 25k users a second here) must not hit the network-sized deadline.
   timeout: (_t, baseMs) => Math.max(baseMs, 120_000),
   async run(target, ctx) {
@@ -89,6 +91,21 @@ export default defineCheck({
       })
     }
     ctx.log.debug(`${model.users.length} users evaluated`)
+
+    // Say what was not judged: one skip entry per rule, naming the first records and the field each lacks (bounded: a
+    // 50,000-user export with one field missing everywhere is 1 entry, not 50,000).
+    const byRule = new Map<string, string[]>()
+    for (const n of model.notJudged) byRule.set(n.rule, [...(byRule.get(n.rule) ?? []), n.why].slice(0, 6))
+    const counts = new Map<string, number>()
+    for (const n of model.notJudged) counts.set(n.rule, (counts.get(n.rule) ?? 0) + 1)
+    const nothing = !model.users.length && !model.enforcement.length && !root
+    if (nothing && !byRule.size) ctx.skip('mfa-user-without-mfa', `nothing judged in this ${name} export (no user that can sign in, no enforcement setting)`)
+    for (const [rule, whys] of byRule) {
+      const n = counts.get(rule)!
+      const shown = whys.slice(0, 5).join('; ') + (n > 5 ? `; and ${n - 5} more` : '')
+      ctx.skip(rule as IdpRule, `${nothing ? `nothing judged in this ${name} export; ` : ''}not judged (${n}): ${shown}`)
+    }
+    if (model.incomplete) throw new AttemptFailure('incomplete', model.incomplete)
   },
 })
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import idpExport from '../../checks/mfa/idp.ts'
-import { parseCsv } from '../../checks/mfa/exports.ts'
+import { lowerCamelKeys, parseCsv } from '../../checks/mfa/exports.ts'
 import { fileTarget } from '../../src/targets/parse.ts'
 import type { ScanReport } from '../../src/types.ts'
 import { checkTester, findingOf } from '../helpers/check-tester.ts'
@@ -149,7 +149,6 @@ const cases: { name: string; provider: string; file: string; policy?: Record<str
       'fail mfa-not-enforced org:acme-corp',
     ],
   },
-  { name: 'github 2fa_disabled list alone', provider: 'github', file: 'github/members-2fa-disabled.json', expect: ['fail mfa-user-without-mfa user:hubot'] },
   {
     name: 'github org requiring 2FA',
     provider: 'github',
@@ -215,20 +214,19 @@ describe('mfa-idp-export', () => {
     const bad: { name: string; provider: string; content: string; message: RegExp }[] = [
       { name: 'not JSON', provider: 'okta', content: '{"users": [', message: /bad\.json: \/: expected valid JSON/ },
       { name: 'okta user without login', provider: 'okta', content: JSON.stringify({ users: [{ id: 'x', status: 'ACTIVE', profile: {} }], factors: { x: [] } }), message: /bad\.json: \/users\/0\/profile\/login: expected a non-empty string/ },
-      { name: 'okta user missing from factors', provider: 'okta', content: '', message: /missing-factors\.json: \/factors\/00u2bob00000000002: expected the factor list of user bob@example\.com/ },
       { name: 'entra methodsRegistered not an array', provider: 'entra', content: JSON.stringify({ value: [{ userPrincipalName: 'a@b', methodsRegistered: 'sms' }] }), message: /\/value\/0\/methodsRegistered: expected an array \(got "sms"\)/ },
-      { name: 'google user without isEnrolledIn2Sv', provider: 'google', content: JSON.stringify({ users: [{ primaryEmail: 'a@b' }] }), message: /\/users\/0\/isEnrolledIn2Sv: expected true or false/ },
+      { name: 'google isEnrolledIn2Sv not a boolean', provider: 'google', content: JSON.stringify({ users: [{ primaryEmail: 'a@b', isEnrolledIn2Sv: 'yes' }] }), message: /\/users\/0\/isEnrolledIn2Sv: expected true or false \(got "yes"\)/ },
       { name: 'aws report without mfa_active', provider: 'aws', content: 'user,arn,password_enabled\nx,y,true\n', message: /line 1: expected a column "mfa_active"/ },
       { name: 'aws value not a boolean', provider: 'aws', content: 'user,arn,password_enabled,mfa_active,access_key_1_active,access_key_2_active\nx,arn:x,true,maybe,false,false\n', message: /line 2: column mfa_active: expected true or false \(got "maybe"\)/ },
-      { name: 'github member without login', provider: 'github', content: JSON.stringify([{ id: 1 }]), message: /bad\.json: \/0\/login: expected a non-empty string/ },
+      { name: 'github member without login', provider: 'github', content: JSON.stringify({ membersWith2faDisabled: [{ id: 1 }] }), message: /bad\.json: \/membersWith2faDisabled\/0\/login: expected a non-empty string/ },
+      { name: 'entra nested beyond 64 levels', provider: 'entra', content: `${'['.repeat(100)}${']'.repeat(100)}`, message: /bad\.json: \/: expected at most 64 levels of nesting/ },
       { name: 'unknown provider', provider: 'ldap', content: '{}', message: /unknown identity provider "ldap"/ },
     ]
     it.each(bad)('$name', async ({ provider, content, message }) => {
       const dir = await mkdtemp(join(tmpdir(), 'ztscan-mfa-'))
       try {
-        let path = join(dir, 'bad.json')
-        if (content) await writeFile(path, content)
-        else path = fixture('okta/missing-factors.json')
+        const path = join(dir, 'bad.json')
+        await writeFile(path, content)
         const report = await tester.run(fileTarget('identity-export', 'idp', path, provider))
         expect(report.findings).toEqual([])
         expect(report.errors).toHaveLength(1)
@@ -241,6 +239,174 @@ describe('mfa-idp-export', () => {
 
     it('a missing file fails the scan before any check runs (fail closed)', async () => {
       await expect(tester.run(fileTarget('identity-export', 'idp', '/nonexistent/ztscan/users.json', 'okta'))).rejects.toThrow(/users\.json: cannot read \(ENOENT\)/)
+    })
+  })
+
+  describe('one tolerant reader per vendor: partial records, PowerShell keys, ambiguous and paged files', () => {
+    /** The attempt's skip entries (one per rule at most), as their `why` sentences, sorted. */
+    const skips = (r: ScanReport): string[] => {
+      for (const s of r.skipped) expect(s).toMatchObject({ check: 'mfa-idp-export', family: 'mfa', rule: s.why.slice(0, s.why.indexOf(':')) })
+      expect(new Set(r.skipped.map((s) => s.rule)).size).toBe(r.skipped.length)
+      return r.skipped.map((s) => s.why).sort()
+    }
+
+    it('entra: Get-MgIdentityConditionalAccessPolicy | ConvertTo-Json (PascalCase) is judged like Graph JSON', async () => {
+      const report = await tester.run(target('entra', 'entra/powershell-ca-policies.json'))
+      expect(report.errors).toEqual([])
+      expect(verdicts(report)).toEqual(['pass mfa-not-enforced tenant:conditional-access'])
+      expect(findingOf(report, 'mfa-not-enforced').evidence).toMatchObject({
+        policies: ['Phishing-resistant MFA for all users'], // the report-only one does not count
+        policiesChecked: 2,
+        exclusions: ['Phishing-resistant MFA for all users: 1 users, 0 groups, 0 roles excluded'],
+        phishingResistantStrength: true,
+      })
+      // The same reader still refuses what it refused: a report-only policy alone enforces nothing.
+      const ro = await tester.run(target('entra', 'entra/powershell-ca-report-only.json'))
+      expect(verdicts(ro)).toEqual(['fail mfa-not-enforced tenant:conditional-access'])
+    })
+
+    it('entra: Get-MgReportAuthenticationMethodUserRegistrationDetail | ConvertTo-Json (PascalCase) is judged', async () => {
+      const report = await tester.run(target('entra', 'entra/powershell-registration-details.json'))
+      expect(report.errors).toEqual([])
+      expect(report.skipped).toEqual([])
+      expect(verdicts(report)).toEqual([
+        'fail mfa-admin-without-mfa user:admin.none@fabrikam.com',
+        'fail mfa-weak-factors-only user:sms.user@fabrikam.com',
+        'pass mfa-admin-without-mfa user:admin.key@fabrikam.com',
+        'pass mfa-user-without-mfa user:sms.user@fabrikam.com',
+        'pass mfa-weak-factors-only user:admin.key@fabrikam.com',
+      ])
+      expect(findingOf(report, 'mfa-admin-without-mfa', (f) => f.resource === 'user:admin.key@fabrikam.com').evidence).toMatchObject({ userId: '22222222-aaaa-4aaa-8aaa-000000000001', vendorFactors: ['fido2SecurityKey', 'microsoftAuthenticatorPush'] })
+    })
+
+    it('PascalCase keys: own keys only, a camelCase twin wins, no prototype pollution', () => {
+      const parsed = JSON.parse('{"State":"disabled","state":"enabled","__proto__":{"Polluted":1},"Value":[{"ToString":"x"}]}') as unknown
+      const out = lowerCamelKeys(parsed, 'f.json') as Record<string, unknown>
+      expect(out.state).toBe('enabled')
+      expect(Object.hasOwn(out, '__proto__')).toBe(true)
+      expect(Object.getPrototypeOf(out)).toBe(null)
+      expect(out.value).toEqual([Object.assign(Object.create(null), { toString: 'x' })])
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+      // Nothing to rename: the very same object comes back (a large camelCase export is not copied).
+      const camel = { value: [{ userPrincipalName: 'a@b' }] }
+      expect(lowerCamelKeys(camel, 'f.json')).toBe(camel)
+    })
+
+    it('entra: a Graph page with @odata.nextLink is judged and the attempt is an incomplete error naming the missing pages', async () => {
+      const report = await tester.run(target('entra', 'entra/registration-details-next-link.json'))
+      expect(verdicts(report)).toEqual(['fail mfa-user-without-mfa user:page1.none@contoso.com', 'pass mfa-user-without-mfa user:page1.fido@contoso.com', 'pass mfa-weak-factors-only user:page1.fido@contoso.com'])
+      expect(report.errors).toHaveLength(1)
+      expect(report.errors[0]).toMatchObject({ check: 'mfa-idp-export', reason: 'incomplete' })
+      expect(report.errors[0]!.message).toMatch(/registration-details-next-link\.json: a Graph page with more to come: only its 2 users and 0 policies were judged; missing the pages after \/@odata\.nextLink \(https:\/\/graph\.microsoft\.com\/v1\.0\/reports\/authenticationMethods\/userRegistrationDetails\?\$top=2&\$skiptoken=/)
+      // The default error budget (0) makes the scan incomplete: the CLI exits 4.
+      expect(report.complete).toBe(false)
+      expect(report.incomplete).toContainEqual(expect.objectContaining({ reason: 'errors', message: '1 of 1 checks could not complete (maxErrors 0)' }))
+    })
+
+    it('entra bundle: a nextLink inside one part names that part', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ztscan-mfa-'))
+      try {
+        const path = join(dir, 'bundle.json')
+        await writeFile(path, JSON.stringify({ conditionalAccessPolicies: { value: [], '@odata.nextLink': 'https://graph.microsoft.com/v1.0/identity/conditionalAccess/policies?$skiptoken=abc' } }))
+        const report = await tester.run(fileTarget('identity-export', 'idp', path, 'entra'))
+        expect(report.errors[0]).toMatchObject({ reason: 'incomplete' })
+        expect(report.errors[0]!.message).toMatch(/missing conditionalAccessPolicies: the pages after \/conditionalAccessPolicies\/@odata\.nextLink/)
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+    })
+
+    it('google: a user without isEnrolledIn2Sv is skipped by name; the others are judged', async () => {
+      const report = await tester.run(target('google', 'google/users-partial.json'))
+      expect(report.errors).toEqual([])
+      expect(verdicts(report)).toEqual([
+        'fail mfa-user-without-mfa user:noenforce@example.net',
+        'pass mfa-not-enforced user:enrolled2@example.net',
+        'pass mfa-user-without-mfa user:enrolled2@example.net',
+      ])
+      expect(skips(report)).toEqual([
+        'mfa-not-enforced: not judged (1): Google user noenforce@example.net (/users/2): no isEnforcedIn2Sv (enrolment judged, enforcement not)',
+        'mfa-user-without-mfa: not judged (1): Google user partial@example.net (/users/1): no isEnrolledIn2Sv',
+      ])
+    })
+
+    it('10,000 records missing a field are one bounded skip entry, not 10,000', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ztscan-mfa-'))
+      try {
+        const path = join(dir, 'users.json')
+        const users = Array.from({ length: 10_000 }, (_, i) => ({ primaryEmail: `u${i}@example.net`, isEnforcedIn2Sv: false }))
+        await writeFile(path, JSON.stringify({ users: [{ primaryEmail: 'ok@example.net', isEnrolledIn2Sv: true, isEnforcedIn2Sv: true }, ...users] }))
+        const report = await tester.run(fileTarget('identity-export', 'idp', path, 'google'))
+        expect(verdicts(report)).toEqual(['pass mfa-not-enforced user:ok@example.net', 'pass mfa-user-without-mfa user:ok@example.net'])
+        const [why] = skips(report)
+        expect(skips(report)).toHaveLength(1)
+        expect(why).toMatch(/^mfa-user-without-mfa: not judged \(10000\): Google user u0@example\.net \(\/users\/1\): no isEnrolledIn2Sv; .*u4@example\.net .*; and 9995 more$/)
+        expect(why!.length).toBeLessThan(600)
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+    })
+
+    it('okta: a user without a factor list is skipped by name; the others are judged', async () => {
+      const report = await tester.run(target('okta', 'okta/missing-factors.json'))
+      expect(report.errors).toEqual([])
+      expect(verdicts(report)).toEqual(['pass mfa-user-without-mfa user:alice@example.com', 'pass mfa-weak-factors-only user:alice@example.com'])
+      expect(skips(report)).toEqual(['mfa-user-without-mfa: not judged (1): Okta user bob@example.com (/users/1): no factor list (neither /factors/00u2bob00000000002 nor _embedded.factors)'])
+    })
+
+    it('okta: no user with a factor list: the file says it judged nothing', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ztscan-mfa-'))
+      try {
+        const path = join(dir, 'users.json')
+        await writeFile(path, JSON.stringify([{ id: '00u1', status: 'ACTIVE', profile: { login: 'a@example.com' } }]))
+        const report = await tester.run(fileTarget('identity-export', 'idp', path, 'okta'))
+        expect(report.findings).toEqual([])
+        expect(skips(report)).toEqual(['mfa-user-without-mfa: nothing judged in this Okta export; not judged (1): Okta user a@example.com (/0): no factor list (neither /factors/00u1 nor _embedded.factors)'])
+        const empty = join(dir, 'empty.json')
+        await writeFile(empty, '{"users": []}')
+        expect(skips(await tester.run(fileTarget('identity-export', 'idp', empty, 'okta')))).toEqual(['mfa-user-without-mfa: nothing judged in this Okta export (no user that can sign in, no enforcement setting)'])
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+    })
+
+    it.each(['github/members-unfiltered.json', 'github/members-2fa-disabled.json'])('github: a bare member array (%s) is refused as ambiguous, naming the export needed', async (file) => {
+      const report = await tester.run(target('github', file))
+      expect(report.findings).toEqual([])
+      expect(report.errors).toHaveLength(1)
+      expect(report.errors[0]).toMatchObject({ reason: 'input' })
+      expect(report.errors[0]!.message).toMatch(/a bare member array is ambiguous \(GET \/orgs\/\{org\}\/members and \?filter=2fa_disabled look alike\): expected \{ org: GET \/orgs\/\{org\}, membersWith2faDisabled: /)
+    })
+
+    it('github: { org, members } without membersWith2faDisabled judges the org setting and says no member could be judged', async () => {
+      const report = await tester.run(target('github', 'github/org-members-only.json'))
+      expect(report.errors).toEqual([])
+      expect(verdicts(report)).toEqual(['fail mfa-not-enforced org:acme-corp'])
+      expect(skips(report)).toEqual([
+        'mfa-user-without-mfa: not judged (1): no member could be judged: /membersWith2faDisabled is missing (GET /orgs/{org}/members?filter=2fa_disabled); 3 listed member(s) not judged (octocat, hubot, monalisa)',
+      ])
+    })
+
+    it('aws: a report whose only user has no console password and no root row says the root account was not checked', async () => {
+      const report = await tester.run(target('aws', 'aws/credential-report-no-console.csv'))
+      expect(report.findings).toEqual([])
+      expect(report.errors).toEqual([])
+      expect(skips(report)).toEqual([
+        'mfa-aws-root-access-keys: nothing judged in this AWS IAM export; not judged (1): no <root_account> row: the root account was not checked',
+        'mfa-aws-root-without-mfa: nothing judged in this AWS IAM export; not judged (1): no <root_account> row: the root account was not checked',
+        'mfa-user-without-mfa: nothing judged in this AWS IAM export; not judged (1): 1 IAM user(s) without a console password, so no console MFA to judge (ci-deployer)',
+      ])
+    })
+
+    it('aws: a header glued onto the root row is an input error saying so', async () => {
+      const report = await tester.run(target('aws', 'aws/credential-report-glued.csv'))
+      expect(report.findings).toEqual([])
+      expect(report.errors).toEqual([expect.objectContaining({ reason: 'input', message: 'fixtures/mfa/aws/credential-report-glued.csv: line 1: the header runs into the <root_account> row (a line break is missing after the header)' })])
+    })
+
+    it('aws: users without a console password are named in the skip entry while the rest is judged', async () => {
+      const report = await tester.run(target('aws', 'aws/credential-report.csv'))
+      expect(skips(report)).toEqual(['mfa-user-without-mfa: not judged (1): 1 IAM user(s) without a console password, so no console MFA to judge (ci-deployer)'])
     })
   })
 
