@@ -3,26 +3,36 @@
  */
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { CheckDefinition } from './engine/check.ts'
+import type { CheckDefinition, Family } from './engine/check.ts'
 import { InputError } from './errors.ts'
 import { readConfigFile } from './lib-files.ts'
 import { atOrAbove } from './scoring/severity.ts'
 import type { Finding, RuleMeta, ScanReport, Severity, Target } from './types.ts'
 
-/** Loads check plugins: ES modules exporting `checks` (CheckDefinition[]) and `rules` (RuleMeta[]), or a default export with both. */
-export async function loadPlugins(specs: readonly string[]): Promise<{ checks: CheckDefinition[]; rules: RuleMeta[] }> {
-  const out = { checks: [] as CheckDefinition[], rules: [] as RuleMeta[] }
+type PluginModule = { checks?: unknown; rules?: unknown; families?: unknown }
+
+/**
+ * Loads plugins: ES modules exporting `families` (from `defineFamily`: target schemes, settings, checks, demo), `checks`
+ * (CheckDefinition[]) and `rules` (RuleMeta[]), or a default export with them. `checks` holds the families' checks too.
+ */
+export async function loadPlugins(specs: readonly string[]): Promise<{ checks: CheckDefinition[]; rules: RuleMeta[]; families: Family[] }> {
+  const out = { checks: [] as CheckDefinition[], rules: [] as RuleMeta[], families: [] as Family[] }
   for (const spec of specs) {
-    let mod: { default?: { checks?: CheckDefinition[]; rules?: RuleMeta[] }; checks?: CheckDefinition[]; rules?: RuleMeta[] }
+    let mod: PluginModule & { default?: PluginModule }
     try {
       mod = await import(/^[./]/.test(spec) || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec)
     } catch (err) {
       throw new InputError(spec, `cannot load the plugin (${(err as Error).message})`)
     }
     const p = mod.default ?? mod
-    if (!Array.isArray(p.checks)) throw new InputError(spec, 'expected an export "checks" (an array of checks)')
-    out.checks.push(...p.checks)
-    out.rules.push(...(p.rules ?? []))
+    if (p.families !== undefined && !Array.isArray(p.families)) throw new InputError(spec, 'expected the export "families" to be an array of families (defineFamily)')
+    if (p.checks !== undefined && !Array.isArray(p.checks)) throw new InputError(spec, 'expected the export "checks" to be an array of checks')
+    if (p.families === undefined && p.checks === undefined) throw new InputError(spec, 'expected an export "families" (defineFamily) or "checks" (an array of checks)')
+    const families = (p.families ?? []) as Family[]
+    const checks = [...families.flatMap((f) => f.checks), ...((p.checks ?? []) as CheckDefinition[])]
+    out.families.push(...families)
+    out.checks.push(...new Set(checks))
+    out.rules.push(...((p.rules ?? []) as RuleMeta[]))
   }
   return out
 }

@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileTarget } from '../../src/targets/parse.ts'
+import { fileTarget } from '../../src/targets/host.ts'
 import type { Target } from '../../src/types.ts'
 import { issue, labPki, labScenarios, privateKey, startTlsServer, type LabServer } from './lab.ts'
 

@@ -13,6 +13,7 @@ import { buildPaths, type AnchorIndex, type Path, type PathRule, type Problem, t
 import { describe, evidenceOf, positionOf, type CertInfo } from './describe.ts'
 import { StartTlsRefused, type StartTls } from './tls-starttls.ts'
 import { fetchServed, probeProtocols, type ProbeResult } from './probe.ts'
+import { targets } from './targets.ts'
 
 const RULES = [
   'certificate-expired',
@@ -273,6 +274,9 @@ export const certificateCheck = defineCheck({
 // Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
 const family = defineFamily({
   name: 'certificate',
+  pillar: 'networks',
+  targets,
+  flags: [{ name: 'ca-file', arg: 'FILE', setting: '/tls/caFile', help: 'extra trust anchors for certificate chains' }],
   checks: [certificateCheck],
   // The open-port family chains the TLS ports it finds on loopback as tls-endpoint targets; nothing to add on its own.
   async defaultTargets() {

@@ -8,7 +8,7 @@ import { isIP } from 'node:net'
 import type { AddressInfo, Socket } from 'node:net'
 import { createSecureContext, createServer, type SecureContext, type SecureVersion, type Server } from 'node:tls'
 import forge from 'node-forge'
-import { tlsEndpoint } from '../../src/targets/parse.ts'
+import { tlsEndpoint } from './targets.ts'
 import type { Target } from '../../src/types.ts'
 
 const { asn1 } = forge

@@ -13,6 +13,7 @@ import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import type { Socket } from 'node:net'
 import { connectStartTls, StartTlsError, type StartTls } from './tls-starttls.ts'
+import { hostPort } from '../../src/targets/host.ts'
 import { sendHello, versionName, type HelloVersion, type ProbeContext, type WireVersion } from './hello.ts'
 
 /** Longest served chain accepted; a longer one is hostile or broken (OpenSSL's own verify depth default is 100, browsers stop far earlier). */
@@ -97,7 +98,7 @@ function anchoredContext(anchors: { readonly pems: readonly string[] }): SecureC
  * the chain against them (never rejecting: its verdict is recorded, not obeyed).
  */
 export async function fetchServed(ep: Endpoint, ctx: CheckContext, anchors?: { readonly pems: readonly string[] }): Promise<Served> {
-  const what = `tls ${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}`
+  const what = `tls ${hostPort(ep.host, ep.port)}`
   const sock = await ctx.sockets(async () =>
     ctx.net
       .tlsHandshake({ host: ep.host, port: ep.port, servername: ep.servername, secureContext: anchors?.pems.length ? anchoredContext(anchors) : contextFor('TLSv1', 'TLSv1.3'), ...(ep.starttls ? { socket: await plaintextFirst(ep, ctx) } : {}) })

@@ -189,9 +189,12 @@ export const tlsCiphersCheck = defineCheck({
 /** Profiles a policy may pick for `tls-mozilla-profile`. */
 export const MOZILLA_PROFILE_NAMES = Object.keys(MOZILLA_PROFILES) as MozillaProfileName[]
 
+// Its targets are the certificate family's tls:// and STARTTLS endpoints: it declares no scheme of its own.
 // Declared before `export default`: tsc does not rewrite a `.ts` dynamic import inside an `export default` expression.
 const family = defineFamily({
   name: 'tls',
+  pillar: 'networks',
+  targets: [],
   checks: [tlsCiphersCheck],
   // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
   async demo() {

@@ -7,12 +7,13 @@ import { humanHours } from '../../src/lib-units.ts'
 import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { openSession, sshSettings } from '../../src/net/ssh.ts'
-import { isValidHost } from '../../src/targets/parse.ts'
+import { hostPort, isValidHost } from '../../src/targets/host.ts'
 import type { Target } from '../../src/types.ts'
 import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
 import { coverageCheck } from './coverage.ts'
 import { ABSENT_HINT, judgedDevices, parseInventory, providerOf, type DeviceRecord } from './inventory.ts'
 import { localRunner, observeHost, observeSshd, passwordAlone, sshRunner, withSession, type AgentObservation, type ProbeRunner } from './probe.ts'
+import { targets } from './targets.ts'
 
 const FAMILY = 'endpoint-agent'
 const RULES = [
@@ -151,7 +152,7 @@ async function runHost(target: Target, ctx: CheckContext<Rule>): Promise<void> {
   }
   const { host, port, username } = agentHost(target)
   const settings = sshSettings(ctx.settings)
-  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
+  const where = hostPort(host, port)
   await ctx.sockets(() =>
     withSession(
       () => openSession(host, port, { signal: ctx.signal, timeoutMs: ctx.connectTimeoutMs, settings, username: username ?? settings.username }),
@@ -251,6 +252,14 @@ const statusCheck = defineCheck({
 // Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
 const family = defineFamily({
   name: FAMILY,
+  pillar: 'devices',
+  targets,
+  flags: [
+    { name: 'inventory', arg: 'PROVIDER:FILE', multiple: true, target: 'inventory', help: 'EDR/MDM inventory export (repeatable)' },
+    { name: 'ssh-user', arg: 'USER', setting: '/ssh/username', help: 'SSH login for agents:// targets (ssh:// probes send no credentials)' },
+    { name: 'ssh-key', arg: 'FILE', setting: '/ssh/privateKeyPath', help: 'SSH private key for agents:// targets' },
+    { name: 'agent-catalogue', arg: 'FILE', setting: '/endpointAgent/catalogue', help: 'extra/overriding endpoint agents (same schema as checks/endpoint-agent/catalogue.json)' },
+  ],
   checks: [statusCheck, coverageCheck],
   async defaultTargets() {
     return [{ kind: 'local', id: 'local://' }]

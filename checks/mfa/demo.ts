@@ -2,7 +2,8 @@
  * @fileoverview The mfa family's part of `ztscan demo`: flawed exports of every provider, and an issuer advertising
  * HS256/none with a 1024-bit key and weak sample tokens. Not shipped in the npm package (loaded only by `ztscan demo`).
  */
-import { fileTarget, parseTarget } from '../../src/targets/parse.ts'
+import { fileTarget } from '../../src/targets/host.ts'
+import { parseTarget } from '../../src/targets/parse.ts'
 import type { Target } from '../../src/types.ts'
 import { startDemoIssuer, writeDemoExports } from './lab.ts'
 

@@ -5,14 +5,22 @@
  */
 import { defineFamily } from '../../src/engine/check.ts'
 import { tcpConnect } from '../../src/net/index.ts'
-import { sshEndpoint } from '../../src/targets/parse.ts'
 import idpExport from './idp.ts'
 import oidc from './oidc.ts'
 import ssh from './ssh.ts'
+import { sshEndpoint, targets } from './targets.ts'
 
 // Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
 const family = defineFamily({
   name: 'mfa',
+  pillar: 'identity',
+  targets,
+  flags: [
+    { name: 'idp', arg: 'PROVIDER:FILE', multiple: true, target: 'idp', help: 'identity-provider export (repeatable)' },
+    { name: 'known-hosts', arg: 'FILE', setting: '/ssh/knownHostsPath', help: 'verify SSH host keys (ssh:// and agents://) against this file' },
+    { name: 'host-key', arg: 'SHA256:...', multiple: true, setting: '/ssh/hostKeyFingerprints', help: 'pin an SSH host key fingerprint (repeatable; HOST:PORT=SHA256:... to scope)' },
+    { name: 'insecure-accept-unknown-host-keys', setting: '/ssh/acceptUnknownHostKeys', help: 'do not verify SSH host keys (explicit opt-out)' },
+  ],
   checks: [idpExport, oidc, ssh],
   /** This machine's sshd, when something answers on 127.0.0.1:22 within 300 ms (its host key is read from /etc/ssh). */
   async defaultTargets() {

@@ -293,4 +293,6 @@ async function run(target: { id: string; host?: unknown; port?: unknown }, ctx: 
 /** The SSH algorithms check. */
 export const sshAlgorithmsCheck = defineCheck({ id: 'ssh-algorithms', family: 'ssh', targetKinds: ['ssh-endpoint'], rules: RULES, run })
 
-export default defineFamily({ name: 'ssh', checks: [sshAlgorithmsCheck] })
+// Its targets are the mfa family's ssh:// endpoints: it declares no scheme of its own.
+const family = defineFamily({ name: 'ssh', pillar: 'networks', targets: [], checks: [sshAlgorithmsCheck] })
+export default family

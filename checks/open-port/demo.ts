@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileTarget } from '../../src/targets/parse.ts'
+import { fileTarget } from '../../src/targets/host.ts'
 import type { Target } from '../../src/types.ts'
 import { startLab } from './lab.ts'
 

@@ -3,7 +3,7 @@
  * chains TLS and SSH ports to the certificate and MFA checks. Shared by the nmap and connect-scan checks.
  */
 import type { CheckContext } from '../../src/engine/check.ts'
-import { sshEndpoint, startTlsEndpoint, tlsEndpoint, isValidHost } from '../../src/targets/parse.ts'
+import { hostPort, isValidHost } from '../../src/targets/host.ts'
 import { isIP } from 'node:net'
 import type { Target } from '../../src/types.ts'
 import { matchService, TIERS, type Tier } from './catalogue.ts'
@@ -151,7 +151,9 @@ function chain(ctx: CheckContext<RuleId>, target: Target, address: string, sni: 
   if (!tls && !ssh && !starttls) return
   const extra = compact({ tags: target.tags, via: target.id })
   try {
-    ctx.emit(tls ? tlsEndpoint(address, p.port, sni, extra) : starttls ? startTlsEndpoint(starttls, address, p.port, sni, extra) : sshEndpoint(address, p.port, extra))
+    // Through the registry: the family that owns the scheme (tls://, smtp://…, ssh://) builds the target.
+    const at = hostPort(address, p.port)
+    ctx.emit(tls ? `tls://${at}${sni ? `?sni=${sni}` : ''}` : starttls ? `${starttls}://${at}${sni ? `?sni=${sni}` : ''}` : `ssh://${at}`, extra)
   } catch (err) {
     // An address nmap reported that is not a plain IP or host name (e.g. a link-local address with a zone id).
     ctx.log.debug(`not chained: ${address}:${p.port}: ${(err as Error).message}`)

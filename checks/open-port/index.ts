@@ -7,7 +7,6 @@ import { statSync } from 'node:fs'
 import { defineCheck, defineFamily } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { FileError } from '../../src/lib-files.ts'
-import { parseTarget } from '../../src/targets/parse.ts'
 import type { Target } from '../../src/types.ts'
 import { CATALOGUE } from './catalogue.ts'
 import { evaluateHost, RULES } from './evaluate.ts'
@@ -16,6 +15,7 @@ import { expandPorts, PortSpecError, tableName } from './ports.ts'
 import { connectScan } from './scan.ts'
 import { findNmap, nmapScan, type PortScanner } from './nmap-scan.ts'
 import { sniff } from './sniff.ts'
+import { hostTarget, targets } from './targets.ts'
 
 const FAMILY = 'open-port'
 /** Slowest nmap XML reading speed assumed when sizing the attempt's deadline (bytes per ms). */
@@ -153,11 +153,17 @@ export const connectCheck = defineCheck({
 // Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
 const family = defineFamily({
   name: FAMILY,
+  pillar: 'networks',
+  targets,
+  flags: [
+    { name: 'nmap', arg: 'FILE', multiple: true, target: 'nmap', help: 'nmap -oX output (repeatable; same as nmap:FILE)' },
+    { name: 'port-scanner', arg: 'NAME', setting: '/portScan/scanner', help: 'auto (default: nmap when on the PATH) | nmap | builtin (TCP connect scan) for host://' },
+  ],
   checks: [nmapCheck, connectCheck],
   // nmap's 1,000 most common ports plus the catalogue's, on both loopback addresses: about 2,100 connects, well under
   // a second when the ports refuse quickly as loopback ports do.
   async defaultTargets() {
-    return [parseTarget('host://127.0.0.1?ports=top1000'), parseTarget('host://[::1]?ports=top1000')]
+    return [hostTarget('127.0.0.1?ports=top1000'), hostTarget('[::1]?ports=top1000')]
   },
   // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
   async demo(dir) {

@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path'
 import { isIP } from 'node:net'
 import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
-import { isValidHost } from '../../src/targets/parse.ts'
+import { isValidHost } from '../../src/targets/host.ts'
 import { parseNmapXml } from './nmap-xml.ts'
 import type { ConnectScan } from './scan.ts'
 

@@ -7,7 +7,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createSecureContext, TLSSocket } from 'node:tls'
 import { labLeaf, labPki } from '../certificate/lab.ts'
-import { startTlsEndpoint } from '../../src/targets/parse.ts'
+import { startTlsEndpoint } from '../certificate/targets.ts'
 import type { Target } from '../../src/types.ts'
 
 /** A minimal SMTP server: greeting, EHLO (with or without STARTTLS), STARTTLS → TLS with `ciphers`, QUIT. */

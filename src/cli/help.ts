@@ -2,7 +2,10 @@
  * @fileoverview CLI help text and exit codes (the README repeats both).
  */
 
+import { builtinFamilies } from '../../checks/index.ts'
+import type { Family } from '../engine/check.ts'
 import { EXIT_CODES } from '../engine/verdict.ts'
+import { FORMATS, type ReportFormat } from '../report/formats.ts'
 
 /** Exit codes (the library's `EXIT_CODES`). */
 export const EXIT = EXIT_CODES
@@ -16,8 +19,38 @@ const EXIT_TEXT = `Exit codes:
   130, 143  interrupted by SIGINT / SIGTERM (a partial report marked incomplete is written)
 `
 
+/** Wraps help text at about 120 columns, continuing under the description column. */
+function wrap(text: string, width = 90): string {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  lines.push(line)
+  return lines.join('\n' + ' '.repeat(30))
+}
+
+/** Pads the help's left column. */
+function row(left: string, text: string): string {
+  return left.length >= 28 ? `  ${left}\n${' '.repeat(30)}${text}` : `  ${left.padEnd(28)}${text}`
+}
+
+/** The families whose checks run against `kind` (the declaring family first). */
+function checkedBy(families: readonly Family[], kind: string, owner: Family): string[] {
+  return [owner, ...families.filter((f) => f !== owner)].filter((f) => f.checks.some((c) => c.targetKinds.includes(kind))).map((f) => f.name)
+}
+
+/** The README's target table (Markdown), from the registrations; a test keeps the README equal to it. */
+export function targetTable(families: readonly Family[]): string {
+  const rows = families.flatMap((f) => f.targets.map((t) => `| \`${t.example.replace(/\|/g, '\\|')}\` | \`${t.kind}\`${t.note ? ` (${t.note})` : ''} | ${checkedBy(families, t.kind, f).join(', ')} |`))
+  return ['| string | kind | checked by |', '|---|---|---|', ...rows].join('\n') + '\n'
+}
+
 /** `ztscan --help`: the commands. */
-export const HELP = `ztscan — zero-trust posture scanner (MFA, certificates, TLS, SSH, open ports, endpoint agents)
+export const HELP = `ztscan — zero-trust posture scanner (${builtinFamilies.map((f) => f.name).join(', ')})
 
 Usage: ztscan COMMAND [options]
 
@@ -39,29 +72,27 @@ defaults. \`ztscan config\` shows the result.
 
 ${EXIT_TEXT}`
 
-const SCAN_HELP = `Usage: ztscan scan [TARGET...] [options]
+/**
+ * `ztscan scan --help`. The families' target forms and flags, and the report formats, come from their registrations, so a
+ * plugin family (`--plugin`) shows up like a built-in one.
+ */
+export function scanHelp(families: readonly Family[] = builtinFamilies, formats: readonly ReportFormat[] = FORMATS): string {
+  const targets = families.flatMap((f) => f.targets.map((t) => row(t.example, `${t.kind}${t.note ? ` (${t.note})` : ''}; ${checkedBy(families, t.kind, f).join(', ')}`)))
+  const flags = families.flatMap((f) => (f.flags ?? []).map((fl) => row(`    --${fl.name}${fl.arg ? ` ${fl.arg}` : ''}`, fl.help)))
+  return `Usage: ztscan scan [TARGET...] [options]
 
 Scans the targets; with none, scans this machine on loopback.
 
 Targets:
-  tls://HOST:PORT[?sni=NAME]  cert:FILE.pem|der  host://HOST[?ports=22,80,8000-8100|top100|all]
-  nmap:FILE.xml  ssh://[USER@]HOST[:PORT]  agents://USER@HOST[:PORT]  local
-  idp:okta|entra|google|aws|github:FILE  inventory:crowdstrike|defender|sentinelone|intune|osquery:FILE
-  oidc:https://ISSUER[#tokens=FILE]
-  IPv6 hosts in brackets: tls://[::1]:8443
+${targets.join('\n')}
+  IPv6 hosts in brackets, e.g. [::1]:8443
 
 Scan options:
   -c, --config FILE           config file (default: the nearest ztscan.config.yaml|yml|json or .ztscan.yaml)
   -t, --targets FILE          YAML/JSON list of targets, or { targets: [...], settings: {...} } (repeatable)
-      --nmap FILE             nmap -oX output (repeatable; same as nmap:FILE)
-      --idp PROVIDER:FILE     identity-provider export (repeatable)
-      --inventory PROVIDER:FILE  EDR/MDM inventory export (repeatable)
   -p, --policy FILE           policy (JSON or YAML): enable/disable rules, severities, parameters
-  -f, --format FORMAT         json | sarif | table | markdown | html | junit | gitlab | codequality | jsonl (repeatable);
-                              goes to stdout, or to an -o FILE whose extension does not say the format
-  -o, --output FILE           write a report to FILE (repeatable); .sarif, .json, .md, .html, .xml (JUnit),
-                              .gitlab.json or gl-dast-report.json (GitLab DAST), .codequality.json or
-                              gl-code-quality-report.json (GitLab Code Quality), .jsonl (JSON Lines) pick the format
+  -f, --format FORMAT         ${wrap(`${formats.map((f) => f.name).join(' | ')} (repeatable); goes to stdout, or to an -o FILE whose extension does not say the format`)}
+  -o, --output FILE           ${wrap(`write a report to FILE (repeatable); the name's ending picks the format: ${formats.filter((f) => f.extensions.length).map((f) => `${f.extensions.join(' ')} (${f.name})`).join(', ')}`)}
       --gitlab-schema-version V   GitLab security report schema version to declare (default 15.0.7)
       --history DIR           add this run to DIR (ztscan-<time>.json) and show the trend over DIR's runs in the
                               html and markdown reports and the GitHub step summary
@@ -80,32 +111,28 @@ Scan options:
       --chain                 also probe TLS/SSH ports found in offline input (nmap XML); by default only live
                               scans (host://) chain, and files never cause network traffic
       --no-chain              chain nothing (not even from host:// scans)
-      --port-scanner NAME     auto (default: nmap when on the PATH) | nmap | builtin (TCP connect scan) for host://
       --shard I/N             scan only shard I of N (stable hash of target ids)
       --category NAME         SARIF automationDetails category (GitHub code scanning)
       --sarif-max-results N   most SARIF results per run (default 25,000, GitHub's limit; beyond it results are grouped
                               per host, then per rule, highest severity kept finest; also kept under 10 MB gzip)
-      --ssh-user USER --ssh-key FILE   SSH login for agents:// targets (ssh:// probes send no credentials)
-      --known-hosts FILE      verify SSH host keys (ssh:// and agents://) against this file
-      --host-key SHA256:...   pin an SSH host key fingerprint (repeatable; HOST:PORT=SHA256:... to scope)
-      --insecure-accept-unknown-host-keys   do not verify SSH host keys (explicit opt-out)
-      --ca-file FILE          extra trust anchors for certificate chains
-      --agent-catalogue FILE  extra/overriding endpoint agents (same schema as checks/endpoint-agent/catalogue.json)
-      --plugin MODULE         load extra checks: a module exporting { checks, rules } (repeatable)
+      --plugin MODULE         load extra families or checks: a module exporting { families, checks, rules } (repeatable)
       --progress MODE         auto (default: tty on a terminal, plain otherwise) | tty (one line redrawn, at most
                               10 times a second) | plain (a line every --progress-interval, default 10s) | none
       --verbose               one line per target with its verdict, on stderr
       --debug                 the checks' debug log on stderr (secrets redacted)
   -q, --quiet                 no progress or notes on stderr
-
   -h, --help                  this text
   -V, --version               ztscan's version
 
+Family options:
+${flags.join('\n')}
+
 ${EXIT_TEXT}`
+}
 
 
 const COMMAND_HELP: Readonly<Record<string, string>> = {
-  scan: SCAN_HELP,
+  scan: '',
   demo: `Usage: ztscan demo [options]
 
 Starts a throwaway lab of flawed services and exports on loopback and in a temp folder, scans it and stops it.
@@ -118,10 +145,11 @@ Lists every rule: id, severity, pillar and title, after the policy.
 
 Options:
   -f, --format FORMAT         table (default) | json
-  -p, --policy FILE           show severities and enabled state as this policy sets them
+  -p, --policy FILE           show severities and enabled state as this policy sets them (as the scan applies it)
       --severity LIST         mark rules at other severities disabled (as ztscan scan --severity would)
       --only RULE|FAMILY      mark all other rules disabled (repeatable or comma-separated)
       --skip RULE|FAMILY      mark these rules or families disabled
+      --plugin MODULE         also list a plugin's rules (repeatable)
   -h, --help                  this text
   -V, --version               ztscan's version
 `,
@@ -161,8 +189,9 @@ Prints the commands, or one command's options.
 /** The commands `ztscan help` knows. */
 export const COMMANDS: readonly string[] = Object.keys(COMMAND_HELP)
 
-/** A command's help text (undefined for an unknown command). */
-export function commandHelp(cmd: string): string | undefined {
+/** A command's help text (undefined for an unknown command); `families` for the scan's targets and flags. */
+export function commandHelp(cmd: string, families?: readonly Family[]): string | undefined {
+  if (cmd === 'scan') return scanHelp(families)
   return Object.hasOwn(COMMAND_HELP, cmd) ? COMMAND_HELP[cmd] : undefined
 }
 

@@ -2,7 +2,7 @@
  * @fileoverview Hints for target strings people commonly write instead of ztscan's forms: a URL, a bare `host:port`,
  * a bare host name. Appended to the target error the parser raised (exit 2 either way).
  */
-import { isValidHost } from '../targets/parse.ts'
+import { isValidHost } from '../targets/host.ts'
 
 const URL_FORM = /^(https?):\/\/(\[[0-9a-f:.]+\]|[^/?#:@\s]+)(?::(\d{1,5}))?(?:[/?#]|$)/i
 const HOST_PORT = /^(\[[0-9a-f:.]+\]|[^/?#:@\s]+):(\d{1,5})$/i

@@ -2,12 +2,18 @@
 /**
  * @fileoverview The thin CLI: argv -> public API -> files/stdout -> exit code. No check or format logic lives here.
  */
+import { parseArgs } from 'node:util'
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { appendFile } from 'node:fs/promises'
 import {
   builtinChecks,
-  builtinRules,
+  builtinFamilies,
+  registryOf,
+  catalogueWith,
+  effectiveRules,
+  type Family,
+  type Registry,
   loadPlugins,
   loadTargetsFile,
   defaultTargets,
@@ -48,7 +54,7 @@ import { TargetError } from '../errors.ts'
 import { escapeControls } from '../report/escape.ts'
 import { PROGRESS_MODES, startProgress, targetVerdicts } from './progress.ts'
 import { colorFor } from '../lib-term.ts'
-import { resolveLayers, type Layered } from '../config/layers.ts'
+import { resolveLayers, type FlagSpec, type Layered } from '../config/layers.ts'
 import { showConfig } from '../config/show.ts'
 import { outputProblem } from '../engine/preflight.ts'
 import { loadHistory, saveToHistory } from './trend.ts'
@@ -75,9 +81,6 @@ function parseIntFlag(name: string, v: string | undefined): number | undefined {
 
 const scanFlags = {
   targets: { type: 'string', short: 't', multiple: true },
-  nmap: { type: 'string', multiple: true },
-  idp: { type: 'string', multiple: true },
-  inventory: { type: 'string', multiple: true },
   format: { type: 'string', short: 'f', multiple: true },
   output: { type: 'string', short: 'o', multiple: true },
   'fail-on': { type: 'string' },
@@ -95,14 +98,6 @@ const scanFlags = {
   shard: { type: 'string' },
   chain: { type: 'boolean' },
   'no-chain': { type: 'boolean' },
-  'port-scanner': { type: 'string' },
-  'ssh-user': { type: 'string' },
-  'ssh-key': { type: 'string' },
-  'known-hosts': { type: 'string' },
-  'host-key': { type: 'string', multiple: true },
-  'insecure-accept-unknown-host-keys': { type: 'boolean' },
-  'ca-file': { type: 'string' },
-  'agent-catalogue': { type: 'string' },
   plugin: { type: 'string', multiple: true },
   baseline: { type: 'string' },
   'fail-on-new': { type: 'boolean' },
@@ -128,9 +123,9 @@ const CONFIG_FLAG = { config: { type: 'string', short: 'c' } } as const
 let flagSources: ReadonlyMap<string, string> = new Map()
 
 /** The layers for parsed scan flags: flags > ZTSCAN_* > config file; remembers the sources for error messages. */
-async function layersOf(given: Record<string, unknown>): Promise<Layered> {
+async function layersOf(given: Record<string, unknown>, flags: Readonly<Record<string, FlagSpec>> = scanFlags): Promise<Layered> {
   const layers = await resolveLayers({
-    flags: scanFlags,
+    flags,
     given,
     env: process.env,
     cwd: process.cwd(),
@@ -151,15 +146,17 @@ function bySource(message: string): string {
 
 /** `ztscan config`: the effective configuration of a scan with these flags, and where each value came from. */
 async function cmdConfig(argv: string[]): Promise<number> {
-  const parsed = parseCommand('config', argv, { ...scanFlags, ...CONFIG_FLAG }, false)
-  if (helpOrVersion('config', parsed.values)) return EXIT.ok
-  process.stdout.write(showConfig(await layersOf(parsed.values)))
+  const families = familiesOf(await pluginsOf(argv))
+  const flags = { ...scanFlags, ...familyFlagOptions(registryOf(families)), ...CONFIG_FLAG }
+  const parsed = parseCommand('config', argv, flags, false)
+  if (helpOrVersion('config', parsed.values, families)) return EXIT.ok
+  process.stdout.write(showConfig(await layersOf(parsed.values, flags)))
   return EXIT.ok
 }
 
 /** `--help` and `--version` of a command: prints and says so. */
-function helpOrVersion(cmd: string, v: { help?: boolean; version?: boolean }): boolean {
-  if (v.help) process.stdout.write(commandHelp(cmd)!)
+function helpOrVersion(cmd: string, v: { help?: boolean; version?: boolean }, families?: readonly Family[]): boolean {
+  if (v.help) process.stdout.write(commandHelp(cmd, families)!)
   else if (v.version) process.stdout.write(`${VERSION}\n`)
   return !!(v.help || v.version)
 }
@@ -188,11 +185,62 @@ function describe(err: Error, origins: Origins): string {
   return err.message
 }
 
+/** Loads `--plugin` modules before the full parse, so plugin families add their flags, schemes and help lines. */
+async function pluginsOf(argv: string[]): Promise<Awaited<ReturnType<typeof loadPlugins>>> {
+  const { values } = parseArgs({ args: argv, options: { plugin: { type: 'string', multiple: true } }, allowPositionals: true, strict: false })
+  const specs = (values.plugin ?? []).filter((x): x is string => typeof x === 'string')
+  return loadPlugins(specs).catch((err: unknown) => {
+    throw new UsageError(`--plugin: ${(err as Error).message}`)
+  })
+}
+
+/** The families of this run: the built-in ones and the plugins'. */
+function familiesOf(plugins: { families: readonly Family[] }): readonly Family[] {
+  return plugins.families.length ? [...builtinFamilies, ...plugins.families] : builtinFamilies
+}
+
+/** `parseArgs` options of the families' flags (a family cannot take a flag of `scan` itself). */
+function familyFlagOptions(registry: Registry): Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> {
+  const out: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {}
+  for (const [name, { family, flag }] of registry.flags) {
+    if (name in scanFlags || name === 'help' || name === 'version') throw new UsageError(`--plugin: family "${family.name}" declares the flag --${name}, which ztscan scan already has`)
+    out[name] = { type: flag.arg ? 'string' : 'boolean', ...(flag.multiple ? { multiple: true } : {}) }
+  }
+  return out
+}
+
+/**
+ * The one table from family flags to settings and targets: each flag sets its settings pointer (overriding the targets
+ * files, and remembered in `origins` so an error names the flag) or adds `SCHEME:VALUE` targets.
+ */
+function applyFamilyFlags(registry: Registry, values: Record<string, unknown>, settings: Record<string, unknown>, targets: (Target | string)[], origins: Origins): Record<string, unknown> {
+  let out = settings
+  for (const [name, { flag }] of registry.flags) {
+    const value = values[name]
+    if (value === undefined || value === false) continue
+    if (flag.target) for (const x of [value].flat()) targets.push(`${flag.target}:${String(x)}`)
+    else if (flag.setting) {
+      const path = flag.setting.split('/').slice(1)
+      const set = (obj: Record<string, unknown>, i: number): Record<string, unknown> => {
+        const cur = obj[path[i]!]
+        return { ...obj, [path[i]!]: i === path.length - 1 ? value : set(cur && typeof cur === 'object' && !Array.isArray(cur) ? (cur as Record<string, unknown>) : {}, i + 1) }
+      }
+      out = set(out, 0)
+      origins.set(path.join('.'), flagSources.get(name) ?? `--${name}`)
+    }
+  }
+  return out
+}
+
 async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise<number> {
-  const parsed = parseCommand(demo ? 'demo' : 'scan', argv, { ...scanFlags, ...CONFIG_FLAG }, !demo)
-  if (helpOrVersion(demo ? 'demo' : 'scan', parsed.values)) return EXIT.ok
+  const plugins = await pluginsOf(argv)
+  const families = familiesOf(plugins)
+  const registry = registryOf(families)
+  const flags = { ...scanFlags, ...familyFlagOptions(registry), ...CONFIG_FLAG }
+  const parsed = parseCommand(demo ? 'demo' : 'scan', argv, flags, !demo)
+  if (helpOrVersion(demo ? 'demo' : 'scan', parsed.values, families)) return EXIT.ok
   const { positionals } = parsed
-  const layers = await layersOf(parsed.values)
+  const layers = await layersOf(parsed.values, flags)
   const v = layers.values as typeof parsed.values
   const failOn: Severity | 'none' = oneOf('--fail-on', v['fail-on'] ?? 'high', [...SEVERITIES, 'none'])
   const outs = planOutputs((v.format ?? []).map((f) => oneOf('--format', f, FORMATS.map((x) => x.name))), v.output ?? [])
@@ -220,7 +268,11 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
     const problem = await outputProblem(o.file)
     if (problem) throw new UsageError(`-o ${o.file}: ${problem}`)
   }
-  const policy: Policy | undefined = v.policy ? await loadPolicy(v.policy) : layers.policy ? parsePolicy(layers.policy, `${layers.file}: /policy`) : undefined
+  const policy: Policy | undefined = v.policy
+    ? await loadPolicy(v.policy, catalogueWith(plugins.rules))
+    : layers.policy
+      ? parsePolicy(layers.policy, `${layers.file}: /policy`, catalogueWith(plugins.rules))
+      : undefined
 
   let targets: (Target | string)[] = [...positionals]
   let settings: Record<string, unknown> = { ...layers.settings }
@@ -231,30 +283,8 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
     recordOrigins(origins, t.settings, f)
     settings = { ...settings, ...t.settings }
   }
-  for (const f of v.nmap ?? []) targets.push(`nmap:${f}`)
-  for (const f of v.idp ?? []) targets.push(`idp:${f}`)
-  for (const f of v.inventory ?? []) targets.push(`inventory:${f}`)
-  // Flags override the targets files' settings; each remembers its flag so an error names it.
-  const fromFlag = (path: string, flag: string, value: unknown): void => {
-    const [group, key] = path.split('.') as [string, string]
-    settings[group] = { ...(settings[group] as object | undefined), [key]: value }
-    origins.set(path, flag)
-  }
-  if (v['ssh-user']) fromFlag('ssh.username', '--ssh-user', v['ssh-user'])
-  if (v['ssh-key']) fromFlag('ssh.privateKeyPath', '--ssh-key', v['ssh-key'])
-  if (v['known-hosts']) fromFlag('ssh.knownHostsPath', '--known-hosts', v['known-hosts'])
-  if (v['host-key']) fromFlag('ssh.hostKeyFingerprints', '--host-key', v['host-key'])
-  if (v['insecure-accept-unknown-host-keys']) fromFlag('ssh.acceptUnknownHostKeys', '--insecure-accept-unknown-host-keys', true)
-  if (v['ca-file']) fromFlag('tls.caFile', '--ca-file', v['ca-file'])
-  if (v['port-scanner'] !== undefined) {
-    if (!['auto', 'nmap', 'builtin'].includes(v['port-scanner'])) throw new UsageError(`--port-scanner: expected auto, nmap or builtin (got "${v['port-scanner']}")`)
-    fromFlag('portScan.scanner', '--port-scanner', v['port-scanner'])
-  }
-  if (v['agent-catalogue']) fromFlag('endpointAgent.catalogue', '--agent-catalogue', v['agent-catalogue'])
+  settings = applyFamilyFlags(registry, v, settings, targets, origins)
 
-  const plugins = await loadPlugins(v.plugin ?? []).catch((err: unknown) => {
-    throw new UsageError(`--plugin: ${(err as Error).message}`)
-  })
   const selected = withSelection(policy, v, plugins.rules.length ? [...builtinRules(), ...plugins.rules] : builtinRules())
   const baseline = v.baseline ? await loadBaseline(v.baseline) : undefined
   if (v['fail-on-new'] && !baseline) throw new UsageError('--fail-on-new needs --baseline FILE')
@@ -267,12 +297,12 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   if (!targets.length && layers.targets) targets.push(...(layers.targets as (Target | string)[]))
   let lab: Awaited<ReturnType<typeof startDemoLab>> | undefined
   if (demo) {
-    lab = await startDemoLab()
+    lab = await startDemoLab(families)
     targets = [...lab.targets]
     settings = { ...lab.settings, ...settings }
     say(`ztscan demo: started a throwaway lab on loopback with ${lab.targets.length} targets (stopped when the scan ends)`)
   } else if (targets.length === 0) {
-    targets = await defaultTargets()
+    targets = await defaultTargets(families)
     say(`ztscan: no targets given; scanning this machine (loopback only): ${targets.map((t) => (typeof t === 'string' ? t : t.id)).join(', ') || 'nothing to scan'}`)
   }
 
@@ -304,6 +334,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
         targets,
         policy: selected,
         settings,
+        families,
         checks: plugins.checks.length ? [...builtinChecks, ...plugins.checks] : undefined,
         rules: plugins.rules,
         baseline,
@@ -373,12 +404,14 @@ function withSelection(policy: Policy | undefined, v: { severity?: string[]; onl
 }
 
 async function cmdRules(argv: string[]): Promise<number> {
-  const { values: v } = parseCommand('rules', argv, { format: { type: 'string', short: 'f' }, policy: { type: 'string', short: 'p' }, severity: scanFlags.severity, only: scanFlags.only, skip: scanFlags.skip }, false)
+  const { values: v } = parseCommand('rules', argv, { format: { type: 'string', short: 'f' }, policy: { type: 'string', short: 'p' }, severity: scanFlags.severity, only: scanFlags.only, skip: scanFlags.skip, plugin: { type: 'string', multiple: true } }, false)
   if (helpOrVersion('rules', v)) return EXIT.ok
   const format = oneOf('--format', v.format ?? 'table', ['table', 'json'])
-  const rules = builtinRules()
-  const policy = withSelection(v.policy ? await loadPolicy(v.policy) : undefined, v, rules)
-  const shown = effectiveRules(rules, policy)
+  const plugins = await pluginsOf(argv)
+  const catalogue = catalogueWith(plugins.rules)
+  const policy = withSelection(v.policy ? await loadPolicy(v.policy, catalogue) : undefined, v, plugins.rules.length ? [...builtinRules(), ...plugins.rules] : builtinRules())
+  // The same function the scan applies the policy with (families switched off by the policy show as disabled).
+  const shown = effectiveRules(catalogue, policy).map(({ values: _values, ...r }) => r)
   if (format === 'json') process.stdout.write(JSON.stringify(shown, null, 2) + '\n')
   else {
     const rows = [['ID', 'SEVERITY', 'PILLAR', 'TITLE'], ...shown.map((r) => [r.id + (r.enabled ? '' : ' (disabled)'), r.severity, r.pillar, r.title])]

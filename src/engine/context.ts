@@ -24,7 +24,9 @@ export interface ScanShared {
   /** Records a rule that could not be judged on a target (already redacted). */
   addSkip(s: AttemptSkip): void
   /** Adds a target chained from `from` by `check` (unless the scan's chaining mode withholds it); throws on an invalid one. */
-  addTarget(t: Target, from: Target, check: CheckDefinition): void
+  addTarget(t: Target | string, from: Target, check: CheckDefinition): void
+  /** A target string or object as the scan's registry reads it; throws on an invalid one. */
+  normalize(t: Target | string): Target
   fingerprint(ruleId: string, target: string, resource: string): string
   render(template: string, data: Readonly<Record<string, unknown>>): string
 }
@@ -148,10 +150,10 @@ export class AttemptContext implements CheckContext {
     })
   }
 
-  emit(t: Target): void {
+  emit(t: Target | string, extra?: Readonly<Record<string, unknown>>): void {
     if (this.ended) return
     try {
-      this.#shared.addTarget(t, this.#target, this.#check)
+      this.#shared.addTarget(extra ? { ...this.#shared.normalize(t), ...extra } : t, this.#target, this.#check)
     } catch (err) {
       this.#shared.log.warn(this.#shared.redact(`${this.#check.id}: ignored chained target: ${(err as Error).message}`))
     }

@@ -6,15 +6,15 @@ import { createHash } from 'node:crypto'
 import pLimit from 'p-limit'
 import { HostScheduler } from './limit.ts'
 import { AttemptFailure, OptionsError, ZtscanError } from '../errors.ts'
-import { builtinRules, validateRule } from '../rules/load.ts'
+import { catalogueWith } from '../rules/load.ts'
 import { effectiveRules, type Policy } from '../rules/policy.ts'
 import { scoreReport } from '../scoring/score.ts'
 import { scoreDelta } from '../scoring/delta.ts'
-import { normalizeTarget } from '../targets/parse.ts'
+import { registryOf } from '../targets/registry.ts'
 import { applyBaseline, type Baseline } from '../report/baseline.ts'
 import { applySuppressions, type Suppression } from '../report/suppress.ts'
 import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type Incompleteness, type RuleMeta, type ScanReport, type ScoreSettings, type Severity, type Target } from '../types.ts'
-import type { CheckDefinition, Logger } from './check.ts'
+import type { CheckDefinition, Family, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
 import { makeRedactor } from './redact.ts'
 import { PreflightError, runPreflight } from './preflight.ts'
@@ -24,7 +24,12 @@ import { VERSION } from '../version.ts'
 export interface ScanOptions {
   /** Targets as objects or strings (`tls://host:port`, `cert:file.pem`, …). */
   readonly targets: readonly (Target | string)[]
-  /** Checks to run (default: the built-in checks). Add a plugin's checks with `[...builtinChecks, ...plugin.checks]`. */
+  /**
+   * Families: their target schemes parse target strings, their kinds are the ones checks may target, their checks run
+   * (default: the built-in families). Add a plugin's with `[...builtinFamilies, ...plugin.families]`.
+   */
+  readonly families?: readonly Family[]
+  /** Checks to run (default: the families' checks). Add a plugin's checks with `[...builtinChecks, ...plugin.checks]`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- checks declare different rule-id unions
   readonly checks?: readonly CheckDefinition<any>[]
   /** Extra rule metadata shipped by plugins; validated like `rules/*.json`. */
@@ -246,9 +251,11 @@ async function prepare(options: ScanOptions) {
   if (options.shard && !(Number.isInteger(options.shard.count) && options.shard.count >= 1 && Number.isInteger(options.shard.index) && options.shard.index >= 1 && options.shard.index <= options.shard.count))
     throw new OptionsError('shard', `expected i/n with 1 <= i <= n (got ${options.shard.index}/${options.shard.count})`)
 
-  const builtin = options.checks ? undefined : await import('../../checks/index.ts')
-  const checks = options.checks ?? builtin!.builtinChecks
-  const metas = [...builtinRules(), ...(options.rules ?? []).map((r) => validateRule(r, `plugin rule ${(r as { id?: string }).id ?? '?'}`))]
+  const registry = registryOf(options.families)
+  const checks = options.checks ?? registry.checks
+  // A check must target a kind some family declares (or that a target object given to this scan has): a typo is an error.
+  registry.assertKnownKinds(checks, new Set(options.targets.flatMap((t) => (t && typeof t === 'object' && typeof t.kind === 'string' ? [t.kind] : []))))
+  const metas = catalogueWith(options.rules)
   const rules = new Map<string, EffectiveRule>(effectiveRules(metas, options.policy).map((r) => [r.id, r]))
   const checkIds = new Set<string>()
   for (const c of checks) {
@@ -258,7 +265,7 @@ async function prepare(options: ScanOptions) {
   }
   const settings = Object.freeze({ ...options.settings })
   // Every target is parsed before any is planned: a bad fifth target must not let the first four start probing.
-  const targets = options.targets.map((t) => normalizeTarget(t))
+  const targets = options.targets.map((t) => registry.normalize(t))
   const { builtinInputChecks } = await import('../../checks/preflight.ts')
   try {
     await runPreflight({ targets, settings, policy: options.policy, rules, checks }, builtinInputChecks)
@@ -268,14 +275,14 @@ async function prepare(options: ScanOptions) {
     for (const e of [err, ...(err instanceof PreflightError ? err.problems : [])]) if (e instanceof Error) e.message = redact(e.message)
     throw err
   }
-  return { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, checks, rules, settings, targets }
+  return { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, checks, rules, settings, targets, registry }
 }
 
 async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Promise<ScanReport> {
   const startedAt = new Date()
   const now = options.now ?? (() => new Date())
   const log = options.logger ?? noopLogger
-  const { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, checks, rules, settings, targets: given } = await prepare(options)
+  const { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, checks, rules, settings, targets: given, registry } = await prepare(options)
   const redact = makeRedactor(options.settings)
 
   const scheduler = new HostScheduler(concurrency, perHost)
@@ -315,13 +322,14 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     },
     addTarget(t, from, check) {
       if (chainMode === 'off' || (chainMode === 'live' && check.offline)) {
-        normalizeTarget(t) // an invalid target is still reported as such
+        registry.normalize(t) // an invalid target is still reported as such
         withheld.set(from.id, (withheld.get(from.id) ?? 0) + 1)
         return
       }
       const id = addTarget(t, true)
       if (id && !chainedFrom.has(id)) chainedFrom.set(id, from.id)
     },
+    normalize: (t) => registry.normalize(t),
     fingerprint: fingerprintOf,
     render: renderMessage,
   }
@@ -338,7 +346,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
 
   /** Adds a target; returns its id when it is new to this scan. */
   function addTarget(raw: Target | string, fromChain: boolean): string | undefined {
-    const t = normalizeTarget(raw)
+    const t = registry.normalize(raw)
     if (targets.has(t.id)) return undefined
     // Chained targets stay with the shard that found them, so shards never overlap and their union is the whole scan.
     if (!fromChain && !inShard(t.id)) return undefined

@@ -8,6 +8,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { AttemptFailure } from '../errors.ts'
 import { readFileCapped } from '../lib-files.ts'
+import { hostPort } from '../targets/host.ts'
 
 /** Options common to every network helper. */
 export interface IoOptions {
@@ -45,10 +46,8 @@ function abortReason(signal: AbortSignal, what: string): AttemptFailure {
   return r?.name === 'TimeoutError' ? new AttemptFailure('timeout', `${what}: timed out`) : new AttemptFailure('aborted', `${what}: aborted`)
 }
 
-/** Host for display: IPv6 in brackets. */
-export function hostPort(host: string, port: number): string {
-  return `${isIP(host) === 6 ? `[${host}]` : host}:${port}`
-}
+/** `host:port` for display (the one formatter, re-exported for the network helpers' users). */
+export { hostPort }
 
 function sockError(err: NodeJS.ErrnoException, what: string): AttemptFailure {
   const code = err.code ?? ''

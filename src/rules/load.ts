@@ -70,3 +70,8 @@ let builtin: readonly RuleMeta[] | undefined
 export function builtinRules(): readonly RuleMeta[] {
   return (builtin ??= Object.freeze(loadRules()))
 }
+
+/** The rule catalogue of a scan: the built-in rules and plugin rules (validated like `rules/*.json`). */
+export function catalogueWith(extra: readonly RuleMeta[] = []): readonly RuleMeta[] {
+  return extra.length ? [...builtinRules(), ...extra.map((r) => validateRule(r, `plugin rule ${(r as { id?: string }).id ?? '?'}`))] : builtinRules()
+}

@@ -19,7 +19,7 @@ import certificate from '../../checks/certificate/index.ts'
 import { labPki, labScenarios, startTlsServer, type LabServer } from '../../checks/certificate/lab.ts'
 import { scan } from '../../src/engine/run.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
-import { tlsEndpoint } from '../../src/targets/parse.ts'
+import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import { pathCorpus } from '../helpers/pathval-corpus.ts'
 
 const TESTSSL = '/usr/bin/testssl'

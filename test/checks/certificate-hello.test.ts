@@ -8,7 +8,7 @@ import { clientHello, HelloParseError, MAX_HELLO_BYTES, sendHello, ServerHelloRe
 import { probeProtocols } from '../../checks/certificate/probe.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { bindNet } from '../../src/net/index.ts'
-import { tlsEndpoint } from '../../src/targets/parse.ts'
+import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import { checkTester, failedRuleIds, findingOf } from '../helpers/check-tester.ts'
 import { labLeaf, labPki, startTlsServer, tempDir, type LabServer } from '../helpers/tls.ts'
 

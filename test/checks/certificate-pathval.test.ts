@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import certificate from '../../checks/certificate/index.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
-import { tlsEndpoint } from '../../src/targets/parse.ts'
+import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import type { ScanReport } from '../../src/types.ts'
 import { checkTester, failedRuleIds, findingOf } from '../helpers/check-tester.ts'
 import { issue, privateKey, startTlsServer, tempDir, type LabServer } from '../helpers/tls.ts'

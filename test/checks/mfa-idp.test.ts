@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import idpExport from '../../checks/mfa/idp.ts'
 import { lowerCamelKeys, parseCsv } from '../../checks/mfa/exports.ts'
-import { fileTarget } from '../../src/targets/parse.ts'
+import { fileTarget } from '../../src/targets/host.ts'
 import type { ScanReport } from '../../src/types.ts'
 import { checkTester, findingOf } from '../helpers/check-tester.ts'
 

@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import ssh, { denied, hostKeyInfo, KexInitError, KexInitReader } from '../../checks/mfa/ssh-algorithms.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
-import { sshEndpoint } from '../../src/targets/parse.ts'
+import { sshEndpoint } from '../../checks/mfa/targets.ts'
 import { checkTester, failedRuleIds, findingOf, passedRuleIds } from '../helpers/check-tester.ts'
 import { hasSshd, startSshd, type Sshd } from '../helpers/sshd.ts'
 

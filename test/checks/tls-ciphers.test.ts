@@ -14,7 +14,7 @@ import { SUITES, suiteNamed, suiteOf } from '../../checks/certificate/tls-suites
 import type { ProbeContext } from '../../checks/certificate/hello.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
 import { bindNet } from '../../src/net/index.ts'
-import { tlsEndpoint } from '../../src/targets/parse.ts'
+import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import type { Finding, ScanReport } from '../../src/types.ts'
 import { checkTester, failedRuleIds, findingOf, passedRuleIds } from '../helpers/check-tester.ts'
 import { issue, labLeaf, labPki, tempDir, type Issued } from '../helpers/tls.ts'

@@ -8,7 +8,7 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { tlsEndpoint } from '../../src/targets/parse.ts'
+import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import type { Target } from '../../src/types.ts'
 import { issue, labPki, privateKey, startTlsServer, type Issued, type LabServer } from '../../checks/certificate/lab.ts'
 

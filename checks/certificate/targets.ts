@@ -1,0 +1,67 @@
+/**
+ * @fileoverview The certificate family's target schemes: `tls://HOST:PORT[?sni=NAME]`, `cert:FILE` and the STARTTLS
+ * services (`smtp://`, `imap://`, … reached in plaintext, then upgraded).
+ */
+import { defineTargets } from '../../src/engine/check.ts'
+import { TargetError } from '../../src/errors.ts'
+import { bracket, checkHost, checkPort, fileTarget, splitHostPort, splitQuery } from '../../src/targets/host.ts'
+import type { Target } from '../../src/types.ts'
+
+/** Builds a TLS endpoint target (also what the open-port family chains an open TLS port to, through `tls://`). */
+export function tlsEndpoint(host: string, port: number, servername?: string, extra: Record<string, unknown> = {}): Target {
+  const h = checkHost(`${host}:${port}`, host)
+  const sni = servername ? checkHost(servername, servername) : undefined
+  return { kind: 'tls-endpoint', id: `tls://${bracket(h)}:${port}${sni && sni !== h ? `?sni=${sni}` : ''}`, host: h, port, servername: sni, ...extra }
+}
+
+/** STARTTLS schemes and their default ports (`smtp://host` is a `tls-endpoint` reached through SMTP's STARTTLS). */
+export const STARTTLS_SCHEMES: Readonly<Record<string, number>> = { smtp: 25, imap: 143, pop3: 110, ftp: 21, ldap: 389, postgres: 5432, xmpp: 5222 }
+
+/** Builds a TLS endpoint reached through a protocol's STARTTLS (`smtp://127.0.0.1:2525`). */
+export function startTlsEndpoint(scheme: string, host: string, port?: number, servername?: string, extra: Record<string, unknown> = {}): Target {
+  const dflt = STARTTLS_SCHEMES[scheme]
+  if (dflt === undefined) throw new TargetError(`${scheme}://${host}`, `unknown STARTTLS scheme "${scheme}"`)
+  const t = tlsEndpoint(host, port ?? dflt, servername, { ...extra, starttls: scheme })
+  return { ...t, id: t.id.replace(/^tls:/, `${scheme}:`) }
+}
+
+export const targets = defineTargets([
+  {
+    scheme: 'tls',
+    kind: 'tls-endpoint',
+    example: 'tls://HOST:PORT[?sni=NAME]',
+    parse(rest, raw) {
+      const [hp, query] = splitQuery(rest)
+      const { host, port } = splitHostPort(raw, hp)
+      const sni = query.get('sni') ?? undefined
+      return tlsEndpoint(checkHost(raw, host), checkPort(raw, port, 443), sni === undefined ? undefined : checkHost(raw, sni))
+    },
+  },
+  {
+    scheme: 'cert',
+    kind: 'cert-file',
+    example: 'cert:FILE[?name=HOST]',
+    note: 'PEM bundle or DER',
+    parse(rest, raw) {
+      // cert:PATH?name=HOST: the name the leaf must be valid for (the hostname rule then applies to the file too).
+      const q = rest.lastIndexOf('?name=')
+      if (q < 0) return fileTarget('cert-file', 'cert', rest)
+      const name = checkHost(raw, rest.slice(q + 6).replace(/^\[(.*)\]$/, '$1'))
+      const t = fileTarget('cert-file', 'cert', rest.slice(0, q))
+      return { ...t, id: `${t.id}?name=${name}`, name }
+    },
+  },
+  {
+    scheme: 'smtp',
+    aliases: Object.keys(STARTTLS_SCHEMES).filter((x) => x !== 'smtp'),
+    kind: 'tls-endpoint',
+    example: `${Object.keys(STARTTLS_SCHEMES).join('|')}://HOST[:PORT][?sni=NAME]`,
+    note: `STARTTLS; default ports ${Object.values(STARTTLS_SCHEMES).join(', ')}`,
+    parse(rest, raw, scheme) {
+      const [hp, query] = splitQuery(rest)
+      const { host, port } = splitHostPort(raw, hp.replace(/\/$/, ''))
+      const sni = query.get('sni') ?? undefined
+      return startTlsEndpoint(scheme, checkHost(raw, host), checkPort(raw, port, STARTTLS_SCHEMES[scheme]), sni === undefined ? undefined : checkHost(raw, sni))
+    },
+  },
+])

@@ -1,0 +1,54 @@
+/**
+ * @fileoverview The mfa family's target schemes: `ssh://`, `idp:PROVIDER:FILE` and `oidc:https://ISSUER`.
+ */
+import { resolve } from 'node:path'
+import { defineTargets } from '../../src/engine/check.ts'
+import { TargetError } from '../../src/errors.ts'
+import { bracket, checkHost, providerFileTarget, userHostPort } from '../../src/targets/host.ts'
+import type { Target } from '../../src/types.ts'
+
+/** Builds an SSH endpoint target (also what the open-port family chains an open SSH port to, through `ssh://`). */
+export function sshEndpoint(host: string, port = 22, extra: Record<string, unknown> = {}): Target {
+  const h = checkHost(`${host}:${port}`, host)
+  return { kind: 'ssh-endpoint', id: `ssh://${bracket(h)}:${port}`, host: h, port, ...extra }
+}
+
+export const targets = defineTargets([
+  {
+    scheme: 'ssh',
+    kind: 'ssh-endpoint',
+    example: 'ssh://[USER@]HOST[:PORT]',
+    parse(rest, raw) {
+      const { user, host, port } = userHostPort(raw, rest, 22)
+      return sshEndpoint(host, port, user ? { username: user } : {})
+    },
+  },
+  {
+    scheme: 'idp',
+    kind: 'identity-export',
+    example: 'idp:okta|entra|google|aws|github:FILE',
+    parse: (rest, raw) => providerFileTarget('identity-export', 'idp', rest, raw),
+  },
+  {
+    scheme: 'oidc',
+    kind: 'oidc',
+    example: 'oidc:https://ISSUER[#tokens=FILE]',
+    parse(rest, raw) {
+      const [issuer, frag] = rest.split('#', 2) as [string, string | undefined]
+      let url: URL
+      try {
+        url = new URL(issuer)
+      } catch {
+        throw new TargetError(raw, 'expected oidc:https://ISSUER')
+      }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TargetError(raw, 'the issuer must be an http(s) URL')
+      const host = url.hostname.replace(/^\[|\]$/g, '')
+      checkHost(raw, host)
+      const params = new URLSearchParams(frag ?? '')
+      const tokens = params.get('tokens') ?? undefined
+      const audience = params.get('audience') ?? undefined
+      const href = url.href.replace(/\/$/, '')
+      return { kind: 'oidc', id: `oidc:${href}`, host, issuer: href, tokensFile: tokens ? resolve(tokens) : undefined, ...(audience ? { audience } : {}) }
+    },
+  },
+])
