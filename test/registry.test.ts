@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { builtinFamilies, defineCheck, defineFamily, OptionsError, parseTarget, Registry, scan, TargetError, type Family } from '../src/index.ts'
+import { builtinFamilies, defineCheck, defineFamily, OptionsError, parseTarget, Registry, scan, TargetError, ZtscanError, type Family } from '../src/index.ts'
 import { targetTable } from '../src/cli/help.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -45,6 +45,20 @@ describe('the family registry', () => {
         checks: [typo],
       })
     expect(() => new Registry([...builtinFamilies, fam()])).toThrow(OptionsError)
+  })
+  it('settings are validated once at scan start against the families\' schemas (every problem, before any probe)', async () => {
+    const warnings: string[] = []
+    const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m) }
+    const bad = scan({ targets: ['tls://127.0.0.1:1'], settings: { ssh: { username: 5, acceptUnknownHostKeys: 'yes', knownHostPath: 'x' }, tsl: {} }, logger })
+    const err = await bad.then(() => undefined, (e: unknown) => e as Error)
+    expect(err).toBeInstanceOf(ZtscanError)
+    expect(err!.message).toContain('settings.ssh.username: expected a value of type string (got 5)')
+    expect(err!.message).toContain('settings.ssh.acceptUnknownHostKeys: expected a value of type boolean (got "yes")')
+    expect(err!.message).toContain('settings.ssh.knownHostPath: expected no such property (unknown field)')
+    expect(warnings.join('\n')).toContain('settings: "tsl" not declared by any family')
+    // A bare plugin check (no family) may read settings no family declares.
+    const bare = defineCheck({ id: 'bare-x', family: 'bare', targetKinds: ['local'], rules: [], async run() {} })
+    await expect(scan({ targets: [], checks: [bare], settings: { bareThing: 1 } })).resolves.toBeDefined()
   })
   it('two families cannot claim one scheme or one kind', () => {
     const clash = (scheme: string, kind: string): Family => ({ name: 'dup', pillar: 'data', targets: [{ scheme, kind, example: `${scheme}:X`, parse: () => ({ kind, id: 'x' }) }], checks: [] })
@@ -109,6 +123,15 @@ describe('a fifth family from fixtures/toy-family (a plugin: nothing outside its
     expect(bad.status).toBe(2)
     expect(bad.stderr).toContain('toy://NOT_OK: "NOT_OK" is not a toy name')
     expect(ztscan(['scan', '-q', '--plugin', toy, 'toi://x']).stderr).toContain('did you mean toy://?')
+  })
+  it('its settings are validated once against its schema: a bad one exits 2 before any probe, naming the flag or the file', () => {
+    const flag = ztscan(['scan', '-q', '--plugin', toy, 'toy://a', '--toy-greeting', 'x'.repeat(30)])
+    expect(flag.status).toBe(2)
+    expect(flag.stderr).toMatch(/--toy-greeting: expected a value that must NOT have more than 20 characters \(got "x{30}"\)/)
+    writeFileSync(join(dir, 'bad-toy.yaml'), 'targets: [ "toy://a" ]\nsettings:\n  toy: { greting: hi }\n')
+    const file = ztscan(['scan', '-q', '--plugin', toy, '-t', 'bad-toy.yaml'])
+    expect(file.status).toBe(2)
+    expect(file.stderr).toContain('bad-toy.yaml: /settings/toy/greting: expected no such property (unknown field)')
   })
   it('it appears in --help (its scheme and flag) and in `ztscan rules`', () => {
     const help = ztscan(['scan', '--plugin', toy, '--help']).stdout

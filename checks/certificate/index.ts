@@ -276,6 +276,16 @@ const family = defineFamily({
   name: 'certificate',
   pillar: 'networks',
   targets,
+  settings: {
+    type: 'object',
+    properties: {
+      tls: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { caFile: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }] } },
+      },
+    },
+  },
   flags: [{ name: 'ca-file', arg: 'FILE', setting: '/tls/caFile', help: 'extra trust anchors for certificate chains' }],
   checks: [certificateCheck],
   // The open-port family chains the TLS ports it finds on loopback as tls-endpoint targets; nothing to add on its own.

@@ -6,7 +6,7 @@
 import { humanHours } from '../../src/lib-units.ts'
 import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
-import { openSession, sshSettings } from '../../src/net/ssh.ts'
+import { openSession, sshSettings, SSH_SETTINGS_SCHEMA } from '../../src/net/ssh.ts'
 import { hostPort, isValidHost } from '../../src/targets/host.ts'
 import type { Target } from '../../src/types.ts'
 import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
@@ -254,6 +254,13 @@ const family = defineFamily({
   name: FAMILY,
   pillar: 'devices',
   targets,
+  settings: {
+    type: 'object',
+    properties: {
+      ssh: SSH_SETTINGS_SCHEMA,
+      endpointAgent: { type: 'object', additionalProperties: false, properties: { catalogue: { type: 'string', minLength: 1 } } },
+    },
+  },
   flags: [
     { name: 'inventory', arg: 'PROVIDER:FILE', multiple: true, target: 'inventory', help: 'EDR/MDM inventory export (repeatable)' },
     { name: 'ssh-user', arg: 'USER', setting: '/ssh/username', help: 'SSH login for agents:// targets (ssh:// probes send no credentials)' },

@@ -155,6 +155,16 @@ const family = defineFamily({
   name: FAMILY,
   pillar: 'networks',
   targets,
+  settings: {
+    type: 'object',
+    properties: {
+      portScan: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { connectTimeoutMs: { type: 'integer', minimum: 1 }, sniff: { type: 'boolean' }, scanner: { enum: ['auto', 'nmap', 'builtin'] } },
+      },
+    },
+  },
   flags: [
     { name: 'nmap', arg: 'FILE', multiple: true, target: 'nmap', help: 'nmap -oX output (repeatable; same as nmap:FILE)' },
     { name: 'port-scanner', arg: 'NAME', setting: '/portScan/scanner', help: 'auto (default: nmap when on the PATH) | nmap | builtin (TCP connect scan) for host://' },

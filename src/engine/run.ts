@@ -10,7 +10,8 @@ import { catalogueWith } from '../rules/load.ts'
 import { effectiveRules, type Policy } from '../rules/policy.ts'
 import { scoreReport } from '../scoring/score.ts'
 import { scoreDelta } from '../scoring/delta.ts'
-import { registryOf } from '../targets/registry.ts'
+import { registryOf, type Registry } from '../targets/registry.ts'
+import { toProblems, validatorFor } from '../lib-ajv.ts'
 import { applyBaseline, type Baseline } from '../report/baseline.ts'
 import { applySuppressions, type Suppression } from '../report/suppress.ts'
 import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type Incompleteness, type RuleMeta, type ScanReport, type ScoreSettings, type Severity, type Target } from '../types.ts'
@@ -230,6 +231,28 @@ export function incompleteness(p: {
 }
 
 /**
+ * Validates the scan settings against the registered families' settings schemas: each problem is an `OptionsError` named
+ * `settings.<path>` (the CLI names the flag or the targets file and pointer that set it), all at once.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- checks declare different rule-id unions
+function validateSettings(registry: Registry, checks: readonly CheckDefinition<any>[], settings: Readonly<Record<string, unknown>> | undefined, log: Logger): void {
+  if (settings === undefined) return
+  // A key no family declares is said once (a bare plugin check may read it; otherwise it is a typo).
+  const declared = registry.settingsSchema(false).properties as Record<string, unknown>
+  const unknown = Object.keys(settings).filter((k) => !Object.hasOwn(declared, k))
+  if (unknown.length && checks.every((c) => registry.families.some((f) => f.checks.includes(c))))
+    log.warn(`settings: ${unknown.map((k) => `"${k}"`).join(', ')} not declared by any family (ignored; known: ${Object.keys(declared).join(', ')})`)
+  const validate = validatorFor(registry.settingsSchema(false))
+  if (validate(settings)) return
+  const problems = toProblems(validate.errors, settings).map((p) => {
+    const path = p.pointer.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'))
+    const shown = p.actual === undefined ? '' : ` (got ${JSON.stringify(p.actual)?.slice(0, 80)})`
+    return new OptionsError(['settings', ...path].join('.'), `expected ${p.expected}${shown}`)
+  })
+  throw problems.length === 1 ? problems[0]! : new PreflightError(problems)
+}
+
+/**
  * Checks every input of a scan before the first probe — targets, their files, settings files (SSH keys, known_hosts, CA
  * bundles, catalogues), policy values and families, options — and throws a `ZtscanError` naming the file and field
  * (a `PreflightError` when there are several). `scan()` runs it first; call it alone to validate a configuration.
@@ -253,8 +276,6 @@ async function prepare(options: ScanOptions) {
 
   const registry = registryOf(options.families)
   const checks = options.checks ?? registry.checks
-  // A check must target a kind some family declares (or that a target object given to this scan has): a typo is an error.
-  registry.assertKnownKinds(checks, new Set(options.targets.flatMap((t) => (t && typeof t === 'object' && typeof t.kind === 'string' ? [t.kind] : []))))
   const metas = catalogueWith(options.rules)
   const rules = new Map<string, EffectiveRule>(effectiveRules(metas, options.policy).map((r) => [r.id, r]))
   const checkIds = new Set<string>()
@@ -263,6 +284,8 @@ async function prepare(options: ScanOptions) {
     checkIds.add(c.id)
     for (const r of c.rules) if (!rules.has(r)) throw new OptionsError('checks', `check "${c.id}" declares rule "${r}" that has no rule metadata`)
   }
+  // Settings are validated once, against the families' schemas, before anything else reads them.
+  validateSettings(registry, checks, options.settings, options.logger ?? noopLogger)
   const settings = Object.freeze({ ...options.settings })
   // Every target is parsed before any is planned: a bad fifth target must not let the first four start probing.
   const targets = options.targets.map((t) => registry.normalize(t))
@@ -275,6 +298,8 @@ async function prepare(options: ScanOptions) {
     for (const e of [err, ...(err instanceof PreflightError ? err.problems : [])]) if (e instanceof Error) e.message = redact(e.message)
     throw err
   }
+  // A check must target a kind some family declares (or that a target object given to this scan has): a typo is an error.
+  registry.assertKnownKinds(checks, new Set(options.targets.flatMap((t) => (t && typeof t === 'object' && typeof t.kind === 'string' ? [t.kind] : []))))
   return { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, checks, rules, settings, targets, registry }
 }
 

@@ -58,6 +58,26 @@ const STRING_KEYS = ['username', 'privateKeyPath', 'privateKey', 'passphrase', '
  * @example
  * const ssh = sshSettings(ctx.settings) // { knownHostsPath: '/home/me/.ssh/known_hosts', privateKeyPath: '…' }
  */
+/**
+ * JSON Schema of `settings.ssh` (declared by every family that opens SSH connections, validated once at scan start; the
+ * same object, so two families may share the key).
+ */
+export const SSH_SETTINGS_SCHEMA: Readonly<Record<string, unknown>> = Object.freeze({
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    // The user name's syntax is checked by sshSettings (a message naming what a user name is).
+    username: { type: 'string', minLength: 1 },
+    privateKeyPath: { type: 'string', minLength: 1 },
+    privateKey: { type: 'string', minLength: 1 },
+    passphrase: { type: 'string', minLength: 1 },
+    password: { type: 'string', minLength: 1 },
+    knownHostsPath: { type: 'string', minLength: 1 },
+    hostKeyFingerprints: { type: 'array', items: { type: 'string', minLength: 1 } },
+    acceptUnknownHostKeys: { type: 'boolean' },
+  },
+})
+
 export function sshSettings(settings: Readonly<Record<string, unknown>>): SshSettings {
   const raw = settings.ssh
   if (raw === undefined || raw === null) return {}

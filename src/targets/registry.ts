@@ -65,6 +65,33 @@ export class Registry {
     this.assertKnownKinds(this.checks)
   }
 
+  /**
+   * The JSON Schema of the scan settings: the union of the families' settings keys. With `closed`, a key no family
+   * declares is an error (a scan whose every check belongs to a registered family); otherwise such keys pass unchecked.
+   */
+  settingsSchema(closed: boolean): Record<string, unknown> {
+    // One object per registry and mode: compiled validators are cached per schema object.
+    const cached = closed ? this.#closedSchema : this.#openSchema
+    if (cached) return cached
+    const properties: Record<string, unknown> = {}
+    const owner = new Map<string, Family>()
+    for (const f of this.families)
+      for (const [key, schema] of Object.entries((f.settings?.properties ?? {}) as Record<string, unknown>)) {
+        const other = owner.get(key)
+        if (other && JSON.stringify(properties[key]) !== JSON.stringify(schema))
+          throw new OptionsError('families', `settings key "${key}" is declared by families "${other.name}" and "${f.name}" with different schemas`)
+        owner.set(key, f)
+        properties[key] = schema
+      }
+    const schema = { type: 'object', properties, ...(closed ? { additionalProperties: false } : {}) }
+    if (closed) this.#closedSchema = schema
+    else this.#openSchema = schema
+    return schema
+  }
+
+  #closedSchema: Record<string, unknown> | undefined
+  #openSchema: Record<string, unknown> | undefined
+
   /** Throws when a check targets a kind no family declares (nor `extra`, e.g. kinds of target objects given to the scan). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- checks declare different rule-id unions
   assertKnownKinds(checks: readonly CheckDefinition<any>[], extra: ReadonlySet<string> = new Set()): void {
