@@ -20,7 +20,6 @@ import {
   loadPolicy,
   parsePolicy,
   selectRules,
-  effectiveRules,
   loadBaseline,
   loadSuppressions,
   planOutputs,
@@ -200,11 +199,13 @@ function familiesOf(plugins: { families: readonly Family[] }): readonly Family[]
 }
 
 /** `parseArgs` options of the families' flags (a family cannot take a flag of `scan` itself). */
-function familyFlagOptions(registry: Registry): Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> {
-  const out: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {}
+function familyFlagOptions(registry: Registry): Record<string, FlagSpec> {
+  const out: Record<string, FlagSpec> = {}
   for (const [name, { family, flag }] of registry.flags) {
     if (name in scanFlags || name === 'help' || name === 'version') throw new UsageError(`--plugin: family "${family.name}" declares the flag --${name}, which ztscan scan already has`)
-    out[name] = { type: flag.arg ? 'string' : 'boolean', ...(flag.multiple ? { multiple: true } : {}) }
+    // A FILE placeholder marks a path: relative to the config file when given there.
+    const path = flag.arg === 'FILE' ? 'file' : flag.arg?.endsWith(':FILE') ? 'provider-file' : undefined
+    out[name] = { type: flag.arg ? 'string' : 'boolean', ...(flag.multiple ? { multiple: true } : {}), ...(path ? { path } : {}) }
   }
   return out
 }
@@ -285,7 +286,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   }
   settings = applyFamilyFlags(registry, v, settings, targets, origins)
 
-  const selected = withSelection(policy, v, plugins.rules.length ? [...builtinRules(), ...plugins.rules] : builtinRules())
+  const selected = withSelection(policy, v, catalogueWith(plugins.rules))
   const baseline = v.baseline ? await loadBaseline(v.baseline) : undefined
   if (v['fail-on-new'] && !baseline) throw new UsageError('--fail-on-new needs --baseline FILE')
   const suppressions = v.suppressions ? await loadSuppressions(v.suppressions) : undefined
@@ -409,7 +410,7 @@ async function cmdRules(argv: string[]): Promise<number> {
   const format = oneOf('--format', v.format ?? 'table', ['table', 'json'])
   const plugins = await pluginsOf(argv)
   const catalogue = catalogueWith(plugins.rules)
-  const policy = withSelection(v.policy ? await loadPolicy(v.policy, catalogue) : undefined, v, plugins.rules.length ? [...builtinRules(), ...plugins.rules] : builtinRules())
+  const policy = withSelection(v.policy ? await loadPolicy(v.policy, catalogue) : undefined, v, catalogue)
   // The same function the scan applies the policy with (families switched off by the policy show as disabled).
   const shown = effectiveRules(catalogue, policy).map(({ values: _values, ...r }) => r)
   if (format === 'json') process.stdout.write(JSON.stringify(shown, null, 2) + '\n')

@@ -16,15 +16,18 @@ export interface FlagSpec {
   readonly type: 'string' | 'boolean'
   readonly multiple?: boolean
   readonly short?: string
+  /** The value names a file (`FILE`) or is `PROVIDER:FILE`: a relative path in a config file is relative to the file. */
+  readonly path?: 'file' | 'provider-file'
 }
 
 /** Config file names looked for, in this order, in each directory from the working directory up to the repository root. */
 export const CONFIG_NAMES = ['ztscan.config.yaml', 'ztscan.config.yml', 'ztscan.config.json', '.ztscan.yaml'] as const
 
-/** Flag values that name a file to read: relative paths in a config file are relative to the file. */
-const PATH_FLAGS = new Set(['targets-file', 'policy', 'baseline', 'suppressions', 'ssh-key', 'known-hosts', 'ca-file', 'agent-catalogue', 'history', 'nmap', 'output', 'plugin'])
-/** Flags whose value is PROVIDER:FILE. */
-const PROVIDER_PATH_FLAGS = new Set(['idp', 'inventory'])
+/**
+ * Flag values that name a file to read: relative paths in a config file are relative to the file. The families' flags
+ * say so themselves (`FlagSpec.path`, from their `FILE` placeholders).
+ */
+const PATH_FLAGS = new Set(['targets-file', 'policy', 'baseline', 'suppressions', 'history', 'output', 'plugin'])
 /** Keys of the file that are not flags. */
 const EXTRA_KEYS = ['targets', 'settings', 'policy'] as const
 /** Flags that make no sense in a file or the environment (they print and exit). */
@@ -94,8 +97,8 @@ function fromEnv(name: string, f: FlagSpec, raw: string): unknown {
   return f.multiple ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw
 }
 
-function relativeTo(base: string, name: string, v: string): string {
-  if (PROVIDER_PATH_FLAGS.has(name)) {
+function relativeTo(base: string, name: string, v: string, providerFile = false): string {
+  if (providerFile) {
     const i = v.indexOf(':')
     return i > 0 ? `${v.slice(0, i)}:${relativeTo(base, 'x-path', v.slice(i + 1))}` : v
   }
@@ -146,7 +149,10 @@ export async function resolveLayers(o: {
       let v = data[key]
       if (key === 'policy' && typeof v === 'object') continue // inline: `policy` below
       if (f.type === 'string') v = f.multiple ? [v].flat().map(String) : String(v)
-      if (PATH_FLAGS.has(key) || PROVIDER_PATH_FLAGS.has(key)) v = Array.isArray(v) ? v.map((x: string) => relativeTo(base, key, x)) : relativeTo(base, key, v as string)
+      if (PATH_FLAGS.has(key) || f.path) {
+        const pf = f.path === 'provider-file'
+        v = Array.isArray(v) ? v.map((x: string) => relativeTo(base, key, x, pf)) : relativeTo(base, key, v as string, pf)
+      }
       values[name] = v
       sources.set(name, `${shown}: /${key}`)
     }
