@@ -258,7 +258,12 @@ const family = defineFamily({
     type: 'object',
     properties: {
       ssh: SSH_SETTINGS_SCHEMA,
-      endpointAgent: { type: 'object', additionalProperties: false, properties: { catalogue: { type: 'string', minLength: 1 } } },
+      endpointAgent: {
+        type: 'object',
+        additionalProperties: false,
+        // sshdConfig's pattern: the one familySettings() checks (an absolute path with no shell metacharacters).
+        properties: { catalogue: { type: 'string', minLength: 1 }, sshdConfig: { type: 'string', pattern: '^(/[A-Za-z0-9_+@][A-Za-z0-9 ._+@-]{0,127})+$' } },
+      },
     },
   },
   flags: [

@@ -109,8 +109,8 @@ Scan options:
       --fail-on-new           exit 1 only for NEW findings at or above --fail-on (needs --baseline)
       --suppressions FILE     YAML/JSON { suppressions: [{ rule, target, resource?, reason, expires: YYYY-MM-DD }] }
       --chain                 also probe TLS/SSH ports found in offline input (nmap XML); by default only live
-                              scans (host://) chain, and files never cause network traffic
-      --no-chain              chain nothing (not even from host:// scans)
+                              scans chain, and files never cause network traffic
+      --no-chain              chain nothing (not even from live scans)
       --shard I/N             scan only shard I of N (stable hash of target ids)
       --category NAME         SARIF automationDetails category (GitHub code scanning)
       --sarif-max-results N   most SARIF results per run (default 25,000, GitHub's limit; beyond it results are grouped
