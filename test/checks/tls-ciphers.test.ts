@@ -2,7 +2,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { createDiffieHellmanGroup } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { createServer as createNetServer, type Server } from 'node:net'
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
 import { promisify } from 'node:util'
 import pLimit from 'p-limit'
@@ -17,7 +17,7 @@ import { bindNet } from '../../src/net/index.ts'
 import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import type { Finding, ScanReport } from '../../src/types.ts'
 import { checkTester, failedRuleIds, findingOf, passedRuleIds } from '../helpers/check-tester.ts'
-import { issue, labLeaf, labPki, tempDir, type Issued } from '../helpers/tls.ts'
+import { issue, labLeaf, labPki, listen as listenOn, tempDir, tracked, type Issued } from '../helpers/tls.ts'
 
 // ---------------------------------------------------------------------------------------------------------------------------------
 // Servers on loopback: Node TLS servers (what OpenSSL 3.0 serves), `openssl s_server` (DH parameters Node would warn about), and a
@@ -31,26 +31,10 @@ afterAll(async () => {
 const tmp = tempDir('ztscan-tls-ciphers-')
 closers.push(() => tmp.cleanup())
 
-function tracked(server: Server): () => Promise<void> {
-  const sockets = new Set<Socket>()
-  server.on('connection', (s: Socket) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-    s.on('error', () => {})
-  })
-  return () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy()
-      server.close(() => resolve())
-    })
-}
 async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
+  const port = await listenOn(server, '127.0.0.1')
   closers.push(tracked(server))
-  return (server.address() as AddressInfo).port
+  return port
 }
 
 const leaf = labLeaf()

@@ -18,7 +18,8 @@ export type { CertSpec, Issued, KeySpec, LabServer, Scenario, SignatureHash, Tls
 /** A misbehaving service on a loopback port. */
 export type HostileKind = 'tarpit' | 'garbage' | 'mid-handshake-close' | 'plain-http' | 'long-chain'
 
-async function listen(server: Server, host: string): Promise<number> {
+/** Listens on port 0 of `host` (loopback) and returns the port. */
+export async function listen(server: Server, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, host, () => resolve())
@@ -26,7 +27,8 @@ async function listen(server: Server, host: string): Promise<number> {
   return (server.address() as AddressInfo).port
 }
 
-function tracked(server: Server): () => Promise<void> {
+/** A closer that destroys the server's open sockets, then closes it. */
+export function tracked(server: Server): () => Promise<void> {
   const sockets = new Set<Socket>()
   server.on('connection', (s: Socket) => {
     sockets.add(s)
