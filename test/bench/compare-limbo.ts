@@ -13,7 +13,6 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:tls'
-import type { AddressInfo, Socket } from 'node:net'
 import { isIP } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,6 +21,7 @@ import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
 import { scan } from '../../src/engine/run.ts'
 import type { Target } from '../../src/types.ts'
+import { listen, tracked } from '../helpers/tls.ts'
 
 interface Case {
   id: string
@@ -61,21 +61,9 @@ async function serve(c: Case): Promise<{ server: Server; port: number; close(): 
   } catch {
     return undefined
   }
-  const sockets = new Set<Socket>()
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
   server.on('tlsClientError', () => {})
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  return {
-    server,
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy()
-      server.close(() => resolve())
-    }),
-  }
+  const close = tracked(server)
+  return { server, port: await listen(server, '127.0.0.1'), close }
 }
 
 async function main(): Promise<void> {

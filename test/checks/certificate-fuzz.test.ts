@@ -7,13 +7,12 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { createServer, type Server } from 'node:tls'
-import type { AddressInfo, Socket } from 'node:net'
 import certificate from '../../checks/certificate/index.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
 import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import type { ScanReport } from '../../src/types.ts'
 import { checkTester } from '../helpers/check-tester.ts'
-import { issue, labLeaf, labPki, privateKey, tempDir } from '../helpers/tls.ts'
+import { issue, labLeaf, labPki, listen, privateKey, tempDir, tracked } from '../helpers/tls.ts'
 
 const tester = checkTester(certificate.checks, { connectTimeoutMs: 2000, timeoutMs: 4000 })
 const tmp = tempDir('ztscan-certfuzz-')
@@ -79,19 +78,13 @@ async function overTls(chainPem: string, key: string): Promise<boolean> {
   } catch {
     return false
   }
-  const sockets = new Set<Socket>()
-  server.on('connection', (s) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
   server.on('tlsClientError', () => {})
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const close = tracked(server)
   try {
-    const port = (server.address() as AddressInfo).port
+    const port = await listen(server, '127.0.0.1')
     wellBehaved(await tester.run(tlsEndpoint('127.0.0.1', port), { settings: { tls: { caFile } }, policy }), `127.0.0.1:${port}`)
   } finally {
-    for (const s of sockets) s.destroy()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await close()
   }
   return true
 }
