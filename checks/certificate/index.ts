@@ -180,15 +180,19 @@ function leafOnly(leaf: Cert, ctx: Ctx): void {
   ctx.report('certificate-self-signed', info.selfSigned ? 'fail' : 'pass', at(info.selfSigned ? 'issuer equals subject and the key verifies its own signature' : `issued by ${info.issuer}`))
 }
 
-/** The hostname rule: the name against the leaf's SAN (DNS names without partial wildcards, or iPAddress entries); the CN is never used. */
+/** The name against the leaf's SAN (DNS names without partial wildcards, or iPAddress entries); the CN is never used. */
+export function nameMatches(info: CertInfo, name: string): boolean {
+  try {
+    return isIP(name) !== 0 ? info.x509.checkIP(name) !== undefined : info.x509.checkHost(name, { subject: 'never', partialWildcards: false, multiLabelWildcards: false, singleLabelSubdomains: false }) !== undefined
+  } catch {
+    return false
+  }
+}
+
+/** The hostname rule (`nameMatches`). */
 function hostnameRule(leaf: Cert, name: string, ctx: Ctx): void {
   const ip = isIP(name) !== 0
-  let matched = false
-  try {
-    matched = ip ? leaf.info.x509.checkIP(name) !== undefined : leaf.info.x509.checkHost(name, { subject: 'never', partialWildcards: false, multiLabelWildcards: false, singleLabelSubdomains: false }) !== undefined
-  } catch {
-    matched = false
-  }
+  const matched = nameMatches(leaf.info, name)
   ctx.report('certificate-hostname-mismatch', matched ? 'pass' : 'fail', {
     resource: leaf.resource,
     evidence: { ...leaf.evidence, name, detail: matched ? `${name} matches the SAN ${ip ? 'IP' : 'DNS'} entries` : `${name} is not among the SAN entries (${leaf.info.sans.join(', ') || 'none'}); the CN is not used, nor are partial wildcards (RFC 6125 6.4.3)` },
@@ -196,7 +200,7 @@ function hostnameRule(leaf: Cert, name: string, ctx: Ctx): void {
 }
 
 /** CA files from the settings (`tls.caFile`, a string or a list) and the `caFile` parameter of certificate-untrusted. */
-function caFilesOf(ctx: Ctx): string[] {
+export function caFilesOf(ctx: CheckContext): string[] {
   const tls = (ctx.settings.tls ?? {}) as { caFile?: string | string[] }
   const { caFile } = ctx.params<{ caFile: string }>('certificate-untrusted')
   return [...new Set([...(Array.isArray(tls.caFile) ? tls.caFile : tls.caFile ? [tls.caFile] : []), ...(caFile ? [caFile] : [])])]

@@ -14,6 +14,11 @@ import { connectStartTls, StartTlsError, StartTlsRefused, type StartTls } from '
 import { readStaple } from './tls-ocsp.ts'
 import { enumerateSuites, incompleteFailure, type Enumeration, type VersionSuites } from './tls-ciphers.ts'
 import { judgeMozilla, MOZILLA_PROFILES, type MozillaProfileName } from './tls-mozilla.ts'
+import { GRADES, gradeEndpoint, gradeText, type Letter } from './tls-grade.ts'
+import { loadAnchors } from './chain.ts'
+import { buildPaths } from './path.ts'
+import { caFilesOf, nameMatches } from './index.ts'
+import type { X509Certificate } from 'node:crypto'
 import type { Suite, WeakCategory } from './tls-suites.ts'
 
 const RULES = [
@@ -27,8 +32,9 @@ const RULES = [
   'tls-no-ocsp-stapling',
   'tls-must-staple-without-staple',
   'tls-certificate-revoked',
+  'tls-grade',
 ] as const
-const STAPLE_RULES = ['tls-no-ocsp-stapling', 'tls-must-staple-without-staple', 'tls-certificate-revoked', 'tls-mozilla-profile'] as const
+const STAPLE_RULES = ['tls-no-ocsp-stapling', 'tls-must-staple-without-staple', 'tls-certificate-revoked', 'tls-mozilla-profile', 'tls-grade'] as const
 type Rule = (typeof RULES)[number]
 type Ctx = CheckContext<Rule>
 
@@ -56,15 +62,34 @@ function withVersions(versions: readonly VersionSuites[], pick: (s: Suite) => bo
   return [...where].map(([name, vs]) => `${name} (${vs.join(', ')})`)
 }
 
-/** The served leaf, for the certificate parts of the Mozilla profile; undefined when no TLS 1.0–1.3 handshake completes. */
-async function leafOf(target: Target, ctx: Ctx): Promise<CertInfo | undefined> {
+/** The served chain, for the certificate parts of the Mozilla profile and the grade; undefined when no TLS 1.0–1.3 handshake completes. */
+async function servedOf(target: Target, ctx: Ctx): Promise<{ leaf: CertInfo; certs: readonly X509Certificate[] } | undefined> {
   try {
     const served = await fetchServed(endpointOf(target), ctx)
-    return served.certs[0] ? describeCert(served.certs[0]) : undefined
+    return served.certs[0] ? { leaf: describeCert(served.certs[0]), certs: served.certs } : undefined
   } catch (err) {
     if (err instanceof AttemptFailure && err.reason === 'aborted') throw err
     return undefined
   }
+}
+
+const TRUST_WORDS: Readonly<Record<string, string>> = {
+  'self-signed': 'self-signed certificate',
+  'untrusted-root': 'the chain ends at a root that is not a trust anchor',
+  incomplete: 'incomplete chain (an issuer is neither served nor a trust anchor)',
+  'bad-signature': 'an issuer does not verify the signature',
+}
+
+/** Why the served chain is not trusted (empty when it is), with the certificate family's anchors and path building. */
+async function trustProblems(certs: readonly X509Certificate[], ctx: Ctx): Promise<string[]> {
+  const { useSystemRoots = true } = ctx.params<{ useSystemRoots?: boolean }>('certificate-untrusted' as Rule)
+  const { minRsaBits = 2048, minEcBits = 256 } = ctx.params<{ minRsaBits?: number; minEcBits?: number }>('certificate-weak-key' as Rule)
+  const { weakHashes = ['md2', 'md4', 'md5', 'sha1'] } = ctx.params<{ weakHashes?: string[] }>('certificate-weak-signature' as Rule)
+  const anchors = await loadAnchors(caFilesOf(ctx), useSystemRoots)
+  const path = buildPaths(certs, anchors, { now: ctx.now().getTime(), minRsaBits, minEcBits, weakHashes })[0]!
+  const out = path.status === 'trusted' ? [] : [TRUST_WORDS[path.status] ?? path.status]
+  for (const p of path.problems) if (p.rule === 'certificate-expired' || p.rule === 'certificate-not-yet-valid') out.push(`${p.rule === 'certificate-expired' ? 'expired' : 'not yet valid'} certificate on the path (${p.detail})`)
+  return [...new Set(out)]
 }
 
 const endpointOf = (target: Target): { host: string; port: number; servername?: string; starttls?: StartTls } => ({
@@ -92,9 +117,9 @@ async function run(target: Target, ctx: Ctx): Promise<void> {
     ctx.report('tls-starttls-unavailable', refused ? 'fail' : 'pass', { resource: `starttls ${starttls}`, evidence: { protocol: starttls, detail: refused ? `plaintext only: ${refused}` : `${starttls.toUpperCase()} STARTTLS accepted` } })
     if (refused) return
   }
-  const [e, leaf, staple] = await Promise.all([
+  const [e, served, staple] = await Promise.all([
     enumerateSuites(ep, ctx),
-    ctx.enabled('tls-mozilla-profile') ? leafOf(target, ctx) : undefined,
+    ctx.enabled('tls-mozilla-profile') || ctx.enabled('tls-grade') ? servedOf(target, ctx) : undefined,
     STAPLE_RULES.some((r) => ctx.enabled(r))
       ? readStaple(ep, ctx).catch((err: unknown) => {
           if (err instanceof AttemptFailure && err.reason !== 'aborted') return err
@@ -102,6 +127,7 @@ async function run(target: Target, ctx: Ctx): Promise<void> {
         })
       : undefined,
   ])
+  const leaf = served?.leaf
   const complete = e.inconclusive.length === 0
   const accepted = e.versions.filter((v) => v.accepted)
   if (!accepted.length) {
@@ -169,6 +195,26 @@ async function run(target: Target, ctx: Ctx): Promise<void> {
       deviations: m.deviations,
       notOffered: m.notOffered,
       notJudged: m.notJudged,
+    })
+  }
+  if (ctx.enabled('tls-grade')) {
+    const { minGrade } = ctx.params<{ minGrade: Letter }>('tls-grade')
+    const name = typeof target.name === 'string' ? target.name : (ep.servername ?? ep.host)
+    const v = gradeEndpoint({
+      enumeration: e,
+      ...(leaf ? { leaf, trustProblems: await trustProblems(served.certs, ctx) } : {}),
+      ...(leaf && !nameMatches(leaf, name) ? { nameMismatch: `${name} is not among the certificate's names` } : {}),
+      revoked: !(staple instanceof AttemptFailure) && staple?.certStatus === 'revoked',
+    })
+    const fail = v.grade === 'T' || v.grade === 'M' || GRADES.indexOf(v.grade) > GRADES.indexOf(minGrade)
+    report('tls-grade', fail, 'grade', `grade ${gradeText(v)}${fail ? ` (minimum ${minGrade})` : ''}`, {
+      grade: v.grade,
+      gradeIgnoringTrust: v.ignoringTrust,
+      gradeScore: v.score,
+      gradeCategories: v.categories,
+      gradeCaps: v.caps.map((c) => `capped to ${c.grade}: ${c.reason}`),
+      ...(v.trust.length ? { gradeTrust: v.trust } : {}),
+      gradeNotJudged: v.notJudged,
     })
   }
   if (!complete) throw incompleteFailure(e)

@@ -17,7 +17,7 @@ import { bindNet } from '../../src/net/index.ts'
 import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import type { Finding, ScanReport } from '../../src/types.ts'
 import { checkTester, failedRuleIds, findingOf, passedRuleIds } from '../helpers/check-tester.ts'
-import { issue, labLeaf, labPki, listen as listenOn, tempDir, tracked, type Issued } from '../helpers/tls.ts'
+import { issue, labLeaf, labPki, labTrust, listen as listenOn, tempDir, tracked, type Issued } from '../helpers/tls.ts'
 
 // ---------------------------------------------------------------------------------------------------------------------------------
 // Servers on loopback: Node TLS servers (what OpenSSL 3.0 serves), `openssl s_server` (DH parameters Node would warn about), and a
@@ -40,9 +40,9 @@ async function listen(server: Server): Promise<number> {
 const leaf = labLeaf()
 const leafKey = leaf.key.export({ type: 'pkcs8', format: 'pem' }) as string
 
-/** A Node TLS server with the lab leaf (RSA 2048, SHA-256, 90 days) and the given options. */
+/** A Node TLS server with the lab leaf (RSA 2048, SHA-256, 90 days) and its intermediate, and the given options. */
 async function nodeServer(opts: TlsOptions, staple?: Buffer): Promise<number> {
-  const server = createTlsServer({ key: leafKey, cert: leaf.pem, minVersion: 'TLSv1.2', ...opts }, (s) => s.end())
+  const server = createTlsServer({ key: leafKey, cert: leaf.pem + labPki().intermediate.pem, minVersion: 'TLSv1.2', ...opts }, (s) => s.end())
   server.on('tlsClientError', () => {})
   if (staple) server.on('OCSPRequest', (_cert: Buffer, _issuer: Buffer, cb: (err: Error | null, resp?: Buffer) => void) => cb(null, staple))
   return listen(server)
@@ -193,6 +193,7 @@ const target = (port: number) => tlsEndpoint('127.0.0.1', port)
 const policy = (rules: Record<string, unknown>) => parsePolicy({ rules })
 const ofRule = (r: ScanReport, rule: string): Finding[] => r.findings.filter((f) => f.ruleId === rule)
 const names = (...xs: string[]): string[] => xs
+const trusted = labTrust(tmp.write)
 
 const INTERMEDIATE_OPENSSL = 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305'
 
@@ -240,10 +241,14 @@ describe('tls ciphers: enumeration against Node TLS servers', () => {
     // SSLv3, TLS 1.0, 1.1: one refused hello each. TLS 1.2 and 1.3: 3 picks + 1 refusal + 1 order probe. Groups: 2 picks + 1 refusal.
     expect(e.hellos).toBe(3 + 5 + 5 + 3)
 
-    const r = await tester.run(target(port))
+    const r = await tester.run(target(port), { settings: trusted })
     expect(r.errors).toEqual([])
     expect(failedRuleIds(r)).toEqual(['tls-mozilla-profile', 'tls-no-forward-secrecy', 'tls-no-ocsp-stapling'])
-    expect(passedRuleIds(r)).toEqual(['tls-cbc-only', 'tls-must-staple-without-staple', 'tls-server-order-not-enforced', 'tls-weak-cipher'])
+    expect(passedRuleIds(r)).toEqual(['tls-cbc-only', 'tls-grade', 'tls-must-staple-without-staple', 'tls-server-order-not-enforced', 'tls-weak-cipher'])
+    // ECDHE AEAD first (server order), TLS 1.3: an A; the RSA suite keeps it from A+. Without the lab root trusted: T.
+    expect(findingOf(r, 'tls-grade').evidence).toMatchObject({ grade: 'A', gradeScore: 93, gradeCaps: [], detail: 'grade A (score 93.0)' })
+    const untrusted = findingOf(await tester.run(target(port)), 'tls-grade')
+    expect(untrusted).toMatchObject({ status: 'fail', message: `tls://127.0.0.1:${port}: grade T (score 93.0; not trusted: incomplete chain (an issuer is neither served nor a trust anchor); ignoring trust: A) (minimum A-)` })
     expect(findingOf(r, 'tls-no-forward-secrecy').message).toBe(`tls://127.0.0.1:${port}: suites without forward secrecy accepted: TLS_RSA_WITH_AES_128_CBC_SHA (TLSv1.2)`)
     const moz = findingOf(r, 'tls-mozilla-profile')
     expect(moz.evidence).toMatchObject({ profile: 'intermediate', guideline: 'https://ssl-config.mozilla.org/guidelines/6.0.json', deviations: ['cipher suites outside intermediate (v6.0): TLS_RSA_WITH_AES_128_CBC_SHA'] })
@@ -284,7 +289,14 @@ describe('tls ciphers: enumeration against Node TLS servers', () => {
     expect(f.status).toBe('fail')
     expect(f.evidence!.weak).toEqual(['TLS_ECDH_anon_WITH_AES_128_CBC_SHA (TLSv1.1, TLSv1.2)', 'TLS_RSA_WITH_NULL_SHA256 (TLSv1.2)'])
     expect(f.message).toMatch(/: anonymous\/NULL suites accepted: /)
-    expect(failedRuleIds(r)).toEqual(['tls-mozilla-profile', 'tls-no-forward-secrecy', 'tls-no-ocsp-stapling', 'tls-weak-cipher'])
+    expect(failedRuleIds(r)).toEqual(['tls-grade', 'tls-mozilla-profile', 'tls-no-forward-secrecy', 'tls-no-ocsp-stapling', 'tls-weak-cipher'])
+    expect(findingOf(r, 'tls-grade').evidence!.grade).toBe('T')
+    expect(findingOf(r, 'tls-grade').evidence!.gradeCaps).toEqual([
+      'capped to F: NULL (unencrypted) suites accepted (TLS_RSA_WITH_NULL_SHA256)',
+      'capped to F: anonymous (unauthenticated) suites accepted (TLS_ECDH_anon_WITH_AES_128_CBC_SHA)',
+      'capped to B: TLSv1.1 offered',
+      'capped to B: no forward secrecy (no ECDHE or DHE suite)',
+    ])
   })
 
   it('a TLS 1.2 server with CBC suites only fails tls-cbc-only', async () => {
@@ -296,10 +308,11 @@ describe('tls ciphers: enumeration against Node TLS servers', () => {
 
   it.skipIf(!HAVE_OPENSSL)("Mozilla's intermediate configuration with an OCSP staple (openssl ocsp) passes every rule; judged against modern it names each deviation", async () => {
     const port = await nodeServer({ ciphers: INTERMEDIATE_OPENSSL, ecdhCurve: 'X25519:P-256:P-384', honorCipherOrder: false }, await ocspResponse(leaf, 'good'))
-    const r = await tester.run(target(port))
+    const r = await tester.run(target(port), { settings: trusted })
     expect(r.errors).toEqual([])
     expect(failedRuleIds(r)).toEqual([])
-    expect(passedRuleIds(r)).toEqual(['tls-cbc-only', 'tls-mozilla-profile', 'tls-must-staple-without-staple', 'tls-no-forward-secrecy', 'tls-no-ocsp-stapling', 'tls-server-order-not-enforced', 'tls-weak-cipher'])
+    expect(findingOf(r, 'tls-grade').evidence).toMatchObject({ grade: 'A+', gradeCategories: { protocol: 100, keyExchange: 90, cipher: 90 } })
+    expect(passedRuleIds(r)).toEqual(['tls-cbc-only', 'tls-grade', 'tls-mozilla-profile', 'tls-must-staple-without-staple', 'tls-no-forward-secrecy', 'tls-no-ocsp-stapling', 'tls-server-order-not-enforced', 'tls-weak-cipher'])
     expect(findingOf(r, 'tls-no-ocsp-stapling').evidence).toMatchObject({ stapled: true, ocspResponseStatus: 0, ocspCertStatus: 'good', detail: 'the server sends an OCSP staple (good, signature not verified) when asked (status_request)' })
     expect(findingOf(r, 'tls-mozilla-profile').evidence).toMatchObject({ detail: 'complies with Mozilla intermediate (guideline 6.0)', notJudged: ['HSTS'], notOffered: [] })
     const modern = await tester.run(target(port), { policy: policy({ 'tls-mozilla-profile': { parameters: { profile: 'modern' } } }) })
