@@ -79,7 +79,8 @@ export interface IdpModel {
   readonly incomplete?: string
 }
 
-type Json = Record<string, unknown>
+/** A JSON object. */
+export type Json = Record<string, unknown>
 
 function bad(file: string, pointer: string, expected: string, actual?: unknown): AttemptFailure {
   let got = ''
@@ -164,12 +165,19 @@ function parseJson(file: string, buf: Buffer): unknown {
 
 /** Parses an export of `provider`; `file` names it in errors. Throws `AttemptFailure('input')` naming the field. */
 export function parseExport(provider: string, buf: Buffer, file: string): IdpModel {
+  return provider === 'aws' ? parseAws(buf, file) : parseExportData(provider, PROVIDERS.includes(provider as Provider) ? parseJson(file, buf) : undefined, file)
+}
+
+/**
+ * Parses already-parsed JSON of `provider` (a live connector's pull assembled into the export's shape: the same reader
+ * judges files and pulls). AWS reports are CSV: use `parseExport`.
+ */
+export function parseExportData(provider: string, data: unknown, file: string): IdpModel {
   switch (provider) {
-    case 'okta': return parseOkta(parseJson(file, buf), file)
-    case 'entra': return parseEntra(parseJson(file, buf), file)
-    case 'google': return parseGoogle(parseJson(file, buf), file)
-    case 'aws': return parseAws(buf, file)
-    case 'github': return parseGithub(parseJson(file, buf), file)
+    case 'okta': return parseOkta(data, file)
+    case 'entra': return parseEntra(data, file)
+    case 'google': return parseGoogle(data, file)
+    case 'github': return parseGithub(data, file)
     default: throw new AttemptFailure('input', `${file}: unknown identity provider "${provider}" (expected one of ${PROVIDERS.join(', ')})`)
   }
 }
@@ -183,43 +191,50 @@ function parseOkta(data: unknown, file: string): IdpModel {
   const root = Array.isArray(data) ? { users: data } : data
   if (!isObj(root)) throw bad(file, '', 'an object { users, factors, roles? } or an array of users')
   const users = arr(file, root.users, '/users')
-  const factorMap = root.factors === undefined ? undefined : root.factors
+  const factorMap: unknown = root.factors === undefined ? undefined : root.factors
   if (factorMap !== undefined && !isObj(factorMap)) throw bad(file, '/factors', 'an object keyed by user id', factorMap)
-  const roleMap = root.roles === undefined ? undefined : root.roles
+  const roleMap: unknown = root.roles === undefined ? undefined : root.roles
   if (roleMap !== undefined && !isObj(roleMap)) throw bad(file, '/roles', 'an object keyed by user id', roleMap)
   const out: IdpUser[] = []
   const notJudged: NotJudged[] = []
   users.forEach((u, i) => {
-    const ptr = Array.isArray(data) ? `/${i}` : `/users/${i}`
-    if (!isObj(u)) throw bad(file, ptr, 'a user object', u)
-    const id = str(file, u, 'id', ptr)
-    const status = str(file, u, 'status', ptr)
-    if (!isObj(u.profile)) throw bad(file, `${ptr}/profile`, 'an object', u.profile)
-    const login = str(file, u.profile, 'login', `${ptr}/profile`)
-    if (!OKTA_LIVE.has(status)) return
-    const embedded = isObj(u._embedded) ? u._embedded : {}
-    let factors: unknown
-    let fptr: string
-    // Own keys only: a user id such as `toString` or `__proto__` must not find Object.prototype's members.
-    if (factorMap && Object.hasOwn(factorMap, id)) [factors, fptr] = [factorMap[id], `/factors/${id}`]
-    else if (embedded.factors !== undefined) [factors, fptr] = [embedded.factors, `${ptr}/_embedded/factors`]
-    else {
-      notJudged.push({ rule: 'mfa-user-without-mfa', why: `${recordName('Okta user', login, ptr)}: no factor list (neither /factors/${id} nor _embedded.factors)` })
-      return
-    }
-    const active: { type: string; provider?: string }[] = []
-    arr(file, factors, fptr).forEach((f, j) => {
-      if (!isObj(f)) throw bad(file, `${fptr}/${j}`, 'a factor object', f)
-      const type = str(file, f, 'factorType', `${fptr}/${j}`)
-      if (f.status === 'ACTIVE') active.push({ type, provider: typeof f.provider === 'string' ? f.provider : undefined })
-    })
-    const canon = active.map((f) => oktaFactor(f.type, f.provider))
-    const ownRoles = roleMap !== undefined && Object.hasOwn(roleMap, id)
-    const roles = ownRoles ? roleMap[id] : embedded.roles
-    const admin = roles !== undefined && arr(file, roles, ownRoles ? `/roles/${id}` : `${ptr}/_embedded/roles`).some((r) => isObj(r) && (r.status === undefined || r.status === 'ACTIVE'))
-    out.push({ login, id, admin, mfa: canon.some((f) => !NOT_A_SECOND_FACTOR.has(f)), factors: canon, vendorFactors: active.map((f) => f.type) })
+    const r = oktaUser(u, file, Array.isArray(data) ? `/${i}` : `/users/${i}`, factorMap, roleMap)
+    if (r && 'rule' in r) notJudged.push(r)
+    else if (r) out.push(r)
   })
   return { provider: 'okta', users: out, enforcement: [], notJudged }
+}
+
+/**
+ * One Okta user (GET /api/v1/users item) with its factors and roles, from `factorMap`/`roleMap` (keyed by user id) or
+ * its `_embedded` lists → a user, a sentence saying why it was not judged, or undefined for a user who cannot sign in.
+ * Shared by the export reader and the live Okta connector.
+ */
+export function oktaUser(u: unknown, file: string, ptr: string, factorMap?: Json, roleMap?: Json): IdpUser | NotJudged | undefined {
+  if (!isObj(u)) throw bad(file, ptr, 'a user object', u)
+  const id = str(file, u, 'id', ptr)
+  const status = str(file, u, 'status', ptr)
+  if (!isObj(u.profile)) throw bad(file, `${ptr}/profile`, 'an object', u.profile)
+  const login = str(file, u.profile, 'login', `${ptr}/profile`)
+  if (!OKTA_LIVE.has(status)) return undefined
+  const embedded = isObj(u._embedded) ? u._embedded : {}
+  let factors: unknown
+  let fptr: string
+  // Own keys only: a user id such as `toString` or `__proto__` must not find Object.prototype's members.
+  if (factorMap && Object.hasOwn(factorMap, id)) [factors, fptr] = [factorMap[id], `/factors/${id}`]
+  else if (embedded.factors !== undefined) [factors, fptr] = [embedded.factors, `${ptr}/_embedded/factors`]
+  else return { rule: 'mfa-user-without-mfa', why: `${recordName('Okta user', login, ptr)}: no factor list (neither /factors/${id} nor _embedded.factors)` }
+  const active: { type: string; provider?: string }[] = []
+  arr(file, factors, fptr).forEach((f, j) => {
+    if (!isObj(f)) throw bad(file, `${fptr}/${j}`, 'a factor object', f)
+    const type = str(file, f, 'factorType', `${fptr}/${j}`)
+    if (f.status === 'ACTIVE') active.push({ type, provider: typeof f.provider === 'string' ? f.provider : undefined })
+  })
+  const canon = active.map((f) => oktaFactor(f.type, f.provider))
+  const ownRoles = roleMap !== undefined && Object.hasOwn(roleMap, id)
+  const roles = ownRoles ? roleMap[id] : embedded.roles
+  const admin = roles !== undefined && arr(file, roles, ownRoles ? `/roles/${id}` : `${ptr}/_embedded/roles`).some((r) => isObj(r) && (r.status === undefined || r.status === 'ACTIVE'))
+  return { login, id, admin, mfa: canon.some((f) => !NOT_A_SECOND_FACTOR.has(f)), factors: canon, vendorFactors: active.map((f) => f.type) }
 }
 
 // --------------------------------------------------------------------------------------------------------------- Entra
@@ -276,16 +291,7 @@ function parseEntra(raw: unknown, file: string): IdpModel {
   }
   const users: IdpUser[] = []
   regs?.forEach((u, i) => {
-    const ptr = `${regPtr}/${i}`
-    if (!isObj(u)) throw bad(file, ptr, 'a userRegistrationDetails object', u)
-    const login = str(file, u, 'userPrincipalName', ptr)
-    const methods = u.methodsRegistered === undefined ? [] : arr(file, u.methodsRegistered, `${ptr}/methodsRegistered`)
-    methods.forEach((m, j) => {
-      if (typeof m !== 'string') throw bad(file, `${ptr}/methodsRegistered/${j}`, 'a string', m)
-    })
-    const canon = (methods as string[]).map(entraMethod)
-    const mfa = typeof u.isMfaRegistered === 'boolean' ? u.isMfaRegistered : canon.some((f) => !NOT_A_SECOND_FACTOR.has(f))
-    users.push({ login, id: typeof u.id === 'string' ? u.id : login, admin: bool(file, u, 'isAdmin', ptr, false), mfa, factors: canon, vendorFactors: methods as string[] })
+    users.push(entraRegistration(u, file, `${regPtr}/${i}`))
   })
   const enforcement: Enforcement[] = []
   if (policies) enforcement.push(entraEnforcement(file, policies, polPtr))
@@ -293,6 +299,22 @@ function parseEntra(raw: unknown, file: string): IdpModel {
     ? `${file}: a Graph page with more to come: only its ${users.length} users and ${policies?.length ?? 0} policies were judged; missing ${pagesLeft.join('; ')} (export every page: follow @odata.nextLink, or Get-Mg… -All)`
     : undefined
   return { provider: 'entra', users, enforcement, notJudged: [], ...(incomplete ? { incomplete } : {}) }
+}
+
+/**
+ * One `userRegistrationDetails` record (camelCase, or PascalCase through `lowerCamelKeys`) → a user; `ptr` locates it in
+ * errors. Shared by the export reader and the live Graph connector (which streams records page by page).
+ */
+export function entraRegistration(u: unknown, file: string, ptr: string): IdpUser {
+  if (!isObj(u)) throw bad(file, ptr, 'a userRegistrationDetails object', u)
+  const login = str(file, u, 'userPrincipalName', ptr)
+  const methods = u.methodsRegistered === undefined ? [] : arr(file, u.methodsRegistered, `${ptr}/methodsRegistered`)
+  methods.forEach((m, j) => {
+    if (typeof m !== 'string') throw bad(file, `${ptr}/methodsRegistered/${j}`, 'a string', m)
+  })
+  const canon = (methods as string[]).map(entraMethod)
+  const mfa = typeof u.isMfaRegistered === 'boolean' ? u.isMfaRegistered : canon.some((f) => !NOT_A_SECOND_FACTOR.has(f))
+  return { login, id: typeof u.id === 'string' ? u.id : login, admin: bool(file, u, 'isAdmin', ptr, false), mfa, factors: canon, vendorFactors: methods as string[] }
 }
 
 /**

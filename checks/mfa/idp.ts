@@ -1,10 +1,12 @@
 /**
- * @fileoverview Check `mfa-idp-export`: identity-provider exports (offline files) → users without MFA, users with weak
+ * @fileoverview Check `mfa-idp-export`: identity-provider exports (offline files) and live pulls (`entra://`, …) → users without MFA, users with weak
  * factors only, MFA not enforced by policy, AWS root account without MFA or with access keys.
  */
 import { defineCheck } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
-import { parseExport, type IdpRule, type IdpUser } from './exports.ts'
+import { parseExport, type IdpModel, type IdpRule, type IdpUser } from './exports.ts'
+import { pullLive } from './live/index.ts'
+import type { Target } from '../../src/types.ts'
 import { strongestTier } from './factors.ts'
 
 /** Exports larger than this are refused (a 100k-user Okta bundle is about 150 MB; split larger tenants). */
@@ -24,16 +26,12 @@ interface WeakParams extends Record<string, unknown> {
 export default defineCheck({
   id: 'mfa-idp-export',
   family: 'mfa',
-  targetKinds: ['identity-export'],
+  targetKinds: ['identity-export', 'identity-live'],
   rules: RULES,
   // Local parsing, no network: a large tenant (about 25k users a second here) must not hit the network-sized deadline.
-  timeout: (_t, baseMs) => Math.max(baseMs, 120_000),
+  timeout: (t, baseMs) => Math.max(baseMs, t.kind === 'identity-live' ? 900_000 : 120_000),
   async run(target, ctx) {
-    const path = target.path
-    const provider = target.provider
-    if (typeof path !== 'string' || typeof provider !== 'string') throw new AttemptFailure('input', `${target.id}: an identity-export target needs "path" and "provider"`)
-    const file = target.id.replace(/^idp:[^:]+:/, '')
-    const model = parseExport(provider, await ctx.net.readFile(path, MAX_EXPORT_BYTES), file)
+    const model = target.kind === 'identity-live' ? await pullLive(target, ctx) : await readExport(target, ctx.net.readFile)
     const name = PROVIDER_NAMES.get(model.provider) ?? model.provider
     const weak = ctx.params<WeakParams>('mfa-weak-factors-only')
 
@@ -108,6 +106,13 @@ export default defineCheck({
     if (model.incomplete) throw new AttemptFailure('incomplete', model.incomplete)
   },
 })
+
+async function readExport(target: Target, readFile: (path: string, max: number) => Promise<Buffer>): Promise<IdpModel> {
+  const path = target.path
+  const provider = target.provider
+  if (typeof path !== 'string' || typeof provider !== 'string') throw new AttemptFailure('input', `${target.id}: an identity-export target needs "path" and "provider"`)
+  return parseExport(provider, await readFile(path, MAX_EXPORT_BYTES), target.id.replace(/^idp:[^:]+:/, ''))
+}
 
 function userAt(u: IdpUser, provider: string): { resource: string; evidence: Record<string, unknown> } {
   return {

@@ -10,13 +10,14 @@ import oidc from './oidc.ts'
 import ssh from './ssh.ts'
 import { sshEndpoint, targets } from './targets.ts'
 import { SSH_SETTINGS_SCHEMA } from '../../src/net/ssh.ts'
+import { LIVE_SETTINGS_SCHEMAS } from './live/index.ts'
 
 // Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
 const family = defineFamily({
   name: 'mfa',
   pillar: 'identity',
   targets,
-  settings: { type: 'object', properties: { ssh: SSH_SETTINGS_SCHEMA } },
+  settings: { type: 'object', properties: { ssh: SSH_SETTINGS_SCHEMA, ...LIVE_SETTINGS_SCHEMAS } },
   flags: [
     { name: 'idp', arg: 'PROVIDER:FILE', multiple: true, target: 'idp', help: 'identity-provider export (repeatable)' },
     { name: 'known-hosts', arg: 'FILE', setting: '/ssh/knownHostsPath', help: 'verify SSH host keys (ssh:// and agents://) against this file' },

@@ -1,5 +1,6 @@
 /**
- * @fileoverview The mfa family's target schemes: `ssh://`, `idp:PROVIDER:FILE` and `oidc:https://ISSUER`.
+ * @fileoverview The mfa family's target schemes: `ssh://`, `idp:PROVIDER:FILE`, the live identity APIs (`entra://TENANT`)
+ * and `oidc:https://ISSUER`.
  */
 import { resolve } from 'node:path'
 import { defineTargets } from '../../src/engine/check.ts'
@@ -28,6 +29,19 @@ export const targets = defineTargets([
     kind: 'identity-export',
     example: 'idp:okta|entra|google|aws|github:FILE',
     parse: (rest, raw) => providerFileTarget('identity-export', 'idp', rest, raw),
+  },
+  {
+    scheme: 'entra',
+    kind: 'identity-live',
+    example: 'entra://TENANT',
+    note: 'Microsoft Graph, live',
+    parse(rest, raw) {
+      const tenant = rest.replace(/\/+$/, '').toLowerCase()
+      // A tenant id (GUID) or a verified domain (contoso.onmicrosoft.com).
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(tenant) && !/^[a-z0-9]([a-z0-9-]{0,62}\.)+[a-z]{2,63}$/.test(tenant))
+        throw new TargetError(raw, 'expected entra://TENANT (a tenant id or a domain such as contoso.onmicrosoft.com)')
+      return { kind: 'identity-live', id: `entra://${tenant}`, provider: 'entra', tenant }
+    },
   },
   {
     scheme: 'oidc',

@@ -9,6 +9,7 @@ import { request as httpsRequest } from 'node:https'
 import { AttemptFailure } from '../errors.ts'
 import { readFileCapped } from '../lib-files.ts'
 import { hostPort } from '../targets/host.ts'
+import { httpRequest as boundedRequest, type HttpRequestOptions } from './http.ts'
 
 /** Options common to every network helper. */
 export interface IoOptions {
@@ -41,7 +42,7 @@ export function deadline(parent: AbortSignal | undefined, timeoutMs: number | un
   }
 }
 
-function abortReason(signal: AbortSignal, what: string): AttemptFailure {
+export function abortReason(signal: AbortSignal, what: string): AttemptFailure {
   const r = signal.reason as { name?: string } | undefined
   return r?.name === 'TimeoutError' ? new AttemptFailure('timeout', `${what}: timed out`) : new AttemptFailure('aborted', `${what}: aborted`)
 }
@@ -49,7 +50,7 @@ function abortReason(signal: AbortSignal, what: string): AttemptFailure {
 /** `host:port` for display (the one formatter, re-exported for the network helpers' users). */
 export { hostPort }
 
-function sockError(err: NodeJS.ErrnoException, what: string): AttemptFailure {
+export function sockError(err: NodeJS.ErrnoException, what: string): AttemptFailure {
   const code = err.code ?? ''
   const reason = /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ECONNRESET|EPIPE|EADDRNOTAVAIL/.test(code) ? 'connectivity' : 'protocol'
   return new AttemptFailure(reason, `${what}: ${code || err.message}`, { code: code || undefined })
@@ -244,6 +245,8 @@ export interface NetHelpers {
   tlsHandshake(options: ConnectionOptions & { host: string; port: number }, timeoutMs?: number): Promise<TLSSocket>
   httpGet(url: string, opts?: { maxBytes?: number; headers?: Record<string, string>; timeoutMs?: number; ca?: string | Buffer }): Promise<HttpResult>
   readFile(path: string, maxBytes?: number): Promise<Buffer>
+  /** Any method with headers and a body, bounded (see `httpRequest`); no redirect is followed. */
+  httpRequest(url: string, opts?: Omit<HttpRequestOptions, 'signal'>): Promise<HttpResult>
 }
 
 /** Binds the helpers to an attempt's signal and connect timeout. */
@@ -258,5 +261,6 @@ export function bindNet(signal: AbortSignal, connectTimeoutMs: number): NetHelpe
     tlsHandshake: (o, t) => tlsHandshake(o, { signal, timeoutMs: t ?? connectTimeoutMs }),
     httpGet: (url, o) => httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
     readFile: (path, max) => readFileCapped(path, max),
+    httpRequest: (url, o) => boundedRequest(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
   }
 }

@@ -1,0 +1,243 @@
+/**
+ * @fileoverview `entra://TENANT`: Microsoft Graph pulled live into the same model the Entra export reader builds.
+ *
+ * Endpoints (Graph v1.0): `directoryRoles` and each role's `members` (who is an administrator), then
+ * `reports/authenticationMethods/userRegistrationDetails` streamed page by page into users (records are not kept),
+ * `identity/conditionalAccess/policies`, `policies/authenticationMethodsPolicy`. The small parts are assembled into the
+ * export bundle's shape (`{ conditionalAccessPolicies, authenticationMethodsPolicy, directoryRoles }`) and read by the
+ * export reader, so every rule judges a pull and a file alike.
+ *
+ * Credentials, first that applies (Microsoft's documented token flows, the ones `@azure/identity` implements):
+ * `settings.entra.accessToken`; a client certificate (`clientCertificatePath` / `AZURE_CLIENT_CERTIFICATE_PATH`: PEM with
+ * key and certificate, a signed client assertion); federated workload identity from a file (`federatedTokenFile` /
+ * `AZURE_FEDERATED_TOKEN_FILE`) or from GitHub Actions' OIDC endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL` and `_TOKEN`,
+ * audience `api://AzureADTokenExchange`); managed identity (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`, or IMDS when
+ * `managedIdentity: true`).
+ */
+import { AttemptFailure } from '../../../src/errors.ts'
+import type { CheckContext } from '../../../src/engine/check.ts'
+import type { Target } from '../../../src/types.ts'
+import { entraRegistration, parseExportData, type IdpModel, type IdpUser, type Json } from '../exports.ts'
+import { ApiClient, baseUrl, pullList, shortUrl, type Transport } from './client.ts'
+import { clientAssertion, JWT_BEARER, loadKeyPem, postForm, readSecretFile, tokenCache, tokenFrom, type Token } from './tokens.ts'
+
+/** `settings.entra`. */
+export interface EntraSettings {
+  readonly clientId?: string
+  readonly authorityHost?: string
+  readonly graphBaseUrl?: string
+  readonly graphScope?: string
+  readonly clientCertificatePath?: string
+  readonly federatedTokenFile?: string
+  readonly managedIdentity?: boolean
+  readonly managedIdentityEndpoint?: string
+  readonly accessToken?: string
+}
+
+export const ENTRA_SETTINGS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    clientId: { type: 'string', minLength: 1 },
+    authorityHost: { type: 'string', minLength: 1 },
+    graphBaseUrl: { type: 'string', minLength: 1 },
+    graphScope: { type: 'string', minLength: 1 },
+    clientCertificatePath: { type: 'string', minLength: 1 },
+    federatedTokenFile: { type: 'string', minLength: 1 },
+    managedIdentity: { type: 'boolean' },
+    managedIdentityEndpoint: { type: 'string', minLength: 1 },
+    accessToken: { type: 'string', minLength: 1 },
+  },
+} as const
+
+const IMDS = 'http://169.254.169.254/metadata/identity/oauth2/token'
+const GITHUB_AUDIENCE = 'api://AzureADTokenExchange'
+/** Graph's app-only permissions these calls need, for the 403 message. */
+const PERMISSIONS = 'AuditLog.Read.All, Policy.Read.All, RoleManagement.Read.Directory'
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * The credential chain → an `Authorization` header source and the flow's name (for the log; never a secret).
+ * `env` is `process.env` (the variables Azure SDKs and GitHub Actions set).
+ */
+export function entraCredential(s: EntraSettings, tenant: string, transport: Transport, env: Env = process.env): { flow: string; authorization: (refresh: boolean) => Promise<string> } {
+  const authority = baseUrl(s.authorityHost ?? env.AZURE_AUTHORITY_HOST ?? 'https://login.microsoftonline.com', 'settings.entra.authorityHost')
+  const tokenUrl = `${authority}/${encodeURIComponent(tenant)}/oauth2/v2.0/token`
+  const scope = s.graphScope ?? 'https://graph.microsoft.com/.default'
+  const resource = scope.replace(/\/\.default$/, '')
+  const clientId = s.clientId ?? env.AZURE_CLIENT_ID
+  const needClient = (flow: string): string => {
+    if (!clientId) throw new AttemptFailure('input', `settings.entra.clientId: the ${flow} flow needs the app's client id (or AZURE_CLIENT_ID)`)
+    return clientId
+  }
+  const withAssertion = (assertion: () => Promise<string>) => async (): Promise<Token> =>
+    tokenFrom(await postForm(transport, tokenUrl, { client_id: needClient('client assertion'), scope, grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion() }), 'Entra', tokenUrl)
+
+  if (s.accessToken) {
+    const v = s.accessToken
+    return { flow: 'access token (settings.entra.accessToken)', authorization: async () => `Bearer ${v}` }
+  }
+  const certPath = s.clientCertificatePath ?? env.AZURE_CLIENT_CERTIFICATE_PATH
+  if (certPath) {
+    const setting = s.clientCertificatePath ? 'settings.entra.clientCertificatePath' : 'AZURE_CLIENT_CERTIFICATE_PATH'
+    const id = needClient('client certificate')
+    return {
+      flow: 'client certificate',
+      authorization: tokenCache(withAssertion(async () => {
+        const { key, cert } = loadKeyPem(await readSecretFile(certPath, setting), setting)
+        if (!cert) throw new AttemptFailure('input', `${setting}: expected the certificate beside the private key in the PEM file`)
+        return clientAssertion({ key, cert, clientId: id, audience: tokenUrl, setting })
+      })),
+    }
+  }
+  const federatedFile = s.federatedTokenFile ?? env.AZURE_FEDERATED_TOKEN_FILE
+  if (federatedFile) {
+    const setting = s.federatedTokenFile ? 'settings.entra.federatedTokenFile' : 'AZURE_FEDERATED_TOKEN_FILE'
+    needClient('federated workload identity')
+    // Read on every renewal: the platform rotates the file.
+    return { flow: 'federated workload identity (token file)', authorization: tokenCache(withAssertion(() => readSecretFile(federatedFile, setting))) }
+  }
+  const ghUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL
+  const ghToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
+  if (ghUrl && ghToken) {
+    needClient('federated workload identity')
+    return {
+      flow: 'federated workload identity (GitHub Actions OIDC)',
+      authorization: tokenCache(withAssertion(async () => {
+        const u = new URL(baseUrl(ghUrl.replace(/\?.*$/, ''), 'ACTIONS_ID_TOKEN_REQUEST_URL'))
+        u.search = new URL(ghUrl).search
+        u.searchParams.set('audience', GITHUB_AUDIENCE)
+        const res = await transport(u.href, { headers: { authorization: `bearer ${ghToken}` }, maxBytes: 64 * 1024 })
+        let value: unknown
+        try {
+          value = (JSON.parse(res.body.toString('utf8')) as { value?: unknown }).value
+        } catch {
+          value = undefined
+        }
+        if (res.status !== 200 || typeof value !== 'string' || !value)
+          throw new AttemptFailure('input', `GitHub Actions OIDC ${shortUrl(u.href)}: HTTP ${res.status}: no ID token (does the job have "permissions: id-token: write"?)`)
+        return value
+      })),
+    }
+  }
+  const idEndpoint = env.IDENTITY_ENDPOINT
+  const idHeader = env.IDENTITY_HEADER
+  if ((idEndpoint && idHeader) || s.managedIdentity) {
+    const appService = Boolean(idEndpoint && idHeader && !s.managedIdentityEndpoint)
+    const endpoint = s.managedIdentityEndpoint ? baseUrl(s.managedIdentityEndpoint, 'settings.entra.managedIdentityEndpoint') : appService ? idEndpoint! : IMDS
+    return {
+      flow: `managed identity (${appService ? 'IDENTITY_ENDPOINT' : 'IMDS'})`,
+      authorization: tokenCache(async () => {
+        const u = new URL(endpoint)
+        u.searchParams.set('api-version', appService ? '2019-08-01' : '2018-02-01')
+        u.searchParams.set('resource', resource)
+        if (clientId) u.searchParams.set('client_id', clientId)
+        const res = await transport(u.href, { headers: appService ? { 'x-identity-header': idHeader! } : { metadata: 'true' }, maxBytes: 256 * 1024, timeoutMs: 10_000 })
+        return tokenFrom(res, 'Managed identity', u.href)
+      }),
+    }
+  }
+  throw new AttemptFailure('input', `entra://${tenant}: no credential: set settings.entra.clientCertificatePath, a federated token (AZURE_FEDERATED_TOKEN_FILE, or GitHub Actions with id-token: write), managed identity (settings.entra.managedIdentity), or settings.entra.accessToken`)
+}
+
+/** What a pull tells beside the model: figures for logs, tests and the bench. */
+export interface PullStats {
+  readonly requests: number
+  readonly throttled: number
+  readonly pages: number
+}
+
+/** Pulls `entra://TENANT` into the export model. `users` may be replaced by a sink (the bench counts without keeping). */
+export async function pullEntra(target: Target, ctx: Pick<CheckContext, 'signal' | 'settings' | 'net' | 'log'>, sink?: (u: IdpUser) => void): Promise<IdpModel & { stats: PullStats }> {
+  const tenant = String(target.tenant)
+  const s = (ctx.settings.entra ?? {}) as EntraSettings
+  const base = baseUrl(s.graphBaseUrl ?? 'https://graph.microsoft.com/v1.0', 'settings.entra.graphBaseUrl')
+  const cred = entraCredential(s, tenant, ctx.net.httpRequest)
+  ctx.log.debug(`${target.id}: ${cred.flow}`)
+  const client = new ApiClient({ vendor: 'Microsoft Graph', base, transport: ctx.net.httpRequest, signal: ctx.signal, authorization: cred.authorization, permissions: PERMISSIONS })
+  const missing: string[] = []
+  let pages = 0
+  let read = 0
+  let first: AttemptFailure | undefined
+  const note = (what: string, r: { pages: number; items: number; failure?: AttemptFailure }): void => {
+    pages += r.pages
+    read += r.pages
+    if (r.failure) missing.push(`${what}: the pages after page ${r.pages} (${r.items} read): ${r.failure.message}`)
+  }
+  /** One part of the pull: a failure before its first page is noted as missing (the rest is still pulled and judged). */
+  const part = async (what: string, run: () => Promise<void>): Promise<void> => {
+    try {
+      await run()
+    } catch (err) {
+      if (!(err instanceof AttemptFailure) || err.reason === 'aborted' || err.reason === 'bug') throw err
+      first ??= err
+      missing.push(`${what}: ${err.message}`)
+    }
+  }
+
+  // Administrators: members of every activated directory role.
+  const roles: Json[] = []
+  const admins = new Set<string>()
+  await part('directoryRoles', async () => {
+    note('directoryRoles', await pullList(client, '/directoryRoles', 'odata', (items) => {
+      for (const r of items) if (r && typeof r === 'object' && typeof (r as Json).id === 'string') roles.push({ ...(r as Json), members: [] })
+    }))
+    for (const role of roles) {
+      const members = role.members as Json[]
+      const what = `members of directory role ${String(role.displayName ?? role.id)}`
+      await part(what, async () => note(what, await pullList(client, `/directoryRoles/${encodeURIComponent(String(role.id))}/members?$select=id,userPrincipalName`, 'odata', (items) => {
+        for (const m of items) {
+          if (!m || typeof m !== 'object') continue
+          const { id, userPrincipalName } = m as Json
+          members.push({ id, userPrincipalName, '@odata.type': (m as Json)['@odata.type'] })
+          if (typeof id === 'string') admins.add(id)
+        }
+      })))
+    }
+  })
+
+  // Users, streamed: each record becomes a user and is dropped.
+  const users: IdpUser[] = []
+  const add = sink ?? ((u: IdpUser) => users.push(u))
+  await part('userRegistrationDetails', async () => note('userRegistrationDetails', await pullList(client, '/reports/authenticationMethods/userRegistrationDetails', 'odata', (items, offset) => {
+    items.forEach((rec, i) => {
+      const u = entraRegistration(rec, target.id, `/userRegistrationDetails/${offset + i}`)
+      add(admins.has(u.id) && !u.admin ? { ...u, admin: true } : u)
+    })
+  })))
+
+  const bundle: Json = {}
+  const policies: unknown[] = []
+  await part('conditionalAccessPolicies', async () => {
+    const pr = await pullList(client, '/identity/conditionalAccess/policies', 'odata', (items) => {
+      policies.push(...items)
+    })
+    note('conditionalAccessPolicies', pr)
+    if (!pr.failure) bundle.conditionalAccessPolicies = policies
+  })
+  await part('authenticationMethodsPolicy', async () => {
+    bundle.authenticationMethodsPolicy = (await client.get('/policies/authenticationMethodsPolicy')).json
+    read++
+  })
+  if (!missing.some((m) => m.startsWith('directoryRoles') || m.startsWith('members of'))) bundle.directoryRoles = roles
+  // Nothing at all could be read (a refused credential, a wrong base URL): that failure is the attempt's.
+  if (!read && first) throw first
+
+  const small = bundle.conditionalAccessPolicies ? parseExportData('entra', bundle, target.id) : undefined
+  const stats = { requests: client.stats.requests, throttled: client.stats.throttled, pages }
+  ctx.log.debug(`${target.id}: ${client.stats.requests} requests, ${pages} pages, ${client.stats.throttled} throttled`)
+  const incomplete = missing.length ? `${target.id}: incomplete pull, judged what was read; missing ${missing.join('; ')}` : undefined
+  return {
+    provider: 'entra',
+    ...small,
+    users,
+    enforcement: small?.enforcement ?? [],
+    notJudged: small?.notJudged ?? [],
+    ...(incomplete ? { incomplete } : {}),
+    stats,
+  }
+}
+
+/** The Graph permissions the pull needs (README, 403 help). */
+export const ENTRA_PERMISSIONS = PERMISSIONS
