@@ -13,6 +13,7 @@ import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
 import { coverageCheck } from './coverage.ts'
 import { ABSENT_HINT, judgedDevices, parseInventory, providerOf, type DeviceRecord } from './inventory.ts'
 import { localRunner, observeHost, observeSshd, passwordAlone, sshRunner, withSession, type AgentObservation, type ProbeRunner } from './probe.ts'
+import { POSTURE_RULES, reportPosture } from './posture/index.ts'
 import { targets } from './targets.ts'
 
 const FAMILY = 'endpoint-agent'
@@ -138,32 +139,30 @@ async function reportSshd(ctx: CheckContext<Rule>, runner: ProbeRunner, config: 
   })
 }
 
-/** Probes one host (over SSH) or this machine with the allowlisted commands and reports installed/running/version/health. */
-async function runHost(target: Target, ctx: CheckContext<Rule>): Promise<void> {
-  const fam = familySettings(ctx.settings)
-  const catalogue = await loadCatalogue(fam.catalogue)
-  const perProbeMs = Math.max(500, Math.min(10_000, Math.floor(ctx.timeoutMs / 3)))
-  if (target.kind === 'local') {
-    const runner = localRunner(ctx.signal)
-    const obs = await observeHost(runner, catalogue, perProbeMs)
-    reportHost(ctx, 'local', obs.os, obs.agents, catalogue)
-    await reportSshd(ctx, runner, fam.sshdConfig, perProbeMs)
-    return
-  }
+/** Runs `fn` with a probe runner on this machine, or on an `agents://` host over an SSH session whose host key was verified. */
+async function withHostRunner(target: Target, ctx: CheckContext<string>, fn: (runner: ProbeRunner) => Promise<void>): Promise<void> {
+  if (target.kind === 'local') return fn(localRunner(ctx.signal))
   const { host, port, username } = agentHost(target)
   const settings = sshSettings(ctx.settings)
   const where = hostPort(host, port)
   await ctx.sockets(() =>
     withSession(
       () => openSession(host, port, { signal: ctx.signal, timeoutMs: ctx.connectTimeoutMs, settings, username: username ?? settings.username }),
-      async (session) => {
-        const runner = sshRunner(session, where)
-        const obs = await observeHost(runner, catalogue, perProbeMs)
-        reportHost(ctx, where, obs.os, obs.agents, catalogue)
-        await reportSshd(ctx, runner, fam.sshdConfig, perProbeMs)
-      },
+      (session) => fn(sshRunner(session, where)),
     ),
   )
+}
+
+/** Probes one host (over SSH) or this machine with the allowlisted commands and reports installed/running/version/health. */
+async function runHost(target: Target, ctx: CheckContext<Rule>): Promise<void> {
+  const fam = familySettings(ctx.settings)
+  const catalogue = await loadCatalogue(fam.catalogue)
+  const perProbeMs = Math.max(500, Math.min(10_000, Math.floor(ctx.timeoutMs / 3)))
+  await withHostRunner(target, ctx, async (runner) => {
+    const obs = await observeHost(runner, catalogue, perProbeMs)
+    reportHost(ctx, runner.where, obs.os, obs.agents, catalogue)
+    await reportSshd(ctx, runner, fam.sshdConfig, perProbeMs)
+  })
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -249,6 +248,19 @@ const statusCheck = defineCheck({
   run: (target, ctx) => (target.kind === 'inventory-export' ? runInventory(target, ctx) : runHost(target, ctx)),
 })
 
+/**
+ * Device posture of this machine and of `agents://` hosts (disk encryption, firewall, OS support, updates, screen lock, time):
+ * its own attempt, since apt's upgrade simulation or `softwareupdate -l` may take tens of seconds.
+ */
+const postureCheck = defineCheck({
+  id: 'endpoint-agent-posture',
+  family: FAMILY,
+  targetKinds: ['agent-host', 'local'],
+  rules: POSTURE_RULES,
+  timeout: (_target, baseMs) => Math.max(baseMs, 60_000),
+  run: (target, ctx) => withHostRunner(target, ctx, (runner) => reportPosture(ctx, runner, { perProbeMs: Math.max(500, Math.min(10_000, Math.floor(ctx.timeoutMs / 4))), slowMs: Math.max(500, Math.min(30_000, Math.floor(ctx.timeoutMs / 2))) })),
+})
+
 // Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
 const family = defineFamily({
   name: FAMILY,
@@ -272,7 +284,7 @@ const family = defineFamily({
     { name: 'ssh-key', arg: 'FILE', setting: '/ssh/privateKeyPath', help: 'SSH private key for agents:// targets' },
     { name: 'agent-catalogue', arg: 'FILE', setting: '/endpointAgent/catalogue', help: 'extra/overriding endpoint agents (same schema as checks/endpoint-agent/catalogue.json)' },
   ],
-  checks: [statusCheck, coverageCheck],
+  checks: [statusCheck, coverageCheck, postureCheck],
   async defaultTargets() {
     return [{ kind: 'local', id: 'local://' }]
   },

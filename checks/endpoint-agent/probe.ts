@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process'
 import { AttemptFailure } from '../../src/errors.ts'
 import { shellQuote, type ExecResult, type SshSession } from '../../src/net/ssh.ts'
+import { postureArgv, type PostureCommand } from './posture/commands.ts'
 import { boundedLines, linearPattern, type AgentSpec, type CatalogueCommand, type CatalogueFileProbe, type PosixPlatform } from './catalogue.ts'
 
 /** Names (process, unit, label) as the catalogue schema allows them. */
@@ -28,6 +29,8 @@ export type Probe =
   | { readonly kind: 'read-file'; readonly path: string }
   /** `sshd -T`: the SSH server's effective global configuration (of `config`, when given, else its default file). */
   | { readonly kind: 'sshd-effective'; readonly config?: string }
+  /** One of the fixed device-posture commands (posture/commands.ts): no variable part. */
+  | { readonly kind: 'posture'; readonly command: PostureCommand }
 
 function check(re: RegExp, v: string, what: string): string {
   if (typeof v !== 'string' || !re.test(v)) throw new AttemptFailure('input', `refusing to probe: ${what} ${JSON.stringify(v)?.slice(0, 80)} does not match ${re}`)
@@ -55,6 +58,8 @@ export function probeArgv(p: Probe): string[] {
       return ['cat', '--', check(PATH, p.path, 'path')]
     case 'sshd-effective':
       return [SSHD, '-T', ...(p.config === undefined ? [] : ['-f', check(PATH, p.config, 'sshd config')])]
+    case 'posture':
+      return postureArgv(p.command)
   }
 }
 
@@ -139,13 +144,19 @@ function binOf(c: CatalogueCommand | CatalogueFileProbe): string {
   return 'argv' in c ? c.argv[0]! : c.file
 }
 
-/** Probes a host for every catalogue agent of its OS. Each probe gets at most `perProbeMs`. */
-export async function observeHost(runner: ProbeRunner, catalogue: readonly AgentSpec[], perProbeMs: number): Promise<HostObservation> {
-  const small = { maxBytes: SMALL, timeoutMs: perProbeMs }
-  const uname = await runner.run({ kind: 'uname' }, small)
+/** The host's OS from `uname -s`; anything but Linux and macOS is a protocol error of the attempt. */
+export async function hostOs(runner: ProbeRunner, perProbeMs: number): Promise<'linux' | 'darwin'> {
+  const uname = await runner.run({ kind: 'uname' }, { maxBytes: SMALL, timeoutMs: perProbeMs })
   const sys = uname.stdout.trim()
   const os = sys === 'Linux' ? 'linux' : sys === 'Darwin' ? 'darwin' : undefined
   if (!os) throw new AttemptFailure('protocol', `${runner.where}: unsupported operating system ${JSON.stringify(sys.slice(0, 40) || uname.stderr.trim().slice(0, 80))} (Linux and macOS are probed; use an inventory export for Windows)`)
+  return os
+}
+
+/** Probes a host for every catalogue agent of its OS. Each probe gets at most `perProbeMs`. */
+export async function observeHost(runner: ProbeRunner, catalogue: readonly AgentSpec[], perProbeMs: number): Promise<HostObservation> {
+  const small = { maxBytes: SMALL, timeoutMs: perProbeMs }
+  const os = await hostOs(runner, perProbeMs)
   const specs = catalogue.filter((a) => a.platforms[os]).map((a) => ({ agent: a, p: a.platforms[os] as PosixPlatform }))
   let truncated = false
 

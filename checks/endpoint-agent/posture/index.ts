@@ -1,0 +1,386 @@
+/**
+ * @fileoverview Device posture controls of this machine (`local`) and of hosts over SSH (`agents://`): full-disk encryption,
+ * host firewall, OS support, pending security updates, automatic updates, screen lock and time synchronisation. Every
+ * command is one of the fixed argv of posture/commands.ts, run through the family's probe runners (execFile locally,
+ * single-quoted words over SSH). A control that cannot be read is a named skip with its reason — never a pass.
+ */
+import type { CheckContext } from '../../../src/engine/check.ts'
+import { AttemptFailure } from '../../../src/errors.ts'
+import type { ExecResult } from '../../../src/net/ssh.ts'
+import { hostOs, type ProbeRunner } from '../probe.ts'
+import { POSTURE_COMMANDS, POSTURE_FILES, type PostureCommand } from './commands.ts'
+import { appFirewall, appFirewallBlockAll, fileVault, macUpdates, networkTime, plistDefaults, screenLock, swVers } from './darwin.ts'
+import { aptConfigValues, aptPending, chainEncrypted, chronyLeap, iptablesInbound, keyValues, lsblkRootChain, nftInbound, NOT_A_DISK, parseOsRelease, rootMount } from './linux.ts'
+import support from './os-support.json' with { type: 'json' }
+
+export const POSTURE_RULES = [
+  'endpoint-agent-disk-unencrypted',
+  'endpoint-agent-firewall-off',
+  'endpoint-agent-os-unsupported',
+  'endpoint-agent-updates-pending',
+  'endpoint-agent-auto-updates-off',
+  'endpoint-agent-screen-lock-off',
+  'endpoint-agent-time-unsynced',
+] as const
+export type PostureRule = (typeof POSTURE_RULES)[number]
+
+/** A control's outcome: judged (pass/fail with its state), or not determinable here (skip with the reason). */
+export type Outcome = { readonly pass: boolean; readonly state: string; readonly evidence?: Readonly<Record<string, unknown>> } | { readonly skip: string }
+
+/** Commands that may legitimately take long. */
+const SLOW: ReadonlySet<PostureCommand> = new Set(['apt-upgrades', 'softwareupdate'])
+const SMALL = 256 * 1024
+const BIG = 4 * 1024 * 1024
+const DAY = 86_400_000
+
+/** Runs the fixed posture commands and files through a probe runner; a command that is absent or times out is said so. */
+export class PostureReader {
+  readonly #cache = new Map<string, Promise<Ran>>()
+  readonly runner: ProbeRunner
+  readonly perProbeMs: number
+  readonly signal: AbortSignal
+  /** For the commands that may take long (apt's upgrade simulation, `softwareupdate -l`). */
+  readonly slowMs: number
+  constructor(runner: ProbeRunner, perProbeMs: number, signal: AbortSignal, slowMs = perProbeMs) {
+    this.runner = runner
+    this.perProbeMs = perProbeMs
+    this.signal = signal
+    this.slowMs = slowMs
+  }
+
+  get where(): string {
+    return this.runner.where
+  }
+
+  /** Runs one fixed command once per host (several controls share `apt-config`, `paths`). */
+  cmd(name: PostureCommand, maxBytes = SMALL): Promise<Ran> {
+    const k = `cmd:${name}`
+    let p = this.#cache.get(k)
+    if (!p) this.#cache.set(k, (p = this.#run({ kind: 'posture', command: name }, POSTURE_COMMANDS[name].join(' '), maxBytes, SLOW.has(name) ? this.slowMs : this.perProbeMs)))
+    return p
+  }
+
+  file(path: (typeof POSTURE_FILES)[keyof typeof POSTURE_FILES]): Promise<Ran> {
+    const k = `file:${path}`
+    let p = this.#cache.get(k)
+    if (!p) this.#cache.set(k, (p = this.#run({ kind: 'read-file', path }, path, SMALL, this.perProbeMs)))
+    return p
+  }
+
+  /** Which of these fixed paths exist. */
+  async exist(paths: readonly string[]): Promise<Set<string>> {
+    const r = await this.#run({ kind: 'paths-exist', paths }, 'ls', SMALL, this.perProbeMs)
+    return new Set(r.ok ? r.stdout.split('\n').filter((l) => paths.includes(l)) : [])
+  }
+
+  async #run(probe: Parameters<ProbeRunner['run']>[0], shown: string, maxBytes: number, timeoutMs: number): Promise<Ran> {
+    let r: ExecResult
+    try {
+      r = await this.runner.run(probe, { maxBytes, timeoutMs })
+    } catch (e) {
+      if (e instanceof AttemptFailure && e.reason === 'timeout' && !this.signal.aborted) return { ok: false, absent: false, why: `${shown}: no answer within ${timeoutMs} ms` }
+      throw e
+    }
+    if (r.truncated) return { ok: false, absent: false, why: `${shown}: output over ${maxBytes} bytes (cut off)` }
+    if (r.code === 127 || /ENOENT|command not found|No such file or directory/.test(r.stderr.slice(0, 400)) && r.code !== 0 && !r.stdout)
+      return { ok: false, absent: true, why: `${shown.split(' ')[0]} not found` }
+    if (r.code === null) return { ok: false, absent: false, why: `${shown}: no answer within ${timeoutMs} ms` }
+    if (r.code !== 0) {
+      const said = firstLine(r.stderr) || firstLine(r.stdout)
+      return { ok: false, absent: false, why: `${shown}: exit ${r.code}${said ? ` (${said})` : ''}`, stdout: r.stdout, stderr: r.stderr }
+    }
+    return { ok: true, stdout: r.stdout, stderr: r.stderr }
+  }
+}
+
+/** A command's result as the controls read it. */
+export type Ran = { readonly ok: true; readonly stdout: string; readonly stderr: string } | { readonly ok: false; readonly absent: boolean; readonly why: string; readonly stdout?: string; readonly stderr?: string }
+
+function firstLine(s: string): string {
+  return (s.trim().split('\n')[0] ?? '').slice(0, 160)
+}
+
+/** Whether a container marker exists: said in the reasons, since a container shares the host's kernel, clock and disks. */
+async function inContainer(r: PostureReader): Promise<boolean> {
+  const m = await r.cmd('container-markers')
+  const out = m.ok ? m.stdout : (m.stdout ?? '')
+  return out.split('\n').some((l) => l === '/.dockerenv' || l === '/run/.containerenv')
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Linux controls
+// ---------------------------------------------------------------------------------------------------------------------
+
+async function linuxDisk(r: PostureReader): Promise<Outcome> {
+  const mounts = await r.file(POSTURE_FILES.mounts)
+  const root = mounts.ok ? rootMount(mounts.stdout) : undefined
+  if (!root) return { skip: `not determinable: no / entry read from /proc/mounts${mounts.ok ? '' : ` (${mounts.why})`}` }
+  if (NOT_A_DISK.has(root.fstype) || root.fstype.startsWith('fuse'))
+    return { skip: `not determinable in a container or on a network root: / is ${root.fstype} (${root.source}), not a disk of this machine — check the host or the volume's encryption` }
+  if (root.fstype === 'zfs') return { skip: `not determinable: / is ZFS (${root.source}); ZFS native encryption is not read` }
+  const lsblk = await r.cmd('lsblk', BIG)
+  if (!lsblk.ok) return { skip: `not determinable: ${lsblk.why}` }
+  const chain = lsblkRootChain(lsblk.stdout)
+  if (!chain) return { skip: `not determinable: lsblk shows no block device mounted on / (root ${root.source}, ${root.fstype})` }
+  const path = chain.map((n) => `${n.name} (${n.type}${n.fstype ? ` ${n.fstype}` : ''})`).join(' → ')
+  const enc = chainEncrypted(chain)
+  return { pass: enc, state: enc ? `/ is on dm-crypt: ${path}` : `/ is not encrypted: ${path}, no dm-crypt layer`, evidence: { root: root.source, fstype: root.fstype, devices: path } }
+}
+
+async function linuxFirewall(r: PostureReader): Promise<Outcome> {
+  const [nft, v4, v6, v6off] = await Promise.all([r.cmd('nft', BIG), r.cmd('iptables-save', BIG), r.cmd('ip6tables-save', BIG), r.file(POSTURE_FILES.ipv6Disabled)])
+  const v4Chains: string[] = []
+  const v6Chains: string[] = []
+  let v4Deny = false
+  let v6Deny = false
+  const read: string[] = []
+  if (nft.ok) {
+    const p = nftInbound(nft.stdout)
+    if (p) {
+      read.push('nft')
+      v4Chains.push(...p.v4.map((c) => `nft ${c}`))
+      v6Chains.push(...p.v6.map((c) => `nft ${c}`))
+      v4Deny ||= p.v4Deny
+      v6Deny ||= p.v6Deny
+    }
+  }
+  for (const [res, fam] of [[v4, 4], [v6, 6]] as const) {
+    if (!res.ok) continue
+    read.push(fam === 4 ? 'iptables-save' : 'ip6tables-save')
+    const p = iptablesInbound(res.stdout)
+    if (!p) continue
+    ;(fam === 4 ? v4Chains : v6Chains).push(`${fam === 4 ? 'iptables' : 'ip6tables'} ${p.chain}`)
+    if (fam === 4) v4Deny ||= p.deny
+    else v6Deny ||= p.deny
+  }
+  if (!read.length) {
+    const why = [nft, v4].map((x) => (x.ok ? '' : x.why)).filter(Boolean)
+    const absent = !nft.ok && nft.absent && !v4.ok && v4.absent
+    return { skip: absent ? 'not determinable: neither nft nor iptables-save is installed' : `not determinable: the ruleset could not be read (${why.join('; ')}) — reading it needs root` }
+  }
+  // IPv6 needs a filter unless it is off (disable_ipv6 = 1, or no IPv6 stack at all).
+  const v6Needed = v6off.ok ? v6off.stdout.trim() !== '1' : !v6off.absent && !/No such file/.test(v6off.why + (v6off.stderr ?? ''))
+  const pass = v4Deny && (v6Deny || !v6Needed)
+  const gaps = [!v4Deny && 'IPv4', !v6Deny && v6Needed && 'IPv6'].filter(Boolean).join(' and ')
+  const none = !v4Chains.length && !v6Chains.length
+  const state = pass
+    ? `inbound denied by default${v6Needed ? '' : ' (IPv6 off)'}`
+    : none ? 'no input filter chain: all inbound traffic allowed' : `${gaps} inbound allowed by default`
+  return { pass, state, evidence: { read: read.join(', '), ipv4Chains: v4Chains.slice(0, 20), ipv6Chains: v6Needed ? v6Chains.slice(0, 20) : 'IPv6 disabled' } }
+}
+
+/** The support end of an OS release: exact version, then MAJOR.MINOR, then MAJOR; the policy's endOfSupport wins. */
+export function supportEnd(id: string, version: string, overrides: Readonly<Record<string, string>>): { key: string; ends: string; estimate: boolean } | undefined {
+  const parts = version.split('.')
+  const table = support.ends as Record<string, string>
+  for (const v of [version, parts.slice(0, 2).join('.'), parts[0] ?? '']) {
+    const key = `${id}:${v}`
+    if (Object.hasOwn(overrides, key)) return { key, ends: overrides[key]!, estimate: false }
+    if (Object.hasOwn(table, key)) return { key, ends: table[key]!, estimate: support.estimates.includes(key) }
+  }
+  return undefined
+}
+
+function judgeSupport(name: string, id: string, version: string, now: Date, overrides: Readonly<Record<string, string>>): Outcome {
+  const s = supportEnd(id, version, overrides)
+  if (!s) return { skip: `${name}: not in the support table (checks/endpoint-agent/posture/os-support.json) — add "${id}:${version}" to endOfSupport` }
+  const ended = Date.parse(`${s.ends}T23:59:59Z`) < now.getTime()
+  const est = s.estimate ? ' (estimated: the vendor publishes no date)' : ''
+  return { pass: !ended, state: ended ? `${name}: security support ended ${s.ends}${est}` : `${name}: supported until ${s.ends}${est}`, evidence: { release: s.key, endOfSupport: s.ends } }
+}
+
+async function linuxOs(r: PostureReader, now: Date, overrides: Readonly<Record<string, string>>): Promise<Outcome> {
+  const f = await r.file(POSTURE_FILES.osRelease)
+  if (!f.ok) return { skip: `not determinable: /etc/os-release not readable (${f.why})` }
+  const o = parseOsRelease(f.stdout)
+  const id = o.get('ID')
+  const version = o.get('VERSION_ID')
+  const name = o.get('PRETTY_NAME') ?? `${id} ${version}`
+  if (!id || !/^[a-z0-9._-]{1,40}$/.test(id)) return { skip: 'not determinable: /etc/os-release has no ID' }
+  if (!version || !/^[0-9][0-9.]{0,20}$/.test(version)) return { skip: `${name}: no numeric VERSION_ID (rolling or testing release): support not judged` }
+  return judgeSupport(name, id, version, now, overrides)
+}
+
+async function linuxUpdates(r: PostureReader, now: Date, p: { maxPending: number; maxListAgeDays: number }): Promise<Outcome> {
+  const sim = await r.cmd('apt-upgrades', BIG)
+  if (!sim.ok) return { skip: sim.absent ? 'not determinable: no apt-get (pending updates are read on Debian and Ubuntu only)' : `not determinable: ${sim.why}` }
+  const pending = aptPending(sim.stdout)
+  const security = pending.filter((u) => u.security)
+  const age = await r.cmd('apt-lists-age')
+  const secs = age.ok ? Number(age.stdout.trim()) : NaN
+  const days = Number.isFinite(secs) ? Math.max(0, Math.floor((now.getTime() - secs * 1000) / DAY)) : undefined
+  const stale = days === undefined || days > p.maxListAgeDays
+  const tooMany = security.length > p.maxPending
+  const parts = [
+    `${security.length} pending security update${security.length === 1 ? '' : 's'} (${pending.length} in all)`,
+    days === undefined ? 'package lists age unknown' : `package lists ${days} day${days === 1 ? '' : 's'} old`,
+  ]
+  return {
+    pass: !tooMany && !stale,
+    state: parts.join(', '),
+    evidence: {
+      pendingSecurity: security.length, pendingAll: pending.length, packages: security.slice(0, 20).map((u) => `${u.name} ${u.version}`),
+      listsAgeDays: days ?? 'unknown', maxPending: p.maxPending, maxListAgeDays: p.maxListAgeDays,
+    },
+  }
+}
+
+async function linuxAutoUpdates(r: PostureReader): Promise<Outcome> {
+  const cfg = await r.cmd('apt-config')
+  if (!cfg.ok) return { skip: cfg.absent ? 'not determinable: no apt-config (automatic updates are read on Debian and Ubuntu only: unattended-upgrades)' : `not determinable: ${cfg.why}` }
+  const keys = ['APT::Periodic::Update-Package-Lists', 'APT::Periodic::Unattended-Upgrade']
+  const v = aptConfigValues(cfg.stdout, keys)
+  const installed = (await r.exist(['/usr/bin/unattended-upgrade'])).has('/usr/bin/unattended-upgrade')
+  const on = (k: string): boolean => !!v.get(k) && v.get(k) !== '0'
+  const pass = installed && keys.every(on)
+  const state = !installed ? 'unattended-upgrades not installed' : pass ? 'unattended-upgrades on' : `unattended-upgrades installed but ${keys.filter((k) => !on(k)).join(' and ')} ${v.size ? 'is 0' : 'not set'}`
+  return { pass, state, evidence: { unattendedUpgrades: installed ? 'installed' : 'absent', ...Object.fromEntries(keys.map((k) => [k, v.get(k) ?? 'unset'])) } }
+}
+
+async function linuxScreenLock(r: PostureReader, maxIdleSeconds: number): Promise<Outcome> {
+  const sessions = await r.exist(['/usr/share/xsessions', '/usr/share/wayland-sessions'])
+  if (!sessions.size) return { skip: 'no desktop on this host (no /usr/share/xsessions or /usr/share/wayland-sessions): screen lock does not apply' }
+  const [lock, idle] = await Promise.all([r.cmd('gsettings-lock'), r.cmd('gsettings-idle')])
+  if (!lock.ok) return { skip: `desktop installed, but screen lock not determinable: only GNOME's settings are read (${lock.why})` }
+  if (!idle.ok) return { skip: `desktop installed, but screen lock not determinable: only GNOME's settings are read (${idle.why})` }
+  const enabled = lock.stdout.trim() === 'true'
+  const m = /^uint32 ([0-9]{1,9})$/.exec(idle.stdout.trim())
+  const delay = m ? Number(m[1]) : undefined
+  if (delay === undefined) return { skip: `desktop installed, but GNOME's idle-delay is unreadable (${JSON.stringify(idle.stdout.trim().slice(0, 40))})` }
+  const pass = enabled && delay > 0 && delay <= maxIdleSeconds
+  const state = !enabled ? 'GNOME screen lock disabled' : delay === 0 ? 'GNOME idle delay 0 (never blanks)' : `GNOME screen lock after ${delay} s idle (limit ${maxIdleSeconds} s)`
+  return { pass, state, evidence: { scope: 'GNOME settings of the scanning user', lockEnabled: enabled, idleDelaySeconds: delay, maxIdleSeconds } }
+}
+
+async function linuxTime(r: PostureReader, container: boolean): Promise<Outcome> {
+  const td = await r.cmd('timedatectl')
+  if (td.ok) {
+    const kv = keyValues(td.stdout)
+    const synced = kv.get('NTPSynchronized')
+    if (synced === 'yes' || synced === 'no')
+      return { pass: synced === 'yes', state: synced === 'yes' ? 'clock synchronised (timedatectl NTPSynchronized=yes)' : `clock not synchronised (timedatectl NTP=${kv.get('NTP') ?? '?'}, NTPSynchronized=no)`, evidence: { source: 'timedatectl', ntp: kv.get('NTP') ?? 'unknown' } }
+  }
+  const ch = await r.cmd('chronyc')
+  if (ch.ok) {
+    const leap = chronyLeap(ch.stdout)
+    if (leap) return { pass: leap === 'Normal', state: `chrony leap status ${leap}`, evidence: { source: 'chronyc tracking' } }
+  }
+  const why = [!td.ok ? td.why : 'timedatectl gave no NTPSynchronized', !ch.ok ? ch.why : 'chronyc gave no leap status'].join('; ')
+  return { skip: `not determinable${container ? ' in a container (its clock is the host\'s: check the host)' : ''}: ${why}` }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// macOS controls
+// ---------------------------------------------------------------------------------------------------------------------
+
+function unreadable(r: Ran, what: string): Outcome {
+  return { skip: `not determinable: ${r.ok ? `${what} printed nothing recognisable` : r.why}` }
+}
+
+async function darwinDisk(r: PostureReader): Promise<Outcome> {
+  const f = await r.cmd('fdesetup')
+  const v = f.ok ? fileVault(f.stdout) : undefined
+  return v ? { pass: v.on, state: v.detail, evidence: { source: 'fdesetup status' } } : unreadable(f, 'fdesetup status')
+}
+
+async function darwinFirewall(r: PostureReader): Promise<Outcome> {
+  const [g, b] = await Promise.all([r.cmd('socketfilterfw-state'), r.cmd('socketfilterfw-blockall')])
+  const fw = g.ok ? appFirewall(g.stdout) : undefined
+  if (!fw) return unreadable(g, 'socketfilterfw --getglobalstate')
+  const blockAll = b.ok ? appFirewallBlockAll(b.stdout) : undefined
+  return { pass: fw.enabled, state: `${fw.state}${blockAll ? ', blocking all incoming connections' : ''}`, evidence: { source: 'socketfilterfw', blockAll: blockAll ?? 'unknown' } }
+}
+
+async function darwinOs(r: PostureReader, now: Date, overrides: Readonly<Record<string, string>>): Promise<Outcome> {
+  const s = await r.cmd('sw-vers')
+  const v = s.ok ? swVers(s.stdout) : undefined
+  if (!v || !/^[0-9][0-9.]{0,20}$/.test(v.version)) return unreadable(s, 'sw_vers')
+  return judgeSupport(`${v.name} ${v.version}`, 'macos', v.version, now, overrides)
+}
+
+async function darwinUpdates(r: PostureReader, maxPending: number): Promise<Outcome> {
+  const s = await r.cmd('softwareupdate')
+  const list = s.ok ? macUpdates(s.stdout + s.stderr) : undefined
+  if (!list) return unreadable(s, 'softwareupdate -l')
+  const rec = list.filter((u) => u.recommended)
+  return {
+    pass: rec.length <= maxPending,
+    state: `${rec.length} recommended update${rec.length === 1 ? '' : 's'} pending (${list.length} in all)`,
+    evidence: { pendingSecurity: rec.length, pendingAll: list.length, packages: rec.slice(0, 20).map((u) => u.title || u.label), maxPending },
+  }
+}
+
+async function darwinAutoUpdates(r: PostureReader): Promise<Outcome> {
+  const s = await r.cmd('softwareupdate-prefs')
+  if (!s.ok) return unreadable(s, 'defaults read com.apple.SoftwareUpdate')
+  const d = plistDefaults(s.stdout)
+  const keys = ['AutomaticCheckEnabled', 'CriticalUpdateInstall']
+  const missing = keys.filter((k) => !d.has(k))
+  if (missing.length) return { skip: `not determinable: ${missing.join(' and ')} not set in /Library/Preferences/com.apple.SoftwareUpdate (the macOS default applies but is not verifiable; set it by configuration profile)` }
+  const off = keys.filter((k) => d.get(k) !== '1')
+  return { pass: !off.length, state: off.length ? `${off.join(' and ')} off` : 'automatic checks and security responses on', evidence: Object.fromEntries(keys.map((k) => [k, d.get(k)])) }
+}
+
+async function darwinScreenLock(r: PostureReader, maxIdleSeconds: number): Promise<Outcome> {
+  const s = await r.cmd('screen-lock')
+  const v = s.ok || s.stderr !== undefined ? screenLock(`${s.ok ? s.stdout : s.stdout ?? ''}\n${s.stderr ?? ''}`) : undefined
+  if (!v) return unreadable(s, 'sysadminctl -screenLock status')
+  const pass = v.on && (v.delaySeconds ?? Infinity) <= maxIdleSeconds
+  return { pass, state: v.state, evidence: { scope: 'the scanning user', maxIdleSeconds } }
+}
+
+async function darwinTime(r: PostureReader): Promise<Outcome> {
+  const s = await r.cmd('network-time')
+  const on = s.ok ? networkTime(s.stdout) : undefined
+  if (on === undefined) return unreadable(s, 'systemsetup -getusingnetworktime (needs root)')
+  return { pass: on, state: `network time ${on ? 'on' : 'off'}`, evidence: { source: 'systemsetup' } }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** Reads every enabled posture control of one host. */
+export async function observePosture(
+  r: PostureReader,
+  os: 'linux' | 'darwin',
+  o: { now: Date; enabled: (rule: PostureRule) => boolean; params: <T>(rule: PostureRule) => T },
+): Promise<Map<PostureRule, Outcome>> {
+  const out = new Map<PostureRule, Outcome>()
+  const endOfSupport = o.params<{ endOfSupport?: Record<string, string> }>('endpoint-agent-os-unsupported').endOfSupport ?? {}
+  const upd = o.params<{ maxPending?: number; maxListAgeDays?: number }>('endpoint-agent-updates-pending')
+  const maxIdle = o.params<{ maxIdleSeconds?: number }>('endpoint-agent-screen-lock-off').maxIdleSeconds ?? 900
+  const container = os === 'linux' && (await inContainer(r))
+  const controls: [PostureRule, () => Promise<Outcome>][] =
+    os === 'linux'
+      ? [
+          ['endpoint-agent-disk-unencrypted', () => linuxDisk(r)],
+          ['endpoint-agent-firewall-off', () => linuxFirewall(r)],
+          ['endpoint-agent-os-unsupported', () => linuxOs(r, o.now, endOfSupport)],
+          ['endpoint-agent-updates-pending', () => linuxUpdates(r, o.now, { maxPending: upd.maxPending ?? 0, maxListAgeDays: upd.maxListAgeDays ?? 7 })],
+          ['endpoint-agent-auto-updates-off', () => linuxAutoUpdates(r)],
+          ['endpoint-agent-screen-lock-off', () => linuxScreenLock(r, maxIdle)],
+          ['endpoint-agent-time-unsynced', () => linuxTime(r, container)],
+        ]
+      : [
+          ['endpoint-agent-disk-unencrypted', () => darwinDisk(r)],
+          ['endpoint-agent-firewall-off', () => darwinFirewall(r)],
+          ['endpoint-agent-os-unsupported', () => darwinOs(r, o.now, endOfSupport)],
+          ['endpoint-agent-updates-pending', () => darwinUpdates(r, upd.maxPending ?? 0)],
+          ['endpoint-agent-auto-updates-off', () => darwinAutoUpdates(r)],
+          ['endpoint-agent-screen-lock-off', () => darwinScreenLock(r, maxIdle)],
+          ['endpoint-agent-time-unsynced', () => darwinTime(r)],
+        ]
+  for (const [rule, read] of controls) if (o.enabled(rule)) out.set(rule, await read())
+  if (container) for (const [rule, v] of out) if ('pass' in v) out.set(rule, { ...v, evidence: { ...v.evidence, environment: 'container (/.dockerenv or /run/.containerenv present)' } })
+  return out
+}
+
+/** Reads the host's OS, then reports its posture controls (resource `posture:CONTROL`); slow commands get `slowMs`. */
+export async function reportPosture(ctx: CheckContext<PostureRule>, runner: ProbeRunner, t: { perProbeMs: number; slowMs: number }): Promise<void> {
+  const os = await hostOs(runner, t.perProbeMs)
+  const reader = new PostureReader(runner, t.perProbeMs, ctx.signal, t.slowMs)
+  const outcomes = await observePosture(reader, os, { now: ctx.now(), enabled: (r) => ctx.enabled(r), params: <T>(r: PostureRule) => ctx.params(r) as T })
+  for (const [rule, v] of outcomes) {
+    if ('skip' in v) ctx.skip(rule, `${runner.where}: ${v.skip}`)
+    else ctx.report(rule, v.pass ? 'pass' : 'fail', { resource: `posture:${rule.slice('endpoint-agent-'.length)}`, evidence: { host: runner.where, os, ...v.evidence, state: v.state } })
+  }
+}
