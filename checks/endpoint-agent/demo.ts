@@ -23,8 +23,8 @@ export async function demoExports(dir: string, now: Date): Promise<{ provider: P
   const intune = {
     '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#deviceManagement/managedDevices',
     value: [
-      { id: 'demo-intune-1', deviceName: 'DEMO-LT-001', operatingSystem: 'Windows', complianceState: 'compliant', isEncrypted: true, lastSyncDateTime: hoursAgo(now, 3) },
-      { id: 'demo-intune-2', deviceName: 'DEMO-LT-002', operatingSystem: 'macOS', complianceState: 'noncompliant', isEncrypted: false, lastSyncDateTime: hoursAgo(now, 50) },
+      { id: 'demo-intune-1', deviceName: 'DEMO-LT-001', operatingSystem: 'Windows', osVersion: '10.0.19045.4170', complianceState: 'compliant', isEncrypted: true, lastSyncDateTime: hoursAgo(now, 3) },
+      { id: 'demo-intune-2', deviceName: 'DEMO-LT-002', operatingSystem: 'macOS', osVersion: '26.1', complianceState: 'noncompliant', isEncrypted: false, lastSyncDateTime: hoursAgo(now, 50) },
     ],
   }
   const files: { provider: Provider; path: string; body: unknown }[] = [
@@ -35,9 +35,10 @@ export async function demoExports(dir: string, now: Date): Promise<{ provider: P
   return files.map(({ provider, path }) => ({ provider, path }))
 }
 
-/** The family's part of the demo lab: the exports, as `inventory:` targets. */
+/** The family's part of the demo lab: the exports, as `inventory:` targets, and this machine (`local`). */
 export async function startDemo(dir: string): Promise<{ targets: Target[]; stop(): Promise<void> }> {
   await mkdir(dir, { recursive: true })
   const files = await demoExports(dir, new Date())
-  return { targets: files.map(({ provider, path }) => fileTarget('inventory-export', 'inventory', path, provider)), async stop() {} }
+  // This machine too: its device posture is read for real (on a bare CI container: findings or named skips, never passes by default).
+  return { targets: [...files.map(({ provider, path }) => fileTarget('inventory-export', 'inventory', path, provider)), { kind: 'local', id: 'local://' }], async stop() {} }
 }

@@ -13,7 +13,7 @@ import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
 import { coverageCheck } from './coverage.ts'
 import { ABSENT_HINT, judgedDevices, parseInventory, providerOf, type DeviceRecord } from './inventory.ts'
 import { localRunner, observeHost, observeSshd, passwordAlone, sshRunner, withSession, type AgentObservation, type ProbeRunner } from './probe.ts'
-import { POSTURE_RULES, reportPosture } from './posture/index.ts'
+import { judgeReleaseText, POSTURE_RULES, reportPosture } from './posture/index.ts'
 import { targets } from './targets.ts'
 
 const FAMILY = 'endpoint-agent'
@@ -30,6 +30,7 @@ const RULES = [
   'endpoint-agent-contained',
   'endpoint-agent-sshd-root-login',
   'endpoint-agent-sshd-password-login',
+  'endpoint-agent-os-unsupported',
 ] as const
 type Rule = (typeof RULES)[number]
 
@@ -221,8 +222,17 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
   const { devices, notJudged, duplicates } = judgedDevices(parseInventory(provider, text, shown))
   const absent = new Map<string, { rule: Rule; field: string; count: number }>()
   const { minVersions } = ctx.params<{ minVersions?: Record<string, string> }>('endpoint-agent-outdated')
+  const endOfSupport = ctx.params<{ endOfSupport?: Record<string, string> }>('endpoint-agent-os-unsupported').endOfSupport ?? {}
+  // OS releases the support table does not know, counted per reason (a hostile export cannot make a skip per device).
+  const osSkips = new Map<string, number>()
   for (const d of devices) {
     reportDevice(ctx, d)
+    if (d.os !== undefined && ctx.enabled('endpoint-agent-os-unsupported')) {
+      const o = judgeReleaseText(d.os, ctx.now(), endOfSupport)
+      const resource = `device:${d.id}`
+      if ('skip' in o) osSkips.set(o.skip, (osSkips.get(o.skip) ?? 0) + 1)
+      else ctx.report('endpoint-agent-os-unsupported', o.pass ? 'pass' : 'fail', { resource, asset: resource, evidence: { host: d.host, os: d.os, ...o.evidence, state: o.state } })
+    }
     for (const [rule, field] of Object.entries(d.absent ?? {})) {
       // The version is only read against a policy minimum: without one, its absence changes nothing.
       if (rule === 'endpoint-agent-outdated' && !minimumFor(minVersions ?? {}, d.agent, d.platform)) continue
@@ -233,7 +243,11 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
     }
   }
   for (const { rule, field, count } of absent.values())
-    ctx.skip(rule, `${field} not in this export (${count} of ${devices.length} devices) — ${ABSENT_HINT[provider]}`)
+    // A plain field name is missing from the export; a sentence says why a present field cannot be judged.
+    ctx.skip(rule, field.includes(' ') ? `${field} (${count} of ${devices.length} devices)` : `${field} not in this export (${count} of ${devices.length} devices) — ${ABSENT_HINT[provider]}`)
+  let listed = 0
+  for (const [why, n] of osSkips) if (listed++ < 20) ctx.skip('endpoint-agent-os-unsupported', `${why} (${n} device${n === 1 ? '' : 's'})`)
+  if (osSkips.size > 20) ctx.skip('endpoint-agent-os-unsupported', `${osSkips.size - 20} more OS releases not judged`)
   for (const [why, n] of notJudged) ctx.log.info(`${n} records not judged: ${why}`)
   if (duplicates) ctx.log.info(`${duplicates} duplicate device records (same id) judged once, latest check-in kept`)
 }

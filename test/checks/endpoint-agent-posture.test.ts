@@ -15,7 +15,7 @@ import { promisify } from 'node:util'
 import endpointAgent from '../../checks/endpoint-agent/index.ts'
 import { POSTURE_COMMANDS, postureArgv, type PostureCommand } from '../../checks/endpoint-agent/posture/commands.ts'
 import { appFirewallBlockAll, fileVault, macUpdates, screenLock } from '../../checks/endpoint-agent/posture/darwin.ts'
-import { observePosture, PostureReader, POSTURE_RULES, supportEnd, type Outcome, type PostureRule } from '../../checks/endpoint-agent/posture/index.ts'
+import { observePosture, PostureReader, POSTURE_RULES, releaseOf, supportEnd, type Outcome, type PostureRule } from '../../checks/endpoint-agent/posture/index.ts'
 import { aptPending, chainEncrypted, iptablesInbound, lsblkRootChain, nftInbound, parseOsRelease, rootMount } from '../../checks/endpoint-agent/posture/linux.ts'
 import { probeArgv, probeCommandString, type Probe, type ProbeRunner } from '../../checks/endpoint-agent/probe.ts'
 import type { Policy } from '../../src/rules/policy.ts'
@@ -26,7 +26,12 @@ import { hasSshd, startSshd, type Sshd } from '../helpers/sshd.ts'
 const run = promisify(execFile)
 const FIX = join(import.meta.dirname, '..', '..', 'fixtures', 'endpoint-agent', 'posture')
 const posture = endpointAgent.checks.filter((c) => c.id === 'endpoint-agent-posture')
-const tester = checkTester(posture)
+/**
+ * Passes stored as findings (the tests read their evidence). An untyped record: `includePassed` is the engine's opt-in
+ * once passes are counted rather than stored; an engine that stores every pass ignores it.
+ */
+const KEEP_PASSES: Record<string, unknown> = { includePassed: true }
+const tester = checkTester(posture, KEEP_PASSES)
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0
 
 /** Each posture rule's outcome in a report: a finding (status + state) or a named skip (its reason), never nothing. */
@@ -320,4 +325,62 @@ describe('posture rules follow the policy', () => {
     const r = await tester.run('local', { policy, timeoutMs: 60_000 })
     expect([...outcomes(r).keys()]).toEqual(['endpoint-agent-os-unsupported'])
   }, 90_000)
+})
+
+describe('posture from inventory exports: OS support (Intune, Fleet) and Fleet disk encryption', () => {
+  const NOW = new Date('2026-12-01T00:00:00Z')
+  const inv = checkTester(endpointAgent.checks.filter((c) => c.id === 'endpoint-agent-status'), { ...KEEP_PASSES, now: () => NOW })
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ztscan-posture-inv-'))
+  })
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('OS names and versions as exports write them', () => {
+    expect(releaseOf('Ubuntu 22.04.3 LTS')).toEqual({ id: 'ubuntu', version: '22.04.3' })
+    expect(releaseOf('Microsoft Windows 11 Enterprise 22H2 10.0.22621.1702')).toEqual({ id: 'windows', version: '10.0.22621.1702' })
+    expect(releaseOf('Debian GNU/Linux 12 (bookworm)')).toEqual({ id: 'debian', version: '12' })
+    expect(releaseOf('Red Hat Enterprise Linux 8.9')).toEqual({ id: 'rhel', version: '8.9' })
+    expect(releaseOf('Android 14')).toBeUndefined()
+    expect(supportEnd('ubuntu', '22.04.3', {})?.key).toBe('ubuntu:22.04')
+    expect(supportEnd('windows', '10.0.22631.3296', {})?.key).toBe('windows:10.0.22631')
+    expect(supportEnd('ubuntu', '20.04', { 'ubuntu:20.04': '2030-04-30' })).toEqual({ key: 'ubuntu:20.04', ends: '2030-04-30', estimate: false })
+  })
+
+  it('Fleet hosts: os_version judged per device, unknown OS counted as one named skip, disk_encryption_enabled true/false judged and null a named skip', async () => {
+    const hosts = [
+      { id: 1, hostname: 'web-1', os_version: 'Ubuntu 22.04.3 LTS', disk_encryption_enabled: true, seen_time: NOW.toISOString() },
+      { id: 2, hostname: 'old-1', os_version: 'Ubuntu 20.04.6 LTS', disk_encryption_enabled: false, seen_time: NOW.toISOString() },
+      { id: 3, hostname: 'lin-3', os_version: 'Debian GNU/Linux 13 (trixie)', disk_encryption_enabled: null, seen_time: NOW.toISOString() },
+      { id: 4, hostname: 'tv-1', os_version: 'Android 14', seen_time: NOW.toISOString() },
+      { id: 5, hostname: 'tv-2', os_version: 'Android 14', seen_time: NOW.toISOString() },
+    ]
+    const file = join(dir, 'fleet.json')
+    await writeFile(file, JSON.stringify({ hosts }))
+    const r = await inv.run(`inventory:fleet:${file}`)
+    const st = (rule: string, id: number): string | undefined => r.findings.find((f) => f.ruleId === rule && f.resource === `device:${id}`)?.status
+    expect([1, 2, 3].map((i) => st('endpoint-agent-os-unsupported', i))).toEqual(['pass', 'fail', 'pass'])
+    expect([1, 2, 3].map((i) => st('endpoint-agent-disk-unencrypted', i))).toEqual(['pass', 'fail', undefined])
+    const skips = r.skipped.map((s) => s.why)
+    expect(skips).toContain('endpoint-agent-os-unsupported: Android 14: no OS release recognised (known: ubuntu, debian, rhel, rocky, almalinux, centos, amzn, alpine, macos, windows) (2 devices)')
+    expect(skips).toContain('endpoint-agent-disk-unencrypted: disk_encryption_enabled is null (Fleet does not know it for this host) (1 of 5 devices)')
+    expect(skips.some((w) => w.startsWith('endpoint-agent-disk-unencrypted: disk_encryption_enabled not in this export (2 of 5 devices)'))).toBe(true)
+  })
+
+  it('Intune: operatingSystem + osVersion (Windows by build); an export without osVersion is a named skip', async () => {
+    const file = join(dir, 'intune.json')
+    await writeFile(file, JSON.stringify({ value: [
+      { id: 'a', deviceName: 'LT-1', operatingSystem: 'Windows', osVersion: '10.0.26200.6584', complianceState: 'compliant' },
+      { id: 'b', deviceName: 'LT-2', operatingSystem: 'Windows', osVersion: '10.0.19045.4170', complianceState: 'compliant' },
+      { id: 'c', deviceName: 'LT-3', operatingSystem: 'macOS', complianceState: 'compliant' },
+    ] }))
+    const r = await inv.run(`inventory:intune:${file}`)
+    const f = (id: string) => r.findings.find((x) => x.ruleId === 'endpoint-agent-os-unsupported' && x.resource === `device:${id}`)
+    expect(f('a')?.status).toBe('pass')
+    expect(f('b')?.evidence.state).toBe('Windows 10.0.19045.4170: security support ended 2025-10-14')
+    expect(f('c')).toBeUndefined()
+    expect(r.skipped.map((s) => s.why)).toContain('endpoint-agent-os-unsupported: osVersion not in this export (1 of 3 devices) — was it made with $select?')
+  })
 })

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import endpointAgent from '../../checks/endpoint-agent/index.ts'
 import { builtinCatalogue, validateCatalogue } from '../../checks/endpoint-agent/catalogue.ts'
+import { POSTURE_RULES } from '../../checks/endpoint-agent/posture/index.ts'
 import { localRunner, observeHost, probeArgv, probeCommandString, type Probe } from '../../checks/endpoint-agent/probe.ts'
 import { parseTarget } from '../../src/targets/parse.ts'
 import { AttemptFailure, TargetError } from '../../src/errors.ts'
@@ -14,6 +15,8 @@ import { checkTester, failedRuleIds, findingOf } from '../helpers/check-tester.t
 
 const FIX = fileURLToPath(new URL('../../fixtures/endpoint-agent/', import.meta.url))
 const NOW = new Date('2025-06-01T12:00:00Z')
+/** Passes stored as findings where the engine counts them instead (an untyped record: ignored by an engine that stores them). */
+const KEEP_PASSES: Record<string, unknown> = { includePassed: true }
 const tester = checkTester(endpointAgent.checks, { now: () => NOW })
 const policy = (rules: Policy['rules']): Policy => ({ source: 'test', rules })
 const MIN = policy({ 'endpoint-agent-outdated': { parameters: { minVersions: { 'crowdstrike-falcon': '7.0', sentinelone: '23.0', osquery: '5.0.0', 'defender-endpoint/linux': '101.24000' } } } })
@@ -203,9 +206,13 @@ describe('endpoint-agent health from inventories (not just presence)', () => {
         check: 'endpoint-agent-status', family: 'endpoint-agent', target: r.targets[0]!.id, rule: 'endpoint-agent-disk-unencrypted',
         why: 'endpoint-agent-disk-unencrypted: isEncrypted not in this export (4 of 4 devices) — was it made with $select?',
       },
+      {
+        check: 'endpoint-agent-status', family: 'endpoint-agent', target: r.targets[0]!.id, rule: 'endpoint-agent-os-unsupported',
+        why: 'endpoint-agent-os-unsupported: osVersion not in this export (4 of 4 devices) — was it made with $select?',
+      },
     ])
-    // The skip counts in the devices pillar's coverage as not judged.
-    expect(r.score.pillars.devices.coverage.skipped).toBe(1)
+    // The skips count in the devices pillar's coverage as not judged.
+    expect(r.score.pillars.devices.coverage.skipped).toBe(2)
   })
 
   it('CrowdStrike: contained and containment_pending fail; a record without reduced_functionality_mode is a named skip', async () => {
@@ -218,7 +225,7 @@ describe('endpoint-agent health from inventories (not just presence)', () => {
   })
 
   it('a rule disabled by the policy is neither reported nor skipped', async () => {
-    const r = await tester.run(`inventory:intune:${join(FIX, 'intune-select.json')}`, { policy: policy({ 'endpoint-agent-disk-unencrypted': { enabled: false } }) })
+    const r = await tester.run(`inventory:intune:${join(FIX, 'intune-select.json')}`, { policy: policy({ 'endpoint-agent-disk-unencrypted': { enabled: false }, 'endpoint-agent-os-unsupported': { enabled: false } }) })
     expect(r.skipped).toEqual([])
   })
 })
@@ -303,14 +310,21 @@ describe('endpoint-agent: target strings never reach a shell', () => {
 })
 
 describe('endpoint-agent demo', () => {
-  it('writes flawed inventory exports and returns inventory targets', async () => {
+  it('writes flawed inventory exports and returns them as inventory targets, plus this machine for its posture', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ztscan-ea-demo-'))
     onTestFinished(() => rm(dir, { recursive: true, force: true }))
     const lab = await endpointAgent.demo!(dir)
     onTestFinished(() => lab.stop())
     expect((await readdir(dir)).sort()).toEqual(['crowdstrike-hosts.json', 'intune-managed-devices.json'])
-    const r = await checkTester(endpointAgent.checks).run(lab.targets)
+    expect(lab.targets.map((t) => t.kind)).toEqual(['inventory-export', 'inventory-export', 'local'])
+    const r = await checkTester(endpointAgent.checks, KEEP_PASSES).run(lab.targets)
     expect(r.errors).toEqual([])
-    expect(failedRuleIds(r)).toEqual(['endpoint-agent-device-noncompliant', 'endpoint-agent-disk-unencrypted', 'endpoint-agent-sensor-degraded', 'endpoint-agent-stale-checkin'])
-  })
+    expect(failedRuleIds(r, (f) => f.target.startsWith('inventory:'))).toEqual([
+      'endpoint-agent-device-noncompliant', 'endpoint-agent-disk-unencrypted', 'endpoint-agent-os-unsupported', 'endpoint-agent-sensor-degraded', 'endpoint-agent-stale-checkin',
+    ])
+    expect(findingOf(r, 'endpoint-agent-os-unsupported', (f) => f.resource === 'device:demo-intune-1').evidence.state).toBe('Windows 10.0.19045.4170: security support ended 2025-10-14')
+    // This machine's posture: each control a finding or a named skip (whatever this machine is).
+    for (const rule of POSTURE_RULES)
+      expect(r.findings.some((f) => f.target === 'local://' && f.ruleId === rule) || r.skipped.some((s) => s.target === 'local://' && s.rule === rule), rule).toBe(true)
+  }, 120_000)
 })

@@ -171,14 +171,40 @@ async function linuxFirewall(r: PostureReader): Promise<Outcome> {
 
 /** The support end of an OS release: exact version, then MAJOR.MINOR, then MAJOR; the policy's endOfSupport wins. */
 export function supportEnd(id: string, version: string, overrides: Readonly<Record<string, string>>): { key: string; ends: string; estimate: boolean } | undefined {
-  const parts = version.split('.')
+  const parts = version.split('.').slice(0, 6)
   const table = support.ends as Record<string, string>
-  for (const v of [version, parts.slice(0, 2).join('.'), parts[0] ?? '']) {
+  for (let n = parts.length; n > 0; n--) {
+    const v = parts.slice(0, n).join('.')
     const key = `${id}:${v}`
     if (Object.hasOwn(overrides, key)) return { key, ends: overrides[key]!, estimate: false }
     if (Object.hasOwn(table, key)) return { key, ends: table[key]!, estimate: support.estimates.includes(key) }
   }
   return undefined
+}
+
+const OS_NAMES: readonly [string, string][] = [
+  ['ubuntu', 'ubuntu'], ['debian', 'debian'], ['red hat', 'rhel'], ['rhel', 'rhel'], ['rocky', 'rocky'], ['alma', 'almalinux'], ['centos', 'centos'],
+  ['amazon linux', 'amzn'], ['alpine', 'alpine'], ['macos', 'macos'], ['mac os', 'macos'], ['os x', 'macos'], ['windows', 'windows'],
+]
+
+/**
+ * An OS release from an inventory's OS name and version text (Fleet `os_version` "Ubuntu 22.04.3 LTS"; Intune
+ * `operatingSystem` "Windows" + `osVersion` "10.0.22631.3296"): the table id and the longest dotted number.
+ */
+export function releaseOf(osText: string): { id: string; version: string } | undefined {
+  const t = osText.slice(0, 200).toLowerCase()
+  const id = OS_NAMES.find(([k]) => t.includes(k))?.[1]
+  if (!id) return undefined
+  let version: string | undefined
+  for (const m of t.matchAll(/\d+(?:\.\d+)*/g)) if (!version || m[0].split('.').length > version.split('.').length) version = m[0]
+  return version ? { id, version } : undefined
+}
+
+/** Judges an OS release named by an inventory (`undefined` when the text names no known OS or release). */
+export function judgeReleaseText(osText: string, now: Date, overrides: Readonly<Record<string, string>>): Outcome {
+  const r = releaseOf(osText)
+  if (!r) return { skip: `${osText.slice(0, 80)}: no OS release recognised (known: ${[...new Set(OS_NAMES.map(([, id]) => id))].join(', ')})` }
+  return judgeSupport(osText.slice(0, 80), r.id, r.version, now, overrides)
 }
 
 function judgeSupport(name: string, id: string, version: string, now: Date, overrides: Readonly<Record<string, string>>): Outcome {
