@@ -84,8 +84,9 @@ export function toJunit(report: ScanReport): string {
     suite(e.family).set(`${c.classname}\0${c.name}\0error\0${e.message}`, c)
   }
   for (const s of report.skipped) {
-    const c: Case = { classname: `ztscan.${s.family}.${s.check}`, name: s.target, body: `<skipped message="${escXml(s.why, 1000)}"/>`, failures: 0, errors: 0, skipped: 1 }
-    suite(s.family).set(`${c.classname}\0${c.name}\0skip`, c)
+    // A rule that could not be judged is a skipped testcase of that rule; a check that did not apply, of the check.
+    const c: Case = { classname: `ztscan.${s.family}.${s.rule ?? s.check}`, name: s.target, body: `<skipped message="${escXml(s.why, 1000)}"/>`, failures: 0, errors: 0, skipped: 1 }
+    suite(s.family).set(`${c.classname}\0${c.name}\0skip\0${s.why}`, c)
   }
   const score = report.score as { overall?: unknown; stage?: unknown } | undefined
   const ts = escXml(String(report.startedAt).replace(/Z$/, ''), 40)
