@@ -1,5 +1,6 @@
 /**
- * @fileoverview The mfa family's target schemes: `ssh://`, `idp:PROVIDER:FILE`, the live identity APIs (`entra://TENANT`)
+ * @fileoverview The mfa family's target schemes: `ssh://`, `idp:PROVIDER:FILE`, the live identity APIs (`entra://TENANT`,
+ * `okta://ORG`, `github-org://ORG`)
  * and `oidc:https://ISSUER`.
  */
 import { resolve } from 'node:path'
@@ -41,6 +42,32 @@ export const targets = defineTargets([
       if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(tenant) && !/^[a-z0-9]([a-z0-9-]{0,62}\.)+[a-z]{2,63}$/.test(tenant))
         throw new TargetError(raw, 'expected entra://TENANT (a tenant id or a domain such as contoso.onmicrosoft.com)')
       return { kind: 'identity-live', id: `entra://${tenant}`, provider: 'entra', tenant }
+    },
+  },
+  {
+    scheme: 'okta',
+    kind: 'identity-live',
+    example: 'okta://ORG',
+    note: 'Okta management API, live',
+    parse(rest, raw) {
+      const name = rest.replace(/\/+$/, '').toLowerCase()
+      // The org's host (dev-123.okta.com, login.example.com); a bare name is NAME.okta.com.
+      if (!/^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)*$/.test(name) || name.length > 253)
+        throw new TargetError(raw, 'expected okta://ORG (the org host, such as dev-123.okta.com, or its name)')
+      const org = name.includes('.') ? name : `${name}.okta.com`
+      return { kind: 'identity-live', id: `okta://${org}`, provider: 'okta', org }
+    },
+  },
+  {
+    scheme: 'github-org',
+    kind: 'identity-live',
+    example: 'github-org://ORG',
+    note: 'GitHub REST API, live',
+    parse(rest, raw) {
+      const org = rest.replace(/\/+$/, '')
+      // GitHub logins: letters, digits and single hyphens, at most 39 characters.
+      if (!/^[A-Za-z0-9](-?[A-Za-z0-9]){0,38}$/.test(org)) throw new TargetError(raw, 'expected github-org://ORG (the organization login)')
+      return { kind: 'identity-live', id: `github-org://${org}`, provider: 'github', org }
     },
   },
   {

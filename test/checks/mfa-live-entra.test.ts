@@ -173,6 +173,13 @@ describe('entra:// live pull', () => {
     }
   })
 
+  it('managed identity (IMDS): a token for the Graph resource, asked with Metadata: true', async () => {
+    graph.log.length = 0
+    const r = await tester.run(parseTarget(`entra://${TENANT}`), { settings: { entra: { graphBaseUrl: graph.graphBaseUrl, managedIdentity: true, managedIdentityEndpoint: `${graph.origin}/msi/token` } } })
+    expect(r.errors).toEqual([])
+    expect(graph.log.filter((l) => l.startsWith('GET /msi/token?api-version=2018-02-01&resource=https%3A%2F%2Fgraph.microsoft.com'))).toHaveLength(1)
+  })
+
   it('no credential, a plain-http API off loopback, a bad tenant: each says what to fix', async () => {
     const none = await tester.run(parseTarget(`entra://${TENANT}`), { settings: { entra: { clientId: CLIENT, graphBaseUrl: graph.graphBaseUrl } } })
     expect(none.errors[0]!.reason).toBe('input')

@@ -1,6 +1,7 @@
 /**
  * @fileoverview Secrets never appear in any report format, log line or error message: a scan with an SSH password, a
- * private key (inline and as a file), a passphrase and bearer tokens configured, against targets that fail in every way.
+ * private key (inline and as a file), a passphrase and bearer tokens configured, against targets that fail in every way;
+ * and the identity connectors' tokens, keys and assertions against an API that echoes them.
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import { generateKeyPairSync } from 'node:crypto'
@@ -11,6 +12,7 @@ import { builtinChecks, defineCheck, scan, toJson, toMarkdown, toSarif, toTable,
 import { startHostile } from '../helpers/tls.ts'
 import { startIssuer, makeKey, signToken } from '../helpers/oidc.ts'
 import { endlessSshBanner } from './servers.ts'
+import { startFake } from '../helpers/vendor-fakes/server.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'ztscan-redact-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -87,6 +89,52 @@ describe('redaction', () => {
       expect(report.findings.some((f) => f.target === `oidc:${issuer.issuer}` && f.resource.startsWith('token:sha256:'))).toBe(true)
     } finally {
       await Promise.all([garbage.close(), banner.close(), issuer.stop()])
+    }
+  })
+  it('identity connectors: tokens, keys and assertions from settings and the environment reach no output, even when the API echoes them', async () => {
+    // A hostile API: every answer is a 401 whose body and headers repeat the request's Authorization and body.
+    const echo = await startFake((r) => ({ status: 401, headers: { 'x-echo': String(r.headers.authorization ?? '') }, json: { error: { code: 'InvalidAuthenticationToken', message: `${String(r.headers.authorization)} ${r.body}` }, error_description: r.body, errorSummary: String(r.headers.authorization) } }))
+    const entraToken = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.entra-access-token-for-redaction'
+    const oktaToken = '00okta-api-token-for-redaction-test-0123'
+    const ghEnvToken = 'ghp_envTokenForRedactionTest0123456789abc'
+    const federated = 'federated-oidc-token-for-redaction-test.payload.signature'
+    const fedFile = join(dir, 'federated.jwt')
+    writeFileSync(fedFile, federated)
+    const oktaKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+    const oktaKeyFile = join(dir, 'okta.pem')
+    writeFileSync(oktaKeyFile, oktaKey, { mode: 0o600 })
+    const logs: string[] = []
+    const logger = { debug: (m: string) => logs.push(m), info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) }
+    const saved = process.env.GITHUB_TOKEN
+    process.env.GITHUB_TOKEN = ghEnvToken
+    try {
+      const report = await scan({
+        targets: ['entra://contoso.onmicrosoft.com', 'entra://fabrikam.onmicrosoft.com', 'okta://example.okta.com', 'okta://other.okta.com', 'github-org://acme'],
+        checks: builtinChecks,
+        logger,
+        settings: {
+          entra: { graphBaseUrl: `${echo.origin}/v1.0`, authorityHost: echo.origin, accessToken: entraToken },
+          okta: { baseUrl: echo.origin, apiToken: oktaToken },
+          github: { baseUrl: echo.origin },
+        },
+      })
+      // The second Entra and Okta targets take the flows that send an assertion (settings are scan-wide: run them again).
+      const second = await scan({
+        targets: ['entra://contoso.onmicrosoft.com', 'okta://example.okta.com'],
+        checks: builtinChecks,
+        logger,
+        settings: { entra: { graphBaseUrl: `${echo.origin}/v1.0`, authorityHost: echo.origin, clientId: 'app', federatedTokenFile: fedFile }, okta: { baseUrl: echo.origin, clientId: 'app', privateKeyPath: oktaKeyFile } },
+      })
+      expect(report.errors.filter((e) => e.check === 'mfa-idp-export')).toHaveLength(5)
+      expect(second.errors.filter((e) => e.check === 'mfa-idp-export')).toHaveLength(2)
+      const outputs = [report, second].flatMap((r) => [JSON.stringify(toJson(r)), JSON.stringify(toSarif(r)), toMarkdown(r), toTable(r)])
+      outputs.push(logs.join('\n'))
+      const keyLines = oktaKey.split('\n').filter((l) => l && !l.startsWith('-----'))
+      for (const out of outputs) for (const secret of [entraToken, oktaToken, ghEnvToken, federated, 'client_assertion', 'eyJ', ...keyLines]) expect(out).not.toContain(secret)
+    } finally {
+      if (saved === undefined) delete process.env.GITHUB_TOKEN
+      else process.env.GITHUB_TOKEN = saved
+      await echo.stop()
     }
   })
 })

@@ -174,6 +174,13 @@ export class ApiClient {
     }
   }
 
+  /** POSTs a JSON body (GraphQL) with the client's authorization and parses the JSON answer. */
+  async post(pathOrUrl: string, body: unknown): Promise<{ json: unknown; headers: HttpResult['headers'] }> {
+    const url = this.resolve(pathOrUrl)
+    const res = await this.send(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+    return { json: this.parse(res, url), headers: res.headers }
+  }
+
   /** An absolute URL on the API's origin. */
   private resolve(pathOrUrl: string): string {
     const abs = /^https?:\/\//i.test(pathOrUrl)
@@ -186,7 +193,7 @@ export class ApiClient {
     try {
       return JSON.parse(res.body.toString('utf8'))
     } catch {
-      throw new AttemptFailure('protocol', `${this.o.vendor}: GET ${shortUrl(url)}: the response is not JSON`)
+      throw new AttemptFailure('protocol', `${this.o.vendor}: ${shortUrl(url)}: the response is not JSON`)
     }
   }
 
@@ -255,5 +262,48 @@ export async function pullList(client: ApiClient, path: string, paging: Paging, 
     await onItems(r.value, count)
     pages++
     count += r.value.length
+  }
+}
+
+/**
+ * What a pull read and what it is missing: parts that fail are noted (the rest is still pulled and judged), and
+ * `incomplete()` names them; when nothing at all could be read, the first failure is the attempt's.
+ */
+export class PullLog {
+  readonly missing: string[] = []
+  pages = 0
+  private first: AttemptFailure | undefined
+
+  /** A list's outcome (`pullList`). */
+  note(what: string, r: { pages: number; items: number; failure?: AttemptFailure }): void {
+    this.pages += r.pages
+    if (r.failure) {
+      this.first ??= r.failure
+      this.missing.push(`${what}: the pages after page ${r.pages} (${r.items} read): ${r.failure.message}`)
+    }
+  }
+
+  /** One part of the pull; a failure (not an abort, not a bug) is noted as missing. */
+  async part(what: string, run: () => Promise<void>): Promise<boolean> {
+    try {
+      await run()
+      return true
+    } catch (err) {
+      if (!(err instanceof AttemptFailure) || err.reason === 'aborted' || err.reason === 'bug') throw err
+      this.first ??= err
+      this.missing.push(`${what}: ${err.message}`)
+      return false
+    }
+  }
+
+  /** True when a part whose name starts with `prefix` is missing. */
+  lacks(prefix: string): boolean {
+    return this.missing.some((m) => m.startsWith(prefix))
+  }
+
+  /** The `incomplete` sentence, or undefined; throws the first failure when no page at all was read. */
+  incomplete(id: string): string | undefined {
+    if (!this.pages && this.first) throw this.first
+    return this.missing.length ? `${id}: incomplete pull, judged what was read; missing ${this.missing.join('; ')}` : undefined
   }
 }

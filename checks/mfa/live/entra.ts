@@ -18,7 +18,7 @@ import { AttemptFailure } from '../../../src/errors.ts'
 import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import { entraRegistration, parseExportData, type IdpModel, type IdpUser, type Json } from '../exports.ts'
-import { ApiClient, baseUrl, pullList, shortUrl, type Transport } from './client.ts'
+import { ApiClient, baseUrl, PullLog, pullList, shortUrl, type Transport } from './client.ts'
 import { clientAssertion, JWT_BEARER, loadKeyPem, postForm, readSecretFile, tokenCache, tokenFrom, type Token } from './tokens.ts'
 
 /** `settings.entra`. */
@@ -156,25 +156,9 @@ export async function pullEntra(target: Target, ctx: Pick<CheckContext, 'signal'
   const cred = entraCredential(s, tenant, ctx.net.httpRequest)
   ctx.log.debug(`${target.id}: ${cred.flow}`)
   const client = new ApiClient({ vendor: 'Microsoft Graph', base, transport: ctx.net.httpRequest, signal: ctx.signal, authorization: cred.authorization, permissions: PERMISSIONS })
-  const missing: string[] = []
-  let pages = 0
-  let read = 0
-  let first: AttemptFailure | undefined
-  const note = (what: string, r: { pages: number; items: number; failure?: AttemptFailure }): void => {
-    pages += r.pages
-    read += r.pages
-    if (r.failure) missing.push(`${what}: the pages after page ${r.pages} (${r.items} read): ${r.failure.message}`)
-  }
-  /** One part of the pull: a failure before its first page is noted as missing (the rest is still pulled and judged). */
-  const part = async (what: string, run: () => Promise<void>): Promise<void> => {
-    try {
-      await run()
-    } catch (err) {
-      if (!(err instanceof AttemptFailure) || err.reason === 'aborted' || err.reason === 'bug') throw err
-      first ??= err
-      missing.push(`${what}: ${err.message}`)
-    }
-  }
+  const log = new PullLog()
+  const note = log.note.bind(log)
+  const part = log.part.bind(log)
 
   // Administrators: members of every activated directory role.
   const roles: Json[] = []
@@ -218,16 +202,15 @@ export async function pullEntra(target: Target, ctx: Pick<CheckContext, 'signal'
   })
   await part('authenticationMethodsPolicy', async () => {
     bundle.authenticationMethodsPolicy = (await client.get('/policies/authenticationMethodsPolicy')).json
-    read++
+    log.pages++
   })
-  if (!missing.some((m) => m.startsWith('directoryRoles') || m.startsWith('members of'))) bundle.directoryRoles = roles
+  if (!log.lacks('directoryRoles') && !log.lacks('members of')) bundle.directoryRoles = roles
   // Nothing at all could be read (a refused credential, a wrong base URL): that failure is the attempt's.
-  if (!read && first) throw first
+  const incomplete = log.incomplete(target.id)
 
   const small = bundle.conditionalAccessPolicies ? parseExportData('entra', bundle, target.id) : undefined
-  const stats = { requests: client.stats.requests, throttled: client.stats.throttled, pages }
-  ctx.log.debug(`${target.id}: ${client.stats.requests} requests, ${pages} pages, ${client.stats.throttled} throttled`)
-  const incomplete = missing.length ? `${target.id}: incomplete pull, judged what was read; missing ${missing.join('; ')}` : undefined
+  const stats = { requests: client.stats.requests, throttled: client.stats.throttled, pages: log.pages }
+  ctx.log.debug(`${target.id}: ${client.stats.requests} requests, ${log.pages} pages, ${client.stats.throttled} throttled`)
   return {
     provider: 'entra',
     ...small,

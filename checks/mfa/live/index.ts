@@ -8,14 +8,18 @@ import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import type { IdpModel } from '../exports.ts'
 import { ENTRA_SETTINGS_SCHEMA, pullEntra } from './entra.ts'
+import { GITHUB_SETTINGS_SCHEMA, pullGithub } from './github.ts'
+import { OKTA_SETTINGS_SCHEMA, pullOkta } from './okta.ts'
 
 /** Settings the connectors read (`settings.entra`, …), as JSON Schema `properties` of the family's settings. */
-export const LIVE_SETTINGS_SCHEMAS = { entra: ENTRA_SETTINGS_SCHEMA } as const
+export const LIVE_SETTINGS_SCHEMAS = { entra: ENTRA_SETTINGS_SCHEMA, okta: OKTA_SETTINGS_SCHEMA, github: GITHUB_SETTINGS_SCHEMA } as const
 
 /** Pulls a live identity target into the export model. */
 export async function pullLive(target: Target, ctx: Pick<CheckContext, 'signal' | 'settings' | 'net' | 'log'>): Promise<IdpModel> {
   switch (target.provider) {
     case 'entra': return pullEntra(target, ctx)
+    case 'okta': return pullOkta(target, ctx)
+    case 'github': return pullGithub(target, ctx)
     default: throw new AttemptFailure('input', `${target.id}: no live connector for "${String(target.provider)}"`)
   }
 }

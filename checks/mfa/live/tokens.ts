@@ -4,7 +4,6 @@
  * a message: errors name the setting, the file path and the endpoint, and a vendor's error code when it is a plain word.
  */
 import { createHash, createPrivateKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto'
-import { SignJWT } from 'jose'
 import { AttemptFailure } from '../../../src/errors.ts'
 import { readFileCapped } from '../../../src/net/index.ts'
 import type { HttpResult } from '../../../src/net/index.ts'
@@ -69,6 +68,8 @@ export async function clientAssertion(o: { key: KeyObject; cert?: X509Certificat
     header.x5t = createHash('sha1').update(o.cert.raw).digest('base64url')
   }
   const now = Math.floor(Date.now() / 1000)
+  // jose is loaded when a live connector signs, not when the CLI starts.
+  const { SignJWT } = await import('jose')
   return new SignJWT({})
     .setProtectedHeader(header as { alg: string })
     .setIssuer(o.issuer ?? o.clientId)

@@ -1,7 +1,7 @@
 /**
  * @fileoverview Test helper: Microsoft identity platform + Graph v1.0 stand-in on loopback, answering in Graph's documented
  * shapes — the v2.0 token endpoint (client credentials with a JWT-bearer client assertion), GitHub Actions' OIDC token
- * endpoint, `directoryRoles` (+ `members`), `reports/authenticationMethods/userRegistrationDetails` (paged with
+ * endpoint, an IMDS-style managed identity endpoint (`/msi/token`), `directoryRoles` (+ `members`), `reports/authenticationMethods/userRegistrationDetails` (paged with
  * `@odata.nextLink` and `$skiptoken`, records generated on the fly so 100,000 users cost no memory here),
  * `identity/conditionalAccess/policies` and `policies/authenticationMethodsPolicy`. Faults are planted through `faults`.
  */
@@ -77,6 +77,12 @@ export async function startGraphFake(o: GraphFakeOptions): Promise<GraphFake> {
       if (f.client_assertion_type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !f.client_assertion || !(await (o.assertion ?? (() => false))(f.client_assertion, `${s.origin}${tokenPath}`)))
         return { status: 401, json: { error: 'invalid_client', error_description: `AADSTS700024: Client assertion is not within its valid time range. (${f.client_assertion ?? ''})`, error_codes: [700024] } }
       return { json: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: s.issue() } }
+    }
+    if (p === '/msi/token') {
+      // Azure IMDS: GET …/metadata/identity/oauth2/token?api-version=2018-02-01&resource=… with `Metadata: true`.
+      if (r.headers.metadata !== 'true' || r.url.searchParams.get('resource') !== 'https://graph.microsoft.com' || !r.url.searchParams.get('api-version'))
+        return { status: 400, json: { error: 'invalid_request', error_description: 'Required metadata header not specified' } }
+      return { json: { access_token: s.issue(), expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: 'https://graph.microsoft.com', token_type: 'Bearer' } }
     }
     if (p === '/gh-oidc') {
       if (!o.ghOidc || r.headers.authorization !== `bearer ${o.ghOidc.requestToken}` || r.url.searchParams.get('audience') !== 'api://AzureADTokenExchange') return { status: 401, json: { message: 'Bad credentials' } }

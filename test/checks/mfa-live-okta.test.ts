@@ -1,0 +1,105 @@
+/**
+ * @fileoverview `okta://ORG` against a loopback Okta stand-in (documented management API shapes): private-key JWT client
+ * credentials and the SSWS fallback, users across three pages (`Link` with `after` cursors), per-user factors, admin
+ * role assignments (`_links.next`), a 429 with Retry-After, a 500 mid-pull, a refused credential.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import idpExport from '../../checks/mfa/idp.ts'
+import { parseTarget } from '../../src/targets/parse.ts'
+import type { ScanReport } from '../../src/types.ts'
+import { checkTester } from '../helpers/check-tester.ts'
+import { startOktaFake, type OktaFake } from '../helpers/vendor-fakes/okta.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'ztscan-okta-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+const keyFile = join(dir, 'okta.pem')
+writeFileSync(keyFile, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString())
+const API_TOKEN = '00okta-ssws-api-token-for-tests-0123456789'
+delete process.env.OKTA_API_TOKEN
+
+let okta: OktaFake
+const tester = checkTester(idpExport)
+beforeAll(async () => {
+  okta = await startOktaFake({ users: 30, pageSize: 12, admins: [2, 6, 12], clientId: '0oaclient', publicKey, apiToken: API_TOKEN })
+  return () => okta.stop()
+})
+const pull = (okt: Record<string, unknown> = {}): Promise<ScanReport> =>
+  tester.run(parseTarget('okta://example.okta.com'), { settings: { okta: { baseUrl: okta.baseUrl, clientId: '0oaclient', privateKeyPath: keyFile, keyId: 'k1', ...okt } } })
+const fails = (r: ScanReport, rule: string): string[] => r.findings.filter((f) => f.ruleId === rule && f.status === 'fail').map((f) => f.resource).sort()
+const judged = (r: ScanReport): number => r.findings.filter((f) => f.ruleId === 'mfa-user-without-mfa' || f.ruleId === 'mfa-admin-without-mfa').length
+// 30 users; suspended: 8, 17, 26 (not judged); no factors: i % 6 === 0 → 0, 6, 12, 18, 24; admins 2, 6, 12.
+const live = Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 9 !== 8)
+
+describe('okta:// live pull', () => {
+  it('private-key JWT; three pages of users, their factors and admin roles, judged as the export reader judges them', async () => {
+    okta.log.length = 0
+    const r = await pull()
+    expect(r.errors).toEqual([])
+    expect(okta.log.filter((l) => l.startsWith('GET /api/v1/users?'))).toHaveLength(3)
+    expect(okta.log.filter((l) => l.startsWith('POST /oauth2/v1/token'))).toHaveLength(1)
+    // Policies of three types, each with its rules; the authentication policy with its app mappings.
+    expect(okta.log.filter((l) => /^GET \/api\/v1\/policies\/[^/]+\/rules$/.test(l))).toHaveLength(3)
+    expect(okta.log.filter((l) => /^GET \/api\/v1\/policies\/pol-ACCESS_POLICY\/app$/.test(l))).toHaveLength(1)
+    expect(judged(r)).toBe(live.length)
+    expect(fails(r, 'mfa-admin-without-mfa')).toEqual(['user:user12@example.test', 'user:user6@example.test'])
+    expect(fails(r, 'mfa-user-without-mfa')).toEqual(['user:user0@example.test', 'user:user18@example.test', 'user:user24@example.test'])
+    // SMS-only users (i % 4 === 1; the pending push does not count) are weak; user2 (admin, push + WebAuthn) is not.
+    const weak = fails(r, 'mfa-weak-factors-only')
+    expect(weak).toContain('user:user1@example.test')
+    expect(weak).not.toContain('user:user2@example.test')
+  })
+
+  it('SSWS API token as the fallback; a refused one is an input error that does not echo it', async () => {
+    const r = await tester.run(parseTarget('okta://example.okta.com'), { settings: { okta: { baseUrl: okta.baseUrl, apiToken: API_TOKEN } } })
+    expect(r.errors).toEqual([])
+    expect(judged(r)).toBe(live.length)
+    const bad = await tester.run(parseTarget('okta://example.okta.com'), { settings: { okta: { baseUrl: okta.baseUrl, apiToken: 'revoked-okta-token-abcdef' } } })
+    expect(bad.findings).toEqual([])
+    expect(bad.errors[0]!.reason).toBe('input')
+    expect(bad.errors[0]!.message).toMatch(/Okta: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/iam\/assignees\/users: HTTP 401 E0000011: the credential was rejected/)
+    expect(JSON.stringify(bad)).not.toContain('revoked-okta-token')
+  })
+
+  it('a key the org does not know: the token endpoint refusal names the endpoint, never the assertion', async () => {
+    const other = join(dir, 'other.pem')
+    writeFileSync(other, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString())
+    const r = await pull({ privateKeyPath: other })
+    expect(r.errors[0]!.message).toMatch(/^Okta token endpoint http:\/\/127\.0\.0\.1:\d+\/oauth2\/v1\/token: HTTP 401 invalid_client: the credential was refused/)
+    expect(r.errors[0]!.message).not.toContain('eyJ')
+  })
+
+  it('a 429 with Retry-After is waited out; a 500 on page 2 leaves an incomplete error naming the missing pages', async () => {
+    okta.faults.push({ when: (q) => q.url.pathname === '/api/v1/users' && q.url.searchParams.has('after'), reply: { status: 429, headers: { 'retry-after': '1', 'x-rate-limit-remaining': '0' }, json: { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' } } })
+    const r = await pull()
+    expect(r.errors).toEqual([])
+    expect(judged(r)).toBe(live.length)
+
+    okta.faults.push({ when: (q) => q.url.pathname === '/api/v1/users' && q.url.searchParams.has('after'), reply: { status: 500, json: { errorCode: 'E0000009', errorSummary: 'Internal Server Error' } } })
+    const p = await pull()
+    expect(p.errors.map((e) => e.reason)).toEqual(['incomplete'])
+    expect(p.errors[0]!.message).toContain('users: the pages after page 1 (12 read)')
+    expect(p.errors[0]!.message).toContain('HTTP 500 E0000009')
+    expect(judged(p)).toBe(live.filter((i) => i < 12).length)
+  })
+
+  it('a factor list that cannot be read leaves that user unjudged, by name, and the pull incomplete', async () => {
+    okta.faults.push({ when: (q) => q.url.pathname === '/api/v1/users/00u00000000000000003/factors', reply: { status: 500, json: { errorCode: 'E0000009' } } })
+    const r = await pull()
+    expect(judged(r)).toBe(live.length - 1)
+    expect(r.skipped.some((s) => s.rule === 'mfa-user-without-mfa' && s.why.includes('user3@example.test'))).toBe(true)
+    expect(r.errors[0]!.message).toContain('the factors of 1 user(s), not judged (first: user 00u00000000000000003')
+  })
+
+  it('without a credential, or with half a private-key JWT configuration, says what to set', async () => {
+    const none = await tester.run(parseTarget('okta://example.okta.com'), { settings: { okta: { baseUrl: okta.baseUrl } } })
+    expect(none.errors[0]!.message).toBe('okta://example.okta.com: no credential: set settings.okta.clientId and privateKeyPath (private-key JWT), or settings.okta.apiToken / OKTA_API_TOKEN')
+    const half = await tester.run(parseTarget('okta://example'), { settings: { okta: { baseUrl: okta.baseUrl, clientId: 'x' } } })
+    expect(half.errors[0]!.message).toBe('settings.okta: privateKeyPath is missing (private-key JWT needs both)')
+    expect(parseTarget('okta://example').id).toBe('okta://example.okta.com')
+  })
+})
