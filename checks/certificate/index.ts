@@ -286,11 +286,20 @@ const family = defineFamily({
       tls: {
         type: 'object',
         additionalProperties: false,
-        properties: { caFile: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }] } },
+        properties: {
+          caFile: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }] },
+          // Read by the tls family's revocation check and by AIA chasing (aia.ts).
+          revocation: { enum: ['fail-closed', 'soft-fail', 'off'] },
+          aia: { anyOf: [{ type: 'boolean' }, { enum: ['on', 'off'] }] },
+        },
       },
     },
   },
-  flags: [{ name: 'ca-file', arg: 'FILE', setting: '/tls/caFile', help: 'extra trust anchors for certificate chains' }],
+  flags: [
+    { name: 'ca-file', arg: 'FILE', setting: '/tls/caFile', help: 'extra trust anchors for certificate chains' },
+    { name: 'revocation', arg: 'MODE', setting: '/tls/revocation', help: 'fail-closed (default: an unanswered revocation check is an error), soft-fail, or off (no OCSP/CRL fetch)' },
+    { name: 'aia', arg: 'on|off', setting: '/tls/aia', help: 'fetch missing intermediates from AIA caIssuers (default on)' },
+  ],
   checks: [certificateCheck],
   // The open-port family chains the TLS ports it finds on loopback as tls-endpoint targets; nothing to add on its own.
   async defaultTargets() {

@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { createSecureContext, createServer, type SecureContext, type SecureVersion, type Server } from 'node:tls'
 import forge from 'node-forge'
 import { tlsEndpoint } from './targets.ts'
+import { integer, oidDer, seq, tlv } from './revocation-data.ts'
 import type { Target } from '../../src/types.ts'
 
 const { asn1 } = forge
@@ -354,4 +355,32 @@ export function labScenarios(host: '127.0.0.1' | '::1' = '127.0.0.1'): Scenario[
     s('legacy-protocols', 'TLS 1.0 and 1.1 accepted', withChain(labLeaf()), { minVersion: 'TLSv1' }),
     s('tls13-only', 'TLS 1.2 not offered', withChain(labLeaf()), { minVersion: 'TLSv1.3' }),
   ]
+}
+
+// ---------------------------------------------------------------------------------------------------------------------------------
+// Revocation material: AIA / CRL distribution point extensions and signed CRLs (for the revocation tests and the demo).
+
+/** `profile.extra` entries naming OCSP responders and caIssuers (AIA) and CRL distribution points (full names, URIs). */
+export function revocationExtensions(p: { readonly ocsp?: readonly string[]; readonly caIssuers?: readonly string[]; readonly crl?: readonly string[] }): NonNullable<ProfileSpec['extra']> {
+  const uri = (u: string): Buffer => tlv(0x86, Buffer.from(u, 'latin1'))
+  const out: { oid: string; critical: boolean; value: Buffer }[] = []
+  const ads = [...(p.ocsp ?? []).map((u) => seq(oidDer('1.3.6.1.5.5.7.48.1'), uri(u))), ...(p.caIssuers ?? []).map((u) => seq(oidDer('1.3.6.1.5.5.7.48.2'), uri(u)))]
+  if (ads.length) out.push({ oid: '1.3.6.1.5.5.7.1.1', critical: false, value: seq(...ads) })
+  if (p.crl?.length) out.push({ oid: '2.5.29.31', critical: false, value: seq(...p.crl.map((u) => seq(tlv(0xa0, tlv(0xa0, uri(u)))))) })
+  return out
+}
+
+/** A DER CRL (v2) signed by `issuer` listing `revoked` serials (certificates), valid from an hour ago for `days`. */
+export function issueCrl(issuer: Issued, revoked: readonly X509Certificate[], o: { readonly days?: number; readonly signer?: KeyObject; readonly thisUpdate?: Date } = {}): Buffer {
+  const key = o.signer ?? issuer.key
+  const hash = 'sha256'
+  const utc = (d: Date): Buffer => tlv(0x17, Buffer.from(asn1.dateToUtcTime(d), 'latin1'))
+  const algo = Buffer.from(asn1.toDer(sigAlgorithm(key, hash)).getBytes(), 'binary')
+  const issuerName = Buffer.from(asn1.toDer((asn1.fromDer(toBinary(issuer.der)).value[0] as forge.asn1.Asn1).value[5] as forge.asn1.Asn1).getBytes(), 'binary')
+  const thisUpdate = o.thisUpdate ?? new Date(Date.now() - 3_600_000)
+  const nextUpdate = new Date(thisUpdate.getTime() + (o.days ?? 7) * DAY)
+  const entries = revoked.map((c) => seq(integer(Buffer.from(c.serialNumber.length % 2 ? `0${c.serialNumber}` : c.serialNumber, 'hex')), utc(new Date(Date.now() - 2 * 3_600_000))))
+  const tbs = seq(integer(Buffer.from([1])), algo, issuerName, utc(thisUpdate), utc(nextUpdate), ...(entries.length ? [seq(Buffer.concat(entries))] : []))
+  const signature = sign(key.asymmetricKeyType === 'ed25519' ? null : hash, tbs, key)
+  return seq(tbs, algo, tlv(0x03, Buffer.from([0]), signature))
 }

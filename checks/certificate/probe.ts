@@ -56,7 +56,7 @@ export interface ProbeResult {
  * Reads the served chain in path order (`getPeerX509Certificate()` and its `issuerCertificate` links). Node rebuilds the path from
  * what the server sent and may append the root from its own store; it drops served certificates that are not on the path.
  */
-function chainOf(sock: TLSSocket, what: string): X509Certificate[] {
+export function chainOf(sock: TLSSocket, what: string): X509Certificate[] {
   const out: X509Certificate[] = []
   const seen = new Set<string>()
   let c: X509Certificate | undefined = sock.getPeerX509Certificate()
@@ -84,6 +84,8 @@ function contextFor(minVersion: SecureVersion, maxVersion: SecureVersion): Secur
 }
 
 const codeOf = (err: AttemptFailure): string => err.code ?? ''
+/** OpenSSL errors that mean the peer does not speak TLS at all. */
+export const NOT_TLS = /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE|UNEXPECTED_MESSAGE|BAD_PACKET_LENGTH|HTTP_REQUEST)/
 
 // The first handshake's context carries the scan's anchors, so OpenSSL's verdict with the same anchors comes for free.
 const anchoredContexts = new WeakMap<object, SecureContext>()
@@ -103,7 +105,7 @@ export async function fetchServed(ep: Endpoint, ctx: CheckContext, anchors?: { r
     ctx.net
       .tlsHandshake({ host: ep.host, port: ep.port, servername: ep.servername, secureContext: anchors?.pems.length ? anchoredContext(anchors) : contextFor('TLSv1', 'TLSv1.3'), ...(ep.starttls ? { socket: await plaintextFirst(ep, ctx) } : {}) })
       .catch((err: unknown) => {
-        if (err instanceof AttemptFailure && err.reason === 'protocol' && /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER_FAILURE|UNEXPECTED_MESSAGE|BAD_PACKET_LENGTH|HTTP_REQUEST)/.test(codeOf(err)))
+        if (err instanceof AttemptFailure && err.reason === 'protocol' && NOT_TLS.test(codeOf(err)))
           throw new AttemptFailure('protocol', `${what}: the service did not answer with TLS (${codeOf(err)})`)
         throw err
       }),

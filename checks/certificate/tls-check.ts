@@ -12,6 +12,7 @@ import { describe as describeCert, type CertInfo } from './describe.ts'
 import { fetchServed } from './probe.ts'
 import { connectStartTls, StartTlsError, StartTlsRefused, type StartTls } from './tls-starttls.ts'
 import { readStaple } from './tls-ocsp.ts'
+import { tlsRevocationCheck } from './revocation.ts'
 import { enumerateSuites, incompleteFailure, type Enumeration, type VersionSuites } from './tls-ciphers.ts'
 import { judgeMozilla, MOZILLA_PROFILES, type MozillaProfileName } from './tls-mozilla.ts'
 import { GRADES, gradeEndpoint, gradeText, type Letter } from './tls-grade.ts'
@@ -31,10 +32,9 @@ const RULES = [
   'tls-mozilla-profile',
   'tls-no-ocsp-stapling',
   'tls-must-staple-without-staple',
-  'tls-certificate-revoked',
   'tls-grade',
 ] as const
-const STAPLE_RULES = ['tls-no-ocsp-stapling', 'tls-must-staple-without-staple', 'tls-certificate-revoked', 'tls-mozilla-profile', 'tls-grade'] as const
+const STAPLE_RULES = ['tls-no-ocsp-stapling', 'tls-must-staple-without-staple', 'tls-mozilla-profile', 'tls-grade'] as const
 type Rule = (typeof RULES)[number]
 type Ctx = CheckContext<Rule>
 
@@ -182,7 +182,6 @@ async function run(target: Target, ctx: Ctx): Promise<void> {
     const said = staple.stapled ? `an OCSP staple${staple.certStatus ? ` (${staple.certStatus}, signature not verified)` : staple.responseStatus ? ` (response status ${staple.responseStatus})` : ''}` : 'no OCSP staple'
     report('tls-no-ocsp-stapling', !staple.stapled, 'ocsp stapling', `the server sends ${said} when asked (status_request)`, ev)
     report('tls-must-staple-without-staple', staple.mustStaple && !staple.stapled, 'ocsp stapling', staple.mustStaple ? `the leaf requires stapling (TLS Feature status_request) and the server sends ${said}` : 'the leaf does not require stapling (no TLS Feature extension)', ev)
-    if (staple.certStatus === 'revoked') report('tls-certificate-revoked', true, 'ocsp stapling', 'the server staples an OCSP response saying its certificate is revoked', ev)
   }
 
   if (ctx.enabled('tls-mozilla-profile')) {
@@ -241,7 +240,7 @@ const family = defineFamily({
   name: 'tls',
   pillar: 'networks',
   targets: [],
-  checks: [tlsCiphersCheck],
+  checks: [tlsCiphersCheck, tlsRevocationCheck],
   // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
   async demo() {
     return (await import('../tls/demo.ts')).startDemo()

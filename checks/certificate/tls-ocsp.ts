@@ -1,18 +1,18 @@
 /**
  * @fileoverview OCSP stapling as the handshake shows it: one TLS handshake with status_request (RFC 6066 §8) — Node's
  * `requestOCSP` — reads the staple the server sends, if any; the leaf's TLS Feature extension (RFC 7633, "must-staple") says
- * whether it had to. The staple's status is read (successful response, good / revoked / unknown) but its signature is not
- * verified: a staple saying "revoked" is the server's own admission; "good" is reported as evidence, never as proof.
- * The OCSP responder and CRLs are not asked (no network beyond the target).
+ * whether it had to. The staple's status is read here as evidence only; `revocation.ts` verifies its signature (with the
+ * served chain returned here) and asks the OCSP responder and CRLs.
  */
 import type { X509Certificate } from 'node:crypto'
 import type { Socket } from 'node:net'
-import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls'
+import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls'
 import forge from 'node-forge'
 import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { hostPort } from '../../src/net/index.ts'
 import { connectStartTls, type StartTls } from './tls-starttls.ts'
+import { chainOf, NOT_TLS } from './probe.ts'
 
 const { asn1 } = forge
 
@@ -25,6 +25,10 @@ export interface StapleInfo {
   readonly certStatus?: 'good' | 'revoked' | 'unknown'
   /** The leaf carries the TLS Feature extension with status_request (5). */
   readonly mustStaple: boolean
+  /** The staple as sent (DER OCSPResponse), for signature verification. */
+  readonly staple?: Buffer
+  /** The served chain in path order (as `fetchServed` reads it). */
+  readonly chain: readonly X509Certificate[]
 }
 
 const TLS_FEATURE = '1.3.6.1.5.5.7.1.24'
@@ -94,11 +98,18 @@ export async function readStaple(ep: { host: string; port: number; servername?: 
       ctx.signal.addEventListener('abort', onAbort, { once: true })
       sock.on('OCSPResponse', (r: Buffer) => (staple = r))
       sock.once('secureConnect', () => {
-        const leaf = sock.getPeerX509Certificate()
         const parsed = staple?.length ? parseOcspResponse(staple) : undefined
-        finish({ stapled: !!staple?.length, ...(parsed ?? {}), mustStaple: leaf ? mustStaple(leaf) : false })
+        // Node hands the peer certificate out once per socket: the chain walk reads it, the leaf is its first element.
+        let chain: X509Certificate[]
+        try {
+          chain = chainOf(sock as TLSSocket, what)
+        } catch (err) {
+          return finish(err instanceof AttemptFailure ? err : new AttemptFailure('protocol', `${what}: ${String(err)}`))
+        }
+        const leaf = chain[0]
+        finish({ stapled: !!staple?.length, ...(parsed ?? {}), mustStaple: leaf ? mustStaple(leaf) : false, ...(staple?.length ? { staple } : {}), chain })
       })
-      sock.on('error', (e: NodeJS.ErrnoException) => finish(new AttemptFailure('protocol', `${what}: ${e.code ?? e.message}`)))
+      sock.on('error', (e: NodeJS.ErrnoException) => finish(new AttemptFailure('protocol', `${what}: ${e.code && NOT_TLS.test(e.code) ? `the service did not answer with TLS (${e.code})` : (e.code ?? e.message)}`)))
     })
   })
 }

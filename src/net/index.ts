@@ -185,7 +185,7 @@ export interface HttpResult {
 /**
  * GETs a URL with a size cap. Redirects are followed only to the same origin (at most 3); a cross-host redirect is an error.
  */
-export async function httpGet(url: string, opts: IoOptions & { maxBytes?: number; headers?: Record<string, string>; ca?: string | Buffer } = {}): Promise<HttpResult> {
+export async function httpGet(url: string, opts: IoOptions & HttpOptions = {}): Promise<HttpResult> {
   const d = deadline(opts.signal, opts.timeoutMs)
   try {
     return await httpGetWithin(url, opts, d.signal)
@@ -194,17 +194,35 @@ export async function httpGet(url: string, opts: IoOptions & { maxBytes?: number
   }
 }
 
-async function httpGetWithin(url: string, opts: { maxBytes?: number; headers?: Record<string, string>; ca?: string | Buffer }, signal: AbortSignal): Promise<HttpResult> {
+/** Options of `httpGet` / `httpPost`. */
+export interface HttpOptions {
+  readonly maxBytes?: number
+  readonly headers?: Record<string, string>
+  readonly ca?: string | Buffer
+}
+
+/** POSTs `body` (e.g. an OCSP request) with the same caps and redirect rule as `httpGet` (a redirect is followed with GET only for 303). */
+export async function httpPost(url: string, body: Buffer, opts: IoOptions & HttpOptions = {}): Promise<HttpResult> {
+  const d = deadline(opts.signal, opts.timeoutMs)
+  try {
+    return await httpGetWithin(url, opts, d.signal, body)
+  } finally {
+    d.clear()
+  }
+}
+
+async function httpGetWithin(url: string, opts: HttpOptions, signal: AbortSignal, body?: Buffer): Promise<HttpResult> {
   const maxBytes = opts.maxBytes ?? 1_000_000
   let current = new URL(url)
   const origin = current.origin
   for (let hop = 0; hop < 4; hop++) {
     if (current.protocol !== 'http:' && current.protocol !== 'https:') throw new AttemptFailure('input', `GET ${url}: unsupported scheme ${current.protocol}`)
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = (current.protocol === 'https:' ? httpsRequest : httpRequest)(current, { method: 'GET', signal, headers: { accept: 'application/json', ...opts.headers }, ca: opts.ca })
+      const post = body !== undefined && hop === 0
+      const req = (current.protocol === 'https:' ? httpsRequest : httpRequest)(current, { method: post ? 'POST' : 'GET', signal, headers: { accept: 'application/json', ...opts.headers, ...(post ? { 'content-length': String(body.length) } : {}) }, ca: opts.ca })
       req.once('response', resolve)
       req.once('error', (e: NodeJS.ErrnoException) => reject(signal.aborted ? abortReason(signal, `GET ${current.href}`) : sockError(e, `GET ${current.href}`)))
-      req.end()
+      req.end(post ? body : undefined)
     })
     if (res.statusCode && res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
       res.resume()
@@ -243,7 +261,8 @@ export interface NetHelpers {
   tcpProbe(host: string, port: number, timeoutMs?: number): Promise<ProbeResult>
   tcpConnect(host: string, port: number, timeoutMs?: number): Promise<Socket>
   tlsHandshake(options: ConnectionOptions & { host: string; port: number }, timeoutMs?: number): Promise<TLSSocket>
-  httpGet(url: string, opts?: { maxBytes?: number; headers?: Record<string, string>; timeoutMs?: number; ca?: string | Buffer }): Promise<HttpResult>
+  httpGet(url: string, opts?: HttpOptions & { timeoutMs?: number }): Promise<HttpResult>
+  httpPost(url: string, body: Buffer, opts?: HttpOptions & { timeoutMs?: number }): Promise<HttpResult>
   readFile(path: string, maxBytes?: number): Promise<Buffer>
   /** Any method with headers and a body, bounded (see `httpRequest`); no redirect is followed. */
   httpRequest(url: string, opts?: Omit<HttpRequestOptions, 'signal'>): Promise<HttpResult>
@@ -260,6 +279,7 @@ export function bindNet(signal: AbortSignal, connectTimeoutMs: number): NetHelpe
     tcpConnect: (host, port, t) => tcpConnect(host, port, { signal, timeoutMs: t ?? connectTimeoutMs }),
     tlsHandshake: (o, t) => tlsHandshake(o, { signal, timeoutMs: t ?? connectTimeoutMs }),
     httpGet: (url, o) => httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
+    httpPost: (url, body, o) => httpPost(url, body, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
     readFile: (path, max) => readFileCapped(path, max),
     httpRequest: (url, o) => boundedRequest(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
   }
