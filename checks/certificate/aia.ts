@@ -61,7 +61,19 @@ export function unfetchable(url: string): string | undefined {
  * the connect timeout). Throws `AttemptFailure`: connectivity/timeout when unreachable, protocol for another status or too
  * many bytes. A failed fetch is cached too (the same responder is not asked again by every endpoint in the scan).
  */
-export function fetchOnce(ctx: Ctx, url: string, o: { maxBytes: number; accept: string; body?: Buffer; contentType?: string; timeoutMs?: number }): Promise<Buffer> {
+export async function fetchOnce(ctx: Ctx, url: string, o: { maxBytes: number; accept: string; body?: Buffer; contentType?: string; timeoutMs?: number }): Promise<Buffer> {
+  // Another attempt's fetch of the same URL may be aborted with that attempt (its deadline): not an answer, so ask again.
+  for (let i = 0; ; i++) {
+    try {
+      return await shared(ctx, url, o)
+    } catch (err) {
+      if (i < 2 && err instanceof AttemptFailure && err.reason === 'aborted' && !ctx.signal.aborted) continue
+      throw err
+    }
+  }
+}
+
+function shared(ctx: Ctx, url: string, o: { maxBytes: number; accept: string; body?: Buffer; contentType?: string; timeoutMs?: number }): Promise<Buffer> {
   let cache = caches.get(ctx.sockets)
   if (!cache) caches.set(ctx.sockets, (cache = new Map()))
   const key = `${o.body ? `POST ${o.body.toString('base64')} ` : ''}${url}`

@@ -9,6 +9,7 @@ import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/c
 import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
 import { loadAnchors, parseCertificates } from './chain.ts'
+import { chaseAia, fetchSettings, type AiaResult } from './aia.ts'
 import { buildPaths, type AnchorIndex, type Path, type PathRule, type Problem, type TrustStatus } from './path.ts'
 import { describe, evidenceOf, positionOf, type CertInfo } from './describe.ts'
 import { StartTlsRefused, type StartTls } from './tls-starttls.ts'
@@ -93,9 +94,9 @@ function pathCerts(path: Path, protocol?: string): Cert[] {
 async function judgeChain(
   served: readonly X509Certificate[],
   ctx: Ctx,
-  // `issuers`: more issuer candidates for path building — the hook for AIA caIssuers fetching (not done yet: no network
-  // beyond the target); their certificates are positioned as `fetched`.
-  o: { protocol?: string; chainRules: boolean; leafIsCa?: boolean; openssl?: Record<string, unknown>; issuers?: readonly X509Certificate[] },
+  // `issuers`: more issuer candidates for path building; `fetchIssuers`: chase AIA caIssuers when an issuer is missing (live
+  // endpoints only: a file is offline input). Fetched certificates are positioned as `fetched`.
+  o: { protocol?: string; chainRules: boolean; leafIsCa?: boolean; openssl?: Record<string, unknown>; issuers?: readonly X509Certificate[]; fetchIssuers?: boolean },
 ): Promise<Judged> {
   const { useSystemRoots } = ctx.params<{ useSystemRoots: boolean }>('certificate-untrusted')
   const anchors = await loadAnchors(caFilesOf(ctx), useSystemRoots)
@@ -104,23 +105,43 @@ async function judgeChain(
   const opts = { now: ctx.now().getTime(), minRsaBits, minEcBits, weakHashes, leafIsCa: o.leafIsCa ?? false }
   // A CA file's first certificate that is a self-signed root is its own anchor.
   const index = o.chainRules ? anchors : selfAnchored(served[0]!)
-  const paths = buildPaths(served, index, opts, o.issuers)
+  let paths = buildPaths(served, index, opts, o.issuers)
+  const before = paths[0]!
+  const aiaOn = !!o.fetchIssuers && fetchSettings(ctx.settings).aia
+  let aia: AiaResult | undefined
+  if (o.chainRules && aiaOn && before.status === 'incomplete') {
+    aia = await chaseAia(ctx, before.nodes.at(-1)!.x509, (c) => anchors.has(c.fingerprint256))
+    if (aia.certs.length) paths = buildPaths(served, index, opts, [...(o.issuers ?? []), ...aia.certs])
+  }
   const path = paths[0]!
   const certs = pathCerts(path, o.protocol)
   const leaf = certs[0]!
   if (o.chainRules) {
+    const fetched = certs.filter((c) => c.position === 'fetched')
     const ev = {
       ...leaf.evidence,
       trust: path.status,
-      detail: trustWords[path.status] + (path.status === 'trusted' ? ` (${certs.at(-1)!.info.subject})` : path.missingIssuer ? `: missing issuer "${path.missingIssuer}" of ${certs.at(-1)!.position}` : ''),
+      detail: trustWords[path.status] + (path.status === 'trusted' ? ` (${certs.at(-1)!.info.subject})${fetched.length ? `, with ${plural(fetched.length, 'intermediate')} fetched from AIA caIssuers` : ''}` : path.missingIssuer ? `: missing issuer "${path.missingIssuer}" of ${certs.at(-1)!.position}` : ''),
       anchors: anchors.sources,
       chainLength: served.length,
       path: certs.map((c) => `${c.position}: ${c.info.subject}`),
       candidatePaths: paths.length,
+      ...(aia ? { aia: aia.tried.map((t) => `${t.url}: ${t.result}`) } : {}),
       ...(o.openssl ? { openssl: o.openssl } : {}),
     }
     ctx.report('certificate-untrusted', path.status === 'trusted' ? 'pass' : 'fail', { resource: leaf.resource, evidence: ev })
-    ctx.report('certificate-incomplete-chain', path.status === 'incomplete' ? 'fail' : 'pass', { resource: leaf.resource, evidence: ev })
+    // A missing intermediate is proven only by finding it (AIA) and reaching an anchor through it; an issuer that cannot
+    // be found, or that leads to no anchor, is certificate-untrusted alone.
+    if (fetched.length && path.status === 'trusted')
+      ctx.report('certificate-incomplete-chain', 'fail', { resource: leaf.resource, evidence: { ...ev, detail: `the server omits ${fetched.map((c) => `"${c.info.subject}"`).join(', ')}: fetched from AIA caIssuers to reach the trust anchor` } })
+    else if (before.status === 'incomplete')
+      ctx.skip(
+        'certificate-incomplete-chain',
+        aia
+          ? `the missing issuer "${before.missingIssuer ?? '?'}" ${aia.tried.length ? `was not found through AIA caIssuers (${aia.tried.map((t) => `${t.url}: ${t.result}`).join('; ')})` : 'cannot be fetched: the certificate names no AIA caIssuers URL'}${path.status !== 'trusted' && aia.certs.length ? ', or leads to no trust anchor' : ''}; certificate-untrusted reports it`
+          : `a missing intermediate cannot be told from an unknown root without fetching the issuer (${o.fetchIssuers ? 'AIA fetching is off: settings.tls.aia' : 'a certificate file is offline input: AIA is not fetched'}); certificate-untrusted reports it`,
+      )
+    else ctx.report('certificate-incomplete-chain', 'pass', { resource: leaf.resource, evidence: { ...ev, detail: path.status === 'trusted' ? 'the served chain reaches a trust anchor' : `no issuer is missing: ${trustWords[path.status]}` } })
   }
   const now = ctx.now().getTime()
   const { warnDays } = ctx.params<{ warnDays: number }>('certificate-expiring')
@@ -215,7 +236,7 @@ async function checkEndpoint(target: Target, ctx: Ctx): Promise<void> {
     throw err
   })
   if (!served) return
-  const { leaf } = await judgeChain(served.certs, ctx, { protocol: served.protocol, chainRules: true, openssl: served.openssl })
+  const { leaf } = await judgeChain(served.certs, ctx, { protocol: served.protocol, chainRules: true, openssl: served.openssl, fetchIssuers: true })
   leafOnly(leaf, ctx)
   hostnameRule(leaf, typeof target.name === 'string' ? target.name : (ep.servername ?? ep.host), ctx)
 

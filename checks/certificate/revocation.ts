@@ -66,12 +66,15 @@ const failureOf = (err: unknown): Pick<Tried, 'failure' | 'reason' | 'result'> =
   return { failure: 'unusable', reason: 'protocol', result: err instanceof Error ? err.message : String(err) }
 }
 
-/** Asks one OCSP responder about `leaf` (GET when the encoded request fits in 255 bytes, RFC 5019 §5; else POST with a nonce). */
-async function askOcsp(url: string, leaf: X509Certificate, issuer: X509Certificate, ctx: Ctx): Promise<OcspVerdict> {
+/**
+ * Asks one OCSP responder about `leaf`: GET when the encoded request fits in `getMax` bytes (255, RFC 5019 §5), else POST with a
+ * nonce that the response must echo (when it echoes one). Throws `AttemptFailure` (unreachable) or `RevocationDataError`.
+ */
+export async function askOcsp(url: string, leaf: X509Certificate, issuer: X509Certificate, ctx: Pick<CheckContext, 'net' | 'sockets' | 'connectTimeoutMs' | 'signal' | 'now'>, getMax = 255): Promise<OcspVerdict> {
   const plain = ocspRequest(leaf, issuer)
   const path = encodeURIComponent(plain.toString('base64'))
   const accept = 'application/ocsp-response'
-  if (path.length <= 255) {
+  if (path.length <= getMax) {
     const body = await fetchOnce(ctx, `${url.replace(/\/+$/, '')}/${path}`, { maxBytes: LIMITS.ocspBytes, accept })
     return verifyOcsp(body, leaf, issuer, ctx.now().getTime())
   }
@@ -91,7 +94,7 @@ async function run(target: Target, ctx: Ctx): Promise<void> {
   })
   if (!info) return
   const leaf = info.chain[0]
-  if (!leaf) throw new AttemptFailure('protocol', `${target.id}: the server sent no certificate`)
+  if (!leaf) throw new AttemptFailure('protocol', info.chainError ?? `${target.id}: the server sent no certificate`)
   const path = await trustedPath(info.chain, ctx)
   if (path.status !== 'trusted') return skipAll(`the chain is not trusted (${path.status}): revocation is judged on a trusted path only (certificate-untrusted reports it)`)
   if (path.nodes.length < 2) return skipAll('the served certificate is itself a trust anchor: nothing revokes it')

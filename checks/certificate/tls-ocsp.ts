@@ -27,8 +27,9 @@ export interface StapleInfo {
   readonly mustStaple: boolean
   /** The staple as sent (DER OCSPResponse), for signature verification. */
   readonly staple?: Buffer
-  /** The served chain in path order (as `fetchServed` reads it). */
+  /** The served chain in path order (as `fetchServed` reads it); empty when it could not be read (`chainError`). */
   readonly chain: readonly X509Certificate[]
+  readonly chainError?: string
 }
 
 const TLS_FEATURE = '1.3.6.1.5.5.7.1.24'
@@ -100,14 +101,16 @@ export async function readStaple(ep: { host: string; port: number; servername?: 
       sock.once('secureConnect', () => {
         const parsed = staple?.length ? parseOcspResponse(staple) : undefined
         // Node hands the peer certificate out once per socket: the chain walk reads it, the leaf is its first element.
-        let chain: X509Certificate[]
+        // A chain the certificate family refuses (too long) is its error to report; the staple is still read.
+        let chain: X509Certificate[] = []
+        let chainError: string | undefined
         try {
           chain = chainOf(sock as TLSSocket, what)
         } catch (err) {
-          return finish(err instanceof AttemptFailure ? err : new AttemptFailure('protocol', `${what}: ${String(err)}`))
+          chainError = err instanceof Error ? err.message : String(err)
         }
         const leaf = chain[0]
-        finish({ stapled: !!staple?.length, ...(parsed ?? {}), mustStaple: leaf ? mustStaple(leaf) : false, ...(staple?.length ? { staple } : {}), chain })
+        finish({ stapled: !!staple?.length, ...(parsed ?? {}), mustStaple: leaf ? mustStaple(leaf) : false, ...(staple?.length ? { staple } : {}), chain, ...(chainError ? { chainError } : {}) })
       })
       sock.on('error', (e: NodeJS.ErrnoException) => finish(new AttemptFailure('protocol', `${what}: ${e.code && NOT_TLS.test(e.code) ? `the service did not answer with TLS (${e.code})` : (e.code ?? e.message)}`)))
     })

@@ -12,8 +12,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import tls from '../../checks/certificate/tls-check.ts'
-import { tlsRevocationCheck } from '../../checks/certificate/revocation.ts'
-import { verifyCrl, RevocationDataError, ocspRequest } from '../../checks/certificate/revocation-data.ts'
+import certificate from '../../checks/certificate/index.ts'
+import { askOcsp, tlsRevocationCheck } from '../../checks/certificate/revocation.ts'
+import { verifyCrl, verifyOcsp, RevocationDataError, ocspRequest } from '../../checks/certificate/revocation-data.ts'
+import { bindNet } from '../../src/net/index.ts'
+import pLimit from 'p-limit'
 import { issueCrl, revocationExtensions } from '../../checks/certificate/lab.ts'
 import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import type { ScanReport } from '../../src/types.ts'
@@ -40,6 +43,7 @@ const tester = checkTester([tlsRevocationCheck], { perHost: 16, connectTimeoutMs
 const rogue = issue({ cn: 'rogue OCSP responder', key: privateKey('ec:prime256v1', 7), ca: false, notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 30 * DAY), profile: { extKeyUsage: ['1.3.6.1.5.5.7.3.9'] } })
 
 const hits = new Map<string, number>()
+let postCount = 0
 let base = ''
 const files = new Map<string, Buffer>()
 const keyPem = (i: Issued): string => i.key.export({ type: 'pkcs8', format: 'pem' }) as string
@@ -78,6 +82,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   hits.set(route, (hits.get(route) ?? 0) + 1)
   if (route === 'slow') return // never answers
   if (route === 'ocsp' || route === 'rogue-ocsp') {
+    if (req.method === 'POST') postCount++
     const der = req.method === 'POST' ? await body(req) : Buffer.from(decodeURIComponent(url.pathname.slice(route.length + 2)), 'base64')
     const resp = await answer(der, route === 'ocsp' ? 'issuer' : 'rogue')
     res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(resp)
@@ -244,7 +249,35 @@ describe.skipIf(!HAVE_OPENSSL)('tls-revocation against openssl ocsp and loopback
     expect(hits.get('ocsp') ?? 0).toBe(before)
   })
 
-  it('the tls family runs it beside tls-ciphers', () => {
+  it('a request too long for GET is POSTed with a nonce; a response echoing another nonce is refused', async () => {
+    const ac = new AbortController()
+    const ctx = { net: bindNet(ac.signal, 2000), sockets: pLimit(4), connectTimeoutMs: 2000, signal: ac.signal, now: () => new Date() }
+    const posts = postCount
+    const v = await askOcsp(`${base}/ocsp`, leaves.ocspRevoked!.x509, intermediate.x509, ctx, 0)
+    expect(v).toMatchObject({ status: 'revoked', signer: 'issuer', nonce: 'matched', revocationReason: 'keyCompromise' })
+    expect(postCount).toBe(posts + 1)
+    const withNonce = await answer(ocspRequest(leaves.ocspGood!.x509, intermediate.x509, Buffer.alloc(32, 1)), 'issuer')
+    expect(verifyOcsp(withNonce, leaves.ocspGood!.x509, intermediate.x509, Date.now(), Buffer.alloc(32, 1)).nonce).toBe('matched')
+    expect(() => verifyOcsp(withNonce, leaves.ocspGood!.x509, intermediate.x509, Date.now(), Buffer.alloc(32, 2))).toThrow(/different nonce/)
+    // Asked about another certificate than the one the response is for: no matching CertID.
+    expect(() => verifyOcsp(withNonce, leaves.ocspRevoked!.x509, intermediate.x509, Date.now())).toThrow(/no status for this certificate/)
+  })
+
+  it('the demo lab has one revoked server (its CRL on loopback), found as revoked', async () => {
+    const lab = await certificate.demo!(join(tmp.dir, 'demo'))
+    try {
+      const r = await tester.run(lab.targets.filter((t) => t.kind === 'tls-endpoint'), { settings: lab.settings })
+      expect(r.errors).toEqual([])
+      // The other lab leaves name no revocation source (tls-no-revocation-info), except the self-signed one (not judged).
+      expect(r.findings.filter((f) => f.ruleId === 'tls-certificate-revoked').map((f) => f.status)).toEqual(['fail'])
+      expect(r.findings.filter((f) => f.ruleId === 'tls-no-revocation-info' && f.status === 'fail')).toHaveLength(6)
+      expect(findingOf(r, 'tls-certificate-revoked', (f) => f.status === 'fail').evidence?.via).toBe('crl')
+    } finally {
+      await lab.stop()
+    }
+  })
+
+    it('the tls family runs it beside tls-ciphers', () => {
     expect(tls.checks.map((c) => c.id)).toContain('tls-revocation')
   })
 })
