@@ -105,6 +105,17 @@ export interface Finding {
 }
 
 /**
+ * Passes counted rather than stored (the default; `includePassed` stores each as a finding): `count` passing resources of
+ * `ruleId` on `asset` of `target` (asset absent: the target itself).
+ */
+export interface PassCount {
+  readonly ruleId: string
+  readonly target: string
+  readonly asset?: string
+  readonly count: number
+}
+
+/**
  * Why a check attempt could not complete. `incomplete`: the input holds only part of what was asked (a Graph export with
  * `@odata.nextLink`): what it holds was judged, the rest was not.
  */
@@ -318,7 +329,10 @@ export interface ScanReport {
   }
   /** Rules that were in force, so a report renders (SARIF, Markdown) on its own. */
   readonly rules: readonly EffectiveRule[]
+  /** Failed findings, and passing ones when stored individually (`includePassed`). */
   readonly findings: readonly Finding[]
+  /** Passes counted instead of stored, per rule, target and asset (absent or empty with `includePassed`). */
+  readonly passCounts?: readonly PassCount[]
   readonly errors: readonly AttemptError[]
   readonly skipped: readonly AttemptSkip[]
   readonly score: ScoreCard

@@ -42,12 +42,12 @@ describe('engine', () => {
         ctx.report('testing-a', 'pass', { resource: t.id, evidence: { thing: 'x' } })
       },
     })
-    const report = await scan({ targets: targets(120, 3), checks: [check], rules, concurrency: 7, perHost: 2 })
+    const report = await scan({ targets: targets(120, 3), checks: [check], rules, concurrency: 7, perHost: 2, includePassed: true })
     expect(report.findings).toHaveLength(120)
     expect(max).toBeLessThanOrEqual(6) // 3 hosts × 2 per host < 7 global
     expect(maxPerHost).toBe(2)
     max = 0
-    const r2 = await scan({ targets: targets(60, 60), checks: [check], rules, concurrency: 5, perHost: 4 })
+    const r2 = await scan({ targets: targets(60, 60), checks: [check], rules, concurrency: 5, perHost: 4, includePassed: true })
     expect(r2.findings).toHaveLength(60)
     expect(max).toBe(5)
   })
@@ -104,7 +104,7 @@ describe('engine', () => {
       id: 'testing-good', family: 'testing', targetKinds: ['thing'], rules: ['testing-a'],
       async run(t, ctx) { ctx.report('testing-a', 'pass', { resource: t.id, evidence: { thing: 'z' } }) },
     })
-    const report = await scan({ targets: targets(4), checks: [bad, good], rules })
+    const report = await scan({ targets: targets(4), checks: [bad, good], rules, includePassed: true })
     expect(report.findings).toHaveLength(4)
     expect(report.errors).toHaveLength(4)
     expect(report.errors[0]).toMatchObject({ check: 'testing-bad', reason: 'bug', message: 'testing-bad failed: boom' })
@@ -138,7 +138,7 @@ describe('engine', () => {
       },
     })
     const events: ScanEvent[] = []
-    const run = scan({ targets: targets(4), checks: [check], rules })
+    const run = scan({ targets: targets(4), checks: [check], rules, includePassed: true })
     for await (const e of run) events.push(e)
     const report = await run
     expect(report.targets.map((t) => t.id)).toContain('thing://child/0')

@@ -107,7 +107,7 @@ describe('a fifth family from fixtures/toy-family (a plugin: nothing outside its
     expect(files.filter((f) => /\btoy\b/.test(readFileSync(f, 'utf8')))).toEqual([])
   })
   it('its targets parse through the built CLI, its flag sets its setting, its check reports', () => {
-    const r = ztscan(['scan', '-q', '--plugin', toy, 'toy://a?state=fail', 'toy://b', '--toy-greeting', 'hi', '-o', 'toy.json', '--fail-on', 'none'])
+    const r = ztscan(['scan', '-q', '--plugin', toy, 'toy://a?state=fail', 'toy://b', '--toy-greeting', 'hi', '-o', 'toy.json', '--fail-on', 'none', '--include-passed'])
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
     const report = JSON.parse(readFileSync(join(dir, 'toy.json'), 'utf8'))

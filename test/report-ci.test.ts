@@ -82,7 +82,8 @@ describe('JUnit XML', () => {
     const xml = toJunit(demo)
     const suites = [...xml.matchAll(/<testsuite name="ztscan\.([^"]+)" tests="(\d+)" failures="(\d+)" errors="(\d+)" skipped="(\d+)"/g)]
     expect(suites.map((m) => m[1]).sort()).toEqual([...new Set([...demo.findings.map((f) => f.family), ...demo.errors.map((e) => e.family)])].sort())
-    const pairs = new Set(demo.findings.map((f) => `${f.family}\0${f.ruleId}\0${f.target}`))
+    const familyOf = new Map(demo.rules.map((r) => [r.id, r.family]))
+    const pairs = new Set([...demo.findings.map((f) => `${f.family}\0${f.ruleId}\0${f.target}`), ...(demo.passCounts ?? []).map((c) => `${familyOf.get(c.ruleId)}\0${c.ruleId}\0${c.target}`)])
     const failing = new Set(open(demo).map((f) => `${f.ruleId}\0${f.target}`))
     const total = suites.reduce((n, m) => n + Number(m[2]), 0)
     expect(total).toBe(pairs.size + demo.errors.length + demo.skipped.length)

@@ -115,6 +115,8 @@ Scan options:
       --category NAME         SARIF automationDetails category (GitHub code scanning)
       --sarif-max-results N   most SARIF results per run (default 25,000, GitHub's limit; beyond it results are grouped
                               per host, then per rule, highest severity kept finest; also kept under 10 MB gzip)
+      --include-passed        store every passing result as a finding in JSON/JSONL (default: passes are counted per
+                              rule, target and host in passCounts; the score is the same)
       --plugin MODULE         load extra families or checks: a module exporting { families, checks, rules } (repeatable)
       --progress MODE         auto (default: tty on a terminal, plain otherwise) | tty (one line redrawn, at most
                               10 times a second) | plain (a line every --progress-interval, default 10s) | none

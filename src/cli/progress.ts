@@ -97,6 +97,7 @@ export function targetVerdicts(report: ScanReport): string[] {
   for (const t of report.targets) of(t.id)
   for (const f of report.findings) if (f.status === 'fail' && !f.suppression) of(f.target).fail.push(f)
   else if (f.status === 'pass') of(f.target).pass++
+  for (const c of report.passCounts ?? []) of(c.target).pass += c.count
   for (const e of report.errors) of(e.target).errors++
   return [...by].map(([id, x]) => {
     const worst = x.fail.reduce<Severity | undefined>((w, f) => (w === undefined || SEVERITY_RANK[f.severity] > SEVERITY_RANK[w] ? f.severity : w), undefined)

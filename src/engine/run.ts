@@ -14,7 +14,7 @@ import { registryOf, type Registry } from '../targets/registry.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
 import { applyBaseline, type Baseline } from '../report/baseline.ts'
 import { applySuppressions, type Suppression } from '../report/suppress.ts'
-import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type Incompleteness, type RuleMeta, type ScanReport, type ScoreSettings, type Severity, type Target } from '../types.ts'
+import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type Incompleteness, type PassCount, type RuleMeta, type ScanReport, type ScoreSettings, type Severity, type Target } from '../types.ts'
 import type { CheckDefinition, Family, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
 import { makeRedactor } from './redact.ts'
@@ -64,6 +64,12 @@ export interface ScanOptions {
    * chain (`host://` scans); offline inputs (nmap XML, files, exports) chain only with `true`; `false` chains nothing.
    */
   readonly chain?: boolean
+  /**
+   * Store every passing result as a finding (default false: passes are counted per rule, target and asset in
+   * `report.passCounts`, so memory does not grow with the number of passes; scores and summaries are the same either way).
+   * Counted passes are not `finding` events.
+   */
+  readonly includePassed?: boolean
   /** Clock (tests pass a fixed one). */
   readonly now?: () => Date
   readonly logger?: Logger
@@ -317,6 +323,9 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
   const withheld = new Map<string, number>()
   const chainMode = options.chain === true ? 'all' : options.chain === false ? 'off' : 'live'
   const findings: Finding[] = []
+  // Passes counted per (rule, target, asset) unless stored individually.
+  const passes = new Map<string, number>()
+  const includePassed = options.includePassed === true
   const errors: AttemptError[] = []
   const skipped: AttemptSkip[] = []
   let done = 0
@@ -338,6 +347,11 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     redact,
     log,
     addFinding(f) {
+      if (f.status === 'pass' && !includePassed) {
+        const k = `${f.ruleId}\0${f.target}\0${f.asset ?? ''}`
+        passes.set(k, (passes.get(k) ?? 0) + 1)
+        return
+      }
       findings.push(f)
       emit({ type: 'finding', finding: f })
     },
@@ -443,6 +457,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     chaining: { mode: chainMode, chained: chainedFrom.size, withheld: [...withheld].map(([from, n]) => ({ from, targets: n })).sort(byKey((w) => w.from)) },
     rules: firedRules,
     findings,
+    passCounts: passCountsOf(passes),
     errors,
     skipped,
     attempts: total,
@@ -464,13 +479,25 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
   })
 }
 
-/** Assembles a report (score and summary derived from the findings). Also used by `merge`. */
+/** Pass counts from a map keyed `rule\0target\0asset`, sorted by target, rule and asset. */
+function passCountsOf(passes: ReadonlyMap<string, number>): PassCount[] {
+  const out: PassCount[] = []
+  for (const [k, count] of passes) {
+    const [ruleId, target, asset] = k.split('\0') as [string, string, string]
+    out.push(asset ? { ruleId, target, asset, count } : { ruleId, target, count })
+  }
+  return out.sort(byKey((c) => `${c.target}\0${c.ruleId}\0${c.asset ?? ''}`))
+}
+
+/** Assembles a report (score and summary derived from the findings and pass counts). Also used by `merge`. */
 export function buildReport(p: {
   startedAt: Date
   finishedAt?: Date
   targets: ScanReport['targets']
   rules: readonly EffectiveRule[]
   findings: readonly Finding[]
+  /** Passes counted rather than stored (summary and score count them like passing findings). */
+  passCounts?: readonly PassCount[]
   errors: readonly AttemptError[]
   skipped: readonly AttemptSkip[]
   attempts: number
@@ -497,7 +524,8 @@ export function buildReport(p: {
     else if (f.status === 'pass') passed++
     else failed[f.severity]++
   }
-  const card = scoreReport({ findings, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings })
+  for (const c of p.passCounts ?? []) passed += c.count
+  const card = scoreReport({ findings, passCounts: p.passCounts, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings })
   const score = p.baseline?.score ? { ...card, delta: scoreDelta(card, p.baseline.score, p.baseline.source) } : card
   return {
     schemaVersion: '1.0',
@@ -509,6 +537,7 @@ export function buildReport(p: {
     ...(p.chaining ? { chaining: p.chaining } : {}),
     rules: p.rules,
     findings,
+    ...(p.passCounts?.length ? { passCounts: p.passCounts } : {}),
     errors: p.errors,
     skipped: p.skipped,
     score,

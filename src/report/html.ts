@@ -225,6 +225,11 @@ function scoreSection(report: ScanReport): string {
   const pillars = (score.pillars ?? {}) as Record<string, Record<string, unknown> | undefined>
   const seen = new Map<string, Set<string>>()
   for (const f of report.findings) if (!f.suppression) (seen.get(f.pillar) ?? seen.set(f.pillar, new Set()).get(f.pillar)!).add(f.ruleId)
+  const pillarOf = new Map((report.rules ?? []).map((r) => [r.id, r.pillar]))
+  for (const c of report.passCounts ?? []) {
+    const p = pillarOf.get(c.ruleId)
+    if (p) (seen.get(p) ?? seen.set(p, new Set()).get(p)!).add(c.ruleId)
+  }
   const rows = PILLARS.map((p: Pillar) => {
     const x = pillars[p] ?? {}
     const notes: string[] = []
@@ -329,6 +334,7 @@ function rulesSection(report: ScanReport): string {
     else if (f.status === 'pass') c.pass++
     else c.fail++
   }
+  for (const p of report.passCounts ?? []) (counts.get(p.ruleId) ?? counts.set(p.ruleId, { pass: 0, fail: 0, suppressed: 0 }).get(p.ruleId)!).pass += p.count
   const rules = [...(report.rules ?? [])].sort((a, b) => cmp(a.pillar, b.pillar) || cmp(a.id, b.id))
   const rows = rules.map((r) => {
     const c = counts.get(r.id)

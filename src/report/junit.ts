@@ -50,6 +50,12 @@ export function toJunit(report: ScanReport): string {
     if (g) g.push(f)
     else groups.set(k, [f])
   }
+  // Passes counted rather than stored: a passing case per rule and target (unless a finding already made one).
+  const familyOf = new Map((report.rules ?? []).map((r) => [r.id, r.family]))
+  for (const c of report.passCounts ?? []) {
+    const k = `${familyOf.get(c.ruleId) ?? 'unknown'}\0${c.ruleId}\0${c.target}`
+    if (!groups.has(k)) groups.set(k, [])
+  }
   for (const [k, fs] of groups) {
     const [family, ruleId, target] = k.split('\0') as [string, string, string]
     const open = fs.filter((f) => f.status === 'fail' && !f.suppression).sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || cmp(a.resource, b.resource))

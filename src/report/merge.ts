@@ -11,7 +11,7 @@ import { toProblems } from '../lib-ajv.ts'
 import { formatProblems } from '../errors.ts'
 import { packageRoot } from '../rules/root.ts'
 import { SCORE_VERSION, mergeScoreCards } from '../scoring/score.ts'
-import type { AttemptError, AttemptSkip, EffectiveRule, Finding, Incompleteness, ScanReport, ScoreCard } from '../types.ts'
+import type { AttemptError, AttemptSkip, EffectiveRule, Finding, Incompleteness, PassCount, ScanReport, ScoreCard } from '../types.ts'
 import { buildReport, incompleteness } from '../engine/run.ts'
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -64,6 +64,8 @@ export function mergeReports(parts: readonly ScanReport[]): ScanReport {
   const withheld = new Map<string, number>()
   const rules = new Map<string, EffectiveRule>()
   const findings = new Map<string, Finding>()
+  // Shards never share a target, so a (rule, target, asset) count comes from one part; a part given twice counts once.
+  const passes = new Map<string, PassCount>()
   const errors = new Map<string, AttemptError>()
   const skipped = new Map<string, AttemptSkip>()
   let attempts = 0
@@ -71,6 +73,10 @@ export function mergeReports(parts: readonly ScanReport[]): ScanReport {
     for (const t of p.targets) targets.set(t.id, t)
     for (const r of p.rules) rules.set(r.id, r)
     for (const f of p.findings) findings.set(`${f.fingerprint}\0${f.status}`, f)
+    for (const c of p.passCounts ?? []) {
+      const k = `${c.target}\0${c.ruleId}\0${c.asset ?? ''}`
+      if ((passes.get(k)?.count ?? 0) < c.count) passes.set(k, c)
+    }
     for (const e of p.errors) errors.set(`${e.target}\0${e.check}\0${e.message}`, e)
     for (const s of p.skipped) skipped.set(`${s.target}\0${s.check}\0${s.rule ?? ''}\0${s.why}`, s)
     for (const w of p.chaining?.withheld ?? []) withheld.set(w.from, (withheld.get(w.from) ?? 0) + w.targets)
@@ -82,6 +88,7 @@ export function mergeReports(parts: readonly ScanReport[]): ScanReport {
     targets: [...targets.values()].sort((a, b) => cmp(a.id, b.id)),
     rules: [...rules.values()].sort((a, b) => cmp(a.id, b.id)),
     findings: [...findings.values()].sort((a, b) => cmp(`${a.target}\0${a.ruleId}\0${a.resource}\0${a.status}`, `${b.target}\0${b.ruleId}\0${b.resource}\0${b.status}`)),
+    passCounts: [...passes].sort((a, b) => cmp(a[0], b[0])).map(([, c]) => c),
     errors: [...errors.values()].sort((a, b) => cmp(`${a.target}\0${a.check}\0${a.message}`, `${b.target}\0${b.check}\0${b.message}`)),
     skipped: [...skipped.values()].sort((a, b) => cmp(`${a.target}\0${a.check}`, `${b.target}\0${b.check}`)),
     attempts,

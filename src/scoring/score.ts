@@ -22,6 +22,7 @@ import {
   type AttemptError,
   type AttemptSkip,
   type Finding,
+  type PassCount,
   type Pillar,
   type PillarScore,
   type RuleMeta,
@@ -71,13 +72,7 @@ export function stageOf(score: number): Stage {
   return 'traditional'
 }
 
-/** Passes counted rather than stored: `count` passing resources of `ruleId` on `asset` (default: the target). */
-export interface PassCount {
-  readonly ruleId: string
-  readonly target: string
-  readonly asset?: string
-  readonly count: number
-}
+export type { PassCount } from '../types.ts'
 
 /** Everything the score is computed from; a pure function of it. */
 export interface ScoreInput {

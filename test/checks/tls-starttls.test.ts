@@ -177,7 +177,7 @@ describe('STARTTLS targets', () => {
       { port: pg, service: { name: 'postgresql', method: 'probed', conf: '10' } },
       { port: smtp, service: { name: 'smtp', method: 'probed', conf: '10' } },
     ]))
-    const r = await scan({ targets: [`nmap:${file}`], chain: true, settings, timeoutMs: 20_000 })
+    const r = await scan({ targets: [`nmap:${file}`], chain: true, settings, timeoutMs: 20_000, includePassed: true })
     expect(r.targets.filter((t) => t.chainedFrom).map((t) => t.id)).toEqual([`postgres://127.0.0.1:${pg}`, `smtp://127.0.0.1:${smtp}`])
     expect(r.findings.find((f) => f.target === `postgres://127.0.0.1:${pg}` && f.ruleId === 'certificate-untrusted')?.status).toBe('pass')
     expect(r.findings.find((f) => f.target === `smtp://127.0.0.1:${smtp}` && f.ruleId === 'tls-starttls-unavailable')?.status).toBe('fail')

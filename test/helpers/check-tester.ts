@@ -18,7 +18,8 @@ export function checkTester(
   const declared = new Set(list.flatMap((c) => c.rules as string[]))
   return {
     async run(targets: Target | string | readonly (Target | string)[], extra: Partial<ScanOptions> = {}): Promise<ScanReport> {
-      const report = await scan({ ...base, ...extra, checks: list, targets: Array.isArray(targets) ? targets : [targets as Target | string] })
+      // Passes stored individually: the tests look at each passing resource.
+      const report = await scan({ includePassed: true, ...base, ...extra, checks: list, targets: Array.isArray(targets) ? targets : [targets as Target | string] })
       for (const f of report.findings) {
         expect(declared.has(f.ruleId), `undeclared rule ${f.ruleId}`).toBe(true)
         expect(f.message, `unfilled placeholder in ${f.ruleId}`).not.toMatch(/\{\{/)

@@ -157,7 +157,7 @@ describe('exit codes (built CLI)', () => {
 
   it('durations: a bare number is seconds; ms, s, m, h units', () => {
     for (const [flag, ms] of [['5', 5000], ['250ms', 250], ['1.5s', 1500], ['2m', 120_000], ['1h', 3_600_000]] as const) {
-      const r = ztscan(['scan', '-q', '--plugin', plugin, '-t', targets(['timeout']), '--timeout', flag, '--format', 'json'])
+      const r = ztscan(['scan', '-q', '--plugin', plugin, '-t', targets(['timeout']), '--timeout', flag, '--format', 'json', '--include-passed'])
       expect(r.code).toBe(0)
       expect(JSON.parse(r.stdout).findings[0].evidence.timeoutMs).toBe(ms)
     }
@@ -273,16 +273,17 @@ let rejected = ''
 let pre = ''
 try { await preflight({ targets: [], settings: { tls: { caFile: 'nope-ca.pem' } } }) } catch (err) { pre = err.message }
 try { for await (const _ of scan({ targets: ['cert:nope.pem'], checks, rules })) {} } catch (err) { rejected = err.code }
-console.log(JSON.stringify({ types, again: again.length, findings: report.findings.length, verdict: verdict(report).exitCode, rejected, pre }))
+console.log(JSON.stringify({ types, again: again.length, findings: report.findings.length, passCounts: report.passCounts, verdict: verdict(report).exitCode, rejected, pre }))
 `,
     )
     const r = spawnSync(process.execPath, [consumer], { cwd: dir, encoding: 'utf8', timeout: 30_000 })
     expect(r.status).toBe(0)
     const out = JSON.parse(r.stdout)
     expect(out.types.filter((t: string) => t === 'target')).toHaveLength(2)
-    expect(out.types.filter((t: string) => t === 'finding')).toHaveLength(2)
+    // The passing target's result is counted (passCounts), not stored or streamed as a finding.
+    expect(out.types.filter((t: string) => t === 'finding')).toHaveLength(1)
     expect(out.types.filter((t: string) => t === 'progress')).toHaveLength(2)
     expect(out.again).toBe(out.types.length)
-    expect(out).toMatchObject({ findings: 2, verdict: 1, rejected: 'ERR_INPUT_INVALID', pre: 'settings.tls.caFile: nope-ca.pem: cannot read (ENOENT)' })
+    expect(out).toMatchObject({ findings: 1, passCounts: [{ ruleId: expect.any(String), target: 'contract://a', count: 1 }], verdict: 1, rejected: 'ERR_INPUT_INVALID', pre: 'settings.tls.caFile: nope-ca.pem: cannot read (ENOENT)' })
   })
 })
