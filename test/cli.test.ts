@@ -67,7 +67,9 @@ describe('CLI (built, as a process)', () => {
     const json = JSON.parse(r.stdout)
     assertValidReport(json)
     const lines = readFileSync(join(dir, 'out.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l))
-    expect(lines.map((l) => l.type)).toEqual(['finding', 'finding', 'summary'])
+    expect(lines.map((l) => l.type)).toEqual(['finding', 'summary'])
+    expect(lines.at(-1).passCounts).toEqual(json.passCounts)
+    expect(json.passCounts).toHaveLength(1)
     expect(lines.at(-1).summary).toEqual(json.summary)
   })
   it('appends the Markdown summary to GITHUB_STEP_SUMMARY', () => {
