@@ -144,6 +144,14 @@ function num(v: string | undefined): number | undefined {
   const n = Number(v)
   return Number.isFinite(n) ? n : undefined
 }
+/**
+ * A copy of an attribute value that does not keep the parser's input chunk alive: V8 makes a substring of 13 or more
+ * characters a slice of its parent, so an address or a version kept in a finding or a pass count would pin its whole
+ * 256 KiB chunk — memory growing with the input instead of staying flat. Flattening a short concatenation copies it.
+ */
+function own(v: string | undefined): string | undefined {
+  return v === undefined || v.length < 13 ? v : (' ' + v).slice(1)
+}
 /** Keeps only the defined fields, so evidence and JSON stay clean. */
 function defined<T extends object>(o: T): T {
   for (const k of Object.keys(o)) if ((o as Record<string, unknown>)[k] === undefined) delete (o as Record<string, unknown>)[k]
@@ -250,40 +258,40 @@ export async function parseNmapXml(
         break
       case 'status':
         if (host && parent === 'host') {
-          host.state = a.state ?? 'unknown'
-          host.reason = a.reason
+          host.state = own(a.state) ?? 'unknown'
+          host.reason = own(a.reason)
         }
         break
       case 'address':
-        if (host && parent === 'host' && a.addr && host.addresses.length < MAX_NAMES) host.addresses.push(defined({ addr: a.addr, addrtype: a.addrtype ?? 'ipv4', vendor: a.vendor }))
+        if (host && parent === 'host' && a.addr && host.addresses.length < MAX_NAMES) host.addresses.push(defined({ addr: own(a.addr)!, addrtype: own(a.addrtype) ?? 'ipv4', vendor: own(a.vendor) }))
         break
       case 'hostname':
-        if (host && parent === 'hostnames' && a.name && host.hostnames.length < MAX_NAMES) host.hostnames.push(defined({ name: a.name, type: a.type }))
+        if (host && parent === 'hostnames' && a.name && host.hostnames.length < MAX_NAMES) host.hostnames.push(defined({ name: own(a.name)!, type: own(a.type) }))
         break
       case 'extraports':
-        if (host && parent === 'ports') host.extraports.push({ state: a.state ?? 'unknown', count: int(a.count) ?? 0 })
+        if (host && parent === 'ports') host.extraports.push({ state: own(a.state) ?? 'unknown', count: int(a.count) ?? 0 })
         break
       case 'port': {
         const portid = int(a.portid)
         if (host && parent === 'ports') {
           if (portid === undefined || portid > 65535) fail(`<port> has an invalid portid "${a.portid ?? ''}"`)
-          port = { protocol: a.protocol ?? 'tcp', portid: portid!, state: 'unknown', scripts: [] }
+          port = { protocol: own(a.protocol) ?? 'tcp', portid: portid!, state: 'unknown', scripts: [] }
           if (tag.isSelfClosing) closePort()
         }
         break
       }
       case 'state':
         if (port && parent === 'port') {
-          port.state = a.state ?? 'unknown'
-          port.reason = a.reason
+          port.state = own(a.state) ?? 'unknown'
+          port.reason = own(a.reason)
         }
         break
       case 'service':
         if (port && parent === 'port')
-          port.service = defined({ name: a.name, product: a.product, version: a.version, extrainfo: a.extrainfo, tunnel: a.tunnel, method: a.method, conf: int(a.conf) })
+          port.service = defined({ name: own(a.name), product: own(a.product), version: own(a.version), extrainfo: own(a.extrainfo), tunnel: own(a.tunnel), method: own(a.method), conf: int(a.conf) })
         break
       case 'script':
-        if (port && parent === 'port' && a.id && port.scripts.length < MAX_SCRIPTS) port.scripts.push(a.id)
+        if (port && parent === 'port' && a.id && port.scripts.length < MAX_SCRIPTS) port.scripts.push(own(a.id)!)
         break
       case 'finished':
         if (parent === 'runstats') runstats = { ...runstats, ...defined({ exit: a.exit, errormsg: a.errormsg, elapsed: num(a.elapsed), summary: a.summary }) }
