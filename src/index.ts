@@ -3,6 +3,7 @@
  */
 export { scan, preflight, buildReport, fingerprintOf, shardOf, parseErrorBudget, incompleteness, MAX_TIMER_MS } from './engine/run.ts'
 export type { ScanOptions, ScanEvent, ScanRun, ErrorBudget } from './engine/run.ts'
+export { releaseFindings, isFindingView, FindingView, DEFAULT_MEMORY_FINDINGS } from './engine/spill.ts'
 export { verdict, EXIT_CODES } from './engine/verdict.ts'
 export type { Verdict } from './engine/verdict.ts'
 export { PreflightError, inputFileProblem } from './engine/preflight.ts'

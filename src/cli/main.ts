@@ -51,6 +51,7 @@ import { targetHint } from './hints.ts'
 import { didYouMean } from '../lib-suggest.ts'
 import { TargetError } from '../errors.ts'
 import { escapeControls } from '../report/escape.ts'
+import { releaseFindings } from '../engine/spill.ts'
 import { PROGRESS_MODES, startProgress, targetVerdicts } from './progress.ts'
 import { colorFor } from '../lib-term.ts'
 import { resolveLayers, type FlagSpec, type Layered } from '../config/layers.ts'
@@ -329,10 +330,11 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
     say(m)
   }
   const debug = v.debug ? (m: string): void => note(`debug: ${m}`) : (): void => {}
+  let scanned: ScanReport | undefined
   try {
     let report: ScanReport
     try {
-      report = await scan({
+      report = scanned = await scan({
         targets,
         policy: selected,
         settings,
@@ -385,6 +387,8 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   } finally {
     process.off('SIGINT', onInt)
     process.off('SIGTERM', onTerm)
+    // Findings spilled to a temporary file (a large scan): removed once the reports are written, or on an error.
+    if (scanned) releaseFindings(scanned)
   }
 }
 

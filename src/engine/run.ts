@@ -12,8 +12,9 @@ import { scoreReport } from '../scoring/score.ts'
 import { scoreDelta } from '../scoring/delta.ts'
 import { registryOf, type Registry } from '../targets/registry.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
-import { applyBaseline, type Baseline } from '../report/baseline.ts'
-import { applySuppressions, type Suppression } from '../report/suppress.ts'
+import { applyBaseline, baselineMarker, type Baseline } from '../report/baseline.ts'
+import { applySuppressions, suppressor, type Suppression } from '../report/suppress.ts'
+import { DEFAULT_MEMORY_FINDINGS, FindingStore } from './spill.ts'
 import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type Incompleteness, type PassCount, type RuleMeta, type ScanReport, type ScoreSettings, type Severity, type Target } from '../types.ts'
 import type { CheckDefinition, Family, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
@@ -70,6 +71,12 @@ export interface ScanOptions {
    * Counted passes are not `finding` events.
    */
   readonly includePassed?: boolean
+  /**
+   * Findings held in memory (default 50,000); beyond them findings spill to a temporary file in `os.tmpdir()` and
+   * `report.findings` becomes a lazy view read back from it (see `releaseFindings`). Events stop keeping findings then:
+   * iterate the scan from its start to see them all.
+   */
+  readonly memoryFindings?: number
   /** Clock (tests pass a fixed one). */
   readonly now?: () => Date
   readonly logger?: Logger
@@ -146,8 +153,16 @@ const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => {
  * for await (const e of scan({ targets })) if (e.type === 'finding') console.log(e.finding.message)
  */
 export function scan(options: ScanOptions): ScanRun {
-  // Every event is kept (the report holds the same objects): an iterator started at any time replays from the first one.
-  const history: ScanEvent[] = []
+  // Every event is kept (the report holds the same objects): an iterator started at any time replays from the first one —
+  // until findings spill to disk with no iterator attached: then finding events are no longer kept.
+  let history: ScanEvent[] = []
+  let iterators = 0
+  let findingsDropped = false
+  const dropFindingEvents = (): void => {
+    if (iterators > 0 || findingsDropped) return
+    findingsDropped = true
+    history = history.filter((e) => e.type !== 'finding')
+  }
   let finished = false
   const waiting = new Set<() => void>()
   const wakeAll = (): void => {
@@ -156,13 +171,13 @@ export function scan(options: ScanOptions): ScanRun {
   }
   const emit = (e: ScanEvent): void => {
     options.onEvent?.(e)
-    history.push(e)
+    if (!(findingsDropped && e.type === 'finding')) history.push(e)
     if (waiting.size) wakeAll()
   }
   // Start on a later tick so a caller can attach an iterator synchronously.
   const report = new Promise<ScanReport>((resolve, reject) => {
     setImmediate(() => {
-      runScan(options, emit).then(resolve, reject).finally(() => {
+      runScan(options, emit, dropFindingEvents).then(resolve, reject).finally(() => {
         finished = true
         wakeAll()
       })
@@ -172,12 +187,15 @@ export function scan(options: ScanOptions): ScanRun {
     report,
     then: (onOk, onErr) => report.then(onOk, onErr),
     [Symbol.asyncIterator](): AsyncIterator<ScanEvent> {
+      iterators++
+      const late = findingsDropped
       let next = 0
       let ended = false
       return {
         async next(): Promise<IteratorResult<ScanEvent>> {
           for (;;) {
             if (ended) return { done: true, value: undefined }
+            if (late) throw new Error('scan events: findings beyond the in-memory budget (memoryFindings) were spilled to disk and not kept as events; iterate the scan from its start, or read report.findings')
             if (next < history.length) return { done: false, value: history[next++]! }
             if (finished) {
               ended = true
@@ -277,6 +295,7 @@ async function prepare(options: ScanOptions) {
   for (const [name, v] of [['timeoutMs', baseTimeout], ['connectTimeoutMs', connectTimeoutMs]] as const)
     if (v > MAX_TIMER_MS) throw new OptionsError(name, `at most ${MAX_TIMER_MS} ms (about 24.8 days, the timer maximum; got ${v})`)
   const maxErrors = parseErrorBudget(options.maxErrors)
+  const memoryFindings = positiveInt('memoryFindings', options.memoryFindings, DEFAULT_MEMORY_FINDINGS)
   if (options.shard && !(Number.isInteger(options.shard.count) && options.shard.count >= 1 && Number.isInteger(options.shard.index) && options.shard.index >= 1 && options.shard.index <= options.shard.count))
     throw new OptionsError('shard', `expected i/n with 1 <= i <= n (got ${options.shard.index}/${options.shard.count})`)
 
@@ -306,14 +325,17 @@ async function prepare(options: ScanOptions) {
   }
   // A check must target a kind some family declares (or that a target object given to this scan has): a typo is an error.
   registry.assertKnownKinds(checks, new Set(options.targets.flatMap((t) => (t && typeof t === 'object' && typeof t.kind === 'string' ? [t.kind] : []))))
-  return { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, checks, rules, settings, targets, registry }
+  return { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, memoryFindings, checks, rules, settings, targets, registry }
 }
 
-async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Promise<ScanReport> {
+/** The report's order of findings. */
+const findingKey = (f: Finding): string => `${f.target}\0${f.ruleId}\0${f.resource}\0${f.status}`
+
+async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropFindingEvents: () => void): Promise<ScanReport> {
   const startedAt = new Date()
   const now = options.now ?? (() => new Date())
   const log = options.logger ?? noopLogger
-  const { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, checks, rules, settings, targets: given, registry } = await prepare(options)
+  const { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, memoryFindings, checks, rules, settings, targets: given, registry } = await prepare(options)
   const redact = makeRedactor(options.settings)
 
   const scheduler = new HostScheduler(concurrency, perHost)
@@ -322,9 +344,12 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
   const chainedFrom = new Map<string, string>()
   const withheld = new Map<string, number>()
   const chainMode = options.chain === true ? 'all' : options.chain === false ? 'off' : 'live'
-  const findings: Finding[] = []
+  // Findings past the in-memory budget spill to a temporary file; suppressions and the baseline apply as they arrive.
+  const store = new FindingStore(memoryFindings, findingKey)
+  const suppress = options.suppressions?.length ? suppressor(options.suppressions, now()) : undefined
+  const mark = options.baseline ? baselineMarker(options.baseline) : undefined
   // Passes counted per (rule, target, asset) unless stored individually.
-  const passes = new Map<string, number>()
+  const passes: PassTally = new Map()
   const includePassed = options.includePassed === true
   const errors: AttemptError[] = []
   const skipped: AttemptSkip[] = []
@@ -348,12 +373,19 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     log,
     addFinding(f) {
       if (f.status === 'pass' && !includePassed) {
-        const k = `${f.ruleId}\0${f.target}\0${f.asset ?? ''}`
-        passes.set(k, (passes.get(k) ?? 0) + 1)
+        const k = `${f.target}\0${f.ruleId}`
+        let t = passes.get(k)
+        if (!t) passes.set(k, (t = { ruleId: f.ruleId, target: f.target, byAsset: new Map() }))
+        const asset = f.asset ?? ''
+        t.byAsset.set(asset, (t.byAsset.get(asset) ?? 0) + 1)
         return
       }
-      findings.push(f)
-      emit({ type: 'finding', finding: f })
+      let g = f
+      if (suppress) g = suppress.apply(g)
+      if (mark) g = mark.apply(g)
+      store.add(g)
+      if (store.spilled) dropFindingEvents()
+      emit({ type: 'finding', finding: g })
     },
     addSkip(s) {
       skipped.push(s)
@@ -443,11 +475,16 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     }
   }
 
-  for (const t of given) addTarget(t, false)
-  await scheduler.idle()
-  scanSignal?.removeEventListener('abort', onAbort)
+  try {
+    for (const t of given) addTarget(t, false)
+    await scheduler.idle()
+  } catch (err) {
+    store.release()
+    throw err
+  } finally {
+    scanSignal?.removeEventListener('abort', onAbort)
+  }
 
-  findings.sort(byKey((f) => `${f.target}\0${f.ruleId}\0${f.resource}\0${f.status}`))
   errors.sort(byKey((e) => `${e.target}\0${e.check}\0${e.message}`))
   skipped.sort(byKey((s) => `${s.target}\0${s.check}\0${s.why}`))
   const firedRules = [...rules.values()].filter((r) => r.enabled && checks.some((c) => c.rules.includes(r.id))).sort(byKey((r) => r.id))
@@ -456,7 +493,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
     targets: [...targets.values()].map((t) => (chainedFrom.has(t.id) ? { id: t.id, kind: t.kind, chainedFrom: chainedFrom.get(t.id)! } : { id: t.id, kind: t.kind })).sort(byKey((t) => t.id)),
     chaining: { mode: chainMode, chained: chainedFrom.size, withheld: [...withheld].map(([from, n]) => ({ from, targets: n })).sort(byKey((w) => w.from)) },
     rules: firedRules,
-    findings,
+    findings: store.finish(),
+    applied: { expired: suppress?.expired() ?? [], absent: mark?.absent() },
     passCounts: passCountsOf(passes),
     errors,
     skipped,
@@ -479,14 +517,20 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void): Prom
   })
 }
 
-/** Pass counts from a map keyed `rule\0target\0asset`, sorted by target, rule and asset. */
-function passCountsOf(passes: ReadonlyMap<string, number>): PassCount[] {
+/** Passes counted per (target, rule), then per asset ('' for the target itself): one small string per asset. */
+type PassTally = Map<string, { readonly ruleId: string; readonly target: string; readonly byAsset: Map<string, number> }>
+
+/** The pass counts, sorted by target, rule and asset. */
+function passCountsOf(passes: PassTally): PassCount[] {
   const out: PassCount[] = []
-  for (const [k, count] of passes) {
-    const [ruleId, target, asset] = k.split('\0') as [string, string, string]
-    out.push(asset ? { ruleId, target, asset, count } : { ruleId, target, count })
+  for (const k of [...passes.keys()].sort()) {
+    const { ruleId, target, byAsset } = passes.get(k)!
+    for (const asset of [...byAsset.keys()].sort()) {
+      const count = byAsset.get(asset)!
+      out.push(asset ? { ruleId, target, asset, count } : { ruleId, target, count })
+    }
   }
-  return out.sort(byKey((c) => `${c.target}\0${c.ruleId}\0${c.asset ?? ''}`))
+  return out
 }
 
 /** Assembles a report (score and summary derived from the findings and pass counts). Also used by `merge`. */
@@ -496,6 +540,8 @@ export function buildReport(p: {
   targets: ScanReport['targets']
   rules: readonly EffectiveRule[]
   findings: readonly Finding[]
+  /** Set when suppressions and the baseline were already applied to `findings` (a scan applies them as findings arrive). */
+  applied?: { readonly expired: readonly ExpiredSuppression[]; readonly absent?: readonly AbsentFinding[] }
   /** Passes counted rather than stored (summary and score count them like passing findings). */
   passCounts?: readonly PassCount[]
   errors: readonly AttemptError[]
@@ -512,10 +558,10 @@ export function buildReport(p: {
   incomplete?: readonly Incompleteness[]
 }): ScanReport {
   let findings = p.findings
-  let expired: ExpiredSuppression[] = []
-  if (p.suppressions?.length) ({ findings, expired } = applySuppressions(findings, p.suppressions, p.now ?? new Date()))
-  let absent: AbsentFinding[] | undefined
-  if (p.baseline) ({ findings, absent } = applyBaseline(findings, p.baseline))
+  let expired: readonly ExpiredSuppression[] = p.applied?.expired ?? []
+  let absent: readonly AbsentFinding[] | undefined = p.applied?.absent
+  if (!p.applied && p.suppressions?.length) ({ findings, expired } = applySuppressions(findings, p.suppressions, p.now ?? new Date()))
+  if (!p.applied && p.baseline) ({ findings, absent } = applyBaseline(findings, p.baseline))
   const failed = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
   let passed = 0
   let suppressed = 0

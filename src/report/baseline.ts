@@ -111,20 +111,32 @@ export async function loadBaseline(path: string): Promise<Baseline> {
   return baselineFrom(parseConfigText(text, 'json', (expected) => new InputError(path, `/: expected ${expected}`)), path)
 }
 
+/**
+ * Marks failed findings new/unchanged/updated one at a time (a scan marks them as they arrive); `absent()` lists the
+ * baseline's failed findings not seen.
+ */
+export function baselineMarker(baseline: Baseline): { apply(f: Finding): Finding; absent(): AbsentFinding[] } {
+  const seen = new Set<string>()
+  return {
+    apply(f) {
+      if (f.status !== 'fail') return f
+      const prev = baseline.failed.get(f.fingerprint)
+      if (!prev) return { ...f, baselineState: 'new' as const }
+      seen.add(f.fingerprint)
+      // SARIF message text is escaped (escape.ts): compare escaped forms, so a SARIF and a JSON baseline agree.
+      const same = escapeControls(prev.message, { multiline: true }) === escapeControls(f.message, { multiline: true }) && (prev.severity === undefined || prev.severity === f.severity)
+      return { ...f, baselineState: same ? ('unchanged' as const) : ('updated' as const) }
+    },
+    absent() {
+      const absent: AbsentFinding[] = []
+      for (const [fingerprint, p] of baseline.failed) if (!seen.has(fingerprint)) absent.push({ fingerprint, ruleId: p.ruleId, target: p.target, message: p.message })
+      return absent.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1))
+    },
+  }
+}
+
 /** Marks failed findings new/unchanged/updated and lists the baseline's failed findings that are gone. */
 export function applyBaseline(findings: readonly Finding[], baseline: Baseline): { findings: Finding[]; absent: AbsentFinding[] } {
-  const seen = new Set<string>()
-  const out = findings.map((f) => {
-    if (f.status !== 'fail') return f
-    const prev = baseline.failed.get(f.fingerprint)
-    if (!prev) return { ...f, baselineState: 'new' as const }
-    seen.add(f.fingerprint)
-    // SARIF message text is escaped (escape.ts): compare escaped forms, so a SARIF and a JSON baseline agree.
-    const same = escapeControls(prev.message, { multiline: true }) === escapeControls(f.message, { multiline: true }) && (prev.severity === undefined || prev.severity === f.severity)
-    return { ...f, baselineState: same ? ('unchanged' as const) : ('updated' as const) }
-  })
-  const absent: AbsentFinding[] = []
-  for (const [fingerprint, p] of baseline.failed) if (!seen.has(fingerprint)) absent.push({ fingerprint, ruleId: p.ruleId, target: p.target, message: p.message })
-  absent.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1))
-  return { findings: out, absent }
+  const m = baselineMarker(baseline)
+  return { findings: findings.map((f) => m.apply(f)), absent: m.absent() }
 }

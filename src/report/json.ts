@@ -7,6 +7,7 @@ import type { Writable } from 'node:stream'
 import type { ScanReport } from '../types.ts'
 import { escapeJsonText } from './escape.ts'
 import { ChunkSink } from './sink.ts'
+import { isFindingView } from '../engine/spill.ts'
 
 /** The JSON report object (the canonical model, stamped with `schemaVersion`). */
 export function toJson(report: ScanReport): ScanReport {
@@ -38,14 +39,16 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 /** Writes `value` as `JSON.stringify(value, null, 2)` would at indentation `pad`, descending into containers to `depth` 2. */
 async function emit(sink: ChunkSink, value: unknown, pad: string, depth: number): Promise<void> {
   const inner = pad + '  '
-  if (Array.isArray(value) && value.length > 0 && depth < 3) {
+  // A spilled report's findings are a lazy view read back from disk: written element by element like an array.
+  if ((Array.isArray(value) || isFindingView(value)) && value.length > 0 && depth < 3) {
     let pending = sink.push('[')
-    for (let i = 0; i < value.length; i++) {
+    let i = 0
+    for (const item of value as Iterable<unknown>) {
       if (pending) await pending
-      pending = sink.push(`${i ? ',' : ''}\n${inner}`)
+      pending = sink.push(`${i++ ? ',' : ''}\n${inner}`)
       if (pending) await pending
       // JSON.stringify writes undefined and functions in arrays as null.
-      const v = value[i] === undefined || typeof value[i] === 'function' ? null : value[i]
+      const v = item === undefined || typeof item === 'function' ? null : item
       pending = depth < 2 && isPlainObject(v) ? emit(sink, v, inner, depth + 1) : sink.push(indented(v, inner))
     }
     if (pending) await pending

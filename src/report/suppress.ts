@@ -68,24 +68,32 @@ function glob(pattern: string): RegExp {
   return re
 }
 
-/** Applies suppressions to findings; returns the new findings and the expired suppressions that matched something. */
-export function applySuppressions(findings: readonly Finding[], list: readonly Suppression[], now: Date): { findings: Finding[]; expired: ExpiredSuppression[] } {
+/**
+ * Applies suppressions one finding at a time (a scan applies them as findings arrive); `expired()` lists the expired
+ * suppressions that matched something, in the list's order.
+ */
+export function suppressor(list: readonly Suppression[], now: Date): { apply(f: Finding): Finding; expired(): ExpiredSuppression[] } {
   const today = now.toISOString().slice(0, 10)
   const expired = new Map<Suppression, number>()
-  const out = findings.map((f) => {
-    if (f.status !== 'fail') return f
-    for (const s of list) {
-      if (!glob(s.rule).test(f.ruleId) || !glob(s.target ?? '*').test(f.target) || !glob(s.resource ?? '*').test(f.resource)) continue
-      if (s.expires < today) {
-        expired.set(s, (expired.get(s) ?? 0) + 1)
-        continue
-      }
-      return { ...f, suppression: { reason: s.reason, expires: s.expires } }
-    }
-    return f
-  })
   return {
-    findings: out,
-    expired: [...expired].map(([s, n]) => ({ rule: s.rule, target: s.target ?? '*', reason: s.reason, expires: s.expires, matched: n })),
+    apply(f) {
+      if (f.status !== 'fail') return f
+      for (const s of list) {
+        if (!glob(s.rule).test(f.ruleId) || !glob(s.target ?? '*').test(f.target) || !glob(s.resource ?? '*').test(f.resource)) continue
+        if (s.expires < today) {
+          expired.set(s, (expired.get(s) ?? 0) + 1)
+          continue
+        }
+        return { ...f, suppression: { reason: s.reason, expires: s.expires } }
+      }
+      return f
+    },
+    expired: () => list.filter((s) => expired.has(s)).map((s) => ({ rule: s.rule, target: s.target ?? '*', reason: s.reason, expires: s.expires, matched: expired.get(s)! })),
   }
+}
+
+/** Applies suppressions to findings; returns the new findings and the expired suppressions that matched something. */
+export function applySuppressions(findings: readonly Finding[], list: readonly Suppression[], now: Date): { findings: Finding[]; expired: ExpiredSuppression[] } {
+  const s = suppressor(list, now)
+  return { findings: findings.map((f) => s.apply(f)), expired: s.expired() }
 }
