@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, createWriteStream } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { scan, writeSarif, toSarif, type ScanReport } from '../src/index.ts'
+import { mergeSarif, scan, writeSarif, toSarif, type ScanReport } from '../src/index.ts'
 import { parsePolicy } from '../src/rules/policy.ts'
 import { GITHUB_SARIF_LIMITS } from '../src/report/sarif.ts'
 import openPort from '../checks/open-port/index.ts'
@@ -100,5 +100,33 @@ describe('SARIF within GitHub limits at any size', () => {
     expect(log.runs[0].results[0].ruleId).toBe('open-port-critical-service')
     const plain = JSON.parse(JSON.stringify(toSarif(report, { maxGzipBytes: budget })))
     expect(plain).toEqual(log)
+  }, 60_000)
+
+  it('merging shard SARIF logs groups the same way: within 25,000 results, critical and high kept one each, said in the notifications and to note()', () => {
+    const half = (k: number): ScanReport => ({ ...report, findings: report.findings.filter((_, i) => i % 2 === k) })
+    const parts = [0, 1].map((k) => toSarif(half(k), { maxResults: 100_000 }) as Sarif)
+    expect(parts.map((p) => p.runs[0].results.length)).toEqual([15_600, 15_600])
+    const notes: string[] = []
+    const merged = JSON.parse(JSON.stringify(mergeSarif(parts, { note: (n) => notes.push(n) }))) as Sarif
+    assertValidSarif(merged)
+    const results = merged.runs[0].results
+    expect(results.length).toBeLessThanOrEqual(GITHUB_SARIF_LIMITS.results)
+    const rules = byRule(merged)
+    expect(rules['open-port-critical-service']).toEqual({ n: HOSTS, grouped: new Set([undefined]) })
+    expect(rules['open-port-plaintext-admin']).toEqual({ n: HOSTS, grouped: new Set([undefined]) })
+    expect(rules['open-port-not-allowed']).toEqual({ n: HOSTS, grouped: new Set(['host']) })
+    // The same results (by fingerprint) as the unsharded scan's SARIF, one of them read back whole.
+    const fps = (log: Sarif): string[] => log.runs[0].results.map((r: Sarif) => r.partialFingerprints['ztscan/v1']).sort()
+    const whole = JSON.parse(JSON.stringify(toSarif(report))) as Sarif
+    expect(fps(merged)).toEqual(fps(whole))
+    const critical = (log: Sarif): Sarif => log.runs[0].results.find((r: Sarif) => r.ruleId === 'open-port-critical-service' && r.properties.resource === `${hostAddress(7)} tcp/6379`)
+    expect(critical(merged)).toEqual(critical(whole))
+    const note = merged.runs[0].invocations[0].toolExecutionNotifications.find((n: Sarif) => n.descriptor.id === 'results-grouped')
+    expect(note.message.text).toContain('per host: open-port-not-allowed (26,000 → 2,600)')
+    expect(notes).toEqual([note.message.text])
+    // Within the limits nothing changes.
+    const small = mergeSarif([toSarif({ ...report, findings: report.findings.slice(0, 100) })]) as Sarif
+    expect(small.runs[0].results).toHaveLength(100)
+    expect(small.runs[0].invocations[0].toolExecutionNotifications.some((n: Sarif) => n.descriptor.id === 'results-grouped')).toBe(false)
   }, 60_000)
 })

@@ -48,7 +48,7 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   if (kinds.has(true)) {
     parts.forEach((p, i) => validateSarifPart(p, positionals[i]!))
     if (out!.format.name !== 'sarif') throw new UsageError('merge: SARIF parts merge into SARIF only (SARIF holds no passing findings); use -o FILE.sarif')
-    const merged = mergeSarif(parts) as { runs: { invocations: { executionSuccessful: boolean }[] }[] }
+    const merged = mergeSarif(parts, { note: (n) => process.stderr.write(`ztscan: merge: ${n}\n`) }) as { runs: { invocations: { executionSuccessful: boolean }[] }[] }
     if (!merged.runs[0]!.invocations[0]!.executionSuccessful) process.stderr.write('ztscan: merge: at least one part is from an incomplete scan (executionSuccessful false)\n')
     const text = escapeJsonText(JSON.stringify(merged, null, 2)) + '\n'
     if (out!.file === '-') process.stdout.write(text)

@@ -13,6 +13,7 @@ import { packageRoot } from '../rules/root.ts'
 import { SCORE_VERSION, mergeScoreCards } from '../scoring/score.ts'
 import type { AttemptError, AttemptSkip, EffectiveRule, Finding, Incompleteness, PassCount, ScanReport, ScoreCard } from '../types.ts'
 import { buildReport, incompleteness } from '../engine/run.ts'
+import { groupSarifResults, type SarifOptions } from './sarif.ts'
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
@@ -122,8 +123,12 @@ type SarifRun = {
 } & Record<string, unknown>
 type SarifLog = { version?: string; runs?: SarifRun[] } & Record<string, unknown>
 
-/** Merges SARIF logs written by ztscan (one run each) into one log with one run and one recomputed score. */
-export function mergeSarif(logs: readonly unknown[]): Record<string, unknown> {
+/**
+ * Merges SARIF logs written by ztscan (one run each) into one log with one run and one recomputed score. Kept within
+ * GitHub's limits like `writeSarif` (`maxResults`, default 25,000; 10 MB gzip): what was grouped is said in the run's
+ * notifications and passed to `note`.
+ */
+export function mergeSarif(logs: readonly unknown[], opts: SarifOptions & { readonly note?: (message: string) => void } = {}): Record<string, unknown> {
   const runs: SarifRun[] = []
   logs.forEach((l, i) => {
     validateSarifPart(l, `part ${i + 1}`)
@@ -146,6 +151,13 @@ export function mergeSarif(logs: readonly unknown[]): Record<string, unknown> {
   const cards = runs.map((r) => r.properties?.score).filter((c): c is ScoreCard => !!c?.pillars && c.scoreVersion === SCORE_VERSION)
   if (cards.length !== runs.length) throw new InputError('merge', `every SARIF part needs a score of formula ${SCORE_VERSION} (run properties); re-run the shards with this ztscan`)
   const score = mergeScoreCards(cards)
+  const titles = ruleList.map((r) => {
+    const short = (r as { shortDescription?: { text?: unknown } }).shortDescription?.text
+    return { id: r.id, ...(typeof short === 'string' ? { title: short } : {}) }
+  })
+  const fitted = groupSarifResults(results, titles, opts)
+  const grouped = (fitted.outcome?.notes ?? []).map((text) => ({ level: 'warning', message: { text }, descriptor: { id: 'results-grouped' }, properties: { grouped: fitted.outcome!.grouped } }))
+  for (const n of fitted.outcome?.notes ?? []) opts.note?.(n)
   const first = runs[0]!
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -160,10 +172,10 @@ export function mergeSarif(logs: readonly unknown[]): Record<string, unknown> {
             ...(first.invocations?.[0] ?? {}),
             // Successful only when every part was (a part without invocations does not say: not successful).
             executionSuccessful: runs.every((r) => r.invocations?.[0]?.executionSuccessful === true),
-            toolExecutionNotifications: runs.flatMap((r) => r.invocations?.[0]?.toolExecutionNotifications ?? []),
+            toolExecutionNotifications: [...grouped, ...runs.flatMap((r) => r.invocations?.[0]?.toolExecutionNotifications ?? [])],
           },
         ],
-        results,
+        results: fitted.results,
         properties: { score },
       },
     ],

@@ -103,8 +103,8 @@ type Level = 'finding' | 'host' | 'rule' | 'left-out'
 interface RulePlan {
   readonly rule: string
   readonly rank: number
-  /** Indices of the rule's failed findings in `report.findings`. */
-  readonly findings: number[]
+  /** The rule's failed findings in the report. */
+  readonly findings: number
   /** Distinct (target, host, suppressed) groups. */
   hostGroups: number
   level: Level
@@ -138,16 +138,16 @@ function maxResultsOf(opts: SarifOptions): number {
 const hostOf = (f: Finding): string => (typeof f.evidence.address === 'string' ? f.evidence.address : '')
 const groupKey = (f: Finding): string => `${f.target}\0${hostOf(f)}\0${f.suppression ? 's' : ''}`
 
-/** Buckets the failed findings per rule, highest severity first. */
+/** Counts the failed findings per rule (one pass: the findings may be streamed from disk), highest severity first. */
 function bucket(report: ScanReport): RulePlan[] {
-  const byRule = new Map<string, RulePlan & { keys: Set<string> }>()
-  report.findings.forEach((f, i) => {
-    if (f.status !== 'fail') return
+  const byRule = new Map<string, { -readonly [K in keyof RulePlan]: RulePlan[K] } & { keys: Set<string> }>()
+  for (const f of report.findings) {
+    if (f.status !== 'fail') continue
     let p = byRule.get(f.ruleId)
-    if (!p) byRule.set(f.ruleId, (p = { rule: f.ruleId, rank: SEVERITY_RANK[f.severity], findings: [], hostGroups: 0, level: 'finding', keys: new Set() }))
-    p.findings.push(i)
+    if (!p) byRule.set(f.ruleId, (p = { rule: f.ruleId, rank: SEVERITY_RANK[f.severity], findings: 0, hostGroups: 0, level: 'finding', keys: new Set() }))
+    p.findings++
     p.keys.add(groupKey(f))
-  })
+  }
   return [...byRule.values()]
     .map(({ keys, ...p }) => ({ ...p, hostGroups: keys.size }))
     .sort((a, b) => b.rank - a.rank || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0))
@@ -173,9 +173,9 @@ function plan(rules: readonly RulePlan[], absent: number, max: number): Plan {
       total += r.hostGroups - 1
     }
   for (const r of rules)
-    if (r.level === 'host' && total - r.hostGroups + r.findings.length <= max) {
+    if (r.level === 'host' && total - r.hostGroups + r.findings <= max) {
       r.level = 'finding'
-      total += r.findings.length - r.hostGroups
+      total += r.findings - r.hostGroups
     }
   return { rules, absentKept }
 }
@@ -206,34 +206,43 @@ function groupedResult(rule: EffectiveRule | undefined, ruleId: string, idx: num
   }
 }
 
-/** The run's results under a plan, highest severity first, one object at a time. */
+/**
+ * The run's results under a plan, highest severity first. One pass over the findings (they may be streamed from disk):
+ * each rule's results are gathered — at most the plan's budget of them — then yielded rule by rule, in findings order.
+ */
 function* results(report: ScanReport, p: Plan, ruleIndex: ReadonlyMap<string, number>): Generator<Record<string, unknown>> {
   const meta = new Map(report.rules.map((r) => [r.id, r]))
+  const level = new Map(p.rules.map((r) => [r.rule, r.level]))
+  const each = new Map<string, Finding[]>()
+  const perHost = new Map<string, Map<string, { first: Finding[]; count: number; resources: string[] }>>()
+  const perRule = new Map<string, { first: Finding; count: number; hosts: Set<string>; targets: Set<string>; resources: string[] }>()
+  for (const f of report.findings) {
+    if (f.status !== 'fail') continue
+    const lv = level.get(f.ruleId)
+    if (lv === 'finding') (each.get(f.ruleId) ?? each.set(f.ruleId, []).get(f.ruleId)!).push(f)
+    else if (lv === 'host') {
+      const groups = perHost.get(f.ruleId) ?? perHost.set(f.ruleId, new Map()).get(f.ruleId)!
+      const k = groupKey(f)
+      let g = groups.get(k)
+      if (!g) groups.set(k, (g = { first: [f], count: 0, resources: [] }))
+      g.count++
+      if (g.resources.length < LISTED_RESOURCES) g.resources.push(f.resource)
+    } else if (lv === 'rule') {
+      let g = perRule.get(f.ruleId)
+      if (!g) perRule.set(f.ruleId, (g = { first: f, count: 0, hosts: new Set(), targets: new Set(), resources: [] }))
+      g.count++
+      g.hosts.add(`${f.target}\0${hostOf(f)}`)
+      g.targets.add(f.target)
+      if (g.resources.length < LISTED_RESOURCES) g.resources.push(hostOf(f) && !f.resource.startsWith(hostOf(f)) ? `${hostOf(f)} ${f.resource}` : f.resource)
+    }
+  }
   for (const r of p.rules) {
     const idx = ruleIndex.get(r.rule)
-    if (r.level === 'finding') for (const i of r.findings) yield sarifResult(report.findings[i]!, idx)
-    else if (r.level === 'host') {
-      const groups = new Map<string, { first: Finding[]; count: number; resources: string[] }>()
-      for (const i of r.findings) {
-        const f = report.findings[i]!
-        const k = groupKey(f)
-        let g = groups.get(k)
-        if (!g) groups.set(k, (g = { first: [f], count: 0, resources: [] }))
-        g.count++
-        if (g.resources.length < LISTED_RESOURCES) g.resources.push(f.resource)
-      }
-      for (const g of groups.values()) yield groupedResult(meta.get(r.rule), r.rule, idx, g.first, g.count, g.resources, 1, 1, 'host')
-    } else if (r.level === 'rule') {
-      const hosts = new Set<string>()
-      const targets = new Set<string>()
-      const resources: string[] = []
-      for (const i of r.findings) {
-        const f = report.findings[i]!
-        hosts.add(`${f.target}\0${hostOf(f)}`)
-        targets.add(f.target)
-        if (resources.length < LISTED_RESOURCES) resources.push(hostOf(f) && !f.resource.startsWith(hostOf(f)) ? `${hostOf(f)} ${f.resource}` : f.resource)
-      }
-      yield groupedResult(meta.get(r.rule), r.rule, idx, [report.findings[r.findings[0]!]!], r.findings.length, resources, hosts.size, targets.size, 'rule')
+    if (r.level === 'finding') for (const f of each.get(r.rule) ?? []) yield sarifResult(f, idx)
+    else if (r.level === 'host') for (const g of perHost.get(r.rule)?.values() ?? []) yield groupedResult(meta.get(r.rule), r.rule, idx, g.first, g.count, g.resources, 1, 1, 'host')
+    else if (r.level === 'rule') {
+      const g = perRule.get(r.rule)
+      if (g) yield groupedResult(meta.get(r.rule), r.rule, idx, [g.first], g.count, g.resources, g.hosts.size, g.targets.size, 'rule')
     }
   }
   yield* absentResults(report, ruleIndex).slice(0, p.absentKept)
@@ -244,9 +253,9 @@ const fmt = (n: number): string => n.toLocaleString('en-US')
 function outcomeOf(report: ScanReport, p: Plan, limits: { results: number; gzipBytes: number }): SarifOutcome {
   const grouped = p.rules
     .filter((r) => r.level !== 'finding')
-    .map((r) => ({ rule: r.rule, level: r.level as 'host' | 'rule' | 'left-out', findings: r.findings.length, results: r.level === 'host' ? r.hostGroups : r.level === 'rule' ? 1 : 0 }))
-  const findings = p.rules.reduce((n, r) => n + r.findings.length, 0)
-  const written = p.rules.reduce((n, r) => n + (r.level === 'finding' ? r.findings.length : r.level === 'host' ? r.hostGroups : r.level === 'rule' ? 1 : 0), 0) + p.absentKept
+    .map((r) => ({ rule: r.rule, level: r.level as 'host' | 'rule' | 'left-out', findings: r.findings, results: r.level === 'host' ? r.hostGroups : r.level === 'rule' ? 1 : 0 }))
+  const findings = p.rules.reduce((n, r) => n + r.findings, 0)
+  const written = p.rules.reduce((n, r) => n + (r.level === 'finding' ? r.findings : r.level === 'host' ? r.hostGroups : r.level === 'rule' ? 1 : 0), 0) + p.absentKept
   const absentLeftOut = (report.baseline?.absent.length ?? 0) - p.absentKept
   const notes: string[] = []
   if (grouped.length || absentLeftOut) {
@@ -308,6 +317,68 @@ function gzipSize(skeletonBytes: number, items: Iterable<Record<string, unknown>
   }
   flush()
   return size + skeletonBytes / 4
+}
+
+const SEVERITY_SET: ReadonlySet<string> = new Set(Object.keys(SEVERITY_RANK))
+const isRecord = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x)
+
+/** A one-per-finding result written by `sarifResult`, read back as the finding (undefined for anything else). */
+function findingOfResult(r: Record<string, unknown>): Finding | undefined {
+  const p = r.properties
+  const fp = isRecord(r.partialFingerprints) ? r.partialFingerprints['ztscan/v1'] : undefined
+  if (!isRecord(p) || p.grouped !== undefined || r.kind !== 'fail' || typeof r.ruleId !== 'string' || typeof fp !== 'string') return undefined
+  if (typeof p.target !== 'string' || typeof p.resource !== 'string' || typeof p.severity !== 'string' || !SEVERITY_SET.has(p.severity)) return undefined
+  const text = isRecord(r.message) && typeof r.message.text === 'string' ? r.message.text : ''
+  const suffix = ` [${sarifText(p.target)}]`
+  const sup = Array.isArray(r.suppressions) && isRecord(r.suppressions[0]) ? r.suppressions[0] : undefined
+  const expires = sup && isRecord(sup.properties) && typeof sup.properties.expires === 'string' ? sup.properties.expires : undefined
+  const state = r.baselineState
+  return {
+    ruleId: r.ruleId,
+    status: 'fail',
+    severity: p.severity as Finding['severity'],
+    pillar: p.pillar as Finding['pillar'],
+    family: String(p.family ?? ''),
+    target: p.target,
+    resource: p.resource,
+    message: text.endsWith(suffix) ? text.slice(0, -suffix.length) : text,
+    evidence: isRecord(p.evidence) ? p.evidence : {},
+    fingerprint: fp,
+    ...(state === 'new' || state === 'unchanged' || state === 'updated' ? { baselineState: state } : {}),
+    ...(sup ? { suppression: { reason: String(sup.justification ?? ''), ...(expires ? { expires } : {}) } } : {}),
+  }
+}
+
+/**
+ * Keeps already-written results (a merge of shard logs) within GitHub's limits the way `writeSarif` keeps a scan's: the
+ * one-per-finding results are read back as findings and grouped by the same plan (per host, then per rule, highest
+ * severity kept finest); results that are already grouped, or not ztscan's, are kept as they are and count against the
+ * budget. Unchanged (no outcome) when the results are within the limits.
+ */
+export function groupSarifResults(
+  given: readonly Record<string, unknown>[],
+  rules: readonly { readonly id: string; readonly title?: string }[],
+  opts: SarifOptions = {},
+): { results: Record<string, unknown>[]; outcome?: SarifOutcome } {
+  const limits = { results: maxResultsOf(opts), gzipBytes: opts.maxGzipBytes ?? GITHUB_SARIF_LIMITS.gzipBytes }
+  let raw = 0
+  for (const r of given) raw += JSON.stringify(r).length + 2
+  if (given.length <= limits.results && raw <= limits.gzipBytes) return { results: [...given] }
+  const findings: Finding[] = []
+  const kept: Record<string, unknown>[] = []
+  let keptBytes = 0
+  for (const r of given) {
+    const f = findingOfResult(r)
+    if (f) findings.push(f)
+    else {
+      kept.push(r)
+      keptBytes += JSON.stringify(r).length + 2
+    }
+  }
+  const report = { rules, findings, errors: [] } as unknown as ScanReport
+  const ruleIndex = new Map(rules.map((r, i) => [r.id, i]))
+  const { plan: p, outcome } = fit(report, { ...opts, maxResults: Math.max(1, limits.results - kept.length) }, ruleIndex, keptBytes)
+  return { results: [...results(report, p, ruleIndex), ...kept], outcome }
 }
 
 /** Converts a report to a SARIF 2.1.0 log object (grouped like `writeSarif` when it would exceed GitHub's limits). */
