@@ -3,14 +3,15 @@
  * summary and every consumer of passes (JUnit, HTML, verbose verdicts, merge) come out the same as with every pass stored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { Writable } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { mergeReports, scan, toJunit, type ScanReport } from '../src/index.ts'
+import { baselineFrom, isFindingView, mergeReports, releaseFindings, scan, toJunit, toSarif, verdict, writeJson, writeJsonl, writeSarif, type ScanReport } from '../src/index.ts'
 import { targetVerdicts } from '../src/cli/progress.ts'
 import { toHtml } from '../src/report/html.ts'
 import openPort from '../checks/open-port/index.ts'
-import { assertValidReport } from './helpers/schemas.ts'
+import { assertValidReport, assertValidSarif } from './helpers/schemas.ts'
 import { hostAddress, nmapDocument, portsHost, serviceHost, writeNmapFile } from './helpers/nmap-gen.ts'
 import { ensureBuilt, runCli as ztscan } from './helpers/cli.ts'
 
@@ -27,6 +28,13 @@ async function nmapFile(name: string, hosts: number): Promise<string> {
   const file = join(dir, name)
   await writeNmapFile(file, nmapDocument({ host, hosts }))
   return file
+}
+
+/** Everything a writer wrote to a stream. */
+async function written(write: (out: Writable) => Promise<unknown>): Promise<string> {
+  const chunks: string[] = []
+  await write(new Writable({ write(c: Buffer, _e, cb) { chunks.push(c.toString('utf8')); cb() } }))
+  return chunks.join('')
 }
 
 /** The report without its clock fields and without the (stored or counted) passes. */
@@ -87,5 +95,67 @@ describe('passes counted, not stored', () => {
     expect(stored.findings.filter((f) => f.status === 'pass')).toHaveLength(counted.summary.passed)
     expect(counted.passCounts!.reduce((n, c) => n + c.count, 0)).toBe(counted.summary.passed)
     expect(counted.score.overall).toBe(stored.score.overall)
+  })
+})
+
+describe('findings beyond the in-memory budget spill to a temporary file', () => {
+  const spillDirs = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('ztscan-spill-'))
+
+  it('the spilled report reads back in the same order, with the same score, JSON, JSON Lines and SARIF as the in-memory one; the file is removed on release', async () => {
+    const file = await nmapFile('spill.xml', 900)
+    const policy = { source: '<inline>', rules: { 'open-port-not-allowed': { parameters: { allowed: { '*': [22, 80, 443] } } } } }
+    // One suppression and a baseline: applied as findings arrive, before they spill.
+    const suppressions = [{ rule: 'open-port-database-exposed', target: '*', resource: `${hostAddress(3)} *`, reason: 'lab box', expires: '2099-01-01' }]
+    const baseline = baselineFrom({ schemaVersion: '1.0', findings: [] }, 'empty.json')
+    const opts = { targets: [`nmap:${file}`], families, now, policy, suppressions, baseline }
+    const memory = await scan(opts)
+    const before = spillDirs()
+    const events: string[] = []
+    const spilled = await scan({ ...opts, memoryFindings: 250, onEvent: (e) => events.push(e.type) })
+    try {
+      expect(isFindingView(memory.findings)).toBe(false)
+      expect(isFindingView(spilled.findings)).toBe(true)
+      expect(spillDirs().length).toBe(before.length + 1)
+      expect(memory.findings.length).toBeGreaterThan(1_000)
+      expect(spilled.findings.length).toBe(memory.findings.length)
+      expect(events.filter((t) => t === 'finding')).toHaveLength(memory.findings.length)
+      expect([...spilled.findings]).toEqual(memory.findings)
+      expect(spilled.findings.filter((f) => f.suppression).length).toBe(1)
+      const same = (r: ScanReport) => ({ ...r, startedAt: '', finishedAt: '', findings: [] })
+      expect(same(spilled)).toEqual(same(memory))
+      const json = await written((out) => writeJson(spilled, out))
+      expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify({ ...memory, finishedAt: spilled.finishedAt, startedAt: spilled.startedAt })))
+      const jsonl = await written((out) => writeJsonl(spilled, out))
+      expect(jsonl.split('\n').filter((l) => l.startsWith('{"type":"finding"'))).toHaveLength(memory.findings.length)
+      const sarif = await written((out) => writeSarif(spilled, out, { maxResults: 500 }).then(() => undefined))
+      const log = JSON.parse(sarif)
+      assertValidSarif(log)
+      expect(log.runs[0].results).toEqual((toSarif(memory, { maxResults: 500 }) as { runs: { results: unknown[] }[] }).runs[0]!.results)
+      expect(log.runs[0].results.length).toBeLessThanOrEqual(500)
+      expect(verdict(spilled).gating.length).toBe(verdict(memory).gating.length)
+    } finally {
+      releaseFindings(spilled)
+    }
+    expect(spillDirs()).toEqual(before)
+    expect(() => [...spilled.findings]).toThrow(/released/)
+  })
+
+  it('an iterator that starts after findings spilled is told so instead of missing them; one started first sees them all', async () => {
+    const file = await nmapFile('spill-events.xml', 300)
+    const opts = { targets: [`nmap:${file}`], families, now, memoryFindings: 50 }
+    const run = scan(opts)
+    const report = await run
+    const early = scan(opts)
+    let seen = 0
+    for await (const e of early) if (e.type === 'finding') seen++
+    const again = await early
+    try {
+      expect(report.findings.length).toBeGreaterThan(150)
+      await expect(run[Symbol.asyncIterator]().next()).rejects.toThrow(/spilled to disk/)
+      expect(seen).toBe(again.findings.length)
+    } finally {
+      releaseFindings(report)
+      releaseFindings(again)
+    }
   })
 })

@@ -66,7 +66,7 @@ function runChild(args: string[], feed?: (stdin: NodeJS.WritableStream) => Promi
   })
 }
 
-async function libnmap(file: string): Promise<string> {
+export async function libnmap(file: string): Promise<string> {
   const py = '/usr/bin/python3'
   if (!existsSync(py)) return 'skipped (/usr/bin/python3 missing)'
   const code = 'import resource,sys,time\nfrom libnmap.parser import NmapParser\nt=time.time()\nr=NmapParser.parse_fromfile(sys.argv[1])\nprint(time.time()-t, len(r.hosts), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)'
@@ -111,7 +111,7 @@ export async function run(): Promise<void> {
   for (const scanner of ['builtin', 'nmap'] as const) {
     if (scanner === 'nmap' && !existsSync('/usr/bin/nmap')) continue
     const t0 = performance.now()
-    const report = await scan({ checks: openPort.checks, targets: ['host://127.0.0.1?ports=all'], settings: { portScan: { scanner } }, timeoutMs: 600_000 })
+    const report = await scan({ checks: openPort.checks, targets: ['host://127.0.0.1?ports=all'], settings: { portScan: { scanner } }, timeoutMs: 600_000, includePassed: true })
     const ours = performance.now() - t0
     const openPorts = report.findings.find((f) => f.resource === '127.0.0.1')?.evidence.openPorts
     console.log(`  ztscan host://127.0.0.1?ports=all, --port-scanner ${scanner}: ${(ours / 1000).toFixed(1)} s, ${String(openPorts)} open, ${report.errors.length} errors`)
