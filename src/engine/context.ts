@@ -21,6 +21,8 @@ export interface ScanShared {
   readonly log: Logger
   /** Records a finding (already redacted and fingerprinted). */
   addFinding(f: Finding): void
+  /** Counts a pass instead of storing it, when the scan counts passes: true when counted (no finding is built then). */
+  countPass(ruleId: string, target: string, asset: string | undefined): boolean
   /** Records a rule that could not be judged on a target (already redacted). */
   addSkip(s: AttemptSkip): void
   /** Adds a target chained from `from` by `check` (unless the scan's chaining mode withholds it); throws on an invalid one. */
@@ -134,6 +136,7 @@ export class AttemptContext implements CheckContext {
     const rule = s.rules.get(ruleId)!
     if (!rule.enabled) return
     const target = this.#target.id
+    if (status === 'pass' && s.countPass(ruleId, target, at.asset !== undefined && at.asset !== target ? at.asset : undefined)) return
     const evidence = at.evidence ?? {}
     s.addFinding({
       ruleId,

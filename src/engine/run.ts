@@ -371,15 +371,17 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     now,
     redact,
     log,
+    countPass(ruleId, target, asset) {
+      if (includePassed) return false
+      const k = `${target}\0${ruleId}`
+      let t = passes.get(k)
+      if (!t) passes.set(k, (t = { ruleId, target, byAsset: new Map() }))
+      const a = asset ?? ''
+      t.byAsset.set(a, (t.byAsset.get(a) ?? 0) + 1)
+      return true
+    },
     addFinding(f) {
-      if (f.status === 'pass' && !includePassed) {
-        const k = `${f.target}\0${f.ruleId}`
-        let t = passes.get(k)
-        if (!t) passes.set(k, (t = { ruleId: f.ruleId, target: f.target, byAsset: new Map() }))
-        const asset = f.asset ?? ''
-        t.byAsset.set(asset, (t.byAsset.get(asset) ?? 0) + 1)
-        return
-      }
+      if (f.status === 'pass' && shared.countPass(f.ruleId, f.target, f.asset)) return
       let g = f
       if (suppress) g = suppress.apply(g)
       if (mark) g = mark.apply(g)
