@@ -4,13 +4,14 @@
  * ports chain to the certificate and MFA checks.
  */
 import { statSync } from 'node:fs'
+import { addAbortSignal } from 'node:stream'
 import { defineCheck, defineFamily } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { FileError } from '../../src/lib-files.ts'
 import type { Target } from '../../src/types.ts'
 import { CATALOGUE } from './catalogue.ts'
 import { evaluateHost, RULES } from './evaluate.ts'
-import { NmapXmlError, parseNmapFile, type NmapHost } from './nmap-xml.ts'
+import { NmapXmlError, parseNmapFile, parseNmapXml, type NmapHandlers, type NmapHost } from './nmap-xml.ts'
 import { expandPorts, PortSpecError, tableName } from './ports.ts'
 import { connectScan } from './scan.ts'
 import { findNmap, nmapScan, type PortScanner } from './nmap-scan.ts'
@@ -19,7 +20,9 @@ import { hostTarget, targets } from './targets.ts'
 
 const FAMILY = 'open-port'
 /** Slowest nmap XML reading speed assumed when sizing the attempt's deadline (bytes per ms). */
-const MIN_BYTES_PER_MS = 5_000
+const MIN_BYTES_PER_MS = 1_000
+/** Extra deadline of `nmap:-` (standard input has no size to scale by): an hour beyond the base timeout. */
+const STDIN_EXTRA_MS = 3_600_000
 /** Per-connection timeout of the connect scan unless `settings.portScan.connectTimeoutMs` says otherwise. */
 const PROBE_TIMEOUT_MS = 2_000
 /** Probes assumed in flight when sizing the deadline (the engine's default socket limit). */
@@ -40,6 +43,7 @@ export const nmapCheck = defineCheck({
   // A file handed in for offline analysis: its TLS and SSH ports are probed only with --chain.
   offline: true,
   timeout(target, baseMs) {
+    if (target.stdin === true) return baseMs + STDIN_EXTRA_MS
     let size = 0
     try {
       size = statSync(String(target.path)).size
@@ -52,37 +56,34 @@ export const nmapCheck = defineCheck({
     const shown = target.id.replace(/^nmap:/, '')
     let skipped = 0
     try {
-      const summary = await parseNmapFile(
-        String(target.path),
-        shown,
-        {
-          host(h) {
-            const address = addressOf(h)
-            if (h.state !== 'up' || !address) {
-              skipped++
-              return
-            }
-            evaluateHost(ctx, target, {
-              address,
-              hostnames: h.hostnames.map((n) => n.name),
-              ports: h.ports.map((p) => ({
-                protocol: p.protocol,
-                port: p.portid,
-                state: p.state,
-                reason: p.reason,
-                service: p.service?.name,
-                product: p.service?.product,
-                version: p.service?.version,
-                extrainfo: p.service?.extrainfo,
-                tunnel: p.service?.tunnel,
-                method: p.service?.method,
-                scripts: p.scripts,
-              })),
-            })
-          },
+      const handlers: NmapHandlers = {
+        host(h) {
+          const address = addressOf(h)
+          if (h.state !== 'up' || !address) {
+            skipped++
+            return
+          }
+          evaluateHost(ctx, target, {
+            address,
+            hostnames: h.hostnames.map((n) => n.name),
+            ports: h.ports.map((p) => ({
+              protocol: p.protocol,
+              port: p.portid,
+              state: p.state,
+              reason: p.reason,
+              service: p.service?.name,
+              product: p.service?.product,
+              version: p.service?.version,
+              extrainfo: p.service?.extrainfo,
+              tunnel: p.service?.tunnel,
+              method: p.service?.method,
+              scripts: p.scripts,
+            })),
+          })
         },
-        ctx.signal,
-      )
+      }
+      // Standard input is read once, as a stream; the attempt's end (timeout, SIGINT) destroys it.
+      const summary = target.stdin === true ? await parseNmapXml(addAbortSignal(ctx.signal, process.stdin), 'stdin', handlers) : await parseNmapFile(String(target.path), shown, handlers, ctx.signal)
       if (skipped) ctx.log.debug(`${skipped} host(s) down or without an address`)
       if (summary.runstats?.exit === 'error') throw new AttemptFailure('input', `${shown}: nmap reported an error: ${summary.runstats.errormsg ?? 'unknown'}`)
     } catch (err) {

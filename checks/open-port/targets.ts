@@ -26,5 +26,6 @@ export const targets = defineTargets([
     note: 'nmap when on the PATH, else the built-in TCP connect scan',
     parse: (rest, raw) => hostTarget(rest, raw),
   },
-  { scheme: 'nmap', kind: 'nmap-xml', example: 'nmap:FILE.xml', note: '`nmap -oX`', parse: (rest) => fileTarget('nmap-xml', 'nmap', rest) },
+  // `nmap:-` reads standard input (`nmap -oX - … | ztscan scan --nmap -`): streamed like a file, never held whole.
+  { scheme: 'nmap', kind: 'nmap-xml', example: 'nmap:FILE.xml', note: '`nmap -oX`; `nmap:-` reads standard input', parse: (rest) => (rest === '-' ? { kind: 'nmap-xml', id: 'nmap:-', stdin: true } : fileTarget('nmap-xml', 'nmap', rest)) },
 ])

@@ -19,7 +19,7 @@ describe('connect scan sniffs open ports and chains TLS and SSH on any port', ()
     const httpPort = await listen(http)
     try {
       const tlsPort = tls.port
-      const report = await scan({ targets: [`host://127.0.0.1?ports=${tlsPort},${sshPort},${httpPort}`], timeoutMs: 10_000, settings: { ssh: { acceptUnknownHostKeys: true } } })
+      const report = await scan({ targets: [`host://127.0.0.1?ports=${tlsPort},${sshPort},${httpPort}`], timeoutMs: 10_000, settings: { ssh: { acceptUnknownHostKeys: true } }, includePassed: true })
       const ids = report.targets.map((t) => t.id)
       expect(ids).toContain(`tls://127.0.0.1:${tlsPort}`)
       expect(ids).toContain(`ssh://127.0.0.1:${sshPort}`)
