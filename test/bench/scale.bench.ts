@@ -2,16 +2,18 @@
  * @fileoverview Enterprise scale end to end (issue 14): a 200 MB generated nmap XML file (every address on loopback)
  * through the built CLI, `ztscan scan --nmap FILE -o r.json -o r.sarif`, beside a bare saxes pass and python3-libnmap on
  * the same file: wall time and peak RSS side by side, and the JSON's counts (hosts, open risky ports per service) checked
- * against the bare pass's. Figures are printed, never asserted. `npm run bench -- scale`
+ * against the bare pass's; then 1 GB generated into `ztscan scan --nmap -` through a pipe, RSS sampled every second
+ * (ZTSCAN_BENCH_PIPE_MB sets another size). Figures are printed, never asserted. `npm run bench -- scale`
  */
 import { spawn } from 'node:child_process'
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { once } from 'node:events'
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JSONParser } from '@streamparser/json'
 import { ensureBuilt, runCli } from '../hostile/cli.ts'
-import { root } from '../helpers/cli.ts'
+import { bin, root } from '../helpers/cli.ts'
 import { nmapDocument, serviceHost, writeNmapFile } from '../helpers/nmap-gen.ts'
 import { libnmap } from './open-port.bench.ts'
 
@@ -62,6 +64,36 @@ async function countsOf(json: string): Promise<{ hosts: number; failedByService:
   return { hosts: assets.size, failedByService, summary }
 }
 
+/** `ztscan scan --nmap -` fed `mb` MB of generated XML through a pipe; RSS sampled from /proc every second. */
+async function throughPipe(dir: string, mb: number): Promise<string> {
+  const rssFile = join(dir, 'rss')
+  const hook = `data:text/javascript,${encodeURIComponent(`import { writeFileSync } from 'node:fs'; process.on('exit', () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)))`)}`
+  const t0 = performance.now()
+  const child = spawn(process.execPath, ['--import', hook, bin, 'scan', '-q', '--nmap', '-', '-o', join(dir, 'pipe.json'), '-o', join(dir, 'pipe.sarif'), '--fail-on', 'none'], { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const curve: number[] = []
+  const sampler = setInterval(() => {
+    const m = existsSync(`/proc/${child.pid}/status`) ? /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8')) : null
+    if (m) curve.push(Number(m[1]) / 1024)
+  }, 1000)
+  const closed = once(child, 'close')
+  let fed = 0
+  let fedAt = 0
+  for (const chunk of nmapDocument({ host: serviceHost, bytes: mb * MB })) {
+    fed += chunk.length
+    if (!child.stdin.write(chunk)) await once(child.stdin, 'drain')
+  }
+  child.stdin.end()
+  fedAt = curve.length
+  const [code] = (await closed) as [number]
+  clearInterval(sampler)
+  const peak = existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8')) / 1024 : NaN
+  const reading = curve.slice(0, fedAt)
+  const q = (xs: number[], f: number): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * f)] ?? NaN
+  return `${(fed / MB).toFixed(0)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s, exit ${code}; RSS while reading (${reading.length} samples): median ${q(reading, 0.5).toFixed(0)} MB, max ${Math.max(...reading).toFixed(0)} MB; peak of the whole run ${peak.toFixed(0)} MB (score and reports at the end)${stderr ? `; stderr: ${stderr.trim().slice(0, 200)}` : ''}`
+}
+
 /** Prints the figures. */
 export async function run(): Promise<void> {
   ensureBuilt()
@@ -83,6 +115,9 @@ export async function run(): Promise<void> {
     const sarif = readFileSync(join(dir, 'r.sarif'))
     const results = (JSON.parse(sarif.toString('utf8')) as { runs: { results: unknown[] }[] }).runs[0]!.results.length
     console.log(`  SARIF: ${results} results (≤ 25,000), ${(gzipSync(sarif).length / MB).toFixed(1)} MB gzip (≤ 10 MB)`)
+    rmSync(file)
+    rmSync(join(dir, 'r.json'))
+    console.log(`  ztscan scan --nmap - through a pipe: ${await throughPipe(dir, Number(process.env.ZTSCAN_BENCH_PIPE_MB ?? 1024))}`)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
