@@ -65,7 +65,7 @@ describe.skipIf(NO_SSHD)(`a flooding agent host beside a TLS target, through the
   it('both verdicts intact, exit 1 kept, within the timeout plus slack', async () => {
     const agents = `agents://${sshd.user}@127.0.0.1:${sshd.port}`
     const tlsTarget = `tls://127.0.0.1:${tls.port}`
-    const r = await runCli(['scan', '-q', '--format', 'json', '--fail-on', 'high', '--timeout', `${TIMEOUT_S}s`, '--ssh-key', sshd.clientKeyPath, '--known-hosts', sshd.knownHostsPath, agents, tlsTarget], { killAfterMs: TIMEOUT_S * 1000 + SLACK_MS + 30_000 })
+    const r = await runCli(['scan', '-q', '--format', 'json', '--include-passed', '--fail-on', 'high', '--timeout', `${TIMEOUT_S}s`, '--ssh-key', sshd.clientKeyPath, '--known-hosts', sshd.knownHostsPath, agents, tlsTarget], { killAfterMs: TIMEOUT_S * 1000 + SLACK_MS + 30_000 })
     const ms = r.ms
     expect(r.stderr).toBe('')
     const report = JSON.parse(r.stdout) as ScanReport

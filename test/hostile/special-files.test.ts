@@ -111,7 +111,7 @@ describe('Node warnings never reach stderr', () => {
       await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
       ports.push((s.address() as { port: number }).port)
     }
-    const r = await ztscan(['scan', '--format', 'json', '--fail-on', 'none', `host://127.0.0.1?ports=${ports.join(',')}`])
+    const r = await ztscan(['scan', '--format', 'json', '--fail-on', 'none', '--include-passed', `host://127.0.0.1?ports=${ports.join(',')}`])
     expect(r.code).toBe(0)
     const report = JSON.parse(r.stdout) as ScanReport
     expect(report.errors).toEqual([])
