@@ -113,8 +113,11 @@ describe('GitLab DAST security report', () => {
     expect(GITLAB_SCHEMA_VERSION).toBe(dastSchema.self.version)
     assertValidDast(toGitlabDast(demo))
     assertValidDast(toGitlabDast(merged))
+    // This machine's own reads (the demo's local:// target) depend on its load (apt's simulation may run out of time in
+    // one of the three scans), so the sharded and unsharded lab are compared without them.
+    const lab = (r: ScanReport, keep: (f: Finding) => boolean = () => true): ScanReport => ({ ...r, findings: r.findings.filter((f) => f.target !== 'local://' && keep(f)) })
     const ids = (r: ScanReport): string[] => (toGitlabDast(r).vulnerabilities as { id: string }[]).map((v) => v.id).sort()
-    expect(ids(merged)).toEqual(ids({ ...demo, findings: demo.findings.filter((f) => f.family !== 'acme') }))
+    expect(ids(lab(merged))).toEqual(ids(lab(demo, (f) => f.family !== 'acme')))
   })
   it('one vulnerability per open failed finding, with a stable id, severity, solution, identifiers and location', () => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking the report freely

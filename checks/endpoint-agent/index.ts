@@ -31,6 +31,7 @@ const RULES = [
   'endpoint-agent-sshd-root-login',
   'endpoint-agent-sshd-password-login',
   'endpoint-agent-os-unsupported',
+  'endpoint-agent-releases-behind',
 ] as const
 type Rule = (typeof RULES)[number]
 
@@ -170,6 +171,48 @@ async function runHost(target: Target, ctx: CheckContext<Rule>): Promise<void> {
 // Inventory exports
 // ---------------------------------------------------------------------------------------------------------------------
 
+/** A version's release line (`7.14.16703.0` → major 7, line `7.14`); undefined when it does not start MAJOR.MINOR. */
+function releaseLine(version: string | undefined): { major: number; line: string } | undefined {
+  const m = version ? /^([0-9]{1,9})\.([0-9]{1,9})/.exec(version) : null
+  return m ? { major: Number(m[1]), line: `${Number(m[1])}.${Number(m[2])}` } : undefined
+}
+
+/**
+ * The release lines each agent runs in an export, per platform, newest first: a device is as many releases behind as
+ * there are newer lines in its fleet (a line nobody runs is not counted), and a major version behind the newest is behind.
+ */
+export function fleetLines(devices: readonly DeviceRecord[]): Map<string, string[]> {
+  const lines = new Map<string, Set<string>>()
+  for (const d of devices) {
+    const r = d.onboarded === false ? undefined : releaseLine(d.version)
+    if (!r) continue
+    const k = `${d.agent}/${d.platform}`
+    let set = lines.get(k)
+    if (!set) lines.set(k, (set = new Set()))
+    if (set.size < 1000) set.add(r.line)
+  }
+  const out = new Map<string, string[]>()
+  for (const [k, set] of lines) out.set(k, [...set].sort((a, b) => compareVersions(b, a)))
+  return out
+}
+
+function reportBehind(ctx: CheckContext<Rule>, d: DeviceRecord, lines: readonly string[] | undefined): void {
+  const r = d.onboarded === false ? undefined : releaseLine(d.version)
+  if (!r || !lines?.length) return
+  const { maxReleasesBehind } = ctx.params<{ maxReleasesBehind: number }>('endpoint-agent-releases-behind')
+  const newest = lines[0]!
+  const behind = lines.indexOf(r.line)
+  const majorBehind = r.major < Number(newest.split('.')[0])
+  const fail = majorBehind || behind > maxReleasesBehind
+  const resource = `device:${d.id}`
+  const state = behind === 0 ? `on the newest release line in this export (${newest})` : `${behind} release line${behind === 1 ? '' : 's'} behind ${newest}${majorBehind ? ' (a major version behind)' : ''}`
+  ctx.report('endpoint-agent-releases-behind', fail ? 'fail' : 'pass', {
+    resource,
+    asset: resource,
+    evidence: { host: d.host, agent: d.agentName, agentId: d.agent, version: d.version, line: r.line, newestLine: newest, releasesBehind: behind, maxReleasesBehind, basis: 'release lines running in this export, per agent and platform', state },
+  })
+}
+
 /** Rules a record is judged on only when its agent is onboarded (an unonboarded device has no agent to judge). */
 function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
   const resource = `device:${d.id}`
@@ -225,8 +268,10 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
   const endOfSupport = ctx.params<{ endOfSupport?: Record<string, string> }>('endpoint-agent-os-unsupported').endOfSupport ?? {}
   // OS releases the support table does not know, counted per reason (a hostile export cannot make a skip per device).
   const osSkips = new Map<string, number>()
+  const lines = ctx.enabled('endpoint-agent-releases-behind') ? fleetLines(devices) : new Map<string, string[]>()
   for (const d of devices) {
     reportDevice(ctx, d)
+    reportBehind(ctx, d, lines.get(`${d.agent}/${d.platform}`))
     if (d.os !== undefined && ctx.enabled('endpoint-agent-os-unsupported')) {
       const o = judgeReleaseText(d.os, ctx.now(), endOfSupport)
       const resource = `device:${d.id}`

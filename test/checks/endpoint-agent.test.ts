@@ -68,7 +68,7 @@ describe('endpoint-agent inventory exports', () => {
   const cases = [
     {
       provider: 'crowdstrike', file: 'crowdstrike-hosts.json',
-      fail: { 'endpoint-agent-outdated': ['legacy-02'], 'endpoint-agent-sensor-degraded': ['db-01'], 'endpoint-agent-stale-checkin': ['laptop-17'] },
+      fail: { 'endpoint-agent-outdated': ['legacy-02'], 'endpoint-agent-releases-behind': ['legacy-02'], 'endpoint-agent-sensor-degraded': ['db-01'], 'endpoint-agent-stale-checkin': ['laptop-17'] },
       pass: { 'endpoint-agent-sensor-degraded': ['laptop-17', 'legacy-02', 'web-01'], 'endpoint-agent-stale-checkin': ['db-01', 'legacy-02', 'web-01'] },
     },
     {
@@ -78,7 +78,7 @@ describe('endpoint-agent inventory exports', () => {
     },
     {
       provider: 'sentinelone', file: 'sentinelone-agents.json',
-      fail: { 'endpoint-agent-outdated': ['build-03'], 'endpoint-agent-sensor-degraded': ['build-02'], 'endpoint-agent-stale-checkin': ['hr-laptop-5'] },
+      fail: { 'endpoint-agent-outdated': ['build-03'], 'endpoint-agent-releases-behind': ['build-03'], 'endpoint-agent-sensor-degraded': ['build-02'], 'endpoint-agent-stale-checkin': ['hr-laptop-5'] },
       pass: { 'endpoint-agent-outdated': ['build-01', 'build-02', 'hr-laptop-5'], 'endpoint-agent-sensor-degraded': ['build-01', 'build-03', 'hr-laptop-5'] },
     },
     {
@@ -222,6 +222,21 @@ describe('endpoint-agent health from inventories (not just presence)', () => {
     expect(findingOf(r, 'endpoint-agent-contained', (f) => f.evidence.host === 'db-01').message).toBe('CrowdStrike Falcon sensor on db-01: containment state containment_pending')
     expect(passHosts(r, 'endpoint-agent-sensor-degraded')).toEqual(['laptop-17', 'web-01'])
     expect(r.skipped.map((x) => x.why)).toEqual(['endpoint-agent-sensor-degraded: reduced_functionality_mode not in this export (1 of 4 devices) — was the device details call made with a field filter?'])
+  })
+
+  it('releases behind: counted per agent and platform among the lines the export runs; N-2 passes, N-3 and a major behind fail', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ztscan-ea-behind-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    const dev = (id: string, v: string, platform = 'Linux') => ({ device_id: id, hostname: id, platform_name: platform, agent_version: v, last_seen: '2025-06-01T11:00:00Z', status: 'normal', reduced_functionality_mode: 'no' })
+    await writeFile(join(dir, 'cs.json'), JSON.stringify({ resources: [
+      dev('n0', '7.20.17308.0'), dev('n0b', '7.20.17001.0'), dev('n1', '7.19.16908.0'), dev('n2', '7.18.16800.0'), dev('n3', '7.17.16703.0'), dev('old', '6.58.16404.0'),
+      dev('win-new', '7.30.19000.0', 'Windows'), dev('win-n1', '7.29.18900.0', 'Windows'),
+    ] }))
+    const r = await checkTester(endpointAgent.checks, { now: () => NOW, ...KEEP_PASSES }).run(`inventory:crowdstrike:${join(dir, 'cs.json')}`)
+    const st = (id: string) => r.findings.find((f) => f.ruleId === 'endpoint-agent-releases-behind' && f.resource === `device:${id}`)
+    expect(['n0', 'n0b', 'n1', 'n2', 'n3', 'old', 'win-new', 'win-n1'].map((id) => st(id)?.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'fail', 'fail', 'pass', 'pass'])
+    expect(st('n3')?.message).toBe('CrowdStrike Falcon sensor on n3 is version 7.17.16703.0: 3 release lines behind 7.20')
+    expect(st('old')?.evidence.state).toBe('4 release lines behind 7.20 (a major version behind)')
   })
 
   it('a rule disabled by the policy is neither reported nor skipped', async () => {
