@@ -15,7 +15,7 @@ export function tlsEndpoint(host: string, port: number, servername?: string, ext
 }
 
 /** STARTTLS schemes and their default ports (`smtp://host` is a `tls-endpoint` reached through SMTP's STARTTLS). */
-export const STARTTLS_SCHEMES: Readonly<Record<string, number>> = { smtp: 25, imap: 143, pop3: 110, ftp: 21, ldap: 389, postgres: 5432, xmpp: 5222 }
+export const STARTTLS_SCHEMES: Readonly<Record<string, number>> = { smtp: 25, imap: 143, pop3: 110, ftp: 21, ldap: 389, postgres: 5432, mysql: 3306, xmpp: 5222 }
 
 /** Builds a TLS endpoint reached through a protocol's STARTTLS (`smtp://127.0.0.1:2525`). */
 export function startTlsEndpoint(scheme: string, host: string, port?: number, servername?: string, extra: Record<string, unknown> = {}): Target {

@@ -3,8 +3,9 @@
  * before any ClientHello. Every certificate and `tls-*` rule then applies to the service as to a `tls://` endpoint.
  *
  * SMTP (RFC 3207: EHLO, STARTTLS), IMAP (RFC 9051 §6.2.1: CAPABILITY, STARTTLS), POP3 (RFC 2595: CAPA, STLS), FTP (RFC 4217:
- * AUTH TLS), LDAP (RFC 4511 §4.14: the StartTLS extended operation), PostgreSQL (SSLRequest, protocol 3 §55.2.10) and XMPP
- * (RFC 6120 §5: stream features, <starttls/>). Every read is bounded: 64 KiB in all, 8 KiB per line, and the caller's deadline.
+ * AUTH TLS), LDAP (RFC 4511 §4.14: the StartTLS extended operation), PostgreSQL (SSLRequest, protocol 3 §55.2.10), MySQL and
+ * MariaDB (the CLIENT_SSL capability in the server's greeting, then an SSLRequest packet) and XMPP (RFC 6120 §5: stream
+ * features, <starttls/>). Every read is bounded: 64 KiB in all, 8 KiB per line, and the caller's deadline.
  * A server that does not offer TLS throws `StartTlsRefused` (a finding: plaintext only); anything else unexpected throws
  * `StartTlsError` (an error).
  */
@@ -12,10 +13,10 @@ import type { Socket } from 'node:net'
 import { AttemptFailure } from '../../src/errors.ts'
 
 /** Protocols with a STARTTLS step, by target scheme. */
-export type StartTls = 'smtp' | 'imap' | 'pop3' | 'ftp' | 'ldap' | 'postgres' | 'xmpp'
+export type StartTls = 'smtp' | 'imap' | 'pop3' | 'ftp' | 'ldap' | 'postgres' | 'mysql' | 'xmpp'
 
 /** Default ports of the STARTTLS schemes. */
-export const STARTTLS_PORTS: Readonly<Record<StartTls, number>> = { smtp: 25, imap: 143, pop3: 110, ftp: 21, ldap: 389, postgres: 5432, xmpp: 5222 }
+export const STARTTLS_PORTS: Readonly<Record<StartTls, number>> = { smtp: 25, imap: 143, pop3: 110, ftp: 21, ldap: 389, postgres: 5432, mysql: 3306, xmpp: 5222 }
 
 /** The server does not offer TLS in its protocol (plaintext only). */
 export class StartTlsRefused extends Error {
@@ -220,6 +221,49 @@ async function postgres(c: Conversation): Promise<void> {
   if (answer !== 0x53) throw new StartTlsError(`not a PostgreSQL SSLRequest answer (0x${answer.toString(16)})`)
 }
 
+/** MySQL capability flags (client/server): CLIENT_LONG_PASSWORD, CLIENT_PROTOCOL_41, CLIENT_SSL, CLIENT_SECURE_CONNECTION. */
+const MYSQL_CLIENT_SSL = 0x0800
+const MYSQL_CAPS = 0x0001 | 0x0200 | MYSQL_CLIENT_SSL | 0x8000
+/** SSLRequest (sequence 1): capabilities, max packet 16 MiB, utf8mb4, 23 zero bytes — the first 32 bytes of a HandshakeResponse41. */
+const MYSQL_SSL_REQUEST = (() => {
+  const b = Buffer.alloc(36)
+  b.writeUIntLE(32, 0, 3)
+  b[3] = 1
+  b.writeUInt32LE(MYSQL_CAPS, 4)
+  b.writeUInt32LE(0x0100_0000, 8)
+  b[12] = 45
+  return b
+})()
+
+/**
+ * MySQL/MariaDB: the server speaks first, a packet (3-byte little-endian length, sequence id) holding the initial handshake
+ * (protocol 10: server version, thread id, salt, capability flags); TLS is offered when CLIENT_SSL is among the flags. The
+ * client answers with an SSLRequest and starts TLS at once (the server sends nothing in between).
+ */
+async function mysql(c: Conversation): Promise<void> {
+  const payload = await c.until((b) => {
+    if (b.length < 4) return undefined
+    const len = b.readUIntLE(0, 3)
+    if (len > MAX_BYTES) throw new StartTlsError(`a MySQL packet of ${len} bytes`)
+    if (b[3] !== 0) throw new StartTlsError(`not a MySQL greeting (sequence id ${b[3]})`)
+    return b.length < 4 + len ? undefined : ([b.subarray(4, 4 + len), 4 + len] as const)
+  })
+  if (payload[0] === 0xff) {
+    // ERR packet: error code, then (protocol 4.1) '#' and a 5-character SQL state, then the message.
+    const code = payload.length >= 3 ? payload.readUInt16LE(1) : 0
+    const text = payload.subarray(payload[3] === 0x23 ? 9 : 3).toString('latin1').replace(/[^\x20-\x7e]/g, '?')
+    throw new StartTlsError(`the MySQL server refused the connection: error ${code} ${quote(text)}`)
+  }
+  if (payload[0] === 9) throw new StartTlsRefused('the MySQL server speaks protocol 9 (no TLS)')
+  if (payload[0] !== 10) throw new StartTlsError(`not a MySQL greeting (protocol version ${payload[0]})`)
+  const nul = payload.indexOf(0, 1)
+  const at = nul + 1 + 4 + 8 + 1 // thread id, auth-plugin-data part 1, filler
+  if (nul < 0 || payload.length < at + 2) throw new StartTlsError('a truncated MySQL greeting')
+  const version = payload.subarray(1, nul).toString('latin1').replace(/[^\x20-\x7e]/g, '?')
+  if (!(payload.readUInt16LE(at) & MYSQL_CLIENT_SSL)) throw new StartTlsRefused(`the MySQL server (${quote(version)}) does not announce the SSL capability`)
+  c.write(MYSQL_SSL_REQUEST)
+}
+
 async function xmpp(c: Conversation, domain: string): Promise<void> {
   c.write(`<?xml version='1.0'?><stream:stream to='${domain}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`)
   const features = await c.until((b) => {
@@ -257,6 +301,7 @@ export async function startTls(sock: Socket, proto: StartTls, signal: AbortSigna
     else if (proto === 'ftp') await ftp(c)
     else if (proto === 'ldap') await ldap(c)
     else if (proto === 'postgres') await postgres(c)
+    else if (proto === 'mysql') await mysql(c)
     else await xmpp(c, xmppDomain(servername))
   } finally {
     c.detach()

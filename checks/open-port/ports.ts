@@ -76,8 +76,8 @@ export function speaksTls(f: ChainFacts): boolean {
 }
 
 /** Plaintext services with a STARTTLS step, by well-known port and by nmap service name → the target scheme. */
-const STARTTLS_BY_PORT: ReadonlyMap<number, string> = new Map([[25, 'smtp'], [587, 'smtp'], [143, 'imap'], [110, 'pop3'], [21, 'ftp'], [389, 'ldap'], [5432, 'postgres'], [5222, 'xmpp']])
-const STARTTLS_BY_NAME: ReadonlyMap<string, string> = new Map([['smtp', 'smtp'], ['submission', 'smtp'], ['imap', 'imap'], ['pop3', 'pop3'], ['ftp', 'ftp'], ['ldap', 'ldap'], ['postgresql', 'postgres'], ['xmpp-client', 'xmpp'], ['jabber', 'xmpp']])
+const STARTTLS_BY_PORT: ReadonlyMap<number, string> = new Map([[25, 'smtp'], [587, 'smtp'], [143, 'imap'], [110, 'pop3'], [21, 'ftp'], [389, 'ldap'], [5432, 'postgres'], [3306, 'mysql'], [5222, 'xmpp']])
+const STARTTLS_BY_NAME: ReadonlyMap<string, string> = new Map([['smtp', 'smtp'], ['submission', 'smtp'], ['imap', 'imap'], ['pop3', 'pop3'], ['ftp', 'ftp'], ['ldap', 'ldap'], ['postgresql', 'postgres'], ['mysql', 'mysql'], ['xmpp-client', 'xmpp'], ['jabber', 'xmpp']])
 
 /**
  * The STARTTLS scheme an open port should be chained as (`smtp`, `imap`, …), or undefined. Like `speaksTls`: when nmap

@@ -71,6 +71,14 @@ function go(s: Socket, reply: string | Buffer): void {
   upgrade(s)
 }
 
+/** A MySQL packet: 3-byte little-endian length, sequence id, payload. */
+const mysqlPacket = (seq: number, payload: Buffer): Buffer => Buffer.concat([Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, payload.length >> 16, seq]), payload])
+/** A protocol-10 initial handshake (MariaDB-style version string), with or without the CLIENT_SSL capability. */
+function mysqlGreeting(ssl: boolean, version = '10.11.6-MariaDB-0+deb12u1'): Buffer {
+  const caps = ssl ? 0xffff : 0xf7ff
+  return mysqlPacket(0, Buffer.concat([Buffer.from([10]), Buffer.from(`${version}\0`, 'latin1'), Buffer.from([7, 0, 0, 0]), Buffer.from('12345678'), Buffer.from([0, caps & 0xff, caps >> 8, 45, 2, 0, 0xff, 0x81, 21]), Buffer.alloc(10), Buffer.from('123456789012\0mysql_native_password\0')]))
+}
+
 /** Hand-written plaintext halves of each protocol, upgrading to TLS where the real servers do; `tls: false` never offers it. */
 function protocolServer(proto: string, offer = true): Promise<number> {
   return listen(
@@ -110,6 +118,20 @@ function protocolServer(proto: string, offer = true): Promise<number> {
         })
       } else if (proto === 'postgres') {
         s.once('data', () => (say(offer ? 'S' : 'N'), offer && upgrade(s)))
+      } else if (proto === 'mysql') {
+        // The client sends its 36-byte SSLRequest and its ClientHello without waiting: read exactly the SSLRequest, so the
+        // ClientHello stays in the socket for TLS (as mysqld does).
+        say(mysqlGreeting(offer))
+        if (!offer) return
+        s.pause()
+        const onReadable = (): void => {
+          const req = s.read(36) as Buffer | null
+          if (!req) return
+          s.off('readable', onReadable)
+          if (req.readUIntLE(0, 3) === 32 && req[3] === 1 && req.readUInt32LE(4) & 0x0800) upgrade(s)
+          else s.destroy()
+        }
+        s.on('readable', onReadable)
       } else if (proto === 'xmpp') {
         let step = 0
         s.on('data', (d: Buffer) => {
@@ -129,7 +151,7 @@ function protocolServer(proto: string, offer = true): Promise<number> {
   )
 }
 
-const PROTOCOLS = ['smtp', 'imap', 'pop3', 'ftp', 'ldap', 'postgres', 'xmpp'] as const
+const PROTOCOLS = ['smtp', 'imap', 'pop3', 'ftp', 'ldap', 'postgres', 'mysql', 'xmpp'] as const
 const failed = (r: ScanReport): string[] => failedRuleIds(r)
 
 describe('STARTTLS targets', () => {
@@ -207,6 +229,10 @@ const PG_BIN = `/usr/lib/postgresql/${(existsSync('/usr/lib/postgresql') ? readd
 const HAVE_PG = existsSync(`${PG_BIN}/postgres`)
 const HAVE_DOVECOT = existsSync('/usr/sbin/dovecot')
 const HAVE_VSFTPD = existsSync('/usr/sbin/vsftpd')
+const HAVE_SLAPD = existsSync('/usr/sbin/slapd')
+const HAVE_PROSODY = existsSync('/usr/bin/prosody')
+const HAVE_SMTPD = existsSync('/usr/sbin/smtpd')
+const ROOT = process.getuid?.() === 0
 const skipped = (have: boolean, what: string): string => (have ? '' : ` — skipped: ${what} is not installed (.ci/run installs it)`)
 const freePort = async (): Promise<number> => {
   const s = createServer()
@@ -253,6 +279,33 @@ const idOf = async (user: string): Promise<{ uid: number; gid: number } | undefi
     return undefined
   }
 }
+
+describe('MySQL/MariaDB greeting (mysql://)', () => {
+  const mysqlHostile: { name: string; serve: (s: Socket) => void; message: RegExp }[] = [
+    { name: 'announces a 16 MB greeting', serve: (s) => s.write(Buffer.from([0xff, 0xff, 0xff, 0])), message: /a MySQL packet of 16777215 bytes/ },
+    { name: 'refuses with an ERR packet holding control characters', serve: (s) => s.end(mysqlPacket(0, Buffer.concat([Buffer.from([0xff, 0x6a, 0x04]), Buffer.from('#HY000Host \x1b[31mevil\x1b[0m is not allowed')]))), message: /refused the connection: error 1130 "Host \?\[31mevil\?\[0m is not allowed"/ },
+    { name: 'never greets', serve: () => {}, message: /no STARTTLS answer in time/ },
+    { name: 'answers with HTTP', serve: (s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'), message: /a MySQL packet of \d+ bytes/ },
+    { name: 'sends a truncated greeting', serve: (s) => s.write(mysqlPacket(0, Buffer.from([10, 0x35, 0x2e]))), message: /a truncated MySQL greeting/ },
+    { name: 'greets with protocol 11', serve: (s) => s.write(mysqlPacket(0, Buffer.from([11, 0x35, 0]))), message: /not a MySQL greeting \(protocol version 11\)/ },
+  ]
+  it.each(mysqlHostile)('a server that $name is an error, never a pass', async ({ serve, message }) => {
+    const port = await listen(createServer(serve))
+    const r = await tester.run(startTlsEndpoint('mysql', '127.0.0.1', port), { settings, connectTimeoutMs: 700 })
+    expect(r.findings.filter((f) => f.status === 'pass')).toEqual([])
+    expect(r.errors.length).toBeGreaterThan(0)
+    for (const e of r.errors) expect(e).toMatchObject({ reason: 'protocol', message: expect.stringMatching(message) })
+  })
+
+  it('a protocol-9 server (no TLS) is plaintext only; the scheme parses with port 3306 and nmap\'s mysql is chained', async () => {
+    const port = await listen(createServer((s) => s.write(mysqlPacket(0, Buffer.from([9, 0x33, 0x2e, 0x32, 0])))))
+    const r = await tester.run(startTlsEndpoint('mysql', '127.0.0.1', port), { settings })
+    expect(r.findings.map((f) => [f.ruleId, f.status, f.message])).toEqual([['tls-starttls-unavailable', 'fail', `mysql://127.0.0.1:${port}: plaintext only: the MySQL server speaks protocol 9 (no TLS)`]])
+    expect(parseTarget('mysql://db.example')).toMatchObject({ id: 'mysql://db.example:3306', port: 3306, starttls: 'mysql' })
+    expect(speaksStartTls({ protocol: 'tcp', port: 13306, service: 'mysql', method: 'probed' })).toBe('mysql')
+    expect(speaksStartTls({ protocol: 'tcp', port: 3306 })).toBe('mysql')
+  })
+})
 
 describe('STARTTLS against real services', () => {
   it.skipIf(!HAVE_PG)(`PostgreSQL (SSLRequest) with ssl = on, and with ssl = off${skipped(HAVE_PG, 'postgresql')}`, async () => {
@@ -327,6 +380,78 @@ describe('STARTTLS against real services', () => {
     writeFileSync(join(dir, 'key.pem'), keyPem, { mode: 0o600 })
     return { dir, cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') }
   }
+
+  it.skipIf(!HAVE_SLAPD)(`OpenLDAP slapd (StartTLS extended operation)${skipped(HAVE_SLAPD, 'slapd')}`, async () => {
+    const { dir, cert, key } = pki('slapd')
+    const port = await freePort()
+    const conf = join(dir, 'slapd.conf')
+    // No database: the root DSE and the StartTLS extended operation are all a scan touches.
+    const schema = '/etc/ldap/schema/core.schema'
+    writeFileSync(conf, [...(existsSync(schema) ? [`include ${schema}`] : []), `pidfile ${join(dir, 'slapd.pid')}`, `argsfile ${join(dir, 'slapd.args')}`, `TLSCertificateFile ${cert}`, `TLSCertificateKeyFile ${key}`, ''].join('\n'))
+    const svc = startService('/usr/sbin/slapd', ['-d', '0', '-f', conf, '-h', `ldap://127.0.0.1:${port}/`])
+    await waitPort(port, svc.child, svc.log)
+    const r = await tester.run(startTlsEndpoint('ldap', '127.0.0.1', port), { settings })
+    expect(r.errors).toEqual([])
+    expect(findingOf(r, 'tls-starttls-unavailable').status).toBe('pass')
+    expect(findingOf(r, 'certificate-untrusted').status).toBe('pass')
+    expect((findingOf(r, 'tls-weak-cipher').evidence!.suites as Record<string, string[]>)['TLSv1.3']!.length).toBeGreaterThan(0)
+    // slapd (GnuTLS) still accepts TLS 1.0 and 1.1: a B, capped by each.
+    expect(findingOf(r, 'tls-grade').evidence).toMatchObject({ grade: 'B', gradeCaps: expect.arrayContaining(['capped to B: TLSv1 offered', 'capped to B: TLSv1.1 offered']) })
+  })
+
+  it.skipIf(!HAVE_PROSODY)(`Prosody (XMPP <starttls/>)${skipped(HAVE_PROSODY, 'prosody')}`, async () => {
+    const { dir, cert, key } = pki('prosody')
+    mkdirSync(join(dir, 'data'))
+    const port = await freePort()
+    const conf = join(dir, 'prosody.cfg.lua')
+    writeFileSync(
+      conf,
+      [
+        `pidfile = "${join(dir, 'prosody.pid')}"`,
+        `data_path = "${join(dir, 'data')}"`,
+        'daemonize = false',
+        'interfaces = { "127.0.0.1" }',
+        `c2s_ports = { ${port} }`,
+        'c2s_direct_tls_ports = { }', 's2s_ports = { }', 'component_ports = { }', 'http_ports = { }', 'https_ports = { }',
+        'modules_enabled = { "tls", "saslauth", "disco" }',
+        'modules_disabled = { "s2s", "admin_shell", "posix" }',
+        'log = { { levels = { min = "warn" }, to = "console" } }',
+        'c2s_require_encryption = true',
+        'VirtualHost "localhost"',
+        `  ssl = { certificate = "${cert}", key = "${key}" }`,
+        '',
+      ].join('\n'),
+    )
+    const svc = startService('/usr/bin/prosody', ['--config', conf, '-F'])
+    await waitPort(port, svc.child, svc.log)
+    // The stream is opened to the SNI name: Prosody serves the virtual host "localhost", not "127.0.0.1".
+    const r = await tester.run(startTlsEndpoint('xmpp', '127.0.0.1', port, 'localhost'), { settings })
+    expect(r.errors).toEqual([])
+    expect(findingOf(r, 'tls-starttls-unavailable').status).toBe('pass')
+    expect(findingOf(r, 'certificate-untrusted').status).toBe('pass')
+    expect(findingOf(r, 'certificate-hostname-mismatch').status).toBe('pass')
+    expect(findingOf(r, 'tls-grade').evidence!.grade).toMatch(/^A/)
+  })
+
+  // OpenSMTPD 6.8.0p2 (Debian 12) with OpenSSL 3: its privilege-separated key process fails every private-key operation
+  // (server log: "EVP lib" for ECDHE signatures, "decryption failed" for RSA key exchange, with RSA and ECDSA keys, also with an
+  // explicit `pki` and `smtp ciphers`), so no TLS handshake completes: clients get an internal_error alert, and afterwards the
+  // server stops greeting new connections in time. What is asserted: STARTTLS is never reported missing, the certificate
+  // attempt is an error naming the alert, and nothing about TLS passes (fail closed).
+  it.skipIf(!HAVE_SMTPD || !ROOT)(`OpenSMTPD (EHLO, STARTTLS)${skipped(HAVE_SMTPD, 'opensmtpd')}${HAVE_SMTPD && !ROOT ? ' — skipped: smtpd needs root (privilege separation, chroot)' : ''}`, async () => {
+    const { dir, cert, key } = pki('smtpd')
+    const port = await freePort()
+    const conf = join(dir, 'smtpd.conf')
+    writeFileSync(conf, ['smtp ciphers "HIGH:!aNULL"', `pki localhost cert "${cert}"`, `pki localhost key "${key}"`, `listen on 127.0.0.1 port ${port} tls pki localhost hostname localhost`, 'action "local" mbox', 'match from any for any action "local"', ''].join('\n'))
+    const svc = startService('/usr/sbin/smtpd', ['-d', '-f', conf])
+    await waitPort(port, svc.child, svc.log)
+    const r = await tester.run(startTlsEndpoint('smtp', '127.0.0.1', port), { settings })
+    const certError = r.errors.find((e) => e.check === 'certificate-inspect')
+    if (!certError) return void expect(findingOf(r, 'certificate-untrusted').status).toBe('pass') // a build whose key process works
+    expect(certError.message).toMatch(/ERR_SSL_TLSV1_ALERT_INTERNAL_ERROR/)
+    expect(r.findings.filter((f) => f.ruleId === 'tls-starttls-unavailable').map((f) => f.status)).not.toContain('fail')
+    expect(r.findings.filter((f) => f.status === 'pass' && f.ruleId !== 'tls-starttls-unavailable')).toEqual([])
+  })
 
   it.skipIf(!HAVE_VSFTPD)(`vsftpd (AUTH TLS)${skipped(HAVE_VSFTPD, 'vsftpd')}`, async () => {
     const { dir, cert, key } = pki('vsftpd')
