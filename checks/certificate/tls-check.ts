@@ -50,6 +50,7 @@ function summary(e: Enumeration): Record<string, unknown> {
     order: Object.fromEntries(accepted.filter((v) => v.order).map((v) => [v.version, v.order])),
     groups: e.groups.map((g) => g.name),
     ...(e.groupsVia ? { groupsSeenIn: e.groupsVia } : {}),
+    ...(e.legacyGroups ? { [`groups${e.legacyGroupsVia!.replace(/^TLSv/, 'Tls').replace('.', '')}`]: e.legacyGroups.map((g) => g.name) } : {}),
     dh: e.dh.filter((d) => d.version !== 'TLSv1.3').map((d) => `${d.suite} (${d.version}): ${d.bits} bits`),
     hellos: e.hellos,
   }

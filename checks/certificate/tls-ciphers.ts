@@ -9,8 +9,9 @@
  * carries the DH prime (its size) or the ECDHE curve; the reader reads on to it.
  *
  * TLS 1.3: the hello carries an empty key_share (RFC 8446 §4.2.8), so the server answers with a HelloRetryRequest that names its
- * suite and its group; suites are removed one by one as above, then groups likewise. Groups of a server without TLS 1.3 come from
- * the curves its ECDHE ServerKeyExchanges name.
+ * suite and its group; suites are removed one by one as above, then groups likewise. TLS 1.2 (or older) groups come from the
+ * curves its ECDHE ServerKeyExchanges name, offering the remaining curves the same way — also when TLS 1.3 is offered, since a
+ * server may accept other groups for TLS 1.2 (supported_groups with ECDHE suites) than as TLS 1.3 key shares.
  */
 import { AttemptFailure } from '../../src/errors.ts'
 import { sendCustomHello, type HelloEndpoint, type HelloOutcome, type ProbeContext, type WireVersion } from './hello.ts'
@@ -46,6 +47,12 @@ export interface Enumeration {
   /** Groups accepted, in the order the server picked them, with where they were seen. */
   readonly groups: readonly { readonly code: number; readonly name: string }[]
   readonly groupsVia?: 'TLSv1.3' | 'TLSv1.2' | 'TLSv1.1' | 'TLSv1' | 'SSLv3'
+  /**
+   * When TLS 1.3 is offered (`groups` are its key-share groups) and an older version accepts ECDHE suites: the curves accepted
+   * in ECDHE ServerKeyExchanges of `legacyGroupsVia` (usually TLS 1.2), in the server's order.
+   */
+  readonly legacyGroups?: readonly { readonly code: number; readonly name: string }[]
+  readonly legacyGroupsVia?: 'TLSv1.2' | 'TLSv1.1' | 'TLSv1' | 'SSLv3'
   readonly dh: readonly DhSeen[]
   /** ClientHellos sent. */
   readonly hellos: number
@@ -154,13 +161,29 @@ class Run {
     return picks
   }
 
-  /** TLS 1.2-and-older ECDHE curves: the accepted ECDHE suites, the remaining curves, until refused or a non-ECDHE pick. */
+  /**
+   * TLS 1.2-and-older ECDHE curves: the accepted ECDHE suites, the remaining curves, until refused or a non-ECDHE pick. Before
+   * TLS 1.3 an ECDSA certificate's own curve must be among the client's groups (RFC 8422 §5.1; OpenSSL refuses otherwise), so
+   * once that curve has been picked and removed an ECDSA-only server refuses: the curve picked last is then offered again, at the
+   * end of the list, and the enumeration goes on until the server refuses or picks it (it ranks it first: curves it ranks lower
+   * stay unfound, as with a Node server, which picks groups by its own order).
+   */
   async curves12(version: WireVersion, ecdhe: readonly Suite[]): Promise<number[]> {
     const picks = [...(this.curves.get(version) ?? [])].slice(0, 1)
     let remaining = GROUPS.filter((g) => g.tls12 && !picks.includes(g.code)).map((g) => g.code)
+    let keep: number | undefined
     while (remaining.length) {
-      const r = await this.hello(version, ecdhe.map((s) => s.code), remaining, true)
-      if (!r || r.version !== WIRE[version] || !r.keyExchange) break
+      const before = this.inconclusive.length
+      const r = await this.hello(version, ecdhe.map((s) => s.code), keep === undefined ? remaining : [...remaining, keep], true)
+      if (!r) {
+        const refused = this.inconclusive.length === before
+        if (refused && keep === undefined && picks.length && ecdhe.some((s) => /ECDSA/.test(s.kx))) {
+          keep = picks.at(-1)
+          continue
+        }
+        break
+      }
+      if (r.version !== WIRE[version] || !r.keyExchange) break
       const curve = parseKeyExchange(suiteOf(r.cipher), r.keyExchange)?.curve
       if (curve === undefined || !remaining.includes(curve)) break
       picks.push(curve)
@@ -184,6 +207,9 @@ export async function enumerateSuites(ep: HelloEndpoint, ctx: ProbeContext, vers
   const t13 = found.find((v) => v.version === 'TLSv1.3' && v.accepted)
   let groups: number[] = []
   let groupsVia: Enumeration['groupsVia']
+  // The newest pre-1.3 version with ECDHE suites: its curves (run alongside the TLS 1.3 groups).
+  const withEcdhe = found.filter((v) => v.version !== 'TLSv1.3').reverse().find((v) => v.suites.some((s) => s.ecdh))
+  const legacy = withEcdhe ? run.curves12(withEcdhe.version, withEcdhe.suites.filter((s) => s.ecdh)) : Promise.resolve([])
   if (t13) {
     groups = await run.groups13(t13.suites)
     groupsVia = 'TLSv1.3'
@@ -191,17 +217,18 @@ export async function enumerateSuites(ep: HelloEndpoint, ctx: ProbeContext, vers
       const bits = ffdheBits(code)
       if (bits) run.dh.push({ version: 'TLSv1.3', suite: groupName(code), bits })
     }
-  } else {
-    const withEcdhe = [...found].reverse().find((v) => v.suites.some((s) => s.ecdh))
-    if (withEcdhe) {
-      groups = await run.curves12(withEcdhe.version, withEcdhe.suites.filter((s) => s.ecdh))
-      groupsVia = withEcdhe.version as Enumeration['groupsVia']
-    }
   }
+  const curves = await legacy
+  if (!t13 && withEcdhe) {
+    groups = curves
+    groupsVia = withEcdhe.version as Enumeration['groupsVia']
+  }
+  const named = (codes: readonly number[]): { code: number; name: string }[] => codes.map((code) => ({ code, name: groupName(code) }))
   return {
     versions: found,
-    groups: groups.map((code) => ({ code, name: groupName(code) })),
+    groups: named(groups),
     ...(groupsVia ? { groupsVia } : {}),
+    ...(t13 && withEcdhe ? { legacyGroups: named(curves), legacyGroupsVia: withEcdhe.version as Enumeration['legacyGroupsVia'] } : {}),
     dh: run.dh,
     hellos: run.hellos,
     inconclusive: run.inconclusive,

@@ -139,7 +139,7 @@ export function gradeEndpoint(input: GradeInput): GradeVerdict {
     strengths.push({ bits, what: `certificate ${leaf.keyType} ${leaf.keySize} bits` })
   } else if (!leaf) notJudged.push('the certificate key (no TLS 1.0–1.3 handshake completed)')
   for (const d of e.dh) strengths.push({ bits: d.bits, what: `DH ${d.bits} bits (${d.suite})` })
-  for (const g of e.groups) {
+  for (const g of [...e.groups, ...(e.legacyGroups ?? [])]) {
     const b = groupBits(g.name)
     if (b) strengths.push({ bits: ecEquivalent(b), what: g.name })
   }

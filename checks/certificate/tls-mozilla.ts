@@ -51,7 +51,7 @@ export function judgeMozilla(name: MozillaProfileName, e: Enumeration, leaf?: Ce
   if (extra13.length) deviations.push(`TLS 1.3 cipher suites outside ${label}: ${list(extra13)}`)
 
   const allowedGroups = p.tls_curves.map((c) => GROUP_ALIASES[c] ?? c)
-  const extraGroups = e.groups.map((g) => g.name).filter((g) => !allowedGroups.includes(g))
+  const extraGroups = [...new Set([...e.groups, ...(e.legacyGroups ?? [])].map((g) => g.name))].filter((g) => !allowedGroups.includes(g))
   if (extraGroups.length) deviations.push(`key-exchange groups outside ${label}: ${list(extraGroups)}`)
 
   const dh = e.dh.filter((d) => d.version !== 'TLSv1.3')

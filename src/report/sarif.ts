@@ -11,6 +11,7 @@ import type { Writable } from 'node:stream'
 import type { EffectiveRule, Finding, ScanReport, ScoreCard } from '../types.ts'
 import { escapeControls, escapeJsonText } from './escape.ts'
 import { targetUri } from './location.ts'
+import { gradesOf } from './grades.ts'
 import { ChunkSink } from './sink.ts'
 
 /** Options of the SARIF writer. */
@@ -494,10 +495,16 @@ function sarifLog(report: ScanReport, opts: SarifOptions, results: unknown, outc
           },
         ],
         results,
-        properties: { score: sarifScore(report.score), summary: report.summary },
+        properties: { score: sarifScore(report.score), summary: report.summary, ...grades(report) },
       },
     ],
   }
+}
+
+/** Targets' letter grades (`grades.ts`) for the run properties, when a check gave any. */
+function grades(report: ScanReport): { grades?: ReturnType<typeof gradesOf> } {
+  const g = gradesOf(report.findings)
+  return g.length ? { grades: g } : {}
 }
 
 /** The score card for SARIF run properties: pillars, caps, coverage, settings, delta; per-asset scores stay in the JSON. */

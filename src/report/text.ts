@@ -5,6 +5,7 @@
 import { PILLARS, SEVERITIES, type Finding, type Pillar, type PillarScore, type ScanReport, type ScoreCard, type Severity } from '../types.ts'
 import { SEVERITY_RANK } from '../scoring/severity.ts'
 import { escapeLine } from './escape.ts'
+import { gradeLines } from './grades.ts'
 import { layoutTable, wrap, type CellPaint, type ColumnFit } from './layout.ts'
 import { painter } from '../lib-term.ts'
 import { plural } from '../lib-units.ts'
@@ -108,7 +109,7 @@ export function toTable(report: ScanReport, limit = 50, o: TableOptions = {}): s
     return [p, fmtScore(x.score), x.stage ?? 'not evaluated', targetCell(x), assetsCell(x), fnCell(x), String(x.passed), String(x.failed), String(x.coverage.errors)]
   })], { width: o.width, fits: [{}, {}, { fit: 'wrap', min: 11 }, { fit: 'wrap', min: 6 }, { fit: 'wrap', min: 9 }, { fit: 'wrap', min: 9 }], paint: header }))
   const lines = scoreLines(sc, (v) => termCell(v), limit)
-  for (const [title, list] of [['Caps', lines.caps], ['Coverage', lines.coverage], ['Accepted risk and not applicable (out of the score)', lines.accepted], ['Change', lines.delta]] as const)
+  for (const [title, list] of [['Caps', lines.caps], ['Coverage', lines.coverage], ['Accepted risk and not applicable (out of the score)', lines.accepted], ['Change', lines.delta], ['Grades', gradeLines(report.findings, (v) => termCell(v), limit)]] as const)
     if (list.length) out.push('', `${title}:`, ...list.map((l) => (o.width ? wrap(l, Math.max(20, o.width - 4)).map((x, i) => (i ? '    ' : '  ') + x).join('\n') : `  ${l}`)))
   const fails = failing(report)
   if (fails.length) {
@@ -142,7 +143,7 @@ export function toMarkdown(report: ScanReport, limit = 100): string {
     out.push(`| ${p} | ${fmtScore(x.score)} | ${x.stage ?? 'not evaluated'} | ${targetCell(x)} | ${assetsCell(x)} | ${fnCell(x)} | ${x.passed} | ${x.failed} | ${x.coverage.errors} |`)
   }
   const lines = scoreLines(sc, mdCell, limit)
-  for (const [title, list] of [['Caps', lines.caps], ['Coverage', lines.coverage], ['Accepted risk and not applicable (out of the score)', lines.accepted], ['Change against the baseline', lines.delta]] as const)
+  for (const [title, list] of [['Caps', lines.caps], ['Coverage', lines.coverage], ['Accepted risk and not applicable (out of the score)', lines.accepted], ['Change against the baseline', lines.delta], ['Grades', gradeLines(report.findings, mdCell, limit)]] as const)
     if (list.length) out.push('', `### ${title}`, '', ...list.map((l) => `- ${l}`))
   out.push('', `Score formula ${sc.scoreVersion}: see the README section "Score".`)
   const fails = failing(report)

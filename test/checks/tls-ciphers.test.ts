@@ -13,11 +13,13 @@ import { MOZILLA_PROFILES } from '../../checks/certificate/tls-mozilla-data.ts'
 import { SUITES, suiteNamed, suiteOf } from '../../checks/certificate/tls-suites.ts'
 import type { ProbeContext } from '../../checks/certificate/hello.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
+import { toSarif } from '../../src/report/sarif.ts'
+import { toMarkdown, toTable } from '../../src/report/text.ts'
 import { bindNet } from '../../src/net/index.ts'
 import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import type { Finding, ScanReport } from '../../src/types.ts'
 import { checkTester, failedRuleIds, findingOf, passedRuleIds } from '../helpers/check-tester.ts'
-import { issue, labLeaf, labPki, labTrust, listen as listenOn, tempDir, tracked, type Issued } from '../helpers/tls.ts'
+import { issue, labLeaf, labPki, labTrust, listen as listenOn, privateKey, tempDir, tracked, type Issued } from '../helpers/tls.ts'
 
 // ---------------------------------------------------------------------------------------------------------------------------------
 // Servers on loopback: Node TLS servers (what OpenSSL 3.0 serves), `openssl s_server` (DH parameters Node would warn about), and a
@@ -156,6 +158,8 @@ interface Script {
   tls13?: { suites: number[]; groups: number[] }
   /** Sends this many ServerHellos, then never answers a hello it would accept (a tarpit); refusals still come. */
   answerFirst?: number
+  /** Curves for ECDHE suites below TLS 1.3, in the server's preference: a ServerKeyExchange names the first the hello offers. */
+  curves12?: number[]
 }
 async function scripted(script: Script): Promise<number> {
   let answered = 0
@@ -176,7 +180,13 @@ async function scripted(script: Script): Promise<number> {
       const suite = script.legacy[h.version]?.find((c) => h.suites.includes(c))
       if (suite === undefined) return void s.end(alert(script.legacy[h.version] ? 40 : 70))
       if (script.answerFirst !== undefined && answered++ >= script.answerFirst) return
-      s.end(record(0x16, Buffer.concat([serverHello(h.version, suite, random), handshake(14, Buffer.alloc(0))])))
+      let ske: Buffer = Buffer.alloc(0)
+      if (script.curves12 && suiteOf(suite).ecdh) {
+        const curve = script.curves12.find((c) => h.groups.includes(c))
+        if (curve === undefined) return void s.end(alert(40))
+        ske = handshake(12, Buffer.from([3, ...u16(curve), 1, 4]))
+      }
+      s.end(record(0x16, Buffer.concat([serverHello(h.version, suite, random), ske, handshake(14, Buffer.alloc(0))])))
     })
   })
   return listen(server)
@@ -238,9 +248,12 @@ describe('tls ciphers: enumeration against Node TLS servers', () => {
     })
     expect(e.groups.map((g) => g.name)).toEqual(['x25519', 'secp256r1'])
     expect(e.groupsVia).toBe('TLSv1.3')
+    expect(e.legacyGroups!.map((g) => g.name)).toEqual(['x25519', 'secp256r1'])
+    expect(e.legacyGroupsVia).toBe('TLSv1.2')
     expect(e.inconclusive).toEqual([])
-    // SSLv3, TLS 1.0, 1.1: one refused hello each. TLS 1.2 and 1.3: 3 picks + 1 refusal + 1 order probe. Groups: 2 picks + 1 refusal.
-    expect(e.hellos).toBe(3 + 5 + 5 + 3)
+    // SSLv3, TLS 1.0, 1.1: one refused hello each. TLS 1.2 and 1.3: 3 picks + 1 refusal + 1 order probe. TLS 1.3 groups: 2 picks
+    // + 1 refusal. TLS 1.2 curves: x25519 already seen in a ServerKeyExchange, then 1 pick + 1 refusal.
+    expect(e.hellos).toBe(3 + 5 + 5 + 3 + 2)
 
     const r = await tester.run(target(port), { settings: trusted })
     expect(r.errors).toEqual([])
@@ -248,6 +261,10 @@ describe('tls ciphers: enumeration against Node TLS servers', () => {
     expect(passedRuleIds(r)).toEqual(['tls-cbc-only', 'tls-grade', 'tls-must-staple-without-staple', 'tls-server-order-not-enforced', 'tls-weak-cipher'])
     // ECDHE AEAD first (server order), TLS 1.3: an A; the RSA suite keeps it from A+. Without the lab root trusted: T.
     expect(findingOf(r, 'tls-grade').evidence).toMatchObject({ grade: 'A', gradeScore: 93, gradeCaps: [], detail: 'grade A (score 93.0)' })
+    // The grade beside the score: terminal table, Markdown, SARIF run properties (escaped like every target string).
+    expect(toTable(r)).toContain(`Grades:\n  tls://127.0.0.1:${port}: A (tls-grade)`)
+    expect(toMarkdown(r)).toContain(`### Grades\n\n- tls://127.0.0.1:${port}: A (tls-grade)`)
+    expect((toSarif(r).runs as { properties: Record<string, unknown> }[])[0]!.properties.grades).toEqual([{ target: `tls://127.0.0.1:${port}`, rule: 'tls-grade', grade: 'A', caps: [] }])
     const untrusted = findingOf(await tester.run(target(port)), 'tls-grade')
     expect(untrusted).toMatchObject({ status: 'fail', message: `tls://127.0.0.1:${port}: grade T (score 93.0; not trusted: incomplete chain (an issuer is neither served nor a trust anchor); ignoring trust: A) (minimum A-)` })
     expect(findingOf(r, 'tls-no-forward-secrecy').message).toBe(`tls://127.0.0.1:${port}: suites without forward secrecy accepted: TLS_RSA_WITH_AES_128_CBC_SHA (TLSv1.2)`)
@@ -268,6 +285,17 @@ describe('tls ciphers: enumeration against Node TLS servers', () => {
     expect(ours).toEqual(theirs)
     const theirGroups = new Set([...out.stdout.matchAll(/^TLSv1\.3\s+\d+ bits\s+(\S+)/gm)].map(([, g]) => g))
     expect(new Set(e.groups.map((g) => g.name))).toEqual(theirGroups)
+  })
+
+  it.skipIf(!HAVE_OPENSSL)('TLS 1.2 curves behind an ECDSA certificate: the certificate curve is offered again once removed, so every curve is found (openssl s_server, client group order)', async () => {
+    const key = privateKey('ec:prime256v1', 5)
+    const ec = issue({ cn: 'localhost', key, issuer: labPki().intermediate, sans: ['127.0.0.1'], notBefore: new Date(Date.now() - 86_400_000), notAfter: new Date(Date.now() + 80 * 86_400_000) })
+    const files = ['-cert', tmp.write('ec.pem', ec.pem), '-key', tmp.write('ec.key', key.export({ type: 'pkcs8', format: 'pem' }) as string)]
+    const port = await sServer([...files, '-no_tls1_3', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256', '-groups', 'X25519:P-256:P-384:P-521'])
+    const e = await enumerateSuites({ host: '127.0.0.1', port }, probeCtx())
+    expect(e.groupsVia).toBe('TLSv1.2')
+    expect(e.groups.map((g) => g.name).sort()).toEqual(['secp256r1', 'secp384r1', 'secp521r1', 'x25519'])
+    expect(e.inconclusive).toEqual([])
   })
 
   it('a client-ordered server fails tls-server-order-not-enforced only where its suites differ in strength, unless the policy says otherwise', async () => {
@@ -292,6 +320,7 @@ describe('tls ciphers: enumeration against Node TLS servers', () => {
     expect(f.message).toMatch(/: anonymous\/NULL suites accepted: /)
     expect(failedRuleIds(r)).toEqual(['tls-grade', 'tls-mozilla-profile', 'tls-no-forward-secrecy', 'tls-no-ocsp-stapling', 'tls-weak-cipher'])
     expect(findingOf(r, 'tls-grade').evidence!.grade).toBe('T')
+    expect(toTable(r)).toContain(`tls://127.0.0.1:${port}: T (tls-grade: capped to F: NULL (unencrypted) suites accepted (TLS_RSA_WITH_NULL_SHA256); capped to F: anonymous`)
     expect(findingOf(r, 'tls-grade').evidence!.gradeCaps).toEqual([
       'capped to F: NULL (unencrypted) suites accepted (TLS_RSA_WITH_NULL_SHA256)',
       'capped to F: anonymous (unauthenticated) suites accepted (TLS_ECDH_anon_WITH_AES_128_CBC_SHA)',
@@ -365,6 +394,16 @@ describe('tls ciphers: scripted ServerHellos (suites and groups no local TLS sta
       notOffered: ['protocol TLSv1.2'],
       notJudged: ['OCSP stapling', 'HSTS', 'the certificate (no TLS 1.0–1.3 handshake completed)'],
     })
+  })
+
+  it('TLS 1.2 curves are enumerated beside the TLS 1.3 key-share groups and reported apart', async () => {
+    const port = await scripted({ legacy: { 0x0303: [0xc02f] }, tls13: { suites: [0x1301], groups: [0x11ec, 0x001d] }, curves12: [0x0018, 0x0017] })
+    const e = await enumerateSuites({ host: '127.0.0.1', port }, probeCtx())
+    expect(e.groups.map((g) => g.name)).toEqual(['X25519MLKEM768', 'x25519'])
+    expect(e.legacyGroups!.map((g) => g.name)).toEqual(['secp384r1', 'secp256r1'])
+    expect(e.legacyGroupsVia).toBe('TLSv1.2')
+    const r = await tester.run(target(port))
+    expect(findingOf(r, 'tls-weak-cipher').evidence).toMatchObject({ groups: ['X25519MLKEM768', 'x25519'], groupsSeenIn: 'TLSv1.3', groupsTls12: ['secp384r1', 'secp256r1'] })
   })
 
   it('fails closed: a server that stops answering mid-enumeration ends the attempt, with what was proven reported and no pass', async () => {
