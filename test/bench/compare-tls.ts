@@ -9,6 +9,8 @@
  *
  * Then the path validation corpus (test/helpers/pathval-corpus.ts): ztscan beside `openssl verify -x509_strict -purpose sslserver
  * -verify_hostname` per case, with the same anchors; every disagreement is explained (`PATH_KNOWN`, and the README).
+ *
+ * Then accepted suites, groups and grade beside sslscan and testssl (`compare-suites.ts`; `-- --suites` runs that part alone).
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -21,6 +23,7 @@ import { scan } from '../../src/engine/run.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
 import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import { pathCorpus } from '../helpers/pathval-corpus.ts'
+import { compareSuites } from './compare-suites.ts'
 
 const TESTSSL = '/usr/bin/testssl'
 const SSLSCAN = '/usr/bin/sslscan'
@@ -121,6 +124,14 @@ async function main(): Promise<void> {
   writeFileSync(caFile, labPki().root.pem)
   const scenarios = labScenarios('127.0.0.1')
   const servers: LabServer[] = []
+  if (process.argv.includes('--suites')) {
+    try {
+      await compareSuites(dir)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    return
+  }
   if (process.argv.includes('--paths')) {
     // `npm run compare:tls -- --paths`: the path validation corpus only (no testssl/sslscan runs).
     try {
@@ -192,6 +203,7 @@ async function main(): Promise<void> {
     const notes = rows.flatMap((r) => (['testssl', 'sslscan'] as const).filter((t) => (t === 'testssl' ? r.t : r.s) !== r.z && (t === 'testssl' ? r.t : r.s) !== 'n/a').map((t) => `  ${t} ${r.name}: ${KNOWN[`${t} ${r.name}`] ?? 'unexplained: investigate'}`))
     if (notes.length) console.log(`\ndisagreements:\n${notes.join('\n')}`)
     await comparePathValidation(dir)
+    await compareSuites(dir)
   } finally {
     await Promise.all(servers.map((s) => s.close()))
     rmSync(dir, { recursive: true, force: true })

@@ -2,13 +2,15 @@
  * @fileoverview TLS cipher bench: 512 loopback TLS endpoints (one child process) in four configurations, fully enumerated by the
  * `tls` family (suites per version, server order, groups, DH) through `scan()`; then sslscan's default scan (which also lists
  * suites and groups) of the same endpoints one after another, as users run it, within a time budget and extrapolated; and the
- * suites both found on the endpoints sslscan scanned. Figures are printed, never asserted.
+ * suites both found on the endpoints sslscan scanned; and the handshake floor: one complete TLS handshake per endpoint at the
+ * scan's concurrency, the least any scanner that connects to every endpoint pays. Figures are printed, never asserted.
  * Run alone: `npm run bench -- tls-ciphers`. Child mode: `--serve N` prints `{"ports":[…]}` and serves until stdin closes.
  */
 import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { createServer, type TlsOptions } from 'node:tls'
+import { connect, createServer, type TlsOptions } from 'node:tls'
+import pLimit from 'p-limit'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { issue, labPki, privateKey } from '../../checks/certificate/lab.ts'
@@ -62,6 +64,25 @@ async function startChild(n: number): Promise<{ ports: number[]; stop(): void }>
 const sslscanSuites = (out: string): string[] =>
   [...out.matchAll(/^(?:Preferred|Accepted)\s+(TLSv1\.[0-3]|SSLv3)\s+\d+ bits\s+0x([0-9A-F]{4}) /gm)].map(([, v, id]) => `${v!.replace('TLSv1.0', 'TLSv1')} ${suiteOf(Number.parseInt(id!, 16)).name}`).sort()
 
+/** One complete TLS handshake per port, `concurrency` at a time: the floor of any scan that connects to every endpoint. */
+async function handshakeFloor(ports: readonly number[], concurrency: number): Promise<{ ms: number; failed: number }> {
+  const limit = pLimit(concurrency)
+  let failed = 0
+  const t0 = performance.now()
+  await Promise.all(
+    ports.map((port) =>
+      limit(
+        () =>
+          new Promise<void>((resolve) => {
+            const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' }, () => (s.destroy(), resolve()))
+            s.on('error', () => (failed++, resolve()))
+          }),
+      ),
+    ),
+  )
+  return { ms: performance.now() - t0, failed }
+}
+
 export async function run(): Promise<void> {
   const child = await startChild(ENDPOINTS)
   try {
@@ -77,6 +98,8 @@ export async function run(): Promise<void> {
       const suites = Object.values((f?.evidence?.suites ?? {}) as Record<string, string[]>).flat().length
       console.log(`    ${c.name}: ${suites} suite×version pairs, groups ${JSON.stringify(f?.evidence?.groups ?? [])}, failed ${report.findings.filter((x) => x.target === targets[i] && x.status === 'fail').map((x) => x.ruleId).join(', ') || 'none'}`)
     }
+    const floor = await handshakeFloor(child.ports, 128)
+    console.log(`  handshake floor: ${child.ports.length} bare TLS handshakes (Node client, concurrency 128) in ${(floor.ms / 1000).toFixed(2)} s (${floor.failed} failed); full enumeration = ${(ms / floor.ms).toFixed(1)}x the floor for ${(hellos / targets.length).toFixed(1)} hellos/endpoint`)
     if (!existsSync(SSLSCAN)) return console.log(`  sslscan: not installed at ${SSLSCAN}; skipped`)
     const budgetMs = 60_000
     const s0 = performance.now()
