@@ -27,11 +27,10 @@ const CONFIGS: readonly { name: string; opts: TlsOptions }[] = [
 
 /** Why a peer differs from ztscan, where that is expected (`tool server what`). */
 const SUITES_KNOWN: Record<string, string> = {
-  'testssl * grade': 'testssl 3.0.8 (Debian 12) has no rating; it came with testssl 3.1. sslscan has none either.',
+  'testssl * grade': 'testssl 3.0.8 (Debian 12) has no rating (it came with testssl 3.1); sslscan does not grade.',
   'sslscan * grade': 'sslscan does not grade.',
-  'testssl null-anon-tls12 suites': 'testssl -E runs its cipher list through the local OpenSSL 3.0, which builds no anonymous ECDH suites at its default security level: it can miss AECDH suites that ztscan’s hand-written hellos find.',
-  'sslscan null-anon-tls12 groups': 'sslscan lists groups by completing handshakes with its own OpenSSL; with NULL and anonymous suites on offer it may report groups differently.',
-  'testssl * groups': 'testssl 3.0.8 reports the curves it completes ECDHE handshakes with (FS_ECDHE_curves), through its own OpenSSL: no ffdhe or hybrid groups, and for TLS 1.3 not the key-share order.',
+  'sslscan * groups': "sslscan offers one group per handshake, with its OpenSSL's default (non-anonymous) suites; under TLS 1.2 a server with an ECDSA certificate refuses every group alone but its certificate's curve (RFC 8422 §5.1), so sslscan sees only secp256r1 (ztscan offers the rest with that curve last).",
+  'testssl null-anon-tls12 groups': 'the other curves are accepted only with the anonymous ECDH suite (no certificate curve to match), which testssl -f does not offer (its OpenSSL builds no AECDH suites at the default security level).',
 }
 
 function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
@@ -72,7 +71,7 @@ function testsslView(items: TestsslItem[]): View {
     .filter((i) => /^cipher[-_]/.test(i.id))
     .map((i) => /^(SSLv3|TLS ?v?1(?:\.[123])?)\s+x([0-9a-f]+)\s/.exec(i.finding.trim()))
     .filter((m): m is RegExpExecArray => !!m)
-    .map(([, v, hex]) => `${v} ${suiteOf(Number.parseInt(hex!.length > 4 ? hex!.slice(-4) : hex!, 16)).name}`)
+    .map(([, v, hex]) => `${v!.replace(/^TLS ?v?/, 'TLSv')} ${suiteOf(Number.parseInt(hex!.length > 4 ? hex!.slice(-4) : hex!, 16)).name}`)
   const curves = items.filter((i) => /curves|groups/i.test(i.id)).flatMap((i) => i.finding.split(/\s+/).filter((x) => /^[A-Za-z][\w-]+$/.test(x)).map(group))
   const rating = items.find((i) => i.id === 'overall_grade')?.finding ?? 'n/a'
   return { suites: [...new Set(suites)].sort(), groups: [...new Set(curves)].sort(), grade: rating }
