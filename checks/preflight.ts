@@ -4,13 +4,16 @@
  * catalogue, agent ids in the policy, OIDC tokens files and JWKS origins. Each problem names the setting or the policy
  * field. (When families register their settings schemas, each part moves to its family.)
  */
-import ssh2 from 'ssh2'
+import type ssh2Types from 'ssh2'
+import { lazyModule } from '../src/lib-lazy.ts'
 import { AttemptFailure, InputError, OptionsError, PolicyError, type ZtscanError } from '../src/errors.ts'
 import { inputFileProblem, type InputCheck, type PreflightInput } from '../src/engine/preflight.ts'
 import { readBounded } from '../src/lib-files.ts'
 import { sshSettings } from '../src/net/ssh.ts'
 import { loadAnchors } from './certificate/chain.ts'
 import { agentsFor, loadCatalogue } from './endpoint-agent/catalogue.ts'
+
+const ssh2 = lazyModule<typeof ssh2Types>('ssh2')
 
 const MAX_KEY_FILE = 64 * 1024
 

@@ -1,24 +1,50 @@
 /**
  * @fileoverview One ajv instance for ztscan's own schemas, and ajv errors turned into file/field problems.
+ * ztscan's own schemas are compiled at build time (`npm run gen:validators` → `src/generated/validators.ts`, ajv
+ * standalone code, kept up to date by a test); ajv itself is loaded only for a schema that is not there (plugins).
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import { createHash } from 'node:crypto'
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv'
 import type { FieldProblem } from './errors.ts'
+import { lazyRequire } from './lib-lazy.ts'
+import { PRECOMPILED } from './generated/validators.ts'
 
-/** Shared ajv: allErrors so every problem in a file is reported at once. */
-export const ajv = new Ajv({ allErrors: true, strict: false })
+/** The options every ztscan validator is compiled with (the generator uses the same). */
+export const AJV_OPTIONS = { allErrors: true, strict: false } as const
+
+const ajvModule = lazyRequire<typeof import('ajv')>('ajv')
+let shared: AjvClass | undefined
+/** Shared ajv (allErrors so every problem in a file is reported at once), created on first use. */
+export function ajv(): AjvClass {
+  return (shared ??= new (ajvModule().Ajv)(AJV_OPTIONS))
+}
+
+/** The key of a schema in the precompiled table: a hash of its JSON text. */
+export function schemaKey(schema: unknown): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 24)
+}
 
 const cache = new WeakMap<object, ValidateFunction>()
+let compiled = 0
 
-/** Compiles (once) and returns a validator for a schema object. */
+/** How many schemas this process compiled with ajv at run time (not found precompiled). */
+export function runtimeCompiles(): number {
+  return compiled
+}
+
+/** Returns the validator for a schema object: precompiled when it is one of ztscan's own, else compiled (once). */
 export function validatorFor(schema: Record<string, unknown>): ValidateFunction {
   let v = cache.get(schema)
   if (!v) {
-    v = ajv.compile(schema)
+    v = (PRECOMPILED as unknown as Record<string, ValidateFunction | undefined>)[schemaKey(schema)]
+    if (!v) {
+      v = ajv().compile(schema)
+      compiled++
+    }
     cache.set(schema, v)
   }
   return v
 }
-
 function valueAt(root: unknown, pointer: string): unknown {
   if (!pointer) return root
   let cur: unknown = root

@@ -20,3 +20,8 @@ export function painter(color: boolean): (styles: Style | readonly Style[], text
   // validateStream: false — ztscan decided already (styleText alone would check stdout, not the stream written to).
   return (s, t) => (t ? styleText(s, t, { validateStream: false }) : t)
 }
+
+/** Width and colour of a table written to `stream`: a TTY's columns, colour as NO_COLOR / FORCE_COLOR / TTY say. */
+export function terminal(stream: { isTTY?: boolean; columns?: number }): { width?: number; color: boolean } {
+  return { ...(stream.isTTY && stream.columns ? { width: stream.columns } : {}), color: colorFor(stream) }
+}

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bin, cleanEnv, ensureBuilt, root, runCli } from './helpers/cli.ts'
 import { layoutTable, shortenMiddle, wrap } from '../src/report/layout.ts'
@@ -67,6 +69,25 @@ describe.skipIf(!hasScript)('on a terminal (script(1) pseudo-TTY, built CLI)', (
     expect(out).toContain('SEVERITY')
     expect(runCli(['scan', okta, '--fail-on', 'none', '-q'], { env: { FORCE_COLOR: '1' } }).stdout).toMatch(SGR)
     expect(runCli(['scan', okta, '--fail-on', 'none', '-q']).stdout).not.toMatch(ESC)
+  })
+  it('ztscan merge prints the table like scan: fitted to 80 and 200 columns, coloured; NO_COLOR=1 none', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-merge-tty-'))
+    try {
+      const part = join(dir, 'r.json')
+      expect(runCli(['scan', okta, '--fail-on', 'none', '-q', '-o', part]).code).toBe(0)
+      for (const cols of [80, 200]) {
+        const out = onTty(['merge', part], cols)!
+        expect(out).toMatch(SGR)
+        const lines = visibleLines(out)
+        expect(lines.some((l) => l.startsWith('SEVERITY'))).toBe(true)
+        for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(cols)
+        expect(lines.join(' ').replace(/\s+/g, ' ')).toContain('without a second factor')
+      }
+      expect(onTty(['merge', part], 120, { NO_COLOR: '1' })).not.toMatch(SGR)
+      expect(runCli(['merge', part]).stdout).not.toMatch(ESC)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
   it('progress advances during a full port scan of 127.0.0.1 (one line redrawn)', () => {
     const out = onTty(['scan', 'host://127.0.0.1?ports=all', '--fail-on', 'none', '-f', 'json', '-o', '/dev/null'], 100, {}, 120_000)!

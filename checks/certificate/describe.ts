@@ -4,7 +4,8 @@
  * with node-forge's ASN.1 parser only — `forge.pki` cannot parse certificates with EC keys.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto'
-import forge from 'node-forge'
+import type forge from 'node-forge'
+import { lazyModule } from '../../src/lib-lazy.ts'
 
 /** One certificate as the rules see it. */
 export interface CertInfo {
@@ -71,10 +72,11 @@ const CURVE_BITS: ReadonlyMap<string, number> = new Map(Object.entries({
   sect163k1: 163, sect163r2: 163, sect233k1: 233, sect233r1: 233, sect283k1: 283, sect283r1: 283, sect409k1: 409, sect409r1: 409, sect571k1: 571, sect571r1: 571,
 }))
 
+const forgeLib = lazyModule<typeof forge>('node-forge')
 type Node = forge.asn1.Asn1
 const children = (n: Node | undefined): Node[] => (n && Array.isArray(n.value) ? (n.value as Node[]) : [])
 const oidOf = (n: Node | undefined): string | undefined =>
-  n && n.type === forge.asn1.Type.OID && typeof n.value === 'string' ? forge.asn1.derToOid(n.value) : undefined
+  n && n.type === forgeLib.asn1.Type.OID && typeof n.value === 'string' ? forgeLib.asn1.derToOid(n.value) : undefined
 
 /**
  * Reads the outer signatureAlgorithm of a certificate. For RSASSA-PSS the hash comes from its parameters
@@ -83,7 +85,7 @@ const oidOf = (n: Node | undefined): string | undefined =>
 export function signatureAlgorithmOf(der: Buffer): { name: string; hash: string | null } {
   let root: Node
   try {
-    root = forge.asn1.fromDer(der.toString('binary'), { strict: false, decodeBitStrings: false } as unknown as boolean)
+    root = forgeLib.asn1.fromDer(der.toString('binary'), { strict: false, decodeBitStrings: false } as unknown as boolean)
   } catch {
     return { name: 'unknown', hash: null }
   }
@@ -93,7 +95,7 @@ export function signatureAlgorithmOf(der: Buffer): { name: string; hash: string 
   if (oid === '1.2.840.113549.1.1.10') {
     // RSASSA-PSS-params ::= SEQUENCE { hashAlgorithm [0] HashAlgorithm DEFAULT sha1, … }
     const params = children(algId)[1]
-    const hashField = children(params).find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && n.type === 0)
+    const hashField = children(params).find((n) => n.tagClass === forgeLib.asn1.Class.CONTEXT_SPECIFIC && n.type === 0)
     const hashOid = oidOf(children(children(hashField)[0])[0])
     const hash = hashOid ? (HASH_OIDS.get(hashOid) ?? hashOid) : 'sha1'
     return { name: `rsassa-pss (${hash})`, hash }

@@ -7,14 +7,16 @@
 import type { X509Certificate } from 'node:crypto'
 import type { Socket } from 'node:net'
 import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls'
-import forge from 'node-forge'
+import type forge from 'node-forge'
 import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { hostPort } from '../../src/net/index.ts'
 import { connectStartTls, type StartTls } from './tls-starttls.ts'
 import { chainOf, NOT_TLS } from './probe.ts'
+import { lazyModule, lazyObject } from '../../src/lib-lazy.ts'
 
-const { asn1 } = forge
+const forgeLib = lazyModule<typeof forge>('node-forge')
+const asn1 = lazyObject(() => forgeLib.asn1)
 
 /** What the stapling handshake showed. */
 export interface StapleInfo {
@@ -38,7 +40,7 @@ const BASIC = '1.3.6.1.5.5.7.48.1.1'
 /** True when the certificate's TLS Feature extension lists status_request (RFC 7633 §4). */
 export function mustStaple(cert: X509Certificate): boolean {
   try {
-    const tbs = asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary'))).value[0] as forge.asn1.Asn1
+    const tbs = asn1.fromDer(forgeLib.util.createBuffer(cert.raw.toString('binary'))).value[0] as forge.asn1.Asn1
     const extsWrap = (tbs.value as forge.asn1.Asn1[]).find((e) => e.tagClass === asn1.Class.CONTEXT_SPECIFIC && e.type === 3)
     const exts = ((extsWrap?.value as forge.asn1.Asn1[] | undefined)?.[0]?.value ?? []) as forge.asn1.Asn1[]
     for (const ext of exts) {
@@ -56,7 +58,7 @@ export function mustStaple(cert: X509Certificate): boolean {
 /** The response status and the first certificate status of a DER OCSPResponse (RFC 6960 §4.2.1); undefined when unreadable. */
 export function parseOcspResponse(der: Buffer): { responseStatus: number; certStatus?: 'good' | 'revoked' | 'unknown' } | undefined {
   try {
-    const top = asn1.fromDer(forge.util.createBuffer(der.toString('binary'))).value as forge.asn1.Asn1[]
+    const top = asn1.fromDer(forgeLib.util.createBuffer(der.toString('binary'))).value as forge.asn1.Asn1[]
     const responseStatus = (top[0]!.value as string).charCodeAt(0)
     const bytes = top[1] ? ((top[1].value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[]) : undefined
     if (!bytes || asn1.derToOid(bytes[0]!.value as string) !== BASIC) return { responseStatus }

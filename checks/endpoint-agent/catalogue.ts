@@ -2,7 +2,8 @@
  * @fileoverview The agent catalogue: `catalogue.json` validated against `catalogue.schema.json` (ajv) at load, plus an
  * optional operator catalogue (`settings.endpointAgent.catalogue`) whose entries replace built-in ones by id or add new ones.
  */
-import { RE2JS } from 're2js'
+import type { RE2JS } from 're2js'
+import { lazyRequire } from '../../src/lib-lazy.ts'
 import { readBounded } from '../../src/lib-files.ts'
 import { AttemptFailure, formatProblems, type FieldProblem } from '../../src/errors.ts'
 import { toProblems, validatorFor } from '../../src/lib-ajv.ts'
@@ -45,7 +46,8 @@ export interface AgentSpec {
   readonly notes?: string
 }
 
-const schema = catalogueSchema as Record<string, unknown>
+/** The JSON Schema of agent catalogues (`catalogue.schema.json`). */
+export const CATALOGUE_SCHEMA = catalogueSchema as Record<string, unknown>
 
 /**
  * Catalogue patterns run on what a probed host prints, so they run on a linear-time engine (RE2JS: an automaton, no
@@ -54,13 +56,14 @@ const schema = catalogueSchema as Record<string, unknown>
  * capped too, which bounds the work per character.
  */
 const MAX_PROGRAM_SIZE = 2000
+const re2js = lazyRequire<typeof import('re2js')>('re2js')
 const compiled = new Map<string, RE2JS>()
 
 /** The linear-time matcher of a catalogue pattern (multi-line: `^`/`$` match at line breaks). Throws on a pattern RE2 refuses. */
 export function linearPattern(pattern: string): RE2JS {
   let re = compiled.get(pattern)
   if (!re) {
-    re = RE2JS.compile(pattern, RE2JS.MULTILINE)
+    re = re2js().RE2JS.compile(pattern, re2js().RE2JS.MULTILINE)
     if (re.programSize() > MAX_PROGRAM_SIZE) throw new Error(`compiled program of ${re.programSize()} instructions, more than ${MAX_PROGRAM_SIZE}`)
     compiled.set(pattern, re)
   }
@@ -82,7 +85,7 @@ export function boundedLines(text: string): string {
 
 /** Validates a parsed catalogue; throws `AttemptFailure('input')` listing every problem as `file: /pointer: expected …`. */
 export function validateCatalogue(data: unknown, file: string): AgentSpec[] {
-  const validate = validatorFor(schema)
+  const validate = validatorFor(CATALOGUE_SCHEMA)
   const problems: FieldProblem[] = validate(data) ? [] : toProblems(validate.errors, data)
   if (!problems.length) {
     const agents = (data as { agents: AgentSpec[] }).agents

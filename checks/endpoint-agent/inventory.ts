@@ -228,12 +228,22 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
 const MAX_PROBLEMS = 20
 const itemValidators = new Map<Provider, ValidateFunction>()
 
+/** The JSON Schema of one entry of a provider's export. */
+export function itemSchema(provider: Provider): Record<string, unknown> {
+  const def = PROVIDERS[provider]
+  return { type: 'object', required: def.required, properties: def.item }
+}
+
+/** The providers of inventory exports. */
+export function inventoryProviders(): Provider[] {
+  return Object.keys(PROVIDERS) as Provider[]
+}
+
 /** The validator of one entry of a provider's export (compiled once). */
 function itemValidator(provider: Provider): ValidateFunction {
   let v = itemValidators.get(provider)
   if (!v) {
-    const def = PROVIDERS[provider]
-    v = validatorFor({ type: 'object', required: def.required, properties: def.item })
+    v = validatorFor(itemSchema(provider))
     itemValidators.set(provider, v)
   }
   return v

@@ -3,7 +3,8 @@
  * a size cap and same-origin redirects only), and sample tokens verified with jose against that JWKS.
  * Tokens that fail verification are reported and never used as evidence; a token is never copied into a finding.
  */
-import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWK, type JWTVerifyOptions } from 'jose'
+// jose is imported where a check runs (ESM-only: not loaded at start-up).
+import type { createLocalJWKSet, JSONWebKeySet, JWK, JWTVerifyOptions } from 'jose'
 import { defineCheck, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { amrIsMultiFactor, parseTokensFile } from './tokens.ts'
@@ -74,6 +75,7 @@ function reasonOf(err: unknown): string {
  * (jose's `JWKSMultipleMatchingKeys` is async-iterable over the candidates for that purpose).
  */
 async function verify(token: string, keySet: ReturnType<typeof createLocalJWKSet>, options: JWTVerifyOptions): Promise<Record<string, unknown>> {
+  const { jwtVerify } = await import('jose')
   try {
     return (await jwtVerify(token, keySet, options)).payload
   } catch (err) {
@@ -99,6 +101,7 @@ export default defineCheck({
   targetKinds: ['oidc'],
   rules: RULES,
   async run(target, ctx) {
+    const { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader } = await import('jose')
     if (typeof target.issuer !== 'string') throw new AttemptFailure('input', `${target.id}: an oidc target needs "issuer"`)
     const issuer = target.issuer.replace(/\/$/, '')
     const origin = new URL(issuer).origin

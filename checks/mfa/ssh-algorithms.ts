@@ -12,7 +12,7 @@
  * RFC 8332 (ssh-rsa = SHA-1 signatures), and ssh-audit's hardening guides and policy (no CBC, no SHA-1 or MD5 MACs, no 64-bit
  * tags, RSA ≥ 3072), plus Terrapin (CVE-2023-48795): ChaCha20-Poly1305 or an encrypt-then-MAC with CBC, without strict kex.
  */
-import { Client } from 'ssh2'
+import { lazyRequire } from '../../src/lib-lazy.ts'
 import type { Socket } from 'node:net'
 import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
@@ -41,6 +41,7 @@ export class KexInitError extends Error {
   }
 }
 
+const ssh2 = lazyRequire<typeof import('ssh2')>('ssh2')
 const printable = (s: string): string => s.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 
 /**
@@ -192,7 +193,7 @@ function fetchHostKey(host: string, port: number, algs: readonly string[], ctx: 
   return ctx.sockets(
     () =>
       new Promise<HostKeyInfo | undefined>((resolve) => {
-        const client = new Client()
+        const client = new (ssh2().Client)()
         let got: HostKeyInfo | undefined
         let done = false
         const finish = (): void => {

@@ -2,7 +2,7 @@
  * @fileoverview The catalogue of risky exposed services (`services.json`), validated with ajv when loaded, and the
  * matching of an open port against it.
  */
-import { Ajv } from 'ajv'
+import { validatorFor } from '../../src/lib-ajv.ts'
 import data from './services.json' with { type: 'json' }
 
 /** The rule a catalogue entry reports under: `open-port-<tier>`. */
@@ -25,7 +25,8 @@ export interface RiskyService {
   readonly why: string
 }
 
-const schema = {
+/** The JSON Schema of `services.json`. */
+export const CATALOGUE_SCHEMA = {
   type: 'object',
   required: ['services'],
   properties: {
@@ -57,7 +58,7 @@ const schema = {
  * Also refuses a port listed by two entries of the same protocol (the match would depend on order).
  */
 export function validateCatalogue(input: unknown): readonly RiskyService[] {
-  const validate = new Ajv({ allErrors: true }).compile(schema)
+  const validate = validatorFor(CATALOGUE_SCHEMA as unknown as Record<string, unknown>)
   if (!validate(input)) {
     const lines = (validate.errors ?? []).map((e) => `checks/open-port/services.json: ${e.instancePath || '/'}: ${e.message ?? 'invalid'}`)
     throw new Error(lines.join('\n'))

@@ -7,7 +7,8 @@
  */
 import { createReadStream } from 'node:fs'
 import { isUtf8 } from 'node:buffer'
-import { SaxesParser, type SaxesTagPlain } from 'saxes'
+import type { SaxesTagPlain } from 'saxes'
+import { lazyRequire } from '../../src/lib-lazy.ts'
 import { openRegularFile } from '../../src/lib-files.ts'
 
 /** The `<nmaprun>` element: how the scan was run. */
@@ -132,6 +133,7 @@ interface HostDraft {
   extraports: { state: string; count: number }[]
 }
 
+const saxes = lazyRequire<typeof import('saxes')>('saxes')
 const MAX_NAMES = 64
 const MAX_SCRIPTS = 64
 
@@ -200,7 +202,7 @@ export async function parseNmapXml(
   const maxMarkup = limits.maxMarkupChars ?? 16 * 1024 * 1024
   const maxDepth = limits.maxDepth ?? 64
   const maxPorts = limits.maxPortsPerHost ?? 3 * 65_536
-  const parser = new SaxesParser({ xmlns: false, position: true })
+  const parser = new (saxes().SaxesParser)({ xmlns: false, position: true })
   const stack: string[] = []
   let run: NmapRun | undefined
   let runstats: { -readonly [K in keyof NmapRunStats]: NmapRunStats[K] } | undefined

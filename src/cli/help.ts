@@ -2,10 +2,11 @@
  * @fileoverview CLI help text and exit codes (the README repeats both).
  */
 
-import { builtinFamilies } from '../../checks/index.ts'
 import type { Family } from '../engine/check.ts'
 import { EXIT_CODES } from '../engine/verdict.ts'
-import { FORMATS, type ReportFormat } from '../report/formats.ts'
+import type { FORMAT_NAMES } from '../report/format-names.ts'
+
+type FormatNames = typeof FORMAT_NAMES
 
 /** Exit codes (the library's `EXIT_CODES`). */
 export const EXIT = EXIT_CODES
@@ -49,8 +50,8 @@ export function targetTable(families: readonly Family[]): string {
   return ['| string | kind | checked by |', '|---|---|---|', ...rows].join('\n') + '\n'
 }
 
-/** `ztscan --help`: the commands. */
-export const HELP = `ztscan — zero-trust posture scanner (${builtinFamilies.map((f) => f.name).join(', ')})
+/** `ztscan --help`: the commands (`families`: the built-in ones; help takes them so it loads no check code itself). */
+export const mainHelp = (families: readonly Family[]): string => `ztscan — zero-trust posture scanner (${families.map((f) => f.name).join(', ')})
 
 Usage: ztscan COMMAND [options]
 
@@ -76,7 +77,7 @@ ${EXIT_TEXT}`
  * `ztscan scan --help`. The families' target forms and flags, and the report formats, come from their registrations, so a
  * plugin family (`--plugin`) shows up like a built-in one.
  */
-export function scanHelp(families: readonly Family[] = builtinFamilies, formats: readonly ReportFormat[] = FORMATS): string {
+export function scanHelp(families: readonly Family[], formats: FormatNames): string {
   const targets = families.flatMap((f) => f.targets.map((t) => row(t.example, `${t.kind}${t.note ? ` (${t.note})` : ''}; ${checkedBy(families, t.kind, f).join(', ')}`)))
   const flags = families.flatMap((f) => (f.flags ?? []).map((fl) => row(`    --${fl.name}${fl.arg ? ` ${fl.arg}` : ''}`, fl.help)))
   return `Usage: ztscan scan [TARGET...] [options]
@@ -191,9 +192,12 @@ Prints the commands, or one command's options.
 /** The commands `ztscan help` knows. */
 export const COMMANDS: readonly string[] = Object.keys(COMMAND_HELP)
 
-/** A command's help text (undefined for an unknown command); `families` for the scan's targets and flags. */
-export function commandHelp(cmd: string, families?: readonly Family[]): string | undefined {
-  if (cmd === 'scan') return scanHelp(families)
+/**
+ * A command's help text (undefined for an unknown command); `scan` lists the families' targets and flags and the report
+ * formats (the CLI loads them only for that help).
+ */
+export function commandHelp(cmd: string, scan?: { families: readonly Family[]; formats: FormatNames }): string | undefined {
+  if (cmd === 'scan') return scan && scanHelp(scan.families, scan.formats)
   return Object.hasOwn(COMMAND_HELP, cmd) ? COMMAND_HELP[cmd] : undefined
 }
 

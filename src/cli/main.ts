@@ -6,46 +6,17 @@ import { parseArgs } from 'node:util'
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { appendFile } from 'node:fs/promises'
-import {
-  builtinChecks,
-  builtinFamilies,
-  registryOf,
-  catalogueWith,
-  effectiveRules,
-  type Family,
-  type Registry,
-  loadPlugins,
-  loadTargetsFile,
-  defaultTargets,
-  loadPolicy,
-  parsePolicy,
-  selectRules,
-  loadBaseline,
-  loadSuppressions,
-  planOutputs,
-  writeOutput,
-  scan,
-  startDemoLab,
-  toMarkdown,
-  trendMarkdown,
-  trendOf,
-  gitlabSchemaVersion,
-  VERSION,
-  ZtscanError,
-  OptionsError,
-  PreflightError,
-  parseErrorBudget,
-  verdict,
-  MAX_TIMER_MS,
-  FORMATS,
-  type ScanReport,
-  type Severity,
-  type Target,
-  type Policy,
-  type RuleMeta,
-} from '../index.ts'
+import type * as Lib from '../index.ts'
+import type { Family, Registry, ScanReport, Severity, Target, Policy, RuleMeta } from '../index.ts'
+import { catalogueWith } from '../rules/load.ts'
+import { loadPlugins } from '../plugins.ts'
+import { effectiveRules, loadPolicy, selectRules } from '../rules/policy.ts'
+import { VERSION } from '../version.ts'
+import { OptionsError, ZtscanError } from '../errors.ts'
+import { PreflightError } from '../engine/preflight.ts'
+import { FORMAT_NAMES } from '../report/format-names.ts'
 import { SEVERITIES } from '../types.ts'
-import { COMMANDS, EXIT, HELP, UsageError, commandHelp } from './help.ts'
+import { COMMANDS, EXIT, UsageError, commandHelp, mainHelp } from './help.ts'
 import { oneOf, parseCommand } from './args.ts'
 import { targetHint } from './hints.ts'
 import { didYouMean } from '../lib-suggest.ts'
@@ -53,11 +24,19 @@ import { TargetError } from '../errors.ts'
 import { escapeControls } from '../report/escape.ts'
 import { releaseFindings } from '../engine/spill.ts'
 import { PROGRESS_MODES, startProgress, targetVerdicts } from './progress.ts'
-import { colorFor } from '../lib-term.ts'
+import { terminal } from '../lib-term.ts'
 import { resolveLayers, type FlagSpec, type Layered } from '../config/layers.ts'
 import { showConfig } from '../config/show.ts'
 import { outputProblem } from '../engine/preflight.ts'
-import { loadHistory, saveToHistory } from './trend.ts'
+
+/** Timers longer than this fire at once in Node (2^31 - 1 ms; the library's MAX_TIMER_MS). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+let lib: typeof Lib | undefined
+/** The library with the families, loaded by the commands that need it: `rules` and `--help` start without it. */
+async function library(): Promise<typeof Lib> {
+  return (lib ??= await import('../index.ts'))
+}
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
@@ -112,11 +91,6 @@ const scanFlags = {
   history: { type: 'string' },
 } as const
 
-/** Width and colour of the table on a stream: a TTY's columns, colour as NO_COLOR / FORCE_COLOR / TTY say. */
-function terminal(stream: NodeJS.WriteStream): { width?: number; color: boolean } {
-  return { ...(stream.isTTY && stream.columns ? { width: stream.columns } : {}), color: colorFor(stream) }
-}
-
 /** `--config FILE` (`ztscan scan`, `demo` and `config`). */
 const CONFIG_FLAG = { config: { type: 'string', short: 'c' } } as const
 
@@ -147,7 +121,8 @@ function bySource(message: string): string {
 
 /** `ztscan config`: the effective configuration of a scan with these flags, and where each value came from. */
 async function cmdConfig(argv: string[]): Promise<number> {
-  const families = familiesOf(await pluginsOf(argv))
+  const { registryOf } = await import('../targets/registry.ts')
+  const families = await familiesOf(await pluginsOf(argv))
   const flags = { ...scanFlags, ...familyFlagOptions(registryOf(families)), ...CONFIG_FLAG }
   const parsed = parseCommand('config', argv, flags, false)
   if (helpOrVersion('config', parsed.values, families)) return EXIT.ok
@@ -157,7 +132,7 @@ async function cmdConfig(argv: string[]): Promise<number> {
 
 /** `--help` and `--version` of a command: prints and says so. */
 function helpOrVersion(cmd: string, v: { help?: boolean; version?: boolean }, families?: readonly Family[]): boolean {
-  if (v.help) process.stdout.write(commandHelp(cmd, families)!)
+  if (v.help) process.stdout.write(commandHelp(cmd, families && { families, formats: FORMAT_NAMES })!)
   else if (v.version) process.stdout.write(`${VERSION}\n`)
   return !!(v.help || v.version)
 }
@@ -196,8 +171,9 @@ async function pluginsOf(argv: string[]): Promise<Awaited<ReturnType<typeof load
 }
 
 /** The families of this run: the built-in ones and the plugins'. */
-function familiesOf(plugins: { families: readonly Family[] }): readonly Family[] {
-  return plugins.families.length ? [...builtinFamilies, ...plugins.families] : builtinFamilies
+async function familiesOf(plugins: { families: readonly Family[] }): Promise<readonly Family[]> {
+  const builtin = await builtinFamilies()
+  return plugins.families.length ? [...builtin, ...plugins.families] : builtin
 }
 
 /** `parseArgs` options of the families' flags (a family cannot take a flag of `scan` itself). */
@@ -237,11 +213,14 @@ function applyFamilyFlags(registry: Registry, values: Record<string, unknown>, s
 
 async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise<number> {
   const plugins = await pluginsOf(argv)
-  const families = familiesOf(plugins)
-  const registry = registryOf(families)
+  const families = await familiesOf(plugins)
+  const registry = (await import('../targets/registry.ts')).registryOf(families)
   const flags = { ...scanFlags, ...familyFlagOptions(registry), ...CONFIG_FLAG }
   const parsed = parseCommand(demo ? 'demo' : 'scan', argv, flags, !demo)
   if (helpOrVersion(demo ? 'demo' : 'scan', parsed.values, families)) return EXIT.ok
+  // Past --help: the rest of the library (engine, report writers) loads now.
+  const { builtinChecks, loadTargetsFile, defaultTargets, parsePolicy, loadBaseline, loadSuppressions, planOutputs, writeOutput, scan, startDemoLab, toMarkdown, trendMarkdown, trendOf, gitlabSchemaVersion, parseErrorBudget, verdict, FORMATS } = await library()
+  const { loadHistory, saveToHistory } = await import('./trend.ts')
   const { positionals } = parsed
   const layers = await layersOf(parsed.values, flags)
   const v = layers.values as typeof parsed.values
@@ -437,6 +416,11 @@ function unknownCommand(cmd: string): string {
   return `unknown command "${cmd}" (commands: ${COMMANDS.join(', ')}; ztscan help)`
 }
 
+/** The built-in families (their modules load on first use). */
+async function builtinFamilies(): Promise<readonly Family[]> {
+  return (await import('../../checks/index.ts')).builtinFamilies
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
@@ -462,13 +446,14 @@ export async function main(argv: string[]): Promise<number> {
       case undefined:
       case '--help':
       case '-h':
-        process.stdout.write(HELP)
+        process.stdout.write(mainHelp(await builtinFamilies()))
         return EXIT.ok
       case 'help': {
         const { values: v, positionals } = parseCommand('help', rest, {}, true)
         if (helpOrVersion('help', v)) return EXIT.ok
         const topic = positionals[0]
-        if (topic === undefined) process.stdout.write(HELP)
+        if (topic === undefined) process.stdout.write(mainHelp(await builtinFamilies()))
+        else if (topic === 'scan') process.stdout.write(commandHelp(topic, { families: await builtinFamilies(), formats: FORMAT_NAMES })!)
         else if (commandHelp(topic) !== undefined) process.stdout.write(commandHelp(topic)!)
         else throw new UsageError(`help: unknown command "${topic}"${didYouMean(topic, COMMANDS)} (commands: ${COMMANDS.join(', ')})`)
         return EXIT.ok

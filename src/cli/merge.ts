@@ -10,6 +10,7 @@ import { outputProblem } from '../engine/preflight.ts'
 import { parseConfigText } from '../engine/redact.ts'
 import { EXIT, UsageError, commandHelp } from './help.ts'
 import { oneOf, parseCommand } from './args.ts'
+import { terminal } from '../lib-term.ts'
 
 export async function cmdMerge(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseCommand('merge', argv, { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, category: { type: 'string' }, 'gitlab-schema-version': { type: 'string' } }, true)
@@ -57,6 +58,7 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   }
   const merged = mergeReports(parts.map((p, i) => validateReportPart(p, positionals[i]!)))
   if (!merged.complete) process.stderr.write(`ztscan: merge: the merged scan is incomplete: ${merged.incomplete!.map((x) => x.message).join('; ')}\n`)
-  await write(() => writeOutput(merged, out!, { category: v.category, gitlabSchemaVersion: gitlabVersion }))
+  // The table on a terminal fits its width and is coloured, as scan's is.
+  await write(() => writeOutput(merged, out!, { category: v.category, gitlabSchemaVersion: gitlabVersion, ...(out!.file === '-' ? terminal(process.stdout) : {}) }))
   return EXIT.ok
 }

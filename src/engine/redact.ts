@@ -3,7 +3,9 @@
  * scan settings (password, passphrase, privateKey, token, secret, …) is replaced by `[REDACTED]` wherever it appears.
  */
 
-import { parseDocument } from 'yaml'
+import { lazyRequire } from '../lib-lazy.ts'
+
+const yaml = lazyRequire<typeof import('yaml')>('yaml')
 
 const SECRET_KEY = /pass(word|phrase)?|private.?key|secret|token|bearer|credential|api.?key|authorization/i
 /** Keys that name where a secret is (`privateKeyPath`, `tokensFile`), not the secret: a path is shown so users can fix it. */
@@ -161,7 +163,7 @@ export function parseConfigText(text: string, syntax: 'json' | 'yaml', fail: (ex
       throw fail(redact(`valid JSON (${kind}${offset >= 0 ? ` at ${lineColumn(text, offset)}` : ''})`))
     }
   }
-  const doc = parseDocument(text, { logLevel: 'silent', prettyErrors: true })
+  const doc = yaml().parseDocument(text, { logLevel: 'silent', prettyErrors: true })
   const problem = doc.errors[0] ?? doc.warnings[0]
   if (problem) throw fail(redact(`valid YAML (${problem.message.split('\n')[0]!.replace(/:$/, '')})`))
   try {

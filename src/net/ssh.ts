@@ -7,7 +7,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { Socket } from 'node:net'
 import { homedir, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2'
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2'
+import { lazyRequire } from '../lib-lazy.ts'
 import { AttemptFailure } from '../errors.ts'
 import { FileError, readBounded } from '../lib-files.ts'
 import { deadline, hostPort, tcpConnect } from './index.ts'
@@ -50,6 +51,7 @@ export interface SshCallOptions {
   readonly username?: string
 }
 
+const ssh2 = lazyRequire<typeof import('ssh2')>('ssh2')
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/
 const STRING_KEYS = ['username', 'privateKeyPath', 'privateKey', 'passphrase', 'password', 'knownHostsPath'] as const
 
@@ -264,7 +266,7 @@ async function connect(host: string, port: number, o: SshCallOptions, mode: 'pro
   }
 
   return new Promise<Connected>((resolve, reject) => {
-    const client = new Client()
+    const client = new (ssh2().Client)()
     let banner = ''
     let head = ''
     let hostKey: HostKeyInfo | undefined

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Ajv, type ValidateFunction } from 'ajv'
+import type { ValidateFunction } from 'ajv'
+import { lazyRequire } from '../lib-lazy.ts'
 import { InputError } from '../errors.ts'
 import { toProblems } from '../lib-ajv.ts'
 import { formatProblems } from '../errors.ts'
@@ -22,7 +23,7 @@ let reportValidator: ValidateFunction | undefined
 function validateReport(): ValidateFunction {
   if (!reportValidator) {
     const schema = JSON.parse(readFileSync(join(packageRoot(), 'src', 'report', 'report.schema.json'), 'utf8')) as Record<string, unknown>
-    reportValidator = new Ajv({ allErrors: false, strict: false, validateFormats: false }).compile(schema)
+    reportValidator = new (lazyRequire<typeof import('ajv')>('ajv')().Ajv)({ allErrors: false, strict: false, validateFormats: false }).compile(schema)
   }
   return reportValidator
 }

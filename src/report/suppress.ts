@@ -22,7 +22,8 @@ export interface Suppression {
   readonly expires: string
 }
 
-const SCHEMA = {
+/** The suppressions file's JSON Schema. */
+export const SUPPRESSIONS_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['suppressions'],
@@ -47,7 +48,7 @@ const SCHEMA = {
 
 /** Validates a suppressions document (`{ suppressions: [...] }`). */
 export function parseSuppressions(data: unknown, source = '<inline>'): Suppression[] {
-  const v = validatorFor(SCHEMA as unknown as Record<string, unknown>)
+  const v = validatorFor(SUPPRESSIONS_SCHEMA as unknown as Record<string, unknown>)
   if (!v(data)) throw new PolicyError(source, toProblems(v.errors, data))
   const list = (data as { suppressions: Suppression[] }).suppressions
   list.forEach((s, i) => {

@@ -10,9 +10,10 @@ import { packageRoot } from './root.ts'
 
 const SCHEMA_FILES = new Set(['schema.json', 'policy.schema.json'])
 
-let ruleSchema: Record<string, unknown> | undefined
-function schema(): Record<string, unknown> {
-  return (ruleSchema ??= JSON.parse(readFileSync(join(packageRoot(), 'rules', 'schema.json'), 'utf8')) as Record<string, unknown>)
+let ruleSchemaData: Record<string, unknown> | undefined
+/** The rule files' JSON Schema (`rules/schema.json`). */
+export function ruleSchema(): Record<string, unknown> {
+  return (ruleSchemaData ??= JSON.parse(readFileSync(join(packageRoot(), 'rules', 'schema.json'), 'utf8')) as Record<string, unknown>)
 }
 
 function display(file: string): string {
@@ -25,7 +26,7 @@ function display(file: string): string {
  * Also checks each parameter default against the parameter's own schema.
  */
 export function validateRule(data: unknown, file: string): RuleMeta {
-  const validate = validatorFor(schema())
+  const validate = validatorFor(ruleSchema())
   const problems: FieldProblem[] = []
   if (!validate(data)) problems.push(...toProblems(validate.errors, data))
   else {

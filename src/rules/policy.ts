@@ -52,9 +52,10 @@ export function selectRules(policy: Policy | undefined, select: RuleSelection, r
   return { ...(policy ?? { source: '<inline>', rules: {} }), select }
 }
 
-let policySchema: Record<string, unknown> | undefined
-function schema(): Record<string, unknown> {
-  return (policySchema ??= JSON.parse(readFileSync(join(packageRoot(), 'rules', 'policy.schema.json'), 'utf8')) as Record<string, unknown>)
+let policySchemaData: Record<string, unknown> | undefined
+/** The policy file's JSON Schema (`rules/policy.schema.json`). */
+export function policySchema(): Record<string, unknown> {
+  return (policySchemaData ??= JSON.parse(readFileSync(join(packageRoot(), 'rules', 'policy.schema.json'), 'utf8')) as Record<string, unknown>)
 }
 
 /**
@@ -62,7 +63,7 @@ function schema(): Record<string, unknown> {
  * and parameter values that do not fit the rule's parameter schema are errors naming the field.
  */
 export function parsePolicy(data: unknown, source = '<inline>', rules: readonly RuleMeta[] = builtinRules()): Policy {
-  const validate = validatorFor(schema())
+  const validate = validatorFor(policySchema())
   if (!validate(data)) throw new PolicyError(source, toProblems(validate.errors, data))
   const policy = data as { rules?: Record<string, RulePolicy>; families?: Record<string, { enabled?: boolean }>; score?: ScoreSettings }
   const byId = new Map(rules.map((r) => [r.id, r]))
