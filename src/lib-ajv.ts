@@ -1,7 +1,7 @@
 /**
  * @fileoverview One ajv instance for ztscan's own schemas, and ajv errors turned into file/field problems.
- * ztscan's own schemas are compiled at build time (`npm run gen:validators` → `src/generated/validators.ts`, ajv
- * standalone code, kept up to date by a test); ajv itself is loaded only for a schema that is not there (plugins).
+ * ztscan's own schemas (src/own-schemas.ts) are compiled at build time (ajv standalone code in
+ * dist/src/generated/validators.js, scripts/gen-validators.mjs); ajv itself loads only for a schema not there (plugins).
  */
 import { createHash } from 'node:crypto'
 import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv'
