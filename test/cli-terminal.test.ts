@@ -89,19 +89,30 @@ describe.skipIf(!hasScript)('on a terminal (script(1) pseudo-TTY, built CLI)', (
       rmSync(dir, { recursive: true, force: true })
     }
   })
-  it('progress advances during a full port scan of 127.0.0.1 (one line redrawn)', () => {
-    const out = onTty(['scan', 'host://127.0.0.1?ports=all', '--fail-on', 'none', '-f', 'json', '-o', '/dev/null'], 100, {}, 120_000)!
-    const frames = [...out.matchAll(new RegExp(`\r${E}\\[Kchecks ([^\r\n]*)`, 'g'))].map((m) => m[1])
-    expect(new Set(frames).size).toBeGreaterThanOrEqual(2) // elapsed moves at least once a second
-    expect(frames.some((f) => /elapsed/.test(f!))).toBe(true)
+  it.each([80, 200])('progress advances during a full port scan of 127.0.0.1 at %i columns: ports probed of 65,535, one line redrawn within the width', (cols) => {
+    const out = onTty(['scan', 'host://127.0.0.1?ports=all', '--port-scanner', 'builtin', '--fail-on', 'none', '-f', 'json', '-o', '/dev/null'], cols, {}, 120_000)!
+    const frames = [...out.matchAll(new RegExp(`\r${E}\\[K([^\r\n]*)`, 'g'))].map((m) => m[1]!).filter(Boolean)
+    const probed = frames.flatMap((f) => {
+      const m = /^([\d,]+)\/65,535 ports probed; checks /.exec(f)
+      return m ? [Number(m[1]!.replace(/,/g, ''))] : []
+    })
+    // The port-scan phase is on screen and moves forward (redrawn at most 10 times a second: never thousands of frames).
+    expect(new Set(probed).size, frames.join('\n')).toBeGreaterThanOrEqual(2)
+    for (let i = 1; i < probed.length; i++) expect(probed[i]).toBeGreaterThanOrEqual(probed[i - 1]!)
+    expect(frames.length).toBeLessThan(1000)
+    for (const f of frames) expect(f.length).toBeLessThanOrEqual(cols - 1)
+    if (cols === 200) expect(frames.some((f) => /ports probed; checks 0 done, 1 target, 0 errors, .* elapsed, ETA /.test(f))).toBe(true)
   })
 })
 
 describe('without a terminal (pipes, built CLI)', () => {
   it('plain progress lines every --progress-interval on stderr, no escape codes, nothing on stdout', () => {
-    const r = runCli(['scan', 'host://127.0.0.1?ports=all', '--fail-on', 'none', '--progress-interval', '300ms', '-f', 'json', '-o', '/dev/null'], { timeout: 120_000 })
-    const lines = r.stderr.split('\n').filter((l) => l.startsWith('ztscan: checks '))
+    const r = runCli(['scan', 'host://127.0.0.1?ports=all', '--port-scanner', 'builtin', '--fail-on', 'none', '--progress-interval', '300ms', '-f', 'json', '-o', '/dev/null'], { timeout: 120_000 })
+    const lines = r.stderr.split('\n').filter((l) => /^ztscan: ([\d,]+\/65,535 ports probed; )?checks /.test(l))
     expect(lines.length).toBeGreaterThanOrEqual(2)
+    // The port-scan phase shows in the plain lines too, moving forward.
+    const probed = lines.flatMap((l) => /^ztscan: ([\d,]+)\/65,535 ports probed/.exec(l)?.[1]?.replace(/,/g, '') ?? []).map(Number)
+    expect(new Set(probed).size).toBeGreaterThanOrEqual(2)
     expect(r.stderr).not.toMatch(ESC)
     expect(r.stdout).toBe('')
   })

@@ -13,32 +13,24 @@ export interface ConnectScan {
 }
 
 /**
- * Probes `ports` of `host` with a pool of workers, each holding one slot of the scan-wide socket limit for its life
- * (a queued port is an array index, not a promise: a 65,535-port scan allocates no per-port closures). Throws
- * `AttemptFailure` when the host cannot be scanned at all (name does not resolve, no route from this machine, out of file
- * descriptors) or when the attempt is aborted.
+ * Probes `ports` of `host` through `ctx.net.portScan`: lanes of one socket each, every lane holding one slot of the
+ * scan-wide socket limit for its life (no promise, closure or timer per port: a 65,535-port scan allocates its sockets and
+ * little else). Progress goes to `ctx.progress` as ports probed of the total. Throws `AttemptFailure` when the host cannot
+ * be scanned at all (name does not resolve, no route from this machine, out of file descriptors) or when the attempt is
+ * aborted.
  */
 export async function connectScan(ctx: CheckContext<string>, host: string, ports: readonly number[], perConnectionMs: number): Promise<ConnectScan> {
-  const open: number[] = []
-  let closed = 0
-  let filtered = 0
-  let fatal: string | undefined
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < ports.length && !fatal && !ctx.signal.aborted) {
-      const port = ports[next++]!
-      const r = await ctx.net.tcpProbe(host, port, perConnectionMs)
-      if (r === 'open') open.push(port)
-      else if (r === 'closed') closed++
-      else if (r === 'filtered') filtered++
-      else fatal ??= r.fatal
-    }
-  }
-  const workers = Math.max(1, Math.min(ports.length, ctx.sockets.concurrency))
-  await Promise.all(Array.from({ length: workers }, () => ctx.sockets(worker)))
-  if (ctx.signal.aborted) throw new AttemptFailure(/Timeout/.test(String((ctx.signal.reason as Error)?.name)) ? 'timeout' : 'aborted', `${host}: connect scan stopped after ${closed + filtered + open.length} of ${ports.length} ports`)
+  const total = ports.length
+  ctx.progress(0, total, 'ports probed')
+  const scan = ctx.net.portScan(host, ports, perConnectionMs, (probed) => {
+    if ((probed & 255) === 0 || probed === total) ctx.progress(probed, total, 'ports probed')
+  })
+  const lanes = Math.max(1, Math.min(total, ctx.sockets.concurrency))
+  await Promise.all(Array.from({ length: lanes }, () => ctx.sockets(() => scan.lane())))
+  const { open, closed, filtered, fatal } = scan
+  if (ctx.signal.aborted) throw new AttemptFailure(/Timeout/.test(String((ctx.signal.reason as Error)?.name)) ? 'timeout' : 'aborted', `${host}: connect scan stopped after ${scan.probed} of ${total} ports`)
   if (fatal) throw new AttemptFailure('connectivity', `tcp ${host}: ${fatal} (connect scan stopped)`)
-  if (open.length === 0 && closed === 0 && ports.length > 0)
-    throw new AttemptFailure('connectivity', `${host}: no answer on any of ${ports.length} port(s) within ${perConnectionMs} ms each (host down or everything filtered)`)
-  return { open: open.sort((a, b) => a - b), closed, filtered }
+  if (open.length === 0 && closed === 0 && total > 0)
+    throw new AttemptFailure('connectivity', `${host}: no answer on any of ${total} port(s) within ${perConnectionMs} ms each (host down or everything filtered)`)
+  return { open: [...open].sort((a, b) => a - b), closed, filtered }
 }

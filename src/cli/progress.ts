@@ -27,10 +27,29 @@ export interface Progress {
   end(): void
 }
 
-/** The line shown: checks done of total, errors so far, elapsed, ETA. */
-export function progressLine(s: { done: number; total: number; errors: number; targets: number; elapsedMs: number }): string {
-  const eta = s.done > 0 && s.done < s.total ? `, ETA ${humanMs((s.elapsedMs * (s.total - s.done)) / s.done)}` : ''
-  return `checks ${s.total ? `${s.done}/${s.total}` : s.done} done, ${plural(s.targets, 'target')}, ${plural(s.errors, 'error')}, ${humanMs(s.elapsedMs)} elapsed${eta}`
+/** Long steps in flight (`step` events: ports probed of total), summed per label. */
+export interface StepsProgress {
+  readonly label: string
+  readonly done: number
+  readonly total: number
+  /** Time since the first of these steps started. */
+  readonly elapsedMs: number
+}
+
+const count0 = new Intl.NumberFormat('en-US')
+
+/**
+ * The line shown: the long steps in flight (e.g. `12,288/65,535 ports probed`), then checks done of total, errors so far,
+ * elapsed, ETA (from the steps' rate while one runs, else from the checks').
+ */
+export function progressLine(s: { done: number; total: number; errors: number; targets: number; elapsedMs: number; steps?: readonly StepsProgress[] }): string {
+  const steps = s.steps ?? []
+  let etaMs: number | undefined
+  for (const st of steps) if (st.done > 0 && st.done < st.total) etaMs = Math.max(etaMs ?? 0, (st.elapsedMs * (st.total - st.done)) / st.done)
+  if (etaMs === undefined && s.done > 0 && s.done < s.total) etaMs = (s.elapsedMs * (s.total - s.done)) / s.done
+  const phase = steps.map((st) => `${count0.format(st.done)}/${count0.format(st.total)} ${st.label}; `).join('')
+  const eta = etaMs === undefined ? '' : `, ETA ${humanMs(etaMs)}`
+  return `${phase}checks ${s.total ? `${s.done}/${s.total}` : s.done} done, ${plural(s.targets, 'target')}, ${plural(s.errors, 'error')}, ${humanMs(s.elapsedMs)} elapsed${eta}`
 }
 
 /** Starts a progress display in `mode` (`auto`: tty on a TTY, plain otherwise). */
@@ -38,8 +57,8 @@ export function startProgress(mode: ProgressMode, stream: ProgressStream, o: { i
   const kind = mode === 'auto' ? (stream.isTTY ? 'tty' : 'plain') : mode
   const now = o.now ?? Date.now
   const start = now()
-  const st = { done: 0, total: 0, errors: 0, targets: 0 }
-  const line = (): string => progressLine({ ...st, elapsedMs: now() - start })
+  const st: Counts = { done: 0, total: 0, errors: 0, targets: 0, steps: new Map(), now }
+  const line = (): string => progressLine({ ...st, elapsedMs: now() - start, steps: stepsOf(st) })
   if (kind === 'none') return { onEvent() {}, clear() {}, end() {} }
   if (kind === 'plain') {
     const timer = setInterval(() => stream.write(`ztscan: ${line()}\n`), o.intervalMs ?? 10_000)
@@ -82,12 +101,44 @@ export function startProgress(mode: ProgressMode, stream: ProgressStream, o: { i
   }
 }
 
-function count(st: { done: number; total: number; errors: number; targets: number }, e: ScanEvent): void {
+interface Counts {
+  done: number
+  total: number
+  errors: number
+  targets: number
+  /** Steps in flight by check and target: label, done, total, when it started. */
+  readonly steps: Map<string, { label: string; done: number; total: number; startedAt: number }>
+  readonly now: () => number
+}
+
+function count(st: Counts, e: ScanEvent): void {
   if (e.type === 'progress') {
     st.done = e.done
     st.total = e.total
   } else if (e.type === 'error') st.errors++
   else if (e.type === 'target') st.targets++
+  else if (e.type === 'step') {
+    const key = `${e.check}\0${e.target}\0${e.label}`
+    if (e.done >= e.total) st.steps.delete(key)
+    else {
+      const cur = st.steps.get(key)
+      st.steps.set(key, { label: e.label, done: e.done, total: e.total, startedAt: cur?.startedAt ?? st.now() })
+    }
+  }
+}
+
+/** Steps in flight summed per label (two hosts' port scans: one `ports probed` figure). */
+function stepsOf(st: Counts): StepsProgress[] {
+  const by = new Map<string, { label: string; done: number; total: number; elapsedMs: number }>()
+  const t = st.now()
+  for (const s of st.steps.values()) {
+    const cur = by.get(s.label) ?? { label: s.label, done: 0, total: 0, elapsedMs: 0 }
+    cur.done += s.done
+    cur.total += s.total
+    cur.elapsedMs = Math.max(cur.elapsedMs, t - s.startedAt)
+    by.set(s.label, cur)
+  }
+  return [...by.values()]
 }
 
 /** `--verbose`: one line per target: its verdict (failed findings by worst severity, passed, errors). */

@@ -59,6 +59,11 @@ export interface CheckContext<R extends string = string> {
   /** Signal- and timeout-aware network helpers. */
   readonly net: NetHelpers
   readonly log: Logger
+  /**
+   * Says how far a long step of this attempt is — `done` of `total` units named by `label` (`'ports probed'`) — for
+   * progress displays (the scan's `step` events, at most 10 a second per attempt, always the last one). Optional to call.
+   */
+  progress(done: number, total: number, label: string): void
 }
 
 /** A check: what it looks at, which rules it may report, and how. */

@@ -30,6 +30,8 @@ export interface ScanShared {
   /** A target string or object as the scan's registry reads it; throws on an invalid one. */
   normalize(t: Target | string): Target
   fingerprint(ruleId: string, target: string, resource: string): string
+  /** A long step's progress in an attempt (throttled by the context). */
+  progress(check: CheckDefinition, target: Target, done: number, total: number, label: string): void
   render(template: string, data: Readonly<Record<string, unknown>>): string
 }
 
@@ -46,6 +48,7 @@ export class AttemptContext implements CheckContext {
   #net: NetHelpers | undefined
   #log: Logger | undefined
   #skips: Set<string> | undefined
+  #progressAt = 0
 
   constructor(shared: ScanShared, check: CheckDefinition, target: Target, timeoutMs: number) {
     this.#shared = shared
@@ -151,6 +154,15 @@ export class AttemptContext implements CheckContext {
       fingerprint: s.fingerprint(ruleId, target, at.resource),
       ...(at.asset !== undefined && at.asset !== target ? { asset: at.asset } : {}),
     })
+  }
+
+  progress(done: number, total: number, label: string): void {
+    if (this.ended) return
+    // At most 10 a second (a port scan calls this for every port), and always the step's last one.
+    const now = Date.now()
+    if (done < total && now - this.#progressAt < 100) return
+    this.#progressAt = now
+    this.#shared.progress(this.#check, this.#target, done, total, label)
   }
 
   emit(t: Target | string, extra?: Readonly<Record<string, unknown>>): void {

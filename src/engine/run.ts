@@ -96,6 +96,8 @@ export type ScanEvent =
   | { readonly type: 'error'; readonly error: AttemptError }
   | { readonly type: 'skip'; readonly skip: AttemptSkip }
   | { readonly type: 'progress'; readonly done: number; readonly total: number }
+  /** A long step inside one attempt (`ctx.progress`): e.g. 12,000 of 65,535 `ports probed`. */
+  | { readonly type: 'step'; readonly check: string; readonly target: string; readonly label: string; readonly done: number; readonly total: number }
 
 /**
  * A running scan: await it for the report, or iterate it for events. Every iterator sees every event from the first one,
@@ -405,6 +407,9 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     normalize: (t) => registry.normalize(t),
     fingerprint: fingerprintOf,
     render: renderMessage,
+    progress(check, target, stepDone, stepTotal, label) {
+      emit({ type: 'step', check: check.id, target: target.id, label, done: stepDone, total: stepTotal })
+    },
   }
 
   const record = {

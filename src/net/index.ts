@@ -145,6 +145,129 @@ export function tcpProbe(host: string, port: number, timeoutMs: number, pool?: P
   })
 }
 
+/** One lane of a `PortScan`: the socket in flight and its deadline. */
+interface Lane {
+  readonly scan: PortScan
+  readonly done: () => void
+  sock: Socket | undefined
+  port: number
+  deadline: number
+}
+
+const LANE = Symbol('ztscan.lane')
+type LaneSocket = Socket & { [LANE]?: Lane }
+
+// Shared listeners (`this` is the socket): a probe allocates its socket and nothing else of ours.
+function laneConnect(this: LaneSocket): void {
+  const lane = this[LANE]
+  if (!lane) return
+  if (selfConnected(this, lane.port, lane.scan.pool)) return lane.scan.settle(lane, 'closed')
+  lane.scan.pool.opened.set(this.localPort ?? 0, lane.port)
+  lane.scan.settle(lane, 'open')
+}
+function laneError(this: LaneSocket, e: NodeJS.ErrnoException): void {
+  const lane = this[LANE]
+  if (!lane) return
+  const code = e.code ?? 'EUNKNOWN'
+  lane.scan.settle(lane, code === 'ECONNREFUSED' ? 'closed' : /EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT/.test(code) ? 'filtered' : { fatal: code })
+}
+function laneClose(this: LaneSocket): void {
+  const lane = this[LANE]
+  // Destroyed from outside (abort) before anything happened.
+  if (lane) lane.scan.settle(lane, 'filtered')
+}
+
+/**
+ * A TCP connect scan of many ports of one host, made for all 65,535: each lane (`lane()`, run under the caller's socket
+ * limit) opens the next port's socket from the previous one's event — no promise, closure or timer per port — and one
+ * sweep timer per scan ends sockets past their deadline (`filtered`). Results are counted here; a fatal error code (one
+ * that says something about the host or this machine, e.g. EMFILE) stops every lane. Same verdicts as `tcpProbe`.
+ */
+export class PortScan {
+  readonly open: number[] = []
+  closed = 0
+  filtered = 0
+  fatal: string | undefined
+  #next = 0
+  #lanes = new Set<Lane>()
+  #sweep: ReturnType<typeof setInterval> | undefined
+  readonly #sweepMs: number
+
+  readonly host: string
+  readonly ports: readonly number[]
+  readonly timeoutMs: number
+  readonly pool: ProbePool
+  readonly signal: AbortSignal | undefined
+  /** Called after every probe with the number probed so far. */
+  readonly onProbed: ((probed: number) => void) | undefined
+
+  constructor(host: string, ports: readonly number[], timeoutMs: number, pool: ProbePool, signal?: AbortSignal, onProbed?: (probed: number) => void) {
+    this.host = host
+    this.ports = ports
+    this.timeoutMs = timeoutMs
+    this.pool = pool
+    this.signal = signal
+    this.onProbed = onProbed
+    this.#sweepMs = Math.max(10, Math.min(250, Math.floor(timeoutMs / 4)))
+  }
+
+  /** Ports probed so far. */
+  get probed(): number {
+    return this.open.length + this.closed + this.filtered
+  }
+
+  /** Runs one lane until no port is left, a fatal error or an abort. */
+  lane(): Promise<void> {
+    return new Promise<void>((done) => {
+      const lane: Lane = { scan: this, done, sock: undefined, port: 0, deadline: 0 }
+      this.#lanes.add(lane)
+      this.#sweep ??= setInterval(() => this.#expire(), this.#sweepMs)
+      this.#start(lane)
+    })
+  }
+
+  /** Records a probe's verdict and starts the lane's next port. */
+  settle(lane: Lane, r: ProbeResult): void {
+    const sock = lane.sock
+    if (!sock) return
+    lane.sock = undefined
+    ;(sock as LaneSocket)[LANE] = undefined
+    this.pool.live.delete(sock)
+    sock.destroy()
+    if (r === 'open') this.open.push(lane.port)
+    else if (r === 'closed') this.closed++
+    else if (r === 'filtered') this.filtered++
+    else this.fatal ??= r.fatal
+    this.onProbed?.(this.probed)
+    this.#start(lane)
+  }
+
+  #start(lane: Lane): void {
+    if (this.#next >= this.ports.length || this.fatal !== undefined || this.signal?.aborted) {
+      this.#lanes.delete(lane)
+      if (!this.#lanes.size && this.#sweep) {
+        clearInterval(this.#sweep)
+        this.#sweep = undefined
+      }
+      return lane.done()
+    }
+    lane.port = this.ports[this.#next++]!
+    lane.deadline = Date.now() + this.timeoutMs
+    const sock: LaneSocket = createConnection({ host: this.host, port: lane.port })
+    sock[LANE] = lane
+    lane.sock = sock
+    this.pool.live.add(sock)
+    sock.on('connect', laneConnect)
+    sock.on('error', laneError)
+    sock.on('close', laneClose)
+  }
+
+  #expire(): void {
+    const now = Date.now()
+    for (const lane of this.#lanes) if (lane.sock && now >= lane.deadline) this.settle(lane, 'filtered')
+  }
+}
+
 /**
  * True when a loopback connect reached one of our own sockets instead of a listener: a self-connect (the kernel picked the
  * probed port as the source port), or a TCP simultaneous open between two of our probes (A's source port is the port B
@@ -259,6 +382,8 @@ export { readFileCapped }
 export interface NetHelpers {
   /** A lean port probe for scans (see `tcpProbe`); sockets still open when the attempt ends are destroyed. */
   tcpProbe(host: string, port: number, timeoutMs?: number): Promise<ProbeResult>
+  /** A connect scan of many ports (see `PortScan`): run its lanes under `ctx.sockets`; sockets close when the attempt ends. */
+  portScan(host: string, ports: readonly number[], timeoutMs?: number, onProbed?: (probed: number) => void): PortScan
   tcpConnect(host: string, port: number, timeoutMs?: number): Promise<Socket>
   tlsHandshake(options: ConnectionOptions & { host: string; port: number }, timeoutMs?: number): Promise<TLSSocket>
   httpGet(url: string, opts?: HttpOptions & { timeoutMs?: number }): Promise<HttpResult>
@@ -276,6 +401,7 @@ export function bindNet(signal: AbortSignal, connectTimeoutMs: number): NetHelpe
   }, { once: true })
   return {
     tcpProbe: (host, port, t) => (signal.aborted ? Promise.resolve('filtered' as const) : tcpProbe(host, port, t ?? connectTimeoutMs, pool)),
+    portScan: (host, ports, t, onProbed) => new PortScan(host, ports, t ?? connectTimeoutMs, pool, signal, onProbed),
     tcpConnect: (host, port, t) => tcpConnect(host, port, { signal, timeoutMs: t ?? connectTimeoutMs }),
     tlsHandshake: (o, t) => tlsHandshake(o, { signal, timeoutMs: t ?? connectTimeoutMs }),
     httpGet: (url, o) => httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
