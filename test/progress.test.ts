@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { once } from 'node:events'
 import { defineCheck, scan, type RuleMeta, type ScanEvent, type Target } from '../src/index.ts'
 import { progressLine, startProgress } from '../src/cli/progress.ts'
+import { findNmap } from '../checks/open-port/nmap-scan.ts'
 
 const rule: RuleMeta = {
   id: 'testing-a',
@@ -110,4 +111,24 @@ describe('the open-port scan reports ports probed', () => {
       server.close()
     }
   })
+})
+
+describe.skipIf(!findNmap())('the nmap back-end reports ports probed (nmap --stats-every)', () => {
+  it('a full scan of 127.0.0.1 with nmap: steps from 0 to 65,535/65,535, in between while nmap runs', async () => {
+    const { builtinFamilies } = await import('../checks/index.ts')
+    const steps: Extract<ScanEvent, { type: 'step' }>[] = []
+    const t0 = Date.now()
+    const report = await scan({
+      targets: ['host://127.0.0.1?ports=all'],
+      families: builtinFamilies,
+      settings: { portScan: { scanner: 'nmap', sniff: false } },
+      chain: false,
+      onEvent: (e) => (e.type === 'step' ? steps.push(e) : undefined),
+    })
+    expect(report.errors.filter((e) => e.check === 'open-port-connect')).toEqual([])
+    expect(steps[0]).toMatchObject({ check: 'open-port-connect', label: 'ports probed', done: 0, total: 65_535 })
+    expect(steps.at(-1)).toMatchObject({ done: 65_535, total: 65_535 })
+    // nmap writes <taskprogress> once a second: a scan that ran over 2 s showed figures in between.
+    if (Date.now() - t0 > 2500) expect(steps.some((s) => s.done > 0 && s.done < 65_535)).toBe(true)
+  }, 120_000)
 })

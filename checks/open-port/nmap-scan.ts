@@ -55,6 +55,8 @@ export function nmapArguments(host: string, ports: readonly number[], privileged
     '--max-retries', '1',
     '--max-rtt-timeout', `${Math.max(50, perConnectionMs)}ms`,
     '-p', portArgument(ports),
+    // <taskprogress> every second in the XML stream: the progress display shows ports probed of the total.
+    '--stats-every', '1s',
     '-oX', '-',
     '--',
     host,
@@ -87,8 +89,14 @@ export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: st
   const open: number[] = []
   let closed = 0
   let filtered = 0
+  const total = ports.length
+  ctx.progress(0, total, 'ports probed')
   try {
     await parseNmapXml(child.stdout, `nmap ${host}`, {
+      taskprogress(t) {
+        // The scan task itself (not host discovery or service detection), as ports of the total (the last one on exit).
+        if (/scan$/i.test(t.task)) ctx.progress(Math.min(total - 1, Math.floor((t.percent / 100) * total)), total, 'ports probed')
+      },
       host(h) {
         for (const p of h.ports) {
           if (p.protocol !== 'tcp') continue
@@ -101,6 +109,7 @@ export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: st
     const code = await exited
     if (ctx.signal.aborted) throw new AttemptFailure('aborted', `${host}: nmap stopped`)
     if (code !== 0) throw new AttemptFailure('connectivity', `nmap ${host}: exit ${code}: ${stderr.trim().split('\n').slice(-2).join(' ') || 'no message'}`)
+    ctx.progress(total, total, 'ports probed')
   } catch (err) {
     kill()
     if (err instanceof AttemptFailure) throw err

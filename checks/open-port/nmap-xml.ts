@@ -77,6 +77,8 @@ export interface NmapHandlers {
   run?(run: NmapRun): void
   host(host: NmapHost): void
   runstats?(stats: NmapRunStats): void
+  /** nmap's `<taskprogress>` (with `--stats-every`): the running task and its percentage done. */
+  taskprogress?(progress: { readonly task: string; readonly percent: number }): void
 }
 
 /** Limits that keep a hostile file from growing memory. */
@@ -298,6 +300,11 @@ export async function parseNmapXml(
       case 'finished':
         if (parent === 'runstats') runstats = { ...runstats, ...defined({ exit: a.exit, errormsg: a.errormsg, elapsed: num(a.elapsed), summary: a.summary }) }
         break
+      case 'taskprogress': {
+        const percent = num(a.percent)
+        if (parent === 'nmaprun' && percent !== undefined && percent >= 0 && percent <= 100) handlers.taskprogress?.({ task: a.task ?? '', percent })
+        break
+      }
       case 'hosts':
         if (parent === 'runstats') runstats = { ...runstats, ...defined({ hostsUp: int(a.up), hostsDown: int(a.down), hostsTotal: int(a.total) }) }
         break

@@ -380,10 +380,10 @@ export { readFileCapped }
 
 /** The helpers as handed to a check, bound to its signal and timeouts. */
 export interface NetHelpers {
-  /** A lean port probe for scans (see `tcpProbe`); sockets still open when the attempt ends are destroyed. */
-  tcpProbe(host: string, port: number, timeoutMs?: number): Promise<ProbeResult>
   /** A connect scan of many ports (see `PortScan`): run its lanes under `ctx.sockets`; sockets close when the attempt ends. */
   portScan(host: string, ports: readonly number[], timeoutMs?: number, onProbed?: (probed: number) => void): PortScan
+  /** A lean port probe for scans (see `tcpProbe`); sockets still open when the attempt ends are destroyed. */
+  tcpProbe(host: string, port: number, timeoutMs?: number): Promise<ProbeResult>
   tcpConnect(host: string, port: number, timeoutMs?: number): Promise<Socket>
   tlsHandshake(options: ConnectionOptions & { host: string; port: number }, timeoutMs?: number): Promise<TLSSocket>
   httpGet(url: string, opts?: HttpOptions & { timeoutMs?: number }): Promise<HttpResult>
@@ -400,8 +400,8 @@ export function bindNet(signal: AbortSignal, connectTimeoutMs: number): NetHelpe
     for (const s of pool.live) s.destroy()
   }, { once: true })
   return {
-    tcpProbe: (host, port, t) => (signal.aborted ? Promise.resolve('filtered' as const) : tcpProbe(host, port, t ?? connectTimeoutMs, pool)),
     portScan: (host, ports, t, onProbed) => new PortScan(host, ports, t ?? connectTimeoutMs, pool, signal, onProbed),
+    tcpProbe: (host, port, t) => (signal.aborted ? Promise.resolve('filtered' as const) : tcpProbe(host, port, t ?? connectTimeoutMs, pool)),
     tcpConnect: (host, port, t) => tcpConnect(host, port, { signal, timeoutMs: t ?? connectTimeoutMs }),
     tlsHandshake: (o, t) => tlsHandshake(o, { signal, timeoutMs: t ?? connectTimeoutMs }),
     httpGet: (url, o) => httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
