@@ -1,6 +1,7 @@
 /**
  * @fileoverview Port-scan bench (issue 14.5): `host://127.0.0.1?ports=all` with each back-end beside `nmap -sT -p-` on the
- * same machine, interleaved, best of 3 each, with the ratio to nmap (goals: nmap back-end ≤ 1.1×, built-in ≤ 2×).
+ * same machine, interleaved, best of 3 each, with the ratio to nmap (goals: nmap back-end ≤ 1.1×, built-in ≤ 2×); open-port.bench.ts
+ * also prints one run of each beside its parser figures.
  * Figures are printed, never asserted. Loopback only.
  *   npm run bench -- port-scan
  */
