@@ -17,6 +17,7 @@ import { enumerateSuites, incompleteFailure, type Enumeration, type VersionSuite
 import { judgeMozilla, MOZILLA_PROFILES, type MozillaProfileName } from './tls-mozilla.ts'
 import { GRADES, gradeEndpoint, gradeText, type Letter } from './tls-grade.ts'
 import { loadAnchors } from './chain.ts'
+import { chaseAia, fetchSettings } from './aia.ts'
 import { buildPaths } from './path.ts'
 import { caFilesOf, nameMatches } from './index.ts'
 import type { X509Certificate } from 'node:crypto'
@@ -87,7 +88,13 @@ async function trustProblems(certs: readonly X509Certificate[], ctx: Ctx): Promi
   const { minRsaBits = 2048, minEcBits = 256 } = ctx.params<{ minRsaBits?: number; minEcBits?: number }>('certificate-weak-key' as Rule)
   const { weakHashes = ['md2', 'md4', 'md5', 'sha1'] } = ctx.params<{ weakHashes?: string[] }>('certificate-weak-signature' as Rule)
   const anchors = await loadAnchors(caFilesOf(ctx), useSystemRoots)
-  const path = buildPaths(certs, anchors, { now: ctx.now().getTime(), minRsaBits, minEcBits, weakHashes })[0]!
+  const opts = { now: ctx.now().getTime(), minRsaBits, minEcBits, weakHashes }
+  let path = buildPaths(certs, anchors, opts)[0]!
+  // As the certificate check does: a missing intermediate is looked for through AIA caIssuers (when enabled) before it counts.
+  if (path.status === 'incomplete' && fetchSettings(ctx.settings).aia) {
+    const aia = await chaseAia(ctx, path.nodes.at(-1)!.x509, (c) => anchors.has(c.fingerprint256))
+    if (aia.certs.length) path = buildPaths(certs, anchors, opts, aia.certs)[0]!
+  }
   const out = path.status === 'trusted' ? [] : [TRUST_WORDS[path.status] ?? path.status]
   for (const p of path.problems) if (p.rule === 'certificate-expired' || p.rule === 'certificate-not-yet-valid') out.push(`${p.rule === 'certificate-expired' ? 'expired' : 'not yet valid'} certificate on the path (${p.detail})`)
   return [...new Set(out)]

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Server } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import certificate from '../../checks/certificate/index.ts'
+import tls from '../../checks/certificate/tls-check.ts'
 import { integer, oidDer, seq, tlv } from '../../checks/certificate/revocation-data.ts'
 import { revocationExtensions } from '../../checks/certificate/lab.ts'
 import { fileTarget } from '../../src/targets/host.ts'
@@ -75,6 +76,16 @@ describe('AIA caIssuers chasing', () => {
     expect(f.evidence.path).toEqual(['leaf: CN=localhost', 'fetched: CN=ztscan lab issuing CA, O=ztscan lab', 'anchor: CN=ztscan lab root CA, O=ztscan lab'])
     // The fetched intermediate is judged like a served one.
     expect(r.findings.filter((x) => x.ruleId === 'certificate-expired').map((x) => x.evidence.position)).toEqual(['anchor', 'fetched', 'leaf'])
+  })
+
+  it('the tls grade completes the chain the same way: no T for an intermediate AIA finds, T when AIA is off', async () => {
+    const id = await serve([leafFor(['int.der'])])
+    const tlsTester = checkTester(tls.checks, { perHost: 16, connectTimeoutMs: 1500, timeoutMs: 10_000, settings })
+    const on = findingOf(await tlsTester.run(id), 'tls-grade')
+    expect(on.evidence.grade).toBe(on.evidence.gradeIgnoringTrust)
+    expect(on.evidence.gradeTrust).toBeUndefined()
+    const off = findingOf(await tlsTester.run(id, { settings: { tls: { ...settings.tls, aia: 'off' } } }), 'tls-grade')
+    expect(off.evidence).toMatchObject({ grade: 'T', gradeTrust: ['incomplete chain (an issuer is neither served nor a trust anchor)'] })
   })
 
   it.each([
