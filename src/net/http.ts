@@ -6,7 +6,7 @@
 import { request as plainRequest, type IncomingMessage } from 'node:http'
 import { request as tlsRequest } from 'node:https'
 import { AttemptFailure } from '../errors.ts'
-import { abortReason, deadline, sockError, type HttpResult, type IoOptions } from './index.ts'
+import { abortReason, deadline, readBody, sockError, type HttpResult, type IoOptions } from './index.ts'
 
 /** What `httpRequest` takes besides the URL. */
 export interface HttpRequestOptions extends IoOptions {
@@ -39,22 +39,7 @@ export async function httpRequest(url: string, opts: HttpRequestOptions = {}): P
       req.once('error', (e: NodeJS.ErrnoException) => reject(signal.aborted ? abortReason(signal, what) : sockError(e, what)))
       req.end(opts.body)
     })
-    const chunks: Buffer[] = []
-    let size = 0
-    try {
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        size += chunk.length
-        if (size > maxBytes) {
-          res.destroy()
-          throw new AttemptFailure('protocol', `${what}: response larger than ${maxBytes} bytes`)
-        }
-        chunks.push(chunk)
-      }
-    } catch (err) {
-      if (err instanceof AttemptFailure) throw err
-      throw signal.aborted ? abortReason(signal, what) : sockError(err as NodeJS.ErrnoException, what)
-    }
-    return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url: u.href }
+    return { status: res.statusCode ?? 0, headers: res.headers, body: await readBody(res, maxBytes, signal, what), url: u.href }
   } finally {
     d.clear()
   }

@@ -355,24 +355,29 @@ async function httpGetWithin(url: string, opts: HttpOptions, signal: AbortSignal
       current = next
       continue
     }
-    const chunks: Buffer[] = []
-    let size = 0
-    try {
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        size += chunk.length
-        if (size > maxBytes) {
-          res.destroy()
-          throw new AttemptFailure('protocol', `GET ${current.href}: response larger than ${maxBytes} bytes`)
-        }
-        chunks.push(chunk)
-      }
-    } catch (err) {
-      if (err instanceof AttemptFailure) throw err
-      throw signal.aborted ? abortReason(signal, `GET ${current.href}`) : sockError(err as NodeJS.ErrnoException, `GET ${current.href}`)
-    }
-    return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), url: current.href }
+    return { status: res.statusCode ?? 0, headers: res.headers, body: await readBody(res, maxBytes, signal, `GET ${current.href}`), url: current.href }
   }
   throw new AttemptFailure('protocol', `GET ${url}: too many redirects`)
+}
+
+/** A response's body, at most `maxBytes` (beyond: the response is destroyed, `protocol`); `what` names it in errors. */
+export async function readBody(res: IncomingMessage, maxBytes: number, signal: AbortSignal, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > maxBytes) {
+        res.destroy()
+        throw new AttemptFailure('protocol', `${what}: response larger than ${maxBytes} bytes`)
+      }
+      chunks.push(chunk)
+    }
+  } catch (err) {
+    if (err instanceof AttemptFailure) throw err
+    throw signal.aborted ? abortReason(signal, what) : sockError(err as NodeJS.ErrnoException, what)
+  }
+  return Buffer.concat(chunks)
 }
 
 /** Reads at most `maxBytes` of a regular file (bounded by bytes read; devices, FIFOs, directories are `input` errors). */

@@ -124,5 +124,5 @@ export async function pullGithub(target: Target, ctx: Pick<CheckContext, 'signal
   const model = Object.keys(bundle).length ? parseExportData('github', bundle, target.id) : undefined
   const incomplete = log.incomplete(target.id)
   const enforcement = (model?.enforcement ?? []).map((e) => (saml ? { ...e, evidence: { ...e.evidence, samlSso: saml } } : e))
-  return { provider: 'github', users: model?.users ?? [], notJudged: model?.notJudged ?? [], enforcement, ...(incomplete ? { incomplete } : {}) }
+  return { provider: 'github', users: [], notJudged: [], ...model, enforcement, ...(incomplete ? { incomplete } : {}) }
 }
