@@ -76,7 +76,7 @@ const tls: InputCheck = async (input) => {
       continue
     }
     try {
-      const store = await loadAnchors([file], false)
+      const store = await loadAnchors([file], false, readBounded)
       if (store.size === 0) out.push(error(`${file}: holds no certificate`))
     } catch (err) {
       out.push(error(failureText(err)))

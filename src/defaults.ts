@@ -4,7 +4,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Family } from './engine/check.ts'
+import type { DefaultTargetsContext, Family } from './engine/check.ts'
+import { bindNetIo, ioWith, type ScanIoOverrides } from './net/io.ts'
 import { OptionsError } from './errors.ts'
 import type { Target } from './types.ts'
 
@@ -12,10 +13,16 @@ async function families(given?: readonly Family[]): Promise<readonly Family[]> {
   return given ?? (await import('../checks/index.ts')).builtinFamilies
 }
 
+/** The context a family's `defaultTargets` gets: the (real or given) network helpers, 300 ms per connection. */
+export function defaultTargetsContext(io?: ScanIoOverrides): DefaultTargetsContext {
+  return { net: bindNetIo(ioWith(io), { signal: new AbortController().signal, connectTimeoutMs: 300 }) }
+}
+
 /** Targets of the no-config scan: what each family contributes for this machine (127.0.0.1, ::1, local). */
-export async function defaultTargets(fams?: readonly Family[]): Promise<Target[]> {
+export async function defaultTargets(fams?: readonly Family[], io?: ScanIoOverrides): Promise<Target[]> {
   const out: Target[] = []
-  for (const f of await families(fams)) if (f.defaultTargets) out.push(...(await f.defaultTargets()))
+  const ctx = defaultTargetsContext(io)
+  for (const f of await families(fams)) if (f.defaultTargets) out.push(...(await f.defaultTargets(ctx)))
   return out
 }
 

@@ -3,10 +3,9 @@
  * for path building (`path.ts`).
  */
 import { X509Certificate } from 'node:crypto'
-import { stat } from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import { AttemptFailure } from '../../src/errors.ts'
-import { readBounded } from '../../src/lib-files.ts'
+import { readFileCapped } from '../../src/lib-files.ts'
 import { DerError } from './der.ts'
 import { nodeOf, type AnchorIndex, type Node } from './path.ts'
 
@@ -110,12 +109,16 @@ function system(): X509Certificate[] {
 /** A CA bundle is read up to this size (the same cap as a certificate file). */
 const MAX_CA_FILE_BYTES = 10 * 1024 * 1024
 
-async function caFileCerts(path: string): Promise<X509Certificate[]> {
+/** How CA files are read: a check's `ctx.readFile` (bounded, regular files only); by default the same bounded reader. */
+export type ReadFile = (path: string, maxBytes: number) => Promise<Buffer>
+
+async function caFileCerts(path: string, read: ReadFile): Promise<X509Certificate[]> {
   let data: Buffer
   try {
-    data = await readBounded(path, MAX_CA_FILE_BYTES)
+    data = await read(path, MAX_CA_FILE_BYTES)
   } catch (err) {
-    throw new AttemptFailure('input', `${path}: cannot read the CA file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    const code = (err as { code?: unknown }).code
+    throw new AttemptFailure('input', `${path}: cannot read the CA file (${typeof code === 'string' ? code : (err as Error).message})`)
   }
   return parseCertificates(data, `${path} (CA file)`)
 }
@@ -123,36 +126,13 @@ async function caFileCerts(path: string): Promise<X509Certificate[]> {
 /**
  * Builds the anchor store: Node's bundled root store (unless `useSystemRoots` is false) plus every certificate in the CA files.
  * Every certificate in a CA file is an anchor, even a non-self-signed one (explicit trust, like OpenSSL's partial-chain mode).
+ * Not cached here: a scan builds it once through `ctx.memo` (so an edited CA file is read again by the next scan).
  */
-export async function loadAnchors(caFiles: readonly string[], useSystemRoots: boolean): Promise<AnchorStore> {
-  const key = JSON.stringify([caFiles, await Promise.all(caFiles.map(stampOf)), useSystemRoots])
-  let p = storeCache.get(key)
-  if (!p) {
-    p = buildAnchors(caFiles, useSystemRoots)
-    storeCache.set(key, p)
-    p.catch(() => storeCache.delete(key))
-  }
-  return p
-}
-
-// Keyed by the files with their size and mtime, so an edited CA file is read again; the stamps themselves are reused for a
-// second, as a scan asks for them once per target.
-const stamps = new Map<string, { at: number; stamp: Promise<string> }>()
-function stampOf(path: string): Promise<string> {
-  const now = Date.now()
-  const hit = stamps.get(path)
-  if (hit && now - hit.at < 1000) return hit.stamp
-  const stamp = stat(path).then((s) => `${s.size}:${s.mtimeMs}`, () => 'missing')
-  stamps.set(path, { at: now, stamp })
-  return stamp
-}
-const storeCache = new Map<string, Promise<AnchorStore>>()
-
-async function buildAnchors(caFiles: readonly string[], useSystemRoots: boolean): Promise<AnchorStore> {
+export async function loadAnchors(caFiles: readonly string[], useSystemRoots: boolean, read: ReadFile = readFileCapped): Promise<AnchorStore> {
   const certs: X509Certificate[] = useSystemRoots ? [...system()] : []
   const sources = useSystemRoots ? ['node-root-store'] : []
   for (const f of caFiles) {
-    certs.push(...(await caFileCerts(f)))
+    certs.push(...(await caFileCerts(f, read)))
     sources.push(f)
   }
   return store(certs, sources, useSystemRoots ? system().length : 0)

@@ -99,7 +99,7 @@ async function judgeChain(
   o: { protocol?: string; chainRules: boolean; leafIsCa?: boolean; openssl?: Record<string, unknown>; issuers?: readonly X509Certificate[]; fetchIssuers?: boolean },
 ): Promise<Judged> {
   const { useSystemRoots } = ctx.params<{ useSystemRoots: boolean }>('certificate-untrusted')
-  const anchors = await loadAnchors(caFilesOf(ctx), useSystemRoots)
+  const anchors = await anchorsOf(ctx, useSystemRoots)
   const { minRsaBits, minEcBits } = ctx.params<{ minRsaBits: number; minEcBits: number }>('certificate-weak-key')
   const { weakHashes } = ctx.params<{ weakHashes: string[] }>('certificate-weak-signature')
   const opts = { now: ctx.now().getTime(), minRsaBits, minEcBits, weakHashes, leafIsCa: o.leafIsCa ?? false }
@@ -230,7 +230,7 @@ export function caFilesOf(ctx: CheckContext): string[] {
 async function checkEndpoint(target: Target, ctx: Ctx): Promise<void> {
   const ep = { host: String(target.host), port: Number(target.port), servername: target.servername as string | undefined, starttls: target.starttls as StartTls | undefined }
   const { useSystemRoots } = ctx.params<{ useSystemRoots: boolean }>('certificate-untrusted')
-  const anchors = await loadAnchors(caFilesOf(ctx), useSystemRoots)
+  const anchors = await anchorsOf(ctx, useSystemRoots)
   const served = await fetchServed(ep, ctx, anchors).catch((err: unknown) => {
     if (err instanceof StartTlsRefused) return undefined // plaintext only: a finding of the tls family (tls-starttls-unavailable)
     throw err
@@ -295,6 +295,12 @@ export const certificateCheck = defineCheck({
     return checkEndpoint(target, ctx)
   },
 })
+
+/** The scan's trust store: built once per scan (`ctx.memo`) from the CA files, read through `ctx.readFile`. */
+export function anchorsOf(ctx: CheckContext, useSystemRoots: boolean): ReturnType<typeof loadAnchors> {
+  const files = caFilesOf(ctx)
+  return ctx.memo(`anchors\0${JSON.stringify([files, useSystemRoots])}`, () => loadAnchors(files, useSystemRoots, (p, max) => ctx.readFile(p, max)))
+}
 
 // Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
 const family = defineFamily({

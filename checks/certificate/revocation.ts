@@ -14,8 +14,7 @@ import { defineCheck, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
 import { chaseAia, fetchOnce, fetchSettings, LIMITS, unfetchable } from './aia.ts'
-import { loadAnchors } from './chain.ts'
-import { caFilesOf } from './index.ts'
+import { anchorsOf } from './index.ts'
 import { buildPaths, type Path } from './path.ts'
 import { newNonce, ocspRequest, pointersOf, RevocationDataError, verifyCrl, verifyOcsp, type CrlVerdict, type OcspVerdict } from './revocation-data.ts'
 import { readFields } from './fields.ts'
@@ -41,7 +40,7 @@ type Verdict = { readonly source: string; readonly via: 'staple' | 'ocsp' | 'crl
 async function trustedPath(chain: readonly X509Certificate[], ctx: Ctx): Promise<Path> {
   const base = ctx as unknown as CheckContext
   const { useSystemRoots = true } = base.params<{ useSystemRoots?: boolean }>('certificate-untrusted')
-  const anchors = await loadAnchors(caFilesOf(base), useSystemRoots)
+  const anchors = await anchorsOf(base, useSystemRoots)
   const { minRsaBits = 2048, minEcBits = 256 } = base.params<{ minRsaBits?: number; minEcBits?: number }>('certificate-weak-key')
   const { weakHashes = ['md5', 'sha1'] } = base.params<{ weakHashes?: string[] }>('certificate-weak-signature')
   const opts = { now: ctx.now().getTime(), minRsaBits, minEcBits, weakHashes }

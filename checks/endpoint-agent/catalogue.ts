@@ -121,16 +121,22 @@ export function builtinCatalogue(): readonly AgentSpec[] {
   return builtin
 }
 
-/** Built-in catalogue merged with an operator catalogue file (same schema): entries replace built-ins by id, new ids are added. */
-export async function loadCatalogue(overridePath?: string): Promise<readonly AgentSpec[]> {
+/** How a catalogue file is read: `ctx.readFile` in a check; by default the bounded reader (the preflight, before any attempt). */
+export type ReadFile = (path: string, maxBytes: number) => Promise<Buffer>
+
+/**
+ * Built-in catalogue merged with an operator catalogue file (same schema, read with `read`): entries replace built-ins by
+ * id, new ids are added.
+ */
+export async function loadCatalogue(overridePath: string | undefined, read: ReadFile = readBounded): Promise<readonly AgentSpec[]> {
   const base = builtinCatalogue()
   if (!overridePath) return base
   let data: unknown
   try {
-    data = JSON.parse((await readBounded(overridePath, 4 * 1024 * 1024)).toString('utf8'))
+    data = JSON.parse((await read(overridePath, 4 * 1024 * 1024)).toString('utf8'))
   } catch (err) {
-    if (err instanceof AttemptFailure) throw err
-    throw new AttemptFailure('input', `${overridePath}: cannot read a JSON catalogue (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    const code = (err as { code?: unknown }).code
+    throw new AttemptFailure('input', `${overridePath}: cannot read a JSON catalogue (${typeof code === 'string' ? code : (err as Error).message})`)
   }
   const extra = validateCatalogue(data, overridePath)
   const byId = new Map(base.map((a) => [a.id, a]))

@@ -6,7 +6,7 @@
 import { humanHours } from '../../src/lib-units.ts'
 import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
-import { openSession, sshSettings, SSH_SETTINGS_SCHEMA } from '../../src/net/ssh.ts'
+import { SSH_SETTINGS_SCHEMA } from '../../src/net/ssh.ts'
 import { hostPort, isValidHost } from '../../src/targets/host.ts'
 import type { Target } from '../../src/types.ts'
 import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
@@ -143,13 +143,13 @@ async function reportSshd(ctx: CheckContext<Rule>, runner: ProbeRunner, config: 
 
 /** Runs `fn` with a probe runner on this machine, or on an `agents://` host over an SSH session whose host key was verified. */
 async function withHostRunner(target: Target, ctx: CheckContext<string>, fn: (runner: ProbeRunner) => Promise<void>): Promise<void> {
-  if (target.kind === 'local') return fn(localRunner(ctx.signal))
+  if (target.kind === 'local') return fn(localRunner(ctx.exec))
   const { host, port, username } = agentHost(target)
-  const settings = sshSettings(ctx.settings)
+  const settings = ctx.ssh.settings()
   const where = hostPort(host, port)
   await ctx.sockets(() =>
     withSession(
-      () => openSession(host, port, { signal: ctx.signal, timeoutMs: ctx.connectTimeoutMs, settings, username: username ?? settings.username }),
+      () => ctx.ssh.session(host, port, { settings, username: username ?? settings.username }),
       (session) => fn(sshRunner(session, where)),
     ),
   )
@@ -158,7 +158,7 @@ async function withHostRunner(target: Target, ctx: CheckContext<string>, fn: (ru
 /** Probes one host (over SSH) or this machine with the allowlisted commands and reports installed/running/version/health. */
 async function runHost(target: Target, ctx: CheckContext<Rule>): Promise<void> {
   const fam = familySettings(ctx.settings)
-  const catalogue = await loadCatalogue(fam.catalogue)
+  const catalogue = await loadCatalogue(fam.catalogue, (p, max) => ctx.readFile(p, max))
   const perProbeMs = Math.max(500, Math.min(10_000, Math.floor(ctx.timeoutMs / 3)))
   await withHostRunner(target, ctx, async (runner) => {
     const obs = await observeHost(runner, catalogue, perProbeMs)
@@ -339,8 +339,7 @@ const family = defineFamily({
   },
   flags: [
     { name: 'inventory', arg: 'PROVIDER:FILE', multiple: true, target: 'inventory', help: 'EDR/MDM inventory export (repeatable)' },
-    { name: 'ssh-user', arg: 'USER', setting: '/ssh/username', help: 'SSH login for agents:// targets (ssh:// probes send no credentials)' },
-    { name: 'ssh-key', arg: 'FILE', setting: '/ssh/privateKeyPath', help: 'SSH private key for agents:// targets' },
+    // --ssh-user and --ssh-key (settings.ssh, shared with ssh:// probes) are the mfa family's flags.
     { name: 'agent-catalogue', arg: 'FILE', setting: '/endpointAgent/catalogue', help: 'extra/overriding endpoint agents (same schema as checks/endpoint-agent/catalogue.json)' },
   ],
   checks: [statusCheck, coverageCheck, postureCheck],

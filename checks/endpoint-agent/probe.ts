@@ -1,11 +1,11 @@
 /**
  * @fileoverview Host probes: a FIXED allowlist of read-only command templates whose arguments come only from the catalogue
- * and pass a strict regex before use. The local runner executes argv with `execFile` (no shell); the SSH runner sends the
+ * and pass a strict regex before use. The local runner executes argv through `ctx.exec` (execFile, no shell); the SSH runner sends the
  * same argv, every word single-quoted, as the one command string of an exec request. No target data ever enters a command.
  */
-import { execFile } from 'node:child_process'
 import { AttemptFailure } from '../../src/errors.ts'
-import { shellQuote, type ExecResult, type SshSession } from '../../src/net/ssh.ts'
+import { shellQuote } from '../../src/net/ssh.ts'
+import type { ExecHelper, ExecResult, SshSession } from '../../src/net/io.ts'
 import { postureArgv, type PostureCommand } from './posture/commands.ts'
 import { boundedLines, linearPattern, type AgentSpec, type CatalogueCommand, type CatalogueFileProbe, type PosixPlatform } from './catalogue.ts'
 
@@ -75,29 +75,14 @@ export interface ProbeRunner {
   run(p: Probe, o: { maxBytes: number; timeoutMs: number }): Promise<ExecResult>
 }
 
-/** Runs probes on this machine with execFile (no shell). `trace` receives each argv. */
-export function localRunner(signal: AbortSignal, trace?: (argv: readonly string[]) => void): ProbeRunner {
+/** Runs probes on this machine through `ctx.exec` (argv, no shell, `LC_ALL=C`). `trace` receives each argv. */
+export function localRunner(exec: ExecHelper, trace?: (argv: readonly string[]) => void): ProbeRunner {
   return {
     where: 'local',
     run(p, o) {
-      const [bin, ...args] = probeArgv(p)
-      trace?.([bin!, ...args])
-      return new Promise<ExecResult>((resolve, reject) => {
-        execFile(
-          bin!,
-          args,
-          { signal, timeout: o.timeoutMs, killSignal: 'SIGKILL', maxBuffer: o.maxBytes, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, windowsHide: true },
-          (err, stdout, stderr) => {
-            if (!err) return resolve({ code: 0, stdout, stderr, truncated: false })
-            const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string | null }
-            if (signal.aborted) return reject(new AttemptFailure((signal.reason as { name?: string })?.name === 'TimeoutError' ? 'timeout' : 'aborted', `${bin}: aborted`))
-            if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return resolve({ code: null, stdout: String(stdout).slice(0, o.maxBytes), stderr: String(stderr).slice(0, o.maxBytes), truncated: true })
-            if (e.code === 'ENOENT' || e.code === 'EACCES') return resolve({ code: 127, stdout: '', stderr: `${bin}: ${e.code}`, truncated: false })
-            if (e.killed) return reject(new AttemptFailure('timeout', `${bin}: no result within ${o.timeoutMs} ms`))
-            resolve({ code: typeof e.code === 'number' ? e.code : null, stdout: String(stdout), stderr: String(stderr), truncated: false })
-          },
-        )
-      })
+      const argv = probeArgv(p)
+      trace?.(argv)
+      return exec(argv, o)
     },
   }
 }

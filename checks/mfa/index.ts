@@ -4,7 +4,6 @@
  * authentication methods SSH servers offer (`mfa-ssh`).
  */
 import { defineFamily } from '../../src/engine/check.ts'
-import { tcpConnect } from '../../src/net/index.ts'
 import idpExport from './idp.ts'
 import oidc from './oidc.ts'
 import ssh from './ssh.ts'
@@ -20,15 +19,17 @@ const family = defineFamily({
   settings: { type: 'object', properties: { ssh: SSH_SETTINGS_SCHEMA, ...LIVE_SETTINGS_SCHEMAS } },
   flags: [
     { name: 'idp', arg: 'PROVIDER:FILE', multiple: true, target: 'idp', help: 'identity-provider export (repeatable)' },
+    { name: 'ssh-user', arg: 'USER', setting: '/ssh/username', help: 'SSH login for agents:// targets and for the ssh:// key probe' },
+    { name: 'ssh-key', arg: 'FILE', setting: '/ssh/privateKeyPath', help: 'SSH private key: logs in to agents:// targets; ssh:// probes offer it to confirm a second factor (no password is ever sent)' },
     { name: 'known-hosts', arg: 'FILE', setting: '/ssh/knownHostsPath', help: 'verify SSH host keys (ssh:// and agents://) against this file' },
     { name: 'host-key', arg: 'SHA256:...', multiple: true, setting: '/ssh/hostKeyFingerprints', help: 'pin an SSH host key fingerprint (repeatable; HOST:PORT=SHA256:... to scope)' },
     { name: 'insecure-accept-unknown-host-keys', setting: '/ssh/acceptUnknownHostKeys', help: 'do not verify SSH host keys (explicit opt-out)' },
   ],
   checks: [idpExport, oidc, ssh],
   /** This machine's sshd, when something answers on 127.0.0.1:22 within 300 ms (its host key is read from /etc/ssh). */
-  async defaultTargets() {
+  async defaultTargets(ctx) {
     try {
-      const s = await tcpConnect('127.0.0.1', 22, { timeoutMs: 300 })
+      const s = await ctx.net.tcpConnect('127.0.0.1', 22)
       s.destroy()
       return [sshEndpoint('127.0.0.1', 22)]
     } catch {

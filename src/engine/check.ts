@@ -3,6 +3,7 @@
  */
 import type { LimitFunction } from 'p-limit'
 import type { NetHelpers } from '../net/index.ts'
+import type { ExecHelper, SshHelpers } from '../net/io.ts'
 import { PILLARS, type Pillar, type Target } from '../types.ts'
 
 /** Where a finding points and what it shows. */
@@ -56,8 +57,30 @@ export interface CheckContext<R extends string = string> {
   readonly settings: Readonly<Record<string, unknown>>
   /** Scan-wide limit on simultaneous sockets; wrap each connection attempt in it. */
   readonly sockets: LimitFunction
-  /** Signal- and timeout-aware network helpers. */
+  /**
+   * Signal- and timeout-aware network helpers: `tcpConnect`, `tlsHandshake`, `httpGet` (size-capped, same-origin
+   * redirects), `tcpProbe`, `readFile`. Checks open no socket of their own: tests replace these through `ScanOptions.io`.
+   */
   readonly net: NetHelpers
+  /**
+   * SSH: `probe(host, port)` (host key verified, then the `none` request only: the methods offered) and `session(host,
+   * port)` (authenticated with the scan's `settings.ssh`; `exec` of ONE allowlisted command string, capped). Bound to this
+   * attempt's signal and connect timeout.
+   */
+  readonly ssh: SshHelpers
+  /**
+   * Runs a local command: `argv` without a shell (`LC_ALL=C`), stdout/stderr capped at `maxBytes` each (default 1 MiB;
+   * excess → `truncated`, process killed), killed at `timeoutMs` (default: the attempt's timeout) or when the attempt ends.
+   * A missing program is exit code 127. Build argv only from a fixed allowlist, never from target data.
+   */
+  readonly exec: ExecHelper
+  /** Reads at most `maxBytes` (default 64 MiB) of a regular file; a device, FIFO, directory or a larger file is an `input` failure. */
+  readFile(path: string, maxBytes?: number): Promise<Buffer>
+  /**
+   * A value computed once per scan and shared by every attempt of the check's family (a trust store built from CA files):
+   * `make` runs on the first call with `key`; a rejection is not kept (the next call tries again).
+   */
+  memo<T>(key: string, make: () => Promise<T>): Promise<T>
   readonly log: Logger
   /**
    * Says how far a long step of this attempt is — `done` of `total` units named by `label` (`'ports probed'`) — for
@@ -157,6 +180,11 @@ export interface FamilyFlag {
   readonly target?: string
 }
 
+/** What a family's `defaultTargets` may use: the network helpers (the scan's `io`), bound to a short deadline. */
+export interface DefaultTargetsContext {
+  readonly net: NetHelpers
+}
+
 /** A demo lab part: targets, settings they need, and a stopper. */
 export interface DemoPart {
   readonly targets: readonly Target[]
@@ -181,8 +209,8 @@ export interface Family<K extends string = string> {
   readonly flags?: readonly FamilyFlag[]
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a family's checks declare different rule-id unions
   readonly checks: readonly CheckDefinition<any, string>[]
-  /** Targets the no-config default scan adds for this machine (loopback only). */
-  defaultTargets?(): Promise<readonly Target[]>
+  /** Targets the no-config default scan adds for this machine (loopback only); `ctx.net` for a quick look (is port 22 open?). */
+  defaultTargets?(ctx: DefaultTargetsContext): Promise<readonly Target[]>
   /** Starts this family's flawed servers/files for `ztscan demo`; returns their targets and a stopper. */
   demo?(dir: string): Promise<DemoPart>
 }

@@ -5,7 +5,8 @@
  */
 import { setMaxListeners } from 'node:events'
 import type { LimitFunction } from 'p-limit'
-import { bindNet, type NetHelpers } from '../net/index.ts'
+import type { NetHelpers } from '../net/index.ts'
+import { bindExec, bindNetIo, bindSsh, type ExecHelper, type ScanIo, type SshHelpers } from '../net/io.ts'
 import type { AttemptSkip, EffectiveRule, Finding, Target } from '../types.ts'
 import type { CheckContext, CheckDefinition, Logger, ReportAt } from './check.ts'
 import type { Redactor } from './redact.ts'
@@ -19,6 +20,10 @@ export interface ScanShared {
   readonly now: () => Date
   readonly redact: Redactor
   readonly log: Logger
+  /** The scan's side effects (real, or the ones `ScanOptions.io` replaced). */
+  readonly io: ScanIo
+  /** Values computed once per scan (`ctx.memo`), by family-scoped key. */
+  readonly memo: Map<string, Promise<unknown>>
   /** Records a finding (already redacted and fingerprinted). */
   addFinding(f: Finding): void
   /** Counts a pass instead of storing it, when the scan counts passes: true when counted (no finding is built then). */
@@ -46,6 +51,8 @@ export class AttemptContext implements CheckContext {
   #endReason: unknown
   #onEnd: ((reason: unknown) => void) | undefined
   #net: NetHelpers | undefined
+  #ssh: SshHelpers | undefined
+  #exec: ExecHelper | undefined
   #log: Logger | undefined
   #skips: Set<string> | undefined
   #progressAt = 0
@@ -96,7 +103,31 @@ export class AttemptContext implements CheckContext {
   }
 
   get net(): NetHelpers {
-    return (this.#net ??= bindNet(this.signal, this.connectTimeoutMs))
+    return (this.#net ??= bindNetIo(this.#shared.io, this))
+  }
+
+  get ssh(): SshHelpers {
+    return (this.#ssh ??= bindSsh(this.#shared.io, this))
+  }
+
+  get exec(): ExecHelper {
+    return (this.#exec ??= bindExec(this.#shared.io, this))
+  }
+
+  readFile(path: string, maxBytes?: number): Promise<Buffer> {
+    return this.net.readFile(path, maxBytes)
+  }
+
+  memo<T>(key: string, make: () => Promise<T>): Promise<T> {
+    const memo = this.#shared.memo
+    const k = `${this.#check.family}\0${key}`
+    let p = memo.get(k) as Promise<T> | undefined
+    if (!p) {
+      p = make()
+      memo.set(k, p)
+      p.catch(() => memo.delete(k))
+    }
+    return p
   }
 
   get log(): Logger {

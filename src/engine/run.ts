@@ -19,6 +19,7 @@ import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptEr
 import type { CheckDefinition, Family, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
 import { makeRedactor } from './redact.ts'
+import { ioWith, type ScanIoOverrides } from '../net/io.ts'
 import { PreflightError, runPreflight } from './preflight.ts'
 import { VERSION } from '../version.ts'
 
@@ -79,6 +80,12 @@ export interface ScanOptions {
   readonly memoryFindings?: number
   /** Clock (tests pass a fixed one). */
   readonly now?: () => Date
+  /**
+   * Replaces side effects the checks cause (default: the real ones in src/net/io.ts): `tcpConnect`, `tlsHandshake`,
+   * `httpGet`, `readFile`, `exec`, `ssh.probe`, `ssh.session`. Each receives the attempt's signal and deadline. For tests
+   * (a fake SSH server answering with hostile data) and embedders (a sandboxed command runner).
+   */
+  readonly io?: ScanIoOverrides
   readonly logger?: Logger
   /** Called with each event as it happens. */
   readonly onEvent?: (e: ScanEvent) => void
@@ -368,6 +375,9 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   const shared: ScanShared = {
     rules,
     settings,
+    // A bad `io` part is an options error, raised before any attempt starts.
+    io: ioWith(options.io),
+    memo: new Map(),
     sockets,
     connectTimeoutMs,
     now,

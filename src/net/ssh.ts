@@ -232,27 +232,47 @@ async function readSmall(path: string, max: number, what: string): Promise<strin
   }
 }
 
+/** Options of the probe: with `withKey`, after `none` it authenticates with the configured key and reads the answer. */
+export interface SshProbeOptions extends SshCallOptions {
+  /** Never a password, never a channel: closed right after the server's answer to the key. */
+  readonly withKey?: boolean
+}
+
+/**
+ * The server's answer to the probe's publickey request: `accepted` (the key alone logged in: one factor), `partial`
+ * (RFC 4252 partial success: the key counted and `remaining` methods must follow — a second factor), `refused` (the key
+ * does not log this user in), `not-offered` (publickey is not among the methods offered).
+ */
+export type KeyAnswer =
+  | { readonly result: 'accepted' }
+  | { readonly result: 'partial' | 'refused'; readonly remaining: readonly string[] }
+  | { readonly result: 'not-offered' }
+
 interface Connected {
   readonly client: Client
   readonly banner: string
   readonly hostKey: HostKeyInfo
   readonly methods: string[]
   readonly noneAccepted: boolean
+  readonly key?: KeyAnswer
   readonly sock: Socket
 }
 
 /**
- * Connects, reads the banner, verifies the host key, then authenticates: `none` only (probe) or with the configured
- * key/password (session). Rejects with `AttemptFailure`; the socket is destroyed on every failure.
+ * Connects, reads the banner, verifies the host key, then authenticates: `none` only (probe), `none` then the configured
+ * key only (probe `withKey`), or with the configured key/password (session). Rejects with `AttemptFailure`; the socket is
+ * destroyed on every failure.
  */
-async function connect(host: string, port: number, o: SshCallOptions, mode: 'probe' | 'session'): Promise<Connected> {
+async function connect(host: string, port: number, o: SshProbeOptions, mode: 'probe' | 'session'): Promise<Connected> {
+  const keyProbe = mode === 'probe' && o.withKey === true
   const what = `ssh ${hostPort(host, port)}`
   const s = o.settings
   const username = o.username ?? s.username ?? userInfo().username
   const knownHosts = s.knownHostsPath ? parseKnownHosts(await readSmall(s.knownHostsPath, MAX_KNOWN_HOSTS, 'known_hosts')) : undefined
   let privateKey: string | undefined
-  if (mode === 'session') {
+  if (mode === 'session' || keyProbe) {
     privateKey = s.privateKey ?? (s.privateKeyPath ? await readSmall(s.privateKeyPath, MAX_KEY_FILE, 'private key') : undefined)
+    if (keyProbe && privateKey === undefined) throw new AttemptFailure('input', `${what}: no SSH key to confirm a second factor with (set ssh.privateKeyPath or ssh.privateKey)`)
     if (privateKey === undefined && s.password === undefined)
       throw new AttemptFailure('input', `${what}: no SSH credentials (set ssh.privateKeyPath, ssh.privateKey or ssh.password)`)
   }
@@ -273,6 +293,7 @@ async function connect(host: string, port: number, o: SshCallOptions, mode: 'pro
     let hostKeyError: string | undefined
     let methods: string[] = []
     let noneAccepted = false
+    let key: KeyAnswer | undefined
     let done = false
 
     const onData = (d: Buffer): void => {
@@ -296,7 +317,7 @@ async function connect(host: string, port: number, o: SshCallOptions, mode: 'pro
         reject(err)
         return
       }
-      resolve({ client, banner, hostKey: hostKey!, methods, noneAccepted, sock })
+      resolve({ client, banner, hostKey: hostKey!, methods, noneAccepted, key, sock })
     }
     const onAbort = (): void => {
       const r = o.signal.aborted ? (o.signal.reason as { name?: string } | undefined) : { name: 'TimeoutError' }
@@ -316,7 +337,9 @@ async function connect(host: string, port: number, o: SshCallOptions, mode: 'pro
     })
     client.on('close', () => finish(new AttemptFailure(hostKeyError ? 'host-key' : 'protocol', `${what}: ${hostKeyError ?? `connection closed ${banner ? 'during the handshake' : 'before an SSH banner'}`}`)))
     client.on('ready', () => {
-      if (mode === 'probe') noneAccepted = true
+      // Logged in: by `none`, or (key probe) by the key alone. The caller closes at once: no channel is ever opened.
+      if (mode === 'probe' && !triedKey) noneAccepted = true
+      else if (keyProbe) key = { result: 'accepted' }
       finish()
     })
 
@@ -337,11 +360,29 @@ async function connect(host: string, port: number, o: SshCallOptions, mode: 'pro
         hostKey = { algorithm: blobAlgorithm(key), fingerprint: fingerprintOf(key), verified: v.verified }
         return true
       },
-      authHandler: (left, _partial, next) => {
+      authHandler: (left, partial, next) => {
+        if (keyProbe && triedKey) {
+          // The answer to the key. OpenSSH drops a completed method from the list, so a list that no longer offers
+          // publickey also means partial success: ssh2 retries a key with its next signature algorithm on any failure
+          // message, a partial success included (an RSA key to a server without server-sig-algs), and the answer to
+          // that retry has the flag cleared.
+          const remaining = [...(left ?? [])]
+          key = partial || (remaining.length > 0 && !remaining.includes('publickey')) ? { result: 'partial', remaining } : { result: 'refused', remaining }
+          return next(false as never)
+        }
         if (left) methods = [...left]
         if (!triedNone) {
           triedNone = true
           return next({ type: 'none', username })
+        }
+        if (keyProbe) {
+          if (!left || !left.includes('publickey')) {
+            key = { result: 'not-offered' }
+            return next(false as never)
+          }
+          // Only the key: never a password, never keyboard-interactive.
+          triedKey = true
+          return next({ type: 'publickey', username, key: privateKey!, passphrase: s.passphrase } as never)
         }
         if (mode === 'probe') return next(false as never)
         if (privateKey !== undefined && !triedKey && (!left || left.includes('publickey'))) {
@@ -373,13 +414,13 @@ async function connect(host: string, port: number, o: SshCallOptions, mode: 'pro
 export async function probeAuthMethods(
   host: string,
   port: number,
-  o: SshCallOptions,
-): Promise<{ banner: string; hostKey: HostKeyInfo; methods: string[]; noneAccepted: boolean }> {
+  o: SshProbeOptions,
+): Promise<{ banner: string; hostKey: HostKeyInfo; methods: string[]; noneAccepted: boolean; key?: KeyAnswer }> {
   const c = await connect(host, port, o, 'probe')
   c.client.on('error', () => {})
   c.client.end()
   c.sock.destroy()
-  return { banner: c.banner, hostKey: c.hostKey, methods: c.methods, noneAccepted: c.noneAccepted }
+  return { banner: c.banner, hostKey: c.hostKey, methods: c.methods, noneAccepted: c.noneAccepted, ...(c.key ? { key: c.key } : {}) }
 }
 
 /** Result of one remote command. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import certificate from '../../checks/certificate/index.ts'
+import { defaultTargetsContext } from '../../src/defaults.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
 import type { ScanReport } from '../../src/types.ts'
 import { checkTester, failedRuleIds, findingOf, passedRuleIds } from '../helpers/check-tester.ts'
@@ -238,6 +239,6 @@ describe('certificate: demo lab and default targets', () => {
   })
 
   it('adds no default targets of its own (the open-port family chains loopback TLS ports)', async () => {
-    expect(await certificate.defaultTargets!()).toEqual([])
+    expect(await certificate.defaultTargets!(defaultTargetsContext())).toEqual([])
   })
 })

@@ -7,6 +7,8 @@ import endpointAgent from '../../checks/endpoint-agent/index.ts'
 import { builtinCatalogue, validateCatalogue } from '../../checks/endpoint-agent/catalogue.ts'
 import { POSTURE_RULES } from '../../checks/endpoint-agent/posture/index.ts'
 import { localRunner, observeHost, probeArgv, probeCommandString, type Probe } from '../../checks/endpoint-agent/probe.ts'
+import { defaultTargetsContext } from '../../src/defaults.ts'
+import { bindExec, realIo } from '../../src/net/io.ts'
 import { parseTarget } from '../../src/targets/parse.ts'
 import { AttemptFailure, TargetError } from '../../src/errors.ts'
 import type { Policy } from '../../src/rules/policy.ts'
@@ -247,13 +249,13 @@ describe('endpoint-agent health from inventories (not just presence)', () => {
 
 describe('endpoint-agent local probes', () => {
   it('default target is this machine; with no agent installed the default policy reports the missing EDR', async () => {
-    expect(await endpointAgent.defaultTargets!()).toEqual([{ kind: 'local', id: 'local://' }])
+    expect(await endpointAgent.defaultTargets!(defaultTargetsContext())).toEqual([{ kind: 'local', id: 'local://' }])
     const r = await tester.run('local')
     expect(r.errors).toEqual([])
     const f = findingOf(r, 'endpoint-agent-missing')
     expect(f.resource).toBe('require:category:edr')
     // This CI machine has no EDR; a developer machine with one installed passes instead.
-    const installed = (await observeHost(localRunner(new AbortController().signal), builtinCatalogue(), 5000)).agents.filter((a) => a.installed && a.agent.categories.includes('edr'))
+    const installed = (await observeHost(localRunner(bindExec(realIo, { signal: new AbortController().signal, timeoutMs: 10_000 })), builtinCatalogue(), 5000)).agents.filter((a) => a.installed && a.agent.categories.includes('edr'))
     expect(f.status).toBe(installed.length ? 'pass' : 'fail')
     if (!installed.length) expect(f.message).toMatch(/^Required agent category:edr on local: missing \(none of: CrowdStrike Falcon sensor, /)
   })
@@ -266,7 +268,7 @@ describe('endpoint-agent local probes', () => {
 
   it('local probes run through execFile with argv from the allowlist only', async () => {
     const seen: (readonly string[])[] = []
-    await observeHost(localRunner(new AbortController().signal, (a) => seen.push(a)), builtinCatalogue(), 5000)
+    await observeHost(localRunner(bindExec(realIo, { signal: new AbortController().signal, timeoutMs: 10_000 }), (a) => seen.push(a)), builtinCatalogue(), 5000)
     expect(new Set(seen.map((a) => a[0]))).toEqual(new Set(['uname', 'ps', 'systemctl', 'ls', ...seen.filter((a) => a[0]!.startsWith('/')).map((a) => a[0])]))
   })
 })

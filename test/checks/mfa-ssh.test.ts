@@ -8,10 +8,18 @@ import ssh2 from 'ssh2'
 import ssh, { localHostKeyPins } from '../../checks/mfa/ssh.ts'
 import mfa from '../../checks/mfa/index.ts'
 import { fingerprintOf } from '../../src/net/ssh.ts'
+import { readFileCapped } from '../../src/lib-files.ts'
+import { defaultTargetsContext } from '../../src/defaults.ts'
 import { sshEndpoint } from '../../checks/mfa/targets.ts'
 import type { ScanReport } from '../../src/types.ts'
 import { checkTester, findingOf } from '../helpers/check-tester.ts'
 import { hasSshd, startSshd } from '../helpers/sshd.ts'
+import { parsePolicy } from '../../src/rules/policy.ts'
+import { existsSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
 
 const tester = checkTester(ssh)
 const verdicts = (r: ScanReport): string[] => r.findings.map((f) => `${f.status} ${f.ruleId}`).sort()
@@ -98,6 +106,75 @@ describe('mfa-ssh against real OpenSSH sshd variants' + why, () => {
     onTestFinished(() => rm(empty, { recursive: true, force: true }))
     const refused = await tester.run(sshEndpoint(sshd.host, sshd.port, { localHostKeyDir: empty }))
     expect(refused.errors).toEqual([expect.objectContaining({ reason: 'host-key' })])
+  })
+})
+
+describe('mfa-ssh: the second factor confirmed with a key, against real sshd variants' + why, () => {
+  const strict = parsePolicy({ rules: { 'mfa-ssh-single-factor': { parameters: { allowPublicKeyOnly: false } } } })
+  const variants: { name: string; config: string; secondFactor: string; single: string[]; log: RegExp; rsa?: boolean }[] = [
+    { name: 'AuthenticationMethods publickey: the key alone logs in (one factor)', config: 'AuthenticationMethods publickey', secondFactor: 'not required: the key alone logged in', single: ['publickey'], log: /Accepted publickey for / },
+    {
+      name: 'AuthenticationMethods publickey,keyboard-interactive: two factors required',
+      config: 'KbdInteractiveAuthentication yes\nAuthenticationMethods publickey,keyboard-interactive',
+      secondFactor: 'required after the key: keyboard-interactive',
+      single: [],
+      log: /Partial publickey for /,
+    },
+    { name: 'AuthenticationMethods publickey,password: two factors required', config: 'PasswordAuthentication yes\nAuthenticationMethods publickey,password', secondFactor: 'required after the key: password', single: [], log: /Partial publickey for / },
+    {
+      name: 'the same with an RSA key',
+      config: 'PasswordAuthentication yes\nAuthenticationMethods publickey,password',
+      secondFactor: 'required after the key: password',
+      single: [],
+      log: /Partial publickey for /,
+      rsa: true,
+    },
+    { name: 'AuthenticationMethods any with a key: password and the key each log in alone', config: 'PasswordAuthentication yes\nAuthenticationMethods any', secondFactor: 'not required: the key alone logged in', single: ['password', 'publickey'], log: /Accepted publickey for / },
+  ]
+
+  it.skipIf(noSshd).each(variants)('$name', async ({ config, secondFactor, single, log, rsa }) => {
+    // Any session or command would run ForceCommand and leave this file: the probe must open no channel at all.
+    const dir = await mkdtemp(join(tmpdir(), 'ztscan-2fa-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    const opened = join(dir, 'channel-opened')
+    let keyPath: string | undefined
+    let authorizedKeys: string | undefined
+    if (rsa) {
+      keyPath = join(dir, 'id_rsa')
+      await run('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-f', keyPath])
+      authorizedKeys = await readFile(`${keyPath}.pub`, 'utf8')
+    }
+    const sshd = await startSshd({ config: `${config}\nLogLevel VERBOSE\nForceCommand /usr/bin/touch ${opened}`, authorizedKeys })
+    onTestFinished(() => sshd.stop())
+    const password = 'never-sent-password-2fa'
+    const report = await tester.run(sshEndpoint(sshd.host, sshd.port, { username: sshd.user }), {
+      settings: { ssh: { knownHostsPath: sshd.knownHostsPath, privateKeyPath: keyPath ?? sshd.clientKeyPath, password } },
+      policy: strict,
+    })
+    expect(report.errors).toEqual([])
+    const f = findingOf(report, 'mfa-ssh-single-factor')
+    expect(f.evidence).toMatchObject({ secondFactor, singleFactor: single, methods: single.includes('password') ? ['publickey', 'password'] : ['publickey'] })
+    expect(f.status).toBe(single.length ? 'fail' : 'pass')
+    // sshd saw the key (accepted, or partial success) and never a password; no channel was opened.
+    for (let i = 0; i < 100 && !log.test(sshd.logs()); i++) await new Promise((r) => setTimeout(r, 20))
+    expect(sshd.logs()).toMatch(log)
+    expect(sshd.logs()).not.toMatch(/password for /)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(existsSync(opened)).toBe(false)
+  })
+
+  it.skipIf(noSshd)('a key the server refuses: an input error (the second factor is not confirmed), not a pass', async () => {
+    const sshd = await startSshd({ config: 'PasswordAuthentication yes\nAuthenticationMethods publickey,password' })
+    onTestFinished(() => sshd.stop())
+    const dir = await mkdtemp(join(tmpdir(), 'ztscan-2fa-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    const stranger = join(dir, 'id_other')
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger])
+    const report = await tester.run(sshEndpoint(sshd.host, sshd.port, { username: sshd.user }), { settings: { ssh: { knownHostsPath: sshd.knownHostsPath, privateKeyPath: stranger } } })
+    expect(report.findings.map((x) => x.ruleId)).toEqual(['mfa-ssh-no-authentication'])
+    expect(report.errors).toEqual([expect.objectContaining({ reason: 'input', message: expect.stringMatching(/the configured SSH key was refused for \S+ \(server still offers: publickey\); the second factor was not confirmed/) })])
+    const key = await readFile(stranger, 'utf8')
+    for (const line of key.split('\n').filter((l) => l.length > 16 && !l.startsWith('-----'))) expect(JSON.stringify(report)).not.toContain(line)
   })
 })
 
@@ -194,12 +271,12 @@ describe('mfa family wiring', () => {
     await writeFile(join(dir, 'ssh_host_ed25519_key.pub'), `ssh-ed25519 ${blob.toString('base64')} root@host\n`)
     await writeFile(join(dir, 'ssh_host_ed25519_key'), 'PRIVATE, never read')
     await writeFile(join(dir, 'other.pub'), `ssh-ed25519 ${blob.toString('base64')}\n`)
-    expect(await localHostKeyPins('127.0.0.1', 2222, dir)).toEqual([`127.0.0.1:2222=${fingerprintOf(blob)}`])
-    expect(await localHostKeyPins('127.0.0.1', 22, join(dir, 'missing'))).toEqual([])
+    expect(await localHostKeyPins(readFileCapped, '127.0.0.1', 2222, dir)).toEqual([`127.0.0.1:2222=${fingerprintOf(blob)}`])
+    expect(await localHostKeyPins(readFileCapped, '127.0.0.1', 22, join(dir, 'missing'))).toEqual([])
   })
 
   it('defaultTargets offers this machine\'s sshd only when 127.0.0.1:22 answers', async () => {
-    const targets = await mfa.defaultTargets!()
+    const targets = await mfa.defaultTargets!(defaultTargetsContext())
     const listening = await new Promise<boolean>((resolve) => {
       const s = createConnection({ host: '127.0.0.1', port: 22 })
       s.setTimeout(1000, () => (s.destroy(), resolve(false)))

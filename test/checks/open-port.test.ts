@@ -11,6 +11,7 @@ import { parseNmapFile, type NmapHost } from '../../checks/open-port/nmap-xml.ts
 import { expandPorts } from '../../checks/open-port/ports.ts'
 import { matchService, validateCatalogue } from '../../checks/open-port/catalogue.ts'
 import { allowedFor } from '../../checks/open-port/evaluate.ts'
+import { defaultTargetsContext } from '../../src/defaults.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
 import type { Target } from '../../src/types.ts'
 import { checkTester, failedRuleIds, passedRuleIds, findingOf } from '../helpers/check-tester.ts'
@@ -184,7 +185,7 @@ describe('open-port: catalogue and policy', () => {
 
 describe('open-port: family', () => {
   it('default targets are both loopback addresses', async () => {
-    expect((await openPort.defaultTargets!()).map((t) => [t.id, t.ports])).toEqual([['host://127.0.0.1', 'top1000'], ['host://[::1]', 'top1000']])
+    expect((await openPort.defaultTargets!(defaultTargetsContext())).map((t) => [t.id, t.ports])).toEqual([['host://127.0.0.1', 'top1000'], ['host://[::1]', 'top1000']])
   })
 
   it('demo: Redis and telnet look-alikes are flagged and the HTTPS port chains to the certificate checks', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { builtinChecks, defineCheck, scan, toJson, toMarkdown, toSarif, toTable, type RuleMeta } from '../../src/index.ts'
 import { startHostile } from '../helpers/tls.ts'
+import { hasSshd, startSshd } from '../helpers/sshd.ts'
 import { startIssuer, makeKey, signToken } from '../helpers/oidc.ts'
 import { endlessSshBanner } from './servers.ts'
 import { startFake } from '../helpers/vendor-fakes/server.ts'
@@ -43,6 +44,8 @@ describe('redaction', () => {
     writeFileSync(keyFile, privateKey, { mode: 0o600 })
     const garbage = await startHostile('garbage')
     const banner = await endlessSshBanner()
+    // A real sshd requiring a key then a password: the ssh:// probe offers the configured key (refused here) and never the password.
+    const sshd = hasSshd() ? await startSshd({ config: 'PasswordAuthentication yes\nAuthenticationMethods publickey,password\nLogLevel VERBOSE' }) : undefined
     const issuer = await startIssuer({})
     const key = await makeKey('RS256')
     const token = await signToken(key, issuer.issuer, { sub: 'alice', amr: ['pwd'] })
@@ -56,6 +59,7 @@ describe('redaction', () => {
           `agents://root@127.0.0.1:${String(garbage.target.port)}`,
           `agents://root@127.0.0.1:${banner.port}`,
           `ssh://127.0.0.1:${banner.port}`,
+          ...(sshd ? [`ssh://127.0.0.1:${sshd.port}`] : []),
           `oidc:${issuer.issuer}#tokens=${tokens}`,
           { kind: 'careless', id: 'careless://1' },
         ],
@@ -71,6 +75,11 @@ describe('redaction', () => {
       })
       expect(report.errors.length).toBeGreaterThan(0)
       expect(report.errors.find((e) => e.check === 'careless-echo')?.message).toContain('[REDACTED]')
+      if (sshd) {
+        // The key is not authorised there: refused (or, on a loaded machine, timed out) — an error either way, never a pass.
+        expect(report.errors.find((e) => e.check === 'mfa-ssh' && e.target === `ssh://127.0.0.1:${sshd.port}`)?.message).toMatch(/the configured SSH key was refused|timed out/)
+        expect(sshd.logs()).not.toMatch(/password for /)
+      }
       expect(logs.some((l) => l.includes('[REDACTED]'))).toBe(true)
       const outputs = [
         JSON.stringify(toJson(report)),
@@ -88,7 +97,7 @@ describe('redaction', () => {
       // The token file's token is evidence input, not output: the finding names it by label or hash only.
       expect(report.findings.some((f) => f.target === `oidc:${issuer.issuer}` && f.resource.startsWith('token:sha256:'))).toBe(true)
     } finally {
-      await Promise.all([garbage.close(), banner.close(), issuer.stop()])
+      await Promise.all([garbage.close(), banner.close(), issuer.stop(), sshd?.stop()])
     }
   })
   it('identity connectors: tokens, keys and assertions from settings and the environment reach no output, even when the API echoes them', async () => {
