@@ -7,7 +7,8 @@
  *            (and `_embedded.roles`). Every evaluated user needs a factor list (`[]` when none).
  * - entra:  a Graph response of `reports/authenticationMethods/userRegistrationDetails` (`{ value: [...] }`), of
  *            `identity/conditionalAccess/policies` (`{ value: [...] }`), or both in one file:
- *            `{ userRegistrationDetails: {value}|[...], conditionalAccessPolicies: {value}|[...] }`.
+ *            `{ userRegistrationDetails: {value}|[...], conditionalAccessPolicies: {value}|[...], authenticationMethodsPolicy? }`,
+ *            or `policies/authenticationMethodsPolicy` alone (policy-entra.ts judges the policies).
  * - google: a Directory API `users.list` response (`{ kind: 'admin#directory#users', users: [...] }`) or its `users` array.
  * - aws:    the IAM credential report CSV (`aws iam get-credential-report --query Content --output text | base64 -d`),
  *            or the CLI's JSON `{ Content: <base64>, ReportFormat: 'text/csv', ... }`.
@@ -20,6 +21,7 @@
  */
 import { AttemptFailure } from '../../src/errors.ts'
 import { entraMethod, NOT_A_SECOND_FACTOR, oktaFactor, type Factor } from './factors.ts'
+import { entraEnforcement, readCaPolicy, type CaPolicy } from './policy-entra.ts'
 
 /** Identity providers whose exports ztscan reads. */
 export const PROVIDERS = ['okta', 'entra', 'google', 'aws', 'github'] as const
@@ -77,6 +79,8 @@ export interface IdpModel {
   readonly notJudged: readonly NotJudged[]
   /** Set when the file holds only part of what was asked (a Graph page with `@odata.nextLink`): names what is missing. */
   readonly incomplete?: string
+  /** Entra: the Conditional Access policies and the authentication methods policy, for the policy rules (policy-entra.ts). */
+  readonly entra?: { readonly policies: readonly CaPolicy[]; readonly methodsPolicy?: Readonly<Record<string, unknown>> }
 }
 
 /** A JSON object. */
@@ -245,9 +249,6 @@ function valueList(file: string, v: unknown, ptr: string): unknown[] {
   throw bad(file, ptr, 'a Graph response { value: [...] } or an array', v)
 }
 
-/** Built-in authentication strength id of "Phishing-resistant MFA" (Entra, `authenticationStrengthPolicy`). */
-const PHISHING_RESISTANT_STRENGTH = '00000000-0000-0000-0000-000000000004'
-
 /** `@odata.nextLink` of a Graph page, shortened for a message (a skip token is no secret, but can be long). */
 function nextLink(o: Json, ptr: string): string | undefined {
   const v = o['@odata.nextLink']
@@ -267,7 +268,15 @@ function parseEntra(raw: unknown, file: string): IdpModel {
   let regPtr = base
   let polPtr = base
   const pagesLeft: string[] = []
-  if ('userRegistrationDetails' in data || 'conditionalAccessPolicies' in data) {
+  let methodsPolicy: Json | undefined
+  if (data.authenticationMethodsPolicy !== undefined) {
+    if (!isObj(data.authenticationMethodsPolicy)) throw bad(file, '/authenticationMethodsPolicy', 'the object of GET /policies/authenticationMethodsPolicy', data.authenticationMethodsPolicy)
+    methodsPolicy = data.authenticationMethodsPolicy
+  } else if (Array.isArray(data.authenticationMethodConfigurations)) methodsPolicy = data
+  if (methodsPolicy && methodsPolicy.authenticationMethodConfigurations !== undefined) arr(file, methodsPolicy.authenticationMethodConfigurations, `${methodsPolicy === data ? '' : '/authenticationMethodsPolicy'}/authenticationMethodConfigurations`)
+  if (methodsPolicy === data) {
+    // A file of GET /policies/authenticationMethodsPolicy alone.
+  } else if ('userRegistrationDetails' in data || 'conditionalAccessPolicies' in data || 'authenticationMethodsPolicy' in data) {
     if (data.userRegistrationDetails !== undefined) {
       regs = valueList(file, data.userRegistrationDetails, '/userRegistrationDetails')
       regPtr = Array.isArray(data.userRegistrationDetails) ? '/userRegistrationDetails' : '/userRegistrationDetails/value'
@@ -294,11 +303,16 @@ function parseEntra(raw: unknown, file: string): IdpModel {
     users.push(entraRegistration(u, file, `${regPtr}/${i}`))
   })
   const enforcement: Enforcement[] = []
-  if (policies) enforcement.push(entraEnforcement(file, policies, polPtr))
+  const ca = policies?.map((p, i) => {
+    if (!isObj(p)) throw bad(file, `${polPtr}/${i}`, 'a conditionalAccessPolicy object', p)
+    str(file, p, 'state', `${polPtr}/${i}`)
+    return readCaPolicy(p, i)
+  })
+  if (ca) enforcement.push(entraEnforcement(ca))
   const incomplete = pagesLeft.length
     ? `${file}: a Graph page with more to come: only its ${users.length} users and ${policies?.length ?? 0} policies were judged; missing ${pagesLeft.join('; ')} (export every page: follow @odata.nextLink, or Get-Mg… -All)`
     : undefined
-  return { provider: 'entra', users, enforcement, notJudged: [], ...(incomplete ? { incomplete } : {}) }
+  return { provider: 'entra', users, enforcement, notJudged: [], ...(incomplete ? { incomplete } : {}), entra: { policies: ca ?? [], ...(methodsPolicy ? { methodsPolicy } : {}) } }
 }
 
 /**
@@ -315,50 +329,6 @@ export function entraRegistration(u: unknown, file: string, ptr: string): IdpUse
   const canon = (methods as string[]).map(entraMethod)
   const mfa = typeof u.isMfaRegistered === 'boolean' ? u.isMfaRegistered : canon.some((f) => !NOT_A_SECOND_FACTOR.has(f))
   return { login, id: typeof u.id === 'string' ? u.id : login, admin: bool(file, u, 'isAdmin', ptr, false), mfa, factors: canon, vendorFactors: methods as string[] }
-}
-
-/**
- * Whether some enabled Conditional Access policy requires MFA of all users for all apps (ScubaGear MS.AAD.3.2 shape):
- * `state: 'enabled'` (report-only does not enforce), `conditions.users.includeUsers` has `All`,
- * `conditions.applications.includeApplications` has `All`, and the grant requires `mfa` or an authentication strength —
- * alone, or with operator `AND` (an `OR` with e.g. `compliantDevice` lets a user in without MFA).
- */
-function entraEnforcement(file: string, policies: readonly unknown[], ptr: string): Enforcement {
-  const requiring: { name: string; excludedUsers: number; excludedGroups: number; excludedRoles: number; phishingResistant: boolean }[] = []
-  policies.forEach((p, i) => {
-    if (!isObj(p)) throw bad(file, `${ptr}/${i}`, 'a conditionalAccessPolicy object', p)
-    const state = str(file, p, 'state', `${ptr}/${i}`)
-    const cond = isObj(p.conditions) ? p.conditions : {}
-    const usersC = isObj(cond.users) ? cond.users : {}
-    const apps = isObj(cond.applications) ? cond.applications : {}
-    const grant = isObj(p.grantControls) ? p.grantControls : undefined
-    const has = (v: unknown, x: string): boolean => Array.isArray(v) && v.includes(x)
-    if (state !== 'enabled' || !has(usersC.includeUsers, 'All') || !has(apps.includeApplications, 'All') || !grant) return
-    const builtIn = Array.isArray(grant.builtInControls) ? grant.builtInControls.filter((x): x is string => typeof x === 'string') : []
-    const strength = isObj(grant.authenticationStrength) ? grant.authenticationStrength : undefined
-    const others = builtIn.filter((c) => c !== 'mfa').length + (Array.isArray(grant.customAuthenticationFactors) ? grant.customAuthenticationFactors.length : 0)
-    const mfa = builtIn.includes('mfa') || strength !== undefined
-    if (!mfa || (others > 0 && String(grant.operator).toUpperCase() !== 'AND')) return
-    const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0)
-    requiring.push({
-      name: typeof p.displayName === 'string' ? p.displayName : typeof p.id === 'string' ? p.id : `#${i}`,
-      excludedUsers: count(usersC.excludeUsers),
-      excludedGroups: count(usersC.excludeGroups),
-      excludedRoles: count(usersC.excludeRoles),
-      phishingResistant: strength?.id === PHISHING_RESISTANT_STRENGTH,
-    })
-  })
-  return {
-    resource: 'tenant:conditional-access',
-    enforced: requiring.length > 0,
-    evidence: {
-      setting: requiring.length ? 'Conditional Access' : 'no enabled Conditional Access policy requires MFA for all users and all apps',
-      policies: requiring.map((r) => r.name),
-      policiesChecked: policies.length,
-      exclusions: requiring.map((r) => `${r.name}: ${r.excludedUsers} users, ${r.excludedGroups} groups, ${r.excludedRoles} roles excluded`),
-      phishingResistantStrength: requiring.some((r) => r.phishingResistant),
-    },
-  }
 }
 
 // -------------------------------------------------------------------------------------------------------------- Google

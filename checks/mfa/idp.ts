@@ -8,13 +8,14 @@ import { parseExport, type IdpModel, type IdpRule, type IdpUser } from './export
 import { pullLive } from './live/index.ts'
 import type { Target } from '../../src/types.ts'
 import { strongestTier } from './factors.ts'
+import { ENTRA_POLICY_RULES, evaluateEntraPolicies } from './policy-entra.ts'
 
 /** Exports larger than this are refused (a 100k-user Okta bundle is about 150 MB; split larger tenants). */
 const MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 const PROVIDER_NAMES: ReadonlyMap<string, string> = new Map(Object.entries({ okta: 'Okta', entra: 'Entra ID', google: 'Google Workspace', aws: 'AWS IAM', github: 'GitHub' }))
 
-const RULES = ['mfa-user-without-mfa', 'mfa-admin-without-mfa', 'mfa-weak-factors-only', 'mfa-not-enforced', 'mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys'] as const
+const RULES = ['mfa-user-without-mfa', 'mfa-admin-without-mfa', 'mfa-weak-factors-only', 'mfa-not-enforced', 'mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys', ...ENTRA_POLICY_RULES] as const
 
 interface WeakParams extends Record<string, unknown> {
   requirePhishingResistant: boolean
@@ -88,6 +89,22 @@ export default defineCheck({
         ...(none ? { message: `AWS root account ${root.arn} has no active access keys` } : {}),
       })
     }
+    let policyVerdicts = 0
+    if (model.entra) {
+      const { verdicts, notJudged } = evaluateEntraPolicies({
+        policies: model.entra.policies,
+        methodsPolicy: model.entra.methodsPolicy,
+        users: model.users,
+        breakGlass: ctx.params<{ accounts?: string[] }>('mfa-entra-break-glass').accounts ?? [],
+        privilegedRoles: ctx.params<{ privilegedRoles?: string[] }>('mfa-entra-admin-phishing-resistant').privilegedRoles ?? [],
+        phishingResistantFactors: weak.phishingResistantFactors,
+      })
+      for (const v of verdicts) ctx.report(v.rule, v.status, { resource: v.resource, evidence: { provider: name, summary: v.summary, ...v.evidence }, message: `${name}: ${v.summary}` })
+      for (const n of notJudged) ctx.skip(n.rule, n.why)
+      if (model.entra.policies.length && !(ctx.params<{ accounts?: string[] }>('mfa-entra-break-glass').accounts ?? []).length)
+        ctx.skip('mfa-entra-break-glass', 'no break-glass accounts listed in the policy (rules.mfa-entra-break-glass.parameters.accounts)')
+      policyVerdicts = verdicts.length
+    }
     ctx.log.debug(`${model.users.length} users evaluated`)
 
     // Say what was not judged: one skip entry per rule, naming the first records and the field each lacks (bounded: a
@@ -96,7 +113,7 @@ export default defineCheck({
     for (const n of model.notJudged) byRule.set(n.rule, [...(byRule.get(n.rule) ?? []), n.why].slice(0, 6))
     const counts = new Map<string, number>()
     for (const n of model.notJudged) counts.set(n.rule, (counts.get(n.rule) ?? 0) + 1)
-    const nothing = !model.users.length && !model.enforcement.length && !root
+    const nothing = !model.users.length && !model.enforcement.length && !root && !policyVerdicts
     if (nothing && !byRule.size) ctx.skip('mfa-user-without-mfa', `nothing judged in this ${name} export (no user that can sign in, no enforcement setting)`)
     for (const [rule, whys] of byRule) {
       const n = counts.get(rule)!

@@ -70,7 +70,12 @@ const cases: { name: string; provider: string; file: string; policy?: Record<str
     name: 'entra Conditional Access: report-only, OR compliantDevice, one app only, block — none enforces MFA',
     provider: 'entra',
     file: 'entra/conditional-access-policies.json',
-    expect: ['fail mfa-not-enforced tenant:conditional-access'],
+    expect: [
+      'fail mfa-entra-admin-phishing-resistant tenant:conditional-access',
+      'fail mfa-entra-device-code-allowed tenant:conditional-access',
+      'fail mfa-not-enforced tenant:conditional-access',
+      'pass mfa-entra-legacy-auth-allowed tenant:conditional-access', // 'Block legacy auth' blocks every client app for all users
+    ],
   },
   {
     name: 'entra bundle with a phishing-resistant strength policy for all users',
@@ -78,7 +83,11 @@ const cases: { name: string; provider: string; file: string; policy?: Record<str
     file: 'entra/bundle.json',
     expect: [
       'fail mfa-admin-without-mfa user:admin.nomfa@contoso.com',
+      'fail mfa-entra-device-code-allowed tenant:conditional-access',
+      'fail mfa-entra-exclusion-without-fallback policy:Require phishing-resistant MFA for all users', // 1 user excluded, no other policy
       'pass mfa-admin-without-mfa user:admin.fido@contoso.com',
+      'pass mfa-entra-admin-phishing-resistant tenant:conditional-access',
+      'pass mfa-entra-legacy-auth-allowed tenant:conditional-access',
       'pass mfa-not-enforced tenant:conditional-access',
       'pass mfa-weak-factors-only user:admin.fido@contoso.com',
     ],
@@ -190,7 +199,9 @@ describe('mfa-idp-export', () => {
 
   it('not-enforced messages name the missing setting', async () => {
     const entra = await tester.run(target('entra', 'entra/conditional-access-policies.json'))
-    expect(findingOf(entra, 'mfa-not-enforced').message).toBe('Entra ID: MFA is not enforced for all users (no enabled Conditional Access policy requires MFA for all users and all apps)')
+    expect(findingOf(entra, 'mfa-not-enforced').message).toBe(
+      "Entra ID: MFA is not enforced for all users (no enabled Conditional Access policy requires MFA for all users and all apps: 'Require MFA - report only' is report-only; 'MFA or compliant device': MFA is one choice among compliantDevice (operator OR); 'MFA for Office only' does not include all cloud apps)",
+    )
     const github = await tester.run(target('github', 'github/org-bundle.json'))
     expect(findingOf(github, 'mfa-not-enforced').message).toBe('GitHub: MFA is not enforced for organization acme-corp (two_factor_requirement_enabled: false)')
     const google = await tester.run(target('google', 'google/users.json'))
@@ -253,7 +264,7 @@ describe('mfa-idp-export', () => {
     it('entra: Get-MgIdentityConditionalAccessPolicy | ConvertTo-Json (PascalCase) is judged like Graph JSON', async () => {
       const report = await tester.run(target('entra', 'entra/powershell-ca-policies.json'))
       expect(report.errors).toEqual([])
-      expect(verdicts(report)).toEqual(['pass mfa-not-enforced tenant:conditional-access'])
+      expect(verdicts(report).filter((v) => v.includes('mfa-not-enforced'))).toEqual(['pass mfa-not-enforced tenant:conditional-access'])
       expect(findingOf(report, 'mfa-not-enforced').evidence).toMatchObject({
         policies: ['Phishing-resistant MFA for all users'], // the report-only one does not count
         policiesChecked: 2,
@@ -262,7 +273,7 @@ describe('mfa-idp-export', () => {
       })
       // The same reader still refuses what it refused: a report-only policy alone enforces nothing.
       const ro = await tester.run(target('entra', 'entra/powershell-ca-report-only.json'))
-      expect(verdicts(ro)).toEqual(['fail mfa-not-enforced tenant:conditional-access'])
+      expect(verdicts(ro).filter((v) => v.includes('mfa-not-enforced'))).toEqual(['fail mfa-not-enforced tenant:conditional-access'])
     })
 
     it('entra: Get-MgReportAuthenticationMethodUserRegistrationDetail | ConvertTo-Json (PascalCase) is judged', async () => {
