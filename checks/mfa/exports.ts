@@ -22,6 +22,7 @@
 import { AttemptFailure } from '../../src/errors.ts'
 import { entraMethod, NOT_A_SECOND_FACTOR, oktaFactor, type Factor } from './factors.ts'
 import { entraEnforcement, readCaPolicy, type CaPolicy } from './policy-entra.ts'
+import { readOktaPolicy, type OktaPolicy } from './policy-okta.ts'
 
 /** Identity providers whose exports ztscan reads. */
 export const PROVIDERS = ['okta', 'entra', 'google', 'aws', 'github'] as const
@@ -58,6 +59,8 @@ export interface AwsRoot {
   readonly mfaActive: boolean
   /** Active root access keys: `access_key_1`, `access_key_2`. */
   readonly activeAccessKeys: readonly string[]
+  /** Where the facts come from when not the credential report (`GetAccountSummary: …`). */
+  readonly source?: string
 }
 
 /** Rules of `mfa-idp-export` a record can leave unjudged. */
@@ -81,6 +84,10 @@ export interface IdpModel {
   readonly incomplete?: string
   /** Entra: the Conditional Access policies and the authentication methods policy, for the policy rules (policy-entra.ts). */
   readonly entra?: { readonly policies: readonly CaPolicy[]; readonly methodsPolicy?: Readonly<Record<string, unknown>> }
+  /** Okta: the authentication (app sign-in) policies with their rules and app mappings (policy-okta.ts). */
+  readonly oktaPolicies?: readonly OktaPolicy[]
+  /** AWS: the `get-account-authorization-details` response (policy-aws.ts). */
+  readonly awsAuthorization?: Readonly<Record<string, unknown>>
 }
 
 /** A JSON object. */
@@ -194,7 +201,8 @@ const OKTA_LIVE = new Set(['ACTIVE', 'PASSWORD_EXPIRED', 'LOCKED_OUT', 'RECOVERY
 function parseOkta(data: unknown, file: string): IdpModel {
   const root = Array.isArray(data) ? { users: data } : data
   if (!isObj(root)) throw bad(file, '', 'an object { users, factors, roles? } or an array of users')
-  const users = arr(file, root.users, '/users')
+  const oktaPolicies = root.authenticationPolicies === undefined ? undefined : oktaPolicyList(file, root.authenticationPolicies)
+  const users = oktaPolicies && root.users === undefined ? [] : arr(file, root.users, '/users')
   const factorMap: unknown = root.factors === undefined ? undefined : root.factors
   if (factorMap !== undefined && !isObj(factorMap)) throw bad(file, '/factors', 'an object keyed by user id', factorMap)
   const roleMap: unknown = root.roles === undefined ? undefined : root.roles
@@ -206,7 +214,22 @@ function parseOkta(data: unknown, file: string): IdpModel {
     if (r && 'rule' in r) notJudged.push(r)
     else if (r) out.push(r)
   })
-  return { provider: 'okta', users: out, enforcement: [], notJudged }
+  return { provider: 'okta', users: out, enforcement: [], notJudged, ...(oktaPolicies ? { oktaPolicies } : {}) }
+}
+
+/** `authenticationPolicies: [ GET /api/v1/policies?type=ACCESS_POLICY items, each with rules: GET …/{id}/rules, apps?: GET …/{id}/app ]`. */
+function oktaPolicyList(file: string, v: unknown): OktaPolicy[] {
+  return arr(file, v, '/authenticationPolicies').map((p, i) => {
+    const ptr = `/authenticationPolicies/${i}`
+    if (!isObj(p)) throw bad(file, ptr, 'a policy object (GET /api/v1/policies?type=ACCESS_POLICY)', p)
+    if (!Array.isArray(p.rules)) throw bad(file, `${ptr}/rules`, 'an array (GET /api/v1/policies/{id}/rules)', p.rules)
+    const rules = p.rules.map((r, j) => {
+      if (!isObj(r)) throw bad(file, `${ptr}/rules/${j}`, 'a policy rule object', r)
+      return r
+    })
+    const apps = p.apps === undefined ? [] : arr(file, p.apps, `${ptr}/apps`).filter(isObj)
+    return readOktaPolicy(p, rules, apps, i)
+  })
 }
 
 /**
@@ -442,13 +465,56 @@ export function parseCsv(text: string, limits: { readonly maxRows: number; reado
 
 const AWS_REQUIRED = ['user', 'arn', 'password_enabled', 'mfa_active', 'access_key_1_active', 'access_key_2_active'] as const
 
+const AWS_BUNDLE = '{ credentialReport?, accountSummary?, authorizationDetails? } (get-credential-report, get-account-summary, get-account-authorization-details)'
+
 function parseAws(buf: Buffer, file: string): IdpModel {
-  let text = buf.toString('utf8').replace(/^\uFEFF/, '')
+  let text: string | undefined = buf.toString('utf8').replace(/^\uFEFF/, '')
+  let authorization: Json | undefined
+  let summary: Json | undefined
   if (text.trimStart().startsWith('{')) {
     const j = parseJson(file, buf)
-    if (!isObj(j) || typeof j.Content !== 'string') throw bad(file, '/Content', 'the base64 report of `aws iam get-credential-report`', isObj(j) ? j.Content : j)
-    text = Buffer.from(j.Content, 'base64').toString('utf8')
+    if (!isObj(j)) throw bad(file, '', AWS_BUNDLE)
+    let report: unknown = j.Content === undefined ? undefined : j
+    if (Array.isArray(j.UserDetailList)) authorization = j
+    else if (isObj(j.SummaryMap)) summary = j
+    else if (j.Content === undefined) {
+      if (j.credentialReport === undefined && j.accountSummary === undefined && j.authorizationDetails === undefined) throw bad(file, '/Content', 'the base64 report of `aws iam get-credential-report`, or a bundle ' + AWS_BUNDLE)
+      report = j.credentialReport
+      if (j.accountSummary !== undefined) {
+        if (!isObj(j.accountSummary) || !isObj(j.accountSummary.SummaryMap)) throw bad(file, '/accountSummary/SummaryMap', 'the SummaryMap of `aws iam get-account-summary`')
+        summary = j.accountSummary
+      }
+      if (j.authorizationDetails !== undefined) {
+        if (!isObj(j.authorizationDetails) || !Array.isArray(j.authorizationDetails.UserDetailList)) throw bad(file, '/authorizationDetails/UserDetailList', 'the users of `aws iam get-account-authorization-details`')
+        authorization = j.authorizationDetails
+      }
+    }
+    if (report === undefined) text = undefined
+    else if (typeof report === 'string') text = report
+    else if (isObj(report) && typeof report.Content === 'string') text = Buffer.from(report.Content, 'base64').toString('utf8')
+    else throw bad(file, j.Content === undefined ? '/credentialReport/Content' : '/Content', 'the base64 report of `aws iam get-credential-report`', isObj(report) ? report.Content : report)
   }
+  const extra = { ...(authorization ? { awsAuthorization: authorization } : {}) }
+  if (text === undefined) {
+    const root = summary ? rootFromSummary(summary) : undefined
+    const notJudged: NotJudged[] = root ? [] : (['mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys'] as const).map((rule) => ({ rule, why: 'no credential report or account summary: the root account was not checked' }))
+    return { provider: 'aws', users: [], enforcement: [], notJudged, ...(root ? { awsRoot: root } : {}), ...extra }
+  }
+  const model = parseCredentialReport(text, file)
+  if (model.awsRoot || !summary) return { ...model, ...extra }
+  // No <root_account> row: the account summary still says whether root has MFA and access keys.
+  return { ...model, awsRoot: rootFromSummary(summary), notJudged: model.notJudged.filter((n) => !n.rule.startsWith('mfa-aws-root')), ...extra }
+}
+
+/** Root MFA and keys from `GetAccountSummary` (`AccountMFAEnabled`, `AccountAccessKeysPresent`: 0 or 1). */
+function rootFromSummary(s: Json): AwsRoot {
+  const m = s.SummaryMap as Json
+  const mfa = m.AccountMFAEnabled === 1
+  const keys = typeof m.AccountAccessKeysPresent === 'number' && m.AccountAccessKeysPresent > 0
+  return { arn: '<root_account>', mfaActive: mfa, activeAccessKeys: keys ? ['AccountAccessKeysPresent'] : [], source: `GetAccountSummary: AccountMFAEnabled ${String(m.AccountMFAEnabled)}` }
+}
+
+function parseCredentialReport(text: string, file: string): IdpModel {
   let rows: string[][]
   try {
     rows = parseCsv(text)

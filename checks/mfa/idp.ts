@@ -9,13 +9,15 @@ import { pullLive } from './live/index.ts'
 import type { Target } from '../../src/types.ts'
 import { strongestTier } from './factors.ts'
 import { ENTRA_POLICY_RULES, evaluateEntraPolicies } from './policy-entra.ts'
+import { evaluateOktaPolicies, OKTA_POLICY_RULES } from './policy-okta.ts'
+import { evaluateAwsPolicies, SENSITIVE_ACTIONS } from './policy-aws.ts'
 
 /** Exports larger than this are refused (a 100k-user Okta bundle is about 150 MB; split larger tenants). */
 const MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 const PROVIDER_NAMES: ReadonlyMap<string, string> = new Map(Object.entries({ okta: 'Okta', entra: 'Entra ID', google: 'Google Workspace', aws: 'AWS IAM', github: 'GitHub' }))
 
-const RULES = ['mfa-user-without-mfa', 'mfa-admin-without-mfa', 'mfa-weak-factors-only', 'mfa-not-enforced', 'mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys', ...ENTRA_POLICY_RULES] as const
+const RULES = ['mfa-user-without-mfa', 'mfa-admin-without-mfa', 'mfa-weak-factors-only', 'mfa-not-enforced', 'mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys', ...ENTRA_POLICY_RULES, ...OKTA_POLICY_RULES, 'mfa-aws-policy-without-mfa-condition'] as const
 
 interface WeakParams extends Record<string, unknown> {
   requirePhishingResistant: boolean
@@ -79,13 +81,13 @@ export default defineCheck({
       const resource = 'user:<root_account>'
       ctx.report('mfa-aws-root-without-mfa', root.mfaActive ? 'pass' : 'fail', {
         resource,
-        evidence: { arn: root.arn, mfaActive: root.mfaActive },
+        evidence: { arn: root.arn, mfaActive: root.mfaActive, ...(root.source ? { source: root.source } : {}) },
         ...(root.mfaActive ? { message: `AWS root account ${root.arn} has MFA` } : {}),
       })
       const none = root.activeAccessKeys.length === 0
       ctx.report('mfa-aws-root-access-keys', none ? 'pass' : 'fail', {
         resource,
-        evidence: { arn: root.arn, accessKeys: root.activeAccessKeys },
+        evidence: { arn: root.arn, accessKeys: root.activeAccessKeys, ...(root.source ? { source: root.source } : {}) },
         ...(none ? { message: `AWS root account ${root.arn} has no active access keys` } : {}),
       })
     }
@@ -104,6 +106,21 @@ export default defineCheck({
       if (model.entra.policies.length && !(ctx.params<{ accounts?: string[] }>('mfa-entra-break-glass').accounts ?? []).length)
         ctx.skip('mfa-entra-break-glass', 'no break-glass accounts listed in the policy (rules.mfa-entra-break-glass.parameters.accounts)')
       policyVerdicts = verdicts.length
+    }
+    if (model.oktaPolicies) {
+      const { verdicts, notJudged } = evaluateOktaPolicies(model.oktaPolicies)
+      for (const v of verdicts) ctx.report(v.rule, v.status, { resource: v.resource, evidence: { provider: name, summary: v.summary, ...v.evidence }, message: `${name}: ${v.summary}` })
+      for (const n of notJudged) ctx.skip(n.rule, n.why)
+      policyVerdicts += verdicts.length
+    }
+    if (model.awsAuthorization) {
+      const sensitive = ctx.params<{ sensitiveActions?: string[] }>('mfa-aws-policy-without-mfa-condition').sensitiveActions ?? [...SENSITIVE_ACTIONS]
+      const { verdicts, notJudged } = evaluateAwsPolicies(model.awsAuthorization as Record<string, unknown>, sensitive)
+      for (const v of verdicts)
+        ctx.report('mfa-aws-policy-without-mfa-condition', v.status, { resource: `user:${v.user}`, evidence: { provider: name, summary: v.summary, arn: v.arn, ...v.evidence }, message: `${name}: ${v.summary}` })
+      const uniq = [...new Set(notJudged)]
+      if (uniq.length) ctx.skip('mfa-aws-policy-without-mfa-condition', `not judged (${uniq.length}): ${uniq.slice(0, 5).join('; ')}${uniq.length > 5 ? `; and ${uniq.length - 5} more` : ''}`)
+      policyVerdicts += verdicts.length
     }
     ctx.log.debug(`${model.users.length} users evaluated`)
 
