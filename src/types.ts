@@ -180,6 +180,17 @@ export interface AssetScore {
   readonly failed: number
   readonly suppressed: number
   readonly caps: readonly ScoreCap[]
+  /** Population rules' partial credit on this asset, Secure Score style (`312 of 340 users`). */
+  readonly partial?: readonly PartialCredit[]
+}
+
+/** A population rule's share on one asset: `passed` of `total` members earn `passed ÷ total` of its weight. */
+export interface PartialCredit {
+  readonly ruleId: string
+  readonly passed: number
+  readonly total: number
+  /** `312 of 340 users`. */
+  readonly text: string
 }
 
 /** A risk accepted by a suppression: out of the denominator, listed with its reason and expiry. */

@@ -9,6 +9,7 @@ import { pullLive } from './live/index.ts'
 import type { Target } from '../../src/types.ts'
 import { strongestTier } from './factors.ts'
 import { ENTRA_POLICY_RULES, evaluateEntraPolicies } from './policy-entra.ts'
+import { mfaCoverage } from './coverage.ts'
 import { evaluateOktaPolicies, OKTA_POLICY_RULES } from './policy-okta.ts'
 import { evaluateAwsPolicies, SENSITIVE_ACTIONS } from './policy-aws.ts'
 
@@ -17,7 +18,7 @@ const MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 const PROVIDER_NAMES: ReadonlyMap<string, string> = new Map(Object.entries({ okta: 'Okta', entra: 'Entra ID', google: 'Google Workspace', aws: 'AWS IAM', github: 'GitHub' }))
 
-const RULES = ['mfa-user-without-mfa', 'mfa-admin-without-mfa', 'mfa-weak-factors-only', 'mfa-not-enforced', 'mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys', ...ENTRA_POLICY_RULES, ...OKTA_POLICY_RULES, 'mfa-aws-policy-without-mfa-condition'] as const
+const RULES = ['mfa-user-without-mfa', 'mfa-admin-without-mfa', 'mfa-weak-factors-only', 'mfa-not-enforced', 'mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys', ...ENTRA_POLICY_RULES, ...OKTA_POLICY_RULES, 'mfa-aws-policy-without-mfa-condition', 'mfa-coverage'] as const
 
 interface WeakParams extends Record<string, unknown> {
   requirePhishingResistant: boolean
@@ -90,6 +91,10 @@ export default defineCheck({
         evidence: { arn: root.arn, accessKeys: root.activeAccessKeys, ...(root.source ? { source: root.source } : {}) },
         ...(none ? { message: `AWS root account ${root.arn} has no active access keys` } : {}),
       })
+    }
+    if (model.users.length) {
+      const cov = mfaCoverage(model.users, weak.weakFactors, weak.phishingResistantFactors)
+      ctx.report('mfa-coverage', cov.users.none ? 'fail' : 'pass', { resource: 'coverage:users', evidence: { provider: name, summary: cov.summary, users: cov.users, admins: cov.admins }, message: `${name}: ${cov.summary}` })
     }
     let policyVerdicts = 0
     if (model.entra) {

@@ -22,6 +22,7 @@ import {
   type AttemptError,
   type AttemptSkip,
   type Finding,
+  type PartialCredit,
   type PassCount,
   type Pillar,
   type PillarScore,
@@ -89,7 +90,8 @@ export interface ScoreInput {
 
 interface RuleTally {
   severity: Severity
-  population: boolean
+  /** The rule's population noun (`users`) when it earns partial credit. */
+  population?: string
   passed: number
   failed: number
   /** First failed finding (by resource) and the number of failed resources. */
@@ -199,7 +201,7 @@ export function scoreReport(input: ScoreInput): ScoreCard {
   const tally = (pillar: Pillar, target: string, asset: string, ruleId: string, severity: Severity): { a: AssetAcc; t: RuleTally } => {
     const a = assetOf(pillar, target, asset)
     let t = a.rules.get(ruleId)
-    if (!t) a.rules.set(ruleId, (t = { severity, population: !!ruleMeta.get(ruleId)?.population, passed: 0, failed: 0 }))
+    if (!t) a.rules.set(ruleId, (t = { severity, population: ruleMeta.get(ruleId)?.population, passed: 0, failed: 0 }))
     return { a, t }
   }
   const judged = (pillar: Pillar, ruleId: string): void => {
@@ -289,12 +291,14 @@ function scoreAsset(a: AssetAcc, erroredCheck: string | undefined): AssetScore |
   let num = 0
   let den = 0
   const caps: ScoreCap[] = []
+  const partial: PartialCredit[] = []
   for (const [ruleId, t] of [...a.rules].sort((x, y) => cmp(x[0], y[0]))) {
     const n = t.passed + t.failed
     const w = SEVERITY_WEIGHT[t.severity]
     if (!n || !w) continue
     den += w
     num += w * (t.population ? t.passed / n : t.failed ? 0 : 1)
+    if (t.population) partial.push({ ruleId, passed: t.passed, total: n, text: `${t.passed} of ${n} ${t.population}` })
     const cap = FAIL_CAP[t.severity]
     if (t.failed && cap)
       caps.push(mkCap({
@@ -310,7 +314,7 @@ function scoreAsset(a: AssetAcc, erroredCheck: string | undefined): AssetScore |
   const score = Math.min(uncapped, TOP[ceiling])
   return {
     asset: a.asset, target: a.target, pillar: a.pillar, score, uncapped, stage: stageOf(score), rules: [...a.rules.values()].filter((t) => t.passed + t.failed > 0 && SEVERITY_WEIGHT[t.severity] > 0).length,
-    passed: a.passed, failed: a.failed, suppressed: a.suppressed, caps,
+    passed: a.passed, failed: a.failed, suppressed: a.suppressed, caps, ...(partial.length ? { partial } : {}),
   }
 }
 

@@ -106,7 +106,7 @@ describe('Okta authentication policies', () => {
       users: [{ id: '00u1', status: 'ACTIVE', profile: { login: 'alice@example.com' }, _embedded: { factors: [{ factorType: 'webauthn', status: 'ACTIVE' }] } }],
       authenticationPolicies: [oktaPolicy('Okta Dashboard', [oktaRule('Everyone')], [DASHBOARD])],
     })
-    expect(r.findings.map((f) => `${f.status} ${f.ruleId}`).sort()).toEqual(['pass mfa-okta-policy-single-factor', 'pass mfa-user-without-mfa', 'pass mfa-weak-factors-only'])
+    expect(r.findings.map((f) => `${f.status} ${f.ruleId}`).sort()).toEqual(['pass mfa-coverage', 'pass mfa-okta-policy-single-factor', 'pass mfa-user-without-mfa', 'pass mfa-weak-factors-only'])
     expect(r.skipped.map((s) => s.why)).toEqual(['mfa-okta-admin-console-phishable: no active authentication policy mapped to the Okta Admin Console (app saasure) in this export'])
   })
 
@@ -189,6 +189,7 @@ describe('AWS IAM policies without the MFA condition', () => {
     expect(r.findings.map((f) => `${f.status} ${f.ruleId} ${f.resource}`).sort()).toEqual([
       'fail mfa-aws-root-access-keys user:<root_account>',
       'fail mfa-aws-root-without-mfa user:<root_account>',
+      'fail mfa-coverage coverage:users',
       'fail mfa-user-without-mfa user:alice',
       'pass mfa-aws-policy-without-mfa-condition user:alice',
     ])
