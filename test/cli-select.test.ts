@@ -21,7 +21,7 @@ function scanJson(args: string[]) {
 describe('--severity, --only, --skip (built CLI, through effectiveRules like the policy)', () => {
   it('without selection all three rules report and the critical one gates', () => {
     const r = scanJson([])
-    expect(r.rules).toEqual(['mfa-admin-without-mfa', 'mfa-user-without-mfa', 'mfa-weak-factors-only'])
+    expect(r.rules).toEqual(['mfa-admin-without-mfa', 'mfa-coverage', 'mfa-user-without-mfa', 'mfa-weak-factors-only'])
     expect(r.code).toBe(1)
   })
   it('--severity MEDIUM reports and gates only medium rules: the critical and high failures are not run', () => {
@@ -38,9 +38,9 @@ describe('--severity, --only, --skip (built CLI, through effectiveRules like the
   })
   it('--only names rules or families; --skip removes from them', () => {
     expect(scanJson(['--only', 'mfa-admin-without-mfa']).rules).toEqual(['mfa-admin-without-mfa'])
-    expect(scanJson(['--only', 'mfa', '--skip', 'mfa-weak-factors-only']).rules).toEqual(['mfa-admin-without-mfa', 'mfa-user-without-mfa'])
+    expect(scanJson(['--only', 'mfa', '--skip', 'mfa-weak-factors-only']).rules).toEqual(['mfa-admin-without-mfa', 'mfa-coverage', 'mfa-user-without-mfa'])
     const r = scanJson(['--skip', 'mfa-admin-without-mfa', '--skip', 'mfa-user-without-mfa'])
-    expect(r.rules).toEqual(['mfa-weak-factors-only'])
+    expect(r.rules).toEqual(['mfa-coverage', 'mfa-weak-factors-only'])
     expect(r.code).toBe(0)
   })
   const bad = [

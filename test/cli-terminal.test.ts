@@ -119,7 +119,7 @@ describe('without a terminal (pipes, built CLI)', () => {
   it('--progress none and -q print no progress; --verbose one verdict line per target', () => {
     expect(runCli(['scan', okta, '--fail-on', 'none', '--progress', 'none', '-f', 'json']).stderr).not.toContain('checks ')
     const v = runCli(['scan', okta, '--fail-on', 'none', '--verbose', '--progress', 'none', '-f', 'json'])
-    expect(v.stderr).toMatch(/^ztscan: idp:okta:.*users-factors\.json: FAIL \(6 failed findings, worst critical\); \d+ passed, 0 errors$/m)
+    expect(v.stderr).toMatch(/^ztscan: idp:okta:.*users-factors\.json: FAIL \(7 failed findings, worst critical\); \d+ passed, 0 errors$/m)
     expect(runCli(['scan', okta, '--progress', 'sometimes']).stderr).toContain('--progress: expected one of auto, tty, plain, none (got "sometimes")')
   })
 })
