@@ -71,6 +71,18 @@ export const targets = defineTargets([
     },
   },
   {
+    scheme: 'google',
+    kind: 'identity-live',
+    example: 'google://CUSTOMER',
+    note: 'Google Admin SDK Directory API, live',
+    parse(rest, raw) {
+      const customer = rest.replace(/\/+$/, '')
+      // A Workspace customer id (C01abc23d) or my_customer (the credential's own account).
+      if (!/^(my_customer|C[0-9A-Za-z]{4,20})$/.test(customer)) throw new TargetError(raw, 'expected google://CUSTOMER (a customer id such as C01abc23d, or my_customer)')
+      return { kind: 'identity-live', id: `google://${customer}`, provider: 'google', customer }
+    },
+  },
+  {
     scheme: 'oidc',
     kind: 'oidc',
     example: 'oidc:https://ISSUER[#tokens=FILE]',
