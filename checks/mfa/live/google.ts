@@ -16,7 +16,6 @@
  * `settings.google.adminBaseUrl` overrides `https://admin.googleapis.com` (the client libraries' rootUrl).
  */
 import { createPrivateKey } from 'node:crypto'
-import { SignJWT } from 'jose'
 import { AttemptFailure } from '../../../src/errors.ts'
 import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
@@ -63,6 +62,8 @@ async function delegationJwt(privateKeyPem: string, iss: string, sub: string | u
   } catch {
     throw new AttemptFailure('input', `${setting}: the private_key of the service account cannot be read`)
   }
+  // jose is loaded when the connector signs, not when the CLI starts.
+  const { SignJWT } = await import('jose')
   const now = Math.floor(Date.now() / 1000)
   const jwt = new SignJWT({ scope: GOOGLE_SCOPES.join(' ') }).setProtectedHeader({ alg: 'RS256', typ: 'JWT' }).setIssuer(iss).setAudience(aud).setIssuedAt(now).setExpirationTime(now + 3600)
   return (sub ? jwt.setSubject(sub) : jwt).sign(key)
