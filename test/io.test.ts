@@ -35,9 +35,9 @@ const ALLOWED: Record<string, string> = {
   'checks/open-port/nmap-xml.ts': 'streaming reader of large nmap XML files (follow-up: ctx.openFile)',
   // The per-target timeout scales with the XML file's size, asked before the attempt (and its context) exists.
   'checks/open-port/index.ts': 'timeout() sizes the attempt from the file before a context exists',
-  // loadAnchors' default reader serves callers without a context (the preflight, tls-check until it builds its store
-  // through anchorsOf); the certificate check passes ctx.readFile through ctx.memo.
-  'checks/certificate/chain.ts': 'default reader for callers without a context (follow-up: tls-check through anchorsOf)',
+  // loadAnchors' default reader serves the preflight (no context yet); the certificate, tls and revocation checks pass
+  // ctx.readFile through anchorsOf (one store per scan, ctx.memo).
+  'checks/certificate/chain.ts': 'default reader for the preflight, which runs before any context exists',
   // The catalogue's default reader serves the preflight (before any attempt); the check passes ctx.readFile.
   'checks/endpoint-agent/catalogue.ts': 'default reader for the preflight; checks pass ctx.readFile',
   // Live identity connectors read their credential files (client certificate, federated token) inside the token flow.

@@ -16,10 +16,9 @@ import { tlsRevocationCheck } from './revocation.ts'
 import { enumerateSuites, incompleteFailure, type Enumeration, type VersionSuites } from './tls-ciphers.ts'
 import { judgeMozilla, MOZILLA_PROFILES, type MozillaProfileName } from './tls-mozilla.ts'
 import { GRADES, gradeEndpoint, gradeText, type Letter } from './tls-grade.ts'
-import { loadAnchors } from './chain.ts'
 import { chaseAia, fetchSettings } from './aia.ts'
 import { buildPaths } from './path.ts'
-import { caFilesOf, nameMatches } from './index.ts'
+import { anchorsOf, nameMatches } from './index.ts'
 import type { X509Certificate } from 'node:crypto'
 import type { Suite, WeakCategory } from './tls-suites.ts'
 
@@ -87,7 +86,7 @@ async function trustProblems(certs: readonly X509Certificate[], ctx: Ctx): Promi
   const { useSystemRoots = true } = ctx.params<{ useSystemRoots?: boolean }>('certificate-untrusted' as Rule)
   const { minRsaBits = 2048, minEcBits = 256 } = ctx.params<{ minRsaBits?: number; minEcBits?: number }>('certificate-weak-key' as Rule)
   const { weakHashes = ['md2', 'md4', 'md5', 'sha1'] } = ctx.params<{ weakHashes?: string[] }>('certificate-weak-signature' as Rule)
-  const anchors = await loadAnchors(caFilesOf(ctx), useSystemRoots)
+  const anchors = await anchorsOf(ctx, useSystemRoots)
   const opts = { now: ctx.now().getTime(), minRsaBits, minEcBits, weakHashes }
   let path = buildPaths(certs, anchors, opts)[0]!
   // As the certificate check does: a missing intermediate is looked for through AIA caIssuers (when enabled) before it counts.
