@@ -1,8 +1,10 @@
 /**
  * @fileoverview Public API of ztscan. Explicit re-exports only.
  */
-export { scan, preflight, buildReport, fingerprintOf, shardOf, parseErrorBudget, incompleteness, MAX_TIMER_MS } from './engine/run.ts'
-export type { ScanOptions, ScanEvent, ScanRun, ErrorBudget } from './engine/run.ts'
+export { scan, preflight, fingerprintOf, shardOf, parseErrorBudget, MAX_TIMER_MS } from './engine/run.ts'
+export type { ScanOptions, ScanEvent, ScanRun } from './engine/run.ts'
+export { buildReport, incompleteness } from './report/build.ts'
+export type { ErrorBudget } from './report/build.ts'
 export { releaseFindings, isFindingView, FindingView, DEFAULT_MEMORY_FINDINGS } from './engine/spill.ts'
 export { verdict, EXIT_CODES } from './engine/verdict.ts'
 export type { Verdict } from './engine/verdict.ts'

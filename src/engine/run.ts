@@ -8,20 +8,18 @@ import { HostScheduler } from './limit.ts'
 import { AttemptFailure, OptionsError, ZtscanError } from '../errors.ts'
 import { catalogueWith } from '../rules/load.ts'
 import { effectiveRules, type Policy } from '../rules/policy.ts'
-import { scoreReport } from '../scoring/score.ts'
-import { scoreDelta } from '../scoring/delta.ts'
 import { registryOf, type Registry } from '../targets/registry.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
-import { applyBaseline, baselineMarker, type Baseline } from '../report/baseline.ts'
-import { applySuppressions, suppressor, type Suppression } from '../report/suppress.ts'
+import { baselineMarker, type Baseline } from '../report/baseline.ts'
+import { suppressor, type Suppression } from '../report/suppress.ts'
 import { DEFAULT_MEMORY_FINDINGS, FindingStore } from './spill.ts'
-import { SEVERITIES, type AbsentFinding, type ExpiredSuppression, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type Incompleteness, type PassCount, type RuleMeta, type ScanReport, type ScoreSettings, type Severity, type Target } from '../types.ts'
+import { type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type PassCount, type RuleMeta, type ScanReport, type Target } from '../types.ts'
 import type { CheckDefinition, Family, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
 import { makeRedactor } from './redact.ts'
 import { ioWith, type ScanIoOverrides } from '../net/io.ts'
 import { PreflightError, runPreflight } from './preflight.ts'
-import { VERSION } from '../version.ts'
+import { buildReport, incompleteness, type ErrorBudget } from '../report/build.ts'
 
 /** Options of `scan()`. */
 export interface ScanOptions {
@@ -223,8 +221,6 @@ export function scan(options: ScanOptions): ScanRun {
   }
 }
 
-/** An error budget: at most `count` errors, or at most `percent` % of the attempts. */
-export type ErrorBudget = { readonly count: number } | { readonly percent: number }
 
 /** Parses `maxErrors` (`3`, `"3"`, `"5%"`); throws an `OptionsError` naming `name` otherwise. */
 export function parseErrorBudget(v: number | string | undefined, name = 'maxErrors'): ErrorBudget {
@@ -238,30 +234,6 @@ export function parseErrorBudget(v: number | string | undefined, name = 'maxErro
   return m[1] !== undefined ? { count: Number(m[1]) } : { percent: Number(m[2]) }
 }
 
-/**
- * Why a scan is incomplete (empty when complete): aborted, more errors than the budget, or nothing checked (no attempt
- * produced a result — every one errored or was skipped, or no check applied to any target). A shard that drew no
- * targets is complete: the other shards cover them.
- */
-export function incompleteness(p: {
-  readonly attempts: number
-  readonly errors: number
-  readonly skipped: number
-  readonly targets: number
-  readonly aborted?: boolean
-  readonly sharded?: boolean
-  readonly maxErrors?: ErrorBudget
-}): Incompleteness[] {
-  const out: Incompleteness[] = []
-  if (p.aborted) out.push({ reason: 'aborted', message: 'the scan was cancelled before every check ran' })
-  const budget = p.maxErrors ?? { count: 0 }
-  const over = 'count' in budget ? p.errors > budget.count : p.errors * 100 > budget.percent * p.attempts
-  if (p.errors > 0 && over)
-    out.push({ reason: 'errors', message: `${p.errors} of ${p.attempts} checks could not complete (maxErrors ${'count' in budget ? budget.count : `${budget.percent}%`})` })
-  if (p.attempts - p.errors - p.skipped <= 0 && !(p.sharded && p.targets === 0))
-    out.push({ reason: 'nothing-checked', message: p.attempts === 0 ? `no check applies to the ${p.targets} target(s) given` : 'no check produced a result' })
-  return out
-}
 
 /**
  * Validates the scan settings against the registered families' settings schemas: each problem is an `OptionsError` named
@@ -548,66 +520,4 @@ function passCountsOf(passes: PassTally): PassCount[] {
     }
   }
   return out
-}
-
-/** Assembles a report (score and summary derived from the findings and pass counts). Also used by `merge`. */
-export function buildReport(p: {
-  startedAt: Date
-  finishedAt?: Date
-  targets: ScanReport['targets']
-  rules: readonly EffectiveRule[]
-  findings: readonly Finding[]
-  /** Set when suppressions and the baseline were already applied to `findings` (a scan applies them as findings arrive). */
-  applied?: { readonly expired: readonly ExpiredSuppression[]; readonly absent?: readonly AbsentFinding[] }
-  /** Passes counted rather than stored (summary and score count them like passing findings). */
-  passCounts?: readonly PassCount[]
-  errors: readonly AttemptError[]
-  skipped: readonly AttemptSkip[]
-  attempts: number
-  shard?: string
-  chaining?: ScanReport['chaining']
-  suppressions?: readonly Suppression[]
-  baseline?: Baseline
-  /** The policy's `score` settings (target stages, weakest-pillar floor). */
-  scoreSettings?: ScoreSettings
-  now?: Date
-  /** Why the scan is incomplete (see `incompleteness`); empty or absent: complete. */
-  incomplete?: readonly Incompleteness[]
-}): ScanReport {
-  let findings = p.findings
-  let expired: readonly ExpiredSuppression[] = p.applied?.expired ?? []
-  let absent: readonly AbsentFinding[] | undefined = p.applied?.absent
-  if (!p.applied && p.suppressions?.length) ({ findings, expired } = applySuppressions(findings, p.suppressions, p.now ?? new Date()))
-  if (!p.applied && p.baseline) ({ findings, absent } = applyBaseline(findings, p.baseline))
-  const failed = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
-  let passed = 0
-  let suppressed = 0
-  for (const f of findings) {
-    if (f.suppression) suppressed++
-    else if (f.status === 'pass') passed++
-    else failed[f.severity]++
-  }
-  for (const c of p.passCounts ?? []) passed += c.count
-  const card = scoreReport({ findings, passCounts: p.passCounts, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings })
-  const score = p.baseline?.score ? { ...card, delta: scoreDelta(card, p.baseline.score, p.baseline.source) } : card
-  return {
-    schemaVersion: '1.0',
-    tool: { name: 'ztscan', version: VERSION },
-    startedAt: p.startedAt.toISOString(),
-    finishedAt: (p.finishedAt ?? new Date()).toISOString(),
-    ...(p.shard ? { shard: p.shard } : {}),
-    targets: p.targets,
-    ...(p.chaining ? { chaining: p.chaining } : {}),
-    rules: p.rules,
-    findings,
-    ...(p.passCounts?.length ? { passCounts: p.passCounts } : {}),
-    errors: p.errors,
-    skipped: p.skipped,
-    score,
-    summary: { targets: p.targets.length, attempts: p.attempts, passed, failed, suppressed, errors: p.errors.length, skipped: p.skipped.length },
-    complete: !p.incomplete?.length,
-    ...(p.incomplete?.length ? { incomplete: p.incomplete } : {}),
-    ...(p.baseline ? { baseline: { source: p.baseline.source, absent: absent ?? [] } } : {}),
-    ...(expired.length ? { expiredSuppressions: expired } : {}),
-  }
 }

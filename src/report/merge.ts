@@ -13,7 +13,7 @@ import { formatProblems } from '../errors.ts'
 import { packageRoot } from '../rules/root.ts'
 import { SCORE_VERSION, mergeScoreCards } from '../scoring/score.ts'
 import type { AttemptError, AttemptSkip, EffectiveRule, Finding, Incompleteness, PassCount, ScanReport, ScoreCard } from '../types.ts'
-import { buildReport, incompleteness } from '../engine/run.ts'
+import { buildReport, incompleteness } from './build.ts'
 import { groupSarifResults, type SarifOptions } from './sarif.ts'
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)

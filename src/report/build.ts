@@ -1,0 +1,100 @@
+/**
+ * @fileoverview Assembling a report from a scan's (or merged shards') findings, pass counts, errors and skips: suppressions
+ * and the baseline applied, the summary counted, the score derived through src/scoring/. Used by the engine and by merge.
+ */
+import { applyBaseline, type Baseline } from './baseline.ts'
+import { applySuppressions, type Suppression } from './suppress.ts'
+import { scoreReport } from '../scoring/score.ts'
+import { scoreDelta } from '../scoring/delta.ts'
+import { SEVERITIES, type AbsentFinding, type AttemptError, type AttemptSkip, type EffectiveRule, type ExpiredSuppression, type Finding, type Incompleteness, type PassCount, type ScanReport, type ScoreSettings, type Severity } from '../types.ts'
+import { VERSION } from '../version.ts'
+
+/** An error budget: at most `count` errors, or at most `percent` % of the attempts. */
+export type ErrorBudget = { readonly count: number } | { readonly percent: number }
+
+/**
+ * Why a scan is incomplete (empty when complete): aborted, more errors than the budget, or nothing checked (no attempt
+ * produced a result — every one errored or was skipped, or no check applied to any target). A shard that drew no
+ * targets is complete: the other shards cover them.
+ */
+export function incompleteness(p: {
+  readonly attempts: number
+  readonly errors: number
+  readonly skipped: number
+  readonly targets: number
+  readonly aborted?: boolean
+  readonly sharded?: boolean
+  readonly maxErrors?: ErrorBudget
+}): Incompleteness[] {
+  const out: Incompleteness[] = []
+  if (p.aborted) out.push({ reason: 'aborted', message: 'the scan was cancelled before every check ran' })
+  const budget = p.maxErrors ?? { count: 0 }
+  const over = 'count' in budget ? p.errors > budget.count : p.errors * 100 > budget.percent * p.attempts
+  if (p.errors > 0 && over)
+    out.push({ reason: 'errors', message: `${p.errors} of ${p.attempts} checks could not complete (maxErrors ${'count' in budget ? budget.count : `${budget.percent}%`})` })
+  if (p.attempts - p.errors - p.skipped <= 0 && !(p.sharded && p.targets === 0))
+    out.push({ reason: 'nothing-checked', message: p.attempts === 0 ? `no check applies to the ${p.targets} target(s) given` : 'no check produced a result' })
+  return out
+}
+
+/** Assembles a report (score and summary derived from the findings and pass counts). Also used by `merge`. */
+export function buildReport(p: {
+  startedAt: Date
+  finishedAt?: Date
+  targets: ScanReport['targets']
+  rules: readonly EffectiveRule[]
+  findings: readonly Finding[]
+  /** Set when suppressions and the baseline were already applied to `findings` (a scan applies them as findings arrive). */
+  applied?: { readonly expired: readonly ExpiredSuppression[]; readonly absent?: readonly AbsentFinding[] }
+  /** Passes counted rather than stored (summary and score count them like passing findings). */
+  passCounts?: readonly PassCount[]
+  errors: readonly AttemptError[]
+  skipped: readonly AttemptSkip[]
+  attempts: number
+  shard?: string
+  chaining?: ScanReport['chaining']
+  suppressions?: readonly Suppression[]
+  baseline?: Baseline
+  /** The policy's `score` settings (target stages, weakest-pillar floor). */
+  scoreSettings?: ScoreSettings
+  now?: Date
+  /** Why the scan is incomplete (see `incompleteness`); empty or absent: complete. */
+  incomplete?: readonly Incompleteness[]
+}): ScanReport {
+  let findings = p.findings
+  let expired: readonly ExpiredSuppression[] = p.applied?.expired ?? []
+  let absent: readonly AbsentFinding[] | undefined = p.applied?.absent
+  if (!p.applied && p.suppressions?.length) ({ findings, expired } = applySuppressions(findings, p.suppressions, p.now ?? new Date()))
+  if (!p.applied && p.baseline) ({ findings, absent } = applyBaseline(findings, p.baseline))
+  const failed = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
+  let passed = 0
+  let suppressed = 0
+  for (const f of findings) {
+    if (f.suppression) suppressed++
+    else if (f.status === 'pass') passed++
+    else failed[f.severity]++
+  }
+  for (const c of p.passCounts ?? []) passed += c.count
+  const card = scoreReport({ findings, passCounts: p.passCounts, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings })
+  const score = p.baseline?.score ? { ...card, delta: scoreDelta(card, p.baseline.score, p.baseline.source) } : card
+  return {
+    schemaVersion: '1.0',
+    tool: { name: 'ztscan', version: VERSION },
+    startedAt: p.startedAt.toISOString(),
+    finishedAt: (p.finishedAt ?? new Date()).toISOString(),
+    ...(p.shard ? { shard: p.shard } : {}),
+    targets: p.targets,
+    ...(p.chaining ? { chaining: p.chaining } : {}),
+    rules: p.rules,
+    findings,
+    ...(p.passCounts?.length ? { passCounts: p.passCounts } : {}),
+    errors: p.errors,
+    skipped: p.skipped,
+    score,
+    summary: { targets: p.targets.length, attempts: p.attempts, passed, failed, suppressed, errors: p.errors.length, skipped: p.skipped.length },
+    complete: !p.incomplete?.length,
+    ...(p.incomplete?.length ? { incomplete: p.incomplete } : {}),
+    ...(p.baseline ? { baseline: { source: p.baseline.source, absent: absent ?? [] } } : {}),
+    ...(expired.length ? { expiredSuppressions: expired } : {}),
+  }
+}
