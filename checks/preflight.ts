@@ -9,7 +9,7 @@ import { lazyModule } from '../src/lib-lazy.ts'
 import { AttemptFailure, InputError, OptionsError, PolicyError, type ZtscanError } from '../src/errors.ts'
 import { inputFileProblem, type InputCheck, type PreflightInput } from '../src/engine/preflight.ts'
 import { readBounded } from '../src/lib-files.ts'
-import { sshSettings } from '../src/net/ssh.ts'
+import { sshSettings } from '../src/net/ssh-settings.ts'
 import { loadAnchors } from './certificate/chain.ts'
 import { agentsFor, loadCatalogue } from './endpoint-agent/catalogue.ts'
 

@@ -6,7 +6,7 @@
 import { humanHours } from '../../src/lib-units.ts'
 import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
-import { SSH_SETTINGS_SCHEMA } from '../../src/net/ssh.ts'
+import { SSH_SETTINGS_SCHEMA } from '../../src/net/ssh-settings.ts'
 import { hostPort, isValidHost } from '../../src/targets/host.ts'
 import type { Target } from '../../src/types.ts'
 import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'

@@ -8,7 +8,7 @@ import idpExport from './idp.ts'
 import oidc from './oidc.ts'
 import ssh from './ssh.ts'
 import { sshEndpoint, targets } from './targets.ts'
-import { SSH_SETTINGS_SCHEMA } from '../../src/net/ssh.ts'
+import { SSH_SETTINGS_SCHEMA } from '../../src/net/ssh-settings.ts'
 import { LIVE_SETTINGS_SCHEMAS } from './live/index.ts'
 
 // Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.

@@ -14,7 +14,8 @@ import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { defineCheck } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
-import { fingerprintOf, type SshSettings } from '../../src/net/ssh.ts'
+import { fingerprintOf } from '../../src/net/known-hosts.ts'
+import type { SshSettings } from '../../src/net/ssh-settings.ts'
 
 /** Where the local sshd's public host keys live (Debian, RHEL, macOS, BSD). */
 export const LOCAL_HOST_KEY_DIR = '/etc/ssh'

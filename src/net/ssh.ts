@@ -1,45 +1,20 @@
 /**
- * @fileoverview The shared SSH layer (ssh2): settings, host-key verification (OpenSSH known_hosts or pinned SHA-256
- * fingerprints) BEFORE any authentication or command, the `none`-auth probe of offered methods, and capped `exec` sessions.
+ * @fileoverview The SSH client (ssh2): host-key verification (known-hosts.ts) BEFORE any authentication or command, the `none`-auth probe of offered methods, and capped `exec` sessions.
  * Every call honours an AbortSignal and a timeout and destroys its socket when either fires. Errors never hold secrets.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import type { Socket } from 'node:net'
-import { homedir, userInfo } from 'node:os'
-import { join } from 'node:path'
+import { userInfo } from 'node:os'
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2'
 import { lazyRequire } from '../lib-lazy.ts'
 import { AttemptFailure } from '../errors.ts'
 import { FileError, readBounded } from '../lib-files.ts'
 import { deadline, hostPort, tcpConnect } from './index.ts'
+import { blobAlgorithm, fingerprintOf, parseKnownHosts, verifyHostKey, type HostKeyInfo } from './known-hosts.ts'
+import type { SshSettings } from './ssh-settings.ts'
 
-/** SSH settings as found in scan settings `settings.ssh` (CLI: --ssh-user, --ssh-key, --known-hosts, --host-key, --insecure-accept-unknown-host-keys). */
-export interface SshSettings {
-  /** Login name; default: the target's user, else the local user name. */
-  readonly username?: string
-  /** Path of a private key file (OpenSSH or PEM format). */
-  readonly privateKeyPath?: string
-  /** A private key's text (instead of a path). */
-  readonly privateKey?: string
-  readonly passphrase?: string
-  readonly password?: string
-  /** OpenSSH known_hosts file (plain and hashed `|1|` entries, `[host]:port` form for non-22 ports). */
-  readonly knownHostsPath?: string
-  /** Pinned host keys: `SHA256:base64` (any host) or `HOST:PORT=SHA256:base64` (scoped to one endpoint). */
-  readonly hostKeyFingerprints?: readonly string[]
-  /** Explicit opt-out of host-key verification: an unknown key is accepted (a mismatching one never is). */
-  readonly acceptUnknownHostKeys?: boolean
-}
-
-/** The server's host key as seen during the handshake. */
-export interface HostKeyInfo {
-  /** Key type, e.g. `ssh-ed25519`. */
-  readonly algorithm: string
-  /** OpenSSH-style fingerprint `SHA256:<base64 without padding>`. */
-  readonly fingerprint: string
-  /** How the key was trusted. */
-  readonly verified: 'known_hosts' | 'pinned' | 'unverified'
-}
+// The split modules' names stay importable from here (the SSH layer's one entry point for callers outside checks/).
+export { SSH_SETTINGS_SCHEMA, sshSettings, type SshSettings } from './ssh-settings.ts'
+export { fingerprintOf, hostFieldMatches, knownHostsName, parseKnownHosts, verifyHostKey, type HostKeyInfo } from './known-hosts.ts'
 
 /** Options of every SSH call. */
 export interface SshCallOptions {
@@ -52,169 +27,6 @@ export interface SshCallOptions {
 }
 
 const ssh2 = lazyRequire<typeof import('ssh2')>('ssh2')
-const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/
-const STRING_KEYS = ['username', 'privateKeyPath', 'privateKey', 'passphrase', 'password', 'knownHostsPath'] as const
-
-/**
- * Reads and validates `settings.ssh`. Throws `AttemptFailure('input')` naming the field on a bad shape.
- * @example
- * const ssh = sshSettings(ctx.settings) // { knownHostsPath: '/home/me/.ssh/known_hosts', privateKeyPath: '…' }
- */
-/**
- * JSON Schema of `settings.ssh` (declared by every family that opens SSH connections, validated once at scan start; the
- * same object, so two families may share the key).
- */
-export const SSH_SETTINGS_SCHEMA: Readonly<Record<string, unknown>> = Object.freeze({
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    // The user name's syntax is checked by sshSettings (a message naming what a user name is).
-    username: { type: 'string', minLength: 1 },
-    privateKeyPath: { type: 'string', minLength: 1 },
-    privateKey: { type: 'string', minLength: 1 },
-    passphrase: { type: 'string', minLength: 1 },
-    password: { type: 'string', minLength: 1 },
-    knownHostsPath: { type: 'string', minLength: 1 },
-    hostKeyFingerprints: { type: 'array', items: { type: 'string', minLength: 1 } },
-    acceptUnknownHostKeys: { type: 'boolean' },
-  },
-})
-
-export function sshSettings(settings: Readonly<Record<string, unknown>>): SshSettings {
-  const raw = settings.ssh
-  if (raw === undefined || raw === null) return {}
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new AttemptFailure('input', 'settings.ssh: expected an object')
-  const o = raw as Record<string, unknown>
-  const out: Record<string, unknown> = {}
-  for (const k of STRING_KEYS) {
-    if (o[k] === undefined) continue
-    if (typeof o[k] !== 'string' || o[k] === '') throw new AttemptFailure('input', `settings.ssh.${k}: expected a non-empty string`)
-    // `~/` as a shell would expand it, since settings files are written by hand (`~/.ssh/known_hosts`).
-    out[k] = /Path$/.test(k) && (o[k] as string).startsWith('~/') ? join(homedir(), (o[k] as string).slice(2)) : o[k]
-  }
-  if (out.username !== undefined && !/^[a-z_][a-z0-9_.-]{0,31}$/i.test(out.username as string))
-    throw new AttemptFailure('input', 'settings.ssh.username: expected a user name ([a-z_][a-z0-9_.-]*)')
-  if (o.hostKeyFingerprints !== undefined) {
-    const list = o.hostKeyFingerprints
-    if (!Array.isArray(list)) throw new AttemptFailure('input', 'settings.ssh.hostKeyFingerprints: expected an array of strings')
-    list.forEach((f, i) => {
-      if (typeof f !== 'string' || !parsePin(f))
-        throw new AttemptFailure('input', `settings.ssh.hostKeyFingerprints[${i}]: expected "SHA256:<base64>" or "HOST:PORT=SHA256:<base64>" (got ${JSON.stringify(f)?.slice(0, 80)})`)
-    })
-    out.hostKeyFingerprints = [...list]
-  }
-  if (o.acceptUnknownHostKeys !== undefined) {
-    if (typeof o.acceptUnknownHostKeys !== 'boolean') throw new AttemptFailure('input', 'settings.ssh.acceptUnknownHostKeys: expected a boolean')
-    out.acceptUnknownHostKeys = o.acceptUnknownHostKeys
-  }
-  return out as SshSettings
-}
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Host keys
-// ---------------------------------------------------------------------------------------------------------------------
-
-/** OpenSSH-style SHA-256 fingerprint of a public key blob (wire format). */
-export function fingerprintOf(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`
-}
-
-/** Key type named inside a wire-format public key blob. */
-function blobAlgorithm(blob: Buffer): string {
-  if (blob.length < 4) return 'unknown'
-  const n = blob.readUInt32BE(0)
-  return n > 0 && n < 64 && blob.length >= 4 + n ? blob.subarray(4, 4 + n).toString('latin1') : 'unknown'
-}
-
-function parsePin(s: string): { scope?: string; fingerprint: string } | undefined {
-  const at = s.indexOf('=SHA256:')
-  if (at > 0) {
-    const scope = s.slice(0, at).toLowerCase()
-    const fp = s.slice(at + 1)
-    return FINGERPRINT.test(fp) && /^(\[[0-9a-f:.]+\]|[a-z0-9_.-]+|[0-9a-f:]+):\d{1,5}$/i.test(scope) ? { scope: scope.replace(/^\[(.*)\]:/, '$1:'), fingerprint: fp.replace(/=$/, '') } : undefined
-  }
-  return FINGERPRINT.test(s) ? { fingerprint: s.replace(/=$/, '') } : undefined
-}
-
-/** The known_hosts name of an endpoint: `host` on port 22, `[host]:port` otherwise. */
-export function knownHostsName(host: string, port: number): string {
-  return port === 22 ? host.toLowerCase() : `[${host.toLowerCase()}]:${port}`
-}
-
-/** One usable line of a known_hosts file. */
-interface KnownHostLine {
-  readonly marker?: '@revoked' | '@cert-authority'
-  readonly patterns: string
-  readonly blob: Buffer
-}
-
-/** Parses OpenSSH known_hosts text; malformed lines are skipped, as ssh does. */
-export function parseKnownHosts(text: string): KnownHostLine[] {
-  const out: KnownHostLine[] = []
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim()
-    if (!line || line.startsWith('#')) continue
-    const f = line.split(/\s+/)
-    let marker: KnownHostLine['marker']
-    if (f[0] === '@revoked' || f[0] === '@cert-authority') marker = f.shift() as KnownHostLine['marker']
-    else if (f[0]!.startsWith('@')) continue
-    const [patterns, , b64] = f
-    if (!patterns || !b64 || !/^[A-Za-z0-9+/]+=*$/.test(b64)) continue
-    out.push({ marker, patterns, blob: Buffer.from(b64, 'base64') })
-  }
-  return out
-}
-
-function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i')
-  return re.test(name)
-}
-
-/** Whether a known_hosts host field (comma list, wildcards, `!negation`, or hashed `|1|salt|hash`) names `name`. */
-export function hostFieldMatches(field: string, name: string): boolean {
-  if (field.startsWith('|1|')) {
-    const [, , salt, hash] = field.split('|')
-    if (!salt || !hash) return false
-    const want = Buffer.from(hash, 'base64')
-    const got = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest()
-    return want.length === got.length && timingSafeEqual(want, got)
-  }
-  let matched = false
-  for (const p of field.split(',')) {
-    if (p.startsWith('!')) {
-      if (globMatch(p.slice(1), name)) return false
-    } else if (globMatch(p, name)) matched = true
-  }
-  return matched
-}
-
-/** Outcome of checking a host key against the configured trust sources. */
-type Verdict = { ok: true; verified: HostKeyInfo['verified'] } | { ok: false; why: string }
-
-/** Decides whether a host key is trusted (exported for tests). */
-export function verifyHostKey(host: string, port: number, blob: Buffer, trust: { knownHosts?: KnownHostLine[]; pins?: readonly string[]; acceptUnknown?: boolean }): Verdict {
-  const fp = fingerprintOf(blob)
-  const names = [knownHostsName(host, port)]
-  let known = false
-  let knownOk = false
-  for (const l of trust.knownHosts ?? []) {
-    if (!names.some((n) => hostFieldMatches(l.patterns, n))) continue
-    if (l.marker === '@revoked') {
-      if (l.blob.equals(blob)) return { ok: false, why: `host key ${fp} is marked @revoked in known_hosts` }
-      continue
-    }
-    if (l.marker === '@cert-authority') continue // host certificates are not supported: such lines vouch for nothing here
-    known = true
-    if (l.blob.equals(blob)) knownOk = true
-  }
-  if (knownOk) return { ok: true, verified: 'known_hosts' }
-  const scope = `${host.toLowerCase()}:${port}`
-  const pins = (trust.pins ?? []).map(parsePin).filter((p) => p && (!p.scope || p.scope === scope)) as { fingerprint: string }[]
-  if (pins.some((p) => p.fingerprint === fp)) return { ok: true, verified: 'pinned' }
-  if (known || pins.length) return { ok: false, why: `host key ${fp} does not match the ${known ? 'known_hosts entry' : 'pinned fingerprint'} for ${hostPort(host, port)}` }
-  if (trust.acceptUnknown) return { ok: true, verified: 'unverified' }
-  return { ok: false, why: `host key ${fp} of ${hostPort(host, port)} is unknown (add it to known_hosts, pin it, or opt out with acceptUnknownHostKeys)` }
-}
 
 
 // ---------------------------------------------------------------------------------------------------------------------
