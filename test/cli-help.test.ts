@@ -63,12 +63,12 @@ describe('mistakes get a suggestion and exit 2 (built CLI)', () => {
     { args: ['demo', 'tls://127.0.0.1:1'], err: 'demo: takes no positional arguments (got "tls://127.0.0.1:1")' },
     { args: ['scan', 'tsl://127.0.0.1:8443'], err: 'tsl://127.0.0.1:8443: unknown scheme "tsl:"; did you mean tls://?' },
     { args: ['scan', 'htst://127.0.0.1'], err: 'did you mean host://?' },
-    { args: ['scan', 'https://example.test/login'], err: 'write tls://example.test:443 (an OpenID issuer: oidc:https://example.test/login)' },
+    { args: ['scan', 'https://example.test/login'], err: 'https://example.test/login: no scheme; give a scheme: tls://example.test:443 (certificate, TLS) or oidc:https://example.test/login (an OpenID issuer)' },
     { args: ['scan', 'https://example.test:8443'], err: 'tls://example.test:8443' },
-    { args: ['scan', 'http://127.0.0.1:8080'], err: 'host://127.0.0.1?ports=8080 checks the open port' },
-    { args: ['scan', '127.0.0.1:8443'], err: '127.0.0.1:8443: no scheme; give a scheme: tls://127.0.0.1:8443 (certificate, TLS), ssh://127.0.0.1:8443 (SSH) or host://127.0.0.1?ports=8443' },
+    { args: ['scan', 'http://127.0.0.1:8080'], err: 'give a scheme: host://127.0.0.1?ports=8080 (the open port; plain HTTP has no certificate) or tls://127.0.0.1:443 (the HTTPS side)' },
+    { args: ['scan', '127.0.0.1:8443'], err: '127.0.0.1:8443: no scheme; give a scheme: host://127.0.0.1?ports=8443 (open port), tls://127.0.0.1:8443 (certificate, TLS) or ssh://127.0.0.1:8443 (SSH)' },
     { args: ['scan', '[::1]:22'], err: 'ssh://[::1]:22 (SSH)' },
-    { args: ['scan', 'example.test'], err: 'give a scheme: host://example.test (open ports), tls://example.test:443' },
+    { args: ['scan', 'example.test'], err: 'give a scheme: host://example.test (open ports), tls://example.test:443 (certificate, TLS) or ssh://example.test (SSH)' },
   ]
   it.each(cases)('$args.0 $args.1 → $err', ({ args, err }) => {
     const r = runCli(args)

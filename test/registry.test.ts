@@ -88,9 +88,8 @@ describe('the family registry', () => {
       ...kinds.filter((k) => k.includes('-')).map((k) => new RegExp(`['"\`]${esc(k)}['"\`]`)),
     ]
     const hits: string[] = []
-    // Known exception, to be moved into the registrations: src/cli/hints.ts suggests tls:// / ssh:// / host:// for URLs and
-    // bare host:port strings written without a scheme.
-    for (const file of walk(join(root, 'src')).filter((f) => f.endsWith('.ts') && !f.endsWith('/cli/hints.ts')))
+    // No exception: even the hint for a target written without a scheme comes from the families' `suggest`.
+    for (const file of walk(join(root, 'src')).filter((f) => f.endsWith('.ts')))
       readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
         const t = line.trim()
         if (t.startsWith('//') || t.startsWith('*') || t.startsWith('/*')) return
@@ -123,6 +122,8 @@ describe('a fifth family from fixtures/toy-family (a plugin: nothing outside its
     expect(bad.status).toBe(2)
     expect(bad.stderr).toContain('toy://NOT_OK: "NOT_OK" is not a toy name')
     expect(ztscan(['scan', '-q', '--plugin', toy, 'toi://x']).stderr).toContain('did you mean toy://?')
+    // its `suggest` joins the built-in families' offers for a target written without a scheme
+    expect(ztscan(['scan', '-q', '--plugin', toy, 'example.test']).stderr).toContain('or toy://example.test (a toy)')
   })
   it('its settings are validated once against its schema: a bad one exits 2 before any probe, naming the flag or the file', () => {
     const flag = ztscan(['scan', '-q', '--plugin', toy, 'toy://a', '--toy-greeting', 'x'.repeat(30)])

@@ -23,7 +23,8 @@ describe('target strings', () => {
     ['tls://::1:443', 'IPv6 addresses need brackets'],
     ['host://127.0.0.1?ports=1;id', 'ports must be a list'],
     ['gopher://x', 'unknown scheme'],
-    ['127.0.0.1', 'expected a scheme'],
+    ['127.0.0.1', 'no scheme; give a scheme: host://127.0.0.1 (open ports), tls://127.0.0.1:443 (certificate, TLS) or ssh://127.0.0.1 (SSH)'],
+    ['-', 'expected a scheme'],
   ])('%s is rejected before any I/O', (raw, msg) => {
     expect(() => parseTarget(raw)).toThrow(TargetError)
     expect(() => parseTarget(raw)).toThrow(msg)

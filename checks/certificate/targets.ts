@@ -36,6 +36,10 @@ export const targets = defineTargets([
       const sni = query.get('sni') ?? undefined
       return tlsEndpoint(checkHost(raw, host), checkPort(raw, port, 443), sni === undefined ? undefined : checkHost(raw, sni))
     },
+    suggest: (f) =>
+      f.form === 'url'
+        ? { target: `tls://${f.host}:${f.protocol === 'https' ? (f.port ?? 443) : 443}`, what: f.protocol === 'https' ? 'certificate, TLS' : 'the HTTPS side' }
+        : { target: `tls://${f.host}:${f.form === 'host-port' ? f.port : 443}`, what: 'certificate, TLS' },
   },
   {
     scheme: 'cert',

@@ -24,6 +24,7 @@ export const targets = defineTargets([
       const { user, host, port } = userHostPort(raw, rest, 22)
       return sshEndpoint(host, port, user ? { username: user } : {})
     },
+    suggest: (f) => (f.form === 'url' ? undefined : { target: f.form === 'host-port' ? `ssh://${f.host}:${f.port}` : `ssh://${f.host}`, what: 'SSH' }),
   },
   {
     scheme: 'idp',
@@ -103,5 +104,6 @@ export const targets = defineTargets([
       const href = url.href.replace(/\/$/, '')
       return { kind: 'oidc', id: `oidc:${href}`, host, issuer: href, tokensFile: tokens ? resolve(tokens) : undefined, ...(audience ? { audience } : {}) }
     },
+    suggest: (f) => (f.form === 'url' && f.protocol === 'https' ? { target: `oidc:${f.raw}`, what: 'an OpenID issuer' } : undefined),
   },
 ])

@@ -25,6 +25,10 @@ export const targets = defineTargets([
     example: 'host://HOST[?ports=22,80,8000-8100|top100|all]',
     note: 'nmap when on the PATH, else the built-in TCP connect scan',
     parse: (rest, raw) => hostTarget(rest, raw),
+    suggest: (f) =>
+      f.form === 'url'
+        ? f.protocol === 'http' ? { target: `host://${f.host}?ports=${f.port ?? 80}`, what: 'the open port; plain HTTP has no certificate' } : undefined
+        : f.form === 'host-port' ? { target: `host://${f.host}?ports=${f.port}`, what: 'open port' } : { target: `host://${f.host}`, what: 'open ports' },
   },
   // `nmap:-` reads standard input (`nmap -oX - … | ztscan scan --nmap -`): streamed like a file, never held whole.
   { scheme: 'nmap', kind: 'nmap-xml', example: 'nmap:FILE.xml', note: '`nmap -oX`; `nmap:-` reads standard input', parse: (rest) => (rest === '-' ? { kind: 'nmap-xml', id: 'nmap:-', stdin: true } : fileTarget('nmap-xml', 'nmap', rest)) },

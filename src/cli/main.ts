@@ -18,9 +18,7 @@ import { FORMAT_NAMES } from '../report/format-names.ts'
 import { SEVERITIES } from '../types.ts'
 import { COMMANDS, EXIT, UsageError, commandHelp, mainHelp } from './help.ts'
 import { oneOf, parseCommand } from './args.ts'
-import { targetHint } from './hints.ts'
 import { didYouMean } from '../lib-suggest.ts'
-import { TargetError } from '../errors.ts'
 import { escapeControls } from '../report/escape.ts'
 import { releaseFindings } from '../engine/spill.ts'
 import { PROGRESS_MODES, startProgress, targetVerdicts } from './progress.ts'
@@ -148,10 +146,6 @@ function recordOrigins(origins: Origins, value: unknown, file: string, path: str
 
 /** An error's message, with a setting named as the user wrote it: the flag, or the targets file and pointer. */
 function describe(err: Error, origins: Origins): string {
-  if (err instanceof TargetError && !err.message.includes('did you mean')) {
-    const hint = targetHint(err.target)
-    if (hint) return err.message.replace(/: expected a scheme: .*$/s, ': no scheme') + hint
-  }
   if (err instanceof PreflightError) return err.problems.map((p) => describe(p, origins)).join('\n')
   if (err instanceof OptionsError && err.option.startsWith('settings.')) {
     const key = err.option.slice('settings.'.length).replace(/\[(\d+)\]/g, '.$1')

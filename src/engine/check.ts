@@ -147,7 +147,18 @@ export interface TargetScheme<K extends string = string> {
    * the name the string used (the scheme or one of its aliases).
    */
   parse(rest: string, raw: string, scheme: string): Target
+  /**
+   * Offers this scheme when a target string has none (a URL, a bare `host:port`, a bare host): the target to write and
+   * a few words on what it checks, or undefined when the form does not fit. The CLI's hint lists every family's offer.
+   */
+  suggest?(form: SchemelessForm): { readonly target: string; readonly what: string } | undefined
 }
+
+/** A target string written without a ztscan scheme, as the CLI's hint sees it (`host` bracketed when IPv6). */
+export type SchemelessForm =
+  | { readonly form: 'url'; readonly protocol: 'http' | 'https'; readonly host: string; readonly port?: string; readonly raw: string }
+  | { readonly form: 'host-port'; readonly host: string; readonly port: string }
+  | { readonly form: 'host'; readonly host: string }
 
 /** Declares a family's target schemes (keeps the kinds as a literal union). */
 export function defineTargets<const K extends string>(schemes: readonly TargetScheme<K>[]): readonly TargetScheme<K>[] {

@@ -4,7 +4,7 @@
  * plugins add theirs the same way (`scan({ families: [...builtinFamilies, ...plugin.families] })`).
  */
 import { builtinFamilies } from '../../checks/index.ts'
-import { validateFamily, type CheckDefinition, type Family, type FamilyFlag, type TargetScheme } from '../engine/check.ts'
+import { validateFamily, type CheckDefinition, type Family, type FamilyFlag, type SchemelessForm, type TargetScheme } from '../engine/check.ts'
 import { OptionsError, TargetError, ZtscanError } from '../errors.ts'
 import type { Target } from '../types.ts'
 import { closest } from '../lib-suggest.ts'
@@ -121,6 +121,18 @@ export class Registry {
     return this.listed().map((r) => Registry.form(r.scheme)).join(', ')
   }
 
+  /** The registered schemes' offers for a target string written without a scheme (`tls://h:443 (certificate, TLS), …`), or ''. */
+  hint(s: string): string {
+    const form = schemeless(s)
+    if (!form) return ''
+    const offers: string[] = []
+    for (const { scheme } of this.listed()) {
+      const o = scheme.suggest?.(form)
+      if (o) offers.push(`${o.target} (${o.what})`)
+    }
+    return offers.length > 1 ? `${offers.slice(0, -1).join(', ')} or ${offers.at(-1)}` : (offers[0] ?? '')
+  }
+
   /** Parses a target string through the scheme that claims it. */
   parse(raw: string): Target {
     const s = raw.trim()
@@ -128,6 +140,11 @@ export class Registry {
     const name = m?.[1]
     const found = name === undefined ? undefined : this.schemes.get(name)
     const near = name === undefined || found ? undefined : this.nearest(name, [...this.schemes.keys()])
+    if (!found && !near) {
+      // A URL, a bare host:port or a bare host: every family offers the target it would make of it.
+      const hint = this.hint(s)
+      if (hint) throw new TargetError(raw, `no scheme; give a scheme: ${hint}`)
+    }
     if (!m || (!found && !near && m[0] === name)) throw new TargetError(raw, `expected a scheme: ${this.known()}`)
     if (!found) {
       throw new TargetError(raw, `unknown scheme "${name}:"${near ? `; did you mean ${Registry.form(this.schemes.get(near)!.scheme, near)}?` : ''} (known: ${this.known()})`)
@@ -158,4 +175,20 @@ export function registryOf(families: readonly Family[] = builtinFamilies): Regis
   let r = cache.get(families)
   if (!r) cache.set(families, (r = new Registry(families)))
   return r
+}
+
+const URL_FORM = /^(https?):\/\/(\[[0-9a-f:.]+\]|[^/?#:@\s]+)(?::(\d{1,5}))?(?:[/?#]|$)/i
+const HOST_PORT = /^(\[[0-9a-f:.]+\]|[^/?#:@\s]+):(\d{1,5})$/i
+
+/** What a target string without a ztscan scheme looks like: an http(s) URL, a bare `host:port`, a bare host, or neither. */
+function schemeless(s: string): SchemelessForm | undefined {
+  const url = URL_FORM.exec(s)
+  if (url) {
+    const [, protocol, host, port] = url as unknown as [string, string, string, string | undefined]
+    return { form: 'url', protocol: protocol.toLowerCase() === 'https' ? 'https' : 'http', host, ...(port ? { port } : {}), raw: s }
+  }
+  const hp = HOST_PORT.exec(s)
+  if (hp && isValidHost(hp[1]!.replace(/^\[|\]$/g, ''))) return { form: 'host-port', host: hp[1]!, port: hp[2]! }
+  if (!s.includes(':') && isValidHost(s)) return { form: 'host', host: s }
+  return undefined
 }
