@@ -33,7 +33,8 @@ const SUITES_KNOWN: Record<string, string> = {
   'testssl null-anon-tls12 groups': 'the other curves are accepted only with the anonymous ECDH suite (no certificate curve to match), which testssl -f does not offer (its OpenSSL builds no AECDH suites at the default security level).',
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+/** Runs a peer tool (sslscan, testssl) without a shell; stdout and stderr together, killed after `timeoutMs`. */
+export function runTool(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
@@ -110,10 +111,10 @@ export async function compareSuites(dir: string): Promise<void> {
           const hp = `127.0.0.1:${ports[i]}`
           let ss: View | undefined
           let ts: View | undefined
-          if (existsSync(SSLSCAN)) ss = sslscanView((await run(SSLSCAN, ['--no-colour', '--show-cipher-ids', hp], 120_000)).out)
+          if (existsSync(SSLSCAN)) ss = sslscanView((await runTool(SSLSCAN, ['--no-colour', '--show-cipher-ids', hp], 120_000)).out)
           if (existsSync(TESTSSL)) {
             const out = join(dir, `suites-${c.name}.json`)
-            await run(TESTSSL, ['--quiet', '--color', '0', '--warnings', 'batch', '-E', '-f', '-oj', out, hp], 300_000)
+            await runTool(TESTSSL, ['--quiet', '--color', '0', '--warnings', 'batch', '-E', '-f', '-oj', out, hp], 300_000)
             try {
               ts = testsslView(JSON.parse(readFileSync(out, 'utf8')) as TestsslItem[])
             } catch {

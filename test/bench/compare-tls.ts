@@ -12,7 +12,6 @@
  *
  * Then accepted suites, groups and grade beside sslscan and testssl (`compare-suites.ts`; `-- --suites` runs that part alone).
  */
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,7 +22,7 @@ import { scan } from '../../src/engine/run.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
 import { tlsEndpoint } from '../../checks/certificate/targets.ts'
 import { pathCorpus } from '../helpers/pathval-corpus.ts'
-import { compareSuites } from './compare-suites.ts'
+import { compareSuites, runTool } from './compare-suites.ts'
 
 const TESTSSL = '/usr/bin/testssl'
 const SSLSCAN = '/usr/bin/sslscan'
@@ -57,19 +56,6 @@ const KNOWN: Record<string, string> = {
 
 type Verdict = 'yes' | 'no' | 'n/a' | 'error'
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    p.stderr.on('data', (d: Buffer) => (out += d.toString()))
-    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs)
-    p.on('close', (code) => {
-      clearTimeout(t)
-      resolve({ code, out })
-    })
-  })
-}
 
 interface TestsslItem { id: string; severity: string; finding: string }
 const bad = (i: TestsslItem | undefined): boolean => !!i && ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].includes(i.severity)
@@ -161,7 +147,7 @@ async function main(): Promise<void> {
           let ss: ReturnType<typeof sslscanFlags> | undefined
           if (hasTestssl) {
             const out = join(dir, `${s.name}.json`)
-            await run(TESTSSL, ['--quiet', '--color', '0', '--warnings', 'batch', '-S', '-p', '--add-ca', caFile, '-oj', out, hp], 180_000)
+            await runTool(TESTSSL, ['--quiet', '--color', '0', '--warnings', 'batch', '-S', '-p', '--add-ca', caFile, '-oj', out, hp], 180_000)
             try {
               ts = testsslFlags(JSON.parse(readFileSync(out, 'utf8')) as TestsslItem[])
             } catch {
@@ -170,7 +156,7 @@ async function main(): Promise<void> {
           }
           if (hasSslscan) {
             const xml = join(dir, `${s.name}.xml`)
-            const r = await run(SSLSCAN, [...SSLSCAN_FAST, `--xml=${xml}`, hp], 60_000)
+            const r = await runTool(SSLSCAN, [...SSLSCAN_FAST, `--xml=${xml}`, hp], 60_000)
             ss = existsSync(xml) ? sslscanFlags(readFileSync(xml, 'utf8'), r.out) : undefined
           }
                     return { ts, ss }
@@ -250,7 +236,7 @@ async function comparePathValidation(dir: string): Promise<void> {
       const report = await scan({ targets: [target], checks: certificate.checks, settings: { tls: { caFile: ca } }, policy })
       const fails = [...new Set(report.findings.filter((f) => f.status === 'fail').map((f) => f.ruleId))].sort()
       const zt = report.errors.length || fails.some((f) => VALIDITY_RULES.has(f)) ? 'invalid' : 'valid'
-      const o = await run('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-verify_hostname', c.host, '-CAfile', ca, '-untrusted', untrusted, leaf], 30_000)
+      const o = await runTool('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-verify_hostname', c.host, '-CAfile', ca, '-untrusted', untrusted, leaf], 30_000)
       const ossl = o.code === 0 ? 'valid' : 'invalid'
       const err = /error \d+ at \d+ depth lookup: ([^\n]+)/.exec(o.out)?.[1] ?? ''
       rows.push({ name: c.name, expected: c.fail.some((f) => VALIDITY_RULES.has(f)) ? 'invalid' : 'valid', zt, ztRules: fails.map((f) => f.replace('certificate-', '')).join(',') || '-', ossl, why: err })
