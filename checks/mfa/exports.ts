@@ -8,7 +8,9 @@
  * - entra:  a Graph response of `reports/authenticationMethods/userRegistrationDetails` (`{ value: [...] }`), of
  *            `identity/conditionalAccess/policies` (`{ value: [...] }`), or both in one file:
  *            `{ userRegistrationDetails: {value}|[...], conditionalAccessPolicies: {value}|[...], authenticationMethodsPolicy? }`,
- *            or `policies/authenticationMethodsPolicy` alone (policy-entra.ts judges the policies).
+ *            or `policies/authenticationMethodsPolicy` alone (policy-entra.ts judges the policies); a bundle may add
+ *            `groups: { <groupId>: GET /groups/{id}/transitiveMembers }` and `directoryRoles` with their `members`
+ *            (entra-membership.ts: who a policy's groups and roles hold).
  * - google: a Directory API `users.list` response (`{ kind: 'admin#directory#users', users: [...] }`) or its `users` array.
  * - aws:    the IAM credential report CSV (`aws iam get-credential-report --query Content --output text | base64 -d`),
  *            or the CLI's JSON `{ Content: <base64>, ReportFormat: 'text/csv', ... }`.
@@ -22,6 +24,7 @@
 import { AttemptFailure } from '../../src/errors.ts'
 import { entraMethod, NOT_A_SECOND_FACTOR, oktaFactor, type Factor } from './factors.ts'
 import { entraEnforcement, readCaPolicy, type CaPolicy } from './policy-entra.ts'
+import { readMembership, type Membership } from './entra-membership.ts'
 import { readOktaPolicy, type OktaPolicy } from './policy-okta.ts'
 
 /** Identity providers whose exports ztscan reads. */
@@ -44,6 +47,8 @@ export interface IdpUser {
   readonly vendorFactors?: readonly string[]
   /** Google: whether 2SV is enforced for the user (`isEnforcedIn2Sv`). */
   readonly enforced?: boolean
+  /** Entra: `userType` is `guest` (true) or `member` (false), when the record says. */
+  readonly guest?: boolean
 }
 
 /** Whether a tenant/organisation-wide setting enforces MFA. */
@@ -83,7 +88,7 @@ export interface IdpModel {
   /** Set when the file holds only part of what was asked (a Graph page with `@odata.nextLink`): names what is missing. */
   readonly incomplete?: string
   /** Entra: the Conditional Access policies and the authentication methods policy, for the policy rules (policy-entra.ts). */
-  readonly entra?: { readonly policies: readonly CaPolicy[]; readonly methodsPolicy?: Readonly<Record<string, unknown>> }
+  readonly entra?: { readonly policies: readonly CaPolicy[]; readonly methodsPolicy?: Readonly<Record<string, unknown>>; readonly membership?: Membership }
   /** Okta: the authentication (app sign-in) policies with their rules and app mappings (policy-okta.ts). */
   readonly oktaPolicies?: readonly OktaPolicy[]
   /** AWS: the `get-account-authorization-details` response (policy-aws.ts). */
@@ -332,10 +337,12 @@ function parseEntra(raw: unknown, file: string): IdpModel {
     return readCaPolicy(p, i)
   })
   if (ca) enforcement.push(entraEnforcement(ca))
+  const membership = readMembership(data, (ptr, expected, got) => bad(file, ptr, expected, got))
+  for (const ptr of membership.partial) pagesLeft.push(`${ptr.replace(/\/@odata\.nextLink$/, '')}: the pages after ${ptr}`)
   const incomplete = pagesLeft.length
     ? `${file}: a Graph page with more to come: only its ${users.length} users and ${policies?.length ?? 0} policies were judged; missing ${pagesLeft.join('; ')} (export every page: follow @odata.nextLink, or Get-Mg… -All)`
     : undefined
-  return { provider: 'entra', users, enforcement, notJudged: [], ...(incomplete ? { incomplete } : {}), entra: { policies: ca ?? [], ...(methodsPolicy ? { methodsPolicy } : {}) } }
+  return { provider: 'entra', users, enforcement, notJudged: [], ...(incomplete ? { incomplete } : {}), entra: { policies: ca ?? [], ...(methodsPolicy ? { methodsPolicy } : {}), membership } }
 }
 
 /**
@@ -351,7 +358,8 @@ export function entraRegistration(u: unknown, file: string, ptr: string): IdpUse
   })
   const canon = (methods as string[]).map(entraMethod)
   const mfa = typeof u.isMfaRegistered === 'boolean' ? u.isMfaRegistered : canon.some((f) => !NOT_A_SECOND_FACTOR.has(f))
-  return { login, id: typeof u.id === 'string' ? u.id : login, admin: bool(file, u, 'isAdmin', ptr, false), mfa, factors: canon, vendorFactors: methods as string[] }
+  const type = typeof u.userType === 'string' ? u.userType.toLowerCase() : undefined
+  return { login, id: typeof u.id === 'string' ? u.id : login, admin: bool(file, u, 'isAdmin', ptr, false), mfa, factors: canon, vendorFactors: methods as string[], ...(type === 'guest' || type === 'member' ? { guest: type === 'guest' } : {}) }
 }
 
 // -------------------------------------------------------------------------------------------------------------- Google

@@ -101,6 +101,7 @@ export default defineCheck({
       const { verdicts, notJudged } = evaluateEntraPolicies({
         policies: model.entra.policies,
         methodsPolicy: model.entra.methodsPolicy,
+        membership: model.entra.membership,
         users: model.users,
         breakGlass: ctx.params<{ accounts?: string[] }>('mfa-entra-break-glass').accounts ?? [],
         privilegedRoles: ctx.params<{ privilegedRoles?: string[] }>('mfa-entra-admin-phishing-resistant').privilegedRoles ?? [],

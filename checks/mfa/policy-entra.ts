@@ -19,9 +19,11 @@
  * - `mfa-entra-weak-methods-enabled` (MS.AAD.3.5v1, MS.AAD.3.4v1, CIS 5.2.3.5): SMS, Voice call and Email OTP are disabled
  *   in the authentication methods policy, and its migration is complete (else the legacy MFA settings still apply).
  *
- * Pure functions of the parsed JSON (lower-camel keys: `lowerCamelKeys` has run). Group and role membership is not resolved:
- * a fallback counts when it names the excluded principal itself, or includes all users without excluding it.
+ * Pure functions of the parsed JSON (lower-camel keys: `lowerCamelKeys` has run). Groups and roles are resolved to their
+ * users when the export or pull carries their members (entra-membership.ts): an exclusion is then judged user by user, and
+ * a break-glass account excluded through a group counts as excluded. Members not known leave a named gap, never a pass.
  */
+import { memberOf, nameOf, NO_MEMBERSHIP, usersOf, type Membership } from './entra-membership.ts'
 import type { Enforcement, IdpUser } from './exports.ts'
 
 type Json = Record<string, unknown>
@@ -223,6 +225,8 @@ export interface EntraPolicyInput {
   readonly methodsPolicy?: Json
   /** Users of the same export (userRegistrationDetails): map break-glass UPNs to ids and read their methods. */
   readonly users: readonly IdpUser[]
+  /** Members of the groups and roles the policies name, when the export or pull has them ({@link readMembership}). */
+  readonly membership?: Membership
   /** Break-glass accounts (object id or userPrincipalName), from the scan policy. */
   readonly breakGlass: readonly string[]
   /** Role template ids that must require phishing-resistant MFA. */
@@ -241,17 +245,22 @@ export function evaluateEntraPolicies(input: EntraPolicyInput): { verdicts: Poli
     byLogin.set(u.login.toLowerCase(), u)
     byLogin.set(u.id.toLowerCase(), u)
   }
-  // Break-glass accounts: the ids the policies would name, and the user record when the export has one.
+  const m = input.membership ?? NO_MEMBERSHIP
+  // Break-glass accounts: the ids the policies would name (from the users or the member records), and the user record.
   const glass = input.breakGlass.map((name) => {
-    const u = byLogin.get(name.toLowerCase())
-    const ids = new Set([name.toLowerCase(), ...(u ? [u.id.toLowerCase(), u.login.toLowerCase()] : [])])
+    const key = name.toLowerCase()
+    const u = byLogin.get(key)
+    const id = m.ids.get(key)
+    const login = m.logins.get(key)
+    const ids = new Set([key, ...(u ? [u.id.toLowerCase(), u.login.toLowerCase()] : []), ...(id ? [id] : []), ...(login ? [login.toLowerCase()] : [])])
     return { name, user: u, ids }
   })
   const isGlass = (id: string): boolean => glass.some((g) => g.ids.has(id.toLowerCase()))
+  const scope = new Scope(m, input.users)
 
   if (policies.length) {
-    verdicts.push(...exclusionVerdicts(policies, isGlass))
-    verdicts.push(...glass.flatMap((g) => breakGlassVerdict(g, policies, input.phishingResistantFactors, notJudged)))
+    verdicts.push(...exclusionVerdicts(policies, scope, isGlass))
+    verdicts.push(...glass.flatMap((g) => breakGlassVerdict(g, policies, scope, input.phishingResistantFactors, notJudged)))
     verdicts.push(adminVerdict(policies, input.privilegedRoles))
     verdicts.push(blockVerdict(policies, 'mfa-entra-legacy-auth-allowed', 'legacy authentication (Exchange ActiveSync and other clients)', (p) => p.clientAppTypes.includes('all') || (p.clientAppTypes.includes('exchangeActiveSync') && p.clientAppTypes.includes('other'))))
     verdicts.push(blockVerdict(policies, 'mfa-entra-device-code-allowed', 'the device code flow', (p) => p.transferMethods.includes('deviceCodeFlow')))
@@ -262,44 +271,155 @@ export function evaluateEntraPolicies(input: EntraPolicyInput): { verdicts: Poli
   return { verdicts, notJudged }
 }
 
-function exclusionVerdicts(policies: readonly CaPolicy[], isGlass: (id: string) => boolean): PolicyVerdict[] {
-  const ok = enforcing(policies)
-  // An enforcing policy that covers principal `id` of `kind` without excluding it (users: named or via All).
-  const covers = (p: CaPolicy, kind: 'user' | 'group' | 'role', id: string): boolean => {
-    if (kind === 'user') return !p.excludeUsers.includes(id) && (p.includeUsers.includes(id) || p.includeUsers.includes('All'))
-    if (kind === 'group') return !p.excludeGroups.includes(id) && (p.includeGroups.includes(id) || (p.includeUsers.includes('All') && !p.excludeGroups.length))
-    return !p.excludeRoles.includes(id) && (p.includeRoles.includes(id) || (p.includeUsers.includes('All') && !p.excludeRoles.length))
+/** Questions about one user and one policy, answered from the policy's lists and the resolved membership. */
+class Scope {
+  private readonly byId = new Map<string, IdpUser>()
+  readonly m: Membership
+  constructor(m: Membership, users: readonly IdpUser[]) {
+    this.m = m
+    for (const u of users) this.byId.set(u.id.toLowerCase(), u)
   }
+
+  /** userPrincipalName of a user id, when known. */
+  login(id: string): string | undefined {
+    return this.m.logins.get(id) ?? this.byId.get(id)?.login
+  }
+
+  /** The user is known to be a member, not a guest (a policy excluding guests still applies to them). */
+  private member(id: string): boolean {
+    return this.m.members.has(id) || this.byId.get(id)?.guest === false
+  }
+
+  /** Whether the policy includes user `id` (lower case): true, false, or undefined (a group or role with unknown members). */
+  includes(p: CaPolicy, id: string): boolean | undefined {
+    if (p.includeUsers.some((x) => x === 'All' || x.toLowerCase() === id)) return true
+    let r: boolean | undefined = p.includeUsers.includes('GuestsOrExternalUsers') && !this.member(id) ? undefined : false
+    for (const [kind, list] of [['group', p.includeGroups], ['role', p.includeRoles]] as const)
+      for (const g of list) {
+        const m = memberOf(this.m, kind, g, id)
+        if (m) return true
+        if (m === undefined) r = undefined
+      }
+    return r
+  }
+
+  /** Whether the policy excludes user `id`: true, false, or undefined. */
+  excludes(p: CaPolicy, id: string, guests = true): boolean | undefined {
+    if (p.excludeUsers.some((x) => x.toLowerCase() === id)) return true
+    let r: boolean | undefined = guests && p.excludesGuests && !this.member(id) ? undefined : false
+    for (const [kind, list] of [['group', p.excludeGroups], ['role', p.excludeRoles]] as const)
+      for (const g of list) {
+        const m = memberOf(this.m, kind, g, id)
+        if (m) return true
+        if (m === undefined) r = undefined
+      }
+    return r
+  }
+
+  /** Groups and roles of the policy whose members are not known, for messages. */
+  unresolved(p: CaPolicy): string[] {
+    const out: string[] = []
+    for (const [kind, list] of [['group', [...p.includeGroups, ...p.excludeGroups]], ['role', [...p.includeRoles, ...p.excludeRoles]]] as const)
+      for (const g of new Set(list)) if (!usersOf(this.m, kind, g)) out.push(`${kind} ${g}`)
+    return out
+  }
+}
+
+/**
+ * `mfa-entra-exclusion-without-fallback`: the users each enforcing policy excludes — named, or members of an excluded group
+ * or role when the membership is known — each need another enforcing policy that certainly applies to them. A group or role
+ * whose members are not known is covered only by a fallback that includes it (or all users) and excludes nobody but
+ * break-glass accounts; otherwise it is a gap named as unresolved, never a pass.
+ */
+function exclusionVerdicts(policies: readonly CaPolicy[], scope: Scope, isGlass: (id: string) => boolean): PolicyVerdict[] {
+  const ok = enforcing(policies)
   // Fallbacks: enabled, unnarrowed, all apps, MFA required (users need not be All: a policy for the excluded group is the point).
   const fallbacks = policies.filter((p) => p.enabled && p.allApps && p.requiresMfa && !p.narrowedBy.length)
+  const coveredUser = new Map<string, boolean>()
   return ok.map((p) => {
-    const excluded = [
-      ...p.excludeUsers.filter((id) => !isGlass(id)).map((id) => ['user', id] as const),
-      ...p.excludeGroups.map((id) => ['group', id] as const),
-      ...p.excludeRoles.map((id) => ['role', id] as const),
-    ]
+    const others = fallbacks.filter((f) => f !== p)
+    const covered = (id: string): boolean => {
+      let c = coveredUser.get(`${p.name}\0${id}`)
+      if (c === undefined) {
+        c = others.some((f) => scope.includes(f, id) === true && scope.excludes(f, id) === false)
+        coveredUser.set(`${p.name}\0${id}`, c)
+      }
+      return c
+    }
+    // A fallback that covers a whole group or role without knowing its members: includes it (or everyone), excludes no one.
+    const coversWhole = (kind: 'group' | 'role', id: string): boolean =>
+      others.some((f) => (allUsers(f) || (kind === 'group' ? f.includeGroups : f.includeRoles).includes(id)) && f.excludeUsers.every(isGlass) && !f.excludeGroups.length && !f.excludeRoles.length && !f.excludesGuests)
+    const gaps: string[] = []
+    const unresolved: string[] = []
+    const usersWithout = new Set<string>()
+    let coveredCount = 0
+    for (const raw of p.excludeUsers) {
+      if (isGlass(raw)) continue
+      const id = raw.toLowerCase()
+      if (covered(id)) coveredCount++
+      else {
+        gaps.push(`user ${scope.login(id) ?? raw}`)
+        usersWithout.add(id)
+      }
+    }
+    for (const [kind, list] of [['group', p.excludeGroups], ['role', p.excludeRoles]] as const)
+      for (const gid of list) {
+        const label = `${kind} ${nameOf(scope.m, kind, gid) ?? (kind === 'role' ? HIGHLY_PRIVILEGED_ROLES[gid] : undefined) ?? gid}`
+        const members = usersOf(scope.m, kind, gid)
+        if (!members) {
+          if (coversWhole(kind, gid)) coveredCount++
+          else {
+            gaps.push(`${label} (members not resolved)`)
+            unresolved.push(`${kind} ${gid}`)
+          }
+          continue
+        }
+        const without = [...members].filter((u) => !isGlass(u) && !covered(u))
+        if (!without.length) {
+          coveredCount++
+          continue
+        }
+        for (const u of without) usersWithout.add(u)
+        const names = without.slice(0, 3).map((u) => scope.login(u) ?? u)
+        gaps.push(`${label} (${without.length === members.size ? plural(members.size, 'member') : `${without.length} of ${members.size} members`}: ${names.join(', ')}${without.length > 3 ? ', …' : ''})`)
+      }
     const glassExcluded = p.excludeUsers.filter(isGlass)
-    const uncovered = excluded.filter(([kind, id]) => !fallbacks.some((f) => f !== p && covers(f, kind, id)))
     const guestGap = p.excludesGuests && !fallbacks.some((f) => f !== p && !f.excludesGuests && allUsers(f))
-    const gaps = [...uncovered.map(([kind, id]) => `${kind} ${id}`), ...(guestGap ? ['guests or external users'] : [])]
-    const covered = excluded.length - uncovered.length
+    if (guestGap) gaps.push('guests or external users')
+    const principals = p.excludeUsers.length - glassExcluded.length + p.excludeGroups.length + p.excludeRoles.length
     const summary = gaps.length
       ? `policy ${q(p.name)} excludes ${gaps.slice(0, 5).join(', ')}${gaps.length > 5 ? ` and ${gaps.length - 5} more` : ''} with no other enabled policy requiring MFA for them`
-      : `policy ${q(p.name)}: ${excluded.length || p.excludesGuests ? `every exclusion (${plural(excluded.length + (p.excludesGuests ? 1 : 0), 'principal')}) is covered by another policy requiring MFA` : 'no exclusions'}${glassExcluded.length ? ` (break-glass excluded: ${glassExcluded.length})` : ''}`
+      : `policy ${q(p.name)}: ${principals || p.excludesGuests ? `every exclusion (${plural(principals + (p.excludesGuests ? 1 : 0), 'principal')}) is covered by another policy requiring MFA` : 'no exclusions'}${glassExcluded.length ? ` (break-glass excluded: ${glassExcluded.length})` : ''}`
     return {
       rule: 'mfa-entra-exclusion-without-fallback',
       status: gaps.length ? 'fail' : 'pass',
       resource: `policy:${p.name}`,
       summary,
-      evidence: { policy: p.name, uncovered: gaps, covered, breakGlassExcluded: glassExcluded },
+      evidence: { policy: p.name, uncovered: gaps, covered: coveredCount, usersWithoutFallback: usersWithout.size, unresolved, breakGlassExcluded: glassExcluded },
     } satisfies PolicyVerdict
   })
 }
 
-function breakGlassVerdict(g: { name: string; user?: IdpUser; ids: Set<string> }, policies: readonly CaPolicy[], prFactors: readonly string[], notJudged: PolicyNotJudged[]): PolicyVerdict[] {
-  // Enabled MFA policies that would include the account (All users or by id) without excluding it by id.
-  const named = (list: readonly string[]): boolean => list.some((x) => g.ids.has(x.toLowerCase()))
-  const catching = policies.filter((p) => p.enabled && (p.requiresMfa || p.block) && (allUsers(p) || named(p.includeUsers)) && !named(p.excludeUsers))
+function breakGlassVerdict(g: { name: string; user?: IdpUser; ids: Set<string> }, policies: readonly CaPolicy[], scope: Scope, prFactors: readonly string[], notJudged: PolicyNotJudged[]): PolicyVerdict[] {
+  // Enabled MFA or block policies that include the account (All users, by id, or through a group or role) and do not exclude it.
+  const ids = [...g.ids]
+  const any = (f: (id: string) => boolean | undefined): boolean | undefined => {
+    let r: boolean | undefined = false
+    for (const id of ids) {
+      const v = f(id)
+      if (v) return true
+      if (v === undefined) r = undefined
+    }
+    return r
+  }
+  const catching: CaPolicy[] = []
+  const maybe: CaPolicy[] = []
+  for (const p of policies.filter((x) => x.enabled && (x.requiresMfa || x.block))) {
+    const inc = any((id) => scope.includes(p, id))
+    const exc = any((id) => scope.excludes(p, id, false))
+    if (inc === true && exc === false) catching.push(p)
+    else if (inc !== false && exc !== true) maybe.push(p)
+  }
   const resource = `user:${g.user?.login ?? g.name}`
   if (catching.length) {
     return [{
@@ -309,6 +429,10 @@ function breakGlassVerdict(g: { name: string; user?: IdpUser; ids: Set<string> }
       summary: `break-glass account ${g.name} is not excluded from ${catching.map((p) => q(p.name)).join(', ')}: a broken MFA provider or policy locks the tenant out`,
       evidence: { account: g.name, notExcludedFrom: catching.map((p) => p.name) },
     }]
+  }
+  if (maybe.length) {
+    notJudged.push({ rule: 'mfa-entra-break-glass', why: `break-glass account ${g.name}: whether ${maybe.map((p) => q(p.name)).join(', ')} ${maybe.length === 1 ? 'applies' : 'apply'} to it depends on members not resolved (${[...new Set(maybe.flatMap((p) => scope.unresolved(p)))].join(', ')}): export the groups' transitiveMembers and directoryRoles, or pull entra:// live` })
+    return []
   }
   if (!g.user?.factors) {
     notJudged.push({ rule: 'mfa-entra-break-glass', why: `break-glass account ${g.name}: excluded from every MFA policy, but not in the export's userRegistrationDetails, so its own protection (a phishing-resistant method) was not judged` })

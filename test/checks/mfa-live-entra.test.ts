@@ -119,6 +119,36 @@ describe('entra:// live pull', () => {
     expect(JSON.stringify(bad)).not.toContain('expired-federated-token-signature')
   })
 
+  it('resolves the groups enabled policies name: transitiveMembers paged (3 pages), the exclusion judged user by user; a group failing mid-pull is incomplete and unresolved', async () => {
+    const G = 'b0b0b0b0-0000-4000-8000-00000000000a'
+    const u = (i: number): Record<string, unknown> => ({ '@odata.type': '#microsoft.graph.user', id: defaultUser(i).id, userPrincipalName: `user${i}@contoso.test`, displayName: `User ${i}`, userType: 'Member', mail: null })
+    const policies = [
+      { ...POLICY, id: 'g1', displayName: 'Require MFA', conditions: { ...POLICY.conditions, users: { includeUsers: ['All'], excludeUsers: [], excludeGroups: [G], excludeRoles: [] } } },
+      { ...POLICY, id: 'g2', displayName: 'MFA for user1', conditions: { ...POLICY.conditions, users: { includeUsers: [defaultUser(1).id], excludeUsers: [], excludeGroups: [], excludeRoles: [] } } },
+      { ...POLICY, id: 'g3', displayName: 'Old pilot', state: 'disabled', conditions: { ...POLICY.conditions, users: { includeUsers: [], includeGroups: ['ghost-group'], excludeUsers: [] } } },
+    ]
+    const fake = await startGraphFake({ tenant: TENANT, clientId: CLIENT, users: 6, policies, groups: { [G]: [u(1), { '@odata.type': '#microsoft.graph.group', id: 'nested', displayName: 'Nested' }, u(2), u(3), u(4)] }, assertion: (jwt) => jwt === FEDERATED })
+    try {
+      const run = (): Promise<ScanReport> => tester.run(parseTarget(`entra://${TENANT}`), { settings: { entra: { clientId: CLIENT, authorityHost: fake.authorityHost, graphBaseUrl: fake.graphBaseUrl, federatedTokenFile: tokenFile } } })
+      const verdict = (r: ScanReport): string | undefined => r.findings.find((f) => f.ruleId === 'mfa-entra-exclusion-without-fallback' && f.resource === 'policy:Require MFA')?.message
+      const r = await run()
+      expect(r.errors).toEqual([])
+      const gets = fake.log.filter((l) => l.includes('/transitiveMembers'))
+      expect(gets).toHaveLength(3)
+      expect(gets[0]).toBe(`GET /v1.0/groups/${G}/transitiveMembers?$select=id,userPrincipalName,userType&$top=999`)
+      expect(fake.log.some((l) => l.includes('ghost-group'))).toBe(false)
+      expect(verdict(r)).toBe(`Entra ID: policy 'Require MFA' excludes group ${G} (3 of 4 members: user2@contoso.test, user3@contoso.test, user4@contoso.test) with no other enabled policy requiring MFA for them`)
+
+      fake.faults.push({ when: (q) => q.url.pathname.endsWith('/transitiveMembers') && q.url.searchParams.get('$skiptoken') === '2', reply: { status: 500, json: { error: { code: 'generalException' } } } })
+      const broken = await run()
+      expect(broken.errors.map((e) => e.reason)).toEqual(['incomplete'])
+      expect(broken.errors[0]!.message).toMatch(new RegExp(`missing transitive members of group ${G}: the pages after page 1 \\(2 read\\): Microsoft Graph: GET http://127\\.0\\.0\\.1:\\d+/v1\\.0/groups/${G}/transitiveMembers: HTTP 500 generalException`))
+      expect(verdict(broken)).toBe(`Entra ID: policy 'Require MFA' excludes group ${G} (members not resolved) with no other enabled policy requiring MFA for them`)
+    } finally {
+      await fake.stop()
+    }
+  })
+
   it('refuses a next link to another origin (the bearer token stays with the API)', async () => {
     graph.faults.push({ when: (q) => q.url.pathname.endsWith('/userRegistrationDetails') && !q.url.search, reply: { json: { value: [defaultUser(1)], '@odata.nextLink': 'http://127.0.0.2:9/v1.0/steal' } } })
     const r = await pull()

@@ -61,14 +61,27 @@ const methods = (states: Record<string, string>, migration = 'migrationComplete'
   authenticationMethodConfigurations: Object.entries(states).map(([id, state]) => ({ '@odata.type': `#microsoft.graph.${id[0]!.toLowerCase()}${id.slice(1)}AuthenticationMethodConfiguration`, id, state })),
 })
 
+/** A transitiveMembers item (Graph's directoryObject of a user, with what ztscan selects). */
+const member = (id: string, upn: string, userType = 'Member'): Json => ({ '@odata.type': '#microsoft.graph.user', id, userPrincipalName: upn, userType })
+const members = (...m: Json[]): Json => ({ '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#directoryObjects', value: m })
+const uid = (k: number): string => `c1c1c1c1-0000-4000-8000-${String(k).padStart(12, '0')}`
+const GROUP2 = 'b0b0b0b0-0000-4000-8000-00000000000b'
+const GLASS_GROUP = 'b0b0b0b0-0000-4000-8000-0000000000ee'
+
 interface Case {
   name: string
   policies?: Json[]
   users?: Json[]
   methodsPolicy?: Json
   breakGlass?: string[]
+  /** `groups`: group id → GET /groups/{id}/transitiveMembers response. */
+  groups?: Json
+  /** `directoryRoles` with their members. */
+  directoryRoles?: Json[]
   /** `status rule resource` → the exact message; each must be among the findings. */
   expect: Record<string, string>
+  /** Skip entries expected (exactly), when given. */
+  skipped?: string[]
 }
 
 const cases: Case[] = [
@@ -117,7 +130,7 @@ const cases: Case[] = [
     policies: [ca('Require MFA', { users: { excludeGroups: [GROUP] } })],
     expect: {
       'pass mfa-not-enforced tenant:conditional-access': 'Entra ID: MFA is enforced for all users (Require MFA)',
-      'fail mfa-entra-exclusion-without-fallback policy:Require MFA': `Entra ID: policy 'Require MFA' excludes group ${GROUP} with no other enabled policy requiring MFA for them`,
+      'fail mfa-entra-exclusion-without-fallback policy:Require MFA': `Entra ID: policy 'Require MFA' excludes group ${GROUP} (members not resolved) with no other enabled policy requiring MFA for them`,
     },
   },
   {
@@ -136,7 +149,7 @@ const cases: Case[] = [
       ca('Require MFA', { users: { excludeRoles: [GA], excludeGuestsOrExternalUsers: { guestOrExternalUserTypes: 'b2bCollaborationGuest', externalTenants: { membershipKind: 'all' } } } }),
       ca('Admins off-site', { users: { includeUsers: [], includeRoles: [GA] }, conditions: { locations: { includeLocations: ['All'], excludeLocations: ['AllTrusted'] } } }),
     ],
-    expect: { 'fail mfa-entra-exclusion-without-fallback policy:Require MFA': `Entra ID: policy 'Require MFA' excludes role ${GA}, guests or external users with no other enabled policy requiring MFA for them` },
+    expect: { 'fail mfa-entra-exclusion-without-fallback policy:Require MFA': "Entra ID: policy 'Require MFA' excludes role Global Administrator (members not resolved), guests or external users with no other enabled policy requiring MFA for them" },
   },
   {
     name: 'break-glass account excluded by id, with a FIDO2 key: exempt from the exclusion rule, and passes',
@@ -234,7 +247,105 @@ const cases: Case[] = [
     methodsPolicy: methods({ Sms: 'disabled', Voice: 'disabled', Email: 'disabled', MicrosoftAuthenticator: 'enabled' }),
     expect: { 'pass mfa-entra-weak-methods-enabled tenant:authentication-methods-policy': 'Entra ID: authentication methods policy: SMS, Voice call and Email OTP are disabled' },
   },
+  ...membershipCases(),
 ]
+
+/** Group and role membership resolved (exports with `groups` / `directoryRoles`, as the live pull assembles them). */
+function membershipCases(): Case[] {
+  const [a, b, c] = [member(uid(1), 'ann@contoso.test'), member(uid(2), 'bob@contoso.test'), member(uid(3), 'cy@contoso.test')]
+  return [
+    {
+      name: 'groups resolved: 2 of 3 members of an excluded group have no fallback (one is covered by a policy naming him)',
+      policies: [ca('Require MFA', { users: { excludeGroups: [GROUP] } }), ca('MFA for Cy', { users: { includeUsers: [uid(3)] } })],
+      groups: { [GROUP]: members(a, b, c) },
+      expect: { 'fail mfa-entra-exclusion-without-fallback policy:Require MFA': `Entra ID: policy 'Require MFA' excludes group ${GROUP} (2 of 3 members: ann@contoso.test, bob@contoso.test) with no other enabled policy requiring MFA for them` },
+    },
+    {
+      name: 'groups resolved: every member of the excluded group is in a group a fallback includes (nested groups through transitiveMembers)',
+      policies: [ca('Require MFA', { users: { excludeGroups: [GROUP] } }), ca('MFA for staff', { users: { includeUsers: [], includeGroups: [GROUP2] } })],
+      groups: { [GROUP]: members(a, b), [GROUP2]: members({ '@odata.type': '#microsoft.graph.group', id: GROUP, displayName: 'Contractors' }, a, b, c) },
+      expect: { 'pass mfa-entra-exclusion-without-fallback policy:Require MFA': "Entra ID: policy 'Require MFA': every exclusion (1 principal) is covered by another policy requiring MFA" },
+    },
+    {
+      name: 'an excluded user covered through a group another policy includes',
+      policies: [ca('Require MFA', { users: { excludeUsers: [uid(2)] } }), ca('MFA for staff', { users: { includeUsers: [], includeGroups: [GROUP2] } })],
+      groups: { [GROUP2]: members(a, b) },
+      expect: { 'pass mfa-entra-exclusion-without-fallback policy:Require MFA': "Entra ID: policy 'Require MFA': every exclusion (1 principal) is covered by another policy requiring MFA" },
+    },
+    {
+      name: 'a fallback whose included group is not resolved covers no one for certain',
+      policies: [ca('Require MFA', { users: { excludeUsers: [uid(2)] } }), ca('MFA for staff', { users: { includeUsers: [], includeGroups: [GROUP2] } })],
+      expect: { 'fail mfa-entra-exclusion-without-fallback policy:Require MFA': `Entra ID: policy 'Require MFA' excludes user ${uid(2)} with no other enabled policy requiring MFA for them` },
+    },
+    {
+      name: 'a fallback for everyone but a group: the excluded user it also excludes is uncovered, by name',
+      policies: [ca('Require MFA', { users: { excludeUsers: [uid(1), uid(2)] } }), ca('MFA except contractors', { users: { excludeGroups: [GROUP] } })],
+      groups: { [GROUP]: members(b) },
+      users: [reg('bob@contoso.test', uid(2), [])],
+      expect: {
+        'fail mfa-entra-exclusion-without-fallback policy:Require MFA': "Entra ID: policy 'Require MFA' excludes user bob@contoso.test with no other enabled policy requiring MFA for them",
+        'fail mfa-entra-exclusion-without-fallback policy:MFA except contractors': `Entra ID: policy 'MFA except contractors' excludes group ${GROUP} (1 member: bob@contoso.test) with no other enabled policy requiring MFA for them`,
+      },
+    },
+    {
+      name: 'an excluded group with no members excludes no one',
+      policies: [ca('Require MFA', { users: { excludeGroups: [GROUP] } })],
+      groups: { [GROUP]: members() },
+      expect: { 'pass mfa-entra-exclusion-without-fallback policy:Require MFA': "Entra ID: policy 'Require MFA': every exclusion (1 principal) is covered by another policy requiring MFA" },
+    },
+    {
+      name: 'roles resolved: an excluded Global Administrator role whose members another policy covers, but for one admin also excluded there',
+      policies: [ca('Require MFA', { users: { excludeRoles: [GA] } }), ca('MFA for admins', { users: { includeUsers: [], includeRoles: [GA], excludeGroups: [GROUP] } })],
+      directoryRoles: [{ id: 'f0f0f0f0-0000-4000-8000-000000000001', displayName: 'Global Administrator', roleTemplateId: GA, members: [a, c] }],
+      groups: { [GROUP]: members(c) },
+      expect: { 'fail mfa-entra-exclusion-without-fallback policy:Require MFA': "Entra ID: policy 'Require MFA' excludes role Global Administrator (1 of 2 members: cy@contoso.test) with no other enabled policy requiring MFA for them" },
+    },
+    {
+      name: 'a role held through a role-assignable group counts that group\'s members; an unlisted role has none',
+      policies: [ca('Require MFA', { users: { excludeRoles: [GA, ALL_ROLES[1]!] } }), ca('MFA for admins', { users: { includeUsers: [], includeGroups: [GROUP2] } })],
+      directoryRoles: [{ id: 'f0f0f0f0-0000-4000-8000-000000000001', displayName: 'Global Administrator', roleTemplateId: GA, members: [{ '@odata.type': '#microsoft.graph.group', id: GROUP2 }] }],
+      groups: { [GROUP2]: members(a, b) },
+      expect: { 'pass mfa-entra-exclusion-without-fallback policy:Require MFA': "Entra ID: policy 'Require MFA': every exclusion (2 principals) is covered by another policy requiring MFA" },
+    },
+    {
+      name: 'a fallback excluding guests covers a member user (userType Member), not one of unknown type',
+      policies: [
+        ca('Require MFA', { users: { excludeUsers: [uid(1), uid(9)] } }),
+        ca('MFA for members', { users: { excludeGuestsOrExternalUsers: { guestOrExternalUserTypes: 'b2bCollaborationGuest', externalTenants: { membershipKind: 'all' } } } }),
+      ],
+      groups: { [GROUP2]: members(a) },
+      expect: { 'fail mfa-entra-exclusion-without-fallback policy:Require MFA': `Entra ID: policy 'Require MFA' excludes user ${uid(9)} with no other enabled policy requiring MFA for them` },
+    },
+    {
+      name: 'break-glass account excluded through a resolved group: excluded, exempt, judged on its methods',
+      policies: [ca('Require MFA', { users: { excludeGroups: [GLASS_GROUP] } })],
+      groups: { [GLASS_GROUP]: members(member(GLASS_ID, GLASS)) },
+      users: [reg(GLASS, GLASS_ID, ['fido2SecurityKey'], true)],
+      breakGlass: [GLASS],
+      expect: {
+        'pass mfa-entra-exclusion-without-fallback policy:Require MFA': "Entra ID: policy 'Require MFA': every exclusion (1 principal) is covered by another policy requiring MFA",
+        [`pass mfa-entra-break-glass user:${GLASS}`]: `Entra ID: break-glass account ${GLASS} is excluded from every MFA policy and has a phishing-resistant method (fido2)`,
+      },
+    },
+    {
+      name: 'break-glass account included through a resolved group and not excluded: caught',
+      policies: [ca('MFA for staff', { users: { includeUsers: [], includeGroups: [GROUP2] } })],
+      groups: { [GROUP2]: members(a, member(GLASS_ID, GLASS)) },
+      breakGlass: [GLASS],
+      expect: { [`fail mfa-entra-break-glass user:${GLASS}`]: `Entra ID: break-glass account ${GLASS} is not excluded from 'MFA for staff': a broken MFA provider or policy locks the tenant out` },
+    },
+    {
+      name: 'break-glass account behind a group whose members are not known: not judged, never passed',
+      policies: [ca('Require MFA', { users: { excludeGroups: [GLASS_GROUP] } })],
+      users: [reg(GLASS, GLASS_ID, ['fido2SecurityKey'], true)],
+      breakGlass: [GLASS],
+      expect: { 'fail mfa-entra-exclusion-without-fallback policy:Require MFA': `Entra ID: policy 'Require MFA' excludes group ${GLASS_GROUP} (members not resolved) with no other enabled policy requiring MFA for them` },
+      skipped: [
+        `mfa-entra-break-glass: break-glass account ${GLASS}: whether 'Require MFA' applies to it depends on members not resolved (group ${GLASS_GROUP}): export the groups' transitiveMembers and directoryRoles, or pull entra:// live`,
+      ],
+    },
+  ]
+}
 
 let dir: string
 beforeAll(async () => {
@@ -244,12 +355,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-async function judge(c: Pick<Case, 'policies' | 'users' | 'methodsPolicy' | 'breakGlass'>, file = `case-${++n}.json`): Promise<ScanReport> {
+async function judge(c: Pick<Case, 'policies' | 'users' | 'methodsPolicy' | 'breakGlass' | 'groups' | 'directoryRoles'>, file = `case-${++n}.json`): Promise<ScanReport> {
   const path = join(dir, file)
   const bundle: Json = {}
   if (c.policies) bundle.conditionalAccessPolicies = { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/policies', value: c.policies }
   if (c.users) bundle.userRegistrationDetails = { value: c.users }
   if (c.methodsPolicy) bundle.authenticationMethodsPolicy = c.methodsPolicy
+  if (c.groups) bundle.groups = c.groups
+  if (c.directoryRoles) bundle.directoryRoles = { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#directoryRoles', value: c.directoryRoles }
   await writeFile(path, JSON.stringify(bundle))
   const policy = c.breakGlass ? { rules: { 'mfa-entra-break-glass': { parameters: { accounts: c.breakGlass } } } } : undefined
   return tester.run(fileTarget('identity-export', 'idp', path, 'entra'), policy ? { policy: policy as never } : {})
@@ -268,6 +381,7 @@ describe('Entra ID: what policies enforce', () => {
       expect(got.has(key), `${key} among ${[...got.keys()].join(' | ')}`).toBe(true)
       expect(got.get(key)).toBe(message)
     }
+    if (c.skipped) expect(report.skipped.map((x) => x.why)).toEqual(c.skipped)
     // One verdict per rule and resource: the same policy set never both passes and fails a rule.
     const keys = report.findings.map((f) => `${f.ruleId} ${f.resource}`)
     expect(new Set(keys).size).toBe(keys.length)
@@ -291,6 +405,16 @@ describe('Entra ID: what policies enforce', () => {
     expect(missing.skipped.map((s) => s.why)).toEqual([
       `mfa-entra-break-glass: break-glass account ${GLASS_ID}: excluded from every MFA policy, but not in the export's userRegistrationDetails, so its own protection (a phishing-resistant method) was not judged`,
     ])
+  })
+
+  it('a group page with @odata.nextLink in a file: the group stays unresolved and the file is incomplete; a groups value of the wrong shape is an input error naming it', async () => {
+    const more = await judge({ policies: [ca('Require MFA', { users: { excludeGroups: [GROUP] } })], groups: { [GROUP]: { value: [member(uid(1), 'ann@contoso.test')], '@odata.nextLink': `https://graph.microsoft.com/v1.0/groups/${GROUP}/transitiveMembers?$skiptoken=x` } } }, 'group-next.json')
+    expect(more.errors.map((e) => `${e.reason}: ${e.message}`)).toEqual([
+      `incomplete: ${join(dir, 'group-next.json')}: a Graph page with more to come: only its 0 users and 1 policies were judged; missing /groups/${GROUP}: the pages after /groups/${GROUP}/@odata.nextLink (export every page: follow @odata.nextLink, or Get-Mg… -All)`,
+    ])
+    expect(more.findings.find((f) => f.ruleId === 'mfa-entra-exclusion-without-fallback')?.message).toBe(`Entra ID: policy 'Require MFA' excludes group ${GROUP} (members not resolved) with no other enabled policy requiring MFA for them`)
+    const bad = await judge({ policies: [ca('Require MFA')], groups: { [GROUP]: 'everyone' } as Json }, 'group-bad.json')
+    expect(bad.errors.map((e) => `${e.reason}: ${e.message}`)).toEqual([`input: ${join(dir, 'group-bad.json')}: /groups/${GROUP}: expected a transitiveMembers response { value: [...] } or an array (got "everyone")`])
   })
 
   it('a methods-policy file alone is judged (GET /policies/authenticationMethodsPolicy)', async () => {

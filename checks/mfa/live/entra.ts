@@ -3,9 +3,10 @@
  *
  * Endpoints (Graph v1.0): `directoryRoles` and each role's `members` (who is an administrator), then
  * `reports/authenticationMethods/userRegistrationDetails` streamed page by page into users (records are not kept),
- * `identity/conditionalAccess/policies`, `policies/authenticationMethodsPolicy`. The small parts are assembled into the
- * export bundle's shape (`{ conditionalAccessPolicies, authenticationMethodsPolicy, directoryRoles }`) and read by the
- * export reader, so every rule judges a pull and a file alike.
+ * `identity/conditionalAccess/policies`, `groups/{id}/transitiveMembers` of every group an enabled policy (or a directory
+ * role) names, `policies/authenticationMethodsPolicy`. The small parts are assembled into the export bundle's shape
+ * (`{ conditionalAccessPolicies, authenticationMethodsPolicy, directoryRoles, groups }`) and read by the export reader, so
+ * every rule judges a pull and a file alike.
  *
  * Credentials, first that applies (Microsoft's documented token flows, the ones `@azure/identity` implements):
  * `settings.entra.accessToken`; a client certificate (`clientCertificatePath` / `AZURE_CLIENT_CERTIFICATE_PATH`: PEM with
@@ -53,7 +54,9 @@ export const ENTRA_SETTINGS_SCHEMA = {
 const IMDS = 'http://169.254.169.254/metadata/identity/oauth2/token'
 const GITHUB_AUDIENCE = 'api://AzureADTokenExchange'
 /** Graph's app-only permissions these calls need, for the 403 message. */
-const PERMISSIONS = 'AuditLog.Read.All, Policy.Read.All, RoleManagement.Read.Directory'
+const PERMISSIONS = 'AuditLog.Read.All, Policy.Read.All, RoleManagement.Read.Directory, GroupMember.Read.All'
+/** Groups whose members one pull reads (Conditional Access allows 195 policies; each names a few groups). */
+const MAX_GROUPS = 500
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -200,6 +203,38 @@ export async function pullEntra(target: Target, ctx: Pick<CheckContext, 'signal'
     note('conditionalAccessPolicies', pr)
     if (!pr.failure) bundle.conditionalAccessPolicies = policies
   })
+  // Members of the groups enabled policies name, and of groups holding a directory role (role-assignable groups):
+  // transitive, so users of nested groups count. A group that cannot be read stays unresolved (a named gap).
+  const groupIds = new Set<string>()
+  for (const p of policies) {
+    if (!p || typeof p !== 'object' || (p as Json).state !== 'enabled') continue
+    const users = ((p as Json).conditions as Json | undefined)?.users as Json | undefined
+    for (const k of ['includeGroups', 'excludeGroups'] as const) for (const g of Array.isArray(users?.[k]) ? (users[k] as unknown[]) : []) if (typeof g === 'string' && g) groupIds.add(g)
+  }
+  for (const r of roles) for (const m of r.members as Json[]) if (m['@odata.type'] === '#microsoft.graph.group' && typeof m.id === 'string') groupIds.add(m.id)
+  const groups: Record<string, Json[]> = Object.create(null) as Record<string, Json[]>
+  let pulled = 0
+  for (const gid of groupIds) {
+    const what = `transitive members of group ${gid}`
+    if (pulled++ >= MAX_GROUPS) {
+      log.missing.push(`${what}: more than ${MAX_GROUPS} groups named by the policies`)
+      continue
+    }
+    const members: Json[] = []
+    await part(what, async () => {
+      const r = await pullList(client, `/groups/${encodeURIComponent(gid)}/transitiveMembers?$select=id,userPrincipalName,userType&$top=999`, 'odata', (items) => {
+        for (const m of items) {
+          if (!m || typeof m !== 'object') continue
+          const { id, userPrincipalName, userType } = m as Json
+          members.push({ '@odata.type': (m as Json)['@odata.type'], id, userPrincipalName, userType })
+        }
+      })
+      note(what, r)
+      if (!r.failure) groups[gid] = members
+    })
+  }
+  if (groupIds.size) bundle.groups = groups
+
   await part('authenticationMethodsPolicy', async () => {
     bundle.authenticationMethodsPolicy = (await client.get('/policies/authenticationMethodsPolicy')).json
     log.pages++

@@ -3,7 +3,7 @@
  * shapes — the v2.0 token endpoint (client credentials with a JWT-bearer client assertion), GitHub Actions' OIDC token
  * endpoint, an IMDS-style managed identity endpoint (`/msi/token`), `directoryRoles` (+ `members`), `reports/authenticationMethods/userRegistrationDetails` (paged with
  * `@odata.nextLink` and `$skiptoken`, records generated on the fly so 100,000 users cost no memory here),
- * `identity/conditionalAccess/policies` and `policies/authenticationMethodsPolicy`. Faults are planted through `faults`.
+ * `identity/conditionalAccess/policies`, `groups/{id}/transitiveMembers` (2 a page) and `policies/authenticationMethodsPolicy`. Faults are planted through `faults`.
  */
 import { form, startFake, type FakeReply, type FakeRequest, type FakeServer } from './server.ts'
 
@@ -16,6 +16,8 @@ export interface GraphFakeOptions {
   readonly pageSize?: number
   readonly roles?: readonly { id: string; displayName: string; members: readonly { id: string; userPrincipalName: string }[] }[]
   readonly policies?: readonly unknown[]
+  /** Groups: id → transitive members (directoryObjects with `@odata.type`), served by `groups/{id}/transitiveMembers`, 2 a page. */
+  readonly groups?: Readonly<Record<string, readonly Record<string, unknown>[]>>
   readonly methodsPolicy?: unknown
   /** Accepts or refuses a client assertion sent to the token endpoint (`tokenUrl` is its `aud`). */
   readonly assertion?: (jwt: string, tokenUrl: string) => boolean | Promise<boolean>
@@ -65,7 +67,10 @@ export async function startGraphFake(o: GraphFakeOptions): Promise<GraphFake> {
     const skip = Number(r.url.searchParams.get('$skiptoken') ?? '0')
     const value = []
     for (let i = skip; i < Math.min(total, skip + size); i++) value.push(item(i))
-    const next = skip + size < total ? `${s.origin}${r.url.pathname}?$skiptoken=${skip + size}` : undefined
+    // The next link keeps the request's other parameters ($select, $top), as Graph's does.
+    const nextUrl = new URL(`${s.origin}${r.url.pathname}${r.url.search}`)
+    nextUrl.searchParams.set('$skiptoken', String(skip + size))
+    const next = skip + size < total ? nextUrl.href : undefined
     return { json: { '@odata.context': ctx(what), value, ...(next ? { '@odata.nextLink': next } : {}) } }
   }
   const base = await startFake(async (r, s) => {
@@ -100,6 +105,17 @@ export async function startGraphFake(o: GraphFakeOptions): Promise<GraphFake> {
       return list(r, s, 'directoryObjects', role.members.length, (i) => ({ '@odata.type': '#microsoft.graph.user', ...role.members[i] }), 2)
     }
     if (path === '/reports/authenticationMethods/userRegistrationDetails') return list(r, s, 'reports/authenticationMethods/userRegistrationDetails', o.users, gen)
+    const g = /^\/groups\/([^/]+)\/transitiveMembers$/.exec(path)
+    if (g) {
+      const members = o.groups?.[decodeURIComponent(g[1]!)]
+      if (!members) return { status: 404, json: { error: { code: 'Request_ResourceNotFound', message: `Resource '${g[1]}' does not exist or one of its queried reference-property objects are not present.` } } }
+      // $select keeps the listed properties; @odata.type always comes (directoryObject is polymorphic).
+      const sel = (r.url.searchParams.get('$select') ?? '').split(',').filter(Boolean)
+      return list(r, s, 'directoryObjects', members.length, (i) => {
+        const m = members[i]!
+        return sel.length ? Object.fromEntries(Object.entries(m).filter(([k]) => k === '@odata.type' || sel.includes(k))) : m
+      }, 2)
+    }
     if (path === '/identity/conditionalAccess/policies') return list(r, s, 'identity/conditionalAccess/policies', o.policies?.length ?? 0, (i) => o.policies![i], 2)
     if (path === '/policies/authenticationMethodsPolicy')
       return { json: o.methodsPolicy ?? { '@odata.context': ctx('authenticationMethodsPolicy'), id: 'authenticationMethodsPolicy', displayName: 'Authentication Methods Policy', policyVersion: '1.5', authenticationMethodConfigurations: [{ '@odata.type': '#microsoft.graph.smsAuthenticationMethodConfiguration', id: 'Sms', state: 'enabled' }] } }
