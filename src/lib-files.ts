@@ -113,6 +113,39 @@ export async function readFileCapped(path: string, maxBytes = 64 * 1024 * 1024):
   }
 }
 
+/**
+ * Streams a regular file in chunks of up to 1 MiB, counting the bytes actually read: more than `maxBytes` is an `input`
+ * failure, as are a device, FIFO or directory; an aborted `signal` ends the read with its reason. Each chunk is a fresh
+ * buffer the caller may keep.
+ */
+export async function* streamFileCapped(path: string, maxBytes: number, signal?: AbortSignal): AsyncGenerator<Buffer, void, undefined> {
+  let fh: FileHandle
+  try {
+    fh = await openRegularFile(path)
+  } catch (err) {
+    throw err instanceof FileError ? err.toAttemptFailure() : err
+  }
+  try {
+    let total = 0
+    for (;;) {
+      signal?.throwIfAborted()
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, maxBytes + 1 - total))
+      let n: number
+      try {
+        n = (await fh.read(buf, 0, buf.length, null)).bytesRead
+      } catch (err) {
+        throw new FileError(path, { kind: 'errno', code: (err as NodeJS.ErrnoException).code ?? (err as Error).message }).toAttemptFailure()
+      }
+      if (n === 0) return
+      total += n
+      if (total > maxBytes) throw new FileError(path, { kind: 'size', limit: maxBytes }).toAttemptFailure()
+      yield n === buf.length ? buf : buf.subarray(0, n)
+    }
+  } finally {
+    await fh.close()
+  }
+}
+
 /** The most a report read back (a baseline, a `merge` part) may hold. */
 export const MAX_REPORT_BYTES = 256 * 1024 * 1024
 

@@ -11,7 +11,8 @@ import { hostPort, isValidHost } from '../../src/targets/host.ts'
 import type { Target } from '../../src/types.ts'
 import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
 import { coverageCheck } from './coverage.ts'
-import { ABSENT_HINT, judgedDevices, parseInventory, providerOf, type DeviceRecord } from './inventory.ts'
+import { ABSENT_HINT, providerOf, type DeviceRecord } from './inventory.ts'
+import { streamInventory } from './inventory-stream.ts'
 import { localRunner, observeHost, observeSshd, passwordAlone, sshRunner, withSession, type AgentObservation, type ProbeRunner } from './probe.ts'
 import { judgeReleaseText, POSTURE_RULES, reportPosture } from './posture/index.ts'
 import { targets } from './targets.ts'
@@ -182,14 +183,24 @@ function releaseLine(version: string | undefined): { major: number; line: string
  * there are newer lines in its fleet (a line nobody runs is not counted), and a major version behind the newest is behind.
  */
 export function fleetLines(devices: readonly DeviceRecord[]): Map<string, string[]> {
+  return linesOf(devices.map(lineGroup).filter((g): g is string => g !== undefined))
+}
+
+/** A device's agent/platform and release line, as one string (`crowdstrike-falcon/linux\07.14`); undefined without a line. */
+function lineGroup(d: DeviceRecord): string | undefined {
+  const r = d.onboarded === false ? undefined : releaseLine(d.version)
+  return r ? `${d.agent}/${d.platform}\0${r.line}` : undefined
+}
+
+/** Release lines per agent/platform, newest first, from `lineGroup` strings (at most 1000 lines each). */
+function linesOf(groups: Iterable<string>): Map<string, string[]> {
   const lines = new Map<string, Set<string>>()
-  for (const d of devices) {
-    const r = d.onboarded === false ? undefined : releaseLine(d.version)
-    if (!r) continue
-    const k = `${d.agent}/${d.platform}`
+  for (const g of groups) {
+    const cut = g.indexOf('\0')
+    const k = g.slice(0, cut)
     let set = lines.get(k)
     if (!set) lines.set(k, (set = new Set()))
-    if (set.size < 1000) set.add(r.line)
+    if (set.size < 1000) set.add(g.slice(cut + 1))
   }
   const out = new Map<string, string[]>()
   for (const [k, set] of lines) out.set(k, [...set].sort((a, b) => compareVersions(b, a)))
@@ -260,16 +271,16 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
   const provider = providerOf(target.provider)
   if (!provider) throw new AttemptFailure('input', `${target.id}: unknown inventory provider ${JSON.stringify(target.provider)} (expected crowdstrike, defender, sentinelone, intune or osquery/fleet)`)
   if (typeof target.path !== 'string') throw new AttemptFailure('input', `${target.id}: a file path is required`)
-  const text = (await ctx.net.readFile(target.path, 256 * 1024 * 1024)).toString('utf8')
   const shown = target.id.slice(target.id.indexOf(':', 'inventory:'.length) + 1) || target.path
-  const { devices, notJudged, duplicates } = judgedDevices(parseInventory(provider, text, shown))
+  const path = target.path
   const absent = new Map<string, { rule: Rule; field: string; count: number }>()
   const { minVersions } = ctx.params<{ minVersions?: Record<string, string> }>('endpoint-agent-outdated')
   const endOfSupport = ctx.params<{ endOfSupport?: Record<string, string> }>('endpoint-agent-os-unsupported').endOfSupport ?? {}
   // OS releases the support table does not know, counted per reason (a hostile export cannot make a skip per device).
   const osSkips = new Map<string, number>()
-  const lines = ctx.enabled('endpoint-agent-releases-behind') ? fleetLines(devices) : new Map<string, string[]>()
-  for (const d of devices) {
+  let lines = new Map<string, string[]>()
+  // Streamed in two passes (inventory-stream.ts): devices are judged as they are read, never held all at once.
+  const { devices, notJudged, duplicates } = await streamInventory(provider, () => ctx.net.readStream(path), shown, (d) => {
     reportDevice(ctx, d)
     reportBehind(ctx, d, lines.get(`${d.agent}/${d.platform}`))
     if (d.os !== undefined && ctx.enabled('endpoint-agent-os-unsupported')) {
@@ -286,10 +297,15 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
       if (a) a.count++
       else absent.set(k, { rule: rule as Rule, field, count: 1 })
     }
-  }
+  }, {
+    group: ctx.enabled('endpoint-agent-releases-behind') ? lineGroup : undefined,
+    facts: (f) => {
+      lines = linesOf(f.groups)
+    },
+  })
   for (const { rule, field, count } of absent.values())
     // A plain field name is missing from the export; a sentence says why a present field cannot be judged.
-    ctx.skip(rule, field.includes(' ') ? `${field} (${count} of ${devices.length} devices)` : `${field} not in this export (${count} of ${devices.length} devices) — ${ABSENT_HINT[provider]}`)
+    ctx.skip(rule, field.includes(' ') ? `${field} (${count} of ${devices} devices)` : `${field} not in this export (${count} of ${devices} devices) — ${ABSENT_HINT[provider]}`)
   let listed = 0
   for (const [why, n] of osSkips) if (listed++ < 20) ctx.skip('endpoint-agent-os-unsupported', `${why} (${n} device${n === 1 ? '' : 's'})`)
   if (osSkips.size > 20) ctx.skip('endpoint-agent-os-unsupported', `${osSkips.size - 20} more OS releases not judged`)

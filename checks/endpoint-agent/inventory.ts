@@ -256,6 +256,43 @@ export function providerOf(name: unknown): Provider | undefined {
   return Object.hasOwn(PROVIDERS, n) ? (n as Provider) : undefined
 }
 
+/** The envelope field of a provider's export (`resources`, `value`, `data`, `hosts`). */
+export function envelopeOf(provider: Provider): string {
+  return PROVIDERS[provider].envelope
+}
+
+/** The input error for an export whose envelope holds no array (`actual`: what `typeof` says of what is there). */
+export function envelopeError(provider: Provider, file: string, bare: boolean, actual: string): AttemptFailure {
+  const def = PROVIDERS[provider]
+  return new AttemptFailure('input', formatProblems(file, [{ pointer: bare ? '/' : `/${def.envelope}`, expected: `an array of ${provider} entries (the API's "${def.envelope}" field, or a bare array)`, actual }]))
+}
+
+
+/** The problems of one entry (`pointer`: where it is, `/resources/12`): schema, then dates; empty when it is valid. */
+export function entryProblems(provider: Provider, e: unknown, pointer: string): FieldProblem[] {
+  const validate = itemValidator(provider)
+  if (!validate(e)) return toProblems(validate.errors, e, pointer)
+  const out: FieldProblem[] = []
+  for (const k of PROVIDERS[provider].dates) {
+    const v = (e as Record<string, unknown>)[k]
+    if (typeof v === 'string' && Number.isNaN(Date.parse(v))) out.push({ pointer: `${pointer}/${k}`, expected: 'an ISO 8601 date-time', actual: v })
+  }
+  return out
+}
+
+/** The input error listing `problems` (at most MAX_PROBLEMS; saying so when validation stopped there). */
+export function problemsError(file: string, problems: readonly FieldProblem[]): AttemptFailure {
+  return new AttemptFailure('input', formatProblems(file, problems.slice(0, MAX_PROBLEMS)) + (problems.length >= MAX_PROBLEMS ? `\n… validation stopped after the first ${MAX_PROBLEMS} problems` : ''))
+}
+
+/** The device record of a valid entry (see `entryProblems`). */
+export function deviceOf(provider: Provider, e: Record<string, unknown>): DeviceRecord {
+  const def = PROVIDERS[provider]
+  const d = def.map(e)
+  const absent = absentOf(def, e)
+  return absent ? { ...d, absent: { ...d.absent, ...absent } } : d
+}
+
 /** Parses an export's text into device records; throws `AttemptFailure('input')` naming file and fields. */
 export function parseInventory(provider: Provider, text: string, file: string): DeviceRecord[] {
   const def = PROVIDERS[provider]
@@ -268,30 +305,13 @@ export function parseInventory(provider: Provider, text: string, file: string): 
   const bare = Array.isArray(data)
   const list = bare ? data : (data as Record<string, unknown> | null)?.[def.envelope]
   const prefix = bare ? '' : `/${def.envelope}`
-  if (!Array.isArray(list))
-    throw new AttemptFailure('input', formatProblems(file, [{ pointer: prefix || '/', expected: `an array of ${provider} entries (the API's "${def.envelope}" field, or a bare array)`, actual: typeof list }]))
+  if (!Array.isArray(list)) throw envelopeError(provider, file, bare, typeof list)
   // Entry by entry, stopping at the first MAX_PROBLEMS: a huge export that is wrong everywhere costs no more than a
   // small one (ajv's allErrors over the whole array built an error object per bad field before any was dropped).
-  const validate = itemValidator(provider)
   const problems: FieldProblem[] = []
-  for (let i = 0; i < list.length && problems.length < MAX_PROBLEMS; i++) {
-    const e: unknown = list[i]
-    if (!validate(e)) {
-      problems.push(...toProblems(validate.errors, e, `${prefix}/${i}`))
-      continue
-    }
-    for (const k of def.dates) {
-      const v = (e as Record<string, unknown>)[k]
-      if (typeof v === 'string' && Number.isNaN(Date.parse(v))) problems.push({ pointer: `${prefix}/${i}/${k}`, expected: 'an ISO 8601 date-time', actual: v })
-    }
-  }
-  if (problems.length)
-    throw new AttemptFailure('input', formatProblems(file, problems.slice(0, MAX_PROBLEMS)) + (problems.length >= MAX_PROBLEMS ? `\n… validation stopped after the first ${MAX_PROBLEMS} problems` : ''))
-  return (list as Record<string, unknown>[]).map((e) => {
-    const d = def.map(e)
-    const absent = absentOf(def, e)
-    return absent ? { ...d, absent: { ...d.absent, ...absent } } : d
-  })
+  for (let i = 0; i < list.length && problems.length < MAX_PROBLEMS; i++) problems.push(...entryProblems(provider, list[i], `${prefix}/${i}`))
+  if (problems.length) throw problemsError(file, problems)
+  return (list as Record<string, unknown>[]).map((e) => deviceOf(provider, e))
 }
 
 /**

@@ -7,7 +7,7 @@ import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'n
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { AttemptFailure } from '../errors.ts'
-import { readFileCapped } from '../lib-files.ts'
+import { readFileCapped, streamFileCapped } from '../lib-files.ts'
 import { hostPort } from '../targets/host.ts'
 import { httpRequest as boundedRequest, type HttpRequestOptions } from './http.ts'
 
@@ -394,6 +394,8 @@ export interface NetHelpers {
   httpGet(url: string, opts?: HttpOptions & { timeoutMs?: number }): Promise<HttpResult>
   httpPost(url: string, body: Buffer, opts?: HttpOptions & { timeoutMs?: number }): Promise<HttpResult>
   readFile(path: string, maxBytes?: number): Promise<Buffer>
+  /** Streams a regular file in chunks (see `streamFileCapped`; default cap 16 GiB): for exports too large to hold whole. */
+  readStream(path: string, maxBytes?: number): AsyncIterable<Buffer>
   /** Any method with headers and a body, bounded (see `httpRequest`); no redirect is followed. */
   httpRequest(url: string, opts?: Omit<HttpRequestOptions, 'signal'>): Promise<HttpResult>
 }
@@ -412,6 +414,7 @@ export function bindNet(signal: AbortSignal, connectTimeoutMs: number): NetHelpe
     httpGet: (url, o) => httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
     httpPost: (url, body, o) => httpPost(url, body, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
     readFile: (path, max) => readFileCapped(path, max),
+    readStream: (path, max) => streamFileCapped(path, max ?? 16 * 1024 ** 3, signal),
     httpRequest: (url, o) => boundedRequest(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
   }
 }

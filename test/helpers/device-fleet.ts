@@ -72,3 +72,27 @@ export function coverageFleet(n: number, now: Date): Fleet {
   }
   return { mdm, edr, planted, decoys }
 }
+
+/** One generated CrowdStrike device entry (JSON text): every 50th on an old major, every 211th degraded, every 97 hours a step older. */
+export function crowdStrikeEntry(i: number, now: number): string {
+  return JSON.stringify({
+    device_id: `dev${i.toString(16).padStart(12, '0')}`, hostname: `host-${i}`, platform_name: i % 3 ? 'Linux' : 'Windows',
+    agent_version: i % 50 ? '7.14.16703.0' : '6.40.1.0', last_seen: new Date(now - (i % 97) * 3_600_000).toISOString(),
+    reduced_functionality_mode: i % 211 ? 'no' : 'yes', status: 'normal', serial_number: `SN${String(i).padStart(9, '0')}`, mac_address: mac(i, ':'),
+  })
+}
+
+/** A `{meta, resources: […], errors}` CrowdStrike export of `n` devices (plus `duplicates` repeats of device 0), as chunks. */
+export function* crowdStrikeExport(n: number, now: number, duplicates = 0): Generator<string> {
+  yield '{"meta":{"query_time":0.01},"resources":['
+  let batch: string[] = []
+  for (let i = 0; i < n + duplicates; i++) {
+    batch.push(crowdStrikeEntry(i < n ? i : 0, now))
+    if (batch.length === 1000) {
+      yield (i < 1000 ? '' : ',') + batch.join(',')
+      batch = []
+    }
+  }
+  if (batch.length) yield (n + duplicates > batch.length ? ',' : '') + batch.join(',')
+  yield '],"errors":[]}'
+}

@@ -1,0 +1,143 @@
+/**
+ * @fileoverview Inventory exports read as streams (checks/endpoint-agent/inventory-stream.ts): the devices judged equal
+ * `judgedDevices(parseInventory(…))` on the whole file (fixtures and generated fleets), a 200k-device export is read with
+ * the heap grown by far less than the file, and hostile files (a 50 MB entry, deep nesting, truncation, a file changing
+ * between the passes) end as input errors naming the file, with no finding.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import endpointAgent from '../../checks/endpoint-agent/index.ts'
+import { judgedDevices, parseInventory, providerOf, type DeviceRecord } from '../../checks/endpoint-agent/inventory.ts'
+import { streamInventory } from '../../checks/endpoint-agent/inventory-stream.ts'
+import type { Provider } from '../../checks/endpoint-agent/catalogue.ts'
+import { AttemptFailure } from '../../src/errors.ts'
+import { checkTester } from '../helpers/check-tester.ts'
+import { coverageFleet, crowdStrikeExport } from '../helpers/device-fleet.ts'
+
+const FIX = fileURLToPath(new URL('../../fixtures/endpoint-agent/', import.meta.url))
+const NOW = new Date('2025-06-01T12:00:00Z')
+const tester = checkTester(endpointAgent.checks, { now: () => NOW })
+
+/** The text in chunks of `size` bytes, each call from the start. */
+const opener = (text: string | Buffer, size = 4096) =>
+  async function* (): AsyncGenerator<Buffer> {
+    const b = Buffer.isBuffer(text) ? text : Buffer.from(text)
+    for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size)
+  }
+
+async function streamed(provider: Provider, text: string | Buffer, size?: number): Promise<{ devices: DeviceRecord[]; notJudged: Map<string, number>; duplicates: number }> {
+  const devices: DeviceRecord[] = []
+  const f = await streamInventory(provider, opener(text, size), 'x.json', (d) => devices.push(d))
+  return { devices, notJudged: new Map(f.notJudged), duplicates: f.duplicates }
+}
+
+function wholeFile(provider: Provider, text: string): { devices: DeviceRecord[]; notJudged: Map<string, number>; duplicates: number } | string {
+  try {
+    return judgedDevices(parseInventory(provider, text, 'x.json'))
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
+const byId = (ds: DeviceRecord[]): DeviceRecord[] => [...ds].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+
+describe('streamed inventories judge what the whole-file reader judged', () => {
+  const files = readdirSync(FIX).filter((f) => f.endsWith('.json'))
+  const providerFor = (f: string): Provider => providerOf(/^bad-not-json|^fleet/.test(f) ? 'osquery' : f.split('-')[f.startsWith('bad-') ? 1 : 0])!
+  it.each(files)('%s: same devices, reasons, duplicates — or the same error', async (file) => {
+    const provider = providerFor(file)
+    const text = readFileSync(join(FIX, file), 'utf8')
+    const want = wholeFile(provider, text)
+    const got = await streamed(provider, text, 7).catch((e: unknown) => (e as Error).message)
+    if (typeof want === 'string') {
+      // JSON.parse's syntax message differs from the stream's; both say "not JSON". Field errors are the same text.
+      if (want.includes('not JSON')) expect(got).toMatch(/^x\.json: not JSON \(/)
+      else expect(got).toBe(want)
+    } else {
+      expect(typeof got).toBe('object')
+      const g = got as Exclude<typeof got, string>
+      expect(byId(g.devices)).toEqual(byId(want.devices))
+      expect([g.notJudged, g.duplicates]).toEqual([want.notJudged, want.duplicates])
+    }
+  })
+
+  it('a generated MDM and EDR pair, with duplicates whose later record wins, in any chunking', async () => {
+    const fleet = coverageFleet(600, NOW)
+    const edr = [...fleet.edr, { ...fleet.edr[3], last_seen: NOW.toISOString(), agent_version: '7.20.1.0' }, { ...fleet.edr[4], last_seen: '2020-01-01T00:00:00Z' }]
+    for (const [provider, text] of [['intune', JSON.stringify({ value: fleet.mdm })], ['crowdstrike', JSON.stringify({ resources: edr })]] as const) {
+      const want = wholeFile(provider, text) as Exclude<ReturnType<typeof wholeFile>, string>
+      for (const size of [1, 333, 1 << 20]) {
+        const got = await streamed(provider, text, size)
+        expect(byId(got.devices)).toEqual(byId(want.devices))
+        expect(got.duplicates).toBe(want.duplicates)
+      }
+      if (provider === 'crowdstrike') expect(want.devices.find((d) => d.id === fleet.edr[3]!.device_id)?.version).toBe('7.20.1.0')
+    }
+  })
+
+  it('a file that changes between the two passes is an input error, not a misjudged device', async () => {
+    let calls = 0
+    const a = JSON.stringify({ resources: [{ device_id: 'a', hostname: 'h' }] })
+    const b = JSON.stringify({ resources: [{ device_id: 'b', hostname: 'h' }] })
+    const open = () => opener(calls++ ? b : a)()
+    const err = await streamInventory('crowdstrike', open, 'cs.json', () => {}).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(AttemptFailure)
+    expect((err as AttemptFailure).message).toBe('cs.json: changed while being read (read it from a file nothing else writes)')
+  })
+})
+
+describe('streamed inventories stay small', () => {
+  it('200,000 devices: every device judged once, the live heap grown by far less than the 60 MB file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ztscan-inv-stream-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    const file = join(dir, 'cs.json')
+    // 200,000 devices and 500 repeats of device 0 (judged once).
+    await writeFile(file, crowdStrikeExport(200_000, NOW.getTime(), 500))
+    const size = readFileSync(file).length
+    // In a child with --expose-gc: the live heap (after a full GC) before, and the largest live heap while devices are handed over.
+    const child = `
+const { streamInventory } = await import(process.argv[1] + '/checks/endpoint-agent/inventory-stream.ts')
+const { streamFileCapped } = await import(process.argv[1] + '/src/lib-files.ts')
+globalThis.gc()
+const before = process.memoryUsage().heapUsed
+let n = 0, peak = 0
+const f = await streamInventory('crowdstrike', () => streamFileCapped(process.argv[2], 2 ** 34), 'cs.json', () => {
+  if (++n % 40000 === 0) {
+    globalThis.gc()
+    peak = Math.max(peak, process.memoryUsage().heapUsed)
+  }
+})
+process.stdout.write(JSON.stringify({ n, devices: f.devices, duplicates: f.duplicates, grownMb: (peak - before) / 1048576 }))`
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', child, join(import.meta.dirname, '../..'), file], { encoding: 'utf8', timeout: 240_000 })
+    expect(r.stderr).toBe('')
+    const out = JSON.parse(r.stdout) as { n: number; devices: number; duplicates: number; grownMb: number }
+    expect(out).toMatchObject({ n: 200_000, devices: 200_000, duplicates: 500 })
+    expect(size).toBeGreaterThan(50 * 1048576)
+    // Whole-file parsing holds the text (~size) and every record (several times size); the stream holds the id map
+    // (~20 MB for 200,000 ids).
+    expect(out.grownMb).toBeLessThan(size / 2 / 1048576)
+    console.log(`200k-device export (${(size / 1048576).toFixed(0)} MB): live heap grew at most ${out.grownMb.toFixed(0)} MB while streaming`)
+  }, 240_000)
+
+  it('hostile exports end as input errors naming the file, with no finding', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ztscan-inv-hostile-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    const files: [string, string | Buffer, RegExp][] = [
+      ['big-entry.json', `{"resources": [{"device_id": "a", "hostname": "${'x'.repeat(50 * 1048576)}"}]}`, /big-entry\.json: \/resources\/0: an entry larger than the 8 MiB limit/],
+      ['deep.json', `{"resources": [${'['.repeat(200_000)}`, /deep\.json: \/resources\/0: nested deeper than 64 levels/],
+      ['truncated.json', crowdStrikeExport(3000, NOW.getTime()).next().value + [...crowdStrikeExport(3000, NOW.getTime())].slice(1, 2).join('').slice(0, 100_000), /truncated\.json: not JSON \(\/resources\/\d+: the document ends early, at byte 100\d\d\d \(truncated\?\)\)/],
+    ]
+    for (const [name, text, want] of files) {
+      await writeFile(join(dir, name), text)
+      const r = await tester.run(`inventory:crowdstrike:${join(dir, name)}`)
+      expect(r.findings, name).toEqual([])
+      expect(r.errors.map((e) => e.reason), name).toEqual(['input'])
+      expect(r.errors[0]!.message, name).toMatch(want)
+    }
+  }, 60_000)
+})
