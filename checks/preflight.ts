@@ -8,7 +8,7 @@ import type ssh2Types from 'ssh2'
 import { lazyModule } from '../src/lib-lazy.ts'
 import { AttemptFailure, InputError, OptionsError, PolicyError, type ZtscanError } from '../src/errors.ts'
 import { inputFileProblem, type InputCheck, type PreflightInput } from '../src/engine/preflight.ts'
-import { readBounded } from '../src/lib-files.ts'
+import { readBounded, readFileCapped } from '../src/lib-files.ts'
 import { sshSettings } from '../src/net/ssh-settings.ts'
 import { loadAnchors } from './certificate/chain.ts'
 import { agentsFor, loadCatalogue } from './endpoint-agent/catalogue.ts'
@@ -144,5 +144,22 @@ const oidc: InputCheck = async (input) => {
   return out
 }
 
+/** `aws-iam://` targets: the endpoints in settings.aws and a credential source of the default chain (no network call). */
+const awsIam: InputCheck = async (input) => {
+  const target = input.targets.find((t) => t.kind === 'identity-live' && t.provider === 'aws')
+  if (!target) return []
+  const { awsPlaces } = await import('./mfa/live/aws.ts')
+  const { awsCredentialSource } = await import('./mfa/live/aws-credentials.ts')
+  const s = (input.settings.aws ?? {}) as Parameters<typeof awsPlaces>[0]
+  try {
+    awsPlaces(s)
+    await awsCredentialSource(s, readFileCapped)
+    return []
+  } catch (err) {
+    if (err instanceof AttemptFailure) return [new InputError(target.id, err.message)]
+    throw err
+  }
+}
+
 /** The input checks of the built-in families. */
-export const builtinInputChecks: readonly InputCheck[] = [ssh, tls, endpointAgent, oidc]
+export const builtinInputChecks: readonly InputCheck[] = [ssh, tls, endpointAgent, oidc, awsIam]

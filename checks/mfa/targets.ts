@@ -1,6 +1,6 @@
 /**
  * @fileoverview The mfa family's target schemes: `ssh://`, `idp:PROVIDER:FILE`, the live identity APIs (`entra://TENANT`,
- * `okta://ORG`, `github-org://ORG`)
+ * `okta://ORG`, `github-org://ORG`, `google://CUSTOMER`, `aws-iam://ACCOUNT`)
  * and `oidc:https://ISSUER`.
  */
 import { resolve } from 'node:path'
@@ -81,6 +81,18 @@ export const targets = defineTargets([
       // A Workspace customer id (C01abc23d) or my_customer (the credential's own account).
       if (!/^(my_customer|C[0-9A-Za-z]{4,20})$/.test(customer)) throw new TargetError(raw, 'expected google://CUSTOMER (a customer id such as C01abc23d, or my_customer)')
       return { kind: 'identity-live', id: `google://${customer}`, provider: 'google', customer }
+    },
+  },
+  {
+    scheme: 'aws-iam',
+    kind: 'identity-live',
+    example: 'aws-iam://ACCOUNT',
+    note: 'AWS IAM Query API, live',
+    parse(rest, raw) {
+      const account = rest.replace(/\/+$/, '')
+      // The 12-digit account id the credential must belong to.
+      if (!/^\d{12}$/.test(account)) throw new TargetError(raw, 'expected aws-iam://ACCOUNT (the 12-digit AWS account id)')
+      return { kind: 'identity-live', id: `aws-iam://${account}`, provider: 'aws', account }
     },
   },
   {

@@ -146,4 +146,43 @@ describe('redaction', () => {
       await echo.stop()
     }
   })
+
+  it('aws-iam://: the secret key, session token, web identity token and signatures reach no output, even when IAM and STS echo them', async () => {
+    // Every answer is a 403 ErrorResponse whose Code and Message repeat the request's Authorization, security token and body.
+    const x = (v: unknown): string => String(v ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;')
+    const echo = await startFake((r) => ({
+      status: 403,
+      headers: { 'content-type': 'text/xml', 'x-echo': String(r.headers.authorization ?? '') },
+      text: `<ErrorResponse><Error><Type>Sender</Type><Code>${x(r.headers['x-amz-security-token'])}</Code><Message>${x(r.headers.authorization)} ${x(r.body)}</Message></Error></ErrorResponse>`,
+    }))
+    const secret = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYredactionKEY'
+    const session = 'FwoGZXIvYXdzEredactionSessionToken0123456789'
+    const web = 'eyJhbGciOiJSUzI1NiJ9.aws-web-identity-token-for-redaction.sig'
+    const webFile = join(dir, 'aws-web.jwt')
+    writeFileSync(webFile, web)
+    const logs: string[] = []
+    const logger = { debug: (m: string) => logs.push(m), info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) }
+    const vars = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN']
+    const saved = Object.fromEntries(vars.map((v) => [v, process.env[v]]))
+    const settings = { aws: { endpoint: echo.origin, stsEndpoint: `${echo.origin}/sts` } }
+    try {
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIAREDACTIONTEST000', AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: session })
+      const keys = await scan({ targets: ['aws-iam://123456789012'], checks: builtinChecks, logger, settings })
+      for (const v of vars) delete process.env[v]
+      Object.assign(process.env, { AWS_WEB_IDENTITY_TOKEN_FILE: webFile, AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/ci' })
+      const federated = await scan({ targets: ['aws-iam://123456789012'], checks: builtinChecks, logger, settings })
+      expect(keys.errors.filter((e) => e.check === 'mfa-idp-export')).toHaveLength(1)
+      expect(keys.errors[0]!.message).toMatch(/AWS IAM: POST http:\/\/127\.0\.0\.1:\d+\/ GenerateCredentialReport: HTTP 403: the credential lacks a permission/)
+      expect(federated.errors[0]!.message).toMatch(/AWS STS: POST http:\/\/127\.0\.0\.1:\d+\/sts\/ AssumeRoleWithWebIdentity: HTTP 403/)
+      const outputs = [keys, federated].flatMap((r) => [JSON.stringify(toJson(r)), JSON.stringify(toSarif(r)), toMarkdown(r), toTable(r)])
+      outputs.push(logs.join('\n'))
+      for (const out of outputs) for (const s of [secret, session, web, 'Signature=', 'AWS4-HMAC-SHA256', 'WebIdentityToken']) expect(out).not.toContain(s)
+    } finally {
+      for (const v of vars) {
+        if (saved[v] === undefined) delete process.env[v]
+        else process.env[v] = saved[v]
+      }
+      await echo.stop()
+    }
+  })
 })

@@ -20,6 +20,8 @@ export interface FakeRequest {
 export interface FakeReply {
   readonly status?: number
   readonly json?: unknown
+  /** A body sent as is (XML answers), instead of `json`. */
+  readonly text?: string
   readonly headers?: Record<string, string>
 }
 
@@ -74,7 +76,7 @@ export async function startFake(handle: (r: FakeRequest, s: FakeServer) => FakeR
             reply = { status: 500, json: { error: { code: 'fakeBug', message: String(err) } } }
           }
         }
-        const body = reply.json === undefined ? '' : JSON.stringify(reply.json)
+        const body = reply.text ?? (reply.json === undefined ? '' : JSON.stringify(reply.json))
         res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers })
         res.end(body)
       })()
