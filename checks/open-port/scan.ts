@@ -13,9 +13,8 @@ export interface ConnectScan {
 }
 
 /**
- * Probes `ports` of `host` through `ctx.net.portScan`: lanes of one socket each, every lane holding one slot of the
- * scan-wide socket limit for its life (no promise, closure or timer per port: a 65,535-port scan allocates its sockets and
- * little else). Progress goes to `ctx.progress` as ports probed of the total. Throws `AttemptFailure` when the host cannot
+ * Probes `ports` of `host` through `ctx.net.portScan` (src/net/port-scan.ts): lanes of one connect in flight each, every
+ * lane holding one slot of the scan-wide socket limit for its life (no promise, closure or timer per port). Progress goes to `ctx.progress` as ports probed of the total. Throws `AttemptFailure` when the host cannot
  * be scanned at all (name does not resolve, no route from this machine, out of file descriptors) or when the attempt is
  * aborted.
  */
@@ -26,6 +25,7 @@ export async function connectScan(ctx: CheckContext<string>, host: string, ports
     if ((probed & 255) === 0 || probed === total) ctx.progress(probed, total, 'ports probed')
   })
   const lanes = Math.max(1, Math.min(total, ctx.sockets.concurrency))
+  ctx.log.debug(`connect scan of ${total} port(s), ${lanes} in flight (${scan.engine} engine)`)
   await Promise.all(Array.from({ length: lanes }, () => ctx.sockets(() => scan.lane())))
   const { open, closed, filtered, fatal } = scan
   if (ctx.signal.aborted) throw new AttemptFailure(/Timeout/.test(String((ctx.signal.reason as Error)?.name)) ? 'timeout' : 'aborted', `${host}: connect scan stopped after ${scan.probed} of ${total} ports`)

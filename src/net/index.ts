@@ -10,6 +10,7 @@ import { AttemptFailure } from '../errors.ts'
 import { readFileCapped, streamFileCapped } from '../lib-files.ts'
 import { hostPort } from '../targets/host.ts'
 import { httpRequest as boundedRequest, type HttpRequestOptions } from './http.ts'
+import { PortScan, probeVerdict, selfConnected, type ProbePool, type ProbeResult } from './port-scan.ts'
 
 /** Options common to every network helper. */
 export interface IoOptions {
@@ -108,8 +109,7 @@ export async function tcpConnect(host: string, port: number, opts: IoOptions = {
   return s
 }
 
-/** What one TCP connect says about a port (nmap's vocabulary), or the error code that says something about the host. */
-export type ProbeResult = 'open' | 'closed' | 'filtered' | { readonly fatal: string }
+export { PortScan, type ProbePool, type ProbeResult, type ScanEngine } from './port-scan.ts'
 
 /**
  * One TCP connect as a port probe, made for scanning tens of thousands of ports: one socket, one timer, no Error objects
@@ -136,157 +136,10 @@ export function tcpProbe(host: string, port: number, timeoutMs: number, pool?: P
       pool?.opened.set(sock.localPort ?? 0, port)
       finish('open')
     })
-    sock.once('error', (e: NodeJS.ErrnoException) => {
-      const code = e.code ?? 'EUNKNOWN'
-      finish(code === 'ECONNREFUSED' ? 'closed' : /EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT/.test(code) ? 'filtered' : { fatal: code })
-    })
+    sock.once('error', (e: NodeJS.ErrnoException) => finish(probeVerdict(e.code ?? 'EUNKNOWN')))
     // Destroyed by the caller (abort) before anything happened.
     sock.once('close', () => finish('filtered'))
   })
-}
-
-/** One lane of a `PortScan`: the socket in flight and its deadline. */
-interface Lane {
-  readonly scan: PortScan
-  readonly done: () => void
-  sock: Socket | undefined
-  port: number
-  deadline: number
-}
-
-const LANE = Symbol('ztscan.lane')
-type LaneSocket = Socket & { [LANE]?: Lane }
-
-// Shared listeners (`this` is the socket): a probe allocates its socket and nothing else of ours.
-function laneConnect(this: LaneSocket): void {
-  const lane = this[LANE]
-  if (!lane) return
-  if (selfConnected(this, lane.port, lane.scan.pool)) return lane.scan.settle(lane, 'closed')
-  lane.scan.pool.opened.set(this.localPort ?? 0, lane.port)
-  lane.scan.settle(lane, 'open')
-}
-function laneError(this: LaneSocket, e: NodeJS.ErrnoException): void {
-  const lane = this[LANE]
-  if (!lane) return
-  const code = e.code ?? 'EUNKNOWN'
-  lane.scan.settle(lane, code === 'ECONNREFUSED' ? 'closed' : /EHOSTUNREACH|ENETUNREACH|ECONNRESET|ETIMEDOUT/.test(code) ? 'filtered' : { fatal: code })
-}
-function laneClose(this: LaneSocket): void {
-  const lane = this[LANE]
-  // Destroyed from outside (abort) before anything happened.
-  if (lane) lane.scan.settle(lane, 'filtered')
-}
-
-/**
- * A TCP connect scan of many ports of one host, made for all 65,535: each lane (`lane()`, run under the caller's socket
- * limit) opens the next port's socket from the previous one's event — no promise, closure or timer per port — and one
- * sweep timer per scan ends sockets past their deadline (`filtered`). Results are counted here; a fatal error code (one
- * that says something about the host or this machine, e.g. EMFILE) stops every lane. Same verdicts as `tcpProbe`.
- */
-export class PortScan {
-  readonly open: number[] = []
-  closed = 0
-  filtered = 0
-  fatal: string | undefined
-  #next = 0
-  #lanes = new Set<Lane>()
-  #sweep: ReturnType<typeof setInterval> | undefined
-  readonly #sweepMs: number
-
-  readonly host: string
-  readonly ports: readonly number[]
-  readonly timeoutMs: number
-  readonly pool: ProbePool
-  readonly signal: AbortSignal | undefined
-  /** Called after every probe with the number probed so far. */
-  readonly onProbed: ((probed: number) => void) | undefined
-
-  constructor(host: string, ports: readonly number[], timeoutMs: number, pool: ProbePool, signal?: AbortSignal, onProbed?: (probed: number) => void) {
-    this.host = host
-    this.ports = ports
-    this.timeoutMs = timeoutMs
-    this.pool = pool
-    this.signal = signal
-    this.onProbed = onProbed
-    this.#sweepMs = Math.max(10, Math.min(250, Math.floor(timeoutMs / 4)))
-  }
-
-  /** Ports probed so far. */
-  get probed(): number {
-    return this.open.length + this.closed + this.filtered
-  }
-
-  /** Runs one lane until no port is left, a fatal error or an abort. */
-  lane(): Promise<void> {
-    return new Promise<void>((done) => {
-      const lane: Lane = { scan: this, done, sock: undefined, port: 0, deadline: 0 }
-      this.#lanes.add(lane)
-      this.#sweep ??= setInterval(() => this.#expire(), this.#sweepMs)
-      this.#start(lane)
-    })
-  }
-
-  /** Records a probe's verdict and starts the lane's next port. */
-  settle(lane: Lane, r: ProbeResult): void {
-    const sock = lane.sock
-    if (!sock) return
-    lane.sock = undefined
-    ;(sock as LaneSocket)[LANE] = undefined
-    this.pool.live.delete(sock)
-    sock.destroy()
-    if (r === 'open') this.open.push(lane.port)
-    else if (r === 'closed') this.closed++
-    else if (r === 'filtered') this.filtered++
-    else this.fatal ??= r.fatal
-    this.onProbed?.(this.probed)
-    this.#start(lane)
-  }
-
-  #start(lane: Lane): void {
-    if (this.#next >= this.ports.length || this.fatal !== undefined || this.signal?.aborted) {
-      this.#lanes.delete(lane)
-      if (!this.#lanes.size && this.#sweep) {
-        clearInterval(this.#sweep)
-        this.#sweep = undefined
-      }
-      return lane.done()
-    }
-    lane.port = this.ports[this.#next++]!
-    lane.deadline = Date.now() + this.timeoutMs
-    const sock: LaneSocket = createConnection({ host: this.host, port: lane.port })
-    sock[LANE] = lane
-    lane.sock = sock
-    this.pool.live.add(sock)
-    sock.on('connect', laneConnect)
-    sock.on('error', laneError)
-    sock.on('close', laneClose)
-  }
-
-  #expire(): void {
-    const now = Date.now()
-    for (const lane of this.#lanes) if (lane.sock && now >= lane.deadline) this.settle(lane, 'filtered')
-  }
-}
-
-/**
- * True when a loopback connect reached one of our own sockets instead of a listener: a self-connect (the kernel picked the
- * probed port as the source port), or a TCP simultaneous open between two of our probes (A's source port is the port B
- * probes and the other way round).
- */
-function selfConnected(sock: Socket, port: number, pool?: ProbePool): boolean {
-  if (sock.localAddress !== sock.remoteAddress) return false
-  if (sock.localPort === port) return true
-  if (!pool) return false
-  // The peer probe is still in flight, or already counted itself open: either way neither port is open.
-  for (const other of pool.live) if (other !== sock && other.localPort === port && other.remotePort === sock.localPort) return true
-  return pool.opened.get(port) === sock.localPort
-}
-
-/** Sockets of one attempt's probes: destroyed on abort, and remembered to tell simultaneous opens from listeners. */
-export interface ProbePool {
-  readonly live: Set<Socket>
-  /** Local port -> probed port of probes that connected. */
-  readonly opened: Map<number, number>
 }
 
 /** Completes a TLS handshake. The caller must `destroy()` the socket. */
