@@ -116,13 +116,18 @@ describe('findings beyond the in-memory budget spill to a temporary file', () =>
     try {
       expect(isFindingView(memory.findings)).toBe(false)
       expect(isFindingView(spilled.findings)).toBe(true)
-      expect(spillDirs().length).toBe(before.length + 1)
+      // Findings, pass counts, per-asset tallies and scores (the budget applies to their keys too) spilled, each to its own
+      // file; the tallies' file is gone once the score is computed.
+      expect(spillDirs().length).toBe(before.length + 3)
+      expect(isFindingView(spilled.passCounts)).toBe(true)
+      expect(isFindingView(spilled.score.assets)).toBe(true)
+      expect(spilled.score.assets!.length).toBe(memory.score.assets!.length)
       expect(memory.findings.length).toBeGreaterThan(1_000)
       expect(spilled.findings.length).toBe(memory.findings.length)
       expect(events.filter((t) => t === 'finding')).toHaveLength(memory.findings.length)
       expect([...spilled.findings]).toEqual(memory.findings)
       expect(spilled.findings.filter((f) => f.suppression).length).toBe(1)
-      const same = (r: ScanReport) => ({ ...r, startedAt: '', finishedAt: '', findings: [] })
+      const same = (r: ScanReport) => ({ ...r, startedAt: '', finishedAt: '', findings: [], passCounts: [...r.passCounts!], score: { ...r.score, assets: [...r.score.assets!] } })
       expect(same(spilled)).toEqual(same(memory))
       const json = await written((out) => writeJson(spilled, out))
       expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify({ ...memory, finishedAt: spilled.finishedAt, startedAt: spilled.startedAt })))

@@ -12,7 +12,7 @@ import { registryOf, type Registry } from '../targets/registry.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
 import { baselineMarker, type Baseline } from '../report/baseline.ts'
 import { suppressor, type Suppression } from '../report/suppress.ts'
-import { DEFAULT_MEMORY_FINDINGS, FindingStore } from './spill.ts'
+import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, FindingStore, SpillMap, spilledView } from './spill.ts'
 import { type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type PassCount, type RuleMeta, type ScanReport, type Target } from '../types.ts'
 import type { CheckDefinition, Family, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
@@ -71,9 +71,10 @@ export interface ScanOptions {
    */
   readonly includePassed?: boolean
   /**
-   * Findings held in memory (default 50,000); beyond them findings spill to a temporary file in `os.tmpdir()` and
+   * Findings held in memory (default 10,000); beyond them findings spill to a temporary file in `os.tmpdir()` and
    * `report.findings` becomes a lazy view read back from it (see `releaseFindings`). Events stop keeping findings then:
-   * iterate the scan from its start to see them all.
+   * iterate the scan from its start to see them all. Pass counts and per-asset scores spill the same way past the
+   * smaller of this and 20,000 keys (`report.passCounts`, `report.score.assets` become lazy views).
    */
   readonly memoryFindings?: number
   /** Clock (tests pass a fixed one). */
@@ -329,8 +330,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   const store = new FindingStore(memoryFindings, findingKey)
   const suppress = options.suppressions?.length ? suppressor(options.suppressions, now()) : undefined
   const mark = options.baseline ? baselineMarker(options.baseline) : undefined
-  // Passes counted per (rule, target, asset) unless stored individually.
-  const passes: PassTally = new Map()
+  // Passes counted per (rule, target, asset) unless stored individually; past the budget of keys the counts spill too.
+  const passes = new SpillMap<PassCount>(Math.min(memoryFindings, DEFAULT_MEMORY_RECORDS), addCounts)
   const includePassed = options.includePassed === true
   const errors: AttemptError[] = []
   const skipped: AttemptSkip[] = []
@@ -357,11 +358,10 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     log,
     countPass(ruleId, target, asset) {
       if (includePassed) return false
-      const k = `${target}\0${ruleId}`
-      let t = passes.get(k)
-      if (!t) passes.set(k, (t = { ruleId, target, byAsset: new Map() }))
-      const a = asset ?? ''
-      t.byAsset.set(a, (t.byAsset.get(a) ?? 0) + 1)
+      const k = `${target}\0${ruleId}\0${asset ?? ''}`
+      const c = passes.get(k) as { count: number } | undefined
+      if (c) c.count++
+      else passes.set(k, asset ? { ruleId, target, asset, count: 1 } : { ruleId, target, count: 1 })
       return true
     },
     addFinding(f) {
@@ -469,6 +469,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     await scheduler.idle()
   } catch (err) {
     store.release()
+    passes.release()
     throw err
   } finally {
     scanSignal?.removeEventListener('abort', onAbort)
@@ -492,6 +493,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     suppressions: options.suppressions,
     baseline: options.baseline,
     scoreSettings: options.policy?.score,
+    memoryAssets: Math.min(memoryFindings, DEFAULT_MEMORY_RECORDS),
     now: now(),
     incomplete: incompleteness({
       attempts: total,
@@ -506,18 +508,15 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   })
 }
 
-/** Passes counted per (target, rule), then per asset ('' for the target itself): one small string per asset. */
-type PassTally = Map<string, { readonly ruleId: string; readonly target: string; readonly byAsset: Map<string, number> }>
+const addCounts = (a: PassCount, b: PassCount): PassCount => ({ ...a, count: a.count + b.count })
 
-/** The pass counts, sorted by target, rule and asset. */
-function passCountsOf(passes: PassTally): PassCount[] {
-  const out: PassCount[] = []
-  for (const k of [...passes.keys()].sort()) {
-    const { ruleId, target, byAsset } = passes.get(k)!
-    for (const asset of [...byAsset.keys()].sort()) {
-      const count = byAsset.get(asset)!
-      out.push(asset ? { ruleId, target, asset, count } : { ruleId, target, count })
-    }
-  }
-  return out
+/**
+ * The pass counts, sorted by target, rule and asset ('' for the target itself): an array, or — when they spilled — a lazy
+ * view read back from the temporary file (released with the report's findings).
+ */
+function passCountsOf(passes: SpillMap<PassCount>): readonly PassCount[] {
+  if (!passes.spilled) return [...passes.entries()].map((e) => e[1])
+  return spilledView(() => (function* () {
+    for (const e of passes.entries()) yield e[1]
+  })(), passes)
 }

@@ -2,7 +2,9 @@
  * @fileoverview Findings beyond an in-memory budget spill to a temporary JSON Lines file (in `os.tmpdir()`, mode 0600,
  * removed by {@link releaseFindings}, and at process exit whatever happened), never to the heap. Each spill is one sorted
  * run; reading back merges the runs and the in-memory rest in order, one finding at a time, so writers stream a report
- * of any size with memory bounded by the budget.
+ * of any size with memory bounded by the budget. The same store ({@link SpillStore}) holds any JSON record — the
+ * report's per-asset scores — and {@link SpillMap} aggregates by key (pass counts, per-asset tallies) with the same bound:
+ * past its budget of keys the partial values spill as one sorted run, and reading back combines equal keys across runs.
  *
  * A spilled report's `findings` is a {@link FindingView}: iterable, with `length` and the read-only array methods the
  * writers use (`filter` gives another lazy view; `map`, `slice`, `sort` return arrays; `toJSON` makes `JSON.stringify`
@@ -14,7 +16,9 @@ import { join } from 'node:path'
 import type { Finding } from '../types.ts'
 
 /** Findings kept in memory before the rest spill to a temporary file (per scan). */
-export const DEFAULT_MEMORY_FINDINGS = 50_000
+export const DEFAULT_MEMORY_FINDINGS = 10_000
+/** Keys of a {@link SpillMap} (pass counts, per-asset tallies and scores) kept in memory before the rest spill. */
+export const DEFAULT_MEMORY_RECORDS = 20_000
 
 /** Temporary directories still on disk, removed at process exit if nothing released them before. */
 const live = new Set<string>()
@@ -31,8 +35,8 @@ function track(dir: string): void {
 const READ_CHUNK = 256 * 1024
 const WRITE_CHUNK = 1 << 20
 
-/** The findings of one byte range of the spill file (one sorted run), parsed one line at a time. */
-function* readRun(fd: number, start: number, end: number): Generator<Finding> {
+/** The records of one byte range of the spill file (one sorted run), parsed one line at a time. */
+function* readRun<T>(fd: number, start: number, end: number): Generator<T> {
   const buf = Buffer.allocUnsafe(READ_CHUNK)
   let carry: Buffer = Buffer.alloc(0)
   let pos = start
@@ -43,9 +47,9 @@ function* readRun(fd: number, start: number, end: number): Generator<Finding> {
     const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n)
     let from = 0
     let nl: number
-    const found: Finding[] = []
+    const found: T[] = []
     while ((nl = chunk.indexOf(10, from)) >= 0) {
-      found.push(JSON.parse(chunk.toString('utf8', from, nl)) as Finding)
+      found.push(JSON.parse(chunk.toString('utf8', from, nl)) as T)
       from = nl + 1
     }
     // Copy the incomplete tail: `buf` is reused by the next read.
@@ -55,12 +59,12 @@ function* readRun(fd: number, start: number, end: number): Generator<Finding> {
   if (carry.length) throw new Error('spilled findings: the temporary file ends inside a line')
 }
 
-/** Collects findings; past `budget` in memory, sorts them and appends them to the spill file as one run. */
-export class FindingStore {
+/** Collects records; past `budget` in memory, sorts them and appends them to the spill file as one run. */
+export class SpillStore<T = Finding> {
   readonly #budget: number
-  readonly #key: (f: Finding) => string
+  readonly #key: (f: T) => string
   readonly #dir: string
-  #mem: Finding[] = []
+  #mem: T[] = []
   #tmp: string | undefined
   #fd: number | undefined
   #bytes = 0
@@ -68,8 +72,8 @@ export class FindingStore {
   readonly #runs: { start: number; end: number }[] = []
   #released = false
 
-  /** `key` orders the findings (the report's order); `dir` holds the temporary directory (default `os.tmpdir()`). */
-  constructor(budget: number, key: (f: Finding) => string, dir = tmpdir()) {
+  /** `key` orders the records (the report's order); `dir` holds the temporary directory (default `os.tmpdir()`). */
+  constructor(budget: number, key: (f: T) => string, dir = tmpdir()) {
     this.#budget = Math.max(1, budget)
     this.#key = key
     this.#dir = dir
@@ -85,14 +89,19 @@ export class FindingStore {
     return this.#runs.length > 0
   }
 
-  add(f: Finding): void {
+  add(f: T): void {
     if (this.#released) throw new Error('finding store already released')
     this.#mem.push(f)
     this.#count++
     if (this.#mem.length >= this.#budget) this.#spill()
   }
 
-  #sorted(list: Finding[]): Finding[] {
+  /** Writes what is in memory to the file now, as one sorted run (a {@link SpillMap} past its budget of keys). */
+  spillNow(): void {
+    if (this.#mem.length) this.#spill()
+  }
+
+  #sorted(list: T[]): T[] {
     const keyed = list.map((f) => ({ k: this.#key(f), f }))
     keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
     return keyed.map((x) => x.f)
@@ -125,11 +134,11 @@ export class FindingStore {
     this.#mem = []
   }
 
-  /** Every finding in order: the spilled runs and the in-memory rest, merged. */
-  *#merged(): Generator<Finding> {
+  /** Every record in order: the spilled runs and the in-memory rest, merged (equal keys: the earlier run first). */
+  *#merged(): Generator<T> {
     if (this.#released) throw new Error('spilled findings were released (releaseFindings) and can no longer be read')
-    const sources: Iterator<Finding>[] = [...this.#runs.map((r) => readRun(this.#fd!, r.start, r.end)), this.#mem[Symbol.iterator]()]
-    const heads: ({ k: string; f: Finding } | undefined)[] = sources.map((s) => {
+    const sources: Iterator<T>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end)), this.#mem[Symbol.iterator]()]
+    const heads: ({ k: string; f: T } | undefined)[] = sources.map((s) => {
       const n = s.next()
       return n.done ? undefined : { k: this.#key(n.value), f: n.value }
     })
@@ -148,12 +157,17 @@ export class FindingStore {
    * The findings in order: a plain sorted array when nothing spilled, else a {@link FindingView} over the file and the
    * in-memory rest (the store must then live until {@link releaseFindings}).
    */
-  finish(): readonly Finding[] {
+  finish(): readonly T[] {
     this.#mem = this.#sorted(this.#mem)
     if (!this.spilled) return this.#mem
-    const view = new FindingView(() => this.#merged(), undefined, this.#count)
+    const view = new FindingView<T>(() => this.#merged(), undefined, this.#count)
     stores.set(view, this)
-    return view as unknown as readonly Finding[]
+    return view as unknown as readonly T[]
+  }
+
+  /** The records in order, as a generator (after {@link finish}). */
+  sorted(): Generator<T> {
+    return this.#merged()
   }
 
   /** Closes and removes the temporary file. */
@@ -169,27 +183,102 @@ export class FindingStore {
   }
 }
 
-const stores = new WeakMap<FindingView, FindingStore>()
+/** The findings of a scan (the report's order). */
+export class FindingStore extends SpillStore<Finding> {}
 
-/** A lazy, read-only list of findings (a spilled report's `findings`, or a filter of one). */
-export class FindingView implements Iterable<Finding> {
-  readonly #source: () => Iterator<Finding>
-  readonly #pred: ((f: Finding, i: number) => unknown) | undefined
+/**
+ * Values aggregated by key with at most `budget` keys in memory: past it, the partial values spill to the file as one
+ * sorted run and the map starts empty; {@link entries} merges the runs and combines a key's partial values in the order
+ * they were added (`combine(earlier, later)`). Values must survive `JSON.stringify` (plain objects, no Maps).
+ */
+export class SpillMap<V> {
+  readonly #budget: number
+  readonly #combine: (a: V, b: V) => V
+  readonly #store: SpillStore<[string, V]>
+  #mem = new Map<string, V>()
+
+  constructor(budget: number, combine: (a: V, b: V) => V, dir = tmpdir()) {
+    this.#budget = Math.max(1, budget)
+    this.#combine = combine
+    this.#store = new SpillStore<[string, V]>(Number.MAX_SAFE_INTEGER, (e) => e[0], dir)
+  }
+
+  /** The in-memory value of `key` (a key spilled earlier starts again from undefined; {@link entries} combines both). */
+  get(key: string): V | undefined {
+    return this.#mem.get(key)
+  }
+
+  set(key: string, v: V): void {
+    if (!this.#mem.has(key) && this.#mem.size >= this.#budget) {
+      for (const e of this.#mem) this.#store.add(e)
+      this.#store.spillNow()
+      this.#mem.clear()
+    }
+    this.#mem.set(key, v)
+  }
+
+  /** True once partial values were written to the temporary file. */
+  get spilled(): boolean {
+    return this.#store.spilled
+  }
+
+  /** Every key once, in key order, with its combined value; call when every value was set (again to read again). */
+  *entries(): Generator<[string, V]> {
+    for (const e of this.#mem) this.#store.add(e)
+    this.#mem = new Map()
+    this.#store.finish()
+    let cur: [string, V] | undefined
+    for (const e of this.#store.sorted()) {
+      if (cur && cur[0] === e[0]) cur[1] = this.#combine(cur[1], e[1])
+      else {
+        if (cur) yield cur
+        cur = [e[0], e[1]]
+      }
+    }
+    if (cur) yield cur
+  }
+
+  /** Closes and removes the temporary file. */
+  release(): void {
+    this.#store.release()
+  }
+}
+
+/** What a lazy view reads from: a store, a map, or several (released together). */
+interface Releasable {
+  release(): void
+}
+const stores = new WeakMap<object, Releasable>()
+
+/**
+ * A lazy view over `source` that keeps `owner` (the store or map behind it) until {@link releaseFindings}: iterated once
+ * for its length (cached), again by each reader.
+ */
+export function spilledView<T>(source: () => Iterator<T>, owner: Releasable, length?: number): readonly T[] {
+  const view = new FindingView<T>(source, undefined, length)
+  stores.set(view, owner)
+  return view as unknown as readonly T[]
+}
+
+/** A lazy, read-only list of findings (a spilled report's `findings`, or a filter of one) or of other records. */
+export class FindingView<T = Finding> implements Iterable<T> {
+  readonly #source: () => Iterator<T>
+  readonly #pred: ((f: T, i: number) => unknown) | undefined
   #length: number | undefined
 
-  constructor(source: () => Iterator<Finding>, pred?: (f: Finding, i: number) => unknown, length?: number) {
+  constructor(source: () => Iterator<T>, pred?: (f: T, i: number) => unknown, length?: number) {
     this.#source = source
     this.#pred = pred
     this.#length = length
   }
 
-  *[Symbol.iterator](): Generator<Finding> {
+  *[Symbol.iterator](): Generator<T> {
     const it = this.#source()
     let i = 0
     for (let n = it.next(); !n.done; n = it.next()) if (!this.#pred || this.#pred(n.value, i++)) yield n.value
   }
 
-  /** Findings in the view (counted by one pass the first time for a filtered view). */
+  /** Records in the view (counted by one pass the first time for a filtered view). */
   get length(): number {
     if (this.#length === undefined) {
       let n = 0
@@ -199,43 +288,43 @@ export class FindingView implements Iterable<Finding> {
     return this.#length
   }
 
-  filter(pred: (f: Finding, i: number) => unknown): FindingView {
-    return new FindingView(() => this[Symbol.iterator](), pred)
+  filter(pred: (f: T, i: number) => unknown): FindingView<T> {
+    return new FindingView<T>(() => this[Symbol.iterator](), pred)
   }
-  map<T>(fn: (f: Finding, i: number) => T): T[] {
-    const out: T[] = []
+  map<U>(fn: (f: T, i: number) => U): U[] {
+    const out: U[] = []
     let i = 0
     for (const f of this) out.push(fn(f, i++))
     return out
   }
-  flatMap<T>(fn: (f: Finding, i: number) => T | readonly T[]): T[] {
-    return this.map(fn).flat() as T[]
+  flatMap<U>(fn: (f: T, i: number) => U | readonly U[]): U[] {
+    return this.map(fn).flat() as U[]
   }
-  forEach(fn: (f: Finding, i: number) => void): void {
+  forEach(fn: (f: T, i: number) => void): void {
     let i = 0
     for (const f of this) fn(f, i++)
   }
-  find(pred: (f: Finding, i: number) => unknown): Finding | undefined {
+  find(pred: (f: T, i: number) => unknown): T | undefined {
     let i = 0
     for (const f of this) if (pred(f, i++)) return f
     return undefined
   }
-  some(pred: (f: Finding, i: number) => unknown): boolean {
+  some(pred: (f: T, i: number) => unknown): boolean {
     return this.find(pred) !== undefined
   }
-  every(pred: (f: Finding, i: number) => unknown): boolean {
+  every(pred: (f: T, i: number) => unknown): boolean {
     let i = 0
     for (const f of this) if (!pred(f, i++)) return false
     return true
   }
-  reduce<T>(fn: (acc: T, f: Finding, i: number) => T, init: T): T {
+  reduce<U>(fn: (acc: U, f: T, i: number) => U, init: U): U {
     let acc = init
     let i = 0
     for (const f of this) acc = fn(acc, f, i++)
     return acc
   }
-  slice(start = 0, end = Infinity): Finding[] {
-    const out: Finding[] = []
+  slice(start = 0, end = Infinity): T[] {
+    const out: T[] = []
     let i = 0
     for (const f of this) {
       if (i >= end) break
@@ -243,29 +332,29 @@ export class FindingView implements Iterable<Finding> {
     }
     return out
   }
-  at(i: number): Finding | undefined {
+  at(i: number): T | undefined {
     return i < 0 ? this.slice(this.length + i, this.length + i + 1)[0] : this.slice(i, i + 1)[0]
   }
   /** A sorted array (unlike `Array.prototype.sort`, a new one: the view itself is read-only). */
-  sort(cmp: (a: Finding, b: Finding) => number): Finding[] {
+  sort(cmp: (a: T, b: T) => number): T[] {
     return [...this].sort(cmp)
   }
   /** `JSON.stringify` sees the whole array (small consumers; the report writers stream instead). */
-  toJSON(): Finding[] {
+  toJSON(): T[] {
     return [...this]
   }
 }
 
 /** True when `findings` is a lazy view (a spilled report), which writers iterate instead of indexing. */
-export function isFindingView(findings: unknown): findings is FindingView {
+export function isFindingView(findings: unknown): findings is FindingView<unknown> {
   return findings instanceof FindingView
 }
 
 /**
- * Removes the temporary file behind a spilled report's findings (no-op for an in-memory report). The CLI calls it when its
+ * Removes the temporary files behind a spilled report's findings, pass counts and per-asset scores (no-op for an
+ * in-memory report). The CLI calls it when its
  * reports are written; a library user may, or leave it to process exit.
  */
-export function releaseFindings(report: { readonly findings: readonly Finding[] }): void {
-  const f = report.findings as unknown
-  if (f instanceof FindingView) stores.get(f)?.release()
+export function releaseFindings(report: { readonly findings: readonly Finding[]; readonly passCounts?: readonly unknown[]; readonly score?: { readonly assets?: readonly unknown[] } }): void {
+  for (const x of [report.findings, report.passCounts, report.score?.assets] as unknown[]) if (x instanceof FindingView) stores.get(x)?.release()
 }

@@ -60,6 +60,8 @@ export function buildReport(p: {
   now?: Date
   /** Why the scan is incomplete (see `incompleteness`); empty or absent: complete. */
   incomplete?: readonly Incompleteness[]
+  /** Assets scored in memory before the per-asset scores spill (see `ScoreInput.memoryAssets`). */
+  memoryAssets?: number
 }): ScanReport {
   let findings = p.findings
   let expired: readonly ExpiredSuppression[] = p.applied?.expired ?? []
@@ -75,7 +77,7 @@ export function buildReport(p: {
     else failed[f.severity]++
   }
   for (const c of p.passCounts ?? []) passed += c.count
-  const card = scoreReport({ findings, passCounts: p.passCounts, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings })
+  const card = scoreReport({ findings, passCounts: p.passCounts, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings, memoryAssets: p.memoryAssets })
   const score = p.baseline?.score ? { ...card, delta: scoreDelta(card, p.baseline.score, p.baseline.source) } : card
   return {
     schemaVersion: '1.0',

@@ -35,6 +35,7 @@ import {
 } from '../types.ts'
 import { SEVERITY_WEIGHT } from './severity.ts'
 import { ZTMM_FUNCTIONS } from './ztmm.ts'
+import { DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore, spilledView } from '../engine/spill.ts'
 
 /** Version of the formula; reports carry it as `score.scoreVersion`. */
 export const SCORE_VERSION = '2.0'
@@ -86,26 +87,48 @@ export interface ScoreInput {
   /** Rules in force (coverage, population rules, severity of counted passes). */
   readonly rules?: readonly (RuleMeta & { readonly enabled?: boolean })[]
   readonly settings?: ScoreSettings
+  /**
+   * Assets tallied in memory (default 20,000): past it the per-asset tallies and scores spill to temporary files and
+   * `assets` is a lazy view read back from them (released with the report, see `releaseFindings`). Same card either way.
+   */
+  readonly memoryAssets?: number
 }
 
 interface RuleTally {
   severity: Severity
-  /** The rule's population noun (`users`) when it earns partial credit. */
-  population?: string
   passed: number
   failed: number
   /** First failed finding (by resource) and the number of failed resources. */
   firstFail?: { resource: string; fingerprint: string }
 }
 
+/** An asset's tallies: plain JSON (a {@link SpillMap} writes it out past its budget of assets). */
 interface AssetAcc {
   asset: string
   target: string
   pillar: Pillar
-  rules: Map<string, RuleTally>
+  rules: Record<string, RuleTally>
   passed: number
   failed: number
   suppressed: number
+}
+
+/** Two partial tallies of one asset, `a` added first: counts add up, the first failure is the lowest resource. */
+function combineAssets(a: AssetAcc, b: AssetAcc): AssetAcc {
+  a.passed += b.passed
+  a.failed += b.failed
+  a.suppressed += b.suppressed
+  for (const [ruleId, t] of Object.entries(b.rules)) {
+    const x = Object.hasOwn(a.rules, ruleId) ? a.rules[ruleId] : undefined
+    if (!x) {
+      a.rules[ruleId] = t
+      continue
+    }
+    x.passed += t.passed
+    x.failed += t.failed
+    if (t.firstFail && (!x.firstFail || cmp(t.firstFail.resource, x.firstFail.resource) < 0)) x.firstFail = t.firstFail
+  }
+  return a
 }
 
 /** The mergeable part of a pillar (sums, counts, sets); {@link finishPillar} turns it into a {@link PillarScore}. */
@@ -174,7 +197,7 @@ function addCap(caps: Map<string, ScoreCap>, cap: ScoreCap, pillar: Pillar): voi
 export function scoreReport(input: ScoreInput): ScoreCard {
   const settings = input.settings ?? {}
   const ruleMeta = new Map((input.rules ?? []).filter((r) => PILLARS.includes(r.pillar)).map((r) => [r.id, r]))
-  const assets = new Map<string, AssetAcc>()
+  const assets = new SpillMap<AssetAcc>(input.memoryAssets ?? DEFAULT_MEMORY_RECORDS, combineAssets)
   const stats = new Map<Pillar, PillarStats>(PILLARS.map((p) => [p, emptyStats()]))
   const statsOf = (p: Pillar): PillarStats => stats.get(p)!
   const familyPillars = new Map<string, Set<Pillar>>()
@@ -195,13 +218,13 @@ export function scoreReport(input: ScoreInput): ScoreCard {
   const assetOf = (pillar: Pillar, target: string, asset: string): AssetAcc => {
     const key = `${pillar}\0${asset}`
     let a = assets.get(key)
-    if (!a) assets.set(key, (a = { asset, target, pillar, rules: new Map(), passed: 0, failed: 0, suppressed: 0 }))
+    if (!a) assets.set(key, (a = { asset, target, pillar, rules: Object.create(null) as Record<string, RuleTally>, passed: 0, failed: 0, suppressed: 0 }))
     return a
   }
   const tally = (pillar: Pillar, target: string, asset: string, ruleId: string, severity: Severity): { a: AssetAcc; t: RuleTally } => {
     const a = assetOf(pillar, target, asset)
-    let t = a.rules.get(ruleId)
-    if (!t) a.rules.set(ruleId, (t = { severity, population: ruleMeta.get(ruleId)?.population, passed: 0, failed: 0 }))
+    let t = a.rules[ruleId]
+    if (!t) a.rules[ruleId] = t = { severity, passed: 0, failed: 0 }
     return { a, t }
   }
   const judged = (pillar: Pillar, ruleId: string): void => {
@@ -265,13 +288,13 @@ export function scoreReport(input: ScoreInput): ScoreCard {
       st.notApplicable.set(k, { check: s.check, why: s.why, count: (st.notApplicable.get(k)?.count ?? 0) + 1 })
     }
 
-  // Assets, in a stable order (pillar, asset id).
-  const assetScores: AssetScore[] = []
+  // Assets, in a stable order (pillar, asset id: the key order), one at a time.
+  const assetScores = new SpillStore<AssetScore>(input.memoryAssets ?? DEFAULT_MEMORY_RECORDS, (s) => `${s.pillar}\0${s.asset}`)
   const scoredTargets = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set()]))
-  for (const a of [...assets.values()].sort((x, y) => cmp(x.pillar, y.pillar) || cmp(x.asset, y.asset))) {
-    const s = scoreAsset(a, erroredTargets.get(a.pillar)!.get(a.asset))
+  for (const [, a] of assets.entries()) {
+    const s = scoreAsset(a, erroredTargets.get(a.pillar)!.get(a.asset), ruleMeta)
     if (!s) continue
-    assetScores.push(s)
+    assetScores.add(s)
     scoredTargets.get(a.pillar)!.add(a.target)
     const st = statsOf(a.pillar)
     st.count++
@@ -284,21 +307,27 @@ export function scoreReport(input: ScoreInput): ScoreCard {
   const pillars = Object.fromEntries(
     PILLARS.map((p) => [p, finishPillar(p, statsOf(p), [...rulesInForce.get(p)!].sort(), [...rulesJudged.get(p)!].sort(), settings)]),
   ) as Record<Pillar, PillarScore>
-  return { ...finishOverall(pillars, settings), assets: assetScores }
+  // A card's assets hold on to their temporary files until the report is released; the tallies' file is gone now.
+  const list = assetScores.finish()
+  assets.release()
+  const owner = { release: () => assetScores.release() }
+  return { ...finishOverall(pillars, settings), assets: assetScores.spilled ? spilledView(() => list[Symbol.iterator](), owner, list.length) : list }
 }
 
-function scoreAsset(a: AssetAcc, erroredCheck: string | undefined): AssetScore | null {
+function scoreAsset(a: AssetAcc, erroredCheck: string | undefined, ruleMeta: ReadonlyMap<string, RuleMeta>): AssetScore | null {
   let num = 0
   let den = 0
   const caps: ScoreCap[] = []
   const partial: PartialCredit[] = []
-  for (const [ruleId, t] of [...a.rules].sort((x, y) => cmp(x[0], y[0]))) {
+  for (const ruleId of Object.keys(a.rules).sort()) {
+    const t = a.rules[ruleId]!
     const n = t.passed + t.failed
     const w = SEVERITY_WEIGHT[t.severity]
     if (!n || !w) continue
     den += w
-    num += w * (t.population ? t.passed / n : t.failed ? 0 : 1)
-    if (t.population) partial.push({ ruleId, passed: t.passed, total: n, text: `${t.passed} of ${n} ${t.population}` })
+    const population = ruleMeta.get(ruleId)?.population
+    num += w * (population ? t.passed / n : t.failed ? 0 : 1)
+    if (population) partial.push({ ruleId, passed: t.passed, total: n, text: `${t.passed} of ${n} ${population}` })
     const cap = FAIL_CAP[t.severity]
     if (t.failed && cap)
       caps.push(mkCap({
@@ -313,7 +342,7 @@ function scoreAsset(a: AssetAcc, erroredCheck: string | undefined): AssetScore |
   const ceiling = caps.reduce<Stage>((s, c) => minStage(s, c.stage), 'optimal')
   const score = Math.min(uncapped, TOP[ceiling])
   return {
-    asset: a.asset, target: a.target, pillar: a.pillar, score, uncapped, stage: stageOf(score), rules: [...a.rules.values()].filter((t) => t.passed + t.failed > 0 && SEVERITY_WEIGHT[t.severity] > 0).length,
+    asset: a.asset, target: a.target, pillar: a.pillar, score, uncapped, stage: stageOf(score), rules: Object.values(a.rules).filter((t) => t.passed + t.failed > 0 && SEVERITY_WEIGHT[t.severity] > 0).length,
     passed: a.passed, failed: a.failed, suppressed: a.suppressed, caps, ...(partial.length ? { partial } : {}),
   }
 }
