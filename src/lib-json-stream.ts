@@ -193,6 +193,10 @@ export async function readJsonEntries(
 
   const scan = (buf: Buffer, base: number): void => {
     let i = 0
+    // Where the next backslash and quote of this chunk are (n when none): each searched again only once passed, so the
+    // scan stays linear in the chunk whatever the strings hold.
+    let nextBs = -1
+    let nextQuote = -1
     const n = buf.length
     while (i < n) {
       if (sink) {
@@ -209,6 +213,19 @@ export async function readJsonEntries(
           }
         } else {
           for (; i < n; i++) {
+            if (inString && !escape) {
+              // Inside a string: jump to its next quote; a backslash before it is stepped over byte by byte.
+              if (nextBs < i) {
+                nextBs = buf.indexOf(BACKSLASH, i)
+                if (nextBs < 0) nextBs = n
+              }
+              if (nextQuote < i) {
+                nextQuote = buf.indexOf(QUOTE, i)
+                if (nextQuote < 0) nextQuote = n
+              }
+              i = Math.min(nextBs, nextQuote)
+              if (i >= n) break
+            }
             const b = buf[i]!
             if (inString) {
               if (escape) escape = false

@@ -100,6 +100,16 @@ describe('readJsonEntries bounds hostile documents', () => {
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(40 * 1024 * 1024)
   })
 
+  it('strings full of escapes are scanned in linear time (a quote search is not repeated per backslash)', async () => {
+    // 3 MB of escaped backslashes and quotes in one 4 MiB chunk: quadratic rescanning would take minutes.
+    const body = '\\\\\\"'.repeat(1_000_000)
+    const text = `{"resources": ["${body}"]}`
+    const t0 = performance.now()
+    const r = await collect(text, SPEC, [2, 4 * 1024 * 1024])
+    expect(r.entries).toEqual([['/resources', 0, '\\"'.repeat(1_000_000)]])
+    expect(performance.now() - t0).toBeLessThan(20_000)
+  })
+
   it('deep nesting, truncation, trailing data and a streamed key given twice are errors with a place', async () => {
     const cases: [string, RegExp][] = [
       [`{"resources": [${'['.repeat(100_000)}`, /^x\.json: \/resources\/0: nested deeper than 64 levels$/],
