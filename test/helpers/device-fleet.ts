@@ -96,3 +96,19 @@ export function* crowdStrikeExport(n: number, now: number, duplicates = 0): Gene
   if (batch.length) yield (n + duplicates > batch.length ? ',' : '') + batch.join(',')
   yield '],"errors":[]}'
 }
+
+/** A `{value: […]}` Intune export of `n` devices: device i has the serial, host name and MAC of `crowdStrikeEntry(i)`. */
+export function* intuneExport(n: number, now: number): Generator<string> {
+  yield '{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#deviceManagement/managedDevices","value":['
+  const seen = new Date(now - 3_600_000).toISOString()
+  for (let i = 0; i < n; i += 1000) {
+    const batch: string[] = []
+    for (let k = i; k < Math.min(n, i + 1000); k++)
+      batch.push(JSON.stringify({
+        id: `mdm-${k}`, deviceName: `host-${k}`, serialNumber: `SN${String(k).padStart(9, '0')}`, wiFiMacAddress: mac(k, '').toUpperCase(),
+        complianceState: 'compliant', isEncrypted: true, lastSyncDateTime: seen, operatingSystem: 'Windows', osVersion: '10.0.22631.3296',
+      }))
+    yield (i ? ',' : '') + batch.join(',')
+  }
+  yield ']}'
+}

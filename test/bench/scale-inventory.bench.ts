@@ -1,0 +1,78 @@
+/**
+ * @fileoverview Inventory scale (issue 14 item 2), `npm run bench -- scale`: generated CrowdStrike exports of 100,000 and
+ * 1,000,000 devices read by the whole-file reader ztscan used before (readFile + JSON.parse + every record, in a child) beside
+ * the streamed reader (in a child) and the built CLI end to end (`scan inventory:crowdstrike:FILE -o r.json`); then the
+ * MDM × EDR coverage join of 100,000 and 1,000,000 devices a side through the CLI. Wall time and peak RSS of each, side by
+ * side: the reader's peak should not grow with the file beyond the id map. Figures are printed, never asserted.
+ */
+import { spawnSync } from 'node:child_process'
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { once } from 'node:events'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ensureBuilt, runCli } from '../hostile/cli.ts'
+import { root } from '../helpers/cli.ts'
+import { crowdStrikeExport, intuneExport } from '../helpers/device-fleet.ts'
+
+const MB = 1024 * 1024
+
+async function write(file: string, chunks: Iterable<string>): Promise<number> {
+  const out = createWriteStream(file)
+  for (const c of chunks) if (!out.write(c)) await once(out, 'drain')
+  out.end()
+  await once(out, 'close')
+  return statSync(file).size
+}
+
+/** Runs `code` (an ES module, argv[1] = repo root, argv[2] = file) under tsx in a child; its JSON line plus wall time and peak RSS. */
+function child(code: string, file: string): string {
+  const t0 = performance.now()
+  const wrapped = `${code}\nprocess.stdout.write(JSON.stringify({ ...out, rssMb: process.resourceUsage().maxRSS / 1024 }))`
+  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', '--input-type=module', '-e', wrapped, root, file], { encoding: 'utf8', timeout: 900_000, maxBuffer: 1 << 20 })
+  const s = (performance.now() - t0) / 1000
+  if (r.status !== 0) return `failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}): ${r.stderr.trim().slice(0, 200)}`
+  const o = JSON.parse(r.stdout) as { devices: number; rssMb: number }
+  return `${o.devices} devices, ${s.toFixed(1)} s, peak RSS ${o.rssMb.toFixed(0)} MB`
+}
+
+const WHOLE = `
+const { readFileSync } = await import('node:fs')
+const { judgedDevices, parseInventory } = await import(process.argv[1] + '/checks/endpoint-agent/inventory.ts')
+const out = { devices: judgedDevices(parseInventory('crowdstrike', readFileSync(process.argv[2], 'utf8'), 'cs.json')).devices.length }`
+
+const STREAMED = `
+const { streamInventory } = await import(process.argv[1] + '/checks/endpoint-agent/inventory-stream.ts')
+const { streamFileCapped } = await import(process.argv[1] + '/src/lib-files.ts')
+let n = 0
+await streamInventory('crowdstrike', () => streamFileCapped(process.argv[2], 2 ** 40), 'cs.json', () => void n++)
+const out = { devices: n }`
+
+/** Prints the figures. */
+export async function run(): Promise<void> {
+  ensureBuilt()
+  const dir = mkdtempSync(join(tmpdir(), 'ztscan-bench-inv-'))
+  const now = Date.now()
+  try {
+    for (const n of [100_000, 1_000_000]) {
+      const file = join(dir, 'cs.json')
+      const size = await write(file, crowdStrikeExport(n, now))
+      console.log(`  CrowdStrike export, ${n.toLocaleString('en')} devices (${(size / MB).toFixed(0)} MB):`)
+      console.log(`    whole-file reader (before):  ${child(WHOLE, file)}`)
+      console.log(`    streamed reader (now):       ${child(STREAMED, file)}`)
+      const r = await runCli(['scan', '-q', `inventory:crowdstrike:${file}`, '-o', join(dir, 'r.json'), '--fail-on', 'none'], { cwd: dir, killAfterMs: 900_000 })
+      console.log(`    ztscan scan -o r.json (CLI): ${(r.ms / 1000).toFixed(1)} s, peak RSS ${Math.round(r.rssMb)} MB, exit ${r.code}${r.stderr ? `, stderr: ${r.stderr.trim().slice(0, 200)}` : ''}`)
+      rmSync(join(dir, 'r.json'), { force: true })
+    }
+    for (const n of [100_000, 1_000_000]) {
+      const mdm = join(dir, 'mdm.json')
+      const edr = join(dir, 'edr.json')
+      // Every EDR device is one of the MDM's (same serial, host name, MAC); the last 25 MDM devices are not in the EDR.
+      const bytes = (await write(mdm, intuneExport(n, now))) + (await write(edr, crowdStrikeExport(n - 25, now)))
+      const r = await runCli(['scan', '-q', `coverage:intune:${mdm},crowdstrike:${edr}`, '-o', join(dir, 'r.json'), '--fail-on', 'none'], { cwd: dir, killAfterMs: 900_000 })
+      console.log(`  coverage join ${n.toLocaleString('en')} MDM × ${(n - 25).toLocaleString('en')} EDR (${(bytes / MB).toFixed(0)} MB), CLI: ${(r.ms / 1000).toFixed(1)} s, peak RSS ${Math.round(r.rssMb)} MB, exit ${r.code}${r.stderr ? `, stderr: ${r.stderr.trim().slice(0, 200)}` : ''}`)
+      rmSync(join(dir, 'r.json'), { force: true })
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
