@@ -25,15 +25,44 @@ export interface MfaCoverage {
 
 const pct = (a: number, b: number): string => `${b ? (Math.floor((1000 * a) / b) / 10).toString() : '0'} %`
 
-function count(users: readonly IdpUser[], weak: readonly string[], pr: readonly string[]): CoverageCounts {
-  let anyMfa = 0
-  let phishingResistant: number | null = 0
-  for (const u of users) {
-    if (u.mfa) anyMfa++
-    if (!u.factors) phishingResistant = null
-    else if (phishingResistant !== null && u.mfa && strongestTier(u.factors, weak, pr) === 'phishing-resistant') phishingResistant++
+/** Counts over one population, a user at a time (a streamed export holds no user list). */
+class Counts {
+  total = 0
+  anyMfa = 0
+  phishingResistant: number | null = 0
+  add(u: IdpUser, weak: readonly string[], pr: readonly string[]): void {
+    this.total++
+    if (u.mfa) this.anyMfa++
+    if (!u.factors) this.phishingResistant = null
+    else if (this.phishingResistant !== null && u.mfa && strongestTier(u.factors, weak, pr) === 'phishing-resistant') this.phishingResistant++
   }
-  return { total: users.length, phishingResistant, anyMfa, none: users.length - anyMfa }
+  get counts(): CoverageCounts {
+    return { total: this.total, phishingResistant: this.phishingResistant, anyMfa: this.anyMfa, none: this.total - this.anyMfa }
+  }
+}
+
+/** Coverage counted user by user: `add` each user, then `result()` (the same figures as `mfaCoverage` of the list). */
+export class CoverageCounter {
+  readonly #all = new Counts()
+  readonly #admins = new Counts()
+  readonly #weak: readonly string[]
+  readonly #pr: readonly string[]
+  constructor(weak: readonly string[], pr: readonly string[]) {
+    this.#weak = weak
+    this.#pr = pr
+  }
+  add(u: IdpUser): void {
+    this.#all.add(u, this.#weak, this.#pr)
+    if (u.admin) this.#admins.add(u, this.#weak, this.#pr)
+  }
+  get total(): number {
+    return this.#all.total
+  }
+  result(): MfaCoverage {
+    const all = this.#all.counts
+    const admins = this.#admins.counts
+    return { users: all, admins, summary: `${sentence(all, 'users')}; ${admins.total ? sentence(admins, 'administrators') : 'no administrators in the export'}` }
+  }
 }
 
 function sentence(c: CoverageCounts, noun: string): string {
@@ -43,7 +72,7 @@ function sentence(c: CoverageCounts, noun: string): string {
 
 /** Coverage of `users`, with the factor tiers in force (the `mfa-weak-factors-only` parameters). */
 export function mfaCoverage(users: readonly IdpUser[], weak: readonly string[], pr: readonly string[]): MfaCoverage {
-  const all = count(users, weak, pr)
-  const admins = count(users.filter((u) => u.admin), weak, pr)
-  return { users: all, admins, summary: `${sentence(all, 'users')}; ${admins.total ? sentence(admins, 'administrators') : 'no administrators in the export'}` }
+  const c = new CoverageCounter(weak, pr)
+  for (const u of users) c.add(u)
+  return c.result()
 }

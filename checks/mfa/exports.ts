@@ -278,7 +278,7 @@ function valueList(file: string, v: unknown, ptr: string): unknown[] {
 }
 
 /** `@odata.nextLink` of a Graph page, shortened for a message (a skip token is no secret, but can be long). */
-function nextLink(o: Json, ptr: string): string | undefined {
+export function nextLink(o: Json, ptr: string): string | undefined {
   const v = o['@odata.nextLink']
   if (v === undefined) return undefined
   const s = typeof v === 'string' ? v : JSON.stringify(v) ?? ''

@@ -6,6 +6,7 @@ import { defineCheck } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { parseExport, type IdpModel, type IdpRule, type IdpUser } from './exports.ts'
 import { pullLive } from './live/index.ts'
+import { streamEntraUsers, type StreamedUsers } from './export-stream.ts'
 import type { Target } from '../../src/types.ts'
 import { strongestTier } from './factors.ts'
 import { ENTRA_POLICY_RULES, evaluateEntraPolicies } from './policy-entra.ts'
@@ -35,11 +36,14 @@ export default defineCheck({
   // Local parsing, no network: a large tenant (about 25k users a second here) must not hit the network-sized deadline.
   timeout: (t, baseMs) => Math.max(baseMs, t.kind === 'identity-live' ? 900_000 : 120_000),
   async run(target, ctx) {
-    const model = target.kind === 'identity-live' ? await pullLive(target, ctx) : await readExport(target, ctx.net.readFile)
-    const name = PROVIDER_NAMES.get(model.provider) ?? model.provider
     const weak = ctx.params<WeakParams>('mfa-weak-factors-only')
+    // Entra registration lists are streamed (export-stream.ts): their users are read, not held.
+    const streamed = await streamExport(target, ctx.net.readStream, weak)
+    const model = streamed?.model ?? (target.kind === 'identity-live' ? await pullLive(target, ctx) : await readExport(target, ctx.net.readFile))
+    const name = PROVIDER_NAMES.get(model.provider) ?? model.provider
+    const userCount = streamed?.users.count ?? model.users.length
 
-    for (const u of model.users) {
+    const reportUser = (u: IdpUser): void => {
       const at = userAt(u, name)
       const rule = u.admin ? 'mfa-admin-without-mfa' : 'mfa-user-without-mfa'
       ctx.report(rule, u.mfa ? 'pass' : 'fail', u.mfa ? { ...at, message: `${u.admin ? 'Administrator ' : ''}${u.login} has a second factor (${name})` } : at)
@@ -66,6 +70,8 @@ export default defineCheck({
         })
       }
     }
+    for (const u of model.users) reportUser(u)
+    await streamed?.users.each(reportUser)
 
     for (const e of model.enforcement) {
       const scope = e.resource.startsWith('org:') ? `organization ${e.resource.slice(4)}` : 'all users'
@@ -92,8 +98,8 @@ export default defineCheck({
         ...(none ? { message: `AWS root account ${root.arn} has no active access keys` } : {}),
       })
     }
-    if (model.users.length) {
-      const cov = mfaCoverage(model.users, weak.weakFactors, weak.phishingResistantFactors)
+    if (userCount) {
+      const cov = streamed?.users.coverage ?? mfaCoverage(model.users, weak.weakFactors, weak.phishingResistantFactors)
       ctx.report('mfa-coverage', cov.users.none ? 'fail' : 'pass', { resource: 'coverage:users', evidence: { provider: name, summary: cov.summary, users: cov.users, admins: cov.admins }, message: `${name}: ${cov.summary}` })
     }
     let policyVerdicts = 0
@@ -128,7 +134,7 @@ export default defineCheck({
       if (uniq.length) ctx.skip('mfa-aws-policy-without-mfa-condition', `not judged (${uniq.length}): ${uniq.slice(0, 5).join('; ')}${uniq.length > 5 ? `; and ${uniq.length - 5} more` : ''}`)
       policyVerdicts += verdicts.length
     }
-    ctx.log.debug(`${model.users.length} users evaluated`)
+    ctx.log.debug(`${userCount} users evaluated`)
 
     // Say what was not judged: one skip entry per rule, naming the first records and the field each lacks (bounded: a
     // 50,000-user export with one field missing everywhere is 1 entry, not 50,000).
@@ -136,7 +142,7 @@ export default defineCheck({
     for (const n of model.notJudged) byRule.set(n.rule, [...(byRule.get(n.rule) ?? []), n.why].slice(0, 6))
     const counts = new Map<string, number>()
     for (const n of model.notJudged) counts.set(n.rule, (counts.get(n.rule) ?? 0) + 1)
-    const nothing = !model.users.length && !model.enforcement.length && !root && !policyVerdicts
+    const nothing = !userCount && !model.enforcement.length && !root && !policyVerdicts
     if (nothing && !byRule.size) ctx.skip('mfa-user-without-mfa', `nothing judged in this ${name} export (no user that can sign in, no enforcement setting)`)
     for (const [rule, whys] of byRule) {
       const n = counts.get(rule)!
@@ -146,6 +152,15 @@ export default defineCheck({
     if (model.incomplete) throw new AttemptFailure('incomplete', model.incomplete)
   },
 })
+
+/** An Entra registration export read as a stream: a model without its users, and the users; undefined for anything else. */
+async function streamExport(target: Target, readStream: (path: string) => AsyncIterable<Buffer>, weak: WeakParams): Promise<{ model: IdpModel; users: StreamedUsers } | undefined> {
+  const path = target.path
+  if (target.kind !== 'identity-export' || target.provider !== 'entra' || typeof path !== 'string') return undefined
+  const users = await streamEntraUsers(() => readStream(path), target.id.replace(/^idp:[^:]+:/, ''), weak.weakFactors, weak.phishingResistantFactors)
+  if (!users) return undefined
+  return { users, model: { provider: 'entra', users: [], enforcement: [], notJudged: [], ...(users.incomplete ? { incomplete: users.incomplete } : {}), entra: { policies: [] } } }
+}
 
 async function readExport(target: Target, readFile: (path: string, max: number) => Promise<Buffer>): Promise<IdpModel> {
   const path = target.path
