@@ -14,6 +14,7 @@ import idpExport from '../../checks/mfa/idp.ts'
 import { signV4 } from '../../checks/mfa/live/aws-sigv4.ts'
 import { awsCredentialSource, parseIni } from '../../checks/mfa/live/aws-credentials.ts'
 import { parseAwsXml } from '../../checks/mfa/live/aws-query.ts'
+import { awsPlaces } from '../../checks/mfa/live/aws.ts'
 import { readFileCapped } from '../../src/lib-files.ts'
 import { parseTarget } from '../../src/targets/parse.ts'
 import type { Finding, ScanReport } from '../../src/types.ts'
@@ -179,6 +180,32 @@ describe('aws-iam:// live pull', () => {
     expect(fails(r, 'mfa-aws-root-without-mfa')).toEqual(['user:<root_account>'])
     // A profile named but absent fails the preflight, naming both files.
     await expect(pull({}, { sharedCredentialsFile: creds, configFile: conf, profile: 'nope' })).rejects.toThrow(`aws-iam://${ACCOUNT}: AWS profile "nope": not found in ${creds} or ${conf}`)
+  })
+
+  it('report generation is polled within reportWaitSeconds: a report never COMPLETE is named missing, root judged from the account summary', async () => {
+    const slow = await startAwsFake({ users: 5, reportPolls: 1_000_000 })
+    try {
+      const k = slow.keys()
+      Object.assign(process.env, envKeys(k))
+      const r = await tester.run(parseTarget(`aws-iam://${ACCOUNT}`), { settings: { aws: { endpoint: slow.iamEndpoint, reportWaitSeconds: 1 } } })
+      expect(r.errors).toHaveLength(1)
+      expect(r.errors[0]!.message).toMatch(/^aws-iam:\/\/123456789012: incomplete pull, judged what was read; missing credential report: AWS IAM: GenerateCredentialReport: not COMPLETE after \d+ s \(settings\.aws\.reportWaitSeconds: 1\)$/)
+      expect(slow.calls.filter((c) => c === 'GenerateCredentialReport').length).toBeLessThanOrEqual(4)
+      const root = r.findings.find((x) => x.ruleId === 'mfa-aws-root-without-mfa')!
+      expect(root).toMatchObject({ status: 'fail', evidence: { source: 'GetAccountSummary: AccountMFAEnabled 0' } })
+      expect(fails(r, 'mfa-aws-policy-without-mfa-condition')).toEqual(admins(5))
+    } finally {
+      for (const v of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete process.env[v]
+      await slow.stop()
+    }
+  })
+
+  it('partitions and regions pick the IAM and STS endpoints and signing regions', () => {
+    expect(awsPlaces({}, {})).toEqual({ iam: 'https://iam.amazonaws.com', iamRegion: 'us-east-1', sts: 'https://sts.amazonaws.com', stsRegion: 'us-east-1' })
+    expect(awsPlaces({ region: 'eu-west-1' }, {})).toMatchObject({ sts: 'https://sts.eu-west-1.amazonaws.com', stsRegion: 'eu-west-1', iamRegion: 'us-east-1' })
+    expect(awsPlaces({ partition: 'aws-cn' }, { AWS_REGION: 'cn-northwest-1' })).toEqual({ iam: 'https://iam.cn-north-1.amazonaws.com.cn', iamRegion: 'cn-north-1', sts: 'https://sts.cn-northwest-1.amazonaws.com.cn', stsRegion: 'cn-northwest-1' })
+    expect(awsPlaces({ partition: 'aws-us-gov' }, {})).toMatchObject({ iam: 'https://iam.us-gov.amazonaws.com', iamRegion: 'us-gov-west-1' })
+    expect(() => awsPlaces({ endpoint: 'http://iam.example.com' }, {})).toThrow(/settings\.aws\.endpoint: expected an https:\/\/ URL/)
   })
 
   it('the credential must belong to the target account', async () => {

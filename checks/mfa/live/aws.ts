@@ -13,7 +13,7 @@ import { AttemptFailure } from '../../../src/errors.ts'
 import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import { parseExport, type IdpModel } from '../exports.ts'
-import { baseUrl } from './client.ts'
+import { baseUrl, PullLog } from './client.ts'
 import { awsCredentialProvider, awsCredentialSource, describeSource, type AwsSettings } from './aws-credentials.ts'
 import { AwsQuery } from './aws-query.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -56,20 +56,11 @@ export async function pullAws(target: Target, ctx: Pick<CheckContext, 'signal' |
   const keys = awsCredentialProvider(source, { endpoint: places.sts, region: places.stsRegion }, ctx.net.httpRequest, read, ctx.signal)
   const iam = new AwsQuery({ vendor: 'AWS IAM', endpoint: places.iam, version: '2010-05-08', region: places.iamRegion, service: 'iam', transport: ctx.net.httpRequest, signal: ctx.signal, keys, permissions: AWS_PERMISSIONS })
 
-  const missing: string[] = []
-  let first: AttemptFailure | undefined
-  const part = async (what: string, run: () => Promise<void>): Promise<void> => {
-    try {
-      await run()
-    } catch (err) {
-      if (!(err instanceof AttemptFailure) || err.reason === 'aborted' || err.reason === 'bug') throw err
-      first ??= err
-      missing.push(`${what}: ${err.message}`)
-    }
-  }
+  // Each part that fails is named as missing; `log.pages` counts the answers that hold data.
+  const log = new PullLog()
   const bundle: Json = {}
 
-  await part('credential report', async () => {
+  await log.part('credential report', async () => {
     const waitMs = (s.reportWaitSeconds ?? 60) * 1000
     const start = Date.now()
     for (let n = 0; ; n++) {
@@ -87,15 +78,17 @@ export async function pullAws(target: Target, ctx: Pick<CheckContext, 'signal' |
     const r = await iam.call('GetCredentialReport')
     if (typeof r.Content !== 'string' || !r.Content) throw new AttemptFailure('protocol', 'AWS IAM: GetCredentialReport: the answer has no Content')
     bundle.credentialReport = { Content: r.Content, ReportFormat: r.ReportFormat, GeneratedTime: r.GeneratedTime }
+    log.pages++
   })
-  await part('account summary', async () => {
+  await log.part('account summary', async () => {
     const r = await iam.call('GetAccountSummary')
     if (!isObj(r.SummaryMap)) throw new AttemptFailure('protocol', 'AWS IAM: GetAccountSummary: the answer has no SummaryMap')
     bundle.accountSummary = { SummaryMap: r.SummaryMap }
+    log.pages++
   })
   let pages = 0
   const details = { UserDetailList: [] as unknown[], GroupDetailList: [] as unknown[], RoleDetailList: [] as unknown[], Policies: [] as unknown[] }
-  await part('authorization details', async () => {
+  await log.part('authorization details', async () => {
     let marker: string | undefined
     const seen = new Set<string>()
     do {
@@ -114,6 +107,7 @@ export async function pullAws(target: Target, ctx: Pick<CheckContext, 'signal' |
         for (const x of v) details[k].push(x)
       }
       pages++
+      log.pages++
       marker = r.IsTruncated === true && typeof r.Marker === 'string' && r.Marker ? r.Marker : undefined
       if (r.IsTruncated === true && !marker) throw new AttemptFailure('protocol', 'AWS IAM: GetAccountAuthorizationDetails: IsTruncated without a Marker')
       if (marker && seen.has(marker)) throw new AttemptFailure('protocol', 'AWS IAM: GetAccountAuthorizationDetails: the Marker repeats')
@@ -122,11 +116,12 @@ export async function pullAws(target: Target, ctx: Pick<CheckContext, 'signal' |
   })
   // A partly read authorization list is judged too (users on the pages read), and named as missing.
   if (pages > 0) bundle.authorizationDetails = details
-  if (!bundle.credentialReport && !bundle.accountSummary && !pages && first) throw first
+  // Nothing read at all: the first failure is the attempt's.
+  const incomplete = log.incomplete(target.id)
 
   const model = parseExport('aws', Buffer.from(JSON.stringify(bundle)), target.id)
   checkAccount(model, details.UserDetailList, account, target.id)
-  return { ...model, ...(missing.length ? { incomplete: `${target.id}: incomplete pull, judged what was read; missing ${missing.join('; ')}` } : {}) }
+  return { ...model, ...(incomplete ? { incomplete } : {}) }
 }
 
 /** The account of the ARNs read must be the target's: credentials for another account must not pass for this one. */
