@@ -29,7 +29,14 @@ export interface PosixPlatform {
   readonly paths?: readonly string[]
   readonly version?: readonly (CatalogueCommand | CatalogueFileProbe)[]
   readonly degraded?: readonly CatalogueCommand[]
+  /** Commands whose output matching `pattern` means the running agent is not connected to its cloud. */
+  readonly disconnected?: readonly CatalogueCommand[]
+  /** Commands whose output matching `pattern` means tamper protection is off. */
+  readonly tamperOff?: readonly CatalogueCommand[]
 }
+
+/** The status command lists of a platform, in the order their patterns are checked and named (`/platforms/OS/LIST/N`). */
+export const STATUS_LISTS = ['version', 'degraded', 'disconnected', 'tamperOff'] as const
 /** Inventory providers the family reads. */
 export type Provider = 'crowdstrike' | 'defender' | 'sentinelone' | 'intune' | 'osquery'
 /** Agent categories a policy can require. */
@@ -95,17 +102,15 @@ export function validateCatalogue(data: unknown, file: string): AgentSpec[] {
       seen.add(a.id)
       for (const os of ['linux', 'darwin'] as const) {
         const p = a.platforms[os]
-        const pats = [...(p?.version ?? []), ...(p?.degraded ?? [])]
-        pats.forEach((c, j) => {
-          try {
-            linearPattern(c.pattern)
-          } catch (err) {
-            const nv = p?.version?.length ?? 0
-            const where = j < nv ? `version/${j}` : `degraded/${j - nv}`
-            const why = (err as Error).message.replace(/^error parsing regexp: /, '')
-            problems.push({ pointer: `/agents/${i}/platforms/${os}/${where}/pattern`, expected: `a linear-time regular expression in RE2 syntax (no backreferences or lookaround): ${why}`, actual: c.pattern })
-          }
-        })
+        for (const list of STATUS_LISTS)
+          (p?.[list] ?? []).forEach((c, j) => {
+            try {
+              linearPattern(c.pattern)
+            } catch (err) {
+              const why = (err as Error).message.replace(/^error parsing regexp: /, '')
+              problems.push({ pointer: `/agents/${i}/platforms/${os}/${list}/${j}/pattern`, expected: `a linear-time regular expression in RE2 syntax (no backreferences or lookaround): ${why}`, actual: c.pattern })
+            }
+          })
       }
     })
   }

@@ -33,6 +33,9 @@ const RULES = [
   'endpoint-agent-sshd-password-login',
   'endpoint-agent-os-unsupported',
   'endpoint-agent-releases-behind',
+  'endpoint-agent-not-connected',
+  'endpoint-agent-tamper-protection-off',
+  'endpoint-agent-zta-score-low',
 ] as const
 type Rule = (typeof RULES)[number]
 
@@ -116,6 +119,16 @@ function reportHost(ctx: CheckContext<Rule>, host: string, os: string, agents: r
       ctx.report('endpoint-agent-sensor-degraded', o.degraded ? 'fail' : 'pass', {
         resource: `agent:${o.agent.id}`,
         evidence: { ...base, state: o.degraded ? `degraded (${o.degradedDetail ?? 'reported by the agent'})` : 'healthy' },
+      })
+    if (o.connected !== undefined)
+      ctx.report('endpoint-agent-not-connected', o.connected ? 'pass' : 'fail', {
+        resource: `agent:${o.agent.id}`,
+        evidence: { ...base, state: o.connected ? `connected (status command: ${o.connectedDetail})` : `status command says: ${o.connectedDetail}`, source: 'the agent\'s own status command' },
+      })
+    if (o.tamperOff !== undefined)
+      ctx.report('endpoint-agent-tamper-protection-off', o.tamperOff ? 'fail' : 'pass', {
+        resource: `agent:${o.agent.id}`,
+        evidence: { ...base, state: `tamper protection: ${o.tamperDetail}` },
       })
   }
 }
@@ -235,9 +248,9 @@ function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
       evidence: { ...base, requirement: d.agent, state: d.onboarded ? 'installed' : `not onboarded (${d.onboardingStatus})`, os: d.platform },
     })
   if (d.onboarded === false) return // no agent: nothing else to judge
-  if (d.lastSeen !== undefined) {
-    const { maxHours } = ctx.params<{ maxHours: number }>('endpoint-agent-stale-checkin')
-    const hours = d.lastSeen === null ? Infinity : (ctx.now().getTime() - Date.parse(d.lastSeen)) / 3_600_000
+  const { maxHours } = ctx.params<{ maxHours: number }>('endpoint-agent-stale-checkin')
+  const hours = d.lastSeen === undefined ? undefined : d.lastSeen === null ? Infinity : (ctx.now().getTime() - Date.parse(d.lastSeen)) / 3_600_000
+  if (hours !== undefined) {
     ctx.report('endpoint-agent-stale-checkin', hours > maxHours ? 'fail' : 'pass', {
       resource,
       asset: resource,
@@ -264,6 +277,32 @@ function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
     })
   if (d.containment !== undefined)
     ctx.report('endpoint-agent-contained', d.containment === 'normal' ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.containment } })
+  // A device that stopped checking in altogether is the stale check-in finding, not a second one here.
+  if (d.connection !== undefined && !(d.connection.connected === false && hours !== undefined && hours > maxHours))
+    ctx.report('endpoint-agent-not-connected', d.connection.connected ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.connection.state, source: 'inventory export' } })
+  if (d.tamper !== undefined)
+    ctx.report('endpoint-agent-tamper-protection-off', d.tamper.on ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.tamper.state } })
+  if (d.zta !== undefined) reportZta(ctx, d, resource, base)
+}
+
+/** CrowdStrike Zero Trust Assessment scores against `minScores` (each configured score; a score the export lacks is named). */
+function reportZta(ctx: CheckContext<Rule>, d: DeviceRecord, resource: string, base: Record<string, unknown>): void {
+  const { minScores } = ctx.params<{ minScores: Partial<Record<'overall' | 'os' | 'sensor_config', number>> }>('endpoint-agent-zta-score-low')
+  const zta = d.zta!
+  const below: string[] = []
+  const missing: string[] = []
+  for (const k of ['overall', 'os', 'sensor_config'] as const) {
+    const min = minScores?.[k]
+    if (min === undefined) continue
+    const v = zta[k]
+    if (v === undefined) missing.push(k)
+    else if (v < min) below.push(`${k} ${v} < ${min}`)
+  }
+  const scores = { overall: zta.overall ?? 'absent', os: zta.os ?? 'absent', sensorConfig: zta.sensor_config ?? 'absent' }
+  // A configured score the assessment lacks is unknown, never a pass.
+  const fail = below.length > 0 || missing.length > 0
+  const state = below.length ? `score ${below.join(', ')}` : missing.length ? `score ${missing.join(', ')} absent from the assessment` : `scores at or above ${Object.entries(minScores ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`
+  ctx.report('endpoint-agent-zta-score-low', fail ? 'fail' : 'pass', { resource, asset: resource, evidence: { ...base, state, ...scores, minScores, assessedAt: zta.modified ?? 'unknown' } })
 }
 
 /** Reads an EDR/MDM inventory export and reports each device; a rule whose field the export lacks is a named skip. */

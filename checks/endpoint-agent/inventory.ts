@@ -48,8 +48,14 @@ export interface DeviceRecord {
   readonly activeThreats?: number
   /** SentinelOne: actions the agent waits for (`userActionsNeeded`) and permissions it lacks (`missingPermissions`). */
   readonly actionsNeeded?: readonly string[]
-  /** CrowdStrike containment state (`status` other than `normal`); `normal` when the export says so. */
+  /** Containment state: CrowdStrike `status`, SentinelOne network quarantine (`networkStatus`); `normal` when not contained. */
   readonly containment?: string
+  /** CrowdStrike Zero Trust Assessment scores (0-100), when the export carries them. */
+  readonly zta?: { readonly overall?: number; readonly os?: number; readonly sensor_config?: number; readonly modified?: string }
+  /** Tamper/uninstall protection: on, or off with the state the export gives (`DISABLED`, `MAINTENANCE_MODE`). */
+  readonly tamper?: { readonly on: boolean; readonly state: string }
+  /** The agent's link to its cloud: false when the export says the running agent does not reach it. */
+  readonly connection?: { readonly connected: boolean; readonly state: string }
   /** Rules this record cannot be judged on because the export lacks the field: rule id → provider field name. */
   readonly absent?: Readonly<Record<string, string>>
 }
@@ -64,6 +70,7 @@ export const ABSENT_HINT: Record<Provider, string> = {
 }
 
 const str = { type: 'string' }
+const score = { type: 'integer', minimum: 0, maximum: 100 }
 const strOrNull = { type: ['string', 'null'] }
 
 interface ProviderDef {
@@ -117,20 +124,32 @@ function absentOf(def: ProviderDef, e: Record<string, unknown>): Record<string, 
 }
 
 // Defender `healthStatus` values: Active, Inactive, ImpairedCommunication, NoSensorData, NoSensorDataImpairedCommunication, Unknown
-// (https://learn.microsoft.com/en-us/defender-endpoint/api/machine). Inactive is a stale device (caught by check-in age).
-const DEFENDER_DEGRADED = new Set(['ImpairedCommunication', 'NoSensorData', 'NoSensorDataImpairedCommunication'])
+// (https://learn.microsoft.com/en-us/defender-endpoint/api/machine). Inactive is a stale device (caught by check-in age);
+// ImpairedCommunication alone is a connection problem (endpoint-agent-not-connected), not a sensor one.
+const DEFENDER_DEGRADED = new Set(['NoSensorData', 'NoSensorDataImpairedCommunication'])
 // SentinelOne `operationalState`: na (normal), fully_disabled, partially_disabled, disabled_error, db_corruption.
 const S1_DEGRADED = new Set(['fully_disabled', 'partially_disabled', 'disabled_error', 'db_corruption'])
 
 const PROVIDERS: Record<Provider, ProviderDef> = {
   crowdstrike: {
     envelope: 'resources',
-    item: { device_id: str, hostname: str, agent_version: str, last_seen: str, platform_name: str, reduced_functionality_mode: str, status: str, serial_number: str, mac_address: str },
+    item: {
+      device_id: str, hostname: str, agent_version: str, last_seen: str, platform_name: str, reduced_functionality_mode: str, status: str, serial_number: str, mac_address: str,
+      // PSFalcon `Get-FalconHost -Include zero_trust_assessment` adds the GET /zero-trust-assessment/entities/assessments/v1 entity.
+      zero_trust_assessment: { type: ['object', 'null'], properties: { assessment: { type: 'object', properties: { overall: score, os: score, sensor_config: score } }, modified_time: str } },
+      device_policies: { type: 'object', properties: { sensor_update: { type: 'object', properties: { uninstall_protection: str } } } },
+    },
     required: ['device_id'],
     dates: ['last_seen'],
     ruleFields: { 'endpoint-agent-sensor-degraded': 'reduced_functionality_mode', 'endpoint-agent-stale-checkin': 'last_seen', 'endpoint-agent-outdated': 'agent_version', 'endpoint-agent-contained': 'status' },
     map: (e) => {
       const rfm = s(e.reduced_functionality_mode)?.toLowerCase()
+      const zta = (e.zero_trust_assessment as { assessment?: Record<string, number>; modified_time?: string } | null | undefined)?.assessment
+      const up = s((e.device_policies as { sensor_update?: { uninstall_protection?: string } } | undefined)?.sensor_update?.uninstall_protection)?.toUpperCase()
+      const absent: Record<string, string> = {}
+      if (!zta) absent['endpoint-agent-zta-score-low'] = 'zero_trust_assessment not in this export (PSFalcon: Get-FalconHost -Detailed -Include zero_trust_assessment; API: GET /zero-trust-assessment/entities/assessments/v1)'
+      if (!up) absent['endpoint-agent-tamper-protection-off'] = 'device_policies.sensor_update.uninstall_protection not in this export (the device details of GET /devices/entities/devices/v2 carry it)'
+      else if (up !== 'ENABLED' && up !== 'DISABLED' && up !== 'MAINTENANCE_MODE') absent['endpoint-agent-tamper-protection-off'] = 'uninstall_protection is none of ENABLED, DISABLED, MAINTENANCE_MODE: not judged'
       return {
         id: e.device_id as string, host: s(e.hostname) ?? (e.device_id as string), agent: 'crowdstrike-falcon', agentName: 'CrowdStrike Falcon sensor',
         platform: platformOf(e.platform_name), version: s(e.agent_version), lastSeen: s(e.last_seen),
@@ -138,6 +157,10 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
         // `status`: normal, containment_pending, contained, lift_containment_pending.
         containment: s(e.status)?.toLowerCase(),
         serial: normalSerial(e.serial_number), macs: macsOf(e.mac_address),
+        zta: zta ? { overall: zta.overall, os: zta.os, sensor_config: zta.sensor_config, modified: s((e.zero_trust_assessment as { modified_time?: unknown }).modified_time) } : undefined,
+        // Sensor update policy uninstall protection: ENABLED; DISABLED; MAINTENANCE_MODE (bulk maintenance mode: one token uninstalls every sensor of the policy).
+        tamper: up === 'ENABLED' ? { on: true, state: 'uninstall protection ENABLED' } : up === 'DISABLED' || up === 'MAINTENANCE_MODE' ? { on: false, state: `uninstall protection ${up}` } : undefined,
+        ...(Object.keys(absent).length ? { absent } : {}),
       }
     },
   },
@@ -146,7 +169,7 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
     item: { id: str, computerDnsName: strOrNull, healthStatus: strOrNull, onboardingStatus: strOrNull, lastSeen: strOrNull, agentVersion: strOrNull, osPlatform: strOrNull, isExcluded: { type: ['boolean', 'null'] }, mergedIntoMachineId: strOrNull },
     required: ['id'],
     dates: ['lastSeen'],
-    ruleFields: { 'endpoint-agent-sensor-degraded': 'healthStatus', 'endpoint-agent-stale-checkin': 'lastSeen', 'endpoint-agent-missing': 'onboardingStatus', 'endpoint-agent-outdated': 'agentVersion' },
+    ruleFields: { 'endpoint-agent-sensor-degraded': 'healthStatus', 'endpoint-agent-stale-checkin': 'lastSeen', 'endpoint-agent-missing': 'onboardingStatus', 'endpoint-agent-outdated': 'agentVersion', 'endpoint-agent-not-connected': 'healthStatus' },
     map: (e) => {
       const health = s(e.healthStatus)
       const onboarding = s(e.onboardingStatus)
@@ -155,7 +178,9 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
         notJudged: merged ? `merged into machine ${merged.slice(0, 64)}` : e.isExcluded === true ? 'excluded in Defender (isExcluded)' : undefined,
         id: e.id as string, host: s(e.computerDnsName) ?? (e.id as string), agent: 'defender-endpoint', agentName: 'Microsoft Defender for Endpoint',
         platform: platformOf(e.osPlatform), version: s(e.agentVersion), lastSeen: e.lastSeen === null ? null : s(e.lastSeen),
-        degraded: health === undefined || health === 'Unknown' || health === 'Inactive' ? undefined : DEFENDER_DEGRADED.has(health), sensorState: health ? `healthStatus=${health}` : undefined,
+        degraded: health === undefined || health === 'Unknown' || health === 'Inactive' || health === 'ImpairedCommunication' ? undefined : DEFENDER_DEGRADED.has(health), sensorState: health ? `healthStatus=${health}` : undefined,
+        // The device reports in, but its communication with the service is impaired (Inactive, a device gone quiet, is a stale check-in).
+        connection: health === 'Active' ? { connected: true, state: `healthStatus=${health}` } : health?.endsWith('ImpairedCommunication') ? { connected: false, state: `healthStatus=${health}` } : undefined,
         onboarded: onboarding === undefined ? undefined : onboarding === 'Onboarded', onboardingStatus: onboarding,
       }
     },
@@ -171,10 +196,11 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
     dates: ['lastActiveDate'],
     ruleFields: {
       'endpoint-agent-sensor-degraded': 'operationalState', 'endpoint-agent-stale-checkin': 'lastActiveDate', 'endpoint-agent-outdated': 'agentVersion',
-      'endpoint-agent-active-threat': 'infected', 'endpoint-agent-action-needed': 'userActionsNeeded',
+      'endpoint-agent-active-threat': 'infected', 'endpoint-agent-action-needed': 'userActionsNeeded', 'endpoint-agent-contained': 'networkStatus', 'endpoint-agent-not-connected': 'isActive',
     },
     map: (e) => {
       const op = s(e.operationalState)
+      const net = s(e.networkStatus)?.toLowerCase()
       const needed = [...strings(e.userActionsNeeded), ...strings(e.missingPermissions).map((p) => `missing permission ${p}`)]
       const hasActions = Object.hasOwn(e, 'userActionsNeeded') || Object.hasOwn(e, 'missingPermissions')
       return {
@@ -182,6 +208,10 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
         platform: platformOf(e.osType), version: s(e.agentVersion), lastSeen: s(e.lastActiveDate),
         degraded: op === undefined ? undefined : S1_DEGRADED.has(op), sensorState: op ? `operationalState=${op}` : undefined,
         notJudged: e.isDecommissioned === true ? 'agent decommissioned in SentinelOne (isDecommissioned)' : undefined,
+        // `networkStatus` is SentinelOne's network quarantine: connected (normal), disconnected (quarantined), connecting, disconnecting.
+        containment: net === 'connected' ? 'normal' : net === 'disconnected' || net === 'connecting' || net === 'disconnecting' ? `networkStatus=${net} (SentinelOne network quarantine)` : undefined,
+        // `isActive`: the agent is in contact with the management console now.
+        connection: typeof e.isActive === 'boolean' ? { connected: e.isActive, state: e.isActive ? 'isActive=true' : 'isActive=false (no contact with the management console)' } : undefined,
         infected: typeof e.infected === 'boolean' ? e.infected : undefined,
         activeThreats: typeof e.activeThreats === 'number' ? e.activeThreats : undefined,
         actionsNeeded: hasActions ? needed : undefined,

@@ -7,7 +7,7 @@ import { AttemptFailure } from '../../src/errors.ts'
 import { shellQuote } from '../../src/net/ssh.ts'
 import type { ExecHelper, ExecResult, SshSession } from '../../src/net/io.ts'
 import { postureArgv, type PostureCommand } from './posture/commands.ts'
-import { boundedLines, linearPattern, type AgentSpec, type CatalogueCommand, type CatalogueFileProbe, type PosixPlatform } from './catalogue.ts'
+import { boundedLines, linearPattern, STATUS_LISTS, type AgentSpec, type CatalogueCommand, type CatalogueFileProbe, type PosixPlatform } from './catalogue.ts'
 
 /** Names (process, unit, label) as the catalogue schema allows them. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,63}$/
@@ -111,6 +111,12 @@ export interface AgentObservation {
   /** True when a catalogue health command reports reduced functionality; undefined when unknown. */
   readonly degraded?: boolean
   readonly degradedDetail?: string
+  /** False when a catalogue status command says the running agent is not connected to its cloud; undefined when unknown. */
+  readonly connected?: boolean
+  readonly connectedDetail?: string
+  /** True when a catalogue status command says tamper protection is off; undefined when unknown. */
+  readonly tamperOff?: boolean
+  readonly tamperDetail?: string
 }
 
 /** Everything a host probe returns. */
@@ -188,7 +194,7 @@ export async function observeHost(runner: ProbeRunner, catalogue: readonly Agent
   }
 
   // Paths, including the binaries of version and health commands (run only when present).
-  const allPaths = [...new Set(specs.flatMap((s) => [...(s.p.paths ?? []), ...(s.p.version ?? []).map(binOf), ...(s.p.degraded ?? []).map(binOf)]))]
+  const allPaths = [...new Set(specs.flatMap((s) => [...(s.p.paths ?? []), ...STATUS_LISTS.flatMap((l) => (s.p[l] ?? []).map(binOf))]))]
   const present = new Set<string>()
   for (let i = 0; i < allPaths.length; i += 64) {
     const chunk = allPaths.slice(i, i + 64)
@@ -206,8 +212,6 @@ export async function observeHost(runner: ProbeRunner, catalogue: readonly Agent
     const running = processes.length > 0 || (p.services ?? []).some((s) => active.has(s))
     const installed = running || services.length > 0 || paths.length > 0
     let version: string | undefined
-    let degraded: boolean | undefined
-    let degradedDetail: string | undefined
     if (installed) {
       for (const v of p.version ?? []) {
         if (!present.has(binOf(v))) continue
@@ -219,17 +223,25 @@ export async function observeHost(runner: ProbeRunner, catalogue: readonly Agent
         }
       }
     }
-    if (running) {
-      for (const d of p.degraded ?? []) {
+    // Status commands of a running agent: the first whose binary is present answers (a match means the bad state).
+    const status = async (list: readonly CatalogueCommand[] | undefined): Promise<{ match: boolean; detail: string } | undefined> => {
+      if (!running) return undefined
+      for (const d of list ?? []) {
         if (!present.has(binOf(d))) continue
         const r = await runner.run({ kind: 'catalogue-command', argv: d.argv }, small)
         if (r.code === null && !r.truncated) continue
-        degraded = linearPattern(d.pattern).test(boundedLines(r.stdout))
-        degradedDetail = r.stdout.trim().split('\n')[0]?.slice(0, 120)
-        break
+        const text = boundedLines(r.stdout)
+        return { match: linearPattern(d.pattern).test(text), detail: (text.trim().split('\n')[0] ?? '').slice(0, 120) || `exit ${r.code}` }
       }
+      return undefined
     }
-    out.push({ agent, installed, running, processes, services, paths, version, degraded, degradedDetail })
+    const deg = await status(p.degraded)
+    const dis = await status(p.disconnected)
+    const tam = await status(p.tamperOff)
+    out.push({
+      agent, installed, running, processes, services, paths, version,
+      degraded: deg?.match, degradedDetail: deg?.detail, connected: dis && !dis.match, connectedDetail: dis?.detail, tamperOff: tam?.match, tamperDetail: tam?.detail,
+    })
   }
   return { os, agents: out, servicesKnown, truncated }
 }

@@ -75,8 +75,9 @@ describe('endpoint-agent inventory exports', () => {
     },
     {
       provider: 'defender', file: 'defender-machines.json',
-      fail: { 'endpoint-agent-missing': ['printer-4.corp.example'], 'endpoint-agent-sensor-degraded': ['app-03.corp.example'], 'endpoint-agent-stale-checkin': ['kiosk-9.corp.example'] },
-      pass: { 'endpoint-agent-missing': ['app-03.corp.example', 'kiosk-9.corp.example', 'web-02.corp.example'], 'endpoint-agent-sensor-degraded': ['web-02.corp.example'] },
+      // app-03 reports ImpairedCommunication: the sensor runs, its link to the service does not (not connected, not degraded).
+      fail: { 'endpoint-agent-missing': ['printer-4.corp.example'], 'endpoint-agent-not-connected': ['app-03.corp.example'], 'endpoint-agent-stale-checkin': ['kiosk-9.corp.example'] },
+      pass: { 'endpoint-agent-missing': ['app-03.corp.example', 'kiosk-9.corp.example', 'web-02.corp.example'], 'endpoint-agent-sensor-degraded': ['web-02.corp.example'], 'endpoint-agent-not-connected': ['web-02.corp.example'] },
     },
     {
       provider: 'sentinelone', file: 'sentinelone-agents.json',
@@ -191,7 +192,7 @@ describe('endpoint-agent health from inventories (not just presence)', () => {
       ['ws-12.corp.example', 'pass', '2025-06-01T10:00:00Z'],
       ['ws-14.corp.example', 'pass', '2025-06-01T10:00:00Z'],
     ])
-    expect(failsByRule(r)).toEqual({ 'endpoint-agent-sensor-degraded': ['ws-12.corp.example', 'ws-14.corp.example'] })
+    expect(failsByRule(r)).toEqual({ 'endpoint-agent-sensor-degraded': ['ws-12.corp.example'], 'endpoint-agent-not-connected': ['ws-14.corp.example'] })
     // One finding per rule per device: the exact duplicate of ws-14 does not double it.
     const keys = r.findings.map((f) => `${f.ruleId} ${f.resource}`)
     expect(new Set(keys).size).toBe(keys.length)
@@ -223,7 +224,53 @@ describe('endpoint-agent health from inventories (not just presence)', () => {
     expect(passHosts(r, 'endpoint-agent-contained')).toEqual(['laptop-17', 'legacy-02'])
     expect(findingOf(r, 'endpoint-agent-contained', (f) => f.evidence.host === 'db-01').message).toBe('CrowdStrike Falcon sensor on db-01: containment state containment_pending')
     expect(passHosts(r, 'endpoint-agent-sensor-degraded')).toEqual(['laptop-17', 'web-01'])
-    expect(r.skipped.map((x) => x.why)).toEqual(['endpoint-agent-sensor-degraded: reduced_functionality_mode not in this export (1 of 4 devices) — was the device details call made with a field filter?'])
+    expect(r.skipped.map((x) => x.why)).toEqual([
+      'endpoint-agent-sensor-degraded: reduced_functionality_mode not in this export (1 of 4 devices) — was the device details call made with a field filter?',
+      'endpoint-agent-tamper-protection-off: device_policies.sensor_update.uninstall_protection not in this export (the device details of GET /devices/entities/devices/v2 carry it) (4 of 4 devices)',
+      'endpoint-agent-zta-score-low: zero_trust_assessment not in this export (PSFalcon: Get-FalconHost -Detailed -Include zero_trust_assessment; API: GET /zero-trust-assessment/entities/assessments/v1) (4 of 4 devices)',
+    ])
+  })
+
+  it('CrowdStrike Zero Trust Assessment: each configured score below its threshold fails, a configured score the assessment lacks fails as unknown', async () => {
+    const r = await tester.run(`inventory:crowdstrike:${join(FIX, 'crowdstrike-zta.json')}`, { policy: policy({ 'endpoint-agent-zta-score-low': { parameters: { minScores: { overall: 50, sensor_config: 40 } } } }) })
+    expect(r.errors).toEqual([])
+    expect(failsByRule(r)['endpoint-agent-zta-score-low']).toEqual(['zta-low', 'zta-partial'])
+    expect(passHosts(r, 'endpoint-agent-zta-score-low')).toEqual(['zta-good', 'zta-odd-policy'])
+    const low = findingOf(r, 'endpoint-agent-zta-score-low', (f) => f.evidence.host === 'zta-low')
+    expect(low.message).toBe('CrowdStrike Falcon sensor on zta-low: Zero Trust Assessment score overall 38 < 50, sensor_config 30 < 40')
+    expect(low.evidence).toMatchObject({ overall: 38, os: 45, sensorConfig: 30, assessedAt: '2025-06-01T09:12:44Z' })
+    expect(findingOf(r, 'endpoint-agent-zta-score-low', (f) => f.evidence.host === 'zta-partial').evidence.state).toBe('score overall, sensor_config absent from the assessment')
+    // The default threshold judges overall only: 51 passes at 50.
+    const d = await tester.run(`inventory:crowdstrike:${join(FIX, 'crowdstrike-zta.json')}`)
+    expect(failsByRule(d)['endpoint-agent-zta-score-low']).toEqual(['zta-low', 'zta-partial'])
+    expect(r.skipped.map((x) => x.why)).toContain('endpoint-agent-zta-score-low: zero_trust_assessment not in this export (PSFalcon: Get-FalconHost -Detailed -Include zero_trust_assessment; API: GET /zero-trust-assessment/entities/assessments/v1) (1 of 5 devices)')
+  })
+
+  it('CrowdStrike uninstall protection: DISABLED and bulk MAINTENANCE_MODE fail, ENABLED passes, absent or unknown states are named skips', async () => {
+    const r = await tester.run(`inventory:crowdstrike:${join(FIX, 'crowdstrike-zta.json')}`)
+    expect(failsByRule(r)['endpoint-agent-tamper-protection-off']).toEqual(['zta-low', 'zta-partial'])
+    expect(passHosts(r, 'endpoint-agent-tamper-protection-off')).toEqual(['zta-good'])
+    expect(findingOf(r, 'endpoint-agent-tamper-protection-off', (f) => f.evidence.host === 'zta-partial').message).toBe('CrowdStrike Falcon sensor on zta-partial: uninstall protection MAINTENANCE_MODE')
+    expect(r.skipped.map((x) => x.why).filter((w) => w.startsWith('endpoint-agent-tamper-protection-off')).sort()).toEqual([
+      'endpoint-agent-tamper-protection-off: device_policies.sensor_update.uninstall_protection not in this export (the device details of GET /devices/entities/devices/v2 carry it) (1 of 5 devices)',
+      'endpoint-agent-tamper-protection-off: uninstall_protection is none of ENABLED, DISABLED, MAINTENANCE_MODE: not judged (1 of 5 devices)',
+    ])
+  })
+
+  it('SentinelOne: networkStatus other than connected is network quarantine (contained); isActive false is not connected unless the check-in is already stale', async () => {
+    const r = await tester.run(`inventory:sentinelone:${join(FIX, 'sentinelone-connection.json')}`)
+    expect(r.errors).toEqual([])
+    expect(failsByRule(r)).toEqual({
+      'endpoint-agent-contained': ['s1-quarantined', 's1-releasing'],
+      'endpoint-agent-not-connected': ['s1-offline-now'],
+      'endpoint-agent-stale-checkin': ['s1-gone'],
+    })
+    expect(passHosts(r, 'endpoint-agent-not-connected')).toEqual(['s1-ok', 's1-quarantined', 's1-releasing'])
+    // The stale device has no not-connected finding at all: one finding for one fact.
+    expect(r.findings.filter((f) => f.ruleId === 'endpoint-agent-not-connected' && f.evidence.host === 's1-gone')).toEqual([])
+    const off = findingOf(r, 'endpoint-agent-not-connected', (f) => f.evidence.host === 's1-offline-now')
+    expect(off.message).toBe('SentinelOne Singularity agent on s1-offline-now is not connected: isActive=false (no contact with the management console)')
+    expect(findingOf(r, 'endpoint-agent-contained', (f) => f.evidence.host === 's1-quarantined').evidence.state).toBe('networkStatus=disconnected (SentinelOne network quarantine)')
   })
 
   it('releases behind: counted per agent and platform among the lines the export runs; N-2 passes, N-3 and a major behind fail', async () => {
