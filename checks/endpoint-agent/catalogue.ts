@@ -33,6 +33,8 @@ export interface PosixPlatform {
   readonly disconnected?: readonly CatalogueCommand[]
   /** Commands whose output matching `pattern` means tamper protection is off. */
   readonly tamperOff?: readonly CatalogueCommand[]
+  /** Lowest supported version on this platform (a policy `minVersions` entry wins). */
+  readonly minimumVersion?: string
 }
 
 /** The status command lists of a platform, in the order their patterns are checked and named (`/platforms/OS/LIST/N`). */
@@ -48,7 +50,7 @@ export interface AgentSpec {
   readonly vendor: string
   readonly categories: readonly Category[]
   readonly inventoryProviders?: readonly Provider[]
-  readonly platforms: { readonly linux?: PosixPlatform; readonly darwin?: PosixPlatform; readonly windows?: { readonly processes?: readonly string[]; readonly services?: readonly string[]; readonly paths?: readonly string[] } }
+  readonly platforms: { readonly linux?: PosixPlatform; readonly darwin?: PosixPlatform; readonly windows?: { readonly processes?: readonly string[]; readonly services?: readonly string[]; readonly paths?: readonly string[]; readonly minimumVersion?: string } }
   readonly source: readonly string[]
   readonly notes?: string
 }

@@ -54,10 +54,14 @@ function familySettings(settings: Readonly<Record<string, unknown>>): { catalogu
   return { catalogue: c as string | undefined, sshdConfig: sshdConfig as string | undefined }
 }
 
-/** Numeric comparison of dotted versions (`7.10.2` > `7.9`); non-numeric parts count as 0. */
+/**
+ * Numeric comparison of dotted versions (`7.10.2` > `7.9`); non-numeric parts count as 0. Linear in the (capped) text:
+ * one split on single characters, no regular expression that can backtrack.
+ */
 export function compareVersions(a: string, b: string): number {
-  const pa = a.split(/[.\-+]/).map((x) => Number.parseInt(x, 10) || 0)
-  const pb = b.split(/[.\-+]/).map((x) => Number.parseInt(x, 10) || 0)
+  const parts = (v: string): number[] => v.slice(0, 200).split(/[.\-+]/, 12).map((x) => Number.parseInt(x.slice(0, 15), 10) || 0)
+  const pa = parts(a)
+  const pb = parts(b)
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const d = (pa[i] ?? 0) - (pb[i] ?? 0)
     if (d) return Math.sign(d)
@@ -65,18 +69,25 @@ export function compareVersions(a: string, b: string): number {
   return 0
 }
 
-/** The policy minimum for an agent: `agent/platform` wins over `agent`. */
-function minimumFor(minVersions: Record<string, string>, agent: string, platform: string): string | undefined {
+/**
+ * The minimum version of an agent on a platform: the policy's `minVersions` (`agent/platform` wins over `agent`), else the
+ * catalogue's `minimumVersion` for that platform.
+ */
+function minimumFor(minVersions: Record<string, string>, agent: string, platform: string, catalogue: readonly AgentSpec[]): { version: string; from: string } | undefined {
   const own = (k: string): string | undefined => (Object.hasOwn(minVersions, k) ? minVersions[k] : undefined)
-  return own(`${agent}/${platform}`) ?? own(agent)
+  const policy = own(`${agent}/${platform}`) ?? own(agent)
+  if (policy) return { version: policy, from: 'policy minVersions' }
+  const spec = catalogue.find((a) => a.id === agent)
+  const fromCatalogue = platform === 'linux' || platform === 'darwin' || platform === 'windows' ? spec?.platforms[platform]?.minimumVersion : undefined
+  return fromCatalogue ? { version: fromCatalogue, from: `catalogue (${platform})` } : undefined
 }
 
-function reportOutdated(ctx: CheckContext<Rule>, resource: string, host: string, agent: string, agentId: string, platform: string, version: string | undefined, asset?: string): void {
+function reportOutdated(ctx: CheckContext<Rule>, catalogue: readonly AgentSpec[], resource: string, host: string, agent: string, agentId: string, platform: string, version: string | undefined, asset?: string): void {
   if (!version) return
   const { minVersions } = ctx.params<{ minVersions: Record<string, string> }>('endpoint-agent-outdated')
-  const min = minimumFor(minVersions ?? {}, agentId, platform)
+  const min = minimumFor(minVersions ?? {}, agentId, platform, catalogue)
   if (!min) return
-  ctx.report('endpoint-agent-outdated', compareVersions(version, min) < 0 ? 'fail' : 'pass', { resource, asset, evidence: { host, agent, agentId, version, minVersion: min } })
+  ctx.report('endpoint-agent-outdated', compareVersions(version, min.version) < 0 ? 'fail' : 'pass', { resource, asset, evidence: { host, agent, agentId, version, minVersion: min.version, minimumFrom: min.from } })
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -114,7 +125,7 @@ function reportHost(ctx: CheckContext<Rule>, host: string, os: string, agents: r
       resource: `agent:${o.agent.id}`,
       evidence: { ...base, state: o.running ? 'running' : 'installed but not running', processes: o.processes, services: o.services, paths: o.paths },
     })
-    reportOutdated(ctx, `agent:${o.agent.id}`, host, o.agent.name, o.agent.id, os, o.version)
+    reportOutdated(ctx, catalogue, `agent:${o.agent.id}`, host, o.agent.name, o.agent.id, os, o.version)
     if (o.degraded !== undefined)
       ctx.report('endpoint-agent-sensor-degraded', o.degraded ? 'fail' : 'pass', {
         resource: `agent:${o.agent.id}`,
@@ -238,7 +249,7 @@ function reportBehind(ctx: CheckContext<Rule>, d: DeviceRecord, lines: readonly 
 }
 
 /** Rules a record is judged on only when its agent is onboarded (an unonboarded device has no agent to judge). */
-function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
+function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord, catalogue: readonly AgentSpec[]): void {
   const resource = `device:${d.id}`
   const base = { host: d.host, agent: d.agentName, agentId: d.agent, version: d.version ?? 'unknown', lastSeen: d.lastSeen ?? 'never' }
   if (d.onboarded !== undefined)
@@ -257,7 +268,7 @@ function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord): void {
       evidence: { ...base, hoursSince: Number.isFinite(hours) ? Math.round(hours * 10) / 10 : 'never', maxHours, ago: Number.isFinite(hours) ? `${humanHours(hours)} ago` : 'never', limit: humanHours(maxHours), state: hours > maxHours ? 'stale' : 'current' },
     })
   }
-  reportOutdated(ctx, resource, d.host, d.agentName, d.agent, d.platform, d.version, resource)
+  reportOutdated(ctx, catalogue, resource, d.host, d.agentName, d.agent, d.platform, d.version, resource)
   if (d.degraded !== undefined)
     ctx.report('endpoint-agent-sensor-degraded', d.degraded ? 'fail' : 'pass', { resource, asset: resource, evidence: { ...base, state: d.sensorState ?? (d.degraded ? 'degraded' : 'healthy') } })
   if (d.compliance !== undefined)
@@ -312,6 +323,7 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
   if (typeof target.path !== 'string') throw new AttemptFailure('input', `${target.id}: a file path is required`)
   const shown = target.id.slice(target.id.indexOf(':', 'inventory:'.length) + 1) || target.path
   const path = target.path
+  const catalogue = await loadCatalogue(familySettings(ctx.settings).catalogue, (p, max) => ctx.readFile(p, max))
   const absent = new Map<string, { rule: Rule; field: string; count: number }>()
   const { minVersions } = ctx.params<{ minVersions?: Record<string, string> }>('endpoint-agent-outdated')
   const endOfSupport = ctx.params<{ endOfSupport?: Record<string, string> }>('endpoint-agent-os-unsupported').endOfSupport ?? {}
@@ -320,7 +332,7 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
   let lines = new Map<string, string[]>()
   // Streamed in two passes (inventory-stream.ts): devices are judged as they are read, never held all at once.
   const { devices, notJudged, duplicates } = await streamInventory(provider, () => ctx.net.readStream(path), shown, (d) => {
-    reportDevice(ctx, d)
+    reportDevice(ctx, d, catalogue)
     reportBehind(ctx, d, lines.get(`${d.agent}/${d.platform}`))
     if (d.os !== undefined && ctx.enabled('endpoint-agent-os-unsupported')) {
       const o = judgeReleaseText(d.os, ctx.now(), endOfSupport)
@@ -329,8 +341,8 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
       else ctx.report('endpoint-agent-os-unsupported', o.pass ? 'pass' : 'fail', { resource, asset: resource, evidence: { host: d.host, os: d.os, ...o.evidence, state: o.state } })
     }
     for (const [rule, field] of Object.entries(d.absent ?? {})) {
-      // The version is only read against a policy minimum: without one, its absence changes nothing.
-      if (rule === 'endpoint-agent-outdated' && !minimumFor(minVersions ?? {}, d.agent, d.platform)) continue
+      // The version is only read against a minimum (policy or catalogue): without one, its absence changes nothing.
+      if (rule === 'endpoint-agent-outdated' && !minimumFor(minVersions ?? {}, d.agent, d.platform, catalogue)) continue
       const k = `${rule}\0${field}`
       const a = absent.get(k)
       if (a) a.count++

@@ -24,13 +24,13 @@ const tester = checkTester(endpointAgent.checks.filter((c) => c.id === 'endpoint
 const finding = (r: ScanReport, rule: string, agent: string) => r.findings.find((f) => f.ruleId === rule && f.resource === `agent:${agent}`)
 
 /** The built-in entry of `id`, relocated: its own process names, every status command run by `bin` with the same arguments. */
-function relocated(id: string, processes: string[], bin: string): unknown {
+function relocated(id: string, processes: string[], bin: string, minimumVersion?: string): unknown {
   const spec = builtinCatalogue().find((a) => a.id === id)!
   const linux = spec.platforms.linux!
   const move = (c: { argv: readonly string[]; pattern: string }) => ({ argv: [bin, ...c.argv.slice(1)], pattern: c.pattern })
   return {
     id, name: spec.name, vendor: spec.vendor, categories: spec.categories, source: spec.source,
-    platforms: { linux: { processes, paths: [bin], version: (linux.version ?? []).filter((v) => 'argv' in v).map((v) => move(v as never)), degraded: (linux.degraded ?? []).map(move), disconnected: (linux.disconnected ?? []).map(move), tamperOff: (linux.tamperOff ?? []).map(move) } },
+    platforms: { linux: { processes, paths: [bin], version: (linux.version ?? []).filter((v) => 'argv' in v).map((v) => move(v as never)), degraded: (linux.degraded ?? []).map(move), disconnected: (linux.disconnected ?? []).map(move), tamperOff: (linux.tamperOff ?? []).map(move), ...(minimumVersion ? { minimumVersion } : {}) } },
   }
 }
 
@@ -73,7 +73,7 @@ esac
     catalogue = join(dir, 'catalogue.json')
     await writeFile(catalogue, JSON.stringify({
       agents: [
-        relocated('crowdstrike-falcon', ['ztfake-falcon'], join(dir, 'bin', 'falconctl')),
+        relocated('crowdstrike-falcon', ['ztfake-falcon'], join(dir, 'bin', 'falconctl'), '7.15'),
         relocated('defender-endpoint', ['ztfake-wdavd'], join(dir, 'bin', 'mdatp')),
       ],
     }))
@@ -91,6 +91,8 @@ esac
     expect(finding(r, 'endpoint-agent-sensor-degraded', 'crowdstrike-falcon')?.status).toBe('pass')
     expect(finding(r, 'endpoint-agent-not-connected', 'defender-endpoint')).toMatchObject({ status: 'pass', evidence: { state: 'connected (status command: true)' } })
     expect(finding(r, 'endpoint-agent-tamper-protection-off', 'defender-endpoint')).toMatchObject({ status: 'fail', message: `Microsoft Defender for Endpoint on ${where}: tamper protection: "audit"` })
+    // The catalogue's Linux minimum judges the version the sensor's own falconctl reports.
+    expect(finding(r, 'endpoint-agent-outdated', 'crowdstrike-falcon')).toMatchObject({ status: 'fail', evidence: { version: '7.14.16703.0', minVersion: '7.15', minimumFrom: 'catalogue (linux)' } })
     // falconctl has no tamper status command in the catalogue: no verdict, not a pass.
     expect(finding(r, 'endpoint-agent-tamper-protection-off', 'crowdstrike-falcon')).toBeUndefined()
   }

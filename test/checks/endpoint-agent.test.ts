@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import endpointAgent from '../../checks/endpoint-agent/index.ts'
+import endpointAgent, { compareVersions } from '../../checks/endpoint-agent/index.ts'
 import { builtinCatalogue, validateCatalogue } from '../../checks/endpoint-agent/catalogue.ts'
 import { POSTURE_RULES } from '../../checks/endpoint-agent/posture/index.ts'
 import { localRunner, observeHost, probeArgv, probeCommandString, type Probe } from '../../checks/endpoint-agent/probe.ts'
@@ -286,6 +286,41 @@ describe('endpoint-agent health from inventories (not just presence)', () => {
     expect(['n0', 'n0b', 'n1', 'n2', 'n3', 'old', 'win-new', 'win-n1'].map((id) => st(id)?.status)).toEqual(['pass', 'pass', 'pass', 'pass', 'fail', 'fail', 'pass', 'pass'])
     expect(st('n3')?.message).toBe('CrowdStrike Falcon sensor on n3 is version 7.17.16703.0: 3 release lines behind 7.20')
     expect(st('old')?.evidence.state).toBe('4 release lines behind 7.20 (a major version behind)')
+  })
+
+  it('catalogue minimumVersion per platform: an older sensor fails endpoint-agent-outdated; a policy minVersions entry wins', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ztscan-ea-min-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    const falcon = structuredClone(builtinCatalogue().find((a) => a.id === 'crowdstrike-falcon')!) as unknown as { platforms: Record<string, Record<string, unknown>> }
+    falcon.platforms.linux!.minimumVersion = '7.14.16703'
+    falcon.platforms.windows!.minimumVersion = '7.14'
+    await writeFile(join(dir, 'cat.json'), JSON.stringify({ agents: [falcon] }))
+    const target = `inventory:crowdstrike:${join(FIX, 'crowdstrike-hosts.json')}`
+    const r = await tester.run(target, { settings: { endpointAgent: { catalogue: join(dir, 'cat.json') } } })
+    expect(r.errors).toEqual([])
+    expect(failsByRule(r)['endpoint-agent-outdated']).toEqual(['laptop-17', 'legacy-02'])
+    expect(passHosts(r, 'endpoint-agent-outdated')).toEqual(['db-01', 'web-01'])
+    const laptop = findingOf(r, 'endpoint-agent-outdated', (f) => f.evidence.host === 'laptop-17')
+    expect(laptop.message).toBe('CrowdStrike Falcon sensor on laptop-17 is version 7.13.18408.0 (minimum 7.14, from the catalogue (windows))')
+    // The policy's agent/platform entry wins over the catalogue for Linux; Windows keeps the catalogue's.
+    const p = await tester.run(target, { settings: { endpointAgent: { catalogue: join(dir, 'cat.json') } }, policy: policy({ 'endpoint-agent-outdated': { parameters: { minVersions: { 'crowdstrike-falcon/linux': '6.0' } } } }) })
+    expect(failsByRule(p)['endpoint-agent-outdated']).toEqual(['laptop-17'])
+    expect(findingOf(p, 'endpoint-agent-outdated', (f) => f.evidence.host === 'legacy-02').evidence).toMatchObject({ minVersion: '6.0', minimumFrom: 'policy minVersions' })
+    // Without either minimum nothing is judged (the built-in catalogue sets none for CrowdStrike).
+    expect((await tester.run(target)).findings.filter((f) => f.ruleId === 'endpoint-agent-outdated')).toEqual([])
+  })
+
+  it('compareVersions is numeric per part and linear on hostile text', () => {
+    expect(compareVersions('7.10.2', '7.9')).toBe(1)
+    expect(compareVersions('7.14', '7.14.0.0')).toBe(0)
+    expect(compareVersions('6.50.16306.0', '7.0')).toBe(-1)
+    expect(compareVersions('x', '0')).toBe(0)
+    const hostile = '9.'.repeat(5 * 1024 * 1024) + '-'.repeat(1024 * 1024)
+    const t0 = performance.now()
+    for (let i = 0; i < 100; i++) compareVersions(hostile, '1.0')
+    // Each call looks at the first 200 characters only: 100 calls on 11 MB strings stay far below a second even on a loaded CI box.
+    expect(performance.now() - t0).toBeLessThan(5000)
+    expect(compareVersions(hostile, '9.9.9.9.9.9.9.9.9.9.9.9')).toBe(0)
   })
 
   it('a rule disabled by the policy is neither reported nor skipped', async () => {
