@@ -1,6 +1,6 @@
 /**
  * @fileoverview Injection through the device pipeline (issue 18 proof): hostile host names, serials, MACs and catalogue
- * entries — `;`, `$()`, backticks, newlines, NUL, ESC, a 10 MB string — go through inventory exports, the coverage join,
+ * entries — `;`, `$()`, backticks, newlines, NUL, ESC, a 3 MB host name (a 10 MB one is refused) — go through inventory exports, the coverage join,
  * this machine's probes and the SSH probe of a real loopback sshd in one scan. Every command that runs is recorded (local
  * argv through `io.exec`, SSH command strings through `io.ssh.session`): none carries a byte of the hostile data, and every
  * human format shows the control characters escaped. Hostile catalogue command fields are refused before the first probe.
@@ -21,7 +21,9 @@ const MARK = 'ztinj'
 const HOSTILE = [
   `${MARK}-a;rm -rf /`, `${MARK}-$(id)`, `${MARK}-\`id\``, `${MARK}-a\nb`, `${MARK}-nul\0x`, `${MARK}-\x1b[2J\u202egnp`, `${MARK}-'q'"dq"|nc 127.0.0.1 9`,
 ]
-const BIG = `${MARK}-big-` + 'A;$(id)`\n'.repeat(1024 * 1024) // 10 MB
+/** 3 MB: within the streamed reader's 8 MiB per entry; the 10 MB one below is refused by it. */
+const BIG = `${MARK}-big-` + 'A;$(id)`\n'.repeat(300 * 1024)
+const HUGE = `${MARK}-huge-` + 'A;$(id)`\n'.repeat(1024 * 1024) // 10 MB
 /** Raw control and format characters a human format must never print (newline and tab aside). */
 const UNSAFE_BUT_NEWLINE = /[^\n\t\P{Cc}]|[\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u
 
@@ -40,24 +42,32 @@ describe('hostile device data never reaches a command line, and is escaped in hu
     const values = [...HOSTILE, BIG]
     // EDR export: hostile host names, serials and MACs (the 10 MB string as one host name).
     writeFileSync(join(dir, 'edr.json'), JSON.stringify({
-      resources: values.map((v, i) => ({
-        device_id: `cs-${i}`, hostname: v, serial_number: v, mac_address: `${v}-08-00-27-00-00-0${i}`, agent_version: v,
-        platform_name: 'Linux', last_seen: '2025-06-01T11:00:00Z', status: v, reduced_functionality_mode: v,
-      })),
+      resources: values.map((v, i) => {
+        const w = v === BIG ? `${MARK}-big;$(id)` : v // the big string as a host name only
+        return {
+          device_id: `cs-${i}`, hostname: v, serial_number: w, mac_address: `${w}-08-00-27-00-00-0${i}`, agent_version: w,
+          platform_name: 'Linux', last_seen: '2025-06-01T11:00:00Z', status: w, reduced_functionality_mode: w,
+        }
+      }),
     }))
     // MDM export: the same hostile names; every other record the same hostile serial (a coverage match on it), the others a
     // different one (a name match refused: the serials disagree); hostile MACs.
     writeFileSync(join(dir, 'mdm.json'), JSON.stringify({
-      value: values.map((v, i) => ({
-        id: `in-${i}`, deviceName: v, serialNumber: i % 2 ? `${v}-other` : v, wiFiMacAddress: v, ethernetMacAddress: `${MARK}$(id)`, complianceState: v,
-        isEncrypted: false, lastSyncDateTime: '2025-06-01T11:00:00Z', operatingSystem: v, osVersion: v,
-      })),
+      value: values.map((v, i) => {
+        const w = v === BIG ? `${MARK}-big;$(id)` : v
+        return {
+          id: `in-${i}`, deviceName: v, serialNumber: i % 2 ? `${w}-other` : w, wiFiMacAddress: w, ethernetMacAddress: `${MARK}$(id)`, complianceState: w,
+          isEncrypted: false, lastSyncDateTime: '2025-06-01T11:00:00Z', operatingSystem: w, osVersion: w,
+        }
+      }),
     }))
     // An operator catalogue whose free-text fields are hostile (they are shown, never run): accepted.
     writeFileSync(join(dir, 'catalogue.json'), JSON.stringify({
       agents: [{ id: 'acme-edr', name: `Acme ${HOSTILE[4]} ${HOSTILE[5]}`, vendor: HOSTILE[1], notes: HOSTILE[0], categories: ['edr'], source: [`https://example.com/${MARK}$(id)`], platforms: { linux: { processes: ['acme-edrd'], paths: ['/opt/acme-ztscan-test'] } } }],
     }))
-    const targets = [`inventory:crowdstrike:${join(dir, 'edr.json')}`, `inventory:intune:${join(dir, 'mdm.json')}`, `coverage:intune:${join(dir, 'mdm.json')},crowdstrike:${join(dir, 'edr.json')}`, 'local']
+    // A 10 MB host name: one entry over the reader's limit, refused as an input error naming the file.
+    writeFileSync(join(dir, 'huge.json'), JSON.stringify({ resources: [{ device_id: 'cs-huge', hostname: HUGE, last_seen: '2025-06-01T11:00:00Z' }] }))
+    const targets = [`inventory:crowdstrike:${join(dir, 'huge.json')}`, `inventory:crowdstrike:${join(dir, 'edr.json')}`, `inventory:intune:${join(dir, 'mdm.json')}`, `coverage:intune:${join(dir, 'mdm.json')},crowdstrike:${join(dir, 'edr.json')}`, 'local']
     const settings: Record<string, unknown> = { endpointAgent: { catalogue: join(dir, 'catalogue.json') } }
     if (hasSshd()) {
       sshd = await startSshd()
@@ -83,7 +93,7 @@ describe('hostile device data never reaches a command line, and is escaped in hu
   }, 180_000)
 
   it('the hostile records were read and judged (the data did flow through inventory and coverage)', () => {
-    expect(report.errors.filter((e) => e.check !== 'endpoint-agent-posture')).toEqual([])
+    expect(report.errors.filter((e) => e.check !== 'endpoint-agent-posture').map((e) => [e.reason, e.message])).toEqual([['input', `${join(dir, 'huge.json')}: /resources/0: an entry larger than the 8 MiB limit`]])
     const hosts = new Set(report.findings.map((f) => String(f.evidence.host)))
     for (const v of HOSTILE) expect(hosts.has(v), JSON.stringify(v)).toBe(true)
     expect(hosts.has(BIG)).toBe(true)
