@@ -13,7 +13,7 @@ import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
 import { coverageCheck } from './coverage.ts'
 import { ABSENT_HINT, providerOf, type DeviceRecord } from './inventory.ts'
 import { streamInventory } from './inventory-stream.ts'
-import { localRunner, observeHost, observeSshd, passwordAlone, sshRunner, withSession, type AgentObservation, type ProbeRunner } from './probe.ts'
+import { localRunner, observeHost, observeSshd, passwordAlone, sshRunner, withSession, type AgentObservation, type ProbeRunner, type StatusAnswer } from './probe.ts'
 import { judgeReleaseText, POSTURE_RULES, reportPosture } from './posture/index.ts'
 import { targets } from './targets.ts'
 
@@ -126,21 +126,15 @@ function reportHost(ctx: CheckContext<Rule>, host: string, os: string, agents: r
       evidence: { ...base, state: o.running ? 'running' : 'installed but not running', processes: o.processes, services: o.services, paths: o.paths },
     })
     reportOutdated(ctx, catalogue, `agent:${o.agent.id}`, host, o.agent.name, o.agent.id, os, o.version)
-    if (o.degraded !== undefined)
-      ctx.report('endpoint-agent-sensor-degraded', o.degraded ? 'fail' : 'pass', {
-        resource: `agent:${o.agent.id}`,
-        evidence: { ...base, state: o.degraded ? `degraded (${o.degradedDetail ?? 'reported by the agent'})` : 'healthy' },
-      })
-    if (o.connected !== undefined)
-      ctx.report('endpoint-agent-not-connected', o.connected ? 'pass' : 'fail', {
-        resource: `agent:${o.agent.id}`,
-        evidence: { ...base, state: o.connected ? `connected (status command: ${o.connectedDetail})` : `status command says: ${o.connectedDetail}`, source: 'the agent\'s own status command' },
-      })
-    if (o.tamperOff !== undefined)
-      ctx.report('endpoint-agent-tamper-protection-off', o.tamperOff ? 'fail' : 'pass', {
-        resource: `agent:${o.agent.id}`,
-        evidence: { ...base, state: `tamper protection: ${o.tamperDetail}` },
-      })
+    // The agent's own status commands: a match is the bad state; an unanswered command is a named skip, never a pass.
+    const answer = (rule: Rule, a: StatusAnswer | undefined, good: (detail: string) => string, bad: (detail: string) => string, extra: Record<string, unknown> = {}): void => {
+      if (!a) return
+      if ('unknown' in a) ctx.skip(rule, `${o.agent.name} on ${host}: ${a.unknown}`)
+      else ctx.report(rule, a.match ? 'fail' : 'pass', { resource: `agent:${o.agent.id}`, evidence: { ...base, state: a.match ? bad(a.detail) : good(a.detail), ...extra } })
+    }
+    answer('endpoint-agent-sensor-degraded', o.degraded, () => 'healthy', (d) => `degraded (${d})`)
+    answer('endpoint-agent-not-connected', o.disconnected, (d) => `connected (status command: ${d})`, (d) => `status command says: ${d}`, { source: "the agent's own status command" })
+    answer('endpoint-agent-tamper-protection-off', o.tamperOff, (d) => `tamper protection: ${d}`, (d) => `tamper protection: ${d}`)
   }
 }
 

@@ -108,16 +108,16 @@ export interface AgentObservation {
   readonly services: readonly string[]
   readonly paths: readonly string[]
   readonly version?: string
-  /** True when a catalogue health command reports reduced functionality; undefined when unknown. */
-  readonly degraded?: boolean
-  readonly degradedDetail?: string
-  /** False when a catalogue status command says the running agent is not connected to its cloud; undefined when unknown. */
-  readonly connected?: boolean
-  readonly connectedDetail?: string
-  /** True when a catalogue status command says tamper protection is off; undefined when unknown. */
-  readonly tamperOff?: boolean
-  readonly tamperDetail?: string
+  /** The catalogue health command's answer (match: reduced functionality); undefined when there is none to run. */
+  readonly degraded?: StatusAnswer
+  /** The catalogue status command's answer (match: the running agent is not connected to its cloud). */
+  readonly disconnected?: StatusAnswer
+  /** The catalogue status command's answer (match: tamper protection off). */
+  readonly tamperOff?: StatusAnswer
 }
+
+/** What a catalogue status command said: whether its pattern (the bad state) matched, with its first output line; or why it is unknown. */
+export type StatusAnswer = { readonly match: boolean; readonly detail: string } | { readonly unknown: string }
 
 /** Everything a host probe returns. */
 export interface HostObservation {
@@ -223,25 +223,33 @@ export async function observeHost(runner: ProbeRunner, catalogue: readonly Agent
         }
       }
     }
-    // Status commands of a running agent: the first whose binary is present answers (a match means the bad state).
-    const status = async (list: readonly CatalogueCommand[] | undefined): Promise<{ match: boolean; detail: string } | undefined> => {
+    // Status commands of a running agent: the first whose binary is present answers. A match is the bad state; no match
+    // counts as the good state only from a command that exited 0 with output (an error message is not "healthy").
+    const status = async (list: readonly CatalogueCommand[] | undefined): Promise<StatusAnswer | undefined> => {
       if (!running) return undefined
       for (const d of list ?? []) {
         if (!present.has(binOf(d))) continue
         const r = await runner.run({ kind: 'catalogue-command', argv: d.argv }, small)
         if (r.code === null && !r.truncated) continue
         const text = boundedLines(r.stdout)
-        return { match: linearPattern(d.pattern).test(text), detail: (text.trim().split('\n')[0] ?? '').slice(0, 120) || `exit ${r.code}` }
+        const detail = (text.trim().split('\n')[0] ?? '').slice(0, 120)
+        const cmd = d.argv.join(' ')
+        const re = linearPattern(d.pattern)
+        if (re.test(text)) {
+          // The evidence is the line that matched (each line tested once: linear), else the first line.
+          const hit = text.split('\n').find((l) => re.test(l))?.trim().slice(0, 120)
+          return { match: true, detail: hit || detail || `exit ${r.code}` }
+        }
+        if (r.code === 0 && detail) return { match: false, detail }
+        const err = (boundedLines(r.stderr).trim().split('\n')[0] ?? '').slice(0, 120)
+        return { unknown: `${cmd} gave no answer (exit ${r.code}${err ? `: ${err}` : ''}): not determinable${r.code === 0 ? '' : ' (root may be needed)'}` }
       }
       return undefined
     }
     const deg = await status(p.degraded)
     const dis = await status(p.disconnected)
     const tam = await status(p.tamperOff)
-    out.push({
-      agent, installed, running, processes, services, paths, version,
-      degraded: deg?.match, degradedDetail: deg?.detail, connected: dis && !dis.match, connectedDetail: dis?.detail, tamperOff: tam?.match, tamperDetail: tam?.detail,
-    })
+    out.push({ agent, installed, running, processes, services, paths, version, degraded: deg, disconnected: dis, tamperOff: tam })
   }
   return { os, agents: out, servicesKnown, truncated }
 }

@@ -7,7 +7,9 @@
  * and Defender entries at fake `falconctl` / `mdatp` scripts in that dir. The scripts print the vendors' documented output:
  *  - `falconctl -g --aid`: `aid="<32 hex>".` once the sensor registered with the CrowdStrike cloud, `aid is not set.` before;
  *  - `mdatp health --field licensed`: `true` / `false` (false: not onboarded to a tenant);
- *  - `mdatp health --field tamper_protection`: `"block"`, `"audit"` or `"disabled"` (learn.microsoft.com health-status).
+ *  - `mdatp health --field tamper_protection`: `"block"`, `"audit"` or `"disabled"` (learn.microsoft.com health-status);
+ *  - `sentinelctl management status`: lines naming the management URL, site key, UUID and `Connectivity: On|Off` (the
+ *    SentinelOne ansible role's registration test and GitLab's SentinelOne guide read the Connectivity line).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -105,6 +107,39 @@ esac
       'falconctl -g --aid', 'falconctl -g --rfm-state', 'falconctl -g --version',
       'mdatp health --field healthy', 'mdatp health --field licensed', 'mdatp health --field tamper_protection', 'mdatp version',
     ])
+  })
+
+  it('SentinelOne: Connectivity Off is not connected; a status command that fails is a named skip, never a pass', async () => {
+    const d = join(dir, 's1')
+    await mkdir(d, { recursive: true })
+    await copyFile('/bin/sleep', join(d, 's1-agent'))
+    const s1 = spawn(join(d, 's1-agent'), ['600'], { stdio: 'ignore' })
+    try {
+      await writeFile(join(d, 'sentinelctl'), `#!/bin/sh
+case "$*" in
+  "version") echo 'Agent version: 24.1.2.6' ;;
+  "management status") printf 'Management URL: https://usea1-example.sentinelone.net\nSite-Key: 0123456789abcdef\nUUID: ff819e70af13be381993075eb0ce5f2f\nConnectivity: Off\n' ;;
+esac
+`, { mode: 0o755 })
+      // A falconctl that refuses to run (not root): it answers nothing, so nothing is judged from it.
+      await writeFile(join(d, 'falconctl'), `#!/bin/sh
+echo 'falconctl: This utility must be run as root' >&2
+exit 1
+`, { mode: 0o755 })
+      const cat = join(d, 'catalogue.json')
+      await writeFile(cat, JSON.stringify({ agents: [relocated('sentinelone', ['s1-agent'], join(d, 'sentinelctl')), relocated('crowdstrike-falcon', ['ztfake-falcon'], join(d, 'falconctl'))] }))
+      const r = await tester.run('local', { settings: { endpointAgent: { catalogue: cat } }, timeoutMs: 30_000 })
+      expect(r.errors).toEqual([])
+      expect(finding(r, 'endpoint-agent-not-connected', 'sentinelone')).toMatchObject({ status: 'fail', evidence: { version: '24.1.2.6', state: 'status command says: Connectivity: Off' } })
+      for (const rule of ['endpoint-agent-not-connected', 'endpoint-agent-sensor-degraded']) expect(finding(r, rule, 'crowdstrike-falcon'), rule).toBeUndefined()
+      const skips = r.skipped.filter((x) => x.why.includes('CrowdStrike')).map((x) => [x.rule, x.why])
+      expect(skips).toEqual([
+        ['endpoint-agent-not-connected', `endpoint-agent-not-connected: CrowdStrike Falcon sensor on local: ${join(d, 'falconctl')} -g --aid gave no answer (exit 1: falconctl: This utility must be run as root): not determinable (root may be needed)`],
+        ['endpoint-agent-sensor-degraded', `endpoint-agent-sensor-degraded: CrowdStrike Falcon sensor on local: ${join(d, 'falconctl')} -g --rfm-state gave no answer (exit 1: falconctl: This utility must be run as root): not determinable (root may be needed)`],
+      ])
+    } finally {
+      s1.kill('SIGKILL')
+    }
   })
 
   it('block is on; a sensor that registered is connected', async () => {
