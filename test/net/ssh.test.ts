@@ -158,7 +158,15 @@ describe.skipIf(NO_SSHD)(`against a real sshd (${WHY})`, () => {
   })
 
   it('mismatching key → host-key error, and no authentication and no command happened', async () => {
-    const before = sshd.logs()
+    // Wait until sshd has logged everything of the earlier tests (under load its lines come late), so that every
+    // connection counted below is one this test opened.
+    let before = sshd.logs()
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 200))
+      const now = sshd.logs()
+      if (now === before) break
+      before = now
+    }
     const wrongPin = 'SHA256:' + 'A'.repeat(43)
     const kh = join(sshd.dir, 'known_hosts_wrong')
     await writeFile(kh, `[127.0.0.1]:${sshd.port} ssh-ed25519 ${Buffer.from('0000000b7373682d6564323535313900000020' + '33'.repeat(32), 'hex').toString('base64')}\n`)
