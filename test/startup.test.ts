@@ -14,6 +14,7 @@ import { ownSchemas } from '../src/own-schemas.ts'
 import { runtimeCompiles, schemaKey, validatorFor } from '../src/lib-ajv.ts'
 import { FORMAT_NAMES } from '../src/report/format-names.ts'
 import { FORMATS } from '../src/report/formats.ts'
+import { commandHelp, familyHelpOf, mainHelp } from '../src/cli/help.ts'
 
 /** The modules a built-CLI run resolves or requires. */
 function modulesLoaded(args: string[]): { code: number | null; stdout: string; modules: string[] } {
@@ -60,9 +61,23 @@ describe('start-up', () => {
     expect(heavyIn(r.modules)).toEqual([])
   })
 
-  it('ztscan rules loads neither the families nor the report writers', () => {
-    const { modules } = modulesLoaded(['rules'])
+  it.each([[['rules']], [['scan', '--help']], [['--help']], [['help', 'scan']], [['demo', '--help']]])('ztscan %j loads neither the families nor the report writers', (args) => {
+    const { code, modules } = modulesLoaded(args)
+    expect(code).toBe(0)
     expect(modules.filter((m) => /\/dist\/(checks\/|src\/report\/(formats|html|sarif)\.js|src\/engine\/run\.js) <- /.test(m))).toEqual([])
+  })
+
+  it("the help data the build wrote is the families' own: the built CLI's help equals the help made from the families", async () => {
+    const built = (await import(pathToFileURL(join(root, 'dist/src/generated/family-help.js')).href)) as { FAMILY_HELP: unknown }
+    const { builtinFamilies } = await import('../checks/index.ts')
+    expect(built.FAMILY_HELP).toEqual(builtinFamilies.map(familyHelpOf))
+    const run = (args: string[]): string => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: cleanEnv() }).stdout
+    expect(run(['scan', '--help'])).toBe(commandHelp('scan', { families: builtinFamilies, formats: FORMAT_NAMES }))
+    expect(run(['--help'])).toBe(mainHelp(builtinFamilies))
+    // The family flags parse as before: a family flag with --help is help; an unknown flag is still a usage error.
+    expect(run(['scan', '--nmap', 'x.xml', '--port-scanner', 'builtin', '--help'])).toBe(run(['scan', '--help']))
+    const bad = spawnSync(process.execPath, [bin, 'scan', '--no-such-flag', '--help'], { encoding: 'utf8', env: cleanEnv() })
+    expect([bad.status, bad.stderr]).toEqual([2, expect.stringContaining('unknown option --no-such-flag')])
   })
 
   it('the trace sees heavy dependencies when a command does load them (the check above can fail)', () => {

@@ -2,7 +2,7 @@
  * @fileoverview CLI help text and exit codes (the README repeats both).
  */
 
-import type { Family } from '../engine/check.ts'
+import type { FamilyFlag } from '../engine/check.ts'
 import { EXIT_CODES } from '../engine/verdict.ts'
 import type { FORMAT_NAMES } from '../report/format-names.ts'
 
@@ -39,19 +39,41 @@ function row(left: string, text: string): string {
   return left.length >= 28 ? `  ${left}\n${' '.repeat(30)}${text}` : `  ${left.padEnd(28)}${text}`
 }
 
+/**
+ * What the help texts need of a family: its name, target forms, flags and the target kinds of its checks. A `Family` is
+ * one; the build also writes the built-in families' as data (scripts/gen-help.mjs → dist/src/generated/family-help.js),
+ * so `ztscan --help` and `ztscan scan --help` load no family module.
+ */
+export interface FamilyHelp {
+  readonly name: string
+  readonly targets: readonly { readonly scheme: string; readonly kind: string; readonly example: string; readonly note?: string }[]
+  readonly flags?: readonly FamilyFlag[]
+  readonly checks: readonly { readonly targetKinds: readonly string[] }[]
+}
+
+/** A family's help data, as plain JSON (what the build writes for the built-in families). */
+export function familyHelpOf(f: FamilyHelp): FamilyHelp {
+  return {
+    name: f.name,
+    targets: f.targets.map((t) => ({ scheme: t.scheme, kind: t.kind, example: t.example, ...(t.note === undefined ? {} : { note: t.note }) })),
+    ...(f.flags ? { flags: f.flags.map((fl) => ({ ...fl })) } : {}),
+    checks: f.checks.map((c) => ({ targetKinds: [...c.targetKinds] })),
+  }
+}
+
 /** The families whose checks run against `kind` (the declaring family first). */
-function checkedBy(families: readonly Family[], kind: string, owner: Family): string[] {
+function checkedBy(families: readonly FamilyHelp[], kind: string, owner: FamilyHelp): string[] {
   return [owner, ...families.filter((f) => f !== owner)].filter((f) => f.checks.some((c) => c.targetKinds.includes(kind))).map((f) => f.name)
 }
 
 /** The README's target table (Markdown), from the registrations; a test keeps the README equal to it. */
-export function targetTable(families: readonly Family[]): string {
+export function targetTable(families: readonly FamilyHelp[]): string {
   const rows = families.flatMap((f) => f.targets.map((t) => `| \`${t.example.replace(/\|/g, '\\|')}\` | \`${t.kind}\`${t.note ? ` (${t.note})` : ''} | ${checkedBy(families, t.kind, f).join(', ')} |`))
   return ['| string | kind | checked by |', '|---|---|---|', ...rows].join('\n') + '\n'
 }
 
 /** `ztscan --help`: the commands (`families`: the built-in ones; help takes them so it loads no check code itself). */
-export const mainHelp = (families: readonly Family[]): string => `ztscan — zero-trust posture scanner (${families.map((f) => f.name).join(', ')})
+export const mainHelp = (families: readonly FamilyHelp[]): string => `ztscan — zero-trust posture scanner (${families.map((f) => f.name).join(', ')})
 
 Usage: ztscan COMMAND [options]
 
@@ -77,7 +99,7 @@ ${EXIT_TEXT}`
  * `ztscan scan --help`. The families' target forms and flags, and the report formats, come from their registrations, so a
  * plugin family (`--plugin`) shows up like a built-in one.
  */
-export function scanHelp(families: readonly Family[], formats: FormatNames): string {
+export function scanHelp(families: readonly FamilyHelp[], formats: FormatNames): string {
   const targets = families.flatMap((f) => f.targets.map((t) => row(t.example, `${t.kind}${t.note ? ` (${t.note})` : ''}; ${checkedBy(families, t.kind, f).join(', ')}`)))
   const flags = families.flatMap((f) => (f.flags ?? []).map((fl) => row(`    --${fl.name}${fl.arg ? ` ${fl.arg}` : ''}`, fl.help)))
   return `Usage: ztscan scan [TARGET...] [options]
@@ -196,7 +218,7 @@ export const COMMANDS: readonly string[] = Object.keys(COMMAND_HELP)
  * A command's help text (undefined for an unknown command); `scan` lists the families' targets and flags and the report
  * formats (the CLI loads them only for that help).
  */
-export function commandHelp(cmd: string, scan?: { families: readonly Family[]; formats: FormatNames }): string | undefined {
+export function commandHelp(cmd: string, scan?: { families: readonly FamilyHelp[]; formats: FormatNames }): string | undefined {
   if (cmd === 'scan') return scan && scanHelp(scan.families, scan.formats)
   return Object.hasOwn(COMMAND_HELP, cmd) ? COMMAND_HELP[cmd] : undefined
 }

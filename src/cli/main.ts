@@ -16,7 +16,9 @@ import { OptionsError, ZtscanError } from '../errors.ts'
 import { PreflightError } from '../engine/preflight.ts'
 import { FORMAT_NAMES } from '../report/format-names.ts'
 import { SEVERITIES } from '../types.ts'
-import { COMMANDS, EXIT, UsageError, commandHelp, mainHelp } from './help.ts'
+import { COMMANDS, EXIT, UsageError, commandHelp, mainHelp, type FamilyHelp } from './help.ts'
+import { FAMILY_HELP } from '../generated/family-help.ts'
+import type { FamilyFlag } from '../engine/check.ts'
 import { oneOf, parseCommand } from './args.ts'
 import { didYouMean } from '../lib-suggest.ts'
 import { escapeControls } from '../report/escape.ts'
@@ -129,7 +131,7 @@ async function cmdConfig(argv: string[]): Promise<number> {
 }
 
 /** `--help` and `--version` of a command: prints and says so. */
-function helpOrVersion(cmd: string, v: { help?: boolean; version?: boolean }, families?: readonly Family[]): boolean {
+function helpOrVersion(cmd: string, v: { help?: boolean; version?: boolean }, families?: readonly FamilyHelp[]): boolean {
   if (v.help) process.stdout.write(commandHelp(cmd, families && { families, formats: FORMAT_NAMES })!)
   else if (v.version) process.stdout.write(`${VERSION}\n`)
   return !!(v.help || v.version)
@@ -171,7 +173,7 @@ async function familiesOf(plugins: { families: readonly Family[] }): Promise<rea
 }
 
 /** `parseArgs` options of the families' flags (a family cannot take a flag of `scan` itself). */
-function familyFlagOptions(registry: Registry): Record<string, FlagSpec> {
+function familyFlagOptions(registry: { readonly flags: ReadonlyMap<string, { readonly family: { readonly name: string }; readonly flag: FamilyFlag }> }): Record<string, FlagSpec> {
   const out: Record<string, FlagSpec> = {}
   for (const [name, { family, flag }] of registry.flags) {
     if (name in scanFlags || name === 'help' || name === 'version') throw new UsageError(`--plugin: family "${family.name}" declares the flag --${name}, which ztscan scan already has`)
@@ -207,6 +209,12 @@ function applyFamilyFlags(registry: Registry, values: Record<string, unknown>, s
 
 async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise<number> {
   const plugins = await pluginsOf(argv)
+  // --help of the built-in families: their help data, written by the build; no family module loads.
+  if (FAMILY_HELP && !plugins.families.length && argv.some((a) => a === '--help' || a === '-h')) {
+    const table = new Map(FAMILY_HELP.flatMap((family) => (family.flags ?? []).map((flag) => [flag.name, { family, flag }] as const)))
+    const parsed = parseCommand(demo ? 'demo' : 'scan', argv, { ...scanFlags, ...familyFlagOptions({ flags: table }), ...CONFIG_FLAG }, !demo)
+    if (helpOrVersion(demo ? 'demo' : 'scan', parsed.values, FAMILY_HELP)) return EXIT.ok
+  }
   const families = await familiesOf(plugins)
   const registry = (await import('../targets/registry.ts')).registryOf(families)
   const flags = { ...scanFlags, ...familyFlagOptions(registry), ...CONFIG_FLAG }
@@ -415,6 +423,11 @@ async function builtinFamilies(): Promise<readonly Family[]> {
   return (await import('../../checks/index.ts')).builtinFamilies
 }
 
+/** The built-in families' help data: written by the build, else (source runs) read from the families. */
+async function helpFamilies(): Promise<readonly FamilyHelp[]> {
+  return FAMILY_HELP ?? (await builtinFamilies())
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
@@ -440,14 +453,14 @@ export async function main(argv: string[]): Promise<number> {
       case undefined:
       case '--help':
       case '-h':
-        process.stdout.write(mainHelp(await builtinFamilies()))
+        process.stdout.write(mainHelp(await helpFamilies()))
         return EXIT.ok
       case 'help': {
         const { values: v, positionals } = parseCommand('help', rest, {}, true)
         if (helpOrVersion('help', v)) return EXIT.ok
         const topic = positionals[0]
-        if (topic === undefined) process.stdout.write(mainHelp(await builtinFamilies()))
-        else if (topic === 'scan') process.stdout.write(commandHelp(topic, { families: await builtinFamilies(), formats: FORMAT_NAMES })!)
+        if (topic === undefined) process.stdout.write(mainHelp(await helpFamilies()))
+        else if (topic === 'scan') process.stdout.write(commandHelp(topic, { families: await helpFamilies(), formats: FORMAT_NAMES })!)
         else if (commandHelp(topic) !== undefined) process.stdout.write(commandHelp(topic)!)
         else throw new UsageError(`help: unknown command "${topic}"${didYouMean(topic, COMMANDS)} (commands: ${COMMANDS.join(', ')})`)
         return EXIT.ok

@@ -36,7 +36,9 @@ export interface StepsProgress {
   readonly elapsedMs: number
 }
 
-const count0 = new Intl.NumberFormat('en-US')
+// Made on first use: an Intl formatter costs ~15 ms of ICU set-up, paid by every command that imports this module.
+let count0: Intl.NumberFormat | undefined
+const grouped = (n: number): string => (count0 ??= new Intl.NumberFormat('en-US')).format(n)
 
 /**
  * The line shown: the long steps in flight (e.g. `12,288/65,535 ports probed`), then checks done of total, errors so far,
@@ -47,7 +49,7 @@ export function progressLine(s: { done: number; total: number; errors: number; t
   let etaMs: number | undefined
   for (const st of steps) if (st.done > 0 && st.done < st.total) etaMs = Math.max(etaMs ?? 0, (st.elapsedMs * (st.total - st.done)) / st.done)
   if (etaMs === undefined && s.done > 0 && s.done < s.total) etaMs = (s.elapsedMs * (s.total - s.done)) / s.done
-  const phase = steps.map((st) => `${count0.format(st.done)}/${count0.format(st.total)} ${st.label}; `).join('')
+  const phase = steps.map((st) => `${grouped(st.done)}/${grouped(st.total)} ${st.label}; `).join('')
   const eta = etaMs === undefined ? '' : `, ETA ${humanMs(etaMs)}`
   return `${phase}checks ${s.total ? `${s.done}/${s.total}` : s.done} done, ${plural(s.targets, 'target')}, ${plural(s.errors, 'error')}, ${humanMs(s.elapsedMs)} elapsed${eta}`
 }
