@@ -15,6 +15,7 @@ import { runtimeCompiles, schemaKey, validatorFor } from '../src/lib-ajv.ts'
 import { FORMAT_NAMES } from '../src/report/format-names.ts'
 import { FORMATS } from '../src/report/formats.ts'
 import { commandHelp, familyHelpOf, mainHelp } from '../src/cli/help.ts'
+import { loadRules } from '../src/rules/load.ts'
 
 /** The modules a built-CLI run resolves or requires. */
 function modulesLoaded(args: string[]): { code: number | null; stdout: string; modules: string[] } {
@@ -65,6 +66,12 @@ describe('start-up', () => {
     const { code, modules } = modulesLoaded(args)
     expect(code).toBe(0)
     expect(modules.filter((m) => /\/dist\/(checks\/|src\/report\/(formats|html|sarif)\.js|src\/engine\/run\.js) <- /.test(m))).toEqual([])
+  })
+
+  it('the rule catalogue the build wrote equals rules/*.json read and validated now', async () => {
+    const built = (await import(pathToFileURL(join(root, 'dist/src/generated/rules.js')).href)) as { BUILTIN_RULES: unknown }
+    expect(built.BUILTIN_RULES).toEqual(loadRules())
+    expect((built.BUILTIN_RULES as unknown[]).length).toBeGreaterThan(50)
   })
 
   it("the help data the build wrote is the families' own: the built CLI's help equals the help made from the families", async () => {

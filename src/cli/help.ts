@@ -41,7 +41,7 @@ function row(left: string, text: string): string {
 
 /**
  * What the help texts need of a family: its name, target forms, flags and the target kinds of its checks. A `Family` is
- * one; the build also writes the built-in families' as data (scripts/gen-help.mjs → dist/src/generated/family-help.js),
+ * one; the build also writes the built-in families' as data (scripts/gen-start-data.mjs → dist/src/generated/family-help.js),
  * so `ztscan --help` and `ztscan scan --help` load no family module.
  */
 export interface FamilyHelp {

@@ -7,6 +7,7 @@ import { RuleFileError, type FieldProblem } from '../errors.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
 import type { RuleMeta } from '../types.ts'
 import { packageRoot } from './root.ts'
+import { BUILTIN_RULES } from '../generated/rules.ts'
 
 const SCHEMA_FILES = new Set(['schema.json', 'policy.schema.json'])
 
@@ -67,9 +68,9 @@ export function loadRules(dir: string = join(packageRoot(), 'rules')): RuleMeta[
 }
 
 let builtin: readonly RuleMeta[] | undefined
-/** The built-in rules, loaded once per process. */
+/** The built-in rules, loaded once per process: validated at build time (dist), else read and validated now. */
 export function builtinRules(): readonly RuleMeta[] {
-  return (builtin ??= Object.freeze(loadRules()))
+  return (builtin ??= Object.freeze(BUILTIN_RULES ? [...BUILTIN_RULES] : loadRules()))
 }
 
 /** The rule catalogue of a scan: the built-in rules and plugin rules (validated like `rules/*.json`). */
