@@ -162,6 +162,7 @@ export class PortScan {
   #sweep: ReturnType<typeof setInterval> | undefined
   readonly #sweepMs: number
   #address: string | undefined
+  #v6 = false
   #resolving: Promise<void> | undefined
   #onAbort: (() => void) | undefined
 
@@ -182,7 +183,12 @@ export class PortScan {
     this.onProbed = onProbed
     this.engine = engine === 'native' && nativeTcp() ? 'native' : 'socket'
     this.#sweepMs = Math.max(10, Math.min(250, Math.floor(timeoutMs / 4)))
-    if (isIP(host)) this.#address = host
+    if (isIP(host)) this.#setAddress(host)
+  }
+
+  #setAddress(address: string): void {
+    this.#address = address
+    this.#v6 = isIP(address) === 6
   }
 
   /** Ports probed so far. */
@@ -204,7 +210,7 @@ export class PortScan {
       }
       if (this.#address !== undefined) return this.#start(lane)
       this.#resolving ??= lookup(this.host).then(
-        (a) => void (this.#address = a.address),
+        (a) => this.#setAddress(a.address),
         (e: NodeJS.ErrnoException) => void (this.fatal ??= e.code ?? 'ENOTFOUND'),
       )
       void this.#resolving.then(() => this.#start(lane))
@@ -300,7 +306,7 @@ export class PortScan {
       lane.deadline = Date.now() + this.timeoutMs
       lane.handle = handle
       lane.req = req
-      const err = isIP(this.#address!) === 6 ? handle.connect6(req, this.#address!, port) : handle.connect(req, this.#address!, port)
+      const err = this.#v6 ? handle.connect6(req, this.#address!, port) : handle.connect(req, this.#address!, port)
       if (err === 0) return
       this.#settleNative(lane, probeVerdict(getSystemErrorName(err)))
     }
