@@ -9,6 +9,8 @@ import { lookup } from 'node:dns/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PortScan, defaultScanEngine, type ProbePool, type ScanEngine } from '../../src/net/port-scan.ts'
 import { bin, cleanEnv, ensureBuilt } from '../helpers/cli.ts'
+import openPort from '../../checks/open-port/index.ts'
+import { scan } from '../../src/engine/run.ts'
 
 const hasPython = spawnSync('python3', ['-c', '0']).status === 0
 
@@ -142,6 +144,32 @@ describe('connect scan engines', () => {
       expect(scan.probed).toBe(16)
       await new Promise((r) => setTimeout(r, 50))
       expect(tcpHandles()).toBeLessThanOrEqual(before)
+    })
+
+    it('through scan(): cancelling the scan ends the connect scan at once (not at its 60 s deadlines), reported as aborted', async () => {
+      const s = await listen()
+      const before = tcpHandles()
+      try {
+        const ac = new AbortController()
+        const t0 = Date.now()
+        const running = scan({
+          checks: openPort.checks,
+          targets: [`host://127.0.0.1?ports=${hole.port},${portOf(s)}`],
+          settings: { portScan: { scanner: 'builtin', sniff: false, connectTimeoutMs: 60_000 } },
+          connectTimeoutMs: 60_000,
+          timeoutMs: 120_000,
+          chain: false,
+          signal: ac.signal,
+        })
+        setTimeout(() => ac.abort(), 300)
+        const report = await running
+        expect(Date.now() - t0).toBeLessThan(20_000)
+        expect(report.errors.map((e) => [e.check, e.reason])).toEqual([['open-port-connect', 'aborted']])
+        await new Promise((r) => setTimeout(r, 50))
+        expect(tcpHandles()).toBeLessThanOrEqual(before)
+      } finally {
+        s.close()
+      }
     })
   })
 })
