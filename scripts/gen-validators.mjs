@@ -1,6 +1,7 @@
 // Build step (npm run build, after tsc): compiles ztscan's own JSON Schemas (src/own-schemas.ts) ahead with ajv's
-// standalone code into dist/src/generated/validators.js, replacing the empty table tsc emitted there, so start-up
-// compiles no schema (issue 14.6). Source runs (vitest, tsx) keep the empty table and compile on first use.
+// standalone code into dist/src/generated/validators.cjs (CommonJS: src/lib-ajv.ts requires it with the first validator
+// asked for, so a command that validates nothing loads none of it), so start-up compiles no schema (issue 14.6). Source
+// runs (vitest, tsx) have no such file and compile on first use.
 import { writeFileSync } from 'node:fs'
 import process from 'node:process'
 import { URL } from 'node:url'
@@ -11,7 +12,7 @@ const dist = new URL('../dist/', import.meta.url)
 const { AJV_OPTIONS, schemaKey } = await import(new URL('src/lib-ajv.js', dist).href)
 const { ownSchemas } = await import(new URL('src/own-schemas.js', dist).href)
 
-const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true, lines: false } })
+const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: false, lines: false } })
 const exports = {}
 const keys = new Map()
 for (const schema of ownSchemas()) {
@@ -25,15 +26,13 @@ for (const schema of ownSchemas()) {
   exports[name] = key
 }
 const code = standalone.default(ajv, exports)
-// ajv's ESM output still require()s its small runtime helpers (ucs2length, equal): the module gets a require.
-const head = code.includes('require(') ? "import { createRequire } from 'node:module'\nconst require = createRequire(import.meta.url)\n" : ''
-const table = [...keys].map(([key, name]) => `  '${key}': ${name},`).join('\n')
-const out = new URL('src/generated/validators.js', dist)
+const table = [...keys].map(([key, name]) => `  '${key}': exports.${name},`).join('\n')
+const out = new URL('src/generated/validators.cjs', dist)
 writeFileSync(out, `// Generated at build time by scripts/gen-validators.mjs from ztscan's own schemas (src/own-schemas.ts).
-${head}${code.replace(/^"use strict";/, '')}
+${code}
 /** Validators by schema key (schemaKey in src/lib-ajv.ts). */
-export const PRECOMPILED = {
+exports.PRECOMPILED = {
 ${table}
 }
 `)
-process.stdout.write(`gen-validators: ${keys.size} schemas compiled into dist/src/generated/validators.js\n`)
+process.stdout.write(`gen-validators: ${keys.size} schemas compiled into dist/src/generated/validators.cjs\n`)

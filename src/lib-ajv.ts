@@ -1,18 +1,34 @@
 /**
  * @fileoverview One ajv instance for ztscan's own schemas, and ajv errors turned into file/field problems.
  * ztscan's own schemas (src/own-schemas.ts) are compiled at build time (ajv standalone code in
- * dist/src/generated/validators.js, scripts/gen-validators.mjs); ajv itself loads only for a schema not there (plugins).
+ * dist/src/generated/validators.cjs, scripts/gen-validators.mjs), loaded with the first validator asked for (a command
+ * that validates nothing, `ztscan rules`, loads neither them nor node:crypto); ajv itself loads only for a schema not
+ * there (plugins). Source runs (vitest, tsx) have no such file and compile on first use.
  */
-import { createHash } from 'node:crypto'
+import { createRequire } from 'node:module'
 import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv'
 import type { FieldProblem } from './errors.ts'
 import { lazyRequire } from './lib-lazy.ts'
-import { PRECOMPILED } from './generated/validators.ts'
 
 /** The options every ztscan validator is compiled with (the generator uses the same). */
 export const AJV_OPTIONS = { allErrors: true, strict: false } as const
 
 const ajvModule = lazyRequire<typeof import('ajv')>('ajv')
+const crypto = lazyRequire<typeof import('node:crypto')>('node:crypto')
+
+let precompiled: Readonly<Record<string, ValidateFunction | undefined>> | undefined
+/** The validators the build compiled, by schema key (none in source runs). */
+function precompiledTable(): Readonly<Record<string, ValidateFunction | undefined>> {
+  if (!precompiled) {
+    try {
+      precompiled = (createRequire(import.meta.url)('./generated/validators.cjs') as { PRECOMPILED: Record<string, ValidateFunction> }).PRECOMPILED
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err
+      precompiled = {}
+    }
+  }
+  return precompiled
+}
 let shared: AjvClass | undefined
 /** Shared ajv (allErrors so every problem in a file is reported at once), created on first use. */
 export function ajv(): AjvClass {
@@ -21,7 +37,7 @@ export function ajv(): AjvClass {
 
 /** The key of a schema in the precompiled table: a hash of its JSON text. */
 export function schemaKey(schema: unknown): string {
-  return createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 24)
+  return crypto().createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 24)
 }
 
 const cache = new WeakMap<object, ValidateFunction>()
@@ -36,7 +52,7 @@ export function runtimeCompiles(): number {
 export function validatorFor(schema: Record<string, unknown>): ValidateFunction {
   let v = cache.get(schema)
   if (!v) {
-    v = (PRECOMPILED as unknown as Record<string, ValidateFunction | undefined>)[schemaKey(schema)]
+    v = precompiledTable()[schemaKey(schema)]
     if (!v) {
       v = ajv().compile(schema)
       compiled++

@@ -1,5 +1,5 @@
 /**
- * @fileoverview ztscan's own JSON Schemas: `npm run build` compiles them ahead into `dist/src/generated/validators.js`
+ * @fileoverview ztscan's own JSON Schemas: `npm run build` compiles them ahead into `dist/src/generated/validators.cjs`
  * (scripts/gen-validators.mjs, ajv standalone code), so no schema is compiled at start-up (issue 14.6). A schema missing
  * here still works: `validatorFor` compiles it at run time (slower; test/startup.test.ts lists what start-up compiles).
  */

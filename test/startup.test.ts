@@ -1,6 +1,6 @@
 /**
  * Start-up (issue 14.6): `ztscan rules` and `ztscan scan --help` load no heavy dependency and compile no schema; ztscan's
- * own schemas are compiled ahead by the build (dist/src/generated/validators.js, scripts/gen-validators.mjs).
+ * own schemas are compiled ahead by the build (dist/src/generated/validators.cjs, scripts/gen-validators.mjs).
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { ValidateFunction } from 'ajv'
 import { bin, cleanEnv, ensureBuilt, root } from './helpers/cli.ts'
 import { pathToFileURL } from 'node:url'
+import { createRequire } from 'node:module'
 import { ownSchemas } from '../src/own-schemas.ts'
 import { runtimeCompiles, schemaKey, validatorFor } from '../src/lib-ajv.ts'
 import { FORMAT_NAMES } from '../src/report/format-names.ts'
@@ -101,7 +102,7 @@ describe('start-up', () => {
   })
 
   it("the build compiled every one of ztscan's own schemas ahead; they validate as ajv does", async () => {
-    const built = (await import(pathToFileURL(join(root, 'dist/src/generated/validators.js')).href)) as { PRECOMPILED: Record<string, ValidateFunction> }
+    const built = createRequire(import.meta.url)(join(root, 'dist/src/generated/validators.cjs')) as { PRECOMPILED: Record<string, ValidateFunction> }
     const schemas = ownSchemas()
     expect(schemas.length).toBeGreaterThan(10)
     for (const s of schemas) expect(typeof built.PRECOMPILED[schemaKey(s)], JSON.stringify(s).slice(0, 120)).toBe('function')
