@@ -13,13 +13,14 @@ import { toProblems, validatorFor } from '../lib-ajv.ts'
 import { baselineMarker, type Baseline } from '../report/baseline.ts'
 import { suppressor, type Suppression } from '../report/suppress.ts'
 import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, FindingStore, SpillMap, spilledView } from './spill.ts'
-import { type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type PassCount, type RuleMeta, type ScanReport, type Target } from '../types.ts'
+import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type PassCount, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
 import type { CheckDefinition, Family, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
 import { makeRedactor } from './redact.ts'
 import { ioWith, type ScanIoOverrides } from '../net/io.ts'
 import { PreflightError, runPreflight } from './preflight.ts'
 import { buildReport, incompleteness, type ErrorBudget } from '../report/build.ts'
+import { scoreTally } from '../scoring/score.ts'
 
 /** Options of `scan()`. */
 export interface ScanOptions {
@@ -333,6 +334,15 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   // Passes counted per (rule, target, asset) unless stored individually; past the budget of keys the counts spill too.
   const passes = new SpillMap<PassCount>(Math.min(memoryFindings, DEFAULT_MEMORY_RECORDS), addCounts)
   const includePassed = options.includePassed === true
+  // The score and the summary's counts are tallied as findings and passes arrive (nothing is read back for them).
+  const firedRules = [...rules.values()].filter((r) => r.enabled && checks.some((c) => c.rules.includes(r.id))).sort(byKey((r) => r.id))
+  const memoryAssets = Math.min(memoryFindings, DEFAULT_MEMORY_RECORDS)
+  const tallied = {
+    score: scoreTally({ rules: firedRules, settings: options.policy?.score, memoryAssets }),
+    passed: 0,
+    failed: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>,
+    suppressed: 0,
+  }
   const errors: AttemptError[] = []
   const skipped: AttemptSkip[] = []
   let done = 0
@@ -358,6 +368,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     log,
     countPass(ruleId, target, asset) {
       if (includePassed) return false
+      tallied.passed++
+      tallied.score.passes({ ruleId, target, asset, count: 1 })
       const k = `${target}\0${ruleId}\0${asset ?? ''}`
       const c = passes.get(k) as { count: number } | undefined
       if (c) c.count++
@@ -369,6 +381,10 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
       let g = f
       if (suppress) g = suppress.apply(g)
       if (mark) g = mark.apply(g)
+      if (g.suppression) tallied.suppressed++
+      else if (g.status === 'pass') tallied.passed++
+      else tallied.failed[g.severity]++
+      tallied.score.finding(g)
       store.add(g)
       if (store.spilled) dropFindingEvents()
       emit({ type: 'finding', finding: g })
@@ -470,6 +486,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   } catch (err) {
     store.release()
     passes.release()
+    tallied.score.release()
     throw err
   } finally {
     scanSignal?.removeEventListener('abort', onAbort)
@@ -477,7 +494,6 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
 
   errors.sort(byKey((e) => `${e.target}\0${e.check}\0${e.message}`))
   skipped.sort(byKey((s) => `${s.target}\0${s.check}\0${s.why}`))
-  const firedRules = [...rules.values()].filter((r) => r.enabled && checks.some((c) => c.rules.includes(r.id))).sort(byKey((r) => r.id))
   return buildReport({
     startedAt,
     targets: [...targets.values()].map((t) => (chainedFrom.has(t.id) ? { id: t.id, kind: t.kind, chainedFrom: chainedFrom.get(t.id)! } : { id: t.id, kind: t.kind })).sort(byKey((t) => t.id)),
@@ -493,7 +509,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     suppressions: options.suppressions,
     baseline: options.baseline,
     scoreSettings: options.policy?.score,
-    memoryAssets: Math.min(memoryFindings, DEFAULT_MEMORY_RECORDS),
+    memoryAssets,
+    tallied,
     now: now(),
     incomplete: incompleteness({
       attempts: total,

@@ -4,7 +4,7 @@
  */
 import { applyBaseline, type Baseline } from './baseline.ts'
 import { applySuppressions, type Suppression } from './suppress.ts'
-import { scoreReport } from '../scoring/score.ts'
+import { scoreReport, type ScoreTally } from '../scoring/score.ts'
 import { scoreDelta } from '../scoring/delta.ts'
 import { SEVERITIES, type AbsentFinding, type AttemptError, type AttemptSkip, type EffectiveRule, type ExpiredSuppression, type Finding, type Incompleteness, type PassCount, type ScanReport, type ScoreSettings, type Severity } from '../types.ts'
 import { VERSION } from '../version.ts'
@@ -62,6 +62,11 @@ export function buildReport(p: {
   incomplete?: readonly Incompleteness[]
   /** Assets scored in memory before the per-asset scores spill (see `ScoreInput.memoryAssets`). */
   memoryAssets?: number
+  /**
+   * The score and the summary's counts, tallied while the findings (suppressions and baseline applied) and passes arrived
+   * (a scan): the findings are then not read again here.
+   */
+  tallied?: { readonly score: ScoreTally; readonly passed: number; readonly failed: Readonly<Record<Severity, number>>; readonly suppressed: number }
 }): ScanReport {
   let findings = p.findings
   let expired: readonly ExpiredSuppression[] = p.applied?.expired ?? []
@@ -71,13 +76,20 @@ export function buildReport(p: {
   const failed = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
   let passed = 0
   let suppressed = 0
-  for (const f of findings) {
-    if (f.suppression) suppressed++
-    else if (f.status === 'pass') passed++
-    else failed[f.severity]++
+  let card
+  if (p.tallied) {
+    ;({ passed, suppressed } = p.tallied)
+    Object.assign(failed, p.tallied.failed)
+    card = p.tallied.score.card(p.errors, p.skipped)
+  } else {
+    for (const f of findings) {
+      if (f.suppression) suppressed++
+      else if (f.status === 'pass') passed++
+      else failed[f.severity]++
+    }
+    for (const c of p.passCounts ?? []) passed += c.count
+    card = scoreReport({ findings, passCounts: p.passCounts, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings, memoryAssets: p.memoryAssets })
   }
-  for (const c of p.passCounts ?? []) passed += c.count
-  const card = scoreReport({ findings, passCounts: p.passCounts, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings, memoryAssets: p.memoryAssets })
   const score = p.baseline?.score ? { ...card, delta: scoreDelta(card, p.baseline.score, p.baseline.source) } : card
   return {
     schemaVersion: '1.0',

@@ -98,14 +98,16 @@ interface RuleTally {
   severity: Severity
   passed: number
   failed: number
-  /** First failed finding (by resource) and the number of failed resources. */
-  firstFail?: { resource: string; fingerprint: string }
+  /** First failed finding (by resource, then target). */
+  firstFail?: { resource: string; fingerprint: string; target: string }
 }
 
 /** An asset's tallies: plain JSON (a {@link SpillMap} writes it out past its budget of assets). */
 interface AssetAcc {
   asset: string
-  target: string
+  /** The asset's target: the lowest among its findings' targets, else among its counted passes' (order-independent). */
+  ft?: string
+  pt?: string
   pillar: Pillar
   rules: Record<string, RuleTally>
   passed: number
@@ -113,11 +115,19 @@ interface AssetAcc {
   suppressed: number
 }
 
+/** The failure an asset's cap names: the lowest resource, then the lowest target (the first in the report's order). */
+const firstFailBefore = (a: { resource: string; target: string }, b: { resource: string; target: string }): boolean => {
+  const c = cmp(a.resource, b.resource)
+  return c < 0 || (c === 0 && cmp(a.target, b.target) < 0)
+}
+
 /** Two partial tallies of one asset, `a` added first: counts add up, the first failure is the lowest resource. */
 function combineAssets(a: AssetAcc, b: AssetAcc): AssetAcc {
   a.passed += b.passed
   a.failed += b.failed
   a.suppressed += b.suppressed
+  if (b.ft !== undefined && (a.ft === undefined || cmp(b.ft, a.ft) < 0)) a.ft = b.ft
+  if (b.pt !== undefined && (a.pt === undefined || cmp(b.pt, a.pt) < 0)) a.pt = b.pt
   for (const [ruleId, t] of Object.entries(b.rules)) {
     const x = Object.hasOwn(a.rules, ruleId) ? a.rules[ruleId] : undefined
     if (!x) {
@@ -126,7 +136,7 @@ function combineAssets(a: AssetAcc, b: AssetAcc): AssetAcc {
     }
     x.passed += t.passed
     x.failed += t.failed
-    if (t.firstFail && (!x.firstFail || cmp(t.firstFail.resource, x.firstFail.resource) < 0)) x.firstFail = t.firstFail
+    if (t.firstFail && (!x.firstFail || firstFailBefore(t.firstFail, x.firstFail))) x.firstFail = t.firstFail
   }
   return a
 }
@@ -193,8 +203,26 @@ function addCap(caps: Map<string, ScoreCap>, cap: ScoreCap, pillar: Pillar): voi
   caps.set(k, mkCap({ ...rest, count: prev.count + cap.count }, pillar))
 }
 
-/** Computes the score card. Pure: same input, same card. */
+/** Computes the score card. Pure: same input, same card (whatever the order of the findings and pass counts). */
 export function scoreReport(input: ScoreInput): ScoreCard {
+  const t = scoreTally(input)
+  for (const f of input.findings) t.finding(f)
+  for (const c of input.passCounts ?? []) t.passes(c)
+  return t.card(input.errors, input.skipped)
+}
+
+/** A score computed as findings and passes arrive (a scan feeds it while it runs): {@link scoreReport} in parts. */
+export interface ScoreTally {
+  finding(f: Finding): void
+  passes(c: PassCount): void
+  /** The card, once every finding and pass was added (call once: the per-asset tallies are released). */
+  card(errors?: readonly AttemptError[], skipped?: readonly AttemptSkip[]): ScoreCard
+  /** Removes the tallies' temporary file without a card (a scan that failed). */
+  release(): void
+}
+
+/** Starts a {@link ScoreTally}: same card as {@link scoreReport} of the same findings and passes, in any order. */
+export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memoryAssets'>): ScoreTally {
   const settings = input.settings ?? {}
   const ruleMeta = new Map((input.rules ?? []).filter((r) => PILLARS.includes(r.pillar)).map((r) => [r.id, r]))
   const assets = new SpillMap<AssetAcc>(input.memoryAssets ?? DEFAULT_MEMORY_RECORDS, combineAssets)
@@ -215,14 +243,17 @@ export function scoreReport(input: ScoreInput): ScoreCard {
   const rulesInForce = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set(rulesOk.filter((r) => r.enabled !== false && r.pillar === p).map((r) => r.id))]))
   const rulesJudged = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set()]))
 
-  const assetOf = (pillar: Pillar, target: string, asset: string): AssetAcc => {
+  const assetOf = (pillar: Pillar, target: string, asset: string, pass: boolean): AssetAcc => {
     const key = `${pillar}\0${asset}`
     let a = assets.get(key)
-    if (!a) assets.set(key, (a = { asset, target, pillar, rules: Object.create(null) as Record<string, RuleTally>, passed: 0, failed: 0, suppressed: 0 }))
+    if (!a) assets.set(key, (a = { asset, pillar, rules: Object.create(null) as Record<string, RuleTally>, passed: 0, failed: 0, suppressed: 0 }))
+    if (pass) {
+      if (a.pt === undefined || cmp(target, a.pt) < 0) a.pt = target
+    } else if (a.ft === undefined || cmp(target, a.ft) < 0) a.ft = target
     return a
   }
-  const tally = (pillar: Pillar, target: string, asset: string, ruleId: string, severity: Severity): { a: AssetAcc; t: RuleTally } => {
-    const a = assetOf(pillar, target, asset)
+  const tally = (pillar: Pillar, target: string, asset: string, ruleId: string, severity: Severity, counted: boolean): { a: AssetAcc; t: RuleTally } => {
+    const a = assetOf(pillar, target, asset, counted)
     let t = a.rules[ruleId]
     if (!t) a.rules[ruleId] = t = { severity, passed: 0, failed: 0 }
     return { a, t }
@@ -232,86 +263,90 @@ export function scoreReport(input: ScoreInput): ScoreCard {
     for (const fn of ruleMeta.get(ruleId)?.functions ?? []) statsOf(pillar).functions.set(fn, 'judged')
   }
 
-  for (const f of input.findings) {
+  const finding = (f: Finding): void => {
     const st = stats.get(f.pillar)
-    if (!st) continue
+    if (!st) return
     notePillar(f.family, f.pillar)
     const asset = f.asset ?? f.target
     if (f.suppression) {
       st.suppressed++
-      assetOf(f.pillar, f.target, asset).suppressed++
+      assetOf(f.pillar, f.target, asset, false).suppressed++
       const k = `${f.ruleId}\0${f.suppression.reason}\0${f.suppression.expires ?? ''}`
       const prev = st.accepted.get(k)
       st.accepted.set(k, { ruleId: f.ruleId, reason: f.suppression.reason, ...(f.suppression.expires ? { expires: f.suppression.expires } : {}), count: (prev?.count ?? 0) + 1 })
-      continue
+      return
     }
     if (f.status === 'pass') st.passed++
     else st.failed++
     judged(f.pillar, f.ruleId)
-    if (SEVERITY_WEIGHT[f.severity] === 0) continue
-    const { a, t } = tally(f.pillar, f.target, asset, f.ruleId, f.severity)
+    if (SEVERITY_WEIGHT[f.severity] === 0) return
+    const { a, t } = tally(f.pillar, f.target, asset, f.ruleId, f.severity, false)
     if (f.status === 'pass') {
       t.passed++
       a.passed++
     } else {
       t.failed++
       a.failed++
-      if (!t.firstFail || cmp(f.resource, t.firstFail.resource) < 0) t.firstFail = { resource: f.resource, fingerprint: f.fingerprint }
+      const ff = { resource: f.resource, fingerprint: f.fingerprint, target: f.target }
+      if (!t.firstFail || firstFailBefore(ff, t.firstFail)) t.firstFail = ff
     }
   }
-  for (const c of input.passCounts ?? []) {
+  const passes = (c: PassCount): void => {
     const r = ruleMeta.get(c.ruleId)
-    if (!r || c.count <= 0) continue
+    if (!r || c.count <= 0) return
     statsOf(r.pillar).passed += c.count
     judged(r.pillar, c.ruleId)
-    if (SEVERITY_WEIGHT[r.severity] === 0) continue
-    const { a, t } = tally(r.pillar, c.target, c.asset ?? c.target, c.ruleId, r.severity)
+    if (SEVERITY_WEIGHT[r.severity] === 0) return
+    const { a, t } = tally(r.pillar, c.target, c.asset ?? c.target, c.ruleId, r.severity, true)
     t.passed += c.count
     a.passed += c.count
   }
+  return { finding, passes, card: (errors, skipped) => finishCard(errors ?? [], skipped ?? []), release: () => assets.release() }
 
-  // Errors and skips belong to the pillars of their family's rules.
-  const erroredTargets = new Map<Pillar, Map<string, string>>(PILLARS.map((p) => [p, new Map()]))
-  for (const e of input.errors ?? [])
-    for (const p of familyPillars.get(e.family) ?? []) {
-      const st = statsOf(p)
-      st.errors++
-      if (!st.firstError || cmp(`${e.target}\0${e.check}`, `${st.firstError.target}\0${st.firstError.check}`) < 0) st.firstError = { target: e.target, check: e.check, reason: e.reason }
-      const first = erroredTargets.get(p)!.get(e.target)
-      if (first === undefined || cmp(e.check, first) < 0) erroredTargets.get(p)!.set(e.target, e.check)
-    }
-  for (const s of input.skipped ?? [])
-    for (const p of familyPillars.get(s.family) ?? []) {
-      const st = statsOf(p)
-      st.skipped++
-      const k = `${s.check}\0${s.why}`
-      st.notApplicable.set(k, { check: s.check, why: s.why, count: (st.notApplicable.get(k)?.count ?? 0) + 1 })
-    }
+  function finishCard(errors: readonly AttemptError[], skipped: readonly AttemptSkip[]): ScoreCard {
+    // Errors and skips belong to the pillars of their family's rules.
+    const erroredTargets = new Map<Pillar, Map<string, string>>(PILLARS.map((p) => [p, new Map()]))
+    for (const e of errors)
+      for (const p of familyPillars.get(e.family) ?? []) {
+        const st = statsOf(p)
+        st.errors++
+        if (!st.firstError || cmp(`${e.target}\0${e.check}`, `${st.firstError.target}\0${st.firstError.check}`) < 0) st.firstError = { target: e.target, check: e.check, reason: e.reason }
+        const first = erroredTargets.get(p)!.get(e.target)
+        if (first === undefined || cmp(e.check, first) < 0) erroredTargets.get(p)!.set(e.target, e.check)
+      }
+    for (const s of skipped)
+      for (const p of familyPillars.get(s.family) ?? []) {
+        const st = statsOf(p)
+        st.skipped++
+        const k = `${s.check}\0${s.why}`
+        st.notApplicable.set(k, { check: s.check, why: s.why, count: (st.notApplicable.get(k)?.count ?? 0) + 1 })
+      }
 
-  // Assets, in a stable order (pillar, asset id: the key order), one at a time.
-  const assetScores = new SpillStore<AssetScore>(input.memoryAssets ?? DEFAULT_MEMORY_RECORDS, (s) => `${s.pillar}\0${s.asset}`)
-  const scoredTargets = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set()]))
-  for (const [, a] of assets.entries()) {
-    const s = scoreAsset(a, erroredTargets.get(a.pillar)!.get(a.asset), ruleMeta)
-    if (!s) continue
-    assetScores.add(s)
-    scoredTargets.get(a.pillar)!.add(a.target)
-    const st = statsOf(a.pillar)
-    st.count++
-    st.scoreSum = round1(st.scoreSum + s.score)
-    st.byStage[s.stage]++
-    for (const c of s.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, { ...c, count: 1 }, a.pillar)
+    // Assets, in a stable order (pillar, asset id: the key order), one at a time.
+    const assetScores = new SpillStore<AssetScore>(input.memoryAssets ?? DEFAULT_MEMORY_RECORDS, (s) => `${s.pillar}\0${s.asset}`)
+    const scoredTargets = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set()]))
+    for (const [, a] of assets.entries()) {
+      const s = scoreAsset(a, erroredTargets.get(a.pillar)!.get(a.asset), ruleMeta)
+      if (!s) continue
+      assetScores.add(s)
+      scoredTargets.get(a.pillar)!.add(s.target)
+      const st = statsOf(a.pillar)
+      st.count++
+      st.scoreSum = round1(st.scoreSum + s.score)
+      st.byStage[s.stage]++
+      for (const c of s.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, { ...c, count: 1 }, a.pillar)
+    }
+    for (const p of PILLARS) for (const t of erroredTargets.get(p)!.keys()) if (!scoredTargets.get(p)!.has(t)) statsOf(p).assetsUnjudged++
+
+    const pillars = Object.fromEntries(
+      PILLARS.map((p) => [p, finishPillar(p, statsOf(p), [...rulesInForce.get(p)!].sort(), [...rulesJudged.get(p)!].sort(), settings)]),
+    ) as Record<Pillar, PillarScore>
+    // A card's assets hold on to their temporary files until the report is released; the tallies' file is gone now.
+    const list = assetScores.finish()
+    assets.release()
+    const owner = { release: () => assetScores.release() }
+    return { ...finishOverall(pillars, settings), assets: assetScores.spilled ? spilledView(() => list[Symbol.iterator](), owner, list.length) : list }
   }
-  for (const p of PILLARS) for (const t of erroredTargets.get(p)!.keys()) if (!scoredTargets.get(p)!.has(t)) statsOf(p).assetsUnjudged++
-
-  const pillars = Object.fromEntries(
-    PILLARS.map((p) => [p, finishPillar(p, statsOf(p), [...rulesInForce.get(p)!].sort(), [...rulesJudged.get(p)!].sort(), settings)]),
-  ) as Record<Pillar, PillarScore>
-  // A card's assets hold on to their temporary files until the report is released; the tallies' file is gone now.
-  const list = assetScores.finish()
-  assets.release()
-  const owner = { release: () => assetScores.release() }
-  return { ...finishOverall(pillars, settings), assets: assetScores.spilled ? spilledView(() => list[Symbol.iterator](), owner, list.length) : list }
 }
 
 function scoreAsset(a: AssetAcc, erroredCheck: string | undefined, ruleMeta: ReadonlyMap<string, RuleMeta>): AssetScore | null {
@@ -342,7 +377,7 @@ function scoreAsset(a: AssetAcc, erroredCheck: string | undefined, ruleMeta: Rea
   const ceiling = caps.reduce<Stage>((s, c) => minStage(s, c.stage), 'optimal')
   const score = Math.min(uncapped, TOP[ceiling])
   return {
-    asset: a.asset, target: a.target, pillar: a.pillar, score, uncapped, stage: stageOf(score), rules: Object.values(a.rules).filter((t) => t.passed + t.failed > 0 && SEVERITY_WEIGHT[t.severity] > 0).length,
+    asset: a.asset, target: (a.ft ?? a.pt)!, pillar: a.pillar, score, uncapped, stage: stageOf(score), rules: Object.values(a.rules).filter((t) => t.passed + t.failed > 0 && SEVERITY_WEIGHT[t.severity] > 0).length,
     passed: a.passed, failed: a.failed, suppressed: a.suppressed, caps, ...(partial.length ? { partial } : {}),
   }
 }
