@@ -222,6 +222,11 @@ export class SpillMap<V> {
     return this.#store.spilled
   }
 
+  /** Keys in memory (all of them unless {@link spilled}). */
+  get size(): number {
+    return this.#mem.size
+  }
+
   /** Every key once, in key order, with its combined value; call when every value was set (again to read again). */
   *entries(): Generator<[string, V]> {
     for (const e of this.#mem) this.#store.add(e)
@@ -241,6 +246,31 @@ export class SpillMap<V> {
   /** Closes and removes the temporary file. */
   release(): void {
     this.#store.release()
+  }
+}
+
+/** Counts distinct strings exactly, with at most `budget` of them in memory (the rest spill as sorted runs). */
+export class DistinctCounter {
+  readonly #seen: SpillMap<0>
+  constructor(budget = DEFAULT_MEMORY_RECORDS) {
+    this.#seen = new SpillMap<0>(budget, () => 0)
+  }
+  add(s: string): void {
+    if (this.#seen.get(s) === undefined) this.#seen.set(s, 0)
+  }
+  /** Every distinct string added so far, in order (read from the file past the budget). */
+  *keys(): Generator<string> {
+    for (const [k] of this.#seen.entries()) yield k
+  }
+  /** The number of distinct strings added; removes the temporary file (add nothing after). */
+  count(): number {
+    let n = this.#seen.size
+    if (this.#seen.spilled) {
+      n = 0
+      for (const _ of this.#seen.entries()) n++
+    }
+    this.#seen.release()
+    return n
   }
 }
 

@@ -5,6 +5,7 @@
  * findings' evidence.
  */
 import type { Finding } from '../types.ts'
+import { isFindingView } from '../engine/spill.ts'
 
 /** One target's grade from one rule. */
 export interface TargetGrade {
@@ -15,8 +16,13 @@ export interface TargetGrade {
   readonly caps: readonly string[]
 }
 
+/** Grades already read from a spilled report's findings (read back from disk, and read-only: once is enough). */
+const known = new WeakMap<readonly Finding[], readonly TargetGrade[]>()
+
 /** The grades in `findings`, one per target and rule (the first), in target order. */
 export function gradesOf(findings: readonly Finding[]): TargetGrade[] {
+  const cached = known.get(findings)
+  if (cached) return [...cached]
   const seen = new Map<string, TargetGrade>()
   for (const f of findings) {
     const g = f.evidence?.grade
@@ -27,7 +33,9 @@ export function gradesOf(findings: readonly Finding[]): TargetGrade[] {
     const binding = caps.filter((c) => c.startsWith(`capped to ${typeof f.evidence?.gradeIgnoringTrust === 'string' ? f.evidence.gradeIgnoringTrust : g}:`))
     seen.set(key, { target: f.target, rule: f.ruleId, grade: g, caps: binding })
   }
-  return [...seen.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0))
+  const out = [...seen.values()].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0))
+  if (isFindingView(findings)) known.set(findings, out)
+  return [...out]
 }
 
 /** `tls://h:443  B  (tls-grade: capped to B: TLSv1 offered)` lines, escaped by `esc`, at most `limit`, then a count of the rest. */

@@ -13,6 +13,7 @@ import { escapeControls, escapeJsonText } from './escape.ts'
 import { targetUri } from './location.ts'
 import { gradesOf } from './grades.ts'
 import { ChunkSink } from './sink.ts'
+import { DistinctCounter } from '../engine/spill.ts'
 
 /** Options of the SARIF writer. */
 export interface SarifOptions {
@@ -108,6 +109,9 @@ interface RulePlan {
   readonly findings: number
   /** Distinct (target, host, suppressed) groups. */
   hostGroups: number
+  /** Distinct (target, host) pairs and targets (a result per rule says how many). */
+  readonly hosts: number
+  readonly targets: number
   level: Level
 }
 
@@ -139,18 +143,32 @@ function maxResultsOf(opts: SarifOptions): number {
 const hostOf = (f: Finding): string => (typeof f.evidence.address === 'string' ? f.evidence.address : '')
 const groupKey = (f: Finding): string => `${f.target}\0${hostOf(f)}\0${f.suppression ? 's' : ''}`
 
-/** Counts the failed findings per rule (one pass: the findings may be streamed from disk), highest severity first. */
+/**
+ * Counts the failed findings per rule (one pass: the findings may be streamed from disk), highest severity first, with their
+ * distinct host groups, hosts and targets — counted exactly in bounded memory (past a budget the keys spill to disk).
+ */
 function bucket(report: ScanReport): RulePlan[] {
-  const byRule = new Map<string, { -readonly [K in keyof RulePlan]: RulePlan[K] } & { keys: Set<string> }>()
+  // Hosts are the host groups without the suppressed flag: counted apart only once a finding of the rule is suppressed.
+  const byRule = new Map<string, { rule: string; rank: number; findings: number; groups: DistinctCounter; hosts?: DistinctCounter; targets: Set<string> }>()
   for (const f of report.findings) {
     if (f.status !== 'fail') continue
     let p = byRule.get(f.ruleId)
-    if (!p) byRule.set(f.ruleId, (p = { rule: f.ruleId, rank: SEVERITY_RANK[f.severity], findings: 0, hostGroups: 0, level: 'finding', keys: new Set() }))
+    if (!p) byRule.set(f.ruleId, (p = { rule: f.ruleId, rank: SEVERITY_RANK[f.severity], findings: 0, groups: new DistinctCounter(), targets: new Set() }))
     p.findings++
-    p.keys.add(groupKey(f))
+    p.groups.add(groupKey(f))
+    if (f.suppression && !p.hosts) {
+      // The groups so far were all unsuppressed: the same hosts.
+      p.hosts = new DistinctCounter()
+      for (const k of p.groups.keys()) p.hosts.add(k.slice(0, k.lastIndexOf('\0')))
+    }
+    p.hosts?.add(`${f.target}\0${hostOf(f)}`)
+    p.targets.add(f.target)
   }
   return [...byRule.values()]
-    .map(({ keys, ...p }) => ({ ...p, hostGroups: keys.size }))
+    .map((p): RulePlan => {
+      const hostGroups = p.groups.count()
+      return { rule: p.rule, rank: p.rank, findings: p.findings, hostGroups, hosts: p.hosts?.count() ?? hostGroups, targets: p.targets.size, level: 'finding' }
+    })
     .sort((a, b) => b.rank - a.rank || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0))
 }
 
@@ -216,7 +234,7 @@ function* results(report: ScanReport, p: Plan, ruleIndex: ReadonlyMap<string, nu
   const level = new Map(p.rules.map((r) => [r.rule, r.level]))
   const each = new Map<string, Finding[]>()
   const perHost = new Map<string, Map<string, { first: Finding[]; count: number; resources: string[] }>>()
-  const perRule = new Map<string, { first: Finding; count: number; hosts: Set<string>; targets: Set<string>; resources: string[] }>()
+  const perRule = new Map<string, { first: Finding; count: number; resources: string[] }>()
   for (const f of report.findings) {
     if (f.status !== 'fail') continue
     const lv = level.get(f.ruleId)
@@ -230,10 +248,8 @@ function* results(report: ScanReport, p: Plan, ruleIndex: ReadonlyMap<string, nu
       if (g.resources.length < LISTED_RESOURCES) g.resources.push(f.resource)
     } else if (lv === 'rule') {
       let g = perRule.get(f.ruleId)
-      if (!g) perRule.set(f.ruleId, (g = { first: f, count: 0, hosts: new Set(), targets: new Set(), resources: [] }))
+      if (!g) perRule.set(f.ruleId, (g = { first: f, count: 0, resources: [] }))
       g.count++
-      g.hosts.add(`${f.target}\0${hostOf(f)}`)
-      g.targets.add(f.target)
       if (g.resources.length < LISTED_RESOURCES) g.resources.push(hostOf(f) && !f.resource.startsWith(hostOf(f)) ? `${hostOf(f)} ${f.resource}` : f.resource)
     }
   }
@@ -243,7 +259,7 @@ function* results(report: ScanReport, p: Plan, ruleIndex: ReadonlyMap<string, nu
     else if (r.level === 'host') for (const g of perHost.get(r.rule)?.values() ?? []) yield groupedResult(meta.get(r.rule), r.rule, idx, g.first, g.count, g.resources, 1, 1, 'host')
     else if (r.level === 'rule') {
       const g = perRule.get(r.rule)
-      if (g) yield groupedResult(meta.get(r.rule), r.rule, idx, [g.first], g.count, g.resources, g.hosts.size, g.targets.size, 'rule')
+      if (g) yield groupedResult(meta.get(r.rule), r.rule, idx, [g.first], g.count, g.resources, r.hosts, r.targets, 'rule')
     }
   }
   yield* absentResults(report, ruleIndex).slice(0, p.absentKept)
