@@ -156,10 +156,14 @@ function num(v: string | undefined): number | undefined {
 function own(v: string | undefined): string | undefined {
   return v === undefined || v.length < 13 ? v : (' ' + v).slice(1)
 }
-/** Keeps only the defined fields, so evidence and JSON stay clean. */
+/**
+ * Keeps only the defined fields, so evidence and JSON stay clean: a copy, since `delete` would turn every host's objects
+ * into slow dictionary-mode ones.
+ */
 function defined<T extends object>(o: T): T {
-  for (const k of Object.keys(o)) if ((o as Record<string, unknown>)[k] === undefined) delete (o as Record<string, unknown>)[k]
-  return o
+  const out: Record<string, unknown> = {}
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k]
+  return out as T
 }
 
 /** Index of the first byte that starts an invalid or incomplete UTF-8 sequence (or `buf.length`). Slow path only. */
