@@ -119,6 +119,24 @@ describe('entra:// live pull', () => {
     expect(JSON.stringify(bad)).not.toContain('expired-federated-token-signature')
   })
 
+  it('the token endpoint answering 429 is waited out (Retry-After); a 400 names the settings of the credential, never the token', async () => {
+    graph.log.length = 0
+    graph.faults.push({ when: (q) => q.url.pathname.endsWith('/oauth2/v2.0/token'), reply: { status: 429, headers: { 'retry-after': '1' }, json: { error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred.', error_codes: [90033] } } })
+    const r = await pull()
+    expect(r.errors).toEqual([])
+    expect(graph.log.filter((l) => l.includes('/oauth2/v2.0/token'))).toHaveLength(2)
+    expect(usersPulled()).toBe(3)
+
+    const refuse = { when: (q: { url: URL }) => q.url.pathname.endsWith('/oauth2/v2.0/token'), reply: { status: 400, json: { error: 'invalid_request', error_description: `AADSTS70021: No matching federated identity record found for presented assertion. Assertion: ${FEDERATED}`, error_codes: [70021] } }, times: 100 }
+    graph.faults.push(refuse)
+    const bad = await pull()
+    graph.faults.splice(graph.faults.indexOf(refuse), 1)
+    expect(bad.errors.map((e) => `${e.reason}: ${e.message}`)).toEqual([
+      expect.stringMatching(/^input: Entra token endpoint http:\/\/127\.0\.0\.1:\d+\/contoso\.onmicrosoft\.com\/oauth2\/v2\.0\/token: HTTP 400 invalid_request \(AADSTS70021\): the credential was refused \(expired, revoked or not trusted for this client\?\): check settings\.entra\.clientId, settings\.entra\.federatedTokenFile \(the app's federated credential must trust its issuer and subject\) and the tenant$/),
+    ])
+    expect(JSON.stringify(bad)).not.toContain('federated-signature-for-test')
+  })
+
   it('resolves the groups enabled policies name: transitiveMembers paged (3 pages), the exclusion judged user by user; a group failing mid-pull is incomplete and unresolved', async () => {
     const G = 'b0b0b0b0-0000-4000-8000-00000000000a'
     const u = (i: number): Record<string, unknown> => ({ '@odata.type': '#microsoft.graph.user', id: defaultUser(i).id, userPrincipalName: `user${i}@contoso.test`, displayName: `User ${i}`, userType: 'Member', mail: null })

@@ -56,7 +56,25 @@ describe('github-org:// live pull', () => {
     expect(judged(r)).toBe(250)
     expect(gh.log.filter((l) => l === 'POST /app/installations/456/access_tokens')).toHaveLength(1)
     const wrong = await pull({ appId: '999', installationId: '456', privateKeyPath: appKey })
-    expect(wrong.errors[0]!.message).toMatch(/GitHub App installation token .*: HTTP 401: refused/)
+    expect(wrong.errors[0]!.message).toMatch(/GitHub App installation token .*: HTTP 401: refused \(wrong app id, installation or key\?\): check settings\.github\.appId, installationId and privateKeyPath$/)
+  })
+
+  it('the installation-token endpoint throttled (429, then a secondary rate limit: 403 with Retry-After): waited out within the client bounds', async () => {
+    gh.log.length = 0
+    const path = (q: { url: URL }): boolean => q.url.pathname === '/app/installations/456/access_tokens'
+    gh.faults.push(
+      { when: path, reply: { status: 429, headers: { 'retry-after': '1' }, json: { message: 'API rate limit exceeded', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' } } },
+      { when: path, reply: { status: 403, headers: { 'retry-after': '1' }, json: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } } },
+    )
+    const r = await pull({ appId: '123', installationId: '456', privateKeyPath: appKey })
+    expect(r.errors).toEqual([])
+    expect(judged(r)).toBe(250)
+    expect(gh.log.filter((l) => l === 'POST /app/installations/456/access_tokens')).toHaveLength(3)
+    // A 403 without Retry-After is a refusal, not throttling.
+    gh.faults.push({ when: path, reply: { status: 403, json: { message: 'Resource not accessible by integration' } }, times: 100 })
+    const denied = await pull({ appId: '123', installationId: '456', privateKeyPath: appKey })
+    gh.faults.length = 0
+    expect(denied.errors.map((e) => `${e.reason}: ${e.message}`)).toEqual([expect.stringMatching(/^input: GitHub App installation token http:\/\/127\.0\.0\.1:\d+\/app\/installations\/…\/access_tokens: HTTP 403: refused/)])
   })
 
   it('GITHUB_TOKEN from the environment; a revoked token is an input error that does not echo it', async () => {

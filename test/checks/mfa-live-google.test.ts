@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateKeyPairSync } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import idpExport from '../../checks/mfa/idp.ts'
@@ -95,7 +95,7 @@ describe('google:// live pull', () => {
     expect(r.findings).toEqual([])
     expect(r.errors).toHaveLength(1)
     expect(r.errors[0]).toMatchObject({ reason: 'input' })
-    expect(r.errors[0]!.message).toMatch(/Google token endpoint http:\/\/127\.0\.0\.1:\d+\/token: HTTP 401 unauthorized_client: the credential was refused/)
+    expect(r.errors[0]!.message).toMatch(/Google token endpoint http:\/\/127\.0\.0\.1:\d+\/token: HTTP 401 unauthorized_client: the credential was refused \(expired, revoked or not trusted for this client\?\): check settings\.google\.credentialsFile and settings\.google\.subject \(domain-wide delegation for the service account's client id\)$/)
     const badKey = join(dir, 'other.json')
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
     writeFileSync(badKey, JSON.stringify({ type: 'service_account', private_key: other, client_email: SA, token_uri: g.tokenUri }))
@@ -114,6 +114,21 @@ describe('google:// live pull', () => {
     expect(JSON.stringify(r)).not.toContain('r-secret-token')
     const far = await tester.run(parseTarget('google://C01abc23d'), { settings: { google: { adminBaseUrl: 'http://admin.example.test', credentialsFile: keyFile } } })
     expect(far.errors[0]!.message).toMatch(/settings\.google\.adminBaseUrl: expected an https:\/\/ URL \(plain http only to a loopback address\)/)
+  })
+
+  it('workload identity federation from an executable or from AWS is refused before any request, saying why', async () => {
+    const base = JSON.parse(readFileSync(wifFile, 'utf8')) as Record<string, unknown>
+    const exe = join(dir, 'wif-exe.json')
+    writeFileSync(exe, JSON.stringify({ ...base, credential_source: { executable: { command: '/usr/local/bin/get-token --secret s3cr3t', timeout_millis: 5000 } } }))
+    const aws = join(dir, 'wif-aws.json')
+    writeFileSync(aws, JSON.stringify({ ...base, credential_source: { environment_id: 'aws1', region_url: 'http://169.254.169.254/latest/meta-data/placement/availability-zone', regional_cred_verification_url: 'https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15' } }))
+    g.log.length = 0
+    const r1 = await pull({ credentialsFile: exe })
+    expect(r1.errors.map((e) => `${e.reason}: ${e.message}`)).toEqual(['input: settings.google.credentialsFile: credential_source.executable (an executable-sourced credential) is not supported: ztscan runs no command named in a credentials file; give the subject token as credential_source.file or credential_source.url'])
+    expect(JSON.stringify(r1)).not.toContain('s3cr3t')
+    const r2 = await pull({ credentialsFile: aws })
+    expect(r2.errors.map((e) => `${e.reason}: ${e.message}`)).toEqual(['input: settings.google.credentialsFile: credential_source.environment_id (an AWS-sourced credential) is not supported: ztscan does not sign AWS requests for Google STS; give an OIDC subject token as credential_source.file or credential_source.url'])
+    expect(g.log).toEqual([])
   })
 
   it('the target names a customer id or my_customer', () => {

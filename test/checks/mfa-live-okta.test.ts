@@ -73,6 +73,38 @@ describe('okta:// live pull', () => {
     expect(r.errors[0]!.message).not.toContain('eyJ')
   })
 
+  it('the token endpoint answering 429: waited out after Retry-After, asked again with a fresh assertion; beyond the retry budget a timeout naming the endpoint; a 400 names the settings, never the assertion', async () => {
+    // A spy (never fires) sees every token request's assertion.
+    const assertions: string[] = []
+    const spy = { when: (q: { url: URL; body: string }): boolean => (q.url.pathname === '/oauth2/v1/token' && assertions.push(new URLSearchParams(q.body).get('client_assertion') ?? ''), false), reply: {} }
+    okta.faults.push(spy, { when: (q) => q.url.pathname === '/oauth2/v1/token', reply: { status: 429, headers: { 'retry-after': '1', 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0' }, json: { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' } } })
+    okta.log.length = 0
+    const r = await pull()
+    okta.faults.splice(okta.faults.indexOf(spy), 1)
+    expect(r.errors).toEqual([])
+    expect(judged(r)).toBe(live.length)
+    expect(okta.log.filter((l) => l.startsWith('POST /oauth2/v1/token'))).toHaveLength(2)
+    // The jti must not be replayed: the retry carries a new assertion.
+    expect(assertions).toHaveLength(2)
+    expect(assertions[1]).not.toBe(assertions[0])
+
+    const long = { when: (q: { url: URL }) => q.url.pathname === '/oauth2/v1/token', reply: { status: 429, headers: { 'retry-after': '86400' }, json: { errorCode: 'E0000047' } }, times: 100 }
+    okta.faults.push(long)
+    const slow = await pull()
+    okta.faults.splice(okta.faults.indexOf(long), 1)
+    expect(slow.findings).toEqual([])
+    expect(slow.errors.map((e) => `${e.reason}: ${e.message}`)).toEqual([expect.stringMatching(/^timeout: Okta token endpoint http:\/\/127\.0\.0\.1:\d+\/oauth2\/v1\/token: HTTP 429 E0000047: throttled for 86400 s, beyond the 120 s left of the retry budget$/)])
+
+    const refuse = { when: (q: { url: URL }) => q.url.pathname === '/oauth2/v1/token', reply: { status: 400, json: { error: 'invalid_scope', error_description: 'The following scopes are not allowed: okta.users.read (eyJhbGciOiJSUzI1NiJ9.echoed.assertion)' } }, times: 100 }
+    okta.faults.push(refuse)
+    const scope = await pull()
+    okta.faults.splice(okta.faults.indexOf(refuse), 1)
+    expect(scope.errors.map((e) => `${e.reason}: ${e.message}`)).toEqual([
+      expect.stringMatching(/^input: Okta token endpoint http:\/\/127\.0\.0\.1:\d+\/oauth2\/v1\/token: HTTP 400 invalid_scope: the credential was refused \(expired, revoked or not trusted for this client\?\): check settings\.okta\.clientId, privateKeyPath, keyId and scopes \(the service app's public key and granted scopes\)$/),
+    ])
+    expect(JSON.stringify(scope)).not.toContain('echoed.assertion')
+  })
+
   it('a 429 with Retry-After is waited out; a 500 on page 2 leaves an incomplete error naming the missing pages', async () => {
     okta.faults.push({ when: (q) => q.url.pathname === '/api/v1/users' && q.url.searchParams.has('after'), reply: { status: 429, headers: { 'retry-after': '1', 'x-rate-limit-remaining': '0' }, json: { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' } } })
     const r = await pull()

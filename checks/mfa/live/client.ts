@@ -205,7 +205,16 @@ export class ApiClient {
     for (let attempt = 0; ; attempt++) {
       if (this.o.signal.aborted) throw new AttemptFailure('aborted', `${what}: aborted`)
       const headers: Record<string, string> = { ...this.o.headers, ...req.headers }
-      if (auth) headers.authorization = await this.o.authorization(refreshed)
+      if (auth) {
+        try {
+          headers.authorization = await this.o.authorization(refreshed)
+        } catch (err) {
+          // The token endpoint is throttled: wait it out within the same bounds, then ask for the token again.
+          if (!(err instanceof Throttled)) throw err
+          await this.throttled(err.where, err.statusText, err.status, err.waitMs, attempt)
+          continue
+        }
+      }
       this.stats.requests++
       const res = await this.o.transport(url, { method, headers, body: req.body, maxBytes: this.limits.maxPageBytes, timeoutMs: this.limits.requestTimeoutMs })
       if (res.status >= 200 && res.status < 300) return res
@@ -218,22 +227,52 @@ export class ApiClient {
       if (res.status === 401) throw new ApiFailure('input', `${what}: ${status}: the credential was rejected (expired or revoked?)`, 401)
       if (res.status === 403) throw new ApiFailure('input', `${what}: ${status}: the credential lacks a permission this call needs${this.o.permissions ? ` (needed: ${this.o.permissions})` : ''}`, 403)
       if (res.status === 429 || res.status === 503) {
-        const hinted = retryAfterMs(res.headers['retry-after'])
-        const wait = hinted ?? Math.min(30_000, 500 * 2 ** attempt)
-        const left = this.limits.retryBudgetMs - this.waitedMs
-        if (attempt >= this.limits.maxRetries) throw new ApiFailure('timeout', `${what}: ${status}: still throttled after ${attempt} retries`, res.status)
-        if (wait > left) throw new ApiFailure('timeout', `${what}: ${status}: throttled for ${Math.ceil(wait / 1000)} s, beyond the ${Math.ceil(left / 1000)} s left of the retry budget`, res.status)
-        this.waitedMs += wait
-        this.stats.throttled++
-        try {
-          await sleep(wait, undefined, { signal: this.o.signal })
-        } catch {
-          throw new AttemptFailure('aborted', `${what}: aborted while throttled`)
-        }
+        await this.throttled(what, status, res.status, retryAfterMs(res.headers['retry-after']), attempt)
         continue
       }
       throw new ApiFailure(res.status === 404 ? 'input' : 'protocol', `${what}: ${status}`, res.status)
     }
+  }
+
+  /** Waits out a throttled answer (`Retry-After`, else backoff) within the retry count and budget, or throws a timeout. */
+  private async throttled(what: string, status: string, code: number, hinted: number | undefined, attempt: number): Promise<void> {
+    const wait = hinted ?? Math.min(30_000, 500 * 2 ** attempt)
+    const left = this.limits.retryBudgetMs - this.waitedMs
+    if (attempt >= this.limits.maxRetries) throw new ApiFailure('timeout', `${what}: ${status}: still throttled after ${attempt} retries`, code)
+    if (wait > left) throw new ApiFailure('timeout', `${what}: ${status}: throttled for ${Math.ceil(wait / 1000)} s, beyond the ${Math.ceil(left / 1000)} s left of the retry budget`, code)
+    this.waitedMs += wait
+    this.stats.throttled++
+    try {
+      await sleep(wait, undefined, { signal: this.o.signal })
+    } catch {
+      throw new AttemptFailure('aborted', `${what}: aborted while throttled`)
+    }
+  }
+}
+
+/**
+ * A token endpoint answered 429 or 503 (or GitHub's 403 with `Retry-After`): thrown by the credential, waited out by the
+ * client that asked for the token (its retry count, budget and cancellation), then the token is asked for again — with a
+ * fresh client assertion, since a `jti` must not be replayed.
+ */
+export class Throttled extends AttemptFailure {
+  readonly where: string
+  readonly statusText: string
+  readonly status: number
+  readonly waitMs: number | undefined
+  constructor(where: string, res: HttpResult) {
+    const code = vendorCode(res.body)
+    const statusText = `HTTP ${res.status}${code ? ` ${code}` : ''}`
+    super('timeout', `${where}: ${statusText}: throttled`)
+    this.where = where
+    this.statusText = statusText
+    this.status = res.status
+    this.waitMs = retryAfterMs(res.headers['retry-after'])
+  }
+
+  /** True when `res` is a throttling answer. */
+  static is(res: HttpResult): boolean {
+    return res.status === 429 || res.status === 503 || (res.status === 403 && res.headers['retry-after'] !== undefined)
   }
 }
 

@@ -74,8 +74,10 @@ export function entraCredential(s: EntraSettings, tenant: string, transport: Tra
     if (!clientId) throw new AttemptFailure('input', `settings.entra.clientId: the ${flow} flow needs the app's client id (or AZURE_CLIENT_ID)`)
     return clientId
   }
-  const withAssertion = (assertion: () => Promise<string>) => async (): Promise<Token> =>
-    tokenFrom(await postForm(transport, tokenUrl, { client_id: needClient('client assertion'), scope, grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion() }), 'Entra', tokenUrl)
+  const clientSetting = s.clientId ? 'settings.entra.clientId' : 'AZURE_CLIENT_ID'
+  // `source`: the settings the assertion comes from, named when the token endpoint refuses it.
+  const withAssertion = (assertion: () => Promise<string>, source: string) => async (): Promise<Token> =>
+    tokenFrom(await postForm(transport, tokenUrl, { client_id: needClient('client assertion'), scope, grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion() }), 'Entra', tokenUrl, `${clientSetting}, ${source} and the tenant`)
 
   if (s.accessToken) {
     const v = s.accessToken
@@ -91,7 +93,7 @@ export function entraCredential(s: EntraSettings, tenant: string, transport: Tra
         const { key, cert } = loadKeyPem(await readSecretFile(certPath, setting), setting)
         if (!cert) throw new AttemptFailure('input', `${setting}: expected the certificate beside the private key in the PEM file`)
         return clientAssertion({ key, cert, clientId: id, audience: tokenUrl, setting })
-      })),
+      }, setting)),
     }
   }
   const federatedFile = s.federatedTokenFile ?? env.AZURE_FEDERATED_TOKEN_FILE
@@ -99,7 +101,7 @@ export function entraCredential(s: EntraSettings, tenant: string, transport: Tra
     const setting = s.federatedTokenFile ? 'settings.entra.federatedTokenFile' : 'AZURE_FEDERATED_TOKEN_FILE'
     needClient('federated workload identity')
     // Read on every renewal: the platform rotates the file.
-    return { flow: 'federated workload identity (token file)', authorization: tokenCache(withAssertion(() => readSecretFile(federatedFile, setting))) }
+    return { flow: 'federated workload identity (token file)', authorization: tokenCache(withAssertion(() => readSecretFile(federatedFile, setting), `${setting} (the app's federated credential must trust its issuer and subject)`)) }
   }
   const ghUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL
   const ghToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
@@ -121,7 +123,7 @@ export function entraCredential(s: EntraSettings, tenant: string, transport: Tra
         if (res.status !== 200 || typeof value !== 'string' || !value)
           throw new AttemptFailure('input', `GitHub Actions OIDC ${shortUrl(u.href)}: HTTP ${res.status}: no ID token (does the job have "permissions: id-token: write"?)`)
         return value
-      })),
+      }, "the GitHub Actions OIDC token (the app's federated credential must trust this repository's subject)")),
     }
   }
   const idEndpoint = env.IDENTITY_ENDPOINT
@@ -137,7 +139,7 @@ export function entraCredential(s: EntraSettings, tenant: string, transport: Tra
         u.searchParams.set('resource', resource)
         if (clientId) u.searchParams.set('client_id', clientId)
         const res = await transport(u.href, { headers: appService ? { 'x-identity-header': idHeader! } : { metadata: 'true' }, maxBytes: 256 * 1024, timeoutMs: 10_000 })
-        return tokenFrom(res, 'Managed identity', u.href)
+        return tokenFrom(res, 'Managed identity', u.href, `${appService ? 'IDENTITY_ENDPOINT and IDENTITY_HEADER' : 'settings.entra.managedIdentity'}${clientId ? ` and ${clientSetting} (a user-assigned identity's client id)` : ''}`)
       }),
     }
   }

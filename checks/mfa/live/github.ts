@@ -11,7 +11,7 @@ import { AttemptFailure } from '../../../src/errors.ts'
 import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import { parseExportData, type IdpModel, type Json } from '../exports.ts'
-import { ApiClient, baseUrl, PullLog, pullList, type Transport } from './client.ts'
+import { ApiClient, baseUrl, PullLog, pullList, Throttled, type Transport } from './client.ts'
 import { loadKeyPem, readSecretFile, tokenCache } from './tokens.ts'
 
 /** `settings.github`. */
@@ -62,8 +62,10 @@ export function githubCredential(s: GithubSettings, base: string, transport: Tra
         } catch {
           j = {}
         }
+        const where = `GitHub App installation token ${base}/app/installations/…/access_tokens`
+        if (Throttled.is(res)) throw new Throttled(where, res)
         if (res.status !== 201 || typeof j.token !== 'string' || !j.token)
-          throw new AttemptFailure('input', `GitHub App installation token ${base}/app/installations/…/access_tokens: HTTP ${res.status}: refused (wrong app id, installation or key?)`)
+          throw new AttemptFailure('input', `${where}: HTTP ${res.status}: refused (wrong app id, installation or key?): check settings.github.appId, installationId and privateKeyPath`)
         const exp = typeof j.expires_at === 'string' ? Date.parse(j.expires_at) : NaN
         return { value: j.token, type: 'Bearer', renewAt: Number.isNaN(exp) ? Date.now() + 3000_000 : exp - 60_000 }
       }),

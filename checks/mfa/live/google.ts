@@ -20,7 +20,7 @@ import { AttemptFailure } from '../../../src/errors.ts'
 import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import { parseExportData, type Enforcement, type IdpModel, type Json } from '../exports.ts'
-import { ApiClient, baseUrl, shortUrl, type Transport } from './client.ts'
+import { ApiClient, baseUrl, shortUrl, Throttled, type Transport } from './client.ts'
 import { postForm, readSecretFile, tokenCache, tokenFrom, type Token } from './tokens.ts'
 
 /** `settings.google`. */
@@ -113,7 +113,7 @@ export async function googleCredential(s: GoogleSettings, transport: Transport, 
     throw new AttemptFailure('input', `${setting}: ${path} is not JSON`)
   }
   if (!isObj(cred)) throw new AttemptFailure('input', `${setting}: expected a JSON object`)
-  const exchangeJwt = async (jwt: string, tokenUri: string): Promise<Token> => tokenFrom(await postForm(transport, tokenUri, { grant_type: JWT_GRANT, assertion: jwt }), 'Google', tokenUri)
+  const exchangeJwt = async (jwt: string, tokenUri: string): Promise<Token> => tokenFrom(await postForm(transport, tokenUri, { grant_type: JWT_GRANT, assertion: jwt }), 'Google', tokenUri, `${setting}${s.subject ? ' and settings.google.subject (domain-wide delegation for the service account\'s client id)' : ''}`)
 
   if (cred.type === 'service_account') {
     const email = field(cred, 'client_email', setting)
@@ -130,6 +130,13 @@ export async function googleCredential(s: GoogleSettings, transport: Transport, 
     const tokenType = field(cred, 'subject_token_type', setting)
     const src = isObj(cred.credential_source) ? cred.credential_source : undefined
     if (!src) throw new AttemptFailure('input', `${setting}: expected "credential_source" in the credentials file`)
+    // Out of scope, refused before any request: an executable source runs a command the file names; an AWS source
+    // (environment_id) signs a GetCallerIdentity request with the machine's AWS credentials.
+    if (src.executable !== undefined)
+      throw new AttemptFailure('input', `${setting}: credential_source.executable (an executable-sourced credential) is not supported: ztscan runs no command named in a credentials file; give the subject token as credential_source.file or credential_source.url`)
+    if (src.environment_id !== undefined)
+      throw new AttemptFailure('input', `${setting}: credential_source.environment_id (an AWS-sourced credential) is not supported: ztscan does not sign AWS requests for Google STS; give an OIDC subject token as credential_source.file or credential_source.url`)
+    if (typeof src.file !== 'string' && typeof src.url !== 'string') throw new AttemptFailure('input', `${setting}: credential_source needs "file" or "url"`)
     const impersonation = typeof cred.service_account_impersonation_url === 'string' ? cred.service_account_impersonation_url : undefined
     const sts = async (): Promise<Token> =>
       tokenFrom(await postForm(transport, stsUrl, {
@@ -139,7 +146,7 @@ export async function googleCredential(s: GoogleSettings, transport: Transport, 
         requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
         subject_token_type: tokenType,
         subject_token: await subjectToken(src, transport, setting),
-      }), 'Google STS', stsUrl)
+      }), 'Google STS', stsUrl, `${setting} (audience and the workload identity pool provider's attribute conditions)`)
     if (!impersonation) {
       if (s.subject) throw new AttemptFailure('input', `${setting}: domain-wide delegation (settings.google.subject) needs service_account_impersonation_url`)
       return { flow: 'workload identity federation', authorization: tokenCache(sts) }
@@ -156,6 +163,7 @@ export async function googleCredential(s: GoogleSettings, transport: Transport, 
       } catch {
         j = undefined
       }
+      if (Throttled.is(res)) throw new Throttled(`Google IAM Credentials ${shortUrl(url)}`, res)
       if (res.status !== 200 || !isObj(j)) throw new AttemptFailure('input', `Google IAM Credentials ${shortUrl(url)}: HTTP ${res.status}: the federated identity may not impersonate ${email} (roles/iam.serviceAccountTokenCreator)`)
       return j
     }

@@ -60,7 +60,7 @@ export function oktaCredential(s: OktaSettings, base: string, transport: Transpo
       authorization: tokenCache(async () => {
         const { key } = loadKeyPem(await readSecretFile(keyPath, 'settings.okta.privateKeyPath'), 'settings.okta.privateKeyPath')
         const assertion = await clientAssertion({ key, kid: s.keyId, clientId, audience: tokenUrl, setting: 'settings.okta.privateKeyPath' })
-        const t = tokenFrom(await postForm(transport, tokenUrl, { grant_type: 'client_credentials', scope: s.scopes ?? OKTA_SCOPES, client_assertion_type: JWT_BEARER, client_assertion: assertion }), 'Okta', tokenUrl)
+        const t = tokenFrom(await postForm(transport, tokenUrl, { grant_type: 'client_credentials', scope: s.scopes ?? OKTA_SCOPES, client_assertion_type: JWT_BEARER, client_assertion: assertion }), 'Okta', tokenUrl, 'settings.okta.clientId, privateKeyPath, keyId and scopes (the service app\'s public key and granted scopes)')
         if (t.type.toLowerCase() !== 'bearer')
           throw new AttemptFailure('input', `Okta token endpoint: token type ${t.type.slice(0, 16)} (DPoP-bound tokens are not supported: turn off "Require Demonstrating Proof of Possession" for this service app)`)
         return t

@@ -7,7 +7,7 @@ import { createHash, createPrivateKey, randomUUID, X509Certificate, type KeyObje
 import { AttemptFailure } from '../../../src/errors.ts'
 import { readFileCapped } from '../../../src/net/index.ts'
 import type { HttpResult } from '../../../src/net/index.ts'
-import { shortUrl, type Transport } from './client.ts'
+import { shortUrl, Throttled, type Transport } from './client.ts'
 
 /** A file holding a secret (a key, a federated token): at most 64 KiB, named by `setting` in errors, trailing space trimmed. */
 export async function readSecretFile(path: string, setting: string): Promise<string> {
@@ -99,9 +99,10 @@ function seconds(v: unknown): number | undefined {
 /**
  * An OAuth 2.0 token response (`access_token`, `token_type`, `expires_in`; managed identity's `expires_on`) → a token.
  * A refusal becomes an `input` failure naming the endpoint, the status and the OAuth `error` code (and Entra's AADSTS
- * numbers), never the body (a hostile endpoint could echo the assertion).
+ * numbers) and `settings`, the settings the credential came from — never the body (a hostile endpoint could echo the
+ * assertion). A 429/503 is {@link Throttled}: the client waits it out and asks again.
  */
-export function tokenFrom(res: HttpResult, vendor: string, url: string): Token {
+export function tokenFrom(res: HttpResult, vendor: string, url: string, settings?: string): Token {
   let j: Record<string, unknown> | undefined
   try {
     const p: unknown = JSON.parse(res.body.toString('utf8'))
@@ -110,10 +111,11 @@ export function tokenFrom(res: HttpResult, vendor: string, url: string): Token {
     j = undefined
   }
   const where = `${vendor} token endpoint ${shortUrl(url)}`
+  if (Throttled.is(res)) throw new Throttled(where, res)
   if (res.status < 200 || res.status >= 300) {
     const code = typeof j?.error === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(j.error) ? ` ${j.error}` : ''
     const aadsts = Array.isArray(j?.error_codes) ? j.error_codes.filter((c): c is number => Number.isInteger(c)).slice(0, 3).map((c) => `AADSTS${c}`) : []
-    throw new AttemptFailure('input', `${where}: HTTP ${res.status}${code}${aadsts.length ? ` (${aadsts.join(', ')})` : ''}: the credential was refused (expired, revoked or not trusted for this client?)`)
+    throw new AttemptFailure('input', `${where}: HTTP ${res.status}${code}${aadsts.length ? ` (${aadsts.join(', ')})` : ''}: the credential was refused (expired, revoked or not trusted for this client?)${settings ? `: check ${settings}` : ''}`)
   }
   const value = j?.access_token
   if (typeof value !== 'string' || !value) throw new AttemptFailure('protocol', `${where}: the response has no access_token`)
