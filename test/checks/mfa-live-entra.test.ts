@@ -228,6 +228,32 @@ describe('entra:// live pull', () => {
     expect(graph.log.filter((l) => l.startsWith('GET /msi/token?api-version=2018-02-01&resource=https%3A%2F%2Fgraph.microsoft.com'))).toHaveLength(1)
   })
 
+  it('managed identity on App Service / Functions (IDENTITY_ENDPOINT + IDENTITY_HEADER, api-version 2019-08-01); a refused header names the variables, never the value', async () => {
+    const header = 'app-service-identity-header-0123456789'
+    const msi = await startGraphFake({ tenant: TENANT, clientId: CLIENT, users: 3, identityHeader: header })
+    try {
+      vi.stubEnv('IDENTITY_ENDPOINT', `${msi.origin}/msi/appservice`)
+      vi.stubEnv('IDENTITY_HEADER', header)
+      const run = (entra: Record<string, unknown> = {}): Promise<ScanReport> => tester.run(parseTarget(`entra://${TENANT}`), { settings: { entra: { graphBaseUrl: msi.graphBaseUrl, ...entra } } })
+      const r = await run()
+      expect(r.errors).toEqual([])
+      expect(r.findings.filter((f) => f.ruleId === 'mfa-user-without-mfa' || f.ruleId === 'mfa-admin-without-mfa')).toHaveLength(3)
+      expect(msi.log.filter((l) => l.startsWith('GET /msi/'))).toEqual(['GET /msi/appservice?api-version=2019-08-01&resource=https%3A%2F%2Fgraph.microsoft.com'])
+      // A user-assigned identity is chosen by its client id.
+      expect((await run({ clientId: CLIENT })).errors).toEqual([])
+      expect(msi.log.filter((l) => l.startsWith('GET /msi/'))[1]).toBe(`GET /msi/appservice?api-version=2019-08-01&resource=https%3A%2F%2Fgraph.microsoft.com&client_id=${CLIENT}`)
+      vi.stubEnv('IDENTITY_HEADER', 'stale-identity-header-value-xyz')
+      const bad = await run()
+      expect(bad.findings).toEqual([])
+      expect(bad.errors.map((e) => `${e.reason}: ${e.message}`)).toEqual([
+        expect.stringMatching(/^input: Managed identity token endpoint http:\/\/127\.0\.0\.1:\d+\/msi\/appservice: HTTP 401: the credential was refused \(expired, revoked or not trusted for this client\?\): check IDENTITY_ENDPOINT and IDENTITY_HEADER$/),
+      ])
+      expect(JSON.stringify(bad)).not.toContain('stale-identity-header')
+    } finally {
+      await msi.stop()
+    }
+  })
+
   it('no credential, a plain-http API off loopback, a bad tenant: each says what to fix', async () => {
     const none = await tester.run(parseTarget(`entra://${TENANT}`), { settings: { entra: { clientId: CLIENT, graphBaseUrl: graph.graphBaseUrl } } })
     expect(none.errors[0]!.reason).toBe('input')

@@ -1,7 +1,7 @@
 /**
  * @fileoverview Test helper: Microsoft identity platform + Graph v1.0 stand-in on loopback, answering in Graph's documented
  * shapes — the v2.0 token endpoint (client credentials with a JWT-bearer client assertion), GitHub Actions' OIDC token
- * endpoint, an IMDS-style managed identity endpoint (`/msi/token`), `directoryRoles` (+ `members`), `reports/authenticationMethods/userRegistrationDetails` (paged with
+ * endpoint, an IMDS-style managed identity endpoint (`/msi/token`) and App Service's (`/msi/appservice`), `directoryRoles` (+ `members`), `reports/authenticationMethods/userRegistrationDetails` (paged with
  * `@odata.nextLink` and `$skiptoken`, records generated on the fly so 100,000 users cost no memory here),
  * `identity/conditionalAccess/policies`, `groups/{id}/transitiveMembers` (2 a page) and `policies/authenticationMethodsPolicy`. Faults are planted through `faults`.
  */
@@ -21,6 +21,8 @@ export interface GraphFakeOptions {
   readonly methodsPolicy?: unknown
   /** Accepts or refuses a client assertion sent to the token endpoint (`tokenUrl` is its `aud`). */
   readonly assertion?: (jwt: string, tokenUrl: string) => boolean | Promise<boolean>
+  /** App Service / Functions managed identity (`/msi/appservice`): the `X-IDENTITY-HEADER` value it wants (IDENTITY_HEADER). */
+  readonly identityHeader?: string
   /** GitHub Actions' OIDC endpoint (`/gh-oidc`): the request token it wants and the ID token it returns. */
   readonly ghOidc?: { readonly requestToken: string; readonly idToken: string }
 }
@@ -88,6 +90,14 @@ export async function startGraphFake(o: GraphFakeOptions): Promise<GraphFake> {
       if (r.headers.metadata !== 'true' || r.url.searchParams.get('resource') !== 'https://graph.microsoft.com' || !r.url.searchParams.get('api-version'))
         return { status: 400, json: { error: 'invalid_request', error_description: 'Required metadata header not specified' } }
       return { json: { access_token: s.issue(), expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: 'https://graph.microsoft.com', token_type: 'Bearer' } }
+    }
+    if (p === '/msi/appservice') {
+      // App Service / Functions: GET IDENTITY_ENDPOINT?api-version=2019-08-01&resource=…[&client_id=…] with X-IDENTITY-HEADER.
+      if (!o.identityHeader || r.headers['x-identity-header'] !== o.identityHeader) return { status: 401, json: { statusCode: 401, message: 'Unauthorized request. Missing or invalid X-IDENTITY-HEADER.' } }
+      if (r.url.searchParams.get('api-version') !== '2019-08-01' || r.url.searchParams.get('resource') !== 'https://graph.microsoft.com')
+        return { status: 400, json: { statusCode: 400, message: 'Invalid api-version or resource.' } }
+      const clientId = r.url.searchParams.get('client_id')
+      return { json: { access_token: s.issue(), expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: 'https://graph.microsoft.com', token_type: 'Bearer', client_id: clientId ?? 'system-assigned-client-id' } }
     }
     if (p === '/gh-oidc') {
       if (!o.ghOidc || r.headers.authorization !== `bearer ${o.ghOidc.requestToken}` || r.url.searchParams.get('audience') !== 'api://AzureADTokenExchange') return { status: 401, json: { message: 'Bad credentials' } }
