@@ -127,6 +127,29 @@ describe('okta:// live pull', () => {
     expect(r.errors[0]!.message).toContain('the factors of 1 user(s), not judged (first: user 00u00000000000000003')
   })
 
+  it('DPoP (RFC 9449) when the service app requires it: an ephemeral key, the nonce the token endpoint asks for, a proof bound to the token on every call', async () => {
+    for (const resourceNonce of [false, true]) {
+      const fake = await startOktaFake({ users: 30, pageSize: 12, admins: [2, 6, 12], clientId: '0oaclient', publicKey, dpop: { resourceNonce } })
+      try {
+        const r = await tester.run(parseTarget('okta://example.okta.com'), { settings: { okta: { baseUrl: fake.baseUrl, clientId: '0oaclient', privateKeyPath: keyFile, keyId: 'k1' } } })
+        expect(r.errors).toEqual([])
+        expect(judged(r)).toBe(live.length)
+        expect(fails(r, 'mfa-admin-without-mfa')).toEqual(['user:user12@example.test', 'user:user6@example.test'])
+        // Plain (invalid_dpop_proof), with a proof (use_dpop_nonce), with the nonce: three token requests, one token.
+        expect(fake.log.filter((l) => l.startsWith('POST /oauth2/v1/token'))).toHaveLength(3)
+        // The fake verifies every API call's proof (htm, htu, ath, unused jti, the token's key); with resourceNonce the
+        // first call is refused once for its nonce, then every call carries it.
+        const calls = fake.log.filter((l) => l.startsWith('GET '))
+        expect(calls.filter((l) => l.startsWith('GET /api/v1/users?'))).toHaveLength(3)
+        expect(calls.filter((l) => l === 'GET /api/v1/iam/assignees/users?limit=100')).toHaveLength(resourceNonce ? 2 : 1)
+        const text = JSON.stringify(r)
+        for (const secret of ['eyJ', 'fake-at-', 'okta-as-nonce', 'okta-rs-nonce']) expect(text).not.toContain(secret)
+      } finally {
+        await fake.stop()
+      }
+    }
+  })
+
   it('without a credential, or with half a private-key JWT configuration, says what to set', async () => {
     const none = await tester.run(parseTarget('okta://example.okta.com'), { settings: { okta: { baseUrl: okta.baseUrl } } })
     expect(none.errors[0]!.message).toBe('okta://example.okta.com: no credential: set settings.okta.clientId and privateKeyPath (private-key JWT), or settings.okta.apiToken / OKTA_API_TOKEN')

@@ -125,6 +125,10 @@ export interface ClientOptions {
   readonly limits?: Partial<ClientLimits>
   /** The permissions or scopes the calls need, named in a 403's message. */
   readonly permissions?: string
+  /** Sender-constrained tokens (DPoP): headers proving possession of the key, per request (method, URL, `Authorization`). */
+  readonly proof?: (method: string, url: string, authorization: string) => Promise<Readonly<Record<string, string>>>
+  /** A 401 asking for a DPoP nonce: keeps it and says whether one more try is worth it. */
+  readonly nonce?: (url: string, res: HttpResult) => boolean
 }
 
 /** A JSON API client (one per attempt). */
@@ -202,6 +206,7 @@ export class ApiClient {
     const method = req.method ?? 'GET'
     const what = `${this.o.vendor}: ${method} ${shortUrl(url)}`
     let refreshed = false
+    let nonced = false
     for (let attempt = 0; ; attempt++) {
       if (this.o.signal.aborted) throw new AttemptFailure('aborted', `${what}: aborted`)
       const headers: Record<string, string> = { ...this.o.headers, ...req.headers }
@@ -214,12 +219,17 @@ export class ApiClient {
           await this.throttled(err.where, err.statusText, err.status, err.waitMs, attempt)
           continue
         }
+        if (this.o.proof) Object.assign(headers, await this.o.proof(method, url, headers.authorization))
       }
       this.stats.requests++
       const res = await this.o.transport(url, { method, headers, body: req.body, maxBytes: this.limits.maxPageBytes, timeoutMs: this.limits.requestTimeoutMs })
       if (res.status >= 200 && res.status < 300) return res
       const code = vendorCode(res.body)
       const status = `HTTP ${res.status}${code ? ` ${code}` : ''}`
+      if (res.status === 401 && auth && !nonced && this.o.nonce?.(url, res)) {
+        nonced = true
+        continue
+      }
       if (res.status === 401 && auth && !refreshed) {
         refreshed = true
         continue

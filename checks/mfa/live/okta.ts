@@ -15,8 +15,9 @@ import { AttemptFailure } from '../../../src/errors.ts'
 import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import { oktaUser, parseExportData, type IdpModel, type IdpUser, type Json, type NotJudged } from '../exports.ts'
-import { ApiClient, baseUrl, PullLog, pullList, type Transport } from './client.ts'
-import { clientAssertion, JWT_BEARER, loadKeyPem, postForm, readSecretFile, tokenCache, tokenFrom } from './tokens.ts'
+import { ApiClient, baseUrl, PullLog, pullList, vendorCode, type ClientOptions, type Transport } from './client.ts'
+import { clientAssertion, JWT_BEARER, loadKeyPem, postForm, readSecretFile, tokenCache, tokenFrom, type Token } from './tokens.ts'
+import { DpopKey, wantsNonce } from './dpop.ts'
 
 /** `settings.okta`. */
 export interface OktaSettings {
@@ -50,21 +51,40 @@ const FACTOR_CONCURRENCY = 4
 type Env = Readonly<Record<string, string | undefined>>
 
 /** The credential: private-key JWT client credentials, else an SSWS API token. */
-export function oktaCredential(s: OktaSettings, base: string, transport: Transport, id: string, env: Env = process.env): { flow: string; authorization: (refresh: boolean) => Promise<string> } {
+export function oktaCredential(s: OktaSettings, base: string, transport: Transport, id: string, env: Env = process.env): { flow: string } & Pick<ClientOptions, 'authorization' | 'proof' | 'nonce'> {
   if (s.clientId && s.privateKeyPath) {
     const tokenUrl = `${base}/oauth2/v1/token`
     const clientId = s.clientId
     const keyPath = s.privateKeyPath
+    const settings = 'settings.okta.clientId, privateKeyPath, keyId and scopes (the service app\'s public key and granted scopes)'
+    // Set once the org says the app requires DPoP (invalid_dpop_proof): an ephemeral key for this credential's life.
+    let dpop: DpopKey | undefined
+    const fetch = async (): Promise<Token> => {
+      const { key } = loadKeyPem(await readSecretFile(keyPath, 'settings.okta.privateKeyPath'), 'settings.okta.privateKeyPath')
+      // At most three requests: plain; with a DPoP proof when the app requires one; with the nonce the server then asks for.
+      for (let i = 0; ; i++) {
+        // A fresh assertion (and proof) each time: their jti must not be replayed.
+        const assertion = await clientAssertion({ key, kid: s.keyId, clientId, audience: tokenUrl, setting: 'settings.okta.privateKeyPath' })
+        const headers = dpop ? { dpop: await dpop.proof('POST', tokenUrl) } : undefined
+        const res = await postForm(transport, tokenUrl, { grant_type: 'client_credentials', scope: s.scopes ?? OKTA_SCOPES, client_assertion_type: JWT_BEARER, client_assertion: assertion }, headers)
+        const error = res.status === 400 && i < 2 ? vendorCode(res.body) : undefined
+        if (error === 'invalid_dpop_proof' && !dpop) {
+          dpop = await DpopKey.create()
+          continue
+        }
+        if (error === 'use_dpop_nonce' && dpop?.noteNonce(tokenUrl, res)) continue
+        const t = tokenFrom(res, 'Okta', tokenUrl, settings)
+        const type = t.type.toLowerCase()
+        if (type === 'bearer' || (type === 'dpop' && dpop)) return t
+        throw new AttemptFailure('input', `Okta token endpoint: token type ${t.type.slice(0, 16).replace(/[^\w-]/g, '?')} is not supported (expected Bearer, or DPoP when the app requires it)`)
+      }
+    }
     return {
       flow: 'OAuth client credentials, private-key JWT',
-      authorization: tokenCache(async () => {
-        const { key } = loadKeyPem(await readSecretFile(keyPath, 'settings.okta.privateKeyPath'), 'settings.okta.privateKeyPath')
-        const assertion = await clientAssertion({ key, kid: s.keyId, clientId, audience: tokenUrl, setting: 'settings.okta.privateKeyPath' })
-        const t = tokenFrom(await postForm(transport, tokenUrl, { grant_type: 'client_credentials', scope: s.scopes ?? OKTA_SCOPES, client_assertion_type: JWT_BEARER, client_assertion: assertion }), 'Okta', tokenUrl, 'settings.okta.clientId, privateKeyPath, keyId and scopes (the service app\'s public key and granted scopes)')
-        if (t.type.toLowerCase() !== 'bearer')
-          throw new AttemptFailure('input', `Okta token endpoint: token type ${t.type.slice(0, 16)} (DPoP-bound tokens are not supported: turn off "Require Demonstrating Proof of Possession" for this service app)`)
-        return t
-      }),
+      authorization: tokenCache(fetch, (t) => `${t.type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer'} ${t.value}`),
+      // A DPoP-bound token goes with a proof on every call (ath binds it to the token); a 401 asking for a nonce is retried.
+      proof: async (method, url, authorization): Promise<Record<string, string>> => (dpop && authorization.startsWith('DPoP ') ? { dpop: await dpop.proof(method, url, authorization.slice(5)) } : {}),
+      nonce: (url, res) => Boolean(dpop && wantsNonce(res) && dpop.noteNonce(url, res)),
     }
   }
   if (s.clientId || s.privateKeyPath) throw new AttemptFailure('input', `settings.okta: ${s.clientId ? 'privateKeyPath' : 'clientId'} is missing (private-key JWT needs both)`)
@@ -86,7 +106,7 @@ export async function pullOkta(target: Target, ctx: Pick<CheckContext, 'signal' 
   const base = oktaBase(String(target.org), s)
   const cred = oktaCredential(s, base, ctx.net.httpRequest, target.id)
   ctx.log.debug(`${target.id}: ${cred.flow}`)
-  const client = new ApiClient({ vendor: 'Okta', base, transport: ctx.net.httpRequest, signal: ctx.signal, authorization: cred.authorization, permissions: s.clientId ? s.scopes ?? OKTA_SCOPES : 'a read-only administrator token' })
+  const client = new ApiClient({ vendor: 'Okta', base, transport: ctx.net.httpRequest, signal: ctx.signal, authorization: cred.authorization, proof: cred.proof, nonce: cred.nonce, permissions: s.clientId ? s.scopes ?? OKTA_SCOPES : 'a read-only administrator token' })
   const log = new PullLog()
 
   // Administrators: every user with a role assignment, and their roles.
