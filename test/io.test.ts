@@ -40,8 +40,6 @@ const ALLOWED: Record<string, string> = {
   'checks/certificate/chain.ts': 'default reader for the preflight, which runs before any context exists',
   // The catalogue's default reader serves the preflight (before any attempt); the check passes ctx.readFile.
   'checks/endpoint-agent/catalogue.ts': 'default reader for the preflight; checks pass ctx.readFile',
-  // Live identity connectors read their credential files (client certificate, federated token) inside the token flow.
-  'checks/mfa/live/tokens.ts': 'credential files read in the token flow (follow-up: hand it ctx.readFile)',
 }
 
 /** Import lines of a source file (multi-line imports joined). */

@@ -12,6 +12,7 @@ import idpExport from '../../checks/mfa/idp.ts'
 import { parseTarget } from '../../src/targets/parse.ts'
 import type { ScanReport } from '../../src/types.ts'
 import { checkTester } from '../helpers/check-tester.ts'
+import { readFileCapped } from '../../src/lib-files.ts'
 import { startOktaFake, type OktaFake } from '../helpers/vendor-fakes/okta.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'ztscan-okta-'))
@@ -148,6 +149,17 @@ describe('okta:// live pull', () => {
         await fake.stop()
       }
     }
+  })
+
+  it('the key file is read through the scan\'s io (ctx.readFile), each time a token is made', async () => {
+    const reads: string[] = []
+    const r = await tester.run(parseTarget('okta://example.okta.com'), {
+      settings: { okta: { baseUrl: okta.baseUrl, clientId: '0oaclient', privateKeyPath: '/nonexistent/okta.pem', keyId: 'k1' } },
+      io: { readFile: async (path: string, max?: number) => (reads.push(`${path} ${max}`), path === '/nonexistent/okta.pem' ? readFileCapped(keyFile, max) : readFileCapped(path, max)) },
+    })
+    expect(r.errors).toEqual([])
+    expect(judged(r)).toBe(live.length)
+    expect(reads).toEqual(['/nonexistent/okta.pem 65536'])
   })
 
   it('without a credential, or with half a private-key JWT configuration, says what to set', async () => {

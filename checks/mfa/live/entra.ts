@@ -20,7 +20,7 @@ import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import { entraRegistration, parseExportData, type IdpModel, type IdpUser, type Json } from '../exports.ts'
 import { ApiClient, baseUrl, PullLog, pullList, shortUrl, type Transport } from './client.ts'
-import { clientAssertion, JWT_BEARER, loadKeyPem, postForm, readSecretFile, tokenCache, tokenFrom, type Token } from './tokens.ts'
+import { clientAssertion, JWT_BEARER, loadKeyPem, postForm, readSecretFile, tokenCache, tokenFrom, type Token, type ReadFile } from './tokens.ts'
 
 /** `settings.entra`. */
 export interface EntraSettings {
@@ -64,7 +64,7 @@ type Env = Readonly<Record<string, string | undefined>>
  * The credential chain → an `Authorization` header source and the flow's name (for the log; never a secret).
  * `env` is `process.env` (the variables Azure SDKs and GitHub Actions set).
  */
-export function entraCredential(s: EntraSettings, tenant: string, transport: Transport, env: Env = process.env): { flow: string; authorization: (refresh: boolean) => Promise<string> } {
+export function entraCredential(s: EntraSettings, tenant: string, transport: Transport, read: ReadFile, env: Env = process.env): { flow: string; authorization: (refresh: boolean) => Promise<string> } {
   const authority = baseUrl(s.authorityHost ?? env.AZURE_AUTHORITY_HOST ?? 'https://login.microsoftonline.com', 'settings.entra.authorityHost')
   const tokenUrl = `${authority}/${encodeURIComponent(tenant)}/oauth2/v2.0/token`
   const scope = s.graphScope ?? 'https://graph.microsoft.com/.default'
@@ -90,7 +90,7 @@ export function entraCredential(s: EntraSettings, tenant: string, transport: Tra
     return {
       flow: 'client certificate',
       authorization: tokenCache(withAssertion(async () => {
-        const { key, cert } = loadKeyPem(await readSecretFile(certPath, setting), setting)
+        const { key, cert } = loadKeyPem(await readSecretFile(read, certPath, setting), setting)
         if (!cert) throw new AttemptFailure('input', `${setting}: expected the certificate beside the private key in the PEM file`)
         return clientAssertion({ key, cert, clientId: id, audience: tokenUrl, setting })
       }, setting)),
@@ -101,7 +101,7 @@ export function entraCredential(s: EntraSettings, tenant: string, transport: Tra
     const setting = s.federatedTokenFile ? 'settings.entra.federatedTokenFile' : 'AZURE_FEDERATED_TOKEN_FILE'
     needClient('federated workload identity')
     // Read on every renewal: the platform rotates the file.
-    return { flow: 'federated workload identity (token file)', authorization: tokenCache(withAssertion(() => readSecretFile(federatedFile, setting), `${setting} (the app's federated credential must trust its issuer and subject)`)) }
+    return { flow: 'federated workload identity (token file)', authorization: tokenCache(withAssertion(() => readSecretFile(read, federatedFile, setting), `${setting} (the app's federated credential must trust its issuer and subject)`)) }
   }
   const ghUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL
   const ghToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN
@@ -158,7 +158,7 @@ export async function pullEntra(target: Target, ctx: Pick<CheckContext, 'signal'
   const tenant = String(target.tenant)
   const s = (ctx.settings.entra ?? {}) as EntraSettings
   const base = baseUrl(s.graphBaseUrl ?? 'https://graph.microsoft.com/v1.0', 'settings.entra.graphBaseUrl')
-  const cred = entraCredential(s, tenant, ctx.net.httpRequest)
+  const cred = entraCredential(s, tenant, ctx.net.httpRequest, ctx.net.readFile)
   ctx.log.debug(`${target.id}: ${cred.flow}`)
   const client = new ApiClient({ vendor: 'Microsoft Graph', base, transport: ctx.net.httpRequest, signal: ctx.signal, authorization: cred.authorization, permissions: PERMISSIONS })
   const log = new PullLog()

@@ -12,7 +12,7 @@ import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import { parseExportData, type IdpModel, type Json } from '../exports.ts'
 import { ApiClient, baseUrl, PullLog, pullList, Throttled, type Transport } from './client.ts'
-import { loadKeyPem, readSecretFile, tokenCache } from './tokens.ts'
+import { loadKeyPem, readSecretFile, tokenCache, type ReadFile } from './tokens.ts'
 
 /** `settings.github`. */
 export interface GithubSettings {
@@ -43,7 +43,7 @@ const SAML_QUERY = 'query($org: String!) { organization(login: $org) { samlIdent
 type Env = Readonly<Record<string, string | undefined>>
 
 /** The credential: a GitHub App installation token, else a token from settings or the environment. */
-export function githubCredential(s: GithubSettings, base: string, transport: Transport, id: string, env: Env = process.env): { flow: string; authorization: (refresh: boolean) => Promise<string> } {
+export function githubCredential(s: GithubSettings, base: string, transport: Transport, read: ReadFile, id: string, env: Env = process.env): { flow: string; authorization: (refresh: boolean) => Promise<string> } {
   if (s.appId || s.installationId) {
     if (!s.appId || !s.installationId || !s.privateKeyPath) throw new AttemptFailure('input', 'settings.github: a GitHub App needs appId, installationId and privateKeyPath')
     const { appId, installationId, privateKeyPath } = s
@@ -51,7 +51,7 @@ export function githubCredential(s: GithubSettings, base: string, transport: Tra
     return {
       flow: 'GitHub App installation token',
       authorization: tokenCache(async () => {
-        const { key } = loadKeyPem(await readSecretFile(privateKeyPath, 'settings.github.privateKeyPath'), 'settings.github.privateKeyPath')
+        const { key } = loadKeyPem(await readSecretFile(read, privateKeyPath, 'settings.github.privateKeyPath'), 'settings.github.privateKeyPath')
         const now = Math.floor(Date.now() / 1000)
         const { SignJWT } = await import('jose')
         const jwt = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', typ: 'JWT' }).setIssuer(appId).setIssuedAt(now - 60).setExpirationTime(now + 540).sign(key)
@@ -83,7 +83,7 @@ export async function pullGithub(target: Target, ctx: Pick<CheckContext, 'signal
   const s = (ctx.settings.github ?? {}) as GithubSettings
   const org = String(target.org)
   const base = baseUrl(s.baseUrl ?? 'https://api.github.com', 'settings.github.baseUrl')
-  const cred = githubCredential(s, base, ctx.net.httpRequest, target.id)
+  const cred = githubCredential(s, base, ctx.net.httpRequest, ctx.net.readFile, target.id)
   ctx.log.debug(`${target.id}: ${cred.flow}`)
   const client = new ApiClient({ vendor: 'GitHub', base, transport: ctx.net.httpRequest, signal: ctx.signal, authorization: cred.authorization, headers: HEADERS, permissions: 'an organization owner with read:org' })
   const log = new PullLog()

@@ -21,7 +21,7 @@ import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import { parseExportData, type Enforcement, type IdpModel, type Json } from '../exports.ts'
 import { ApiClient, baseUrl, shortUrl, Throttled, type Transport } from './client.ts'
-import { postForm, readSecretFile, tokenCache, tokenFrom, type Token } from './tokens.ts'
+import { postForm, readSecretFile, tokenCache, tokenFrom, type Token, type ReadFile } from './tokens.ts'
 
 /** `settings.google`. */
 export interface GoogleSettings {
@@ -70,7 +70,7 @@ async function delegationJwt(privateKeyPem: string, iss: string, sub: string | u
 }
 
 /** The subject token of an external account: a file (text or JSON field) or a URL (CI OIDC endpoints), read on every renewal. */
-async function subjectToken(src: Json, transport: Transport, setting: string): Promise<string> {
+async function subjectToken(src: Json, transport: Transport, read: ReadFile, setting: string): Promise<string> {
   const format = isObj(src.format) ? src.format : {}
   const pick = (text: string, where: string): string => {
     if (format.type !== 'json') return text.trim()
@@ -85,7 +85,7 @@ async function subjectToken(src: Json, transport: Transport, setting: string): P
     if (typeof v !== 'string' || !v) throw new AttemptFailure('input', `${setting}: no "${name}" in the subject token at ${where}`)
     return v
   }
-  if (typeof src.file === 'string') return pick(await readSecretFile(src.file, `${setting}: credential_source.file`), src.file)
+  if (typeof src.file === 'string') return pick(await readSecretFile(read, src.file, `${setting}: credential_source.file`), src.file)
   if (typeof src.url === 'string') {
     const url = baseUrl(src.url.replace(/\?.*$/, ''), `${setting}: credential_source.url`) + (src.url.includes('?') ? src.url.slice(src.url.indexOf('?')) : '')
     const headers = isObj(src.headers) ? Object.fromEntries(Object.entries(src.headers).filter((e): e is [string, string] => typeof e[1] === 'string')) : {}
@@ -97,7 +97,7 @@ async function subjectToken(src: Json, transport: Transport, setting: string): P
 }
 
 /** The credential chain → an `Authorization` header source and the flow's name (never a secret). */
-export async function googleCredential(s: GoogleSettings, transport: Transport, env: Env = process.env): Promise<{ flow: string; authorization: (refresh: boolean) => Promise<string> }> {
+export async function googleCredential(s: GoogleSettings, transport: Transport, read: ReadFile, env: Env = process.env): Promise<{ flow: string; authorization: (refresh: boolean) => Promise<string> }> {
   if (s.accessToken) {
     const v = s.accessToken
     return { flow: 'access token (settings.google.accessToken)', authorization: async () => `Bearer ${v}` }
@@ -107,7 +107,7 @@ export async function googleCredential(s: GoogleSettings, transport: Transport, 
   if (!path) throw new AttemptFailure('input', 'google://: no credential: set settings.google.credentialsFile (or GOOGLE_APPLICATION_CREDENTIALS) to a service account key or a workload identity federation configuration, or settings.google.accessToken')
   let cred: unknown
   try {
-    cred = JSON.parse(await readSecretFile(path, setting))
+    cred = JSON.parse(await readSecretFile(read, path, setting))
   } catch (err) {
     if (err instanceof AttemptFailure) throw err
     throw new AttemptFailure('input', `${setting}: ${path} is not JSON`)
@@ -145,7 +145,7 @@ export async function googleCredential(s: GoogleSettings, transport: Transport, 
         scope: 'https://www.googleapis.com/auth/cloud-platform',
         requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
         subject_token_type: tokenType,
-        subject_token: await subjectToken(src, transport, setting),
+        subject_token: await subjectToken(src, transport, read, setting),
       }), 'Google STS', stsUrl, `${setting} (audience and the workload identity pool provider's attribute conditions)`)
     if (!impersonation) {
       if (s.subject) throw new AttemptFailure('input', `${setting}: domain-wide delegation (settings.google.subject) needs service_account_impersonation_url`)
@@ -219,7 +219,7 @@ export async function pullGoogle(target: Target, ctx: Pick<CheckContext, 'signal
   const customer = String(target.customer)
   const s = (ctx.settings.google ?? {}) as GoogleSettings
   const base = baseUrl(s.adminBaseUrl ?? 'https://admin.googleapis.com', 'settings.google.adminBaseUrl')
-  const cred = await googleCredential(s, ctx.net.httpRequest)
+  const cred = await googleCredential(s, ctx.net.httpRequest, ctx.net.readFile)
   ctx.log.debug(`${target.id}: ${cred.flow}`)
   const client = new ApiClient({ vendor: 'Google Admin SDK', base, transport: ctx.net.httpRequest, signal: ctx.signal, authorization: cred.authorization, permissions: GOOGLE_SCOPES.join(', ') })
   const users: unknown[] = []

@@ -16,7 +16,7 @@ import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import { oktaUser, parseExportData, type IdpModel, type IdpUser, type Json, type NotJudged } from '../exports.ts'
 import { ApiClient, baseUrl, PullLog, pullList, vendorCode, type ClientOptions, type Transport } from './client.ts'
-import { clientAssertion, JWT_BEARER, loadKeyPem, postForm, readSecretFile, tokenCache, tokenFrom, type Token } from './tokens.ts'
+import { clientAssertion, JWT_BEARER, loadKeyPem, postForm, readSecretFile, tokenCache, tokenFrom, type Token, type ReadFile } from './tokens.ts'
 import { DpopKey, wantsNonce } from './dpop.ts'
 
 /** `settings.okta`. */
@@ -51,7 +51,7 @@ const FACTOR_CONCURRENCY = 4
 type Env = Readonly<Record<string, string | undefined>>
 
 /** The credential: private-key JWT client credentials, else an SSWS API token. */
-export function oktaCredential(s: OktaSettings, base: string, transport: Transport, id: string, env: Env = process.env): { flow: string } & Pick<ClientOptions, 'authorization' | 'proof' | 'nonce'> {
+export function oktaCredential(s: OktaSettings, base: string, transport: Transport, read: ReadFile, id: string, env: Env = process.env): { flow: string } & Pick<ClientOptions, 'authorization' | 'proof' | 'nonce'> {
   if (s.clientId && s.privateKeyPath) {
     const tokenUrl = `${base}/oauth2/v1/token`
     const clientId = s.clientId
@@ -60,7 +60,7 @@ export function oktaCredential(s: OktaSettings, base: string, transport: Transpo
     // Set once the org says the app requires DPoP (invalid_dpop_proof): an ephemeral key for this credential's life.
     let dpop: DpopKey | undefined
     const fetch = async (): Promise<Token> => {
-      const { key } = loadKeyPem(await readSecretFile(keyPath, 'settings.okta.privateKeyPath'), 'settings.okta.privateKeyPath')
+      const { key } = loadKeyPem(await readSecretFile(read, keyPath, 'settings.okta.privateKeyPath'), 'settings.okta.privateKeyPath')
       // At most three requests: plain; with a DPoP proof when the app requires one; with the nonce the server then asks for.
       for (let i = 0; ; i++) {
         // A fresh assertion (and proof) each time: their jti must not be replayed.
@@ -104,7 +104,7 @@ const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && 
 export async function pullOkta(target: Target, ctx: Pick<CheckContext, 'signal' | 'settings' | 'net' | 'log'>, sink?: (u: IdpUser) => void): Promise<IdpModel> {
   const s = (ctx.settings.okta ?? {}) as OktaSettings
   const base = oktaBase(String(target.org), s)
-  const cred = oktaCredential(s, base, ctx.net.httpRequest, target.id)
+  const cred = oktaCredential(s, base, ctx.net.httpRequest, ctx.net.readFile, target.id)
   ctx.log.debug(`${target.id}: ${cred.flow}`)
   const client = new ApiClient({ vendor: 'Okta', base, transport: ctx.net.httpRequest, signal: ctx.signal, authorization: cred.authorization, proof: cred.proof, nonce: cred.nonce, permissions: s.clientId ? s.scopes ?? OKTA_SCOPES : 'a read-only administrator token' })
   const log = new PullLog()

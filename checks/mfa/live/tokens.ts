@@ -1,19 +1,24 @@
 /**
  * @fileoverview Credentials of the live connectors: signed client assertions (RFC 7523 private-key JWT, with jose), secret
- * files read with a cap, OAuth token responses, and a token cache. Nothing here puts a token, a key or an assertion into
+ * files read with a cap through the context's reader, OAuth token responses, and a token cache. Nothing here puts a token, a key or an assertion into
  * a message: errors name the setting, the file path and the endpoint, and a vendor's error code when it is a plain word.
  */
 import { createHash, createPrivateKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto'
 import { AttemptFailure } from '../../../src/errors.ts'
-import { readFileCapped } from '../../../src/net/index.ts'
 import type { HttpResult } from '../../../src/net/index.ts'
 import { shortUrl, Throttled, type Transport } from './client.ts'
 
-/** A file holding a secret (a key, a federated token): at most 64 KiB, named by `setting` in errors, trailing space trimmed. */
-export async function readSecretFile(path: string, setting: string): Promise<string> {
+/** The context's file reader (`ctx.net.readFile`): bounded, replaceable in tests. */
+export type ReadFile = (path: string, maxBytes?: number) => Promise<Buffer>
+
+/**
+ * A file holding a secret (a key, a federated token), read through the context: at most 64 KiB, named by `setting` in
+ * errors, trailing space trimmed.
+ */
+export async function readSecretFile(read: ReadFile, path: string, setting: string): Promise<string> {
   let buf: Buffer
   try {
-    buf = await readFileCapped(path, 64 * 1024)
+    buf = await read(path, 64 * 1024)
   } catch (err) {
     if (err instanceof AttemptFailure) throw new AttemptFailure('input', `${setting}: ${err.message}`)
     throw err
