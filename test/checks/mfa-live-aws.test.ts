@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import idpExport from '../../checks/mfa/idp.ts'
 import { signV4 } from '../../checks/mfa/live/aws-sigv4.ts'
 import { awsCredentialSource, parseIni } from '../../checks/mfa/live/aws-credentials.ts'
-import { parseAwsXml } from '../../checks/mfa/live/aws-query.ts'
+import { AwsQuery, parseAwsXml } from '../../checks/mfa/live/aws-query.ts'
 import { awsPlaces } from '../../checks/mfa/live/aws.ts'
 import { readFileCapped } from '../../src/lib-files.ts'
 import { parseTarget } from '../../src/targets/parse.ts'
@@ -197,6 +197,22 @@ describe('aws-iam:// live pull', () => {
     } finally {
       for (const v of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete process.env[v]
       await slow.stop()
+    }
+  })
+
+  it('cancellation ends a wait on throttling: the call rejects as aborted after one request', async () => {
+    const { startFake } = await import('../helpers/vendor-fakes/server.ts')
+    const busy = await startFake(() => awsError(429, 'Throttling', 'Rate exceeded', 'Sender', { 'retry-after': '60' }))
+    const { bindNet } = await import('../../src/net/index.ts')
+    const ac = new AbortController()
+    try {
+      const q = new AwsQuery({ vendor: 'AWS IAM', endpoint: busy.origin, version: '2010-05-08', region: 'us-east-1', service: 'iam', transport: bindNet(ac.signal, 30_000).httpRequest, signal: ac.signal, keys: async () => f.keys() })
+      const call = q.call('GetAccountSummary')
+      setTimeout(() => ac.abort(), 200)
+      await expect(call).rejects.toMatchObject({ reason: 'aborted', message: expect.stringMatching(/GetAccountSummary: aborted while throttled$/) })
+      expect(busy.log).toEqual(['POST /'])
+    } finally {
+      await busy.stop()
     }
   })
 
