@@ -8,6 +8,28 @@
  * `JSON.parse` of the whole file would have held.
  */
 
+import { statSync } from 'node:fs'
+
+/** The slowest a streamed export is assumed to be read and judged (bytes per ms: 256 KB/s, two passes on a loaded machine). */
+const EXPORT_BYTES_PER_MS = 256
+
+/**
+ * The deadline of an attempt that streams exports: `baseMs` (at least two minutes) plus the files' size at 256 KB/s, asked
+ * in a check's `timeout()` before the attempt exists (a file that cannot be stat'ed counts 0: the attempt reports it).
+ * A 255 MB 1M-device export gets about 19 minutes; the reader itself is bounded by bytes read, not by this.
+ */
+export function streamedExportTimeout(paths: readonly unknown[], baseMs: number): number {
+  let bytes = 0
+  for (const p of paths) {
+    try {
+      if (typeof p === 'string') bytes += statSync(p).size
+    } catch {
+      // the attempt reports the unreadable file
+    }
+  }
+  return Math.max(baseMs, 120_000) + bytes / EXPORT_BYTES_PER_MS
+}
+
 /** Why a document could not be read; `pointer` locates the value (`/resources/12`), `offset` the byte. */
 export class JsonStreamError extends Error {
   override readonly name = 'JsonStreamError'
@@ -38,7 +60,7 @@ export interface JsonEntriesSpec {
   readonly bare: boolean
   /** Largest entry, in bytes of its JSON text (default 8 MiB). */
   readonly maxEntryBytes?: number
-  /** Largest other value kept (default 1 MiB); a larger one is an error. */
+  /** Largest other value kept (default 16 MiB); a larger one is an error. */
   readonly maxOtherBytes?: number
   /** Deepest bracket nesting in the document (default 64). */
   readonly maxDepth?: number
@@ -92,7 +114,7 @@ export async function readJsonEntries(
   onOther: (pointer: string, value: unknown) => void = () => {},
 ): Promise<JsonEntriesSummary> {
   const maxEntry = spec.maxEntryBytes ?? 8 * MiB
-  const maxOther = spec.maxOtherBytes ?? MiB
+  const maxOther = spec.maxOtherBytes ?? 16 * MiB
   const maxDepth = spec.maxDepth ?? 64
   const maxBytes = spec.maxBytes ?? 16 * 1024 * MiB
   const targets = spec.arrays.map((p) => pointerOf(p))

@@ -10,6 +10,7 @@ import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
 import { providerOf, type DeviceRecord } from './inventory.ts'
 import { streamInventory } from './inventory-stream.ts'
+import { streamedExportTimeout } from '../../src/lib-json-stream.ts'
 
 /** How a device was found in another inventory, or why it was not. */
 export interface CoverageResult {
@@ -181,6 +182,6 @@ export const coverageCheck = defineCheck({
   targetKinds: ['inventory-coverage'],
   rules: ['endpoint-agent-coverage-gap'] as const,
   offline: true,
-  timeout: (_target, baseMs) => Math.max(baseMs, 120_000),
+  timeout: (target, baseMs) => streamedExportTimeout(Array.isArray(target.inventories) ? (target.inventories as { path?: unknown }[]).map((i) => i?.path) : [], baseMs),
   run: runCoverage,
 })

@@ -13,6 +13,7 @@ import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
 import { coverageCheck } from './coverage.ts'
 import { ABSENT_HINT, providerOf, type DeviceRecord } from './inventory.ts'
 import { streamInventory } from './inventory-stream.ts'
+import { streamedExportTimeout } from '../../src/lib-json-stream.ts'
 import { localRunner, observeHost, observeSshd, passwordAlone, sshRunner, withSession, type AgentObservation, type ProbeRunner, type StatusAnswer } from './probe.ts'
 import { judgeReleaseText, POSTURE_RULES, reportPosture } from './posture/index.ts'
 import { targets } from './targets.ts'
@@ -364,7 +365,8 @@ const statusCheck = defineCheck({
   family: FAMILY,
   targetKinds: ['agent-host', 'local', 'inventory-export'],
   rules: RULES,
-  timeout: (target, baseMs) => (target.kind === 'inventory-export' ? Math.max(baseMs, 120_000) : baseMs),
+  // Exports are streamed at any size: the deadline grows with the file.
+  timeout: (target, baseMs) => (target.kind === 'inventory-export' ? streamedExportTimeout([target.path], baseMs) : baseMs),
   run: (target, ctx) => (target.kind === 'inventory-export' ? runInventory(target, ctx) : runHost(target, ctx)),
 })
 

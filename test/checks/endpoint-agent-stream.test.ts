@@ -5,6 +5,7 @@
  * between the passes) end as input errors naming the file, with no finding.
  */
 import { describe, expect, it, onTestFinished } from 'vitest'
+import fc from 'fast-check'
 import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -78,6 +79,34 @@ describe('streamed inventories judge what the whole-file reader judged', () => {
       }
       if (provider === 'crowdstrike') expect(want.devices.find((d) => d.id === fleet.edr[3]!.device_id)?.version).toBe('7.20.1.0')
     }
+  })
+
+  it('random exports (right keys, random values, duplicates, bare arrays, junk): the same devices or the same error', async () => {
+    const field = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('2025-06-01T10:00:00Z', '2025-05-01T10:00:00Z', 'yes', 'no', 'normal', 'contained', 'Linux', 'Windows', '7.14.1', 'AA-BB-CC-DD-EE-01'), fc.integer(), fc.constant(null), fc.boolean())
+    const entry = fc.dictionary(fc.constantFrom('device_id', 'hostname', 'last_seen', 'agent_version', 'reduced_functionality_mode', 'status', 'serial_number', 'mac_address', 'platform_name'), field)
+    const ids = fc.constantFrom('a', 'b', 'c')
+    const docs = fc.oneof(
+      fc.array(fc.tuple(entry, ids).map(([e, id]) => ({ ...e, device_id: id })), { maxLength: 6 }).map((list) => JSON.stringify({ meta: {}, resources: list })),
+      fc.array(entry, { maxLength: 4 }).map((list) => JSON.stringify(list)),
+      fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'),
+      fc.string(),
+    )
+    await fc.assert(
+      fc.asyncProperty(docs, fc.integer({ min: 1, max: 64 }), async (text, size) => {
+        const want = wholeFile('crowdstrike', text)
+        const got = await streamed('crowdstrike', text, size).catch((e: unknown) => (e as Error).message)
+        if (typeof want === 'string') {
+          if (want.includes('not JSON')) expect(got).toMatch(/^x\.json: not JSON \(/)
+          else expect(got).toBe(want)
+        } else {
+          expect(typeof got, String(got)).toBe('object')
+          const g = got as Exclude<typeof got, string>
+          expect(byId(g.devices)).toEqual(byId(want.devices))
+          expect(g.duplicates).toBe(want.duplicates)
+        }
+      }),
+      { numRuns: 400 },
+    )
   })
 
   it('a file that changes between the two passes is an input error, not a misjudged device', async () => {
