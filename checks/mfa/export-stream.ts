@@ -1,15 +1,16 @@
 /**
- * @fileoverview Entra `userRegistrationDetails` exports read as streams, so a 1M-user tenant is never held whole: the file of
+ * @fileoverview Identity exports read as streams, so a 1M-user tenant is never held whole. Entra `userRegistrationDetails`: the file of
  * `GET /reports/authenticationMethods/userRegistrationDetails` (`{ "@odata.context", value: […], "@odata.nextLink"? }`) or
  * its bare array (PowerShell `ConvertTo-Json`, PascalCase keys) is read twice — first every record is checked (the same
  * errors as the whole-file reader, the first bad record ends it) and the coverage counted, then each user is handed over as
  * it is parsed. Any other shape (policies, a combined file, PascalCase envelope) returns `undefined`: the whole-file reader
- * (exports.ts) judges it, with its own errors.
+ * (exports.ts) judges it, with its own errors. Google `users.list` (`{ kind, users: […], nextPageToken? }` or the bare
+ * array) the same way; what is not judged is kept as the first sentences per rule and a count.
  */
 import { AttemptFailure } from '../../src/errors.ts'
 import { JsonStreamError, readJsonEntries, type JsonEntriesSpec } from '../../src/lib-json-stream.ts'
 import { CoverageCounter, type MfaCoverage } from './coverage.ts'
-import { entraRegistration, lowerCamelKeys, nextLink, type IdpUser } from './exports.ts'
+import { entraRegistration, googleUser, lowerCamelKeys, nextLink, type IdpUser, type NotJudged } from './exports.ts'
 
 /** The users of a streamed export. */
 export interface StreamedUsers {
@@ -18,6 +19,9 @@ export interface StreamedUsers {
   readonly coverage: MfaCoverage
   /** Set when the file is one Graph page of several (`@odata.nextLink`). */
   readonly incomplete?: string
+  /** What was not judged: the first sentences per rule (as many as a skip entry shows), and how many there were per rule. */
+  readonly notJudged: readonly NotJudged[]
+  readonly notJudgedCounts: ReadonlyMap<string, number>
   /** One pass over the file: every user, in file order. */
   each(fn: (u: IdpUser) => void): Promise<void>
 }
@@ -68,6 +72,8 @@ export async function streamEntraUsers(open: () => AsyncIterable<Buffer>, file: 
     : undefined
   return {
     count,
+    notJudged: [],
+    notJudgedCounts: new Map(),
     coverage: counter.result(),
     ...(incomplete ? { incomplete } : {}),
     async each(fn) {
@@ -88,6 +94,72 @@ export async function streamEntraUsers(open: () => AsyncIterable<Buffer>, file: 
         throw err instanceof JsonStreamError ? changed() : err
       }
       if (n !== count) throw changed()
+    },
+  }
+}
+
+/** Sentences kept per rule of what was not judged (the skip entry shows five and "and N more"). */
+const KEPT_PER_RULE = 6
+const GOOGLE: JsonEntriesSpec = { arrays: [['users']], bare: true }
+
+/**
+ * Streams a Google Directory `users.list` export through `open` (called once per pass).
+ * @returns undefined when the file is not a user list (the whole-file reader says what is wrong).
+ * @throws AttemptFailure('input') for a bad user (the first one, as the whole-file reader) or a file changed between passes.
+ */
+export async function streamGoogleUsers(open: () => AsyncIterable<Buffer>, file: string, weak: readonly string[], pr: readonly string[]): Promise<StreamedUsers | undefined> {
+  const counter = new CoverageCounter(weak, pr)
+  const notJudged: NotJudged[] = []
+  const notJudgedCounts = new Map<string, number>()
+  const note = (n: NotJudged): void => {
+    const c = (notJudgedCounts.get(n.rule) ?? 0) + 1
+    notJudgedCounts.set(n.rule, c)
+    if (c <= KEPT_PER_RULE) notJudged.push(n)
+  }
+  let entries = 0
+  try {
+    await readJsonEntries(
+      open(),
+      GOOGLE,
+      (e, i, ptr) => {
+        entries++
+        const u = googleUser(e, file, `${ptr}/${i}`, note)
+        if (u) counter.add(u)
+      },
+      (pointer, value) => {
+        // `users: null` is an empty page (as `data.users ?? []`); anything else but an array, or a top-level scalar, is the
+        // whole-file reader's to refuse. Other fields (kind, etag, nextPageToken) are not read.
+        if (pointer === '' || (pointer === '/users' && value !== null)) throw OTHER
+      },
+    )
+  } catch (err) {
+    if (err === OTHER || err instanceof JsonStreamError) return undefined
+    throw err
+  }
+  const count = counter.total
+  const changed = (): AttemptFailure => new AttemptFailure('input', `${file}: changed while being read (read it from a file nothing else writes)`)
+  return {
+    count,
+    notJudged,
+    notJudgedCounts,
+    coverage: counter.result(),
+    async each(fn) {
+      let n = 0
+      try {
+        await readJsonEntries(open(), GOOGLE, (e, i, ptr) => {
+          n++
+          let u: IdpUser | undefined
+          try {
+            u = googleUser(e, file, `${ptr}/${i}`, () => {})
+          } catch {
+            throw changed()
+          }
+          if (u) fn(u)
+        })
+      } catch (err) {
+        throw err instanceof JsonStreamError ? changed() : err
+      }
+      if (n !== entries) throw changed()
     },
   }
 }

@@ -371,27 +371,35 @@ function parseGoogle(data: unknown, file: string): IdpModel {
   const users: IdpUser[] = []
   const notJudged: NotJudged[] = []
   list.forEach((u, i) => {
-    const ptr = `${base}/${i}`
-    if (!isObj(u)) throw bad(file, ptr, 'a user object', u)
-    const login = str(file, u, 'primaryEmail', ptr)
-    if (bool(file, u, 'suspended', ptr, false) || bool(file, u, 'archived', ptr, false)) return
-    // The 2SV fields come only with projection=full and an admin scope: a user without them is skipped, not guessed.
-    if (u.isEnrolledIn2Sv === undefined) {
-      const admin = u.isAdmin === true || u.isDelegatedAdmin === true
-      notJudged.push({ rule: admin ? 'mfa-admin-without-mfa' : 'mfa-user-without-mfa', why: `${recordName('Google user', login, ptr)}: no isEnrolledIn2Sv` })
-      return
-    }
-    const enforced = u.isEnforcedIn2Sv === undefined ? undefined : bool(file, u, 'isEnforcedIn2Sv', ptr)
-    if (enforced === undefined) notJudged.push({ rule: 'mfa-not-enforced', why: `${recordName('Google user', login, ptr)}: no isEnforcedIn2Sv (enrolment judged, enforcement not)` })
-    users.push({
-      login,
-      id: typeof u.id === 'string' ? u.id : login,
-      admin: bool(file, u, 'isAdmin', ptr, false) || bool(file, u, 'isDelegatedAdmin', ptr, false),
-      mfa: bool(file, u, 'isEnrolledIn2Sv', ptr),
-      ...(enforced === undefined ? {} : { enforced }),
-    })
+    const r = googleUser(u, file, `${base}/${i}`, (n) => notJudged.push(n))
+    if (r) users.push(r)
   })
   return { provider: 'google', users, enforcement: [], notJudged }
+}
+
+/**
+ * One Directory API user (`ptr` locates it in errors) → a user, or undefined when suspended, archived or not judged; what
+ * is not judged goes to `notJudged`, one sentence each. Shared by the whole-file and the streamed reader.
+ */
+export function googleUser(u: unknown, file: string, ptr: string, notJudged: (n: NotJudged) => void): IdpUser | undefined {
+  if (!isObj(u)) throw bad(file, ptr, 'a user object', u)
+  const login = str(file, u, 'primaryEmail', ptr)
+  if (bool(file, u, 'suspended', ptr, false) || bool(file, u, 'archived', ptr, false)) return undefined
+  // The 2SV fields come only with projection=full and an admin scope: a user without them is skipped, not guessed.
+  if (u.isEnrolledIn2Sv === undefined) {
+    const admin = u.isAdmin === true || u.isDelegatedAdmin === true
+    notJudged({ rule: admin ? 'mfa-admin-without-mfa' : 'mfa-user-without-mfa', why: `${recordName('Google user', login, ptr)}: no isEnrolledIn2Sv` })
+    return undefined
+  }
+  const enforced = u.isEnforcedIn2Sv === undefined ? undefined : bool(file, u, 'isEnforcedIn2Sv', ptr)
+  if (enforced === undefined) notJudged({ rule: 'mfa-not-enforced', why: `${recordName('Google user', login, ptr)}: no isEnforcedIn2Sv (enrolment judged, enforcement not)` })
+  return {
+    login,
+    id: typeof u.id === 'string' ? u.id : login,
+    admin: bool(file, u, 'isAdmin', ptr, false) || bool(file, u, 'isDelegatedAdmin', ptr, false),
+    mfa: bool(file, u, 'isEnrolledIn2Sv', ptr),
+    ...(enforced === undefined ? {} : { enforced }),
+  }
 }
 
 // ----------------------------------------------------------------------------------------------------------------- AWS

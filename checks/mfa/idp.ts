@@ -6,7 +6,8 @@ import { defineCheck } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { parseExport, type IdpModel, type IdpRule, type IdpUser } from './exports.ts'
 import { pullLive } from './live/index.ts'
-import { streamEntraUsers, type StreamedUsers } from './export-stream.ts'
+import { streamEntraUsers, streamGoogleUsers, type StreamedUsers } from './export-stream.ts'
+import { streamedExportTimeout } from '../../src/lib-json-stream.ts'
 import type { Target } from '../../src/types.ts'
 import { strongestTier } from './factors.ts'
 import { ENTRA_POLICY_RULES, evaluateEntraPolicies } from './policy-entra.ts'
@@ -34,10 +35,11 @@ export default defineCheck({
   targetKinds: ['identity-export', 'identity-live'],
   rules: RULES,
   // Local parsing, no network: a large tenant (about 25k users a second here) must not hit the network-sized deadline.
-  timeout: (t, baseMs) => Math.max(baseMs, t.kind === 'identity-live' ? 900_000 : 120_000),
+  // Entra registration lists and Google user lists are streamed at any size: their deadline grows with the file.
+  timeout: (t, baseMs) => (t.kind === 'identity-live' ? Math.max(baseMs, 900_000) : t.provider === 'entra' || t.provider === 'google' ? streamedExportTimeout([t.path], baseMs) : Math.max(baseMs, 120_000)),
   async run(target, ctx) {
     const weak = ctx.params<WeakParams>('mfa-weak-factors-only')
-    // Entra registration lists are streamed (export-stream.ts): their users are read, not held.
+    // Entra registration lists and Google user lists are streamed (export-stream.ts): their users are read, not held.
     const streamed = await streamExport(target, ctx.net.readStream, weak)
     const model = streamed?.model ?? (target.kind === 'identity-live' ? await pullLive(target, ctx) : await readExport(target, ctx.net.readFile))
     const name = PROVIDER_NAMES.get(model.provider) ?? model.provider
@@ -140,8 +142,8 @@ export default defineCheck({
     // 50,000-user export with one field missing everywhere is 1 entry, not 50,000).
     const byRule = new Map<string, string[]>()
     for (const n of model.notJudged) byRule.set(n.rule, [...(byRule.get(n.rule) ?? []), n.why].slice(0, 6))
-    const counts = new Map<string, number>()
-    for (const n of model.notJudged) counts.set(n.rule, (counts.get(n.rule) ?? 0) + 1)
+    const counts = new Map<string, number>(streamed?.users.notJudgedCounts)
+    if (!streamed) for (const n of model.notJudged) counts.set(n.rule, (counts.get(n.rule) ?? 0) + 1)
     const nothing = !userCount && !model.enforcement.length && !root && !policyVerdicts
     if (nothing && !byRule.size) ctx.skip('mfa-user-without-mfa', `nothing judged in this ${name} export (no user that can sign in, no enforcement setting)`)
     for (const [rule, whys] of byRule) {
@@ -153,13 +155,16 @@ export default defineCheck({
   },
 })
 
-/** An Entra registration export read as a stream: a model without its users, and the users; undefined for anything else. */
+/** An Entra registration list or a Google user list read as a stream: a model without its users, and the users; undefined for anything else. */
 async function streamExport(target: Target, readStream: (path: string) => AsyncIterable<Buffer>, weak: WeakParams): Promise<{ model: IdpModel; users: StreamedUsers } | undefined> {
   const path = target.path
-  if (target.kind !== 'identity-export' || target.provider !== 'entra' || typeof path !== 'string') return undefined
-  const users = await streamEntraUsers(() => readStream(path), target.id.replace(/^idp:[^:]+:/, ''), weak.weakFactors, weak.phishingResistantFactors)
+  const provider = target.provider
+  if (target.kind !== 'identity-export' || (provider !== 'entra' && provider !== 'google') || typeof path !== 'string') return undefined
+  const stream = provider === 'entra' ? streamEntraUsers : streamGoogleUsers
+  const users = await stream(() => readStream(path), target.id.replace(/^idp:[^:]+:/, ''), weak.weakFactors, weak.phishingResistantFactors)
   if (!users) return undefined
-  return { users, model: { provider: 'entra', users: [], enforcement: [], notJudged: [], ...(users.incomplete ? { incomplete: users.incomplete } : {}), entra: { policies: [] } } }
+  const model: IdpModel = { provider, users: [], enforcement: [], notJudged: users.notJudged, ...(users.incomplete ? { incomplete: users.incomplete } : {}), ...(provider === 'entra' ? { entra: { policies: [] } } : {}) }
+  return { users, model }
 }
 
 async function readExport(target: Target, readFile: (path: string, max: number) => Promise<Buffer>): Promise<IdpModel> {

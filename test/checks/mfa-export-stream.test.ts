@@ -1,5 +1,5 @@
 /**
- * @fileoverview Entra registration exports read as streams (checks/mfa/export-stream.ts) against the whole-file reader
+ * @fileoverview Entra registration and Google user exports read as streams (checks/mfa/export-stream.ts) against the whole-file reader
  * (parseExport): the same users, coverage, incompleteness and errors for the fixtures and a generated tenant in any
  * chunking; shapes the stream leaves alone (policies, bundles) go to the whole-file reader; a 1M-user file is judged
  * through the scan with the live heap far below the file's size.
@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { streamEntraUsers } from '../../checks/mfa/export-stream.ts'
+import { streamEntraUsers, streamGoogleUsers } from '../../checks/mfa/export-stream.ts'
 import { parseExport, type IdpUser } from '../../checks/mfa/exports.ts'
 import { mfaCoverage } from '../../checks/mfa/coverage.ts'
 import { AttemptFailure } from '../../src/errors.ts'
@@ -93,6 +93,55 @@ describe('streamed Entra registration exports judge what the whole-file reader j
     expect(await viaStream(ca)).toBeUndefined()
     expect(await viaStream(JSON.stringify({ userRegistrationDetails: JSON.parse(text) }))).toBeUndefined()
     expect(await viaStream('{"value": [1, 2')).toBeUndefined()
+  })
+})
+
+describe('streamed Google user lists judge what the whole-file reader judged', () => {
+  const GFIX = fileURLToPath(new URL('../../fixtures/mfa/google/', import.meta.url))
+  async function google(text: string, size = 61): Promise<unknown> {
+    try {
+      const s = await streamGoogleUsers(opener(text, size), 'g.json', WEAK, PR)
+      if (!s) return undefined
+      const users: IdpUser[] = []
+      await s.each((u) => users.push(u))
+      return { users, coverage: s.coverage, notJudged: s.notJudged, counts: Object.fromEntries(s.notJudgedCounts) }
+    } catch (err) {
+      if (!(err instanceof AttemptFailure)) throw err
+      return err.message
+    }
+  }
+  function googleWhole(text: string): unknown {
+    try {
+      const m = parseExport('google', Buffer.from(text), 'g.json')
+      const counts: Record<string, number> = {}
+      for (const n of m.notJudged) counts[n.rule] = (counts[n.rule] ?? 0) + 1
+      const kept = m.notJudged.filter((n, i) => m.notJudged.slice(0, i).filter((x) => x.rule === n.rule).length < 6)
+      return { users: [...m.users], coverage: mfaCoverage(m.users, WEAK, PR), notJudged: kept, counts }
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+  const gen = (n: number): Record<string, unknown>[] =>
+    Array.from({ length: n }, (_, i) => ({
+      primaryEmail: `u${i}@example.com`, id: String(i), isAdmin: i % 13 === 0, suspended: i % 17 === 0,
+      ...(i % 19 === 0 ? {} : { isEnrolledIn2Sv: i % 3 !== 0 }), ...(i % 23 === 0 ? {} : { isEnforcedIn2Sv: i % 2 === 0 }),
+    }))
+  it.each(readdirSync(GFIX))('%s', async (file) => {
+    const text = readFileSync(join(GFIX, file), 'utf8')
+    expect(await google(text)).toEqual(googleWhole(text))
+  })
+  it('a generated list (suspended, without 2SV fields: more skips than a skip entry shows), bare or in the envelope, in any chunking; errors and odd shapes', async () => {
+    const list = gen(2000)
+    for (const text of [JSON.stringify({ kind: 'admin#directory#users', users: list, nextPageToken: 'x' }), JSON.stringify(list)])
+      for (const size of [1, 4096]) expect(await google(text, size)).toEqual(googleWhole(text))
+    const bad = gen(50)
+    bad[40]!.isEnrolledIn2Sv = 'yes'
+    expect(await google(JSON.stringify({ users: bad }))).toBe('g.json: /users/40/isEnrolledIn2Sv: expected true or false (got "yes")')
+    expect(await google(JSON.stringify({ users: bad }))).toBe(googleWhole(JSON.stringify({ users: bad })))
+    expect(await google('{"kind": "admin#directory#users", "users": null}')).toEqual(googleWhole('{"kind": "admin#directory#users", "users": null}'))
+    expect(await google('{"kind": "admin#directory#users"}')).toEqual(googleWhole('{"kind": "admin#directory#users"}'))
+    expect(await google('{"users": 5}')).toBeUndefined()
+    expect(await google('"users"')).toBeUndefined()
   })
 })
 
