@@ -47,6 +47,34 @@ let n = 0
 await streamInventory('crowdstrike', () => streamFileCapped(process.argv[2], 2 ** 40), 'cs.json', () => void n++)
 const out = { devices: n }`
 
+/** An Entra registration page of `n` users (every 7th without MFA, every 11th an administrator, every 5th with a passkey). */
+function* entraExport(n: number): Generator<string> {
+  yield '{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#reports/authenticationMethods/userRegistrationDetails","value":['
+  for (let i = 0; i < n; i += 1000) {
+    const batch: string[] = []
+    for (let k = i; k < Math.min(n, i + 1000); k++)
+      batch.push(JSON.stringify({
+        id: `00000000-0000-0000-0000-${String(k).padStart(12, '0')}`, userPrincipalName: `user${k}@contoso.example`, isAdmin: k % 11 === 0,
+        isMfaRegistered: k % 7 !== 0, methodsRegistered: k % 7 === 0 ? [] : k % 5 === 0 ? ['passKeyDeviceBound', 'microsoftAuthenticatorPush'] : ['microsoftAuthenticatorPush'],
+      }))
+    yield (i ? ',' : '') + batch.join(',')
+  }
+  yield ']}'
+}
+
+const ENTRA_WHOLE = `
+const { readFileSync } = await import('node:fs')
+const { parseExport } = await import(process.argv[1] + '/checks/mfa/exports.ts')
+const out = { devices: parseExport('entra', readFileSync(process.argv[2]), 'e.json').users.length }`
+
+const ENTRA_STREAMED = `
+const { streamEntraUsers } = await import(process.argv[1] + '/checks/mfa/export-stream.ts')
+const { streamFileCapped } = await import(process.argv[1] + '/src/lib-files.ts')
+let n = 0
+const s = await streamEntraUsers(() => streamFileCapped(process.argv[2], 2 ** 40), 'e.json', ['sms', 'voice', 'email'], ['fido2'])
+await s.each(() => void n++)
+const out = { devices: n }`
+
 /** Prints the figures. */
 export async function run(): Promise<void> {
   ensureBuilt()
@@ -70,6 +98,16 @@ export async function run(): Promise<void> {
       const bytes = (await write(mdm, intuneExport(n, now))) + (await write(edr, crowdStrikeExport(n - 25, now)))
       const r = await runCli(['scan', '-q', `coverage:intune:${mdm},crowdstrike:${edr}`, '-o', join(dir, 'r.json'), '--fail-on', 'none'], { cwd: dir, killAfterMs: 900_000 })
       console.log(`  coverage join ${n.toLocaleString('en')} MDM × ${(n - 25).toLocaleString('en')} EDR (${(bytes / MB).toFixed(0)} MB), CLI: ${(r.ms / 1000).toFixed(1)} s, peak RSS ${Math.round(r.rssMb)} MB, exit ${r.code}${r.stderr ? `, stderr: ${r.stderr.trim().slice(0, 200)}` : ''}`)
+      rmSync(join(dir, 'r.json'), { force: true })
+    }
+    for (const n of [100_000, 1_000_000]) {
+      const file = join(dir, 'entra.json')
+      const size = await write(file, entraExport(n))
+      console.log(`  Entra userRegistrationDetails export, ${n.toLocaleString('en')} users (${(size / MB).toFixed(0)} MB):`)
+      console.log(`    whole-file reader (before):  ${child(ENTRA_WHOLE, file).replace('devices', 'users')}`)
+      console.log(`    streamed reader (now):       ${child(ENTRA_STREAMED, file).replace('devices', 'users')}`)
+      const r = await runCli(['scan', '-q', `idp:entra:${file}`, '-o', join(dir, 'r.json'), '--fail-on', 'none'], { cwd: dir, killAfterMs: 900_000 })
+      console.log(`    ztscan scan -o r.json (CLI): ${(r.ms / 1000).toFixed(1)} s, peak RSS ${Math.round(r.rssMb)} MB, exit ${r.code}${r.stderr ? `, stderr: ${r.stderr.trim().slice(0, 200)}` : ''}`)
       rmSync(join(dir, 'r.json'), { force: true })
     }
   } finally {
