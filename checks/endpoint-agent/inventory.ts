@@ -188,7 +188,7 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
   sentinelone: {
     envelope: 'data',
     item: {
-      id: str, computerName: str, agentVersion: str, isActive: { type: 'boolean' }, lastActiveDate: str, operationalState: strOrNull, networkStatus: strOrNull, osType: str,
+      id: str, computerName: str, agentVersion: str, isActive: { type: 'boolean' }, lastActiveDate: str, operationalState: strOrNull, networkStatus: strOrNull, mitigationMode: strOrNull, osType: str,
       infected: { type: 'boolean' }, activeThreats: { type: 'integer', minimum: 0 }, isDecommissioned: { type: 'boolean' }, userActionsNeeded: strList, missingPermissions: strList,
       serialNumber: strOrNull, networkInterfaces: { type: 'array', maxItems: 200, items: { type: 'object', properties: { physical: strOrNull } } },
     },
@@ -201,12 +201,15 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
     map: (e) => {
       const op = s(e.operationalState)
       const net = s(e.networkStatus)?.toLowerCase()
+      const detectOnly = s(e.mitigationMode)?.toLowerCase() === 'detect'
       const needed = [...strings(e.userActionsNeeded), ...strings(e.missingPermissions).map((p) => `missing permission ${p}`)]
       const hasActions = Object.hasOwn(e, 'userActionsNeeded') || Object.hasOwn(e, 'missingPermissions')
       return {
         id: e.id as string, host: s(e.computerName) ?? (e.id as string), agent: 'sentinelone', agentName: 'SentinelOne Singularity agent',
         platform: platformOf(e.osType), version: s(e.agentVersion), lastSeen: s(e.lastActiveDate),
-        degraded: op === undefined ? undefined : S1_DEGRADED.has(op), sensorState: op ? `operationalState=${op}` : undefined,
+        // A policy in detect mode (`mitigationMode: detect`) reports threats and stops none: protection reduced to visibility.
+        degraded: op === undefined && !detectOnly ? undefined : detectOnly || S1_DEGRADED.has(op!),
+        sensorState: [op && `operationalState=${op}`, detectOnly && 'mitigationMode=detect (threats detected, not mitigated)'].filter(Boolean).join(', ') || undefined,
         notJudged: e.isDecommissioned === true ? 'agent decommissioned in SentinelOne (isDecommissioned)' : undefined,
         // `networkStatus` is SentinelOne's network quarantine: connected (normal), disconnected (quarantined), connecting, disconnecting.
         containment: net === 'connected' ? 'normal' : net === 'disconnected' || net === 'connecting' || net === 'disconnecting' ? `networkStatus=${net} (SentinelOne network quarantine)` : undefined,

@@ -257,15 +257,18 @@ describe('endpoint-agent health from inventories (not just presence)', () => {
     ])
   })
 
-  it('SentinelOne: networkStatus other than connected is network quarantine (contained); isActive false is not connected unless the check-in is already stale', async () => {
+  it('SentinelOne: networkStatus other than connected is network quarantine (contained); isActive false is not connected unless the check-in is already stale; detect mode is degraded', async () => {
     const r = await tester.run(`inventory:sentinelone:${join(FIX, 'sentinelone-connection.json')}`)
     expect(r.errors).toEqual([])
     expect(failsByRule(r)).toEqual({
       'endpoint-agent-contained': ['s1-quarantined', 's1-releasing'],
       'endpoint-agent-not-connected': ['s1-offline-now'],
       'endpoint-agent-stale-checkin': ['s1-gone'],
+      'endpoint-agent-sensor-degraded': ['s1-detect-only'],
     })
-    expect(passHosts(r, 'endpoint-agent-not-connected')).toEqual(['s1-ok', 's1-quarantined', 's1-releasing'])
+    expect(passHosts(r, 'endpoint-agent-not-connected')).toEqual(['s1-detect-only', 's1-ok', 's1-quarantined', 's1-releasing'])
+    // A detect-mode policy stops no threat: protection reduced to visibility.
+    expect(findingOf(r, 'endpoint-agent-sensor-degraded', (f) => f.evidence.host === 's1-detect-only').evidence.state).toBe('operationalState=na, mitigationMode=detect (threats detected, not mitigated)')
     // The stale device has no not-connected finding at all: one finding for one fact.
     expect(r.findings.filter((f) => f.ruleId === 'endpoint-agent-not-connected' && f.evidence.host === 's1-gone')).toEqual([])
     const off = findingOf(r, 'endpoint-agent-not-connected', (f) => f.evidence.host === 's1-offline-now')
