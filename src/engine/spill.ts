@@ -32,29 +32,33 @@ function track(dir: string): void {
   })
 }
 
-const READ_CHUNK = 256 * 1024
+/** Read buffer of one run while merging: 8 MiB shared by the runs, from 16 KiB to 256 KiB each. */
+const readChunk = (runs: number): number => Math.max(16 * 1024, Math.min(256 * 1024, Math.floor((8 << 20) / Math.max(1, runs))))
 const WRITE_CHUNK = 1 << 20
 
-/** The records of one byte range of the spill file (one sorted run), parsed one line at a time. */
-function* readRun<T>(fd: number, start: number, end: number): Generator<T> {
-  const buf = Buffer.allocUnsafe(READ_CHUNK)
+/**
+ * The records of one byte range of the spill file (one sorted run), parsed one line at a time as they are taken: with many
+ * runs merged at once, each holds one read buffer and one parsed record.
+ */
+function* readRun<T>(fd: number, start: number, end: number, size: number): Generator<T> {
+  const buf = Buffer.allocUnsafe(size)
   let carry: Buffer = Buffer.alloc(0)
   let pos = start
   while (pos < end) {
-    const n = readSync(fd, buf, 0, Math.min(READ_CHUNK, end - pos), pos)
+    const n = readSync(fd, buf, 0, Math.min(size, end - pos), pos)
     if (n <= 0) throw new Error('spilled findings: the temporary file ended early')
     pos += n
     const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n)
     let from = 0
     let nl: number
-    const found: T[] = []
+    // `buf` is read into again only once every line of this chunk was taken.
     while ((nl = chunk.indexOf(10, from)) >= 0) {
-      found.push(JSON.parse(chunk.toString('utf8', from, nl)) as T)
+      const line = chunk.toString('utf8', from, nl)
       from = nl + 1
+      yield JSON.parse(line) as T
     }
     // Copy the incomplete tail: `buf` is reused by the next read.
     carry = Buffer.from(chunk.subarray(from))
-    yield* found
   }
   if (carry.length) throw new Error('spilled findings: the temporary file ends inside a line')
 }
@@ -137,18 +141,47 @@ export class SpillStore<T = Finding> {
   /** Every record in order: the spilled runs and the in-memory rest, merged (equal keys: the earlier run first). */
   *#merged(): Generator<T> {
     if (this.#released) throw new Error('spilled findings were released (releaseFindings) and can no longer be read')
-    const sources: Iterator<T>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end)), this.#mem[Symbol.iterator]()]
-    const heads: ({ k: string; f: T } | undefined)[] = sources.map((s) => {
-      const n = s.next()
-      return n.done ? undefined : { k: this.#key(n.value), f: n.value }
-    })
-    for (;;) {
-      let best = -1
-      for (let i = 0; i < heads.length; i++) if (heads[i] && (best < 0 || heads[i]!.k < heads[best]!.k)) best = i
-      if (best < 0) return
-      const { f } = heads[best]!
-      const n = sources[best]!.next()
-      heads[best] = n.done ? undefined : { k: this.#key(n.value), f: n.value }
+    const size = readChunk(this.#runs.length)
+    const sources: Iterator<T>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end, size)), this.#mem[Symbol.iterator]()]
+    // A binary heap of the sources' next records, by key, then source (equal keys: the earlier run first).
+    const heap: { k: string; f: T; i: number }[] = []
+    const before = (a: { k: string; i: number }, b: { k: string; i: number }): boolean => a.k < b.k || (a.k === b.k && a.i < b.i)
+    const push = (h: { k: string; f: T; i: number }): void => {
+      let c = heap.push(h) - 1
+      while (c > 0) {
+        const p = (c - 1) >> 1
+        if (!before(heap[c]!, heap[p]!)) break
+        ;[heap[c], heap[p]] = [heap[p]!, heap[c]!]
+        c = p
+      }
+    }
+    const pop = (): { k: string; f: T; i: number } => {
+      const top = heap[0]!
+      const last = heap.pop()!
+      if (heap.length) {
+        heap[0] = last
+        let c = 0
+        for (;;) {
+          const l = 2 * c + 1
+          const r = l + 1
+          let m = c
+          if (l < heap.length && before(heap[l]!, heap[m]!)) m = l
+          if (r < heap.length && before(heap[r]!, heap[m]!)) m = r
+          if (m === c) break
+          ;[heap[c], heap[m]] = [heap[m]!, heap[c]!]
+          c = m
+        }
+      }
+      return top
+    }
+    const next = (i: number): void => {
+      const n = sources[i]!.next()
+      if (!n.done) push({ k: this.#key(n.value), f: n.value, i })
+    }
+    for (let i = 0; i < sources.length; i++) next(i)
+    while (heap.length) {
+      const { f, i } = pop()
+      next(i)
       yield f
     }
   }
