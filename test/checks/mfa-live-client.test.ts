@@ -4,7 +4,7 @@
  * httpRequest's bounds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ApiClient, baseUrl, nextFromLink, pullList, retryAfterMs } from '../../checks/mfa/live/client.ts'
+import { ApiClient, baseUrl, nextFromLink, pullList, retryAfterMs, vendorCode } from '../../checks/mfa/live/client.ts'
 import { httpRequest } from '../../src/net/http.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { startFake, type FakeReply, type FakeServer } from '../helpers/vendor-fakes/server.ts'
@@ -22,6 +22,22 @@ afterAll(() => api.stop())
 
 const client = (o: { signal?: AbortSignal; limits?: Record<string, number> } = {}) =>
   new ApiClient({ vendor: 'Test API', base: api.origin, transport: (u, x) => httpRequest(u, { ...x, signal: o.signal }), signal: o.signal ?? new AbortController().signal, authorization: async () => 'Bearer t', limits: o.limits })
+
+describe('vendor error codes in messages', () => {
+  const body = (v: unknown): Buffer => Buffer.from(JSON.stringify(v))
+  it('shows documented code shapes', () => {
+    expect(vendorCode(body({ error: { code: 'Authorization_RequestDenied' } }))).toBe('Authorization_RequestDenied')
+    expect(vendorCode(body({ error: 'invalid_grant' }))).toBe('invalid_grant')
+    expect(vendorCode(body({ errorCode: 'E0000011' }))).toBe('E0000011')
+  })
+  it('never shows an echoed token as a code (GitHub installation token, Okta API token, a JWT, a word with digits)', () => {
+    for (const echoed of ['ghs_16C7e42F292c6912E7710c838347Ae178B4a', '00QCjAl4MlV-WPXM-ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln', 'secret123']) {
+      expect(vendorCode(body({ error: { code: echoed } }))).toBeUndefined()
+      expect(vendorCode(body({ error: echoed }))).toBeUndefined()
+      expect(vendorCode(body({ errorCode: echoed }))).toBeUndefined()
+    }
+  })
+})
 
 describe('live API client', () => {
   it('reads Link headers (several rels, quoted or not) and Retry-After (seconds or an HTTP date)', () => {

@@ -98,6 +98,13 @@ export class ApiFailure extends AttemptFailure {
   }
 }
 
+/**
+ * Error codes shown in messages: words joined by `_ . : -` (Graph `Authorization_RequestDenied`, OAuth `invalid_grant`) or
+ * Okta's `E0000011`. Nothing else: an API (or a proxy) that echoes a token as its error code must not put it in a
+ * message, and tokens carry digits (`ghs_…`, Okta's `00…`) or are longer than 64 characters (JWTs).
+ */
+const CODE = /^(?:[A-Za-z]{1,40}(?:[_.:-][A-Za-z]{1,40}){0,5}|E[0-9]{7})$/
+
 /** A vendor error code from a JSON error body (Graph `error.code`, OAuth `error`, Okta `errorCode`), when it is a plain word. */
 export function vendorCode(body: Buffer): string | undefined {
   let j: unknown
@@ -108,7 +115,7 @@ export function vendorCode(body: Buffer): string | undefined {
   }
   if (!isObj(j)) return undefined
   const c = isObj(j.error) ? j.error.code : j.error ?? j.errorCode
-  return typeof c === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(c) ? c : undefined
+  return typeof c === 'string' && c.length <= 64 && CODE.test(c) ? c : undefined
 }
 
 /** What a client needs to talk to one API. */
