@@ -6,7 +6,7 @@
 import { AttemptFailure } from '../../src/errors.ts'
 import { shellQuote } from '../../src/net/ssh.ts'
 import type { ExecHelper, ExecResult, SshSession } from '../../src/net/io.ts'
-import { postureArgv, type PostureCommand } from './posture/commands.ts'
+import { postureArgv, windowsArgv, windowsCommandLine, type PostureCommand, type WindowsCommand } from './posture/commands.ts'
 import { boundedLines, linearPattern, STATUS_LISTS, type AgentSpec, type CatalogueCommand, type CatalogueFileProbe, type PosixPlatform } from './catalogue.ts'
 
 /** Names (process, unit, label) as the catalogue schema allows them. */
@@ -31,6 +31,8 @@ export type Probe =
   | { readonly kind: 'sshd-effective'; readonly config?: string }
   /** One of the fixed device-posture commands (posture/commands.ts): no variable part. */
   | { readonly kind: 'posture'; readonly command: PostureCommand }
+  /** One of the fixed Windows posture command lines (posture/commands.ts): no variable part, sent as is. */
+  | { readonly kind: 'windows'; readonly command: WindowsCommand }
 
 function check(re: RegExp, v: string, what: string): string {
   if (typeof v !== 'string' || !re.test(v)) throw new AttemptFailure('input', `refusing to probe: ${what} ${JSON.stringify(v)?.slice(0, 80)} does not match ${re}`)
@@ -60,11 +62,15 @@ export function probeArgv(p: Probe): string[] {
       return [SSHD, '-T', ...(p.config === undefined ? [] : ['-f', check(PATH, p.config, 'sshd config')])]
     case 'posture':
       return postureArgv(p.command)
+    case 'windows':
+      return windowsArgv(p.command)
   }
 }
 
 /** The command string the SSH runner sends for a probe: fixed `LC_ALL=C` then each argv word single-quoted. */
 export function probeCommandString(p: Probe): string {
+  // A Windows OpenSSH server's shell (cmd.exe or PowerShell) knows neither `LC_ALL=` nor single quotes: its fixed line as is.
+  if (p.kind === 'windows') return windowsCommandLine(p.command)
   return `LC_ALL=C ${probeArgv(p).map(shellQuote).join(' ')}`
 }
 

@@ -62,3 +62,50 @@ export function postureArgv(name: PostureCommand): string[] {
   if (!argv || !Object.hasOwn(POSTURE_COMMANDS, name)) throw new TypeError(`no posture command "${String(name).slice(0, 40)}"`)
   return [...argv]
 }
+
+/**
+ * The Windows posture commands, sent to a Windows OpenSSH server as ONE fixed command line (its default shell, cmd.exe or
+ * PowerShell, runs it). No `LC_ALL=C` and no single quotes there: each is an executable and fixed arguments, a PowerShell
+ * script being one double-quoted argument of `powershell -NoProfile -NonInteractive -Command`. The script text is restricted
+ * to letters, digits, space and `,.|:\_-` (tested): no quote, `$`, `%`, backtick, `;`, `&`, `^`, `!`, `<`, `>` or parenthesis,
+ * so neither cmd.exe nor PowerShell can expand or split anything in it. The key protectors (recovery passwords) of
+ * Get-BitLockerVolume are never selected.
+ */
+export const WINDOWS_COMMANDS = {
+  /** Caption, version and build: "Microsoft Windows 11 Pro", "10.0.22631". Also tells a Windows host apart. */
+  'win-os': { powershell: 'Get-CimInstance -ClassName Win32_OperatingSystem | Select-Object Caption,Version,BuildNumber | ConvertTo-Json' },
+  /** BitLocker state of every volume (needs an administrator), without the key protectors. */
+  'win-bitlocker': { powershell: 'Get-BitLockerVolume | Select-Object MountPoint,VolumeType,VolumeStatus,ProtectionStatus,EncryptionPercentage,LockStatus | ConvertTo-Json' },
+  /** The same from manage-bde (English output; needs an administrator). */
+  'manage-bde': { exe: ['manage-bde', '-status'] },
+  /** The effective (ActiveStore: local and group policy merged) state of the Domain, Private and Public profiles. */
+  'win-firewall': { powershell: 'Get-NetFirewallProfile -PolicyStore ActiveStore | Select-Object Name,Enabled,DefaultInboundAction | ConvertTo-Json' },
+  /** Installed updates with their install date (Win32_QuickFixEngineering through Get-HotFix). */
+  'win-hotfix': { powershell: 'Get-HotFix | Select-Object HotFixID,Description,InstalledOn | ConvertTo-Json' },
+  /** Windows Update policy (group policy / MDM): NoAutoUpdate, AUOptions. Absent when no policy sets it. */
+  'win-au-policy': { powershell: 'Get-ItemProperty -Path HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU | Select-Object NoAutoUpdate,AUOptions | ConvertTo-Json' },
+} as const satisfies Record<string, { readonly powershell: string } | { readonly exe: readonly string[] }>
+
+export type WindowsCommand = keyof typeof WINDOWS_COMMANDS
+
+/** What a Windows PowerShell script may contain (nothing a shell expands or splits on). */
+export const WINDOWS_SCRIPT = /^[A-Za-z0-9 ,.|:\\_-]{1,400}$/
+
+function windowsEntry(name: WindowsCommand): { readonly powershell: string } | { readonly exe: readonly string[] } {
+  if (!Object.hasOwn(WINDOWS_COMMANDS, name)) throw new TypeError(`no Windows posture command "${String(name).slice(0, 40)}"`)
+  const e = WINDOWS_COMMANDS[name]
+  if ('powershell' in e && !WINDOWS_SCRIPT.test(e.powershell)) throw new TypeError(`Windows posture command ${name}: script outside ${WINDOWS_SCRIPT}`)
+  return e
+}
+
+/** The argv of a Windows posture command (for a runner that executes argv). */
+export function windowsArgv(name: WindowsCommand): string[] {
+  const e = windowsEntry(name)
+  return 'powershell' in e ? ['powershell', '-NoProfile', '-NonInteractive', '-Command', e.powershell] : [...e.exe]
+}
+
+/** The one command line sent to a Windows OpenSSH server: fixed words, the script double-quoted. */
+export function windowsCommandLine(name: WindowsCommand): string {
+  const e = windowsEntry(name)
+  return 'powershell' in e ? `powershell -NoProfile -NonInteractive -Command "${e.powershell}"` : e.exe.join(' ')
+}

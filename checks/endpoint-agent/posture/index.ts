@@ -8,9 +8,10 @@ import type { CheckContext } from '../../../src/engine/check.ts'
 import { AttemptFailure } from '../../../src/errors.ts'
 import type { ExecResult } from '../../../src/net/ssh.ts'
 import { hostOs, type ProbeRunner } from '../probe.ts'
-import { POSTURE_COMMANDS, POSTURE_FILES, type PostureCommand } from './commands.ts'
+import { POSTURE_COMMANDS, POSTURE_FILES, WINDOWS_COMMANDS, type PostureCommand, type WindowsCommand } from './commands.ts'
 import { appFirewall, appFirewallBlockAll, fileVault, macUpdates, networkTime, plistDefaults, screenLock, swVers } from './darwin.ts'
 import { aptConfigValues, aptPending, chainEncrypted, chronyLeap, iptablesInbound, keyValues, lsblkRootChain, nftInbound, NOT_A_DISK, parseOsRelease, rootMount } from './linux.ts'
+import { AU_OPTIONS, auPolicy, bitLockerJson, firewallProfiles, fullyEncrypted, hotFixes, manageBde, windowsOs, type BitLockerVolume, type FirewallProfile } from './windows.ts'
 import support from './os-support.json' with { type: 'json' }
 
 export const POSTURE_RULES = [
@@ -28,7 +29,7 @@ export type PostureRule = (typeof POSTURE_RULES)[number]
 export type Outcome = { readonly pass: boolean; readonly state: string; readonly evidence?: Readonly<Record<string, unknown>> } | { readonly skip: string }
 
 /** Commands that may legitimately take long. */
-const SLOW: ReadonlySet<PostureCommand> = new Set(['apt-upgrades', 'softwareupdate'])
+const SLOW: ReadonlySet<PostureCommand | WindowsCommand> = new Set(['apt-upgrades', 'softwareupdate', 'win-hotfix'])
 const SMALL = 256 * 1024
 const BIG = 4 * 1024 * 1024
 const DAY = 86_400_000
@@ -60,6 +61,16 @@ export class PostureReader {
     return p
   }
 
+  /** Runs one fixed Windows command line once per host; reasons name its cmdlet (or executable). */
+  win(name: WindowsCommand, maxBytes = SMALL): Promise<Ran> {
+    const k = `win:${name}`
+    let p = this.#cache.get(k)
+    const e: { powershell?: string; exe?: readonly string[] } = WINDOWS_COMMANDS[name]
+    const shown = e.powershell ? e.powershell.split(' ')[0]! : e.exe!.join(' ')
+    if (!p) this.#cache.set(k, (p = this.#run({ kind: 'windows', command: name }, shown, maxBytes, SLOW.has(name) ? this.slowMs : this.perProbeMs)))
+    return p
+  }
+
   file(path: (typeof POSTURE_FILES)[keyof typeof POSTURE_FILES]): Promise<Ran> {
     const k = `file:${path}`
     let p = this.#cache.get(k)
@@ -82,7 +93,7 @@ export class PostureReader {
       throw e
     }
     if (r.truncated) return { ok: false, absent: false, why: `${shown}: output over ${maxBytes} bytes (cut off)` }
-    if (r.code === 127 || /ENOENT|command not found|No such file or directory/.test(r.stderr.slice(0, 400)) && r.code !== 0 && !r.stdout)
+    if (r.code === 127 || /ENOENT|command not found|No such file or directory|is not recognized as (?:an internal|the name)/.test(r.stderr.slice(0, 400)) && r.code !== 0 && !r.stdout)
       return { ok: false, absent: true, why: `${shown.split(' ')[0]} not found` }
     if (r.code === null) return { ok: false, absent: false, why: `${shown}: no answer within ${timeoutMs} ms` }
     if (r.code !== 0) {
@@ -96,8 +107,10 @@ export class PostureReader {
 /** A command's result as the controls read it. */
 export type Ran = { readonly ok: true; readonly stdout: string; readonly stderr: string } | { readonly ok: false; readonly absent: boolean; readonly why: string; readonly stdout?: string; readonly stderr?: string }
 
+/** The line that says what went wrong (an `ERROR:`/denied line when a tool prints a banner first), else the first. */
 function firstLine(s: string): string {
-  return (s.trim().split('\n')[0] ?? '').slice(0, 160)
+  const lines = s.trim().split(/\r?\n/, 50)
+  return (lines.find((l) => /\berror\b|denied/i.test(l)) ?? lines[0] ?? '').trim().slice(0, 160)
 }
 
 /** Whether a container marker exists: said in the reasons, since a container shares the host's kernel, clock and disks. */
@@ -207,7 +220,7 @@ export function judgeReleaseText(osText: string, now: Date, overrides: Readonly<
   return judgeSupport(osText.slice(0, 80), r.id, r.version, now, overrides)
 }
 
-function judgeSupport(name: string, id: string, version: string, now: Date, overrides: Readonly<Record<string, string>>): Outcome {
+export function judgeSupport(name: string, id: string, version: string, now: Date, overrides: Readonly<Record<string, string>>): Outcome {
   const s = supportEnd(id, version, overrides)
   if (!s) return { skip: `${name}: not in the support table (checks/endpoint-agent/posture/os-support.json) — add "${id}:${version}" to endOfSupport` }
   const ended = Date.parse(`${s.ends}T23:59:59Z`) < now.getTime()
@@ -363,16 +376,120 @@ async function darwinTime(r: PostureReader): Promise<Outcome> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
+// Windows controls (over a Windows OpenSSH server; the commands are WINDOWS_COMMANDS' fixed lines)
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** BitLocker of the operating-system volume: Get-BitLockerVolume's JSON, else manage-bde's English text (both need an administrator). */
+async function windowsDisk(r: PostureReader): Promise<Outcome> {
+  const j = await r.win('win-bitlocker')
+  let vols: BitLockerVolume[] | undefined = j.ok ? bitLockerJson(j.stdout) : undefined
+  let source = 'Get-BitLockerVolume'
+  if (!vols) {
+    const m = await r.win('manage-bde')
+    vols = m.ok ? manageBde(m.stdout) : undefined
+    source = 'manage-bde -status'
+    if (!vols) {
+      const whys = [j.ok ? 'Get-BitLockerVolume printed no volume' : j.why, m.ok ? 'manage-bde -status printed no volume (only its English output is read)' : m.why]
+      return { skip: `not determinable: ${whys.join('; ')} — reading BitLocker needs an administrator` }
+    }
+  }
+  const sys = vols.find((v) => v.system)
+  if (!sys) return { skip: `not determinable: ${source} lists no operating-system volume (${vols.slice(0, 10).map((v) => v.mount).join(', ')})` }
+  const pct = sys.percent === undefined ? '' : `, ${sys.percent}% encrypted`
+  const evidence = { source, volume: sys.mount, volumeStatus: sys.status, protectionStatus: sys.protection, encryptionPercentage: sys.percent ?? 'unknown' }
+  if (sys.status === 'unknown') return { skip: `not determinable: ${source} gives ${sys.mount} no documented conversion status` }
+  if (!fullyEncrypted(sys.status)) return { pass: false, state: `system volume ${sys.mount} not fully encrypted (${sys.status}${pct})`, evidence }
+  if (sys.protection === 'On') return { pass: true, state: `system volume ${sys.mount} encrypted, BitLocker protection on`, evidence }
+  if (sys.protection === 'Off') return { pass: false, state: `system volume ${sys.mount} encrypted but BitLocker protection off (suspended: the key is stored in the clear)`, evidence }
+  return { skip: `not determinable: ${source} gives ${sys.mount} protection status ${sys.protection}` }
+}
+
+function profileState(p: FirewallProfile): string {
+  if (p.enabled === 'False') return `${p.name} off`
+  const inbound = p.inbound === 'Block' ? 'inbound blocked by default' : p.inbound === 'Allow' ? 'inbound allowed by default' : `DefaultInboundAction ${p.inbound}`
+  return `${p.name} ${p.enabled === 'True' ? 'on' : `Enabled ${p.enabled}`}, ${inbound}`
+}
+
+/** The effective firewall profiles: every one (Domain, Private, Public) must be on with inbound blocked by default. */
+async function windowsFirewall(r: PostureReader): Promise<Outcome> {
+  const f = await r.win('win-firewall')
+  const profiles = f.ok ? firewallProfiles(f.stdout) : undefined
+  if (!profiles) return unreadable(f, 'Get-NetFirewallProfile')
+  const bad = profiles.filter((p) => p.enabled === 'False' || p.inbound === 'Allow')
+  const unsure = profiles.filter((p) => !bad.includes(p) && (p.enabled !== 'True' || p.inbound !== 'Block'))
+  const missing = ['Domain', 'Private', 'Public'].filter((n) => !profiles.some((p) => p.name === n))
+  const state = profiles.slice(0, 10).map(profileState).join('; ')
+  const evidence = { source: 'Get-NetFirewallProfile -PolicyStore ActiveStore', profiles: Object.fromEntries(profiles.slice(0, 10).map((p) => [p.name, p.raw])) }
+  if (bad.length) return { pass: false, state, evidence }
+  // NotConfigured or an undocumented value is not "on" (GpoBoolean is three-state), and a profile not listed is not judged.
+  if (unsure.length || missing.length)
+    return { skip: `not determinable: ${[unsure.length && `${unsure.map((p) => `${p.name} ${p.raw}`).join('; ')} (not True/Block in the active store)`, missing.length && `profile ${missing.join(', ')} not listed`].filter(Boolean).join('; ')}` }
+  return { pass: true, state, evidence }
+}
+
+async function windowsOsSupport(r: PostureReader, now: Date, overrides: Readonly<Record<string, string>>): Promise<Outcome> {
+  const w = await r.win('win-os')
+  const v = w.ok ? windowsOs(w.stdout) : undefined
+  if (!v) return unreadable(w, 'Win32_OperatingSystem')
+  return judgeSupport(`${v.caption} ${v.version}`, 'windows', v.version, now, overrides)
+}
+
+/** Windows updates: the install date of the newest update Get-HotFix lists (pending updates are not read). */
+async function windowsUpdates(r: PostureReader, now: Date, maxUpdateAgeDays: number): Promise<Outcome> {
+  const h = await r.win('win-hotfix', BIG)
+  const list = h.ok ? hotFixes(h.stdout) : undefined
+  if (!list) return unreadable(h, 'Get-HotFix')
+  const dated = list.filter((x) => x.installed).sort((a, b) => b.installed!.getTime() - a.installed!.getTime())
+  const newest = dated[0]
+  if (!newest) return { skip: `not determinable: none of the ${list.length} updates Get-HotFix lists has an install date` }
+  const days = Math.max(0, Math.floor((now.getTime() - newest.installed!.getTime()) / DAY))
+  return {
+    pass: days <= maxUpdateAgeDays,
+    state: `newest update ${newest.id} installed ${days} day${days === 1 ? '' : 's'} ago (limit ${maxUpdateAgeDays}); pending updates are not read on Windows`,
+    evidence: { source: 'Get-HotFix', newest: newest.id, installedOn: newest.installed!.toISOString().slice(0, 10), updatesListed: list.length, maxUpdateAgeDays },
+  }
+}
+
+/** The Windows Update policy (group policy or MDM): automatic install on a schedule (AUOptions 4) passes. */
+async function windowsAutoUpdates(r: PostureReader): Promise<Outcome> {
+  const a = await r.win('win-au-policy')
+  const p = a.ok ? auPolicy(a.stdout) : undefined
+  if (!p) {
+    const said = `${a.stdout ?? ''}\n${a.ok ? a.stderr : (a.stderr ?? '')}`.slice(0, 4000)
+    if (/Cannot find path|does not exist/.test(said) || (a.ok && !a.stdout.trim()))
+      return { skip: 'not determinable: no Windows Update policy (HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU absent): the Windows default applies but is not verifiable — set it by group policy or MDM' }
+    return unreadable(a, 'the Windows Update policy')
+  }
+  const evidence = { source: 'HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate\\AU', NoAutoUpdate: p.noAutoUpdate ?? 'unset', AUOptions: p.auOptions ?? 'unset' }
+  if (p.noAutoUpdate === 1) return { pass: false, state: 'automatic updates turned off by policy (NoAutoUpdate 1)', evidence }
+  if (p.auOptions === undefined) return { skip: 'not determinable: the Windows Update policy sets no AUOptions' }
+  const what = AU_OPTIONS[p.auOptions] ?? 'not a documented value'
+  return { pass: p.auOptions === 4, state: `AUOptions ${p.auOptions}: ${what}`, evidence }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+
+/** A host's OS for the posture controls: `uname -s` (Linux, macOS), else the Windows OS query (a Windows OpenSSH server). */
+export async function postureOs(r: PostureReader): Promise<'linux' | 'darwin' | 'windows'> {
+  try {
+    return await hostOs(r.runner, r.perProbeMs)
+  } catch (e) {
+    if (!(e instanceof AttemptFailure) || e.reason !== 'protocol') throw e
+    const w = await r.win('win-os')
+    if (w.ok && windowsOs(w.stdout)) return 'windows'
+    throw new AttemptFailure('protocol', `${r.where}: unsupported operating system (neither uname -s nor Win32_OperatingSystem answered; Linux, macOS and Windows are read)`)
+  }
+}
 
 /** Reads every enabled posture control of one host. */
 export async function observePosture(
   r: PostureReader,
-  os: 'linux' | 'darwin',
+  os: 'linux' | 'darwin' | 'windows',
   o: { now: Date; enabled: (rule: PostureRule) => boolean; params: <T>(rule: PostureRule) => T },
 ): Promise<Map<PostureRule, Outcome>> {
   const out = new Map<PostureRule, Outcome>()
   const endOfSupport = o.params<{ endOfSupport?: Record<string, string> }>('endpoint-agent-os-unsupported').endOfSupport ?? {}
-  const upd = o.params<{ maxPending?: number; maxListAgeDays?: number }>('endpoint-agent-updates-pending')
+  const upd = o.params<{ maxPending?: number; maxListAgeDays?: number; maxUpdateAgeDays?: number }>('endpoint-agent-updates-pending')
   const maxIdle = o.params<{ maxIdleSeconds?: number }>('endpoint-agent-screen-lock-off').maxIdleSeconds ?? 900
   const container = os === 'linux' && (await inContainer(r))
   const controls: [PostureRule, () => Promise<Outcome>][] =
@@ -385,6 +502,16 @@ export async function observePosture(
           ['endpoint-agent-auto-updates-off', () => linuxAutoUpdates(r)],
           ['endpoint-agent-screen-lock-off', () => linuxScreenLock(r, maxIdle)],
           ['endpoint-agent-time-unsynced', () => linuxTime(r, container)],
+        ]
+      : os === 'windows'
+      ? [
+          ['endpoint-agent-disk-unencrypted', () => windowsDisk(r)],
+          ['endpoint-agent-firewall-off', () => windowsFirewall(r)],
+          ['endpoint-agent-os-unsupported', () => windowsOsSupport(r, o.now, endOfSupport)],
+          ['endpoint-agent-updates-pending', () => windowsUpdates(r, o.now, upd.maxUpdateAgeDays ?? 40)],
+          ['endpoint-agent-auto-updates-off', () => windowsAutoUpdates(r)],
+          ['endpoint-agent-screen-lock-off', async () => ({ skip: 'not read on Windows: the screen lock is a per-user policy (judge it from the MDM, e.g. Intune compliance)' })],
+          ['endpoint-agent-time-unsynced', async () => ({ skip: 'not read on Windows yet (w32tm is not among the fixed commands)' })],
         ]
       : [
           ['endpoint-agent-disk-unencrypted', () => darwinDisk(r)],
@@ -402,8 +529,8 @@ export async function observePosture(
 
 /** Reads the host's OS, then reports its posture controls (resource `posture:CONTROL`); slow commands get `slowMs`. */
 export async function reportPosture(ctx: CheckContext<PostureRule>, runner: ProbeRunner, t: { perProbeMs: number; slowMs: number }): Promise<void> {
-  const os = await hostOs(runner, t.perProbeMs)
   const reader = new PostureReader(runner, t.perProbeMs, ctx.signal, t.slowMs)
+  const os = await postureOs(reader)
   const outcomes = await observePosture(reader, os, { now: ctx.now(), enabled: (r) => ctx.enabled(r), params: <T>(r: PostureRule) => ctx.params(r) as T })
   for (const [rule, v] of outcomes) {
     if ('skip' in v) ctx.skip(rule, `${runner.where}: ${v.skip}`)
