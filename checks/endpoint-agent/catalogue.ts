@@ -40,7 +40,7 @@ export interface PosixPlatform {
 /** The status command lists of a platform, in the order their patterns are checked and named (`/platforms/OS/LIST/N`). */
 export const STATUS_LISTS = ['version', 'degraded', 'disconnected', 'tamperOff'] as const
 /** Inventory providers the family reads. */
-export type Provider = 'crowdstrike' | 'defender' | 'sentinelone' | 'intune' | 'osquery'
+export type Provider = 'crowdstrike' | 'defender' | 'sentinelone' | 'intune' | 'osquery' | 'jamf'
 /** Agent categories a policy can require. */
 export type Category = 'edr' | 'antivirus' | 'management' | 'visibility' | 'hids'
 /** One catalogue entry. */

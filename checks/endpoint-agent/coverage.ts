@@ -137,7 +137,7 @@ async function runCoverage(target: Target, ctx: CheckContext<'endpoint-agent-cov
   const labels = new Map<string, number>()
   for (const inv of list as { provider?: unknown; path?: unknown }[]) {
     const provider = providerOf(inv?.provider)
-    if (!provider) throw new AttemptFailure('input', `${target.id}: unknown inventory provider ${JSON.stringify(inv?.provider)} (expected crowdstrike, defender, sentinelone, intune or osquery/fleet)`)
+    if (!provider) throw new AttemptFailure('input', `${target.id}: unknown inventory provider ${JSON.stringify(inv?.provider)} (expected crowdstrike, defender, sentinelone, intune, osquery/fleet or jamf)`)
     const path = inv.path
     if (typeof path !== 'string') throw new AttemptFailure('input', `${target.id}: a file path is required for ${provider}`)
     const n = (labels.get(provider) ?? 0) + 1

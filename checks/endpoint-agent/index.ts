@@ -269,7 +269,7 @@ function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord, catalogue: reado
   if (d.compliance !== undefined)
     ctx.report('endpoint-agent-device-noncompliant', d.compliance === 'compliant' ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.compliance } })
   if (d.encrypted !== undefined)
-    ctx.report('endpoint-agent-disk-unencrypted', d.encrypted ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.encrypted ? 'encrypted' : 'not encrypted' } })
+    ctx.report('endpoint-agent-disk-unencrypted', d.encrypted ? 'pass' : 'fail', { resource, asset: resource, evidence: { ...base, state: d.encryptionState ?? (d.encrypted ? 'encrypted' : 'not encrypted') } })
   if (d.infected !== undefined || d.activeThreats !== undefined) {
     const bad = d.infected === true || (d.activeThreats ?? 0) > 0
     const state = bad ? [d.infected ? 'infected' : '', d.activeThreats ? `${d.activeThreats} active threats` : ''].filter(Boolean).join(', ') : 'no active threats'
@@ -314,7 +314,7 @@ function reportZta(ctx: CheckContext<Rule>, d: DeviceRecord, resource: string, b
 /** Reads an EDR/MDM inventory export and reports each device; a rule whose field the export lacks is a named skip. */
 async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<void> {
   const provider = providerOf(target.provider)
-  if (!provider) throw new AttemptFailure('input', `${target.id}: unknown inventory provider ${JSON.stringify(target.provider)} (expected crowdstrike, defender, sentinelone, intune or osquery/fleet)`)
+  if (!provider) throw new AttemptFailure('input', `${target.id}: unknown inventory provider ${JSON.stringify(target.provider)} (expected crowdstrike, defender, sentinelone, intune, osquery/fleet or jamf)`)
   if (typeof target.path !== 'string') throw new AttemptFailure('input', `${target.id}: a file path is required`)
   const shown = target.id.slice(target.id.indexOf(':', 'inventory:'.length) + 1) || target.path
   const path = target.path

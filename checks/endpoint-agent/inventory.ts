@@ -5,13 +5,15 @@
  *
  * Shapes: CrowdStrike `GET /devices/entities/devices/v2` ({resources: [...]}), Defender for Endpoint `GET /api/machines`
  * ({value: [...]}), SentinelOne `GET /web/api/v2.1/agents` ({data: [...]}), Microsoft Graph
- * `GET /deviceManagement/managedDevices` ({value: [...]}), Fleet `GET /api/v1/fleet/hosts` ({hosts: [...]}).
+ * `GET /deviceManagement/managedDevices` ({value: [...]}), Fleet `GET /api/v1/fleet/hosts` ({hosts: [...]}), Jamf Pro
+ * `GET /api/v1/computers-inventory` ({results: [...]}, inventory-jamf.ts).
  * A bare array of the entries is accepted too.
  */
 import { AttemptFailure, formatProblems, type FieldProblem } from '../../src/errors.ts'
 import type { ValidateFunction } from 'ajv'
 import { toProblems, validatorFor } from '../../src/lib-ajv.ts'
 import type { Provider } from './catalogue.ts'
+import { JAMF_ITEM, mapJamf } from './inventory-jamf.ts'
 
 /** One device as an inventory sees it. */
 export interface DeviceRecord {
@@ -34,6 +36,8 @@ export interface DeviceRecord {
   readonly onboardingStatus?: string
   readonly compliance?: string
   readonly encrypted?: boolean
+  /** The export's own words for the encryption state (Jamf `partitionFileVault2State ENCRYPTING (41%)`), for evidence. */
+  readonly encryptionState?: string
   /** The OS as the export names it (`Ubuntu 22.04.3 LTS`, `Windows 10.0.22631.3296`), for the OS-support rule. */
   readonly os?: string
   /** Hardware serial number, when the export has one (coverage matching). */
@@ -67,6 +71,7 @@ export const ABSENT_HINT: Record<Provider, string> = {
   sentinelone: 'was the export trimmed to fewer columns?',
   intune: 'was it made with $select?',
   osquery: 'was the host list exported with fewer columns?',
+  jamf: 'was it requested with every section= it needs (GENERAL, DISK_ENCRYPTION, OPERATING_SYSTEM, HARDWARE)?',
 }
 
 const str = { type: 'string' }
@@ -77,6 +82,7 @@ interface ProviderDef {
   readonly envelope: string
   readonly item: Record<string, unknown>
   readonly required: string[]
+  /** Date fields checked as ISO 8601: top-level keys, or `section/key` paths. */
   readonly dates: readonly string[]
   /** The provider field each rule reads: a record without it is a named skip of that rule. */
   readonly ruleFields: Readonly<Record<string, string>>
@@ -255,6 +261,15 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
       serial: normalSerial(e.hardware_serial), macs: macsOf(e.primary_mac),
     }),
   },
+  jamf: {
+    envelope: 'results',
+    item: JAMF_ITEM,
+    required: ['id'],
+    dates: ['general/lastContactTime'],
+    // Jamf returns an unrequested section as null: mapJamf names the section= to add, per rule.
+    ruleFields: {},
+    map: (e) => mapJamf(e, { platformOf, normalSerial, macsOf }),
+  },
 }
 
 /** Problems listed for a bad export; validation stops there. */
@@ -307,7 +322,7 @@ export function entryProblems(provider: Provider, e: unknown, pointer: string): 
   if (!validate(e)) return toProblems(validate.errors, e, pointer)
   const out: FieldProblem[] = []
   for (const k of PROVIDERS[provider].dates) {
-    const v = (e as Record<string, unknown>)[k]
+    const v = k.split('/').reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[p] : undefined), e)
     if (typeof v === 'string' && Number.isNaN(Date.parse(v))) out.push({ pointer: `${pointer}/${k}`, expected: 'an ISO 8601 date-time', actual: v })
   }
   return out

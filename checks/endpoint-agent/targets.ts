@@ -20,7 +20,7 @@ export const targets = defineTargets([
   {
     scheme: 'inventory',
     kind: 'inventory-export',
-    example: 'inventory:crowdstrike|defender|sentinelone|intune|osquery:FILE',
+    example: 'inventory:crowdstrike|defender|sentinelone|intune|osquery|jamf:FILE',
     parse: (rest, raw) => providerFileTarget('inventory-export', 'inventory', rest, raw),
   },
   {

@@ -130,7 +130,7 @@ describe('endpoint-agent inventory exports', () => {
     { provider: 'defender', file: 'bad-defender-envelope.json', messages: ['/value: expected an array of defender entries'] },
     { provider: 'intune', file: 'bad-intune-types.json', messages: ['/value/0/isEncrypted: expected a value of type boolean (got "yes")', '/value/1/id: expected a value (required)'] },
     { provider: 'osquery', file: 'bad-not-json.json', messages: ['not JSON'] },
-    { provider: 'jamf', file: 'fleet-hosts.json', messages: ['unknown inventory provider "jamf"'] },
+    { provider: 'kandji', file: 'fleet-hosts.json', messages: ['unknown inventory provider "kandji"'] },
     { provider: 'sentinelone', file: 'fleet-hosts.json', messages: ['/data: expected an array of sentinelone entries'] },
   ])('wrong input $file ($provider) → input error naming file and field', async ({ provider, file, messages }) => {
     const r = await tester.run(`inventory:${provider}:${join(FIX, file)}`)
@@ -138,7 +138,7 @@ describe('endpoint-agent inventory exports', () => {
     expect(r.errors).toHaveLength(1)
     expect(r.errors[0]!.reason).toBe('input')
     for (const m of messages) expect(r.errors[0]!.message).toContain(m)
-    if (provider !== 'jamf') expect(r.errors[0]!.message).toContain(file)
+    if (provider !== 'kandji') expect(r.errors[0]!.message).toContain(file)
   })
 
   it('a missing export fails the scan before any check runs (fail closed)', async () => {

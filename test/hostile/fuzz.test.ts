@@ -29,6 +29,16 @@ const exportLike = fc.oneof(
   fc.record({ resources: fc.array(fc.dictionary(fc.constantFrom('device_id', 'hostname', 'last_seen', 'agent_version', 'reduced_functionality_mode'), fc.jsonValue()), { maxLength: 4 }) }),
   fc.record({ data: fc.array(fc.jsonValue(), { maxLength: 4 }) }),
   fc.record({ hosts: fc.array(fc.jsonValue(), { maxLength: 4 }) }),
+  // Jamf: sections as objects of the right keys with random values (or null, as Jamf sends an unrequested section).
+  fc.record({
+    results: fc.array(fc.record({
+      id: fc.jsonValue(),
+      general: fc.oneof(fc.constant(null), fc.dictionary(fc.constantFrom('name', 'platform', 'lastContactTime', 'jamfBinaryVersion'), fc.jsonValue())),
+      diskEncryption: fc.oneof(fc.constant(null), fc.record({ bootPartitionEncryptionDetails: fc.oneof(fc.constant(null), fc.dictionary(fc.constantFrom('partitionFileVault2State', 'partitionFileVault2Percent'), fc.jsonValue())) })),
+      operatingSystem: fc.oneof(fc.constant(null), fc.dictionary(fc.constantFrom('name', 'version', 'fileVault2Status'), fc.jsonValue())),
+      hardware: fc.oneof(fc.constant(null), fc.dictionary(fc.constantFrom('serialNumber', 'macAddress', 'altMacAddress'), fc.jsonValue())),
+    }), { maxLength: 4 }),
+  }),
 )
 const bytes = fc.oneof(exportLike.map((v) => Buffer.from(JSON.stringify(v) ?? 'null')), fc.uint8Array({ maxLength: 512 }).map((a) => Buffer.from(a)), fc.string().map((s) => Buffer.from(s)))
 
@@ -36,7 +46,7 @@ describe('parsers fail only with their own input errors', () => {
   it.each(['okta', 'entra', 'google', 'aws', 'github'])('identity export: %s', (provider) => {
     fc.assert(fc.property(bytes, (b) => onlyInputErrors(() => parseExport(provider, b, 'x.json'))), { numRuns: 400 })
   })
-  it.each(['crowdstrike', 'defender', 'sentinelone', 'intune', 'osquery'] as const)('inventory: %s', (provider) => {
+  it.each(['crowdstrike', 'defender', 'sentinelone', 'intune', 'osquery', 'jamf'] as const)('inventory: %s', (provider) => {
     fc.assert(fc.property(bytes, (b) => onlyInputErrors(() => parseInventory(provider, b.toString('utf8'), 'x.json'))), { numRuns: 400 })
   })
   it('CSV: any text parses into rows, and quoted fields round-trip', () => {
