@@ -18,6 +18,16 @@ export const POSTURE_COMMANDS = {
   'ip6tables-save': ['ip6tables-save'],
   /** The upgrades apt would install now (simulation: no lock, no change; works without root). */
   'apt-upgrades': ['apt-get', '-s', '-o', 'Debug::NoLocking=1', 'dist-upgrade'],
+  /**
+   * Security advisories with an update available (dnf 4 and 5: Fedora, RHEL and rebuilds, Amazon Linux 2023). dnf refreshes
+   * repository metadata that is older than its metadata_expire (as `dnf check-update` would): the list is that fresh.
+   */
+  'dnf-security': ['dnf', '-q', 'updateinfo', 'list', '--security'],
+  /**
+   * Needed security patches (SUSE, openSUSE), as XML. zypper refreshes repositories marked autorefresh when their metadata
+   * expired (root only: otherwise it warns that a repository is out of date, which the control counts as stale).
+   */
+  'zypper-patches': ['zypper', '--non-interactive', '--xmlout', 'list-patches', '--category', 'security'],
   /** apt's merged configuration (APT::Periodic::Unattended-Upgrade). */
   'apt-config': ['apt-config', 'dump'],
   /** Seconds since the epoch at which the package lists last changed (`apt update` that fetched something). */

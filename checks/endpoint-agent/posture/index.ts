@@ -11,6 +11,7 @@ import { hostOs, type ProbeRunner } from '../probe.ts'
 import { POSTURE_COMMANDS, POSTURE_FILES, WINDOWS_COMMANDS, type PostureCommand, type WindowsCommand } from './commands.ts'
 import { appFirewall, appFirewallBlockAll, fileVault, macUpdates, networkTime, plistDefaults, screenLock, swVers } from './darwin.ts'
 import { aptConfigValues, aptPending, chainEncrypted, chronyLeap, iptablesInbound, keyValues, lsblkRootChain, nftInbound, NOT_A_DISK, parseOsRelease, rootMount } from './linux.ts'
+import { dnfSecurity, zypperPatches, type SecurityUpdate } from './packages.ts'
 import { AU_OPTIONS, auPolicy, bitLockerJson, firewallProfiles, fullyEncrypted, hotFixes, manageBde, windowsOs, type BitLockerVolume, type FirewallProfile } from './windows.ts'
 import support from './os-support.json' with { type: 'json' }
 
@@ -29,7 +30,7 @@ export type PostureRule = (typeof POSTURE_RULES)[number]
 export type Outcome = { readonly pass: boolean; readonly state: string; readonly evidence?: Readonly<Record<string, unknown>> } | { readonly skip: string }
 
 /** Commands that may legitimately take long. */
-const SLOW: ReadonlySet<PostureCommand | WindowsCommand> = new Set(['apt-upgrades', 'softwareupdate', 'win-hotfix'])
+const SLOW: ReadonlySet<PostureCommand | WindowsCommand> = new Set(['apt-upgrades', 'softwareupdate', 'win-hotfix', 'dnf-security', 'zypper-patches'])
 const SMALL = 256 * 1024
 const BIG = 4 * 1024 * 1024
 const DAY = 86_400_000
@@ -242,7 +243,7 @@ async function linuxOs(r: PostureReader, now: Date, overrides: Readonly<Record<s
 
 async function linuxUpdates(r: PostureReader, now: Date, p: { maxPending: number; maxListAgeDays: number }): Promise<Outcome> {
   const sim = await r.cmd('apt-upgrades', BIG)
-  if (!sim.ok) return { skip: sim.absent ? 'not determinable: no apt-get (pending updates are read on Debian and Ubuntu only)' : `not determinable: ${sim.why}` }
+  if (!sim.ok) return sim.absent ? otherPackageManager(r, p.maxPending) : { skip: `not determinable: ${sim.why}` }
   const pending = aptPending(sim.stdout)
   const security = pending.filter((u) => u.security)
   const age = await r.cmd('apt-lists-age')
@@ -262,6 +263,38 @@ async function linuxUpdates(r: PostureReader, now: Date, p: { maxPending: number
       listsAgeDays: days ?? 'unknown', maxPending: p.maxPending, maxListAgeDays: p.maxListAgeDays,
     },
   }
+}
+
+function judgePending(list: readonly SecurityUpdate[], source: string, maxPending: number, stale?: string): Outcome {
+  const pkgs = [...new Set(list.map((u) => u.pkg))]
+  const advisories = new Set(list.map((u) => u.advisory)).size
+  const state = `${pkgs.length} pending security update${pkgs.length === 1 ? '' : 's'} (${advisories} advisor${advisories === 1 ? 'y' : 'ies'}, ${source})${stale ? `, ${stale}` : ''}`
+  return {
+    pass: pkgs.length <= maxPending && !stale,
+    state,
+    evidence: { source, pendingSecurity: pkgs.length, advisories, packages: pkgs.slice(0, 20), maxPending, ...(stale ? { stale } : {}) },
+  }
+}
+
+/** Without apt: dnf's security advisories, else zypper's security patches; apk (no security classification) and others are named skips. */
+async function otherPackageManager(r: PostureReader, maxPending: number): Promise<Outcome> {
+  const dnf = await r.cmd('dnf-security', BIG)
+  if (!(!dnf.ok && dnf.absent)) {
+    if (!dnf.ok) return { skip: `not determinable: ${dnf.why}` }
+    const list = dnfSecurity(dnf.stdout)
+    return list ? judgePending(list, 'dnf updateinfo', maxPending) : { skip: 'not determinable: dnf updateinfo list --security printed no advisory list' }
+  }
+  const zy = await r.cmd('zypper-patches', BIG)
+  if (!(!zy.ok && zy.absent)) {
+    // zypper exits 100/101 when patches (security ones) are needed: its XML is read whatever the code.
+    const res = zypperPatches(zy.ok ? zy.stdout : (zy.stdout ?? ''))
+    if (!res) return { skip: `not determinable: ${zy.ok ? 'zypper list-patches printed no update status' : zy.why}` }
+    const stale = res.outOfDate.length ? `repository metadata out of date (${res.outOfDate.slice(0, 5).join(', ')}: refreshing needs root)` : undefined
+    return judgePending(res.updates, 'zypper list-patches', maxPending, stale)
+  }
+  const apk = await r.exist(['/sbin/apk'])
+  if (apk.size) return { skip: 'pending security updates not determinable: apk (Alpine) does not tell security fixes from other upgrades' }
+  return { skip: 'pending security updates not determinable: no apt-get, dnf or zypper' }
 }
 
 async function linuxAutoUpdates(r: PostureReader): Promise<Outcome> {
