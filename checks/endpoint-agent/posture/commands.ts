@@ -39,6 +39,9 @@ export const POSTURE_COMMANDS = {
   /** GNOME screen lock for the scanning user. */
   'gsettings-lock': ['gsettings', 'get', 'org.gnome.desktop.screensaver', 'lock-enabled'],
   'gsettings-idle': ['gsettings', 'get', 'org.gnome.desktop.session', 'idle-delay'],
+  // osquery (Linux and macOS, where osqueryi is installed): fixed SQL, as Fleet's disk encryption policies query it
+  /** The volume mounted on / and its encryption (osquery's disk_encryption: dm-crypt on Linux, FileVault on macOS). */
+  'osquery-root-encryption': ['osqueryi', '--json', "SELECT m.path, m.device_alias, d.encrypted, d.type, d.encryption_status FROM mounts m JOIN disk_encryption d ON m.device_alias = d.name WHERE m.path = '/'"],
   // macOS
   /** FileVault state ("FileVault is On."). */
   fdesetup: ['fdesetup', 'status'],

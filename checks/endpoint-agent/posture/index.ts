@@ -11,6 +11,7 @@ import { hostOs, type ProbeRunner } from '../probe.ts'
 import { POSTURE_COMMANDS, POSTURE_FILES, WINDOWS_COMMANDS, type PostureCommand, type WindowsCommand } from './commands.ts'
 import { appFirewall, appFirewallBlockAll, fileVault, macUpdates, networkTime, plistDefaults, screenLock, swVers } from './darwin.ts'
 import { aptConfigValues, aptPending, chainEncrypted, chronyLeap, iptablesInbound, keyValues, lsblkRootChain, nftInbound, NOT_A_DISK, parseOsRelease, rootMount } from './linux.ts'
+import { osqueryRootEncryption } from './osquery.ts'
 import { dnfSecurity, zypperPatches, type SecurityUpdate } from './packages.ts'
 import { AU_OPTIONS, auPolicy, bitLockerJson, firewallProfiles, fullyEncrypted, hotFixes, manageBde, windowsOs, type BitLockerVolume, type FirewallProfile } from './windows.ts'
 import support from './os-support.json' with { type: 'json' }
@@ -133,12 +134,25 @@ async function linuxDisk(r: PostureReader): Promise<Outcome> {
     return { skip: `not determinable in a container or on a network root: / is ${root.fstype} (${root.source}), not a disk of this machine — check the host or the volume's encryption` }
   if (root.fstype === 'zfs') return { skip: `not determinable: / is ZFS (${root.source}); ZFS native encryption is not read` }
   const lsblk = await r.cmd('lsblk', BIG)
-  if (!lsblk.ok) return { skip: `not determinable: ${lsblk.why}` }
+  if (!lsblk.ok) return orOsquery(r, `not determinable: ${lsblk.why}`)
   const chain = lsblkRootChain(lsblk.stdout)
-  if (!chain) return { skip: `not determinable: lsblk shows no block device mounted on / (root ${root.source}, ${root.fstype})` }
+  if (!chain) return orOsquery(r, `not determinable: lsblk shows no block device mounted on / (root ${root.source}, ${root.fstype})`)
   const path = chain.map((n) => `${n.name} (${n.type}${n.fstype ? ` ${n.fstype}` : ''})`).join(' → ')
   const enc = chainEncrypted(chain)
   return { pass: enc, state: enc ? `/ is on dm-crypt: ${path}` : `/ is not encrypted: ${path}, no dm-crypt layer`, evidence: { root: root.source, fstype: root.fstype, devices: path } }
+}
+
+/**
+ * Where the shell reads could not tell, osquery's disk_encryption for the device mounted on / (when osqueryi is installed);
+ * otherwise the skip, with what osquery said when it was there but could not answer.
+ */
+async function orOsquery(r: PostureReader, skip: string): Promise<Outcome> {
+  const q = await r.cmd('osquery-root-encryption')
+  if (!q.ok) return { skip: q.absent ? skip : `${skip}; osqueryi: ${q.why.slice(q.why.indexOf(': ') + 2)}` }
+  const v = osqueryRootEncryption(q.stdout)
+  if (!v || v === 'no-row') return { skip: `${skip}; osquery: ${v ? 'disk_encryption has no row for the device mounted on /' : 'no readable row for /'}` }
+  const what = [v.device, v.type, v.status].filter(Boolean).join(', ')
+  return { pass: v.encrypted, state: `/ is ${v.encrypted ? '' : 'not '}encrypted (osquery disk_encryption: ${what})`, evidence: { source: 'osquery disk_encryption', device: v.device, type: v.type || 'none', encryptionStatus: v.status || 'unknown' } }
 }
 
 async function linuxFirewall(r: PostureReader): Promise<Outcome> {
@@ -352,7 +366,9 @@ function unreadable(r: Ran, what: string): Outcome {
 async function darwinDisk(r: PostureReader): Promise<Outcome> {
   const f = await r.cmd('fdesetup')
   const v = f.ok ? fileVault(f.stdout) : undefined
-  return v ? { pass: v.on, state: v.detail, evidence: { source: 'fdesetup status' } } : unreadable(f, 'fdesetup status')
+  if (v) return { pass: v.on, state: v.detail, evidence: { source: 'fdesetup status' } }
+  const u = unreadable(f, 'fdesetup status')
+  return 'skip' in u ? orOsquery(r, u.skip) : u
 }
 
 async function darwinFirewall(r: PostureReader): Promise<Outcome> {
