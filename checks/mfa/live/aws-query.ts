@@ -10,12 +10,11 @@
  * Messages name the service, the endpoint and the action, with AWS's error code when it is a plain word — never a
  * header, a body, a key, a token or a signature.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { SaxesTagPlain } from 'saxes'
 import { AttemptFailure } from '../../../src/errors.ts'
 import { lazyRequire } from '../../../src/lib-lazy.ts'
 import type { HttpResult } from '../../../src/net/index.ts'
-import { ApiFailure, DEFAULT_LIMITS, retryAfterMs, shortUrl, type ClientLimits, type Transport } from './client.ts'
+import { ApiFailure, DEFAULT_LIMITS, retryAfterMs, shortUrl, ThrottleBudget, type ClientLimits, type Transport } from './client.ts'
 import { signV4, type AwsKeys } from './aws-sigv4.ts'
 
 const saxes = lazyRequire<typeof import('saxes')>('saxes')
@@ -130,12 +129,13 @@ export interface QueryOptions {
 export class AwsQuery {
   readonly limits: ClientLimits
   readonly stats = { requests: 0, throttled: 0, renewed: 0 }
-  private waitedMs = 0
+  private readonly budget: ThrottleBudget
   private readonly o: QueryOptions
 
   constructor(o: QueryOptions) {
     this.o = o
     this.limits = { ...DEFAULT_LIMITS, ...o.limits }
+    this.budget = new ThrottleBudget(this.limits, this.stats, o.signal)
   }
 
   async call(action: string, params: Readonly<Record<string, string>> = {}): Promise<Json> {
@@ -167,18 +167,7 @@ export class AwsQuery {
       const shown = code && !body.includes(code) && !Object.values(headers).some((v) => v.includes(code)) ? code : undefined
       const status = `HTTP ${res.status}${shown ? ` ${shown}` : ''}`
       if (res.status === 429 || res.status === 503 || (code && THROTTLING.has(code))) {
-        const hinted = retryAfterMs(res.headers['retry-after'])
-        const wait = hinted ?? Math.min(30_000, 500 * 2 ** attempt)
-        const left = this.limits.retryBudgetMs - this.waitedMs
-        if (attempt >= this.limits.maxRetries) throw new ApiFailure('timeout', `${what}: ${status}: still throttled after ${attempt} retries`, res.status)
-        if (wait > left) throw new ApiFailure('timeout', `${what}: ${status}: throttled for ${Math.ceil(wait / 1000)} s, beyond the ${Math.ceil(left / 1000)} s left of the retry budget`, res.status)
-        this.waitedMs += wait
-        this.stats.throttled++
-        try {
-          await sleep(wait, undefined, { signal: this.o.signal })
-        } catch {
-          throw new AttemptFailure('aborted', `${what}: aborted while throttled`)
-        }
+        await this.budget.wait(what, status, res.status, retryAfterMs(res.headers['retry-after']), attempt)
         continue
       }
       const expired = (res.status === 401 || res.status === 403 || res.status === 400) && code !== undefined && EXPIRED.has(code)

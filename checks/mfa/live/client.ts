@@ -138,10 +138,38 @@ export interface ClientOptions {
   readonly nonce?: (url: string, res: HttpResult) => boolean
 }
 
+/** The retries and waiting one client may spend on throttled answers (its limits' `maxRetries` and `retryBudgetMs`). */
+export class ThrottleBudget {
+  #waitedMs = 0
+  private readonly limits: Pick<ClientLimits, 'maxRetries' | 'retryBudgetMs'>
+  private readonly stats: { throttled: number }
+  private readonly signal: AbortSignal | undefined
+  constructor(limits: Pick<ClientLimits, 'maxRetries' | 'retryBudgetMs'>, stats: { throttled: number }, signal: AbortSignal | undefined) {
+    this.limits = limits
+    this.stats = stats
+    this.signal = signal
+  }
+
+  /** Waits out a throttled answer (`Retry-After`, else backoff) within the retry count and budget, or throws a timeout. */
+  async wait(what: string, status: string, code: number, hinted: number | undefined, attempt: number): Promise<void> {
+    const wait = hinted ?? Math.min(30_000, 500 * 2 ** attempt)
+    const left = this.limits.retryBudgetMs - this.#waitedMs
+    if (attempt >= this.limits.maxRetries) throw new ApiFailure('timeout', `${what}: ${status}: still throttled after ${attempt} retries`, code)
+    if (wait > left) throw new ApiFailure('timeout', `${what}: ${status}: throttled for ${Math.ceil(wait / 1000)} s, beyond the ${Math.ceil(left / 1000)} s left of the retry budget`, code)
+    this.#waitedMs += wait
+    this.stats.throttled++
+    try {
+      await sleep(wait, undefined, { signal: this.signal })
+    } catch {
+      throw new AttemptFailure('aborted', `${what}: aborted while throttled`)
+    }
+  }
+}
+
 /** A JSON API client (one per attempt). */
 export class ApiClient {
   readonly limits: ClientLimits
-  private waitedMs = 0
+  private readonly budget: ThrottleBudget
   private readonly origin: string
   /** Requests sent, retries after throttling: figures for logs and tests. */
   readonly stats = { requests: 0, throttled: 0 }
@@ -151,6 +179,7 @@ export class ApiClient {
   constructor(o: ClientOptions) {
     this.o = o
     this.limits = { ...DEFAULT_LIMITS, ...o.limits }
+    this.budget = new ThrottleBudget(this.limits, this.stats, o.signal)
     this.origin = new URL(o.base).origin
   }
 
@@ -251,19 +280,8 @@ export class ApiClient {
     }
   }
 
-  /** Waits out a throttled answer (`Retry-After`, else backoff) within the retry count and budget, or throws a timeout. */
-  private async throttled(what: string, status: string, code: number, hinted: number | undefined, attempt: number): Promise<void> {
-    const wait = hinted ?? Math.min(30_000, 500 * 2 ** attempt)
-    const left = this.limits.retryBudgetMs - this.waitedMs
-    if (attempt >= this.limits.maxRetries) throw new ApiFailure('timeout', `${what}: ${status}: still throttled after ${attempt} retries`, code)
-    if (wait > left) throw new ApiFailure('timeout', `${what}: ${status}: throttled for ${Math.ceil(wait / 1000)} s, beyond the ${Math.ceil(left / 1000)} s left of the retry budget`, code)
-    this.waitedMs += wait
-    this.stats.throttled++
-    try {
-      await sleep(wait, undefined, { signal: this.o.signal })
-    } catch {
-      throw new AttemptFailure('aborted', `${what}: aborted while throttled`)
-    }
+  private throttled(what: string, status: string, code: number, hinted: number | undefined, attempt: number): Promise<void> {
+    return this.budget.wait(what, status, code, hinted, attempt)
   }
 }
 
