@@ -1,22 +1,23 @@
 /**
  * osquery as a posture source: where the shell reads cannot tell (no lsblk, / not found in its tree; fdesetup unreadable),
  * the fixed SQL `osquery-root-encryption` asks osqueryi for the encryption of the device mounted on /. osqueryi is not
- * packaged in Debian: the outputs are fixtures written from osquery's documented --json form (every value a string), and
- * the run against a real osqueryi below is skipped, saying so, where it is not installed.
+ * packaged in Debian (nor installable in CI, which has only Debian's mirror): the outputs are fixtures written from
+ * osquery's documented --json form (every value a string), and the local-runner test puts a stand-in osqueryi on PATH that
+ * answers only the exact fixed argv.
  */
 import { describe, it, expect } from 'vitest'
-import { execFile, spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { POSTURE_COMMANDS, type PostureCommand } from '../../checks/endpoint-agent/posture/commands.ts'
 import { observePosture, PostureReader, type Outcome } from '../../checks/endpoint-agent/posture/index.ts'
 import { osqueryRootEncryption } from '../../checks/endpoint-agent/posture/osquery.ts'
-import { probeArgv, probeCommandString, type Probe, type ProbeRunner } from '../../checks/endpoint-agent/probe.ts'
+import { localRunner, probeArgv, probeCommandString, type Probe, type ProbeRunner } from '../../checks/endpoint-agent/probe.ts'
+import { bindExec, realIo } from '../../src/net/io.ts'
 
 const FIX = join(import.meta.dirname, '..', '..', 'fixtures', 'endpoint-agent', 'posture')
 const fx = (p: string): string => readFileSync(join(FIX, p), 'utf8')
-const HAS_OSQUERYI = spawnSync('sh', ['-c', 'command -v osqueryi']).status === 0
 type Answer = { stdout?: string; code?: number }
 
 function host(os: 'Linux' | 'Darwin', answers: Partial<Record<PostureCommand, Answer>>, files: Record<string, string> = {}): ProbeRunner {
@@ -68,9 +69,26 @@ describe('osquery disk encryption', () => {
     expect(spawnSync('sh', ['-c', `printf '%s\\n' ${words}`], { encoding: 'utf8' }).stdout).toBe(`${argv.join('\n')}\n`)
   })
 
-  it.skipIf(!HAS_OSQUERYI)('a real osqueryi answers the fixed SQL in the form parsed (skipped: osqueryi is not installed; it is not packaged in Debian)', async () => {
-    const [bin, ...args] = POSTURE_COMMANDS['osquery-root-encryption']
-    const { stdout } = await promisify(execFile)(bin!, args, { timeout: 30_000 })
-    expect(osqueryRootEncryption(stdout)).not.toBeUndefined()
+  it('through the local runner, osqueryi receives exactly the fixed argv and its answer is parsed (a stand-in osqueryi on PATH: osquery is not packaged in Debian)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-osq-'))
+    const log = join(dir, 'argv')
+    const [, ...args] = POSTURE_COMMANDS['osquery-root-encryption']
+    // Answers only the exact argv (each word as one argument, the SQL unsplit); anything else is an error.
+    writeFileSync(join(dir, 'osqueryi'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${log}'\n[ "$#" = ${args.length} ] && [ "$1" = '--json' ] && [ "$2" = "$OSQ_SQL" ] || exit 2\ncat '${join(FIX, 'linux/osquery-root-encryption-luks.json')}'\n`, { mode: 0o755 })
+    const saved = { PATH: process.env.PATH, OSQ_SQL: process.env.OSQ_SQL }
+    process.env.PATH = `${dir}:${process.env.PATH ?? ''}`
+    process.env.OSQ_SQL = args[1]
+    try {
+      const runner = localRunner(bindExec(realIo, { signal: new AbortController().signal, timeoutMs: 10_000 }))
+      const r = await runner.run({ kind: 'posture', command: 'osquery-root-encryption' }, { maxBytes: 1 << 20, timeoutMs: 10_000 })
+      expect(r.code).toBe(0)
+      expect(readFileSync(log, 'utf8')).toBe(`${args.join('\n')}\n`)
+      expect(osqueryRootEncryption(r.stdout)).toEqual({ device: '/dev/dm-1', encrypted: true, type: 'aes-xts-plain64', status: 'encrypted' })
+    } finally {
+      process.env.PATH = saved.PATH
+      if (saved.OSQ_SQL === undefined) delete process.env.OSQ_SQL
+      else process.env.OSQ_SQL = saved.OSQ_SQL
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
