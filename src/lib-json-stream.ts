@@ -77,15 +77,17 @@ export interface JsonEntriesSummary {
 
 /** JSON pointer of a path (`['a', 'b/c']` → `/a/b~1c`). */
 export function pointerOf(path: readonly string[]): string {
-  return path.map((k) => `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')
+  return path.map((k) => `/${escapeToken(k)}`).join('')
 }
+
+/** One JSON pointer reference token (`b/c` → `b~1c`). */
+const escapeToken = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1')
 
 const [QUOTE, BACKSLASH, OPEN_OBJ, CLOSE_OBJ, OPEN_ARR, CLOSE_ARR, COMMA, COLON] = [0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x2c, 0x3a]
 const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
 
 interface Frame {
   readonly kind: 'obj' | 'arr'
-  readonly path: readonly string[]
   readonly pointer: string
   /** An array whose elements are entries. */
   readonly stream: boolean
@@ -141,7 +143,7 @@ export async function readJsonEntries(
   const here = (): string => {
     const f = stack[stack.length - 1]
     if (!f) return ''
-    return f.kind === 'arr' ? `${f.pointer}/${f.count}` : `${f.pointer}/${f.key.replace(/~/g, '~0').replace(/\//g, '~1')}`
+    return f.kind === 'arr' ? `${f.pointer}/${f.count}` : `${f.pointer}/${escapeToken(f.key)}`
   }
   const sinkPointer = (s: Sink): string => (s.kind === 'entry' ? `${s.frame.pointer}/${s.index}` : s.kind === 'key' ? s.frame.pointer : s.pointer)
 
@@ -160,7 +162,7 @@ export async function readJsonEntries(
       const f = s.frame
       f.key = value as string
       // A streamed array or an object on the way to one given twice: JSON.parse would keep the last, a stream has read both.
-      const p = `${f.pointer}/${f.key.replace(/~/g, '~0').replace(/\//g, '~1')}`
+      const p = `${f.pointer}/${escapeToken(f.key)}`
       if (f.keys && (targets.includes(p) || prefixes.has(p))) {
         if (f.keys.has(f.key)) fail(p, 'given twice', at, false)
         f.keys.add(f.key)
@@ -199,14 +201,13 @@ export async function readJsonEntries(
       begin({ kind: 'entry', frame: f, index }, maxEntry, b, at)
       return false
     }
-    const path = f ? (f.kind === 'obj' ? [...f.path, f.key] : [...f.path, String(f.count)]) : []
     const pointer = f ? here() : ''
     const streamed = b === OPEN_ARR && ((!f && spec.bare) || (f?.kind === 'obj' && targets.includes(pointer)))
     const descend = b === OPEN_OBJ && (!f || (f.kind === 'obj' && prefixes.has(pointer)))
     if (streamed || descend) {
       if (stack.length >= maxDepth) fail(pointer, `nested deeper than ${maxDepth} levels`, at, false)
       if (streamed) counts.set(pointer, 0)
-      stack.push({ kind: streamed ? 'arr' : 'obj', path, pointer, stream: streamed, expect: streamed ? 'value' : 'key', first: true, key: '', count: 0, keys: descend ? new Set() : undefined })
+      stack.push({ kind: streamed ? 'arr' : 'obj', pointer, stream: streamed, expect: streamed ? 'value' : 'key', first: true, key: '', count: 0, keys: descend ? new Set() : undefined })
       return true
     }
     begin({ kind: 'other', pointer }, maxOther, b, at)
