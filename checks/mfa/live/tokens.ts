@@ -6,7 +6,7 @@
 import { createHash, createPrivateKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto'
 import { AttemptFailure } from '../../../src/errors.ts'
 import type { HttpResult } from '../../../src/net/index.ts'
-import { shortUrl, Throttled, type Transport } from './client.ts'
+import { shortUrl, Throttled, vendorCode, type Transport } from './client.ts'
 
 /** The context's file reader (`ctx.net.readFile`): bounded, replaceable in tests. */
 export type ReadFile = (path: string, maxBytes?: number) => Promise<Buffer>
@@ -118,7 +118,8 @@ export function tokenFrom(res: HttpResult, vendor: string, url: string, settings
   const where = `${vendor} token endpoint ${shortUrl(url)}`
   if (Throttled.is(res)) throw new Throttled(where, res)
   if (res.status < 200 || res.status >= 300) {
-    const code = typeof j?.error === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(j.error) ? ` ${j.error}` : ''
+    const shown = vendorCode(res.body)
+    const code = shown ? ` ${shown}` : ''
     const aadsts = Array.isArray(j?.error_codes) ? j.error_codes.filter((c): c is number => Number.isInteger(c)).slice(0, 3).map((c) => `AADSTS${c}`) : []
     throw new AttemptFailure('input', `${where}: HTTP ${res.status}${code}${aadsts.length ? ` (${aadsts.join(', ')})` : ''}: the credential was refused (expired, revoked or not trusted for this client?)${settings ? `: check ${settings}` : ''}`)
   }
