@@ -252,7 +252,7 @@ export class ApiClient {
         } catch (err) {
           // The token endpoint is throttled: wait it out within the same bounds, then ask for the token again.
           if (!(err instanceof Throttled)) throw err
-          await this.throttled(err.where, err.statusText, err.status, err.waitMs, attempt)
+          await this.budget.wait(err.where, err.statusText, err.status, err.waitMs, attempt)
           continue
         }
         if (this.o.proof) Object.assign(headers, await this.o.proof(method, url, headers.authorization))
@@ -273,16 +273,13 @@ export class ApiClient {
       if (res.status === 401) throw new ApiFailure('input', `${what}: ${status}: the credential was rejected (expired or revoked?)`, 401)
       if (res.status === 403) throw new ApiFailure('input', `${what}: ${status}: the credential lacks a permission this call needs${this.o.permissions ? ` (needed: ${this.o.permissions})` : ''}`, 403)
       if (res.status === 429 || res.status === 503) {
-        await this.throttled(what, status, res.status, retryAfterMs(res.headers['retry-after']), attempt)
+        await this.budget.wait(what, status, res.status, retryAfterMs(res.headers['retry-after']), attempt)
         continue
       }
       throw new ApiFailure(res.status === 404 ? 'input' : 'protocol', `${what}: ${status}`, res.status)
     }
   }
 
-  private throttled(what: string, status: string, code: number, hinted: number | undefined, attempt: number): Promise<void> {
-    return this.budget.wait(what, status, code, hinted, attempt)
-  }
 }
 
 /**
