@@ -197,21 +197,17 @@ function releaseLine(version: string | undefined): { major: number; line: string
   return m ? { major: Number(m[1]), line: `${Number(m[1])}.${Number(m[2])}` } : undefined
 }
 
-/**
- * The release lines each agent runs in an export, per platform, newest first: a device is as many releases behind as
- * there are newer lines in its fleet (a line nobody runs is not counted), and a major version behind the newest is behind.
- */
-export function fleetLines(devices: readonly DeviceRecord[]): Map<string, string[]> {
-  return linesOf(devices.map(lineGroup).filter((g): g is string => g !== undefined))
-}
-
 /** A device's agent/platform and release line, as one string (`crowdstrike-falcon/linux\07.14`); undefined without a line. */
 function lineGroup(d: DeviceRecord): string | undefined {
   const r = d.onboarded === false ? undefined : releaseLine(d.version)
   return r ? `${d.agent}/${d.platform}\0${r.line}` : undefined
 }
 
-/** Release lines per agent/platform, newest first, from `lineGroup` strings (at most 1000 lines each). */
+/**
+ * Release lines per agent/platform, newest first, from `lineGroup` strings (at most 1000 lines each): a device is as many
+ * releases behind as there are newer lines in its fleet (a line nobody runs is not counted), and a major version behind
+ * the newest is behind.
+ */
 function linesOf(groups: Iterable<string>): Map<string, string[]> {
   const lines = new Map<string, Set<string>>()
   for (const g of groups) {

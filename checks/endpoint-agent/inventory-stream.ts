@@ -10,10 +10,9 @@
 import { AttemptFailure, type FieldProblem } from '../../src/errors.ts'
 import { JsonStreamError, readJsonEntries, type JsonEntriesSpec } from '../../src/lib-json-stream.ts'
 import type { Provider } from './catalogue.ts'
-import { deviceOf, entryProblems, envelopeError, envelopeOf, problemsError, type DeviceRecord } from './inventory.ts'
+import { deviceOf, entryProblems, envelopeError, envelopeOf, MAX_PROBLEMS, problemsError, type DeviceRecord } from './inventory.ts'
 
 /** Problems listed for a bad export; validation stops there (as `parseInventory`). */
-const MAX_PROBLEMS = 20
 
 /** What the first pass learned, for the caller (the check's summary lines and release lines). */
 export interface InventoryFacts {

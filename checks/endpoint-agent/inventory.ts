@@ -273,7 +273,8 @@ const PROVIDERS: Record<Provider, ProviderDef> = {
 }
 
 /** Problems listed for a bad export; validation stops there. */
-const MAX_PROBLEMS = 20
+/** Problems an export's input error lists before validation stops. */
+export const MAX_PROBLEMS = 20
 const itemValidators = new Map<Provider, ValidateFunction>()
 
 /** The JSON Schema of one entry of a provider's export. */
