@@ -142,19 +142,18 @@ export function readMembership(data: Json, bad: (ptr: string, expected: string, 
 
 /** Whether `user` is in group or role `id`: true, false, or undefined when its members are not known. */
 export function memberOf(m: Membership, kind: 'group' | 'role', id: string, user: string): boolean | undefined {
-  const key = lc(id)
-  if (kind === 'group') return m.groups.get(key)?.users.has(user)
-  if (!m.roles || m.unresolvedRoles.has(key)) return undefined
-  // Every activated role is listed: one that is not has no members.
-  return m.roles.get(key)?.users.has(user) ?? false
+  return usersOf(m, kind, id)?.has(user)
 }
+
+const NO_USERS: ReadonlySet<string> = new Set()
 
 /** The users of a group or role, or undefined when not known. */
 export function usersOf(m: Membership, kind: 'group' | 'role', id: string): ReadonlySet<string> | undefined {
   const key = lc(id)
   if (kind === 'group') return m.groups.get(key)?.users
   if (!m.roles || m.unresolvedRoles.has(key)) return undefined
-  return m.roles.get(key)?.users ?? new Set()
+  // Every activated role is listed: one that is not has no members.
+  return m.roles.get(key)?.users ?? NO_USERS
 }
 
 /** Display name of a group or role, when the export had it. */
