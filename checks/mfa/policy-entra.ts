@@ -335,14 +335,15 @@ function exclusionVerdicts(policies: readonly CaPolicy[], scope: Scope, isGlass:
   const ok = enforcing(policies)
   // Fallbacks: enabled, unnarrowed, all apps, MFA required (users need not be All: a policy for the excluded group is the point).
   const fallbacks = policies.filter((p) => p.enabled && p.allApps && p.requiresMfa && !p.narrowedBy.length)
-  const coveredUser = new Map<string, boolean>()
   return ok.map((p) => {
     const others = fallbacks.filter((f) => f !== p)
+    // Per policy: the answer depends on `others`, and two policies may share a display name.
+    const coveredUser = new Map<string, boolean>()
     const covered = (id: string): boolean => {
-      let c = coveredUser.get(`${p.name}\0${id}`)
+      let c = coveredUser.get(id)
       if (c === undefined) {
         c = others.some((f) => scope.includes(f, id) === true && scope.excludes(f, id) === false)
-        coveredUser.set(`${p.name}\0${id}`, c)
+        coveredUser.set(id, c)
       }
       return c
     }
