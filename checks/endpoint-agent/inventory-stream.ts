@@ -22,7 +22,7 @@ export interface InventoryFacts {
   readonly notJudged: ReadonlyMap<string, number>
   /** Records sharing an id with an earlier one. */
   readonly duplicates: number
-  /** `group(d)` of every judged device (see `InventoryOptions.group`), in the order devices first appear, each once per device. */
+  /** The distinct `group(d)` of the judged devices (see `InventoryOptions.group`), in the order devices first show them. */
   readonly groups: readonly string[]
 }
 
@@ -137,10 +137,15 @@ export async function streamInventory(provider: Provider, open: () => AsyncItera
     throw envelopeError(provider, file, false, typeof envelopeValue?.value)
   }
   if (problems.length) throw problemsError(file, problems)
+  // Each distinct group once, in the order devices first show it: not a string per device.
   const groups: string[] = []
+  const listed = new Uint8Array(groupNames.length)
   for (let slot = 0; slot < ids.size; slot++) {
     const g = group.data[slot]!
-    if (g >= 0) groups.push(groupNames[g]!)
+    if (g >= 0 && !listed[g]) {
+      listed[g] = 1
+      groups.push(groupNames[g]!)
+    }
   }
   const facts: InventoryFacts = { devices: ids.size, notJudged, duplicates, groups }
   o.facts?.(facts)
