@@ -77,6 +77,27 @@ function compact(o: Record<string, unknown>): Record<string, unknown> {
   return out
 }
 
+/**
+ * The evidence of one open port, only its defined fields (no empty script list), in a fixed key order that reports and
+ * baselines depend on: built field by field, without an intermediate object (it runs for every offending port).
+ */
+function portEvidence(address: string, sni: string | undefined, p: OpenPort): Record<string, unknown> {
+  const e: Record<string, unknown> = { address }
+  if (sni !== undefined) e.hostname = sni
+  e.protocol = p.protocol
+  e.port = p.port
+  e.state = p.state
+  if (p.reason !== undefined) e.reason = p.reason
+  e.service = p.service ?? 'unknown'
+  if (p.product !== undefined) e.product = p.product
+  if (p.version !== undefined) e.version = p.version
+  if (p.extrainfo !== undefined) e.extrainfo = p.extrainfo
+  if (p.tunnel !== undefined) e.tunnel = p.tunnel
+  if (p.method !== undefined) e.detection = p.method
+  if (p.scripts !== undefined && p.scripts.length > 0) e.scripts = p.scripts
+  return e
+}
+
 /** The rule each catalogue tier reports (literal ids: grepping a rule id finds where it is reported). */
 const TIER_RULE: Record<Tier, RuleId> = {
   'critical-service': 'open-port-critical-service',
@@ -100,62 +121,63 @@ export function evaluateHost(ctx: CheckContext<RuleId>, target: Target, host: Ob
   const failed = new Set<RuleId>()
   const allowList = ctx.enabled('open-port-not-allowed') ? allowedFor(ctx.params<{ allowed: AllowList }>('open-port-not-allowed').allowed ?? {}, target, host) : undefined
   const sni = host.hostnames.find((n) => isIP(n) === 0 && isValidHost(n))
+  const address = host.address
+  let extra: Record<string, unknown> | undefined
+  let open = 0
   for (const p of host.ports) {
     if (p.state !== 'open') continue
+    open++
     const risky = matchService(p)
-    const evidence = compact({
-      address: host.address,
-      hostname: sni,
-      protocol: p.protocol,
-      port: p.port,
-      state: p.state,
-      reason: p.reason,
-      service: p.service ?? 'unknown',
-      product: p.product,
-      version: p.version,
-      extrainfo: p.extrainfo,
-      tunnel: p.tunnel,
-      detection: p.method,
-      scripts: p.scripts,
-    })
-    const resource = `${host.address} ${p.protocol}/${p.port}`
-    if (risky) {
-      const rule = TIER_RULE[risky.tier]
-      failed.add(rule)
-      ctx.report(rule, 'fail', { resource, asset: host.address, evidence: { ...evidence, riskService: risky.name, riskSeverity: risky.severity, why: risky.why } })
+    const notAllowed = allowList !== undefined && !allowList.has(p.protocol, p.port)
+    if (risky || notAllowed) {
+      const resource = `${address} ${p.protocol}/${p.port}`
+      if (risky) {
+        const rule = TIER_RULE[risky.tier]
+        failed.add(rule)
+        const evidence = portEvidence(address, sni, p)
+        evidence.riskService = risky.name
+        evidence.riskSeverity = risky.severity
+        evidence.why = risky.why
+        ctx.report(rule, 'fail', { resource, asset: address, evidence })
+      }
+      if (notAllowed) {
+        failed.add('open-port-not-allowed')
+        const evidence = portEvidence(address, sni, p)
+        evidence.allowed = allowList.shown
+        evidence.policyKeys = allowList.selectors
+        ctx.report('open-port-not-allowed', 'fail', { resource, asset: address, evidence })
+      }
     }
-    if (allowList && !allowList.has(p.protocol, p.port)) {
-      failed.add('open-port-not-allowed')
-      ctx.report('open-port-not-allowed', 'fail', { resource, asset: host.address, evidence: { ...evidence, allowed: allowList.shown, policyKeys: allowList.selectors } })
-    }
-    chain(ctx, target, host.address, sni, p)
+    const to = chainTo(p)
+    if (to) chain(ctx, to, address, sni, p.port, (extra ??= compact({ tags: target.tags, via: target.id })))
   }
-  const open = host.ports.filter((p) => p.state === 'open').length
-  const at = { resource: host.address, asset: host.address, evidence: { address: host.address, openPorts: open } }
+  const at = { resource: address, asset: address, evidence: { address, openPorts: open } }
   for (const tier of TIERS) {
     const rule = TIER_RULE[tier]
-    if (!failed.has(rule)) ctx.report(rule, 'pass', { ...at, message: `${host.address} (${target.id}): ${open} open port(s), ${TIER_TEXT[tier]}` })
+    if (!failed.has(rule)) ctx.report(rule, 'pass', { ...at, message: `${address} (${target.id}): ${open} open port(s), ${TIER_TEXT[tier]}` })
   }
   if (allowList && !failed.has('open-port-not-allowed'))
     ctx.report('open-port-not-allowed', 'pass', {
       ...at,
       evidence: { ...at.evidence, allowed: allowList.shown, policyKeys: allowList.selectors },
-      message: `${host.address} (${target.id}): every open port is in the allowed list (${allowList.shown})`,
+      message: `${address} (${target.id}): every open port is in the allowed list (${allowList.shown})`,
     })
 }
 
-function chain(ctx: CheckContext<RuleId>, target: Target, address: string, sni: string | undefined, p: OpenPort): void {
-  const tls = speaksTls(p)
-  const ssh = !tls && speaksSsh(p)
-  const starttls = !tls && !ssh ? speaksStartTls(p) : undefined
-  if (!tls && !ssh && !starttls) return
-  const extra = compact({ tags: target.tags, via: target.id })
+/** The scheme an open port chains to (`tls`, `ssh`, a STARTTLS scheme such as `smtp`), or undefined. */
+function chainTo(p: OpenPort): string | undefined {
+  if (speaksTls(p)) return 'tls'
+  if (speaksSsh(p)) return 'ssh'
+  return speaksStartTls(p)
+}
+
+function chain(ctx: CheckContext<RuleId>, scheme: string, address: string, sni: string | undefined, port: number, extra: Record<string, unknown>): void {
   try {
     // Through the registry: the family that owns the scheme (tls://, smtp://…, ssh://) builds the target.
-    const at = hostPort(address, p.port)
-    ctx.emit(tls ? `tls://${at}${sni ? `?sni=${sni}` : ''}` : starttls ? `${starttls}://${at}${sni ? `?sni=${sni}` : ''}` : `ssh://${at}`, extra)
+    const at = hostPort(address, port)
+    ctx.emit(scheme === 'ssh' ? `ssh://${at}` : `${scheme}://${at}${sni ? `?sni=${sni}` : ''}`, extra)
   } catch (err) {
     // An address nmap reported that is not a plain IP or host name (e.g. a link-local address with a zone id).
-    ctx.log.debug(`not chained: ${address}:${p.port}: ${(err as Error).message}`)
+    ctx.log.debug(`not chained: ${address}:${port}: ${(err as Error).message}`)
   }
 }

@@ -37,7 +37,8 @@ export interface ScanShared {
   fingerprint(ruleId: string, target: string, resource: string): string
   /** A long step's progress in an attempt (throttled by the context). */
   progress(check: CheckDefinition, target: Target, done: number, total: number, label: string): void
-  render(template: string, data: Readonly<Record<string, unknown>>): string
+  /** The rule's message template filled from the evidence, then `target` and `resource` (see `renderFinding` in run.ts). */
+  render(template: string, target: string, resource: string, evidence: Readonly<Record<string, unknown>>): string
 }
 
 /** One attempt's context; `end()` seals it and aborts its signal. */
@@ -180,7 +181,7 @@ export class AttemptContext implements CheckContext {
       family: check.family,
       target,
       resource: at.resource,
-      message: s.redact(at.message ?? s.render(rule.message, { target, resource: at.resource, ...evidence })),
+      message: s.redact(at.message ?? s.render(rule.message, target, at.resource, evidence)),
       evidence: s.redact.deep(evidence) as Record<string, unknown>,
       fingerprint: s.fingerprint(ruleId, target, at.resource),
       ...(at.asset !== undefined && at.asset !== target ? { asset: at.asset } : {}),

@@ -2,7 +2,7 @@
  * @fileoverview `scan()`: plans (check × target) attempts, runs them under a global and a per-host p-limit, each with a
  * deadline and an AbortSignal, turns every exception into an `AttemptError`, and assembles a deterministic report.
  */
-import { createHash } from 'node:crypto'
+import crypto, { createHash } from 'node:crypto'
 import pLimit from 'p-limit'
 import { HostScheduler } from './limit.ts'
 import { AttemptFailure, OptionsError, ZtscanError } from '../errors.ts'
@@ -131,16 +131,52 @@ export function shardOf(targetId: string, count: number): number {
 
 /** Stable fingerprint of a finding: rule id, target and resource. */
 export function fingerprintOf(ruleId: string, target: string, resource: string): string {
-  return createHash('sha256').update(`${ruleId}\n${target}\n${resource}`).digest('hex').slice(0, 32)
+  const text = `${ruleId}\n${target}\n${resource}`
+  // crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per finding; same digest.
+  return (oneShotHash ? oneShotHash('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex')).slice(0, 32)
 }
+const oneShotHash = typeof crypto.hash === 'function' ? crypto.hash : undefined
 
 /** Fills `{{name}}` placeholders; unknown names stay visible as `{{name}}` so tests catch them. */
 export function renderMessage(template: string, data: Readonly<Record<string, unknown>>): string {
-  return template.replace(/\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g, (m, key: string) => {
-    const v = data[key]
-    if (v === undefined || v === null) return m
-    return Array.isArray(v) ? v.join(', ') : String(v)
-  })
+  return template.replace(PLACEHOLDER, (m, key: string) => shown(m, data[key]))
+}
+
+const PLACEHOLDER = /\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}/g
+const shown = (m: string, v: unknown): string => (v === undefined || v === null ? m : Array.isArray(v) ? v.join(', ') : String(v))
+/** A template split once: literal text at even indexes; at odd ones [placeholder as written, name]. */
+type Compiled = readonly (string | readonly [string, string])[]
+const compiled = new Map<string, Compiled>()
+const NO_FIELDS: Readonly<Record<string, unknown>> = {}
+
+function compile(template: string): Compiled {
+  let c = compiled.get(template)
+  if (c) return c
+  const parts: (string | readonly [string, string])[] = []
+  let last = 0
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    parts.push(template.slice(last, m.index), [m[0], m[1]!])
+    last = m.index + m[0].length
+  }
+  parts.push(template.slice(last))
+  // Rule messages are few; a plugin making templates on the fly must not grow the cache without bound.
+  if (compiled.size < 1_000) compiled.set(template, (c = parts))
+  return parts
+}
+
+/**
+ * `renderMessage(template, { target, resource, ...evidence })` without building that object (it runs for every finding):
+ * the template is split once, and each name is looked up in the evidence, then target and resource.
+ */
+export function renderFinding(template: string, target: string, resource: string, evidence: Readonly<Record<string, unknown>>): string {
+  const parts = compile(template)
+  let out = parts[0] as string
+  for (let i = 1; i < parts.length; i += 2) {
+    const [m, key] = parts[i] as readonly [string, string]
+    const v = Object.prototype.propertyIsEnumerable.call(evidence, key) ? evidence[key] : key === 'target' ? target : key === 'resource' ? resource : NO_FIELDS[key]
+    out += shown(m, v) + (parts[i + 1] as string)
+  }
+  return out
 }
 
 function positiveInt(name: string, v: number | undefined, dflt: number): number {
@@ -404,7 +440,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     },
     normalize: (t) => registry.normalize(t),
     fingerprint: fingerprintOf,
-    render: renderMessage,
+    render: renderFinding,
     progress(check, target, stepDone, stepTotal, label) {
       emit({ type: 'step', check: check.id, target: target.id, label, done: stepDone, total: stepTotal })
     },
