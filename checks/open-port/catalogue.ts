@@ -79,6 +79,29 @@ export const CATALOGUE: readonly RiskyService[] = validateCatalogue(data)
 
 const byPort = new Map<string, RiskyService>()
 for (const s of CATALOGUE) for (const p of s.ports) byPort.set(`${s.protocol}/${p}`, s)
+/** The built-in catalogue per protocol, in catalogue order, with its product prefixes lower-cased once. */
+const byProtocol = new Map<string, { readonly s: RiskyService; readonly products: readonly string[] }[]>()
+/** `<protocol>\0<lower-case service name>` → position in `byProtocol` of the first entry listing that name. */
+const byName = new Map<string, number>()
+for (const s of CATALOGUE) {
+  let list = byProtocol.get(s.protocol)
+  if (!list) byProtocol.set(s.protocol, (list = []))
+  for (const n of s.names) {
+    const k = `${s.protocol}\0${n.toLowerCase()}`
+    if (!byName.has(k)) byName.set(k, list.length)
+  }
+  list.push({ s, products: s.products.map((p) => p.toLowerCase()) })
+}
+
+/** `matchService` of an identified port against the built-in catalogue: the first entry by name or product prefix. */
+function identifiedInCatalogue(protocol: string, name: string, product: string | undefined): RiskyService | undefined {
+  const list = byProtocol.get(protocol)
+  if (!list) return undefined
+  const named = byName.get(`${protocol}\0${name}`) ?? list.length
+  // An earlier entry matching by product comes first.
+  if (product) for (let i = 0; i < named; i++) if (list[i]!.products.some((p) => product.startsWith(p))) return list[i]!.s
+  return list[named]?.s
+}
 
 /** TCP ports of the catalogue (a top-N connect scan adds them). */
 export const CATALOGUE_TCP_PORTS: readonly number[] = [...new Set(CATALOGUE.filter((s) => s.protocol === 'tcp').flatMap((s) => s.ports))].sort((a, b) => a - b)
@@ -108,7 +131,7 @@ export function matchService(f: PortFacts, catalogue: readonly RiskyService[] = 
   if (identified(f)) {
     const name = f.service!.toLowerCase()
     const product = f.product?.toLowerCase()
-    hit = catalogue.find(
+    hit = catalogue === CATALOGUE ? identifiedInCatalogue(f.protocol, name, product) : catalogue.find(
       (s) => s.protocol === f.protocol && (s.names.some((n) => n.toLowerCase() === name) || (!!product && s.products.some((p) => product.startsWith(p.toLowerCase())))),
     )
   } else if (catalogue === CATALOGUE) hit = byPort.get(`${f.protocol}/${f.port}`)
