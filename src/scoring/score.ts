@@ -35,7 +35,7 @@ import {
 } from '../types.ts'
 import { SEVERITY_WEIGHT } from './severity.ts'
 import { ZTMM_FUNCTIONS } from './ztmm.ts'
-import { DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore, spilledView } from '../engine/spill.ts'
+import { DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore } from '../engine/spill.ts'
 
 /** Version of the formula; reports carry it as `score.scoreVersion`. */
 export const SCORE_VERSION = '2.0'
@@ -193,14 +193,16 @@ function mkCap(c: Omit<ScoreCap, 'text'>, pillar?: Pillar): ScoreCap {
 const capKey = (c: Pick<ScoreCap, 'kind' | 'ruleId'>): string => `${c.kind}\0${c.ruleId ?? ''}`
 const byCap = (a: ScoreCap, b: ScoreCap): number => CAP_ORDER[a.kind] - CAP_ORDER[b.kind] || cmp(a.ruleId ?? '', b.ruleId ?? '') || cmp(a.asset ?? '', b.asset ?? '')
 
-/** Adds `cap` to a pillar's caps: same kind and rule → counts add up, the example is the first asset by id. */
-function addCap(caps: Map<string, ScoreCap>, cap: ScoreCap, pillar: Pillar): void {
+/**
+ * Adds `cap` to a pillar's caps: same kind and rule → counts add up, the example is the first asset by id. The caps'
+ * texts are written once, by {@link finishPillar} (this runs for every capped asset).
+ */
+function addCap(caps: Map<string, ScoreCap>, cap: ScoreCap): void {
   const k = capKey(cap)
   const prev = caps.get(k)
-  if (!prev) return void caps.set(k, mkCap({ ...cap }, pillar))
+  if (!prev) return void caps.set(k, { ...cap })
   const first = cmp(`${cap.asset ?? ''}\0${cap.resource ?? ''}`, `${prev.asset ?? ''}\0${prev.resource ?? ''}`) < 0 ? cap : prev
-  const { text: _t, ...rest } = first
-  caps.set(k, mkCap({ ...rest, count: prev.count + cap.count }, pillar))
+  caps.set(k, { ...first, count: prev.count + cap.count })
 }
 
 /** Computes the score card. Pure: same input, same card (whatever the order of the findings and pass counts). */
@@ -259,7 +261,10 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
     return { a, t }
   }
   const judged = (pillar: Pillar, ruleId: string): void => {
-    rulesJudged.get(pillar)!.add(ruleId)
+    const rules = rulesJudged.get(pillar)!
+    // Once per pillar and rule: its functions stay judged (the per-finding calls after the first change nothing).
+    if (rules.has(ruleId)) return
+    rules.add(ruleId)
     for (const fn of ruleMeta.get(ruleId)?.functions ?? []) statsOf(pillar).functions.set(fn, 'judged')
   }
 
@@ -334,7 +339,7 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
       st.count++
       st.scoreSum = round1(st.scoreSum + s.score)
       st.byStage[s.stage]++
-      for (const c of s.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, { ...c, count: 1 }, a.pillar)
+      for (const c of s.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, { ...c, count: 1 })
     }
     for (const p of PILLARS) for (const t of erroredTargets.get(p)!.keys()) if (!scoredTargets.get(p)!.has(t)) statsOf(p).assetsUnjudged++
 
@@ -342,10 +347,10 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
       PILLARS.map((p) => [p, finishPillar(p, statsOf(p), [...rulesInForce.get(p)!].sort(), [...rulesJudged.get(p)!].sort(), settings)]),
     ) as Record<Pillar, PillarScore>
     // A card's assets hold on to their temporary files until the report is released; the tallies' file is gone now.
+    // finish() gives the array, or once spilled a lazy view released with the store: the card's `assets` as they are.
     const list = assetScores.finish()
     assets.release()
-    const owner = { release: () => assetScores.release() }
-    return { ...finishOverall(pillars, settings), assets: assetScores.spilled ? spilledView(() => list[Symbol.iterator](), owner, list.length) : list }
+    return { ...finishOverall(pillars, settings), assets: list }
   }
 }
 
@@ -384,7 +389,8 @@ function scoreAsset(a: AssetAcc, erroredCheck: string | undefined, ruleMeta: Rea
 
 /** Turns a pillar's mergeable statistics into its score: mean, caps (asset, errors, asset share), coverage, target. */
 function finishPillar(p: Pillar, st: PillarStats, inForce: readonly string[], judgedRules: readonly string[], settings: ScoreSettings): PillarScore {
-  const caps = new Map(st.caps)
+  const caps = new Map<string, ScoreCap>()
+  for (const [k, { text: _t, ...c }] of st.caps) caps.set(k, mkCap(c, p))
   if (st.errors && st.firstError)
     caps.set('incomplete\0', mkCap({ stage: 'advanced', kind: 'incomplete', asset: st.firstError.target, resource: st.firstError.check, count: st.errors }, p))
   const uncapped = st.count ? round1(st.scoreSum / st.count) : null
@@ -488,7 +494,7 @@ export function mergeScoreCards(cards: readonly ScoreCard[], settings: ScoreSett
       st.passed += x.passed
       st.failed += x.failed
       st.suppressed += x.suppressed
-      for (const c of x.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, c, p)
+      for (const c of x.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, c)
       const inc = x.caps.find((c) => c.kind === 'incomplete')
       if (inc && (!st.firstError || cmp(`${inc.asset}\0${inc.resource}`, `${st.firstError.target}\0${st.firstError.check}`) < 0))
         st.firstError = { target: inc.asset ?? '', check: inc.resource ?? '', reason: '' }
