@@ -10,6 +10,7 @@ import { isUtf8 } from 'node:buffer'
 import type { SaxesTagPlain } from 'saxes'
 import { lazyRequire } from '../../src/lib-lazy.ts'
 import { openRegularFile } from '../../src/lib-files.ts'
+import type { NmapWorkerData, NmapWorkerMessage } from './nmap-worker.ts'
 
 /** The `<nmaprun>` element: how the scan was run. */
 export interface NmapRun {
@@ -136,6 +137,7 @@ interface HostDraft {
 }
 
 const saxes = lazyRequire<typeof import('saxes')>('saxes')
+const workerThreads = lazyRequire<typeof import('node:worker_threads')>('node:worker_threads')
 const MAX_NAMES = 64
 const MAX_SCRIPTS = 64
 
@@ -389,12 +391,93 @@ export async function parseNmapXml(
 }
 
 /**
- * Reads an nmap XML file as a stream (256 KiB chunks, paused while parsing).
+ * When {@link parseNmapFile} hands the parsing to a worker thread: files of at least `minBytes` bytes, when the module
+ * runs as built JavaScript (from TypeScript sources, as under the tests' loader, the worker file does not exist).
+ * `minBytes` may be lowered (tests of the worker path).
+ */
+export const nmapWorker = { minBytes: 4 * 1024 * 1024, batchHosts: 256, window: 4 }
+const WORKER_URL = import.meta.url.endsWith('.js') ? new URL('./nmap-worker.js', import.meta.url) : undefined
+
+/**
+ * Reads an nmap XML file as a stream (256 KiB chunks, paused while parsing). A large file is read and parsed in a worker
+ * thread while this thread runs `handlers` (hosts arrive in batches, in file order; the worker stays a few batches ahead
+ * at most): the same calls, summary and errors as in this thread.
  * @throws NmapXmlError for a bad document; FileError when the path is not a readable regular file; the stream's own error
  * (AbortError) when the read is aborted.
  */
 export async function parseNmapFile(path: string, display: string, handlers: NmapHandlers, signal?: AbortSignal, limits?: NmapLimits): Promise<NmapSummary> {
   // Only a regular file, opened without blocking: a FIFO or a device is an input error, not a stuck libuv thread.
   const fh = await openRegularFile(path)
+  if (WORKER_URL && nmapWorker.minBytes >= 0) {
+    let size = 0
+    try {
+      size = (await fh.stat()).size
+    } catch {
+      // read in this thread: the stream reports the problem
+    }
+    if (size >= nmapWorker.minBytes)
+      try {
+        return await parseInWorker(WORKER_URL, fh.fd, display, handlers, signal, limits)
+      } finally {
+        await fh.close()
+      }
+  }
   return parseNmapXml(createReadStream(path, { fd: fh, highWaterMark: 256 * 1024, signal }), display, handlers, limits)
+}
+
+function parseInWorker(url: URL, fd: number, display: string, handlers: NmapHandlers, signal: AbortSignal | undefined, limits: NmapLimits | undefined): Promise<NmapSummary> {
+  const aborted = (): Error => Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: signal?.reason })
+  if (signal?.aborted) return Promise.reject(aborted())
+  const taken = new Int32Array(new SharedArrayBuffer(4))
+  const data: NmapWorkerData = { fd, display, limits, taken, batchHosts: nmapWorker.batchHosts, window: nmapWorker.window }
+  const worker = new (workerThreads().Worker)(url, { workerData: data })
+  return new Promise<NmapSummary>((resolve, reject) => {
+    let settled = false
+    // The worker is stopped before the caller closes the file it reads.
+    const finish = (err: unknown, summary?: NmapSummary): void => {
+      if (settled) return
+      settled = true
+      signal?.removeEventListener('abort', onAbort)
+      void worker.terminate().then(() => (err === undefined ? resolve(summary!) : reject(err as Error)), () => reject(err as Error))
+    }
+    const onAbort = (): void => finish(aborted())
+    signal?.addEventListener('abort', onAbort, { once: true })
+    worker.on('message', (m: NmapWorkerMessage) => {
+      if (settled) return
+      try {
+        switch (m.type) {
+          case 'hosts':
+            for (const h of m.hosts) {
+              if (settled) break // an abort in a handler: nothing more after it
+              handlers.host(h)
+            }
+            Atomics.add(taken, 0, 1)
+            Atomics.notify(taken, 0)
+            break
+          case 'run':
+            handlers.run?.(m.run)
+            break
+          case 'runstats':
+            handlers.runstats?.(m.stats)
+            break
+          case 'taskprogress':
+            handlers.taskprogress?.(m.progress)
+            break
+          case 'done':
+            finish(undefined, m.summary)
+            break
+          case 'xml-error':
+            finish(new NmapXmlError(m.file, m.line, m.column, m.detail, m.hostsBefore))
+            break
+          case 'error':
+            finish(Object.assign(new Error(m.message), { name: m.name, ...(m.code === undefined ? {} : { code: m.code }) }))
+            break
+        }
+      } catch (err) {
+        finish(err)
+      }
+    })
+    worker.on('error', (err) => finish(err))
+    worker.on('exit', (code) => finish(new Error(`nmap XML worker stopped (exit code ${code})`)))
+  })
 }

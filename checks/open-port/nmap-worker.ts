@@ -1,0 +1,80 @@
+/**
+ * @fileoverview The worker thread of {@link parseNmapFile} for large files: it reads and parses the XML (saxes) while the
+ * main thread judges the hosts, so the scan uses a second core. Hosts go to the main thread in batches; a shared counter
+ * of batches taken keeps the worker at most {@link WINDOW} batches ahead (a slow consumer pauses the file read: memory
+ * stays bounded whatever the file size). Errors travel as plain data and are rebuilt on the main thread.
+ */
+import { createReadStream } from 'node:fs'
+import { parentPort, workerData } from 'node:worker_threads'
+import { NmapXmlError, parseNmapXml, type NmapHost, type NmapLimits, type NmapRun, type NmapRunStats, type NmapSummary } from './nmap-xml.ts'
+
+/** What the main thread hands the worker. */
+export interface NmapWorkerData {
+  /** File descriptor of the opened regular file (threads share descriptors; the main thread closes it). */
+  readonly fd: number
+  readonly display: string
+  readonly limits?: NmapLimits
+  /** [0] = batches the main thread has taken. */
+  readonly taken: Int32Array
+  readonly batchHosts: number
+  readonly window: number
+}
+
+/** Messages from the worker, in order. */
+export type NmapWorkerMessage =
+  | { readonly type: 'run'; readonly run: NmapRun }
+  | { readonly type: 'hosts'; readonly hosts: readonly NmapHost[] }
+  | { readonly type: 'runstats'; readonly stats: NmapRunStats }
+  | { readonly type: 'taskprogress'; readonly progress: { readonly task: string; readonly percent: number } }
+  | { readonly type: 'done'; readonly summary: NmapSummary }
+  | { readonly type: 'xml-error'; readonly file: string; readonly line: number; readonly column: number; readonly detail: string; readonly hostsBefore: number }
+  | { readonly type: 'error'; readonly name: string; readonly message: string; readonly code?: string }
+
+if (parentPort && workerData) void work(workerData as NmapWorkerData)
+
+async function work(d: NmapWorkerData): Promise<void> {
+  const port = parentPort!
+  const post = (m: NmapWorkerMessage): void => port.postMessage(m)
+  let batch: NmapHost[] = []
+  let sent = 0
+  const send = (): void => {
+    if (!batch.length) return
+    post({ type: 'hosts', hosts: batch })
+    batch = []
+    sent++
+    // At most `window` batches not yet taken: wait (the read pauses) until the main thread catches up.
+    for (;;) {
+      const taken = Atomics.load(d.taken, 0)
+      if (sent - taken < d.window) break
+      Atomics.wait(d.taken, 0, taken, 1_000)
+    }
+  }
+  try {
+    const summary = await parseNmapXml(
+      createReadStream('', { fd: d.fd, autoClose: false, highWaterMark: 256 * 1024 }),
+      d.display,
+      {
+        run: (run) => post({ type: 'run', run }), // the root element: no host before it
+        host(h) {
+          batch.push(h)
+          if (batch.length >= d.batchHosts) send()
+        },
+        runstats: (stats) => {
+          send()
+          post({ type: 'runstats', stats })
+        },
+        taskprogress: (progress) => {
+          send()
+          post({ type: 'taskprogress', progress })
+        },
+      },
+      d.limits,
+    )
+    send()
+    post({ type: 'done', summary })
+  } catch (err) {
+    send()
+    if (err instanceof NmapXmlError) post({ type: 'xml-error', file: err.file, line: err.line, column: err.column, detail: err.detail, hostsBefore: err.hostsBefore })
+    else post({ type: 'error', name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err), code: (err as NodeJS.ErrnoException)?.code })
+  }
+}

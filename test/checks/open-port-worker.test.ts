@@ -1,0 +1,90 @@
+/**
+ * The worker-thread path of parseNmapFile (large files, built JavaScript only): same hosts, summary and errors as the
+ * in-thread parser, and an abort stops it. Runs against dist/ (the worker file exists only there); skipped before `npm run build`.
+ */
+import { describe, expect, it } from 'vitest'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { nmapDocument, serviceHost, writeNmapFile } from '../helpers/nmap-gen.ts'
+
+const root = join(import.meta.dirname, '../..')
+const built = join(root, 'dist/checks/open-port/nmap-xml.js')
+type Parser = typeof import('../../checks/open-port/nmap-xml.ts')
+type Host = import('../../checks/open-port/nmap-xml.ts').NmapHost
+
+async function both(mod: Parser, file: string): Promise<{ worker: unknown; thread: unknown }> {
+  const run = async (minBytes: number) => {
+    mod.nmapWorker.minBytes = minBytes
+    const hosts: Host[] = []
+    const stats: unknown[] = []
+    try {
+      const summary = await mod.parseNmapFile(file, 'scan.xml', { host: (h) => hosts.push(h), runstats: (s) => stats.push(s) })
+      return { hosts, stats, summary }
+    } catch (err) {
+      const e = err as InstanceType<Parser['NmapXmlError']>
+      return { hosts, stats, error: { isXml: e instanceof mod.NmapXmlError, message: e.message, line: e.line, column: e.column, hostsBefore: e.hostsBefore } }
+    }
+  }
+  const defaults = { ...mod.nmapWorker }
+  try {
+    return { worker: await run(0), thread: await run(Infinity) }
+  } finally {
+    Object.assign(mod.nmapWorker, defaults)
+  }
+}
+
+describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thread (dist/; skipped until `npm run build`)', () => {
+  it('hands over the same hosts in the same order, the same summary and the same errors as the in-thread parser', async () => {
+    const mod = (await import(pathToFileURL(built).href)) as Parser
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-nmap-worker-'))
+    try {
+      const file = join(dir, 'scan.xml')
+      await writeNmapFile(file, nmapDocument({ host: serviceHost, hosts: 3_000 }))
+      const whole = await both(mod, file)
+      expect((whole.worker as { hosts: Host[] }).hosts).toHaveLength(3_000)
+      expect(whole.worker).toEqual(whole.thread)
+      expect((whole.worker as { stats: unknown[] }).stats).toHaveLength(1)
+      // Cut inside a host: NmapXmlError with the same position; the hosts before it and the partial host are handed over.
+      const text = readFileSync(file, 'utf8')
+      writeFileSync(file, text.slice(0, Math.floor(text.length * 0.6)))
+      const cut = await both(mod, file)
+      expect(cut.worker).toEqual(cut.thread)
+      expect((cut.worker as { error: { isXml: boolean } }).error.isXml).toBe(true)
+      expect((cut.worker as { hosts: Host[] }).hosts.at(-1)!.partial).toBe(true)
+      // Invalid UTF-8 in the middle.
+      const bytes = Buffer.from(text)
+      bytes[Math.floor(bytes.length / 2)] = 0xff
+      writeFileSync(file, bytes)
+      const bad = await both(mod, file)
+      expect(bad.worker).toEqual(bad.thread)
+      expect((bad.worker as { error: { message: string } }).error.message).toMatch(/^scan\.xml:\d+:\d+: invalid UTF-8 byte 0xff$/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('an abort stops the worker: the parse rejects with an AbortError and no host arrives after it', async () => {
+    const mod = (await import(pathToFileURL(built).href)) as Parser
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-nmap-worker-'))
+    const defaults = { ...mod.nmapWorker }
+    try {
+      const file = join(dir, 'scan.xml')
+      await writeNmapFile(file, nmapDocument({ host: serviceHost, hosts: 20_000 }))
+      mod.nmapWorker.minBytes = 0
+      const ac = new AbortController()
+      let seen = 0
+      let afterAbort = 0
+      const parsing = mod.parseNmapFile(file, 'scan.xml', { host: () => (ac.signal.aborted ? afterAbort++ : ++seen === 1_000 && ac.abort()) }, ac.signal)
+      await expect(parsing).rejects.toMatchObject({ name: 'AbortError' })
+      expect(seen).toBeGreaterThanOrEqual(1_000)
+      expect(seen).toBeLessThan(20_000)
+      // Not even the rest of the batch being handed over when the abort came.
+      expect(afterAbort).toBe(0)
+    } finally {
+      Object.assign(mod.nmapWorker, defaults)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
