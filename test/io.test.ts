@@ -33,6 +33,8 @@ const ALLOWED: Record<string, string> = {
   'checks/open-port/nmap-scan.ts': 'long-running nmap with streamed output (follow-up: a streaming ctx.spawn)',
   // An nmap XML file may be gigabytes: parsed as a stream from a regular-file handle, never read whole.
   'checks/open-port/nmap-xml.ts': 'streaming reader of large nmap XML files (follow-up: ctx.openFile)',
+  // Its worker thread reads the descriptor nmap-xml.ts opened (and closes), chunk by chunk.
+  'checks/open-port/nmap-worker.ts': 'worker thread of the streaming nmap XML reader (same file handle)',
   // The per-target timeout scales with the XML file's size, asked before the attempt (and its context) exists.
   'checks/open-port/index.ts': 'timeout() sizes the attempt from the file before a context exists',
   // loadAnchors' default reader serves the preflight (no context yet); the certificate, tls and revocation checks pass

@@ -4,7 +4,8 @@
  * of batches taken keeps the worker at most {@link WINDOW} batches ahead (a slow consumer pauses the file read: memory
  * stays bounded whatever the file size). Errors travel as plain data and are rebuilt on the main thread.
  */
-import { createReadStream } from 'node:fs'
+import { read } from 'node:fs'
+import { promisify } from 'node:util'
 import { parentPort, workerData } from 'node:worker_threads'
 import { NmapXmlError, parseNmapXml, type NmapHost, type NmapLimits, type NmapRun, type NmapRunStats, type NmapSummary } from './nmap-xml.ts'
 
@@ -30,7 +31,17 @@ export type NmapWorkerMessage =
   | { readonly type: 'xml-error'; readonly file: string; readonly line: number; readonly column: number; readonly detail: string; readonly hostsBefore: number }
   | { readonly type: 'error'; readonly name: string; readonly message: string; readonly code?: string }
 
-if (parentPort && workerData) void work(workerData as NmapWorkerData)
+const readAt = promisify(read)
+
+/** The file in 256 KiB chunks, read from the descriptor without owning it (a stream would close it when destroyed). */
+async function* chunks(fd: number): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    const buf = Buffer.allocUnsafe(256 * 1024)
+    const { bytesRead } = await readAt(fd, buf, 0, buf.length, null)
+    if (bytesRead === 0) return
+    yield buf.subarray(0, bytesRead)
+  }
+}
 
 async function work(d: NmapWorkerData): Promise<void> {
   const port = parentPort!
@@ -51,7 +62,7 @@ async function work(d: NmapWorkerData): Promise<void> {
   }
   try {
     const summary = await parseNmapXml(
-      createReadStream('', { fd: d.fd, autoClose: false, highWaterMark: 256 * 1024 }),
+      chunks(d.fd),
       d.display,
       {
         run: (run) => post({ type: 'run', run }), // the root element: no host before it
@@ -78,3 +89,6 @@ async function work(d: NmapWorkerData): Promise<void> {
     else post({ type: 'error', name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err), code: (err as NodeJS.ErrnoException)?.code })
   }
 }
+
+// Last: everything above is initialised by the time the worker starts reading.
+if (parentPort && workerData) void work(workerData as NmapWorkerData)
