@@ -430,7 +430,8 @@ function parseInWorker(url: URL, fd: number, display: string, handlers: NmapHand
   if (signal?.aborted) return Promise.reject(aborted())
   const taken = new Int32Array(new SharedArrayBuffer(4))
   const data: NmapWorkerData = { fd, display, limits, taken, batchHosts: nmapWorker.batchHosts, window: nmapWorker.window }
-  const worker = new (workerThreads().Worker)(url, { workerData: data })
+  // A small young generation: the parser's garbage is short-lived, and the worker's heap adds to the scan's peak RSS.
+  const worker = new (workerThreads().Worker)(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 } })
   return new Promise<NmapSummary>((resolve, reject) => {
     let settled = false
     // The worker is stopped before the caller closes the file it reads.
