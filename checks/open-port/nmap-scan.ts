@@ -1,10 +1,10 @@
 /**
- * @fileoverview nmap as the port-scan back-end of `host://` targets: `nmap -sT` (or `-sS` when running as root) with
- * `-oX -`, its XML streamed into the same parser as nmap files. Run with `execFile`-style arguments (no shell); the host
+ * @fileoverview nmap as the port-scan back-end of `host://` targets: `nmap -sT` (or `-sS` when nmap may send raw packets:
+ * effective uid 0 and, on Linux, CAP_NET_RAW in the effective set) with `-oX -`, its XML streamed into the same parser as nmap files. Run with `execFile`-style arguments (no shell); the host
  * was validated when the target was parsed and is checked again here, after `--` so it can never be read as an option.
  */
 import { spawn } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
+import { accessSync, constants, readFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { isIP } from 'node:net'
 import type { CheckContext } from '../../src/engine/check.ts'
@@ -29,6 +29,38 @@ export function findNmap(path = process.env.PATH ?? ''): string | undefined {
     }
   }
   return undefined
+}
+
+/** CAP_NET_RAW's bit in the capability sets of /proc/PID/status (linux/capability.h). */
+const CAP_NET_RAW = 13
+
+/**
+ * Whether nmap may run a SYN scan (`-sS`), which needs a raw socket: the effective uid is 0 and, on Linux, CAP_NET_RAW is in
+ * the effective set (`CapEff` of `status`, the text of /proc/self/status). Root in a container started with
+ * `--cap-drop NET_RAW` may not open one (nmap -sS then fails with "Couldn't open a raw socket"), so it gets `-sT`; where
+ * Linux's status cannot be read, `-sT` too (it works everywhere). Other systems: root is enough.
+ */
+export function rawScanAllowed(euid: number | undefined, platform: string, status: string | undefined): boolean {
+  if (euid !== 0) return false
+  if (platform !== 'linux') return true
+  const eff = status === undefined ? undefined : /^CapEff:\s*([0-9a-fA-F]{1,16})\s*$/m.exec(status)?.[1]
+  // The bit is in the low 32 bits: the last 8 hex digits are enough (and stay a safe integer).
+  return eff !== undefined && (parseInt(eff.slice(-8), 16) & (1 << CAP_NET_RAW)) !== 0
+}
+
+let rawAllowed: boolean | undefined
+/** `rawScanAllowed` for this process, read once. */
+function thisProcessMayRawScan(): boolean {
+  if (rawAllowed === undefined) {
+    let status: string | undefined
+    try {
+      status = process.platform === 'linux' ? readFileSync('/proc/self/status', 'utf8') : undefined
+    } catch {
+      status = undefined
+    }
+    rawAllowed = rawScanAllowed(process.geteuid?.(), process.platform, status)
+  }
+  return rawAllowed
 }
 
 /** `22,80,8000-8100` from a sorted list of ports (ranges compressed, so 65,535 ports are one argument `1-65535`). */
@@ -71,7 +103,8 @@ const MAX_STDERR = 4096
  * nmap cannot run or reports an error; the child is killed when the attempt ends.
  */
 export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: string, ports: readonly number[], perConnectionMs: number): Promise<ConnectScan> {
-  const args = nmapArguments(host, ports, process.getuid?.() === 0, perConnectionMs)
+  const args = nmapArguments(host, ports, thisProcessMayRawScan(), perConnectionMs)
+  ctx.log.debug(`port scanner: ${nmap} ${args.join(' ')}`)
   const child = spawn(nmap, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => {
