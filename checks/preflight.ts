@@ -161,5 +161,13 @@ const awsIam: InputCheck = async (input) => {
   }
 }
 
+/** `--port-scanner nmap` (settings.portScan.scanner) for host:// targets needs nmap on the PATH: said before any probe. */
+const portScanner: InputCheck = async ({ settings, targets }) => {
+  const scanner = (settings.portScan as { scanner?: unknown } | undefined)?.scanner
+  if (scanner !== 'nmap' || !targets.some((t) => t.kind === 'host')) return []
+  const { findNmap } = await import('./open-port/nmap-scan.ts')
+  return findNmap() ? [] : [new OptionsError('settings.portScan.scanner', 'nmap is not on the PATH (install nmap, or use auto or builtin)')]
+}
+
 /** The input checks of the built-in families. */
-export const builtinInputChecks: readonly InputCheck[] = [ssh, tls, endpointAgent, oidc, awsIam]
+export const builtinInputChecks: readonly InputCheck[] = [ssh, tls, endpointAgent, oidc, awsIam, portScanner]
