@@ -88,6 +88,8 @@ describe('CLI (built, as a process)', () => {
     { name: 'bad policy field', args: ['scan', '--policy', 'policy.json'], err: 'policy.json: /rules/certificate-nope: expected a known rule id', setup: () => writeFileSync(join(dir, 'policy.json'), '{"rules":{"certificate-nope":{}}}') },
     { name: 'unknown command', args: ['frob'], err: 'unknown command "frob"' },
     { name: 'bad --sarif-max-results', args: ['scan', '--sarif-max-results', '0'], err: '--sarif-max-results: expected an integer from 1 and up (got "0")' },
+    { name: '--sarif-max-results past 2^53', args: ['scan', '--sarif-max-results', '99999999999999999'], err: '--sarif-max-results: expected an integer from 1 to 9007199254740991 (got "99999999999999999")' },
+    { name: 'bad --port-scanner', args: ['scan', '--port-scanner', 'nmapp'], err: '--port-scanner: expected one of auto, nmap, builtin (got "nmapp")' },
     { name: 'bad timeout', args: ['scan', '--timeout', 'soon'], err: '--timeout: expected a duration' },
     { name: '--chain with --no-chain', args: ['scan', '--chain', '--no-chain', 'local'], err: '--chain and --no-chain: give one of them' },
   ]

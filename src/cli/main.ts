@@ -54,6 +54,8 @@ export function parseDuration(name: string, v: string | undefined): number | und
 function parseIntFlag(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
   if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${name}: expected an integer from 1 and up (got "${v}")`)
+  // Past 2^53 a number is no longer the one written (99999999999999999 reads as 100000000000000000).
+  if (!Number.isSafeInteger(Number(v))) throw new UsageError(`${name}: expected an integer from 1 to ${Number.MAX_SAFE_INTEGER} (got "${v}")`)
   return Number(v)
 }
 
