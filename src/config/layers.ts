@@ -85,6 +85,12 @@ export interface Layered {
   readonly sources: ReadonlyMap<string, string>
 }
 
+/**
+ * Switches that contradict each other: a layer that sets one drops the other from the layers below it (`--chain` on the
+ * command line wins over `no-chain: true` in the file); both in one layer stay an error (`give one of them`).
+ */
+const OPPOSITE: Readonly<Record<string, string>> = { chain: 'no-chain', 'no-chain': 'chain' }
+
 const TRUE = /^(1|true|yes|on)$/i
 const FALSE = /^(0|false|no|off)?$/i
 
@@ -123,6 +129,19 @@ export async function resolveLayers(o: {
   const values: Record<string, unknown> = {}
   const sources = new Map<string, string>()
   const layered = Object.entries(o.flags).filter(([n]) => !NOT_LAYERED.has(n))
+  // The layer each value came from (0 file, 1 environment, 2 command line), so a higher one can drop a lower opposite.
+  const layerOf = new Map<string, number>()
+  const set = (name: string, v: unknown, source: string, layer: number): void => {
+    const opposite = OPPOSITE[name]
+    if (opposite !== undefined && v === true && (layerOf.get(opposite) ?? layer) < layer) {
+      delete values[opposite]
+      sources.delete(opposite)
+      layerOf.delete(opposite)
+    }
+    values[name] = v
+    sources.set(name, source)
+    layerOf.set(name, layer)
+  }
 
   // The config file.
   const explicit = o.configFlag ?? (o.env.ZTSCAN_CONFIG || undefined)
@@ -153,8 +172,7 @@ export async function resolveLayers(o: {
         const pf = f.path === 'provider-file'
         v = Array.isArray(v) ? v.map((x: string) => relativeTo(base, key, x, pf)) : relativeTo(base, key, v as string, pf)
       }
-      values[name] = v
-      sources.set(name, `${shown}: /${key}`)
+      set(name, v, `${shown}: /${key}`, 0)
     }
     for (const k of EXTRA_KEYS) if (Object.hasOwn(data, k) && !(k === 'policy' && typeof data[k] === 'string')) sources.set(k, `${shown}: /${k}`)
   }
@@ -169,15 +187,13 @@ export async function resolveLayers(o: {
       if (near) o.warn?.(`ignoring ${k}: not a ztscan variable; did you mean ${near}?`)
       continue
     }
-    values[name] = fromEnv(name, o.flags[name]!, raw)
-    sources.set(name, k)
+    set(name, fromEnv(name, o.flags[name]!, raw), k, 1)
   }
 
   // The command line.
   for (const [name] of layered) {
     if (o.given[name] === undefined) continue
-    values[name] = o.given[name]
-    sources.set(name, `--${name}`)
+    set(name, o.given[name], `--${name}`, 2)
   }
   for (const n of NOT_LAYERED) if (o.given[n] !== undefined) values[n] = o.given[n]
 
