@@ -38,8 +38,12 @@ describe('nmap as the port-scan back-end', () => {
         const policy = parsePolicy({ rules: { 'open-port-not-allowed': { parameters: { allowed: { '*': [1] } } } } })
         const seen: Record<string, string[]> = {}
         for (const scanner of ['nmap', 'builtin']) {
-          const report = await scan({ targets: [target], checks: openPort.checks, policy, settings: { portScan: { scanner, sniff: false } }, timeoutMs: 60_000 })
+          const debug: string[] = []
+          const logger = { debug: (m: string) => void debug.push(m), info: () => {}, warn: () => {} }
+          const report = await scan({ targets: [target], checks: openPort.checks, policy, settings: { portScan: { scanner, sniff: false } }, timeoutMs: 60_000, logger })
           expect(report.errors).toEqual([])
+          // The scanner asked for is the one that ran: nmap's command line, or the connect scan's own line.
+          expect(debug.filter((m) => (scanner === 'nmap' ? /port scanner: \S*nmap -s[ST] / : /connect scan of \d+ port/).test(m))).toHaveLength(1)
           seen[scanner] = report.findings.filter((f) => f.ruleId === 'open-port-not-allowed' && f.status === 'fail').map((f) => f.resource).sort()
         }
         const expected = open.map((p) => `${host} tcp/${p}`).sort()
