@@ -355,7 +355,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
     }
     if (v.history) say(`ztscan: added this run to ${await saveToHistory(v.history, report)} (${trend!.runs.length} runs in the trend)`)
     for (const w of report.chaining?.withheld ?? [])
-      say(`ztscan: ${w.targets} TLS/SSH target(s) found in ${w.from} not probed (${report.chaining!.mode === 'off' ? '--no-chain' : 'offline input; --chain probes them'})`)
+      say(`ztscan: ${w.targets.toLocaleString('en-US')} TLS/SSH target(s) found in ${w.from} not probed (${report.chaining!.mode === 'off' ? '--no-chain' : 'offline input; --chain probes them'})`)
     for (const x of report.expiredSuppressions ?? []) say(`warning: suppression for ${x.rule} on ${x.target} expired on ${x.expires}; ${x.matched} finding(s) count again`)
     const summary = process.env.GITHUB_STEP_SUMMARY
     if (summary)

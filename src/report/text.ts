@@ -90,6 +90,19 @@ const SEVERITY_STYLE: Readonly<Record<Severity, readonly ('red' | 'bold' | 'yell
 /** Targets give way from the middle, findings and details wrap: the rule and the detail always show whole. */
 const FINDING_FITS: readonly ColumnFit[] = [{}, {}, { fit: 'middle', min: 12 }, { fit: 'wrap', min: 20 }]
 
+/**
+ * What chaining left unprobed, as one line (`cell` escapes the source's id), or undefined when nothing was withheld: an
+ * offline file's TLS/SSH ports are counted, not probed, unless --chain; --no-chain withholds those of live scans too.
+ */
+function withheldLine(report: ScanReport, cell: (v: string) => string): string | undefined {
+  const withheld = report.chaining?.withheld ?? []
+  if (!withheld.length) return undefined
+  const n = withheld.reduce((k, w) => k + w.targets, 0)
+  const from = withheld.length === 1 ? cell(withheld[0]!.from) : `${withheld.length} sources`
+  const why = report.chaining!.mode === 'off' ? '--no-chain' : 'offline input; --chain probes them'
+  return `Not probed: ${n.toLocaleString('en-US')} TLS/SSH target${n === 1 ? '' : 's'} found in ${from} (${why})`
+}
+
 /** Terminal summary: score per pillar, failed findings (most severe first, at most `limit`), errors. */
 export function toTable(report: ScanReport, limit = 50, o: TableOptions = {}): string {
   const out: string[] = []
@@ -102,6 +115,8 @@ export function toTable(report: ScanReport, limit = 50, o: TableOptions = {}): s
   const sc = report.score
   out.push(`Score ${headline(sc)} · formula ${sc.scoreVersion}`)
   if (report.complete === false) out.push(`INCOMPLETE SCAN: ${(report.incomplete ?? []).map((x) => x.message).join('; ')}`)
+  const notProbed = withheldLine(report, (v) => termCell(v))
+  if (notProbed) out.push(o.width ? wrap(notProbed, Math.max(20, o.width)).join('\n') : notProbed)
   out.push('')
   const header: CellPaint = (t, r) => (r === 0 ? paint('bold', t) : t)
   out.push(layoutTable([['PILLAR', 'SCORE', 'STAGE', 'TARGET', 'ASSETS (O/A/I/T)', 'ZTMM FUNCTIONS', 'PASS', 'FAIL', 'ERRORS'], ...PILLARS.map((p) => {
@@ -135,6 +150,8 @@ export function toMarkdown(report: ScanReport, limit = 100): string {
   out.push('')
   out.push(`${s.targets} targets · ${s.attempts} checks · ${s.passed} passed · ${SEVERITIES.map((k) => `${s.failed[k]} ${k}`).join(' · ')} · ${s.suppressed} suppressed · ${s.errors} errors`)
   if (report.complete === false) out.push('', `**Incomplete scan:** ${(report.incomplete ?? []).map((x) => mdCell(x.message)).join('; ')}`)
+  const notProbed = withheldLine(report, mdCell)
+  if (notProbed) out.push('', notProbed)
   out.push('')
   out.push('| Pillar | Score | Stage | Target | Assets (optimal/advanced/initial/traditional) | ZTMM functions judged | Passed | Failed | Errors |')
   out.push('|---|---:|---|---|---|---:|---:|---:|---:|')
