@@ -150,13 +150,32 @@ function recordOrigins(origins: Origins, value: unknown, file: string, path: str
 
 /** An error's message, with a setting named as the user wrote it: the flag, or the targets file and pointer. */
 function describe(err: Error, origins: Origins): string {
-  if (err instanceof PreflightError) return err.problems.map((p) => describe(p, origins)).join('\n')
+  if (err instanceof PreflightError) return oneLinePerField(err.problems.map((p) => describe(p, origins))).join('\n')
   if (err instanceof OptionsError && err.option.startsWith('settings.')) {
     const key = err.option.slice('settings.'.length).replace(/\[(\d+)\]/g, '.$1')
     const where = origins.get(key) ?? origins.get(key.replace(/\.\d+$/, ''))
-    if (where) return `${where}: ${err.message.slice(err.option.length + 2)}`
+    if (where) return suggestValue(`${where}: ${err.message.slice(err.option.length + 2)}`)
   }
   return err.message
+}
+
+/** `…: expected one of a, b, c (got "x")` (a family flag's value) gets the nearest allowed value suggested, as scan's own flags do. */
+function suggestValue(line: string): string {
+  const m = /^(.*: expected one of (.+) \(got "([^"]*)"\))$/.exec(line)
+  return m ? m[1] + didYouMean(m[3]!, m[2]!.split(', ')) : line
+}
+
+/**
+ * A value against a schema with alternatives (`--aia`: true/false or on/off) fails every branch: of one field's lines,
+ * the one listing the allowed values is kept, not "expected a value of type boolean" and "must match a schema in anyOf".
+ */
+function oneLinePerField(lines: readonly string[]): string[] {
+  const field = (l: string): string | undefined => /^(.*?): expected one of /.exec(l)?.[1]
+  const listed = new Set(lines.map(field).filter((f) => f !== undefined))
+  return lines.filter((l) => {
+    const m = /^(.*?): expected (a value of type \w+|a value that must match a schema in anyOf)\b/.exec(l)
+    return !(m && listed.has(m[1]!))
+  })
 }
 
 /** Loads `--plugin` modules before the full parse, so plugin families add their flags, schemes and help lines. */
@@ -282,6 +301,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   // The config file's targets stand in when the command line names none (arguments, -t or a target flag).
   if (!targets.length && layers.targets) targets.push(...(layers.targets as (Target | string)[]))
   let lab: Awaited<ReturnType<typeof startDemoLab>> | undefined
+  let pendingNotice: string | undefined
   if (demo) {
     lab = await startDemoLab(families)
     targets = [...lab.targets]
@@ -289,7 +309,8 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
     say(`ztscan demo: started a throwaway lab on loopback with ${lab.targets.length} targets (stopped when the scan ends)`)
   } else if (targets.length === 0) {
     targets = await defaultTargets(families)
-    say(`ztscan: no targets given; scanning this machine (loopback only): ${targets.map((t) => (typeof t === 'string' ? t : t.id)).join(', ') || 'nothing to scan'}`)
+    // Said once the scan has accepted its inputs: a usage error (exit 2) is then the only message.
+    pendingNotice = `ztscan: no targets given; scanning this machine (loopback only): ${targets.map((t) => (typeof t === 'string' ? t : t.id)).join(', ') || 'nothing to scan'}`
   }
 
   // SIGINT/SIGTERM: stop the scan, write the partial report (marked incomplete), exit 130/143. A second signal kills.
@@ -313,6 +334,12 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
     say(m)
   }
   const debug = v.debug ? (m: string): void => note(`debug: ${m}`) : (): void => {}
+  const sayPending = (): void => {
+    if (pendingNotice === undefined) return
+    const m = pendingNotice
+    pendingNotice = undefined
+    note(m)
+  }
   let scanned: ScanReport | undefined
   try {
     let report: ScanReport
@@ -336,8 +363,12 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
         connectTimeoutMs,
         maxErrors,
         logger: { debug, info: (m) => note(m), warn: (m) => note(`warning: ${m}`) },
-        onEvent: (e) => progress.onEvent(e),
+        onEvent: (e) => {
+          sayPending()
+          progress.onEvent(e)
+        },
       })
+      sayPending()
     } finally {
       progress.end()
       await lab?.stop()
