@@ -68,3 +68,12 @@ export function oneOf<T extends string>(flag: string, value: string, allowed: re
   if (hit === undefined) throw new UsageError(`${flag}: expected one of ${allowed.join(', ')} (got "${value}")${didYouMean(v, allowed)}`)
   return hit
 }
+
+/** A whole number from 1 up to 2^53 - 1 given to `name`, or undefined when not given; otherwise exit 2 naming the flag. */
+export function parseIntFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${name}: expected an integer from 1 and up (got "${v}")`)
+  // Past 2^53 a number is no longer the one written (99999999999999999 reads as 100000000000000000).
+  if (!Number.isSafeInteger(Number(v))) throw new UsageError(`${name}: expected an integer from 1 to ${Number.MAX_SAFE_INTEGER} (got "${v}")`)
+  return Number(v)
+}

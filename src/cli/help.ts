@@ -186,6 +186,8 @@ Options:
   -o, --output FILE           write the merged report to FILE; .json, .sarif, .md, .html pick the format
   -f, --format FORMAT         the format for stdout or an -o FILE without a known extension (default: table)
       --category NAME         SARIF automationDetails category
+      --sarif-max-results N   most SARIF results per run (default 25,000, GitHub's limit; beyond it results are grouped,
+                              as scan does, and stderr says so)
   -h, --help                  this text
   -V, --version               ztscan's version
 `,

@@ -19,7 +19,7 @@ import { SEVERITIES } from '../types.ts'
 import { COMMANDS, EXIT, UsageError, commandHelp, mainHelp, type FamilyHelp } from './help.ts'
 import { FAMILY_HELP } from '../generated/family-help.ts'
 import type { FamilyFlag } from '../engine/check.ts'
-import { oneOf, parseCommand } from './args.ts'
+import { oneOf, parseCommand, parseIntFlag } from './args.ts'
 import { didYouMean } from '../lib-suggest.ts'
 import { escapeControls } from '../report/escape.ts'
 import { releaseFindings } from '../engine/spill.ts'
@@ -49,14 +49,6 @@ export function parseDuration(name: string, v: string | undefined): number | und
   if (n < 1) throw new UsageError(`${name}: must be at least 1ms (got "${v}")`)
   if (n > MAX_TIMER_MS) throw new UsageError(`${name}: at most ${MAX_TIMER_MS}ms (about 24.8 days, the longest timer Node supports; got "${v}")`)
   return Math.round(n)
-}
-
-function parseIntFlag(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${name}: expected an integer from 1 and up (got "${v}")`)
-  // Past 2^53 a number is no longer the one written (99999999999999999 reads as 100000000000000000).
-  if (!Number.isSafeInteger(Number(v))) throw new UsageError(`${name}: expected an integer from 1 to ${Number.MAX_SAFE_INTEGER} (got "${v}")`)
-  return Number(v)
 }
 
 

@@ -9,11 +9,11 @@ import { FORMATS, gitlabSchemaVersion, mergeReports, mergeSarif, planOutputs, wr
 import { outputProblem } from '../engine/preflight.ts'
 import { parseConfigText } from '../engine/redact.ts'
 import { EXIT, UsageError, commandHelp } from './help.ts'
-import { oneOf, parseCommand } from './args.ts'
+import { oneOf, parseCommand, parseIntFlag } from './args.ts'
 import { terminal } from '../lib-term.ts'
 
 export async function cmdMerge(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseCommand('merge', argv, { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, category: { type: 'string' }, 'gitlab-schema-version': { type: 'string' } }, true)
+  const { values: v, positionals } = parseCommand('merge', argv, { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, category: { type: 'string' }, 'gitlab-schema-version': { type: 'string' }, 'sarif-max-results': { type: 'string' } }, true)
   if (v.help || v.version) {
     process.stdout.write(v.help ? commandHelp('merge')! : `${VERSION}\n`)
     return EXIT.ok
@@ -46,10 +46,13 @@ export async function cmdMerge(argv: string[]): Promise<number> {
     }
   }
   const gitlabVersion = gitlabSchemaVersion(v['gitlab-schema-version'])
+  const maxResults = parseIntFlag('--sarif-max-results', v['sarif-max-results'])
+  // Grouping is said on stderr as scan says it (and in the run's notifications), whichever parts were merged.
+  const note = (n: string): void => void process.stderr.write(`ztscan: merge: ${n}\n`)
   if (kinds.has(true)) {
     parts.forEach((p, i) => validateSarifPart(p, positionals[i]!))
     if (out!.format.name !== 'sarif') throw new UsageError('merge: SARIF parts merge into SARIF only (SARIF holds no passing findings); use -o FILE.sarif')
-    const merged = mergeSarif(parts, { note: (n) => process.stderr.write(`ztscan: merge: ${n}\n`) }) as { runs: { invocations: { executionSuccessful: boolean }[] }[] }
+    const merged = mergeSarif(parts, { note, ...(maxResults ? { maxResults } : {}) }) as { runs: { invocations: { executionSuccessful: boolean }[] }[] }
     if (!merged.runs[0]!.invocations[0]!.executionSuccessful) process.stderr.write('ztscan: merge: at least one part is from an incomplete scan (executionSuccessful false)\n')
     const text = escapeJsonText(JSON.stringify(merged, null, 2)) + '\n'
     if (out!.file === '-') process.stdout.write(text)
@@ -59,6 +62,6 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   const merged = mergeReports(parts.map((p, i) => validateReportPart(p, positionals[i]!)))
   if (!merged.complete) process.stderr.write(`ztscan: merge: the merged scan is incomplete: ${merged.incomplete!.map((x) => x.message).join('; ')}\n`)
   // The table on a terminal fits its width and is coloured, as scan's is.
-  await write(() => writeOutput(merged, out!, { category: v.category, gitlabSchemaVersion: gitlabVersion, ...(out!.file === '-' ? terminal(process.stdout) : {}) }))
+  await write(() => writeOutput(merged, out!, { category: v.category, gitlabSchemaVersion: gitlabVersion, sarifMaxResults: maxResults, note, ...(out!.file === '-' ? terminal(process.stdout) : {}) }))
   return EXIT.ok
 }
