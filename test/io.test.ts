@@ -13,7 +13,8 @@ import { OptionsError, scan } from '../src/index.ts'
 import { assertArgv, execLocal } from '../src/net/exec.ts'
 import { realIo, type ScanIoOverrides, type SshProbe } from '../src/net/io.ts'
 import type { SshCallOptions } from '../src/net/ssh.ts'
-import { readFileCapped } from '../src/lib-files.ts'
+import { readFileCapped, streamFileCapped } from '../src/lib-files.ts'
+import mfaChecks from '../checks/mfa/index.ts'
 import { labPki, tempDir } from './helpers/tls.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -157,10 +158,34 @@ describe('ScanOptions.io replaces the side effects, bound to the attempt', () =>
     }
   })
 
+  it('ctx.net.readStream: a streamed identity export is read through io.readStream, with the attempt signal and a cap', async () => {
+    const tmp = tempDir()
+    try {
+      const users = [0, 1, 2].map((i) => ({ userPrincipalName: `u${i}@contoso.example`, isMfaRegistered: i !== 1, methodsRegistered: i === 1 ? [] : ['mobilePhone'] }))
+      const file = tmp.write('entra.json', JSON.stringify({ value: users }))
+      const calls: { path: string; max: number; signal: AbortSignal }[] = []
+      const io: ScanIoOverrides = {
+        readStream: (path, max, o) => (calls.push({ path, max, signal: o.signal }), streamFileCapped(path, max, o.signal)),
+        readFile: () => Promise.reject(new Error('read whole')),
+      }
+      const r = await scan({ targets: [`idp:entra:${file}`], checks: [...mfaChecks.checks], io })
+      expect(r.errors).toEqual([])
+      // Two passes (check, then judge), each through the replacement.
+      expect(calls.map((c) => c.path)).toEqual([file, file])
+      for (const c of calls) {
+        expect(c.max).toBeGreaterThan(1024 ** 3)
+        expect(c.signal.aborted).toBe(true)
+      }
+      expect(r.findings.filter((f) => f.ruleId === 'mfa-user-without-mfa').map((f) => f.resource)).toEqual(['user:u1@contoso.example'])
+    } finally {
+      tmp.cleanup()
+    }
+  })
+
   it('a bad io part is an options error before anything runs', async () => {
     await expect(scan({ targets: [], io: { exec: 5 } as unknown as ScanIoOverrides })).rejects.toThrow(OptionsError)
     await expect(scan({ targets: [], io: { spawn: () => 1 } as unknown as ScanIoOverrides })).rejects.toThrow(/io\.spawn: expected one of .*exec/)
-    expect(Object.keys(realIo).sort()).toEqual(['exec', 'httpGet', 'readFile', 'ssh', 'tcpConnect', 'tlsHandshake'])
+    expect(Object.keys(realIo).sort()).toEqual(['exec', 'httpGet', 'readFile', 'readStream', 'ssh', 'tcpConnect', 'tlsHandshake'])
   })
 })
 

@@ -9,7 +9,7 @@ import { AttemptFailure, OptionsError } from '../errors.ts'
 import { execLocal, type ExecOptions, type ExecResult } from './exec.ts'
 import type { ConnectionOptions, TLSSocket } from 'node:tls'
 import type { Socket } from 'node:net'
-import { readFileCapped } from '../lib-files.ts'
+import { readFileCapped, streamFileCapped } from '../lib-files.ts'
 import { bindNet, httpGet, tcpConnect, tlsHandshake, type HttpResult, type IoOptions, type NetHelpers } from './index.ts'
 import { openSession, probeAuthMethods, sshSettings, type HostKeyInfo, type KeyAnswer, type SshProbeOptions, type SshSession, type SshSettings } from './ssh.ts'
 
@@ -23,10 +23,14 @@ export interface NetIo {
   httpGet(url: string, o: IoOptions & { maxBytes?: number; headers?: Record<string, string>; ca?: string | Buffer }): Promise<HttpResult>
   /** Reads at most `maxBytes` of a regular file (see `readFileCapped`): an `input` failure otherwise. */
   readFile(path: string, maxBytes: number): Promise<Buffer>
+  /** Streams a regular file in chunks (see `streamFileCapped`): more than `maxBytes` read is an `input` failure; `o.signal` ends the read. */
+  readStream(path: string, maxBytes: number, o: { readonly signal: AbortSignal }): AsyncIterable<Buffer>
 }
 
 /** Default cap of `readFile` when the caller names none. */
 export const DEFAULT_READ_MAX = 64 * 1024 * 1024
+/** Default cap of `readStream` when the caller names none (exports too large to hold whole). */
+export const DEFAULT_STREAM_MAX = 16 * 1024 ** 3
 
 /** What the SSH `none` probe learned: the banner, the verified host key, the methods offered, and whether `none` logged in. */
 export interface SshProbe {
@@ -54,7 +58,7 @@ export interface ScanIo extends NetIo {
 }
 
 /** The real implementations. */
-export const realIo: ScanIo = Object.freeze({ tcpConnect, tlsHandshake, httpGet, readFile: readFileCapped, exec: execLocal, ssh: Object.freeze({ probe: probeAuthMethods, session: openSession }) })
+export const realIo: ScanIo = Object.freeze({ tcpConnect, tlsHandshake, httpGet, readFile: readFileCapped, readStream: (path: string, max: number, o: { readonly signal: AbortSignal }) => streamFileCapped(path, max, o.signal), exec: execLocal, ssh: Object.freeze({ probe: probeAuthMethods, session: openSession }) })
 
 /** `realIo` with the given parts replaced (`ssh` may be replaced in part). A part of the wrong type is an options error. */
 export function ioWith(over: ScanIoOverrides | undefined): ScanIo {
@@ -120,7 +124,7 @@ export const DEFAULT_EXEC_MAX = 1024 * 1024
 
 /**
  * `ctx.net`: the network helpers bound to the attempt, with the scan's implementations of `tcpConnect`, `tlsHandshake`,
- * `httpGet` and `readFile` (`tcpProbe`, made for tens of thousands of ports, is always the real one).
+ * `httpGet`, `readFile` and `readStream` (`tcpProbe`, made for tens of thousands of ports, is always the real one).
  */
 export function bindNetIo(io: NetIo, a: Pick<IoAttempt, 'signal' | 'connectTimeoutMs'>): NetHelpers {
   const net = bindNet(a.signal, a.connectTimeoutMs)
@@ -132,6 +136,7 @@ export function bindNetIo(io: NetIo, a: Pick<IoAttempt, 'signal' | 'connectTimeo
     tlsHandshake: (o, t) => io.tlsHandshake(o, { signal, timeoutMs: t ?? connectTimeoutMs }),
     httpGet: (url, o) => io.httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
     readFile: (path, max) => io.readFile(path, max ?? DEFAULT_READ_MAX),
+    readStream: (path, max) => io.readStream(path, max ?? DEFAULT_STREAM_MAX, { signal }),
   }
 }
 
