@@ -5,7 +5,8 @@
  * bytes actually read (`maxBytes`). Every other value is parsed whole when it is at most `maxOtherBytes` (envelope fields such
  * as `@odata.nextLink`, `meta`) and handed to `onOther`. One pass, linear in the bytes: a byte-level scanner finds where
  * each value ends (strings, escapes, brackets), and `JSON.parse` parses each entry's own text, so an entry is exactly what
- * `JSON.parse` of the whole file would have held.
+ * `JSON.parse` of the whole file would have held. Objects keyed by id (`factors: { <userId>: […] }`) are streamed the same
+ * way, member by member, with their keys.
  */
 
 import { statSync } from 'node:fs'
@@ -56,6 +57,8 @@ export class JsonStreamError extends Error {
 export interface JsonEntriesSpec {
   /** Object paths whose array values are streamed entry by entry (`[['resources']]`, `[['userRegistrationDetails', 'value']]`). */
   readonly arrays: readonly (readonly string[])[]
+  /** Object paths whose members are streamed one at a time, each with its key (`[['factors']]` for `{ factors: { <id>: … } }`). */
+  readonly maps?: readonly (readonly string[])[]
   /** A top-level array is streamed too (a bare export). */
   readonly bare: boolean
   /** Largest entry, in bytes of its JSON text (default 8 MiB). */
@@ -70,7 +73,7 @@ export interface JsonEntriesSpec {
 
 /** What one pass saw. */
 export interface JsonEntriesSummary {
-  /** Entries per streamed array, by the array's JSON pointer (`''` for a bare array, `/resources`). */
+  /** Entries per streamed array or map, by its JSON pointer (`''` for a bare array, `/resources`). */
   readonly counts: ReadonlyMap<string, number>
   readonly bytes: number
 }
@@ -89,7 +92,7 @@ const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d |
 interface Frame {
   readonly kind: 'obj' | 'arr'
   readonly pointer: string
-  /** An array whose elements are entries. */
+  /** An array whose elements (or an object whose members) are entries. */
   readonly stream: boolean
   /** obj: key | colon | value | comma; arr: value | comma. `first` allows the closing bracket right after the opening one. */
   expect: 'key' | 'colon' | 'value' | 'comma'
@@ -104,15 +107,15 @@ type Sink = { kind: 'entry'; frame: Frame; index: number } | { kind: 'key'; fram
 const MiB = 1024 * 1024
 
 /**
- * Reads a JSON document from `chunks`, calling `onEntry(value, index, arrayPointer)` for each entry of the streamed arrays as
- * it completes and `onOther(pointer, value)` for every other value outside them (the top-level value itself, pointer `''`,
+ * Reads a JSON document from `chunks`, calling `onEntry(value, index, arrayPointer, key)` for each entry of the streamed
+ * arrays and maps as it completes (`key`: the member's key, for a map) and `onOther(pointer, value)` for every other value outside them (the top-level value itself, pointer `''`,
  * when it is neither an object nor a streamed array). Throwing from a callback ends the read with that error.
  * @throws JsonStreamError for a document that is not JSON, is truncated, or exceeds a bound.
  */
 export async function readJsonEntries(
   chunks: AsyncIterable<Buffer | string>,
   spec: JsonEntriesSpec,
-  onEntry: (value: unknown, index: number, arrayPointer: string) => void,
+  onEntry: (value: unknown, index: number, arrayPointer: string, key?: string) => void,
   onOther: (pointer: string, value: unknown) => void = () => {},
 ): Promise<JsonEntriesSummary> {
   const maxEntry = spec.maxEntryBytes ?? 8 * MiB
@@ -120,8 +123,9 @@ export async function readJsonEntries(
   const maxDepth = spec.maxDepth ?? 64
   const maxBytes = spec.maxBytes ?? 16 * 1024 * MiB
   const targets = spec.arrays.map((p) => pointerOf(p))
+  const maps = (spec.maps ?? []).map((p) => pointerOf(p))
   const prefixes = new Set<string>()
-  for (const p of spec.arrays) for (let i = 0; i < p.length; i++) prefixes.add(pointerOf(p.slice(0, i)))
+  for (const p of [...spec.arrays, ...(spec.maps ?? [])]) for (let i = 0; i < p.length; i++) prefixes.add(pointerOf(p.slice(0, i)))
   const counts = new Map<string, number>()
 
   const stack: Frame[] = []
@@ -145,7 +149,8 @@ export async function readJsonEntries(
     if (!f) return ''
     return f.kind === 'arr' ? `${f.pointer}/${f.count}` : `${f.pointer}/${escapeToken(f.key)}`
   }
-  const sinkPointer = (s: Sink): string => (s.kind === 'entry' ? `${s.frame.pointer}/${s.index}` : s.kind === 'key' ? s.frame.pointer : s.pointer)
+  const sinkPointer = (s: Sink): string =>
+    s.kind === 'entry' ? `${s.frame.pointer}/${s.frame.kind === 'obj' ? escapeToken(s.frame.key) : s.index}` : s.kind === 'key' ? s.frame.pointer : s.pointer
 
   const finish = (at: number): void => {
     const s = sink!
@@ -163,14 +168,14 @@ export async function readJsonEntries(
       f.key = value as string
       // A streamed array or an object on the way to one given twice: JSON.parse would keep the last, a stream has read both.
       const p = `${f.pointer}/${escapeToken(f.key)}`
-      if (f.keys && (targets.includes(p) || prefixes.has(p))) {
+      if (f.keys && (targets.includes(p) || maps.includes(p) || prefixes.has(p))) {
         if (f.keys.has(f.key)) fail(p, 'given twice', at, false)
         f.keys.add(f.key)
       }
       f.expect = 'colon'
       return
     }
-    if (s.kind === 'entry') onEntry(value, s.index, s.frame.pointer)
+    if (s.kind === 'entry') onEntry(value, s.index, s.frame.pointer, s.frame.kind === 'obj' ? s.frame.key : undefined)
     else onOther(s.pointer, value)
     afterValue()
   }
@@ -203,11 +208,12 @@ export async function readJsonEntries(
     }
     const pointer = f ? here() : ''
     const streamed = b === OPEN_ARR && ((!f && spec.bare) || (f?.kind === 'obj' && targets.includes(pointer)))
-    const descend = b === OPEN_OBJ && (!f || (f.kind === 'obj' && prefixes.has(pointer)))
-    if (streamed || descend) {
+    const map = b === OPEN_OBJ && f?.kind === 'obj' && maps.includes(pointer)
+    const descend = !map && b === OPEN_OBJ && (!f || (f.kind === 'obj' && prefixes.has(pointer)))
+    if (streamed || map || descend) {
       if (stack.length >= maxDepth) fail(pointer, `nested deeper than ${maxDepth} levels`, at, false)
-      if (streamed) counts.set(pointer, 0)
-      stack.push({ kind: streamed ? 'arr' : 'obj', pointer, stream: streamed, expect: streamed ? 'value' : 'key', first: true, key: '', count: 0, keys: descend ? new Set() : undefined })
+      if (streamed || map) counts.set(pointer, 0)
+      stack.push({ kind: streamed ? 'arr' : 'obj', pointer, stream: streamed || map, expect: streamed ? 'value' : 'key', first: true, key: '', count: 0, keys: descend ? new Set() : undefined })
       return true
     }
     begin({ kind: 'other', pointer }, maxOther, b, at)

@@ -46,6 +46,32 @@ describe('readJsonEntries equals JSON.parse', () => {
     )
   })
 
+  it('maps stream member by member with their keys, whatever the chunking: the members JSON.parse holds, in order', async () => {
+    const doc = fc.record({ users: fc.array(fc.jsonValue(), { maxLength: 4 }), factors: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 6 }), meta: fc.jsonValue() })
+    const spec: JsonEntriesSpec = { arrays: [['users']], maps: [['factors']], bare: false }
+    await fc.assert(
+      fc.asyncProperty(doc, fc.array(fc.nat(), { maxLength: 8 }), async (d, cuts) => {
+        const text = JSON.stringify(d)
+        const parsed = JSON.parse(text) as { users: unknown[]; factors: Record<string, unknown> }
+        const members: [string, unknown][] = []
+        const users: unknown[] = []
+        const summary = await readJsonEntries(chunked(text, cuts), spec, (v, _i, p, key) => (p === '/factors' ? members.push([key!, v]) : users.push(v)))
+        expect(Object.fromEntries(members)).toEqual(parsed.factors)
+        expect(members.map(([k]) => k)).toEqual(Object.keys(parsed.factors))
+        expect(users).toEqual(parsed.users)
+        expect(summary.counts.get('/factors')).toBe(Object.keys(parsed.factors).length)
+      }),
+      { numRuns: 200 },
+    )
+    // A member beyond the entry limit is named by its key; a map given twice is an error; a map in another shape is another value.
+    const big = `{"factors": {"a/b": [1], "c": ${JSON.stringify('x'.repeat(300))}}}`
+    await expect(readJsonEntries(chunked(big, [9]), { arrays: [], maps: [['factors']], bare: false, maxEntryBytes: 100 }, () => {})).rejects.toThrow('/factors/c: an entry larger than the 100-byte limit')
+    await expect(readJsonEntries(chunked('{"factors": {}, "factors": {}}', []), { arrays: [], maps: [['factors']], bare: false }, () => {})).rejects.toThrow('/factors: given twice')
+    const others: [string, unknown][] = []
+    await readJsonEntries(chunked('{"factors": [1]}', []), { arrays: [], maps: [['factors']], bare: false }, () => {}, (p, v) => others.push([p, v]))
+    expect(others).toEqual([['/factors', [1]]])
+  })
+
   it('a bare array streams; a top-level scalar is another value', async () => {
     expect((await collect(' [1, "a", {"b": [2]}, null] ', SPEC)).entries).toEqual([['', 0, 1], ['', 1, 'a'], ['', 2, { b: [2] }], ['', 3, null]])
     expect(await collect('"x"', SPEC)).toEqual({ entries: [], others: [['', 'x']] })
