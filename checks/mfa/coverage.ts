@@ -30,11 +30,12 @@ class Counts {
   total = 0
   anyMfa = 0
   phishingResistant: number | null = 0
-  add(u: IdpUser, weak: readonly string[], pr: readonly string[]): void {
-    this.total++
-    if (u.mfa) this.anyMfa++
+  add(u: IdpUser, weak: readonly string[], pr: readonly string[], n = 1): void {
+    if (n <= 0) return
+    this.total += n
+    if (u.mfa) this.anyMfa += n
     if (!u.factors) this.phishingResistant = null
-    else if (this.phishingResistant !== null && u.mfa && strongestTier(u.factors, weak, pr) === 'phishing-resistant') this.phishingResistant++
+    else if (this.phishingResistant !== null && u.mfa && strongestTier(u.factors, weak, pr) === 'phishing-resistant') this.phishingResistant += n
   }
   get counts(): CoverageCounts {
     return { total: this.total, phishingResistant: this.phishingResistant, anyMfa: this.anyMfa, none: this.total - this.anyMfa }
@@ -52,8 +53,12 @@ export class CoverageCounter {
     this.#pr = pr
   }
   add(u: IdpUser): void {
-    this.#all.add(u, this.#weak, this.#pr)
-    if (u.admin) this.#admins.add(u, this.#weak, this.#pr)
+    this.addMany(u, 1)
+  }
+  /** `n` users like `u` (a reader that knows the counts without the users). */
+  addMany(u: IdpUser, n: number): void {
+    this.#all.add(u, this.#weak, this.#pr, n)
+    if (u.admin) this.#admins.add(u, this.#weak, this.#pr, n)
   }
   get total(): number {
     return this.#all.total

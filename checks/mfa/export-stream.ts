@@ -5,12 +5,39 @@
  * errors as the whole-file reader, the first bad record ends it) and the coverage counted, then each user is handed over as
  * it is parsed. Any other shape (policies, a combined file, PascalCase envelope) returns `undefined`: the whole-file reader
  * (exports.ts) judges it, with its own errors. Google `users.list` (`{ kind, users: […], nextPageToken? }` or the bare
- * array) the same way; what is not judged is kept as the first sentences per rule and a count.
+ * array) the same way; what is not judged is kept as the first sentences per rule and a count. Okta users (with their
+ * factor and role maps), GitHub organisation bundles and AWS credential reports (CSV, line by line) too: see each reader
+ * for what it keeps between passes.
  */
+import { StringDecoder } from 'node:string_decoder'
 import { AttemptFailure } from '../../src/errors.ts'
 import { JsonStreamError, readJsonEntries, type JsonEntriesSpec } from '../../src/lib-json-stream.ts'
 import { CoverageCounter, type MfaCoverage } from './coverage.ts'
-import { entraRegistration, googleUser, lowerCamelKeys, nextLink, type IdpUser, type NotJudged } from './exports.ts'
+import {
+  CredentialReportRows,
+  CSV_LIMITS,
+  CsvReader,
+  entraRegistration,
+  githubLogin,
+  githubNoList,
+  githubNotJudged,
+  githubOrg,
+  googleUser,
+  LISTED,
+  listSome,
+  lowerCamelKeys,
+  nextLink,
+  oktaFactors,
+  oktaPolicyList,
+  oktaRoles,
+  oktaUserWith,
+  type IdpModel,
+  type IdpUser,
+  type NotJudged,
+  type OktaFactors,
+  type OktaLookup,
+  type OktaRoles,
+} from './exports.ts'
 
 /** The users of a streamed export. */
 export interface StreamedUsers {
@@ -22,6 +49,8 @@ export interface StreamedUsers {
   /** What was not judged: the first sentences per rule (as many as a skip entry shows), and how many there were per rule. */
   readonly notJudged: readonly NotJudged[]
   readonly notJudgedCounts: ReadonlyMap<string, number>
+  /** What else the file says besides its users (the Okta policies, the GitHub org setting, the AWS root account). */
+  readonly parts?: Pick<IdpModel, 'oktaPolicies' | 'awsRoot'> & { readonly enforcement?: IdpModel['enforcement'] }
   /** One pass over the file: every user, in file order. */
   each(fn: (u: IdpUser) => void): Promise<void>
 }
@@ -77,7 +106,6 @@ export async function streamEntraUsers(open: () => AsyncIterable<Buffer>, file: 
     coverage: counter.result(),
     ...(incomplete ? { incomplete } : {}),
     async each(fn) {
-      const changed = (): AttemptFailure => new AttemptFailure('input', `${file}: changed while being read (read it from a file nothing else writes)`)
       let n = 0
       try {
         await readJsonEntries(open(), SPEC, (e, i, ptr) => {
@@ -86,14 +114,14 @@ export async function streamEntraUsers(open: () => AsyncIterable<Buffer>, file: 
           try {
             u = user(e, i, ptr)
           } catch {
-            throw changed()
+            throw changed(file)
           }
           fn(u)
         })
       } catch (err) {
-        throw err instanceof JsonStreamError ? changed() : err
+        throw err instanceof JsonStreamError ? changed(file) : err
       }
-      if (n !== count) throw changed()
+      if (n !== count) throw changed(file)
     },
   }
 }
@@ -109,13 +137,7 @@ const GOOGLE: JsonEntriesSpec = { arrays: [['users']], bare: true }
  */
 export async function streamGoogleUsers(open: () => AsyncIterable<Buffer>, file: string, weak: readonly string[], pr: readonly string[]): Promise<StreamedUsers | undefined> {
   const counter = new CoverageCounter(weak, pr)
-  const notJudged: NotJudged[] = []
-  const notJudgedCounts = new Map<string, number>()
-  const note = (n: NotJudged): void => {
-    const c = (notJudgedCounts.get(n.rule) ?? 0) + 1
-    notJudgedCounts.set(n.rule, c)
-    if (c <= KEPT_PER_RULE) notJudged.push(n)
-  }
+  const kept = new KeptNotJudged()
   let entries = 0
   try {
     await readJsonEntries(
@@ -123,7 +145,7 @@ export async function streamGoogleUsers(open: () => AsyncIterable<Buffer>, file:
       GOOGLE,
       (e, i, ptr) => {
         entries++
-        const u = googleUser(e, file, `${ptr}/${i}`, note)
+        const u = googleUser(e, file, `${ptr}/${i}`, (n) => kept.add(n))
         if (u) counter.add(u)
       },
       (pointer, value) => {
@@ -137,11 +159,10 @@ export async function streamGoogleUsers(open: () => AsyncIterable<Buffer>, file:
     throw err
   }
   const count = counter.total
-  const changed = (): AttemptFailure => new AttemptFailure('input', `${file}: changed while being read (read it from a file nothing else writes)`)
   return {
     count,
-    notJudged,
-    notJudgedCounts,
+    notJudged: kept.list,
+    notJudgedCounts: kept.counts,
     coverage: counter.result(),
     async each(fn) {
       let n = 0
@@ -152,14 +173,324 @@ export async function streamGoogleUsers(open: () => AsyncIterable<Buffer>, file:
           try {
             u = googleUser(e, file, `${ptr}/${i}`, () => {})
           } catch {
-            throw changed()
+            throw changed(file)
           }
           if (u) fn(u)
         })
       } catch (err) {
-        throw err instanceof JsonStreamError ? changed() : err
+        throw err instanceof JsonStreamError ? changed(file) : err
       }
-      if (n !== entries) throw changed()
+      if (n !== entries) throw changed(file)
+    },
+  }
+}
+
+/** The read failed in a later pass than the first: the file changed between passes. */
+const changed = (file: string): AttemptFailure => new AttemptFailure('input', `${file}: changed while being read (read it from a file nothing else writes)`)
+
+/** What was not judged, kept as the first sentences per rule (as many as a skip entry shows) and counted per rule. */
+class KeptNotJudged {
+  readonly list: NotJudged[] = []
+  readonly counts = new Map<string, number>()
+  add(n: NotJudged): void {
+    const c = (this.counts.get(n.rule) ?? 0) + 1
+    this.counts.set(n.rule, c)
+    if (c <= KEPT_PER_RULE) this.list.push(n)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------- Okta
+
+const OKTA: JsonEntriesSpec = { arrays: [['users']], maps: [['factors'], ['roles']], bare: true }
+
+/**
+ * Streams an Okta export through `open`: a bare array of users carrying `_embedded.factors` in two passes (check and count,
+ * then hand over); the bundle `{ users, factors: { <id>: […] }, roles?: { <id>: […] }, authenticationPolicies? }` in
+ * three: the factor and role maps first, each entry reduced to its active factors (shared between users with the same
+ * ones) or its admin flag and kept by user id — the join needs them, in whatever order the file has them — then the users
+ * checked and counted, then handed over. A user's own record is never kept.
+ * @returns undefined for another shape (the whole-file reader says what is wrong).
+ * @throws AttemptFailure('input') for a bad user or factor list (the first one, as the whole-file reader) or a file changed between passes.
+ */
+export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: string, weak: readonly string[], pr: readonly string[]): Promise<StreamedUsers | undefined> {
+  const factors = new Map<string, OktaFactors>()
+  const roles = new Map<string, OktaRoles>()
+  const shared = new Map<string, OktaFactors>()
+  const intern = (f: OktaFactors): OktaFactors => {
+    if (f instanceof AttemptFailure) return f
+    const key = f.map((x) => `${x.type}\0${x.provider ?? ''}`).join('\n')
+    const had = shared.get(key)
+    if (had) return had
+    shared.set(key, f)
+    return f
+  }
+  const lookup: OktaLookup = { factors: (id) => factors.get(id), roles: (id) => roles.get(id) }
+  const counter = new CoverageCounter(weak, pr)
+  const kept = new KeptNotJudged()
+  const judge = (e: unknown, i: number, ptr: string, fn: (u: IdpUser) => void, note: (n: NotJudged) => void): void => {
+    const r = oktaUserWith(e, file, `${ptr}/${i}`, lookup)
+    if (r && 'rule' in r) note(r)
+    else if (r) fn(r)
+  }
+  let policies: unknown
+  let entries = 0
+  let counts: ReadonlyMap<string, number>
+  try {
+    ;({ counts } = await readJsonEntries(
+      open(),
+      OKTA,
+      (e, i, ptr, key) => {
+        if (ptr === '/factors') factors.set(key!, intern(oktaFactors(e, file, `/factors/${key!}`)))
+        else if (ptr === '/roles') roles.set(key!, oktaRoles(e, file, `/roles/${key!}`))
+        else if (ptr === '') {
+          // A bare array has no maps: its users are judged in this pass.
+          entries++
+          judge(e, i, ptr, (u) => counter.add(u), (n) => kept.add(n))
+        }
+      },
+      (pointer, value) => {
+        // The lists and maps in another shape, or a top-level scalar, are the whole-file reader's to judge or refuse.
+        if (pointer === '/authenticationPolicies') policies = value
+        else if (pointer === '' || pointer === '/users' || pointer === '/factors' || pointer === '/roles') throw OTHER
+      },
+    ))
+  } catch (err) {
+    if (err === OTHER || err instanceof JsonStreamError) return undefined
+    throw err
+  }
+  const bare = counts.has('')
+  if (!bare && !counts.has('/users')) return undefined
+  const oktaPolicies = policies === undefined ? undefined : oktaPolicyList(file, policies)
+  const pass = async (fn: (u: IdpUser) => void, note: (n: NotJudged) => void, later: boolean): Promise<number> => {
+    let n = 0
+    try {
+      await readJsonEntries(open(), OKTA, (e, i, ptr) => {
+        if (ptr !== '' && ptr !== '/users') return
+        n++
+        let u: IdpUser | undefined
+        try {
+          judge(e, i, ptr, (x) => (u = x), note)
+        } catch (err) {
+          throw later ? changed(file) : err
+        }
+        if (u) fn(u)
+      })
+    } catch (err) {
+      throw err instanceof JsonStreamError ? changed(file) : err
+    }
+    return n
+  }
+  if (!bare) entries = await pass((u) => counter.add(u), (n) => kept.add(n), false)
+  return {
+    count: counter.total,
+    notJudged: kept.list,
+    notJudgedCounts: kept.counts,
+    coverage: counter.result(),
+    parts: oktaPolicies ? { oktaPolicies } : {},
+    async each(fn) {
+      if ((await pass(fn, () => {}, true)) !== entries) throw changed(file)
+    },
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------- GitHub
+
+const GITHUB: JsonEntriesSpec = { arrays: [['members'], ['admins'], ['membersWith2faDisabled']], bare: true }
+const GH_LISTS = ['/membersWith2faDisabled', '/members', '/admins'] as const
+
+/**
+ * Streams a GitHub organisation bundle (`{ org, members, admins, membersWith2faDisabled }`) through `open`, in two passes:
+ * first the lists are checked (the first bad member of each, reported in the whole-file reader's order), the admins and the
+ * members without 2FA kept (the judgement looks every member up in them), the member logins held only to find duplicates;
+ * then each member is handed over as it is read, followed by the members without 2FA that `members` does not list.
+ * @returns undefined for another shape, or a member listed twice (the whole-file reader judges those).
+ * @throws AttemptFailure('input') for a bad member or org (as the whole-file reader) or a file changed between passes.
+ */
+export async function streamGithubUsers(open: () => AsyncIterable<Buffer>, file: string, weak: readonly string[], pr: readonly string[]): Promise<StreamedUsers | undefined> {
+  let seen: Set<string> | undefined = new Set<string>()
+  const firstMembers: string[] = []
+  /** Members without 2FA: login → id (the last entry of a login, as the whole-file reader's map). */
+  const disabled = new Map<string, string>()
+  const admins = new Set<string>()
+  const failures = new Map<string, AttemptFailure>()
+  let org: { value: unknown } | undefined
+  let twice = false
+  let counts: ReadonlyMap<string, number>
+  try {
+    ;({ counts } = await readJsonEntries(
+      open(),
+      GITHUB,
+      (e, i, ptr) => {
+        if (ptr === '' || twice) throw OTHER
+        if (failures.has(ptr)) return
+        let login: string
+        try {
+          login = githubLogin(file, e, `${ptr}/${i}`)
+        } catch (err) {
+          if (!(err instanceof AttemptFailure)) throw err
+          failures.set(ptr, err)
+          return
+        }
+        if (ptr === '/members') {
+          if (seen!.has(login)) twice = true
+          seen!.add(login)
+          if (firstMembers.length <= LISTED) firstMembers.push(login)
+        } else if (ptr === '/admins') admins.add(login)
+        else disabled.set(login, String((e as Record<string, unknown>).id ?? login))
+      },
+      (pointer, value) => {
+        if (pointer === '/org') org = { value }
+        else if (pointer === '' || (GH_LISTS as readonly string[]).includes(pointer)) throw OTHER
+      },
+    ))
+  } catch (err) {
+    if (err === OTHER || err instanceof JsonStreamError) return undefined
+    throw err
+  }
+  if (twice || counts.has('')) return undefined
+  const judged = counts.has('/membersWith2faDisabled')
+  if (!judged && !org) throw githubNoList(file)
+  for (const ptr of GH_LISTS) {
+    const f = failures.get(ptr)
+    if (f) throw f
+  }
+  const members = seen.size
+  const extra = judged ? [...disabled].filter(([login]) => !seen!.has(login)) : []
+  const enforcement = org ? [githubOrg(file, org.value)] : []
+  const notJudged = judged ? [] : [githubNotJudged(members ? listSome(firstMembers, LISTED, members) : undefined, members)]
+  // Coverage from the counts: every listed login is a user; those without 2FA have none; admins count when listed.
+  const counter = new CoverageCounter(weak, pr)
+  if (judged) {
+    const total = members + extra.length
+    let adminsListed = 0
+    let adminsWithout = 0
+    for (const a of admins) {
+      if (!seen.has(a) && !disabled.has(a)) continue
+      adminsListed++
+      if (disabled.has(a)) adminsWithout++
+    }
+    counter.addMany({ login: '', id: '', admin: true, mfa: true }, adminsListed - adminsWithout)
+    counter.addMany({ login: '', id: '', admin: true, mfa: false }, adminsWithout)
+    counter.addMany({ login: '', id: '', admin: false, mfa: false }, disabled.size - adminsWithout)
+    counter.addMany({ login: '', id: '', admin: false, mfa: true }, total - disabled.size - (adminsListed - adminsWithout))
+  }
+  seen = undefined
+  const listed = counts.get('/members') ?? 0
+  return {
+    count: counter.total,
+    notJudged,
+    notJudgedCounts: new Map(notJudged.map((n) => [n.rule, 1])),
+    coverage: counter.result(),
+    parts: { enforcement },
+    async each(fn) {
+      if (!judged) return
+      const user = (login: string, id: string): IdpUser => ({ login, id, admin: admins.has(login), mfa: !disabled.has(login) })
+      let n = 0
+      try {
+        await readJsonEntries(open(), GITHUB, (e, i, ptr) => {
+          if (ptr !== '/members') return
+          n++
+          let login: string
+          try {
+            login = githubLogin(file, e, `${ptr}/${i}`)
+          } catch {
+            throw changed(file)
+          }
+          fn(user(login, disabled.get(login) ?? String((e as Record<string, unknown>).id ?? login)))
+        })
+      } catch (err) {
+        throw err instanceof JsonStreamError ? changed(file) : err
+      }
+      if (n !== listed) throw changed(file)
+      for (const [login, id] of extra) fn(user(login, id))
+    },
+  }
+}
+
+// ----------------------------------------------------------------------------------------------------------------- AWS
+
+/** Longest credential-report row read as a stream (AWS rows are about 300 characters; a hostile one is refused past this). */
+const MAX_CSV_ROW = 64 * 1024 * 1024
+
+/**
+ * Streams an AWS IAM credential report (the CSV text) through `open`, line by line with a bounded row, in two passes:
+ * every row checked and counted, then each user handed over. Only the root row, a count and the first names of users
+ * without a console password are kept.
+ * @returns undefined for a JSON file (the CLI's `{ Content }`, a bundle: the whole-file reader reads those).
+ * @throws AttemptFailure('input') for a bad report (the first problem, as the whole-file reader) or a file changed between passes.
+ */
+export async function streamAwsUsers(open: () => AsyncIterable<Buffer>, file: string, weak: readonly string[], pr: readonly string[]): Promise<StreamedUsers | undefined> {
+  /** Reads the CSV rows into `onRow`; false when the file is JSON. */
+  const read = async (onRow: (row: string[]) => void): Promise<boolean> => {
+    const decoder = new StringDecoder('utf8')
+    const csv = new CsvReader(onRow, { ...CSV_LIMITS, maxRowChars: MAX_CSV_ROW })
+    // Text before its first non-blank character, until it says CSV or JSON (a BOM is no part of it).
+    let head: string | undefined = ''
+    const feed = (text: string): boolean => {
+      if (head === undefined) {
+        csv.push(text)
+        return true
+      }
+      head += text
+      const start = head.replace(/^\uFEFF/, '').trimStart()
+      if (!start) return head.length <= MAX_CSV_ROW
+      if (start.startsWith('{')) return false
+      const all = head.replace(/^\uFEFF/, '')
+      head = undefined
+      csv.push(all)
+      return true
+    }
+    try {
+      for await (const chunk of open()) if (!feed(decoder.write(chunk))) return false
+      if (!feed(decoder.end())) return false
+      if (head !== undefined) csv.push(head.replace(/^\uFEFF/, ''))
+      csv.end()
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err
+      throw new AttemptFailure('input', `${file}: not a credential report (${err.message})`)
+    }
+    return true
+  }
+  const counter = new CoverageCounter(weak, pr)
+  const report = new CredentialReportRows(file)
+  let failure: unknown
+  // The first bad row is kept while the rest is read: a CSV beyond its bounds is that error, as for the whole file.
+  const csv = await read((row) => {
+    if (failure) return
+    try {
+      const u = report.add(row)
+      if (u) counter.add(u)
+    } catch (err) {
+      failure = err
+    }
+  })
+  if (!csv) return undefined
+  if (failure) throw failure
+  const notJudged = report.finish()
+  const counts = new Map<string, number>()
+  for (const n of notJudged) counts.set(n.rule, (counts.get(n.rule) ?? 0) + 1)
+  const count = counter.total
+  return {
+    count,
+    notJudged,
+    notJudgedCounts: counts,
+    coverage: counter.result(),
+    parts: report.awsRoot ? { awsRoot: report.awsRoot } : {},
+    async each(fn) {
+      const again = new CredentialReportRows(file)
+      let n = 0
+      try {
+        await read((row) => {
+          const u = again.add(row)
+          if (u) {
+            n++
+            fn(u)
+          }
+        })
+      } catch (err) {
+        throw err instanceof AttemptFailure ? changed(file) : err
+      }
+      if (n !== count) throw changed(file)
     },
   }
 }

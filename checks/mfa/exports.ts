@@ -223,7 +223,7 @@ function parseOkta(data: unknown, file: string): IdpModel {
 }
 
 /** `authenticationPolicies: [ GET /api/v1/policies?type=ACCESS_POLICY items, each with rules: GET …/{id}/rules, apps?: GET …/{id}/app ]`. */
-function oktaPolicyList(file: string, v: unknown): OktaPolicy[] {
+export function oktaPolicyList(file: string, v: unknown): OktaPolicy[] {
   return arr(file, v, '/authenticationPolicies').map((p, i) => {
     const ptr = `/authenticationPolicies/${i}`
     if (!isObj(p)) throw bad(file, ptr, 'a policy object (GET /api/v1/policies?type=ACCESS_POLICY)', p)
@@ -237,12 +237,59 @@ function oktaPolicyList(file: string, v: unknown): OktaPolicy[] {
   })
 }
 
+/** A user's factor list reduced to what is judged: its active factors, or why it is no factor list (thrown when a user needs it). */
+export type OktaFactors = readonly { readonly type: string; readonly provider?: string }[] | AttemptFailure
+/** A user's role list reduced to whether it makes an administrator, or why it is no role list. */
+export type OktaRoles = boolean | AttemptFailure
+
+/** Where a user's factors and roles are found by user id (the export's maps), when not in its `_embedded`. */
+export interface OktaLookup {
+  factors(id: string): OktaFactors | undefined
+  roles(id: string): OktaRoles | undefined
+}
+
+const failure = <T>(f: () => T): T | AttemptFailure => {
+  try {
+    return f()
+  } catch (err) {
+    if (err instanceof AttemptFailure) return err
+    throw err
+  }
+}
+
+/** A factor list (GET /api/v1/users/{id}/factors) at `fptr` → its active factors. */
+export function oktaFactors(v: unknown, file: string, fptr: string): OktaFactors {
+  return failure(() => {
+    const active: { type: string; provider?: string }[] = []
+    arr(file, v, fptr).forEach((f, j) => {
+      if (!isObj(f)) throw bad(file, `${fptr}/${j}`, 'a factor object', f)
+      const type = str(file, f, 'factorType', `${fptr}/${j}`)
+      if (f.status === 'ACTIVE') active.push({ type, provider: typeof f.provider === 'string' ? f.provider : undefined })
+    })
+    return active
+  })
+}
+
+/** A role list (GET /api/v1/users/{id}/roles) at `ptr` → whether it holds an active role. */
+export function oktaRoles(v: unknown, file: string, ptr: string): OktaRoles {
+  return failure(() => arr(file, v, ptr).some((r) => isObj(r) && (r.status === undefined || r.status === 'ACTIVE')))
+}
+
 /**
  * One Okta user (GET /api/v1/users item) with its factors and roles, from `factorMap`/`roleMap` (keyed by user id) or
  * its `_embedded` lists → a user, a sentence saying why it was not judged, or undefined for a user who cannot sign in.
  * Shared by the export reader and the live Okta connector.
  */
 export function oktaUser(u: unknown, file: string, ptr: string, factorMap?: Json, roleMap?: Json): IdpUser | NotJudged | undefined {
+  // Own keys only: a user id such as `toString` or `__proto__` must not find Object.prototype's members.
+  return oktaUserWith(u, file, ptr, {
+    factors: (id) => (factorMap && Object.hasOwn(factorMap, id) ? oktaFactors(factorMap[id], file, `/factors/${id}`) : undefined),
+    roles: (id) => (roleMap !== undefined && Object.hasOwn(roleMap, id) ? oktaRoles(roleMap[id], file, `/roles/${id}`) : undefined),
+  })
+}
+
+/** `oktaUser` with the factor and role lists looked up through `maps` (the streamed reader keeps them reduced). */
+export function oktaUserWith(u: unknown, file: string, ptr: string, maps: OktaLookup): IdpUser | NotJudged | undefined {
   if (!isObj(u)) throw bad(file, ptr, 'a user object', u)
   const id = str(file, u, 'id', ptr)
   const status = str(file, u, 'status', ptr)
@@ -250,22 +297,15 @@ export function oktaUser(u: unknown, file: string, ptr: string, factorMap?: Json
   const login = str(file, u.profile, 'login', `${ptr}/profile`)
   if (!OKTA_LIVE.has(status)) return undefined
   const embedded = isObj(u._embedded) ? u._embedded : {}
-  let factors: unknown
-  let fptr: string
-  // Own keys only: a user id such as `toString` or `__proto__` must not find Object.prototype's members.
-  if (factorMap && Object.hasOwn(factorMap, id)) [factors, fptr] = [factorMap[id], `/factors/${id}`]
-  else if (embedded.factors !== undefined) [factors, fptr] = [embedded.factors, `${ptr}/_embedded/factors`]
-  else return { rule: 'mfa-user-without-mfa', why: `${recordName('Okta user', login, ptr)}: no factor list (neither /factors/${id} nor _embedded.factors)` }
-  const active: { type: string; provider?: string }[] = []
-  arr(file, factors, fptr).forEach((f, j) => {
-    if (!isObj(f)) throw bad(file, `${fptr}/${j}`, 'a factor object', f)
-    const type = str(file, f, 'factorType', `${fptr}/${j}`)
-    if (f.status === 'ACTIVE') active.push({ type, provider: typeof f.provider === 'string' ? f.provider : undefined })
-  })
+  let active = maps.factors(id)
+  if (active === undefined) {
+    if (embedded.factors === undefined) return { rule: 'mfa-user-without-mfa', why: `${recordName('Okta user', login, ptr)}: no factor list (neither /factors/${id} nor _embedded.factors)` }
+    active = oktaFactors(embedded.factors, file, `${ptr}/_embedded/factors`)
+  }
+  if (active instanceof AttemptFailure) throw active
   const canon = active.map((f) => oktaFactor(f.type, f.provider))
-  const ownRoles = roleMap !== undefined && Object.hasOwn(roleMap, id)
-  const roles = ownRoles ? roleMap[id] : embedded.roles
-  const admin = roles !== undefined && arr(file, roles, ownRoles ? `/roles/${id}` : `${ptr}/_embedded/roles`).some((r) => isObj(r) && (r.status === undefined || r.status === 'ACTIVE'))
+  const admin = maps.roles(id) ?? (embedded.roles === undefined ? false : oktaRoles(embedded.roles, file, `${ptr}/_embedded/roles`))
+  if (admin instanceof AttemptFailure) throw admin
   return { login, id, admin, mfa: canon.some((f) => !NOT_A_SECOND_FACTOR.has(f)), factors: canon, vendorFactors: active.map((f) => f.type) }
 }
 
@@ -411,71 +451,142 @@ const FIELD_END = /[,\r\n]/g
 /** Bounds of a credential report (AWS caps IAM users at 5,000 per account; the report has 22 columns). */
 export const CSV_LIMITS = { maxRows: 100_000, maxColumns: 256 } as const
 
+/** Bounds of a CSV read: rows, columns and, when set, characters per row (a streamed reader holds one row). */
+export interface CsvLimits {
+  readonly maxRows: number
+  readonly maxColumns: number
+  readonly maxRowChars?: number
+}
+
 /**
- * RFC 4180 CSV (quoted fields, doubled quotes, CRLF or LF). Blank lines are skipped as they are read, and the row and
- * column counts are bounded (`RangeError` beyond them), so 256 MiB of newlines or commas cannot become millions of arrays.
+ * RFC 4180 CSV (quoted fields, doubled quotes, CRLF or LF) read from text in pieces: `push` each piece, then `end`; `onRow`
+ * gets each row as it completes, and only the row being read is held. A piece may end anywhere (inside a quoted field, between
+ * CR and LF, on a quote that may be doubled): the state carries over, so the rows are those of the whole text. Blank lines
+ * are skipped as they are read, and rows, columns and (when set) a row's characters are bounded (`RangeError` beyond them),
+ * so 256 MiB of newlines or commas cannot become millions of arrays.
  */
-export function parseCsv(text: string, limits: { readonly maxRows: number; readonly maxColumns: number } = CSV_LIMITS): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ''
-  const endField = (): void => {
-    if (row.length >= limits.maxColumns) throw new RangeError(`line ${rows.length + 1}: more than ${limits.maxColumns} columns`)
-    row.push(field)
-    field = ''
+export class CsvReader {
+  /** Rows handed over so far. */
+  rows = 0
+  readonly #onRow: (row: string[]) => void
+  readonly #limits: CsvLimits
+  #row: string[] = []
+  #field = ''
+  /** Inside a quoted section. */
+  #quoted = false
+  /** The last piece ended on a quote inside a quoted section: closing, or the first of a doubled one. */
+  #quoteEnd = false
+  /** The last piece ended on a CR that ended a row: a LF starting the next piece belongs to it. */
+  #cr = false
+  /** Characters of the current row in earlier pieces. */
+  #rowChars = 0
+
+  constructor(onRow: (row: string[]) => void, limits: CsvLimits = CSV_LIMITS) {
+    this.#onRow = onRow
+    this.#limits = limits
   }
-  const endRow = (): void => {
-    if (row.length > 1 || row[0] !== '') {
-      if (rows.length >= limits.maxRows) throw new RangeError(`more than ${limits.maxRows} rows`)
-      rows.push(row)
+
+  push(text: string): void {
+    const n = text.length
+    let i = 0
+    if (this.#cr && n) {
+      this.#cr = false
+      if (text.charCodeAt(0) === LF) i = 1
     }
-    row = []
-  }
-  // Runs of ordinary characters are sliced, never appended one by one (a 64 MB field built a character at a time took
-  // 20 s and 2 GB of cons strings).
-  const n = text.length
-  let i = 0
-  while (i < n) {
-    const c = text.charCodeAt(i)
-    if (c === QUOTE && field === '') {
-      // A quoted section: up to the closing quote; "" inside is one quote. Unterminated: the rest of the text.
-      let j = i + 1
-      for (;;) {
-        const q = text.indexOf('"', j)
-        if (q < 0) {
-          field += text.slice(j)
+    if (this.#quoteEnd && n) {
+      this.#quoteEnd = false
+      if (text.charCodeAt(0) === QUOTE) {
+        this.#field += '"'
+        i = 1
+      } else this.#quoted = false
+    }
+    let rowFrom = i
+    // Runs of ordinary characters are sliced, never appended one by one (a 64 MB field built a character at a time took
+    // 20 s and 2 GB of cons strings).
+    while (i < n) {
+      if (this.#quoted) {
+        // A quoted section: up to the closing quote; "" inside is one quote.
+        const q = text.indexOf('"', i)
+        if (q < 0 || q === n - 1) {
+          this.#field += text.slice(i, q < 0 ? n : q)
+          this.#quoteEnd = q === n - 1
           i = n
-          break
+        } else if (text.charCodeAt(q + 1) === QUOTE) {
+          this.#field += text.slice(i, q + 1)
+          i = q + 2
+        } else {
+          this.#field += text.slice(i, q)
+          this.#quoted = false
+          i = q + 1
         }
-        if (text.charCodeAt(q + 1) === QUOTE) {
-          field += text.slice(j, q + 1)
-          j = q + 2
-          continue
-        }
-        field += text.slice(j, q)
-        i = q + 1
-        break
+        continue
       }
-    } else if (c === COMMA) {
-      endField()
-      i++
-    } else if (c === LF || c === CR) {
-      i += c === CR && text.charCodeAt(i + 1) === LF ? 2 : 1
-      // A blank line is skipped without allocating a row.
-      if (field === '' && !row.length) continue
-      endField()
-      endRow()
-    } else {
-      FIELD_END.lastIndex = i + 1
-      const j = FIELD_END.exec(text)?.index ?? n
-      field += text.slice(i, j)
-      i = j
+      const c = text.charCodeAt(i)
+      if (c === QUOTE && this.#field === '') {
+        this.#quoted = true
+        i++
+      } else if (c === COMMA) {
+        this.#endField()
+        i++
+      } else if (c === LF || c === CR) {
+        const end = i
+        if (c === CR && i === n - 1) this.#cr = true
+        i += c === CR && text.charCodeAt(i + 1) === LF ? 2 : 1
+        // A blank line is skipped without allocating a row.
+        if (this.#field !== '' || this.#row.length) {
+          this.#endField()
+          this.#endRow(end - rowFrom)
+        }
+        this.#rowChars = 0
+        rowFrom = i
+      } else {
+        FIELD_END.lastIndex = i + 1
+        const j = FIELD_END.exec(text)?.index ?? n
+        this.#field += text.slice(i, j)
+        i = j
+      }
+    }
+    this.#rowChars += n - rowFrom
+    const max = this.#limits.maxRowChars
+    if (max !== undefined && this.#rowChars > max) throw new RangeError(`line ${this.rows + 1}: longer than ${max} characters`)
+  }
+
+  /** The text ended: the last row (without a line break) is handed over. */
+  end(): void {
+    // A quoted section still open ends with the text (its closing quote, if the last piece ended on one, included).
+    this.#quoted = this.#quoteEnd = this.#cr = false
+    if (this.#field !== '' || this.#row.length) {
+      this.#endField()
+      this.#endRow(0)
     }
   }
-  if (field !== '' || row.length) {
-    endField()
-    endRow()
+
+  #endField(): void {
+    const max = this.#limits.maxColumns
+    if (this.#row.length >= max) throw new RangeError(`line ${this.rows + 1}: more than ${max} columns`)
+    this.#row.push(this.#field)
+    this.#field = ''
   }
+
+  #endRow(chars: number): void {
+    const row = this.#row
+    this.#row = []
+    if (row.length > 1 || row[0] !== '') {
+      const { maxRows, maxRowChars } = this.#limits
+      if (this.rows >= maxRows) throw new RangeError(`more than ${maxRows} rows`)
+      if (maxRowChars !== undefined && this.#rowChars + chars > maxRowChars) throw new RangeError(`line ${this.rows + 1}: longer than ${maxRowChars} characters`)
+      this.rows++
+      this.#onRow(row)
+    }
+  }
+}
+
+/** The rows of a whole CSV text (see `CsvReader`). */
+export function parseCsv(text: string, limits: CsvLimits = CSV_LIMITS): string[][] {
+  const rows: string[][] = []
+  const r = new CsvReader((row) => rows.push(row), limits)
+  r.push(text)
+  r.end()
   return rows
 }
 
@@ -538,8 +649,18 @@ function parseCredentialReport(text: string, file: string): IdpModel {
     if (!(err instanceof RangeError)) throw err
     throw new AttemptFailure('input', `${file}: not a credential report (${err.message})`)
   }
-  const header = rows[0]
-  if (!header) throw bad(file, 'line 1', 'the credential report header (user,arn,...)')
+  const report = new CredentialReportRows(file)
+  const users: IdpUser[] = []
+  for (const r of rows) {
+    const u = report.add(r)
+    if (u) users.push(u)
+  }
+  const notJudged = report.finish()
+  return { provider: 'aws', users, enforcement: [], notJudged, ...(report.awsRoot ? { awsRoot: report.awsRoot } : {}) }
+}
+
+/** The header row → column index by name. @throws AttemptFailure('input') naming what is missing. */
+function credentialHeader(header: readonly string[], file: string): Map<string, number> {
   if (header.some((h) => h.includes('<root_account>')))
     throw new AttemptFailure('input', `${file}: line 1: the header runs into the <root_account> row (a line break is missing after the header)`)
   const col = new Map<string, number>()
@@ -547,57 +668,111 @@ function parseCredentialReport(text: string, file: string): IdpModel {
     col.set(h.trim(), i)
   })
   for (const k of AWS_REQUIRED) if (col.get(k) === undefined) throw new AttemptFailure('input', `${file}: line 1: expected a column "${k}" (credential report header)`)
-  const users: IdpUser[] = []
-  const notJudged: NotJudged[] = []
-  const noConsole: string[] = []
-  let awsRoot: AwsRoot | undefined
-  const truthy = (v: string | undefined, line: number, name: string): boolean => {
-    const s = (v ?? '').trim().toLowerCase()
-    if (s === 'true') return true
-    if (s === 'false' || s === 'n/a' || s === 'not_supported' || s === '') return false
-    throw new AttemptFailure('input', `${file}: line ${line}: column ${name}: expected true or false (got ${JSON.stringify(v)})`)
+  return col
+}
+
+/** Names listed in a sentence before "and N more". */
+export const LISTED = 5
+
+/**
+ * A credential report read row by row (`add` each CSV row, the header first; then `finish`): the same judgement and errors
+ * as the whole report, holding only the root row, the count of users without a console password and the first names.
+ */
+export class CredentialReportRows {
+  readonly #file: string
+  #col: Map<string, number> | undefined
+  #line = 1
+  readonly #noConsole: string[] = []
+  #noConsoleCount = 0
+  awsRoot: AwsRoot | undefined
+  constructor(file: string) {
+    this.#file = file
   }
-  rows.slice(1).forEach((r, i) => {
-    const line = i + 2
+
+  /** One CSV row → the user it judges; undefined for the header, the root row, a user without a console password. */
+  add(r: readonly string[]): IdpUser | undefined {
+    const file = this.#file
+    const col = this.#col
+    if (!col) {
+      this.#col = credentialHeader(r, file)
+      return undefined
+    }
+    const line = ++this.#line
     const get = (k: string): string | undefined => r[col.get(k)!]
+    const truthy = (name: string): boolean => {
+      const v = get(name)
+      const s = (v ?? '').trim().toLowerCase()
+      if (s === 'true') return true
+      if (s === 'false' || s === 'n/a' || s === 'not_supported' || s === '') return false
+      throw new AttemptFailure('input', `${file}: line ${line}: column ${name}: expected true or false (got ${JSON.stringify(v)})`)
+    }
     const user = get('user')?.trim()
     const arn = get('arn')?.trim() ?? ''
     if (!user) throw new AttemptFailure('input', `${file}: line ${line}: column user: expected a user name`)
-    const mfa = truthy(get('mfa_active'), line, 'mfa_active')
-    const keys = (['access_key_1', 'access_key_2'] as const).filter((k) => truthy(get(`${k}_active`), line, `${k}_active`))
+    const mfa = truthy('mfa_active')
+    const keys = (['access_key_1', 'access_key_2'] as const).filter((k) => truthy(`${k}_active`))
     if (user === '<root_account>') {
-      awsRoot = { arn, mfaActive: mfa, activeAccessKeys: keys }
-      return
+      this.awsRoot = { arn, mfaActive: mfa, activeAccessKeys: keys }
+      return undefined
     }
     // Users without a console password cannot sign in interactively; IAM MFA guards console sign-in.
-    if (!truthy(get('password_enabled'), line, 'password_enabled')) {
-      noConsole.push(user)
-      return
+    if (!truthy('password_enabled')) {
+      if (++this.#noConsoleCount <= LISTED + 1) this.#noConsole.push(user)
+      return undefined
     }
-    users.push({ login: user, id: arn || user, admin: false, mfa })
-  })
-  if (noConsole.length) notJudged.push({ rule: 'mfa-user-without-mfa', why: `${noConsole.length} IAM user(s) without a console password, so no console MFA to judge (${listSome(noConsole)})` })
-  if (!awsRoot) {
-    for (const rule of ['mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys'] as const)
-      notJudged.push({ rule, why: 'no <root_account> row: the root account was not checked' })
+    return { login: user, id: arn || user, admin: false, mfa }
   }
-  return { provider: 'aws', users, enforcement: [], notJudged, ...(awsRoot ? { awsRoot } : {}) }
+
+  /** What was not judged, once every row was added. @throws AttemptFailure('input') when there was no header. */
+  finish(): NotJudged[] {
+    if (!this.#col) throw bad(this.#file, 'line 1', 'the credential report header (user,arn,...)')
+    const notJudged: NotJudged[] = []
+    const n = this.#noConsoleCount
+    if (n) notJudged.push({ rule: 'mfa-user-without-mfa', why: `${n} IAM user(s) without a console password, so no console MFA to judge (${listSome(this.#noConsole, LISTED, n)})` })
+    if (!this.awsRoot) {
+      for (const rule of ['mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys'] as const)
+        notJudged.push({ rule, why: 'no <root_account> row: the root account was not checked' })
+    }
+    return notJudged
+  }
 }
 
-/** The first few of `names`, and how many more. */
-export function listSome(names: readonly string[], n = 5): string {
-  return names.length > n ? `${names.slice(0, n).join(', ')} and ${names.length - n} more` : names.join(', ')
+/** The first few of `names`, and how many more (`total`: how many there are, when `names` holds only the first). */
+export function listSome(names: readonly string[], n = LISTED, total = names.length): string {
+  return total > n ? `${names.slice(0, n).join(', ')} and ${total - n} more` : names.join(', ')
 }
 
 // -------------------------------------------------------------------------------------------------------------- GitHub
 
+/** One member object (`ptr` locates it) → its login. */
+export function githubLogin(file: string, x: unknown, ptr: string): string {
+  if (!isObj(x)) throw bad(file, ptr, 'a member object', x)
+  return str(file, x, 'login', ptr)
+}
+
 function ghLogins(file: string, v: unknown, ptr: string): Map<string, Json> {
   const m = new Map<string, Json>()
   arr(file, v, ptr).forEach((x, i) => {
-    if (!isObj(x)) throw bad(file, `${ptr}/${i}`, 'a member object', x)
-    m.set(str(file, x, 'login', `${ptr}/${i}`), x)
+    m.set(githubLogin(file, x, `${ptr}/${i}`), x as Json)
   })
   return m
+}
+
+/** The error of a bundle with neither the 2FA-disabled list nor the org. */
+export const githubNoList = (file: string): AttemptFailure => bad(file, '/membersWith2faDisabled', 'the members array of GET /orgs/{org}/members?filter=2fa_disabled')
+
+/** What is said when no member could be judged (`listed`: the first members and how many more, when the bundle lists some). */
+export function githubNotJudged(listed: string | undefined, count: number): NotJudged {
+  return { rule: 'mfa-user-without-mfa', why: `no member could be judged: /membersWith2faDisabled is missing (GET /orgs/{org}/members?filter=2fa_disabled)${count ? `; ${count} listed member(s) not judged (${listed})` : ''}` }
+}
+
+/** The org object of GET /orgs/{org} → whether it requires 2FA. */
+export function githubOrg(file: string, org: unknown): Enforcement {
+  if (!isObj(org)) throw bad(file, '/org', 'the object of GET /orgs/{org}', org)
+  const login = str(file, org, 'login', '/org')
+  const req = org.two_factor_requirement_enabled
+  if (typeof req !== 'boolean') throw bad(file, '/org/two_factor_requirement_enabled', 'true or false (visible to organization owners)', req)
+  return { resource: `org:${login}`, enforced: req, evidence: { setting: `two_factor_requirement_enabled: ${req}`, policies: req ? ['two_factor_requirement_enabled'] : [], policiesChecked: 1 } }
 }
 
 const GH_BUNDLE = '{ org: GET /orgs/{org}, membersWith2faDisabled: GET /orgs/{org}/members?filter=2fa_disabled, members?, admins? }'
@@ -610,7 +785,7 @@ function parseGithub(data: unknown, file: string): IdpModel {
   if (!isObj(data)) throw bad(file, '', GH_BUNDLE)
   const b = data
   const p = (k: string): string => `/${k}`
-  if (b.membersWith2faDisabled === undefined && b.org === undefined) throw bad(file, '/membersWith2faDisabled', 'the members array of GET /orgs/{org}/members?filter=2fa_disabled')
+  if (b.membersWith2faDisabled === undefined && b.org === undefined) throw githubNoList(file)
   const disabled = b.membersWith2faDisabled === undefined ? new Map<string, Json>() : ghLogins(file, b.membersWith2faDisabled, p('membersWith2faDisabled'))
   const members = b.members === undefined ? undefined : ghLogins(file, b.members, '/members')
   const admins = b.admins === undefined ? new Set<string>() : new Set(ghLogins(file, b.admins, '/admins').keys())
@@ -620,14 +795,7 @@ function parseGithub(data: unknown, file: string): IdpModel {
   if (b.membersWith2faDisabled !== undefined)
     for (const [login, m] of all) users.push({ login, id: String(m.id ?? login), admin: admins.has(login), mfa: !disabled.has(login) })
   else
-    notJudged.push({ rule: 'mfa-user-without-mfa', why: `no member could be judged: /membersWith2faDisabled is missing (GET /orgs/{org}/members?filter=2fa_disabled)${members?.size ? `; ${members.size} listed member(s) not judged (${listSome([...members.keys()])})` : ''}` })
-  const enforcement: Enforcement[] = []
-  if (b.org !== undefined) {
-    if (!isObj(b.org)) throw bad(file, '/org', 'the object of GET /orgs/{org}', b.org)
-    const login = str(file, b.org, 'login', '/org')
-    const req = b.org.two_factor_requirement_enabled
-    if (typeof req !== 'boolean') throw bad(file, '/org/two_factor_requirement_enabled', 'true or false (visible to organization owners)', req)
-    enforcement.push({ resource: `org:${login}`, enforced: req, evidence: { setting: `two_factor_requirement_enabled: ${req}`, policies: req ? ['two_factor_requirement_enabled'] : [], policiesChecked: 1 } })
-  }
+    notJudged.push(githubNotJudged(members?.size ? listSome([...members.keys()]) : undefined, members?.size ?? 0))
+  const enforcement: Enforcement[] = b.org === undefined ? [] : [githubOrg(file, b.org)]
   return { provider: 'github', users, enforcement, notJudged }
 }

@@ -6,7 +6,7 @@ import { defineCheck } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { parseExport, type IdpModel, type IdpRule, type IdpUser } from './exports.ts'
 import { pullLive } from './live/index.ts'
-import { streamEntraUsers, streamGoogleUsers, type StreamedUsers } from './export-stream.ts'
+import { streamAwsUsers, streamEntraUsers, streamGithubUsers, streamGoogleUsers, streamOktaUsers, type StreamedUsers } from './export-stream.ts'
 import { streamedExportTimeout } from '../../src/lib-json-stream.ts'
 import type { Target } from '../../src/types.ts'
 import { strongestTier } from './factors.ts'
@@ -35,11 +35,11 @@ export default defineCheck({
   targetKinds: ['identity-export', 'identity-live'],
   rules: RULES,
   // Local parsing, no network: a large tenant (about 25k users a second here) must not hit the network-sized deadline.
-  // Entra registration lists and Google user lists are streamed at any size: their deadline grows with the file.
-  timeout: (t, baseMs) => (t.kind === 'identity-live' ? Math.max(baseMs, 900_000) : t.provider === 'entra' || t.provider === 'google' ? streamedExportTimeout([t.path], baseMs) : Math.max(baseMs, 120_000)),
+  // User lists are streamed at any size: their deadline grows with the file.
+  timeout: (t, baseMs) => (t.kind === 'identity-live' ? Math.max(baseMs, 900_000) : typeof t.provider === 'string' && STREAMED.has(t.provider) ? streamedExportTimeout([t.path], baseMs) : Math.max(baseMs, 120_000)),
   async run(target, ctx) {
     const weak = ctx.params<WeakParams>('mfa-weak-factors-only')
-    // Entra registration lists and Google user lists are streamed (export-stream.ts): their users are read, not held.
+    // User lists are streamed (export-stream.ts): their users are read, not held.
     const streamed = await streamExport(target, ctx.net.readStream, weak)
     const model = streamed?.model ?? (target.kind === 'identity-live' ? await pullLive(target, ctx) : await readExport(target, ctx.net.readFile))
     const name = PROVIDER_NAMES.get(model.provider) ?? model.provider
@@ -155,15 +155,32 @@ export default defineCheck({
   },
 })
 
-/** An Entra registration list or a Google user list read as a stream: a model without its users, and the users; undefined for anything else. */
+/** The streamed readers by provider: each returns undefined for a file shape it leaves to the whole-file reader. */
+const STREAMED: ReadonlyMap<string, typeof streamEntraUsers> = new Map([
+  ['entra', streamEntraUsers],
+  ['google', streamGoogleUsers],
+  ['okta', streamOktaUsers],
+  ['github', streamGithubUsers],
+  ['aws', streamAwsUsers],
+] as const)
+
+/** A user list read as a stream: a model without its users, and the users; undefined for anything else. */
 async function streamExport(target: Target, readStream: (path: string) => AsyncIterable<Buffer>, weak: WeakParams): Promise<{ model: IdpModel; users: StreamedUsers } | undefined> {
   const path = target.path
   const provider = target.provider
-  if (target.kind !== 'identity-export' || (provider !== 'entra' && provider !== 'google') || typeof path !== 'string') return undefined
-  const stream = provider === 'entra' ? streamEntraUsers : streamGoogleUsers
+  const stream = typeof provider === 'string' ? STREAMED.get(provider) : undefined
+  if (target.kind !== 'identity-export' || !stream || typeof path !== 'string') return undefined
   const users = await stream(() => readStream(path), target.id.replace(/^idp:[^:]+:/, ''), weak.weakFactors, weak.phishingResistantFactors)
   if (!users) return undefined
-  const model: IdpModel = { provider, users: [], enforcement: [], notJudged: users.notJudged, ...(users.incomplete ? { incomplete: users.incomplete } : {}), ...(provider === 'entra' ? { entra: { policies: [] } } : {}) }
+  const model: IdpModel = {
+    provider: provider as IdpModel['provider'],
+    users: [],
+    enforcement: [],
+    notJudged: users.notJudged,
+    ...users.parts,
+    ...(users.incomplete ? { incomplete: users.incomplete } : {}),
+    ...(provider === 'entra' ? { entra: { policies: [] } } : {}),
+  }
   return { users, model }
 }
 

@@ -1,8 +1,9 @@
 /**
- * @fileoverview Entra registration and Google user exports read as streams (checks/mfa/export-stream.ts) against the whole-file reader
- * (parseExport): the same users, coverage, incompleteness and errors for the fixtures and a generated tenant in any
- * chunking; shapes the stream leaves alone (policies, bundles) go to the whole-file reader; a 1M-user file is judged
- * through the scan with the live heap far below the file's size.
+ * @fileoverview Identity exports read as streams (checks/mfa/export-stream.ts: Entra registrations, Google, Okta and GitHub
+ * users, AWS credential reports) against the whole-file reader (parseExport): the same users, coverage, incompleteness,
+ * skips and errors for the fixtures and generated tenants in any chunking; shapes the stream leaves alone (policies,
+ * bundles) go to the whole-file reader; a 300,000-user file is judged through the scan with the live heap far below the
+ * file's size.
  */
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { spawnSync } from 'node:child_process'
@@ -11,8 +12,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { streamEntraUsers, streamGoogleUsers } from '../../checks/mfa/export-stream.ts'
-import { parseExport, type IdpUser } from '../../checks/mfa/exports.ts'
+import fc from 'fast-check'
+import { streamAwsUsers, streamEntraUsers, streamGithubUsers, streamGoogleUsers, streamOktaUsers, type StreamedUsers } from '../../checks/mfa/export-stream.ts'
+import { CsvReader, parseCsv, parseExport, type IdpModel, type IdpUser } from '../../checks/mfa/exports.ts'
 import { mfaCoverage } from '../../checks/mfa/coverage.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 
@@ -142,6 +144,175 @@ describe('streamed Google user lists judge what the whole-file reader judged', (
     expect(await google('{"kind": "admin#directory#users"}')).toEqual(googleWhole('{"kind": "admin#directory#users"}'))
     expect(await google('{"users": 5}')).toBeUndefined()
     expect(await google('"users"')).toBeUndefined()
+  })
+})
+
+type Streamer = (open: () => AsyncIterable<Buffer>, file: string, weak: readonly string[], pr: readonly string[]) => Promise<StreamedUsers | undefined>
+
+/** A streamed read in chunks of `size`: what the judgement sees, an error message, or undefined (left to the whole-file reader). */
+async function streamed(fn: Streamer, text: string, size: number): Promise<unknown> {
+  try {
+    const s = await fn(opener(text, size), 'f.json', WEAK, PR)
+    if (!s) return undefined
+    const users: IdpUser[] = []
+    await s.each((u) => users.push(u))
+    expect(users).toHaveLength(s.count)
+    return { users, coverage: s.coverage, notJudged: s.notJudged, counts: Object.fromEntries(s.notJudgedCounts), parts: s.parts ?? {} }
+  } catch (err) {
+    if (!(err instanceof AttemptFailure)) throw err
+    return err.message
+  }
+}
+
+/** The whole-file reader's judgement in the same terms (what is not judged: the first six sentences per rule, and counts). */
+function whole(provider: string, text: string): unknown {
+  let m: IdpModel
+  try {
+    m = parseExport(provider, Buffer.from(text), 'f.json')
+  } catch (err) {
+    return (err as Error).message
+  }
+  const counts: Record<string, number> = {}
+  for (const n of m.notJudged) counts[n.rule] = (counts[n.rule] ?? 0) + 1
+  const kept = m.notJudged.filter((n, i) => m.notJudged.slice(0, i).filter((x) => x.rule === n.rule).length < 6)
+  const parts = { ...(m.oktaPolicies ? { oktaPolicies: m.oktaPolicies } : {}), ...(m.awsRoot ? { awsRoot: m.awsRoot } : {}), ...(provider === 'github' ? { enforcement: m.enforcement } : {}) }
+  return { users: [...m.users], coverage: mfaCoverage(m.users, WEAK, PR), notJudged: kept, counts, parts }
+}
+
+/** Streamed (in every chunk size given) and whole-file reads agree; returns the streamed result (undefined: left to the whole-file reader). */
+async function same(provider: string, fn: Streamer, text: string, sizes = [1, 61, 4096]): Promise<unknown> {
+  const w = whole(provider, text)
+  let got: unknown
+  for (const size of sizes) {
+    got = await streamed(fn, text, size)
+    if (got === undefined) return undefined
+    expect(got, `chunks of ${size}`).toEqual(w)
+  }
+  return got
+}
+
+const oktaId = (i: number): string => `00u${String(i).padStart(17, '0')}`
+const oktaFactorList = (i: number): unknown[] =>
+  i % 7 === 0 ? [] : i % 5 === 0 ? [{ factorType: 'webauthn', provider: 'FIDO', status: 'ACTIVE' }] : [{ factorType: 'sms', provider: 'OKTA', status: 'ACTIVE' }, { factorType: 'push', provider: 'OKTA', status: i % 3 ? 'ACTIVE' : 'PENDING_ACTIVATION' }]
+const oktaUserRecord = (i: number, embedded: boolean): Record<string, unknown> => ({
+  id: oktaId(i), status: i % 13 === 0 ? 'SUSPENDED' : 'ACTIVE', profile: { login: `user${i}@example.com` },
+  ...(embedded && i % 29 !== 0 ? { _embedded: { factors: oktaFactorList(i), ...(i % 11 === 0 ? { roles: [{ type: 'SUPER_ADMIN', status: 'ACTIVE' }] } : {}) } } : {}),
+})
+/** `{ users, factors, roles }` with the maps in reverse order of the users; every 29th user has no factor list. */
+function oktaBundle(n: number): Record<string, unknown> {
+  const ids = Array.from({ length: n }, (_, i) => n - 1 - i)
+  return {
+    users: Array.from({ length: n }, (_, i) => oktaUserRecord(i, false)),
+    factors: Object.fromEntries(ids.filter((i) => i % 29 !== 0).map((i) => [oktaId(i), oktaFactorList(i)])),
+    roles: Object.fromEntries(ids.filter((i) => i % 11 === 0).map((i) => [oktaId(i), [{ type: 'ORG_ADMIN', status: i % 2 ? 'ACTIVE' : 'INACTIVE' }]])),
+  }
+}
+
+describe('streamed Okta exports judge what the whole-file reader judged', () => {
+  const OFIX = fileURLToPath(new URL('../../fixtures/mfa/okta/', import.meta.url))
+  it.each(readdirSync(OFIX))('%s: streamed, the same users, coverage and skips', async (file) => {
+    expect(await same('okta', streamOktaUsers, readFileSync(join(OFIX, file), 'utf8'))).toBeTypeOf('object')
+  })
+  it('a generated bundle (maps in another order than the users) and a bare embedded list, in any chunking', async () => {
+    const bundle = oktaBundle(700)
+    const got = (await same('okta', streamOktaUsers, JSON.stringify(bundle))) as { users: IdpUser[]; counts: Record<string, number> }
+    expect(got.users.length).toBeGreaterThan(500)
+    expect(got.users.some((u) => u.admin)).toBe(true)
+    expect(got.counts['mfa-user-without-mfa']).toBeGreaterThan(6)
+    await same('okta', streamOktaUsers, JSON.stringify(Array.from({ length: 700 }, (_, i) => oktaUserRecord(i, true))))
+    // Policies beside the users are judged too; a later id given twice in a map wins, as in JSON.parse.
+    const withPolicies = { ...bundle, authenticationPolicies: [{ id: 'rst1', name: 'P', status: 'ACTIVE', type: 'ACCESS_POLICY', rules: [] }] }
+    expect(((await same('okta', streamOktaUsers, JSON.stringify(withPolicies), [4096])) as { parts: { oktaPolicies?: unknown[] } }).parts.oktaPolicies).toHaveLength(1)
+    const twice = JSON.stringify(bundle).replace('"factors":{', `"factors":{"${oktaId(1)}":[{"factorType":"sms","status":"ACTIVE"}],`)
+    expect(twice).not.toBe(JSON.stringify(bundle))
+    await same('okta', streamOktaUsers, twice, [4096])
+  })
+  it('errors: the first bad user or factor list a user needs, as the whole-file reader; odd shapes are left to it', async () => {
+    const bundle = oktaBundle(60)
+    const badFactor = structuredClone(bundle) as { factors: Record<string, unknown[]>; users: Record<string, unknown>[] }
+    badFactor.factors[oktaId(40)] = [{ status: 'ACTIVE' }]
+    badFactor.users[50]!.status = 7
+    expect(await same('okta', streamOktaUsers, JSON.stringify(badFactor), [4096])).toBe(`f.json: /factors/${oktaId(40)}/0/factorType: expected a non-empty string`)
+    // A bad list no user that can sign in needs (a suspended user's) is not read, by either reader.
+    const unused = structuredClone(bundle) as typeof badFactor
+    unused.factors[oktaId(26)] = 'none' as unknown as unknown[]
+    expect(await same('okta', streamOktaUsers, JSON.stringify(unused), [4096])).toBeTypeOf('object')
+    const badRoles = structuredClone(bundle) as typeof badFactor & { roles: Record<string, unknown> }
+    badRoles.roles[oktaId(22)] = { type: 'x' }
+    expect(await same('okta', streamOktaUsers, JSON.stringify(badRoles), [4096])).toBe(`f.json: /roles/${oktaId(22)}: expected an array (got {"type":"x"})`)
+    for (const odd of ['{"users": 5}', '{"users": [], "factors": []}', '{"authenticationPolicies": []}', '"x"', '{"users": [1, 2'])
+      expect(await streamed(streamOktaUsers, odd, 7), odd).toBeUndefined()
+  })
+})
+
+describe('streamed GitHub bundles judge what the whole-file reader judged', () => {
+  const GHFIX = fileURLToPath(new URL('../../fixtures/mfa/github/', import.meta.url))
+  const member = (i: number): Record<string, unknown> => ({ login: `dev${i}`, id: 1000 + i, type: 'User' })
+  const org = { login: 'acme', two_factor_requirement_enabled: false }
+  it.each(readdirSync(GHFIX))('%s: the same users, coverage and enforcement (a bare array is left to the whole-file reader)', async (file) => {
+    const text = readFileSync(join(GHFIX, file), 'utf8')
+    const got = await same('github', streamGithubUsers, text)
+    expect(got === undefined).toBe(text.trimStart().startsWith('['))
+  })
+  it('generated bundles, in any chunking: disabled members missing from the list come last; admins counted when listed', async () => {
+    const members = Array.from({ length: 900 }, (_, i) => member(i))
+    const disabled = [...Array.from({ length: 900 }, (_, i) => member(i)).filter((_, i) => i % 7 === 0), member(5000), member(5001)]
+    const admins = [...members.filter((_, i) => i % 11 === 0), member(5001), member(6000)]
+    const got = (await same('github', streamGithubUsers, JSON.stringify({ membersWith2faDisabled: disabled, org, admins, members }))) as { users: IdpUser[] }
+    expect(got.users.slice(-2).map((u) => u.login)).toEqual(['dev5000', 'dev5001'])
+    await same('github', streamGithubUsers, JSON.stringify({ org, members }))
+    await same('github', streamGithubUsers, JSON.stringify({ org: { ...org, two_factor_requirement_enabled: true }, membersWith2faDisabled: disabled }))
+  })
+  it('errors in the whole-file reader order; a member listed twice and odd shapes are left to it', async () => {
+    const members = Array.from({ length: 30 }, (_, i) => member(i))
+    const bad = (list: string): unknown[] => [...members.slice(0, 3), list === 'x' ? 5 : { login: '' }]
+    expect(await same('github', streamGithubUsers, JSON.stringify({ members: bad('x'), admins: bad('y'), membersWith2faDisabled: bad('z'), org }), [4096])).toBe('f.json: /membersWith2faDisabled/3/login: expected a non-empty string (got "")')
+    expect(await same('github', streamGithubUsers, JSON.stringify({ admins: bad('y'), members: bad('x'), membersWith2faDisabled: [] }), [4096])).toBe('f.json: /members/3: expected a member object (got 5)')
+    expect(await same('github', streamGithubUsers, JSON.stringify({ members, membersWith2faDisabled: [], org: { login: 'acme' } }), [4096])).toMatch(/\/org\/two_factor_requirement_enabled: expected true or false/)
+    expect(await same('github', streamGithubUsers, JSON.stringify({ members }), [4096])).toMatch(/\/membersWith2faDisabled: expected the members array/)
+    expect(await streamed(streamGithubUsers, JSON.stringify({ members: [...members, member(3)], membersWith2faDisabled: [] }), 4096)).toBeUndefined()
+    for (const odd of ['[]', '{"members": null, "org": {}}', '5']) expect(await streamed(streamGithubUsers, odd, 3), odd).toBeUndefined()
+  })
+})
+
+describe('streamed AWS credential reports judge what the whole-file reader judged', () => {
+  const AFIX = fileURLToPath(new URL('../../fixtures/mfa/aws/', import.meta.url))
+  const header = readFileSync(join(AFIX, 'credential-report.csv'), 'utf8').split('\n')[0]!
+  const row = (i: number, cells: Partial<Record<'user' | 'password' | 'mfa', string>> = {}): string =>
+    `${cells.user ?? `user${i}`},arn:aws:iam::123456789012:user/user${i},2023-06-01T10:00:00+00:00,${cells.password ?? (i % 5 ? 'true' : 'false')},N/A,N/A,N/A,${cells.mfa ?? (i % 7 ? 'true' : 'false')},false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A`
+  it.each(readdirSync(AFIX))('%s: the same users, root account and skips (the JSON form is left to the whole-file reader)', async (file) => {
+    const text = readFileSync(join(AFIX, file), 'utf8')
+    const got = await same('aws', streamAwsUsers, text)
+    expect(got === undefined).toBe(file.endsWith('.json'))
+  })
+  it('a generated report with quoted names, CRLF, a BOM and blank lines, in any chunking; bounds and bad cells as the whole-file reader', async () => {
+    const rows = Array.from({ length: 400 }, (_, i) => row(i, i % 9 === 0 ? { user: `"user""${i}"", x"` } : {}))
+    const got = (await same('aws', streamAwsUsers, `\uFEFF${header}\r\n${rows.join('\r\n')}\r\n\r\n`, [1, 2, 3, 61, 4096])) as { users: IdpUser[] }
+    expect(got.users.map((u) => u.login)).toContain('user"9", x')
+    await same('aws', streamAwsUsers, `${header}\n${row(0, { user: '<root_account>', password: 'not_supported' })}\n${rows.join('\n')}`)
+    expect(await same('aws', streamAwsUsers, `${header}\n${rows.slice(0, 30).join('\n')}\n${row(31, { mfa: 'maybe' })}\n${row(32, { user: '' })}`, [7, 4096])).toBe('f.json: line 32: column mfa_active: expected true or false (got "maybe")')
+    // Past the row bound, the bound is the error, even after a bad row (as the whole-file reader: the CSV is read first).
+    const many = `${header}\n${row(1, { mfa: 'maybe' })}\n${Array.from({ length: 100_000 }, (_, i) => row(i)).join('\n')}`
+    expect(await same('aws', streamAwsUsers, many, [1 << 20])).toBe('f.json: not a credential report (more than 100000 rows)')
+    for (const text of ['', '\n\n', `${header.replace('mfa_active', 'mfa')}\n${row(1)}`]) expect(await same('aws', streamAwsUsers, text, [3]), text).toMatch(/^f.json: line 1: expected/)
+    expect(await streamed(streamAwsUsers, '  {"Content": 5}', 3)).toBeUndefined()
+  })
+  it('CsvReader: any text cut anywhere gives the rows of the whole text', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[ab",\r\n]{0,40}$/), fc.array(fc.nat(40), { maxLength: 6 }), (text, cuts) => {
+        const rows: string[][] = []
+        const r = new CsvReader((x) => rows.push(x))
+        let at = 0
+        for (const c of [...cuts].sort((a, b) => a - b)) {
+          r.push(text.slice(at, Math.max(at, c)))
+          at = Math.max(at, c)
+        }
+        r.push(text.slice(at))
+        r.end()
+        expect(rows).toEqual(parseCsv(text))
+      }),
+      { numRuns: 2000 },
+    )
   })
 })
 
