@@ -21,6 +21,7 @@ import { AttemptFailure } from '../../../src/errors.ts'
 import { shortUrl, type Transport } from './client.ts'
 import { AwsQuery } from './aws-query.ts'
 import type { AwsKeys } from './aws-sigv4.ts'
+import { readSecretFile, type ReadFile } from './tokens.ts'
 
 /** `settings.aws`. */
 export interface AwsSettings {
@@ -65,8 +66,6 @@ export const AWS_SETTINGS_SCHEMA = {
 } as const
 
 type Env = Readonly<Record<string, string | undefined>>
-/** Reads at most `max` bytes of a file (`ctx.net.readFile`, or the bounded reader in the preflight). */
-export type Reader = (path: string, max: number) => Promise<Buffer>
 
 /** Where the credential comes from, chosen without any network call. */
 export type AwsSource =
@@ -102,7 +101,7 @@ export function parseIni(text: string): Map<string, Map<string, string>> {
   return out
 }
 
-async function readOptional(read: Reader, path: string, what: string): Promise<string | undefined> {
+async function readOptional(read: ReadFile, path: string, what: string): Promise<string | undefined> {
   try {
     return (await read(path, 1024 * 1024)).toString('utf8')
   } catch (err) {
@@ -140,7 +139,7 @@ function containerUrl(value: string, what: string): string {
  * Picks the credential source: the first that applies, files read through `read` (a missing shared file is skipped; a
  * profile named explicitly must exist). Throws `AttemptFailure('input')` naming what to set when nothing applies.
  */
-export async function awsCredentialSource(s: AwsSettings, read: Reader, env: Env = process.env): Promise<AwsSource> {
+export async function awsCredentialSource(s: AwsSettings, read: ReadFile, env: Env = process.env): Promise<AwsSource> {
   const id = env.AWS_ACCESS_KEY_ID
   const secret = env.AWS_SECRET_ACCESS_KEY
   if (id || secret) {
@@ -170,7 +169,7 @@ export async function awsCredentialSource(s: AwsSettings, read: Reader, env: Env
   throw new AttemptFailure('input', NO_AWS_CREDENTIAL)
 }
 
-async function profileSource(s: AwsSettings, read: Reader, env: Env, name: string, explicit: boolean, sessionName: string | undefined, depth = 0): Promise<AwsSource | undefined> {
+async function profileSource(s: AwsSettings, read: ReadFile, env: Env, name: string, explicit: boolean, sessionName: string | undefined, depth = 0): Promise<AwsSource | undefined> {
   const credPath = s.sharedCredentialsFile ?? env.AWS_SHARED_CREDENTIALS_FILE ?? join(homedir(), '.aws', 'credentials')
   const confPath = s.configFile ?? env.AWS_CONFIG_FILE ?? join(homedir(), '.aws', 'config')
   const credText = await readOptional(read, credPath, 'shared credentials file')
@@ -263,7 +262,7 @@ export function describeSource(src: AwsSource): string {
  * A credential provider for `src`: cached, renewed five minutes before expiry and when `refresh` is asked (after an
  * expired-credential answer).
  */
-export function awsCredentialProvider(src: AwsSource, sts: StsPlace, transport: Transport, read: Reader, signal?: AbortSignal): (refresh: boolean) => Promise<AwsKeys> {
+export function awsCredentialProvider(src: AwsSource, sts: StsPlace, transport: Transport, read: ReadFile, signal?: AbortSignal): (refresh: boolean) => Promise<AwsKeys> {
   const session = (name: string | undefined): string => name ?? `ztscan-${Date.now()}`
   const stsClient = (keys?: (refresh: boolean) => Promise<AwsKeys>): AwsQuery =>
     new AwsQuery({ vendor: 'AWS STS', endpoint: sts.endpoint, version: '2011-06-15', region: sts.region, service: 'sts', transport, signal, keys, limits: { maxPageBytes: 256 * 1024, requestTimeoutMs: 30_000 } })
@@ -277,13 +276,7 @@ export function awsCredentialProvider(src: AwsSource, sts: StsPlace, transport: 
     }
     case 'web-identity':
       fetch = async () => {
-        let token: string
-        try {
-          token = (await read(src.tokenFile, 64 * 1024)).toString('utf8').trim()
-        } catch (err) {
-          throw err instanceof AttemptFailure ? new AttemptFailure('input', `${src.where}: ${err.message}`) : err
-        }
-        if (!token) throw new AttemptFailure('input', `${src.where}: ${src.tokenFile} is empty`)
+        const token = await readSecretFile(read, src.tokenFile, src.where)
         return stsKeys(await stsClient().call('AssumeRoleWithWebIdentity', { RoleArn: src.roleArn, RoleSessionName: session(src.sessionName), WebIdentityToken: token }), 'AWS STS AssumeRoleWithWebIdentity')
       }
       break

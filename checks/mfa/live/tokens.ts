@@ -9,7 +9,7 @@ import type { HttpResult } from '../../../src/net/index.ts'
 import { shortUrl, Throttled, vendorCode, type Transport } from './client.ts'
 
 /** The context's file reader (`ctx.net.readFile`): bounded, replaceable in tests. */
-export type ReadFile = (path: string, maxBytes?: number) => Promise<Buffer>
+export type ReadFile = (path: string, maxBytes: number) => Promise<Buffer>
 
 /**
  * A file holding a secret (a key, a federated token), read through the context: at most 64 KiB, named by `setting` in
