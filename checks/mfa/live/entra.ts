@@ -19,6 +19,7 @@ import { AttemptFailure } from '../../../src/errors.ts'
 import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import { entraRegistration, parseExportData, type IdpModel, type IdpUser, type Json } from '../exports.ts'
+import { readCaPolicy } from '../policy-entra.ts'
 import { ApiClient, baseUrl, PullLog, pullList, shortUrl, type Transport } from './client.ts'
 import { clientAssertion, JWT_BEARER, loadKeyPem, postForm, readSecretFile, tokenCache, tokenFrom, type Token, type ReadFile } from './tokens.ts'
 
@@ -208,11 +209,11 @@ export async function pullEntra(target: Target, ctx: Pick<CheckContext, 'signal'
   // Members of the groups enabled policies name, and of groups holding a directory role (role-assignable groups):
   // transitive, so users of nested groups count. A group that cannot be read stays unresolved (a named gap).
   const groupIds = new Set<string>()
-  for (const p of policies) {
-    if (!p || typeof p !== 'object' || (p as Json).state !== 'enabled') continue
-    const users = ((p as Json).conditions as Json | undefined)?.users as Json | undefined
-    for (const k of ['includeGroups', 'excludeGroups'] as const) for (const g of Array.isArray(users?.[k]) ? (users[k] as unknown[]) : []) if (typeof g === 'string' && g) groupIds.add(g)
-  }
+  policies.forEach((p, i) => {
+    if (!p || typeof p !== 'object') return
+    const ca = readCaPolicy(p as Json, i)
+    if (ca.enabled) for (const g of [...ca.includeGroups, ...ca.excludeGroups]) if (g) groupIds.add(g)
+  })
   for (const r of roles) for (const m of r.members as Json[]) if (m['@odata.type'] === '#microsoft.graph.group' && typeof m.id === 'string') groupIds.add(m.id)
   const groups: Record<string, Json[]> = Object.create(null) as Record<string, Json[]>
   let pulled = 0
