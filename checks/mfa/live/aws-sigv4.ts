@@ -31,18 +31,18 @@ const sha256 = (s: string | Buffer): string => createHash('sha256').update(s).di
 const hmac = (key: string | Buffer, s: string): Buffer => createHmac('sha256', key).update(s, 'utf8').digest()
 
 /** RFC 3986 encoding as SigV4 wants it: unreserved characters kept, everything else %XX (upper case). */
-export function uriEncode(s: string): string {
+function uriEncode(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
 /** `20150830T123600Z` and `20150830` of a date. */
-export function amzDate(d: Date): { stamp: string; day: string } {
+function amzDate(d: Date): { stamp: string; day: string } {
   const stamp = d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
   return { stamp, day: stamp.slice(0, 8) }
 }
 
 /** The canonical request and the signed header names (exported for the known-answer tests). */
-export function canonicalRequest(method: string, url: URL, headers: Readonly<Record<string, string>>, body: string): { request: string; signedHeaders: string } {
+function canonicalRequest(method: string, url: URL, headers: Readonly<Record<string, string>>, body: string): { request: string; signedHeaders: string } {
   const path = url.pathname.split('/').map((seg) => uriEncode(decodeURIComponent(seg))).join('/') || '/'
   const query = [...url.searchParams].map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
