@@ -40,6 +40,9 @@ export class FileError extends Error {
   }
 }
 
+/** The system's refusal of `path` as a FileError (its errno code, else the message). */
+const errnoOf = (path: string, err: unknown): FileError => new FileError(path, { kind: 'errno', code: (err as NodeJS.ErrnoException).code ?? (err as Error).message })
+
 function fileType(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
   if (st.isDirectory()) return 'a directory'
   if (st.isFIFO()) return 'a FIFO'
@@ -59,7 +62,7 @@ export async function openRegularFile(path: string): Promise<FileHandle> {
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (err) {
-    throw new FileError(path, { kind: 'errno', code: (err as NodeJS.ErrnoException).code ?? (err as Error).message })
+    throw errnoOf(path, err)
   }
   try {
     const st = await fh.stat()
@@ -68,11 +71,40 @@ export async function openRegularFile(path: string): Promise<FileHandle> {
   } catch (err) {
     await fh.close()
     if (err instanceof FileError) throw err
-    throw new FileError(path, { kind: 'errno', code: (err as NodeJS.ErrnoException).code ?? (err as Error).message })
+    throw errnoOf(path, err)
   }
 }
 
 const CHUNK = 1024 * 1024
+
+/**
+ * The chunks of a regular file (up to 1 MiB each, fresh buffers), counting the bytes actually read: a file that grows
+ * while being read is cut off at `maxBytes`, not trusted by its size; an aborted `signal` ends the read with its reason.
+ * @throws FileError
+ */
+async function* fileChunks(path: string, maxBytes: number, signal?: AbortSignal): AsyncGenerator<Buffer, void, undefined> {
+  const fh = await openRegularFile(path)
+  try {
+    let total = 0
+    for (;;) {
+      signal?.throwIfAborted()
+      // One byte more than the limit tells "exactly at the limit" from "over it".
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, maxBytes + 1 - total))
+      let n: number
+      try {
+        n = (await fh.read(buf, 0, buf.length, null)).bytesRead
+      } catch (err) {
+        throw errnoOf(path, err)
+      }
+      if (n === 0) return
+      total += n
+      if (total > maxBytes) throw new FileError(path, { kind: 'size', limit: maxBytes })
+      yield n === buf.length ? buf : buf.subarray(0, n)
+    }
+  } finally {
+    await fh.close()
+  }
+}
 
 /**
  * Reads a regular file of at most `maxBytes` bytes, counting the bytes actually read (a file that grows while being read is
@@ -80,28 +112,13 @@ const CHUNK = 1024 * 1024
  * @throws FileError
  */
 export async function readBounded(path: string, maxBytes: number): Promise<Buffer> {
-  const fh = await openRegularFile(path)
-  try {
-    const chunks: Buffer[] = []
-    let total = 0
-    for (;;) {
-      // One byte more than the limit tells "exactly at the limit" from "over it".
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, maxBytes + 1 - total))
-      let n: number
-      try {
-        n = (await fh.read(buf, 0, buf.length, null)).bytesRead
-      } catch (err) {
-        throw new FileError(path, { kind: 'errno', code: (err as NodeJS.ErrnoException).code ?? (err as Error).message })
-      }
-      if (n === 0) break
-      total += n
-      if (total > maxBytes) throw new FileError(path, { kind: 'size', limit: maxBytes })
-      chunks.push(n === buf.length ? buf : buf.subarray(0, n))
-    }
-    return Buffer.concat(chunks, total)
-  } finally {
-    await fh.close()
+  const chunks: Buffer[] = []
+  let total = 0
+  for await (const chunk of fileChunks(path, maxBytes)) {
+    chunks.push(chunk)
+    total += chunk.length
   }
+  return Buffer.concat(chunks, total)
 }
 
 /** Reads at most `maxBytes` of a regular file; anything else is an `input` failure naming the file. */
@@ -119,30 +136,10 @@ export async function readFileCapped(path: string, maxBytes = 64 * 1024 * 1024):
  * buffer the caller may keep.
  */
 export async function* streamFileCapped(path: string, maxBytes: number, signal?: AbortSignal): AsyncGenerator<Buffer, void, undefined> {
-  let fh: FileHandle
   try {
-    fh = await openRegularFile(path)
+    yield* fileChunks(path, maxBytes, signal)
   } catch (err) {
     throw err instanceof FileError ? err.toAttemptFailure() : err
-  }
-  try {
-    let total = 0
-    for (;;) {
-      signal?.throwIfAborted()
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, maxBytes + 1 - total))
-      let n: number
-      try {
-        n = (await fh.read(buf, 0, buf.length, null)).bytesRead
-      } catch (err) {
-        throw new FileError(path, { kind: 'errno', code: (err as NodeJS.ErrnoException).code ?? (err as Error).message }).toAttemptFailure()
-      }
-      if (n === 0) return
-      total += n
-      if (total > maxBytes) throw new FileError(path, { kind: 'size', limit: maxBytes }).toAttemptFailure()
-      yield n === buf.length ? buf : buf.subarray(0, n)
-    }
-  } finally {
-    await fh.close()
   }
 }
 
