@@ -201,6 +201,104 @@ class KeptNotJudged {
 
 // ---------------------------------------------------------------------------------------------------------------- Okta
 
+/**
+ * User id → value, for a million ids without a million heap strings: the ids' UTF-8 bytes in one growing buffer and an
+ * open-addressing table of their entries, both off the V8 heap (the collector neither scans them nor grows its heap with
+ * them: about 30 bytes an id). The values are the caller's (few distinct ones, shared). A later `set` of an id replaces it.
+ */
+export class IdMap<V> {
+  #bytes = Buffer.allocUnsafe(1 << 16)
+  #used = 0
+  #start = new Uint32Array(1024)
+  #len = new Uint32Array(1024)
+  #values: V[] = []
+  /** Entry index + 1 per slot; 0: empty. */
+  #slots = new Int32Array(2048)
+  #key = Buffer.allocUnsafe(1024)
+  #keyLen = 0
+
+  get size(): number {
+    return this.#values.length
+  }
+
+  set(id: string, value: V): void {
+    const slot = this.#find(id)
+    const e = this.#slots[slot]!
+    if (e) {
+      this.#values[e - 1] = value
+      return
+    }
+    const n = this.#values.length
+    if (n === this.#start.length) {
+      this.#start = grown(this.#start)
+      this.#len = grown(this.#len)
+    }
+    if (this.#used + this.#keyLen > this.#bytes.length) {
+      const b = Buffer.allocUnsafe(Math.max(this.#bytes.length * 2, this.#used + this.#keyLen))
+      this.#bytes.copy(b, 0, 0, this.#used)
+      this.#bytes = b
+    }
+    this.#key.copy(this.#bytes, this.#used, 0, this.#keyLen)
+    this.#start[n] = this.#used
+    this.#len[n] = this.#keyLen
+    this.#used += this.#keyLen
+    this.#values.push(value)
+    this.#slots[slot] = n + 1
+    if (2 * (n + 1) > this.#slots.length) this.#rehash()
+  }
+
+  get(id: string): V | undefined {
+    const e = this.#slots[this.#find(id)]!
+    return e ? this.#values[e - 1] : undefined
+  }
+
+  /**
+   * The slot holding `id`, or the empty one where it would go; its bytes are left in #key: UTF-8 after a 0, or UTF-16 after
+   * a 1 for a string with a lone surrogate (which UTF-8 would turn into U+FFFD, making two ids one).
+   */
+  #find(id: string): number {
+    if (this.#key.length < id.length * 3 + 1) this.#key = Buffer.allocUnsafe(id.length * 3 + 1)
+    const wide = LONE_SURROGATE.test(id)
+    this.#key[0] = wide ? 1 : 0
+    const len = (this.#keyLen = 1 + this.#key.write(id, 1, wide ? 'utf16le' : 'utf8'))
+    const mask = this.#slots.length - 1
+    for (let i = hash(this.#key, 0, len) & mask; ; i = (i + 1) & mask) {
+      const e = this.#slots[i]!
+      if (!e) return i
+      const at = this.#start[e - 1]!
+      if (this.#len[e - 1] === len && this.#bytes.compare(this.#key, 0, len, at, at + len) === 0) return i
+    }
+  }
+
+  #rehash(): void {
+    const slots = new Int32Array(this.#slots.length * 2)
+    const mask = slots.length - 1
+    for (let e = 0; e < this.#values.length; e++) {
+      const at = this.#start[e]!
+      let i = hash(this.#bytes, at, at + this.#len[e]!) & mask
+      while (slots[i]) i = (i + 1) & mask
+      slots[i] = e + 1
+    }
+    this.#slots = slots
+  }
+}
+
+/** A UTF-16 surrogate without its other half (code units: no `u` flag). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+const grown = (a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> => {
+  const b = new Uint32Array(a.length * 2)
+  b.set(a)
+  return b
+}
+
+/** FNV-1a over bytes `from`…`to` of `b`. */
+function hash(b: Buffer, from: number, to: number): number {
+  let h = 0x811c9dc5
+  for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193)
+  return h >>> 0
+}
+
 const OKTA: JsonEntriesSpec = { arrays: [['users']], maps: [['factors'], ['roles']], bare: true }
 
 /**
@@ -213,8 +311,8 @@ const OKTA: JsonEntriesSpec = { arrays: [['users']], maps: [['factors'], ['roles
  * @throws AttemptFailure('input') for a bad user or factor list (the first one, as the whole-file reader) or a file changed between passes.
  */
 export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: string, weak: readonly string[], pr: readonly string[]): Promise<StreamedUsers | undefined> {
-  const factors = new Map<string, OktaFactors>()
-  const roles = new Map<string, OktaRoles>()
+  const factors = new IdMap<OktaFactors>()
+  const roles = new IdMap<OktaRoles>()
   const shared = new Map<string, OktaFactors>()
   const intern = (f: OktaFactors): OktaFactors => {
     if (f instanceof AttemptFailure) return f

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
-import { streamAwsUsers, streamEntraUsers, streamGithubUsers, streamGoogleUsers, streamOktaUsers, type StreamedUsers } from '../../checks/mfa/export-stream.ts'
+import { IdMap, streamAwsUsers, streamEntraUsers, streamGithubUsers, streamGoogleUsers, streamOktaUsers, type StreamedUsers } from '../../checks/mfa/export-stream.ts'
 import { CsvReader, parseCsv, parseExport, type IdpModel, type IdpUser } from '../../checks/mfa/exports.ts'
 import { mfaCoverage } from '../../checks/mfa/coverage.ts'
 import { AttemptFailure } from '../../src/errors.ts'
@@ -207,6 +207,32 @@ function oktaBundle(n: number): Record<string, unknown> {
     roles: Object.fromEntries(ids.filter((i) => i % 11 === 0).map((i) => [oktaId(i), [{ type: 'ORG_ADMIN', status: i % 2 ? 'ACTIVE' : 'INACTIVE' }]])),
   }
 }
+
+describe('IdMap (the Okta maps by user id, off the heap)', () => {
+  it('holds what a Map holds: any string keys, a later set replaces, a missing key is undefined, across growth', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '__proto__', 'a', 'A', '\ud800', '\udc00', '\ufffd', '\ud800x')), fc.nat()), { maxLength: 300 }), fc.array(fc.string(), { maxLength: 20 }), (pairs, probes) => {
+        const m = new IdMap<number>()
+        const ref = new Map<string, number>()
+        for (const [k, v] of pairs) {
+          m.set(k, v)
+          ref.set(k, v)
+        }
+        expect(m.size).toBe(ref.size)
+        for (const k of [...ref.keys(), ...probes]) expect(m.get(k)).toBe(ref.get(k))
+      }),
+      { numRuns: 300 },
+    )
+    // Lone surrogates stay distinct (UTF-8 would make them all U+FFFD).
+    const lone = new IdMap<number>()
+    for (const [i, k] of ['\ud800', '\udc00', '\ufffd'].entries()) lone.set(k, i)
+    expect([lone.size, lone.get('\ud800'), lone.get('\udc00'), lone.get('\ufffd')]).toEqual([3, 0, 1, 2])
+    const big = new IdMap<number>()
+    for (let i = 0; i < 50_000; i++) big.set(oktaId(i), i % 3)
+    expect(big.size).toBe(50_000)
+    expect([big.get(oktaId(49_999)), big.get(oktaId(7)), big.get(oktaId(50_000))]).toEqual([49_999 % 3, 1, undefined])
+  })
+})
 
 describe('streamed Okta exports judge what the whole-file reader judged', () => {
   const OFIX = fileURLToPath(new URL('../../fixtures/mfa/okta/', import.meta.url))
