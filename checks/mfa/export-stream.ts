@@ -252,6 +252,10 @@ export class IdMap<V> {
     return e ? this.#values[e - 1] : undefined
   }
 
+  has(id: string): boolean {
+    return this.#slots[this.#find(id)] !== 0
+  }
+
   /**
    * The slot holding `id`, or the empty one where it would go; its bytes are left in #key: UTF-8 after a 0, or UTF-16 after
    * a 1 for a string with a lone surrogate (which UTF-8 would turn into U+FFFD, making two ids one).
@@ -399,13 +403,13 @@ const GH_LISTS = ['/membersWith2faDisabled', '/members', '/admins'] as const
 /**
  * Streams a GitHub organisation bundle (`{ org, members, admins, membersWith2faDisabled }`) through `open`, in two passes:
  * first the lists are checked (the first bad member of each, reported in the whole-file reader's order), the admins and the
- * members without 2FA kept (the judgement looks every member up in them), the member logins held only to find duplicates;
+ * members without 2FA kept (the judgement looks every member up in them), the member logins held (in an IdMap) only to find duplicates;
  * then each member is handed over as it is read, followed by the members without 2FA that `members` does not list.
  * @returns undefined for another shape, or a member listed twice (the whole-file reader judges those).
  * @throws AttemptFailure('input') for a bad member or org (as the whole-file reader) or a file changed between passes.
  */
 export async function streamGithubUsers(open: () => AsyncIterable<Buffer>, file: string, weak: readonly string[], pr: readonly string[]): Promise<StreamedUsers | undefined> {
-  let seen: Set<string> | undefined = new Set<string>()
+  let seen: IdMap<true> | undefined = new IdMap<true>()
   const firstMembers: string[] = []
   /** Members without 2FA: login → id (the last entry of a login, as the whole-file reader's map). */
   const disabled = new Map<string, string>()
@@ -431,7 +435,7 @@ export async function streamGithubUsers(open: () => AsyncIterable<Buffer>, file:
         }
         if (ptr === '/members') {
           if (seen!.has(login)) twice = true
-          seen!.add(login)
+          seen!.set(login, true)
           if (firstMembers.length <= LISTED) firstMembers.push(login)
         } else if (ptr === '/admins') admins.add(login)
         else disabled.set(login, String((e as Record<string, unknown>).id ?? login))

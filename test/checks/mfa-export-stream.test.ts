@@ -219,7 +219,10 @@ describe('IdMap (the Okta maps by user id, off the heap)', () => {
           ref.set(k, v)
         }
         expect(m.size).toBe(ref.size)
-        for (const k of [...ref.keys(), ...probes]) expect(m.get(k)).toBe(ref.get(k))
+        for (const k of [...ref.keys(), ...probes]) {
+          expect(m.get(k)).toBe(ref.get(k))
+          expect(m.has(k)).toBe(ref.has(k))
+        }
       }),
       { numRuns: 300 },
     )
