@@ -59,6 +59,8 @@ export interface JsonEntriesSpec {
   readonly arrays: readonly (readonly string[])[]
   /** Object paths whose members are streamed one at a time, each with its key (`[['factors']]` for `{ factors: { <id>: … } }`). */
   readonly maps?: readonly (readonly string[])[]
+  /** Streamed arrays or maps whose entries are only scanned (bounded, counted), not parsed nor handed over: a pass that needs other parts. */
+  readonly skip?: readonly (readonly string[])[]
   /** A top-level array is streamed too (a bare export). */
   readonly bare: boolean
   /** Largest entry, in bytes of its JSON text (default 8 MiB). */
@@ -94,6 +96,8 @@ interface Frame {
   readonly pointer: string
   /** An array whose elements (or an object whose members) are entries. */
   readonly stream: boolean
+  /** Entries of this array or map are scanned, not parsed (`spec.skip`). */
+  readonly skip?: boolean
   /** obj: key | colon | value | comma; arr: value | comma. `first` allows the closing bracket right after the opening one. */
   expect: 'key' | 'colon' | 'value' | 'comma'
   first: boolean
@@ -124,6 +128,7 @@ export async function readJsonEntries(
   const maxBytes = spec.maxBytes ?? 16 * 1024 * MiB
   const targets = spec.arrays.map((p) => pointerOf(p))
   const maps = (spec.maps ?? []).map((p) => pointerOf(p))
+  const skips = (spec.skip ?? []).map((p) => pointerOf(p))
   const prefixes = new Set<string>()
   for (const p of [...spec.arrays, ...(spec.maps ?? [])]) for (let i = 0; i < p.length; i++) prefixes.add(pointerOf(p.slice(0, i)))
   const counts = new Map<string, number>()
@@ -154,6 +159,11 @@ export async function readJsonEntries(
 
   const finish = (at: number): void => {
     const s = sink!
+    if (s.kind === 'entry' && s.frame.skip) {
+      sink = undefined
+      afterValue()
+      return
+    }
     const buf = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size)
     pieces = []
     sink = undefined
@@ -213,7 +223,7 @@ export async function readJsonEntries(
     if (streamed || map || descend) {
       if (stack.length >= maxDepth) fail(pointer, `nested deeper than ${maxDepth} levels`, at, false)
       if (streamed || map) counts.set(pointer, 0)
-      stack.push({ kind: streamed ? 'arr' : 'obj', pointer, stream: streamed || map, expect: streamed ? 'value' : 'key', first: true, key: '', count: 0, keys: descend ? new Set() : undefined })
+      stack.push({ kind: streamed ? 'arr' : 'obj', pointer, stream: streamed || map, skip: (streamed || map) && skips.includes(pointer), expect: streamed ? 'value' : 'key', first: true, key: '', count: 0, keys: descend ? new Set() : undefined })
       return true
     }
     begin({ kind: 'other', pointer }, maxOther, b, at)
@@ -284,7 +294,7 @@ export async function readJsonEntries(
           const what = sink.kind === 'entry' ? 'an entry' : sink.kind === 'key' ? 'a key' : 'a value'
           fail(sinkPointer(sink), `${what} larger than the ${limit >= MiB ? `${limit / MiB} MiB` : `${limit}-byte`} limit`, base + i, false)
         }
-        if (stop > start) pieces.push(buf.subarray(start, stop))
+        if (stop > start && !(sink.kind === 'entry' && sink.frame.skip)) pieces.push(buf.subarray(start, stop))
         if (end < 0) return
         i = end
         finish(base + i)

@@ -67,6 +67,12 @@ describe('readJsonEntries equals JSON.parse', () => {
     const big = `{"factors": {"a/b": [1], "c": ${JSON.stringify('x'.repeat(300))}}}`
     await expect(readJsonEntries(chunked(big, [9]), { arrays: [], maps: [['factors']], bare: false, maxEntryBytes: 100 }, () => {})).rejects.toThrow('/factors/c: an entry larger than the 100-byte limit')
     await expect(readJsonEntries(chunked('{"factors": {}, "factors": {}}', []), { arrays: [], maps: [['factors']], bare: false }, () => {})).rejects.toThrow('/factors: given twice')
+    // Skipped arrays and maps are scanned (bounded, counted), not parsed nor handed over.
+    const seen: string[] = []
+    const skipped = await readJsonEntries(chunked('{"users": [{"a": [1]}, "x", 3], "factors": {"k": {"b": 2}}, "more": [1]}', [5, 17]), { arrays: [['users'], ['more']], maps: [['factors']], skip: [['users'], ['factors']], bare: false }, (v, _i, p) => seen.push(`${p} ${JSON.stringify(v)}`))
+    expect(seen).toEqual(['/more 1'])
+    expect([...skipped.counts]).toEqual([['/users', 3], ['/factors', 1], ['/more', 1]])
+    await expect(readJsonEntries(chunked(big, []), { arrays: [], maps: [['factors']], skip: [['factors']], bare: false, maxEntryBytes: 100 }, () => {})).rejects.toThrow('/factors/c: an entry larger')
     const others: [string, unknown][] = []
     await readJsonEntries(chunked('{"factors": [1]}', []), { arrays: [], maps: [['factors']], bare: false }, () => {}, (p, v) => others.push([p, v]))
     expect(others).toEqual([['/factors', [1]]])

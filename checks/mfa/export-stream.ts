@@ -304,6 +304,9 @@ function hash(b: Buffer, from: number, to: number): number {
 }
 
 const OKTA: JsonEntriesSpec = { arrays: [['users']], maps: [['factors'], ['roles']], bare: true }
+/** The first pass of a bundle reads the maps (a bare list's users are judged in it); the later ones read the users. */
+const OKTA_MAPS: JsonEntriesSpec = { ...OKTA, skip: [['users']] }
+const OKTA_USERS: JsonEntriesSpec = { ...OKTA, skip: [['factors'], ['roles']] }
 
 /**
  * Streams an Okta export through `open`: a bare array of users carrying `_embedded.factors` in two passes (check and count,
@@ -336,19 +339,29 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
   }
   let policies: unknown
   let entries = 0
+  let failure: AttemptFailure | undefined
+  // Counts a user; the first bad one is kept while the rest is read (a file that is not JSON further on is the whole-file
+  // reader's to report, as its parse comes first).
+  const count = (e: unknown, i: number, ptr: string): void => {
+    entries++
+    if (failure) return
+    try {
+      judge(e, i, ptr, (u) => counter.add(u), (n) => kept.add(n))
+    } catch (err) {
+      if (!(err instanceof AttemptFailure)) throw err
+      failure = err
+    }
+  }
   let counts: ReadonlyMap<string, number>
   try {
     ;({ counts } = await readJsonEntries(
       open(),
-      OKTA,
+      OKTA_MAPS,
       (e, i, ptr, key) => {
         if (ptr === '/factors') factors.set(key!, intern(oktaFactors(e, file, `/factors/${key!}`)))
         else if (ptr === '/roles') roles.set(key!, oktaRoles(e, file, `/roles/${key!}`))
-        else if (ptr === '') {
-          // A bare array has no maps: its users are judged in this pass.
-          entries++
-          judge(e, i, ptr, (u) => counter.add(u), (n) => kept.add(n))
-        }
+        // A bare array has no maps: its users are counted in this pass.
+        else if (ptr === '') count(e, i, ptr)
       },
       (pointer, value) => {
         // The lists and maps in another shape, or a top-level scalar, are the whole-file reader's to judge or refuse.
@@ -356,33 +369,15 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
         else if (pointer === '' || pointer === '/users' || pointer === '/factors' || pointer === '/roles') throw OTHER
       },
     ))
+    if (!counts.has('') && counts.has('/users')) await readJsonEntries(open(), OKTA_USERS, (e, i, ptr) => ptr === '/users' && count(e, i, ptr))
   } catch (err) {
     if (err === OTHER || err instanceof JsonStreamError) return undefined
     throw err
   }
-  const bare = counts.has('')
-  if (!bare && !counts.has('/users')) return undefined
+  if (!counts.has('') && !counts.has('/users')) return undefined
+  // The whole-file reader's order: the policies, then the users.
   const oktaPolicies = policies === undefined ? undefined : oktaPolicyList(file, policies)
-  const pass = async (fn: (u: IdpUser) => void, note: (n: NotJudged) => void, later: boolean): Promise<number> => {
-    let n = 0
-    try {
-      await readJsonEntries(open(), OKTA, (e, i, ptr) => {
-        if (ptr !== '' && ptr !== '/users') return
-        n++
-        let u: IdpUser | undefined
-        try {
-          judge(e, i, ptr, (x) => (u = x), note)
-        } catch (err) {
-          throw later ? changed(file) : err
-        }
-        if (u) fn(u)
-      })
-    } catch (err) {
-      throw err instanceof JsonStreamError ? changed(file) : err
-    }
-    return n
-  }
-  if (!bare) entries = await pass((u) => counter.add(u), (n) => kept.add(n), false)
+  if (failure) throw failure
   return {
     count: counter.total,
     notJudged: kept.list,
@@ -390,7 +385,23 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
     coverage: counter.result(),
     parts: oktaPolicies ? { oktaPolicies } : {},
     async each(fn) {
-      if ((await pass(fn, () => {}, true)) !== entries) throw changed(file)
+      let n = 0
+      try {
+        await readJsonEntries(open(), OKTA_USERS, (e, i, ptr) => {
+          if (ptr !== '' && ptr !== '/users') return
+          n++
+          let u: IdpUser | undefined
+          try {
+            judge(e, i, ptr, (x) => (u = x), () => {})
+          } catch {
+            throw changed(file)
+          }
+          if (u) fn(u)
+        })
+      } catch (err) {
+        throw err instanceof JsonStreamError ? changed(file) : err
+      }
+      if (n !== entries) throw changed(file)
     },
   }
 }
@@ -399,6 +410,7 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
 
 const GITHUB: JsonEntriesSpec = { arrays: [['members'], ['admins'], ['membersWith2faDisabled']], bare: true }
 const GH_LISTS = ['/membersWith2faDisabled', '/members', '/admins'] as const
+const GITHUB_MEMBERS: JsonEntriesSpec = { ...GITHUB, skip: [['admins'], ['membersWith2faDisabled']] }
 
 /**
  * Streams a GitHub organisation bundle (`{ org, members, admins, membersWith2faDisabled }`) through `open`, in two passes:
@@ -489,7 +501,7 @@ export async function streamGithubUsers(open: () => AsyncIterable<Buffer>, file:
       const user = (login: string, id: string): IdpUser => ({ login, id, admin: admins.has(login), mfa: !disabled.has(login) })
       let n = 0
       try {
-        await readJsonEntries(open(), GITHUB, (e, i, ptr) => {
+        await readJsonEntries(open(), GITHUB_MEMBERS, (e, i, ptr) => {
           if (ptr !== '/members') return
           n++
           let login: string

@@ -271,6 +271,16 @@ describe('streamed Okta exports judge what the whole-file reader judged', () => 
     expect(await same('okta', streamOktaUsers, JSON.stringify(badRoles), [4096])).toBe(`f.json: /roles/${oktaId(22)}: expected an array (got {"type":"x"})`)
     for (const odd of ['{"users": 5}', '{"users": [], "factors": []}', '{"authenticationPolicies": []}', '"x"', '{"users": [1, 2'])
       expect(await streamed(streamOktaUsers, odd, 7), odd).toBeUndefined()
+    // A bad user before a user that is not JSON: the whole-file reader's error (its parse comes first), in both shapes.
+    const users = JSON.stringify(bundle.users).replace(`"status":"ACTIVE"`, `"status":7`)
+    expect(users).not.toBe(JSON.stringify(bundle.users))
+    for (const broken of [`{"users":${users.replace(/\}\]$/, ',}]')},"factors":{}}`, users.replace(/\}\]$/, ',}]')]) {
+      expect(await streamed(streamOktaUsers, broken, 4096)).toBeUndefined()
+      expect(whole('okta', broken)).toMatch(/^f.json: \/: expected valid JSON/)
+    }
+    // Bad policies and a bad user: the policies' error first, as the whole-file reader.
+    const both = JSON.stringify({ ...bundle, users: JSON.parse(users) as unknown, authenticationPolicies: [{ id: 'p', rules: 5 }] })
+    expect(await same('okta', streamOktaUsers, both, [4096])).toMatch(/\/authenticationPolicies\/0\/rules: expected an array/)
   })
 })
 
