@@ -1,8 +1,10 @@
 /**
  * @fileoverview EDR/MDM inventory exports read as streams, in two passes, so a 1M-device export never sits in memory:
  * 1. validate every entry (the provider's schema and dates; the first 20 problems, each naming file and JSON pointer) and
- *    note, per device id, which entry wins (records judged once: of records sharing an id the latest check-in) — memory
- *    for the ids only (a Map of id strings: bounded by id size × count, ~100 bytes a device) plus a few typed arrays;
+ *    note each device id by a 64-bit hash (`id-slots.ts`): typed arrays of about 25 bytes a device, no id string kept;
+ * 1b. only when some hash was seen on more than one record (the same id listed twice, or, rarely, two ids of one hash):
+ *    read the file again for those records alone and decide exactly, by their id strings, which ones are devices of
+ *    their own and which record wins (records judged once: of records sharing an id the latest check-in);
  * 2. read the file again and hand each winning device to `onDevice` as it is parsed: findings flow to the engine as they
  *    are produced. A file that changes between the passes is an input error, never a misjudged device.
  * Verdicts, skips and error messages are those of `parseInventory` + `judgedDevices` on the whole file (tests hold it).
@@ -10,6 +12,7 @@
 import { AttemptFailure, type FieldProblem } from '../../src/errors.ts'
 import { JsonStreamError, readJsonEntries, type JsonEntriesSpec } from '../../src/lib-json-stream.ts'
 import type { Provider } from './catalogue.ts'
+import { Column, IdSlots, type IdHash } from './id-slots.ts'
 import { deviceOf, entryProblems, envelopeError, envelopeOf, MAX_PROBLEMS, problemsError, type DeviceRecord } from './inventory.ts'
 
 /** Problems listed for a bad export; validation stops there (as `parseInventory`). */
@@ -32,28 +35,21 @@ export interface InventoryOptions {
   group?(d: DeviceRecord): string | undefined
   /** Called with the facts after the first pass, before the first device is handed over. */
   facts?(f: InventoryFacts): void
+  /** The id hash (tests force collisions with it; default `hashId`). */
+  idHash?: IdHash
+}
+
+/** One id of a slot that several records hashed to, decided exactly (pass 1b). */
+interface ExactId {
+  /** The id's first record and its winning record (entry indexes), the winner's check-in and group. */
+  readonly first: number
+  winner: number
+  at: number
+  group: number
 }
 
 /** Thrown from the entry callback when validation has found enough problems. */
 const STOP = Symbol('stop')
-
-/** A growable Int32/Float64 column. */
-class Column<T extends Int32Array | Float64Array> {
-  data: T
-  readonly #make: (n: number) => T
-  constructor(data: T, make: (n: number) => T) {
-    this.data = data
-    this.#make = make
-  }
-  set(i: number, v: number): void {
-    if (i >= this.data.length) {
-      const next = this.#make(this.data.length * 2)
-      next.set(this.data)
-      this.data = next
-    }
-    this.data[i] = v
-  }
-}
 
 const seenAt = (d: DeviceRecord): number => (d.lastSeen ? Date.parse(d.lastSeen) : -Infinity)
 const reasonOf = (why: string): string => why.replace(/^merged into machine .*/, 'merged into another machine (mergedIntoMachineId)')
@@ -68,14 +64,24 @@ export async function streamInventory(provider: Provider, open: () => AsyncItera
   const envelope = envelopeOf(provider)
   const spec: JsonEntriesSpec = { arrays: [[envelope]], bare: true }
   const problems: FieldProblem[] = []
-  const ids = new Map<string, number>()
-  const winner = new Column(new Int32Array(1024), (n) => new Int32Array(n))
-  const seen = new Column(new Float64Array(1024), (n) => new Float64Array(n))
-  const group = new Column(new Int32Array(1024), (n) => new Int32Array(n))
+  // Per slot (distinct id hash): its first record's entry index, that record's group, and whether more records hashed there.
+  const slots = new IdSlots(o.idHash)
+  const first = new Column((n) => new Int32Array(n))
+  const group = new Column((n) => new Int32Array(n))
+  const multi = new Column((n) => new Uint8Array(n))
+  let repeated = 0
   const groupIds = new Map<string, number>()
   const groupNames: string[] = []
+  const groupOf = (d: DeviceRecord): number => {
+    const g = o.group?.(d)
+    if (g === undefined) return -1
+    let gi = groupIds.get(g) ?? -1
+    // Distinct groups are few (agents × platforms × release lines); a hostile export's flood of them is cut off.
+    if (gi < 0 && groupNames.length < 100_000) groupIds.set(g, (gi = groupNames.push(g) - 1))
+    return gi
+  }
   const notJudged = new Map<string, number>()
-  let duplicates = 0
+  let judged = 0
   let streamed: string | undefined
   // What stood where the entries should be (JSON.parse's `typeof data[envelope]`): the envelope's value, if any.
   let envelopeValue: { value: unknown } | undefined
@@ -91,8 +97,17 @@ export async function streamInventory(provider: Provider, open: () => AsyncItera
       throw err
     }
   }
+  const changed = (): never => {
+    throw new AttemptFailure('input', `${file}: changed while being read (read it from a file nothing else writes)`)
+  }
+  /** The device of entry `e` when it is judged as one (a valid record that is not decommissioned, merged, …); else undefined. */
+  const judgedAgain = (e: unknown, i: number, ptr: string): DeviceRecord | undefined => {
+    if (entryProblems(provider, e, `${ptr}/${i}`).length) changed()
+    const d = deviceOf(provider, e as Record<string, unknown>)
+    return d.notJudged ? undefined : d
+  }
 
-  // Pass 1: validate, and note the entry that wins for each id.
+  // Pass 1: validate, and note each id's hash.
   let count: number
   try {
     count = await read((e, i, ptr) => {
@@ -109,25 +124,15 @@ export async function streamInventory(provider: Provider, open: () => AsyncItera
         notJudged.set(why, (notJudged.get(why) ?? 0) + 1)
         return
       }
-      let slot = ids.get(d.id)
-      const at = seenAt(d)
-      if (slot === undefined) {
-        slot = ids.size
-        ids.set(d.id, slot)
-      } else {
-        duplicates++
-        if (at <= seen.data[slot]!) return
+      judged++
+      const slot = slots.add(d.id)
+      if (slots.added) {
+        first.set(slot, i)
+        group.set(slot, groupOf(d))
+      } else if (!multi.get(slot)) {
+        multi.set(slot, 1)
+        repeated++
       }
-      winner.set(slot, i)
-      seen.set(slot, at)
-      const g = o.group?.(d)
-      let gi = -1
-      if (g !== undefined) {
-        gi = groupIds.get(g) ?? -1
-        // Distinct groups are few (agents × platforms × release lines); a hostile export's flood of them is cut off.
-        if (gi < 0 && groupNames.length < 100_000) groupIds.set(g, (gi = groupNames.push(g) - 1))
-      }
-      group.set(slot, gi)
     })
   } catch (err) {
     if (err !== STOP) throw err
@@ -137,30 +142,57 @@ export async function streamInventory(provider: Provider, open: () => AsyncItera
     throw envelopeError(provider, file, false, typeof envelopeValue?.value)
   }
   if (problems.length) throw problemsError(file, problems)
-  // Each distinct group once, in the order devices first show it: not a string per device.
+
+  // Pass 1b, only when records shared a hash: their ids, exactly (memory for those records' ids alone).
+  const exact = new Map<string, ExactId>()
+  if (repeated) {
+    const again = await read((e, i, ptr) => {
+      const d = judgedAgain(e, i, ptr)
+      if (!d) return
+      const slot = slots.find(d.id)
+      if (slot < 0) changed()
+      if (!multi.get(slot)) return
+      const at = seenAt(d)
+      const x = exact.get(d.id)
+      if (!x) exact.set(d.id, { first: i, winner: i, at, group: groupOf(d) })
+      // A later record wins unless it checked in no later (the comparison `judgedDevices` makes).
+      else if (!(at <= x.at)) Object.assign(x, { winner: i, at, group: groupOf(d) })
+    })
+    if (again !== count) changed()
+  }
+  const devices = slots.size - repeated + exact.size
+
+  // Each distinct group once, in the order devices first show it (a device's group is its winning record's): the slots
+  // of one record each, and the exact ids, both in the order of their first records, merged.
   const groups: string[] = []
   const listed = new Uint8Array(groupNames.length)
-  for (let slot = 0; slot < ids.size; slot++) {
-    const g = group.data[slot]!
+  const list = (g: number): void => {
     if (g >= 0 && !listed[g]) {
       listed[g] = 1
       groups.push(groupNames[g]!)
     }
   }
-  const facts: InventoryFacts = { devices: ids.size, notJudged, duplicates, groups }
+  const ids = exact.values()
+  let next = ids.next()
+  for (let slot = 0; slot < slots.size; slot++) {
+    if (multi.get(slot)) continue
+    for (; !next.done && next.value.first < first.data[slot]!; next = ids.next()) list(next.value.group)
+    list(group.data[slot]!)
+  }
+  for (; !next.done; next = ids.next()) list(next.value.group)
+  const facts: InventoryFacts = { devices, notJudged, duplicates: judged - devices, groups }
   o.facts?.(facts)
 
   // Pass 2: the winners, as they are parsed.
-  const changed = (): never => {
-    throw new AttemptFailure('input', `${file}: changed while being read (read it from a file nothing else writes)`)
-  }
   const again = await read((e, i, ptr) => {
-    if (entryProblems(provider, e, `${ptr}/${i}`).length) changed()
-    const d = deviceOf(provider, e as Record<string, unknown>)
-    if (d.notJudged) return
-    const slot = ids.get(d.id)
-    if (slot === undefined) changed()
-    if (winner.data[slot!] === i) onDevice(d)
+    const d = judgedAgain(e, i, ptr)
+    if (!d) return
+    const slot = slots.find(d.id)
+    if (slot < 0) changed()
+    if (multi.get(slot)) {
+      const x = exact.get(d.id) ?? changed()
+      if (x.winner === i) onDevice(d)
+    } else if (first.data[slot] === i) onDevice(d)
   })
   if (again !== count) changed()
   return facts
