@@ -150,24 +150,34 @@ async function runCoverage(target: Target, ctx: CheckContext<'endpoint-agent-cov
     for (const to of inventories) {
       if (from === to) continue
       const a = from.index
-      // Matched twice (count, then report) rather than holding a result per device.
+      // Each device matched once: the match and how (0 serial, 1 host name, 2 + k the device's k-th MAC), kept in typed
+      // arrays for the findings written after the covered share is known.
+      const match = new Int32Array(a.size)
+      const how = new Int32Array(a.size)
       let found = 0
-      for (let j = 0; j < a.size; j++) if (matchOf(a, j, to.index).match >= 0) found++
+      for (let j = 0; j < a.size; j++) {
+        const r = matchOf(a, j, to.index)
+        match[j] = r.match
+        if (r.match < 0) continue
+        found++
+        how[j] = r.matchedOn === 'serial' ? 0 : r.matchedOn === 'hostname' ? 1 : 2 + a.macs[j]!.indexOf(r.key!)
+      }
       const covered = pct(found, a.size)
       const asset = `coverage:${from.label} in ${to.label}`
       ctx.log.info(`${from.label} devices in ${to.label}: ${covered}`)
       for (let j = 0; j < a.size; j++) {
-        const r = matchOf(a, j, to.index)
+        const m = match[j]!
+        const [matchedOn, key] = m < 0 ? [] : how[j] === 0 ? (['serial', a.serials[j]] as const) : how[j] === 1 ? (['hostname', a.hostKey(j)] as const) : (['mac', a.macs[j]![how[j]! - 2]] as const)
         const [id, host, serial, macs] = [a.ids[j]!, a.hosts[j]!, a.serials[j], a.macs[j]]
         const keys = { serial: serial ?? 'none', hostname: host !== id ? normalHost(host) : 'none', macs: macs ?? [] }
-        const tried = [serial && `serial ${serial}`, keys.hostname !== 'none' && `hostname ${keys.hostname}`, ...(macs ?? []).map((m) => `MAC ${m}`)].filter(Boolean).join(', ')
-        ctx.report('endpoint-agent-coverage-gap', r.match >= 0 ? 'pass' : 'fail', {
+        const tried = [serial && `serial ${serial}`, keys.hostname !== 'none' && `hostname ${keys.hostname}`, ...(macs ?? []).map((mac) => `MAC ${mac}`)].filter(Boolean).join(', ')
+        ctx.report('endpoint-agent-coverage-gap', m >= 0 ? 'pass' : 'fail', {
           resource: `${from.label}:${id} in ${to.label}`,
           asset,
           evidence: {
             host, id, source: from.label, other: to.label, ...keys, covered,
-            ...(r.match >= 0
-              ? { state: `matched on ${r.matchedOn} ${r.key}`, matchedOn: r.matchedOn, key: r.key, matchedId: to.index.ids[r.match], matchedHost: to.index.hosts[r.match] }
+            ...(m >= 0
+              ? { state: `matched on ${matchedOn} ${key}`, matchedOn, key, matchedId: to.index.ids[m], matchedHost: to.index.hosts[m] }
               : { state: `missing (no unique match on ${tried || 'any key: the record has no serial, host name or MAC'})` }),
           },
         })

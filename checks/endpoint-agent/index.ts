@@ -70,23 +70,32 @@ export function compareVersions(a: string, b: string): number {
   return 0
 }
 
+/** The minimum version of an agent on a platform and where it comes from; undefined when there is none. */
+type Minimum = (agent: string, platform: string) => { version: string; from: string } | undefined
+
 /**
- * The minimum version of an agent on a platform: the policy's `minVersions` (`agent/platform` wins over `agent`), else the
- * catalogue's `minimumVersion` for that platform.
+ * The minimum versions of a scan: the policy's `minVersions` (`agent/platform` wins over `agent`), else the catalogue's
+ * `minimumVersion` for that platform — looked up once per agent and platform (an export asks for every device).
  */
-function minimumFor(minVersions: Record<string, string>, agent: string, platform: string, catalogue: readonly AgentSpec[]): { version: string; from: string } | undefined {
+function minimumsOf(ctx: CheckContext<Rule>, catalogue: readonly AgentSpec[]): Minimum {
+  const minVersions = ctx.params<{ minVersions?: Record<string, string> }>('endpoint-agent-outdated').minVersions ?? {}
   const own = (k: string): string | undefined => (Object.hasOwn(minVersions, k) ? minVersions[k] : undefined)
-  const policy = own(`${agent}/${platform}`) ?? own(agent)
-  if (policy) return { version: policy, from: 'policy minVersions' }
-  const spec = catalogue.find((a) => a.id === agent)
-  const fromCatalogue = platform === 'linux' || platform === 'darwin' || platform === 'windows' ? spec?.platforms[platform]?.minimumVersion : undefined
-  return fromCatalogue ? { version: fromCatalogue, from: `catalogue (${platform})` } : undefined
+  const known = new Map<string, { version: string; from: string } | undefined>()
+  return (agent, platform) => {
+    const k = `${agent}\0${platform}`
+    if (known.has(k)) return known.get(k)
+    const policy = own(`${agent}/${platform}`) ?? own(agent)
+    const spec = policy ? undefined : catalogue.find((a) => a.id === agent)
+    const fromCatalogue = platform === 'linux' || platform === 'darwin' || platform === 'windows' ? spec?.platforms[platform]?.minimumVersion : undefined
+    const min = policy ? { version: policy, from: 'policy minVersions' } : fromCatalogue ? { version: fromCatalogue, from: `catalogue (${platform})` } : undefined
+    known.set(k, min)
+    return min
+  }
 }
 
-function reportOutdated(ctx: CheckContext<Rule>, catalogue: readonly AgentSpec[], resource: string, host: string, agent: string, agentId: string, platform: string, version: string | undefined, asset?: string): void {
+function reportOutdated(ctx: CheckContext<Rule>, minimum: Minimum, resource: string, host: string, agent: string, agentId: string, platform: string, version: string | undefined, asset?: string): void {
   if (!version) return
-  const { minVersions } = ctx.params<{ minVersions: Record<string, string> }>('endpoint-agent-outdated')
-  const min = minimumFor(minVersions ?? {}, agentId, platform, catalogue)
+  const min = minimum(agentId, platform)
   if (!min) return
   ctx.report('endpoint-agent-outdated', compareVersions(version, min.version) < 0 ? 'fail' : 'pass', { resource, asset, evidence: { host, agent, agentId, version, minVersion: min.version, minimumFrom: min.from } })
 }
@@ -126,7 +135,7 @@ function reportHost(ctx: CheckContext<Rule>, host: string, os: string, agents: r
       resource: `agent:${o.agent.id}`,
       evidence: { ...base, state: o.running ? 'running' : 'installed but not running', processes: o.processes, services: o.services, paths: o.paths },
     })
-    reportOutdated(ctx, catalogue, `agent:${o.agent.id}`, host, o.agent.name, o.agent.id, os, o.version)
+    reportOutdated(ctx, minimumsOf(ctx, catalogue), `agent:${o.agent.id}`, host, o.agent.name, o.agent.id, os, o.version)
     // The agent's own status commands: a match is the bad state; an unanswered command is a named skip, never a pass.
     const answer = (rule: Rule, a: StatusAnswer | undefined, good: (detail: string) => string, bad: (detail: string) => string, extra: Record<string, unknown> = {}): void => {
       if (!a) return
@@ -240,7 +249,7 @@ function reportBehind(ctx: CheckContext<Rule>, d: DeviceRecord, lines: readonly 
 }
 
 /** Rules a record is judged on only when its agent is onboarded (an unonboarded device has no agent to judge). */
-function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord, catalogue: readonly AgentSpec[]): void {
+function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord, minimum: Minimum): void {
   const resource = `device:${d.id}`
   const base = { host: d.host, agent: d.agentName, agentId: d.agent, version: d.version ?? 'unknown', lastSeen: d.lastSeen ?? 'never' }
   if (d.onboarded !== undefined)
@@ -259,7 +268,7 @@ function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord, catalogue: reado
       evidence: { ...base, hoursSince: Number.isFinite(hours) ? Math.round(hours * 10) / 10 : 'never', maxHours, ago: Number.isFinite(hours) ? `${humanHours(hours)} ago` : 'never', limit: humanHours(maxHours), state: hours > maxHours ? 'stale' : 'current' },
     })
   }
-  reportOutdated(ctx, catalogue, resource, d.host, d.agentName, d.agent, d.platform, d.version, resource)
+  reportOutdated(ctx, minimum, resource, d.host, d.agentName, d.agent, d.platform, d.version, resource)
   if (d.degraded !== undefined)
     ctx.report('endpoint-agent-sensor-degraded', d.degraded ? 'fail' : 'pass', { resource, asset: resource, evidence: { ...base, state: d.sensorState ?? (d.degraded ? 'degraded' : 'healthy') } })
   if (d.compliance !== undefined)
@@ -316,14 +325,14 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
   const path = target.path
   const catalogue = await loadCatalogue(familySettings(ctx.settings).catalogue, (p, max) => ctx.readFile(p, max))
   const absent = new Map<string, { rule: Rule; field: string; count: number }>()
-  const { minVersions } = ctx.params<{ minVersions?: Record<string, string> }>('endpoint-agent-outdated')
+  const minimum = minimumsOf(ctx, catalogue)
   const endOfSupport = ctx.params<{ endOfSupport?: Record<string, string> }>('endpoint-agent-os-unsupported').endOfSupport ?? {}
   // OS releases the support table does not know, counted per reason (a hostile export cannot make a skip per device).
   const osSkips = new Map<string, number>()
   let lines = new Map<string, string[]>()
   // Streamed in two passes (inventory-stream.ts): devices are judged as they are read, never held all at once.
   const { devices, notJudged, duplicates } = await streamInventory(provider, () => ctx.net.readStream(path), shown, (d) => {
-    reportDevice(ctx, d, catalogue)
+    reportDevice(ctx, d, minimum)
     reportBehind(ctx, d, lines.get(`${d.agent}/${d.platform}`))
     if (d.os !== undefined && ctx.enabled('endpoint-agent-os-unsupported')) {
       const o = judgeReleaseText(d.os, ctx.now(), endOfSupport)
@@ -333,7 +342,7 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
     }
     for (const [rule, field] of Object.entries(d.absent ?? {})) {
       // The version is only read against a minimum (policy or catalogue): without one, its absence changes nothing.
-      if (rule === 'endpoint-agent-outdated' && !minimumFor(minVersions ?? {}, d.agent, d.platform, catalogue)) continue
+      if (rule === 'endpoint-agent-outdated' && !minimum(d.agent, d.platform)) continue
       const k = `${rule}\0${field}`
       const a = absent.get(k)
       if (a) a.count++
