@@ -104,7 +104,19 @@ describe('passes counted, not stored', () => {
 })
 
 describe('findings beyond the in-memory budget spill to a temporary file', () => {
+  // Spill files go to os.tmpdir(), which reads TMPDIR: a directory of this test file's own, so that other test files
+  // spilling at the same time (vitest runs files in parallel) are not counted.
   const spillDirs = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('ztscan-spill-'))
+  const sharedTmp = process.env.TMPDIR
+  beforeAll(() => {
+    process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'ztscan-scale-test-'))
+  })
+  afterAll(() => {
+    const own = process.env.TMPDIR!
+    if (sharedTmp === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = sharedTmp
+    rmSync(own, { recursive: true, force: true })
+  })
 
   it('the spilled report reads back in the same order, with the same score, JSON, JSON Lines and SARIF as the in-memory one; the file is removed on release', async () => {
     const file = await nmapFile('spill.xml', 900)
