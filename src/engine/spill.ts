@@ -37,10 +37,49 @@ const readChunk = (runs: number): number => Math.max(16 * 1024, Math.min(256 * 1
 const WRITE_CHUNK = 1 << 20
 
 /**
- * The records of one byte range of the spill file (one sorted run), parsed one line at a time as they are taken: with many
- * runs merged at once, each holds one read buffer and one parsed record.
+ * One record as a sorted read gives it: its order key, and its JSON text (`JSON.stringify` of the value) or its value —
+ * each made from the other only when asked for. A record read back from the spill file has its text: a writer copies
+ * it as it is (no parse, no stringify); one still in memory has its value.
  */
-function* readRun<T>(fd: number, start: number, end: number, size: number): Generator<T> {
+export class SpilledRecord<T> {
+  readonly key: string
+  #json: string | undefined
+  #value: T | undefined
+  #parsed: boolean
+  constructor(key: string, json: string | undefined, value?: T) {
+    this.key = key
+    this.#json = json
+    this.#value = value
+    this.#parsed = json === undefined
+  }
+  /** The record's JSON text, compact (what `JSON.stringify(value)` gives). */
+  get json(): string {
+    return (this.#json ??= JSON.stringify(this.#value))
+  }
+  /** The record itself (parsed once from its text when it was read back from the file). */
+  get value(): T {
+    if (!this.#parsed) {
+      this.#value = JSON.parse(this.#json!) as T
+      this.#parsed = true
+    }
+    return this.#value as T
+  }
+}
+
+/**
+ * A spill line: the record's key as a JSON string, a tab, the record's JSON, a newline. JSON text holds no raw tab or
+ * newline, so the first tab ends the key, and the merge compares keys without parsing the records.
+ */
+const spillLine = (key: string, json: string): string => `${JSON.stringify(key)}\t${json}\n`
+
+/** The key of a spill line's first field (a JSON string: most hold no escape, and are sliced rather than parsed). */
+const keyOf = (field: string): string => (field.includes('\\') ? (JSON.parse(field) as string) : field.slice(1, -1))
+
+/**
+ * The records of one byte range of the spill file (one sorted run), split one line at a time as they are taken: with many
+ * runs merged at once, each holds one read buffer and one record. Records are not parsed here (see {@link SpilledRecord}).
+ */
+function* readRun<T>(fd: number, start: number, end: number, size: number): Generator<SpilledRecord<T>> {
   const buf = Buffer.allocUnsafe(size)
   let carry: Buffer = Buffer.alloc(0)
   let pos = start
@@ -53,9 +92,12 @@ function* readRun<T>(fd: number, start: number, end: number, size: number): Gene
     let nl: number
     // `buf` is read into again only once every line of this chunk was taken.
     while ((nl = chunk.indexOf(10, from)) >= 0) {
-      const line = chunk.toString('utf8', from, nl)
+      const tab = chunk.indexOf(9, from)
+      if (tab < 0 || tab > nl) throw new Error('spilled findings: a line of the temporary file has no key')
+      const key = keyOf(chunk.toString('utf8', from, tab))
+      const json = chunk.toString('utf8', tab + 1, nl)
       from = nl + 1
-      yield JSON.parse(line) as T
+      yield new SpilledRecord<T>(key, json)
     }
     // Copy the incomplete tail: `buf` is reused by the next read.
     carry = Buffer.from(chunk.subarray(from))
@@ -69,6 +111,8 @@ export class SpillStore<T = Finding> {
   readonly #key: (f: T) => string
   readonly #dir: string
   #mem: T[] = []
+  /** The in-memory rest with its keys, sorted (by {@link finish}). */
+  #memKeyed: { k: string; f: T }[] | undefined
   #tmp: string | undefined
   #fd: number | undefined
   #bytes = 0
@@ -96,6 +140,7 @@ export class SpillStore<T = Finding> {
   add(f: T): void {
     if (this.#released) throw new Error('finding store already released')
     this.#mem.push(f)
+    this.#memKeyed = undefined
     this.#count++
     if (this.#mem.length >= this.#budget) this.#spill()
   }
@@ -105,10 +150,10 @@ export class SpillStore<T = Finding> {
     if (this.#mem.length) this.#spill()
   }
 
-  #sorted(list: T[]): T[] {
+  #keyed(list: T[]): { k: string; f: T }[] {
     const keyed = list.map((f) => ({ k: this.#key(f), f }))
     keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
-    return keyed.map((x) => x.f)
+    return keyed
   }
 
   #write(s: string): void {
@@ -126,8 +171,8 @@ export class SpillStore<T = Finding> {
     }
     const start = this.#bytes
     let buf = ''
-    for (const f of this.#sorted(this.#mem)) {
-      buf += JSON.stringify(f) + '\n'
+    for (const { k, f } of this.#keyed(this.#mem)) {
+      buf += spillLine(k, JSON.stringify(f))
       if (buf.length >= WRITE_CHUNK) {
         this.#write(buf)
         buf = ''
@@ -136,17 +181,19 @@ export class SpillStore<T = Finding> {
     if (buf) this.#write(buf)
     this.#runs.push({ start, end: this.#bytes })
     this.#mem = []
+    this.#memKeyed = undefined
   }
 
   /** Every record in order: the spilled runs and the in-memory rest, merged (equal keys: the earlier run first). */
-  *#merged(): Generator<T> {
+  *#merged(): Generator<SpilledRecord<T>> {
     if (this.#released) throw new Error('spilled findings were released (releaseFindings) and can no longer be read')
     const size = readChunk(this.#runs.length)
-    const sources: Iterator<T>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end, size)), this.#mem[Symbol.iterator]()]
+    const mem = this.#memKeyed ?? this.#keyed(this.#mem)
+    const sources: Iterator<SpilledRecord<T>>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end, size)), mem.map((x) => new SpilledRecord<T>(x.k, undefined, x.f))[Symbol.iterator]()]
     // A binary heap of the sources' next records, by key, then source (equal keys: the earlier run first).
-    const heap: { k: string; f: T; i: number }[] = []
-    const before = (a: { k: string; i: number }, b: { k: string; i: number }): boolean => a.k < b.k || (a.k === b.k && a.i < b.i)
-    const push = (h: { k: string; f: T; i: number }): void => {
+    const heap: { r: SpilledRecord<T>; i: number }[] = []
+    const before = (a: { r: SpilledRecord<T>; i: number }, b: { r: SpilledRecord<T>; i: number }): boolean => a.r.key < b.r.key || (a.r.key === b.r.key && a.i < b.i)
+    const push = (h: { r: SpilledRecord<T>; i: number }): void => {
       let c = heap.push(h) - 1
       while (c > 0) {
         const p = (c - 1) >> 1
@@ -155,7 +202,7 @@ export class SpillStore<T = Finding> {
         c = p
       }
     }
-    const pop = (): { k: string; f: T; i: number } => {
+    const pop = (): { r: SpilledRecord<T>; i: number } => {
       const top = heap[0]!
       const last = heap.pop()!
       if (heap.length) {
@@ -176,13 +223,13 @@ export class SpillStore<T = Finding> {
     }
     const next = (i: number): void => {
       const n = sources[i]!.next()
-      if (!n.done) push({ k: this.#key(n.value), f: n.value, i })
+      if (!n.done) push({ r: n.value, i })
     }
     for (let i = 0; i < sources.length; i++) next(i)
     while (heap.length) {
-      const { f, i } = pop()
+      const { r, i } = pop()
       next(i)
-      yield f
+      yield r
     }
   }
 
@@ -191,15 +238,16 @@ export class SpillStore<T = Finding> {
    * in-memory rest (the store must then live until {@link releaseFindings}).
    */
   finish(): readonly T[] {
-    this.#mem = this.#sorted(this.#mem)
+    this.#memKeyed = this.#keyed(this.#mem)
+    this.#mem = this.#memKeyed.map((x) => x.f)
     if (!this.spilled) return this.#mem
-    const view = new FindingView<T>(() => this.#merged(), undefined, this.#count)
+    const view = new FindingView<T>(() => values(this.#merged()), undefined, this.#count, () => this.#merged())
     stores.set(view, this)
     return view as unknown as readonly T[]
   }
 
-  /** The records in order, as a generator (after {@link finish}). */
-  sorted(): Generator<T> {
+  /** The records in order, with their keys and JSON text (after {@link finish}). */
+  sorted(): Generator<SpilledRecord<T>> {
     return this.#merged()
   }
 
@@ -208,6 +256,7 @@ export class SpillStore<T = Finding> {
     if (this.#released) return
     this.#released = true
     this.#mem = []
+    this.#memKeyed = undefined
     if (this.#fd !== undefined) closeSync(this.#fd)
     if (this.#tmp) {
       rmSync(this.#tmp, { recursive: true, force: true })
@@ -264,9 +313,8 @@ export class SpillMap<V> {
   *entries(): Generator<[string, V]> {
     for (const e of this.#mem) this.#store.add(e)
     this.#mem = new Map()
-    this.#store.finish()
     let cur: [string, V] | undefined
-    for (const e of this.#store.sorted()) {
+    for (const { value: e } of this.#store.sorted()) {
       if (cur && cur[0] === e[0]) cur[1] = this.#combine(cur[1], e[1])
       else {
         if (cur) yield cur
@@ -313,26 +361,55 @@ interface Releasable {
 }
 const stores = new WeakMap<object, Releasable>()
 
+/** The values of records, in order. */
+function* values<T>(records: Iterator<SpilledRecord<T>>): Generator<T> {
+  for (let n = records.next(); !n.done; n = records.next()) yield n.value.value
+}
+
 /**
  * A lazy view over `source` that keeps `owner` (the store or map behind it) until {@link releaseFindings}: iterated once
- * for its length (cached), again by each reader.
+ * for its length (cached), again by each reader. `source` may be another view: its records (JSON text as read back) pass.
  */
-export function spilledView<T>(source: () => Iterator<T>, owner: Releasable, length?: number): readonly T[] {
-  const view = new FindingView<T>(source, undefined, length)
+export function spilledView<T>(source: (() => Iterator<T>) | readonly T[], owner: Releasable, length?: number): readonly T[] {
+  const from = source instanceof FindingView ? (source as FindingView<T>) : undefined
+  const view = from
+    ? new FindingView<T>(() => from[Symbol.iterator](), undefined, length, () => from.records()[Symbol.iterator]())
+    : new FindingView<T>(typeof source === 'function' ? source : () => source[Symbol.iterator](), undefined, length)
   stores.set(view, owner)
   return view as unknown as readonly T[]
+}
+
+/**
+ * The records of a list with their JSON text: a spilled view's as read back from its file (copied by writers as they
+ * are), an array's elements stringified one at a time when asked for.
+ */
+export function recordsOf<T>(list: Iterable<T>): Iterable<SpilledRecord<T>> {
+  if (list instanceof FindingView) return (list as FindingView<T>).records()
+  return wrapped(list)
+}
+
+function* wrapped<T>(list: Iterable<T>): Generator<SpilledRecord<T>> {
+  for (const v of list) yield new SpilledRecord<T>('', undefined, v)
 }
 
 /** A lazy, read-only list of findings (a spilled report's `findings`, or a filter of one) or of other records. */
 export class FindingView<T = Finding> implements Iterable<T> {
   readonly #source: () => Iterator<T>
   readonly #pred: ((f: T, i: number) => unknown) | undefined
+  readonly #records: (() => Iterator<SpilledRecord<T>>) | undefined
   #length: number | undefined
 
-  constructor(source: () => Iterator<T>, pred?: (f: T, i: number) => unknown, length?: number) {
+  constructor(source: () => Iterator<T>, pred?: (f: T, i: number) => unknown, length?: number, records?: () => Iterator<SpilledRecord<T>>) {
     this.#source = source
     this.#pred = pred
     this.#length = length
+    this.#records = pred ? undefined : records
+  }
+
+  /** The records with their JSON text (read back from the file as they are when the view has them: no parse). */
+  records(): Iterable<SpilledRecord<T>> {
+    const src = this.#records
+    return src ? { [Symbol.iterator]: src } : wrapped(this)
   }
 
   *[Symbol.iterator](): Generator<T> {

@@ -7,72 +7,105 @@ import type { Writable } from 'node:stream'
 import type { ScanReport } from '../types.ts'
 import { escapeJsonText } from './escape.ts'
 import { ChunkSink } from './sink.ts'
-import { isFindingView } from '../engine/spill.ts'
+import { isFindingView, recordsOf } from '../engine/spill.ts'
 
 /** The JSON report object (the canonical model, stamped with `schemaVersion`). */
 export function toJson(report: ScanReport): ScanReport {
   return report
 }
 
-/** Serialises a report as one string (small reports; `writeJson` streams any size). */
+/** Serialises a report as one string (small reports; `writeJson` streams any size): the same text as `writeJson`. */
 export function stringifyJson(report: ScanReport): string {
-  return escapeJsonText(JSON.stringify(toJson(report), null, 2)) + '\n'
+  let text = ''
+  for (const piece of jsonPieces(toJson(report), '', 0, '')) text += piece
+  return text + '\n'
 }
 
 /** `JSON.stringify(v, null, 2)` indented by `pad` (newlines in JSON text are structural: strings escape theirs). */
 const indented = (v: unknown, pad: string): string => escapeJsonText(JSON.stringify(v, null, 2)).replace(/\n/g, `\n${pad}`)
 
 /**
+ * Arrays whose elements are written compact, one per line: the ones that grow with the input. A spilled report's are read
+ * back from disk and their JSON text is copied as it was spilled (no parse, no stringify).
+ */
+const RECORD_ARRAYS: ReadonlySet<string> = new Set(['findings', 'passCounts', 'score.assets'])
+
+/**
  * Streams the JSON report to `out` — the same text as `stringifyJson` — in bounded chunks, never as one string: the
  * report's fields, their fields and the elements of arrays down to the third level are written one by one (findings,
- * errors, per-asset scores), each element as one piece. Ends the stream unless `end` is false (stdout).
+ * errors, per-asset scores), each element as one piece. Findings, pass counts and per-asset scores are written one
+ * compact element per line; the rest is indented as `JSON.stringify(report, null, 2)` would. Ends the stream unless `end`
+ * is false (stdout).
  */
 export async function writeJson(report: ScanReport, out: Writable, opts: { readonly end?: boolean } = {}): Promise<void> {
   const sink = new ChunkSink(out)
-  await emit(sink, toJson(report), '', 0)
+  for (const piece of jsonPieces(toJson(report), '', 0, '')) {
+    const pending = sink.push(piece)
+    if (pending) await pending
+  }
   sink.push('\n')
   await sink.close(opts.end)
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** Writes `value` as `JSON.stringify(value, null, 2)` would at indentation `pad`, descending into containers to `depth` 2. */
-async function emit(sink: ChunkSink, value: unknown, pad: string, depth: number): Promise<void> {
+/**
+ * The JSON text of `value` at indentation `pad`, piece by piece: as `JSON.stringify(value, null, 2)` would write it,
+ * descending into containers to `depth` 2, except the elements of {@link RECORD_ARRAYS} (`path`), one compact per line.
+ */
+function* jsonPieces(value: unknown, pad: string, depth: number, path: string): Generator<string> {
   const inner = pad + '  '
   // A spilled report's findings are a lazy view read back from disk: written element by element like an array.
   if ((Array.isArray(value) || isFindingView(value)) && value.length > 0 && depth < 3) {
-    let pending = sink.push('[')
+    yield '['
     let i = 0
-    for (const item of value as Iterable<unknown>) {
-      if (pending) await pending
-      pending = sink.push(`${i++ ? ',' : ''}\n${inner}`)
-      if (pending) await pending
-      // JSON.stringify writes undefined and functions in arrays as null.
-      const v = item === undefined || typeof item === 'function' ? null : item
-      pending = depth < 2 && isPlainObject(v) ? emit(sink, v, inner, depth + 1) : sink.push(indented(v, inner))
+    if (RECORD_ARRAYS.has(path)) {
+      for (const r of recordsOf(value as Iterable<unknown>)) {
+        // JSON.stringify gives undefined for undefined and functions, which arrays write as null.
+        const json = r.json as string | undefined
+        yield `${i++ ? ',' : ''}\n${inner}${json === undefined ? 'null' : escapeJsonText(json)}`
+      }
+    } else {
+      for (const item of value as Iterable<unknown>) {
+        yield `${i++ ? ',' : ''}\n${inner}`
+        const v = item === undefined || typeof item === 'function' ? null : item
+        if (depth < 2 && isPlainObject(v)) yield* jsonPieces(v, inner, depth + 1, '')
+        else yield indented(v, inner)
+      }
     }
-    if (pending) await pending
-    sink.push(`\n${pad}]`)
+    yield `\n${pad}]`
     return
   }
   if (isPlainObject(value) && depth < 2 && typeof value.toJSON !== 'function') {
     const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== 'function')
     if (!entries.length) {
-      sink.push('{}')
+      yield '{}'
       return
     }
-    let pending = sink.push('{')
+    yield '{'
     for (const [i, [key, v]] of entries.entries()) {
-      if (pending) await pending
-      pending = sink.push(`${i ? ',' : ''}\n${inner}${JSON.stringify(key)}: `)
-      if (pending) await pending
-      pending = emit(sink, v, inner, depth + 1)
+      yield `${i ? ',' : ''}\n${inner}${JSON.stringify(key)}: `
+      yield* jsonPieces(v, inner, depth + 1, path ? `${path}.${key}` : key)
     }
-    if (pending) await pending
-    sink.push(`\n${pad}}`)
+    yield `\n${pad}}`
     return
   }
-  await sink.push(indented(value, pad))
+  yield indented(value, pad)
+}
+
+/** A finding's or error's JSON Lines line: `{"type":…}` then its fields (its JSON text is reused when it has one). */
+function typedLine(type: string, json: string, value: () => object): string {
+  // An object with its own `type` field (a plugin's finding) goes the long way: `{ type, ...f }` keeps one key.
+  const text = json.includes('"type":') ? JSON.stringify({ type, ...value() }) : json === '{}' ? `{"type":${JSON.stringify(type)}}` : `{"type":${JSON.stringify(type)},${json.slice(1)}`
+  return escapeJsonText(text) + '\n'
+}
+
+/** The JSON Lines text, line by line. */
+function* jsonlLines(report: ScanReport): Generator<string> {
+  const { findings, errors, ...rest } = toJson(report)
+  for (const r of recordsOf(findings)) yield typedLine('finding', r.json, () => r.value)
+  for (const e of errors) yield typedLine('error', JSON.stringify(e), () => e)
+  yield escapeJsonText(JSON.stringify({ type: 'summary', ...rest })) + '\n'
 }
 
 /**
@@ -81,21 +114,16 @@ async function emit(sink: ChunkSink, value: unknown, pad: string, depth: number)
  */
 export async function writeJsonl(report: ScanReport, out: Writable, opts: { readonly end?: boolean } = {}): Promise<void> {
   const sink = new ChunkSink(out)
-  const { findings, errors, ...rest } = toJson(report)
-  for (const f of findings) {
-    const p = sink.push(escapeJsonText(JSON.stringify({ type: 'finding', ...f })) + '\n')
+  for (const line of jsonlLines(report)) {
+    const p = sink.push(line)
     if (p) await p
   }
-  for (const e of errors) {
-    const p = sink.push(escapeJsonText(JSON.stringify({ type: 'error', ...e })) + '\n')
-    if (p) await p
-  }
-  sink.push(escapeJsonText(JSON.stringify({ type: 'summary', ...rest })) + '\n')
   await sink.close(opts.end)
 }
 
 /** JSON Lines as one string (small reports; `writeJsonl` streams any size). */
 export function toJsonl(report: ScanReport): string {
-  const { findings, errors, ...rest } = toJson(report)
-  return [...findings.map((f) => ({ type: 'finding', ...f })), ...errors.map((e) => ({ type: 'error', ...e })), { type: 'summary', ...rest }].map((x) => escapeJsonText(JSON.stringify(x)) + '\n').join('')
+  let text = ''
+  for (const line of jsonlLines(report)) text += line
+  return text
 }

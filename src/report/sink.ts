@@ -21,6 +21,12 @@ export class ChunkSink {
 
   /** Adds text; returns a promise only when a chunk was written and the stream asked to wait. */
   push(s: string): Promise<void> | undefined {
+    // A piece that would take the buffer past a chunk starts the next one: a chunk is at most CHUNK or one piece.
+    if (this.#buf.length && this.#buf.length + s.length > CHUNK) {
+      const pending = this.flush()
+      this.#buf = s
+      return s.length < CHUNK ? pending : (this.flush() ?? pending)
+    }
     this.#buf += s
     if (this.#buf.length < CHUNK) return undefined
     return this.flush()
