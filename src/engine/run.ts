@@ -20,6 +20,8 @@ import { makeRedactor } from './redact.ts'
 import { ioWith, type ScanIoOverrides } from '../net/io.ts'
 import { PreflightError, runPreflight } from './preflight.ts'
 import { buildReport, incompleteness, type ErrorBudget } from '../report/build.ts'
+import { SarifTally, tallySarif } from '../report/sarif.ts'
+import { GradeTally } from '../report/grades.ts'
 import { scoreTally } from '../scoring/score.ts'
 
 /** Options of `scan()`. */
@@ -379,6 +381,9 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     failed: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>,
     suppressed: 0,
   }
+  // The SARIF writer's counts per rule, tallied likewise: it reads spilled findings back once, for the results alone.
+  const sarifTally = new SarifTally(findingKey)
+  const grades = new GradeTally(findingKey)
   const errors: AttemptError[] = []
   const skipped: AttemptSkip[] = []
   let done = 0
@@ -421,6 +426,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
       else if (g.status === 'pass') tallied.passed++
       else tallied.failed[g.severity]++
       tallied.score.finding(g)
+      sarifTally.add(g)
+      grades.add(g)
       store.add(g)
       if (store.spilled) dropFindingEvents()
       emit({ type: 'finding', finding: g })
@@ -523,6 +530,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     store.release()
     passes.release()
     tallied.score.release()
+    sarifTally.release()
     throw err
   } finally {
     scanSignal?.removeEventListener('abort', onAbort)
@@ -530,12 +538,15 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
 
   errors.sort(byKey((e) => `${e.target}\0${e.check}\0${e.message}`))
   skipped.sort(byKey((s) => `${s.target}\0${s.check}\0${s.why}`))
+  const findings = store.finish()
+  tallySarif(findings, sarifTally)
+  grades.attach(findings)
   return buildReport({
     startedAt,
     targets: [...targets.values()].map((t) => (chainedFrom.has(t.id) ? { id: t.id, kind: t.kind, chainedFrom: chainedFrom.get(t.id)! } : { id: t.id, kind: t.kind })).sort(byKey((t) => t.id)),
     chaining: { mode: chainMode, chained: chainedFrom.size, withheld: [...withheld].map(([from, n]) => ({ from, targets: n })).sort(byKey((w) => w.from)) },
     rules: firedRules,
-    findings: store.finish(),
+    findings,
     applied: { expired: suppress?.expired() ?? [], absent: mark?.absent() },
     passCounts: passCountsOf(passes),
     errors,

@@ -56,6 +56,10 @@ export class SpilledRecord<T> {
   get json(): string {
     return (this.#json ??= JSON.stringify(this.#value))
   }
+  /** The JSON text when the record has it already (read back from the file), else undefined (nothing is made). */
+  get text(): string | undefined {
+    return this.#json
+  }
   /** The record itself (parsed once from its text when it was read back from the file). */
   get value(): T {
     if (!this.#parsed) {
@@ -343,6 +347,10 @@ export class DistinctCounter {
   *keys(): Generator<string> {
     for (const [k] of this.#seen.entries()) yield k
   }
+  /** Removes the temporary file (add and read nothing after). */
+  release(): void {
+    this.#seen.release()
+  }
   /** The number of distinct strings added; removes the temporary file (add nothing after). */
   count(): number {
     let n = this.#seen.size
@@ -390,6 +398,18 @@ export function recordsOf<T>(list: Iterable<T>): Iterable<SpilledRecord<T>> {
 
 function* wrapped<T>(list: Iterable<T>): Generator<SpilledRecord<T>> {
   for (const v of list) yield new SpilledRecord<T>('', undefined, v)
+}
+
+/** Makes {@link releaseFindings} release `extra` too when it releases `view` (e.g. counts made while findings arrived). */
+export function releaseWith(view: object, extra: Releasable): void {
+  const owner = stores.get(view)
+  if (owner)
+    stores.set(view, {
+      release: () => {
+        owner.release()
+        extra.release()
+      },
+    })
 }
 
 /** A lazy, read-only list of findings (a spilled report's `findings`, or a filter of one) or of other records. */

@@ -13,7 +13,7 @@ import { escapeControls, escapeJsonText } from './escape.ts'
 import { targetUri } from './location.ts'
 import { gradesOf } from './grades.ts'
 import { ChunkSink } from './sink.ts'
-import { DistinctCounter } from '../engine/spill.ts'
+import { DistinctCounter, isFindingView, recordsOf, releaseWith, type SpilledRecord } from '../engine/spill.ts'
 
 /** Options of the SARIF writer. */
 export interface SarifOptions {
@@ -143,33 +143,133 @@ function maxResultsOf(opts: SarifOptions): number {
 const hostOf = (f: Finding): string => (typeof f.evidence.address === 'string' ? f.evidence.address : '')
 const groupKey = (f: Finding): string => `${f.target}\0${hostOf(f)}\0${f.suppression ? 's' : ''}`
 
-/**
- * Counts the failed findings per rule (one pass: the findings may be streamed from disk), highest severity first, with their
- * distinct host groups, hosts and targets — counted exactly in bounded memory (past a budget the keys spill to disk).
- */
-function bucket(report: ScanReport): RulePlan[] {
-  // Hosts are the host groups without the suppressed flag: counted apart only once a finding of the rule is suppressed.
-  const byRule = new Map<string, { rule: string; rank: number; findings: number; groups: DistinctCounter; hosts?: DistinctCounter; targets: Set<string> }>()
-  for (const f of report.findings) {
-    if (f.status !== 'fail') continue
-    let p = byRule.get(f.ruleId)
-    if (!p) byRule.set(f.ruleId, (p = { rule: f.ruleId, rank: SEVERITY_RANK[f.severity], findings: 0, groups: new DistinctCounter(), targets: new Set() }))
-    p.findings++
-    p.groups.add(groupKey(f))
-    if (f.suppression && !p.hosts) {
-      // The groups so far were all unsuppressed: the same hosts.
-      p.hosts = new DistinctCounter()
-      for (const k of p.groups.keys()) p.hosts.add(k.slice(0, k.lastIndexOf('\0')))
+/** One rule's failed findings, counted: its (target, host) pairs unsuppressed and suppressed apart, its targets. */
+interface RuleCount {
+  readonly rule: string
+  readonly rank: number
+  findings: number
+  readonly unsuppressed: DistinctCounter
+  readonly suppressed: DistinctCounter
+  readonly targets: Set<string>
+  /** The rule's first findings in the report's order (with their sort keys), at most LISTED_RESOURCES. */
+  readonly first: { readonly k: string; readonly f: Finding }[]
+}
+
+/** Distinct strings in each of two counters and in either (their keys come sorted: merged in one pass); releases both. */
+function unionCount(a: DistinctCounter, b: DistinctCounter): { a: number; b: number; either: number } {
+  const ia = a.keys()
+  const ib = b.keys()
+  let x = ia.next()
+  let y = ib.next()
+  const n = { a: 0, b: 0, either: 0 }
+  while (!x.done || !y.done) {
+    n.either++
+    const takeA = y.done || (!x.done && x.value <= y.value)
+    const takeB = x.done || (!y.done && y.value <= x.value)
+    if (takeA) {
+      n.a++
+      x = ia.next()
     }
-    p.hosts?.add(`${f.target}\0${hostOf(f)}`)
+    if (takeB) {
+      n.b++
+      y = ib.next()
+    }
+  }
+  a.release()
+  b.release()
+  return n
+}
+
+/**
+ * The SARIF plan's counts — failed findings per rule, with their distinct host groups, hosts and targets — tallied one
+ * finding at a time in bounded memory (past a budget the keys spill to disk). A scan tallies its findings as they arrive
+ * ({@link tallySarif}), so the writer reads a spilled report's findings back once, for the results alone.
+ */
+export class SarifTally {
+  readonly #byRule = new Map<string, RuleCount>()
+  readonly #order: ((f: Finding) => string) | undefined
+  #done: readonly RulePlan[] | undefined
+  readonly #first = new Map<string, readonly Finding[]>()
+
+  /**
+   * `order` gives a finding's key in the report's order: with it each rule's first findings are kept too, so a run whose
+   * rules are all grouped per rule is written without reading the findings back.
+   */
+  constructor(order?: (f: Finding) => string) {
+    this.#order = order
+  }
+
+  add(f: Finding): void {
+    if (f.status !== 'fail') return
+    if (this.#done) throw new Error('SARIF tally already read')
+    let p = this.#byRule.get(f.ruleId)
+    if (!p) this.#byRule.set(f.ruleId, (p = { rule: f.ruleId, rank: SEVERITY_RANK[f.severity], findings: 0, unsuppressed: new DistinctCounter(), suppressed: new DistinctCounter(), targets: new Set(), first: [] }))
+    p.findings++
+    if (this.#order) keepFirst(p.first, this.#order(f), f)
+    ;(f.suppression ? p.suppressed : p.unsuppressed).add(`${f.target}\0${hostOf(f)}`)
     p.targets.add(f.target)
   }
-  return [...byRule.values()]
-    .map((p): RulePlan => {
-      const hostGroups = p.groups.count()
-      return { rule: p.rule, rank: p.rank, findings: p.findings, hostGroups, hosts: p.hosts?.count() ?? hostGroups, targets: p.targets.size, level: 'finding' }
-    })
-    .sort((a, b) => b.rank - a.rank || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0))
+
+  /** Each rule's counts, highest severity first (a fresh list each time: the plan sets their levels). */
+  rules(): RulePlan[] {
+    this.#done ??= [...this.#byRule.values()]
+      .map((p): RulePlan => {
+        // A host group is a (target, host) pair, suppressed findings apart; hosts are the pairs either way.
+        const n = unionCount(p.unsuppressed, p.suppressed)
+        return { rule: p.rule, rank: p.rank, findings: p.findings, hostGroups: n.a + n.b, hosts: n.either, targets: p.targets.size, level: 'finding' }
+      })
+      .sort((a, b) => b.rank - a.rank || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0))
+    for (const p of this.#byRule.values()) this.#first.set(p.rule, p.first.map((x) => x.f))
+    this.#byRule.clear()
+    return this.#done.map((r) => ({ ...r }))
+  }
+
+  /** The first findings of `rule` in the report's order (at most LISTED_RESOURCES), when the tally kept them. */
+  first(rule: string): readonly Finding[] | undefined {
+    return this.#order ? (this.#first.get(rule) ?? []) : undefined
+  }
+
+  /** Removes the counters' temporary files (a scan that failed, or a report released unwritten). */
+  release(): void {
+    for (const p of this.#byRule.values()) {
+      p.unsuppressed.release()
+      p.suppressed.release()
+    }
+    this.#byRule.clear()
+  }
+}
+
+/** Keeps the LISTED_RESOURCES smallest keys in `list` (sorted; equal keys: the earlier one first). */
+function keepFirst(list: { readonly k: string; readonly f: Finding }[], k: string, f: Finding): void {
+  if (list.length >= LISTED_RESOURCES && !(k < list[list.length - 1]!.k)) return
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (list[mid]!.k <= k) lo = mid + 1
+    else hi = mid
+  }
+  list.splice(lo, 0, { k, f })
+  if (list.length > LISTED_RESOURCES) list.pop()
+}
+
+/** Tallies of spilled reports' findings (read-only views), made while a scan's findings arrived. */
+const tallies = new WeakMap<object, SarifTally>()
+
+/** Records `tally` as the counts of `findings` (a scan's spilled, read-only findings), so writers need not count them again. */
+export function tallySarif(findings: readonly Finding[], tally: SarifTally): void {
+  if (!isFindingView(findings)) return tally.release() // findings in memory are counted when written
+  tallies.set(findings, tally)
+  releaseWith(findings, tally)
+}
+
+/** Counts the failed findings per rule (one pass over the findings, unless a scan tallied them as they arrived). */
+function bucket(report: ScanReport): RulePlan[] {
+  const known = tallies.get(report.findings)
+  if (known) return known.rules()
+  const tally = new SarifTally()
+  for (const f of report.findings) tally.add(f)
+  return tally.rules()
 }
 
 /**
@@ -225,32 +325,66 @@ function groupedResult(rule: EffectiveRule | undefined, ruleId: string, idx: num
   }
 }
 
+/** A finding as a result grouped per rule lists it: its resource, after its host unless the resource names it. */
+const listedResource = (f: Finding): string => (hostOf(f) && !f.resource.startsWith(hostOf(f)) ? `${hostOf(f)} ${f.resource}` : f.resource)
+
+/** The head of a finding's JSON text as the engine writes it: `{"ruleId":"…","status":"…"`. */
+const HEAD = /^\{"ruleId":"([^"\\]*)","status":"([a-z]+)"/
+
+/** A finding's rule and status: from the head of its JSON text when it has one (no parse), else from the finding. */
+function headOf(r: SpilledRecord<Finding>): { readonly ruleId: string; readonly status: string } {
+  const text = r.text
+  const m = text === undefined ? null : HEAD.exec(text)
+  return m ? { ruleId: m[1]!, status: m[2]! } : r.value
+}
+
 /**
  * The run's results under a plan, highest severity first. One pass over the findings (they may be streamed from disk):
  * each rule's results are gathered — at most the plan's budget of them — then yielded rule by rule, in findings order.
+ * A spilled finding is parsed only when it becomes (part of) a result; the pass stops early once every rule is grouped
+ * per rule (or left out) and has its listed resources (the plan has the counts).
  */
 function* results(report: ScanReport, p: Plan, ruleIndex: ReadonlyMap<string, number>): Generator<Record<string, unknown>> {
   const meta = new Map(report.rules.map((r) => [r.id, r]))
   const level = new Map(p.rules.map((r) => [r.rule, r.level]))
   const each = new Map<string, Finding[]>()
   const perHost = new Map<string, Map<string, { first: Finding[]; count: number; resources: string[] }>>()
-  const perRule = new Map<string, { first: Finding; count: number; resources: string[] }>()
-  for (const f of report.findings) {
-    if (f.status !== 'fail') continue
-    const lv = level.get(f.ruleId)
-    if (lv === 'finding') (each.get(f.ruleId) ?? each.set(f.ruleId, []).get(f.ruleId)!).push(f)
-    else if (lv === 'host') {
+  const perRule = new Map<string, { first: Finding; resources: string[] }>()
+  const listed = new Map(p.rules.map((r) => [r.rule, Math.min(LISTED_RESOURCES, r.findings)]))
+  const everyFinding = p.rules.some((r) => r.level === 'finding' || r.level === 'host')
+  let wanting = p.rules.filter((r) => r.level === 'rule').length
+  // Rules grouped per rule list their first findings: a scan's tally kept them, so nothing is read back for them.
+  const tally = tallies.get(report.findings)
+  if (tally && !everyFinding)
+    for (const r of p.rules) {
+      const first = r.level === 'rule' ? tally.first(r.rule) : undefined
+      if (!first?.length) continue
+      perRule.set(r.rule, { first: first[0]!, resources: first.map(listedResource) })
+      wanting--
+    }
+  for (const rec of recordsOf(report.findings)) {
+    if (!everyFinding && wanting === 0) break
+    const head = headOf(rec)
+    if (head.status !== 'fail') continue
+    const lv = level.get(head.ruleId)
+    if (lv === 'rule') {
+      let g = perRule.get(head.ruleId)
+      if (g && g.resources.length >= LISTED_RESOURCES) continue
+      const f = rec.value
+      if (!g) perRule.set(f.ruleId, (g = { first: f, resources: [] }))
+      g.resources.push(listedResource(f))
+      if (g.resources.length === listed.get(f.ruleId)) wanting--
+    } else if (lv === 'finding') {
+      const f = rec.value
+      ;(each.get(f.ruleId) ?? each.set(f.ruleId, []).get(f.ruleId)!).push(f)
+    } else if (lv === 'host') {
+      const f = rec.value
       const groups = perHost.get(f.ruleId) ?? perHost.set(f.ruleId, new Map()).get(f.ruleId)!
       const k = groupKey(f)
       let g = groups.get(k)
       if (!g) groups.set(k, (g = { first: [f], count: 0, resources: [] }))
       g.count++
       if (g.resources.length < LISTED_RESOURCES) g.resources.push(f.resource)
-    } else if (lv === 'rule') {
-      let g = perRule.get(f.ruleId)
-      if (!g) perRule.set(f.ruleId, (g = { first: f, count: 0, resources: [] }))
-      g.count++
-      if (g.resources.length < LISTED_RESOURCES) g.resources.push(hostOf(f) && !f.resource.startsWith(hostOf(f)) ? `${hostOf(f)} ${f.resource}` : f.resource)
     }
   }
   for (const r of p.rules) {
@@ -259,7 +393,7 @@ function* results(report: ScanReport, p: Plan, ruleIndex: ReadonlyMap<string, nu
     else if (r.level === 'host') for (const g of perHost.get(r.rule)?.values() ?? []) yield groupedResult(meta.get(r.rule), r.rule, idx, g.first, g.count, g.resources, 1, 1, 'host')
     else if (r.level === 'rule') {
       const g = perRule.get(r.rule)
-      if (g) yield groupedResult(meta.get(r.rule), r.rule, idx, [g.first], g.count, g.resources, r.hosts, r.targets, 'rule')
+      if (g) yield groupedResult(meta.get(r.rule), r.rule, idx, [g.first], r.findings, g.resources, r.hosts, r.targets, 'rule')
     }
   }
   yield* absentResults(report, ruleIndex).slice(0, p.absentKept)
@@ -290,50 +424,73 @@ function outcomeOf(report: ScanReport, p: Plan, limits: { results: number; gzipB
   return { results: written, findings, grouped, absentLeftOut, notes }
 }
 
+/** Results measured: their count, JSON size, estimated gzip size (once over the raw budget), and their JSON text if small. */
+interface Measured {
+  readonly count: number
+  readonly raw: number
+  readonly zipped: number
+  readonly texts: string[] | undefined
+}
+
+/**
+ * Measures results in one pass: JSON size; once it passes `gzipBytes`, their gzip size too — compressed in 1 MB pieces (a
+ * little larger than one stream would be, so on the safe side), plus the skeleton at a quarter of its size. Their JSON
+ * text is kept up to twice the budget, so the writer need not produce them again.
+ */
+function measure(items: Iterable<Record<string, unknown>>, skeletonBytes: number, gzipBytes: number): Measured {
+  let raw = skeletonBytes
+  let count = 0
+  let zipped = 0
+  let zipping = false
+  let buf = ''
+  let texts: string[] | undefined = []
+  const flush = (): void => {
+    zipped += gzipSync(buf).length - 18 // header/trailer per chunk, not per file
+    buf = ''
+  }
+  const zip = (t: string): void => {
+    buf += t + ',\n'
+    if (buf.length > 1 << 20) flush()
+  }
+  for (const r of items) {
+    const t = JSON.stringify(r)
+    raw += t.length + 2
+    count++
+    texts?.push(t)
+    if (zipping) zip(t)
+    else if (raw > gzipBytes) {
+      zipping = true
+      for (const x of texts!) zip(x)
+    }
+    if (raw > 2 * gzipBytes) texts = undefined
+  }
+  if (zipping) flush()
+  return { count, raw, zipped: zipping ? zipped + skeletonBytes / 4 : 0, texts }
+}
+
 /**
  * Plans the run's results within the limits: first by count, then, when the results' JSON is larger than the gzip budget,
- * by measuring their gzip size and shrinking the count budget until they fit.
+ * by measuring their gzip size and shrinking the count budget until they fit. `texts`: the planned results' JSON, when
+ * kept.
  */
-function fit(report: ScanReport, opts: SarifOptions, ruleIndex: ReadonlyMap<string, number>, skeletonBytes: number): { plan: Plan; outcome: SarifOutcome } {
+function fit(report: ScanReport, opts: SarifOptions, ruleIndex: ReadonlyMap<string, number>, skeletonBytes: number): { plan: Plan; outcome: SarifOutcome; texts: string[] | undefined } {
   const limits = { results: maxResultsOf(opts), gzipBytes: opts.maxGzipBytes ?? GITHUB_SARIF_LIMITS.gzipBytes }
   const rules = bucket(report)
   const absent = report.baseline?.absent.length ?? 0
   let max = limits.results
   let p = plan(rules, absent, max)
+  let texts: string[] | undefined
   for (let round = 0; round < 8; round++) {
-    let raw = skeletonBytes
-    let count = 0
-    for (const r of results(report, p, ruleIndex)) {
-      raw += JSON.stringify(r).length + 2
-      count++
-    }
-    if (raw <= limits.gzipBytes) break
-    const zipped = gzipSize(skeletonBytes, results(report, p, ruleIndex))
+    const m = measure(results(report, p, ruleIndex), skeletonBytes, limits.gzipBytes)
+    texts = m.texts
+    if (m.raw <= limits.gzipBytes) break
     // 5% headroom: the uploader's gzip may differ slightly from ours.
-    if (zipped <= limits.gzipBytes * 0.95 || count <= 1) break
-    max = Math.max(1, Math.floor(count * ((limits.gzipBytes * 0.9) / zipped)))
+    if (m.zipped <= limits.gzipBytes * 0.95 || m.count <= 1) break
+    max = Math.max(1, Math.floor(m.count * ((limits.gzipBytes * 0.9) / m.zipped)))
     p = plan(rules, absent, max)
+    texts = undefined
   }
-  return { plan: p, outcome: outcomeOf(report, p, limits) }
-}
-
-/**
- * gzip size of the results, without keeping them: compressed in 1 MB pieces (a little larger than one stream would be, so
- * on the safe side), plus the skeleton at a quarter of its size.
- */
-function gzipSize(skeletonBytes: number, items: Iterable<Record<string, unknown>>): number {
-  let size = 0
-  let buf = ''
-  const flush = (): void => {
-    size += gzipSync(buf).length - 18 // header/trailer per chunk, not per file
-    buf = ''
-  }
-  for (const r of items) {
-    buf += JSON.stringify(r) + ',\n'
-    if (buf.length > 1 << 20) flush()
-  }
-  flush()
-  return size + skeletonBytes / 4
+  return { plan: p, outcome: outcomeOf(report, p, limits), texts }
 }
 
 const SEVERITY_SET: ReadonlySet<string> = new Set(Object.keys(SEVERITY_RANK))
@@ -405,6 +562,10 @@ export function toSarif(report: ScanReport, opts: SarifOptions = {}): Record<str
   return sarifLog(report, opts, [...results(report, p, ruleIndex)], outcome)
 }
 
+function* jsonOf(items: Iterable<unknown>): Generator<string> {
+  for (const x of items) yield JSON.stringify(x)
+}
+
 const RESULTS_SLOT = '\u0000ztscan-results\u0000'
 
 /**
@@ -415,14 +576,14 @@ const RESULTS_SLOT = '\u0000ztscan-results\u0000'
 export async function writeSarif(report: ScanReport, out: Writable, opts: SarifOptions & { end?: boolean } = {}): Promise<SarifOutcome> {
   const ruleIndex = new Map(report.rules.map((r, i) => [r.id, i]))
   const draft = JSON.stringify(sarifLog(report, opts, RESULTS_SLOT, undefined), null, 2)
-  const { plan: p, outcome } = fit(report, opts, ruleIndex, draft.length)
+  const { plan: p, outcome, texts } = fit(report, opts, ruleIndex, draft.length)
   const skeleton = JSON.stringify(sarifLog(report, opts, RESULTS_SLOT, outcome), null, 2)
   const at = skeleton.indexOf(JSON.stringify(RESULTS_SLOT))
   const sink = new ChunkSink(out)
   sink.push(escapeJsonText(skeleton.slice(0, at)) + '[')
   let first = true
-  for (const r of results(report, p, ruleIndex)) {
-    const pending = sink.push((first ? '\n' : ',\n') + escapeJsonText(JSON.stringify(r)))
+  for (const text of texts ?? jsonOf(results(report, p, ruleIndex))) {
+    const pending = sink.push((first ? '\n' : ',\n') + escapeJsonText(text))
     first = false
     if (pending) await pending
   }
