@@ -37,6 +37,9 @@ export function incompleteness(p: {
   return out
 }
 
+/** True for an empty list; a lazy view (spilled pass counts) is not counted for it, only started. */
+const isEmpty = (list: Iterable<unknown>): boolean => (Array.isArray(list) ? list.length === 0 : !!list[Symbol.iterator]().next().done)
+
 /** Assembles a report (score and summary derived from the findings and pass counts). Also used by `merge`. */
 export function buildReport(p: {
   startedAt: Date
@@ -101,7 +104,7 @@ export function buildReport(p: {
     ...(p.chaining ? { chaining: p.chaining } : {}),
     rules: p.rules,
     findings,
-    ...(p.passCounts?.length ? { passCounts: p.passCounts } : {}),
+    ...(p.passCounts && !isEmpty(p.passCounts) ? { passCounts: p.passCounts } : {}),
     errors: p.errors,
     skipped: p.skipped,
     score,

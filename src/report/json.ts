@@ -55,25 +55,25 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  */
 function* jsonPieces(value: unknown, pad: string, depth: number, path: string): Generator<string> {
   const inner = pad + '  '
-  // A spilled report's findings are a lazy view read back from disk: written element by element like an array.
-  if ((Array.isArray(value) || isFindingView(value)) && value.length > 0 && depth < 3) {
-    yield '['
+  // A spilled report's findings are a lazy view read back from disk: written element by element like an array (an empty
+  // one is `[]`: found by starting to read it, since a view's length may take a pass of its own).
+  if ((Array.isArray(value) || isFindingView(value)) && depth < 3) {
     let i = 0
     if (RECORD_ARRAYS.has(path)) {
       for (const r of recordsOf(value as Iterable<unknown>)) {
         // JSON.stringify gives undefined for undefined and functions, which arrays write as null.
         const json = r.json as string | undefined
-        yield `${i++ ? ',' : ''}\n${inner}${json === undefined ? 'null' : escapeJsonText(json)}`
+        yield `${i++ ? ',' : '['}\n${inner}${json === undefined ? 'null' : escapeJsonText(json)}`
       }
     } else {
       for (const item of value as Iterable<unknown>) {
-        yield `${i++ ? ',' : ''}\n${inner}`
+        yield `${i++ ? ',' : '['}\n${inner}`
         const v = item === undefined || typeof item === 'function' ? null : item
         if (depth < 2 && isPlainObject(v)) yield* jsonPieces(v, inner, depth + 1, '')
         else yield indented(v, inner)
       }
     }
-    yield `\n${pad}]`
+    yield i ? `\n${pad}]` : '[]'
     return
   }
   if (isPlainObject(value) && depth < 2 && typeof value.toJSON !== 'function') {
