@@ -19,7 +19,7 @@ import { AttemptContext, type ScanShared } from './context.ts'
 import { makeRedactor } from './redact.ts'
 import { ioWith, type ScanIoOverrides } from '../net/io.ts'
 import { PreflightError, runPreflight } from './preflight.ts'
-import { buildReport, incompleteness, type ErrorBudget } from '../report/build.ts'
+import { buildReport, countFinding, incompleteness, type ErrorBudget } from '../report/build.ts'
 import { SarifTally, tallySarif } from '../report/sarif.ts'
 import { GradeTally } from '../report/grades.ts'
 import { scoreTally } from '../scoring/score.ts'
@@ -422,9 +422,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
       let g = f
       if (suppress) g = suppress.apply(g)
       if (mark) g = mark.apply(g)
-      if (g.suppression) tallied.suppressed++
-      else if (g.status === 'pass') tallied.passed++
-      else tallied.failed[g.severity]++
+      countFinding(tallied, g)
       tallied.score.finding(g)
       sarifTally.add(g)
       grades.add(g)

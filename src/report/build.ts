@@ -40,6 +40,13 @@ export function incompleteness(p: {
 /** True for an empty list; a lazy view (spilled pass counts) is not counted for it, only started. */
 const isEmpty = (list: Iterable<unknown>): boolean => (Array.isArray(list) ? list.length === 0 : !!list[Symbol.iterator]().next().done)
 
+/** Adds a finding to the summary's counts: suppressed, else passed, else failed at its severity. */
+export function countFinding(c: { passed: number; failed: Record<Severity, number>; suppressed: number }, f: Finding): void {
+  if (f.suppression) c.suppressed++
+  else if (f.status === 'pass') c.passed++
+  else c.failed[f.severity]++
+}
+
 /** Assembles a report (score and summary derived from the findings and pass counts). Also used by `merge`. */
 export function buildReport(p: {
   startedAt: Date
@@ -76,21 +83,16 @@ export function buildReport(p: {
   let absent: readonly AbsentFinding[] | undefined = p.applied?.absent
   if (!p.applied && p.suppressions?.length) ({ findings, expired } = applySuppressions(findings, p.suppressions, p.now ?? new Date()))
   if (!p.applied && p.baseline) ({ findings, absent } = applyBaseline(findings, p.baseline))
-  const failed = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
-  let passed = 0
-  let suppressed = 0
+  const counts = { passed: 0, failed: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>, suppressed: 0 }
   let card
   if (p.tallied) {
-    ;({ passed, suppressed } = p.tallied)
-    Object.assign(failed, p.tallied.failed)
+    counts.passed = p.tallied.passed
+    counts.suppressed = p.tallied.suppressed
+    Object.assign(counts.failed, p.tallied.failed)
     card = p.tallied.score.card(p.errors, p.skipped)
   } else {
-    for (const f of findings) {
-      if (f.suppression) suppressed++
-      else if (f.status === 'pass') passed++
-      else failed[f.severity]++
-    }
-    for (const c of p.passCounts ?? []) passed += c.count
+    for (const f of findings) countFinding(counts, f)
+    for (const c of p.passCounts ?? []) counts.passed += c.count
     card = scoreReport({ findings, passCounts: p.passCounts, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings, memoryAssets: p.memoryAssets })
   }
   const score = p.baseline?.score ? { ...card, delta: scoreDelta(card, p.baseline.score, p.baseline.source) } : card
@@ -108,7 +110,7 @@ export function buildReport(p: {
     errors: p.errors,
     skipped: p.skipped,
     score,
-    summary: { targets: p.targets.length, attempts: p.attempts, passed, failed, suppressed, errors: p.errors.length, skipped: p.skipped.length },
+    summary: { targets: p.targets.length, attempts: p.attempts, passed: counts.passed, failed: counts.failed, suppressed: counts.suppressed, errors: p.errors.length, skipped: p.skipped.length },
     complete: !p.incomplete?.length,
     ...(p.incomplete?.length ? { incomplete: p.incomplete } : {}),
     ...(p.baseline ? { baseline: { source: p.baseline.source, absent: absent ?? [] } } : {}),
