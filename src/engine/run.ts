@@ -370,13 +370,13 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   const suppress = options.suppressions?.length ? suppressor(options.suppressions, now()) : undefined
   const mark = options.baseline ? baselineMarker(options.baseline) : undefined
   // Passes counted per (rule, target, asset) unless stored individually; past the budget of keys the counts spill too.
-  const passes = new SpillMap<PassCount>(Math.min(memoryFindings, DEFAULT_MEMORY_RECORDS), addCounts)
+  const memoryRecords = Math.min(memoryFindings, DEFAULT_MEMORY_RECORDS)
+  const passes = new SpillMap<PassCount>(memoryRecords, addCounts)
   const includePassed = options.includePassed === true
   // The score and the summary's counts are tallied as findings and passes arrive (nothing is read back for them).
   const firedRules = [...rules.values()].filter((r) => r.enabled && checks.some((c) => c.rules.includes(r.id))).sort(byKey((r) => r.id))
-  const memoryAssets = Math.min(memoryFindings, DEFAULT_MEMORY_RECORDS)
   const tallied = {
-    score: scoreTally({ rules: firedRules, settings: options.policy?.score, memoryAssets }),
+    score: scoreTally({ rules: firedRules, settings: options.policy?.score, memoryAssets: memoryRecords }),
     passed: 0,
     failed: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>,
     suppressed: 0,
@@ -554,7 +554,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     suppressions: options.suppressions,
     baseline: options.baseline,
     scoreSettings: options.policy?.score,
-    memoryAssets,
+    memoryAssets: memoryRecords,
     tallied,
     now: now(),
     incomplete: incompleteness({
