@@ -146,6 +146,9 @@ export async function* streamFileCapped(path: string, maxBytes: number, signal?:
 /** The most a report read back (a baseline, a `merge` part) may hold. */
 export const MAX_REPORT_BYTES = 256 * 1024 * 1024
 
+/** Default cap of a file or document read as a stream (exports too large to hold whole): 16 GiB. */
+export const MAX_STREAM_BYTES = 16 * 1024 ** 3
+
 /** The most a configuration file (policy, suppressions, targets, plugin list) may hold. */
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024
 

@@ -10,6 +10,7 @@
  */
 
 import { statSync } from 'node:fs'
+import { MAX_STREAM_BYTES } from './lib-files.ts'
 
 /** The slowest a streamed export is assumed to be read and judged (bytes per ms: 256 KB/s, two passes on a loaded machine). */
 const EXPORT_BYTES_PER_MS = 256
@@ -125,7 +126,7 @@ export async function readJsonEntries(
   const maxEntry = spec.maxEntryBytes ?? 8 * MiB
   const maxOther = spec.maxOtherBytes ?? 16 * MiB
   const maxDepth = spec.maxDepth ?? 64
-  const maxBytes = spec.maxBytes ?? 16 * 1024 * MiB
+  const maxBytes = spec.maxBytes ?? MAX_STREAM_BYTES
   const targets = spec.arrays.map((p) => pointerOf(p))
   const maps = (spec.maps ?? []).map((p) => pointerOf(p))
   const skips = (spec.skip ?? []).map((p) => pointerOf(p))

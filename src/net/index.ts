@@ -7,7 +7,7 @@ import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'n
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { AttemptFailure } from '../errors.ts'
-import { readFileCapped, streamFileCapped } from '../lib-files.ts'
+import { MAX_STREAM_BYTES, readFileCapped, streamFileCapped } from '../lib-files.ts'
 import { hostPort } from '../targets/host.ts'
 import { httpRequest as boundedRequest, type HttpRequestOptions } from './http.ts'
 import { PortScan, probeVerdict, selfConnected, type ProbePool, type ProbeResult } from './port-scan.ts'
@@ -267,7 +267,7 @@ export function bindNet(signal: AbortSignal, connectTimeoutMs: number): NetHelpe
     httpGet: (url, o) => httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
     httpPost: (url, body, o) => httpPost(url, body, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
     readFile: (path, max) => readFileCapped(path, max),
-    readStream: (path, max) => streamFileCapped(path, max ?? 16 * 1024 ** 3, signal),
+    readStream: (path, max) => streamFileCapped(path, max ?? MAX_STREAM_BYTES, signal),
     httpRequest: (url, o) => boundedRequest(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
   }
 }
