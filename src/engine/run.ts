@@ -12,7 +12,7 @@ import { registryOf, type Registry } from '../targets/registry.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
 import { baselineMarker, type Baseline } from '../report/baseline.ts'
 import { suppressor, type Suppression } from '../report/suppress.ts'
-import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, FindingStore, SpillMap, spilledView } from './spill.ts'
+import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, FindingStore, SpillMap, recordView } from './spill.ts'
 import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type PassCount, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
 import type { CheckDefinition, Family, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
@@ -578,7 +578,5 @@ const addCounts = (a: PassCount, b: PassCount): PassCount => ({ ...a, count: a.c
  */
 function passCountsOf(passes: SpillMap<PassCount>): readonly PassCount[] {
   if (!passes.spilled) return [...passes.entries()].map((e) => e[1])
-  return spilledView(() => (function* () {
-    for (const e of passes.entries()) yield e[1]
-  })(), passes)
+  return recordView(() => passes.records(), passes)
 }

@@ -109,14 +109,19 @@ function* readRun<T>(fd: number, start: number, end: number, size: number): Gene
   if (carry.length) throw new Error('spilled findings: the temporary file ends inside a line')
 }
 
+/** In-memory records, in order. */
+function* inMemory<T>(list: readonly { k: string; f: T }[]): Generator<SpilledRecord<T>> {
+  for (const x of list) yield new SpilledRecord<T>(x.k, undefined, x.f)
+}
+
 /** Collects records; past `budget` in memory, sorts them and appends them to the spill file as one run. */
 export class SpillStore<T = Finding> {
   readonly #budget: number
-  readonly #key: (f: T) => string
+  readonly #key: ((f: T) => string) | undefined
   readonly #dir: string
-  #mem: T[] = []
-  /** The in-memory rest with its keys, sorted (by {@link finish}). */
-  #memKeyed: { k: string; f: T }[] | undefined
+  /** The in-memory rest with its keys; sorted when {@link #sortedMem}. */
+  #mem: { k: string; f: T }[] = []
+  #sortedMem = true
   #tmp: string | undefined
   #fd: number | undefined
   #bytes = 0
@@ -124,8 +129,11 @@ export class SpillStore<T = Finding> {
   readonly #runs: { start: number; end: number }[] = []
   #released = false
 
-  /** `key` orders the records (the report's order); `dir` holds the temporary directory (default `os.tmpdir()`). */
-  constructor(budget: number, key: (f: T) => string, dir = tmpdir()) {
+  /**
+   * `key` orders the records (the report's order; without it each record is added with its key); `dir` holds the
+   * temporary directory (default `os.tmpdir()`).
+   */
+  constructor(budget: number, key?: (f: T) => string, dir = tmpdir()) {
     this.#budget = Math.max(1, budget)
     this.#key = key
     this.#dir = dir
@@ -141,10 +149,13 @@ export class SpillStore<T = Finding> {
     return this.#runs.length > 0
   }
 
-  add(f: T): void {
+  /** Adds a record; `key` is its key when the store has no key function. */
+  add(f: T, key?: string): void {
     if (this.#released) throw new Error('finding store already released')
-    this.#mem.push(f)
-    this.#memKeyed = undefined
+    const k = key ?? this.#key?.(f)
+    if (k === undefined) throw new Error('spill store: a record needs a key')
+    this.#mem.push({ k, f })
+    this.#sortedMem = false
     this.#count++
     if (this.#mem.length >= this.#budget) this.#spill()
   }
@@ -154,10 +165,11 @@ export class SpillStore<T = Finding> {
     if (this.#mem.length) this.#spill()
   }
 
-  #keyed(list: T[]): { k: string; f: T }[] {
-    const keyed = list.map((f) => ({ k: this.#key(f), f }))
-    keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
-    return keyed
+  /** Sorts the in-memory records by key (stable: equal keys keep the order they were added in). */
+  #sortMem(): { k: string; f: T }[] {
+    if (!this.#sortedMem) this.#mem.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    this.#sortedMem = true
+    return this.#mem
   }
 
   #write(s: string): void {
@@ -175,7 +187,7 @@ export class SpillStore<T = Finding> {
     }
     const start = this.#bytes
     let buf = ''
-    for (const { k, f } of this.#keyed(this.#mem)) {
+    for (const { k, f } of this.#sortMem()) {
       buf += spillLine(k, JSON.stringify(f))
       if (buf.length >= WRITE_CHUNK) {
         this.#write(buf)
@@ -185,15 +197,13 @@ export class SpillStore<T = Finding> {
     if (buf) this.#write(buf)
     this.#runs.push({ start, end: this.#bytes })
     this.#mem = []
-    this.#memKeyed = undefined
   }
 
   /** Every record in order: the spilled runs and the in-memory rest, merged (equal keys: the earlier run first). */
   *#merged(): Generator<SpilledRecord<T>> {
     if (this.#released) throw new Error('spilled findings were released (releaseFindings) and can no longer be read')
     const size = readChunk(this.#runs.length)
-    const mem = this.#memKeyed ?? this.#keyed(this.#mem)
-    const sources: Iterator<SpilledRecord<T>>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end, size)), mem.map((x) => new SpilledRecord<T>(x.k, undefined, x.f))[Symbol.iterator]()]
+    const sources: Iterator<SpilledRecord<T>>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end, size)), inMemory(this.#sortMem())]
     // A binary heap of the sources' next records, by key, then source (equal keys: the earlier run first).
     const heap: { r: SpilledRecord<T>; i: number }[] = []
     const before = (a: { r: SpilledRecord<T>; i: number }, b: { r: SpilledRecord<T>; i: number }): boolean => a.r.key < b.r.key || (a.r.key === b.r.key && a.i < b.i)
@@ -242,9 +252,8 @@ export class SpillStore<T = Finding> {
    * in-memory rest (the store must then live until {@link releaseFindings}).
    */
   finish(): readonly T[] {
-    this.#memKeyed = this.#keyed(this.#mem)
-    this.#mem = this.#memKeyed.map((x) => x.f)
-    if (!this.spilled) return this.#mem
+    const mem = this.#sortMem()
+    if (!this.spilled) return mem.map((x) => x.f)
     const view = new FindingView<T>(() => values(this.#merged()), undefined, this.#count, () => this.#merged())
     stores.set(view, this)
     return view as unknown as readonly T[]
@@ -260,7 +269,6 @@ export class SpillStore<T = Finding> {
     if (this.#released) return
     this.#released = true
     this.#mem = []
-    this.#memKeyed = undefined
     if (this.#fd !== undefined) closeSync(this.#fd)
     if (this.#tmp) {
       rmSync(this.#tmp, { recursive: true, force: true })
@@ -280,13 +288,13 @@ export class FindingStore extends SpillStore<Finding> {}
 export class SpillMap<V> {
   readonly #budget: number
   readonly #combine: (a: V, b: V) => V
-  readonly #store: SpillStore<[string, V]>
+  readonly #store: SpillStore<V>
   #mem = new Map<string, V>()
 
   constructor(budget: number, combine: (a: V, b: V) => V, dir = tmpdir()) {
     this.#budget = Math.max(1, budget)
     this.#combine = combine
-    this.#store = new SpillStore<[string, V]>(Number.MAX_SAFE_INTEGER, (e) => e[0], dir)
+    this.#store = new SpillStore<V>(Number.MAX_SAFE_INTEGER, undefined, dir)
   }
 
   /** The in-memory value of `key` (a key spilled earlier starts again from undefined; {@link entries} combines both). */
@@ -296,7 +304,7 @@ export class SpillMap<V> {
 
   set(key: string, v: V): void {
     if (!this.#mem.has(key) && this.#mem.size >= this.#budget) {
-      for (const e of this.#mem) this.#store.add(e)
+      for (const [k, x] of this.#mem) this.#store.add(x, k)
       this.#store.spillNow()
       this.#mem.clear()
     }
@@ -313,19 +321,33 @@ export class SpillMap<V> {
     return this.#mem.size
   }
 
-  /** Every key once, in key order, with its combined value; call when every value was set (again to read again). */
-  *entries(): Generator<[string, V]> {
-    for (const e of this.#mem) this.#store.add(e)
+  /**
+   * Every key once, in key order, with its combined value, as a record: a key written to the file once only keeps the
+   * JSON text it was spilled as (a writer copies it; see {@link SpilledRecord}). Call when every value was set (again to
+   * read again).
+   */
+  *records(): Generator<SpilledRecord<V>> {
+    for (const [k, x] of this.#mem) this.#store.add(x, k)
     this.#mem = new Map()
-    let cur: [string, V] | undefined
-    for (const { value: e } of this.#store.sorted()) {
-      if (cur && cur[0] === e[0]) cur[1] = this.#combine(cur[1], e[1])
-      else {
-        if (cur) yield cur
-        cur = [e[0], e[1]]
+    let cur: SpilledRecord<V> | undefined
+    let combined: V | undefined
+    let more = false
+    for (const r of this.#store.sorted()) {
+      if (cur && cur.key === r.key) {
+        combined = this.#combine(more ? combined! : cur.value, r.value)
+        more = true
+        continue
       }
+      if (cur) yield more ? new SpilledRecord<V>(cur.key, undefined, combined) : cur
+      cur = r
+      more = false
     }
-    if (cur) yield cur
+    if (cur) yield more ? new SpilledRecord<V>(cur.key, undefined, combined) : cur
+  }
+
+  /** Every key once, in key order, with its combined value (see {@link records}). */
+  *entries(): Generator<[string, V]> {
+    for (const r of this.records()) yield [r.key, r.value]
   }
 
   /** Closes and removes the temporary file. */
@@ -383,6 +405,13 @@ export function spilledView<T>(source: (() => Iterator<T>) | readonly T[], owner
   const view = from
     ? new FindingView<T>(() => from[Symbol.iterator](), undefined, length, () => from.records()[Symbol.iterator]())
     : new FindingView<T>(typeof source === 'function' ? source : () => source[Symbol.iterator](), undefined, length)
+  stores.set(view, owner)
+  return view as unknown as readonly T[]
+}
+
+/** A lazy view over records (their JSON text passes to writers as read back), kept like {@link spilledView}. */
+export function recordView<T>(records: () => Iterator<SpilledRecord<T>>, owner: Releasable, length?: number): readonly T[] {
+  const view = new FindingView<T>(() => values(records()), undefined, length, records)
   stores.set(view, owner)
   return view as unknown as readonly T[]
 }
