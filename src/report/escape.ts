@@ -40,6 +40,9 @@ const JSON_UNSAFE = /[\x7f-\x9f\p{Cf}\u2028\u2029]/gu
  * characters occur only inside strings, so a text-level replacement is exact.)
  */
 export function escapeJsonText(json: string): string {
+  // Plain ASCII without DEL (most JSON) has nothing to escape: checked natively (one UTF-8 byte per character), without
+  // the Unicode scan.
+  if (Buffer.byteLength(json) === json.length && !json.includes('\x7f')) return json
   return json.replace(JSON_UNSAFE, (c) => {
     const u = (n: number): string => `\\u${n.toString(16).padStart(4, '0')}`
     return c.length === 1 ? u(c.charCodeAt(0)) : u(c.charCodeAt(0)) + u(c.charCodeAt(1))
