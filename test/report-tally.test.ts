@@ -10,6 +10,7 @@ import { FindingStore, isFindingView, releaseFindings } from '../src/engine/spil
 import { SarifTally, tallySarif, toSarif, writeSarif } from '../src/report/sarif.ts'
 import { GradeTally, gradesOf } from '../src/report/grades.ts'
 import { buildReport } from '../src/report/build.ts'
+import { stringifyJson, toJsonl, writeJson, writeJsonl } from '../src/report/json.ts'
 import type { EffectiveRule, Finding, ScanReport, Severity } from '../src/types.ts'
 
 const key = (f: Finding): string => `${f.target}\0${f.ruleId}\0${f.resource}\0${f.status}`
@@ -100,6 +101,35 @@ describe('tallies made while findings arrive', () => {
       expect(gradesOf(view)).toEqual(gradesOf(sorted.findings))
       expect(gradesOf(view).map((g) => g.target)).toEqual(['nmap:scan-0.xml', 'nmap:scan-1.xml', 'nmap:scan-2.xml'])
       expect(gradesOf(view)[0]!.grade).toBe(arrived.indexOf(all.at(-1)!) < arrived.indexOf(all[0]!) ? 'T' : 'A')
+    } finally {
+      releaseFindings(spilled)
+    }
+  })
+
+  it('spilled findings are copied to the JSON and JSON Lines as spilled: escaped once (bidi, C1, line separators), same data', async () => {
+    const hostile = findings().slice(0, 60).map((f, i) => ({ ...f, message: `port ${i} \u202e\u0085\u2028 "q" \\ \x7f`, evidence: { ...f.evidence, banner: `\u2066x\u2069 ${i}` } }))
+    const store = new FindingStore(7, key)
+    for (const f of hostile) store.add(f)
+    const view = store.finish()
+    const spilled = reportOf(view)
+    const memory = reportOf([...hostile].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)))
+    try {
+      expect(isFindingView(view)).toBe(true)
+      const collect = async (write: (out: Writable) => Promise<void>): Promise<string> => {
+        const chunks: Buffer[] = []
+        await write(new Writable({ write(c: Buffer, _e, cb) { chunks.push(c); cb() } }))
+        return Buffer.concat(chunks).toString('utf8')
+      }
+      const json = await collect((out) => writeJson(spilled, out))
+      expect(json).toBe(stringifyJson(spilled))
+      expect(json).toBe(stringifyJson(memory))
+      expect(json).not.toMatch(/[\u202e\u0085\u2028\u2066\u2069\x7f]/)
+      expect(json).toContain('\\u202e')
+      expect(JSON.parse(json).findings).toEqual(memory.findings)
+      const jsonl = await collect((out) => writeJsonl(spilled, out))
+      expect(jsonl).toBe(toJsonl(memory))
+      expect(jsonl).not.toMatch(/[\u202e\u0085\u2028\u2066\u2069\x7f]/)
+      expect(jsonl.trimEnd().split('\n').slice(0, -1).map((l) => JSON.parse(l) as object)).toEqual(memory.findings.map((f) => ({ type: 'finding', ...f })))
     } finally {
       releaseFindings(spilled)
     }

@@ -14,6 +14,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Finding } from '../types.ts'
+import { escapeJsonText } from '../report/escape.ts'
 
 /** Findings kept in memory before the rest spill to a temporary file (per scan). */
 export const DEFAULT_MEMORY_FINDINGS = 10_000
@@ -37,33 +38,43 @@ const readChunk = (runs: number): number => Math.max(16 * 1024, Math.min(256 * 1
 const WRITE_CHUNK = 1 << 20
 
 /**
- * One record as a sorted read gives it: its order key, and its JSON text (`JSON.stringify` of the value) or its value —
- * each made from the other only when asked for. A record read back from the spill file has its text: a writer copies
- * it as it is (no parse, no stringify); one still in memory has its value.
+ * One record as a sorted read gives it: its order key, and its JSON text or its value — each made from the other only
+ * when asked for. A record read back from the spill file has its text as bytes, already escaped for output
+ * (`escapeJsonText`): a writer copies them as they are (no decode, no parse, no stringify); one in memory has its value.
  */
 export class SpilledRecord<T> {
   readonly key: string
+  readonly #bytes: Buffer | undefined
   #json: string | undefined
   #value: T | undefined
   #parsed: boolean
-  constructor(key: string, json: string | undefined, value?: T) {
+  constructor(key: string, json: string | Buffer | undefined, value?: T) {
     this.key = key
-    this.#json = json
+    if (typeof json === 'string') this.#json = json
+    else this.#bytes = json
     this.#value = value
     this.#parsed = json === undefined
   }
-  /** The record's JSON text, compact (what `JSON.stringify(value)` gives). */
+  /** The record's JSON text, compact (`JSON.stringify(value)`, or the spilled text: the same data, escapes aside). */
   get json(): string {
-    return (this.#json ??= JSON.stringify(this.#value))
+    return (this.#json ??= this.#bytes ? this.#bytes.toString('utf8') : JSON.stringify(this.#value))
   }
-  /** The JSON text when the record has it already (read back from the file), else undefined (nothing is made). */
-  get text(): string | undefined {
-    return this.#json
+  /** The spilled JSON text as UTF-8, escaped for output (undefined for a record still in memory). */
+  get bytes(): Buffer | undefined {
+    return this.#bytes
+  }
+  /** The start of the JSON text (about `n` characters) when the record has its text, else undefined (nothing is made). */
+  head(n: number): string | undefined {
+    return this.#bytes ? this.#bytes.toString('utf8', 0, Math.min(n, this.#bytes.length)) : this.#json?.slice(0, n)
+  }
+  /** Whether the JSON text holds `s` (ASCII) when the record has its text, else undefined (nothing is made). */
+  mentions(s: string): boolean | undefined {
+    return this.#bytes ? this.#bytes.includes(s) : this.#json?.includes(s)
   }
   /** The record itself (parsed once from its text when it was read back from the file). */
   get value(): T {
     if (!this.#parsed) {
-      this.#value = JSON.parse(this.#json!) as T
+      this.#value = JSON.parse(this.json) as T
       this.#parsed = true
     }
     return this.#value as T
@@ -71,10 +82,11 @@ export class SpilledRecord<T> {
 }
 
 /**
- * A spill line: the record's key as a JSON string, a tab, the record's JSON, a newline. JSON text holds no raw tab or
- * newline, so the first tab ends the key, and the merge compares keys without parsing the records.
+ * A spill line: the record's key as a JSON string, a tab, the record's JSON (escaped for output once, here), a newline.
+ * JSON text holds no raw tab or newline, so the first tab ends the key, and the merge compares keys without parsing the
+ * records.
  */
-const spillLine = (key: string, json: string): string => `${JSON.stringify(key)}\t${json}\n`
+const spillLine = (key: string, json: string): string => `${JSON.stringify(key)}\t${escapeJsonText(json)}\n`
 
 /** The key of a spill line's first field (a JSON string: most hold no escape, and are sliced rather than parsed). */
 const keyOf = (field: string): string => (field.includes('\\') ? (JSON.parse(field) as string) : field.slice(1, -1))
@@ -84,27 +96,26 @@ const keyOf = (field: string): string => (field.includes('\\') ? (JSON.parse(fie
  * runs merged at once, each holds one read buffer and one record. Records are not parsed here (see {@link SpilledRecord}).
  */
 function* readRun<T>(fd: number, start: number, end: number, size: number): Generator<SpilledRecord<T>> {
-  const buf = Buffer.allocUnsafe(size)
   let carry: Buffer = Buffer.alloc(0)
   let pos = start
   while (pos < end) {
+    // A new buffer each read: records keep slices of it (their bytes) for as long as a reader holds them.
+    const buf = Buffer.allocUnsafe(size)
     const n = readSync(fd, buf, 0, Math.min(size, end - pos), pos)
     if (n <= 0) throw new Error('spilled findings: the temporary file ended early')
     pos += n
     const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n)
     let from = 0
     let nl: number
-    // `buf` is read into again only once every line of this chunk was taken.
     while ((nl = chunk.indexOf(10, from)) >= 0) {
       const tab = chunk.indexOf(9, from)
       if (tab < 0 || tab > nl) throw new Error('spilled findings: a line of the temporary file has no key')
       const key = keyOf(chunk.toString('utf8', from, tab))
-      const json = chunk.toString('utf8', tab + 1, nl)
+      const json = chunk.subarray(tab + 1, nl)
       from = nl + 1
       yield new SpilledRecord<T>(key, json)
     }
-    // Copy the incomplete tail: `buf` is reused by the next read.
-    carry = Buffer.from(chunk.subarray(from))
+    carry = chunk.subarray(from)
   }
   if (carry.length) throw new Error('spilled findings: the temporary file ends inside a line')
 }

@@ -37,7 +37,7 @@ export function gradesOf(findings: readonly Finding[]): TargetGrade[] {
   const seen = new Map<string, TargetGrade>()
   for (const r of recordsOf(findings)) {
     // A spilled finding's JSON text names a "grade" key if its evidence has one: the others are not parsed.
-    if (r.text !== undefined && !r.text.includes('"grade":')) continue
+    if (r.mentions('"grade":') === false) continue
     const f = r.value
     const key = `${f.target}\0${f.ruleId}`
     if (seen.has(key)) continue

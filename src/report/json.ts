@@ -17,7 +17,7 @@ export function toJson(report: ScanReport): ScanReport {
 /** Serialises a report as one string (small reports; `writeJson` streams any size): the same text as `writeJson`. */
 export function stringifyJson(report: ScanReport): string {
   let text = ''
-  for (const piece of jsonPieces(toJson(report), '', 0, '')) text += piece
+  for (const piece of jsonPieces(toJson(report), '', 0, '')) text += typeof piece === 'string' ? piece : piece.toString('utf8')
   return text + '\n'
 }
 
@@ -53,7 +53,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  * The JSON text of `value` at indentation `pad`, piece by piece: as `JSON.stringify(value, null, 2)` would write it,
  * descending into containers to `depth` 2, except the elements of {@link RECORD_ARRAYS} (`path`), one compact per line.
  */
-function* jsonPieces(value: unknown, pad: string, depth: number, path: string): Generator<string> {
+function* jsonPieces(value: unknown, pad: string, depth: number, path: string): Generator<string | Buffer> {
   const inner = pad + '  '
   // A spilled report's findings are a lazy view read back from disk: written element by element like an array (an empty
   // one is `[]`: found by starting to read it, since a view's length may take a pass of its own).
@@ -61,9 +61,16 @@ function* jsonPieces(value: unknown, pad: string, depth: number, path: string): 
     let i = 0
     if (RECORD_ARRAYS.has(path)) {
       for (const r of recordsOf(value as Iterable<unknown>)) {
+        const sep = `${i++ ? ',' : '['}\n${inner}`
+        // Spilled text is copied as it was spilled (escaped then).
+        if (r.bytes) {
+          yield sep
+          yield r.bytes
+          continue
+        }
         // JSON.stringify gives undefined for undefined and functions, which arrays write as null.
         const json = r.json as string | undefined
-        yield `${i++ ? ',' : '['}\n${inner}${json === undefined ? 'null' : escapeJsonText(json)}`
+        yield sep + (json === undefined ? 'null' : escapeJsonText(json))
       }
     } else {
       for (const item of value as Iterable<unknown>) {
@@ -100,10 +107,17 @@ function typedLine(type: string, json: string, value: () => object): string {
   return escapeJsonText(text) + '\n'
 }
 
-/** The JSON Lines text, line by line. */
-function* jsonlLines(report: ScanReport): Generator<string> {
+/** The JSON Lines text, line by line (a spilled finding's line in pieces: its spilled bytes are copied as they are). */
+function* jsonlLines(report: ScanReport): Generator<string | Buffer> {
   const { findings, errors, ...rest } = toJson(report)
-  for (const r of recordsOf(findings)) yield typedLine('finding', r.json, () => r.value)
+  for (const r of recordsOf(findings)) {
+    const bytes = r.bytes
+    if (bytes && bytes.length > 2 && !bytes.includes('"type":')) {
+      yield '{"type":"finding",'
+      yield bytes.subarray(1)
+      yield '\n'
+    } else yield typedLine('finding', r.json, () => r.value)
+  }
   for (const e of errors) yield typedLine('error', JSON.stringify(e), () => e)
   yield escapeJsonText(JSON.stringify({ type: 'summary', ...rest })) + '\n'
 }
@@ -124,6 +138,6 @@ export async function writeJsonl(report: ScanReport, out: Writable, opts: { read
 /** JSON Lines as one string (small reports; `writeJsonl` streams any size). */
 export function toJsonl(report: ScanReport): string {
   let text = ''
-  for (const line of jsonlLines(report)) text += line
+  for (const line of jsonlLines(report)) text += typeof line === 'string' ? line : line.toString('utf8')
   return text
 }

@@ -333,7 +333,7 @@ const HEAD = /^\{"ruleId":"([^"\\]*)","status":"([a-z]+)"/
 
 /** A finding's rule and status: from the head of its JSON text when it has one (no parse), else from the finding. */
 function headOf(r: SpilledRecord<Finding>): { readonly ruleId: string; readonly status: string } {
-  const text = r.text
+  const text = r.head(300)
   const m = text === undefined ? null : HEAD.exec(text)
   return m ? { ruleId: m[1]!, status: m[2]! } : r.value
 }

@@ -11,7 +11,9 @@ export const CHUNK = 64 * 1024
 
 /** Buffers text into bounded chunks and writes them to `out`, waiting for `drain` when the stream asks. */
 export class ChunkSink {
-  #buf = ''
+  /** Pieces gathered for the next write, and their size (string length or bytes). */
+  #parts: (string | Buffer)[] = []
+  #size = 0
   readonly #out: Writable
   constructor(out: Writable) {
     this.#out = out
@@ -19,17 +21,26 @@ export class ChunkSink {
     out.on('error', () => {})
   }
 
-  /** Adds text; returns a promise only when a chunk was written and the stream asked to wait. */
-  push(s: string): Promise<void> | undefined {
+  /**
+   * Adds text (or UTF-8 bytes, copied as they are); returns a promise only when a chunk was written and the stream asked
+   * to wait.
+   */
+  push(s: string | Buffer): Promise<void> | undefined {
     // A piece that would take the buffer past a chunk starts the next one: a chunk is at most CHUNK or one piece.
-    if (this.#buf.length && this.#buf.length + s.length > CHUNK) {
+    if (this.#size && this.#size + s.length > CHUNK) {
       const pending = this.flush()
-      this.#buf = s
+      this.#add(s)
       return s.length < CHUNK ? pending : (this.flush() ?? pending)
     }
-    this.#buf += s
-    if (this.#buf.length < CHUNK) return undefined
+    this.#add(s)
+    if (this.#size < CHUNK) return undefined
     return this.flush()
+  }
+
+  #add(s: string | Buffer): void {
+    if (!s.length) return
+    this.#parts.push(s)
+    this.#size += s.length
   }
 
   /**
@@ -38,12 +49,12 @@ export class ChunkSink {
    */
   flush(): Promise<void> | undefined {
     const out = this.#out
-    if (!this.#buf || out.destroyed) {
-      this.#buf = ''
-      return undefined
-    }
-    const ok = out.write(this.#buf)
-    this.#buf = ''
+    const parts = this.#parts
+    this.#parts = []
+    this.#size = 0
+    if (!parts.length || out.destroyed) return undefined
+    const chunk = parts.length === 1 ? parts[0]! : parts.every((p) => typeof p === 'string') ? parts.join('') : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)))
+    const ok = out.write(chunk)
     if (ok) return undefined
     return new Promise<void>((resolve) => {
       const done = (): void => {
