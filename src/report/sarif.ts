@@ -155,6 +155,9 @@ interface RuleCount {
   readonly first: { readonly k: string; readonly f: Finding }[]
 }
 
+/** Keys a tally's host counter keeps in memory before spilling them (a scan tallies while it reads: kept small). */
+const TALLY_KEYS = 4_096
+
 /** Distinct strings in each of two counters and in either (their keys come sorted: merged in one pass); releases both. */
 function unionCount(a: DistinctCounter, b: DistinctCounter): { a: number; b: number; either: number } {
   const ia = a.keys()
@@ -203,7 +206,7 @@ export class SarifTally {
     if (f.status !== 'fail') return
     if (this.#done) throw new Error('SARIF tally already read')
     let p = this.#byRule.get(f.ruleId)
-    if (!p) this.#byRule.set(f.ruleId, (p = { rule: f.ruleId, rank: SEVERITY_RANK[f.severity], findings: 0, unsuppressed: new DistinctCounter(), suppressed: new DistinctCounter(), targets: new Set(), first: [] }))
+    if (!p) this.#byRule.set(f.ruleId, (p = { rule: f.ruleId, rank: SEVERITY_RANK[f.severity], findings: 0, unsuppressed: new DistinctCounter(TALLY_KEYS), suppressed: new DistinctCounter(TALLY_KEYS), targets: new Set(), first: [] }))
     p.findings++
     if (this.#order) keepFirst(p.first, this.#order(f), f)
     ;(f.suppression ? p.suppressed : p.unsuppressed).add(`${f.target}\0${hostOf(f)}`)
