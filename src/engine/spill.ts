@@ -1,5 +1,6 @@
 /**
- * @fileoverview Findings beyond an in-memory budget spill to a temporary JSON Lines file (in `os.tmpdir()`, mode 0600,
+ * @fileoverview Findings beyond an in-memory budget spill to a temporary file of lines (each: the record's sort key, a tab,
+ * its JSON escaped for output; in `os.tmpdir()`, mode 0600,
  * removed by {@link releaseFindings}, and at process exit whatever happened), never to the heap. Each spill is one sorted
  * run; reading back merges the runs and the in-memory rest in order, one finding at a time, so writers stream a report
  * of any size with memory bounded by the budget. The same store ({@link SpillStore}) holds any JSON record — the
