@@ -4,14 +4,31 @@
  */
 import { defineTargets } from '../../src/engine/check.ts'
 import { TargetError } from '../../src/errors.ts'
-import { bracket, checkHost, checkPort, fileTarget, splitHostPort, splitQuery } from '../../src/targets/host.ts'
+import { bracket, checkHost, checkPort, fileTarget, splitHostPort } from '../../src/targets/host.ts'
 import type { Target } from '../../src/types.ts'
 
 /** Builds a TLS endpoint target (also what the open-port family chains an open TLS port to, through `tls://`). */
 export function tlsEndpoint(host: string, port: number, servername?: string, extra: Record<string, unknown> = {}): Target {
   const h = checkHost(`${host}:${port}`, host)
-  const sni = servername ? checkHost(servername, servername) : undefined
-  return { kind: 'tls-endpoint', id: `tls://${bracket(h)}:${port}${sni && sni !== h ? `?sni=${sni}` : ''}`, host: h, port, servername: sni, ...extra }
+  return endpoint('tls', h, port, servername ? checkHost(servername, servername) : undefined, extra)
+}
+
+/** The endpoint of an already checked (lower-cased) host, port and SNI name: the parsers check each once, not twice. */
+function endpoint(scheme: string, h: string, port: number, sni: string | undefined, extra: Record<string, unknown>): Target {
+  return { kind: 'tls-endpoint', id: `${scheme}://${bracket(h)}:${port}${sni && sni !== h ? `?sni=${sni}` : ''}`, host: h, port, servername: sni, ...extra }
+}
+
+const PLAIN_SNI = /^sni=[A-Za-z0-9_.-]*$/
+
+/**
+ * `HOST:PORT` and the `sni` parameter of `HOST:PORT[?QUERY]`. The common query, a lone `sni=` of host-name characters
+ * (every open TLS port of an nmap file chains to one), is read without a URLSearchParams; any other goes through one.
+ */
+function splitSni(rest: string): [string, string | undefined] {
+  const i = rest.indexOf('?')
+  if (i < 0) return [rest, undefined]
+  const q = rest.slice(i + 1)
+  return [rest.slice(0, i), PLAIN_SNI.test(q) ? q.slice(4) : (new URLSearchParams(q).get('sni') ?? undefined)]
 }
 
 /** STARTTLS schemes and their default ports (`smtp://host` is a `tls-endpoint` reached through SMTP's STARTTLS). */
@@ -21,8 +38,8 @@ export const STARTTLS_SCHEMES: Readonly<Record<string, number>> = { smtp: 25, im
 export function startTlsEndpoint(scheme: string, host: string, port?: number, servername?: string, extra: Record<string, unknown> = {}): Target {
   const dflt = STARTTLS_SCHEMES[scheme]
   if (dflt === undefined) throw new TargetError(`${scheme}://${host}`, `unknown STARTTLS scheme "${scheme}"`)
-  const t = tlsEndpoint(host, port ?? dflt, servername, { ...extra, starttls: scheme })
-  return { ...t, id: t.id.replace(/^tls:/, `${scheme}:`) }
+  const h = checkHost(`${host}:${port ?? dflt}`, host)
+  return endpoint(scheme, h, port ?? dflt, servername ? checkHost(servername, servername) : undefined, { ...extra, starttls: scheme })
 }
 
 export const targets = defineTargets([
@@ -31,10 +48,9 @@ export const targets = defineTargets([
     kind: 'tls-endpoint',
     example: 'tls://HOST:PORT[?sni=NAME]',
     parse(rest, raw) {
-      const [hp, query] = splitQuery(rest)
+      const [hp, sni] = splitSni(rest)
       const { host, port } = splitHostPort(raw, hp)
-      const sni = query.get('sni') ?? undefined
-      return tlsEndpoint(checkHost(raw, host), checkPort(raw, port, 443), sni === undefined ? undefined : checkHost(raw, sni))
+      return endpoint('tls', checkHost(raw, host), checkPort(raw, port, 443), sni === undefined ? undefined : checkHost(raw, sni), {})
     },
     suggest: (f) =>
       f.form === 'url'
@@ -62,10 +78,11 @@ export const targets = defineTargets([
     example: `${Object.keys(STARTTLS_SCHEMES).join('|')}://HOST[:PORT][?sni=NAME]`,
     note: `STARTTLS; default ports ${Object.values(STARTTLS_SCHEMES).join(', ')}`,
     parse(rest, raw, scheme) {
-      const [hp, query] = splitQuery(rest)
-      const { host, port } = splitHostPort(raw, hp.replace(/\/$/, ''))
-      const sni = query.get('sni') ?? undefined
-      return startTlsEndpoint(scheme, checkHost(raw, host), checkPort(raw, port, STARTTLS_SCHEMES[scheme]), sni === undefined ? undefined : checkHost(raw, sni))
+      const [hp, sni] = splitSni(rest)
+      const { host, port } = splitHostPort(raw, hp.endsWith('/') ? hp.slice(0, -1) : hp)
+      const h = checkHost(raw, host)
+      const p = checkPort(raw, port, STARTTLS_SCHEMES[scheme])
+      return endpoint(scheme, h, p, sni === undefined ? undefined : checkHost(raw, sni), { starttls: scheme })
     },
   },
 ])

@@ -11,7 +11,11 @@ import type { Target } from '../../src/types.ts'
 
 /** Builds an SSH endpoint target (also what the open-port family chains an open SSH port to, through `ssh://`). */
 export function sshEndpoint(host: string, port = 22, extra: Record<string, unknown> = {}): Target {
-  const h = checkHost(`${host}:${port}`, host)
+  return endpoint(checkHost(`${host}:${port}`, host), port, extra)
+}
+
+/** The endpoint of an already checked (lower-cased) host: `ssh://` parses check it once, not twice. */
+function endpoint(h: string, port: number, extra: Record<string, unknown>): Target {
   return { kind: 'ssh-endpoint', id: `ssh://${bracket(h)}:${port}`, host: h, port, ...extra }
 }
 
@@ -22,7 +26,7 @@ export const targets = defineTargets([
     example: 'ssh://[USER@]HOST[:PORT]',
     parse(rest, raw) {
       const { user, host, port } = userHostPort(raw, rest, 22)
-      return sshEndpoint(host, port, user ? { username: user } : {})
+      return endpoint(host, port, user ? { username: user } : {})
     },
     suggest: (f) => (f.form === 'url' ? undefined : { target: f.form === 'host-port' ? `ssh://${f.host}:${f.port}` : `ssh://${f.host}`, what: 'SSH' }),
   },

@@ -30,8 +30,11 @@ export interface ScanShared {
   countPass(ruleId: string, target: string, asset: string | undefined): boolean
   /** Records a rule that could not be judged on a target (already redacted). */
   addSkip(s: AttemptSkip): void
-  /** Adds a target chained from `from` by `check` (unless the scan's chaining mode withholds it); throws on an invalid one. */
-  addTarget(t: Target | string, from: Target, check: CheckDefinition): void
+  /**
+   * Adds a target chained from `from` by `check`, with `extra` fields over it (unless the scan's chaining mode withholds
+   * it: then it is only checked and counted); throws on an invalid one.
+   */
+  addTarget(t: Target | string, from: Target, check: CheckDefinition, extra?: Readonly<Record<string, unknown>>): void
   /** A target string or object as the scan's registry reads it; throws on an invalid one. */
   normalize(t: Target | string): Target
   fingerprint(ruleId: string, target: string, resource: string): string
@@ -200,7 +203,7 @@ export class AttemptContext implements CheckContext {
   emit(t: Target | string, extra?: Readonly<Record<string, unknown>>): void {
     if (this.ended) return
     try {
-      this.#shared.addTarget(extra ? { ...this.#shared.normalize(t), ...extra } : t, this.#target, this.#check)
+      this.#shared.addTarget(t, this.#target, this.#check, extra)
     } catch (err) {
       this.#shared.log.warn(this.#shared.redact(`${this.#check.id}: ignored chained target: ${(err as Error).message}`))
     }

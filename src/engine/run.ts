@@ -434,13 +434,15 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
       skipped.push(s)
       emit({ type: 'skip', skip: s })
     },
-    addTarget(t, from, check) {
+    addTarget(t, from, check, extra) {
       if (chainMode === 'off' || (chainMode === 'live' && check.offline)) {
-        registry.normalize(t) // an invalid target is still reported as such
+        // An invalid target is still reported as such; `extra` is merged only when it holds a field normalize checks.
+        const n = registry.normalize(t)
+        if (extra && ('kind' in extra || 'id' in extra || 'host' in extra)) registry.normalize({ ...n, ...extra })
         withheld.set(from.id, (withheld.get(from.id) ?? 0) + 1)
         return
       }
-      const id = addTarget(t, true)
+      const id = addTarget(extra ? { ...registry.normalize(t), ...extra } : t, true)
       if (id && !chainedFrom.has(id)) chainedFrom.set(id, from.id)
     },
     normalize: (t) => registry.normalize(t),
