@@ -231,13 +231,35 @@ function linesOf(groups: Iterable<string>): Map<string, string[]> {
   return out
 }
 
-function reportBehind(ctx: CheckContext<Rule>, d: DeviceRecord, lines: readonly string[] | undefined): void {
+/** One agent/platform's release lines, newest first, with each line's place (a device's lookup is one Map get, not a scan of 1000 lines). */
+interface Fleet {
+  readonly lines: readonly string[]
+  readonly place: ReadonlyMap<string, number>
+  readonly newestMajor: number
+}
+
+/** {@link linesOf}, each with its lookup. */
+function fleetsOf(groups: Iterable<string>): Map<string, Fleet> {
+  const out = new Map<string, Fleet>()
+  for (const [k, lines] of linesOf(groups)) out.set(k, { lines, place: new Map(lines.map((l, i) => [l, i])), newestMajor: Number(lines[0]!.split('.')[0]) })
+  return out
+}
+
+/** What every device of an export is judged against: the rules' parameters, read once per export. */
+interface DeviceLimits {
+  readonly minimum: Minimum
+  readonly maxHours: number
+  /** `maxHours` in words (`3 days`). */
+  readonly limit: string
+  readonly maxReleasesBehind: number
+}
+
+function reportBehind(ctx: CheckContext<Rule>, d: DeviceRecord, fleet: Fleet | undefined, maxReleasesBehind: number): void {
   const r = d.onboarded === false ? undefined : releaseLine(d.version)
-  if (!r || !lines?.length) return
-  const { maxReleasesBehind } = ctx.params<{ maxReleasesBehind: number }>('endpoint-agent-releases-behind')
-  const newest = lines[0]!
-  const behind = lines.indexOf(r.line)
-  const majorBehind = r.major < Number(newest.split('.')[0])
+  if (!r || !fleet) return
+  const newest = fleet.lines[0]!
+  const behind = fleet.place.get(r.line) ?? -1
+  const majorBehind = r.major < fleet.newestMajor
   const fail = majorBehind || behind > maxReleasesBehind
   const resource = `device:${d.id}`
   const state = behind === 0 ? `on the newest release line in this export (${newest})` : `${behind} release line${behind === 1 ? '' : 's'} behind ${newest}${majorBehind ? ' (a major version behind)' : ''}`
@@ -249,7 +271,7 @@ function reportBehind(ctx: CheckContext<Rule>, d: DeviceRecord, lines: readonly 
 }
 
 /** Rules a record is judged on only when its agent is onboarded (an unonboarded device has no agent to judge). */
-function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord, minimum: Minimum): void {
+function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord, { minimum, maxHours, limit }: DeviceLimits): void {
   const resource = `device:${d.id}`
   const base = { host: d.host, agent: d.agentName, agentId: d.agent, version: d.version ?? 'unknown', lastSeen: d.lastSeen ?? 'never' }
   if (d.onboarded !== undefined)
@@ -259,13 +281,12 @@ function reportDevice(ctx: CheckContext<Rule>, d: DeviceRecord, minimum: Minimum
       evidence: { ...base, requirement: d.agent, state: d.onboarded ? 'installed' : `not onboarded (${d.onboardingStatus})`, os: d.platform },
     })
   if (d.onboarded === false) return // no agent: nothing else to judge
-  const { maxHours } = ctx.params<{ maxHours: number }>('endpoint-agent-stale-checkin')
   const hours = d.lastSeen === undefined ? undefined : d.lastSeen === null ? Infinity : (ctx.now().getTime() - Date.parse(d.lastSeen)) / 3_600_000
   if (hours !== undefined) {
     ctx.report('endpoint-agent-stale-checkin', hours > maxHours ? 'fail' : 'pass', {
       resource,
       asset: resource,
-      evidence: { ...base, hoursSince: Number.isFinite(hours) ? Math.round(hours * 10) / 10 : 'never', maxHours, ago: Number.isFinite(hours) ? `${humanHours(hours)} ago` : 'never', limit: humanHours(maxHours), state: hours > maxHours ? 'stale' : 'current' },
+      evidence: { ...base, hoursSince: Number.isFinite(hours) ? Math.round(hours * 10) / 10 : 'never', maxHours, ago: Number.isFinite(hours) ? `${humanHours(hours)} ago` : 'never', limit, state: hours > maxHours ? 'stale' : 'current' },
     })
   }
   reportOutdated(ctx, minimum, resource, d.host, d.agentName, d.agent, d.platform, d.version, resource)
@@ -325,15 +346,18 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
   const path = target.path
   const catalogue = await loadCatalogue(familySettings(ctx.settings).catalogue, (p, max) => ctx.readFile(p, max))
   const absent = new Map<string, { rule: Rule; field: string; count: number }>()
-  const minimum = minimumsOf(ctx, catalogue)
+  const { maxHours } = ctx.params<{ maxHours: number }>('endpoint-agent-stale-checkin')
+  const { maxReleasesBehind } = ctx.params<{ maxReleasesBehind: number }>('endpoint-agent-releases-behind')
+  const limits: DeviceLimits = { minimum: minimumsOf(ctx, catalogue), maxHours, limit: humanHours(maxHours), maxReleasesBehind }
+  const { minimum } = limits
   const endOfSupport = ctx.params<{ endOfSupport?: Record<string, string> }>('endpoint-agent-os-unsupported').endOfSupport ?? {}
   // OS releases the support table does not know, counted per reason (a hostile export cannot make a skip per device).
   const osSkips = new Map<string, number>()
-  let lines = new Map<string, string[]>()
+  let fleets = new Map<string, Fleet>()
   // Streamed in two passes (inventory-stream.ts): devices are judged as they are read, never held all at once.
   const { devices, notJudged, duplicates } = await streamInventory(provider, () => ctx.net.readStream(path), shown, (d) => {
-    reportDevice(ctx, d, minimum)
-    reportBehind(ctx, d, lines.get(`${d.agent}/${d.platform}`))
+    reportDevice(ctx, d, limits)
+    reportBehind(ctx, d, fleets.get(`${d.agent}/${d.platform}`), maxReleasesBehind)
     if (d.os !== undefined && ctx.enabled('endpoint-agent-os-unsupported')) {
       const o = judgeReleaseText(d.os, ctx.now(), endOfSupport)
       const resource = `device:${d.id}`
@@ -351,7 +375,7 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
   }, {
     group: ctx.enabled('endpoint-agent-releases-behind') ? lineGroup : undefined,
     facts: (f) => {
-      lines = linesOf(f.groups)
+      fleets = fleetsOf(f.groups)
     },
   })
   for (const { rule, field, count } of absent.values())
