@@ -2,7 +2,9 @@
  * @fileoverview The gate's verdict on a finished report — the exit code the CLI returns, for library users too.
  */
 import { gatingFindings } from '../plugins.ts'
-import type { Finding, Incompleteness, ScanReport, Severity } from '../types.ts'
+import { atOrAbove } from '../scoring/severity.ts'
+import { isFindingView } from './spill.ts'
+import { SEVERITIES, type Finding, type Incompleteness, type ScanReport, type Severity } from '../types.ts'
 
 /** Exit codes of the CLI (the README's "Exit codes" table). */
 export const EXIT_CODES = {
@@ -41,8 +43,19 @@ export interface Verdict {
  * process.exitCode = v.exitCode
  */
 export function verdict(report: ScanReport, o: { failOn?: Severity | 'none'; newOnly?: boolean } = {}): Verdict {
-  const gating = gatingFindings(report, { failOn: o.failOn ?? 'high', newOnly: o.newOnly })
+  const failOn = o.failOn ?? 'high'
+  const gating = gatingFindings(report, { failOn, newOnly: o.newOnly })
   const complete = report.complete === true
   const incomplete = complete ? [] : (report.incomplete ?? [{ reason: 'nothing-checked' as const, message: 'the report does not say whether the scan was complete' }])
-  return { exitCode: gating.length ? 1 : complete ? 0 : 4, gating, complete, incomplete }
+  return { exitCode: failing(report, gating, failOn, o.newOnly) ? 1 : complete ? 0 : 4, gating, complete, incomplete }
+}
+
+/**
+ * Whether any finding gates. A spilled scan's summary was counted from the same findings as they arrived (not
+ * suppressed, failed, at its severity): it answers without reading the spill file back; `gating` stays a lazy view.
+ */
+function failing(report: ScanReport, gating: readonly Finding[], failOn: Severity | 'none', newOnly: boolean | undefined): boolean {
+  if (failOn === 'none') return false
+  if (!newOnly && isFindingView(report.findings) && report.summary) return SEVERITIES.some((s) => atOrAbove(s, failOn) && report.summary.failed[s] > 0)
+  return gating.length > 0
 }
