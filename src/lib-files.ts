@@ -82,7 +82,7 @@ const CHUNK = 1024 * 1024
  * while being read is cut off at `maxBytes`, not trusted by its size; an aborted `signal` ends the read with its reason.
  * @throws FileError
  */
-async function* fileChunks(path: string, maxBytes: number, signal?: AbortSignal): AsyncGenerator<Buffer, void, undefined> {
+export async function* fileChunks(path: string, maxBytes: number, signal?: AbortSignal): AsyncGenerator<Buffer, void, undefined> {
   const fh = await openRegularFile(path)
   try {
     let total = 0

@@ -5,17 +5,18 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { historyFiles, historyName, readReport, toHtml, trendMarkdown, trendOf, VERSION, type ScanReport } from '../index.ts'
+import { historyFiles, historyName, readReport, readTrendReports, toHtml, trendMarkdown, trendOf, VERSION, type ScanReport } from '../index.ts'
 import { escapeJsonText } from '../report/escape.ts'
 import { EXIT, UsageError, commandHelp } from './help.ts'
 import { oneOf, parseCommand } from './args.ts'
 
-/** Reads every report of a history folder (a missing folder is an empty history). */
+/**
+ * Reads every report of a history folder (a missing folder is an empty history), streamed: what a trend needs of each
+ * (readTrendReports), so reports of any size read in bounded memory.
+ */
 export async function loadHistory(dir: string): Promise<{ files: string[]; reports: ScanReport[] }> {
   const files = await historyFiles(dir)
-  const reports: ScanReport[] = []
-  for (const f of files) reports.push(await readReport(f))
-  return { files, reports }
+  return { files, reports: await readTrendReports(files) }
 }
 
 /** Stores a report in a history folder (created when missing); returns the file written. */
@@ -34,17 +35,16 @@ export async function cmdTrend(argv: string[]): Promise<number> {
     process.stdout.write(v.help ? commandHelp('trend')! : `${VERSION}\n`)
     return EXIT.ok
   }
-  const history = v.history ? await loadHistory(v.history) : { files: [], reports: [] }
-  const files = [...history.files, ...positionals]
-  const reports = [...history.reports]
-  for (const p of positionals) reports.push(await readReport(p))
+  const files = [...(v.history ? await historyFiles(v.history) : []), ...positionals]
+  const reports = await readTrendReports(files)
   if (!reports.length) throw new UsageError('trend: give JSON reports of earlier runs (ztscan trend a.json b.json), or --history DIR')
   const out = v.output ?? '-'
   const byExt = /\.html?$/i.test(out) ? 'html' : /\.json$/i.test(out) ? 'json' : /\.(md|markdown)$/i.test(out) ? 'markdown' : undefined
   const format = v.format === undefined ? byExt ?? 'markdown' : oneOf('--format', v.format, TREND_FORMATS)
   const trend = trendOf(reports, files)
-  const last = reports.reduce((a, b) => (Date.parse(b.startedAt) >= Date.parse(a.startedAt) ? b : a))
-  const text = format === 'html' ? toHtml(last, { trend }) : format === 'json' ? escapeJsonText(JSON.stringify(trend, null, 2)) + '\n' : trendMarkdown(trend)
+  // The HTML report is the last run's, whole (read again: the trend kept only its open findings).
+  const last = reports.reduce((a, b, i) => (Date.parse(b.startedAt) >= Date.parse(reports[a]!.startedAt) ? i : a), 0)
+  const text = format === 'html' ? toHtml(await readReport(files[last]!), { trend }) : format === 'json' ? escapeJsonText(JSON.stringify(trend, null, 2)) + '\n' : trendMarkdown(trend)
   if (out === '-') process.stdout.write(text)
   else await writeFile(out, text)
   return EXIT.ok

@@ -1,7 +1,9 @@
 /**
  * @fileoverview Trend across runs: the score per pillar of each run, and what was fixed, new and still open between the
  * last two. Input: ztscan JSON reports (files given to `ztscan trend`, or the folder of `scan --history DIR`).
- * Reading is bounded: at most MAX_RUNS reports, each at most MAX_REPORT_BYTES (lib-files.ts), only regular files.
+ * Reading is bounded: at most MAX_RUNS reports, only regular files; `readTrendReports` streams each (read-stream.ts), so a
+ * report of any size reads in memory bounded by the open findings of the two newest runs; `readReport` reads one whole
+ * report (at most MAX_REPORT_BYTES, lib-files.ts).
  */
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -11,6 +13,7 @@ import { PILLARS, type Finding, type Pillar, type ScanReport } from '../types.ts
 import { SEVERITY_RANK } from '../scoring/severity.ts'
 import { mdCell } from './text.ts'
 import { validateReportPart } from './merge.ts'
+import { streamReport } from './read-stream.ts'
 
 /** Most reports a trend reads (the newest are kept). */
 export const MAX_RUNS = 100
@@ -47,12 +50,17 @@ export interface Trend {
   readonly stillOpen: readonly TrendItem[]
 }
 
+/** Open failed findings of a report read by `readTrendReports`, whose `findings` were not all kept. */
+const openCounts = new WeakMap<ScanReport, number>()
+
+const isOpen = (f: Finding): boolean => f.status === 'fail' && !f.suppression
+
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null)
 
 function openFindings(r: ScanReport): Map<string, TrendItem> {
   const m = new Map<string, TrendItem>()
   for (const f of r.findings as readonly Finding[])
-    if (f.status === 'fail' && !f.suppression) m.set(f.fingerprint, { fingerprint: f.fingerprint, ruleId: f.ruleId, severity: f.severity, target: f.target, message: f.message })
+    if (isOpen(f)) m.set(f.fingerprint, { fingerprint: f.fingerprint, ruleId: f.ruleId, severity: f.severity, target: f.target, message: f.message })
   return m
 }
 
@@ -68,8 +76,11 @@ export function trendOf(reports: readonly ScanReport[], sources?: readonly strin
     const score = (r.score ?? {}) as { overall?: unknown; stage?: unknown; pillars?: Record<string, { score?: unknown } | undefined> }
     const pillars = {} as Record<Pillar, number | null>
     for (const p of PILLARS) pillars[p] = num(score.pillars?.[p]?.score)
-    let open = 0
-    for (const f of r.findings) if (f.status === 'fail' && !f.suppression) open++
+    let open = openCounts.get(r)
+    if (open === undefined) {
+      open = 0
+      for (const f of r.findings) if (isOpen(f)) open++
+    }
     return {
       startedAt: r.startedAt,
       ...(sources?.[i] ? { source: sources[i] } : {}),
@@ -109,6 +120,38 @@ export async function readReport(path: string): Promise<ScanReport> {
   if (!d || typeof d !== 'object' || d.schemaVersion !== '1.0') throw new InputError(path, 'not a ztscan JSON report (schemaVersion 1.0)')
   // The same check as a merge part: the report schema, field by field.
   return validateReportPart(data, path)
+}
+
+/**
+ * Reads reports for `trendOf`, streamed (read-stream.ts): any size that fits on disk, memory bounded. Each report comes back
+ * without its findings except, for the two newest (by start time; ties: the later file), their open failed findings, all
+ * that `trendOf` compares; every report keeps its count of open findings. Checked as `readReport` checks, same messages.
+ */
+export async function readTrendReports(paths: readonly string[]): Promise<ScanReport[]> {
+  const reports: ScanReport[] = []
+  const kept: number[] = [] // indexes whose open findings are kept: at most the two newest so far
+  for (const path of paths) {
+    const open: Finding[] = []
+    const report = await streamReport(path, {
+      onFinding: (f) => {
+        if (isOpen(f)) open.push({ ruleId: f.ruleId, status: f.status, severity: f.severity, target: f.target, message: f.message, fingerprint: f.fingerprint } as Finding)
+      },
+    })
+    const light: ScanReport = { ...report, findings: open }
+    openCounts.set(light, open.length)
+    reports.push(light)
+    kept.push(reports.length - 1)
+    // Newest last, as trendOf orders them (a stable sort by start time): keep the last two.
+    kept.sort((a, b) => Date.parse(reports[a]!.startedAt) - Date.parse(reports[b]!.startedAt) || a - b)
+    while (kept.length > 2) {
+      const drop = kept.shift()!
+      const old = reports[drop]!
+      const stripped: ScanReport = { ...old, findings: [] }
+      openCounts.set(stripped, openCounts.get(old)!)
+      reports[drop] = stripped
+    }
+  }
+  return reports
 }
 
 /** The JSON reports in a history folder (`*.json`), oldest first by file name, at most the newest MAX_RUNS. */

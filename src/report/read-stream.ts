@@ -1,0 +1,102 @@
+/**
+ * @fileoverview Reading a ztscan JSON report back as a stream (a `--history` run, a trend input): the report's arrays are
+ * read entry by entry (lib-json-stream.ts: entries ≤ 8 MiB, nesting ≤ 64, linear time), each entry checked against its
+ * part of the report schema, and only what the caller keeps stays in memory; `passCounts` and `score.assets` are only
+ * scanned (bounded), never parsed. So a report of any size that fits on disk reads in memory bounded by its largest entry
+ * plus what the caller keeps. The envelope (every other field) is checked against the report schema as `readReport` does,
+ * with the same messages (file and JSON pointer).
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ValidateFunction } from 'ajv'
+import { InputError, formatProblems } from '../errors.ts'
+import { toProblems } from '../lib-ajv.ts'
+import { lazyRequire } from '../lib-lazy.ts'
+import { FileError, MAX_STREAM_BYTES, fileChunks } from '../lib-files.ts'
+import { JsonStreamError, readJsonEntries } from '../lib-json-stream.ts'
+import { packageRoot } from '../rules/root.ts'
+import type { Finding, ScanReport } from '../types.ts'
+import { validateReportPart } from './merge.ts'
+
+/** Top-level arrays read entry by entry and checked per entry. */
+const STREAMED = ['targets', 'rules', 'findings', 'errors', 'skipped', 'expiredSuppressions', 'incomplete'] as const
+/** Arrays only scanned: nothing read back needs them (`score.assets`: per-asset scores; `passCounts`: passing tallies). */
+const SKIPPED = [['passCounts'], ['score', 'assets']] as const
+
+let schema: { definitions: unknown; properties: Record<string, { items?: Record<string, unknown> }> } | undefined
+const itemValidators = new Map<string, ValidateFunction>()
+/** The report schema's part for one entry of the top-level array `name` (its `items`, with the shared definitions). */
+function itemValidator(name: string): ValidateFunction {
+  let v = itemValidators.get(name)
+  if (!v) {
+    schema ??= JSON.parse(readFileSync(join(packageRoot(), 'src', 'report', 'report.schema.json'), 'utf8')) as NonNullable<typeof schema>
+    const items = schema.properties[name]?.items ?? {}
+    v = new (lazyRequire<typeof import('ajv')>('ajv')().Ajv)({ allErrors: false, strict: false, validateFormats: false }).compile({ definitions: schema.definitions, ...items })
+    itemValidators.set(name, v)
+  }
+  return v
+}
+
+const unescapeToken = (t: string): string => t.replace(/~1/g, '/').replace(/~0/g, '~')
+
+/** What `streamReport` hands over and keeps. */
+export interface StreamReportOptions {
+  /** Gets each finding (checked against the schema) as it is read. */
+  readonly onFinding?: (f: Finding, index: number) => void
+  /** Streamed arrays kept whole in the result (`rules`, `errors`, ...); the others come back empty. */
+  readonly keep?: readonly (typeof STREAMED)[number][]
+  /** Largest report, in bytes read (default 16 GiB). */
+  readonly maxBytes?: number
+}
+
+/**
+ * Streams the ztscan JSON report at `path`. Returns the report with every streamed array empty except those in `keep`
+ * (`findings`, `targets`, `rules`, `errors`, `skipped`, ... and `passCounts`, `score.assets` when present): the envelope,
+ * checked. Errors are `InputError`s naming the file and, where known, the JSON pointer.
+ */
+export async function streamReport(path: string, opts: StreamReportOptions = {}): Promise<ScanReport> {
+  const { onFinding = () => {}, keep = [], maxBytes = MAX_STREAM_BYTES } = opts
+  const kept = new Map<string, unknown[]>(keep.map((n) => [`/${n}`, []]))
+  const env: Record<string, unknown> = {}
+  let top: unknown
+  let topSet = false
+  try {
+    await readJsonEntries(
+      fileChunks(path, maxBytes),
+      { arrays: [...STREAMED.map((n) => [n]), ...SKIPPED], skip: SKIPPED, bare: false },
+      (value, index, pointer) => {
+        const name = pointer.slice(1)
+        const validate = itemValidator(name)
+        if (!validate(value)) throw new InputError(path, formatProblems('', toProblems(validate.errors, value, `${pointer}/${index}`)).replace(/^: /, ''))
+        if (name === 'findings') onFinding(value as Finding, index)
+        kept.get(pointer)?.push(value)
+      },
+      (pointer, value) => {
+        if (pointer === '') {
+          top = value
+          topSet = true
+          return
+        }
+        const keys = pointer.split('/').slice(1).map(unescapeToken)
+        let o = env
+        for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>
+        o[keys[keys.length - 1]!] = value
+      },
+    ).then((summary) => {
+      // A streamed array read back empty: its entries were checked one by one.
+      for (const [pointer] of summary.counts) {
+        const keys = pointer.split('/').slice(1)
+        if (keys.length === 1) env[keys[0]!] = kept.get(pointer) ?? []
+        else if (keys[0] === 'score') ((env.score ??= {}) as Record<string, unknown>).assets = []
+      }
+    })
+  } catch (err) {
+    if (err instanceof FileError) throw new InputError(path, FileError.detail(err.problem))
+    if (err instanceof JsonStreamError) throw new InputError(path, err.syntax ? `not JSON (${err.message})` : err.message)
+    throw err
+  }
+  const data = topSet ? top : env
+  const d = data as { schemaVersion?: unknown } | null
+  if (!d || typeof d !== 'object' || d.schemaVersion !== '1.0') throw new InputError(path, 'not a ztscan JSON report (schemaVersion 1.0)')
+  return validateReportPart(data, path)
+}
