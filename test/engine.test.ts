@@ -162,4 +162,23 @@ describe('engine', () => {
     expect(JSON.stringify(report)).not.toContain(secret)
     expect(report.errors[0]!.message).toContain('[REDACTED]')
   })
+
+  it('a message given as a function is made only for a stored finding, never for a pass only counted', async () => {
+    let made = 0
+    const check = defineCheck({
+      id: 'testing-lazy', family: 'testing', targetKinds: ['thing'], rules: ['testing-a'],
+      async run(t, ctx) {
+        ctx.report('testing-a', 'pass', { resource: t.id, message: () => (made++, `${t.id} is fine`) })
+        if (t.id.endsWith('/0')) ctx.report('testing-a', 'fail', { resource: `${t.id}#x`, message: () => (made++, `${t.id} is not`) })
+      },
+    })
+    const counted = await scan({ targets: targets(3), checks: [check], rules })
+    expect(made).toBe(1)
+    expect(counted.summary.passed).toBe(3)
+    expect(counted.findings.map((f) => f.message)).toEqual(['thing://h0/0 is not'])
+    made = 0
+    const stored = await scan({ targets: targets(3), checks: [check], rules, includePassed: true })
+    expect(made).toBe(4)
+    expect(stored.findings.filter((f) => f.status === 'pass').map((f) => f.message).sort()).toEqual(['thing://h0/0 is fine', 'thing://h1/1 is fine', 'thing://h2/2 is fine'])
+  })
 })

@@ -12,8 +12,8 @@ export interface ReportAt {
   readonly resource: string
   /** Structured evidence; fills the rule's message placeholders. Never put secrets here. */
   readonly evidence?: Readonly<Record<string, unknown>>
-  /** Overrides the rule's message template. */
-  readonly message?: string
+  /** Overrides the rule's message template; a function is called only when a finding is built (not for a pass only counted). */
+  readonly message?: string | (() => string)
   /** The asset the score groups by when a target holds many (a host of an nmap file, a device of an inventory); default: the target. */
   readonly asset?: string
 }

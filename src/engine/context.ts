@@ -184,7 +184,7 @@ export class AttemptContext implements CheckContext {
       family: check.family,
       target,
       resource: at.resource,
-      message: s.redact(at.message ?? s.render(rule.message, target, at.resource, evidence)),
+      message: s.redact((typeof at.message === 'function' ? at.message() : at.message) ?? s.render(rule.message, target, at.resource, evidence)),
       evidence: s.redact.deep(evidence) as Record<string, unknown>,
       fingerprint: s.fingerprint(ruleId, target, at.resource),
       ...(at.asset !== undefined && at.asset !== target ? { asset: at.asset } : {}),
