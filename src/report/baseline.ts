@@ -4,11 +4,12 @@
  * findings of the baseline that are gone are listed as `absent`.
  */
 import { InputError } from '../errors.ts'
-import { MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
+import { FileError, MAX_REPORT_BYTES, MAX_STREAM_BYTES, fileChunks, readBounded } from '../lib-files.ts'
+import { JsonStreamError, readJsonEntries } from '../lib-json-stream.ts'
 import { escapeControls } from './escape.ts'
 import { parseConfigText } from '../engine/redact.ts'
 import { PILLARS, SEVERITIES, type AbsentFinding, type AttemptError, type AttemptSkip, type Finding, type RuleMeta, type ScoreCard } from '../types.ts'
-import { SCORE_VERSION, scoreReport } from '../scoring/score.ts'
+import { SCORE_VERSION, scoreReport, scoreTally, type ScoreTally } from '../scoring/score.ts'
 
 /** What a baseline holds for comparison: failed findings by fingerprint. */
 export interface Baseline {
@@ -22,24 +23,26 @@ export interface Baseline {
 }
 
 const isStr = (x: unknown): x is string => typeof x === 'string'
-/** Re-scores a baseline JSON report; its well-formed findings only (a baseline file is untrusted input). */
+const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x)
+/** The entries of `xs` (when an array) that are objects passing `pred`. */
+const okList = <T>(xs: unknown, pred: (x: Record<string, unknown>) => boolean): T[] =>
+  Array.isArray(xs) ? (xs.filter((x) => isObject(x) && pred(x)) as T[]) : []
+// Well-formed parts of a baseline JSON report, the only ones re-scored (a baseline file is untrusted input).
+const okFinding = (f: Record<string, unknown>): boolean =>
+  (f.status === 'pass' || f.status === 'fail') && PILLARS.includes(f.pillar as never) && SEVERITIES.includes(f.severity as never) &&
+  isStr(f.ruleId) && isStr(f.target) && isStr(f.resource) && isStr(f.family) && isStr(f.fingerprint) && (f.asset === undefined || isStr(f.asset)) &&
+  (f.suppression === undefined || (typeof f.suppression === 'object' && f.suppression !== null && isStr((f.suppression as { reason?: unknown }).reason)))
+const okRule = (r: Record<string, unknown>): boolean => isStr(r.id) && isStr(r.family) && PILLARS.includes(r.pillar as never) && SEVERITIES.includes(r.severity as never) &&
+  (r.functions === undefined || (Array.isArray(r.functions) && r.functions.every(isStr))) && (r.population === undefined || isStr(r.population))
+const okError = (e: Record<string, unknown>): boolean => isStr(e.check) && isStr(e.family) && isStr(e.target) && isStr(e.reason)
+const okSkip = (s: Record<string, unknown>): boolean => isStr(s.check) && isStr(s.family) && isStr(s.target) && isStr(s.why)
+
+/** Re-scores a baseline JSON report; its well-formed findings only. */
 function rescore(d: { findings: unknown[]; rules?: unknown; errors?: unknown; skipped?: unknown; score?: { settings?: unknown } }): ScoreCard | undefined {
-  const ok = <T>(xs: unknown, pred: (x: Record<string, unknown>) => boolean): T[] =>
-    Array.isArray(xs) ? (xs.filter((x) => x && typeof x === 'object' && pred(x as Record<string, unknown>)) as T[]) : []
-  const findings = ok<Finding>(d.findings, (f) =>
-    (f.status === 'pass' || f.status === 'fail') && PILLARS.includes(f.pillar as never) && SEVERITIES.includes(f.severity as never) &&
-    isStr(f.ruleId) && isStr(f.target) && isStr(f.resource) && isStr(f.family) && isStr(f.fingerprint) && (f.asset === undefined || isStr(f.asset)) &&
-    (f.suppression === undefined || (typeof f.suppression === 'object' && f.suppression !== null && isStr((f.suppression as { reason?: unknown }).reason))))
-  const rules = ok<RuleMeta>(d.rules, (r) => isStr(r.id) && isStr(r.family) && PILLARS.includes(r.pillar as never) && SEVERITIES.includes(r.severity as never) &&
-    (r.functions === undefined || (Array.isArray(r.functions) && r.functions.every(isStr))) && (r.population === undefined || isStr(r.population)))
-  const errors = ok<AttemptError>(d.errors, (e) => isStr(e.check) && isStr(e.family) && isStr(e.target) && isStr(e.reason))
-  const skipped = ok<AttemptSkip>(d.skipped, (s) => isStr(s.check) && isStr(s.family) && isStr(s.target) && isStr(s.why))
   const st = d.score?.settings as { targets?: unknown; weakestPillarFloor?: unknown } | undefined
   const settings = { ...(st?.weakestPillarFloor === true ? { weakestPillarFloor: true } : {}) }
-  return scoreReport({ findings, rules, errors, skipped, settings })
+  return scoreReport({ findings: okList<Finding>(d.findings, okFinding), rules: okList<RuleMeta>(d.rules, okRule), errors: okList<AttemptError>(d.errors, okError), skipped: okList<AttemptSkip>(d.skipped, okSkip), settings })
 }
-
-const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x)
 
 /**
  * Builds a baseline from a parsed JSON report or SARIF log. Throws an `InputError` naming `source` and the first field
@@ -54,10 +57,9 @@ export function baselineFrom(data: unknown, source = '<inline>'): Baseline {
   let score: ScoreCard | undefined
   if (isObject(data) && Array.isArray(data.findings) && str(data.schemaVersion)) {
     data.findings.forEach((f: unknown, i) => {
-      if (!isObject(f)) bad(`/findings/${i}`, 'a finding object')
+      const problem = findingProblem(f, i)
+      if (problem !== undefined) throw new InputError(source, problem)
       const x = f as Record<string, unknown>
-      for (const k of ['status', 'fingerprint', 'ruleId', 'target', 'message'] as const) if (!str(x[k])) bad(`/findings/${i}/${k}`, 'a string')
-      if (x.severity !== undefined && !str(x.severity)) bad(`/findings/${i}/severity`, 'a string')
       if (x.status === 'fail') failed.set(x.fingerprint as string, { ruleId: x.ruleId as string, target: x.target as string, message: x.message as string, severity: x.severity as string | undefined })
     })
     score = rescore(data as Parameters<typeof rescore>[0])
@@ -100,8 +102,13 @@ export function baselineFrom(data: unknown, source = '<inline>'): Baseline {
   return { source, failed, ...(score ? { score } : {}) }
 }
 
-/** Reads a baseline file (`.json` report or `.sarif`). */
+/**
+ * Reads a baseline file (`.json` report or `.sarif`). A JSON report is streamed (`streamBaseline`: any size, memory
+ * bounded by its failed findings' keys); a SARIF log is read whole, at most MAX_REPORT_BYTES.
+ */
 export async function loadBaseline(path: string): Promise<Baseline> {
+  const streamed = await streamBaseline(path)
+  if (streamed) return streamed
   let text: string
   try {
     text = (await readBounded(path, MAX_REPORT_BYTES)).toString('utf8')
@@ -109,6 +116,83 @@ export async function loadBaseline(path: string): Promise<Baseline> {
     throw new InputError(path, (err as Error).message)
   }
   return baselineFrom(parseConfigText(text, 'json', (expected) => new InputError(path, `/: expected ${expected}`)), path)
+}
+
+/** The first problem of a finding of a JSON report baseline (`/findings/i/...: expected ...`), or undefined. */
+function findingProblem(f: unknown, i: number): string | undefined {
+  if (!isObject(f)) return `/findings/${i}: expected a finding object`
+  for (const k of ['status', 'fingerprint', 'ruleId', 'target', 'message'] as const) if (!isStr(f[k])) return `/findings/${i}/${k}: expected a string`
+  if (f.severity !== undefined && !isStr(f.severity)) return `/findings/${i}/severity: expected a string`
+  return undefined
+}
+
+/**
+ * A JSON report baseline read as a stream: any size that fits on disk, in memory bounded by its failed findings' keys (and
+ * the score's per-asset tallies, which spill to temporary files past 20,000 assets). Each finding is checked and tallied
+ * as it is read; `passCounts` and `score.assets` are only scanned. Undefined when the file is not a ztscan JSON report (a
+ * SARIF log) or not JSON at all: `loadBaseline` then reads it whole, as before. `rulesFirst`: the report's rules when they
+ * come after its findings (a second pass).
+ */
+async function streamBaseline(path: string, rulesFirst?: RuleMeta[]): Promise<Baseline | undefined> {
+  const failed = new Map<string, { ruleId: string; target: string; message: string; severity?: string }>()
+  let schemaVersion: unknown
+  let rules = rulesFirst
+  let rulesLate = false
+  const errors: AttemptError[] = []
+  const skipped: AttemptSkip[] = []
+  // The tally reads its settings only for the card, at the end: `score.settings` comes after the findings in a report.
+  const settings: { weakestPillarFloor?: true } = {}
+  let tally: ScoreTally | undefined
+  let problem: string | undefined
+  let isReport = false
+  try {
+    const summary = await readJsonEntries(
+      fileChunks(path, MAX_STREAM_BYTES),
+      { arrays: [['findings'], ['errors'], ['skipped'], ['runs'], ['passCounts'], ['score', 'assets']], skip: [['runs'], ['passCounts'], ['score', 'assets']], bare: false },
+      (value, i, pointer) => {
+        if (problem !== undefined) return
+        if (pointer === '/findings') {
+          problem = findingProblem(value, i)
+          if (problem !== undefined) return
+          const x = value as Record<string, unknown>
+          if (x.status === 'fail') failed.set(x.fingerprint as string, { ruleId: x.ruleId as string, target: x.target as string, message: x.message as string, severity: x.severity as string | undefined })
+          if (!okFinding(x)) return
+          tally ??= scoreTally({ rules: rules ?? [], settings })
+          tally.finding(x as unknown as Finding)
+        } else if (pointer === '/errors') {
+          if (isObject(value) && okError(value)) errors.push(value as unknown as AttemptError)
+        } else if (pointer === '/skipped' && isObject(value) && okSkip(value)) skipped.push(value as unknown as AttemptSkip)
+      },
+      (pointer, value) => {
+        if (pointer === '/schemaVersion') schemaVersion = value
+        else if (pointer === '/rules' && !rulesFirst) {
+          if (tally) rulesLate = true
+          rules = okList<RuleMeta>(value, okRule)
+        } else if (pointer === '/score/settings' && (value as { weakestPillarFloor?: unknown } | null)?.weakestPillarFloor === true) settings.weakestPillarFloor = true
+      },
+    )
+    isReport = summary.counts.has('/findings') && isStr(schemaVersion)
+    if (isReport && problem !== undefined) throw new InputError(path, problem)
+    if (isReport && rulesLate) {
+      tally!.release()
+      tally = undefined
+      return await streamBaseline(path, rules)
+    }
+    if (!isReport) return undefined
+    const score = (tally ?? scoreTally({ rules: rules ?? [], settings })).card(errors, skipped)
+    tally = undefined
+    return { source: path, failed, score }
+  } catch (err) {
+    if (err instanceof FileError) throw new InputError(path, err.message)
+    if (err instanceof JsonStreamError) {
+      // Not JSON: read whole for the message it always had (redacted, line and column), unless too large to.
+      if (err.syntax && err.offset <= MAX_REPORT_BYTES) return undefined
+      throw new InputError(path, err.syntax ? `/: expected valid JSON (${err.pointer || '/'}, at byte ${err.offset})` : err.message)
+    }
+    throw err
+  } finally {
+    tally?.release()
+  }
 }
 
 /**
