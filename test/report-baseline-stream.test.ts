@@ -55,6 +55,22 @@ describe('a JSON report baseline read as a stream', () => {
       }
     }
   })
+  it('passes counted rather than stored (no --include-passed) count in the re-scored baseline as in the report itself', async () => {
+    const findings = report(4000).findings.filter((f) => f.status === 'fail')
+    const passCounts = Array.from({ length: 300 }, (_, i) => ({ ruleId: i % 4 ? 'r-net' : 'r-id', target: `p${i}`, asset: `p${i}`, count: 1 + (i % 3) }))
+    const r = buildReport({ startedAt: new Date(Date.UTC(2026, 0, 1)), targets: [], rules, findings, passCounts, errors: [], skipped: [], attempts: 1 })
+    const p = write(JSON.stringify(r))
+    const streamed = await loadBaseline(p)
+    const whole = baselineFrom(JSON.parse(readFileSync(p, 'utf8')), p)
+    expect(r.summary.passed).toBe(600)
+    for (const b of [streamed, whole]) {
+      expect(b.score!.overall).toBe(r.score.overall)
+      expect(b.score!.pillars).toEqual(r.score.pillars)
+    }
+    // Without them the baseline would score lower than the report it was made from.
+    expect(baselineFrom({ ...r, passCounts: [] }, p).score!.overall).toBeLessThan(r.score.overall!)
+  })
+
   it('a SARIF log is still read whole, as before', async () => {
     const p = write(JSON.stringify(toSarif(report(200))))
     const streamed = await loadBaseline(p)

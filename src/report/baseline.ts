@@ -8,7 +8,7 @@ import { FileError, MAX_REPORT_BYTES, MAX_STREAM_BYTES, fileChunks, readBounded 
 import { JsonStreamError, readJsonEntries } from '../lib-json-stream.ts'
 import { escapeControls } from './escape.ts'
 import { parseConfigText } from '../engine/redact.ts'
-import { PILLARS, SEVERITIES, type AbsentFinding, type AttemptError, type AttemptSkip, type Finding, type RuleMeta, type ScoreCard } from '../types.ts'
+import { PILLARS, SEVERITIES, type AbsentFinding, type AttemptError, type AttemptSkip, type Finding, type PassCount, type RuleMeta, type ScoreCard } from '../types.ts'
 import { SCORE_VERSION, scoreReport, scoreTally, type ScoreTally } from '../scoring/score.ts'
 
 /** What a baseline holds for comparison: failed findings by fingerprint. */
@@ -36,12 +36,15 @@ const okRule = (r: Record<string, unknown>): boolean => isStr(r.id) && isStr(r.f
   (r.functions === undefined || (Array.isArray(r.functions) && r.functions.every(isStr))) && (r.population === undefined || isStr(r.population))
 const okError = (e: Record<string, unknown>): boolean => isStr(e.check) && isStr(e.family) && isStr(e.target) && isStr(e.reason)
 const okSkip = (s: Record<string, unknown>): boolean => isStr(s.check) && isStr(s.family) && isStr(s.target) && isStr(s.why)
+// Passes counted rather than stored (a report without --include-passed): the score counts them as its own card did.
+const okPass = (c: Record<string, unknown>): boolean =>
+  isStr(c.ruleId) && isStr(c.target) && (c.asset === undefined || isStr(c.asset)) && Number.isSafeInteger(c.count) && (c.count as number) >= 0
 
 /** Re-scores a baseline JSON report; its well-formed findings only. */
-function rescore(d: { findings: unknown[]; rules?: unknown; errors?: unknown; skipped?: unknown; score?: { settings?: unknown } }): ScoreCard | undefined {
+function rescore(d: { findings: unknown[]; passCounts?: unknown; rules?: unknown; errors?: unknown; skipped?: unknown; score?: { settings?: unknown } }): ScoreCard | undefined {
   const st = d.score?.settings as { targets?: unknown; weakestPillarFloor?: unknown } | undefined
   const settings = { ...(st?.weakestPillarFloor === true ? { weakestPillarFloor: true } : {}) }
-  return scoreReport({ findings: okList<Finding>(d.findings, okFinding), rules: okList<RuleMeta>(d.rules, okRule), errors: okList<AttemptError>(d.errors, okError), skipped: okList<AttemptSkip>(d.skipped, okSkip), settings })
+  return scoreReport({ findings: okList<Finding>(d.findings, okFinding), passCounts: okList<PassCount>(d.passCounts, okPass), rules: okList<RuleMeta>(d.rules, okRule), errors: okList<AttemptError>(d.errors, okError), skipped: okList<AttemptSkip>(d.skipped, okSkip), settings })
 }
 
 /**
@@ -129,7 +132,7 @@ function findingProblem(f: unknown, i: number): string | undefined {
 /**
  * A JSON report baseline read as a stream: any size that fits on disk, in memory bounded by its failed findings' keys (and
  * the score's per-asset tallies, which spill to temporary files past 20,000 assets). Each finding is checked and tallied
- * as it is read; `passCounts` and `score.assets` are only scanned. Undefined when the file is not a ztscan JSON report (a
+ * as it is read, and so is each counted pass (`passCounts`); `score.assets` is only scanned. Undefined when the file is not a ztscan JSON report (a
  * SARIF log) or not JSON at all: `loadBaseline` then reads it whole, as before. `rulesFirst`: the report's rules when they
  * come after its findings (a second pass).
  */
@@ -148,7 +151,7 @@ async function streamBaseline(path: string, rulesFirst?: RuleMeta[]): Promise<Ba
   try {
     const summary = await readJsonEntries(
       fileChunks(path, MAX_STREAM_BYTES),
-      { arrays: [['findings'], ['errors'], ['skipped'], ['runs'], ['passCounts'], ['score', 'assets']], skip: [['runs'], ['passCounts'], ['score', 'assets']], bare: false },
+      { arrays: [['findings'], ['errors'], ['skipped'], ['runs'], ['passCounts'], ['score', 'assets']], skip: [['runs'], ['score', 'assets']], bare: false },
       (value, i, pointer) => {
         if (problem !== undefined) return
         if (pointer === '/findings') {
@@ -159,6 +162,10 @@ async function streamBaseline(path: string, rulesFirst?: RuleMeta[]): Promise<Ba
           if (!okFinding(x)) return
           tally ??= scoreTally({ rules: rules ?? [], settings })
           tally.finding(x as unknown as Finding)
+        } else if (pointer === '/passCounts') {
+          if (!isObject(value) || !okPass(value)) return
+          tally ??= scoreTally({ rules: rules ?? [], settings })
+          tally.passes(value as unknown as PassCount)
         } else if (pointer === '/errors') {
           if (isObject(value) && okError(value)) errors.push(value as unknown as AttemptError)
         } else if (pointer === '/skipped' && isObject(value) && okSkip(value)) skipped.push(value as unknown as AttemptSkip)
