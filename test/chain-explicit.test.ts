@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createServer as createNetServer, type Server } from 'node:net'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { realIo, scan, type ScanIo } from '../src/index.ts'
-import { nmapXml } from '../checks/open-port/demo.ts'
-import { labLeaf, startTlsServer, type LabServer } from './helpers/tls.ts'
+import { startChainLab, type ChainLab } from './helpers/chain-lab.ts'
 import { spawn } from 'node:child_process'
 import { bin, cleanEnv, ensureBuilt } from './helpers/cli.ts'
 
@@ -48,34 +46,17 @@ function countingIo(): Counted {
 }
 
 describe('chaining is explicit (library I/O counter and CLI flags)', () => {
-  let tls: LabServer
-  let ssh: Server
-  let sshPort = 0
-  let accepted = 0
+  let lab: ChainLab
   const dir = mkdtempSync(join(tmpdir(), 'ztscan-chain-cli-'))
   const file = join(dir, 'scan.xml')
+  const accepted = (): number => lab.accepted.tls + lab.accepted.ssh
 
   beforeAll(async () => {
     ensureBuilt()
-    tls = await startTlsServer({ chain: [labLeaf()], host: '127.0.0.1' })
-    tls.server.on('connection', () => accepted++)
-    ssh = createNetServer((s) => {
-      accepted++
-      s.on('error', () => {})
-      s.end('SSH-2.0-OpenSSH_9.2p1 chain-test\r\n')
-    })
-    sshPort = await new Promise<number>((resolve) => ssh.listen(0, '127.0.0.1', () => resolve((ssh.address() as { port: number }).port)))
-    writeFileSync(
-      file,
-      nmapXml('127.0.0.1', [
-        { port: tls.port, service: { name: 'http', tunnel: 'ssl', method: 'probed', conf: '10' } },
-        { port: sshPort, service: { name: 'ssh', product: 'OpenSSH', method: 'probed', conf: '10' } },
-      ]),
-    )
+    lab = await startChainLab(file)
   })
   afterAll(async () => {
-    await tls.close()
-    ssh.close()
+    await lab.close()
     rmSync(dir, { recursive: true, force: true })
   })
 
@@ -92,10 +73,10 @@ describe('chaining is explicit (library I/O counter and CLI flags)', () => {
   })
 
   it('CLI: --nmap alone connects nowhere and says so; --chain probes and names the source', async () => {
-    accepted = 0
+    lab.reset()
     const r = await runCli(['scan', '--nmap', 'scan.xml', '-o', join(dir, 'off.json'), '--fail-on', 'none', '--progress', 'none'], { cwd: dir })
     expect(r.code).toBe(0)
-    expect(accepted).toBe(0)
+    expect(accepted()).toBe(0)
     expect(r.stderr).toContain(`ztscan: 2 TLS/SSH target(s) found in nmap:scan.xml not probed (offline input; --chain probes them)`)
     const off = JSON.parse(readFileSync(join(dir, 'off.json'), 'utf8')) as { targets: { id: string }[]; chaining: unknown }
     expect(off.targets.map((t) => t.id)).toEqual([`nmap:scan.xml`])
@@ -103,22 +84,22 @@ describe('chaining is explicit (library I/O counter and CLI flags)', () => {
 
     const on = await runCli(['scan', '--nmap', 'scan.xml', '--chain', '--insecure-accept-unknown-host-keys', '-o', join(dir, 'on.json'), '--fail-on', 'none', '--max-errors', '100%', '--progress', 'none'], { cwd: dir })
     expect(on.code).toBe(0)
-    expect(accepted).toBeGreaterThan(0)
+    expect(accepted()).toBeGreaterThan(0)
     expect(on.stderr).not.toContain('not probed')
     const report = JSON.parse(readFileSync(join(dir, 'on.json'), 'utf8')) as { targets: { id: string; chainedFrom?: string }[]; chaining: unknown }
     expect(report.targets.filter((t) => t.chainedFrom).map((t) => [t.id, t.chainedFrom])).toEqual([
-      [`ssh://127.0.0.1:${sshPort}`, `nmap:scan.xml`],
-      [`tls://127.0.0.1:${tls.port}`, `nmap:scan.xml`],
+      [`ssh://127.0.0.1:${lab.sshPort}`, `nmap:scan.xml`],
+      [`tls://127.0.0.1:${lab.tlsPort}`, `nmap:scan.xml`],
     ])
     expect(report.chaining).toEqual({ mode: 'all', chained: 2, withheld: [] })
   }, 60_000)
 
   it('CLI: host:// chains by default; --no-chain chains nothing and says so', async () => {
-    const host = `host://127.0.0.1?ports=${tls.port},${sshPort}`
+    const host = `host://127.0.0.1?ports=${lab.tlsPort},${lab.sshPort}`
     const live = await runCli(['scan', host, '--port-scanner', 'builtin', '--insecure-accept-unknown-host-keys', '-o', join(dir, 'live.json'), '--fail-on', 'none', '--max-errors', '100%', '--progress', 'none'], { cwd: dir })
     expect(live.code).toBe(0)
     const l = JSON.parse(readFileSync(join(dir, 'live.json'), 'utf8')) as { targets: { id: string; chainedFrom?: string }[] }
-    expect(l.targets.filter((t) => t.chainedFrom).map((t) => t.id)).toEqual([`ssh://127.0.0.1:${sshPort}`, `tls://127.0.0.1:${tls.port}`])
+    expect(l.targets.filter((t) => t.chainedFrom).map((t) => t.id)).toEqual([`ssh://127.0.0.1:${lab.sshPort}`, `tls://127.0.0.1:${lab.tlsPort}`])
 
     const r = await runCli(['scan', host, '--port-scanner', 'builtin', '--no-chain', '-o', join(dir, 'nochain.json'), '--fail-on', 'none', '--progress', 'none'], { cwd: dir })
     expect(r.code).toBe(0)
@@ -129,10 +110,10 @@ describe('chaining is explicit (library I/O counter and CLI flags)', () => {
   }, 60_000)
 
   it('CLI: --port-scanner nmap without nmap on the PATH is exit 2 naming the flag, before any probe', async () => {
-    accepted = 0
-    const r = await runCli(['scan', `host://127.0.0.1?ports=${tls.port}`, '--port-scanner', 'nmap', '--progress', 'none'], { cwd: dir, env: { PATH: dir } })
+    lab.reset()
+    const r = await runCli(['scan', `host://127.0.0.1?ports=${lab.tlsPort}`, '--port-scanner', 'nmap', '--progress', 'none'], { cwd: dir, env: { PATH: dir } })
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('--port-scanner: nmap is not on the PATH')
-    expect(accepted).toBe(0)
+    expect(accepted()).toBe(0)
   })
 })

@@ -6,22 +6,15 @@
  * end (`scan idp:PROVIDER:FILE -o r.json`). Wall time and peak RSS side by side; figures are printed, never asserted.
  */
 import { spawnSync } from 'node:child_process'
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
-import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureBuilt, runCli } from '../hostile/cli.ts'
 import { root } from '../helpers/cli.ts'
+import { writeChunks } from '../helpers/nmap-gen.ts'
 
 const MB = 1024 * 1024
 
-async function write(file: string, chunks: Iterable<string>): Promise<number> {
-  const out = createWriteStream(file)
-  for (const c of chunks) if (!out.write(c)) await once(out, 'drain')
-  out.end()
-  await once(out, 'close')
-  return statSync(file).size
-}
 
 /** Lines of `n` items joined by commas, yielded a thousand at a time. */
 function* joined(n: number, item: (i: number) => string): Generator<string> {
@@ -120,7 +113,7 @@ export async function run(): Promise<void> {
       for (const n of [100_000, 1_000_000]) {
         const file = join(dir, name)
         const rows = provider === 'aws' ? Math.min(n, 99_999) : n
-        const size = await write(file, gen(rows))
+        const size = await writeChunks(file, gen(rows))
         console.log(`  ${what}, ${rows.toLocaleString('en')} ${provider === 'aws' ? 'rows' : 'users'} (${(size / MB).toFixed(0)} MB):`)
         console.log(`    whole-file reader (before):  ${size > 256 * MB ? 'not tried: over the 256 MiB the whole-file reader allowed' : child(WHOLE, provider, file)}`)
         console.log(`    streamed reader (now):       ${child(STREAMED, provider, file)}`)

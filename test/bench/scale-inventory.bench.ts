@@ -7,23 +7,16 @@
  * never asserted.
  */
 import { spawnSync } from 'node:child_process'
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
-import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureBuilt, runCli } from '../hostile/cli.ts'
 import { root } from '../helpers/cli.ts'
+import { writeChunks } from '../helpers/nmap-gen.ts'
 import { crowdStrikeExport, intuneExport } from '../helpers/device-fleet.ts'
 
 const MB = 1024 * 1024
 
-async function write(file: string, chunks: Iterable<string>): Promise<number> {
-  const out = createWriteStream(file)
-  for (const c of chunks) if (!out.write(c)) await once(out, 'drain')
-  out.end()
-  await once(out, 'close')
-  return statSync(file).size
-}
 
 /** Runs `code` (an ES module, argv[1] = repo root, argv[2] = file) under tsx in a child; its JSON line plus wall time and peak RSS. */
 function child(code: string, file: string): string {
@@ -86,7 +79,7 @@ export async function run(): Promise<void> {
     // 1,000 repeated records of the last run make the reader re-read the file once for them (exact duplicate ids).
     for (const [n, dups] of [[100_000, 0], [300_000, 0], [1_000_000, 0], [1_000_000, 1000]] as const) {
       const file = join(dir, 'cs.json')
-      const size = await write(file, crowdStrikeExport(n, now, dups))
+      const size = await writeChunks(file, crowdStrikeExport(n, now, dups))
       console.log(`  CrowdStrike export, ${n.toLocaleString('en')} devices${dups ? ` and ${dups} repeated records` : ''} (${(size / MB).toFixed(0)} MB):`)
       if (n !== 300_000 && !dups) {
         console.log(`    whole-file reader (before):  ${child(WHOLE, file)}`)
@@ -100,14 +93,14 @@ export async function run(): Promise<void> {
       const mdm = join(dir, 'mdm.json')
       const edr = join(dir, 'edr.json')
       // Every EDR device is one of the MDM's (same serial, host name, MAC); the last 25 MDM devices are not in the EDR.
-      const bytes = (await write(mdm, intuneExport(n, now))) + (await write(edr, crowdStrikeExport(n - 25, now)))
+      const bytes = (await writeChunks(mdm, intuneExport(n, now))) + (await writeChunks(edr, crowdStrikeExport(n - 25, now)))
       const r = await runCli(['scan', '-q', `coverage:intune:${mdm},crowdstrike:${edr}`, '-o', join(dir, 'r.json'), '--fail-on', 'none'], { cwd: dir, killAfterMs: 900_000 })
       console.log(`  coverage join ${n.toLocaleString('en')} MDM × ${(n - 25).toLocaleString('en')} EDR (${(bytes / MB).toFixed(0)} MB), CLI: ${(r.ms / 1000).toFixed(1)} s, peak RSS ${Math.round(r.rssMb)} MB, exit ${r.code}${r.stderr ? `, stderr: ${r.stderr.trim().slice(0, 200)}` : ''}`)
       rmSync(join(dir, 'r.json'), { force: true })
     }
     for (const n of [100_000, 1_000_000]) {
       const file = join(dir, 'entra.json')
-      const size = await write(file, entraExport(n))
+      const size = await writeChunks(file, entraExport(n))
       console.log(`  Entra userRegistrationDetails export, ${n.toLocaleString('en')} users (${(size / MB).toFixed(0)} MB):`)
       console.log(`    whole-file reader (before):  ${child(ENTRA_WHOLE, file).replace('devices', 'users')}`)
       console.log(`    streamed reader (now):       ${child(ENTRA_STREAMED, file).replace('devices', 'users')}`)

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createServer as createNetServer, type Server } from 'node:net'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { scan } from '../../src/index.ts'
-import { nmapXml } from '../../checks/open-port/demo.ts'
-import { startTlsServer, labLeaf, type LabServer } from '../helpers/tls.ts'
+import { startChainLab, type ChainLab } from '../helpers/chain-lab.ts'
 import { assertValidReport } from '../helpers/schemas.ts'
 
 /**
@@ -14,47 +12,26 @@ import { assertValidReport } from '../helpers/schemas.ts'
  * every TCP connection they accept, which is what "no network traffic" means.
  */
 describe('chaining: offline input never causes network traffic unless asked', () => {
-  let tls: LabServer
-  let ssh: Server
-  let sshPort = 0
-  let tlsConnections = 0
-  let sshConnections = 0
-  let file = ''
+  let lab: ChainLab
   const dir = mkdtempSync(join(tmpdir(), 'ztscan-chain-'))
+  const file = join(dir, 'scan.xml')
 
   beforeAll(async () => {
-    tls = await startTlsServer({ chain: [labLeaf()], host: '127.0.0.1' })
-    tls.server.on('connection', () => tlsConnections++)
-    ssh = createNetServer((s) => {
-      sshConnections++
-      s.on('error', () => {})
-      s.end('SSH-2.0-OpenSSH_9.2p1 chain-test\r\n')
-    })
-    sshPort = await new Promise<number>((resolve) => ssh.listen(0, '127.0.0.1', () => resolve((ssh.address() as { port: number }).port)))
-    file = join(dir, 'scan.xml')
-    writeFileSync(
-      file,
-      nmapXml('127.0.0.1', [
-        { port: tls.port, service: { name: 'http', tunnel: 'ssl', method: 'probed', conf: '10' } },
-        { port: sshPort, service: { name: 'ssh', product: 'OpenSSH', method: 'probed', conf: '10' } },
-      ]),
-    )
+    lab = await startChainLab(file)
   })
   afterAll(async () => {
-    await tls.close()
-    ssh.close()
+    await lab.close()
     rmSync(dir, { recursive: true, force: true })
   })
   const reset = (): void => {
-    tlsConnections = 0
-    sshConnections = 0
+    lab.reset()
   }
 
   it('an nmap file alone opens no socket; the report says what was withheld and from where', async () => {
     reset()
     const report = await scan({ targets: [`nmap:${file}`], timeoutMs: 10_000, includePassed: true })
     assertValidReport(report)
-    expect(tlsConnections + sshConnections).toBe(0)
+    expect(lab.accepted.tls + lab.accepted.ssh).toBe(0)
     expect(report.targets.map((t) => t.id)).toEqual([`nmap:${file}`])
     expect(report.chaining).toEqual({ mode: 'live', chained: 0, withheld: [{ from: `nmap:${file}`, targets: 2 }] })
     // The file's own findings are all there.
@@ -65,21 +42,21 @@ describe('chaining: offline input never causes network traffic unless asked', ()
     reset()
     const report = await scan({ targets: [`nmap:${file}`], chain: true, timeoutMs: 10_000, settings: { ssh: { acceptUnknownHostKeys: true } } })
     assertValidReport(report)
-    expect(tlsConnections).toBeGreaterThan(0)
-    expect(sshConnections).toBeGreaterThan(0)
+    expect(lab.accepted.tls).toBeGreaterThan(0)
+    expect(lab.accepted.ssh).toBeGreaterThan(0)
     const chained = report.targets.filter((t) => t.chainedFrom).map((t) => [t.id, t.chainedFrom])
     expect(chained).toEqual([
-      [`ssh://127.0.0.1:${sshPort}`, `nmap:${file}`],
-      [`tls://127.0.0.1:${tls.port}`, `nmap:${file}`],
+      [`ssh://127.0.0.1:${lab.sshPort}`, `nmap:${file}`],
+      [`tls://127.0.0.1:${lab.tlsPort}`, `nmap:${file}`],
     ])
     expect(report.chaining).toMatchObject({ mode: 'all', chained: 2, withheld: [] })
-    expect(report.findings.some((f) => f.family === 'certificate' && f.target === `tls://127.0.0.1:${tls.port}`)).toBe(true)
+    expect(report.findings.some((f) => f.family === 'certificate' && f.target === `tls://127.0.0.1:${lab.tlsPort}`)).toBe(true)
   })
 
   it('a live host:// scan chains by default; chain: false chains nothing', async () => {
-    const host = `host://127.0.0.1?ports=${tls.port}`
+    const host = `host://127.0.0.1?ports=${lab.tlsPort}`
     const live = await scan({ targets: [host], timeoutMs: 10_000 })
-    expect(live.targets.find((t) => t.id === `tls://127.0.0.1:${tls.port}`)?.chainedFrom).toBe('host://127.0.0.1')
+    expect(live.targets.find((t) => t.id === `tls://127.0.0.1:${lab.tlsPort}`)?.chainedFrom).toBe('host://127.0.0.1')
     expect(live.chaining).toMatchObject({ mode: 'live', chained: 1 })
 
     const off = await scan({ targets: [host], chain: false, timeoutMs: 10_000 })

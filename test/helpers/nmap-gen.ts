@@ -2,7 +2,7 @@
  * @fileoverview Generated nmap `-oX` documents of any size for tests and benches, written as a stream. Every address is in
  * 127.0.0.0/8 (host i is 127.a.b.c with a.b.c = i + 1), so even a chained scan of one would stay on this machine.
  */
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, statSync } from 'node:fs'
 import { once } from 'node:events'
 
 const MB = 1024 * 1024
@@ -64,8 +64,14 @@ export function* nmapDocument(o: { host: (i: number) => string; hosts?: number; 
 
 /** Writes a generated document to `file`. */
 export async function writeNmapFile(file: string, doc: Iterable<string>): Promise<void> {
+  await writeChunks(file, doc)
+}
+
+/** Writes generated text to `file` as it is produced (backpressure respected); its size in bytes once closed. */
+export async function writeChunks(file: string, chunks: Iterable<string>): Promise<number> {
   const out = createWriteStream(file)
-  for (const s of doc) if (!out.write(s)) await once(out, 'drain')
+  for (const c of chunks) if (!out.write(c)) await once(out, 'drain')
   out.end()
-  await once(out, 'finish')
+  await once(out, 'close')
+  return statSync(file).size
 }
