@@ -170,6 +170,8 @@ describe('findings beyond the in-memory budget spill to a temporary file', () =>
       expect(log.runs[0].results).toEqual((toSarif(memory, { maxResults: 500 }) as { runs: { results: unknown[] }[] }).runs[0]!.results)
       expect(log.runs[0].results.length).toBeLessThanOrEqual(500)
       expect(verdict(spilled).gating.length).toBe(verdict(memory).gating.length)
+      // A filter of the view is not the scan's own: the summary does not describe it, so the gate reads it.
+      expect(verdict({ ...spilled, findings: spilled.findings.filter(() => false) }).exitCode).toBe(spilled.complete ? 0 : 4)
     } finally {
       releaseFindings(spilled)
     }

@@ -546,6 +546,11 @@ export class FindingView<T = Finding> implements Iterable<T> {
   }
 }
 
+/** True when `list` is a view ztscan made together with its report (a scan's or a merge's), not a filter a caller made of one. */
+export function isOwnView(list: unknown): boolean {
+  return list instanceof FindingView && stores.has(list)
+}
+
 /** True when `findings` is a lazy view (a spilled report), which writers iterate instead of indexing. */
 export function isFindingView(findings: unknown): findings is FindingView<unknown> {
   return findings instanceof FindingView

@@ -3,7 +3,7 @@
  */
 import { gatingFindings } from '../plugins.ts'
 import { atOrAbove } from '../scoring/severity.ts'
-import { isFindingView } from './spill.ts'
+import { isOwnView } from './spill.ts'
 import { SEVERITIES, type Finding, type Incompleteness, type ScanReport, type Severity } from '../types.ts'
 
 /** Exit codes of the CLI (the README's "Exit codes" table). */
@@ -52,10 +52,11 @@ export function verdict(report: ScanReport, o: { failOn?: Severity | 'none'; new
 
 /**
  * Whether any finding gates. A spilled scan's summary was counted from the same findings as they arrived (not
- * suppressed, failed, at its severity): it answers without reading the spill file back; `gating` stays a lazy view.
+ * suppressed, failed, at its severity): it answers without reading the spill file back; `gating` stays a lazy view. Only
+ * for the scan's own view: a filter of it that a caller put in a report is read.
  */
 function failing(report: ScanReport, gating: readonly Finding[], failOn: Severity | 'none', newOnly: boolean | undefined): boolean {
   if (failOn === 'none') return false
-  if (!newOnly && isFindingView(report.findings) && report.summary) return SEVERITIES.some((s) => atOrAbove(s, failOn) && report.summary.failed[s] > 0)
+  if (!newOnly && isOwnView(report.findings) && report.summary) return SEVERITIES.some((s) => atOrAbove(s, failOn) && report.summary.failed[s] > 0)
   return gating.length > 0
 }
