@@ -12,7 +12,7 @@ import { oneOf, parseCommand } from './args.ts'
 
 /**
  * Reads every report of a history folder (a missing folder is an empty history), streamed: what a trend needs of each
- * (readTrendReports), so reports of any size read in bounded memory.
+ * (readTrendReports): reports of any size, in memory that grows with the open findings of the two newest runs only.
  */
 export async function loadHistory(dir: string): Promise<{ files: string[]; reports: ScanReport[] }> {
   const files = await historyFiles(dir)
