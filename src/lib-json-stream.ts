@@ -60,7 +60,7 @@ export interface JsonEntriesSpec {
   readonly arrays: readonly (readonly string[])[]
   /** Object paths whose members are streamed one at a time, each with its key (`[['factors']]` for `{ factors: { <id>: … } }`). */
   readonly maps?: readonly (readonly string[])[]
-  /** Streamed arrays or maps whose entries are only scanned (bounded, counted), not parsed nor handed over: a pass that needs other parts. */
+  /** Streamed arrays or maps whose entries are only checked as JSON (bounded, counted, dropped at once), not handed over: a pass that needs other parts. */
   readonly skip?: readonly (readonly string[])[]
   /** A top-level array is streamed too (a bare export). */
   readonly bare: boolean
@@ -160,19 +160,19 @@ export async function readJsonEntries(
 
   const finish = (at: number): void => {
     const s = sink!
-    if (s.kind === 'entry' && s.frame.skip) {
-      sink = undefined
-      afterValue()
-      return
-    }
     const buf = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size)
     pieces = []
     sink = undefined
     let value: unknown
     try {
+      // A skipped entry is parsed too (at most maxEntryBytes) and dropped at once: not JSON is an error wherever it is.
       value = JSON.parse(buf.toString('utf8'))
     } catch (err) {
       fail(sinkPointer(s), (err as Error).message.slice(0, 120), at)
+    }
+    if (s.kind === 'entry' && s.frame.skip) {
+      afterValue()
+      return
     }
     if (s.kind === 'key') {
       const f = s.frame
@@ -295,7 +295,7 @@ export async function readJsonEntries(
           const what = sink.kind === 'entry' ? 'an entry' : sink.kind === 'key' ? 'a key' : 'a value'
           fail(sinkPointer(sink), `${what} larger than the ${limit >= MiB ? `${limit / MiB} MiB` : `${limit}-byte`} limit`, base + i, false)
         }
-        if (stop > start && !(sink.kind === 'entry' && sink.frame.skip)) pieces.push(buf.subarray(start, stop))
+        if (stop > start) pieces.push(buf.subarray(start, stop))
         if (end < 0) return
         i = end
         finish(base + i)

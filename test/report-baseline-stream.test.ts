@@ -86,6 +86,12 @@ describe('a JSON report baseline read as a stream', () => {
     await expect(loadBaseline(write('{"findings":[],"x":1}'))).rejects.toThrow('/: expected a ztscan JSON report or a SARIF log')
     await expect(loadBaseline(write(`{"schemaVersion":"1.0","findings":[{"message":"${'a'.repeat(9 * 1024 * 1024)}"}]}`))).rejects.toThrow('/findings/0: an entry larger than the 8 MiB limit')
     await expect(loadBaseline(write(`{"schemaVersion":"1.0","findings":[${'['.repeat(100_000)}`))).rejects.toThrow('/findings/0: nested deeper than 64 levels')
+    // Entries of the only-scanned arrays are still checked as JSON: rejected naming the file, as a whole read does.
+    const text = JSON.stringify(report(100))
+    for (const bad of [text.replace(/^\{/, '{"passCounts":[{x y}, tru],'), text.replace('"assets":[', '"assets":[tru,')]) {
+      const p = write(bad)
+      await expect(loadBaseline(p)).rejects.toThrow(new RegExp(`${p.replace(/[.\\/]/g, '\\$&')}: .*(valid JSON|not JSON)`))
+    }
     await expect(loadBaseline(join(dir, 'missing.json'))).rejects.toThrow('missing.json')
   })
 })

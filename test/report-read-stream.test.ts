@@ -92,6 +92,18 @@ describe('reports read back as a stream', () => {
     await expect(streamReport(files[0]!, { maxBytes: 1000 })).rejects.toThrow('more than the 1000-byte limit')
   })
 
+  it('entries of the only-scanned arrays (passCounts, score.assets) must still be JSON, as in a whole read', async () => {
+    const text = JSON.stringify(reports[1])
+    const badPass = write('bad-pass.json', text.replace(/^\{/, '{"passCounts":[{x y}, tru],'))
+    const badAsset = write('bad-asset.json', text.replace('"assets":[', '"assets":[tru,'))
+    for (const p of [badPass, badAsset]) {
+      await expect(readReport(p)).rejects.toThrow(/not JSON/)
+      await expect(streamReport(p)).rejects.toThrow(InputError)
+      await expect(streamReport(p)).rejects.toThrow(new RegExp(`${p.replace(/[.\\/]/g, '\\$&')}: not JSON \\(/(passCounts|score/assets)/0: `))
+      await expect(readTrendReports([p])).rejects.toThrow(/not JSON/)
+    }
+  })
+
   it('reads a report written as a stream, finding by finding, without holding it', async () => {
     // 60,000 findings (~20 MB): written by a stream, read back by a stream; the callback sees each finding once, in order.
     const base = run(5, 10)
