@@ -104,6 +104,31 @@ describe('reports read back as a stream', () => {
     }
   })
 
+  it('a field the report schema lacks is rejected as it arrives, with the message of a whole read; __proto__ too', async () => {
+    const text = JSON.stringify(reports[1])
+    const big = `{"a":"${'x'.repeat(1024 * 1024)}"}`
+    const cases: [string, string][] = [
+      ['unknown-first.json', text.replace(/^\{/, '{"zzz":1,')],
+      ['unknown-last.json', text.replace(/\}$/, ',"zzz":{"a":1}}')],
+      ['proto-obj.json', text.replace(/^\{/, '{"__proto__":{},')],
+      ['proto-after.json', text.replace(/\}$/, ',"__proto__":{"schemaVersion":"1.0"}}')],
+      ['proto-num.json', text.replace(/\}$/, ',"__proto__":5}')],
+      ['many-unknown.json', text.replace(/\}$/, `,${Array.from({ length: 40 }, (_, i) => `"k${i}":${big}`).join(',')}}`)],
+    ]
+    for (const [name, t] of cases) {
+      const p = write(name, t)
+      const whole = await readReport(p).then(() => 'read', (e: Error) => e.message)
+      expect(whole).toMatch(/: \/(zzz|__proto__|k0): expected no such property \(unknown field\)$/)
+      const streamed = await streamReport(p).then(() => 'read', (e: Error) => e.message)
+      expect(streamed).toBe(whole)
+    }
+    // Rejected at the first unknown field: the 40 MiB of unknown values after it are not even read (a 3 MiB read limit).
+    await expect(streamReport(write('many-unknown.json', text.replace(/\}$/, `,${Array.from({ length: 40 }, (_, i) => `"k${i}":${big}`).join(',')}}`)), { maxBytes: text.length + 3 * 1024 * 1024 })).rejects.toThrow('/k0: expected no such property')
+    // Before schemaVersion, a file that is no report keeps the whole read's message.
+    const notReport = write('not-report.json', '{"zzz":1,"__proto__":{},"version":"2.1.0"}')
+    expect(await streamReport(notReport).then(() => 'read', (e: Error) => e.message)).toBe(await readReport(notReport).then(() => 'read', (e: Error) => e.message))
+  })
+
   it('reads a report written as a stream, finding by finding, without holding it', async () => {
     // 60,000 findings (~20 MB): written by a stream, read back by a stream; the callback sees each finding once, in order.
     const base = run(5, 10)

@@ -2,9 +2,9 @@
  * @fileoverview Reading a ztscan JSON report back as a stream (a `--history` run, a trend input): the report's arrays are
  * read entry by entry (lib-json-stream.ts: entries ≤ 8 MiB, nesting ≤ 64, linear time), each entry checked against its
  * part of the report schema, and only what the caller keeps stays in memory; `passCounts` and `score.assets` are only
- * scanned (bounded), never parsed. So a report of any size that fits on disk reads in memory bounded by its largest entry
+ * checked as JSON (bounded, each entry dropped at once). So a report of any size that fits on disk reads in memory bounded by its largest entry
  * plus what the caller keeps. The envelope (every other field) is checked against the report schema as `readReport` does,
- * with the same messages (file and JSON pointer).
+ * with the same messages (file and JSON pointer); a field the schema lacks is rejected as it arrives, its value never kept.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -29,15 +29,24 @@ const itemValidators = new Map<string, ValidateFunction>()
 function itemValidator(name: string): ValidateFunction {
   let v = itemValidators.get(name)
   if (!v) {
-    schema ??= JSON.parse(readFileSync(join(packageRoot(), 'src', 'report', 'report.schema.json'), 'utf8')) as NonNullable<typeof schema>
-    const items = schema.properties[name]?.items ?? {}
-    v = new (lazyRequire<typeof import('ajv')>('ajv')().Ajv)({ allErrors: false, strict: false, validateFormats: false }).compile({ definitions: schema.definitions, ...items })
+    const items = (reportProperties() as NonNullable<typeof schema>['properties'])[name]?.items ?? {}
+    v = new (lazyRequire<typeof import('ajv')>('ajv')().Ajv)({ allErrors: false, strict: false, validateFormats: false }).compile({ definitions: schema!.definitions, ...items })
     itemValidators.set(name, v)
   }
   return v
 }
 
 const unescapeToken = (t: string): string => t.replace(/~1/g, '/').replace(/~0/g, '~')
+const pointerOfKey = (k: string): string => `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`
+/** Sets an own field, whatever its name (`__proto__` too), as `JSON.parse` does. */
+const define = (o: Record<string, unknown>, k: string, value: unknown): void => {
+  Object.defineProperty(o, k, { value, writable: true, enumerable: true, configurable: true })
+}
+/** The report schema's top-level fields. */
+function reportProperties(): Record<string, unknown> {
+  schema ??= JSON.parse(readFileSync(join(packageRoot(), 'src', 'report', 'report.schema.json'), 'utf8')) as NonNullable<typeof schema>
+  return schema.properties
+}
 
 /** What `streamReport` hands over and keeps. */
 export interface StreamReportOptions {
@@ -58,6 +67,7 @@ export async function streamReport(path: string, opts: StreamReportOptions = {})
   const { onFinding = () => {}, keep = [], maxBytes = MAX_STREAM_BYTES } = opts
   const kept = new Map<string, unknown[]>(keep.map((n) => [`/${n}`, []]))
   const env: Record<string, unknown> = {}
+  let unknown = false // a field not in the schema was seen before schemaVersion (its placeholder is in env)
   let top: unknown
   let topSet = false
   try {
@@ -78,9 +88,21 @@ export async function streamReport(path: string, opts: StreamReportOptions = {})
           return
         }
         const keys = pointer.split('/').slice(1).map(unescapeToken)
+        // A field the report schema does not have: rejected as soon as it arrives in a report (the message of a whole
+        // read), its value never kept; before `schemaVersion` only a placeholder is kept (the file may be no report).
+        if (!Object.hasOwn(reportProperties(), keys[0]!)) {
+          if (env.schemaVersion === '1.0') throw new InputError(path, `${pointerOfKey(keys[0]!)}: expected no such property (unknown field)`)
+          if (unknown) return
+          unknown = true
+          define(env, keys[0]!, null)
+          return
+        }
         let o = env
-        for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>
-        o[keys[keys.length - 1]!] = value
+        for (const k of keys.slice(0, -1)) {
+          if (!Object.hasOwn(o, k)) define(o, k, {})
+          o = o[k] as Record<string, unknown>
+        }
+        define(o, keys[keys.length - 1]!, value)
       },
     ).then((summary) => {
       // A streamed array read back empty: its entries were checked one by one.
