@@ -11,7 +11,7 @@ import { FileError } from '../../src/lib-files.ts'
 import type { Target } from '../../src/types.ts'
 import { CATALOGUE } from './catalogue.ts'
 import { evaluateHost, RULES } from './evaluate.ts'
-import { NmapXmlError, parseNmapFile, parseNmapXml, type NmapHandlers, type NmapHost } from './nmap-xml.ts'
+import { NmapWorkerError, NmapXmlError, parseNmapFile, parseNmapXml, type NmapHandlers, type NmapHost } from './nmap-xml.ts'
 import { expandPorts, PortSpecError, tableName } from './ports.ts'
 import { connectScan } from './scan.ts'
 import { findNmap, nmapScan, type PortScanner } from './nmap-scan.ts'
@@ -89,6 +89,7 @@ export const nmapCheck = defineCheck({
     } catch (err) {
       if (err instanceof NmapXmlError) throw new AttemptFailure('input', `${err.message} (${err.hostsBefore} host(s) reported before the error)`)
       if (err instanceof FileError) throw err.toAttemptFailure(shown)
+      if (err instanceof NmapWorkerError) throw new AttemptFailure('input', err.message, { code: err.code })
       const code = (err as NodeJS.ErrnoException).code
       if (code && /^E[A-Z]+$/.test(code)) throw new AttemptFailure('input', `${shown}: cannot read (${code})`)
       throw err

@@ -1,7 +1,8 @@
 /**
  * @fileoverview The worker thread of {@link parseNmapFile} for large files: it reads and parses the XML (saxes) while the
  * main thread judges the hosts, so the scan uses a second core. Hosts go to the main thread in batches; a shared counter
- * of batches taken keeps the worker at most {@link WINDOW} batches ahead (a slow consumer pauses the file read: memory
+ * of batches taken keeps the worker at most `window` batches ahead (a batch is bounded by host count and by weight: ports
+ * plus scripts) (a slow consumer pauses the file read: memory
  * stays bounded whatever the file size). Errors travel as plain data and are rebuilt on the main thread.
  */
 import { read } from 'node:fs'
@@ -18,6 +19,8 @@ export interface NmapWorkerData {
   /** [0] = batches the main thread has taken. */
   readonly taken: Int32Array
   readonly batchHosts: number
+  /** A batch is also sent when its weight (ports + their scripts) reaches this: a heavy host is a batch of its own. */
+  readonly batchWeight: number
   readonly window: number
 }
 
@@ -47,11 +50,13 @@ async function work(d: NmapWorkerData): Promise<void> {
   const port = parentPort!
   const post = (m: NmapWorkerMessage): void => port.postMessage(m)
   let batch: NmapHost[] = []
+  let weight = 0
   let sent = 0
   const send = (): void => {
     if (!batch.length) return
     post({ type: 'hosts', hosts: batch })
     batch = []
+    weight = 0
     sent++
     // At most `window` batches not yet taken: wait (the read pauses) until the main thread catches up.
     for (;;) {
@@ -68,7 +73,8 @@ async function work(d: NmapWorkerData): Promise<void> {
         run: (run) => post({ type: 'run', run }), // the root element: no host before it
         host(h) {
           batch.push(h)
-          if (batch.length >= d.batchHosts) send()
+          for (const p of h.ports) weight += 1 + p.scripts.length
+          if (batch.length >= d.batchHosts || weight >= d.batchWeight) send()
         },
         runstats: (stats) => {
           send()

@@ -395,7 +395,30 @@ export async function parseNmapXml(
  * runs as built JavaScript (from TypeScript sources, as under the tests' loader, the worker file does not exist).
  * `minBytes` may be lowered (tests of the worker path).
  */
-export const nmapWorker = { minBytes: 4 * 1024 * 1024, batchHosts: 256, window: 4 }
+export const nmapWorker: {
+  minBytes: number
+  /** A batch is sent every `batchHosts` hosts, or sooner when its ports + scripts reach `batchWeight`. */
+  batchHosts: number
+  batchWeight: number
+  window: number
+  /** Tests only: the worker's old-generation heap limit, MB (default: V8's). */
+  heapMb?: number
+  /** Tests only: each batch of hosts as it arrives from the worker. */
+  onBatch?: (hosts: readonly NmapHost[]) => void
+} = { minBytes: 4 * 1024 * 1024, batchHosts: 256, batchWeight: 4_096, window: 4 }
+
+/**
+ * The worker thread died (out of memory, or stopped) before it finished the file: an input problem with this file, not
+ * a defect of the scan. `code` is Node's (`ERR_WORKER_OUT_OF_MEMORY`) when there is one.
+ */
+export class NmapWorkerError extends Error {
+  readonly code?: string
+  constructor(message: string, code?: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'NmapWorkerError'
+    if (code) this.code = code
+  }
+}
 const WORKER_URL = import.meta.url.endsWith('.js') ? new URL('./nmap-worker.js', import.meta.url) : undefined
 
 /**
@@ -429,9 +452,11 @@ function parseInWorker(url: URL, fd: number, display: string, handlers: NmapHand
   const aborted = (): Error => Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: signal?.reason })
   if (signal?.aborted) return Promise.reject(aborted())
   const taken = new Int32Array(new SharedArrayBuffer(4))
-  const data: NmapWorkerData = { fd, display, limits, taken, batchHosts: nmapWorker.batchHosts, window: nmapWorker.window }
+  const data: NmapWorkerData = { fd, display, limits, taken, batchHosts: nmapWorker.batchHosts, batchWeight: nmapWorker.batchWeight, window: nmapWorker.window }
+  const onBatch = nmapWorker.onBatch
   // A small young generation: the parser's garbage is short-lived, and the worker's heap adds to the scan's peak RSS.
-  const worker = new (workerThreads().Worker)(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8 } })
+  const resourceLimits = { maxYoungGenerationSizeMb: 8, ...(nmapWorker.heapMb === undefined ? {} : { maxOldGenerationSizeMb: nmapWorker.heapMb }) }
+  const worker = new (workerThreads().Worker)(url, { workerData: data, resourceLimits })
   return new Promise<NmapSummary>((resolve, reject) => {
     let settled = false
     // The worker is stopped before the caller closes the file it reads.
@@ -448,6 +473,7 @@ function parseInWorker(url: URL, fd: number, display: string, handlers: NmapHand
       try {
         switch (m.type) {
           case 'hosts':
+            onBatch?.(m.hosts)
             for (const h of m.hosts) {
               if (settled) break // an abort in a handler: nothing more after it
               handlers.host(h)
@@ -478,7 +504,11 @@ function parseInWorker(url: URL, fd: number, display: string, handlers: NmapHand
         finish(err)
       }
     })
-    worker.on('error', (err) => finish(err))
-    worker.on('exit', (code) => finish(new Error(`nmap XML worker stopped (exit code ${code})`)))
+    // The worker catches its own errors: an 'error' event or an early exit is the thread dying (out of memory).
+    worker.on('error', (err) => {
+      const code = (err as NodeJS.ErrnoException).code
+      finish(new NmapWorkerError(`${display}: the XML parser thread failed${code === 'ERR_WORKER_OUT_OF_MEMORY' ? ' (out of memory: the file is too large or too dense)' : ''}: ${err.message}`, code, { cause: err }))
+    })
+    worker.on('exit', (code) => finish(new NmapWorkerError(`${display}: the XML parser thread stopped (exit code ${code})`)))
   })
 }

@@ -7,12 +7,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { nmapDocument, serviceHost, writeNmapFile } from '../helpers/nmap-gen.ts'
+import { nmapDocument, portsHost, serviceHost, writeNmapFile } from '../helpers/nmap-gen.ts'
 
 const root = join(import.meta.dirname, '../..')
 const built = join(root, 'dist/checks/open-port/nmap-xml.js')
 type Parser = typeof import('../../checks/open-port/nmap-xml.ts')
 type Host = import('../../checks/open-port/nmap-xml.ts').NmapHost
+
+/** A host's weight in a worker batch: its ports and their scripts. */
+const weight = (h: Host): number => h.ports.reduce((n, p) => n + 1 + p.scripts.length, 0)
 
 async function both(mod: Parser, file: string): Promise<{ worker: unknown; thread: unknown }> {
   const run = async (minBytes: number) => {
@@ -82,6 +85,60 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
       expect(seen).toBeLessThan(20_000)
       // Not even the rest of the batch being handed over when the abort came.
       expect(afterAbort).toBe(0)
+    } finally {
+      Object.assign(mod.nmapWorker, defaults)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('batches are bounded by weight (ports + scripts), not only by host count; a heavy host is a batch of its own', async () => {
+    const mod = (await import(pathToFileURL(built).href)) as Parser
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-nmap-worker-'))
+    const defaults = { ...mod.nmapWorker }
+    try {
+      const file = join(dir, 'scan.xml')
+      // A few hosts with many ports each (3,000), the fifth with 20,000 (after two full batches), then light hosts.
+      const ports = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
+      const host = (i: number) => (i === 4 ? portsHost(i, ports(20_000)) : i < 8 ? portsHost(i, ports(3_000)) : serviceHost(i))
+      await writeNmapFile(file, nmapDocument({ host, hosts: 40 }))
+      const batches: Host[][] = []
+      mod.nmapWorker.onBatch = (hosts) => batches.push([...hosts])
+      const { worker, thread } = await both(mod, file)
+      expect(worker).toEqual(thread)
+      expect((worker as { hosts: Host[] }).hosts).toHaveLength(40)
+      expect(batches.flat()).toEqual((worker as { hosts: Host[] }).hosts)
+      const limit = mod.nmapWorker.batchWeight
+      expect(limit).toBe(4_096)
+      for (const b of batches) {
+        // Sent as soon as the weight reaches the limit: all but the last host weigh less than it.
+        expect(b.slice(0, -1).reduce((n, h) => n + weight(h), 0)).toBeLessThan(limit)
+      }
+      const heavy = batches.find((b) => b.some((h) => h.ports.length === 20_000))!
+      expect(heavy).toHaveLength(1)
+      // 3,000-port hosts go two by two, not all in one 256-host batch.
+      expect(batches.length).toBeGreaterThanOrEqual(5)
+    } finally {
+      Object.assign(mod.nmapWorker, defaults)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a worker that runs out of memory is a NmapWorkerError naming the file, not an internal error', async () => {
+    const mod = (await import(pathToFileURL(built).href)) as Parser
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-nmap-worker-'))
+    const defaults = { ...mod.nmapWorker }
+    try {
+      const file = join(dir, 'scan.xml')
+      await writeNmapFile(file, nmapDocument({ host: (i) => portsHost(i, Array.from({ length: 60_000 }, (_, j) => j + 1)), hosts: 6 }))
+      mod.nmapWorker.minBytes = 0
+      mod.nmapWorker.heapMb = 8
+      const err = (await mod.parseNmapFile(file, 'scan.xml', { host: () => {} }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as Error & { code?: string }
+      expect(err).toBeInstanceOf(mod.NmapWorkerError)
+      expect(err.code).toBe('ERR_WORKER_OUT_OF_MEMORY')
+      expect(err.message).toMatch(/^scan\.xml: /)
     } finally {
       Object.assign(mod.nmapWorker, defaults)
       rmSync(dir, { recursive: true, force: true })
