@@ -323,7 +323,8 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
   const shared = new Map<string, OktaFactors>()
   const intern = (f: OktaFactors): OktaFactors => {
     if (f instanceof AttemptFailure) return f
-    const key = f.map((x) => `${x.type}\0${x.provider ?? ''}`).join('\n')
+    // JSON: unambiguous whatever the strings hold (a type or provider may contain any character, a separator too).
+    const key = JSON.stringify(f.map((x) => [x.type, x.provider ?? null]))
     const had = shared.get(key)
     if (had) return had
     shared.set(key, f)

@@ -256,6 +256,22 @@ describe('streamed Okta exports judge what the whole-file reader judged', () => 
     expect(twice).not.toBe(JSON.stringify(bundle))
     await same('okta', streamOktaUsers, twice, [4096])
   })
+  it('factor lists shared between users are keyed unambiguously: a provider holding the old separators makes no other list', async () => {
+    // a: SMS (provider "") and WebAuthn, stored first; b: SMS alone, its provider "\nwebauthn\u0000" (once the same key as a's list).
+    const a = [{ factorType: 'sms', provider: '', status: 'ACTIVE' }, { factorType: 'webauthn', status: 'ACTIVE' }]
+    const b = [{ factorType: 'sms', provider: '\nwebauthn\u0000', status: 'ACTIVE' }]
+    const user = (id: string) => ({ id, status: 'ACTIVE', profile: { login: `${id}@example.com` } })
+    const text = JSON.stringify({ users: [user('a'), user('b')], factors: { a, b } })
+    const got = (await same('okta', streamOktaUsers, text)) as { users: IdpUser[]; coverage: unknown }
+    const ub = got.users.find((u) => u.id === 'b')!
+    expect(ub.factors).toEqual(['sms'])
+    expect(got.users.find((u) => u.id === 'a')!.factors).toEqual(['sms', 'webauthn'])
+    // With WebAuthn counted as phishing-resistant, only a passes, streamed as whole.
+    const s = (await streamOktaUsers(opener(text, 61), 'f.json', WEAK, ['webauthn']))!
+    const wholeUsers = parseExport('okta', Buffer.from(text), 'f.json').users
+    expect(s.coverage).toEqual(mfaCoverage(wholeUsers, WEAK, ['webauthn']))
+    expect(s.coverage.users.phishingResistant).toBe(1)
+  })
   it('errors: the first bad user or factor list a user needs, as the whole-file reader; odd shapes are left to it', async () => {
     const bundle = oktaBundle(60)
     const badFactor = structuredClone(bundle) as { factors: Record<string, unknown[]>; users: Record<string, unknown>[] }
