@@ -216,6 +216,8 @@ export class IdMap<V> {
   #slots = new Int32Array(2048)
   #key = Buffer.allocUnsafe(1024)
   #keyLen = 0
+  /** This map's hash seed (random: see seededHash). */
+  readonly seed: readonly [number, number] = [(Math.random() * 2 ** 32) | 0, (Math.random() * 2 ** 32) | 0]
 
   get size(): number {
     return this.#values.length
@@ -266,7 +268,7 @@ export class IdMap<V> {
     this.#key[0] = wide ? 1 : 0
     const len = (this.#keyLen = 1 + this.#key.write(id, 1, wide ? 'utf16le' : 'utf8'))
     const mask = this.#slots.length - 1
-    for (let i = hash(this.#key, 0, len) & mask; ; i = (i + 1) & mask) {
+    for (let i = seededHash(this.#key, 0, len, this.seed[0], this.seed[1]) & mask; ; i = (i + 1) & mask) {
       const e = this.#slots[i]!
       if (!e) return i
       const at = this.#start[e - 1]!
@@ -279,7 +281,7 @@ export class IdMap<V> {
     const mask = slots.length - 1
     for (let e = 0; e < this.#values.length; e++) {
       const at = this.#start[e]!
-      let i = hash(this.#bytes, at, at + this.#len[e]!) & mask
+      let i = seededHash(this.#bytes, at, at + this.#len[e]!, this.seed[0], this.seed[1]) & mask
       while (slots[i]) i = (i + 1) & mask
       slots[i] = e + 1
     }
@@ -296,11 +298,22 @@ const grown = (a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> => {
   return b
 }
 
-/** FNV-1a over bytes `from`…`to` of `b`. */
-function hash(b: Buffer, from: number, to: number): number {
-  let h = 0x811c9dc5
-  for (let i = from; i < to; i++) h = Math.imul(h ^ b[i]!, 0x01000193)
-  return h >>> 0
+/**
+ * Bytes `from`…`to` of `b` hashed under a seed (the two-lane mixing of id-slots.ts' hashId, over bytes: the map rehashes
+ * from its stored bytes). Each map draws its own seed, so ids made to share a slot (an unseeded hash would let a hostile
+ * export pile them all into one probe run, every insert walking it) spread over the table.
+ */
+export function seededHash(b: Uint8Array, from: number, to: number, seedA: number, seedB: number): number {
+  let h1 = 0xdeadbeef ^ seedA
+  let h2 = 0x41c6ce57 ^ seedB
+  for (let i = from; i < to; i++) {
+    const c = b[i]!
+    h1 = Math.imul(h1 ^ c, 2654435761)
+    h2 = Math.imul(h2 ^ c, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return (h1 ^ h2) >>> 0
 }
 
 const OKTA: JsonEntriesSpec = { arrays: [['users']], maps: [['factors'], ['roles']], bare: true }

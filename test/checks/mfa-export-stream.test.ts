@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
-import { IdMap, streamAwsUsers, streamEntraUsers, streamGithubUsers, streamGoogleUsers, streamOktaUsers, type StreamedUsers } from '../../checks/mfa/export-stream.ts'
+import { IdMap, seededHash, streamAwsUsers, streamEntraUsers, streamGithubUsers, streamGoogleUsers, streamOktaUsers, type StreamedUsers } from '../../checks/mfa/export-stream.ts'
 import { CsvReader, parseCsv, parseExport, type IdpModel, type IdpUser } from '../../checks/mfa/exports.ts'
 import { mfaCoverage } from '../../checks/mfa/coverage.ts'
 import { AttemptFailure } from '../../src/errors.ts'
@@ -234,6 +234,35 @@ describe('IdMap (the Okta maps by user id, off the heap)', () => {
     for (let i = 0; i < 50_000; i++) big.set(oktaId(i), i % 3)
     expect(big.size).toBe(50_000)
     expect([big.get(oktaId(49_999)), big.get(oktaId(7)), big.get(oktaId(50_000))]).toEqual([49_999 % 3, 1, undefined])
+  })
+  it('hashes under a seed of its own: ids that share a slot under unseeded FNV-1a spread out; two maps hash one id differently', () => {
+    const fnv = (b: Buffer): number => {
+      let h = 0x811c9dc5
+      for (const c of b) h = Math.imul(h ^ c, 0x01000193)
+      return h >>> 0
+    }
+    // The ids as the map keys them (a 0, then UTF-8), grouped by their slot in the first table (2048) under the old hash.
+    const key = (id: string): Buffer => Buffer.concat([Buffer.from([0]), Buffer.from(id)])
+    const bySlot = new Map<number, string[]>()
+    for (let i = 0; i < 100_000; i++) {
+      const id = oktaId(i)
+      const s = fnv(key(id)) & 2047
+      bySlot.set(s, [...(bySlot.get(s) ?? []), id])
+    }
+    const colliding = [...bySlot.values()].reduce((a, b) => (b.length > a.length ? b : a))
+    expect(colliding.length).toBeGreaterThan(40)
+    const m = new IdMap<number>()
+    const slots = new Map<number, number>()
+    for (const id of colliding) {
+      const k = key(id)
+      const s = seededHash(k, 0, k.length, m.seed[0], m.seed[1]) & 2047
+      slots.set(s, (slots.get(s) ?? 0) + 1)
+    }
+    expect(Math.max(...slots.values())).toBeLessThan(8)
+    const other = new IdMap<number>()
+    expect(other.seed).not.toEqual(m.seed)
+    const k = key(oktaId(1))
+    expect(seededHash(k, 0, k.length, other.seed[0], other.seed[1])).not.toBe(seededHash(k, 0, k.length, m.seed[0], m.seed[1]))
   })
 })
 
