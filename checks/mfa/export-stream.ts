@@ -560,7 +560,9 @@ export async function streamAwsUsers(open: () => AsyncIterable<Buffer>, file: st
         return true
       }
       head += text
-      const start = head.replace(/^\uFEFF/, '').trimStart()
+      // Only the new text is looked at: what came before it is blank (a BOM is white space to trimStart), so a long blank
+      // prefix in many chunks is scanned once, not once a chunk.
+      const start = text.trimStart()
       if (!start) return head.length <= MAX_CSV_ROW
       if (start.startsWith('{')) return false
       const all = head.replace(/^\uFEFF/, '')

@@ -369,6 +369,15 @@ describe('streamed AWS credential reports judge what the whole-file reader judge
     const got = await same('aws', streamAwsUsers, text)
     expect(got === undefined).toBe(file.endsWith('.json'))
   })
+  it('a long blank prefix in many chunks is scanned once (it was rescanned whole each chunk): the same result as the whole-file reader', async () => {
+    const t0 = performance.now()
+    // 8 MiB of white space before JSON: left to the whole-file reader; before a report: its users (blank lines skipped).
+    expect(await same('aws', streamAwsUsers, `\uFEFF${' \t'.repeat(4 * 1024 * 1024)}{"Content": "x"}`, [256])).toBeUndefined()
+    const rows = Array.from({ length: 20 }, (_, i) => row(i))
+    const got = await same('aws', streamAwsUsers, `\uFEFF${'\r\n'.repeat(50_000)}${header}\n${rows.join('\n')}\n`, [7])
+    expect((got as { users: IdpUser[] }).users).toHaveLength(16)
+    expect(performance.now() - t0).toBeLessThan(20_000)
+  })
   it('a generated report with quoted names, CRLF, a BOM and blank lines, in any chunking; bounds and bad cells as the whole-file reader', async () => {
     const rows = Array.from({ length: 400 }, (_, i) => row(i, i % 9 === 0 ? { user: `"user""${i}"", x"` } : {}))
     const got = (await same('aws', streamAwsUsers, `\uFEFF${header}\r\n${rows.join('\r\n')}\r\n\r\n`, [1, 2, 3, 61, 4096])) as { users: IdpUser[] }
