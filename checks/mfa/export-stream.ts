@@ -105,24 +105,7 @@ export async function streamEntraUsers(open: () => AsyncIterable<Buffer>, file: 
     notJudgedCounts: new Map(),
     coverage: counter.result(),
     ...(incomplete ? { incomplete } : {}),
-    async each(fn) {
-      let n = 0
-      try {
-        await readJsonEntries(open(), SPEC, (e, i, ptr) => {
-          n++
-          let u: IdpUser
-          try {
-            u = user(e, i, ptr)
-          } catch {
-            throw changed(file)
-          }
-          fn(u)
-        })
-      } catch (err) {
-        throw err instanceof JsonStreamError ? changed(file) : err
-      }
-      if (n !== count) throw changed(file)
-    },
+    each: (fn) => secondPass(file, open(), SPEC, count, user, fn),
   }
 }
 
@@ -164,29 +147,46 @@ export async function streamGoogleUsers(open: () => AsyncIterable<Buffer>, file:
     notJudged: kept.list,
     notJudgedCounts: kept.counts,
     coverage: counter.result(),
-    async each(fn) {
-      let n = 0
-      try {
-        await readJsonEntries(open(), GOOGLE, (e, i, ptr) => {
-          n++
-          let u: IdpUser | undefined
-          try {
-            u = googleUser(e, file, `${ptr}/${i}`, () => {})
-          } catch {
-            throw changed(file)
-          }
-          if (u) fn(u)
-        })
-      } catch (err) {
-        throw err instanceof JsonStreamError ? changed(file) : err
-      }
-      if (n !== entries) throw changed(file)
-    },
+    each: (fn) => secondPass(file, open(), GOOGLE, entries, (e, i, ptr) => googleUser(e, file, `${ptr}/${i}`, () => {}), fn),
   }
 }
 
 /** The read failed in a later pass than the first: the file changed between passes. */
 const changed = (file: string): AttemptFailure => new AttemptFailure('input', `${file}: changed while being read (read it from a file nothing else writes)`)
+
+/**
+ * A later pass over a JSON export the first pass read whole: each entry (of the `lists` pointers, when given) is judged
+ * again and what `judge` returns handed to `fn` (undefined: not a user, nothing handed over). The first pass judged the same
+ * entries, so an error judging one, a file no longer JSON or another number of entries than `entries` means the file
+ * changed while being read (AttemptFailure 'input'). An error `fn` throws passes through.
+ */
+async function secondPass<T>(
+  file: string,
+  chunks: AsyncIterable<Buffer>,
+  spec: JsonEntriesSpec,
+  entries: number,
+  judge: (e: unknown, i: number, ptr: string) => T | undefined,
+  fn: (t: T) => void,
+  lists?: readonly string[],
+): Promise<void> {
+  let n = 0
+  try {
+    await readJsonEntries(chunks, spec, (e, i, ptr) => {
+      if (lists && !lists.includes(ptr)) return
+      n++
+      let t: T | undefined
+      try {
+        t = judge(e, i, ptr)
+      } catch {
+        throw changed(file)
+      }
+      if (t !== undefined) fn(t)
+    })
+  } catch (err) {
+    throw err instanceof JsonStreamError ? changed(file) : err
+  }
+  if (n !== entries) throw changed(file)
+}
 
 /** What was not judged, kept as the first sentences per rule (as many as a skip entry shows) and counted per rule. */
 class KeptNotJudged {
@@ -398,25 +398,20 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
     notJudgedCounts: kept.counts,
     coverage: counter.result(),
     parts: oktaPolicies ? { oktaPolicies } : {},
-    async each(fn) {
-      let n = 0
-      try {
-        await readJsonEntries(open(), OKTA_USERS, (e, i, ptr) => {
-          if (ptr !== '' && ptr !== '/users') return
-          n++
+    each: (fn) =>
+      secondPass(
+        file,
+        open(),
+        OKTA_USERS,
+        entries,
+        (e, i, ptr) => {
           let u: IdpUser | undefined
-          try {
-            judge(e, i, ptr, (x) => (u = x), () => {})
-          } catch {
-            throw changed(file)
-          }
-          if (u) fn(u)
-        })
-      } catch (err) {
-        throw err instanceof JsonStreamError ? changed(file) : err
-      }
-      if (n !== entries) throw changed(file)
-    },
+          judge(e, i, ptr, (x) => (u = x), () => {})
+          return u
+        },
+        fn,
+        ['', '/users'],
+      ),
   }
 }
 
@@ -513,23 +508,11 @@ export async function streamGithubUsers(open: () => AsyncIterable<Buffer>, file:
     async each(fn) {
       if (!judged) return
       const user = (login: string, id: string): IdpUser => ({ login, id, admin: admins.has(login), mfa: !disabled.has(login) })
-      let n = 0
-      try {
-        await readJsonEntries(open(), GITHUB_MEMBERS, (e, i, ptr) => {
-          if (ptr !== '/members') return
-          n++
-          let login: string
-          try {
-            login = githubLogin(file, e, `${ptr}/${i}`)
-          } catch {
-            throw changed(file)
-          }
-          fn(user(login, disabled.get(login) ?? String((e as Record<string, unknown>).id ?? login)))
-        })
-      } catch (err) {
-        throw err instanceof JsonStreamError ? changed(file) : err
+      const member = (e: unknown, i: number, ptr: string): IdpUser => {
+        const login = githubLogin(file, e, `${ptr}/${i}`)
+        return user(login, disabled.get(login) ?? String((e as Record<string, unknown>).id ?? login))
       }
-      if (n !== listed) throw changed(file)
+      await secondPass(file, open(), GITHUB_MEMBERS, listed, member, fn, ['/members'])
       for (const [login, id] of extra) fn(user(login, id))
     },
   }

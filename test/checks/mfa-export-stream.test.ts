@@ -359,6 +359,40 @@ describe('streamed GitHub bundles judge what the whole-file reader judged', () =
   })
 })
 
+describe('a file that changes between passes (every JSON reader, through one second-pass helper)', () => {
+  const ghMember = (i: number): Record<string, unknown> => ({ login: `dev${i}`, id: 1000 + i, type: 'User' })
+  const gUser = (i: number): Record<string, unknown> => ({ primaryEmail: `u${i}@example.com`, id: String(i), isEnrolledIn2Sv: true, isEnforcedIn2Sv: true })
+  const bundle = (n: number, bad?: boolean): string => {
+    const b = oktaBundle(n) as { users: unknown[] }
+    if (bad) b.users[3] = 5
+    return JSON.stringify(b)
+  }
+  const cases: [string, Streamer, (n: number, bad?: boolean) => string][] = [
+    ['entra', streamEntraUsers, (n, bad) => (bad ? tenant(n).replace('"isAdmin":false', '"isAdmin":"no"') : tenant(n))],
+    ['google', streamGoogleUsers, (n, bad) => JSON.stringify({ users: Array.from({ length: n }, (_, i) => (bad && i === 3 ? { ...gUser(i), isEnrolledIn2Sv: 'yes' } : gUser(i))) })],
+    ['okta bundle', streamOktaUsers, bundle],
+    ['okta embedded', streamOktaUsers, (n, bad) => JSON.stringify(Array.from({ length: n }, (_, i) => (bad && i === 3 ? 5 : oktaUserRecord(i, true))))],
+    ['github', streamGithubUsers, (n, bad) => JSON.stringify({ org: { login: 'acme', two_factor_requirement_enabled: false }, membersWith2faDisabled: [ghMember(1)], members: Array.from({ length: n }, (_, i) => (bad && i === 3 ? 5 : ghMember(i))) })],
+  ]
+  it.each(cases)('%s: another count, a bad entry or a cut file in the last pass is "changed while being read"; an error of the callback passes through', async (_, fn, make) => {
+    const first = make(20)
+    const after = async (text: string, each: (u: IdpUser) => void = () => {}): Promise<unknown> => {
+      let now = first
+      const s = (await fn(() => opener(now, 61)(), 'f.json', WEAK, PR))!
+      now = text
+      return s.each(each).then(() => 'read', (err: unknown) => err)
+    }
+    expect(await after(first)).toBe('read')
+    for (const text of [make(21), make(19), make(20, true), first.slice(0, -3)]) {
+      const err = await after(text)
+      expect(err, text.slice(0, 80)).toBeInstanceOf(AttemptFailure)
+      expect([(err as AttemptFailure).reason, (err as Error).message]).toEqual(['input', 'f.json: changed while being read (read it from a file nothing else writes)'])
+    }
+    const boom = new Error('boom')
+    expect(await after(first, () => { throw boom })).toBe(boom)
+  })
+})
+
 describe('streamed AWS credential reports judge what the whole-file reader judged', () => {
   const AFIX = fileURLToPath(new URL('../../fixtures/mfa/aws/', import.meta.url))
   const header = readFileSync(join(AFIX, 'credential-report.csv'), 'utf8').split('\n')[0]!
