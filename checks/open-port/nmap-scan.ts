@@ -65,7 +65,10 @@ function thisProcessMayRawScan(): boolean {
 
 /** `22,80,8000-8100` from a sorted list of ports (ranges compressed, so 65,535 ports are one argument `1-65535`). */
 export function portArgument(ports: readonly number[]): string {
-  const sorted = [...new Set(ports)].sort((a, b) => a - b)
+  // expandPorts' lists are sorted and unique already: checked in one pass, sorted only when they are not.
+  let ordered = true
+  for (let i = 1; i < ports.length && ordered; i++) ordered = ports[i]! > ports[i - 1]!
+  const sorted = ordered ? ports : [...new Set(ports)].sort((a, b) => a - b)
   const parts: string[] = []
   for (let i = 0; i < sorted.length; ) {
     let j = i

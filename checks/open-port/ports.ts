@@ -27,27 +27,38 @@ export class PortSpecError extends Error {
  * @example expandPorts('22,80,8000-8002') // [22, 80, 8000, 8001, 8002]
  */
 export function expandPorts(spec: string): number[] {
-  const set = new Set<number>()
+  // A bitmap of the 65,535 ports rather than a Set, read out in order: `all` costs no hashing and no sort.
+  const seen = new Uint8Array(65536)
+  let count = 0
+  const add = (p: number): void => {
+    if (!seen[p]) {
+      seen[p] = 1
+      count++
+    }
+  }
   const items = spec.split(',').map((s) => s.trim())
   if (!items.some(Boolean)) throw new PortSpecError('the port list is empty')
   for (const item of items) {
     if (!item) continue
     let m: RegExpExecArray | null
     if (item === 'all') {
-      for (let p = 1; p <= 65535; p++) set.add(p)
+      seen.fill(1, 1)
+      count = 65535
     } else if ((m = /^top(\d{1,5})$/.exec(item))) {
       const n = Number(m[1])
       if (n < 1 || n > MAX_TOP) throw new PortSpecError(`"${item}": N must be 1-${MAX_TOP}`)
-      for (let i = 0; i < n; i++) set.add(TOP[i]![0])
-      for (const p of CATALOGUE_TCP_PORTS) set.add(p)
+      for (let i = 0; i < n; i++) add(TOP[i]![0])
+      for (const p of CATALOGUE_TCP_PORTS) add(p)
     } else if ((m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(item))) {
       const lo = Number(m[1])
       const hi = m[2] === undefined ? lo : Number(m[2])
       if (lo < 1 || hi > 65535 || lo > hi) throw new PortSpecError(`"${item}": ports must be 1-65535 and ranges low-high`)
-      for (let p = lo; p <= hi; p++) set.add(p)
+      for (let p = lo; p <= hi; p++) add(p)
     } else throw new PortSpecError(`"${item}" is not a port, a range (8000-8100), topN or all`)
   }
-  return [...set].sort((a, b) => a - b)
+  const out = new Array<number>(count)
+  for (let p = 1, i = 0; i < count; p++) if (seen[p]) out[i++] = p
+  return out
 }
 
 /** Ports where TLS is the norm (HTTPS, SMTPS, LDAPS, DNS over TLS, FTPS, IMAPS, POP3S, Docker TLS, WinRM HTTPS, Kubernetes API, kubelet…). */

@@ -12,6 +12,8 @@ describe('nmap as the port-scan back-end', () => {
   it('arguments: no shell, the host after --, ranges compressed, a hostile host refused', () => {
     expect(portArgument([80, 22, 23, 24, 8000, 8001])).toBe('22-24,80,8000-8001')
     expect(portArgument(Array.from({ length: 65_535 }, (_, i) => i + 1))).toBe('1-65535')
+    expect(portArgument([8001, 22, 8000, 22, 23])).toBe('22-23,8000-8001')
+    expect(portArgument([22, 23, 25, 26, 27])).toBe('22-23,25-27')
     const args = nmapArguments('::1', [22], false, 2000)
     expect(args.slice(-4)).toEqual(['-oX', '-', '--', '::1'])
     expect(args).toContain('-6')

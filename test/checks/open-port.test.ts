@@ -153,6 +153,16 @@ describe('open-port: connect scan', () => {
     for (const p of [22, 80, 443, 6379, 2375, 10250, 27017, 11211]) expect(top100).toContain(p)
     expect(expandPorts('all')).toHaveLength(65535)
   })
+
+  it('expands to sorted unique ports whatever the order of the items, all included', () => {
+    expect(expandPorts('9000,22-24,23,1')).toEqual([1, 22, 23, 24, 9000])
+    const all = expandPorts('65535,top100,all,1-10')
+    expect(all).toHaveLength(65535)
+    expect(all.every((p, i) => p === i + 1)).toBe(true)
+    expect(expandPorts('top100,top100')).toEqual(expandPorts('top100'))
+    const top = expandPorts('top100')
+    expect(top.every((p, i) => i === 0 || p > top[i - 1]!)).toBe(true)
+  })
 })
 
 describe('open-port: catalogue and policy', () => {
