@@ -4,8 +4,10 @@
 import { writeFile } from 'node:fs/promises'
 import { InputError } from '../errors.ts'
 import { MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
+import { ReportMerge, isReportFile } from '../report/merge.ts'
+import { releaseFindings } from '../engine/spill.ts'
 import { escapeJsonText } from '../report/escape.ts'
-import { FORMATS, gitlabSchemaVersion, mergeReports, mergeSarif, planOutputs, writeOutput, validateReportPart, validateSarifPart, VERSION } from '../index.ts'
+import { FORMATS, gitlabSchemaVersion, mergeSarif, planOutputs, writeOutput, validateReportPart, validateSarifPart, VERSION } from '../index.ts'
 import { outputProblem } from '../engine/preflight.ts'
 import { parseConfigText } from '../engine/redact.ts'
 import { EXIT, UsageError, commandHelp } from './help.ts'
@@ -23,8 +25,15 @@ export async function cmdMerge(argv: string[]): Promise<number> {
     const problem = await outputProblem(v.output)
     if (problem) throw new UsageError(`-o ${v.output}: ${problem}`)
   }
+  // A part that says it is a ztscan JSON report (its top-level schemaVersion "1.0") is streamed, any size; any other part
+  // (a SARIF log, or no report at all) is read whole as before, within MAX_REPORT_BYTES, and refused or merged as SARIF.
+  const streamed = await Promise.all(positionals.map((p) => isReportFile(p)))
   const parts: unknown[] = []
-  for (const p of positionals) {
+  for (const [i, p] of positionals.entries()) {
+    if (streamed[i]) {
+      parts.push(undefined)
+      continue
+    }
     let text: string
     try {
       text = (await readBounded(p, MAX_REPORT_BYTES)).toString('utf8')
@@ -34,7 +43,7 @@ export async function cmdMerge(argv: string[]): Promise<number> {
     parts.push(parseConfigText(text, 'json', (expected) => new InputError(p, `/: expected ${expected}`)))
   }
   const isSarif = (x: unknown): boolean => (x as { version?: string })?.version === '2.1.0' && Array.isArray((x as { runs?: unknown }).runs)
-  const kinds = new Set(parts.map(isSarif))
+  const kinds = new Set(parts.map((p, i) => !streamed[i] && isSarif(p)))
   if (kinds.size > 1) throw new UsageError('merge: parts must be all JSON reports or all SARIF logs')
   // The same output plan as `scan`: -o FILE picks the format by extension, --format otherwise; a table on stdout by default.
   const [out] = planOutputs(v.format === undefined ? [] : [oneOf('--format', v.format, FORMATS.map((f) => f.name))], v.output === undefined ? [] : [v.output])
@@ -59,9 +68,25 @@ export async function cmdMerge(argv: string[]): Promise<number> {
     else await write(() => writeFile(out!.file, text))
     return EXIT.ok
   }
-  const merged = mergeReports(parts.map((p, i) => validateReportPart(p, positionals[i]!)))
+  // Findings and pass counts spill past the in-memory budgets (spill.ts): the merged report's are then read back from disk.
+  const merge = new ReportMerge()
+  let merged
+  try {
+    for (const [i, p] of positionals.entries()) {
+      if (streamed[i]) await merge.addFile(p)
+      else merge.addReport(validateReportPart(parts[i], p))
+    }
+    merged = merge.finish()
+  } catch (err) {
+    merge.release()
+    throw err
+  }
   if (!merged.complete) process.stderr.write(`ztscan: merge: the merged scan is incomplete: ${merged.incomplete!.map((x) => x.message).join('; ')}\n`)
   // The table on a terminal fits its width and is coloured, as scan's is.
-  await write(() => writeOutput(merged, out!, { category: v.category, gitlabSchemaVersion: gitlabVersion, sarifMaxResults: maxResults, note, ...(out!.file === '-' ? terminal(process.stdout) : {}) }))
+  try {
+    await write(() => writeOutput(merged, out!, { category: v.category, gitlabSchemaVersion: gitlabVersion, sarifMaxResults: maxResults, note, ...(out!.file === '-' ? terminal(process.stdout) : {}) }))
+  } finally {
+    releaseFindings(merged)
+  }
   return EXIT.ok
 }

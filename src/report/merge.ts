@@ -11,9 +11,13 @@ import { InputError } from '../errors.ts'
 import { toProblems } from '../lib-ajv.ts'
 import { formatProblems } from '../errors.ts'
 import { packageRoot } from '../rules/root.ts'
-import { SCORE_VERSION, mergeScoreCards } from '../scoring/score.ts'
-import type { AttemptError, AttemptSkip, EffectiveRule, Finding, Incompleteness, PassCount, ScanReport, ScoreCard } from '../types.ts'
-import { buildReport, incompleteness } from './build.ts'
+import { SCORE_VERSION, mergeScoreCards, scoreTally } from '../scoring/score.ts'
+import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type Finding, type Incompleteness, type PassCount, type ScanReport, type ScoreCard, type Severity } from '../types.ts'
+import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore, recordView, type SpilledRecord } from '../engine/spill.ts'
+import { buildReport, countFinding, incompleteness } from './build.ts'
+import { streamReport } from './read-stream.ts'
+import { MAX_STREAM_BYTES, fileChunks } from '../lib-files.ts'
+import { readJsonEntries } from '../lib-json-stream.ts'
 import { groupSarifResults, type SarifOptions } from './sarif.ts'
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -58,61 +62,231 @@ export function validateSarifPart(data: unknown, source: string): void {
   })
 }
 
-/** Merges JSON reports of shards into one report. */
-export function mergeReports(parts: readonly ScanReport[]): ScanReport {
+/** Merges JSON reports of shards into one report (in memory; see {@link ReportMerge} and {@link mergeReportFiles} for parts of any size). */
+export function mergeReports(parts: readonly ScanReport[], opts: MergeOptions = {}): ScanReport {
   if (!parts.length) throw new InputError('merge', 'no reports to merge')
-  parts = parts.map((p, i) => validateReportPart(p, `part ${i + 1}`))
-  const targets = new Map<string, ScanReport['targets'][number]>()
-  const withheld = new Map<string, number>()
-  const rules = new Map<string, EffectiveRule>()
-  const findings = new Map<string, Finding>()
-  // Shards never share a target, so a (rule, target, asset) count comes from one part; a part given twice counts once.
-  const passes = new Map<string, PassCount>()
-  const errors = new Map<string, AttemptError>()
-  const skipped = new Map<string, AttemptSkip>()
-  let attempts = 0
-  for (const p of parts) {
-    for (const t of p.targets) targets.set(t.id, t)
-    for (const r of p.rules) rules.set(r.id, r)
-    for (const f of p.findings) findings.set(`${f.fingerprint}\0${f.status}`, f)
-    for (const c of p.passCounts ?? []) {
-      const k = `${c.target}\0${c.ruleId}\0${c.asset ?? ''}`
-      if ((passes.get(k)?.count ?? 0) < c.count) passes.set(k, c)
-    }
-    for (const e of p.errors) errors.set(`${e.target}\0${e.check}\0${e.message}`, e)
-    for (const s of p.skipped) skipped.set(`${s.target}\0${s.check}\0${s.rule ?? ''}\0${s.why}`, s)
-    for (const w of p.chaining?.withheld ?? []) withheld.set(w.from, (withheld.get(w.from) ?? 0) + w.targets)
-    attempts += p.summary.attempts
+  const m = new ReportMerge(opts)
+  parts.forEach((p, i) => m.addReport(validateReportPart(p, `part ${i + 1}`)))
+  return m.finish()
+}
+
+/** Memory bounds of a merge. */
+export interface MergeOptions {
+  /** Findings kept in memory before the rest spill to a temporary file (default 10,000; see spill.ts). */
+  readonly memoryFindings?: number
+  /** Pass counts and per-asset tallies and scores kept in memory before the rest spill (default 20,000). */
+  readonly memoryRecords?: number
+}
+
+/**
+ * Merges the JSON reports at `paths`, each streamed (read-stream.ts: any size that fits on disk, checked as a whole read
+ * checks it, errors name the file and the field). Memory is bounded by the budgets in `opts`: findings and pass counts
+ * spill to temporary files, and the merged report's `findings`, `passCounts` and `score.assets` are then lazy views
+ * (release them with `releaseFindings` once written).
+ */
+export async function mergeReportFiles(paths: readonly string[], opts: MergeOptions = {}): Promise<ScanReport> {
+  if (!paths.length) throw new InputError('merge', 'no reports to merge')
+  const m = new ReportMerge(opts)
+  try {
+    for (const path of paths) await m.addFile(path)
+    return m.finish()
+  } catch (err) {
+    m.release()
+    throw err
   }
-  const report = buildReport({
-    startedAt: new Date(Math.min(...parts.map((p) => Date.parse(p.startedAt)))),
-    finishedAt: new Date(Math.max(...parts.map((p) => Date.parse(p.finishedAt)))),
-    targets: [...targets.values()].sort((a, b) => cmp(a.id, b.id)),
-    rules: [...rules.values()].sort((a, b) => cmp(a.id, b.id)),
-    findings: [...findings.values()].sort((a, b) => cmp(`${a.target}\0${a.ruleId}\0${a.resource}\0${a.status}`, `${b.target}\0${b.ruleId}\0${b.resource}\0${b.status}`)),
-    passCounts: [...passes].sort((a, b) => cmp(a[0], b[0])).map(([, c]) => c),
-    errors: [...errors.values()].sort((a, b) => cmp(`${a.target}\0${a.check}\0${a.message}`, `${b.target}\0${b.check}\0${b.message}`)),
-    skipped: [...skipped.values()].sort((a, b) => cmp(`${a.target}\0${a.check}`, `${b.target}\0${b.check}`)),
-    attempts,
-    chaining: parts[0]!.chaining && {
-      mode: parts[0]!.chaining.mode,
-      chained: [...targets.values()].filter((t) => t.chainedFrom).length,
-      withheld: [...withheld].map(([from, n]) => ({ from, targets: n })).sort((a, b) => cmp(a.from, b.from)),
-    },
-    scoreSettings: parts[0]!.score.settings,
-  })
-  // Incomplete when any part was, or when the union checked nothing (every shard empty or errored).
-  const incomplete: Incompleteness[] = parts.flatMap((p, i) => (p.incomplete ?? []).map((x) => ({ reason: x.reason, message: `part ${i + 1}: ${x.message}` })))
-  const union = incompleteness({ attempts, errors: report.summary.errors, skipped: report.skipped.filter((s) => s.rule === undefined).length, targets: report.targets.length, maxErrors: { percent: 100 } })
-  for (const x of union) if (!incomplete.some((y) => y.reason === x.reason)) incomplete.push(x)
-  const absent = parts.flatMap((p) => p.baseline?.absent ?? [])
-  const expired = parts.flatMap((p) => p.expiredSuppressions ?? [])
-  return {
-    ...report,
-    complete: incomplete.length === 0,
-    ...(incomplete.length ? { incomplete } : {}),
-    ...(parts.some((p) => p.baseline) ? { baseline: { source: parts.find((p) => p.baseline)!.baseline!.source, absent } } : {}),
-    ...(expired.length ? { expiredSuppressions: expired } : {}),
+}
+
+/** Ends a sniffing read early with its answer. */
+class Sniffed {
+  readonly report: boolean
+  constructor(report: boolean) {
+    this.report = report
+  }
+}
+
+/**
+ * True when the file at `path` is a ztscan JSON report as far as its top-level `schemaVersion` says ("1.0"): read until
+ * that field (the first one ztscan writes), the report's arrays only scanned. False for anything else — a SARIF log (its
+ * `version` comes first), another document, no JSON, a file that cannot be read: the caller reads those whole, and its
+ * checks refuse them with their own messages.
+ */
+export async function isReportFile(path: string): Promise<boolean> {
+  const arrays = [['targets'], ['rules'], ['findings'], ['passCounts'], ['errors'], ['skipped'], ['runs']]
+  try {
+    await readJsonEntries(fileChunks(path, MAX_STREAM_BYTES), { arrays, skip: arrays, bare: false }, () => {}, (pointer, value) => {
+      if (pointer === '/schemaVersion') throw new Sniffed(value === '1.0')
+      if (pointer === '/version' || pointer === '') throw new Sniffed(false)
+    })
+  } catch (err) {
+    if (err instanceof Sniffed) return err.report
+  }
+  return false
+}
+
+/**
+ * A merge's order of findings (the report's: target, rule, resource, status) and, last, the fingerprint: a finding given
+ * by two parts (same fingerprint and status) is adjacent to itself once sorted, and the later part's copy is kept.
+ */
+const mergeKey = (f: Finding): string => `${f.target}\0${f.ruleId}\0${f.resource}\0${f.status}\0${f.fingerprint}`
+
+/** The last record of each run of equal keys (the later part's copy of a finding given twice). */
+function* lastOfEach<T>(records: Iterable<SpilledRecord<T>>): Generator<SpilledRecord<T>> {
+  let cur: SpilledRecord<T> | undefined
+  for (const r of records) {
+    if (cur && cur.key !== r.key) yield cur
+    cur = r
+  }
+  if (cur) yield cur
+}
+
+/**
+ * A merge of JSON reports, part by part: findings and pass counts are handed over one at a time (from a stream or an
+ * array) and spill past the budgets, so parts of any size merge in bounded memory; targets, rules, errors and skips are
+ * kept in memory. {@link finish} gives the merged report: findings deduplicated by fingerprint and status, score
+ * recomputed from the union, so it equals the unsharded scan's.
+ */
+export class ReportMerge {
+  readonly #findings: SpillStore<Finding>
+  readonly #passes: SpillMap<PassCount>
+  readonly #memoryRecords: number
+  readonly #targets = new Map<string, ScanReport['targets'][number]>()
+  readonly #withheld = new Map<string, number>()
+  readonly #rules = new Map<string, EffectiveRule>()
+  readonly #errors = new Map<string, AttemptError>()
+  readonly #skipped = new Map<string, AttemptSkip>()
+  readonly #incomplete: Incompleteness[] = []
+  readonly #absent: NonNullable<ScanReport['baseline']>['absent'][number][] = []
+  readonly #expired: NonNullable<ScanReport['expiredSuppressions']>[number][] = []
+  #baselineSource: string | undefined
+  #first: ScanReport | undefined
+  #started = Infinity
+  #finished = -Infinity
+  #attempts = 0
+  #parts = 0
+
+  constructor(opts: MergeOptions = {}) {
+    this.#findings = new SpillStore<Finding>(opts.memoryFindings ?? DEFAULT_MEMORY_FINDINGS, mergeKey)
+    this.#memoryRecords = opts.memoryRecords ?? DEFAULT_MEMORY_RECORDS
+    // Shards never share a target, so a (rule, target, asset) count comes from one part; a part given twice counts once.
+    this.#passes = new SpillMap<PassCount>(this.#memoryRecords, (a, b) => (b.count > a.count ? b : a))
+  }
+
+  /** Adds a finding of the part being read. */
+  finding(f: Finding): void {
+    this.#findings.add(f)
+  }
+
+  /** Adds a pass count of the part being read (the largest count of a (target, rule, asset) is kept). */
+  passCount(c: PassCount): void {
+    const k = `${c.target}\0${c.ruleId}\0${c.asset ?? ''}`
+    if (c.count > (this.#passes.get(k)?.count ?? 0)) this.#passes.set(k, c)
+  }
+
+  /** Adds a part's envelope (everything but its findings and pass counts, given one by one), checked. */
+  part(p: ScanReport): void {
+    const n = ++this.#parts
+    this.#first ??= p
+    for (const t of p.targets) this.#targets.set(t.id, t)
+    for (const r of p.rules) this.#rules.set(r.id, r)
+    for (const e of p.errors) this.#errors.set(`${e.target}\0${e.check}\0${e.message}`, e)
+    for (const s of p.skipped) this.#skipped.set(`${s.target}\0${s.check}\0${s.rule ?? ''}\0${s.why}`, s)
+    for (const w of p.chaining?.withheld ?? []) this.#withheld.set(w.from, (this.#withheld.get(w.from) ?? 0) + w.targets)
+    for (const x of p.incomplete ?? []) this.#incomplete.push({ reason: x.reason, message: `part ${n}: ${x.message}` })
+    if (p.baseline) {
+      this.#baselineSource ??= p.baseline.source
+      this.#absent.push(...p.baseline.absent)
+    }
+    this.#expired.push(...(p.expiredSuppressions ?? []))
+    this.#attempts += p.summary.attempts
+    this.#started = Math.min(this.#started, Date.parse(p.startedAt))
+    this.#finished = Math.max(this.#finished, Date.parse(p.finishedAt))
+  }
+
+  /** Adds a whole report (checked with `validateReportPart`). */
+  addReport(p: ScanReport): void {
+    for (const f of p.findings) this.finding(f)
+    for (const c of p.passCounts ?? []) this.passCount(c)
+    this.part(p)
+  }
+
+  /** Adds the JSON report at `path`, streamed (any size; errors name the file and the field). */
+  async addFile(path: string): Promise<void> {
+    const part = await streamReport(path, {
+      keep: ['targets', 'rules', 'errors', 'skipped', 'expiredSuppressions', 'incomplete'],
+      onFinding: (f) => this.finding(f),
+      onPassCount: (c) => this.passCount(c),
+    })
+    this.part(part)
+  }
+
+  /** Removes the temporary files (a merge that failed; {@link finish}'s report is released by `releaseFindings`). */
+  release(): void {
+    this.#findings.release()
+    this.#passes.release()
+  }
+
+  /** The merged report (call once, after every part). */
+  finish(): ScanReport {
+    const first = this.#first
+    if (!first) throw new InputError('merge', 'no reports to merge')
+    const cmpKey = (a: [string, unknown], b: [string, unknown]): number => cmp(a[0], b[0])
+    const targets = [...this.#targets.values()].sort((a, b) => cmp(a.id, b.id))
+    const rules = [...this.#rules.values()].sort((a, b) => cmp(a.id, b.id))
+    const errors = [...this.#errors].sort(cmpKey).map(([, e]) => e)
+    const skipped = [...this.#skipped.values()].sort((a, b) => cmp(`${a.target}\0${a.check}`, `${b.target}\0${b.check}`))
+    // One pass over the union (deduplicated) tallies the score and the summary; the writers read it again.
+    const score = scoreTally({ rules, settings: first.score.settings, memoryAssets: this.#memoryRecords })
+    const counts = { passed: 0, failed: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>, suppressed: 0 }
+    const store = this.#findings
+    const kept: Finding[] = []
+    let n = 0
+    for (const r of lastOfEach(store.sorted())) {
+      const f = r.value
+      score.finding(f)
+      countFinding(counts, f)
+      if (!store.spilled) kept.push(f)
+      n++
+    }
+    const passMap = this.#passes
+    const passKept: PassCount[] = []
+    for (const r of passMap.records()) {
+      score.passes(r.value)
+      counts.passed += r.value.count
+      if (!passMap.spilled) passKept.push(r.value)
+    }
+    const findings = store.spilled ? recordView(() => lastOfEach(store.sorted()), store, n) : kept
+    const passCounts = passMap.spilled ? recordView(() => passMap.records(), passMap) : passKept
+    if (!store.spilled) store.release()
+    if (!passMap.spilled) passMap.release()
+    const report = buildReport({
+      startedAt: new Date(this.#started),
+      finishedAt: new Date(this.#finished),
+      targets,
+      rules,
+      findings,
+      passCounts,
+      errors,
+      skipped,
+      attempts: this.#attempts,
+      chaining: first.chaining && {
+        mode: first.chaining.mode,
+        chained: targets.filter((t) => t.chainedFrom).length,
+        withheld: [...this.#withheld].map(([from, k]) => ({ from, targets: k })).sort((a, b) => cmp(a.from, b.from)),
+      },
+      scoreSettings: first.score.settings,
+      tallied: { score, ...counts },
+    })
+    // Incomplete when any part was, or when the union checked nothing (every shard empty or errored).
+    const incomplete = [...this.#incomplete]
+    const union = incompleteness({ attempts: this.#attempts, errors: report.summary.errors, skipped: report.skipped.filter((s) => s.rule === undefined).length, targets: report.targets.length, maxErrors: { percent: 100 } })
+    for (const x of union) if (!incomplete.some((y) => y.reason === x.reason)) incomplete.push(x)
+    return {
+      ...report,
+      complete: incomplete.length === 0,
+      ...(incomplete.length ? { incomplete } : {}),
+      ...(this.#baselineSource !== undefined ? { baseline: { source: this.#baselineSource, absent: this.#absent } } : {}),
+      ...(this.#expired.length ? { expiredSuppressions: this.#expired } : {}),
+    }
   }
 }
 

@@ -2,7 +2,7 @@
  * @fileoverview Reading a ztscan JSON report back as a stream (a `--history` run, a trend input): the report's arrays are
  * read entry by entry (lib-json-stream.ts: entries ≤ 8 MiB, nesting ≤ 64, linear time), each entry checked against its
  * part of the report schema, and only what the caller keeps stays in memory; `passCounts` and `score.assets` are only
- * checked as JSON (bounded, each entry dropped at once). So a report of any size that fits on disk reads in memory bounded by its largest entry
+ * checked as JSON (bounded, each entry dropped at once) unless the caller asks for pass counts (a merge). So a report of any size that fits on disk reads in memory bounded by its largest entry
  * plus what the caller keeps. The envelope (every other field) is checked against the report schema as `readReport` does,
  * with the same messages (file and JSON pointer); a field the schema lacks is rejected as it arrives, its value never kept.
  */
@@ -15,7 +15,7 @@ import { lazyRequire } from '../lib-lazy.ts'
 import { FileError, MAX_STREAM_BYTES, fileChunks } from '../lib-files.ts'
 import { JsonStreamError, readJsonEntries } from '../lib-json-stream.ts'
 import { packageRoot } from '../rules/root.ts'
-import type { Finding, ScanReport } from '../types.ts'
+import type { Finding, PassCount, ScanReport } from '../types.ts'
 import { validateReportPart } from './merge.ts'
 
 /** Top-level arrays read entry by entry and checked per entry. */
@@ -25,13 +25,14 @@ const SKIPPED = [['passCounts'], ['score', 'assets']] as const
 
 let schema: { definitions: unknown; properties: Record<string, { items?: Record<string, unknown> }> } | undefined
 const itemValidators = new Map<string, ValidateFunction>()
-/** The report schema's part for one entry of the top-level array `name` (its `items`, with the shared definitions). */
-function itemValidator(name: string): ValidateFunction {
-  let v = itemValidators.get(name)
+/** The report schema's part for one entry of the array at `pointer` (`/findings`, `/score/assets`: its `items`, with the shared definitions). */
+function itemValidator(pointer: string): ValidateFunction {
+  let v = itemValidators.get(pointer)
   if (!v) {
-    const items = (reportProperties() as NonNullable<typeof schema>['properties'])[name]?.items ?? {}
-    v = new (lazyRequire<typeof import('ajv')>('ajv')().Ajv)({ allErrors: false, strict: false, validateFormats: false }).compile({ definitions: schema!.definitions, ...items })
-    itemValidators.set(name, v)
+    let node: { properties?: Record<string, unknown>; items?: Record<string, unknown> } | undefined = { properties: reportProperties() }
+    for (const k of pointer.split('/').slice(1)) node = node?.properties?.[k] as typeof node
+    v = new (lazyRequire<typeof import('ajv')>('ajv')().Ajv)({ allErrors: false, strict: false, validateFormats: false }).compile({ definitions: schema!.definitions, ...(node?.items ?? {}) })
+    itemValidators.set(pointer, v)
   }
   return v
 }
@@ -56,6 +57,11 @@ export interface StreamReportOptions {
   readonly keep?: readonly (typeof STREAMED)[number][]
   /** Largest report, in bytes read (default 16 GiB). */
   readonly maxBytes?: number
+  /**
+   * Gets each pass count (checked against the schema) as it is read, and has each per-asset score checked against the
+   * schema too (a merge part: everything the whole-file read checks); without it both are only checked as JSON.
+   */
+  readonly onPassCount?: (c: PassCount, index: number) => void
 }
 
 /**
@@ -64,7 +70,7 @@ export interface StreamReportOptions {
  * checked. Errors are `InputError`s naming the file and, where known, the JSON pointer.
  */
 export async function streamReport(path: string, opts: StreamReportOptions = {}): Promise<ScanReport> {
-  const { onFinding = () => {}, keep = [], maxBytes = MAX_STREAM_BYTES } = opts
+  const { onFinding = () => {}, onPassCount, keep = [], maxBytes = MAX_STREAM_BYTES } = opts
   const kept = new Map<string, unknown[]>(keep.map((n) => [`/${n}`, []]))
   const env: Record<string, unknown> = {}
   let unknown = false // a field not in the schema was seen before schemaVersion (its placeholder is in env)
@@ -73,12 +79,12 @@ export async function streamReport(path: string, opts: StreamReportOptions = {})
   try {
     await readJsonEntries(
       fileChunks(path, maxBytes),
-      { arrays: [...STREAMED.map((n) => [n]), ...SKIPPED], skip: SKIPPED, bare: false },
+      { arrays: [...STREAMED.map((n) => [n]), ...SKIPPED], skip: onPassCount ? [] : SKIPPED, bare: false },
       (value, index, pointer) => {
-        const name = pointer.slice(1)
-        const validate = itemValidator(name)
+        const validate = itemValidator(pointer)
         if (!validate(value)) throw new InputError(path, formatProblems('', toProblems(validate.errors, value, `${pointer}/${index}`)).replace(/^: /, ''))
-        if (name === 'findings') onFinding(value as Finding, index)
+        if (pointer === '/findings') onFinding(value as Finding, index)
+        else if (pointer === '/passCounts') onPassCount?.(value as PassCount, index)
         kept.get(pointer)?.push(value)
       },
       (pointer, value) => {
