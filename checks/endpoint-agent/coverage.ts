@@ -2,15 +2,21 @@
  * @fileoverview Coverage across inventories: every device one inventory (MDM, EDR) lists must be in each other one.
  * Devices are matched on serial number, then normalised host name, then MAC address — each key only where it names one
  * device in both inventories (a serial reused by cloned VMs or a host name given twice matches nothing), and a host-name or
- * MAC match is refused when both records carry different serials. Linear in the number of devices (hash maps only); the
- * exports are streamed and only each device's id, host name, serial and MACs are kept.
+ * MAC match is refused when both records carry different serials. The exports are streamed; their keys are joined through
+ * a sorted spill (`CoverageJoin`) and each device's id, host name, serial and MACs wait in a temporary file (`DeviceFile`):
+ * memory holds a few typed-array entries per device (about 25 bytes), not the keys, whatever the inventories' size.
  */
+import { closeSync, mkdtempSync, openSync, readSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { defineCheck, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
 import { providerOf, type DeviceRecord } from './inventory.ts'
 import { streamInventory } from './inventory-stream.ts'
 import { streamedExportTimeout } from '../../src/lib-json-stream.ts'
+import { SpillStore, track, untrack } from '../../src/engine/spill.ts'
+import { Column } from './id-slots.ts'
 
 /** How a device was found in another inventory, or why it was not. */
 export interface CoverageResult {
@@ -30,93 +36,207 @@ export function normalHost(h: string): string {
   return /^\d+\.\d+\.\d+\.\d+$/.test(t) || dot <= 0 ? t : t.slice(0, dot)
 }
 
-/** Key → device ordinal; -1 when more than one device holds the key (it matches nothing). */
-type KeyMap = Map<string, number>
+/** Key records kept in memory by a {@link CoverageJoin} before the rest spill to a temporary file (sorted runs). */
+export const JOIN_MEMORY_RECORDS = 50_000
+
+/** Key kinds in the order they are tried: each one's records sort before the next one's (the prefix of the record key). */
+const SERIAL = '0'
+const HOST = '1'
+const MAC = '2'
+
+/** A device's host-name key: none for a record named by its id only (no host name in the export). */
+const hostKeyOf = (d: Pick<DeviceRecord, 'id' | 'host'>): string | undefined => (d.host && d.host !== d.id ? normalHost(d.host) : undefined) || undefined
+
+/** How the devices of one inventory are found in another: per device, the ordinal matched (-1: missing) and how. */
+export interface JoinDirection {
+  /** Device ordinal in the other inventory, or -1. */
+  readonly match: Int32Array
+  /** 0: serial, 1: host name, 2 + k: the device's k-th MAC. */
+  readonly how: Int32Array
+}
 
 /**
- * The devices of one inventory reduced to what coverage needs — id, host name, serial and MACs (no other field of the
- * record) — and their keys indexed: key → the one device holding it.
+ * The exact join of several inventories' keys (serial, normalised host name, MACs) without holding them: each key a record
+ * `(kind + key) → [inventory, device ordinal, MAC index]` in a {@link SpillStore} (past {@link JOIN_MEMORY_RECORDS} in memory,
+ * sorted runs in a temporary file), read back merged in key order: every key's holders come together, serials first,
+ * then host names, then MACs, so the matching sees one key at a time and keeps only typed arrays per device (its match and
+ * how in each direction, and whether its serial is its own alone). Keys are compared exactly (no hash): memory does not grow
+ * with the keys, and no two keys can be taken for one.
+ *
+ * The rules (as a key index per inventory would give them): a key matches where it names one device in both inventories;
+ * a serial first, then the host name, then the device's MACs in their order; a host-name or MAC match is refused when
+ * both devices carry a serial of their own and the serials differ.
  */
-export class KeyIndex {
-  readonly #serial: KeyMap = new Map()
-  readonly #host: KeyMap = new Map()
-  readonly #mac: KeyMap = new Map()
-  readonly ids: string[] = []
-  readonly hosts: string[] = []
-  readonly serials: (string | undefined)[] = []
-  readonly macs: (readonly string[] | undefined)[] = []
+export class CoverageJoin {
+  readonly #store: SpillStore<[number, number, number]>
+  readonly #sizes: number[]
+  #directions: JoinDirection[][] = []
 
-  get size(): number {
-    return this.ids.length
+  /** `inventories`: how many; `budget`: key records kept in memory before they spill (tests make it tiny). */
+  constructor(inventories: number, budget = JOIN_MEMORY_RECORDS) {
+    this.#store = new SpillStore<[number, number, number]>(budget)
+    this.#sizes = new Array<number>(inventories).fill(0)
   }
 
-  /** Adds a device; returns its ordinal. */
-  add(d: Pick<DeviceRecord, 'id' | 'host' | 'serial' | 'macs'>): number {
-    const j = this.ids.length
-    this.ids.push(d.id)
-    this.hosts.push(d.host)
-    this.serials.push(d.serial)
-    this.macs.push(d.macs?.length ? d.macs : undefined)
-    const put = (m: KeyMap, k: string | undefined): void => {
-      if (k === undefined) return
-      const prev = m.get(k)
-      m.set(k, prev === undefined || prev === j ? j : -1)
-    }
-    put(this.#serial, d.serial)
-    put(this.#host, this.hostKey(j))
-    for (const mac of d.macs ?? []) put(this.#mac, mac)
+  /** Adds the next device of inventory `inv`; returns its ordinal there. */
+  add(inv: number, d: Pick<DeviceRecord, 'id' | 'host' | 'serial' | 'macs'>): number {
+    const j = this.#sizes[inv]!++
+    if (d.serial !== undefined) this.#store.add([inv, j, 0], SERIAL + d.serial)
+    const host = hostKeyOf(d)
+    if (host !== undefined) this.#store.add([inv, j, 0], HOST + host)
+    const macs = d.macs ?? []
+    for (let k = 0; k < macs.length; k++) this.#store.add([inv, j, k], MAC + macs[k]!)
     return j
   }
 
-  /** A device's host-name key: none for a record named by its id only (no host name in the export). */
-  hostKey(j: number): string | undefined {
-    const host = this.hosts[j]!
-    return (host && host !== this.ids[j] ? normalHost(host) : undefined) || undefined
+  /** Devices added to inventory `inv`. */
+  size(inv: number): number {
+    return this.#sizes[inv]!
   }
 
-  /** The one device holding `k` for that key kind; -1 when none or several do. */
-  unique(kind: 'serial' | 'hostname' | 'mac', k: string | undefined): number {
-    if (k === undefined) return -1
-    const m = kind === 'serial' ? this.#serial : kind === 'hostname' ? this.#host : this.#mac
-    return m.get(k) ?? -1
+  /** Matches every device of each inventory in each other one (after the last {@link add}); the key records are released. */
+  finish(): void {
+    const n = this.#sizes.length
+    this.#directions = this.#sizes.map((size, i) =>
+      this.#sizes.map((_, t) => (i === t ? { match: new Int32Array(0), how: new Int32Array(0) } : { match: new Int32Array(size).fill(-1), how: new Int32Array(size) })),
+    )
+    // Per inventory: whether a device's serial is its own alone (a host-name or MAC match needs no two differing ones).
+    const ownSerial = this.#sizes.map((size) => new Uint8Array(size))
+    // The key being read: per inventory the one device holding it (-1: none, -2: several) and that device's first MAC index.
+    const holder = new Float64Array(n)
+    const index = new Int32Array(n)
+    const close = (kind: string): void => {
+      for (let i = 0; i < n; i++) {
+        const x = holder[i]!
+        if (x < 0) continue
+        if (kind === SERIAL) ownSerial[i]![x] = 1
+        for (let t = 0; t < n; t++) {
+          const y = holder[t]!
+          if (t === i || y < 0) continue
+          const { match, how } = this.#directions[i]![t]!
+          if (kind === SERIAL) {
+            match[x] = y
+            how[x] = 0
+            continue
+          }
+          // Not when both carry serials of their own: equal ones matched already, so these differ.
+          if (ownSerial[i]![x] && ownSerial[t]![y]) continue
+          if (kind === HOST ? match[x]! < 0 : match[x]! < 0 || (how[x]! >= 2 && index[i]! < how[x]! - 2)) {
+            match[x] = y
+            how[x] = kind === HOST ? 1 : 2 + index[i]!
+          }
+        }
+      }
+    }
+    let key: string | undefined
+    try {
+      for (const r of this.#store.sorted()) {
+        if (r.key !== key) {
+          if (key !== undefined) close(key[0]!)
+          key = r.key
+          holder.fill(-1)
+        }
+        const [inv, j, k] = r.value
+        const h = holder[inv]!
+        if (h === -1) {
+          holder[inv] = j
+          index[inv] = k
+        } else if (h !== j) holder[inv] = -2
+      }
+      if (key !== undefined) close(key[0]!)
+    } finally {
+      this.#store.release()
+    }
+  }
+
+  /** How the devices of inventory `from` are found in `to` (after {@link finish}). */
+  direction(from: number, to: number): JoinDirection {
+    return this.#directions[from]![to]!
+  }
+
+  /** Releases the key records (when {@link finish} was not reached). */
+  release(): void {
+    this.#store.release()
   }
 }
 
-/** How device `j` of `a` is found in `b`: the ordinal matched (-1: missing), on which key, and its value. */
-export function matchOf(a: KeyIndex, j: number, b: KeyIndex): { match: number; matchedOn?: 'serial' | 'hostname' | 'mac'; key?: string } {
-  // Keys unique on both sides only: a serial two devices of `a` share cannot tell them apart.
-  const s = a.serials[j]
-  const serial = s !== undefined && a.unique('serial', s) === j ? s : undefined
-  const bySerial = b.unique('serial', serial)
-  if (bySerial >= 0) return { match: bySerial, matchedOn: 'serial', key: serial }
-  // Host name and MAC: refused when both records carry a (unique) serial and the serials differ.
-  const agrees = (m: number): boolean => {
-    const ms = b.serials[m]
-    const mSerial = ms !== undefined && b.unique('serial', ms) === m ? ms : undefined
-    return serial === undefined || mSerial === undefined || serial === mSerial
-  }
-  const h = a.hostKey(j)
-  const host = h !== undefined && a.unique('hostname', h) === j ? h : undefined
-  const byHost = b.unique('hostname', host)
-  if (byHost >= 0 && agrees(byHost)) return { match: byHost, matchedOn: 'hostname', key: host }
-  for (const mac of a.macs[j] ?? []) {
-    if (a.unique('mac', mac) !== j) continue
-    const byMac = b.unique('mac', mac)
-    if (byMac >= 0 && agrees(byMac)) return { match: byMac, matchedOn: 'mac', key: mac }
-  }
-  return { match: -1 }
+/** The key a match was made on (`how` of {@link JoinDirection}). */
+function matchedKey(d: Pick<DeviceRecord, 'id' | 'host' | 'serial' | 'macs'>, how: number): { matchedOn: 'serial' | 'hostname' | 'mac'; key: string } {
+  return how === 0 ? { matchedOn: 'serial', key: d.serial! } : how === 1 ? { matchedOn: 'hostname', key: hostKeyOf(d)! } : { matchedOn: 'mac', key: d.macs![how - 2]! }
 }
 
-/** Matches every device of `from` against `to` (one direction). */
-export function coverage(from: readonly DeviceRecord[], to: readonly DeviceRecord[]): CoverageResult[] {
-  const a = new KeyIndex()
-  const b = new KeyIndex()
-  for (const d of from) a.add(d)
-  for (const d of to) b.add(d)
-  return from.map((device, j) => {
-    const m = matchOf(a, j, b)
-    return m.match >= 0 ? { device, match: to[m.match], matchedOn: m.matchedOn, key: m.key } : { device }
-  })
+/** Matches every device of `from` against `to` (one direction); `budget`: key records in memory before they spill. */
+export function coverage(from: readonly DeviceRecord[], to: readonly DeviceRecord[], budget = Infinity): CoverageResult[] {
+  const join = new CoverageJoin(2, budget)
+  for (const d of from) join.add(0, d)
+  for (const d of to) join.add(1, d)
+  join.finish()
+  const { match, how } = join.direction(0, 1)
+  return from.map((device, j) => (match[j]! >= 0 ? { device, match: to[match[j]!], ...matchedKey(device, how[j]!) } : { device }))
+}
+
+/** A device as the coverage findings show it: id, host name, serial and MACs (JSON `[id, host, serial|null, macs|null]`). */
+type DeviceKeys = Pick<DeviceRecord, 'id' | 'host' | 'serial' | 'macs'>
+
+/**
+ * The devices of one inventory, each as one JSON line in a temporary file (mode 0600, removed by {@link release} or at exit)
+ * and read back by ordinal: a million devices' names and keys stay off the heap (8 bytes each in memory: the offset).
+ */
+class DeviceFile {
+  readonly #dir = mkdtempSync(join(tmpdir(), 'ztscan-coverage-'))
+  readonly #fd: number
+  /** Offset of each device's line; entry `size` is the end of the last. */
+  readonly #at = new Column((n) => new Float64Array(n))
+  #size = 0
+  #bytes = 0
+  #buf = Buffer.allocUnsafe(1 << 20)
+  #used = 0
+
+  constructor() {
+    track(this.#dir)
+    this.#fd = openSync(join(this.#dir, 'devices.jsonl'), 'w+', 0o600)
+  }
+
+  add(d: DeviceKeys): void {
+    const line = `${JSON.stringify([d.id, d.host, d.serial ?? null, d.macs?.length ? d.macs : null])}\n`
+    if (this.#used + line.length * 3 > this.#buf.length) this.flush()
+    if (line.length * 3 > this.#buf.length) this.#buf = Buffer.allocUnsafe(line.length * 3)
+    const n = this.#buf.write(line, this.#used)
+    this.#used += n
+    this.#bytes += n
+    this.#at.set(++this.#size, this.#bytes)
+  }
+
+  /** Writes what is buffered (before reading). */
+  flush(): void {
+    let off = 0
+    while (off < this.#used) off += writeSync(this.#fd, this.#buf, off, this.#used - off, this.#bytes - this.#used + off)
+    this.#used = 0
+  }
+
+  /** A reader of devices by ordinal, with a read block of its own (sequential reads take one `read` per 64 KiB). */
+  reader(): (j: number) => DeviceKeys {
+    let block = Buffer.alloc(0)
+    let from = 0
+    return (j) => {
+      const start = this.#at.get(j)
+      const end = this.#at.get(j + 1)
+      if (start < from || end > from + block.length) {
+        block = Buffer.allocUnsafe(Math.max(1 << 16, end - start))
+        const n = readSync(this.#fd, block, 0, block.length, start)
+        block = block.subarray(0, n)
+        from = start
+        if (end > from + n) throw new Error('coverage: the temporary device file ended early')
+      }
+      const [id, host, serial, macs] = JSON.parse(block.toString('utf8', start - from, end - from)) as [string, string, string | null, string[] | null]
+      return { id, host, ...(serial === null ? {} : { serial }), ...(macs === null ? {} : { macs }) }
+    }
+  }
+
+  release(): void {
+    closeSync(this.#fd)
+    untrack(this.#dir)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -127,62 +247,67 @@ const pct = (a: number, b: number): string => `${a} of ${b} (${b ? (Math.round((
 
 /**
  * Reports, for every ordered pair of inventories, each device of the first as found in (pass) or missing from (fail) the
- * second. Each export is streamed (validated, then its judged devices read once): memory holds each device's id, host name,
- * serial and MACs and the key maps, never whole records.
+ * second. Each export is streamed (validated, then its judged devices read once): its devices' id, host name, serial and
+ * MACs go to a temporary file and their keys to the join; never whole records, nor keys, on the heap.
  */
 async function runCoverage(target: Target, ctx: CheckContext<'endpoint-agent-coverage-gap'>): Promise<void> {
   const list = target.inventories
   if (!Array.isArray(list) || list.length < 2) throw new AttemptFailure('input', `${target.id}: at least two inventories are needed`)
-  const inventories: { label: string; index: KeyIndex }[] = []
+  const inventories: { label: string; devices: DeviceFile }[] = []
   const labels = new Map<string, number>()
-  for (const inv of list as { provider?: unknown; path?: unknown }[]) {
-    const provider = providerOf(inv?.provider)
-    if (!provider) throw new AttemptFailure('input', `${target.id}: unknown inventory provider ${JSON.stringify(inv?.provider)} (expected crowdstrike, defender, sentinelone, intune, osquery/fleet or jamf)`)
-    const path = inv.path
-    if (typeof path !== 'string') throw new AttemptFailure('input', `${target.id}: a file path is required for ${provider}`)
-    const n = (labels.get(provider) ?? 0) + 1
-    labels.set(provider, n)
-    const index = new KeyIndex()
-    await streamInventory(provider, () => ctx.net.readStream(path), path, (d) => void index.add(d))
-    inventories.push({ label: n > 1 ? `${provider}#${n}` : provider, index })
-  }
-  for (const from of inventories)
-    for (const to of inventories) {
-      if (from === to) continue
-      const a = from.index
-      // Each device matched once: the match and how (0 serial, 1 host name, 2 + k the device's k-th MAC), kept in typed
-      // arrays for the findings written after the covered share is known.
-      const match = new Int32Array(a.size)
-      const how = new Int32Array(a.size)
-      let found = 0
-      for (let j = 0; j < a.size; j++) {
-        const r = matchOf(a, j, to.index)
-        match[j] = r.match
-        if (r.match < 0) continue
-        found++
-        how[j] = r.matchedOn === 'serial' ? 0 : r.matchedOn === 'hostname' ? 1 : 2 + a.macs[j]!.indexOf(r.key!)
-      }
-      const covered = pct(found, a.size)
-      const asset = `coverage:${from.label} in ${to.label}`
-      ctx.log.info(`${from.label} devices in ${to.label}: ${covered}`)
-      for (let j = 0; j < a.size; j++) {
-        const m = match[j]!
-        const [matchedOn, key] = m < 0 ? [] : how[j] === 0 ? (['serial', a.serials[j]] as const) : how[j] === 1 ? (['hostname', a.hostKey(j)] as const) : (['mac', a.macs[j]![how[j]! - 2]] as const)
-        const [id, host, serial, macs] = [a.ids[j]!, a.hosts[j]!, a.serials[j], a.macs[j]]
-        const keys = { serial: serial ?? 'none', hostname: host !== id ? normalHost(host) : 'none', macs: macs ?? [] }
-        const tried = [serial && `serial ${serial}`, keys.hostname !== 'none' && `hostname ${keys.hostname}`, ...(macs ?? []).map((mac) => `MAC ${mac}`)].filter(Boolean).join(', ')
-        ctx.report('endpoint-agent-coverage-gap', m >= 0 ? 'pass' : 'fail', {
-          resource: `${from.label}:${id} in ${to.label}`,
-          asset,
-          evidence: {
-            host, id, source: from.label, other: to.label, ...keys, covered,
-            ...(m >= 0
-              ? { state: `matched on ${matchedOn} ${key}`, matchedOn, key, matchedId: to.index.ids[m], matchedHost: to.index.hosts[m] }
-              : { state: `missing (no unique match on ${tried || 'any key: the record has no serial, host name or MAC'})` }),
-          },
-        })
-      }
+  const index = new CoverageJoin(list.length)
+  try {
+    for (const inv of list as { provider?: unknown; path?: unknown }[]) {
+      const provider = providerOf(inv?.provider)
+      if (!provider) throw new AttemptFailure('input', `${target.id}: unknown inventory provider ${JSON.stringify(inv?.provider)} (expected crowdstrike, defender, sentinelone, intune, osquery/fleet or jamf)`)
+      const path = inv.path
+      if (typeof path !== 'string') throw new AttemptFailure('input', `${target.id}: a file path is required for ${provider}`)
+      const n = (labels.get(provider) ?? 0) + 1
+      labels.set(provider, n)
+      const devices = new DeviceFile()
+      const i = inventories.push({ label: n > 1 ? `${provider}#${n}` : provider, devices }) - 1
+      await streamInventory(provider, () => ctx.net.readStream(path), path, (d) => {
+        devices.add(d)
+        index.add(i, d)
+      })
+      devices.flush()
     }
+    index.finish()
+    for (const [f, from] of inventories.entries())
+      for (const [t, to] of inventories.entries()) {
+        if (from === to) continue
+        const { match, how } = index.direction(f, t)
+        const size = index.size(f)
+        let found = 0
+        for (let j = 0; j < size; j++) if (match[j]! >= 0) found++
+        const covered = pct(found, size)
+        const asset = `coverage:${from.label} in ${to.label}`
+        ctx.log.info(`${from.label} devices in ${to.label}: ${covered}`)
+        const device = from.devices.reader()
+        const other = to.devices.reader()
+        for (let j = 0; j < size; j++) {
+          const m = match[j]!
+          const d = device(j)
+          const [id, host, serial, macs] = [d.id, d.host, d.serial, d.macs]
+          const keys = { serial: serial ?? 'none', hostname: host !== id ? normalHost(host) : 'none', macs: macs ?? [] }
+          const tried = [serial && `serial ${serial}`, keys.hostname !== 'none' && `hostname ${keys.hostname}`, ...(macs ?? []).map((mac) => `MAC ${mac}`)].filter(Boolean).join(', ')
+          let state: Record<string, unknown>
+          if (m >= 0) {
+            const { matchedOn, key } = matchedKey(d, how[j]!)
+            const o = other(m)
+            state = { state: `matched on ${matchedOn} ${key}`, matchedOn, key, matchedId: o.id, matchedHost: o.host }
+          } else state = { state: `missing (no unique match on ${tried || 'any key: the record has no serial, host name or MAC'})` }
+          ctx.report('endpoint-agent-coverage-gap', m >= 0 ? 'pass' : 'fail', {
+            resource: `${from.label}:${id} in ${to.label}`,
+            asset,
+            evidence: { host, id, source: from.label, other: to.label, ...keys, covered, ...state },
+          })
+        }
+      }
+  } finally {
+    index.release()
+    for (const { devices } of inventories) devices.release()
+  }
 }
 
 /** Coverage across inventories: a device listed by one (MDM, EDR) and missing from another is a finding. */

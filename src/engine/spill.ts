@@ -25,13 +25,20 @@ export const DEFAULT_MEMORY_RECORDS = 20_000
 /** Temporary directories still on disk, removed at process exit if nothing released them before. */
 const live = new Set<string>()
 let exitHook = false
-function track(dir: string): void {
+/** Removes `dir` at process exit unless {@link untrack} removed it before (also used by other temporary files). */
+export function track(dir: string): void {
   live.add(dir)
   if (exitHook) return
   exitHook = true
   process.once('exit', () => {
     for (const d of live) rmSync(d, { recursive: true, force: true })
   })
+}
+
+/** Removes `dir` now; it is no longer removed at exit. */
+export function untrack(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+  live.delete(dir)
 }
 
 /** Read buffer of one run while merging: 8 MiB shared by the runs, from 16 KiB to 256 KiB each. */

@@ -8,6 +8,8 @@ import { TargetError } from '../../src/errors.ts'
 import type { ScanReport } from '../../src/types.ts'
 import { checkTester } from '../helpers/check-tester.ts'
 import { coverageFleet } from '../helpers/device-fleet.ts'
+import { coverage, normalHost, type CoverageResult } from '../../checks/endpoint-agent/coverage.ts'
+import { parseInventory, type DeviceRecord } from '../../checks/endpoint-agent/inventory.ts'
 
 const NOW = new Date('2025-06-01T12:00:00Z')
 const tester = checkTester(endpointAgent.checks, { now: () => NOW })
@@ -71,7 +73,94 @@ describe('endpoint-agent coverage across inventories', () => {
     expect(() => parseTarget(raw)).toThrow(msg)
   })
 
+  it('the key join past a tiny in-memory budget (sorted runs spilled to a file and merged) gives the in-memory result and the plain key-map matcher\'s', () => {
+    const m = parseInventory('intune', JSON.stringify({ value: fleet.mdm }), 'mdm')
+    const e = parseInventory('crowdstrike', JSON.stringify({ resources: fleet.edr }), 'edr')
+    for (const [a, b] of [[m, e], [e, m]] as const) {
+      const inMemory = coverage(a, b)
+      expect(coverage(a, b, 7)).toEqual(inMemory)
+      expect(inMemory).toEqual(plainCoverage(a, b))
+      expect(inMemory.filter((x) => !x.match)).toHaveLength(a === m ? 25 : 5)
+    }
+  })
+
+  it('random fleets full of shared keys (clones, reused host names and MACs, no serial): spilled join = in-memory join = plain matcher', () => {
+    let seed = 7
+    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n
+    const device = (side: string, i: number): DeviceRecord => {
+      const macs = Array.from({ length: rnd(4) }, () => `MAC${rnd(60)}`)
+      const serial = rnd(5) ? `SN${rnd(90)}` : undefined
+      return { id: `${side}${i}`, host: rnd(6) ? `Host-${rnd(80)}${rnd(3) ? '' : '.corp.example'}` : `${side}${i}`, agent: 'x', agentName: 'x', platform: 'linux', serial, macs }
+    }
+    for (let round = 0; round < 20; round++) {
+      const a = Array.from({ length: 60 + rnd(60) }, (_, i) => device('a', i))
+      const b = Array.from({ length: 60 + rnd(60) }, (_, i) => device('b', i))
+      for (const [x, y] of [[a, b], [b, a]] as const) {
+        const plain = plainCoverage(x, y)
+        expect(coverage(x, y)).toEqual(plain)
+        expect(coverage(x, y, 3)).toEqual(plain)
+      }
+    }
+  })
+
+  it('hostile keys: separators, quotes, escapes, lone surrogates and prefixes of each other stay distinct; one key held by 2,000 devices matches nothing', () => {
+    const odd = ['A', 'A\t', 'A\n', 'A\u0000', 'A"', 'A\\', 'A\\"', '\ud800', '\udc00', '\ud800\udc00', 'A B', '1A', '0A']
+    const dev = (side: string, i: number, o: Partial<DeviceRecord>): DeviceRecord => ({ id: `${side}${i}`, host: `${side}${i}`, agent: 'x', agentName: 'x', platform: 'linux', ...o })
+    // Each odd string is one device's serial on both sides (b in reverse order: a match), and also the host name of a device
+    // of a and a MAC of a device of b (kinds never match each other).
+    const a = [...odd.map((k, i) => dev('a', i, { serial: k })), ...odd.map((k, i) => dev('ah', i, { host: k }))]
+    const b = [...odd.map((_, i) => dev('b', odd.length - 1 - i, { serial: odd[odd.length - 1 - i]! })), ...odd.map((k, i) => dev('bm', i, { macs: [k] }))]
+    for (const budget of [Infinity, 2]) {
+      const r = coverage(a, b, budget)
+      expect(r.slice(0, odd.length).map((x) => [x.key, x.matchedOn, x.match?.serial])).toEqual(odd.map((k) => [k, 'serial', k]))
+      expect(r.slice(odd.length).every((x) => !x.match)).toBe(true)
+      expect(r).toEqual(plainCoverage(a, b))
+    }
+    // 2,000 devices of each side share one MAC (over many spilled runs), one device of each side holds a MAC alone.
+    const many = (side: string): DeviceRecord[] => [...Array.from({ length: 2000 }, (_, i) => dev(side, i, { macs: ['SHARED'] })), dev(side, 2000, { macs: ['SHARED', 'ALONE'] })]
+    const r = coverage(many('a'), many('b'), 50)
+    expect(r.filter((x) => x.match).map((x) => [x.device.id, x.match!.id, x.key])).toEqual([['a2000', 'b2000', 'ALONE']])
+  })
+
   it('a missing inventory file fails the scan before any check runs, naming it', async () => {
     await expect(tester.run(`coverage:intune:${join(dir, 'mdm.json')},crowdstrike:${join(dir, 'nope.json')}`)).rejects.toThrow(/nope\.json: cannot read \(ENOENT\)/)
   })
 })
+
+/** The matcher as a key map per inventory states it (the rules of coverage.ts, one device at a time): the reference. */
+function plainCoverage(from: readonly DeviceRecord[], to: readonly DeviceRecord[]): CoverageResult[] {
+  const hostKey = (d: DeviceRecord): string | undefined => (d.host && d.host !== d.id ? normalHost(d.host) : undefined) || undefined
+  const index = (list: readonly DeviceRecord[]): Record<'serial' | 'hostname' | 'mac', Map<string, number>> => {
+    const maps = { serial: new Map<string, number>(), hostname: new Map<string, number>(), mac: new Map<string, number>() }
+    const put = (m: Map<string, number>, k: string | undefined, j: number): void => {
+      if (k !== undefined) m.set(k, m.has(k) && m.get(k) !== j ? -1 : j)
+    }
+    list.forEach((d, j) => {
+      put(maps.serial, d.serial, j)
+      put(maps.hostname, hostKey(d), j)
+      for (const mac of d.macs ?? []) put(maps.mac, mac, j)
+    })
+    return maps
+  }
+  const a = index(from)
+  const b = index(to)
+  const own = (m: Map<string, number>, k: string | undefined, j: number): string | undefined => (k !== undefined && m.get(k) === j ? k : undefined)
+  return from.map((device, j) => {
+    const serial = own(a.serial, device.serial, j)
+    const bySerial = serial === undefined ? -1 : (b.serial.get(serial) ?? -1)
+    if (bySerial >= 0) return { device, match: to[bySerial], matchedOn: 'serial', key: serial }
+    const agrees = (m: number): boolean => {
+      const mSerial = own(b.serial, to[m]!.serial, m)
+      return serial === undefined || mSerial === undefined || serial === mSerial
+    }
+    const host = own(a.hostname, hostKey(device), j)
+    const byHost = host === undefined ? -1 : (b.hostname.get(host) ?? -1)
+    if (byHost >= 0 && agrees(byHost)) return { device, match: to[byHost], matchedOn: 'hostname', key: host }
+    for (const mac of device.macs ?? []) {
+      if (own(a.mac, mac, j) === undefined) continue
+      const byMac = b.mac.get(mac) ?? -1
+      if (byMac >= 0 && agrees(byMac)) return { device, match: to[byMac], matchedOn: 'mac', key: mac }
+    }
+    return { device }
+  })
+}
