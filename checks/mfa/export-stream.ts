@@ -12,6 +12,8 @@
 import { StringDecoder } from 'node:string_decoder'
 import { AttemptFailure } from '../../src/errors.ts'
 import { JsonStreamError, readJsonEntries, type JsonEntriesSpec } from '../../src/lib-json-stream.ts'
+import { SpillStore } from '../../src/engine/spill.ts'
+import { Column, hashId } from '../endpoint-agent/id-slots.ts'
 import { CoverageCounter, type MfaCoverage } from './coverage.ts'
 import {
   CredentialReportRows,
@@ -202,7 +204,7 @@ class KeptNotJudged {
 // ---------------------------------------------------------------------------------------------------------------- Okta
 
 /**
- * User id → value, for a million ids without a million heap strings: the ids' UTF-8 bytes in one growing buffer and an
+ * Id → value (the GitHub reader's member logins), for a million ids without a million heap strings: the ids' UTF-8 bytes in one growing buffer and an
  * open-addressing table of their entries, both off the V8 heap (the collector neither scans them nor grows its heap with
  * them: about 50 bytes per 20-character id, 8 of them a heap reference to the value). The values are the caller's (few distinct ones, shared). A later `set` of an id replaces it.
  */
@@ -317,39 +319,66 @@ export function seededHash(b: Uint8Array, from: number, to: number, seedA: numbe
 }
 
 const OKTA: JsonEntriesSpec = { arrays: [['users']], maps: [['factors'], ['roles']], bare: true }
-/** The first pass of a bundle reads the maps (a bare list's users are judged in it); the later ones read the users. */
-const OKTA_MAPS: JsonEntriesSpec = { ...OKTA, skip: [['users']] }
+/** The first pass reads everything (a bare list's users are judged in it); the later ones read the users. */
 const OKTA_USERS: JsonEntriesSpec = { ...OKTA, skip: [['factors'], ['roles']] }
+
+/** Map and user records of an Okta bundle kept in memory before the rest spill to a temporary file (sorted runs). */
+export const OKTA_JOIN_RECORDS = 50_000
 
 /**
  * Streams an Okta export through `open`: a bare array of users carrying `_embedded.factors` in two passes (check and count,
  * then hand over); the bundle `{ users, factors: { <id>: […] }, roles?: { <id>: […] }, authenticationPolicies? }` in
- * three: the factor and role maps first, each entry reduced to its active factors (shared between users with the same
- * ones) or its admin flag and kept by user id — the join needs them, in whatever order the file has them — then the users
- * checked and counted, then handed over. A user's own record is never kept.
+ * three. The first reads the factor and role maps — each entry reduced to its active factors (shared between users with
+ * the same ones) or its admin flag — and each user's id, and joins them by id through a sorted spill (`SpillStore`: an
+ * exact join, in whatever order the file has them, with memory bounded whatever the number of ids): what remains is, per
+ * user in file order, the index of its factor list and of its role flag (typed arrays, about 12 bytes a user, with a hash of
+ * its id that the later passes check). Then the users are checked and counted, then handed over. A user's own record is
+ * never kept, nor any id.
  * @returns undefined for another shape (the whole-file reader says what is wrong).
  * @throws AttemptFailure('input') for a bad user or factor list (the first one, as the whole-file reader) or a file changed between passes.
  */
-export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: string, weak: readonly string[], pr: readonly string[]): Promise<StreamedUsers | undefined> {
-  const factors = new IdMap<OktaFactors>()
-  const roles = new IdMap<OktaRoles>()
-  const shared = new Map<string, OktaFactors>()
-  const intern = (f: OktaFactors): OktaFactors => {
-    if (f instanceof AttemptFailure) return f
+export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: string, weak: readonly string[], pr: readonly string[], budget = OKTA_JOIN_RECORDS): Promise<StreamedUsers | undefined> {
+  // The factor lists and role flags, each distinct one once (a malformed list is its own): 0 and 1 are the role flags.
+  const values: (OktaFactors | OktaRoles)[] = [false, true]
+  const shared = new Map<string, number>()
+  const intern = (f: OktaFactors): number => {
+    if (f instanceof AttemptFailure) return values.push(f) - 1
     // JSON: unambiguous whatever the strings hold (a type or provider may contain any character, a separator too).
     const key = JSON.stringify(f.map((x) => [x.type, x.provider ?? null]))
-    const had = shared.get(key)
-    if (had) return had
-    shared.set(key, f)
-    return f
+    let v = shared.get(key)
+    if (v === undefined) shared.set(key, (v = values.push(f) - 1))
+    return v
   }
-  const lookup: OktaLookup = { factors: (id) => factors.get(id), roles: (id) => roles.get(id) }
+  // By user id: [FACTORS | ROLES, value index] for a map entry, [USER, entry index] for a user.
+  const join = new SpillStore<[number, number]>(budget)
+  // Per user (entry index): its factor list's and role flag's value index + 1 (0: none), and a hash of its id.
+  const factorOf = new Column((n) => new Int32Array(n))
+  const roleOf = new Column((n) => new Int32Array(n))
+  const idCheck = new Column((n) => new Int32Array(n))
+  const seed = [(Math.random() * 2 ** 32) | 0, (Math.random() * 2 ** 32) | 0] as const
+  const h = new Int32Array(2)
+  const idHash = (e: unknown): number => {
+    if (!isObj(e) || typeof e.id !== 'string') return 0
+    hashId(e.id, seed[0], seed[1], h)
+    return h[0]! | 1
+  }
+  /** The user being judged: its lists are looked up by its entry index (its id checked against the first pass's). */
+  let user = -1
+  const lookup: OktaLookup = {
+    factors: () => (user < 0 ? undefined : values[factorOf.get(user) - 1] as OktaFactors | undefined),
+    roles: () => (user < 0 ? undefined : values[roleOf.get(user) - 1] as OktaRoles | undefined),
+  }
   const counter = new CoverageCounter(weak, pr)
   const kept = new KeptNotJudged()
   const judge = (e: unknown, i: number, ptr: string, fn: (u: IdpUser) => void, note: (n: NotJudged) => void): void => {
     const r = oktaUserWith(e, file, `${ptr}/${i}`, lookup)
     if (r && 'rule' in r) note(r)
     else if (r) fn(r)
+  }
+  /** Bundle users in a later pass: the id the first pass saw at that index, else the file changed. */
+  const bundleUser = (e: unknown, i: number): void => {
+    if (idHash(e) !== idCheck.get(i)) throw changed(file)
+    user = i
   }
   let policies: unknown
   let entries = 0
@@ -370,10 +399,17 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
   try {
     ;({ counts } = await readJsonEntries(
       open(),
-      OKTA_MAPS,
+      OKTA,
       (e, i, ptr, key) => {
-        if (ptr === '/factors') factors.set(key!, intern(oktaFactors(e, file, `/factors/${key!}`)))
-        else if (ptr === '/roles') roles.set(key!, oktaRoles(e, file, `/roles/${key!}`))
+        if (ptr === '/factors') join.add([FACTORS, intern(oktaFactors(e, file, `/factors/${key!}`))], key!)
+        else if (ptr === '/roles') {
+          const r = oktaRoles(e, file, `/roles/${key!}`)
+          join.add([ROLES, r instanceof AttemptFailure ? values.push(r) - 1 : Number(r)], key!)
+        } else if (ptr === '/users') {
+          const c = idHash(e)
+          idCheck.set(i, c)
+          if (c) join.add([USER, i], (e as { id: string }).id)
+        }
         // A bare array has no maps: its users are counted in this pass.
         else if (ptr === '') count(e, i, ptr)
       },
@@ -383,10 +419,19 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
         else if (pointer === '' || pointer === '/users' || pointer === '/factors' || pointer === '/roles') throw OTHER
       },
     ))
-    if (!counts.has('') && counts.has('/users')) await readJsonEntries(open(), OKTA_USERS, (e, i, ptr) => ptr === '/users' && count(e, i, ptr))
+    if (!counts.has('') && counts.has('/users')) {
+      joinById(join, factorOf, roleOf)
+      await readJsonEntries(open(), OKTA_USERS, (e, i, ptr) => {
+        if (ptr !== '/users') return
+        bundleUser(e, i)
+        count(e, i, ptr)
+      })
+    }
   } catch (err) {
     if (err === OTHER || err instanceof JsonStreamError) return undefined
     throw err
+  } finally {
+    join.release()
   }
   if (!counts.has('') && !counts.has('/users')) return undefined
   // The whole-file reader's order: the policies, then the users.
@@ -405,6 +450,7 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
         OKTA_USERS,
         entries,
         (e, i, ptr) => {
+          if (ptr === '/users') bundleUser(e, i)
           let u: IdpUser | undefined
           judge(e, i, ptr, (x) => (u = x), () => {})
           return u
@@ -413,6 +459,41 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
         ['', '/users'],
       ),
   }
+}
+
+/** Kinds of an Okta join record. */
+const FACTORS = 0
+const ROLES = 1
+const USER = 2
+
+/**
+ * Reads the join's records in id order: each id's last factor list and role flag (a later map entry of an id replaces an
+ * earlier one, as in the whole-file reader's object) go to every user of that id.
+ */
+function joinById(join: SpillStore<[number, number]>, factorOf: Column<Int32Array>, roleOf: Column<Int32Array>): void {
+  let id: string | undefined
+  let factors = 0
+  let roles = 0
+  const users: number[] = []
+  const close = (): void => {
+    for (const u of users) {
+      factorOf.set(u, factors)
+      roleOf.set(u, roles)
+    }
+    users.length = 0
+    factors = roles = 0
+  }
+  for (const r of join.sorted()) {
+    if (r.key !== id) {
+      close()
+      id = r.key
+    }
+    const [kind, v] = r.value
+    if (kind === USER) users.push(v)
+    else if (kind === FACTORS) factors = v + 1
+    else roles = v + 1
+  }
+  close()
 }
 
 // -------------------------------------------------------------------------------------------------------------- GitHub

@@ -208,7 +208,7 @@ function oktaBundle(n: number): Record<string, unknown> {
   }
 }
 
-describe('IdMap (the Okta maps by user id, off the heap)', () => {
+describe('IdMap (ids off the heap: the GitHub member logins)', () => {
   it('holds what a Map holds: any string keys, a later set replaces, a missing key is undefined, across growth', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '__proto__', 'a', 'A', '\ud800', '\udc00', '\ufffd', '\ud800x')), fc.nat()), { maxLength: 300 }), fc.array(fc.string(), { maxLength: 20 }), (pairs, probes) => {
@@ -284,6 +284,42 @@ describe('streamed Okta exports judge what the whole-file reader judged', () => 
     const twice = JSON.stringify(bundle).replace('"factors":{', `"factors":{"${oktaId(1)}":[{"factorType":"sms","status":"ACTIVE"}],`)
     expect(twice).not.toBe(JSON.stringify(bundle))
     await same('okta', streamOktaUsers, twice, [4096])
+  })
+  it('the maps and users joined by id past a tiny in-memory budget (sorted runs spilled to a file): the whole-file reader\'s result', async () => {
+    const spilled: Streamer = (open, file, weak, pr) => streamOktaUsers(open, file, weak, pr, 5)
+    const bundle = oktaBundle(700)
+    const got = (await same('okta', spilled, JSON.stringify(bundle), [61, 4096])) as { users: IdpUser[] }
+    expect(got.users.filter((u) => u.admin).length).toBeGreaterThan(20)
+    // A later id given twice in a map wins; a user listed twice gets its lists both times; a user before or after its lists.
+    const twice = JSON.stringify({ ...bundle, users: [...bundle.users as unknown[], (bundle.users as unknown[])[3]] }).replace('"factors":{', `"factors":{"${oktaId(3)}":[{"factorType":"sms","status":"ACTIVE"}],"${oktaId(1)}":[{"factorType":"webauthn","status":"ACTIVE"}],`)
+    const maps = JSON.stringify({ factors: bundle.factors, roles: bundle.roles, users: bundle.users })
+    for (const text of [twice, maps]) expect(await same('okta', spilled, text, [4096])).toEqual(await streamed(streamOktaUsers, text, 4096))
+  })
+  it('hostile ids (separators, quotes, escapes, lone surrogates, prototype names, prefixes of each other) join exactly, spilled or not', async () => {
+    const ids = ['a', 'a\t', 'a\n', 'a\u0000', 'a"', 'a\\', 'a\\"', '\ud800', '\udc00', '\ud800\udc00', '__proto__', 'constructor', 'toString', 'a ', ' a']
+    const user = (id: string) => ({ id, status: 'ACTIVE', profile: { login: `u${ids.indexOf(id)}@example.com` } })
+    // Every other id has a phishing-resistant list, the rest SMS; every third is an admin; the maps in reverse order.
+    const factors = Object.fromEntries([...ids].reverse().map((id) => [id, [{ factorType: ids.indexOf(id) % 2 ? 'webauthn' : 'sms', status: 'ACTIVE' }]]))
+    const roles = Object.fromEntries(ids.filter((_, i) => i % 3 === 0).map((id) => [id, [{ type: 'ORG_ADMIN', status: 'ACTIVE' }]]))
+    const text = JSON.stringify({ users: ids.map(user), factors, roles })
+    for (const budget of [2, 1e9]) {
+      const got = (await same('okta', (o, f, w, p) => streamOktaUsers(o, f, w, p, budget), text, [7, 4096])) as { users: IdpUser[] }
+      expect(got.users.map((u) => [u.id, u.factors, u.admin])).toEqual(ids.map((id, i) => [id, [i % 2 ? 'webauthn' : 'sms'], i % 3 === 0]))
+    }
+  })
+  it('a bundle whose users swap ids between the passes (same count) is a changed file, not users judged with another\'s factors', async () => {
+    const bundle = oktaBundle(40)
+    const users = bundle.users as { id: string }[]
+    const swapped = structuredClone(bundle) as { users: { id: string }[] }
+    ;[swapped.users[1]!.id, swapped.users[2]!.id] = [users[2]!.id, users[1]!.id]
+    let reads = 0
+    const texts = [JSON.stringify(bundle), JSON.stringify(swapped)]
+    const open = () => opener(texts[Math.max(0, Math.min(1, reads++))]!, 4096)()
+    await expect(streamOktaUsers(open, 'f.json', WEAK, PR)).rejects.toThrow('f.json: changed while being read')
+    // The same swap between the count and the hand-over.
+    reads = -1
+    const s = (await streamOktaUsers(open, 'f.json', WEAK, PR))!
+    await expect(s.each(() => {})).rejects.toThrow('f.json: changed while being read')
   })
   it('factor lists shared between users are keyed unambiguously: a provider holding the old separators makes no other list', async () => {
     // a: SMS (provider "") and WebAuthn, stored first; b: SMS alone, its provider "\nwebauthn\u0000" (once the same key as a's list).
