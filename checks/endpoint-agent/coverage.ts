@@ -3,20 +3,17 @@
  * Devices are matched on serial number, then normalised host name, then MAC address — each key only where it names one
  * device in both inventories (a serial reused by cloned VMs or a host name given twice matches nothing), and a host-name or
  * MAC match is refused when both records carry different serials. The exports are streamed; their keys are joined through
- * a sorted spill (`CoverageJoin`) and each device's id, host name, serial and MACs wait in a temporary file (`DeviceFile`):
+ * a sorted spill (`CoverageJoin`) and each device's id, host name, serial and MACs wait in a temporary file (`RecordFile`):
  * memory holds a few typed-array entries per device (about 25 bytes), not the keys, whatever the inventories' size.
  */
-import { closeSync, mkdtempSync, openSync, readSync, writeSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { defineCheck, type CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
 import { providerOf, type DeviceRecord } from './inventory.ts'
 import { streamInventory } from './inventory-stream.ts'
 import { streamedExportTimeout } from '../../src/lib-json-stream.ts'
-import { SpillStore, track, untrack } from '../../src/engine/spill.ts'
-import { Column } from './id-slots.ts'
+import { SpillStore } from '../../src/engine/spill.ts'
+import { RecordFile } from '../../src/engine/record-file.ts'
 
 /** How a device was found in another inventory, or why it was not. */
 export interface CoverageResult {
@@ -175,67 +172,17 @@ export function coverage(from: readonly DeviceRecord[], to: readonly DeviceRecor
   return from.map((device, j) => (match[j]! >= 0 ? { device, match: to[match[j]!], ...matchedKey(device, how[j]!) } : { device }))
 }
 
-/** A device as the coverage findings show it: id, host name, serial and MACs (JSON `[id, host, serial|null, macs|null]`). */
-type DeviceKeys = Pick<DeviceRecord, 'id' | 'host' | 'serial' | 'macs'>
+/** A device as the coverage findings show it, kept in a {@link RecordFile}: `[id, host, serial | null, macs | null]`. */
+type DeviceLine = [string, string, string | null, readonly string[] | null]
 
-/**
- * The devices of one inventory, each as one JSON line in a temporary file (mode 0600, removed by {@link release} or at exit)
- * and read back by ordinal: a million devices' names and keys stay off the heap (8 bytes each in memory: the offset).
- */
-class DeviceFile {
-  readonly #dir = mkdtempSync(join(tmpdir(), 'ztscan-coverage-'))
-  readonly #fd: number
-  /** Offset of each device's line; entry `size` is the end of the last. */
-  readonly #at = new Column((n) => new Float64Array(n))
-  #size = 0
-  #bytes = 0
-  #buf = Buffer.allocUnsafe(1 << 20)
-  #used = 0
+const deviceLine = (d: DeviceRecord): DeviceLine => [d.id, d.host, d.serial ?? null, d.macs?.length ? d.macs : null]
 
-  constructor() {
-    track(this.#dir)
-    this.#fd = openSync(join(this.#dir, 'devices.jsonl'), 'w+', 0o600)
-  }
-
-  add(d: DeviceKeys): void {
-    const line = `${JSON.stringify([d.id, d.host, d.serial ?? null, d.macs?.length ? d.macs : null])}\n`
-    if (this.#used + line.length * 3 > this.#buf.length) this.flush()
-    if (line.length * 3 > this.#buf.length) this.#buf = Buffer.allocUnsafe(line.length * 3)
-    const n = this.#buf.write(line, this.#used)
-    this.#used += n
-    this.#bytes += n
-    this.#at.set(++this.#size, this.#bytes)
-  }
-
-  /** Writes what is buffered (before reading). */
-  flush(): void {
-    let off = 0
-    while (off < this.#used) off += writeSync(this.#fd, this.#buf, off, this.#used - off, this.#bytes - this.#used + off)
-    this.#used = 0
-  }
-
-  /** A reader of devices by ordinal, with a read block of its own (sequential reads take one `read` per 64 KiB). */
-  reader(): (j: number) => DeviceKeys {
-    let block = Buffer.alloc(0)
-    let from = 0
-    return (j) => {
-      const start = this.#at.get(j)
-      const end = this.#at.get(j + 1)
-      if (start < from || end > from + block.length) {
-        block = Buffer.allocUnsafe(Math.max(1 << 16, end - start))
-        const n = readSync(this.#fd, block, 0, block.length, start)
-        block = block.subarray(0, n)
-        from = start
-        if (end > from + n) throw new Error('coverage: the temporary device file ended early')
-      }
-      const [id, host, serial, macs] = JSON.parse(block.toString('utf8', start - from, end - from)) as [string, string, string | null, string[] | null]
-      return { id, host, ...(serial === null ? {} : { serial }), ...(macs === null ? {} : { macs }) }
-    }
-  }
-
-  release(): void {
-    closeSync(this.#fd)
-    untrack(this.#dir)
+/** Reads devices by ordinal from their file. */
+function deviceReader(file: RecordFile<DeviceLine>): (j: number) => Pick<DeviceRecord, 'id' | 'host' | 'serial' | 'macs'> {
+  const read = file.reader()
+  return (j) => {
+    const [id, host, serial, macs] = read(j)
+    return { id, host, ...(serial === null ? {} : { serial }), ...(macs === null ? {} : { macs }) }
   }
 }
 
@@ -253,7 +200,7 @@ const pct = (a: number, b: number): string => `${a} of ${b} (${b ? (Math.round((
 async function runCoverage(target: Target, ctx: CheckContext<'endpoint-agent-coverage-gap'>): Promise<void> {
   const list = target.inventories
   if (!Array.isArray(list) || list.length < 2) throw new AttemptFailure('input', `${target.id}: at least two inventories are needed`)
-  const inventories: { label: string; devices: DeviceFile }[] = []
+  const inventories: { label: string; devices: RecordFile<DeviceLine> }[] = []
   const labels = new Map<string, number>()
   const index = new CoverageJoin(list.length)
   try {
@@ -264,13 +211,12 @@ async function runCoverage(target: Target, ctx: CheckContext<'endpoint-agent-cov
       if (typeof path !== 'string') throw new AttemptFailure('input', `${target.id}: a file path is required for ${provider}`)
       const n = (labels.get(provider) ?? 0) + 1
       labels.set(provider, n)
-      const devices = new DeviceFile()
+      const devices = new RecordFile<DeviceLine>()
       const i = inventories.push({ label: n > 1 ? `${provider}#${n}` : provider, devices }) - 1
       await streamInventory(provider, () => ctx.net.readStream(path), path, (d) => {
-        devices.add(d)
+        devices.add(deviceLine(d))
         index.add(i, d)
       })
-      devices.flush()
     }
     index.finish()
     for (const [f, from] of inventories.entries())
@@ -283,8 +229,8 @@ async function runCoverage(target: Target, ctx: CheckContext<'endpoint-agent-cov
         const covered = pct(found, size)
         const asset = `coverage:${from.label} in ${to.label}`
         ctx.log.info(`${from.label} devices in ${to.label}: ${covered}`)
-        const device = from.devices.reader()
-        const other = to.devices.reader()
+        const device = deviceReader(from.devices)
+        const other = deviceReader(to.devices)
         for (let j = 0; j < size; j++) {
           const m = match[j]!
           const d = device(j)
