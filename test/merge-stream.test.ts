@@ -80,13 +80,19 @@ describe('merge streams its JSON parts', () => {
     }
   })
 
-  it('ztscan merge: a JSON part above the whole-read cap is merged; a SARIF part above it is still refused', async () => {
+  it('ztscan merge: a JSON part above the whole-read cap is merged (-o FILE.json -o FILE.sarif both from one merge); a SARIF part above it is still refused', async () => {
     const big = await part('big', 400)
     expect(statSync(big.path).size).toBeGreaterThan(64 * 1024)
     const out = join(dir, 'big-merged.json')
     expect(await cli(['merge', big.path, big.path, '-o', out])).toEqual({ code: 0, stderr: '' })
     const parsed = (): ScanReport => JSON.parse(readFileSync(big.path, 'utf8')) as ScanReport
     expect(readFileSync(out, 'utf8')).toBe(stringifyJson(mergeReports([parsed(), parsed()])))
+    // Several -o from the one merge: each as a merge with that -o alone.
+    const [both, one] = [join(dir, 'both'), join(dir, 'one.sarif')]
+    expect(await cli(['merge', big.path, big.path, '-o', `${both}.json`, '-o', `${both}.sarif`])).toEqual({ code: 0, stderr: '' })
+    expect(await cli(['merge', big.path, big.path, '-o', one])).toEqual({ code: 0, stderr: '' })
+    expect(readFileSync(`${both}.json`, 'utf8')).toBe(readFileSync(out, 'utf8'))
+    expect(readFileSync(`${both}.sarif`, 'utf8')).toBe(readFileSync(one, 'utf8'))
     const sarif = join(dir, 'big.sarif')
     writeFileSync(sarif, `${JSON.stringify({ version: '2.1.0', runs: [] })}${' '.repeat(70 * 1024)}`)
     const r = await cli(['merge', sarif, '-o', join(dir, 'x.sarif')])

@@ -183,8 +183,8 @@ Options:
 Joins sharded reports (all JSON reports or all SARIF logs, from ztscan scan --shard I/N) into one report with one score.
 
 Options:
-  -o, --output FILE           write the merged report to FILE; .json, .sarif, .md, .html pick the format
-  -f, --format FORMAT         the format for stdout or an -o FILE without a known extension (default: table)
+  -o, --output FILE           write the merged report to FILE (repeatable); .json, .sarif, .md, .html pick the format
+  -f, --format FORMAT         the format for stdout or an -o FILE without a known extension (repeatable; default: table)
       --category NAME         SARIF automationDetails category
       --sarif-max-results N   most SARIF results per run (default 25,000, GitHub's limit; beyond it results are grouped,
                               as scan does, and stderr says so)

@@ -15,15 +15,15 @@ import { oneOf, parseCommand, parseIntFlag } from './args.ts'
 import { terminal } from '../lib-term.ts'
 
 export async function cmdMerge(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseCommand('merge', argv, { output: { type: 'string', short: 'o' }, format: { type: 'string', short: 'f' }, category: { type: 'string' }, 'gitlab-schema-version': { type: 'string' }, 'sarif-max-results': { type: 'string' } }, true)
+  const { values: v, positionals } = parseCommand('merge', argv, { output: { type: 'string', short: 'o', multiple: true }, format: { type: 'string', short: 'f', multiple: true }, category: { type: 'string' }, 'gitlab-schema-version': { type: 'string' }, 'sarif-max-results': { type: 'string' } }, true)
   if (v.help || v.version) {
     process.stdout.write(v.help ? commandHelp('merge')! : `${VERSION}\n`)
     return EXIT.ok
   }
   if (!positionals.length) throw new UsageError('merge: give the part files (JSON reports or SARIF logs)')
-  if (v.output) {
-    const problem = await outputProblem(v.output)
-    if (problem) throw new UsageError(`-o ${v.output}: ${problem}`)
+  for (const file of v.output ?? []) {
+    const problem = await outputProblem(file)
+    if (problem) throw new UsageError(`-o ${file}: ${problem}`)
   }
   // A part that says it is a ztscan JSON report (its top-level schemaVersion "1.0") is streamed, any size; any other part
   // (a SARIF log, or no report at all) is read whole as before, within MAX_REPORT_BYTES, and refused or merged as SARIF.
@@ -46,12 +46,13 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   const kinds = new Set(parts.map((p, i) => !streamed[i] && isSarif(p)))
   if (kinds.size > 1) throw new UsageError('merge: parts must be all JSON reports or all SARIF logs')
   // The same output plan as `scan`: -o FILE picks the format by extension, --format otherwise; a table on stdout by default.
-  const [out] = planOutputs(v.format === undefined ? [] : [oneOf('--format', v.format, FORMATS.map((f) => f.name))], v.output === undefined ? [] : [v.output])
-  const write = async (w: () => Promise<void>): Promise<void> => {
+  // Every -o is written from the one merge (-o all.json -o all.sarif).
+  const outs = planOutputs((v.format ?? []).map((f) => oneOf('--format', f, FORMATS.map((x) => x.name))), v.output ?? [])
+  const write = async (file: string, w: () => Promise<void>): Promise<void> => {
     try {
       await w()
     } catch (err) {
-      throw new UsageError(`-o ${out!.file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+      throw new UsageError(`-o ${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
     }
   }
   const gitlabVersion = gitlabSchemaVersion(v['gitlab-schema-version'])
@@ -60,12 +61,14 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   const note = (n: string): void => void process.stderr.write(`ztscan: merge: ${n}\n`)
   if (kinds.has(true)) {
     parts.forEach((p, i) => validateSarifPart(p, positionals[i]!))
-    if (out!.format.name !== 'sarif') throw new UsageError('merge: SARIF parts merge into SARIF only (SARIF holds no passing findings); use -o FILE.sarif')
+    if (outs.some((o) => o.format.name !== 'sarif')) throw new UsageError('merge: SARIF parts merge into SARIF only (SARIF holds no passing findings); use -o FILE.sarif')
     const merged = mergeSarif(parts, { note, ...(maxResults ? { maxResults } : {}) }) as { runs: { invocations: { executionSuccessful: boolean }[] }[] }
     if (!merged.runs[0]!.invocations[0]!.executionSuccessful) process.stderr.write('ztscan: merge: at least one part is from an incomplete scan (executionSuccessful false)\n')
     const text = escapeJsonText(JSON.stringify(merged, null, 2)) + '\n'
-    if (out!.file === '-') process.stdout.write(text)
-    else await write(() => writeFile(out!.file, text))
+    for (const o of outs) {
+      if (o.file === '-') process.stdout.write(text)
+      else await write(o.file, () => writeFile(o.file, text))
+    }
     return EXIT.ok
   }
   // Findings and pass counts spill past the in-memory budgets (spill.ts): the merged report's are then read back from disk.
@@ -84,7 +87,7 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   if (!merged.complete) process.stderr.write(`ztscan: merge: the merged scan is incomplete: ${merged.incomplete!.map((x) => x.message).join('; ')}\n`)
   // The table on a terminal fits its width and is coloured, as scan's is.
   try {
-    await write(() => writeOutput(merged, out!, { category: v.category, gitlabSchemaVersion: gitlabVersion, sarifMaxResults: maxResults, note, ...(out!.file === '-' ? terminal(process.stdout) : {}) }))
+    for (const o of outs) await write(o.file, () => writeOutput(merged, o, { category: v.category, gitlabSchemaVersion: gitlabVersion, sarifMaxResults: maxResults, note, ...(o.file === '-' ? terminal(process.stdout) : {}) }))
   } finally {
     releaseFindings(merged)
   }
