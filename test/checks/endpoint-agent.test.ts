@@ -1,10 +1,11 @@
 import { describe, it, expect, onTestFinished } from 'vitest'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import endpointAgent, { compareVersions } from '../../checks/endpoint-agent/index.ts'
-import { builtinCatalogue, validateCatalogue } from '../../checks/endpoint-agent/catalogue.ts'
+import { builtinCatalogue, linearPattern, STATUS_LISTS, validateCatalogue } from '../../checks/endpoint-agent/catalogue.ts'
 import { POSTURE_RULES } from '../../checks/endpoint-agent/posture/index.ts'
 import { localRunner, observeHost, probeArgv, probeCommandString, type Probe } from '../../checks/endpoint-agent/probe.ts'
 import { defaultTargetsContext } from '../../src/defaults.ts'
@@ -43,6 +44,20 @@ describe('endpoint-agent catalogue', () => {
     expect(falcon.platforms.linux?.processes).toContain('falcon-sensor')
     expect(falcon.platforms.windows?.services).toContain('CSFalconService')
     expect(falcon.platforms.darwin?.processes).toContain('com.crowdstrike.falcon.Agent')
+  })
+
+  it('every pattern of the built-in catalogue compiles as a linear-time pattern (they are compiled on first use, not at load)', () => {
+    const shipped = JSON.parse(readFileSync(new URL('../../checks/endpoint-agent/catalogue.json', import.meta.url), 'utf8')) as unknown
+    expect(validateCatalogue(shipped, 'catalogue.json').map((a) => a.id)).toEqual(builtinCatalogue().map((a) => a.id))
+    let n = 0
+    for (const a of builtinCatalogue())
+      for (const os of ['linux', 'darwin'] as const)
+        for (const list of STATUS_LISTS)
+          for (const c of a.platforms[os]?.[list] ?? []) {
+            expect(() => linearPattern(c.pattern)).not.toThrow()
+            n++
+          }
+    expect(n).toBeGreaterThan(10)
   })
 
   it.each([
