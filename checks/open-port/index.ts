@@ -15,7 +15,7 @@ import { NmapWorkerError, NmapXmlError, parseNmapFile, parseNmapXml, type NmapHa
 import { expandPorts, PortSpecError, tableName } from './ports.ts'
 import { connectScan } from './scan.ts'
 import { findNmap, nmapScan, type PortScanner } from './nmap-scan.ts'
-import { sniff } from './sniff.ts'
+import { sniff, type Sniffed } from './sniff.ts'
 import { hostTarget, targets } from './targets.ts'
 
 const FAMILY = 'open-port'
@@ -133,10 +133,18 @@ export const connectCheck = defineCheck({
     if (scanner !== 'auto' && scanner !== 'nmap' && scanner !== 'builtin') throw new AttemptFailure('input', `settings.portScan.scanner: expected auto, nmap or builtin (got ${JSON.stringify(scanner)})`)
     const nmap = scanner === 'builtin' ? undefined : findNmap()
     if (scanner === 'nmap' && !nmap) throw new AttemptFailure('input', 'port scanner nmap: nmap is not on the PATH')
-    const result = nmap ? await nmapScan(ctx, nmap, host, ports, perConnection) : await connectScan(ctx, host, ports, perConnection)
+    // Open ports are few: sniff each (SSH banner, TLS handshake) unless settings.portScan.sniff is false — with nmap, as
+    // soon as its output names the port open, while nmap is still finishing.
+    const sniffing = new Map<number, Promise<Sniffed>>()
+    const sniffPort = (port: number): Promise<Sniffed> => {
+      let s = sniffing.get(port)
+      if (!s) sniffing.set(port, (s = sniff(ctx, host, port, Math.min(perConnection, SNIFF_MS))))
+      return s
+    }
+    const onOpen = scanSettings.sniff === false ? undefined : sniffPort
+    const result = nmap ? await nmapScan(ctx, nmap, host, ports, perConnection, onOpen) : await connectScan(ctx, host, ports, perConnection)
     ctx.log.debug(`${ports.length} port(s): ${result.open.length} open, ${result.closed} closed, ${result.filtered} filtered`)
-    // Open ports are few: sniff each (SSH banner, TLS handshake) unless settings.portScan.sniff is false.
-    const sniffed = scanSettings.sniff === false ? [] : await Promise.all(result.open.map((port) => sniff(ctx, host, port, Math.min(perConnection, SNIFF_MS))))
+    const sniffed = onOpen ? await Promise.all(result.open.map(onOpen)) : []
     evaluateHost(ctx, target, {
       address: host,
       hostnames: [],

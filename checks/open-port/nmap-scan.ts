@@ -103,9 +103,10 @@ const MAX_STDERR = 4096
 
 /**
  * Scans `ports` of `host` with nmap and returns the same shape as the built-in connect scan. Throws `AttemptFailure` when
- * nmap cannot run or reports an error; the child is killed when the attempt ends.
+ * nmap cannot run or reports an error; the child is killed when the attempt ends. `onOpen` is called with each open TCP
+ * port as soon as nmap's streamed output names it (before nmap has exited).
  */
-export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: string, ports: readonly number[], perConnectionMs: number): Promise<ConnectScan> {
+export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: string, ports: readonly number[], perConnectionMs: number, onOpen?: (port: number) => void): Promise<ConnectScan> {
   const args = nmapArguments(host, ports, thisProcessMayRawScan(), perConnectionMs)
   ctx.log.debug(`port scanner: ${nmap} ${args.join(' ')}`)
   const child = spawn(nmap, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false })
@@ -136,7 +137,10 @@ export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: st
       host(h) {
         for (const p of h.ports) {
           if (p.protocol !== 'tcp') continue
-          if (p.state === 'open') open.push(p.portid)
+          if (p.state === 'open') {
+            open.push(p.portid)
+            onOpen?.(p.portid)
+          }
           else if (p.state === 'closed') closed++
           else filtered++
         }

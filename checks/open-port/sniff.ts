@@ -3,6 +3,7 @@
  * server speaks first with `SSH-`; a TLS server answers a ClientHello. This is what lets the default scan find TLS and
  * SSH services on any port of this machine and hand them to the certificate and MFA checks.
  */
+import type { Socket } from 'node:net'
 import type { CheckContext } from '../../src/engine/check.ts'
 
 /** What a sniff found. */
@@ -10,35 +11,80 @@ export type Sniffed = 'ssh' | 'tls' | 'other' | undefined
 
 /** How long a server-speaks-first protocol gets to say something. */
 const BANNER_MS = 300
+/**
+ * How long the banner is waited for alone before the TLS handshake starts beside it: a server that speaks first (SSH)
+ * does so at once, and so is not sent a ClientHello it would log as a bad protocol identification.
+ */
+const HELLO_AFTER_MS = 50
 
-/** Sniffs one open port: `ssh`, `tls`, `other` (it spoke first, and not SSH) or undefined (nothing learned). */
+/**
+ * Sniffs one open port: `ssh`, `tls`, `other` (it spoke first, and not SSH) or undefined (nothing learned). The banner
+ * and the TLS handshake are tried on two connections side by side (the handshake `HELLO_AFTER_MS` after the banner
+ * wait began), and the answer is taken as soon as it is known: a banner decides at once; a completed handshake decides
+ * at once (a TLS server never speaks first); a failed handshake leaves the rest of the banner wait; a connection the
+ * server closed or refused ends the banner wait. A silent TLS port costs its handshake, not the whole banner wait too.
+ */
 export async function sniff(ctx: CheckContext<string>, host: string, port: number, budgetMs: number): Promise<Sniffed> {
-  const banner = await ctx.sockets(async () => {
+  let decided = false
+  let bannerSocket: Socket | undefined
+  let helloTimer: NodeJS.Timeout | undefined
+  let startHello: () => void = () => {}
+  const helloDue = new Promise<void>((resolve) => (startHello = resolve))
+  const banner = ctx.sockets(async () => {
     let sock
     try {
       sock = await ctx.net.tcpConnect(host, port, budgetMs)
     } catch {
       return undefined
     }
+    bannerSocket = sock
     try {
+      // The handshake may start once this connection is up and has said nothing for HELLO_AFTER_MS.
+      helloTimer = setTimeout(startHello, HELLO_AFTER_MS)
       return await new Promise<Buffer | undefined>((resolve) => {
         const t = setTimeout(() => resolve(undefined), BANNER_MS)
-        sock.once('data', (d: Buffer) => (clearTimeout(t), resolve(d)))
+        sock.once('data', (d: Buffer) => {
+          // It spoke: that decides, and no ClientHello is sent to it.
+          decided = true
+          clearTimeout(t)
+          resolve(d)
+        })
         sock.once('error', () => (clearTimeout(t), resolve(undefined)))
         sock.once('close', () => (clearTimeout(t), resolve(undefined)))
       })
     } finally {
       sock.destroy()
     }
+  }).finally(() => {
+    clearTimeout(helloTimer)
+    // No banner connection (refused, or it ended): the handshake need not wait for it.
+    startHello()
   })
-  if (banner) return banner.subarray(0, 4).toString('latin1') === 'SSH-' ? 'ssh' : 'other'
-  return ctx.sockets(async () => {
-    try {
-      const s = await ctx.net.tlsHandshake({ host, port }, budgetMs)
-      s.destroy()
-      return 'tls' as const
-    } catch {
-      return undefined
-    }
-  })
+  const tls = helloDue.then(() =>
+    decided
+      ? false
+      : ctx.sockets(async () => {
+          if (decided) return false
+          try {
+            // No CA bundle: only whether a handshake completes matters (and the default one costs ~5-10 ms to load).
+            const s = await ctx.net.tlsHandshake({ host, port, ca: [] }, budgetMs)
+            s.destroy()
+            return true
+          } catch {
+            return false
+          }
+        }),
+  )
+  // Whichever settles first may decide: a banner, or a completed handshake while no banner came.
+  const first = await Promise.race([banner.then((b) => ({ b })), tls.then((ok) => ({ ok }))])
+  let result: Sniffed
+  if ('ok' in first && first.ok) result = 'tls'
+  else {
+    const b = 'b' in first ? first.b : await banner
+    if (b) result = b.subarray(0, 4).toString('latin1') === 'SSH-' ? 'ssh' : 'other'
+    else result = (await tls) ? 'tls' : undefined
+  }
+  decided = true
+  bannerSocket?.destroy()
+  return result
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { createServer as createNetServer, type Server } from 'node:net'
+import { createServer as createNetServer, type Server, type Socket } from 'node:net'
+import type { ConnectionOptions, TLSSocket } from 'node:tls'
 import { createServer as createHttpServer } from 'node:http'
-import { scan } from '../../src/index.ts'
+import { realIo, scan } from '../../src/index.ts'
+import type { IoOptions } from '../../src/net/index.ts'
 import { startTlsServer, labLeaf } from '../helpers/tls.ts'
 
 const listen = (server: Server): Promise<number> =>
@@ -34,6 +36,50 @@ describe('connect scan sniffs open ports and chains TLS and SSH on any port', ()
       http.close()
     }
   })
+  it('tries the TLS handshake beside the banner wait, and never sends a ClientHello to a server that spoke first', async () => {
+    const tls = await startTlsServer({ chain: [labLeaf()], host: '127.0.0.1' })
+    // Servers that speak first and keep the connection open, recording whatever they are sent.
+    const heard: Buffer[] = []
+    const speaker = (line: string): Server =>
+      createNetServer((s) => {
+        s.on('error', () => {})
+        s.on('data', (d: Buffer) => heard.push(d))
+        s.write(line)
+      })
+    const ssh = speaker('SSH-2.0-OpenSSH_9.2p1 sniff-test\r\n')
+    const other = speaker('220 ready\r\n')
+    const sshPort = await listen(ssh)
+    const otherPort = await listen(other)
+    // The real connections, watched: per port, the plain connections made, and for each handshake whether a plain
+    // connection to its port was still open when it began (the banner wait not sat out first).
+    const plain = new Map<number, Socket[]>()
+    const handshakes: { port: number; beside: boolean }[] = []
+    const io = {
+      tcpConnect: async (host: string, port: number, o: IoOptions): Promise<Socket> => {
+        const s = await realIo.tcpConnect(host, port, o)
+        plain.set(port, [...(plain.get(port) ?? []), s])
+        return s
+      },
+      tlsHandshake: (options: ConnectionOptions & { host: string; port: number }, o: IoOptions): Promise<TLSSocket> => {
+        handshakes.push({ port: options.port, beside: (plain.get(options.port) ?? []).some((s) => !s.destroyed) })
+        return realIo.tlsHandshake(options, o)
+      },
+    }
+    try {
+      // No chaining: nothing but the sniff connects to these servers after the port scan.
+      const report = await scan({ targets: [`host://127.0.0.1?ports=${tls.port},${sshPort},${otherPort}`], timeoutMs: 10_000, chain: false, io })
+      expect(report.errors).toEqual([])
+      // The TLS port and the SSH port were recognised (and withheld from chaining); the other speaker was not.
+      expect(report.chaining?.withheld).toEqual([{ from: 'host://127.0.0.1', targets: 2 }])
+      expect(handshakes).toEqual([{ port: tls.port, beside: true }])
+      expect(heard.map((d) => d.toString('latin1'))).toEqual([])
+    } finally {
+      await tls.close()
+      ssh.close()
+      other.close()
+    }
+  })
+
   it('settings.portScan.sniff=false keeps the port-number guess only', async () => {
     const tls = await startTlsServer({ chain: [labLeaf()], host: '127.0.0.1' })
     try {
