@@ -367,6 +367,10 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   const chainMode = options.chain === true ? 'all' : options.chain === false ? 'off' : 'live'
   // Findings past the in-memory budget spill to a temporary file; suppressions and the baseline apply as they arrive.
   const store = new FindingStore(memoryFindings, findingKey)
+  // The finding being added and its key: made once, read by the store and both tallies.
+  let keyed: Finding | undefined
+  let keyedKey = ''
+  const keyOf = (f: Finding): string => (f === keyed ? keyedKey : findingKey(f))
   const suppress = options.suppressions?.length ? suppressor(options.suppressions, now()) : undefined
   const mark = options.baseline ? baselineMarker(options.baseline) : undefined
   // Passes counted per (rule, target, asset) unless stored individually; past the budget of keys the counts spill too.
@@ -382,8 +386,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     suppressed: 0,
   }
   // The SARIF writer's counts per rule, tallied likewise: it reads spilled findings back once, for the results alone.
-  const sarifTally = new SarifTally(findingKey)
-  const grades = new GradeTally(findingKey)
+  const sarifTally = new SarifTally(keyOf)
+  const grades = new GradeTally(keyOf)
   const errors: AttemptError[] = []
   const skipped: AttemptSkip[] = []
   let done = 0
@@ -424,9 +428,11 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
       if (mark) g = mark.apply(g)
       countFinding(tallied, g)
       tallied.score.finding(g)
+      keyed = g
+      keyedKey = findingKey(g)
       sarifTally.add(g)
       grades.add(g)
-      store.add(g)
+      store.add(g, keyedKey)
       if (store.spilled) dropFindingEvents()
       emit({ type: 'finding', finding: g })
     },

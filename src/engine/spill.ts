@@ -90,14 +90,122 @@ export class SpilledRecord<T> {
 }
 
 /**
- * A spill line: the record's key as a JSON string, a tab, the record's JSON (escaped for output once, here), a newline.
- * JSON text holds no raw tab or newline, so the first tab ends the key, and the merge compares keys without parsing the
- * records.
+ * A spill line: the record's key, a tab, the record's JSON (escaped for output once, here), a newline. JSON text holds no
+ * raw tab or newline, so the first tab ends the key, and the merge compares keys without parsing the records. A key that
+ * is printable ASCII without a backslash and does not start with a quote is written as it is (read back without a parse);
+ * any other is written as a JSON string (it starts with a quote).
  */
-const spillLine = (key: string, json: string): string => `${JSON.stringify(key)}\t${escapeJsonText(json)}\n`
+const RAW_KEY = /^[^"\\\t\n\x7f-\uffff][^\\\t\n\x7f-\uffff]*$/
 
-/** The key of a spill line's first field (a JSON string: most hold no escape, and are sliced rather than parsed). */
-const keyOf = (field: string): string => (field.includes('\\') ? (JSON.parse(field) as string) : field.slice(1, -1))
+/** The key of a spill line's first field: raw, or a JSON string (see {@link RAW_KEY}). */
+function keyAt(chunk: Buffer, from: number, tab: number): string {
+  return chunk[from] === 0x22 ? (JSON.parse(chunk.toString('utf8', from, tab)) as string) : chunk.toString('latin1', from, tab)
+}
+
+/** Bytes to reserve for a key: a JSON string takes up to 6 bytes a character (`\u0000`), plus quotes and a tab. */
+const keyRoom = (k: string): number => 6 * k.length + 3
+
+/**
+ * Bytes gathered in a buffer: `room(n)` makes room for `n` more (a {@link LineBuffer} writes what it holds and starts a
+ * new buffer; a {@link JsonBuffer} grows).
+ */
+abstract class Bytes {
+  buf: Buffer
+  off = 0
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size)
+  }
+  abstract room(n: number): void
+  /**
+   * Appends `json` (text from `JSON.stringify`) as UTF-8, escaped for output (`escapeJsonText`), without moving what is
+   * gathered (room for 3 bytes a character must have been made). Plain ASCII without DEL — most JSON — is written once,
+   * as it is; false when it must be written again escaped (nothing was appended then).
+   */
+  json(json: string): boolean {
+    const n = this.buf.write(json, this.off, 'utf8')
+    if ((n !== json.length || json.includes('\x7f')) && escapeJsonText(json) !== json) return false
+    this.off += n
+    return true
+  }
+  /** Appends `json` escaped for output (see {@link json}), making room for it. */
+  escapedJson(json: string): void {
+    const escaped = escapeJsonText(json)
+    this.room(3 * escaped.length)
+    this.off += this.buf.write(escaped, this.off, 'utf8')
+  }
+}
+
+/**
+ * Where spill lines are gathered before a (synchronous) write: one buffer, written (`flush`) and filled again, kept by
+ * its store from run to run (a buffer allocated anew costs its page faults each time).
+ */
+class LineBuffer extends Bytes {
+  readonly #flush: (b: Buffer) => void
+  constructor(flush: (b: Buffer) => void) {
+    super(WRITE_CHUNK)
+    this.#flush = flush
+  }
+  room(n: number): void {
+    if (this.off + n <= this.buf.length) return
+    this.end()
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n)
+  }
+  /** Writes `key` and a tab (room for them must have been made: {@link keyRoom}). */
+  key(k: string): void {
+    this.off += RAW_KEY.test(k) ? this.buf.write(k, this.off, 'latin1') : this.buf.write(JSON.stringify(k), this.off, 'utf8')
+    this.buf[this.off++] = 9
+  }
+  /** A spill line of `key` and the record's JSON text. */
+  line(k: string, json: string): void {
+    this.room(keyRoom(k) + 3 * json.length + 1)
+    const start = this.off
+    this.key(k)
+    if (!this.json(json)) {
+      // Written again, escaped: the line starts over, with room for the longer text.
+      this.off = start
+      const escaped = escapeJsonText(json)
+      this.room(keyRoom(k) + 3 * escaped.length + 1)
+      this.key(k)
+      this.off += this.buf.write(escaped, this.off, 'utf8')
+    }
+    this.buf[this.off++] = 10
+  }
+  /** A spill line of `key` and JSON text already escaped (`src` from `start` to `end`). */
+  copied(k: string, src: Buffer, start: number, end: number): void {
+    this.room(keyRoom(k) + end - start + 1)
+    this.key(k)
+    this.off += src.copy(this.buf, this.off, start, end)
+    this.buf[this.off++] = 10
+  }
+  /** Writes what is gathered (the buffer is free again when this returns). */
+  end(): void {
+    if (this.off) this.#flush(this.buf.subarray(0, this.off))
+    this.off = 0
+  }
+}
+
+/** Records' JSON text, escaped for output, one after another in one growing buffer. */
+class JsonBuffer extends Bytes {
+  constructor() {
+    super(64 * 1024)
+  }
+  room(n: number): void {
+    if (this.off + n <= this.buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.off + n))
+    this.buf.copy(next, 0, 0, this.off)
+    this.buf = next
+  }
+  /** Starts empty again, keeping the buffer. */
+  clear(): void {
+    this.off = 0
+  }
+  /** Appends a record's JSON text; returns where it ends (it starts where the previous one ended). */
+  add(json: string): number {
+    this.room(3 * json.length)
+    if (!this.json(json)) this.escapedJson(json)
+    return this.off
+  }
+}
 
 /**
  * The records of one byte range of the spill file (one sorted run), split one line at a time as they are taken: with many
@@ -118,7 +226,7 @@ function* readRun<T>(fd: number, start: number, end: number, size: number): Gene
     while ((nl = chunk.indexOf(10, from)) >= 0) {
       const tab = chunk.indexOf(9, from)
       if (tab < 0 || tab > nl) throw new Error('spilled findings: a line of the temporary file has no key')
-      const key = keyOf(chunk.toString('utf8', from, tab))
+      const key = keyAt(chunk, from, tab)
       const json = chunk.subarray(tab + 1, nl)
       from = nl + 1
       yield new SpilledRecord<T>(key, json)
@@ -133,14 +241,36 @@ function* inMemory<T>(list: readonly { k: string; f: T }[]): Generator<SpilledRe
   for (const x of list) yield new SpilledRecord<T>(x.k, undefined, x.f)
 }
 
-/** Collects records; past `budget` in memory, sorts them and appends them to the spill file as one run. */
+/** Indices 0…n-1 ordered by `keys` (equal keys: the earlier index first). */
+function sortedIndices(keys: readonly string[]): number[] {
+  const order = Array.from({ length: keys.length }, (_, i) => i)
+  return order.sort((a, b) => {
+    const ka = keys[a]!
+    const kb = keys[b]!
+    return ka < kb ? -1 : ka > kb ? 1 : a - b
+  })
+}
+
+/**
+ * Collects records; past `budget` in memory, sorts them and appends them to the spill file as one run. Once a run was
+ * written (the store has spilled), a record added is turned into its JSON text at once (`eager`, the default) and kept as
+ * bytes until the next run: the record itself is not held.
+ */
 export class SpillStore<T = Finding> {
   readonly #budget: number
   readonly #key: ((f: T) => string) | undefined
   readonly #dir: string
-  /** The in-memory rest with its keys; sorted when {@link #sortedMem}. */
+  readonly #eager: boolean
+  /** The in-memory rest with its keys (before the first run, or when not eager); sorted when {@link #sortedMem}. */
   #mem: { k: string; f: T }[] = []
   #sortedMem = true
+  /** Eager: the in-memory rest's keys, and where each one's JSON text ends in {@link #text}, in the order added. */
+  #keys: string[] = []
+  #ends: number[] = []
+  #text: JsonBuffer | undefined
+  /** True while records read from {@link #text} may be held by a reader: it is not written over then. */
+  #textRead = false
+  #lines: LineBuffer | undefined
   #tmp: string | undefined
   #fd: number | undefined
   #bytes = 0
@@ -152,10 +282,11 @@ export class SpillStore<T = Finding> {
    * `key` orders the records (the report's order; without it each record is added with its key); `dir` holds the
    * temporary directory (default `os.tmpdir()`).
    */
-  constructor(budget: number, key?: (f: T) => string, dir = tmpdir()) {
+  constructor(budget: number, key?: (f: T) => string, dir = tmpdir(), eager = true) {
     this.#budget = Math.max(1, budget)
     this.#key = key
     this.#dir = dir
+    this.#eager = eager
   }
 
   /** Findings added so far. */
@@ -173,15 +304,21 @@ export class SpillStore<T = Finding> {
     if (this.#released) throw new Error('finding store already released')
     const k = key ?? this.#key?.(f)
     if (k === undefined) throw new Error('spill store: a record needs a key')
+    this.#count++
+    if (this.#eager && this.#runs.length) {
+      this.#keys.push(k)
+      this.#ends.push((this.#text ??= new JsonBuffer()).add(JSON.stringify(f)))
+      if (this.#keys.length >= this.#budget) this.#spill()
+      return
+    }
     this.#mem.push({ k, f })
     this.#sortedMem = false
-    this.#count++
     if (this.#mem.length >= this.#budget) this.#spill()
   }
 
   /** Writes what is in memory to the file now, as one sorted run (a {@link SpillMap} past its budget of keys). */
   spillNow(): void {
-    if (this.#mem.length) this.#spill()
+    if (this.#mem.length || this.#keys.length) this.#spill()
   }
 
   /** Sorts the in-memory records by key (stable: equal keys keep the order they were added in). */
@@ -191,8 +328,7 @@ export class SpillStore<T = Finding> {
     return this.#mem
   }
 
-  #write(s: string): void {
-    const b = Buffer.from(s, 'utf8')
+  #write(b: Buffer): void {
     let off = 0
     while (off < b.length) off += writeSync(this.#fd!, b, off, b.length - off, this.#bytes + off)
     this.#bytes += b.length
@@ -205,24 +341,37 @@ export class SpillStore<T = Finding> {
       this.#fd = openSync(join(this.#tmp, 'findings.jsonl'), 'w+', 0o600)
     }
     const start = this.#bytes
-    let buf = ''
-    for (const { k, f } of this.#sortMem()) {
-      buf += spillLine(k, JSON.stringify(f))
-      if (buf.length >= WRITE_CHUNK) {
-        this.#write(buf)
-        buf = ''
-      }
+    const out = (this.#lines ??= new LineBuffer((b) => this.#write(b)))
+    const keys = this.#keys
+    if (keys.length) {
+      const ends = this.#ends
+      const text = this.#text!.buf
+      for (const i of sortedIndices(keys)) out.copied(keys[i]!, text, i ? ends[i - 1]! : 0, ends[i]!)
+      this.#keys = []
+      this.#ends = []
+      if (this.#textRead) this.#text = undefined
+      else this.#text!.clear()
     }
-    if (buf) this.#write(buf)
+    for (const { k, f } of this.#sortMem()) out.line(k, JSON.stringify(f))
+    out.end()
     this.#runs.push({ start, end: this.#bytes })
     this.#mem = []
+  }
+
+  /** The eager in-memory rest, in order, as records with their JSON text. */
+  *#memText(): Generator<SpilledRecord<T>> {
+    const keys = this.#keys
+    const ends = this.#ends
+    const text = this.#text!.buf
+    this.#textRead = true
+    for (const i of sortedIndices(keys)) yield new SpilledRecord<T>(keys[i]!, text.subarray(i ? ends[i - 1]! : 0, ends[i]!))
   }
 
   /** Every record in order: the spilled runs and the in-memory rest, merged (equal keys: the earlier run first). */
   *#merged(): Generator<SpilledRecord<T>> {
     if (this.#released) throw new Error('spilled findings were released (releaseFindings) and can no longer be read')
     const size = readChunk(this.#runs.length)
-    const sources: Iterator<SpilledRecord<T>>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end, size)), inMemory(this.#sortMem())]
+    const sources: Iterator<SpilledRecord<T>>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end, size)), this.#keys.length ? this.#memText() : inMemory(this.#sortMem())]
     // A binary heap of the sources' next records, by key, then source (equal keys: the earlier run first).
     const heap: { r: SpilledRecord<T>; i: number }[] = []
     const before = (a: { r: SpilledRecord<T>; i: number }, b: { r: SpilledRecord<T>; i: number }): boolean => a.r.key < b.r.key || (a.r.key === b.r.key && a.i < b.i)
@@ -288,6 +437,10 @@ export class SpillStore<T = Finding> {
     if (this.#released) return
     this.#released = true
     this.#mem = []
+    this.#keys = []
+    this.#ends = []
+    this.#text = undefined
+    this.#lines = undefined
     if (this.#fd !== undefined) closeSync(this.#fd)
     if (this.#tmp) {
       rmSync(this.#tmp, { recursive: true, force: true })
@@ -313,7 +466,7 @@ export class SpillMap<V> {
   constructor(budget: number, combine: (a: V, b: V) => V, dir = tmpdir()) {
     this.#budget = Math.max(1, budget)
     this.#combine = combine
-    this.#store = new SpillStore<V>(Number.MAX_SAFE_INTEGER, undefined, dir)
+    this.#store = new SpillStore<V>(Number.MAX_SAFE_INTEGER, undefined, dir, false)
   }
 
   /** The in-memory value of `key` (a key spilled earlier starts again from undefined; {@link entries} combines both). */
