@@ -8,6 +8,9 @@ import { isIP } from 'node:net'
 import type { Target } from '../../src/types.ts'
 import { matchService, TIERS, type Tier } from './catalogue.ts'
 import { speaksSsh, speaksStartTls, speaksTls } from './ports.ts'
+import type { TargetScheme } from '../../src/engine/check.ts'
+import { targets as certificateSchemes } from '../certificate/targets.ts'
+import { targets as mfaSchemes } from '../mfa/targets.ts'
 
 /** Every rule of the family. */
 export const RULES = ['open-port-critical-service', 'open-port-plaintext-admin', 'open-port-database-exposed', 'open-port-remote-admin', 'open-port-not-allowed'] as const
@@ -172,7 +175,19 @@ function chainTo(p: OpenPort): string | undefined {
   return speaksStartTls(p)
 }
 
+/**
+ * The built-in definitions of the schemes a port chains to, by scheme (STARTTLS ones: `smtp://` and its aliases): each
+ * accepts any IP address with a port from 1 to 65535 and a valid host name as `sni`.
+ */
+const CHAIN_SCHEMES: ReadonlyMap<string, TargetScheme> = new Map(
+  [...certificateSchemes, ...mfaSchemes].flatMap((s) => (['tls', 'smtp', 'ssh'].includes(s.scheme) ? [s.scheme, ...(s.aliases ?? [])].map((n) => [n, s] as const) : [])),
+)
+
 function chain(ctx: CheckContext<RuleId>, scheme: string, address: string, sni: string | undefined, port: number, extra: Record<string, unknown>): void {
+  // Withheld (an offline file without --chain): counted without building the target when the scheme is the built-in one
+  // and the target is one it accepts (an IP address; `sni` is a valid host name or absent), as emitting it would.
+  const as = CHAIN_SCHEMES.get(scheme)
+  if (as && Number.isInteger(port) && port >= 1 && port <= 65535 && isIP(address) !== 0 && ctx.withhold(scheme, as)) return
   try {
     // Through the registry: the family that owns the scheme (tls://, smtp://…, ssh://) builds the target.
     const at = hostPort(address, port)

@@ -53,6 +53,12 @@ export interface CheckContext<R extends string = string> {
    * `extra` fields (tags, provenance) are added to it.
    */
   emit(target: Target | string, extra?: Readonly<Record<string, unknown>>): void
+  /**
+   * For a check that emits many targets (an nmap file's TLS and SSH ports): true when the scan withholds this check's
+   * targets and its registry reads `scheme` with the definition `as` — the target is then counted as withheld here,
+   * without being built and parsed. Call it only for a target `as` is known to accept; on false, `emit` it.
+   */
+  withhold(scheme: string, as: TargetScheme): boolean
   /** Settings from the scan options: credentials (`ssh`), trust files (`tls.caFile`). */
   readonly settings: Readonly<Record<string, unknown>>
   /** Scan-wide limit on simultaneous sockets; wrap each connection attempt in it. */

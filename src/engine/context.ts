@@ -8,7 +8,7 @@ import type { LimitFunction } from 'p-limit'
 import type { NetHelpers } from '../net/index.ts'
 import { bindExec, bindNetIo, bindSsh, type ExecHelper, type ScanIo, type SshHelpers } from '../net/io.ts'
 import type { AttemptSkip, EffectiveRule, Finding, Target } from '../types.ts'
-import type { CheckContext, CheckDefinition, Logger, ReportAt } from './check.ts'
+import type { CheckContext, CheckDefinition, Logger, ReportAt, TargetScheme } from './check.ts'
 import type { Redactor } from './redact.ts'
 
 /** What every attempt of one scan shares. */
@@ -35,6 +35,8 @@ export interface ScanShared {
    * it: then it is only checked and counted); throws on an invalid one.
    */
   addTarget(t: Target | string, from: Target, check: CheckDefinition, extra?: Readonly<Record<string, unknown>>): void
+  /** Counts a target of `scheme` as withheld from `from` when `check`'s targets are withheld and `as` reads `scheme` (see `CheckContext.withhold`). */
+  withhold(from: Target, check: CheckDefinition, scheme: string, as: TargetScheme): boolean
   /** A target string or object as the scan's registry reads it; throws on an invalid one. */
   normalize(t: Target | string): Target
   fingerprint(ruleId: string, target: string, resource: string): string
@@ -198,6 +200,10 @@ export class AttemptContext implements CheckContext {
     if (done < total && now - this.#progressAt < 100) return
     this.#progressAt = now
     this.#shared.progress(this.#check, this.#target, done, total, label)
+  }
+
+  withhold(scheme: string, as: TargetScheme): boolean {
+    return this.ended || this.#shared.withhold(this.#target, this.#check, scheme, as)
   }
 
   emit(t: Target | string, extra?: Readonly<Record<string, unknown>>): void {

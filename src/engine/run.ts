@@ -365,6 +365,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   const chainedFrom = new Map<string, string>()
   const withheld = new Map<string, number>()
   const chainMode = options.chain === true ? 'all' : options.chain === false ? 'off' : 'live'
+  const withholds = (check: CheckDefinition): boolean => chainMode === 'off' || (chainMode === 'live' && check.offline === true)
   // Findings past the in-memory budget spill to a temporary file; suppressions and the baseline apply as they arrive.
   const store = new FindingStore(memoryFindings, findingKey)
   // The finding being added and its key: made once, read by the store and both tallies.
@@ -440,8 +441,13 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
       skipped.push(s)
       emit({ type: 'skip', skip: s })
     },
+    withhold(from, check, scheme, as) {
+      if (!withholds(check) || registry.schemes.get(scheme)?.scheme !== as) return false
+      withheld.set(from.id, (withheld.get(from.id) ?? 0) + 1)
+      return true
+    },
     addTarget(t, from, check, extra) {
-      if (chainMode === 'off' || (chainMode === 'live' && check.offline)) {
+      if (withholds(check)) {
         // An invalid target is still reported as such; `extra` is merged only when it holds a field normalize checks.
         const n = registry.normalize(t)
         if (extra && ('kind' in extra || 'id' in extra || 'host' in extra)) registry.normalize({ ...n, ...extra })
