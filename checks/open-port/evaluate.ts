@@ -126,6 +126,7 @@ export function evaluateHost(ctx: CheckContext<RuleId>, target: Target, host: Ob
   const sni = host.hostnames.find((n) => isIP(n) === 0 && isValidHost(n))
   const address = host.address
   let extra: Record<string, unknown> | undefined
+  let ip: boolean | undefined
   let open = 0
   for (const p of host.ports) {
     if (p.state !== 'open') continue
@@ -152,7 +153,7 @@ export function evaluateHost(ctx: CheckContext<RuleId>, target: Target, host: Ob
       }
     }
     const to = chainTo(p)
-    if (to) chain(ctx, to, address, sni, p.port, (extra ??= compact({ tags: target.tags, via: target.id })))
+    if (to && !withheld(ctx, to, (ip ??= isIP(address) !== 0), p.port)) chain(ctx, to, address, sni, p.port, (extra ??= compact({ tags: target.tags, via: target.id })))
   }
   const at = { resource: address, asset: address, evidence: { address, openPorts: open } }
   for (const tier of TIERS) {
@@ -183,11 +184,17 @@ const CHAIN_SCHEMES: ReadonlyMap<string, TargetScheme> = new Map(
   [...certificateSchemes, ...mfaSchemes].flatMap((s) => (['tls', 'smtp', 'ssh'].includes(s.scheme) ? [s.scheme, ...(s.aliases ?? [])].map((n) => [n, s] as const) : [])),
 )
 
-function chain(ctx: CheckContext<RuleId>, scheme: string, address: string, sni: string | undefined, port: number, extra: Record<string, unknown>): void {
-  // Withheld (an offline file without --chain): counted without building the target when the scheme is the built-in one
-  // and the target is one it accepts (an IP address; `sni` is a valid host name or absent), as emitting it would.
+/**
+ * True when the port's target was counted as withheld (an offline file without --chain) without being built: the scheme
+ * is the built-in one and the target one it accepts — the address an IP address, the port 1-65535 (the SNI name of
+ * `evaluateHost` is a valid host name or absent) — as emitting it would count it.
+ */
+function withheld(ctx: CheckContext<RuleId>, scheme: string, ip: boolean, port: number): boolean {
   const as = CHAIN_SCHEMES.get(scheme)
-  if (as && Number.isInteger(port) && port >= 1 && port <= 65535 && isIP(address) !== 0 && ctx.withhold(scheme, as)) return
+  return as !== undefined && ip && Number.isInteger(port) && port >= 1 && port <= 65535 && ctx.withhold(scheme, as)
+}
+
+function chain(ctx: CheckContext<RuleId>, scheme: string, address: string, sni: string | undefined, port: number, extra: Record<string, unknown>): void {
   try {
     // Through the registry: the family that owns the scheme (tls://, smtp://…, ssh://) builds the target.
     const at = hostPort(address, port)
