@@ -6,8 +6,11 @@
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
+import { Writable } from 'node:stream'
 import { SpillStore } from '../src/engine/spill.ts'
 import { escapeJsonText } from '../src/report/escape.ts'
+import { stringifyJson, writeJson } from '../src/report/json.ts'
+import type { ScanReport } from '../src/types.ts'
 
 /** Characters a hostile target or export may put in a key or a record: separators, quotes, controls, surrogates. */
 const HOSTILE = ['a', 'b', '"', '\\', '\t', '\n', '\r', '\0', '\x1b', '\x7f', '\u0085', '\u009b', 'é', '\u2028', '\u2029', '\u202e', '\u2066', '\ufeff', '\ud800', '\udfff', '\ud83d\ude00', '\ue000', '\uffff', '~', ' ']
@@ -78,6 +81,24 @@ describe('SpillStore: raw keys, direct JSON text, records turned into text as th
     try {
       expect(held.map((g) => g.bytes?.toString('utf8'))).toEqual([0, 1, 2, 3, 4].map((n) => JSON.stringify({ n, s: `r${n}`, o: {} })))
       expect(readAll(store).map((g) => g.value.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8])
+    } finally {
+      store.release()
+    }
+  })
+
+  it('the JSON writer copies spilled records in blocks: the same text as the records written one by one, at any size', async () => {
+    const store = new SpillStore<Rec>(4)
+    // Sizes around the writer's 64 KiB block: many small records per block, one record filling one, one larger than one.
+    const sizes = [10, 65_000, 30, 70_000, 65_530, 1, 200_000, ...Array.from({ length: 300 }, (_, i) => (i * 977) % 3000)]
+    const recs = sizes.map((n, i) => ({ n: i, s: `${'\u2028é"'.repeat(i % 3)}${'x'.repeat(n)}`, o: {} }))
+    recs.forEach((r, i) => store.add(r, String(i).padStart(4, '0')))
+    const report = (findings: readonly Rec[]) => ({ schemaVersion: '1.0', findings, errors: [] }) as unknown as ScanReport
+    try {
+      const chunks: Buffer[] = []
+      await writeJson(report(store.finish()), new Writable({ write(c: Buffer, _e, cb) { chunks.push(c); cb() } }))
+      const text = Buffer.concat(chunks).toString('utf8')
+      expect(text).toBe(stringifyJson(report(recs)))
+      expect(JSON.parse(text).findings).toEqual(recs)
     } finally {
       store.release()
     }

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream'
 import type { ScanReport } from '../types.ts'
 import { escapeJsonText } from './escape.ts'
-import { ChunkSink } from './sink.ts'
+import { CHUNK, ChunkSink } from './sink.ts'
 import { isFindingView, recordsOf } from '../engine/spill.ts'
 
 /** The JSON report object (the canonical model, stamped with `schemaVersion`). */
@@ -60,18 +60,36 @@ function* jsonPieces(value: unknown, pad: string, depth: number, path: string): 
   if ((Array.isArray(value) || isFindingView(value)) && depth < 3) {
     let i = 0
     if (RECORD_ARRAYS.has(path)) {
+      // Spilled text is copied as it was spilled (escaped then), with its separators, into blocks of about CHUNK bytes.
+      const seps = [Buffer.from(`[\n${inner}`), Buffer.from(`,\n${inner}`)] as const
+      let block: Buffer | undefined
+      let off = 0
       for (const r of recordsOf(value as Iterable<unknown>)) {
-        const sep = `${i++ ? ',' : '['}\n${inner}`
-        // Spilled text is copied as it was spilled (escaped then).
-        if (r.bytes) {
-          yield sep
-          yield r.bytes
+        const sep = seps[i++ ? 1 : 0]
+        const bytes = r.bytes
+        if (bytes) {
+          if (block && off + sep.length + bytes.length > block.length) {
+            yield block.subarray(0, off)
+            block = undefined
+          }
+          if (!block) {
+            // A new block each time: the one yielded may not be written yet.
+            block = Buffer.allocUnsafe(Math.max(CHUNK, sep.length + bytes.length))
+            off = 0
+          }
+          off += sep.copy(block, off)
+          off += bytes.copy(block, off)
           continue
+        }
+        if (block) {
+          yield block.subarray(0, off)
+          block = undefined
         }
         // JSON.stringify gives undefined for undefined and functions, which arrays write as null.
         const json = r.json as string | undefined
-        yield sep + (json === undefined ? 'null' : escapeJsonText(json))
+        yield sep.toString('utf8') + (json === undefined ? 'null' : escapeJsonText(json))
       }
+      if (block) yield block.subarray(0, off)
     } else {
       for (const item of value as Iterable<unknown>) {
         yield `${i++ ? ',' : '['}\n${inner}`
