@@ -372,45 +372,48 @@ export class SpillStore<T = Finding> {
     if (this.#released) throw new Error('spilled findings were released (releaseFindings) and can no longer be read')
     const size = readChunk(this.#runs.length)
     const sources: Iterator<SpilledRecord<T>>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end, size)), this.#keys.length ? this.#memText() : inMemory(this.#sortMem())]
-    // A binary heap of the sources' next records, by key, then source (equal keys: the earlier run first).
-    const heap: { r: SpilledRecord<T>; i: number }[] = []
-    const before = (a: { r: SpilledRecord<T>; i: number }, b: { r: SpilledRecord<T>; i: number }): boolean => a.r.key < b.r.key || (a.r.key === b.r.key && a.i < b.i)
-    const push = (h: { r: SpilledRecord<T>; i: number }): void => {
+    // A binary heap of the sources' next records, by key, then source (equal keys: the earlier run first). An entry is
+    // moved, not swapped, and reused for its source's next record.
+    type Entry = { r: SpilledRecord<T>; readonly i: number }
+    const heap: Entry[] = []
+    const before = (a: Entry, b: Entry): boolean => a.r.key < b.r.key || (a.r.key === b.r.key && a.i < b.i)
+    const down = (h: Entry): void => {
+      const n = heap.length
+      let c = 0
+      for (;;) {
+        const l = 2 * c + 1
+        if (l >= n) break
+        const m = l + 1 < n && before(heap[l + 1]!, heap[l]!) ? l + 1 : l
+        if (!before(heap[m]!, h)) break
+        heap[c] = heap[m]!
+        c = m
+      }
+      heap[c] = h
+    }
+    for (let i = 0; i < sources.length; i++) {
+      const n = sources[i]!.next()
+      if (n.done) continue
+      const h: Entry = { r: n.value, i }
       let c = heap.push(h) - 1
       while (c > 0) {
         const p = (c - 1) >> 1
-        if (!before(heap[c]!, heap[p]!)) break
-        ;[heap[c], heap[p]] = [heap[p]!, heap[c]!]
+        if (!before(h, heap[p]!)) break
+        heap[c] = heap[p]!
         c = p
       }
+      heap[c] = h
     }
-    const pop = (): { r: SpilledRecord<T>; i: number } => {
-      const top = heap[0]!
-      const last = heap.pop()!
-      if (heap.length) {
-        heap[0] = last
-        let c = 0
-        for (;;) {
-          const l = 2 * c + 1
-          const r = l + 1
-          let m = c
-          if (l < heap.length && before(heap[l]!, heap[m]!)) m = l
-          if (r < heap.length && before(heap[r]!, heap[m]!)) m = r
-          if (m === c) break
-          ;[heap[c], heap[m]] = [heap[m]!, heap[c]!]
-          c = m
-        }
-      }
-      return top
-    }
-    const next = (i: number): void => {
-      const n = sources[i]!.next()
-      if (!n.done) push({ r: n.value, i })
-    }
-    for (let i = 0; i < sources.length; i++) next(i)
     while (heap.length) {
-      const { r, i } = pop()
-      next(i)
+      const top = heap[0]!
+      const r = top.r
+      const n = sources[top.i]!.next()
+      if (!n.done) {
+        top.r = n.value
+        down(top)
+      } else {
+        const last = heap.pop()!
+        if (heap.length) down(last)
+      }
       yield r
     }
   }
