@@ -7,6 +7,10 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { Writable } from 'node:stream'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { SpillStore } from '../src/engine/spill.ts'
 import { escapeJsonText } from '../src/report/escape.ts'
 import { stringifyJson, writeJson } from '../src/report/json.ts'
@@ -101,6 +105,47 @@ describe('SpillStore: raw keys, direct JSON text, records turned into text as th
       expect(JSON.parse(text).findings).toEqual(recs)
     } finally {
       store.release()
+    }
+  })
+
+  it('an async store writes its runs off the caller: read after settled(), the same records as written synchronously', async () => {
+    const recs = Array.from({ length: 24_000 }, (_, n) => ({ n, s: `${'\u2028'.repeat(n % 2)}${'v'.repeat(900)}`, o: { k: n % 7 } }))
+    const keyOf = (r: Rec): string => `${r.n % 13}\0${r.n}`
+    const plain = new SpillStore<Rec>(1_000, keyOf)
+    const async = new SpillStore<Rec>(1_000, keyOf, undefined, { async: true })
+    for (const r of recs) {
+      plain.add(r)
+      async.add(r)
+    }
+    try {
+      expect(() => [...async.sorted()]).toThrow(/in flight/)
+      await async.settled()
+      const a = [...async.sorted()]
+      const b = [...plain.sorted()]
+      expect(a.map((r) => r.key)).toEqual(b.map((r) => r.key))
+      expect(a.every((r, i) => r.bytes!.equals(b[i]!.bytes!))).toBe(true)
+    } finally {
+      plain.release()
+      async.release()
+    }
+  })
+
+  it('an async store released with writes in flight removes its file and closes it once they land', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'ztscan-spill-test-'))
+    const fds = (): number => readdirSync('/proc/self/fd').length
+    const before = fds()
+    const store = new SpillStore<Rec>(100, (r) => String(r.n).padStart(6, '0'), own, { async: true })
+    try {
+      for (let n = 0; n < 3_000; n++) store.add({ n, s: 'w'.repeat(2_000), o: {} })
+      expect(readdirSync(own)).toHaveLength(1)
+      store.release()
+      expect(readdirSync(own)).toEqual([])
+      await store.settled()
+      for (let i = 0; i < 50 && fds() > before; i++) await sleep(20)
+      expect(fds()).toBe(before)
+      expect(() => store.add({ n: 0, s: '', o: {} })).toThrow(/released/)
+    } finally {
+      rmSync(own, { recursive: true, force: true })
     }
   })
 })

@@ -367,7 +367,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   const chainMode = options.chain === true ? 'all' : options.chain === false ? 'off' : 'live'
   const withholds = (check: CheckDefinition): boolean => chainMode === 'off' || (chainMode === 'live' && check.offline === true)
   // Findings past the in-memory budget spill to a temporary file; suppressions and the baseline apply as they arrive.
-  const store = new FindingStore(memoryFindings, findingKey)
+  const store = new FindingStore(memoryFindings, findingKey, undefined, { async: true })
   // The finding being added and its key: made once, read by the store and both tallies.
   let keyed: Finding | undefined
   let keyedKey = ''
@@ -538,6 +538,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   try {
     for (const t of given) addTarget(t, false)
     await scheduler.idle()
+    // The spill file's last writes land before it is read.
+    await store.settled()
   } catch (err) {
     store.release()
     passes.release()

@@ -11,7 +11,7 @@
  * writers use (`filter` gives another lazy view; `map`, `slice`, `sort` return arrays; `toJSON` makes `JSON.stringify`
  * see the whole array). Index access (`findings[i]`) is not supported on a spilled view.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { close, closeSync, mkdtempSync, openSync, readSync, rmSync, write, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Finding } from '../types.ts'
@@ -44,6 +44,8 @@ export function untrack(dir: string): void {
 /** Read buffer of one run while merging: 8 MiB shared by the runs, from 16 KiB to 256 KiB each. */
 const readChunk = (runs: number): number => Math.max(16 * 1024, Math.min(256 * 1024, Math.floor((8 << 20) / Math.max(1, runs))))
 const WRITE_CHUNK = 1 << 20
+/** Bytes an asynchronous store lets be in flight to its file: past them it writes synchronously until they land. */
+const MAX_IN_FLIGHT = 8 * WRITE_CHUNK
 
 /**
  * One record as a sorted read gives it: its order key, and its JSON text or its value — each made from the other only
@@ -136,12 +138,13 @@ abstract class Bytes {
 }
 
 /**
- * Where spill lines are gathered before a (synchronous) write: one buffer, written (`flush`) and filled again, kept by
- * its store from run to run (a buffer allocated anew costs its page faults each time).
+ * Where spill lines are gathered before a write: `flush` writes them and gives the buffer to fill next (the same one once
+ * written, or a free one while it is being written), kept by its store from run to run (a buffer allocated anew costs its
+ * page faults each time).
  */
 class LineBuffer extends Bytes {
-  readonly #flush: (b: Buffer) => void
-  constructor(flush: (b: Buffer) => void) {
+  readonly #flush: (b: Buffer, n: number) => Buffer
+  constructor(flush: (b: Buffer, n: number) => Buffer) {
     super(WRITE_CHUNK)
     this.#flush = flush
   }
@@ -177,9 +180,9 @@ class LineBuffer extends Bytes {
     this.off += src.copy(this.buf, this.off, start, end)
     this.buf[this.off++] = 10
   }
-  /** Writes what is gathered (the buffer is free again when this returns). */
+  /** Writes what is gathered. */
   end(): void {
-    if (this.off) this.#flush(this.buf.subarray(0, this.off))
+    if (this.off) this.buf = this.#flush(this.buf, this.off)
     this.off = 0
   }
 }
@@ -254,7 +257,8 @@ function sortedIndices(keys: readonly string[]): number[] {
 /**
  * Collects records; past `budget` in memory, sorts them and appends them to the spill file as one run. Once a run was
  * written (the store has spilled), a record added is turned into its JSON text at once (`eager`, the default) and kept as
- * bytes until the next run: the record itself is not held.
+ * bytes until the next run: the record itself is not held. An `async` store writes its runs on libuv's threads, not the
+ * caller's (at most MAX_IN_FLIGHT bytes at a time): {@link settled} must be awaited before it is read.
  */
 export class SpillStore<T = Finding> {
   readonly #budget: number
@@ -277,16 +281,30 @@ export class SpillStore<T = Finding> {
   #count = 0
   readonly #runs: { start: number; end: number }[] = []
   #released = false
+  readonly #async: boolean
+  /** Asynchronous writes in flight, their bytes, buffers free to fill again, the first failure, who waits for them. */
+  #inFlight = 0
+  #inFlightBytes = 0
+  #free: Buffer[] = []
+  #failed: Error | undefined
+  #settled: (() => void)[] = []
 
   /**
    * `key` orders the records (the report's order; without it each record is added with its key); `dir` holds the
    * temporary directory (default `os.tmpdir()`).
    */
-  constructor(budget: number, key?: (f: T) => string, dir = tmpdir(), eager = true) {
+  constructor(budget: number, key?: (f: T) => string, dir = tmpdir(), opts: { readonly eager?: boolean; readonly async?: boolean } = {}) {
     this.#budget = Math.max(1, budget)
     this.#key = key
     this.#dir = dir
-    this.#eager = eager
+    this.#eager = opts.eager ?? true
+    this.#async = opts.async ?? false
+  }
+
+  /** Resolves when every write of an `async` store has landed (rejects with the first that failed). */
+  settled(): Promise<void> {
+    if (this.#inFlight === 0) return this.#failed ? Promise.reject(this.#failed) : Promise.resolve()
+    return new Promise<void>((resolve, reject) => this.#settled.push(() => (this.#failed ? reject(this.#failed) : resolve())))
   }
 
   /** Findings added so far. */
@@ -302,6 +320,7 @@ export class SpillStore<T = Finding> {
   /** Adds a record; `key` is its key when the store has no key function. */
   add(f: T, key?: string): void {
     if (this.#released) throw new Error('finding store already released')
+    if (this.#failed) throw this.#failed
     const k = key ?? this.#key?.(f)
     if (k === undefined) throw new Error('spill store: a record needs a key')
     this.#count++
@@ -328,10 +347,30 @@ export class SpillStore<T = Finding> {
     return this.#mem
   }
 
-  #write(b: Buffer): void {
-    let off = 0
-    while (off < b.length) off += writeSync(this.#fd!, b, off, b.length - off, this.#bytes + off)
-    this.#bytes += b.length
+  /** Writes `buf`'s first `n` bytes at the end of the file; returns the buffer to fill next. */
+  #write(buf: Buffer, n: number): Buffer {
+    const at = this.#bytes
+    this.#bytes += n
+    if (!this.#async || this.#inFlightBytes >= MAX_IN_FLIGHT) {
+      let off = 0
+      while (off < n) off += writeSync(this.#fd!, buf, off, n - off, at + off)
+      return buf
+    }
+    this.#inFlight++
+    this.#inFlightBytes += n
+    const fd = this.#fd!
+    const landed = (err: Error | null, off: number): void => {
+      if (!err && off < n) return write(fd, buf, off, n - off, at + off, (e, w) => landed(e, off + w))
+      this.#failed ??= err ?? undefined
+      this.#inFlight--
+      this.#inFlightBytes -= n
+      if (buf.length === WRITE_CHUNK && this.#free.length < 2) this.#free.push(buf)
+      if (this.#inFlight) return
+      if (this.#released) close(fd, () => {})
+      for (const done of this.#settled.splice(0)) done()
+    }
+    write(fd, buf, 0, n, at, (e, w) => landed(e, w))
+    return this.#free.pop() ?? Buffer.allocUnsafe(WRITE_CHUNK)
   }
 
   #spill(): void {
@@ -341,7 +380,7 @@ export class SpillStore<T = Finding> {
       this.#fd = openSync(join(this.#tmp, 'findings.jsonl'), 'w+', 0o600)
     }
     const start = this.#bytes
-    const out = (this.#lines ??= new LineBuffer((b) => this.#write(b)))
+    const out = (this.#lines ??= new LineBuffer((b, n) => this.#write(b, n)))
     const keys = this.#keys
     if (keys.length) {
       const ends = this.#ends
@@ -370,6 +409,8 @@ export class SpillStore<T = Finding> {
   /** Every record in order: the spilled runs and the in-memory rest, merged (equal keys: the earlier run first). */
   *#merged(): Generator<SpilledRecord<T>> {
     if (this.#released) throw new Error('spilled findings were released (releaseFindings) and can no longer be read')
+    if (this.#inFlight) throw new Error('spill store: read while its writes are in flight (await settled() first)')
+    if (this.#failed) throw this.#failed
     const size = readChunk(this.#runs.length)
     const sources: Iterator<SpilledRecord<T>>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end, size)), this.#keys.length ? this.#memText() : inMemory(this.#sortMem())]
     // A binary heap of the sources' next records, by key, then source (equal keys: the earlier run first). An entry is
@@ -444,7 +485,9 @@ export class SpillStore<T = Finding> {
     this.#ends = []
     this.#text = undefined
     this.#lines = undefined
-    if (this.#fd !== undefined) closeSync(this.#fd)
+    this.#free = []
+    // A file still being written is closed when its last write lands (its descriptor must not be reused before).
+    if (this.#fd !== undefined && !this.#inFlight) closeSync(this.#fd)
     if (this.#tmp) {
       rmSync(this.#tmp, { recursive: true, force: true })
       live.delete(this.#tmp)
@@ -469,7 +512,7 @@ export class SpillMap<V> {
   constructor(budget: number, combine: (a: V, b: V) => V, dir = tmpdir()) {
     this.#budget = Math.max(1, budget)
     this.#combine = combine
-    this.#store = new SpillStore<V>(Number.MAX_SAFE_INTEGER, undefined, dir, false)
+    this.#store = new SpillStore<V>(Number.MAX_SAFE_INTEGER, undefined, dir, { eager: false })
   }
 
   /** The in-memory value of `key` (a key spilled earlier starts again from undefined; {@link entries} combines both). */
