@@ -132,8 +132,8 @@ describe('findings beyond the in-memory budget spill to a temporary file', () =>
     try {
       expect(isFindingView(memory.findings)).toBe(false)
       expect(isFindingView(spilled.findings)).toBe(true)
-      // Findings, pass counts, per-asset tallies and scores (the budget applies to their keys too) spilled, each to its own
-      // file; the tallies' file is gone once the score is computed.
+      // Findings, pass counts and per-asset tallies (the budget applies to their keys too) spilled, each to its own file;
+      // the tallies' file stays with the report: its per-asset scores are scored again from it as they are read.
       expect(spillDirs().length).toBe(before.length + 3)
       expect(isFindingView(spilled.passCounts)).toBe(true)
       expect(isFindingView(spilled.score.assets)).toBe(true)

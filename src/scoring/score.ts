@@ -17,6 +17,7 @@
  */
 import {
   PILLARS,
+  SEVERITIES,
   type AcceptedRisk,
   type AssetScore,
   type AttemptError,
@@ -35,7 +36,8 @@ import {
 } from '../types.ts'
 import { SEVERITY_WEIGHT } from './severity.ts'
 import { ZTMM_FUNCTIONS } from './ztmm.ts'
-import { DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore } from '../engine/spill.ts'
+import { DEFAULT_MEMORY_RECORDS, SpilledRecord, recordView } from '../engine/spill.ts'
+import { TallyMap, type BinReader, type BinWriter, type Codec } from '../engine/tally.ts'
 
 /** Version of the formula; reports carry it as `score.scoreVersion`. */
 export const SCORE_VERSION = '2.0'
@@ -63,6 +65,8 @@ const FAIL_CAP: Partial<Record<Severity, { stage: Stage; kind: ScoreCap['kind'] 
   high: { stage: 'advanced', kind: 'high-failed' },
   medium: { stage: 'advanced', kind: 'medium-failed' },
 }
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -94,31 +98,41 @@ export interface ScoreInput {
   readonly memoryAssets?: number
 }
 
+/** One rule's tally on an asset; `fail*`: its first failed finding (by resource, then target), once one failed. */
 interface RuleTally {
-  severity: Severity
+  readonly ruleId: string
+  readonly severity: Severity
   passed: number
   failed: number
-  /** First failed finding (by resource, then target). */
-  firstFail?: { resource: string; fingerprint: string; target: string }
+  failResource?: string
+  failFingerprint?: string
+  failTarget?: string
 }
 
-/** An asset's tallies: plain JSON (a {@link SpillMap} writes it out past its budget of assets). */
+/** An asset's tallies: flat records, written to the spill file as they are (see {@link ASSET_CODEC}) past the budget. */
 interface AssetAcc {
-  asset: string
+  readonly asset: string
   /** The asset's target: the lowest among its findings' targets, else among its counted passes' (order-independent). */
   ft?: string
   pt?: string
-  pillar: Pillar
-  rules: Record<string, RuleTally>
+  readonly pillar: Pillar
+  /** A few rules per asset: looked up by a scan of the list. */
+  readonly rules: RuleTally[]
   passed: number
   failed: number
   suppressed: number
 }
 
+const ruleOf = (a: AssetAcc, ruleId: string): RuleTally | undefined => {
+  for (const t of a.rules) if (t.ruleId === ruleId) return t
+  return undefined
+}
+
 /** The failure an asset's cap names: the lowest resource, then the lowest target (the first in the report's order). */
-const firstFailBefore = (a: { resource: string; target: string }, b: { resource: string; target: string }): boolean => {
-  const c = cmp(a.resource, b.resource)
-  return c < 0 || (c === 0 && cmp(a.target, b.target) < 0)
+const firstFailBefore = (resource: string, target: string, t: RuleTally): boolean => {
+  if (t.failResource === undefined) return true
+  const c = cmp(resource, t.failResource)
+  return c < 0 || (c === 0 && cmp(target, t.failTarget!) < 0)
 }
 
 /** Two partial tallies of one asset, `a` added first: counts add up, the first failure is the lowest resource. */
@@ -128,17 +142,67 @@ function combineAssets(a: AssetAcc, b: AssetAcc): AssetAcc {
   a.suppressed += b.suppressed
   if (b.ft !== undefined && (a.ft === undefined || cmp(b.ft, a.ft) < 0)) a.ft = b.ft
   if (b.pt !== undefined && (a.pt === undefined || cmp(b.pt, a.pt) < 0)) a.pt = b.pt
-  for (const [ruleId, t] of Object.entries(b.rules)) {
-    const x = Object.hasOwn(a.rules, ruleId) ? a.rules[ruleId] : undefined
+  for (const t of b.rules) {
+    const x = ruleOf(a, t.ruleId)
     if (!x) {
-      a.rules[ruleId] = t
+      a.rules.push(t)
       continue
     }
     x.passed += t.passed
     x.failed += t.failed
-    if (t.firstFail && (!x.firstFail || firstFailBefore(t.firstFail, x.firstFail))) x.firstFail = t.firstFail
+    if (t.failResource !== undefined && firstFailBefore(t.failResource, t.failTarget!, x)) {
+      x.failResource = t.failResource
+      x.failFingerprint = t.failFingerprint
+      x.failTarget = t.failTarget
+    }
   }
   return a
+}
+
+const PILLAR_INDEX = new Map<string, number>(PILLARS.map((p, i) => [p, i]))
+const SEVERITY_INDEX = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]))
+
+/** An asset's tallies in the spill file: numbers and strings as they are (no JSON). */
+const ASSET_CODEC: Codec<AssetAcc> = {
+  write(w: BinWriter, a: AssetAcc): void {
+    w.str(a.asset)
+    w.opt(a.ft)
+    w.opt(a.pt)
+    w.u8(PILLAR_INDEX.get(a.pillar)!)
+    w.num(a.passed)
+    w.num(a.failed)
+    w.num(a.suppressed)
+    w.u32(a.rules.length)
+    for (const t of a.rules) {
+      w.str(t.ruleId)
+      w.u8(SEVERITY_INDEX.get(t.severity)!)
+      w.num(t.passed)
+      w.num(t.failed)
+      if (t.failResource === undefined) w.u8(0)
+      else {
+        w.u8(1)
+        w.str(t.failResource)
+        w.str(t.failFingerprint!)
+        w.str(t.failTarget!)
+      }
+    }
+  },
+  read(r: BinReader): AssetAcc {
+    const asset = r.str()
+    const ft = r.opt()
+    const pt = r.opt()
+    const a: AssetAcc = { asset, ft, pt, pillar: PILLARS[r.u8()]!, passed: r.num(), failed: r.num(), suppressed: r.num(), rules: [] }
+    for (let n = r.u32(); n > 0; n--) {
+      const t: RuleTally = { ruleId: r.str(), severity: SEVERITIES[r.u8()]!, passed: r.num(), failed: r.num() }
+      if (r.u8()) {
+        t.failResource = r.str()
+        t.failFingerprint = r.str()
+        t.failTarget = r.str()
+      }
+      a.rules.push(t)
+    }
+    return a
+  },
 }
 
 /** The mergeable part of a pillar (sums, counts, sets); {@link finishPillar} turns it into a {@link PillarScore}. */
@@ -197,12 +261,13 @@ const byCap = (a: ScoreCap, b: ScoreCap): number => CAP_ORDER[a.kind] - CAP_ORDE
  * Adds `cap` to a pillar's caps: same kind and rule → counts add up, the example is the first asset by id. The caps'
  * texts are written once, by {@link finishPillar} (this runs for every capped asset).
  */
-function addCap(caps: Map<string, ScoreCap>, cap: ScoreCap): void {
+function addCap(caps: Map<string, ScoreCap>, cap: ScoreCap, count = cap.count): void {
   const k = capKey(cap)
   const prev = caps.get(k)
-  if (!prev) return void caps.set(k, { ...cap })
-  const first = cmp(`${cap.asset ?? ''}\0${cap.resource ?? ''}`, `${prev.asset ?? ''}\0${prev.resource ?? ''}`) < 0 ? cap : prev
-  caps.set(k, { ...first, count: prev.count + cap.count })
+  // The map holds copies of its own (made here), so a count adds up in place: most calls allocate nothing.
+  if (!prev) return void caps.set(k, { ...cap, count })
+  if (cmp(`${cap.asset ?? ''}\0${cap.resource ?? ''}`, `${prev.asset ?? ''}\0${prev.resource ?? ''}`) < 0) caps.set(k, { ...cap, count: prev.count + count })
+  else (prev as Writable<ScoreCap>).count += count
 }
 
 /** Computes the score card. Pure: same input, same card (whatever the order of the findings and pass counts). */
@@ -227,7 +292,7 @@ export interface ScoreTally {
 export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memoryAssets'>): ScoreTally {
   const settings = input.settings ?? {}
   const ruleMeta = new Map((input.rules ?? []).filter((r) => PILLARS.includes(r.pillar)).map((r) => [r.id, r]))
-  const assets = new SpillMap<AssetAcc>(input.memoryAssets ?? DEFAULT_MEMORY_RECORDS, combineAssets)
+  const assets = new TallyMap<AssetAcc>(input.memoryAssets ?? DEFAULT_MEMORY_RECORDS, combineAssets, ASSET_CODEC)
   const stats = new Map<Pillar, PillarStats>(PILLARS.map((p) => [p, emptyStats()]))
   const statsOf = (p: Pillar): PillarStats => stats.get(p)!
   const familyPillars = new Map<string, Set<Pillar>>()
@@ -248,7 +313,7 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
   const assetOf = (pillar: Pillar, target: string, asset: string, pass: boolean): AssetAcc => {
     const key = `${pillar}\0${asset}`
     let a = assets.get(key)
-    if (!a) assets.set(key, (a = { asset, pillar, rules: Object.create(null) as Record<string, RuleTally>, passed: 0, failed: 0, suppressed: 0 }))
+    if (!a) assets.set(key, (a = { asset, ft: undefined, pt: undefined, pillar, rules: [], passed: 0, failed: 0, suppressed: 0 }))
     if (pass) {
       if (a.pt === undefined || cmp(target, a.pt) < 0) a.pt = target
     } else if (a.ft === undefined || cmp(target, a.ft) < 0) a.ft = target
@@ -256,8 +321,8 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
   }
   const tally = (pillar: Pillar, target: string, asset: string, ruleId: string, severity: Severity, counted: boolean): { a: AssetAcc; t: RuleTally } => {
     const a = assetOf(pillar, target, asset, counted)
-    let t = a.rules[ruleId]
-    if (!t) a.rules[ruleId] = t = { severity, passed: 0, failed: 0 }
+    let t = ruleOf(a, ruleId)
+    if (!t) a.rules.push((t = { ruleId, severity, passed: 0, failed: 0 }))
     return { a, t }
   }
   const judged = (pillar: Pillar, ruleId: string): void => {
@@ -292,8 +357,11 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
     } else {
       t.failed++
       a.failed++
-      const ff = { resource: f.resource, fingerprint: f.fingerprint, target: f.target }
-      if (!t.firstFail || firstFailBefore(ff, t.firstFail)) t.firstFail = ff
+      if (firstFailBefore(f.resource, f.target, t)) {
+        t.failResource = f.resource
+        t.failFingerprint = f.fingerprint
+        t.failTarget = f.target
+      }
     }
   }
   const passes = (c: PassCount): void => {
@@ -327,64 +395,89 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
         st.notApplicable.set(k, { check: s.check, why: s.why, count: (st.notApplicable.get(k)?.count ?? 0) + 1 })
       }
 
-    // Assets, in a stable order (pillar, asset id: the key order), one at a time.
-    const assetScores = new SpillStore<AssetScore>(input.memoryAssets ?? DEFAULT_MEMORY_RECORDS, (s) => `${s.pillar}\0${s.asset}`)
+    // Assets, in a stable order (pillar, asset id: the key order), one at a time. Past the budget the tallies were
+    // spilled: the per-asset scores are not kept but scored again from them as the report reads them (`assets` below).
+    const spilled = assets.spilled
+    const list: AssetScore[] = []
+    let scoredAssets = 0
     const scoredTargets = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set()]))
     for (const [, a] of assets.entries()) {
-      const s = scoreAsset(a, erroredTargets.get(a.pillar)!.get(a.asset), ruleMeta)
+      const s = scoreAsset(a, erroredTargets.get(a.pillar)!.get(a.asset), ruleMeta, !spilled)
       if (!s) continue
-      assetScores.add(s)
+      if (!spilled) list.push(s)
+      scoredAssets++
       scoredTargets.get(a.pillar)!.add(s.target)
       const st = statsOf(a.pillar)
       st.count++
       st.scoreSum = round1(st.scoreSum + s.score)
       st.byStage[s.stage]++
-      for (const c of s.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, { ...c, count: 1 })
+      for (const c of s.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, c, 1)
     }
     for (const p of PILLARS) for (const t of erroredTargets.get(p)!.keys()) if (!scoredTargets.get(p)!.has(t)) statsOf(p).assetsUnjudged++
 
     const pillars = Object.fromEntries(
       PILLARS.map((p) => [p, finishPillar(p, statsOf(p), [...rulesInForce.get(p)!].sort(), [...rulesJudged.get(p)!].sort(), settings)]),
     ) as Record<Pillar, PillarScore>
-    // A card's assets hold on to their temporary files until the report is released; the tallies' file is gone now.
-    // finish() gives the array, or once spilled a lazy view released with the store: the card's `assets` as they are.
-    const list = assetScores.finish()
-    assets.release()
-    return { ...finishOverall(pillars, settings), assets: list }
+    if (!spilled) {
+      assets.release()
+      return { ...finishOverall(pillars, settings), assets: list }
+    }
+    // A spilled card's assets are a lazy view that keeps the tallies' file until the report is released
+    // (releaseFindings): each reading scores the assets again, in the same order, with the same result.
+    const rescored = function* (): Generator<SpilledRecord<AssetScore>> {
+      for (const [key, a] of assets.entries()) {
+        const s = scoreAsset(a, erroredTargets.get(a.pillar)!.get(a.asset), ruleMeta, true)
+        if (s) yield new SpilledRecord<AssetScore>(key, undefined, s)
+      }
+    }
+    return { ...finishOverall(pillars, settings), assets: recordView(rescored, assets, scoredAssets) }
   }
 }
 
-function scoreAsset(a: AssetAcc, erroredCheck: string | undefined, ruleMeta: ReadonlyMap<string, RuleMeta>): AssetScore | null {
+const byRuleId = (a: RuleTally, b: RuleTally): number => cmp(a.ruleId, b.ruleId)
+
+/** An asset's score; with `text` false its caps have no `text` and no partial credit is listed (the pillars need neither). */
+function scoreAsset(a: AssetAcc, erroredCheck: string | undefined, ruleMeta: ReadonlyMap<string, RuleMeta>, text: boolean): AssetScore | null {
   let num = 0
   let den = 0
+  let rules = 0
   const caps: ScoreCap[] = []
   const partial: PartialCredit[] = []
-  for (const ruleId of Object.keys(a.rules).sort()) {
-    const t = a.rules[ruleId]!
+  for (const t of a.rules.length > 1 ? [...a.rules].sort(byRuleId) : a.rules) {
+    const ruleId = t.ruleId
     const n = t.passed + t.failed
     const w = SEVERITY_WEIGHT[t.severity]
     if (!n || !w) continue
     den += w
+    rules++
     const population = ruleMeta.get(ruleId)?.population
     num += w * (population ? t.passed / n : t.failed ? 0 : 1)
-    if (population) partial.push({ ruleId, passed: t.passed, total: n, text: `${t.passed} of ${n} ${population}` })
+    if (population && text) partial.push({ ruleId, passed: t.passed, total: n, text: `${t.passed} of ${n} ${population}` })
     const cap = FAIL_CAP[t.severity]
-    if (t.failed && cap)
-      caps.push(mkCap({
-        ...cap,
-        ruleId, asset: a.asset, resource: t.firstFail?.resource, fingerprint: t.firstFail?.fingerprint, count: t.failed,
-      }))
+    // Object literals, not spreads: a spread of a shared object followed by more fields costs tens of µs each in V8.
+    if (t.failed && cap) {
+      const c: Writable<ScoreCap> = { stage: cap.stage, kind: cap.kind, ruleId, asset: a.asset, resource: t.failResource, fingerprint: t.failFingerprint, count: t.failed, text: '' }
+      if (text) c.text = capText(c)
+      caps.push(c)
+    }
   }
   if (!den) return null
-  if (erroredCheck !== undefined) caps.push(mkCap({ stage: 'advanced', kind: 'incomplete', asset: a.asset, resource: erroredCheck, count: 1 }))
-  caps.sort(byCap)
-  const uncapped = round1((100 * num) / den)
-  const ceiling = caps.reduce<Stage>((s, c) => minStage(s, c.stage), 'optimal')
-  const score = Math.min(uncapped, TOP[ceiling])
-  return {
-    asset: a.asset, target: (a.ft ?? a.pt)!, pillar: a.pillar, score, uncapped, stage: stageOf(score), rules: Object.values(a.rules).filter((t) => t.passed + t.failed > 0 && SEVERITY_WEIGHT[t.severity] > 0).length,
-    passed: a.passed, failed: a.failed, suppressed: a.suppressed, caps, ...(partial.length ? { partial } : {}),
+  if (erroredCheck !== undefined) {
+    const c: Writable<ScoreCap> = { stage: 'advanced', kind: 'incomplete', asset: a.asset, resource: erroredCheck, count: 1, text: '' }
+    if (text) c.text = capText(c)
+    caps.push(c)
   }
+  if (caps.length > 1) caps.sort(byCap)
+  const uncapped = round1((100 * num) / den)
+  let ceiling: Stage = 'optimal'
+  for (const c of caps) ceiling = minStage(ceiling, c.stage)
+  const score = Math.min(uncapped, TOP[ceiling])
+  const s: AssetScore = {
+    asset: a.asset, target: (a.ft ?? a.pt)!, pillar: a.pillar, score, uncapped, stage: stageOf(score), rules,
+    passed: a.passed, failed: a.failed, suppressed: a.suppressed, caps,
+  }
+  if (partial.length) (s as { partial?: PartialCredit[] }).partial = partial
+  return s
 }
 
 /** Turns a pillar's mergeable statistics into its score: mean, caps (asset, errors, asset share), coverage, target. */

@@ -1,0 +1,329 @@
+/**
+ * @fileoverview Tallies by key in bounded memory, spilled as binary sorted runs: {@link TallyMap} is
+ * {@link import('./spill.ts').SpillMap} for values with a {@link Codec} — numbers and strings written as they are (no
+ * JSON.stringify, no escaping, no JSON.parse on the way back). Past its budget of keys the map's partial values are
+ * sorted and appended to a temporary file (mode 0600, in `os.tmpdir()`, removed by {@link TallyMap.release} and at process
+ * exit) as one run; reading back merges the runs and the in-memory rest by key and combines a key's partial values.
+ *
+ * A record on disk: its length (u32), its key (u32 length + UTF-8), then what the codec wrote.
+ */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { track, untrack } from './spill.ts'
+
+/** Appends numbers and strings to a growing buffer. */
+export class BinWriter {
+  buf = Buffer.allocUnsafe(1 << 16)
+  pos = 0
+  #room(n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n))
+    this.buf.copy(next, 0, 0, this.pos)
+    this.buf = next
+  }
+  u8(n: number): void {
+    this.#room(1)
+    this.buf[this.pos++] = n
+  }
+  u32(n: number): void {
+    this.#room(4)
+    this.buf.writeUInt32LE(n, this.pos)
+    this.pos += 4
+  }
+  /** A count or any other number (a double: exact for integers up to 2^53). */
+  num(n: number): void {
+    this.#room(8)
+    this.buf.writeDoubleLE(n, this.pos)
+    this.pos += 8
+  }
+  str(s: string): void {
+    // At most 3 UTF-8 bytes per UTF-16 unit (a lone surrogate becomes U+FFFD: 3 bytes).
+    this.#room(4 + 3 * s.length)
+    const n = this.buf.write(s, this.pos + 4)
+    this.buf.writeUInt32LE(n, this.pos)
+    this.pos += 4 + n
+  }
+  /** A string or undefined. */
+  opt(s: string | undefined): void {
+    if (s === undefined) this.u8(0)
+    else {
+      this.u8(1)
+      this.str(s)
+    }
+  }
+}
+
+/** Reads what a {@link BinWriter} wrote, from `pos`. */
+export class BinReader {
+  buf: Buffer
+  pos: number
+  constructor(buf: Buffer, pos = 0) {
+    this.buf = buf
+    this.pos = pos
+  }
+  u8(): number {
+    return this.buf[this.pos++]!
+  }
+  u32(): number {
+    const n = this.buf.readUInt32LE(this.pos)
+    this.pos += 4
+    return n
+  }
+  num(): number {
+    const n = this.buf.readDoubleLE(this.pos)
+    this.pos += 8
+    return n
+  }
+  str(): string {
+    const n = this.u32()
+    const s = this.buf.toString('utf8', this.pos, this.pos + n)
+    this.pos += n
+    return s
+  }
+  opt(): string | undefined {
+    return this.u8() ? this.str() : undefined
+  }
+}
+
+/** How a value is written to and read from a spill file. */
+export interface Codec<V> {
+  write(w: BinWriter, v: V): void
+  read(r: BinReader): V
+}
+
+/** Read buffer of one run while merging: 8 MiB shared by the runs, from 16 KiB to 1 MiB each. */
+const readChunk = (runs: number): number => Math.max(16 * 1024, Math.min(1 << 20, Math.floor((8 << 20) / Math.max(1, runs))))
+const WRITE_CHUNK = 1 << 20
+/** A record longer than this is not one this module wrote (a damaged temporary file). */
+const MAX_RECORD = 256 << 20
+
+/** One run of the file: its records in order, decoded one at a time (one read buffer per run). */
+class RunReader<V> {
+  key = ''
+  value: V | undefined
+  readonly #fd: number
+  readonly #codec: Codec<V>
+  readonly #size: number
+  #next: number
+  readonly #end: number
+  #buf: Buffer = Buffer.alloc(0)
+  #at = 0
+  constructor(fd: number, start: number, end: number, size: number, codec: Codec<V>) {
+    this.#fd = fd
+    this.#next = start
+    this.#end = end
+    this.#size = size
+    this.#codec = codec
+  }
+  /** Has `n` bytes from `#at` in the buffer (reads on), or false at the run's end. */
+  #have(n: number): boolean {
+    if (this.#at + n <= this.#buf.length) return true
+    const rest = this.#buf.length - this.#at
+    if (this.#next >= this.#end) {
+      if (rest) throw new Error('tally spill: the temporary file ends inside a record')
+      return false
+    }
+    const want = Math.min(Math.max(this.#size, n - rest), this.#end - this.#next)
+    const buf = Buffer.allocUnsafe(rest + want)
+    this.#buf.copy(buf, 0, this.#at)
+    let got = 0
+    while (got < want) {
+      const k = readSync(this.#fd, buf, rest + got, want - got, this.#next + got)
+      if (k <= 0) throw new Error('tally spill: the temporary file ended early')
+      got += k
+    }
+    this.#next += want
+    this.#buf = buf
+    this.#at = 0
+    if (rest + want < n) throw new Error('tally spill: the temporary file ends inside a record')
+    return true
+  }
+  /** Moves to the next record; false at the end of the run. */
+  advance(): boolean {
+    if (!this.#have(4)) return false
+    const len = this.#buf.readUInt32LE(this.#at)
+    if (len > MAX_RECORD) throw new Error('tally spill: a record of the temporary file is damaged')
+    this.#at += 4
+    if (!this.#have(len)) throw new Error('tally spill: the temporary file ends inside a record')
+    const r = new BinReader(this.#buf, this.#at)
+    this.key = r.str()
+    this.value = this.#codec.read(r)
+    this.#at += len
+    return true
+  }
+}
+
+/** Sources merged by key (a binary heap; equal keys: the lower source index first). */
+class Merge<V> {
+  readonly #heap: { key: string; value: V; i: number }[] = []
+  readonly #next: ((i: number) => { key: string; value: V } | undefined)
+  constructor(sources: number, next: (i: number) => { key: string; value: V } | undefined) {
+    this.#next = next
+    for (let i = 0; i < sources; i++) this.#pull(i)
+  }
+  #before(a: { key: string; i: number }, b: { key: string; i: number }): boolean {
+    return a.key < b.key || (a.key === b.key && a.i < b.i)
+  }
+  #pull(i: number): void {
+    const n = this.#next(i)
+    if (!n) return
+    const h = this.#heap
+    let c = h.push({ key: n.key, value: n.value, i }) - 1
+    while (c > 0) {
+      const p = (c - 1) >> 1
+      if (!this.#before(h[c]!, h[p]!)) break
+      ;[h[c], h[p]] = [h[p]!, h[c]!]
+      c = p
+    }
+  }
+  /** The least record, the source it came from refilled; undefined when every source is done. */
+  pop(): { key: string; value: V } | undefined {
+    const h = this.#heap
+    const top = h[0]
+    if (!top) return undefined
+    const last = h.pop()!
+    if (h.length) {
+      h[0] = last
+      let c = 0
+      for (;;) {
+        const l = 2 * c + 1
+        const r = l + 1
+        let m = c
+        if (l < h.length && this.#before(h[l]!, h[m]!)) m = l
+        if (r < h.length && this.#before(h[r]!, h[m]!)) m = r
+        if (m === c) break
+        ;[h[c], h[m]] = [h[m]!, h[c]!]
+        c = m
+      }
+    }
+    this.#pull(top.i)
+    return top
+  }
+}
+
+/**
+ * Values aggregated by key with at most `budget` keys in memory: past it, the partial values are written to a temporary
+ * file as one sorted run (through the codec) and the map starts empty; {@link entries} merges the runs and the in-memory
+ * rest in key order and combines a key's partial values in the order they were added (`combine(earlier, later)`).
+ * Read as often as wanted once every value was set; release to remove the file.
+ */
+export class TallyMap<V> {
+  readonly #budget: number
+  readonly #combine: (a: V, b: V) => V
+  readonly #codec: Codec<V>
+  readonly #dir: string
+  #mem = new Map<string, V>()
+  /** The in-memory rest sorted by key, made by the first read (the map takes no value after it). */
+  #sorted: [string, V][] | undefined
+  #tmp: string | undefined
+  #fd: number | undefined
+  #bytes = 0
+  readonly #runs: { start: number; end: number }[] = []
+  #released = false
+
+  constructor(budget: number, combine: (a: V, b: V) => V, codec: Codec<V>, dir = tmpdir()) {
+    this.#budget = Math.max(1, budget)
+    this.#combine = combine
+    this.#codec = codec
+    this.#dir = dir
+  }
+
+  /** The in-memory value of `key` (a key spilled earlier starts again from undefined; {@link entries} combines both). */
+  get(key: string): V | undefined {
+    return this.#mem.get(key)
+  }
+
+  set(key: string, v: V): void {
+    if (this.#sorted) throw new Error('tally map: a value was set after the map was read')
+    if (this.#mem.size >= this.#budget && !this.#mem.has(key)) this.#spill()
+    this.#mem.set(key, v)
+  }
+
+  /** True once partial values were written to the temporary file. */
+  get spilled(): boolean {
+    return this.#runs.length > 0
+  }
+
+  /** Keys in memory (all of them unless {@link spilled}). */
+  get size(): number {
+    return this.#mem.size
+  }
+
+  #sortedMem(): [string, V][] {
+    return (this.#sorted ??= [...this.#mem].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
+  }
+
+  #spill(): void {
+    if (this.#released) throw new Error('tally map already released')
+    if (this.#fd === undefined) {
+      this.#tmp = mkdtempSync(join(this.#dir, 'ztscan-spill-'))
+      track(this.#tmp)
+      this.#fd = openSync(join(this.#tmp, 'tally.bin'), 'w+', 0o600)
+    }
+    const start = this.#bytes
+    const keys = [...this.#mem.keys()].sort()
+    const w = new BinWriter()
+    for (const k of keys) {
+      const at = w.pos
+      w.u32(0)
+      w.str(k)
+      this.#codec.write(w, this.#mem.get(k)!)
+      w.buf.writeUInt32LE(w.pos - at - 4, at)
+      if (w.pos >= WRITE_CHUNK) this.#flush(w)
+    }
+    this.#flush(w)
+    this.#runs.push({ start, end: this.#bytes })
+    this.#mem = new Map()
+  }
+
+  #flush(w: BinWriter): void {
+    let off = 0
+    while (off < w.pos) off += writeSync(this.#fd!, w.buf, off, w.pos - off, this.#bytes + off)
+    this.#bytes += w.pos
+    w.pos = 0
+  }
+
+  /** Every key once, in key order, with its combined value. */
+  *entries(): Generator<[string, V]> {
+    if (this.#released) throw new Error('tally map was released and can no longer be read')
+    const mem = this.#sortedMem()
+    if (!this.spilled) {
+      yield* mem
+      return
+    }
+    const size = readChunk(this.#runs.length)
+    const runs = this.#runs.map((r) => new RunReader<V>(this.#fd!, r.start, r.end, size, this.#codec))
+    let m = 0
+    // Runs first, the in-memory rest last: equal keys combine in the order their values were added.
+    const merge = new Merge<V>(runs.length + 1, (i) => {
+      if (i < runs.length) return runs[i]!.advance() ? { key: runs[i]!.key, value: runs[i]!.value! } : undefined
+      const e = mem[m++]
+      return e ? { key: e[0], value: e[1] } : undefined
+    })
+    let cur = merge.pop()
+    while (cur) {
+      let v = cur.value
+      let n = merge.pop()
+      while (n && n.key === cur.key) {
+        v = this.#combine(v, n.value)
+        n = merge.pop()
+      }
+      yield [cur.key, v]
+      cur = n
+    }
+  }
+
+  /** Closes and removes the temporary file. */
+  release(): void {
+    if (this.#released) return
+    this.#released = true
+    this.#mem = new Map()
+    this.#sorted = undefined
+    if (this.#fd !== undefined) closeSync(this.#fd)
+    if (this.#tmp) {
+      rmSync(this.#tmp, { recursive: true, force: true })
+      untrack(this.#tmp)
+    }
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The score card's tallies past their in-memory budget: per-asset tallies spill as binary sorted runs (src/engine/tally.ts)
+ * and the per-asset scores are scored again from them as the report reads them. Same card, byte for byte, as in memory.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { scoreReport, scoreTally } from '../src/scoring/score.ts'
+import { TallyMap, type Codec } from '../src/engine/tally.ts'
+import { isFindingView, recordsOf, releaseFindings } from '../src/engine/spill.ts'
+import type { AttemptError, AttemptSkip, Finding, PassCount, Pillar, RuleMeta, Severity } from '../src/types.ts'
+
+type Rule = RuleMeta & { enabled?: boolean }
+const rule = (id: string, severity: Severity, pillar: Pillar, extra: Partial<RuleMeta> = {}): Rule => ({
+  id, family: `fam-${pillar}`, title: id, pillar, severity, message: 'm', description: 'd', remediation: 'r', helpUri: 'https://example.invalid', ...extra,
+})
+const RULES: readonly Rule[] = [
+  rule('a-critical', 'critical', 'networks', { functions: ['network-segmentation'] }),
+  rule('b-high', 'high', 'networks'),
+  rule('c-medium', 'medium', 'devices'),
+  rule('d-low', 'low', 'networks'),
+  rule('e-info', 'info', 'networks'),
+  rule('f-population', 'high', 'identity', { population: 'users' }),
+]
+
+// Strings a target chooses: non-ASCII, a NUL, an astral character (a surrogate pair), DEL and a bidi override.
+const NAMES = ['h1', 'h2', 'h10', 'é', 'a\0b', 'a', '😀', 'x\u202ey', 'del\x7f', 'z']
+
+const findingArb = fc.record({
+  r: fc.integer({ min: 0, max: RULES.length - 1 }),
+  fail: fc.boolean(),
+  target: fc.constantFrom('tls://t1', 'nmap:f.xml', 'idp:ü'),
+  asset: fc.option(fc.constantFrom(...NAMES), { nil: undefined }),
+  resource: fc.constantFrom(...NAMES),
+  suppressed: fc.integer({ min: 0, max: 9 }),
+})
+const passArb = fc.record({ r: fc.integer({ min: 0, max: RULES.length - 1 }), target: fc.constantFrom('tls://t1', 'nmap:f.xml'), asset: fc.option(fc.constantFrom(...NAMES), { nil: undefined }), count: fc.integer({ min: 1, max: 5 }) })
+
+let fp = 0
+interface FindingSpec {
+  r: number
+  fail: boolean
+  target: string
+  asset: string | undefined
+  resource: string
+  suppressed: number
+}
+function toFinding(x: FindingSpec): Finding {
+  const r = RULES[x.r]!
+  return {
+    ruleId: r.id, status: x.fail ? 'fail' : 'pass', severity: r.severity, pillar: r.pillar, family: r.family, target: x.target, resource: x.resource,
+    message: 'm', evidence: {}, fingerprint: (fp++).toString(16).padStart(32, '0'),
+    ...(x.asset !== undefined ? { asset: x.asset } : {}),
+    ...(x.suppressed === 0 ? { suppression: { reason: 'lab', expires: '2099-01-01' } } : {}),
+  }
+}
+
+/** The card as the JSON writer sees it: the assets' JSON text one record at a time, the rest as JSON. */
+function cardText(card: ReturnType<typeof scoreReport>): string {
+  const { assets, ...rest } = card
+  return JSON.stringify(rest) + '\n' + [...recordsOf(assets ?? [])].map((r) => r.json).join('\n')
+}
+
+describe('score tallies past their budget', () => {
+  // Spill files go to os.tmpdir(), which reads TMPDIR: a directory of this file's own, so files other tests spill at the
+  // same time are not counted.
+  const sharedTmp = process.env.TMPDIR
+  const spillDirs = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('ztscan-spill-'))
+  beforeAll(() => {
+    process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'ztscan-score-tally-test-'))
+  })
+  afterAll(() => {
+    const own = process.env.TMPDIR!
+    if (sharedTmp === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = sharedTmp
+    rmSync(own, { recursive: true, force: true })
+  })
+
+  it('a card scored with a budget of 1–3 assets (spilled, scored again when read) equals the in-memory card byte for byte, in any order', () => {
+    let spilledCards = 0
+    fc.assert(
+      fc.property(
+        fc.array(findingArb, { maxLength: 60 }),
+        fc.array(passArb, { maxLength: 20 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(fc.constantFrom('tls://t1', 'nmap:f.xml', 'h2'), { maxLength: 3 }),
+        (xs, ps, budget, erroredTargets) => {
+          const findings = xs.map(toFinding)
+          const passCounts: PassCount[] = ps.map((p) => ({ ruleId: RULES[p.r]!.id, target: p.target, ...(p.asset !== undefined ? { asset: p.asset } : {}), count: p.count }))
+          const errors: AttemptError[] = erroredTargets.map((t, i) => ({ check: `check-${i}`, family: 'fam-networks', target: t, reason: 'timeout', message: 'slow' }))
+          const skipped: AttemptSkip[] = [{ check: 'c', family: 'fam-devices', target: 'tls://t1', why: 'n/a' }]
+          const input = { findings, passCounts, errors, skipped, rules: RULES }
+          const memory = scoreReport(input)
+          const before = spillDirs().length
+          const spilled = scoreReport({ ...input, findings: [...findings].reverse(), passCounts: [...passCounts].reverse(), memoryAssets: budget })
+          try {
+            if (isFindingView(spilled.assets)) spilledCards++
+            expect(isFindingView(memory.assets)).toBe(false)
+            expect(cardText(spilled)).toBe(cardText(memory))
+            // Read again (each reading scores again): the same records, and the values parse to the in-memory ones.
+            expect(cardText(spilled)).toBe(cardText(memory))
+            expect([...spilled.assets!]).toEqual(memory.assets)
+            expect(spilled.assets!.length).toBe(memory.assets!.length)
+          } finally {
+            releaseFindings({ findings: [], score: spilled })
+          }
+          expect(spillDirs().length).toBe(before)
+        },
+      ),
+      { numRuns: 150 },
+    )
+    expect(spilledCards).toBeGreaterThan(50)
+  })
+
+  it('a scan-time tally (findings and passes as they arrive) spills and releases its file when the scan fails', () => {
+    const before = spillDirs().length
+    const t = scoreTally({ rules: RULES, memoryAssets: 2 })
+    for (let i = 0; i < 10; i++) t.finding(toFinding({ r: 0, fail: true, target: 'nmap:f.xml', asset: `h${i}`, resource: 'r', suppressed: 1 }))
+    expect(spillDirs().length).toBe(before + 1)
+    t.release()
+    expect(spillDirs().length).toBe(before)
+  })
+})
+
+describe('TallyMap', () => {
+  const codec: Codec<{ n: number; s: string[] }> = {
+    write(w, v) {
+      w.num(v.n)
+      w.u32(v.s.length)
+      for (const s of v.s) w.str(s)
+    },
+    read(r) {
+      const n = r.num()
+      const s: string[] = []
+      for (let k = r.u32(); k > 0; k--) s.push(r.str())
+      return { n, s }
+    },
+  }
+  const combine = (a: { n: number; s: string[] }, b: { n: number; s: string[] }) => ({ n: a.n + b.n, s: [...a.s, ...b.s] })
+
+  it('combines a key spilled in several runs in the order its values were added; records longer than a read buffer; read twice; release removes the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-tallymap-test-'))
+    try {
+      const m = new TallyMap(3, combine, codec, dir)
+      const big = 'ü'.repeat(300_000)
+      const expected = new Map<string, { n: number; s: string[] }>()
+      for (let i = 0; i < 50; i++) {
+        const key = `k${(i * 7) % 11}${i % 5 === 0 ? '\0' : ''}`
+        const v = { n: i, s: [i === 13 ? big : `v${i}`] }
+        const mem = m.get(key)
+        if (mem) {
+          mem.n += v.n
+          mem.s.push(...v.s)
+        } else m.set(key, { n: v.n, s: [...v.s] })
+        const e = expected.get(key)
+        expected.set(key, e ? combine(e, v) : v)
+      }
+      expect(m.spilled).toBe(true)
+      const want = [...expected].sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      expect([...m.entries()]).toEqual(want)
+      expect([...m.entries()]).toEqual(want)
+      expect(() => m.set('new', { n: 0, s: [] })).toThrow(/after the map was read/)
+      expect(readdirSync(dir)).toHaveLength(1)
+      m.release()
+      expect(readdirSync(dir)).toHaveLength(0)
+      expect(() => [...m.entries()]).toThrow(/released/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
