@@ -8,7 +8,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { scoreReport, scoreTally } from '../src/scoring/score.ts'
-import { TallyMap, type Codec } from '../src/engine/tally.ts'
+import { PASS_CODEC, TallyMap, type Codec } from '../src/engine/tally.ts'
+import { SarifTally } from '../src/report/sarif.ts'
 import { isFindingView, recordsOf, releaseFindings } from '../src/engine/spill.ts'
 import type { AttemptError, AttemptSkip, Finding, PassCount, Pillar, RuleMeta, Severity } from '../src/types.ts'
 
@@ -168,6 +169,70 @@ describe('TallyMap', () => {
       expect(() => [...m.entries()]).toThrow(/released/)
     } finally {
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('pass counts past their budget', () => {
+  it('spilled in runs and read back: the same counts as added up in memory, in key order, with and without an asset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-passcount-test-'))
+    try {
+      const m = new TallyMap<PassCount>(2, (a, b) => ({ ...a, count: a.count + b.count }), PASS_CODEC, dir)
+      const expected = new Map<string, PassCount>()
+      for (let i = 0; i < 40; i++) {
+        const asset = i % 4 === 0 ? undefined : NAMES[i % NAMES.length]!
+        const c: PassCount = { ruleId: RULES[i % 3]!.id, target: i % 2 ? 'nmap:f.xml' : 'tls://é', ...(asset !== undefined ? { asset } : {}), count: 1 + (i % 3) }
+        const k = `${c.target}\0${c.ruleId}\0${asset ?? ''}`
+        const mem = m.get(k)
+        if (mem) (mem as { count: number }).count += c.count
+        else m.set(k, { ...c })
+        const e = expected.get(k)
+        expected.set(k, e ? { ...e, count: e.count + c.count } : c)
+      }
+      expect(m.spilled).toBe(true)
+      const got = [...m.entries()]
+      expect(got.map(([k]) => k)).toEqual([...expected.keys()].sort())
+      // JSON text too: a count without an asset has no asset field (not "asset": null or "").
+      expect(got.map(([, c]) => JSON.stringify(c))).toEqual([...expected.keys()].sort().map((k) => JSON.stringify(expected.get(k))))
+      m.release()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('SARIF tally of hosts per rule', () => {
+  it('past its in-memory keys, in host order or shuffled, counts the (target, host) pairs, suppressed apart, as sets do', () => {
+    const findings: Finding[] = []
+    for (let h = 0; h < 3_000; h++)
+      for (const target of ['nmap:a.xml', 'nmap:b.xml'])
+        for (const port of [80, 443]) {
+          const suppressed = h % 7 === 0 || (h % 5 === 0 && port === 443)
+          findings.push({
+            ruleId: 'a-critical', status: 'fail', severity: 'critical', pillar: 'networks', family: 'ports', target, resource: `10.0.${h >> 8}.${h & 255} tcp/${port}`,
+            message: 'm', evidence: { address: `10.0.${h >> 8}.${h & 255}` }, fingerprint: `${h}-${port}`, asset: `10.0.${h >> 8}.${h & 255}`,
+            ...(suppressed ? { suppression: { reason: 'lab' } } : {}),
+          })
+        }
+    const pair = (f: Finding) => `${f.target} ${String(f.evidence.address)}`
+    const want = {
+      findings: findings.length,
+      hostGroups: new Set(findings.filter((f) => !f.suppression).map(pair)).size + new Set(findings.filter((f) => f.suppression).map(pair)).size,
+      hosts: new Set(findings.map(pair)).size,
+      targets: 2,
+    }
+    let seed = 11
+    const shuffled = [...findings]
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      const j = seed % (i + 1)
+      ;[shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!]
+    }
+    for (const order of [findings, shuffled]) {
+      const t = new SarifTally()
+      for (const f of order) t.add(f)
+      const [r] = t.rules()
+      expect({ findings: r!.findings, hostGroups: r!.hostGroups, hosts: r!.hosts, targets: r!.targets }).toEqual(want)
     }
   })
 })

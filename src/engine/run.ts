@@ -12,7 +12,8 @@ import { registryOf, type Registry } from '../targets/registry.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
 import { baselineMarker, type Baseline } from '../report/baseline.ts'
 import { suppressor, type Suppression } from '../report/suppress.ts'
-import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, FindingStore, SpillMap, recordView } from './spill.ts'
+import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, FindingStore, SpilledRecord, recordView } from './spill.ts'
+import { PASS_CODEC, TallyMap } from './tally.ts'
 import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type PassCount, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
 import type { CheckDefinition, Family, Logger } from './check.ts'
 import { AttemptContext, type ScanShared } from './context.ts'
@@ -376,7 +377,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   const mark = options.baseline ? baselineMarker(options.baseline) : undefined
   // Passes counted per (rule, target, asset) unless stored individually; past the budget of keys the counts spill too.
   const memoryRecords = Math.min(memoryFindings, DEFAULT_MEMORY_RECORDS)
-  const passes = new SpillMap<PassCount>(memoryRecords, addCounts)
+  const passes = new TallyMap<PassCount>(memoryRecords, addCounts, PASS_CODEC)
   const includePassed = options.includePassed === true
   // The score and the summary's counts are tallied as findings and passes arrive (nothing is read back for them).
   const firedRules = [...rules.values()].filter((r) => r.enabled && checks.some((c) => c.rules.includes(r.id))).sort(byKey((r) => r.id))
@@ -586,13 +587,19 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   })
 }
 
-const addCounts = (a: PassCount, b: PassCount): PassCount => ({ ...a, count: a.count + b.count })
+/** Two partial counts of one key (`a` is the map's own: a value read back or made by countPass), added in place. */
+const addCounts = (a: PassCount, b: PassCount): PassCount => {
+  ;(a as { count: number }).count += b.count
+  return a
+}
 
 /**
  * The pass counts, sorted by target, rule and asset ('' for the target itself): an array, or — when they spilled — a lazy
  * view read back from the temporary file (released with the report's findings).
  */
-function passCountsOf(passes: SpillMap<PassCount>): readonly PassCount[] {
+function passCountsOf(passes: TallyMap<PassCount>): readonly PassCount[] {
   if (!passes.spilled) return [...passes.entries()].map((e) => e[1])
-  return recordView(() => passes.records(), passes)
+  return recordView(function* () {
+    for (const [k, c] of passes.entries()) yield new SpilledRecord<PassCount>(k, undefined, c)
+  }, passes)
 }

@@ -11,6 +11,16 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { track, untrack } from './spill.ts'
+import type { PassCount } from '../types.ts'
+
+/** Buffer's own UTF-8 copy methods (the ones `write` and `toString` call after checking their arguments). */
+interface Utf8Buffer {
+  utf8Write(s: string, offset: number): number
+  utf8Slice(start: number, end: number): string
+}
+const direct = typeof (Buffer.prototype as unknown as Partial<Utf8Buffer>).utf8Write === 'function' && typeof (Buffer.prototype as unknown as Partial<Utf8Buffer>).utf8Slice === 'function'
+const writeUtf8 = direct ? (b: Buffer, s: string, at: number): number => (b as unknown as Utf8Buffer).utf8Write(s, at) : (b: Buffer, s: string, at: number): number => b.write(s, at)
+const readUtf8 = direct ? (b: Buffer, from: number, to: number): string => (b as unknown as Utf8Buffer).utf8Slice(from, to) : (b: Buffer, from: number, to: number): string => b.toString('utf8', from, to)
 
 /** Appends numbers and strings to a growing buffer. */
 export class BinWriter {
@@ -40,7 +50,7 @@ export class BinWriter {
   str(s: string): void {
     // At most 3 UTF-8 bytes per UTF-16 unit (a lone surrogate becomes U+FFFD: 3 bytes).
     this.#room(4 + 3 * s.length)
-    const n = this.buf.write(s, this.pos + 4)
+    const n = writeUtf8(this.buf, s, this.pos + 4)
     this.buf.writeUInt32LE(n, this.pos)
     this.pos += 4 + n
   }
@@ -77,7 +87,7 @@ export class BinReader {
   }
   str(): string {
     const n = this.u32()
-    const s = this.buf.toString('utf8', this.pos, this.pos + n)
+    const s = readUtf8(this.buf, this.pos, this.pos + n)
     this.pos += n
     return s
   }
@@ -221,6 +231,8 @@ export class TallyMap<V> {
   #bytes = 0
   readonly #runs: { start: number; end: number }[] = []
   #released = false
+  /** The spill buffer, kept from one run to the next (at most about WRITE_CHUNK and one record). */
+  #w: BinWriter | undefined
 
   constructor(budget: number, combine: (a: V, b: V) => V, codec: Codec<V>, dir = tmpdir()) {
     this.#budget = Math.max(1, budget)
@@ -245,6 +257,11 @@ export class TallyMap<V> {
     return this.#runs.length > 0
   }
 
+  /** Runs written so far: a value got from the map before the count changed is no longer in it (set it again). */
+  get runs(): number {
+    return this.#runs.length
+  }
+
   /** Keys in memory (all of them unless {@link spilled}). */
   get size(): number {
     return this.#mem.size
@@ -262,13 +279,13 @@ export class TallyMap<V> {
       this.#fd = openSync(join(this.#tmp, 'tally.bin'), 'w+', 0o600)
     }
     const start = this.#bytes
-    const keys = [...this.#mem.keys()].sort()
-    const w = new BinWriter()
-    for (const k of keys) {
+    const entries = [...this.#mem].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    const w = (this.#w ??= new BinWriter())
+    for (const [k, v] of entries) {
       const at = w.pos
       w.u32(0)
       w.str(k)
-      this.#codec.write(w, this.#mem.get(k)!)
+      this.#codec.write(w, v)
       w.buf.writeUInt32LE(w.pos - at - 4, at)
       if (w.pos >= WRITE_CHUNK) this.#flush(w)
     }
@@ -320,10 +337,28 @@ export class TallyMap<V> {
     this.#released = true
     this.#mem = new Map()
     this.#sorted = undefined
+    this.#w = undefined
     if (this.#fd !== undefined) closeSync(this.#fd)
     if (this.#tmp) {
       rmSync(this.#tmp, { recursive: true, force: true })
       untrack(this.#tmp)
     }
   }
+}
+
+/** A pass count in the spill file: its strings and its count as they are (no JSON). */
+export const PASS_CODEC: Codec<PassCount> = {
+  write(w, c) {
+    w.str(c.ruleId)
+    w.str(c.target)
+    w.opt(c.asset)
+    w.num(c.count)
+  },
+  read(r) {
+    const ruleId = r.str()
+    const target = r.str()
+    const asset = r.opt()
+    const count = r.num()
+    return asset !== undefined ? { ruleId, target, asset, count } : { ruleId, target, count }
+  },
 }

@@ -13,7 +13,8 @@ import { escapeControls, escapeJsonText } from './escape.ts'
 import { targetUri } from './location.ts'
 import { gradesOf } from './grades.ts'
 import { ChunkSink } from './sink.ts'
-import { DistinctCounter, isFindingView, recordsOf, releaseWith, type SpilledRecord } from '../engine/spill.ts'
+import { isFindingView, recordsOf, releaseWith, type SpilledRecord } from '../engine/spill.ts'
+import { TallyMap, type Codec } from '../engine/tally.ts'
 
 /** Options of the SARIF writer. */
 export interface SarifOptions {
@@ -143,43 +144,42 @@ function maxResultsOf(opts: SarifOptions): number {
 const hostOf = (f: Finding): string => (typeof f.evidence.address === 'string' ? f.evidence.address : '')
 const groupKey = (f: Finding): string => `${f.target}\0${hostOf(f)}\0${f.suppression ? 's' : ''}`
 
-/** One rule's failed findings, counted: its (target, host) pairs unsuppressed and suppressed apart, its targets. */
+/** One rule's failed findings, counted: its (target, host) pairs, each with who is there, its targets. */
 interface RuleCount {
   readonly rule: string
   readonly rank: number
   findings: number
-  readonly unsuppressed: DistinctCounter
-  readonly suppressed: DistinctCounter
+  /** Per (target, host) pair: {@link UNSUPPRESSED} | {@link SUPPRESSED}, as its findings are. */
+  readonly hosts: TallyMap<number>
   readonly targets: Set<string>
   /** The rule's first findings in the report's order (with their sort keys), at most LISTED_RESOURCES. */
   readonly first: { readonly k: string; readonly f: Finding }[]
+  /** The last pair counted and its bits then (a host's findings arrive together: most need no key and no lookup). */
+  lastTarget?: string
+  lastHost?: string
+  lastBits: number
+}
+
+const UNSUPPRESSED = 1
+const SUPPRESSED = 2
+const either = (a: number, b: number): number => a | b
+/** A pair's bits in the spill file: one byte. */
+const BITS: Codec<number> = {
+  write: (w, v) => w.u8(v),
+  read: (r) => r.u8(),
 }
 
 /** Keys a tally's host counter keeps in memory before spilling them (a scan tallies while it reads: kept small). */
 const TALLY_KEYS = 4_096
 
-/** Distinct strings in each of two counters and in either (their keys come sorted: merged in one pass); releases both. */
-function unionCount(a: DistinctCounter, b: DistinctCounter): { a: number; b: number; either: number } {
-  const ia = a.keys()
-  const ib = b.keys()
-  let x = ia.next()
-  let y = ib.next()
-  const n = { a: 0, b: 0, either: 0 }
-  while (!x.done || !y.done) {
-    n.either++
-    const takeA = y.done || (!x.done && x.value <= y.value)
-    const takeB = x.done || (!y.done && y.value <= x.value)
-    if (takeA) {
-      n.a++
-      x = ia.next()
-    }
-    if (takeB) {
-      n.b++
-      y = ib.next()
-    }
+/** Host groups (pairs unsuppressed, plus pairs suppressed) and hosts (pairs either way) of a rule; releases the counter. */
+function hostCounts(hosts: TallyMap<number>): { groups: number; hosts: number } {
+  const n = { groups: 0, hosts: 0 }
+  for (const [, v] of hosts.entries()) {
+    n.hosts++
+    n.groups += (v & UNSUPPRESSED ? 1 : 0) + (v & SUPPRESSED ? 1 : 0)
   }
-  a.release()
-  b.release()
+  hosts.release()
   return n
 }
 
@@ -206,11 +206,20 @@ export class SarifTally {
     if (f.status !== 'fail') return
     if (this.#done) throw new Error('SARIF tally already read')
     let p = this.#byRule.get(f.ruleId)
-    if (!p) this.#byRule.set(f.ruleId, (p = { rule: f.ruleId, rank: SEVERITY_RANK[f.severity], findings: 0, unsuppressed: new DistinctCounter(TALLY_KEYS), suppressed: new DistinctCounter(TALLY_KEYS), targets: new Set(), first: [] }))
+    if (!p) this.#byRule.set(f.ruleId, (p = { rule: f.ruleId, rank: SEVERITY_RANK[f.severity], findings: 0, hosts: new TallyMap<number>(TALLY_KEYS, either, BITS), targets: new Set(), first: [], lastBits: 0 }))
     p.findings++
     if (this.#order) keepFirst(p.first, this.#order(f), f)
-    ;(f.suppression ? p.suppressed : p.unsuppressed).add(`${f.target}\0${hostOf(f)}`)
-    p.targets.add(f.target)
+    const host = hostOf(f)
+    const bit = f.suppression ? SUPPRESSED : UNSUPPRESSED
+    // The pair's bit is recorded already (in memory or in a run written since: runs combine by OR).
+    if (p.lastTarget === f.target && p.lastHost === host && p.lastBits & bit) return
+    const k = `${f.target}\0${host}`
+    const v = p.hosts.get(k)
+    p.lastBits = (v ?? 0) | bit
+    if (v !== p.lastBits) p.hosts.set(k, p.lastBits)
+    if (p.lastTarget !== f.target) p.targets.add(f.target)
+    p.lastTarget = f.target
+    p.lastHost = host
   }
 
   /** Each rule's counts, highest severity first (a fresh list each time: the plan sets their levels). */
@@ -218,8 +227,8 @@ export class SarifTally {
     this.#done ??= [...this.#byRule.values()]
       .map((p): RulePlan => {
         // A host group is a (target, host) pair, suppressed findings apart; hosts are the pairs either way.
-        const n = unionCount(p.unsuppressed, p.suppressed)
-        return { rule: p.rule, rank: p.rank, findings: p.findings, hostGroups: n.a + n.b, hosts: n.either, targets: p.targets.size, level: 'finding' }
+        const n = hostCounts(p.hosts)
+        return { rule: p.rule, rank: p.rank, findings: p.findings, hostGroups: n.groups, hosts: n.hosts, targets: p.targets.size, level: 'finding' }
       })
       .sort((a, b) => b.rank - a.rank || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0))
     for (const p of this.#byRule.values()) this.#first.set(p.rule, p.first.map((x) => x.f))
@@ -235,8 +244,7 @@ export class SarifTally {
   /** Removes the counters' temporary files (a scan that failed, or a report released unwritten). */
   release(): void {
     for (const p of this.#byRule.values()) {
-      p.unsuppressed.release()
-      p.suppressed.release()
+      p.hosts.release()
     }
     this.#byRule.clear()
   }

@@ -310,10 +310,19 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
   const rulesInForce = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set(rulesOk.filter((r) => r.enabled !== false && r.pillar === p).map((r) => r.id))]))
   const rulesJudged = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set()]))
 
+  // The last asset tallied: a scan's findings and passes of one host arrive together (no key made, no lookup). Valid
+  // while the map wrote no run since (a spill empties it).
+  let last: AssetAcc | undefined
+  let lastRuns = 0
   const assetOf = (pillar: Pillar, target: string, asset: string, pass: boolean): AssetAcc => {
-    const key = `${pillar}\0${asset}`
-    let a = assets.get(key)
-    if (!a) assets.set(key, (a = { asset, ft: undefined, pt: undefined, pillar, rules: [], passed: 0, failed: 0, suppressed: 0 }))
+    let a = last !== undefined && last.asset === asset && last.pillar === pillar && lastRuns === assets.runs ? last : undefined
+    if (!a) {
+      const key = `${pillar}\0${asset}`
+      a = assets.get(key)
+      if (!a) assets.set(key, (a = { asset, ft: undefined, pt: undefined, pillar, rules: [], passed: 0, failed: 0, suppressed: 0 }))
+      last = a
+      lastRuns = assets.runs
+    }
     if (pass) {
       if (a.pt === undefined || cmp(target, a.pt) < 0) a.pt = target
     } else if (a.ft === undefined || cmp(target, a.ft) < 0) a.ft = target
