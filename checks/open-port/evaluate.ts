@@ -155,16 +155,19 @@ export function evaluateHost(ctx: CheckContext<RuleId>, target: Target, host: Ob
     const to = chainTo(p)
     if (to && !withheld(ctx, to, (ip ??= isIP(address) !== 0), p.port)) chain(ctx, to, address, sni, p.port, (extra ??= compact({ tags: target.tags, via: target.id })))
   }
-  const at = { resource: address, asset: address, evidence: { address, openPorts: open } }
+  // Object literals, not `{ ...at, … }`: in V8 a spread followed by more fields costs microseconds per object, and a large
+  // scan reports a pass per rule and host (counted, the objects then dropped at once).
   for (const tier of TIERS) {
     const rule = TIER_RULE[tier]
     // The message is made only if the pass is stored (a large scan counts its passes instead).
-    if (!failed.has(rule)) ctx.report(rule, 'pass', { ...at, message: () => `${address} (${target.id}): ${open} open port(s), ${TIER_TEXT[tier]}` })
+    if (!failed.has(rule))
+      ctx.report(rule, 'pass', { resource: address, asset: address, evidence: { address, openPorts: open }, message: () => `${address} (${target.id}): ${open} open port(s), ${TIER_TEXT[tier]}` })
   }
   if (allowList && !failed.has('open-port-not-allowed'))
     ctx.report('open-port-not-allowed', 'pass', {
-      ...at,
-      evidence: { ...at.evidence, allowed: allowList.shown, policyKeys: allowList.selectors },
+      resource: address,
+      asset: address,
+      evidence: { address, openPorts: open, allowed: allowList.shown, policyKeys: allowList.selectors },
       message: () => `${address} (${target.id}): every open port is in the allowed list (${allowList.shown})`,
     })
 }
