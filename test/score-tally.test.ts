@@ -10,6 +10,7 @@ import fc from 'fast-check'
 import { scoreReport, scoreTally } from '../src/scoring/score.ts'
 import { PASS_CODEC, TallyMap, type Codec } from '../src/engine/tally.ts'
 import { SarifTally } from '../src/report/sarif.ts'
+import { fingerprintOf } from '../src/engine/run.ts'
 import { isFindingView, recordsOf, releaseFindings } from '../src/engine/spill.ts'
 import type { AttemptError, AttemptSkip, Finding, PassCount, Pillar, RuleMeta, Severity } from '../src/types.ts'
 
@@ -39,7 +40,6 @@ const findingArb = fc.record({
 })
 const passArb = fc.record({ r: fc.integer({ min: 0, max: RULES.length - 1 }), target: fc.constantFrom('tls://t1', 'nmap:f.xml'), asset: fc.option(fc.constantFrom(...NAMES), { nil: undefined }), count: fc.integer({ min: 1, max: 5 }) })
 
-let fp = 0
 interface FindingSpec {
   r: number
   fail: boolean
@@ -52,7 +52,8 @@ function toFinding(x: FindingSpec): Finding {
   const r = RULES[x.r]!
   return {
     ruleId: r.id, status: x.fail ? 'fail' : 'pass', severity: r.severity, pillar: r.pillar, family: r.family, target: x.target, resource: x.resource,
-    message: 'm', evidence: {}, fingerprint: (fp++).toString(16).padStart(32, '0'),
+    // As a scan makes it: one per (rule, target, resource), so equal findings name the same first failure in any order.
+    message: 'm', evidence: {}, fingerprint: fingerprintOf(r.id, x.target, x.resource),
     ...(x.asset !== undefined ? { asset: x.asset } : {}),
     ...(x.suppressed === 0 ? { suppression: { reason: 'lab', expires: '2099-01-01' } } : {}),
   }
