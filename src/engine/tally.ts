@@ -164,6 +164,12 @@ class RunReader<V> {
   }
 }
 
+/**
+ * A map's keys in order (UTF-16 code units, as `<` compares strings): the built-in order of `sort()` without a comparator,
+ * about twice as fast as sorting the entries with one, even with the lookup per key after.
+ */
+const sortedKeys = (m: Map<string, unknown>): string[] => [...m.keys()].sort()
+
 /** Sources merged by key (a binary heap; equal keys: the lower source index first). */
 class Merge<V> {
   readonly #heap: { key: string; value: V; i: number }[] = []
@@ -268,7 +274,11 @@ export class TallyMap<V> {
   }
 
   #sortedMem(): [string, V][] {
-    return (this.#sorted ??= [...this.#mem].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
+    if (!this.#sorted) {
+      const mem = this.#mem
+      this.#sorted = sortedKeys(mem).map((k) => [k, mem.get(k)!])
+    }
+    return this.#sorted
   }
 
   #spill(): void {
@@ -279,13 +289,13 @@ export class TallyMap<V> {
       this.#fd = openSync(join(this.#tmp, 'tally.bin'), 'w+', 0o600)
     }
     const start = this.#bytes
-    const entries = [...this.#mem].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    const mem = this.#mem
     const w = (this.#w ??= new BinWriter())
-    for (const [k, v] of entries) {
+    for (const k of sortedKeys(mem)) {
       const at = w.pos
       w.u32(0)
       w.str(k)
-      this.#codec.write(w, v)
+      this.#codec.write(w, mem.get(k)!)
       w.buf.writeUInt32LE(w.pos - at - 4, at)
       if (w.pos >= WRITE_CHUNK) this.#flush(w)
     }
