@@ -7,7 +7,7 @@
  *
  * A record on disk: its length (u32), its key (u32 length + UTF-8), then what the codec wrote.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { track, untrack } from './spill.ts'
@@ -350,7 +350,6 @@ export class TallyMap<V> {
     this.#w = undefined
     if (this.#fd !== undefined) closeSync(this.#fd)
     if (this.#tmp) {
-      rmSync(this.#tmp, { recursive: true, force: true })
       untrack(this.#tmp)
     }
   }
