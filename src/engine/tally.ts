@@ -1,6 +1,6 @@
 /**
  * @fileoverview Tallies by key in bounded memory, spilled as binary sorted runs: {@link TallyMap} is
- * {@link import('./spill.ts').SpillMap} for values with a {@link Codec} — numbers and strings written as they are (no
+ * spill.ts's SpillMap for values with a {@link Codec} — numbers and strings written as they are (no
  * JSON.stringify, no escaping, no JSON.parse on the way back). Past its budget of keys the map's partial values are
  * sorted and appended to a temporary file (mode 0600, in `os.tmpdir()`, removed by {@link TallyMap.release} and at process
  * exit) as one run; reading back merges the runs and the in-memory rest by key and combines a key's partial values.
