@@ -28,7 +28,8 @@ const RULES: readonly Rule[] = [
 ]
 
 // Strings a target chooses: non-ASCII, a NUL, an astral character (a surrogate pair), DEL and a bidi override.
-const NAMES = ['h1', 'h2', 'h10', 'é', 'a\0b', 'a', '😀', 'x\u202ey', 'del\x7f', 'z']
+// Lone surrogates too: two of them must stay two keys, in their order, when they spill (not both U+FFFD).
+const NAMES = ['h1', 'h2', 'h10', 'é', 'a\0b', 'a', '😀', 'x\u202ey', 'del\x7f', 'z', 'a\ud800', 'a\udbff', '\udc00b']
 
 const findingArb = fc.record({
   r: fc.integer({ min: 0, max: RULES.length - 1 }),

@@ -47,12 +47,21 @@ export class BinWriter {
     this.buf.writeDoubleLE(n, this.pos)
     this.pos += 8
   }
+  /**
+   * A string, exactly: UTF-8 when it is well formed (at most 3 bytes per UTF-16 unit), else its UTF-16 units as they are
+   * (a lone surrogate would become U+FFFD in UTF-8, and two distinct keys one) — the length's top bit says which.
+   */
   str(s: string): void {
-    // At most 3 UTF-8 bytes per UTF-16 unit (a lone surrogate becomes U+FFFD: 3 bytes).
     this.#room(4 + 3 * s.length)
-    const n = writeUtf8(this.buf, s, this.pos + 4)
-    this.buf.writeUInt32LE(n, this.pos)
-    this.pos += 4 + n
+    if ((s as string & { isWellFormed(): boolean }).isWellFormed()) {
+      const n = writeUtf8(this.buf, s, this.pos + 4)
+      this.buf.writeUInt32LE(n, this.pos)
+      this.pos += 4 + n
+    } else {
+      const n = this.buf.write(s, this.pos + 4, 'utf16le')
+      this.buf.writeUInt32LE((n | UTF16) >>> 0, this.pos)
+      this.pos += 4 + n
+    }
   }
   /** A string or undefined. */
   opt(s: string | undefined): void {
@@ -63,6 +72,9 @@ export class BinWriter {
     }
   }
 }
+
+/** The top bit of a string's length: its bytes are UTF-16LE units (a string that is not well formed). */
+const UTF16 = 0x8000_0000
 
 /** Reads what a {@link BinWriter} wrote, from `pos`. */
 export class BinReader {
@@ -86,8 +98,9 @@ export class BinReader {
     return n
   }
   str(): string {
-    const n = this.u32()
-    const s = readUtf8(this.buf, this.pos, this.pos + n)
+    const w = this.u32()
+    const n = w & ~UTF16
+    const s = w & UTF16 ? this.buf.toString('utf16le', this.pos, this.pos + n) : readUtf8(this.buf, this.pos, this.pos + n)
     this.pos += n
     return s
   }
