@@ -27,7 +27,9 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   }
   // A part that says it is a ztscan JSON report (its top-level schemaVersion "1.0") is streamed, any size; any other part
   // (a SARIF log, or no report at all) is read whole as before, within MAX_REPORT_BYTES, and refused or merged as SARIF.
-  const streamed = await Promise.all(positionals.map((p) => isReportFile(p)))
+  // Sniffed one at a time: one descriptor open at once, however many parts (EMFILE would make a report "not a report").
+  const streamed: boolean[] = []
+  for (const p of positionals) streamed.push(await isReportFile(p))
   const parts: unknown[] = []
   for (const [i, p] of positionals.entries()) {
     if (streamed[i]) {

@@ -1,6 +1,6 @@
 /**
- * @fileoverview Joins shard reports into one. JSON parts merge into a full report (findings deduplicated by fingerprint and
- * status, score recomputed from the union, so it equals the unsharded scan's). SARIF parts merge into one SARIF run whose
+ * @fileoverview Joins shard reports into one. JSON parts merge into a full report (findings deduplicated by target, rule,
+ * resource, status and fingerprint, score recomputed from the union, so it equals the unsharded scan's). SARIF parts merge into one SARIF run whose
  * score is re-scored from the parts' pillar sums, counts and caps (`mergeScoreCards`: SARIF holds no passing findings).
  */
 import { readFileSync } from 'node:fs'
@@ -16,7 +16,7 @@ import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, ty
 import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore, recordView, type SpilledRecord } from '../engine/spill.ts'
 import { buildReport, countFinding, incompleteness } from './build.ts'
 import { streamReport } from './read-stream.ts'
-import { MAX_STREAM_BYTES, fileChunks } from '../lib-files.ts'
+import { MAX_REPORT_BYTES, MAX_STREAM_BYTES, fileChunks } from '../lib-files.ts'
 import { readJsonEntries } from '../lib-json-stream.ts'
 import { groupSarifResults, type SarifOptions } from './sarif.ts'
 
@@ -42,6 +42,9 @@ export function validateReportPart(data: unknown, source: string): ScanReport {
   const part = 'complete' in data ? data : { ...data, complete: false, incomplete: [{ reason: 'nothing-checked', message: 'this part does not say whether its scan was complete' }] }
   const validate = validateReport()
   if (!validate(part)) throw new InputError(source, formatProblems('', toProblems(validate.errors, part)).replace(/^: /, ''))
+  // The schema's date-time formats are not checked (validateFormats: false): a date the merge could not order is refused here.
+  for (const k of ['startedAt', 'finishedAt'] as const)
+    if (Number.isNaN(Date.parse((part as ScanReport)[k]))) throw new InputError(source, `/${k}: expected a date-time (ISO 8601)`)
   return part as ScanReport
 }
 
@@ -142,8 +145,8 @@ function* lastOfEach<T>(records: Iterable<SpilledRecord<T>>): Generator<SpilledR
 /**
  * A merge of JSON reports, part by part: findings and pass counts are handed over one at a time (from a stream or an
  * array) and spill past the budgets, so parts of any size merge in bounded memory; targets, rules, errors and skips are
- * kept in memory. {@link finish} gives the merged report: findings deduplicated by fingerprint and status, score
- * recomputed from the union, so it equals the unsharded scan's.
+ * kept in memory. {@link finish} gives the merged report: findings deduplicated by target, rule, resource, status and
+ * fingerprint, score recomputed from the union, so it equals the unsharded scan's.
  */
 export class ReportMerge {
   readonly #findings: SpillStore<Finding>
@@ -212,6 +215,8 @@ export class ReportMerge {
   /** Adds the JSON report at `path`, streamed (any size; errors name the file and the field). */
   async addFile(path: string): Promise<void> {
     const part = await streamReport(path, {
+      // A value other than the streamed arrays (a large baseline.absent list) up to what a whole read of the part allows.
+      maxOtherBytes: MAX_REPORT_BYTES,
       keep: ['targets', 'rules', 'errors', 'skipped', 'expiredSuppressions', 'incomplete'],
       onFinding: (f) => this.finding(f),
       onPassCount: (c) => this.passCount(c),

@@ -57,6 +57,8 @@ export interface StreamReportOptions {
   readonly keep?: readonly (typeof STREAMED)[number][]
   /** Largest report, in bytes read (default 16 GiB). */
   readonly maxBytes?: number
+  /** Largest value other than the streamed arrays' entries, in bytes (default 16 MiB; a merge part: what a whole read allows). */
+  readonly maxOtherBytes?: number
   /**
    * Gets each pass count (checked against the schema) as it is read, and has each per-asset score checked against the
    * schema too (a merge part: everything the whole-file read checks); without it both are only checked as JSON.
@@ -70,7 +72,7 @@ export interface StreamReportOptions {
  * checked. Errors are `InputError`s naming the file and, where known, the JSON pointer.
  */
 export async function streamReport(path: string, opts: StreamReportOptions = {}): Promise<ScanReport> {
-  const { onFinding = () => {}, onPassCount, keep = [], maxBytes = MAX_STREAM_BYTES } = opts
+  const { onFinding = () => {}, onPassCount, keep = [], maxBytes = MAX_STREAM_BYTES, maxOtherBytes } = opts
   const kept = new Map<string, unknown[]>(keep.map((n) => [`/${n}`, []]))
   const env: Record<string, unknown> = {}
   let unknown = false // a field not in the schema was seen before schemaVersion (its placeholder is in env)
@@ -79,7 +81,7 @@ export async function streamReport(path: string, opts: StreamReportOptions = {})
   try {
     await readJsonEntries(
       fileChunks(path, maxBytes),
-      { arrays: [...STREAMED.map((n) => [n]), ...SKIPPED], skip: onPassCount ? [] : SKIPPED, bare: false },
+      { arrays: [...STREAMED.map((n) => [n]), ...SKIPPED], skip: onPassCount ? [] : SKIPPED, bare: false, ...(maxOtherBytes ? { maxOtherBytes } : {}) },
       (value, index, pointer) => {
         const validate = itemValidator(pointer)
         if (!validate(value)) throw new InputError(path, formatProblems('', toProblems(validate.errors, value, `${pointer}/${index}`)).replace(/^: /, ''))
