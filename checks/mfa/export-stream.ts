@@ -329,7 +329,7 @@ export const OKTA_JOIN_RECORDS = 50_000
  * Streams an Okta export through `open`: a bare array of users carrying `_embedded.factors` in two passes (check and count,
  * then hand over); the bundle `{ users, factors: { <id>: […] }, roles?: { <id>: […] }, authenticationPolicies? }` in
  * three. The first reads the factor and role maps — each entry reduced to its active factors (shared between users with
- * the same ones) or its admin flag — and each user's id, and joins them by id through a sorted spill (`SpillStore`: an
+ * the same ones) or its admin flag (a malformed one to a shared marker: its error is read again for the first user needing it) — and each user's id, and joins them by id through a sorted spill (`SpillStore`: an
  * exact join, in whatever order the file has them, with memory bounded whatever the number of ids): what remains is, per
  * user in file order, the index of its factor list and of its role flag (typed arrays, about 12 bytes a user, with a hash of
  * its id that the later passes check). Then the users are checked and counted, then handed over. A user's own record is
@@ -338,11 +338,12 @@ export const OKTA_JOIN_RECORDS = 50_000
  * @throws AttemptFailure('input') for a bad user or factor list (the first one, as the whole-file reader) or a file changed between passes.
  */
 export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: string, weak: readonly string[], pr: readonly string[], budget = OKTA_JOIN_RECORDS): Promise<StreamedUsers | undefined> {
-  // The factor lists and role flags, each distinct one once (a malformed list is its own): 0 and 1 are the role flags.
-  const values: (OktaFactors | OktaRoles)[] = [false, true]
+  // The factor lists and role flags, each distinct one once: 0 and 1 are the role flags, then the two markers of a malformed
+  // list (its reason is not kept: see mapFailure).
+  const values: (OktaFactors | OktaRoles)[] = [false, true, BAD_FACTORS, BAD_ROLES]
   const shared = new Map<string, number>()
   const intern = (f: OktaFactors): number => {
-    if (f instanceof AttemptFailure) return values.push(f) - 1
+    if (f instanceof AttemptFailure) return BAD_FACTORS_AT
     // JSON: unambiguous whatever the strings hold (a type or provider may contain any character, a separator too).
     const key = JSON.stringify(f.map((x) => [x.type, x.provider ?? null]))
     let v = shared.get(key)
@@ -383,6 +384,8 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
   let policies: unknown
   let entries = 0
   let failure: AttemptFailure | undefined
+  /** The map entry behind a marker the first bad user met (its reason is read again: mapFailure). */
+  let needs: { map: '/factors' | '/roles'; id: string } | undefined
   // Counts a user; the first bad one is kept while the rest is read (a file that is not JSON further on is the whole-file
   // reader's to report, as its parse comes first).
   const count = (e: unknown, i: number, ptr: string): void => {
@@ -393,6 +396,7 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
     } catch (err) {
       if (!(err instanceof AttemptFailure)) throw err
       failure = err
+      if (err === BAD_FACTORS || err === BAD_ROLES) needs = { map: err === BAD_FACTORS ? '/factors' : '/roles', id: (e as { id: string }).id }
     }
   }
   let counts: ReadonlyMap<string, number>
@@ -404,7 +408,7 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
         if (ptr === '/factors') join.add([FACTORS, intern(oktaFactors(e, file, `/factors/${key!}`))], key!)
         else if (ptr === '/roles') {
           const r = oktaRoles(e, file, `/roles/${key!}`)
-          join.add([ROLES, r instanceof AttemptFailure ? values.push(r) - 1 : Number(r)], key!)
+          join.add([ROLES, r instanceof AttemptFailure ? BAD_ROLES_AT : Number(r)], key!)
         } else if (ptr === '/users') {
           const c = idHash(e)
           idCheck.set(i, c)
@@ -421,11 +425,14 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
     ))
     if (!counts.has('') && counts.has('/users')) {
       joinById(join, factorOf, roleOf)
+      let users = 0
       await readJsonEntries(open(), OKTA_USERS, (e, i, ptr) => {
         if (ptr !== '/users') return
+        users++
         bundleUser(e, i)
         count(e, i, ptr)
       })
+      if (users !== counts.get('/users')) throw changed(file)
     }
   } catch (err) {
     if (err === OTHER || err instanceof JsonStreamError) return undefined
@@ -436,6 +443,7 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
   if (!counts.has('') && !counts.has('/users')) return undefined
   // The whole-file reader's order: the policies, then the users.
   const oktaPolicies = policies === undefined ? undefined : oktaPolicyList(file, policies)
+  if (needs) throw await mapFailure(open, file, needs.map, needs.id)
   if (failure) throw failure
   return {
     count: counter.total,
@@ -459,6 +467,34 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
         ['', '/users'],
       ),
   }
+}
+
+/**
+ * A malformed factor or role list of the maps: one shared marker each, in place of its error (an error per entry, its id in
+ * the message, would keep every malformed entry of the file in memory, whether a user needs it or not). The first user that
+ * needs one has its error built again by mapFailure.
+ */
+const BAD_FACTORS = new AttemptFailure('input', 'a malformed factor list')
+const BAD_ROLES = new AttemptFailure('input', 'a malformed role list')
+const BAD_FACTORS_AT = 2
+const BAD_ROLES_AT = 3
+/** The maps alone (a later pass after a bad list). */
+const OKTA_MAPS: JsonEntriesSpec = { ...OKTA, skip: [['users']] }
+
+/**
+ * The error of the map entry `map`/`id` a user needed (the last entry of that id, as the join): the whole-file reader's, read
+ * again from the file. An entry no longer malformed, or a file no longer JSON, is a file changed between passes.
+ */
+async function mapFailure(open: () => AsyncIterable<Buffer>, file: string, map: '/factors' | '/roles', id: string): Promise<AttemptFailure> {
+  let last: OktaFactors | OktaRoles | undefined
+  try {
+    await readJsonEntries(open(), OKTA_MAPS, (e, _i, ptr, key) => {
+      if (ptr === map && key === id) last = map === '/factors' ? oktaFactors(e, file, `/factors/${id}`) : oktaRoles(e, file, `/roles/${id}`)
+    })
+  } catch (err) {
+    throw err instanceof JsonStreamError ? changed(file) : err
+  }
+  return last instanceof AttemptFailure ? last : changed(file)
 }
 
 /** Kinds of an Okta join record. */

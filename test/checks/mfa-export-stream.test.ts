@@ -10,6 +10,8 @@ import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
@@ -362,6 +364,68 @@ describe('streamed Okta exports judge what the whole-file reader judged', () => 
     // Bad policies and a bad user: the policies' error first, as the whole-file reader.
     const both = JSON.stringify({ ...bundle, users: JSON.parse(users) as unknown, authenticationPolicies: [{ id: 'p', rules: 5 }] })
     expect(await same('okta', streamOktaUsers, both, [4096])).toMatch(/\/authenticationPolicies\/0\/rules: expected an array/)
+  })
+})
+
+describe('malformed Okta map entries and a changed user count', () => {
+  /** A bundle of `n` users with `bad` malformed factor and role entries of ids no user has (distinct reasons, distinct ids). */
+  const withBad = (n: number, bad: number): { users: Record<string, unknown>[]; factors: Record<string, unknown>; roles: Record<string, unknown> } => {
+    const b = oktaBundle(n) as { users: Record<string, unknown>[]; factors: Record<string, unknown>; roles: Record<string, unknown> }
+    for (let i = 0; i < bad; i++) {
+      b.factors[`nobody${i}`] = i % 2 ? { n: i } : [{ status: 'ACTIVE', n: i }]
+      b.roles[`nobody${i}`] = `r${i}`
+    }
+    return b
+  }
+  it('many malformed entries no user needs keep nothing per entry (the heap after the first passes stays flat)', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const text = JSON.stringify(withBad(20, 60_000))
+    gc()
+    const before = process.memoryUsage().heapUsed
+    const s = (await streamOktaUsers(opener(text, 65536), 'f.json', WEAK, PR))!
+    gc()
+    const grown = process.memoryUsage().heapUsed - before
+    // One error per malformed entry (120,000, each a stack trace and a message with its id) is tens of MB; markers: none.
+    expect(grown).toBeLessThan(8 * 1048576)
+    expect(s.count).toBe(whole('okta', text) && (whole('okta', text) as { users: unknown[] }).users.length)
+  })
+  it('the first user needing a malformed list gets the whole-file reader\'s error (factors, roles, spilled or not); unused ones none', async () => {
+    for (const budget of [5, 1e9]) {
+      const fn: Streamer = (o, f, w, p) => streamOktaUsers(o, f, w, p, budget)
+      const b = withBad(60, 50)
+      expect(await same('okta', fn, JSON.stringify(b), [61, 4096])).toBeTypeOf('object')
+      const f = structuredClone(b)
+      f.factors[oktaId(40)] = [{ status: 'ACTIVE', factorType: 5 }]
+      f.factors[oktaId(44)] = 'none'
+      expect(await same('okta', fn, JSON.stringify(f), [61, 4096])).toBe(`f.json: /factors/${oktaId(40)}/0/factorType: expected a non-empty string (got 5)`)
+      const r = structuredClone(b)
+      r.roles[oktaId(22)] = { type: 'x' }
+      expect(await same('okta', fn, JSON.stringify(r), [61, 4096])).toBe(`f.json: /roles/${oktaId(22)}: expected an array (got {"type":"x"})`)
+      // A malformed entry given twice: the last one's reason; a later good one wins over it.
+      const twice = JSON.stringify(b).replace('"factors":{', `"factors":{"${oktaId(1)}":"first",`).replace('"roles":{', `"roles":{"${oktaId(22)}":5,`)
+      expect(await same('okta', fn, twice, [4096])).toBeTypeOf('object')
+      const last = JSON.stringify(b).replace('"roles":{', `"roles":{"${oktaId(22)}":[],`).replace(/\}\}$/, `,"${oktaId(22)}":"last"}}`)
+      expect(await same('okta', fn, last, [4096])).toBe(`f.json: /roles/${oktaId(22)}: expected an array (got "last")`)
+    }
+  })
+  it('a bundle with fewer users in the counting pass than in the first (read through the same opener) is a changed file', async () => {
+    const full = oktaBundle(30) as { users: unknown[] }
+    for (const fewer of [{ ...full, users: full.users.slice(0, -1) }, { ...full, users: full.users.slice(0, 10) }]) {
+      let reads = 0
+      const texts = [JSON.stringify(full), JSON.stringify(fewer)]
+      const open = () => opener(texts[Math.min(1, reads++)]!, 4096)()
+      await expect(streamOktaUsers(open, 'f.json', WEAK, PR)).rejects.toThrow('f.json: changed while being read (read it from a file nothing else writes)')
+      expect(reads).toBe(2)
+    }
+    // A malformed list a user needs, well-formed when read again: a changed file too.
+    const bad = structuredClone(full) as unknown as { factors: Record<string, unknown> }
+    bad.factors[oktaId(10)] = 'none'
+    let reads = 0
+    const texts = [JSON.stringify(bad), JSON.stringify(bad), JSON.stringify(full)]
+    const open = () => opener(texts[Math.min(2, reads++)]!, 4096)()
+    await expect(streamOktaUsers(open, 'f.json', WEAK, PR)).rejects.toThrow('f.json: changed while being read')
+    expect(reads).toBe(3)
   })
 })
 
