@@ -13,14 +13,16 @@ export type Sniffed = 'ssh' | 'tls' | 'other' | undefined
 const BANNER_MS = 300
 /**
  * How long the banner is waited for alone before the TLS handshake starts beside it: a server that speaks first (SSH)
- * does so at once, and so is not sent a ClientHello it would log as a bad protocol identification.
+ * does so as soon as it accepts, and its banner reaches us about one round trip after our connect completed — so the
+ * wait is 50 ms plus twice the time the connect took (a remote host: its round trips), at most the whole banner wait.
+ * An SSH server that answers within that is not sent a ClientHello it would log as a bad protocol identification.
  */
-const HELLO_AFTER_MS = 50
+export const helloAfterMs = (connectMs: number): number => Math.min(BANNER_MS, 50 + 2 * Math.max(0, connectMs))
 
 /**
  * Sniffs one open port: `ssh`, `tls`, `other` (it spoke first, and not SSH) or undefined (nothing learned). The banner
- * and the TLS handshake are tried on two connections side by side (the handshake `HELLO_AFTER_MS` after the banner
- * wait began), and the answer is taken as soon as it is known: a banner decides at once; a completed handshake decides
+ * and the TLS handshake are tried on two connections side by side (the handshake {@link helloAfterMs} after the
+ * banner wait began), and the answer is taken as soon as it is known: a banner decides at once; a completed handshake decides
  * at once (a TLS server never speaks first); a failed handshake leaves the rest of the banner wait; a connection the
  * server closed or refused ends the banner wait. A silent TLS port costs its handshake, not the whole banner wait too.
  */
@@ -32,6 +34,7 @@ export async function sniff(ctx: CheckContext<string>, host: string, port: numbe
   const helloDue = new Promise<void>((resolve) => (startHello = resolve))
   const banner = ctx.sockets(async () => {
     let sock
+    const began = performance.now()
     try {
       sock = await ctx.net.tcpConnect(host, port, budgetMs)
     } catch {
@@ -39,8 +42,8 @@ export async function sniff(ctx: CheckContext<string>, host: string, port: numbe
     }
     bannerSocket = sock
     try {
-      // The handshake may start once this connection is up and has said nothing for HELLO_AFTER_MS.
-      helloTimer = setTimeout(startHello, HELLO_AFTER_MS)
+      // The handshake may start once this connection is up and has said nothing for helloAfterMs(the connect's time).
+      helloTimer = setTimeout(startHello, helloAfterMs(performance.now() - began))
       return await new Promise<Buffer | undefined>((resolve) => {
         const t = setTimeout(() => resolve(undefined), BANNER_MS)
         sock.once('data', (d: Buffer) => {

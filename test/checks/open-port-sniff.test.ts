@@ -80,6 +80,38 @@ describe('connect scan sniffs open ports and chains TLS and SSH on any port', ()
     }
   })
 
+  it('a host whose connect takes round trips (remote) gets that much longer to speak before any ClientHello', async () => {
+    // A remote SSH server as seen from here: the connect completes after CONNECT_MS, and its banner comes one round trip
+    // after that. Loopback stands in for it: the connect is held back CONNECT_MS, the server writes BANNER_MS after accept.
+    const CONNECT_MS = 100
+    const BANNER_MS = CONNECT_MS + 100
+    const heard: Buffer[] = []
+    const timers: NodeJS.Timeout[] = []
+    const ssh = createNetServer((s) => {
+      s.on('error', () => {})
+      s.on('data', (d: Buffer) => heard.push(d))
+      timers.push(setTimeout(() => s.destroyed || s.write('SSH-2.0-OpenSSH_9.2p1 far-away\r\n'), BANNER_MS))
+    })
+    const sshPort = await listen(ssh)
+    const io = {
+      tcpConnect: async (host: string, port: number, o: IoOptions): Promise<Socket> => {
+        const s = await realIo.tcpConnect(host, port, o)
+        // Only the sniff's banner connections are held back (the port scan's own connects are not).
+        if (port === sshPort && o.timeoutMs !== undefined) await new Promise((r) => setTimeout(r, CONNECT_MS))
+        return s
+      },
+    }
+    try {
+      const report = await scan({ targets: [`host://127.0.0.1?ports=${sshPort}`], timeoutMs: 10_000, chain: false, io, settings: { portScan: { scanner: 'builtin' } } })
+      expect(report.chaining?.withheld).toEqual([{ from: 'host://127.0.0.1', targets: 1 }])
+      // With a fixed 50 ms the ClientHello went out ~50 ms before the banner came.
+      expect(heard.map((d) => d.toString('latin1'))).toEqual([])
+    } finally {
+      timers.forEach(clearTimeout)
+      ssh.close()
+    }
+  })
+
   it('settings.portScan.sniff=false keeps the port-number guess only', async () => {
     const tls = await startTlsServer({ chain: [labLeaf()], host: '127.0.0.1' })
     try {
