@@ -103,10 +103,11 @@ describe('passes counted, not stored', () => {
   })
 })
 
-describe('findings beyond the in-memory budget spill to a temporary file', () => {
-  // Spill files go to os.tmpdir(), which reads TMPDIR: a directory of this test file's own, so that other test files
-  // spilling at the same time (vitest runs files in parallel) are not counted.
-  const spillDirs = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('ztscan-spill-'))
+/**
+ * Spill files go to os.tmpdir(), which reads TMPDIR: the describe block gets a directory of its own, so that other test
+ * files spilling at the same time (vitest runs files in parallel) are not counted.
+ */
+function privateTmpdir(): void {
   const sharedTmp = process.env.TMPDIR
   beforeAll(() => {
     process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'ztscan-scale-test-'))
@@ -117,6 +118,11 @@ describe('findings beyond the in-memory budget spill to a temporary file', () =>
     else process.env.TMPDIR = sharedTmp
     rmSync(own, { recursive: true, force: true })
   })
+}
+const spillDirs = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('ztscan-spill-'))
+
+describe('findings beyond the in-memory budget spill to a temporary file', () => {
+  privateTmpdir()
 
   it('the spilled report reads back in the same order, with the same score, JSON, JSON Lines and SARIF as the in-memory one; the file is removed on release', async () => {
     const file = await nmapFile('spill.xml', 900)
@@ -203,8 +209,9 @@ describe('findings beyond the in-memory budget spill to a temporary file', () =>
 })
 
 describe('aggregates in bounded memory', () => {
+  privateTmpdir()
   it('SpillMap combines the partial values of a key spilled in several runs, in the order added; DistinctCounter counts exactly past its budget', () => {
-    const before = readdirSync(tmpdir()).filter((d) => d.startsWith('ztscan-spill-')).length
+    const before = spillDirs().length
     const m = new SpillMap<number[]>(7, (a, b) => [...a, ...b])
     const want = new Map<string, number[]>()
     const d = new DistinctCounter(10)
@@ -221,7 +228,7 @@ describe('aggregates in bounded memory', () => {
     expect([...m.entries()]).toEqual(got)
     m.release()
     expect(d.count()).toBe(61)
-    expect(readdirSync(tmpdir()).filter((x) => x.startsWith('ztscan-spill-')).length).toBe(before)
+    expect(spillDirs().length).toBe(before)
   })
 })
 
