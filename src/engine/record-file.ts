@@ -13,8 +13,8 @@ import { track, untrack } from './spill.ts'
 export class RecordFile<T> {
   readonly #dir: string
   readonly #fd: number
-  /** Offset of each record's line; entry `size` is the end of the last (numbers only: V8 keeps them unboxed, 8 bytes each). */
-  readonly #at: number[] = [0]
+  /** Offset of each record's line; entry `size` is the end of the last (off the heap, doubled as it fills). */
+  #at = new Float64Array(1024)
   #size = 0
   #bytes = 0
   #buf = Buffer.allocUnsafe(1 << 20)
@@ -41,7 +41,12 @@ export class RecordFile<T> {
     const n = this.#buf.write(line, this.#used)
     this.#used += n
     this.#bytes += n
-    this.#at.push(this.#bytes)
+    if (this.#size + 1 === this.#at.length) {
+      const at = new Float64Array(this.#at.length * 2)
+      at.set(this.#at)
+      this.#at = at
+    }
+    this.#at[this.#size + 1] = this.#bytes
     return this.#size++
   }
 
@@ -57,7 +62,9 @@ export class RecordFile<T> {
    */
   reader(): (j: number) => T {
     this.#flush()
-    let block = Buffer.alloc(0)
+    // One block per reader, reused (a parsed record keeps nothing of it); a record longer than the block gets its own.
+    let buf = Buffer.allocUnsafe(1 << 16)
+    let block = buf.subarray(0, 0)
     let from = 0
     return (j) => {
       if (this.#released) throw new Error('record file already released')
@@ -65,9 +72,9 @@ export class RecordFile<T> {
       const start = this.#at[j]!
       const end = this.#at[j + 1]!
       if (start < from || end > from + block.length) {
-        block = Buffer.allocUnsafe(Math.max(1 << 16, end - start))
-        const n = readSync(this.#fd, block, 0, block.length, start)
-        block = block.subarray(0, n)
+        if (end - start > buf.length) buf = Buffer.allocUnsafe(end - start)
+        const n = readSync(this.#fd, buf, 0, buf.length, start)
+        block = buf.subarray(0, n)
         from = start
         if (end > from + n) throw new Error('record file: the temporary file ended early')
       }
