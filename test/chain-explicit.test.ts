@@ -88,30 +88,30 @@ describe('chaining is explicit (library I/O counter and CLI flags)', () => {
     expect(on.stderr).not.toContain('not probed')
     const report = JSON.parse(readFileSync(join(dir, 'on.json'), 'utf8')) as { targets: { id: string; chainedFrom?: string }[]; chaining: unknown }
     expect(report.targets.filter((t) => t.chainedFrom).map((t) => [t.id, t.chainedFrom])).toEqual([
-      [`ssh://127.0.0.1:${lab.sshPort}`, `nmap:scan.xml`],
-      [`tls://127.0.0.1:${lab.tlsPort}`, `nmap:scan.xml`],
+      [`ssh://127.0.0.77:${lab.sshPort}`, `nmap:scan.xml`],
+      [`tls://127.0.0.77:${lab.tlsPort}`, `nmap:scan.xml`],
     ])
     expect(report.chaining).toEqual({ mode: 'all', chained: 2, withheld: [] })
   }, 60_000)
 
   it('CLI: host:// chains by default; --no-chain chains nothing and says so', async () => {
-    const host = `host://127.0.0.1?ports=${lab.tlsPort},${lab.sshPort}`
+    const host = `host://127.0.0.77?ports=${lab.tlsPort},${lab.sshPort}`
     const live = await runCli(['scan', host, '--port-scanner', 'builtin', '--insecure-accept-unknown-host-keys', '-o', join(dir, 'live.json'), '--fail-on', 'none', '--max-errors', '100%', '--progress', 'none'], { cwd: dir })
     expect(live.code).toBe(0)
     const l = JSON.parse(readFileSync(join(dir, 'live.json'), 'utf8')) as { targets: { id: string; chainedFrom?: string }[] }
-    expect(l.targets.filter((t) => t.chainedFrom).map((t) => t.id)).toEqual([`ssh://127.0.0.1:${lab.sshPort}`, `tls://127.0.0.1:${lab.tlsPort}`])
+    expect(l.targets.filter((t) => t.chainedFrom).map((t) => t.id)).toEqual([`ssh://127.0.0.77:${lab.sshPort}`, `tls://127.0.0.77:${lab.tlsPort}`])
 
     const r = await runCli(['scan', host, '--port-scanner', 'builtin', '--no-chain', '-o', join(dir, 'nochain.json'), '--fail-on', 'none', '--progress', 'none'], { cwd: dir })
     expect(r.code).toBe(0)
-    expect(r.stderr).toContain('ztscan: 2 TLS/SSH target(s) found in host://127.0.0.1 not probed (--no-chain)')
+    expect(r.stderr).toContain('ztscan: 2 TLS/SSH target(s) found in host://127.0.0.77 not probed (--no-chain)')
     const report = JSON.parse(readFileSync(join(dir, 'nochain.json'), 'utf8')) as { targets: { id: string }[]; chaining: unknown }
-    expect(report.targets.map((t) => t.id)).toEqual(['host://127.0.0.1'])
-    expect(report.chaining).toEqual({ mode: 'off', chained: 0, withheld: [{ from: 'host://127.0.0.1', targets: 2 }] })
+    expect(report.targets.map((t) => t.id)).toEqual(['host://127.0.0.77'])
+    expect(report.chaining).toEqual({ mode: 'off', chained: 0, withheld: [{ from: 'host://127.0.0.77', targets: 2 }] })
   }, 60_000)
 
   it('CLI: --port-scanner nmap without nmap on the PATH is exit 2 naming the flag, before any probe', async () => {
     lab.reset()
-    const r = await runCli(['scan', `host://127.0.0.1?ports=${lab.tlsPort}`, '--port-scanner', 'nmap', '--progress', 'none'], { cwd: dir, env: { PATH: dir } })
+    const r = await runCli(['scan', `host://127.0.0.77?ports=${lab.tlsPort}`, '--port-scanner', 'nmap', '--progress', 'none'], { cwd: dir, env: { PATH: dir } })
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('--port-scanner: nmap is not on the PATH')
     expect(accepted()).toBe(0)

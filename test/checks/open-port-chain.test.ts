@@ -46,23 +46,23 @@ describe('chaining: offline input never causes network traffic unless asked', ()
     expect(lab.accepted.ssh).toBeGreaterThan(0)
     const chained = report.targets.filter((t) => t.chainedFrom).map((t) => [t.id, t.chainedFrom])
     expect(chained).toEqual([
-      [`ssh://127.0.0.1:${lab.sshPort}`, `nmap:${file}`],
-      [`tls://127.0.0.1:${lab.tlsPort}`, `nmap:${file}`],
+      [`ssh://127.0.0.77:${lab.sshPort}`, `nmap:${file}`],
+      [`tls://127.0.0.77:${lab.tlsPort}`, `nmap:${file}`],
     ])
     expect(report.chaining).toMatchObject({ mode: 'all', chained: 2, withheld: [] })
-    expect(report.findings.some((f) => f.family === 'certificate' && f.target === `tls://127.0.0.1:${lab.tlsPort}`)).toBe(true)
+    expect(report.findings.some((f) => f.family === 'certificate' && f.target === `tls://127.0.0.77:${lab.tlsPort}`)).toBe(true)
   })
 
   it('a live host:// scan chains by default; chain: false chains nothing', async () => {
-    const host = `host://127.0.0.1?ports=${lab.tlsPort}`
+    const host = `host://127.0.0.77?ports=${lab.tlsPort}`
     const live = await scan({ targets: [host], timeoutMs: 10_000 })
-    expect(live.targets.find((t) => t.id === `tls://127.0.0.1:${lab.tlsPort}`)?.chainedFrom).toBe('host://127.0.0.1')
+    expect(live.targets.find((t) => t.id === `tls://127.0.0.77:${lab.tlsPort}`)?.chainedFrom).toBe('host://127.0.0.77')
     expect(live.chaining).toMatchObject({ mode: 'live', chained: 1 })
 
     const off = await scan({ targets: [host], chain: false, timeoutMs: 10_000 })
     assertValidReport(off)
-    expect(off.targets.map((t) => t.id)).toEqual(['host://127.0.0.1'])
+    expect(off.targets.map((t) => t.id)).toEqual(['host://127.0.0.77'])
     expect(off.findings.filter((f) => f.family !== 'open-port')).toEqual([])
-    expect(off.chaining).toEqual({ mode: 'off', chained: 0, withheld: [{ from: 'host://127.0.0.1', targets: 1 }] })
+    expect(off.chaining).toEqual({ mode: 'off', chained: 0, withheld: [{ from: 'host://127.0.0.77', targets: 1 }] })
   })
 })

@@ -8,6 +8,12 @@ import { writeFileSync } from 'node:fs'
 import { nmapXml } from '../../checks/open-port/demo.ts'
 import { labLeaf, startTlsServer } from './tls.ts'
 
+/**
+ * The lab's own loopback address: other test files scan every port of 127.0.0.1 (`host://127.0.0.1?ports=all`) at the same
+ * time, and their connections would count as the lab's.
+ */
+export const CHAIN_LAB_HOST = '127.0.0.77'
+
 export interface ChainLab {
   readonly tlsPort: number
   readonly sshPort: number
@@ -17,20 +23,20 @@ export interface ChainLab {
   close(): Promise<void>
 }
 
-/** Starts both servers on 127.0.0.1 and writes the nmap file `file` naming them. */
+/** Starts both servers on {@link CHAIN_LAB_HOST} and writes the nmap file `file` naming them. */
 export async function startChainLab(file: string): Promise<ChainLab> {
   const accepted = { tls: 0, ssh: 0 }
-  const tls = await startTlsServer({ chain: [labLeaf()], host: '127.0.0.1' })
+  const tls = await startTlsServer({ chain: [labLeaf()], host: CHAIN_LAB_HOST })
   tls.server.on('connection', () => accepted.tls++)
   const ssh: Server = createServer((s) => {
     accepted.ssh++
     s.on('error', () => {})
     s.end('SSH-2.0-OpenSSH_9.2p1 chain-test\r\n')
   })
-  const sshPort = await new Promise<number>((resolve) => ssh.listen(0, '127.0.0.1', () => resolve((ssh.address() as { port: number }).port)))
+  const sshPort = await new Promise<number>((resolve) => ssh.listen(0, CHAIN_LAB_HOST, () => resolve((ssh.address() as { port: number }).port)))
   writeFileSync(
     file,
-    nmapXml('127.0.0.1', [
+    nmapXml(CHAIN_LAB_HOST, [
       { port: tls.port, service: { name: 'http', tunnel: 'ssl', method: 'probed', conf: '10' } },
       { port: sshPort, service: { name: 'ssh', product: 'OpenSSH', method: 'probed', conf: '10' } },
     ]),
