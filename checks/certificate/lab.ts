@@ -226,8 +226,8 @@ export interface LabServer {
 export interface TlsServerSpec {
   /** Served chain, leaf first. */
   readonly chain: readonly Issued[]
-  /** Loopback address to listen on (default 127.0.0.1). */
-  readonly host?: '127.0.0.1' | '::1'
+  /** Loopback address to listen on (default 127.0.0.1; any of 127.0.0.0/8, or ::1). */
+  readonly host?: `127.${number}.${number}.${number}` | '::1'
   readonly port?: number
   readonly minVersion?: SecureVersion
   readonly maxVersion?: SecureVersion
