@@ -183,17 +183,19 @@ export async function streamInventory(provider: Provider, open: () => AsyncItera
   const facts: InventoryFacts = { devices, notJudged, duplicates: judged - devices, groups }
   o.facts?.(facts)
 
-  // Pass 2: the winners, as they are parsed.
+  // Pass 2: the winners, as they are parsed. Each device is handed over at one entry index at most (its slot's first record,
+  // or its exact id's winner), so as many handed over as there are devices means every one was: records that swapped ids
+  // between the passes (the count of entries unchanged) would otherwise lose devices without a word.
+  let handed = 0
   const again = await read((e, i, ptr) => {
     const d = judgedAgain(e, i, ptr)
     if (!d) return
     const slot = slots.find(d.id)
     if (slot < 0) changed()
-    if (multi.get(slot)) {
-      const x = exact.get(d.id) ?? changed()
-      if (x.winner === i) onDevice(d)
-    } else if (first.data[slot] === i) onDevice(d)
+    if (multi.get(slot) ? (exact.get(d.id) ?? changed()).winner !== i : first.data[slot] !== i) return
+    handed++
+    onDevice(d)
   })
-  if (again !== count) changed()
+  if (again !== count || handed !== devices) changed()
   return facts
 }

@@ -157,6 +157,27 @@ describe('streamed inventories judge what the whole-file reader judged', () => {
     expect(err).toBeInstanceOf(AttemptFailure)
     expect((err as AttemptFailure).message).toBe('cs.json: changed while being read (read it from a file nothing else writes)')
   })
+
+  it('records that swap ids between the passes are an input error, not devices lost silently (io.readStream serves other bytes the second time)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ztscan-inv-swap-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    const file = join(dir, 'cs.json')
+    const rec = (id: string) => ({ device_id: id, hostname: `h-${id}`, agent_version: '7.10.0', last_seen: '2025-06-01T10:00:00Z', platform_name: 'Linux' })
+    const ab = JSON.stringify({ resources: [rec('a'), rec('b'), rec('c')] })
+    // The same ids and count, in another order: each record now stands where another id's first record was.
+    const swapped = JSON.stringify({ resources: [rec('b'), rec('a'), rec('c')] })
+    await writeFile(file, ab)
+    const run = async (later: string) => {
+      let reads = 0
+      const r = await tester.run(`inventory:crowdstrike:${file}`, { io: { readStream: () => opener(reads++ ? later : ab)() } })
+      return { reads, devices: [...new Set(r.findings.map((f) => f.resource))].sort(), errors: r.errors.map((e) => [e.reason, e.message]) }
+    }
+    expect(await run(ab)).toEqual({ reads: 2, devices: ['device:a', 'device:b', 'device:c'], errors: [] })
+    const got = await run(swapped)
+    expect(got.errors).toEqual([['input', `${file}: changed while being read (read it from a file nothing else writes)`]])
+    // Device c is read where it was and handed over before the end; a and b are lost: the scan says so.
+    expect(got.devices).toEqual(['device:c'])
+  })
 })
 
 describe('streamed inventories stay small', () => {
