@@ -33,7 +33,7 @@ export { trendOf, trendMarkdown, readReport, readTrendReports, historyFiles, his
 export { toJunit } from './report/junit.ts'
 export { toGitlabDast, toCodeQuality, gitlabSchemaVersion, GITLAB_SCHEMA_VERSION } from './report/gitlab.ts'
 export type { GitlabOptions } from './report/gitlab.ts'
-export type { Trend, TrendRun, TrendItem } from './report/trend.ts'
+export type { Trend, TrendRun, TrendItem, TrendReport } from './report/trend.ts'
 export { score, scoreReport, mergeScoreCards, stageOf, STAGE_THRESHOLDS, SCORE_VERSION } from './scoring/score.ts'
 export type { ScoreInput, PassCount } from './scoring/score.ts'
 export { ZTMM_FUNCTIONS } from './scoring/ztmm.ts'

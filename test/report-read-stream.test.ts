@@ -51,8 +51,13 @@ describe('reports read back as a stream', () => {
     // Day 4 and the later day-3 file keep their open findings; the others none, and no report keeps passing ones.
     expect(light.map((r) => r.findings.length)).toEqual([whole[0]!, undefined, undefined, whole[3]!, undefined].map((r) => r?.findings.filter((f) => f.status === 'fail' && !f.suppression).length ?? 0))
     expect(light.every((r) => r.score.assets === undefined || r.score.assets.length === 0)).toBe(true)
+    // Each carries its count of open findings, which copies keep (it was kept aside, keyed by the object: a copy lost it).
+    const openOf = (r: ScanReport) => r.findings.filter((f) => f.status === 'fail' && !f.suppression).length
+    expect(light.map((r) => r.openFindings)).toEqual(whole.map(openOf))
+    expect(trendOf(light.map((r) => ({ ...r })), files)).toEqual(trendOf(whole, files))
+    expect(trendOf(structuredClone(light), files).runs).toEqual(trendOf(whole, files).runs)
     // Everything else of the report is as read whole.
-    const pick = (r: ScanReport) => ({ ...r, findings: [], targets: [], rules: [], score: { ...r.score, assets: [] } })
+    const pick = (r: ScanReport) => ({ ...r, findings: [], targets: [], rules: [], score: { ...r.score, assets: [] }, openFindings: undefined })
     expect(pick(light[1]!)).toEqual(pick(whole[1]!))
     expect(light[1]!.rules).toEqual([])
     const kept = await streamReport(files[1]!, { keep: ['rules', 'findings'] })

@@ -50,8 +50,11 @@ export interface Trend {
   readonly stillOpen: readonly TrendItem[]
 }
 
-/** Open failed findings of a report read by `readTrendReports`, whose `findings` were not all kept. */
-const openCounts = new WeakMap<ScanReport, number>()
+/**
+ * A report as `readTrendReports` returns it: `findings` holds the open failed findings of the two newest runs only (none
+ * for the others), and `openFindings` counts them all; a copy of it (`{ ...r }`, `structuredClone`) keeps the count.
+ */
+export type TrendReport = ScanReport & { readonly openFindings: number }
 
 const isOpen = (f: Finding): boolean => f.status === 'fail' && !f.suppression
 
@@ -76,8 +79,8 @@ export function trendOf(reports: readonly ScanReport[], sources?: readonly strin
     const score = (r.score ?? {}) as { overall?: unknown; stage?: unknown; pillars?: Record<string, { score?: unknown } | undefined> }
     const pillars = {} as Record<Pillar, number | null>
     for (const p of PILLARS) pillars[p] = num(score.pillars?.[p]?.score)
-    let open = openCounts.get(r)
-    if (open === undefined) {
+    let open = (r as Partial<TrendReport>).openFindings
+    if (typeof open !== 'number') {
       open = 0
       for (const f of r.findings) if (isOpen(f)) open++
     }
@@ -125,10 +128,11 @@ export async function readReport(path: string): Promise<ScanReport> {
 /**
  * Reads reports for `trendOf`, streamed (read-stream.ts): any size that fits on disk, memory bounded. Each report comes back
  * without its findings except, for the two newest (by start time; ties: the later file), their open failed findings, all
- * that `trendOf` compares; every report keeps its count of open findings. Checked as `readReport` checks, same messages.
+ * that `trendOf` compares; every report carries its count of open findings (`openFindings`). Checked as `readReport`
+ * checks, same messages.
  */
-export async function readTrendReports(paths: readonly string[]): Promise<ScanReport[]> {
-  const reports: ScanReport[] = []
+export async function readTrendReports(paths: readonly string[]): Promise<TrendReport[]> {
+  const reports: TrendReport[] = []
   const kept: number[] = [] // indexes whose open findings are kept: at most the two newest so far
   for (const path of paths) {
     const open: Finding[] = []
@@ -137,18 +141,13 @@ export async function readTrendReports(paths: readonly string[]): Promise<ScanRe
         if (isOpen(f)) open.push({ ruleId: f.ruleId, status: f.status, severity: f.severity, target: f.target, message: f.message, fingerprint: f.fingerprint } as Finding)
       },
     })
-    const light: ScanReport = { ...report, findings: open }
-    openCounts.set(light, open.length)
-    reports.push(light)
+    reports.push({ ...report, findings: open, openFindings: open.length })
     kept.push(reports.length - 1)
     // Newest last, as trendOf orders them (a stable sort by start time): keep the last two.
     kept.sort((a, b) => Date.parse(reports[a]!.startedAt) - Date.parse(reports[b]!.startedAt) || a - b)
     while (kept.length > 2) {
       const drop = kept.shift()!
-      const old = reports[drop]!
-      const stripped: ScanReport = { ...old, findings: [] }
-      openCounts.set(stripped, openCounts.get(old)!)
-      reports[drop] = stripped
+      reports[drop] = { ...reports[drop]!, findings: [] }
     }
   }
   return reports
