@@ -391,21 +391,25 @@ export async function parseNmapXml(
 }
 
 /**
- * When {@link parseNmapFile} hands the parsing to a worker thread: files of at least `minBytes` bytes, when the module
- * runs as built JavaScript (from TypeScript sources, as under the tests' loader, the worker file does not exist).
- * `minBytes` may be lowered (tests of the worker path).
+ * When and how {@link parseNmapFile} hands the parsing to a worker thread: files of at least `minBytes` bytes, when the
+ * module runs as built JavaScript (from TypeScript sources, as under the tests' loader, the worker file does not exist).
  */
-export const nmapWorker: {
-  minBytes: number
+export interface NmapWorkerOptions {
+  /** Smallest file parsed in a worker (0: every file; Infinity: none). */
+  readonly minBytes: number
   /** A batch is sent every `batchHosts` hosts, or sooner when its ports + scripts reach `batchWeight`. */
-  batchHosts: number
-  batchWeight: number
-  window: number
-  /** Tests only: the worker's old-generation heap limit, MB (default: V8's). */
-  heapMb?: number
-  /** Tests only: each batch of hosts as it arrives from the worker. */
-  onBatch?: (hosts: readonly NmapHost[]) => void
-} = { minBytes: 4 * 1024 * 1024, batchHosts: 256, batchWeight: 4_096, window: 4 }
+  readonly batchHosts: number
+  readonly batchWeight: number
+  /** Batches the worker may be ahead of this thread. */
+  readonly window: number
+  /** The worker's old-generation heap limit, MB (default: V8's). */
+  readonly heapMb?: number
+  /** Each batch of hosts as it arrives from the worker (tests). */
+  readonly onBatch?: (hosts: readonly NmapHost[]) => void
+}
+
+/** The worker options of a scan (a caller's own are laid over them). */
+export const NMAP_WORKER: NmapWorkerOptions = Object.freeze({ minBytes: 4 * 1024 * 1024, batchHosts: 256, batchWeight: 4_096, window: 4 })
 
 /**
  * The worker thread died (out of memory, or stopped) before it finished the file: an input problem with this file, not
@@ -428,19 +432,20 @@ const WORKER_URL = import.meta.url.endsWith('.js') ? new URL('./nmap-worker.js',
  * @throws NmapXmlError for a bad document; FileError when the path is not a readable regular file; the stream's own error
  * (AbortError) when the read is aborted.
  */
-export async function parseNmapFile(path: string, display: string, handlers: NmapHandlers, signal?: AbortSignal, limits?: NmapLimits): Promise<NmapSummary> {
+export async function parseNmapFile(path: string, display: string, handlers: NmapHandlers, signal?: AbortSignal, limits?: NmapLimits, worker: Partial<NmapWorkerOptions> = {}): Promise<NmapSummary> {
+  const w: NmapWorkerOptions = { ...NMAP_WORKER, ...worker }
   // Only a regular file, opened without blocking: a FIFO or a device is an input error, not a stuck libuv thread.
   const fh = await openRegularFile(path)
-  if (WORKER_URL && nmapWorker.minBytes >= 0) {
+  if (WORKER_URL && w.minBytes >= 0) {
     let size = 0
     try {
       size = (await fh.stat()).size
     } catch {
       // read in this thread: the stream reports the problem
     }
-    if (size >= nmapWorker.minBytes)
+    if (size >= w.minBytes)
       try {
-        return await parseInWorker(WORKER_URL, fh.fd, display, handlers, signal, limits)
+        return await parseInWorker(WORKER_URL, fh.fd, display, handlers, signal, limits, w)
       } finally {
         await fh.close()
       }
@@ -448,14 +453,14 @@ export async function parseNmapFile(path: string, display: string, handlers: Nma
   return parseNmapXml(createReadStream(path, { fd: fh, highWaterMark: 256 * 1024, signal }), display, handlers, limits)
 }
 
-function parseInWorker(url: URL, fd: number, display: string, handlers: NmapHandlers, signal: AbortSignal | undefined, limits: NmapLimits | undefined): Promise<NmapSummary> {
+function parseInWorker(url: URL, fd: number, display: string, handlers: NmapHandlers, signal: AbortSignal | undefined, limits: NmapLimits | undefined, w: NmapWorkerOptions): Promise<NmapSummary> {
   const aborted = (): Error => Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: signal?.reason })
   if (signal?.aborted) return Promise.reject(aborted())
   const taken = new Int32Array(new SharedArrayBuffer(4))
-  const data: NmapWorkerData = { fd, display, limits, taken, batchHosts: nmapWorker.batchHosts, batchWeight: nmapWorker.batchWeight, window: nmapWorker.window }
-  const onBatch = nmapWorker.onBatch
+  const data: NmapWorkerData = { fd, display, limits, taken, batchHosts: w.batchHosts, batchWeight: w.batchWeight, window: w.window }
+  const onBatch = w.onBatch
   // A small young generation: the parser's garbage is short-lived, and the worker's heap adds to the scan's peak RSS.
-  const resourceLimits = { maxYoungGenerationSizeMb: 8, ...(nmapWorker.heapMb === undefined ? {} : { maxOldGenerationSizeMb: nmapWorker.heapMb }) }
+  const resourceLimits = { maxYoungGenerationSizeMb: 8, ...(w.heapMb === undefined ? {} : { maxOldGenerationSizeMb: w.heapMb }) }
   const worker = new (workerThreads().Worker)(url, { workerData: data, resourceLimits })
   return new Promise<NmapSummary>((resolve, reject) => {
     let settled = false

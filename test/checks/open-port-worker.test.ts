@@ -3,6 +3,7 @@
  * in-thread parser, and an abort stops it. Runs against dist/ (the worker file exists only there); skipped before `npm run build`.
  */
 import { describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,25 +18,20 @@ type Host = import('../../checks/open-port/nmap-xml.ts').NmapHost
 /** A host's weight in a worker batch: its ports and their scripts. */
 const weight = (h: Host): number => h.ports.reduce((n, p) => n + 1 + p.scripts.length, 0)
 
-async function both(mod: Parser, file: string): Promise<{ worker: unknown; thread: unknown }> {
+/** The same file parsed in a worker (with `opts`) and in this thread. */
+async function both(mod: Parser, file: string, opts: Partial<import('../../checks/open-port/nmap-xml.ts').NmapWorkerOptions> = {}): Promise<{ worker: unknown; thread: unknown }> {
   const run = async (minBytes: number) => {
-    mod.nmapWorker.minBytes = minBytes
     const hosts: Host[] = []
     const stats: unknown[] = []
     try {
-      const summary = await mod.parseNmapFile(file, 'scan.xml', { host: (h) => hosts.push(h), runstats: (s) => stats.push(s) })
+      const summary = await mod.parseNmapFile(file, 'scan.xml', { host: (h) => hosts.push(h), runstats: (s) => stats.push(s) }, undefined, undefined, { ...opts, minBytes })
       return { hosts, stats, summary }
     } catch (err) {
       const e = err as InstanceType<Parser['NmapXmlError']>
       return { hosts, stats, error: { isXml: e instanceof mod.NmapXmlError, message: e.message, line: e.line, column: e.column, hostsBefore: e.hostsBefore } }
     }
   }
-  const defaults = { ...mod.nmapWorker }
-  try {
-    return { worker: await run(0), thread: await run(Infinity) }
-  } finally {
-    Object.assign(mod.nmapWorker, defaults)
-  }
+  return { worker: await run(0), thread: await run(Infinity) }
 }
 
 describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thread (dist/; skipped until `npm run build`)', () => {
@@ -71,22 +67,19 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
   it('an abort stops the worker: the parse rejects with an AbortError and no host arrives after it', async () => {
     const mod = (await import(pathToFileURL(built).href)) as Parser
     const dir = mkdtempSync(join(tmpdir(), 'ztscan-nmap-worker-'))
-    const defaults = { ...mod.nmapWorker }
     try {
       const file = join(dir, 'scan.xml')
       await writeNmapFile(file, nmapDocument({ host: serviceHost, hosts: 20_000 }))
-      mod.nmapWorker.minBytes = 0
       const ac = new AbortController()
       let seen = 0
       let afterAbort = 0
-      const parsing = mod.parseNmapFile(file, 'scan.xml', { host: () => (ac.signal.aborted ? afterAbort++ : ++seen === 1_000 && ac.abort()) }, ac.signal)
+      const parsing = mod.parseNmapFile(file, 'scan.xml', { host: () => (ac.signal.aborted ? afterAbort++ : ++seen === 1_000 && ac.abort()) }, ac.signal, undefined, { minBytes: 0 })
       await expect(parsing).rejects.toMatchObject({ name: 'AbortError' })
       expect(seen).toBeGreaterThanOrEqual(1_000)
       expect(seen).toBeLessThan(20_000)
       // Not even the rest of the batch being handed over when the abort came.
       expect(afterAbort).toBe(0)
     } finally {
-      Object.assign(mod.nmapWorker, defaults)
       rmSync(dir, { recursive: true, force: true })
     }
   })
@@ -94,7 +87,6 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
   it('batches are bounded by weight (ports + scripts), not only by host count; a heavy host is a batch of its own', async () => {
     const mod = (await import(pathToFileURL(built).href)) as Parser
     const dir = mkdtempSync(join(tmpdir(), 'ztscan-nmap-worker-'))
-    const defaults = { ...mod.nmapWorker }
     try {
       const file = join(dir, 'scan.xml')
       // A few hosts with many ports each (3,000), the fifth with 20,000 (after two full batches), then light hosts.
@@ -102,12 +94,11 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
       const host = (i: number) => (i === 4 ? portsHost(i, ports(20_000)) : i < 8 ? portsHost(i, ports(3_000)) : serviceHost(i))
       await writeNmapFile(file, nmapDocument({ host, hosts: 40 }))
       const batches: Host[][] = []
-      mod.nmapWorker.onBatch = (hosts) => batches.push([...hosts])
-      const { worker, thread } = await both(mod, file)
+      const { worker, thread } = await both(mod, file, { onBatch: (hosts) => batches.push([...hosts]) })
       expect(worker).toEqual(thread)
       expect((worker as { hosts: Host[] }).hosts).toHaveLength(40)
       expect(batches.flat()).toEqual((worker as { hosts: Host[] }).hosts)
-      const limit = mod.nmapWorker.batchWeight
+      const limit = mod.NMAP_WORKER.batchWeight
       expect(limit).toBe(4_096)
       for (const b of batches) {
         // Sent as soon as the weight reaches the limit: all but the last host weigh less than it.
@@ -118,7 +109,6 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
       // 3,000-port hosts go two by two, not all in one 256-host batch.
       expect(batches.length).toBeGreaterThanOrEqual(5)
     } finally {
-      Object.assign(mod.nmapWorker, defaults)
       rmSync(dir, { recursive: true, force: true })
     }
   })
@@ -126,13 +116,10 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
   it('a worker that runs out of memory is a NmapWorkerError naming the file, not an internal error', async () => {
     const mod = (await import(pathToFileURL(built).href)) as Parser
     const dir = mkdtempSync(join(tmpdir(), 'ztscan-nmap-worker-'))
-    const defaults = { ...mod.nmapWorker }
     try {
       const file = join(dir, 'scan.xml')
       await writeNmapFile(file, nmapDocument({ host: (i) => portsHost(i, Array.from({ length: 60_000 }, (_, j) => j + 1)), hosts: 6 }))
-      mod.nmapWorker.minBytes = 0
-      mod.nmapWorker.heapMb = 8
-      const err = (await mod.parseNmapFile(file, 'scan.xml', { host: () => {} }).then(
+      const err = (await mod.parseNmapFile(file, 'scan.xml', { host: () => {} }, undefined, undefined, { minBytes: 0, heapMb: 8 }).then(
         () => undefined,
         (e: unknown) => e,
       )) as Error & { code?: string }
@@ -140,8 +127,27 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
       expect(err.code).toBe('ERR_WORKER_OUT_OF_MEMORY')
       expect(err.message).toMatch(/^scan\.xml: /)
     } finally {
-      Object.assign(mod.nmapWorker, defaults)
       rmSync(dir, { recursive: true, force: true })
     }
   })
+
+  it('through the CLI: a worker out of memory is an input error of the open-port-nmap attempt naming the file, exit 4 (not exit 3)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-nmap-worker-'))
+    try {
+      const file = join(dir, 'dense.xml')
+      // 11 MB: over the worker's 4 MiB threshold; two hosts of 60,000 ports each.
+      await writeNmapFile(file, nmapDocument({ host: (i) => portsHost(i, Array.from({ length: 60_000 }, (_, j) => j + 1)), hosts: 2 }))
+      // The scan gives its worker no heap limit of its own: a preload caps every worker's heap at 8 MB, as a denser file
+      // would exhaust a real one.
+      const cap = `import wt from 'node:worker_threads'; const W = wt.Worker; wt.Worker = class extends W { constructor(u, o = {}) { super(u, { ...o, resourceLimits: { ...o.resourceLimits, maxOldGenerationSizeMb: 8 } }) } }`
+      const out = join(dir, 'r.json')
+      const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(cap)}`, join(root, 'dist/src/cli/main.js'), 'scan', '--nmap', file, '-o', out], { encoding: 'utf8', timeout: 120_000 })
+      expect(r.status, r.stderr).toBe(4)
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /)
+      const report = JSON.parse(readFileSync(out, 'utf8')) as { errors: { check: string; reason: string; message: string }[] }
+      expect(report.errors).toEqual([{ check: 'open-port-nmap', family: 'open-port', target: `nmap:${file}`, reason: 'input', message: expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the XML parser thread failed \\(out of memory`)) }])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })
