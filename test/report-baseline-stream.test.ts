@@ -77,6 +77,20 @@ describe('a JSON report baseline read as a stream', () => {
     expect([...streamed.failed]).toEqual([...baselineFrom(JSON.parse(readFileSync(p, 'utf8')), p).failed])
     expect(streamed.failed.size).toBeGreaterThan(100)
   })
+  it('a SARIF log is known at its first run: not scanned on by the stream (a run over 8 MiB, a large value after the runs)', async () => {
+    // One run of 20,000 results (about 11 MB): was refused at /runs/0 by the stream's entry bound.
+    const big = toSarif(report(30_000), { maxResults: 1e9 })
+    expect(big.runs).toHaveLength(1)
+    const text = JSON.stringify(big)
+    expect(text.length).toBeGreaterThan(9 * 1024 * 1024)
+    // The runs, then a value over the stream's 16 MiB bound for one: the stream used to read on into it and refuse the file.
+    const after = `${text.slice(0, -1)},"properties":{"note":"${'n'.repeat(17 * 1024 * 1024)}"}}`
+    for (const p of [write(text), write(after)]) {
+      const b = await loadBaseline(p)
+      expect(b.failed.size).toBeGreaterThan(15_000)
+      expect([...b.failed]).toEqual([...baselineFrom(JSON.parse(readFileSync(p, 'utf8')), p).failed])
+    }
+  }, 60_000)
   it('bad and hostile baselines: the same messages, bounded', async () => {
     const r = JSON.parse(JSON.stringify(report(100))) as { findings: Record<string, unknown>[] }
     r.findings[42]!.target = 5

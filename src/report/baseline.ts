@@ -129,11 +129,15 @@ function findingProblem(f: unknown, i: number): string | undefined {
   return undefined
 }
 
+/** Thrown from the stream's callback at a SARIF log's first run: `loadBaseline` reads the log whole, bounded as before. */
+const SARIF_LOG = Symbol('SARIF log')
+
 /**
  * A JSON report baseline read as a stream: any size that fits on disk, in memory bounded by its failed findings' keys (and
  * the score's per-asset tallies, which spill to temporary files past 20,000 assets). Each finding is checked and tallied
  * as it is read, and so is each counted pass (`passCounts`); `score.assets` is only scanned. Undefined when the file is not a ztscan JSON report (a
- * SARIF log) or not JSON at all: `loadBaseline` then reads it whole, as before. `rulesFirst`: the report's rules when they
+ * SARIF log: known at its first run, so the stream stops there instead of scanning the whole log only for the whole-file read to
+ * refuse it past MAX_REPORT_BYTES) or not JSON at all: `loadBaseline` then reads it whole, as before. `rulesFirst`: the report's rules when they
  * come after its findings (a second pass).
  */
 async function streamBaseline(path: string, rulesFirst?: RuleMeta[]): Promise<Baseline | undefined> {
@@ -151,8 +155,13 @@ async function streamBaseline(path: string, rulesFirst?: RuleMeta[]): Promise<Ba
   try {
     const summary = await readJsonEntries(
       fileChunks(path, MAX_STREAM_BYTES),
-      { arrays: [['findings'], ['errors'], ['skipped'], ['runs'], ['passCounts'], ['score', 'assets']], skip: [['runs'], ['score', 'assets']], bare: false },
+      { arrays: [['findings'], ['errors'], ['skipped'], ['runs'], ['passCounts'], ['score', 'assets']], skip: [['score', 'assets']], bare: false },
       (value, i, pointer) => {
+        // Runs make a SARIF log, unless a report's schemaVersion came first (then they are not read, as baselineFrom).
+        if (pointer === '/runs') {
+          if (!isStr(schemaVersion)) throw SARIF_LOG
+          return
+        }
         if (problem !== undefined) return
         if (pointer === '/findings') {
           problem = findingProblem(value, i)
@@ -190,8 +199,11 @@ async function streamBaseline(path: string, rulesFirst?: RuleMeta[]): Promise<Ba
     tally = undefined
     return { source: path, failed, score }
   } catch (err) {
+    if (err === SARIF_LOG) return undefined
     if (err instanceof FileError) throw new InputError(path, err.message)
     if (err instanceof JsonStreamError) {
+      // A SARIF log's run beyond the stream's entry bound (one run of many results): the whole-file read's to judge.
+      if (err.pointer.startsWith('/runs/') && !isStr(schemaVersion)) return undefined
       // Not JSON: read whole for the message it always had (redacted, line and column), unless too large to.
       if (err.syntax && err.offset <= MAX_REPORT_BYTES) return undefined
       throw new InputError(path, err.syntax ? `/: expected valid JSON (${err.pointer || '/'}, at byte ${err.offset})` : err.message)
