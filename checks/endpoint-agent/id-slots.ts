@@ -24,7 +24,7 @@ export const hashId: IdHash = (s, seedA, seedB, out) => {
 }
 
 /** A typed array of any length that doubles as it is written past its end. */
-export class Column<T extends Int32Array | Uint8Array> {
+export class Column<T extends Int32Array | Uint32Array | Uint8Array> {
   data: T
   readonly #make: (n: number) => T
   constructor(make: (n: number) => T, initial = 1024) {

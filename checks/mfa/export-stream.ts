@@ -211,8 +211,8 @@ class KeptNotJudged {
 export class IdMap<V> {
   #bytes = Buffer.allocUnsafe(1 << 16)
   #used = 0
-  #start = new Uint32Array(1024)
-  #len = new Uint32Array(1024)
+  readonly #start = new Column((n) => new Uint32Array(n))
+  readonly #len = new Column((n) => new Uint32Array(n))
   #values: V[] = []
   /** Entry index + 1 per slot; 0: empty. */
   #slots = new Int32Array(2048)
@@ -233,18 +233,14 @@ export class IdMap<V> {
       return
     }
     const n = this.#values.length
-    if (n === this.#start.length) {
-      this.#start = grown(this.#start)
-      this.#len = grown(this.#len)
-    }
     if (this.#used + this.#keyLen > this.#bytes.length) {
       const b = Buffer.allocUnsafe(Math.max(this.#bytes.length * 2, this.#used + this.#keyLen))
       this.#bytes.copy(b, 0, 0, this.#used)
       this.#bytes = b
     }
     this.#key.copy(this.#bytes, this.#used, 0, this.#keyLen)
-    this.#start[n] = this.#used
-    this.#len[n] = this.#keyLen
+    this.#start.set(n, this.#used)
+    this.#len.set(n, this.#keyLen)
     this.#used += this.#keyLen
     this.#values.push(value)
     this.#slots[slot] = n + 1
@@ -273,8 +269,8 @@ export class IdMap<V> {
     for (let i = seededHash(this.#key, 0, len, this.seed[0], this.seed[1]) & mask; ; i = (i + 1) & mask) {
       const e = this.#slots[i]!
       if (!e) return i
-      const at = this.#start[e - 1]!
-      if (this.#len[e - 1] === len && this.#bytes.compare(this.#key, 0, len, at, at + len) === 0) return i
+      const at = this.#start.data[e - 1]!
+      if (this.#len.data[e - 1] === len && this.#bytes.compare(this.#key, 0, len, at, at + len) === 0) return i
     }
   }
 
@@ -282,8 +278,8 @@ export class IdMap<V> {
     const slots = new Int32Array(this.#slots.length * 2)
     const mask = slots.length - 1
     for (let e = 0; e < this.#values.length; e++) {
-      const at = this.#start[e]!
-      let i = seededHash(this.#bytes, at, at + this.#len[e]!, this.seed[0], this.seed[1]) & mask
+      const at = this.#start.data[e]!
+      let i = seededHash(this.#bytes, at, at + this.#len.data[e]!, this.seed[0], this.seed[1]) & mask
       while (slots[i]) i = (i + 1) & mask
       slots[i] = e + 1
     }
@@ -293,12 +289,6 @@ export class IdMap<V> {
 
 /** A UTF-16 surrogate without its other half (code units: no `u` flag). */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
-
-const grown = (a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> => {
-  const b = new Uint32Array(a.length * 2)
-  b.set(a)
-  return b
-}
 
 /**
  * Bytes `from`…`to` of `b` hashed under a seed (the two-lane mixing of id-slots.ts' hashId, over bytes: the map rehashes
