@@ -3,7 +3,7 @@
  * summary and every consumer of passes (JUnit, HTML, verbose verdicts, merge) come out the same as with every pass stored.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { JSONParser } from '@streamparser/json'
 import { Writable } from 'node:stream'
@@ -18,6 +18,7 @@ import { assertValidReport, assertValidSarif } from './helpers/schemas.ts'
 import { DistinctCounter, SpillMap } from '../src/engine/spill.ts'
 import { hostAddress, nmapDocument, portsHost, serviceHost, writeNmapFile } from './helpers/nmap-gen.ts'
 import { ensureBuilt, runCli as ztscan } from './helpers/cli.ts'
+import { privateTmpdir, spillDirs } from './helpers/tmpdir.ts'
 import { runCli as ztscanAsync } from './hostile/cli.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'ztscan-scale-'))
@@ -103,26 +104,9 @@ describe('passes counted, not stored', () => {
   })
 })
 
-/**
- * Spill files go to os.tmpdir(), which reads TMPDIR: the describe block gets a directory of its own, so that other test
- * files spilling at the same time (vitest runs files in parallel) are not counted.
- */
-function privateTmpdir(): void {
-  const sharedTmp = process.env.TMPDIR
-  beforeAll(() => {
-    process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'ztscan-scale-test-'))
-  })
-  afterAll(() => {
-    const own = process.env.TMPDIR!
-    if (sharedTmp === undefined) delete process.env.TMPDIR
-    else process.env.TMPDIR = sharedTmp
-    rmSync(own, { recursive: true, force: true })
-  })
-}
-const spillDirs = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('ztscan-spill-'))
 
 describe('findings beyond the in-memory budget spill to a temporary file', () => {
-  privateTmpdir()
+  privateTmpdir('ztscan-scale-test-')
 
   it('the spilled report reads back in the same order, with the same score, JSON, JSON Lines and SARIF as the in-memory one; the file is removed on release', async () => {
     const file = await nmapFile('spill.xml', 900)
@@ -209,7 +193,7 @@ describe('findings beyond the in-memory budget spill to a temporary file', () =>
 })
 
 describe('aggregates in bounded memory', () => {
-  privateTmpdir()
+  privateTmpdir('ztscan-scale-test-')
   it('SpillMap combines the partial values of a key spilled in several runs, in the order added; DistinctCounter counts exactly past its budget', () => {
     const before = spillDirs().length
     const m = new SpillMap<number[]>(7, (a, b) => [...a, ...b])

@@ -5,13 +5,14 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { scoreReport, scoreTally } from '../src/scoring/score.ts'
 import { PASS_CODEC, TallyMap, type Codec } from '../src/engine/tally.ts'
 import { SarifTally } from '../src/report/sarif.ts'
 import { fingerprintOf } from '../src/engine/run.ts'
 import { isFindingView, recordsOf, releaseFindings } from '../src/engine/spill.ts'
+import { privateTmpdir, spillDirs } from './helpers/tmpdir.ts'
 import type { AttemptError, AttemptSkip, Finding, PassCount, Pillar, RuleMeta, Severity } from '../src/types.ts'
 
 type Rule = RuleMeta & { enabled?: boolean }
@@ -67,19 +68,7 @@ function cardText(card: ReturnType<typeof scoreReport>): string {
 }
 
 describe('score tallies past their budget', () => {
-  // Spill files go to os.tmpdir(), which reads TMPDIR: a directory of this file's own, so files other tests spill at the
-  // same time are not counted.
-  const sharedTmp = process.env.TMPDIR
-  const spillDirs = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('ztscan-spill-'))
-  beforeAll(() => {
-    process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'ztscan-score-tally-test-'))
-  })
-  afterAll(() => {
-    const own = process.env.TMPDIR!
-    if (sharedTmp === undefined) delete process.env.TMPDIR
-    else process.env.TMPDIR = sharedTmp
-    rmSync(own, { recursive: true, force: true })
-  })
+  privateTmpdir('ztscan-score-tally-test-')
 
   it('a card scored with a budget of 1–3 assets (spilled, scored again when read) equals the in-memory card byte for byte, in any order', () => {
     let spilledCards = 0
