@@ -11,11 +11,12 @@
  * writers use (`filter` gives another lazy view; `map`, `slice`, `sort` return arrays; `toJSON` makes `JSON.stringify`
  * see the whole array). Index access (`findings[i]`) is not supported on a spilled view.
  */
-import { close, closeSync, mkdtempSync, openSync, readSync, rmSync, write, writeSync } from 'node:fs'
+import { close, closeSync, mkdtempSync, openSync, rmSync, write, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Finding } from '../types.ts'
 import { escapeJsonText } from '../report/escape.ts'
+import { mergeByKey, readChunk, readOn, WRITE_CHUNK } from './runs.ts'
 
 /** Findings kept in memory before the rest spill to a temporary file (per scan). */
 export const DEFAULT_MEMORY_FINDINGS = 10_000
@@ -41,9 +42,6 @@ export function untrack(dir: string): void {
   live.delete(dir)
 }
 
-/** Read buffer of one run while merging: 8 MiB shared by the runs, from 16 KiB to 256 KiB each. */
-const readChunk = (runs: number): number => Math.max(16 * 1024, Math.min(256 * 1024, Math.floor((8 << 20) / Math.max(1, runs))))
-const WRITE_CHUNK = 1 << 20
 /** Bytes an asynchronous store lets be in flight to its file: past them it writes synchronously until they land. */
 const MAX_IN_FLIGHT = 8 * WRITE_CHUNK
 
@@ -218,12 +216,8 @@ function* readRun<T>(fd: number, start: number, end: number, size: number): Gene
   let carry: Buffer = Buffer.alloc(0)
   let pos = start
   while (pos < end) {
-    // A new buffer each read: records keep slices of it (their bytes) for as long as a reader holds them.
-    const buf = Buffer.allocUnsafe(size)
-    const n = readSync(fd, buf, 0, Math.min(size, end - pos), pos)
-    if (n <= 0) throw new Error('spilled findings: the temporary file ended early')
-    pos += n
-    const chunk = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n)
+    const chunk = readOn(fd, carry, pos, end, size, 'spilled findings')
+    pos += chunk.length - carry.length
     let from = 0
     let nl: number
     while ((nl = chunk.indexOf(10, from)) >= 0) {
@@ -412,51 +406,7 @@ export class SpillStore<T = Finding> {
     if (this.#inFlight) throw new Error('spill store: read while its writes are in flight (await settled() first)')
     if (this.#failed) throw this.#failed
     const size = readChunk(this.#runs.length)
-    const sources: Iterator<SpilledRecord<T>>[] = [...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end, size)), this.#keys.length ? this.#memText() : inMemory(this.#sortMem())]
-    // A binary heap of the sources' next records, by key, then source (equal keys: the earlier run first). An entry is
-    // moved, not swapped, and reused for its source's next record.
-    type Entry = { r: SpilledRecord<T>; readonly i: number }
-    const heap: Entry[] = []
-    const before = (a: Entry, b: Entry): boolean => a.r.key < b.r.key || (a.r.key === b.r.key && a.i < b.i)
-    const down = (h: Entry): void => {
-      const n = heap.length
-      let c = 0
-      for (;;) {
-        const l = 2 * c + 1
-        if (l >= n) break
-        const m = l + 1 < n && before(heap[l + 1]!, heap[l]!) ? l + 1 : l
-        if (!before(heap[m]!, h)) break
-        heap[c] = heap[m]!
-        c = m
-      }
-      heap[c] = h
-    }
-    for (let i = 0; i < sources.length; i++) {
-      const n = sources[i]!.next()
-      if (n.done) continue
-      const h: Entry = { r: n.value, i }
-      let c = heap.push(h) - 1
-      while (c > 0) {
-        const p = (c - 1) >> 1
-        if (!before(h, heap[p]!)) break
-        heap[c] = heap[p]!
-        c = p
-      }
-      heap[c] = h
-    }
-    while (heap.length) {
-      const top = heap[0]!
-      const r = top.r
-      const n = sources[top.i]!.next()
-      if (!n.done) {
-        top.r = n.value
-        down(top)
-      } else {
-        const last = heap.pop()!
-        if (heap.length) down(last)
-      }
-      yield r
-    }
+    yield* mergeByKey([...this.#runs.map((r) => readRun<T>(this.#fd!, r.start, r.end, size)), this.#keys.length ? this.#memText() : inMemory(this.#sortMem())])
   }
 
   /**

@@ -7,10 +7,11 @@
  *
  * A record on disk: its length (u32), its key (u32 length + UTF-8), then what the codec wrote.
  */
-import { closeSync, mkdtempSync, openSync, readSync, writeSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { track, untrack } from './spill.ts'
+import { mergeByKey, readChunk, readOn, WRITE_CHUNK } from './runs.ts'
 import type { PassCount } from '../types.ts'
 
 /** Buffer's own UTF-8 copy methods (the ones `write` and `toString` call after checking their arguments). */
@@ -115,66 +116,50 @@ export interface Codec<V> {
   read(r: BinReader): V
 }
 
-/** Read buffer of one run while merging: 8 MiB shared by the runs, from 16 KiB to 1 MiB each. */
-const readChunk = (runs: number): number => Math.max(16 * 1024, Math.min(1 << 20, Math.floor((8 << 20) / Math.max(1, runs))))
-const WRITE_CHUNK = 1 << 20
 /** A record longer than this is not one this module wrote (a damaged temporary file). */
 const MAX_RECORD = 256 << 20
 
+/** A key and its (partial) value, as a run or the in-memory rest gives them to the merge. */
+interface Keyed<V> {
+  readonly key: string
+  readonly value: V
+}
+
 /** One run of the file: its records in order, decoded one at a time (one read buffer per run). */
-class RunReader<V> {
-  key = ''
-  value: V | undefined
-  readonly #fd: number
-  readonly #codec: Codec<V>
-  readonly #size: number
-  #next: number
-  readonly #end: number
-  #buf: Buffer = Buffer.alloc(0)
-  #at = 0
-  constructor(fd: number, start: number, end: number, size: number, codec: Codec<V>) {
-    this.#fd = fd
-    this.#next = start
-    this.#end = end
-    this.#size = size
-    this.#codec = codec
-  }
-  /** Has `n` bytes from `#at` in the buffer (reads on), or false at the run's end. */
-  #have(n: number): boolean {
-    if (this.#at + n <= this.#buf.length) return true
-    const rest = this.#buf.length - this.#at
-    if (this.#next >= this.#end) {
+function* readRun<V>(fd: number, start: number, end: number, size: number, codec: Codec<V>): Generator<Keyed<V>> {
+  let buf: Buffer = Buffer.alloc(0)
+  let at = 0
+  let pos = start
+  /** Has `n` bytes from `at` in the buffer (reads on), or false at the run's end. */
+  const have = (n: number): boolean => {
+    if (at + n <= buf.length) return true
+    const rest = buf.length - at
+    if (pos >= end) {
       if (rest) throw new Error('tally spill: the temporary file ends inside a record')
       return false
     }
-    const want = Math.min(Math.max(this.#size, n - rest), this.#end - this.#next)
-    const buf = Buffer.allocUnsafe(rest + want)
-    this.#buf.copy(buf, 0, this.#at)
-    let got = 0
-    while (got < want) {
-      const k = readSync(this.#fd, buf, rest + got, want - got, this.#next + got)
-      if (k <= 0) throw new Error('tally spill: the temporary file ended early')
-      got += k
-    }
-    this.#next += want
-    this.#buf = buf
-    this.#at = 0
-    if (rest + want < n) throw new Error('tally spill: the temporary file ends inside a record')
+    buf = readOn(fd, buf.subarray(at), pos, end, size, 'tally spill', n)
+    pos += buf.length - rest
+    at = 0
+    if (buf.length < n) throw new Error('tally spill: the temporary file ends inside a record')
     return true
   }
-  /** Moves to the next record; false at the end of the run. */
-  advance(): boolean {
-    if (!this.#have(4)) return false
-    const len = this.#buf.readUInt32LE(this.#at)
+  while (have(4)) {
+    const len = buf.readUInt32LE(at)
     if (len > MAX_RECORD) throw new Error('tally spill: a record of the temporary file is damaged')
-    this.#at += 4
-    if (!this.#have(len)) throw new Error('tally spill: the temporary file ends inside a record')
-    const r = new BinReader(this.#buf, this.#at)
-    this.key = r.str()
-    this.value = this.#codec.read(r)
-    this.#at += len
-    return true
+    at += 4
+    if (!have(len)) throw new Error('tally spill: the temporary file ends inside a record')
+    const r = new BinReader(buf, at)
+    const key = r.str()
+    const value = codec.read(r)
+    at += len
+    yield { key, value }
   }
+}
+
+/** The in-memory rest, sorted, as the merge takes it. */
+function* keyed<V>(sorted: readonly [string, V][]): Generator<Keyed<V>> {
+  for (const [key, value] of sorted) yield { key, value }
 }
 
 /**
@@ -182,54 +167,6 @@ class RunReader<V> {
  * about twice as fast as sorting the entries with one, even with the lookup per key after.
  */
 const sortedKeys = (m: Map<string, unknown>): string[] => [...m.keys()].sort()
-
-/** Sources merged by key (a binary heap; equal keys: the lower source index first). */
-class Merge<V> {
-  readonly #heap: { key: string; value: V; i: number }[] = []
-  readonly #next: ((i: number) => { key: string; value: V } | undefined)
-  constructor(sources: number, next: (i: number) => { key: string; value: V } | undefined) {
-    this.#next = next
-    for (let i = 0; i < sources; i++) this.#pull(i)
-  }
-  #before(a: { key: string; i: number }, b: { key: string; i: number }): boolean {
-    return a.key < b.key || (a.key === b.key && a.i < b.i)
-  }
-  #pull(i: number): void {
-    const n = this.#next(i)
-    if (!n) return
-    const h = this.#heap
-    let c = h.push({ key: n.key, value: n.value, i }) - 1
-    while (c > 0) {
-      const p = (c - 1) >> 1
-      if (!this.#before(h[c]!, h[p]!)) break
-      ;[h[c], h[p]] = [h[p]!, h[c]!]
-      c = p
-    }
-  }
-  /** The least record, the source it came from refilled; undefined when every source is done. */
-  pop(): { key: string; value: V } | undefined {
-    const h = this.#heap
-    const top = h[0]
-    if (!top) return undefined
-    const last = h.pop()!
-    if (h.length) {
-      h[0] = last
-      let c = 0
-      for (;;) {
-        const l = 2 * c + 1
-        const r = l + 1
-        let m = c
-        if (l < h.length && this.#before(h[l]!, h[m]!)) m = l
-        if (r < h.length && this.#before(h[r]!, h[m]!)) m = r
-        if (m === c) break
-        ;[h[c], h[m]] = [h[m]!, h[c]!]
-        c = m
-      }
-    }
-    this.#pull(top.i)
-    return top
-  }
-}
 
 /**
  * Values aggregated by key with at most `budget` keys in memory: past it, the partial values are written to a temporary
@@ -333,25 +270,20 @@ export class TallyMap<V> {
       return
     }
     const size = readChunk(this.#runs.length)
-    const runs = this.#runs.map((r) => new RunReader<V>(this.#fd!, r.start, r.end, size, this.#codec))
-    let m = 0
     // Runs first, the in-memory rest last: equal keys combine in the order their values were added.
-    const merge = new Merge<V>(runs.length + 1, (i) => {
-      if (i < runs.length) return runs[i]!.advance() ? { key: runs[i]!.key, value: runs[i]!.value! } : undefined
-      const e = mem[m++]
-      return e ? { key: e[0], value: e[1] } : undefined
-    })
-    let cur = merge.pop()
-    while (cur) {
-      let v = cur.value
-      let n = merge.pop()
-      while (n && n.key === cur.key) {
-        v = this.#combine(v, n.value)
-        n = merge.pop()
+    const sources = [...this.#runs.map((r) => readRun<V>(this.#fd!, r.start, r.end, size, this.#codec)), keyed(mem)]
+    let cur: Keyed<V> | undefined
+    let v: V | undefined
+    for (const r of mergeByKey(sources)) {
+      if (cur && r.key === cur.key) {
+        v = this.#combine(v!, r.value)
+        continue
       }
-      yield [cur.key, v]
-      cur = n
+      if (cur) yield [cur.key, v!]
+      cur = r
+      v = r.value
     }
+    if (cur) yield [cur.key, v!]
   }
 
   /** Closes and removes the temporary file. */
