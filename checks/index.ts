@@ -1,14 +1,18 @@
 /**
  * @fileoverview The list of built-in check families. To add one: a folder (its `defineFamily`), an entry here, its rule files.
  * A plugin family needs no entry: it is passed to `scan({ families })` or loaded with `--plugin`.
+ *
+ * Every scan loads these families, so each is a light declaration (`family.ts`: target forms, settings schema, flags, and its
+ * checks' ids, rules and deadlines); a check's `run` imports its code (and the heavy dependencies) the first time it runs,
+ * so a scan loads only the code of the checks its targets need (issue 14: start-up before the first probe).
  */
 import type { CheckDefinition, Family } from '../src/engine/check.ts'
-import certificate from './certificate/index.ts'
-import tls from './certificate/tls-check.ts'
-import ssh from './mfa/ssh-algorithms.ts'
-import openPort from './open-port/index.ts'
-import mfa from './mfa/index.ts'
-import endpointAgent from './endpoint-agent/index.ts'
+import certificate from './certificate/family.ts'
+import tls from './certificate/tls-family.ts'
+import ssh from './mfa/ssh-family.ts'
+import openPort from './open-port/family.ts'
+import mfa from './mfa/family.ts'
+import endpointAgent from './endpoint-agent/family.ts'
 import type { targets as certificateTargets } from './certificate/targets.ts'
 import type { targets as openPortTargets } from './open-port/targets.ts'
 import type { targets as mfaTargets } from './mfa/targets.ts'

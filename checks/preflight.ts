@@ -10,12 +10,13 @@ import { AttemptFailure, InputError, OptionsError, PolicyError, type ZtscanError
 import { inputFileProblem, type InputCheck, type PreflightInput } from '../src/engine/preflight.ts'
 import { readBounded, readFileCapped } from '../src/lib-files.ts'
 import { sshSettings } from '../src/net/ssh-settings.ts'
-import { loadAnchors } from './certificate/chain.ts'
-import { agentsFor, loadCatalogue } from './endpoint-agent/catalogue.ts'
+import endpointAgentFamily from './endpoint-agent/family.ts'
 
 const ssh2 = lazyModule<typeof ssh2Types>('ssh2')
 
 const MAX_KEY_FILE = 64 * 1024
+/** Target kinds the endpoint-agent family's checks run on. */
+const ENDPOINT_AGENT_KINDS: ReadonlySet<string> = new Set(endpointAgentFamily.checks.flatMap((c) => c.targetKinds))
 
 /** A problem in a rule parameter: names the policy file and pointer when the policy set it, the rule default otherwise. */
 function paramProblem(input: PreflightInput, ruleId: string, name: string, sub: string, expected: string, actual?: unknown): ZtscanError {
@@ -76,6 +77,8 @@ const tls: InputCheck = async (input) => {
       continue
     }
     try {
+      // The certificate reader loads only when there is a CA file to read.
+      const { loadAnchors } = await import('./certificate/chain.ts')
       const store = await loadAnchors([file], false, readBounded)
       if (store.size === 0) out.push(error(`${file}: holds no certificate`))
     } catch (err) {
@@ -98,6 +101,13 @@ const endpointAgent: InputCheck = async (input) => {
     const problem = await inputFileProblem(path)
     if (problem) return [new OptionsError('settings.endpointAgent.catalogue', `${path}: ${problem}`)]
   }
+  const required = input.rules.get('endpoint-agent-missing')?.values.required
+  const minVersions = input.rules.get('endpoint-agent-outdated')?.values.minVersions
+  // The built-in catalogue with the rules' default parameters needs no reading before the scan (the build's tests check
+  // them against each other); an operator catalogue, agent ids a policy names, or a scan of the family's targets do.
+  const policySets = (rule: string, name: string): boolean => input.policy?.rules[rule]?.parameters?.[name] !== undefined
+  if (!path && !policySets('endpoint-agent-missing', 'required') && !policySets('endpoint-agent-outdated', 'minVersions') && !input.targets.some((t) => ENDPOINT_AGENT_KINDS.has(t.kind))) return []
+  const { agentsFor, loadCatalogue } = await import('./endpoint-agent/catalogue.ts')
   let catalogue
   try {
     catalogue = await loadCatalogue(path)
@@ -105,13 +115,11 @@ const endpointAgent: InputCheck = async (input) => {
     return [new OptionsError('settings.endpointAgent.catalogue', err instanceof AttemptFailure ? err.message : failureText(err))]
   }
   const out: ZtscanError[] = []
-  const required = input.rules.get('endpoint-agent-missing')?.values.required
   if (Array.isArray(required))
     required.forEach((req, i) => {
       if (typeof req === 'string' && !agentsFor(req, catalogue).length)
         out.push(paramProblem(input, 'endpoint-agent-missing', 'required', `/${i}`, 'a catalogue agent id or category:NAME (see checks/endpoint-agent/catalogue.json or --agent-catalogue)', req))
     })
-  const minVersions = input.rules.get('endpoint-agent-outdated')?.values.minVersions
   if (minVersions && typeof minVersions === 'object')
     for (const key of Object.keys(minVersions)) {
       const id = key.split('/')[0]!

@@ -37,7 +37,7 @@ const ALLOWED: Record<string, string> = {
   // Its worker thread reads the descriptor nmap-xml.ts opened (and closes), chunk by chunk.
   'checks/open-port/nmap-worker.ts': 'worker thread of the streaming nmap XML reader (same file handle)',
   // The per-target timeout scales with the XML file's size, asked before the attempt (and its context) exists.
-  'checks/open-port/index.ts': 'timeout() sizes the attempt from the file before a context exists',
+  'checks/open-port/family.ts': 'timeout() sizes the attempt from the file before a context exists',
   // loadAnchors' default reader serves the preflight (no context yet); the certificate, tls and revocation checks pass
   // ctx.readFile through anchorsOf (one store per scan, ctx.memo).
   'checks/certificate/chain.ts': 'default reader for the preflight, which runs before any context exists',

@@ -1,11 +1,12 @@
 /**
  * @fileoverview The certificate family: live TLS endpoints (`tls-endpoint`) and certificate files (`cert-file`).
- * One result per rule per certificate of the served chain (or file), plus one per probed protocol version.
+ * One result per rule per certificate of the served chain (or file), plus one per probed protocol version. This is the
+ * check's code, loaded when it runs; the family and the check are declared in family.ts (loaded by every scan).
  */
 import { plural } from '../../src/lib-units.ts'
 import type { X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
-import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
+import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
 import { loadAnchors, parseCertificates } from './chain.ts'
@@ -14,31 +15,9 @@ import { buildPaths, type AnchorIndex, type Path, type PathRule, type Problem, t
 import { describe, evidenceOf, positionOf, type CertInfo } from './describe.ts'
 import { StartTlsRefused, type StartTls } from './tls-starttls.ts'
 import { fetchServed, probeProtocols, type ProbeResult } from './probe.ts'
-import { targets } from './targets.ts'
+import type { CERTIFICATE_RULES } from './family.ts'
 
-const RULES = [
-  'certificate-expired',
-  'certificate-expiring',
-  'certificate-expiring-critical',
-  'certificate-not-yet-valid',
-  'certificate-self-signed',
-  'certificate-untrusted',
-  'certificate-incomplete-chain',
-  'certificate-hostname-mismatch',
-  'certificate-weak-key',
-  'certificate-weak-signature',
-  'certificate-validity-too-long',
-  'certificate-no-san',
-  'certificate-invalid-ca',
-  'certificate-name-constraints',
-  'certificate-wrong-purpose',
-  'certificate-unknown-critical-extension',
-  'certificate-profile-violation',
-  'certificate-unneeded',
-  'certificate-legacy-protocol',
-  'certificate-tls12-unsupported',
-] as const
-type Rule = (typeof RULES)[number]
+type Rule = (typeof CERTIFICATE_RULES)[number]
 type Ctx = CheckContext<Rule>
 
 const DAY = 86_400_000
@@ -284,17 +263,11 @@ async function checkFile(target: Target, ctx: Ctx): Promise<void> {
   if (name !== undefined) hostnameRule(leaf, name, ctx)
 }
 
-/** The certificate check: a TLS endpoint's served chain and protocol versions, or the certificates in a PEM/DER file. */
-export const certificateCheck = defineCheck({
-  id: 'certificate-inspect',
-  family: 'certificate',
-  targetKinds: ['tls-endpoint', 'cert-file'],
-  rules: RULES,
-  async run(target, ctx) {
-    if (target.kind === 'cert-file') return checkFile(target, ctx)
-    return checkEndpoint(target, ctx)
-  },
-})
+/** The `certificate-inspect` check's code (declared in family.ts, which every scan loads; this module loads when it runs). */
+export async function runCertificate(target: Target, ctx: Ctx): Promise<void> {
+  if (target.kind === 'cert-file') return checkFile(target, ctx)
+  return checkEndpoint(target, ctx)
+}
 
 /** The scan's trust store: built once per scan (`ctx.memo`) from the CA files, read through `ctx.readFile`. */
 export function anchorsOf(ctx: CheckContext, useSystemRoots: boolean): ReturnType<typeof loadAnchors> {
@@ -302,39 +275,4 @@ export function anchorsOf(ctx: CheckContext, useSystemRoots: boolean): ReturnTyp
   return ctx.memo(`anchors\0${JSON.stringify([files, useSystemRoots])}`, () => loadAnchors(files, useSystemRoots, (p, max) => ctx.readFile(p, max)))
 }
 
-// Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
-const family = defineFamily({
-  name: 'certificate',
-  pillar: 'networks',
-  targets,
-  settings: {
-    type: 'object',
-    properties: {
-      tls: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          caFile: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }] },
-          // Read by the tls family's revocation check and by AIA chasing (aia.ts).
-          revocation: { enum: ['fail-closed', 'soft-fail', 'off'] },
-          aia: { anyOf: [{ type: 'boolean' }, { enum: ['on', 'off'] }] },
-        },
-      },
-    },
-  },
-  flags: [
-    { name: 'ca-file', arg: 'FILE', setting: '/tls/caFile', help: 'extra trust anchors for certificate chains' },
-    { name: 'revocation', arg: 'MODE', setting: '/tls/revocation', help: 'fail-closed (default: an unanswered revocation check is an error), soft-fail, or off (no OCSP/CRL fetch)' },
-    { name: 'aia', arg: 'on|off', setting: '/tls/aia', help: 'fetch missing intermediates from AIA caIssuers (default on)' },
-  ],
-  checks: [certificateCheck],
-  // The open-port family chains the TLS ports it finds on loopback as tls-endpoint targets; nothing to add on its own.
-  async defaultTargets() {
-    return []
-  },
-  // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
-  async demo(dir) {
-    return (await import('./demo.ts')).startDemo(dir)
-  },
-})
-export default family
+export { certificateCheck, default } from './family.ts'

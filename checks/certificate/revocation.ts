@@ -10,7 +10,7 @@
  * fail-closed mode, a named skip with `settings.tls.revocation: soft-fail` (as browsers do), nothing asked with `off`.
  */
 import type { X509Certificate } from 'node:crypto'
-import { defineCheck, type CheckContext } from '../../src/engine/check.ts'
+import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
 import { chaseAia, fetchOnce, fetchSettings, LIMITS, unfetchable } from './aia.ts'
@@ -20,9 +20,9 @@ import { newNonce, ocspRequest, pointersOf, RevocationDataError, verifyCrl, veri
 import { readFields } from './fields.ts'
 import { StartTlsError, StartTlsRefused, type StartTls } from './tls-starttls.ts'
 import { readStaple } from './tls-ocsp.ts'
+import { TLS_REVOCATION_RULES } from './tls-family.ts'
 
-const RULES = ['tls-certificate-revoked', 'tls-no-revocation-info'] as const
-type Rule = (typeof RULES)[number]
+type Rule = (typeof TLS_REVOCATION_RULES)[number]
 type Ctx = CheckContext<Rule>
 
 /** One source asked, and what it said. */
@@ -82,9 +82,10 @@ export async function askOcsp(url: string, leaf: X509Certificate, issuer: X509Ce
   return verifyOcsp(body, leaf, issuer, ctx.now().getTime(), nonce)
 }
 
-async function run(target: Target, ctx: Ctx): Promise<void> {
+/** The `tls-revocation` check's code (declared in tls-family.ts, which every scan loads; this module loads when it runs). */
+export async function runTlsRevocation(target: Target, ctx: Ctx): Promise<void> {
   const settings = fetchSettings(ctx.settings)
-  const skipAll = (why: string): void => RULES.forEach((r) => ctx.skip(r, why))
+  const skipAll = (why: string): void => TLS_REVOCATION_RULES.forEach((r) => ctx.skip(r, why))
   if (settings.revocation === 'off') return skipAll('revocation checking is off (settings.tls.revocation: off)')
   const info = await readStaple(endpointOf(target), ctx).catch((err: unknown) => {
     if (err instanceof StartTlsRefused) return undefined // plaintext only: tls-starttls-unavailable says so
@@ -180,13 +181,4 @@ async function run(target: Target, ctx: Ctx): Promise<void> {
   throw new AttemptFailure(reason, `${target.id}: revocation status unknown: ${summary}`)
 }
 
-/** The revocation check: stapled OCSP, OCSP responders and CRLs of the served leaf, every answer's signature verified. */
-export const tlsRevocationCheck = defineCheck({
-  id: 'tls-revocation',
-  family: 'tls',
-  targetKinds: ['tls-endpoint'],
-  rules: RULES,
-  // A handshake, AIA chasing, then responders and CRLs one after another.
-  timeout: (_t, base) => base * 2,
-  run,
-})
+export { tlsRevocationCheck } from './tls-family.ts'

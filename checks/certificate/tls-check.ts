@@ -1,18 +1,18 @@
 /**
  * @fileoverview The `tls` family: which cipher suites, groups and DH sizes a TLS endpoint accepts (`tls-ciphers.ts`), judged by the
- * `tls-*` rules. It runs beside the certificate family on every `tls-endpoint` target.
+ * `tls-*` rules. It runs beside the certificate family on every `tls-endpoint` target. The family and its checks are declared
+ * in tls-family.ts (loaded by every scan); this code loads when a check runs.
  *
  * Fail closed: a probe that gets no usable answer leaves the enumeration incomplete; what was proven (a weak suite accepted) is
  * still reported as a failure, no pass is reported, and the attempt ends with the probe's failure reason.
  */
-import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
+import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
 import { describe as describeCert, type CertInfo } from './describe.ts'
 import { fetchServed } from './probe.ts'
 import { connectStartTls, StartTlsError, StartTlsRefused, type StartTls } from './tls-starttls.ts'
 import { readStaple } from './tls-ocsp.ts'
-import { tlsRevocationCheck } from './revocation.ts'
 import { enumerateSuites, incompleteFailure, type Enumeration, type VersionSuites } from './tls-ciphers.ts'
 import { judgeMozilla, MOZILLA_PROFILES, type MozillaProfileName } from './tls-mozilla.ts'
 import { GRADES, gradeEndpoint, gradeText, type Letter } from './tls-grade.ts'
@@ -21,21 +21,10 @@ import { buildPaths } from './path.ts'
 import { anchorsOf, nameMatches } from './index.ts'
 import type { X509Certificate } from 'node:crypto'
 import type { Suite, WeakCategory } from './tls-suites.ts'
+import type { TLS_CIPHER_RULES } from './tls-family.ts'
 
-const RULES = [
-  'tls-starttls-unavailable',
-  'tls-weak-cipher',
-  'tls-no-forward-secrecy',
-  'tls-cbc-only',
-  'tls-server-order-not-enforced',
-  'tls-weak-dh',
-  'tls-mozilla-profile',
-  'tls-no-ocsp-stapling',
-  'tls-must-staple-without-staple',
-  'tls-grade',
-] as const
 const STAPLE_RULES = ['tls-no-ocsp-stapling', 'tls-must-staple-without-staple', 'tls-mozilla-profile', 'tls-grade'] as const
-type Rule = (typeof RULES)[number]
+type Rule = (typeof TLS_CIPHER_RULES)[number]
 type Ctx = CheckContext<Rule>
 
 /** A suite's strength tier: weak < no forward secrecy < CBC < AEAD with forward secrecy. Different tiers in one version = mixed. */
@@ -106,7 +95,8 @@ const endpointOf = (target: Target): { host: string; port: number; servername?: 
   ...(typeof target.starttls === 'string' ? { starttls: target.starttls as StartTls } : {}),
 })
 
-async function run(target: Target, ctx: Ctx): Promise<void> {
+/** The `tls-ciphers` check's code (declared in tls-family.ts, which every scan loads; this module loads when it runs). */
+export async function runTlsCiphers(target: Target, ctx: Ctx): Promise<void> {
   const ep = endpointOf(target)
   if (ep.starttls) {
     // One plaintext exchange first: a service that offers no TLS is a finding (plaintext only), not an error.
@@ -227,30 +217,7 @@ async function run(target: Target, ctx: Ctx): Promise<void> {
   if (unknown.length) throw new AttemptFailure('protocol', `${target.id}: ${unknown.join('; ')} (the other results were reported)`)
 }
 
-/** The cipher-suite check: enumerates suites, order, groups and DH sizes with hand-written ClientHellos. */
-export const tlsCiphersCheck = defineCheck({
-  id: 'tls-ciphers',
-  family: 'tls',
-  targetKinds: ['tls-endpoint'],
-  rules: RULES,
-  // About n+1 hellos per version for n accepted suites, one after another, plus the groups: twice a single probe's budget.
-  timeout: (_t, base) => base * 2,
-  run,
-})
-
 /** Profiles a policy may pick for `tls-mozilla-profile`. */
 export const MOZILLA_PROFILE_NAMES = Object.keys(MOZILLA_PROFILES) as MozillaProfileName[]
 
-// Its targets are the certificate family's tls:// and STARTTLS endpoints: it declares no scheme of its own.
-// Declared before `export default`: tsc does not rewrite a `.ts` dynamic import inside an `export default` expression.
-const family = defineFamily({
-  name: 'tls',
-  pillar: 'networks',
-  targets: [],
-  checks: [tlsCiphersCheck, tlsRevocationCheck],
-  // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
-  async demo() {
-    return (await import('../tls/demo.ts')).startDemo()
-  },
-})
-export default family
+export { tlsCiphersCheck, default } from './tls-family.ts'

@@ -6,12 +6,11 @@
  * a sorted spill (`CoverageJoin`) and each device's id, host name, serial and MACs wait in a temporary file (`RecordFile`):
  * memory holds a few typed-array entries per device (about 25 bytes), not the keys, whatever the inventories' size.
  */
-import { defineCheck, type CheckContext } from '../../src/engine/check.ts'
+import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import type { Target } from '../../src/types.ts'
 import { providerOf, type DeviceRecord } from './inventory.ts'
 import { streamInventory } from './inventory-stream.ts'
-import { streamedExportTimeout } from '../../src/lib-json-stream.ts'
 import { SpillStore } from '../../src/engine/spill.ts'
 import { RecordFile } from '../../src/engine/record-file.ts'
 
@@ -197,7 +196,8 @@ const pct = (a: number, b: number): string => `${a} of ${b} (${b ? (Math.round((
  * second. Each export is streamed (validated, then its judged devices read once): its devices' id, host name, serial and
  * MACs go to a temporary file and their keys to the join; never whole records, nor keys, on the heap.
  */
-async function runCoverage(target: Target, ctx: CheckContext<'endpoint-agent-coverage-gap'>): Promise<void> {
+/** The `endpoint-agent-coverage` check's code (declared in family.ts, which every scan loads; this module loads when it runs). */
+export async function runCoverage(target: Target, ctx: CheckContext<'endpoint-agent-coverage-gap'>): Promise<void> {
   const list = target.inventories
   if (!Array.isArray(list) || list.length < 2) throw new AttemptFailure('input', `${target.id}: at least two inventories are needed`)
   const inventories: { label: string; devices: RecordFile<DeviceLine> }[] = []
@@ -256,13 +256,4 @@ async function runCoverage(target: Target, ctx: CheckContext<'endpoint-agent-cov
   }
 }
 
-/** Coverage across inventories: a device listed by one (MDM, EDR) and missing from another is a finding. */
-export const coverageCheck = defineCheck({
-  id: 'endpoint-agent-coverage',
-  family: 'endpoint-agent',
-  targetKinds: ['inventory-coverage'],
-  rules: ['endpoint-agent-coverage-gap'] as const,
-  offline: true,
-  timeout: (target, baseMs) => streamedExportTimeout(Array.isArray(target.inventories) ? (target.inventories as { path?: unknown }[]).map((i) => i?.path) : [], baseMs),
-  run: runCoverage,
-})
+export { coverageCheck } from './family.ts'

@@ -1,44 +1,22 @@
 /**
  * @fileoverview The endpoint-agent family: are the EDR/management agents a policy requires installed, running, current,
  * healthy and checking in? Three sources: hosts over SSH (`agents://`), this machine (`local://`), and EDR/MDM inventory
- * exports (`inventory:PROVIDER:FILE`). Host probes use only the fixed allowlist in `probe.ts`.
+ * exports (`inventory:PROVIDER:FILE`). Host probes use only the fixed allowlist in `probe.ts`. This is the checks' code,
+ * loaded when one runs; the family and its checks are declared in family.ts (loaded by every scan).
  */
 import { humanHours } from '../../src/lib-units.ts'
-import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
+import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
-import { SSH_SETTINGS_SCHEMA } from '../../src/net/ssh-settings.ts'
 import { hostPort, isValidHost } from '../../src/targets/host.ts'
 import type { Target } from '../../src/types.ts'
 import { agentsFor, loadCatalogue, type AgentSpec } from './catalogue.ts'
-import { coverageCheck } from './coverage.ts'
 import { ABSENT_HINT, providerOf, type DeviceRecord } from './inventory.ts'
 import { streamInventory } from './inventory-stream.ts'
-import { streamedExportTimeout } from '../../src/lib-json-stream.ts'
 import { localRunner, observeHost, observeSshd, passwordAlone, sshRunner, withSession, type AgentObservation, type ProbeRunner, type StatusAnswer } from './probe.ts'
-import { judgeReleaseText, POSTURE_RULES, reportPosture } from './posture/index.ts'
-import { targets } from './targets.ts'
+import { judgeReleaseText, reportPosture, type PostureRule } from './posture/index.ts'
+import type { ENDPOINT_AGENT_RULES } from './family.ts'
 
-const FAMILY = 'endpoint-agent'
-const RULES = [
-  'endpoint-agent-missing',
-  'endpoint-agent-not-running',
-  'endpoint-agent-outdated',
-  'endpoint-agent-stale-checkin',
-  'endpoint-agent-sensor-degraded',
-  'endpoint-agent-device-noncompliant',
-  'endpoint-agent-disk-unencrypted',
-  'endpoint-agent-active-threat',
-  'endpoint-agent-action-needed',
-  'endpoint-agent-contained',
-  'endpoint-agent-sshd-root-login',
-  'endpoint-agent-sshd-password-login',
-  'endpoint-agent-os-unsupported',
-  'endpoint-agent-releases-behind',
-  'endpoint-agent-not-connected',
-  'endpoint-agent-tamper-protection-off',
-  'endpoint-agent-zta-score-low',
-] as const
-type Rule = (typeof RULES)[number]
+type Rule = (typeof ENDPOINT_AGENT_RULES)[number]
 
 /**
  * Family settings (`settings.endpointAgent`): an operator catalogue file that adds or replaces agents, and the sshd_config
@@ -388,59 +366,11 @@ async function runInventory(target: Target, ctx: CheckContext<Rule>): Promise<vo
   if (duplicates) ctx.log.info(`${duplicates} duplicate device records (same id) judged once, latest check-in kept`)
 }
 
-/** The family's one check: hosts over SSH, this machine, and inventory exports report against the same rules. */
-const statusCheck = defineCheck({
-  id: 'endpoint-agent-status',
-  family: FAMILY,
-  targetKinds: ['agent-host', 'local', 'inventory-export'],
-  rules: RULES,
-  // Exports are streamed at any size: the deadline grows with the file.
-  timeout: (target, baseMs) => (target.kind === 'inventory-export' ? streamedExportTimeout([target.path], baseMs) : baseMs),
-  run: (target, ctx) => (target.kind === 'inventory-export' ? runInventory(target, ctx) : runHost(target, ctx)),
-})
+/** The `endpoint-agent-status` check's code (declared in family.ts, which every scan loads; this module loads when it runs). */
+export const runStatus = (target: Target, ctx: CheckContext<Rule>): Promise<void> => (target.kind === 'inventory-export' ? runInventory(target, ctx) : runHost(target, ctx))
 
-/**
- * Device posture of this machine and of `agents://` hosts (disk encryption, firewall, OS support, updates, screen lock, time):
- * its own attempt, since apt's upgrade simulation or `softwareupdate -l` may take tens of seconds.
- */
-const postureCheck = defineCheck({
-  id: 'endpoint-agent-posture',
-  family: FAMILY,
-  targetKinds: ['agent-host', 'local'],
-  rules: POSTURE_RULES,
-  timeout: (_target, baseMs) => Math.max(baseMs, 60_000),
-  run: (target, ctx) => withHostRunner(target, ctx, (runner) => reportPosture(ctx, runner, { perProbeMs: Math.max(500, Math.min(10_000, Math.floor(ctx.timeoutMs / 4))), slowMs: Math.max(500, Math.min(30_000, Math.floor(ctx.timeoutMs / 2))) })),
-})
+/** The `endpoint-agent-posture` check's code (declared in family.ts). */
+export const runPosture = (target: Target, ctx: CheckContext<PostureRule>): Promise<void> =>
+  withHostRunner(target, ctx, (runner) => reportPosture(ctx, runner, { perProbeMs: Math.max(500, Math.min(10_000, Math.floor(ctx.timeoutMs / 4))), slowMs: Math.max(500, Math.min(30_000, Math.floor(ctx.timeoutMs / 2))) }))
 
-// Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
-const family = defineFamily({
-  name: FAMILY,
-  pillar: 'devices',
-  targets,
-  settings: {
-    type: 'object',
-    properties: {
-      ssh: SSH_SETTINGS_SCHEMA,
-      endpointAgent: {
-        type: 'object',
-        additionalProperties: false,
-        // sshdConfig's path rule (absolute, no shell metacharacters) is checked by familySettings(), an input error of the attempt.
-        properties: { catalogue: { type: 'string', minLength: 1 }, sshdConfig: { type: 'string' } },
-      },
-    },
-  },
-  flags: [
-    { name: 'inventory', arg: 'PROVIDER:FILE', multiple: true, target: 'inventory', help: 'EDR/MDM inventory export (repeatable)' },
-    // --ssh-user and --ssh-key (settings.ssh, shared with ssh:// probes) are the mfa family's flags.
-    { name: 'agent-catalogue', arg: 'FILE', setting: '/endpointAgent/catalogue', help: 'extra/overriding endpoint agents (same schema as checks/endpoint-agent/catalogue.json)' },
-  ],
-  checks: [statusCheck, coverageCheck, postureCheck],
-  async defaultTargets() {
-    return [{ kind: 'local', id: 'local://' }]
-  },
-  // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
-  async demo(dir) {
-    return (await import('./demo.ts')).startDemo(dir)
-  },
-})
-export default family
+export { default } from './family.ts'

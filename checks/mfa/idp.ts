@@ -2,25 +2,26 @@
  * @fileoverview Check `mfa-idp-export`: identity-provider exports (offline files) and live pulls (`entra://`, …) → users without MFA, users with weak
  * factors only, MFA not enforced by policy, AWS root account without MFA or with access keys.
  */
-import { defineCheck } from '../../src/engine/check.ts'
+import type { CheckDefinition } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { parseExport, type IdpModel, type IdpRule, type IdpUser } from './exports.ts'
 import { pullLive } from './live/index.ts'
 import { streamAwsUsers, streamEntraUsers, streamGithubUsers, streamGoogleUsers, streamOktaUsers, type StreamedUsers } from './export-stream.ts'
-import { streamedExportTimeout } from '../../src/lib-json-stream.ts'
 import type { Target } from '../../src/types.ts'
 import { strongestTier } from './factors.ts'
-import { ENTRA_POLICY_RULES, evaluateEntraPolicies } from './policy-entra.ts'
+import { evaluateEntraPolicies } from './policy-entra.ts'
 import { mfaCoverage } from './coverage.ts'
-import { evaluateOktaPolicies, OKTA_POLICY_RULES } from './policy-okta.ts'
+import { evaluateOktaPolicies } from './policy-okta.ts'
 import { evaluateAwsPolicies, SENSITIVE_ACTIONS } from './policy-aws.ts'
+import { idpExport } from './family.ts'
+import type { IDP_RULES, STREAMED_PROVIDERS } from './rules.ts'
 
 /** Exports larger than this are refused (a 100k-user Okta bundle is about 150 MB; split larger tenants). */
 const MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 const PROVIDER_NAMES: ReadonlyMap<string, string> = new Map(Object.entries({ okta: 'Okta', entra: 'Entra ID', google: 'Google Workspace', aws: 'AWS IAM', github: 'GitHub' }))
 
-const RULES = ['mfa-user-without-mfa', 'mfa-admin-without-mfa', 'mfa-weak-factors-only', 'mfa-not-enforced', 'mfa-aws-root-without-mfa', 'mfa-aws-root-access-keys', ...ENTRA_POLICY_RULES, ...OKTA_POLICY_RULES, 'mfa-aws-policy-without-mfa-condition', 'mfa-coverage'] as const
+type Rule = (typeof IDP_RULES)[number]
 
 interface WeakParams extends Record<string, unknown> {
   requirePhishingResistant: boolean
@@ -29,14 +30,10 @@ interface WeakParams extends Record<string, unknown> {
   phishingResistantFactors: string[]
 }
 
-export default defineCheck({
-  id: 'mfa-idp-export',
-  family: 'mfa',
-  targetKinds: ['identity-export', 'identity-live'],
-  rules: RULES,
-  // Local parsing, no network: a large tenant (about 25k users a second here) must not hit the network-sized deadline.
-  // User lists are streamed at any size: their deadline grows with the file.
-  timeout: (t, baseMs) => (t.kind === 'identity-live' ? Math.max(baseMs, 900_000) : typeof t.provider === 'string' && STREAMED.has(t.provider) ? streamedExportTimeout([t.path], baseMs) : Math.max(baseMs, 120_000)),
+/** The check's declaration (checks/mfa/family.ts: loaded by every scan); its code, loaded when it runs, is {@link idpExportRun}. */
+export default idpExport
+
+export const idpExportRun: Pick<CheckDefinition<Rule>, 'run'> = {
   async run(target, ctx) {
     const weak = ctx.params<WeakParams>('mfa-weak-factors-only')
     // User lists are streamed (export-stream.ts): their users are read, not held.
@@ -153,16 +150,16 @@ export default defineCheck({
     }
     if (model.incomplete) throw new AttemptFailure('incomplete', model.incomplete)
   },
-})
+}
 
 /** The streamed readers by provider: each returns undefined for a file shape it leaves to the whole-file reader. */
-const STREAMED: ReadonlyMap<string, typeof streamEntraUsers> = new Map([
-  ['entra', streamEntraUsers],
-  ['google', streamGoogleUsers],
-  ['okta', streamOktaUsers],
-  ['github', streamGithubUsers],
-  ['aws', streamAwsUsers],
-] as const)
+const STREAMED: ReadonlyMap<string, typeof streamEntraUsers> = new Map(Object.entries({
+  entra: streamEntraUsers,
+  google: streamGoogleUsers,
+  okta: streamOktaUsers,
+  github: streamGithubUsers,
+  aws: streamAwsUsers,
+} satisfies Record<(typeof STREAMED_PROVIDERS)[number], typeof streamEntraUsers>))
 
 /** A user list read as a stream: a model without its users, and the users; undefined for anything else. */
 async function streamExport(target: Target, readStream: (path: string) => AsyncIterable<Buffer>, weak: WeakParams): Promise<{ model: IdpModel; users: StreamedUsers } | undefined> {

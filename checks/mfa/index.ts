@@ -1,44 +1,4 @@
 /**
- * @fileoverview The mfa family: is multi-factor authentication enforced, and is it phishing-resistant? Three kinds of
- * evidence: identity-provider exports (`mfa-idp-export`), an OIDC issuer with sample tokens (`mfa-oidc`), and the
- * authentication methods SSH servers offer (`mfa-ssh`).
+ * @fileoverview The mfa family (declared in family.ts, which every scan loads; its checks' code loads when one runs).
  */
-import { defineFamily } from '../../src/engine/check.ts'
-import idpExport from './idp.ts'
-import oidc from './oidc.ts'
-import ssh from './ssh.ts'
-import { sshEndpoint, targets } from './targets.ts'
-import { SSH_SETTINGS_SCHEMA } from '../../src/net/ssh-settings.ts'
-import { LIVE_SETTINGS_SCHEMAS } from './live/index.ts'
-
-// Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
-const family = defineFamily({
-  name: 'mfa',
-  pillar: 'identity',
-  targets,
-  settings: { type: 'object', properties: { ssh: SSH_SETTINGS_SCHEMA, ...LIVE_SETTINGS_SCHEMAS } },
-  flags: [
-    { name: 'idp', arg: 'PROVIDER:FILE', multiple: true, target: 'idp', help: 'identity-provider export (repeatable)' },
-    { name: 'ssh-user', arg: 'USER', setting: '/ssh/username', help: 'SSH login for agents:// targets and for the ssh:// key probe' },
-    { name: 'ssh-key', arg: 'FILE', setting: '/ssh/privateKeyPath', help: 'SSH private key: logs in to agents:// targets; ssh:// probes offer it to confirm a second factor (no password is ever sent)' },
-    { name: 'known-hosts', arg: 'FILE', setting: '/ssh/knownHostsPath', help: 'verify SSH host keys (ssh:// and agents://) against this file' },
-    { name: 'host-key', arg: 'SHA256:...', multiple: true, setting: '/ssh/hostKeyFingerprints', help: 'pin an SSH host key fingerprint (repeatable; HOST:PORT=SHA256:... to scope)' },
-    { name: 'insecure-accept-unknown-host-keys', setting: '/ssh/acceptUnknownHostKeys', help: 'do not verify SSH host keys (explicit opt-out)' },
-  ],
-  checks: [idpExport, oidc, ssh],
-  /** This machine's sshd, when something answers on 127.0.0.1:22 within 300 ms (its host key is read from /etc/ssh). */
-  async defaultTargets(ctx) {
-    try {
-      const s = await ctx.net.tcpConnect('127.0.0.1', 22)
-      s.destroy()
-      return [sshEndpoint('127.0.0.1', 22)]
-    } catch {
-      return []
-    }
-  },
-  /** Flawed exports of every provider, and an issuer advertising HS256/none with a 1024-bit key and weak sample tokens. */
-  async demo(dir) {
-    return (await import('./demo.ts')).startDemo(dir)
-  },
-})
-export default family
+export { default, idpExport, oidc, ssh } from './family.ts'

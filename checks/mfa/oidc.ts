@@ -5,9 +5,11 @@
  */
 // jose is imported where a check runs (ESM-only: not loaded at start-up).
 import type { createLocalJWKSet, JSONWebKeySet, JWK, JWTVerifyOptions } from 'jose'
-import { defineCheck, type CheckContext } from '../../src/engine/check.ts'
+import type { CheckContext, CheckDefinition } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { amrIsMultiFactor, parseTokensFile } from './tokens.ts'
+import { oidc } from './family.ts'
+import type { OIDC_RULES } from './rules.ts'
 
 const MAX_DOC_BYTES = 512 * 1024
 const MAX_JWKS_BYTES = 1024 * 1024
@@ -15,8 +17,7 @@ const MAX_TOKENS_FILE_BYTES = 8 * 1024 * 1024
 /** JWK members that hold private or secret key material (RFC 7518 section 6). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
 
-const RULES = ['mfa-oidc-weak-signing', 'mfa-oidc-weak-jwks-key', 'mfa-token-unsigned', 'mfa-token-unverifiable', 'mfa-token-single-factor'] as const
-type Rule = (typeof RULES)[number]
+type Rule = (typeof OIDC_RULES)[number]
 
 async function getJson(ctx: CheckContext<Rule>, url: string, maxBytes: number, what: string): Promise<Record<string, unknown>> {
   const res = await ctx.sockets(() => ctx.net.httpGet(url, { maxBytes }))
@@ -95,11 +96,10 @@ async function verify(token: string, keySet: ReturnType<typeof createLocalJWKSet
 
 const iso = (s: unknown): string | undefined => (typeof s === 'number' && Number.isFinite(s) ? new Date(s * 1000).toISOString() : undefined)
 
-export default defineCheck({
-  id: 'mfa-oidc',
-  family: 'mfa',
-  targetKinds: ['oidc'],
-  rules: RULES,
+/** The check's declaration (checks/mfa/family.ts: loaded by every scan); its code, loaded when it runs, is {@link oidcRun}. */
+export default oidc
+
+export const oidcRun: Pick<CheckDefinition<Rule>, 'run'> = {
   async run(target, ctx) {
     const { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader } = await import('jose')
     if (typeof target.issuer !== 'string') throw new AttemptFailure('input', `${target.id}: an oidc target needs "issuer"`)
@@ -223,4 +223,4 @@ export default defineCheck({
       })
     }
   },
-})
+}

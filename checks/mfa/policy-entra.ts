@@ -25,18 +25,12 @@
  */
 import { memberOf, nameOf, NO_MEMBERSHIP, usersOf, type Membership } from './entra-membership.ts'
 import type { Enforcement, IdpUser } from './exports.ts'
+import { ENTRA_POLICY_RULES } from './rules.ts'
 
 type Json = Record<string, unknown>
 
-/** Rules this module judges (besides `mfa-not-enforced`, which it feeds through {@link entraEnforcement}). */
-export const ENTRA_POLICY_RULES = [
-  'mfa-entra-exclusion-without-fallback',
-  'mfa-entra-break-glass',
-  'mfa-entra-admin-phishing-resistant',
-  'mfa-entra-legacy-auth-allowed',
-  'mfa-entra-device-code-allowed',
-  'mfa-entra-weak-methods-enabled',
-] as const
+/** Rules this module judges (besides `mfa-not-enforced`, which it feeds through {@link entraEnforcement}): the list is in rules.ts. */
+export { ENTRA_POLICY_RULES }
 export type EntraPolicyRule = (typeof ENTRA_POLICY_RULES)[number]
 
 /** One verdict: the check reports it as it is (message = `Entra ID: ` + summary). */

@@ -11,9 +11,11 @@
  *
  * Input (in an `idp:okta:` export, beside or without users): `authenticationPolicies: [ { ...policy, rules: [...], apps?: [...] } ]`.
  */
+import { OKTA_POLICY_RULES } from './rules.ts'
+
 type Json = Record<string, unknown>
 
-export const OKTA_POLICY_RULES = ['mfa-okta-policy-single-factor', 'mfa-okta-admin-console-phishable'] as const
+export { OKTA_POLICY_RULES }
 export type OktaPolicyRule = (typeof OKTA_POLICY_RULES)[number]
 
 /** One rule of an authentication policy, as far as the verdicts need it. */

@@ -14,9 +14,10 @@
  */
 import { lazyRequire } from '../../src/lib-lazy.ts'
 import type { Socket } from 'node:net'
-import { defineCheck, defineFamily, type CheckContext } from '../../src/engine/check.ts'
+import type { CheckContext } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { hostPort } from '../../src/net/index.ts'
+import type { SSH_ALGORITHM_RULES } from './ssh-family.ts'
 
 /** Most bytes read before the KEXINIT (identification lines, other pre-banner lines, the packet). */
 export const MAX_KEXINIT_BYTES = 64 * 1024
@@ -244,10 +245,10 @@ export function denied(name: string, deny: readonly string[]): boolean {
   })
 }
 
-const RULES = ['ssh-weak-kex', 'ssh-weak-host-key', 'ssh-weak-cipher', 'ssh-weak-mac', 'ssh-terrapin'] as const
-type Rule = (typeof RULES)[number]
+type Rule = (typeof SSH_ALGORITHM_RULES)[number]
 
-async function run(target: { id: string; host?: unknown; port?: unknown }, ctx: CheckContext<Rule>): Promise<void> {
+/** The `ssh-algorithms` check's code (declared in ssh-family.ts, which every scan loads; this module loads when it runs). */
+export async function runSshAlgorithms(target: { id: string; host?: unknown; port?: unknown }, ctx: CheckContext<Rule>): Promise<void> {
   const host = target.host
   const port = target.port
   if (typeof host !== 'string' || typeof port !== 'number') throw new AttemptFailure('input', `${target.id}: an ssh-endpoint target needs "host" and "port"`)
@@ -291,9 +292,4 @@ async function run(target: { id: string; host?: unknown; port?: unknown }, ctx: 
   if (unread.length && !problems.length) throw new AttemptFailure('protocol', `${target.id}: the ${unread.join(', ')} host key could not be read (ssh2 could not complete a key exchange for it); the other results were reported`)
 }
 
-/** The SSH algorithms check. */
-export const sshAlgorithmsCheck = defineCheck({ id: 'ssh-algorithms', family: 'ssh', targetKinds: ['ssh-endpoint'], rules: RULES, run })
-
-// Its targets are the mfa family's ssh:// endpoints: it declares no scheme of its own.
-const family = defineFamily({ name: 'ssh', pillar: 'networks', targets: [], checks: [sshAlgorithmsCheck] })
-export default family
+export { sshAlgorithmsCheck, default } from './ssh-family.ts'

@@ -12,10 +12,12 @@
  */
 import { isIP } from 'node:net'
 import { join } from 'node:path'
-import { defineCheck } from '../../src/engine/check.ts'
+import type { CheckDefinition } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { fingerprintOf } from '../../src/net/known-hosts.ts'
 import type { SshSettings } from '../../src/net/ssh-settings.ts'
+import { ssh } from './family.ts'
+import type { SSH_RULES } from './rules.ts'
 
 /** Where the local sshd's public host keys live (Debian, RHEL, macOS, BSD). */
 export const LOCAL_HOST_KEY_DIR = '/etc/ssh'
@@ -47,11 +49,10 @@ export async function localHostKeyPins(read: (path: string, maxBytes: number) =>
   return pins
 }
 
-export default defineCheck({
-  id: 'mfa-ssh',
-  family: 'mfa',
-  targetKinds: ['ssh-endpoint'],
-  rules: ['mfa-ssh-single-factor', 'mfa-ssh-no-authentication'] as const,
+/** The check's declaration (checks/mfa/family.ts: loaded by every scan); its code, loaded when it runs, is {@link sshRun}. */
+export default ssh
+
+export const sshRun: Pick<CheckDefinition<(typeof SSH_RULES)[number]>, 'run'> = {
   async run(target, ctx) {
     const host = target.host
     const port = target.port
@@ -106,4 +107,4 @@ export default defineCheck({
     const evidence = { ...base, methods: methods.length ? methods : ['(none offered)'], singleFactor: single, secondFactor }
     ctx.report('mfa-ssh-single-factor', single.length ? 'fail' : 'pass', { resource, evidence, ...(single.length ? {} : { message: passMessage }) })
   },
-})
+}

@@ -1,57 +1,28 @@
 /**
  * @fileoverview The open-port family: exposure of risky services, read from nmap XML (streamed) or found by the
  * built-in TCP connect scan, judged against a catalogue of risky services and a per-target allow-list. Open TLS and SSH
- * ports chain to the certificate and MFA checks.
+ * ports chain to the certificate and MFA checks. This is the checks' code, loaded when one runs; the family and its
+ * checks are declared in family.ts (loaded by every scan).
  */
-import { statSync } from 'node:fs'
 import { addAbortSignal } from 'node:stream'
-import { defineCheck, defineFamily } from '../../src/engine/check.ts'
+import type { CheckDefinition } from '../../src/engine/check.ts'
 import { AttemptFailure } from '../../src/errors.ts'
 import { FileError } from '../../src/lib-files.ts'
-import type { Target } from '../../src/types.ts'
 import { CATALOGUE } from './catalogue.ts'
-import { evaluateHost, RULES } from './evaluate.ts'
+import { evaluateHost, type RuleId } from './evaluate.ts'
 import { NmapWorkerError, NmapXmlError, parseNmapFile, parseNmapXml, type NmapHandlers, type NmapHost } from './nmap-xml.ts'
 import { expandPorts, PortSpecError, tableName } from './ports.ts'
+import { portSpec, PROBE_TIMEOUT_MS, SNIFF_MS } from './family.ts'
 import { connectScan } from './scan.ts'
 import { findNmap, nmapScan, type PortScanner } from './nmap-scan.ts'
 import { sniff, type Sniffed } from './sniff.ts'
-import { hostTarget, targets } from './targets.ts'
-
-const FAMILY = 'open-port'
-/** Slowest nmap XML reading speed assumed when sizing the attempt's deadline (bytes per ms). */
-const MIN_BYTES_PER_MS = 1_000
-/** Extra deadline of `nmap:-` (standard input has no size to scale by): an hour beyond the base timeout. */
-const STDIN_EXTRA_MS = 3_600_000
-/** Per-connection timeout of the connect scan unless `settings.portScan.connectTimeoutMs` says otherwise. */
-const PROBE_TIMEOUT_MS = 2_000
-/** Probes assumed in flight when sizing the deadline (the engine's default socket limit). */
-const ASSUMED_PARALLEL = 256
-/** Budget of one service sniff (banner wait plus a TLS handshake) on an open port. */
-const SNIFF_MS = 1_000
 
 function addressOf(h: NmapHost): string | undefined {
   return (h.addresses.find((a) => a.addrtype === 'ipv4' || a.addrtype === 'ipv6') ?? h.addresses[0])?.addr ?? h.hostnames[0]?.name
 }
 
-/** Reads nmap `-oX` output as a stream and judges every host that is up. */
-export const nmapCheck = defineCheck({
-  id: 'open-port-nmap',
-  family: FAMILY,
-  targetKinds: ['nmap-xml'],
-  rules: RULES,
-  // A file handed in for offline analysis: its TLS and SSH ports are probed only with --chain.
-  offline: true,
-  timeout(target, baseMs) {
-    if (target.stdin === true) return baseMs + STDIN_EXTRA_MS
-    let size = 0
-    try {
-      size = statSync(String(target.path)).size
-    } catch {
-      // the attempt reports the unreadable file
-    }
-    return baseMs + size / MIN_BYTES_PER_MS
-  },
+/** The `open-port-nmap` check's code: reads nmap `-oX` output as a stream and judges every host that is up (declared in family.ts). */
+export const nmapRun: Pick<CheckDefinition<RuleId>, 'run'> = {
   async run(target, ctx) {
     const shown = target.id.replace(/^nmap:/, '')
     let skipped = 0
@@ -95,28 +66,10 @@ export const nmapCheck = defineCheck({
       throw err
     }
   },
-})
-
-/** Port list of a host target; `top100` when absent. */
-function portSpec(target: Target): string {
-  return typeof target.ports === 'string' ? target.ports : Array.isArray(target.ports) ? target.ports.join(',') : 'top100'
 }
 
-/** TCP connect scan of a `host` target. */
-export const connectCheck = defineCheck({
-  id: 'open-port-connect',
-  family: FAMILY,
-  targetKinds: ['host'],
-  rules: RULES,
-  timeout(target, baseMs) {
-    let n = 1
-    try {
-      n = expandPorts(portSpec(target)).length
-    } catch {
-      // the attempt reports the bad list
-    }
-    return baseMs + Math.ceil(n / ASSUMED_PARALLEL) * PROBE_TIMEOUT_MS + 2 * SNIFF_MS
-  },
+/** The `open-port-connect` check's code: the port scan of a `host` target, nmap or the built-in connect scan (declared in family.ts). */
+export const connectRun: Pick<CheckDefinition<RuleId>, 'run'> = {
   async run(target, ctx) {
     const host = String(target.host)
     let ports: number[]
@@ -158,36 +111,6 @@ export const connectCheck = defineCheck({
       }),
     })
   },
-})
+}
 
-// Not `export default defineFamily(...)`: tsc 5.9 leaves a dynamic import's .ts path unrewritten inside an export-default expression.
-const family = defineFamily({
-  name: FAMILY,
-  pillar: 'networks',
-  targets,
-  settings: {
-    type: 'object',
-    properties: {
-      portScan: {
-        type: 'object',
-        additionalProperties: false,
-        properties: { connectTimeoutMs: { type: 'integer', minimum: 1 }, sniff: { type: 'boolean' }, scanner: { enum: ['auto', 'nmap', 'builtin'] } },
-      },
-    },
-  },
-  flags: [
-    { name: 'nmap', arg: 'FILE', multiple: true, target: 'nmap', help: 'nmap -oX output (repeatable; same as nmap:FILE)' },
-    { name: 'port-scanner', arg: 'NAME', setting: '/portScan/scanner', help: 'auto (default: nmap when on the PATH) | nmap | builtin (TCP connect scan) for host://' },
-  ],
-  checks: [nmapCheck, connectCheck],
-  // nmap's 1,000 most common ports plus the catalogue's, on both loopback addresses: about 2,100 connects, well under
-  // a second when the ports refuse quickly as loopback ports do.
-  async defaultTargets() {
-    return [hostTarget('127.0.0.1?ports=top1000'), hostTarget('[::1]?ports=top1000')]
-  },
-  // Loaded only by `ztscan demo`: the lab is not shipped in the npm package.
-  async demo(dir) {
-    return (await import('./demo.ts')).startDemo(dir)
-  },
-})
-export default family
+export { nmapCheck, connectCheck, default } from './family.ts'

@@ -16,15 +16,9 @@ import { dnfSecurity, zypperPatches, type SecurityUpdate } from './packages.ts'
 import { AU_OPTIONS, auPolicy, bitLockerJson, firewallProfiles, fullyEncrypted, hotFixes, manageBde, windowsOs, type BitLockerVolume, type FirewallProfile } from './windows.ts'
 import support from './os-support.json' with { type: 'json' }
 
-export const POSTURE_RULES = [
-  'endpoint-agent-disk-unencrypted',
-  'endpoint-agent-firewall-off',
-  'endpoint-agent-os-unsupported',
-  'endpoint-agent-updates-pending',
-  'endpoint-agent-auto-updates-off',
-  'endpoint-agent-screen-lock-off',
-  'endpoint-agent-time-unsynced',
-] as const
+import { POSTURE_RULES } from '../family.ts'
+
+export { POSTURE_RULES }
 export type PostureRule = (typeof POSTURE_RULES)[number]
 
 /** A control's outcome: judged (pass/fail with its state), or not determinable here (skip with the reason). */

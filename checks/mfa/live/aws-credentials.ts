@@ -46,25 +46,6 @@ export interface AwsSettings {
   readonly reportWaitSeconds?: number
 }
 
-export const AWS_SETTINGS_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    endpoint: { type: 'string', minLength: 1 },
-    stsEndpoint: { type: 'string', minLength: 1 },
-    partition: { enum: ['aws', 'aws-cn', 'aws-us-gov'] },
-    region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d{1,2}$' },
-    profile: { type: 'string', minLength: 1 },
-    sharedCredentialsFile: { type: 'string', minLength: 1 },
-    configFile: { type: 'string', minLength: 1 },
-    imds: { type: 'boolean' },
-    imdsEndpoint: { type: 'string', minLength: 1 },
-    containerEndpoint: { type: 'string', minLength: 1 },
-    roleSessionName: { type: 'string', pattern: '^[\\w+=,.@-]{2,64}$' },
-    reportWaitSeconds: { type: 'integer', minimum: 1, maximum: 900 },
-  },
-} as const
-
 type Env = Readonly<Record<string, string | undefined>>
 
 /** Where the credential comes from, chosen without any network call. */

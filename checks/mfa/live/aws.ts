@@ -18,8 +18,6 @@ import { awsCredentialProvider, awsCredentialSource, describeSource, type AwsSet
 import { AwsQuery } from './aws-query.ts'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-export { AWS_SETTINGS_SCHEMA } from './aws-credentials.ts'
-
 /** IAM permissions the pull needs (named in an AccessDenied message). */
 export const AWS_PERMISSIONS = 'iam:GenerateCredentialReport, iam:GetCredentialReport, iam:GetAccountSummary, iam:GetAccountAuthorizationDetails (the SecurityAudit managed policy has them)'
 

@@ -36,22 +36,6 @@ export interface EntraSettings {
   readonly accessToken?: string
 }
 
-export const ENTRA_SETTINGS_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    clientId: { type: 'string', minLength: 1 },
-    authorityHost: { type: 'string', minLength: 1 },
-    graphBaseUrl: { type: 'string', minLength: 1 },
-    graphScope: { type: 'string', minLength: 1 },
-    clientCertificatePath: { type: 'string', minLength: 1 },
-    federatedTokenFile: { type: 'string', minLength: 1 },
-    managedIdentity: { type: 'boolean' },
-    managedIdentityEndpoint: { type: 'string', minLength: 1 },
-    accessToken: { type: 'string', minLength: 1 },
-  },
-} as const
-
 const IMDS = 'http://169.254.169.254/metadata/identity/oauth2/token'
 const GITHUB_AUDIENCE = 'api://AzureADTokenExchange'
 /** Graph's app-only permissions these calls need, for the 403 message. */

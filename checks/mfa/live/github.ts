@@ -24,19 +24,6 @@ export interface GithubSettings {
   readonly privateKeyPath?: string
 }
 
-export const GITHUB_SETTINGS_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    baseUrl: { type: 'string', minLength: 1 },
-    graphqlUrl: { type: 'string', minLength: 1 },
-    token: { type: 'string', minLength: 1 },
-    appId: { type: 'string', minLength: 1 },
-    installationId: { type: 'string', minLength: 1 },
-    privateKeyPath: { type: 'string', minLength: 1 },
-  },
-} as const
-
 const HEADERS = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': 'ztscan' }
 const SAML_QUERY = 'query($org: String!) { organization(login: $org) { samlIdentityProvider { ssoUrl issuer } } }'
 

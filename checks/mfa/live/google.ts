@@ -31,17 +31,6 @@ export interface GoogleSettings {
   readonly accessToken?: string
 }
 
-export const GOOGLE_SETTINGS_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    credentialsFile: { type: 'string', minLength: 1 },
-    subject: { type: 'string', minLength: 3 },
-    adminBaseUrl: { type: 'string', minLength: 1 },
-    accessToken: { type: 'string', minLength: 1 },
-  },
-} as const
-
 /** Read-only scopes the pull needs (also named in a 403). */
 export const GOOGLE_SCOPES = ['https://www.googleapis.com/auth/admin.directory.user.readonly', 'https://www.googleapis.com/auth/admin.directory.orgunit.readonly']
 const JWT_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer'

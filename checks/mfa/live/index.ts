@@ -7,14 +7,12 @@ import { AttemptFailure } from '../../../src/errors.ts'
 import type { CheckContext } from '../../../src/engine/check.ts'
 import type { Target } from '../../../src/types.ts'
 import type { IdpModel } from '../exports.ts'
-import { AWS_SETTINGS_SCHEMA, pullAws } from './aws.ts'
-import { ENTRA_SETTINGS_SCHEMA, pullEntra } from './entra.ts'
-import { GITHUB_SETTINGS_SCHEMA, pullGithub } from './github.ts'
-import { GOOGLE_SETTINGS_SCHEMA, pullGoogle } from './google.ts'
-import { OKTA_SETTINGS_SCHEMA, pullOkta } from './okta.ts'
+import { pullAws } from './aws.ts'
+import { pullEntra } from './entra.ts'
+import { pullGithub } from './github.ts'
+import { pullGoogle } from './google.ts'
+import { pullOkta } from './okta.ts'
 
-/** Settings the connectors read (`settings.entra`, …), as JSON Schema `properties` of the family's settings. */
-export const LIVE_SETTINGS_SCHEMAS = { entra: ENTRA_SETTINGS_SCHEMA, okta: OKTA_SETTINGS_SCHEMA, github: GITHUB_SETTINGS_SCHEMA, google: GOOGLE_SETTINGS_SCHEMA, aws: AWS_SETTINGS_SCHEMA } as const
 
 /** Pulls a live identity target into the export model. */
 export async function pullLive(target: Target, ctx: Pick<CheckContext, 'signal' | 'settings' | 'net' | 'log'>): Promise<IdpModel> {

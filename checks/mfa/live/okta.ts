@@ -29,19 +29,6 @@ export interface OktaSettings {
   readonly apiToken?: string
 }
 
-export const OKTA_SETTINGS_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    baseUrl: { type: 'string', minLength: 1 },
-    clientId: { type: 'string', minLength: 1 },
-    privateKeyPath: { type: 'string', minLength: 1 },
-    keyId: { type: 'string', minLength: 1 },
-    scopes: { type: 'string', minLength: 1 },
-    apiToken: { type: 'string', minLength: 1 },
-  },
-} as const
-
 /** Scopes the calls need (OAuth for Okta, read-only). */
 export const OKTA_SCOPES = 'okta.users.read okta.roles.read okta.policies.read okta.authenticators.read'
 const POLICY_TYPES = ['OKTA_SIGN_ON', 'ACCESS_POLICY', 'MFA_ENROLL'] as const

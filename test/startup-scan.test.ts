@@ -1,0 +1,88 @@
+/**
+ * Start-up of a scan (issue 14: the nmap back-end ≤ 1.1× nmap): what `ztscan scan host://…` loads before it starts nmap.
+ * Every scan loads the families' light declarations (checks/<family>/family.ts); a check's code loads when it runs. Counted
+ * in modules (a module trace and a PATH stub of nmap that writes a mark into the trace when it is started), not in time.
+ */
+import { spawnSync } from 'node:child_process'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bin, cleanEnv, ensureBuilt, root } from './helpers/cli.ts'
+import { findNmap } from '../checks/open-port/nmap-scan.ts'
+import { labLeaf } from './helpers/tls.ts'
+import { builtinFamilies, builtinChecks, parsePolicy, preflight, PolicyError } from '../src/index.ts'
+
+const nmap = findNmap()
+const NMAP_STARTED = 'NMAP STARTED'
+
+/** The modules (`dist/…` paths and `require:` packages) a built-CLI `scan` loaded before it started nmap, and its exit code. */
+function loadedBeforeNmap(dir: string, args: string[]): { code: number | null; before: string[]; all: string[] } {
+  const trace = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`)
+  const stubDir = join(dir, 'bin')
+  const r = spawnSync(process.execPath, ['--import', join(root, 'test/helpers/trace-modules.mjs'), bin, 'scan', ...args], {
+    encoding: 'utf8',
+    env: cleanEnv({ ZTSCAN_TRACE_MODULES: trace, PATH: `${stubDir}${delimiter}${process.env.PATH ?? ''}` }),
+    timeout: 120_000,
+  })
+  const lines = readFileSync(trace, 'utf8').split('\n').filter(Boolean)
+  const mark = lines.indexOf(NMAP_STARTED)
+  // Each import is a line (`MODULE <- IMPORTER`): the distinct modules, in the order first seen.
+  const shown = (ls: string[]): string[] => [...new Set(ls.map((l) => l.split(' <- ')[0]!.replace(`file://${root}`, '').replace(/^\//, '')))]
+  return { code: r.status, before: shown(mark < 0 ? [] : lines.slice(0, mark)), all: shown(lines.filter((l) => l !== NMAP_STARTED)) }
+}
+
+describe('start-up of a host:// scan', () => {
+  let dir = ''
+  beforeAll(() => {
+    ensureBuilt()
+    dir = mkdtempSync(join(tmpdir(), 'ztscan-startup-'))
+    if (!nmap) return
+    // A stub named nmap, first on the PATH: marks the trace when ztscan starts it, then runs the real nmap (no shell
+    // between ztscan and it: the arguments pass through as given).
+    const stub = join(dir, 'bin', 'nmap')
+    mkdirSync(join(dir, 'bin'))
+    writeFileSync(stub, `#!/bin/sh\necho '${NMAP_STARTED}' >> "$ZTSCAN_TRACE_MODULES"\nexec '${nmap}' "$@"\n`)
+    chmodSync(stub, 0o755)
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it.skipIf(!nmap)('loads only the open-port code and no heavy dependency before nmap starts (nmap on the PATH; skipped without it)', () => {
+    const r = loadedBeforeNmap(dir, ['host://127.0.0.1?ports=1-64', '--port-scanner', 'nmap', '-q', '-f', 'json', '-o', join(dir, 'r.json'), '--fail-on', 'none'])
+    expect(r.code).toBe(0)
+    // The trace saw the CLI and the families' declarations: an empty list below means something.
+    expect(r.before).toContain('dist/src/cli/main.js')
+    expect(r.before).toContain('dist/checks/open-port/family.js')
+    expect(r.before).toContain('dist/checks/open-port/nmap-scan.js')
+    // Other families: their declarations only (target forms, rule ids, settings schemas), none of their checks' code.
+    const light = /^dist\/checks\/(index|preflight|[\w-]+\/(family|tls-family|ssh-family|targets|rules)|mfa\/live\/settings)\.js$/
+    expect(r.before.filter((m) => /^dist\/checks\//.test(m) && !/^dist\/checks\/open-port\//.test(m) && !light.test(m))).toEqual([])
+    expect(r.before.filter((m) => /(^require:|\/node_modules\/)(ssh2|node-forge|jose|yaml|re2js|ajv)(\/|$)/.test(m.replace(/^require:([^/]+).*/, 'require:$1')) && !/ajv\/dist\/runtime\//.test(m))).toEqual([])
+    // A countable bound on ztscan's own modules (JSON data included): 151 before the families were split, 95 after.
+    expect(r.before.filter((m) => m.startsWith('dist/')).length).toBeLessThan(110)
+    // What the scan needs afterwards (the report writers, the check's evaluation) still loads: the bound above counts.
+    expect(r.all.length).toBeGreaterThan(r.before.length)
+  })
+
+  it("a certificate file's scan loads the certificate check's code, not the other families' (the split works both ways)", () => {
+    const pem = join(dir, 'leaf.pem')
+    writeFileSync(pem, labLeaf().pem)
+    const r = loadedBeforeNmap(dir, [`cert:${pem}`, '-q', '-f', 'json', '-o', join(dir, 'c.json'), '--fail-on', 'none'])
+    expect([0, 1]).toContain(r.code)
+    expect(r.all).toContain('dist/checks/certificate/index.js')
+    expect(r.all.filter((m) => /^dist\/checks\/(open-port|endpoint-agent|mfa)\/(index|idp|oidc|ssh|ssh-algorithms|coverage|nmap-xml)\.js$/.test(m))).toEqual([])
+  })
+})
+
+describe('fail closed with lazily loaded families', () => {
+  it('the rules\' default agent requirements name agents of the built-in catalogue (the preflight reads it for them only with endpoint-agent targets)', async () => {
+    await expect(preflight({ targets: ['local://'], families: builtinFamilies, checks: builtinChecks })).resolves.toBeUndefined()
+  })
+
+  it('a policy naming an unknown agent is refused before the first probe on a scan with no endpoint-agent target too', async () => {
+    const policy = parsePolicy({ rules: { 'endpoint-agent-missing': { parameters: { required: ['no-such-agent'] } } } }, 'policy.yaml')
+    const err = await preflight({ targets: ['host://127.0.0.1?ports=22'], policy }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(PolicyError)
+    expect((err as Error).message).toContain('/rules/endpoint-agent-missing/parameters/required/0: expected a catalogue agent id or category:NAME')
+  })
+})
