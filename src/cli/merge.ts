@@ -79,7 +79,7 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   try {
     for (const [i, p] of positionals.entries()) {
       if (streamed[i]) await merge.addFile(p)
-      else merge.addReport(validateReportPart(parts[i], p))
+      else merge.addReport(validateReportPart(parts[i], p), p)
     }
     merged = merge.finish()
   } catch (err) {

@@ -12,10 +12,10 @@ import { toProblems } from '../lib-ajv.ts'
 import { formatProblems } from '../errors.ts'
 import { packageRoot } from '../rules/root.ts'
 import { SCORE_VERSION, mergeScoreCards, scoreTally } from '../scoring/score.ts'
-import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type Finding, type Incompleteness, type PassCount, type ScanReport, type ScoreCard, type Severity } from '../types.ts'
-import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore, recordView, type SpilledRecord } from '../engine/spill.ts'
+import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type ExpiredSuppression, type Finding, type Incompleteness, type PassCount, type ScanReport, type ScoreCard, type Severity } from '../types.ts'
+import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore, recordView, recordsOf, releaseWith, type SpilledRecord } from '../engine/spill.ts'
 import { buildReport, countFinding, incompleteness } from './build.ts'
-import { streamReport } from './read-stream.ts'
+import { streamReport, type StreamedArray } from './read-stream.ts'
 import { MAX_REPORT_BYTES, MAX_STREAM_BYTES, fileChunks } from '../lib-files.ts'
 import { readJsonEntries } from '../lib-json-stream.ts'
 import { groupSarifResults, type SarifOptions } from './sarif.ts'
@@ -73,11 +73,22 @@ export function mergeReports(parts: readonly ScanReport[], opts: MergeOptions = 
   return m.finish()
 }
 
+/**
+ * Distinct rules a merge keeps: the score card and every writer look rules up by id, so they stay in memory (a report
+ * lists the few dozen rules in force); a part that takes the union past this is refused (exit 2 naming the file).
+ */
+export const MAX_MERGE_RULES = 10_000
+/** `incomplete` entries a part may give (ztscan writes at most one per reason: three). */
+export const MAX_MERGE_INCOMPLETE = 1_000
+
 /** Memory bounds of a merge. */
 export interface MergeOptions {
   /** Findings kept in memory before the rest spill to a temporary file (default 10,000; see spill.ts). */
   readonly memoryFindings?: number
-  /** Pass counts and per-asset tallies and scores kept in memory before the rest spill (default 20,000). */
+  /**
+   * Pass counts, per-asset tallies and scores, and each of the parts' targets, errors, skips and expired suppressions:
+   * records kept in memory before the rest spill (default 20,000 of each).
+   */
   readonly memoryRecords?: number
 }
 
@@ -132,6 +143,12 @@ export async function isReportFile(path: string): Promise<boolean> {
  */
 const mergeKey = (f: Finding): string => `${f.target}\0${f.ruleId}\0${f.resource}\0${f.status}\0${f.fingerprint}`
 
+/** The arrays of a part given entry by entry (findings and pass counts have their own). */
+const ENTRY_ARRAYS = ['targets', 'rules', 'errors', 'skipped', 'expiredSuppressions', 'incomplete'] as const
+
+/** A sort key that orders by `n` (fixed width). */
+const orderKey = (n: number): string => n.toString(36).padStart(11, '0')
+
 /** The last record of each run of equal keys (the later part's copy of a finding given twice). */
 function* lastOfEach<T>(records: Iterable<SpilledRecord<T>>): Generator<SpilledRecord<T>> {
   let cur: SpilledRecord<T> | undefined
@@ -143,23 +160,29 @@ function* lastOfEach<T>(records: Iterable<SpilledRecord<T>>): Generator<SpilledR
 }
 
 /**
- * A merge of JSON reports, part by part: findings and pass counts are handed over one at a time (from a stream or an
- * array) and spill past the budgets, so parts of any size merge in bounded memory; targets, rules, errors and skips are
- * kept in memory. {@link finish} gives the merged report: findings deduplicated by target, rule, resource, status and
+ * A merge of JSON reports, part by part: findings, pass counts, targets, errors, skips and expired suppressions are
+ * handed over one at a time (from a stream or an array) and spill past the budgets, so parts of any size merge in bounded
+ * memory; rules are kept in memory (at most {@link MAX_MERGE_RULES}). {@link finish} gives the merged report: findings deduplicated by target, rule, resource, status and
  * fingerprint, score recomputed from the union, so it equals the unsharded scan's.
  */
 export class ReportMerge {
   readonly #findings: SpillStore<Finding>
   readonly #passes: SpillMap<PassCount>
   readonly #memoryRecords: number
-  readonly #targets = new Map<string, ScanReport['targets'][number]>()
+  // Keyed by what deduplicates them, the later part's copy kept; read back in key order (the report's order).
+  readonly #targets: SpillMap<ScanReport['targets'][number]>
+  readonly #errors: SpillMap<AttemptError>
+  /** Skips with the order each key was first given in (the report sorts them by target and check only, stably). */
+  readonly #skipped: SpillMap<{ readonly s: AttemptSkip; readonly seq: number }>
+  #skipSeq = 0
+  /** `incomplete` entries of the part being read. */
+  #partIncomplete = 0
+  /** Expired suppressions in the order given (keyed by that order). */
+  readonly #expired: SpillStore<ExpiredSuppression>
   readonly #withheld = new Map<string, number>()
   readonly #rules = new Map<string, EffectiveRule>()
-  readonly #errors = new Map<string, AttemptError>()
-  readonly #skipped = new Map<string, AttemptSkip>()
   readonly #incomplete: Incompleteness[] = []
   readonly #absent: NonNullable<ScanReport['baseline']>['absent'][number][] = []
-  readonly #expired: NonNullable<ScanReport['expiredSuppressions']>[number][] = []
   #baselineSource: string | undefined
   #first: ScanReport | undefined
   #started = Infinity
@@ -172,6 +195,11 @@ export class ReportMerge {
     this.#memoryRecords = opts.memoryRecords ?? DEFAULT_MEMORY_RECORDS
     // Shards never share a target, so a (rule, target, asset) count comes from one part; a part given twice counts once.
     this.#passes = new SpillMap<PassCount>(this.#memoryRecords, (a, b) => (b.count > a.count ? b : a))
+    const later = <V>(_: V, b: V): V => b
+    this.#targets = new SpillMap(this.#memoryRecords, later)
+    this.#errors = new SpillMap(this.#memoryRecords, later)
+    this.#skipped = new SpillMap(this.#memoryRecords, (a, b) => ({ s: b.s, seq: a.seq }))
+    this.#expired = new SpillStore<ExpiredSuppression>(this.#memoryRecords)
   }
 
   /** Adds a finding of the part being read. */
@@ -185,30 +213,69 @@ export class ReportMerge {
     if (c.count > (this.#passes.get(k)?.count ?? 0)) this.#passes.set(k, c)
   }
 
-  /** Adds a part's envelope (everything but its findings and pass counts, given one by one), checked. */
+  /**
+   * Adds an entry of one of the arrays of the part being read (`source`: its file, for the refusal of too many rules or
+   * `incomplete` entries). Every one but the rules spills past the budget.
+   */
+  entry(array: StreamedArray, value: unknown, source: string): void {
+    switch (array) {
+      case 'targets': {
+        const t = value as ScanReport['targets'][number]
+        this.#targets.set(t.id, t)
+        break
+      }
+      case 'rules': {
+        const r = value as EffectiveRule
+        if (!this.#rules.has(r.id) && this.#rules.size >= MAX_MERGE_RULES) throw new InputError(source, `/rules: more than ${MAX_MERGE_RULES.toLocaleString('en-US')} distinct rules in the parts (rules are kept in memory)`)
+        this.#rules.set(r.id, r)
+        break
+      }
+      case 'errors': {
+        const e = value as AttemptError
+        this.#errors.set(`${e.target}\0${e.check}\0${e.message}`, e)
+        break
+      }
+      case 'skipped': {
+        const s = value as AttemptSkip
+        const k = `${s.target}\0${s.check}\0${s.rule ?? ''}\0${s.why}`
+        // A key spilled before gets a new order here; reading back combines it with the earlier one's (see constructor).
+        this.#skipped.set(k, { s, seq: this.#skipped.get(k)?.seq ?? this.#skipSeq++ })
+        break
+      }
+      case 'expiredSuppressions':
+        this.#expired.add(value as ExpiredSuppression, orderKey(this.#expired.count))
+        break
+      case 'incomplete': {
+        const x = value as Incompleteness
+        if (++this.#partIncomplete > MAX_MERGE_INCOMPLETE) throw new InputError(source, `/incomplete: more than ${MAX_MERGE_INCOMPLETE.toLocaleString('en-US')} entries`)
+        this.#incomplete.push({ reason: x.reason, message: `part ${this.#parts + 1}: ${x.message}` })
+        break
+      }
+      case 'findings':
+        this.finding(value as Finding)
+    }
+  }
+
+  /** Adds a part's envelope (everything but the entries of its arrays, given one by one), checked. */
   part(p: ScanReport): void {
-    const n = ++this.#parts
+    ++this.#parts
+    this.#partIncomplete = 0
     this.#first ??= p
-    for (const t of p.targets) this.#targets.set(t.id, t)
-    for (const r of p.rules) this.#rules.set(r.id, r)
-    for (const e of p.errors) this.#errors.set(`${e.target}\0${e.check}\0${e.message}`, e)
-    for (const s of p.skipped) this.#skipped.set(`${s.target}\0${s.check}\0${s.rule ?? ''}\0${s.why}`, s)
     for (const w of p.chaining?.withheld ?? []) this.#withheld.set(w.from, (this.#withheld.get(w.from) ?? 0) + w.targets)
-    for (const x of p.incomplete ?? []) this.#incomplete.push({ reason: x.reason, message: `part ${n}: ${x.message}` })
     if (p.baseline) {
       this.#baselineSource ??= p.baseline.source
       this.#absent.push(...p.baseline.absent)
     }
-    this.#expired.push(...(p.expiredSuppressions ?? []))
     this.#attempts += p.summary.attempts
     this.#started = Math.min(this.#started, Date.parse(p.startedAt))
     this.#finished = Math.max(this.#finished, Date.parse(p.finishedAt))
   }
 
-  /** Adds a whole report (checked with `validateReportPart`). */
-  addReport(p: ScanReport): void {
+  /** Adds a whole report (checked with `validateReportPart`; `source` names it in a refusal). */
+  addReport(p: ScanReport, source = `part ${this.#parts + 1}`): void {
     for (const f of p.findings) this.finding(f)
     for (const c of p.passCounts ?? []) this.passCount(c)
+    for (const array of ENTRY_ARRAYS) for (const x of p[array] ?? []) this.entry(array, x, source)
     this.part(p)
   }
 
@@ -217,28 +284,48 @@ export class ReportMerge {
     const part = await streamReport(path, {
       // A value other than the streamed arrays (a large baseline.absent list) up to what a whole read of the part allows.
       maxOtherBytes: MAX_REPORT_BYTES,
-      keep: ['targets', 'rules', 'errors', 'skipped', 'expiredSuppressions', 'incomplete'],
       onFinding: (f) => this.finding(f),
       onPassCount: (c) => this.passCount(c),
+      onEntry: (array, value) => this.entry(array, value, path),
     })
     this.part(part)
   }
 
   /** Removes the temporary files (a merge that failed; {@link finish}'s report is released by `releaseFindings`). */
   release(): void {
-    this.#findings.release()
-    this.#passes.release()
+    for (const x of [this.#findings, this.#passes, this.#targets, this.#errors, this.#skipped, this.#expired]) x.release()
   }
 
   /** The merged report (call once, after every part). */
   finish(): ScanReport {
     const first = this.#first
     if (!first) throw new InputError('merge', 'no reports to merge')
-    const cmpKey = (a: [string, unknown], b: [string, unknown]): number => cmp(a[0], b[0])
-    const targets = [...this.#targets.values()].sort((a, b) => cmp(a.id, b.id))
     const rules = [...this.#rules.values()].sort((a, b) => cmp(a.id, b.id))
-    const errors = [...this.#errors].sort(cmpKey).map(([, e]) => e)
-    const skipped = [...this.#skipped.values()].sort((a, b) => cmp(`${a.target}\0${a.check}`, `${b.target}\0${b.check}`))
+    // Targets, errors, skips and expired suppressions: arrays when they stayed in memory, else lazy views over their files.
+    const spilled: { release(): void }[] = []
+    const listOf = <V>(map: SpillMap<V>): readonly V[] => {
+      if (!map.spilled) {
+        const list = Array.from(map.records(), (r) => r.value)
+        map.release()
+        return list
+      }
+      spilled.push(map)
+      let n = 0
+      for (const _ of map.records()) n++
+      return recordView(() => map.records(), map, n)
+    }
+    const targets = listOf(this.#targets)
+    const errors = listOf(this.#errors)
+    // Skips in target and check order, equal ones in the order first given (a second store: sorted by that key).
+    const skips = new SpillStore<AttemptSkip>(this.#memoryRecords)
+    for (const r of this.#skipped.records()) skips.add(r.value.s, `${r.value.s.target}\0${r.value.s.check}\0${orderKey(r.value.seq)}`)
+    this.#skipped.release()
+    const skipped = skips.finish()
+    if (skips.spilled) spilled.push(skips)
+    else skips.release()
+    const expired = this.#expired.finish()
+    if (this.#expired.spilled) spilled.push(this.#expired)
+    else this.#expired.release()
     // One pass over the union (deduplicated) tallies the score and the summary; the writers read it again.
     const score = scoreTally({ rules, settings: first.score.settings, memoryAssets: this.#memoryRecords })
     const counts = { passed: 0, failed: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>, suppressed: 0 }
@@ -259,7 +346,12 @@ export class ReportMerge {
       counts.passed += r.value.count
       if (!passMap.spilled) passKept.push(r.value)
     }
-    const findings = store.spilled ? recordView(() => lastOfEach(store.sorted()), store, n) : kept
+    let findings = store.spilled ? recordView(() => lastOfEach(store.sorted()), store, n) : kept
+    if (spilled.length) {
+      // What spilled is removed with the findings (releaseFindings): an in-memory list becomes a view to carry it.
+      if (!store.spilled) findings = recordView(() => recordsOf(kept)[Symbol.iterator](), { release: () => {} }, kept.length)
+      releaseWith(findings, { release: () => spilled.forEach((x) => x.release()) })
+    }
     const passCounts = passMap.spilled ? recordView(() => passMap.records(), passMap) : passKept
     if (!store.spilled) store.release()
     if (!passMap.spilled) passMap.release()
@@ -290,7 +382,7 @@ export class ReportMerge {
       complete: incomplete.length === 0,
       ...(incomplete.length ? { incomplete } : {}),
       ...(this.#baselineSource !== undefined ? { baseline: { source: this.#baselineSource, absent: this.#absent } } : {}),
-      ...(this.#expired.length ? { expiredSuppressions: this.#expired } : {}),
+      ...(expired.length ? { expiredSuppressions: expired } : {}),
     }
   }
 }

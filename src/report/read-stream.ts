@@ -54,7 +54,7 @@ export interface StreamReportOptions {
   /** Gets each finding (checked against the schema) as it is read. */
   readonly onFinding?: (f: Finding, index: number) => void
   /** Streamed arrays kept whole in the result (`rules`, `errors`, ...); the others come back empty. */
-  readonly keep?: readonly (typeof STREAMED)[number][]
+  readonly keep?: readonly StreamedArray[]
   /** Largest report, in bytes read (default 16 GiB). */
   readonly maxBytes?: number
   /** Largest value other than the streamed arrays' entries, in bytes (default 16 MiB; a merge part: what a whole read allows). */
@@ -64,7 +64,15 @@ export interface StreamReportOptions {
    * schema too (a merge part: everything the whole-file read checks); without it both are only checked as JSON.
    */
   readonly onPassCount?: (c: PassCount, index: number) => void
+  /**
+   * Gets each entry (checked against the schema) of the streamed arrays other than `findings` (`targets`, `rules`,
+   * `errors`, ...) as it is read: a caller that bounds them itself (a merge spills them) does not `keep` them.
+   */
+  readonly onEntry?: (array: StreamedArray, value: unknown, index: number) => void
 }
+
+/** A top-level array `streamReport` reads entry by entry. */
+export type StreamedArray = (typeof STREAMED)[number]
 
 /**
  * Streams the ztscan JSON report at `path`. Returns the report with every streamed array empty except those in `keep`
@@ -72,7 +80,7 @@ export interface StreamReportOptions {
  * checked. Errors are `InputError`s naming the file and, where known, the JSON pointer.
  */
 export async function streamReport(path: string, opts: StreamReportOptions = {}): Promise<ScanReport> {
-  const { onFinding = () => {}, onPassCount, keep = [], maxBytes = MAX_STREAM_BYTES, maxOtherBytes } = opts
+  const { onFinding = () => {}, onPassCount, onEntry, keep = [], maxBytes = MAX_STREAM_BYTES, maxOtherBytes } = opts
   const kept = new Map<string, unknown[]>(keep.map((n) => [`/${n}`, []]))
   const env: Record<string, unknown> = {}
   let unknown = false // a field not in the schema was seen before schemaVersion (its placeholder is in env)
@@ -87,6 +95,7 @@ export async function streamReport(path: string, opts: StreamReportOptions = {})
         if (!validate(value)) throw new InputError(path, formatProblems('', toProblems(validate.errors, value, `${pointer}/${index}`)).replace(/^: /, ''))
         if (pointer === '/findings') onFinding(value as Finding, index)
         else if (pointer === '/passCounts') onPassCount?.(value as PassCount, index)
+        else if (onEntry && pointer.lastIndexOf('/') === 0) onEntry(pointer.slice(1) as StreamedArray, value, index)
         kept.get(pointer)?.push(value)
       },
       (pointer, value) => {

@@ -611,8 +611,10 @@ function notifications(report: ScanReport, outcome: SarifOutcome | undefined): R
     properties: { target: e.target, check: e.check, family: e.family, reason: e.reason },
   }))
   const rest = new Map<string, { check: string; family: string; reason: string; count: number }>()
-  for (let i = LISTED_ERRORS; i < report.errors.length; i++) {
-    const e = report.errors[i]!
+  // Iterated, not indexed: a merged report's errors may be a lazy view read back from disk.
+  let i = 0
+  for (const e of report.errors) {
+    if (i++ < LISTED_ERRORS) continue
     const k = `${e.check}\0${e.reason}`
     const x = rest.get(k)
     if (x) x.count++
