@@ -284,6 +284,8 @@ export class ReportMerge {
     const part = await streamReport(path, {
       // A value other than the streamed arrays (a large baseline.absent list) up to what a whole read of the part allows.
       maxOtherBytes: MAX_REPORT_BYTES,
+      // `incomplete` (a few entries: bounded by entry()) is kept too: the part's check needs it (at least one entry).
+      keep: ['incomplete'],
       onFinding: (f) => this.finding(f),
       onPassCount: (c) => this.passCount(c),
       onEntry: (array, value) => this.entry(array, value, path),

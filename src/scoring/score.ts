@@ -36,7 +36,7 @@ import {
 } from '../types.ts'
 import { SEVERITY_WEIGHT } from './severity.ts'
 import { ZTMM_FUNCTIONS } from './ztmm.ts'
-import { DEFAULT_MEMORY_RECORDS, SpilledRecord, recordView } from '../engine/spill.ts'
+import { DEFAULT_MEMORY_RECORDS, SpillMap, SpilledRecord, recordView } from '../engine/spill.ts'
 import { TallyMap, type BinReader, type BinWriter, type Codec } from '../engine/tally.ts'
 
 /** Version of the formula; reports carry it as `score.scoreVersion`. */
@@ -387,14 +387,26 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
 
   function finishCard(errors: readonly AttemptError[], skipped: readonly AttemptSkip[]): ScoreCard {
     // Errors and skips belong to the pillars of their family's rules.
-    const erroredTargets = new Map<Pillar, Map<string, string>>(PILLARS.map((p) => [p, new Map()]))
+    // Each errored (pillar, target) with its first check, keyed `pillar\0target` as the asset tallies are: read back in
+    // key order beside them (a merge join, see erroredOf), so past the budget they spill instead of growing the heap.
+    const erroredTargets = new SpillMap<string>(input.memoryAssets ?? DEFAULT_MEMORY_RECORDS, (a, b) => (cmp(b, a) < 0 ? b : a))
+    /** A lookup of the errored check of assets asked for in key order (one pass over the errored targets). */
+    const erroredOf = (): ((key: string) => string | undefined) => {
+      const it = erroredTargets.records()
+      let cur = it.next()
+      return (key) => {
+        while (!cur.done && cur.value.key < key) cur = it.next()
+        return !cur.done && cur.value.key === key ? cur.value.value : undefined
+      }
+    }
     for (const e of errors)
       for (const p of familyPillars.get(e.family) ?? []) {
         const st = statsOf(p)
         st.errors++
         if (!st.firstError || cmp(`${e.target}\0${e.check}`, `${st.firstError.target}\0${st.firstError.check}`) < 0) st.firstError = { target: e.target, check: e.check, reason: e.reason }
-        const first = erroredTargets.get(p)!.get(e.target)
-        if (first === undefined || cmp(e.check, first) < 0) erroredTargets.get(p)!.set(e.target, e.check)
+        const k = `${p}\0${e.target}`
+        const first = erroredTargets.get(k)
+        if (first === undefined || cmp(e.check, first) < 0) erroredTargets.set(k, e.check)
       }
     for (const s of skipped)
       for (const p of familyPillars.get(s.family) ?? []) {
@@ -410,8 +422,9 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
     const list: AssetScore[] = []
     let scoredAssets = 0
     const scoredTargets = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set()]))
-    for (const [, a] of assets.entries()) {
-      const s = scoreAsset(a, erroredTargets.get(a.pillar)!.get(a.asset), ruleMeta, !spilled)
+    const errored = erroredOf()
+    for (const [key, a] of assets.entries()) {
+      const s = scoreAsset(a, errored(key), ruleMeta, !spilled)
       if (!s) continue
       if (!spilled) list.push(s)
       scoredAssets++
@@ -422,24 +435,31 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
       st.byStage[s.stage]++
       for (const c of s.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, c, 1)
     }
-    for (const p of PILLARS) for (const t of erroredTargets.get(p)!.keys()) if (!scoredTargets.get(p)!.has(t)) statsOf(p).assetsUnjudged++
+    for (const [k] of erroredTargets.entries()) {
+      const at = k.indexOf('\0')
+      const p = k.slice(0, at) as Pillar
+      if (!scoredTargets.get(p)!.has(k.slice(at + 1))) statsOf(p).assetsUnjudged++
+    }
 
     const pillars = Object.fromEntries(
       PILLARS.map((p) => [p, finishPillar(p, statsOf(p), [...rulesInForce.get(p)!].sort(), [...rulesJudged.get(p)!].sort(), settings)]),
     ) as Record<Pillar, PillarScore>
     if (!spilled) {
       assets.release()
+      erroredTargets.release()
       return { ...finishOverall(pillars, settings), assets: list }
     }
     // A spilled card's assets are a lazy view that keeps the tallies' file until the report is released
     // (releaseFindings): each reading scores the assets again, in the same order, with the same result.
     const rescored = function* (): Generator<SpilledRecord<AssetScore>> {
+      const erroredAt = erroredOf()
       for (const [key, a] of assets.entries()) {
-        const s = scoreAsset(a, erroredTargets.get(a.pillar)!.get(a.asset), ruleMeta, true)
+        const s = scoreAsset(a, erroredAt(key), ruleMeta, true)
         if (s) yield new SpilledRecord<AssetScore>(key, undefined, s)
       }
     }
-    return { ...finishOverall(pillars, settings), assets: recordView(rescored, assets, scoredAssets) }
+    const tallies = { release: (): void => (assets.release(), erroredTargets.release()) }
+    return { ...finishOverall(pillars, settings), assets: recordView(rescored, tallies, scoredAssets) }
   }
 }
 
