@@ -8,7 +8,8 @@
 import { read } from 'node:fs'
 import { promisify } from 'node:util'
 import { parentPort, workerData } from 'node:worker_threads'
-import { NmapXmlError, parseNmapXml, type NmapHost, type NmapLimits, type NmapRun, type NmapRunStats, type NmapSummary } from './nmap-xml.ts'
+import { NmapBatchEncoder, type NmapBatch } from './nmap-batch.ts'
+import { NmapXmlError, parseNmapXml, type NmapLimits, type NmapRun, type NmapRunStats, type NmapSummary } from './nmap-xml.ts'
 
 /** What the main thread hands the worker. */
 export interface NmapWorkerData {
@@ -27,7 +28,7 @@ export interface NmapWorkerData {
 /** Messages from the worker, in order. */
 export type NmapWorkerMessage =
   | { readonly type: 'run'; readonly run: NmapRun }
-  | { readonly type: 'hosts'; readonly hosts: readonly NmapHost[] }
+  | ({ readonly type: 'hosts' } & NmapBatch)
   | { readonly type: 'runstats'; readonly stats: NmapRunStats }
   | { readonly type: 'taskprogress'; readonly progress: { readonly task: string; readonly percent: number } }
   | { readonly type: 'done'; readonly summary: NmapSummary }
@@ -49,13 +50,13 @@ async function* chunks(fd: number): AsyncGenerator<Uint8Array> {
 async function work(d: NmapWorkerData): Promise<void> {
   const port = parentPort!
   const post = (m: NmapWorkerMessage): void => port.postMessage(m)
-  let batch: NmapHost[] = []
+  const batch = new NmapBatchEncoder()
   let weight = 0
   let sent = 0
   const send = (): void => {
-    if (!batch.length) return
-    post({ type: 'hosts', hosts: batch })
-    batch = []
+    if (!batch.hosts) return
+    const { words, strings } = batch.take()
+    port.postMessage({ type: 'hosts', words, strings } satisfies NmapWorkerMessage, [words.buffer])
     weight = 0
     sent++
     // At most `window` batches not yet taken: wait (the read pauses) until the main thread catches up.
@@ -72,9 +73,9 @@ async function work(d: NmapWorkerData): Promise<void> {
       {
         run: (run) => post({ type: 'run', run }), // the root element: no host before it
         host(h) {
-          batch.push(h)
+          batch.add(h)
           for (const p of h.ports) weight += 1 + p.scripts.length
-          if (batch.length >= d.batchHosts || weight >= d.batchWeight) send()
+          if (batch.hosts >= d.batchHosts || weight >= d.batchWeight) send()
         },
         runstats: (stats) => {
           send()

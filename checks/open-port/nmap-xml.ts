@@ -11,6 +11,7 @@ import type { SaxesTagPlain } from 'saxes'
 import { lazyRequire } from '../../src/lib-lazy.ts'
 import { openRegularFile } from '../../src/lib-files.ts'
 import type { NmapWorkerData, NmapWorkerMessage } from './nmap-worker.ts'
+import { decodeNmapBatch } from './nmap-batch.ts'
 
 /** The `<nmaprun>` element: how the scan was run. */
 export interface NmapRun {
@@ -477,15 +478,17 @@ function parseInWorker(url: URL, fd: number, display: string, handlers: NmapHand
       if (settled) return
       try {
         switch (m.type) {
-          case 'hosts':
-            onBatch?.(m.hosts)
-            for (const h of m.hosts) {
+          case 'hosts': {
+            const hosts = decodeNmapBatch(m)
+            onBatch?.(hosts)
+            for (const h of hosts) {
               if (settled) break // an abort in a handler: nothing more after it
               handlers.host(h)
             }
             Atomics.add(taken, 0, 1)
             Atomics.notify(taken, 0)
             break
+          }
           case 'run':
             handlers.run?.(m.run)
             break

@@ -1,0 +1,97 @@
+/**
+ * The hand-over of nmap hosts from the parsing worker: a batch encoded as numbers and a string table decodes to the same
+ * objects the parser built (same keys, same order, a port's `reason` left undefined kept as a key), and a malformed batch
+ * throws instead of being read past its end.
+ */
+import { describe, expect, it } from 'vitest'
+import { Readable } from 'node:stream'
+import { decodeNmapBatch, NmapBatchEncoder } from '../../checks/open-port/nmap-batch.ts'
+import { parseNmapXml, type NmapHost } from '../../checks/open-port/nmap-xml.ts'
+
+/** Every object's keys in order, and the values (undefined ones included), as one comparable string. */
+function shape(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(shape).join(',')}]`
+  if (v !== null && typeof v === 'object') return `{${Object.keys(v).map((k) => `${k}:${shape((v as Record<string, unknown>)[k])}`).join(',')}}`
+  return v === undefined ? 'undefined' : JSON.stringify(v)
+}
+
+async function parse(xml: string): Promise<NmapHost[]> {
+  const hosts: NmapHost[] = []
+  await parseNmapXml(Readable.from([xml]), 'scan.xml', { host: (h) => hosts.push(h) }).catch(() => undefined)
+  return hosts
+}
+
+const XML = `<?xml version="1.0"?><nmaprun scanner="nmap">
+<host><status state="up" reason="syn-ack"/><address addr="127.0.0.1" addrtype="ipv4"/><address addr="00:11:22:33:44:55" addrtype="mac" vendor="Acme"/>
+<hostnames><hostname name="a.example" type="PTR"/><hostname name="b.example"/></hostnames>
+<ports><extraports state="closed" count="999999999999999"/><extraports state="filtered" count="3"/>
+<port protocol="tcp" portid="22"><state state="open" reason="syn-ack"/><service name="ssh" product="OpenSSH" version="9.2p1" extrainfo="protocol 2.0" tunnel="ssl" method="probed" conf="10"/><script id="ssh-hostkey"/><script id="banner"/></port>
+<port protocol="tcp" portid="80"><service name="http" conf="4294967297"/><state state="open"/></port>
+<port protocol="udp" portid="0"><state state="open|filtered"/></port>
+<port protocol="tcp" portid="65535"/>
+<port protocol="tcp" portid="443"><service/></port>
+</ports></host>
+<host><address addr="127.0.0.2" addrtype="ipv4"/></host>
+<host><status state="down"/><address addr="127.0.0.3" addrtype="ipv4"/><ports><port protocol="tcp" portid="25"><state state="open" reason="syn-ack"/></port><port protocol="tcp" portid="26"><state state="op`
+
+describe('open-port: the nmap worker hand-over (NmapBatchEncoder / decodeNmapBatch)', () => {
+  it('decodes to the parser’s own hosts: keys, key order, undefined keys, large numbers, a partial host', async () => {
+    const hosts = await parse(XML)
+    expect(hosts).toHaveLength(3)
+    expect(hosts[2]!.partial).toBe(true)
+    // The shapes this test relies on: a port whose <service> came before its <state>, and a `reason` key left undefined.
+    expect(Object.keys(hosts[0]!.ports[1]!)).toEqual(['protocol', 'portid', 'state', 'scripts', 'service', 'reason'])
+    expect('reason' in hosts[0]!.ports[2]!).toBe(true)
+    expect('reason' in hosts[0]!.ports[3]!).toBe(false)
+    const enc = new NmapBatchEncoder()
+    for (const h of hosts) enc.add(h)
+    expect(enc.hosts).toBe(3)
+    const batch = enc.take()
+    expect(enc.hosts).toBe(0)
+    const back = decodeNmapBatch(batch)
+    expect(back).toStrictEqual(hosts)
+    expect(shape(back)).toBe(shape(hosts))
+    // A string is sent once per batch.
+    expect(batch.strings.filter((s) => s === 'open')).toHaveLength(1)
+    // The encoder starts afresh: the next batch holds only its own hosts and strings.
+    enc.add(hosts[1]!)
+    const next = enc.take()
+    expect(shape(decodeNmapBatch(next))).toBe(shape([hosts[1]]))
+    expect(next.strings).toEqual(['unknown', '127.0.0.2', 'ipv4'])
+  })
+
+  it('keeps any string as it is, lone surrogates and control characters included', () => {
+    const odd = 'a\ud800b\u0000\u2028é'
+    const host: NmapHost = { state: odd, addresses: [{ addr: odd, addrtype: 'x' }], hostnames: [], ports: [{ protocol: 'tcp', portid: 1, state: odd, scripts: [odd] }], extraports: [] }
+    const enc = new NmapBatchEncoder()
+    enc.add(host)
+    expect(shape(decodeNmapBatch(enc.take()))).toBe(shape([host]))
+  })
+
+  it('a malformed batch throws (truncated, an index or a count out of range, words left over): never read past its end', async () => {
+    const enc = new NmapBatchEncoder()
+    for (const h of await parse(XML)) enc.add(h)
+    const { words, strings } = enc.take()
+    const bad = (w: Int32Array<ArrayBuffer>, s: readonly string[] = strings) => () => decodeNmapBatch({ words: w, strings: s })
+    expect(bad(words.slice(0, words.length - 1))).toThrow(/malformed nmap host batch/)
+    for (let cut = 0; cut < words.length; cut += 7) expect(bad(words.slice(0, cut))).toThrow(/malformed nmap host batch/)
+    expect(bad(Int32Array.of(...words, 0))).toThrow(/words left over/)
+    expect(bad(words, strings.slice(0, -1))).toThrow(/string index/)
+    const big = words.slice()
+    big[0] = 1_000_000
+    expect(bad(big)).toThrow(/count 1000000/)
+    // Every single word changed to a large or negative value: an error or other hosts, never an out-of-range read.
+    for (let k = 0; k < words.length; k++)
+      for (const v of [-5, 2 ** 31 - 1]) {
+        const w = words.slice()
+        w[k] = v
+        try {
+          const hosts = decodeNmapBatch({ words: w, strings })
+          for (const h of hosts) for (const p of h.ports) expect(p.portid).toBeLessThanOrEqual(65_535)
+        } catch (err) {
+          expect((err as Error).message).toMatch(/^malformed nmap host batch from the parser thread: /)
+        }
+      }
+    expect(() => decodeNmapBatch({ words: [1] as unknown as Int32Array<ArrayBuffer>, strings })).toThrow(/not words and strings/)
+  })
+})
