@@ -9,7 +9,7 @@ import { read } from 'node:fs'
 import { promisify } from 'node:util'
 import { parentPort, workerData } from 'node:worker_threads'
 import { NmapBatchEncoder, type NmapBatch } from './nmap-batch.ts'
-import { NmapXmlError, parseNmapXml, type NmapLimits, type NmapRun, type NmapRunStats, type NmapSummary } from './nmap-xml.ts'
+import { NmapXmlError, parseNmapEvents, type NmapLimits, type NmapRun, type NmapRunStats, type NmapSummary } from './nmap-xml.ts'
 
 /** What the main thread hands the worker. */
 export interface NmapWorkerData {
@@ -50,14 +50,12 @@ async function* chunks(fd: number): AsyncGenerator<Uint8Array> {
 async function work(d: NmapWorkerData): Promise<void> {
   const port = parentPort!
   const post = (m: NmapWorkerMessage): void => port.postMessage(m)
-  const batch = new NmapBatchEncoder()
-  let weight = 0
+  // Hosts are recorded into the batch as they are read (no host objects here): it is sent between hosts.
   let sent = 0
   const send = (): void => {
     if (!batch.hosts) return
     const { words, strings } = batch.take()
     port.postMessage({ type: 'hosts', words, strings } satisfies NmapWorkerMessage, [words.buffer])
-    weight = 0
     sent++
     // At most `window` batches not yet taken: wait (the read pauses) until the main thread catches up.
     for (;;) {
@@ -66,17 +64,19 @@ async function work(d: NmapWorkerData): Promise<void> {
       Atomics.wait(d.taken, 0, taken, 1_000)
     }
   }
+  const batch = new (class extends NmapBatchEncoder {
+    override hostEnd(partial: boolean): void {
+      super.hostEnd(partial)
+      if (this.hosts >= d.batchHosts || this.weight >= d.batchWeight) send()
+    }
+  })()
   try {
-    const summary = await parseNmapXml(
+    const summary = await parseNmapEvents(
       chunks(d.fd),
       d.display,
+      batch,
       {
         run: (run) => post({ type: 'run', run }), // the root element: no host before it
-        host(h) {
-          batch.add(h)
-          for (const p of h.ports) weight += 1 + p.scripts.length
-          if (batch.hosts >= d.batchHosts || weight >= d.batchWeight) send()
-        },
         runstats: (stats) => {
           send()
           post({ type: 'runstats', stats })

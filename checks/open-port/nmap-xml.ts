@@ -120,6 +120,28 @@ export class NmapXmlError extends Error {
   }
 }
 
+/**
+ * A host's pieces in the order the parser reads them (internal). In this thread {@link NmapHostBuilder} makes the hosts
+ * of them; the parsing worker records them in a batch, and the main thread replays the batch into an `NmapHostBuilder`:
+ * the same objects either way. The parser has checked them (nesting, counts, limits) before calling.
+ */
+export interface NmapHostEvents {
+  hostStart(): void
+  status(state: string, reason: string | undefined): void
+  address(addr: string, addrtype: string, vendor: string | undefined): void
+  hostname(name: string, type: string | undefined): void
+  extraports(state: string, count: number): void
+  portStart(protocol: string, portid: number): void
+  portState(state: string, reason: string | undefined): void
+  service(name: string | undefined, product: string | undefined, version: string | undefined, extrainfo: string | undefined, tunnel: string | undefined, method: string | undefined, conf: number | undefined): void
+  script(id: string): void
+  portEnd(): void
+  /** The host is complete (or, `partial`, cut short by the end of the input): hand it over. */
+  hostEnd(partial: boolean): void
+  /** The host being read is dropped (the input broke before any of its ports completed). */
+  hostDrop(): void
+}
+
 interface PortDraft {
   protocol: string
   portid: number
@@ -135,6 +157,73 @@ interface HostDraft {
   hostnames: { name: string; type?: string }[]
   ports: PortDraft[]
   extraports: { state: string; count: number }[]
+}
+
+/**
+ * Makes {@link NmapHost} objects of the parser's events and hands each to `emit` as it completes. With `copy`, strings
+ * are copied off the parser's input chunk (see `own`); strings rebuilt from a worker's batch are fresh already.
+ */
+export class NmapHostBuilder implements NmapHostEvents {
+  #host: HostDraft | undefined
+  #port: PortDraft | undefined
+  readonly #emit: (host: NmapHost) => void
+  readonly #own: <T extends string | undefined>(v: T) => T
+  constructor(emit: (host: NmapHost) => void, copy: boolean) {
+    this.#emit = emit
+    this.#own = copy ? (own as <T extends string | undefined>(v: T) => T) : (v) => v
+  }
+  /** A host or a port is being built: the events that fill them may come. */
+  get inHost(): boolean {
+    return this.#host !== undefined
+  }
+  get inPort(): boolean {
+    return this.#port !== undefined
+  }
+  hostStart(): void {
+    this.#host = { state: 'unknown', addresses: [], hostnames: [], ports: [], extraports: [] }
+    this.#port = undefined
+  }
+  status(state: string, reason: string | undefined): void {
+    this.#host!.state = this.#own(state)
+    this.#host!.reason = this.#own(reason)
+  }
+  address(addr: string, addrtype: string, vendor: string | undefined): void {
+    this.#host!.addresses.push(defined({ addr: this.#own(addr), addrtype: this.#own(addrtype), vendor: this.#own(vendor) }))
+  }
+  hostname(name: string, type: string | undefined): void {
+    this.#host!.hostnames.push(defined({ name: this.#own(name), type: this.#own(type) }))
+  }
+  extraports(state: string, count: number): void {
+    this.#host!.extraports.push({ state: this.#own(state), count })
+  }
+  portStart(protocol: string, portid: number): void {
+    this.#port = { protocol: this.#own(protocol), portid, state: 'unknown', scripts: [] }
+  }
+  portState(state: string, reason: string | undefined): void {
+    this.#port!.state = this.#own(state)
+    this.#port!.reason = this.#own(reason)
+  }
+  service(name: string | undefined, product: string | undefined, version: string | undefined, extrainfo: string | undefined, tunnel: string | undefined, method: string | undefined, conf: number | undefined): void {
+    const o = this.#own
+    this.#port!.service = defined({ name: o(name), product: o(product), version: o(version), extrainfo: o(extrainfo), tunnel: o(tunnel), method: o(method), conf })
+  }
+  script(id: string): void {
+    this.#port!.scripts.push(this.#own(id))
+  }
+  portEnd(): void {
+    const port = this.#port!
+    this.#host!.ports.push(port.scripts.length ? port : { ...port, scripts: [] })
+    this.#port = undefined
+  }
+  hostEnd(partial: boolean): void {
+    const h = this.#host!
+    this.hostDrop()
+    this.#emit(defined({ ...h, partial: partial || undefined }))
+  }
+  hostDrop(): void {
+    this.#host = undefined
+    this.#port = undefined
+  }
 }
 
 const saxes = lazyRequire<typeof import('saxes')>('saxes')
@@ -202,10 +291,19 @@ function incompleteTail(buf: Uint8Array): number {
  * @example
  * await parseNmapXml(createReadStream('scan.xml'), 'scan.xml', { host: (h) => console.log(h.addresses[0]?.addr, h.ports.length) })
  */
-export async function parseNmapXml(
+export function parseNmapXml(source: AsyncIterable<Uint8Array | string>, file: string, handlers: NmapHandlers, limits: NmapLimits = {}): Promise<NmapSummary> {
+  return parseNmapEvents(source, file, new NmapHostBuilder((h) => handlers.host(h), true), handlers, limits)
+}
+
+/**
+ * {@link parseNmapXml} with each host's pieces handed to `events` as they are read, instead of built hosts (internal:
+ * the parsing worker records them for the main thread). `handlers.host` is not called.
+ */
+export async function parseNmapEvents(
   source: AsyncIterable<Uint8Array | string>,
   file: string,
-  handlers: NmapHandlers,
+  events: NmapHostEvents,
+  handlers: Omit<NmapHandlers, 'host'>,
   limits: NmapLimits = {},
 ): Promise<NmapSummary> {
   const maxMarkup = limits.maxMarkupChars ?? 16 * 1024 * 1024
@@ -215,8 +313,13 @@ export async function parseNmapXml(
   const stack: string[] = []
   let run: NmapRun | undefined
   let runstats: { -readonly [K in keyof NmapRunStats]: NmapRunStats[K] } | undefined
-  let host: HostDraft | undefined
-  let port: PortDraft | undefined
+  // The host and the port being read, and what they hold so far (the limits are checked here, the objects built by `events`).
+  let inHost = false
+  let inPort = false
+  let addresses = 0
+  let hostnames = 0
+  let ports = 0
+  let scripts = 0
   let hosts = 0
   let sawRoot = false
   let lastEvent = 0
@@ -225,13 +328,12 @@ export async function parseNmapXml(
     throw new NmapXmlError(file, parser.line, column, detail, hosts)
   }
   const flush = (partial: boolean): void => {
-    const h = host
-    host = undefined
-    port = undefined
-    if (!h) return
-    if (partial && h.ports.length === 0) return
+    if (!inHost) return
+    inHost = false
+    inPort = false
+    if (partial && ports === 0) return events.hostDrop()
     hosts++
-    handlers.host(defined({ ...h, partial: partial || undefined }))
+    events.hostEnd(partial)
   }
 
   parser.on('xmldecl', (d) => {
@@ -265,44 +367,53 @@ export async function parseNmapXml(
     }
     switch (name) {
       case 'host':
-        if (parent === 'nmaprun') host = { state: 'unknown', addresses: [], hostnames: [], ports: [], extraports: [] }
-        break
-      case 'status':
-        if (host && parent === 'host') {
-          host.state = own(a.state) ?? 'unknown'
-          host.reason = own(a.reason)
+        if (parent === 'nmaprun') {
+          inHost = true
+          inPort = false
+          addresses = hostnames = ports = 0
+          events.hostStart()
         }
         break
+      case 'status':
+        if (inHost && parent === 'host') events.status(a.state ?? 'unknown', a.reason)
+        break
       case 'address':
-        if (host && parent === 'host' && a.addr && host.addresses.length < MAX_NAMES) host.addresses.push(defined({ addr: own(a.addr)!, addrtype: own(a.addrtype) ?? 'ipv4', vendor: own(a.vendor) }))
+        if (inHost && parent === 'host' && a.addr && addresses < MAX_NAMES) {
+          addresses++
+          events.address(a.addr, a.addrtype ?? 'ipv4', a.vendor)
+        }
         break
       case 'hostname':
-        if (host && parent === 'hostnames' && a.name && host.hostnames.length < MAX_NAMES) host.hostnames.push(defined({ name: own(a.name)!, type: own(a.type) }))
+        if (inHost && parent === 'hostnames' && a.name && hostnames < MAX_NAMES) {
+          hostnames++
+          events.hostname(a.name, a.type)
+        }
         break
       case 'extraports':
-        if (host && parent === 'ports') host.extraports.push({ state: own(a.state) ?? 'unknown', count: int(a.count) ?? 0 })
+        if (inHost && parent === 'ports') events.extraports(a.state ?? 'unknown', int(a.count) ?? 0)
         break
       case 'port': {
         const portid = int(a.portid)
-        if (host && parent === 'ports') {
+        if (inHost && parent === 'ports') {
           if (portid === undefined || portid > 65535) fail(`<port> has an invalid portid "${a.portid ?? ''}"`)
-          port = { protocol: own(a.protocol) ?? 'tcp', portid: portid!, state: 'unknown', scripts: [] }
+          inPort = true
+          scripts = 0
+          events.portStart(a.protocol ?? 'tcp', portid!)
           if (tag.isSelfClosing) closePort()
         }
         break
       }
       case 'state':
-        if (port && parent === 'port') {
-          port.state = own(a.state) ?? 'unknown'
-          port.reason = own(a.reason)
-        }
+        if (inPort && parent === 'port') events.portState(a.state ?? 'unknown', a.reason)
         break
       case 'service':
-        if (port && parent === 'port')
-          port.service = defined({ name: own(a.name), product: own(a.product), version: own(a.version), extrainfo: own(a.extrainfo), tunnel: own(a.tunnel), method: own(a.method), conf: int(a.conf) })
+        if (inPort && parent === 'port') events.service(a.name, a.product, a.version, a.extrainfo, a.tunnel, a.method, int(a.conf))
         break
       case 'script':
-        if (port && parent === 'port' && a.id && port.scripts.length < MAX_SCRIPTS) port.scripts.push(own(a.id)!)
+        if (inPort && parent === 'port' && a.id && scripts < MAX_SCRIPTS) {
+          scripts++
+          events.script(a.id)
+        }
         break
       case 'finished':
         if (parent === 'runstats') runstats = { ...runstats, ...defined({ exit: a.exit, errormsg: a.errormsg, elapsed: num(a.elapsed), summary: a.summary }) }
@@ -318,10 +429,11 @@ export async function parseNmapXml(
     }
   })
   function closePort(): void {
-    if (!host || !port) return
-    if (host.ports.length >= maxPorts) fail(`more than ${maxPorts} ports in one host`)
-    host.ports.push(port.scripts.length ? port : { ...port, scripts: [] })
-    port = undefined
+    if (!inHost || !inPort) return
+    if (ports >= maxPorts) fail(`more than ${maxPorts} ports in one host`)
+    ports++
+    inPort = false
+    events.portEnd()
   }
   parser.on('closetag', (tag) => {
     lastEvent = parser.position

@@ -1,12 +1,12 @@
 /**
- * The hand-over of nmap hosts from the parsing worker: a batch encoded as numbers and a string table decodes to the same
- * objects the parser built (same keys, same order, a port's `reason` left undefined kept as a key), and a malformed batch
- * throws instead of being read past its end.
+ * The hand-over of nmap hosts from the parsing worker: the parser's events recorded as numbers and a string table decode
+ * to the same objects the parser builds in one thread (same keys, same order, a port's `reason` left undefined kept as a
+ * key), and a malformed batch throws instead of being read past its end.
  */
 import { describe, expect, it } from 'vitest'
 import { Readable } from 'node:stream'
 import { decodeNmapBatch, NmapBatchEncoder } from '../../checks/open-port/nmap-batch.ts'
-import { parseNmapXml, type NmapHost } from '../../checks/open-port/nmap-xml.ts'
+import { NmapHostBuilder, parseNmapEvents, parseNmapXml, type NmapHost } from '../../checks/open-port/nmap-xml.ts'
 
 /** Every object's keys in order, and the values (undefined ones included), as one comparable string. */
 function shape(v: unknown): string {
@@ -19,6 +19,11 @@ async function parse(xml: string): Promise<NmapHost[]> {
   const hosts: NmapHost[] = []
   await parseNmapXml(Readable.from([xml]), 'scan.xml', { host: (h) => hosts.push(h) }).catch(() => undefined)
   return hosts
+}
+/** The same document's events recorded by an encoder, as the worker does. */
+async function record(xml: string, enc = new NmapBatchEncoder()): Promise<NmapBatchEncoder> {
+  await parseNmapEvents(Readable.from([xml]), 'scan.xml', enc, {}).catch(() => undefined)
+  return enc
 }
 
 const XML = `<?xml version="1.0"?><nmaprun scanner="nmap">
@@ -43,9 +48,10 @@ describe('open-port: the nmap worker hand-over (NmapBatchEncoder / decodeNmapBat
     expect(Object.keys(hosts[0]!.ports[1]!)).toEqual(['protocol', 'portid', 'state', 'scripts', 'service', 'reason'])
     expect('reason' in hosts[0]!.ports[2]!).toBe(true)
     expect('reason' in hosts[0]!.ports[3]!).toBe(false)
-    const enc = new NmapBatchEncoder()
-    for (const h of hosts) enc.add(h)
+    const enc = await record(XML)
     expect(enc.hosts).toBe(3)
+    // Weight: ports plus their scripts (5 + 2, then the partial host's one complete port).
+    expect(enc.weight).toBe(8)
     const batch = enc.take()
     expect(enc.hosts).toBe(0)
     const back = decodeNmapBatch(batch)
@@ -54,32 +60,53 @@ describe('open-port: the nmap worker hand-over (NmapBatchEncoder / decodeNmapBat
     // A string is sent once per batch.
     expect(batch.strings.filter((s) => s === 'open')).toHaveLength(1)
     // The encoder starts afresh: the next batch holds only its own hosts and strings.
-    enc.add(hosts[1]!)
+    await record(XML.slice(0, XML.indexOf('<host><status state="down"/>')) + '</nmaprun>', enc)
+    enc.take()
+    await record('<nmaprun><host><address addr="127.0.0.2" addrtype="ipv4"/></host></nmaprun>', enc)
     const next = enc.take()
     expect(shape(decodeNmapBatch(next))).toBe(shape([hosts[1]]))
-    expect(next.strings).toEqual(['unknown', '127.0.0.2', 'ipv4'])
+    expect(next.strings).toEqual(['127.0.0.2', 'ipv4'])
   })
 
   it('keeps any string as it is, lone surrogates and control characters included', () => {
     const odd = 'a\ud800b\u0000\u2028é'
-    const host: NmapHost = { state: odd, addresses: [{ addr: odd, addrtype: 'x' }], hostnames: [], ports: [{ protocol: 'tcp', portid: 1, state: odd, scripts: [odd] }], extraports: [] }
+    const play = (e: NmapHostBuilder | NmapBatchEncoder) => {
+      e.hostStart()
+      e.status(odd, undefined)
+      e.address(odd, 'x', odd)
+      e.portStart(odd, 1)
+      e.script(odd)
+      e.portEnd()
+      e.hostEnd(false)
+    }
+    const direct: NmapHost[] = []
+    play(new NmapHostBuilder((h) => direct.push(h), true))
     const enc = new NmapBatchEncoder()
-    enc.add(host)
-    expect(shape(decodeNmapBatch(enc.take()))).toBe(shape([host]))
+    play(enc)
+    expect(shape(decodeNmapBatch(enc.take()))).toBe(shape(direct))
+    expect(direct[0]!.addresses[0]!.vendor).toBe(odd)
   })
 
-  it('a malformed batch throws (truncated, an index or a count out of range, words left over): never read past its end', async () => {
-    const enc = new NmapBatchEncoder()
-    for (const h of await parse(XML)) enc.add(h)
-    const { words, strings } = enc.take()
+  it('a malformed batch throws (truncated, an event out of place, an index or a number out of range): never read past its end', async () => {
+    const { words, strings } = (await record(XML)).take()
     const bad = (w: Int32Array<ArrayBuffer>, s: readonly string[] = strings) => () => decodeNmapBatch({ words: w, strings: s })
     expect(bad(words.slice(0, words.length - 1))).toThrow(/malformed nmap host batch/)
-    for (let cut = 0; cut < words.length; cut += 7) expect(bad(words.slice(0, cut))).toThrow(/malformed nmap host batch/)
-    expect(bad(Int32Array.of(...words, 0))).toThrow(/words left over/)
+    // Cut anywhere: an error, or (cut between two hosts) the hosts before the cut.
+    const all = shape(decodeNmapBatch({ words, strings }))
+    let threw = 0
+    for (let cut = 0; cut < words.length; cut++)
+      try {
+        const hosts = decodeNmapBatch({ words: words.slice(0, cut), strings })
+        expect(all.startsWith(shape(hosts).slice(0, -1))).toBe(true)
+      } catch (err) {
+        expect((err as Error).message).toMatch(/^malformed nmap host batch from the parser thread: /)
+        threw++
+      }
+    expect(threw).toBeGreaterThan(words.length - 5)
+    expect(bad(Int32Array.of(...words, 0))).toThrow(/unknown event 0/)
+    expect(bad(Int32Array.of(...words, 1))).toThrow(/ends inside a host/)
+    expect(bad(Int32Array.of(7, 0, -1))).toThrow(/event 7 out of place/)
     expect(bad(words, strings.slice(0, -1))).toThrow(/string index/)
-    const big = words.slice()
-    big[0] = 1_000_000
-    expect(bad(big)).toThrow(/count 1000000/)
     // Every single word changed to a large or negative value: an error or other hosts, never an out-of-range read.
     for (let k = 0; k < words.length; k++)
       for (const v of [-5, 2 ** 31 - 1]) {

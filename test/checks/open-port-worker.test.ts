@@ -15,6 +15,15 @@ const built = join(root, 'dist/checks/open-port/nmap-xml.js')
 type Parser = typeof import('../../checks/open-port/nmap-xml.ts')
 type Host = import('../../checks/open-port/nmap-xml.ts').NmapHost
 
+/**
+ * A host too dense for a worker heap of 8 MB: 60,000 ports, each with a service product of its own (the worker keeps a
+ * batch's distinct strings on its heap; it builds no host objects, and the batch's numbers live outside the heap).
+ */
+const denseHost = (i: number): string => {
+  let j = 0
+  return portsHost(i, Array.from({ length: 60_000 }, (_, k) => k + 1)).replaceAll(/reason_ttl="0"\/>/g, (m) => `${m}<service name="x" product="${'p'.repeat(120)}-${i}-${j++}"/>`)
+}
+
 /** A host's weight in a worker batch: its ports and their scripts. */
 const weight = (h: Host): number => h.ports.reduce((n, p) => n + 1 + p.scripts.length, 0)
 
@@ -118,7 +127,7 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
     const dir = mkdtempSync(join(tmpdir(), 'ztscan-nmap-worker-'))
     try {
       const file = join(dir, 'scan.xml')
-      await writeNmapFile(file, nmapDocument({ host: (i) => portsHost(i, Array.from({ length: 60_000 }, (_, j) => j + 1)), hosts: 6 }))
+      await writeNmapFile(file, nmapDocument({ host: denseHost, hosts: 2 }))
       const err = (await mod.parseNmapFile(file, 'scan.xml', { host: () => {} }, undefined, undefined, { minBytes: 0, heapMb: 8 }).then(
         () => undefined,
         (e: unknown) => e,
@@ -135,8 +144,8 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
     const dir = mkdtempSync(join(tmpdir(), 'ztscan-nmap-worker-'))
     try {
       const file = join(dir, 'dense.xml')
-      // 11 MB: over the worker's 4 MiB threshold; two hosts of 60,000 ports each.
-      await writeNmapFile(file, nmapDocument({ host: (i) => portsHost(i, Array.from({ length: 60_000 }, (_, j) => j + 1)), hosts: 2 }))
+      // 28 MB: over the worker's 4 MiB threshold; two hosts of 60,000 ports each.
+      await writeNmapFile(file, nmapDocument({ host: denseHost, hosts: 2 }))
       // The scan gives its worker no heap limit of its own: a preload caps every worker's heap at 8 MB, as a denser file
       // would exhaust a real one.
       const cap = `import wt from 'node:worker_threads'; const W = wt.Worker; wt.Worker = class extends W { constructor(u, o = {}) { super(u, { ...o, resourceLimits: { ...o.resourceLimits, maxOldGenerationSizeMb: 8 } }) } }`
