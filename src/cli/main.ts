@@ -9,12 +9,13 @@ import { appendFile } from 'node:fs/promises'
 import type * as Lib from '../index.ts'
 import type { Family, Registry, ScanReport, Severity, Target, Policy, RuleMeta } from '../index.ts'
 import { catalogueWith } from '../rules/load.ts'
-import { loadPlugins } from '../plugins.ts'
-import { effectiveRules, loadPolicy, selectRules } from '../rules/policy.ts'
+import { loadPlugins, loadTargetsFile } from '../plugins.ts'
+import { effectiveRules, loadPolicy, parsePolicy, selectRules } from '../rules/policy.ts'
 import { VERSION } from '../version.ts'
 import { OptionsError, ZtscanError } from '../errors.ts'
 import { PreflightError } from '../engine/preflight.ts'
-import { FORMAT_NAMES } from '../report/format-names.ts'
+import { verdict } from '../engine/verdict.ts'
+import { FORMAT_NAMES, planOutputsOf } from '../report/format-names.ts'
 import { SEVERITIES } from '../types.ts'
 import { COMMANDS, EXIT, UsageError, commandHelp, mainHelp, type FamilyHelp } from './help.ts'
 import { FAMILY_HELP } from '../generated/family-help.ts'
@@ -233,17 +234,26 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   const flags = { ...scanFlags, ...familyFlagOptions(registry), ...CONFIG_FLAG }
   const parsed = parseCommand(demo ? 'demo' : 'scan', argv, flags, !demo)
   if (helpOrVersion(demo ? 'demo' : 'scan', parsed.values, families)) return EXIT.ok
-  // Past --help: the rest of the library (engine, report writers) loads now.
-  const { builtinChecks, loadTargetsFile, defaultTargets, parsePolicy, loadBaseline, loadSuppressions, planOutputs, writeOutput, scan, startDemoLab, toMarkdown, trendMarkdown, trendOf, gitlabSchemaVersion, parseErrorBudget, verdict, FORMATS } = await library()
-  const { loadHistory, saveToHistory } = await import('./trend.ts')
+  // Past --help: what checks the inputs and runs the scan loads now; the rest of the library (the report writers) loads
+  // once the scan is under way (its first step: nmap started, say) or over, so the first probe does not wait for it.
+  const [{ builtinChecks }, { scan, parseErrorBudget }, { defaultTargets, startDemoLab }, { loadBaseline }, { loadSuppressions }, { gitlabSchemaVersion }] = await Promise.all([
+    import('../../checks/index.ts'),
+    import('../engine/run.ts'),
+    import('../defaults.ts'),
+    import('../report/baseline.ts'),
+    import('../report/suppress.ts'),
+    import('../report/gitlab.ts'),
+  ])
+  const prefetch = (): void => void library().catch(() => {}) // a failure is met again where the library is awaited
   const { positionals } = parsed
   const layers = await layersOf(parsed.values, flags)
   const v = layers.values as typeof parsed.values
   const failOn: Severity | 'none' = oneOf('--fail-on', v['fail-on'] ?? 'high', [...SEVERITIES, 'none'])
-  const outs = planOutputs((v.format ?? []).map((f) => oneOf('--format', f, FORMATS.map((x) => x.name))), v.output ?? [])
+  const planned = planOutputsOf(FORMAT_NAMES, (v.format ?? []).map((f) => oneOf('--format', f, FORMAT_NAMES.map((x) => x.name))), v.output ?? [])
   const gitlabVersion = gitlabSchemaVersion(v['gitlab-schema-version'])
   // --history DIR: earlier runs are read (and checked) before the first probe; this run is added after the scan.
-  const history = v.history ? await loadHistory(v.history) : undefined
+  const historyFiles = v.history ? await import('./trend.ts') : undefined
+  const history = v.history ? await historyFiles!.loadHistory(v.history) : undefined
   const sarifMax = parseIntFlag('--sarif-max-results', v['sarif-max-results'])
   let shard: { index: number; count: number } | undefined
   if (v.shard !== undefined) {
@@ -261,7 +271,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   const maxErrors = v['max-errors'] ?? '0'
   parseErrorBudget(maxErrors, '--max-errors')
   // Outputs are checked before anything is scanned: a report that cannot be written must not cost a whole scan.
-  for (const o of outs) {
+  for (const o of planned) {
     const problem = await outputProblem(o.file)
     if (problem) throw new UsageError(`-o ${o.file}: ${problem}`)
   }
@@ -358,6 +368,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
         onEvent: (e) => {
           sayPending()
           progress.onEvent(e)
+          if (e.type === 'step') prefetch()
         },
       })
       sayPending()
@@ -366,6 +377,8 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
       await lab?.stop()
     }
     if (v.verbose) for (const line of targetVerdicts(report)) say(line)
+    const { formatByName, writeOutput, toMarkdown, trendMarkdown, trendOf } = await library()
+    const outs = planned.map(({ format, file }) => ({ format: formatByName(format.name), file }))
 
     const trend = history ? trendOf([...history.reports, report], [...history.files, 'this run']) : undefined
     for (const o of outs) {
@@ -376,7 +389,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
       }
       if (o.file !== '-') say(`ztscan: wrote ${o.format.name} report to ${o.file}`)
     }
-    if (v.history) say(`ztscan: added this run to ${await saveToHistory(v.history, report)} (${trend!.runs.length} runs in the trend)`)
+    if (v.history) say(`ztscan: added this run to ${await historyFiles!.saveToHistory(v.history, report)} (${trend!.runs.length} runs in the trend)`)
     for (const w of report.chaining?.withheld ?? [])
       say(`ztscan: ${w.targets.toLocaleString('en-US')} TLS/SSH target(s) found in ${w.from} not probed (${report.chaining!.mode === 'off' ? '--no-chain' : 'offline input; --chain probes them'})`)
     for (const x of report.expiredSuppressions ?? []) say(`warning: suppression for ${x.rule} on ${x.target} expired on ${x.expires}; ${x.matched} finding(s) count again`)

@@ -3,10 +3,14 @@
  * Honours a signal and a timeout (for the whole exchange, body included), caps the response body, follows no redirect
  * (a 3xx is returned to the caller), and never puts a header or the request body into an error message.
  */
-import { request as plainRequest, type IncomingMessage } from 'node:http'
-import { request as tlsRequest } from 'node:https'
+import type { IncomingMessage } from 'node:http'
+import { lazyRequire } from '../lib-lazy.ts'
 import { AttemptFailure } from '../errors.ts'
 import { abortReason, deadline, readBody, sockError, type HttpResult, type IoOptions } from './index.ts'
+
+// Loaded on first use (src/net/index.ts does the same).
+const http = lazyRequire<typeof import('node:http')>('node:http')
+const https = lazyRequire<typeof import('node:https')>('node:https')
 
 /** What `httpRequest` takes besides the URL. */
 export interface HttpRequestOptions extends IoOptions {
@@ -34,7 +38,7 @@ export async function httpRequest(url: string, opts: HttpRequestOptions = {}): P
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const headers: Record<string, string> = { accept: 'application/json', ...opts.headers }
       if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body))
-      const req = (u.protocol === 'https:' ? tlsRequest : plainRequest)(u, { method, signal, headers, ca: opts.ca })
+      const req = (u.protocol === 'https:' ? https().request : http().request)(u, { method, signal, headers, ca: opts.ca })
       req.once('response', resolve)
       req.once('error', (e: NodeJS.ErrnoException) => reject(signal.aborted ? abortReason(signal, what) : sockError(e, what)))
       req.end(opts.body)

@@ -3,14 +3,19 @@
  * Every helper honours an AbortSignal and a timeout, and destroys its socket when either fires.
  */
 import { createConnection, isIP, type Socket } from 'node:net'
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
-import { request as httpRequest, type IncomingMessage } from 'node:http'
-import { request as httpsRequest } from 'node:https'
+import type { ConnectionOptions, TLSSocket } from 'node:tls'
+import type { IncomingMessage } from 'node:http'
 import { AttemptFailure } from '../errors.ts'
 import { MAX_STREAM_BYTES, readFileCapped, streamFileCapped } from '../lib-files.ts'
 import { hostPort } from '../targets/host.ts'
 import { httpRequest as boundedRequest, type HttpRequestOptions } from './http.ts'
 import { PortScan, probeVerdict, selfConnected, type ProbePool, type ProbeResult } from './port-scan.ts'
+import { lazyRequire } from '../lib-lazy.ts'
+
+// Loaded on first use: a scan reaches its first probe (nmap's start, say) without them.
+const tls = lazyRequire<typeof import('node:tls')>('node:tls')
+const http = lazyRequire<typeof import('node:http')>('node:http')
+const https = lazyRequire<typeof import('node:https')>('node:https')
 
 /** Options common to every network helper. */
 export interface IoOptions {
@@ -146,7 +151,7 @@ export function tcpProbe(host: string, port: number, timeoutMs: number, pool?: P
 export async function tlsHandshake(options: ConnectionOptions & { host: string; port: number }, opts: IoOptions = {}): Promise<TLSSocket> {
   const d = deadline(opts.signal, opts.timeoutMs)
   const servername = options.servername ?? (isIP(options.host) ? undefined : options.host)
-  const sock = tlsConnect({ ...options, servername, rejectUnauthorized: false })
+  const sock = tls().connect({ ...options, servername, rejectUnauthorized: false })
   return settle(sock, 'secureConnect', d.signal, `tls ${hostPort(options.host, options.port)}`).finally(d.clear)
 }
 
@@ -195,7 +200,7 @@ async function httpGetWithin(url: string, opts: HttpOptions, signal: AbortSignal
     if (current.protocol !== 'http:' && current.protocol !== 'https:') throw new AttemptFailure('input', `GET ${url}: unsupported scheme ${current.protocol}`)
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const post = body !== undefined && hop === 0
-      const req = (current.protocol === 'https:' ? httpsRequest : httpRequest)(current, { method: post ? 'POST' : 'GET', signal, headers: { accept: 'application/json', ...opts.headers, ...(post ? { 'content-length': String(body.length) } : {}) }, ca: opts.ca })
+      const req = (current.protocol === 'https:' ? https().request : http().request)(current, { method: post ? 'POST' : 'GET', signal, headers: { accept: 'application/json', ...opts.headers, ...(post ? { 'content-length': String(body.length) } : {}) }, ca: opts.ca })
       req.once('response', resolve)
       req.once('error', (e: NodeJS.ErrnoException) => reject(signal.aborted ? abortReason(signal, `GET ${current.href}`) : sockError(e, `GET ${current.href}`)))
       req.end(post ? body : undefined)

@@ -6,7 +6,7 @@
 import { createWriteStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
-import { UsageError } from '../errors.ts'
+import { formatNamed, formatOfPath, planOutputsOf } from './format-names.ts'
 import type { ScanReport } from '../types.ts'
 import { escapeJsonText } from './escape.ts'
 import { stringifyJson, toJsonl, writeJson, writeJsonl } from './json.ts'
@@ -74,17 +74,12 @@ export const FORMATS: readonly ReportFormat[] = [
 
 /** The format named `name`, or a UsageError listing the names. */
 export function formatByName(name: string): ReportFormat {
-  const f = FORMATS.find((x) => x.name === name)
-  if (!f) throw new UsageError(`--format: expected one of ${FORMATS.map((x) => x.name).join(', ')} (got "${name}")`)
-  return f
+  return formatNamed(FORMATS, name)
 }
 
 /** The format a file name selects by its extension (the longest matching one), if any. */
 export function formatForPath(path: string): ReportFormat | undefined {
-  const p = path.toLowerCase()
-  let best: { f: ReportFormat; len: number } | undefined
-  for (const f of FORMATS) for (const e of f.extensions) if (p.endsWith(e) && e.length > (best?.len ?? 0)) best = { f, len: e.length }
-  return best?.f
+  return formatOfPath(FORMATS, path)
 }
 
 /** One planned output: a format and a file (`-` for stdout). */
@@ -98,15 +93,7 @@ export interface PlannedOutput {
  * without a known extension, and the rest to stdout. Nothing given: `dflt` on stdout.
  */
 export function planOutputs(formats: readonly string[], files: readonly string[], dflt = 'table'): PlannedOutput[] {
-  const left = formats.map(formatByName)
-  const out: PlannedOutput[] = []
-  for (const file of files) {
-    const format = (file === '-' ? undefined : formatForPath(file)) ?? left.shift()
-    if (!format) throw new UsageError(`-o ${file}: cannot tell the format from the extension (${FORMATS.flatMap((f) => f.extensions).join(', ')}); add --format`)
-    out.push({ format, file })
-  }
-  for (const format of left) out.push({ format, file: '-' })
-  return out.length ? out : [{ format: formatByName(dflt), file: '-' }]
+  return planOutputsOf(FORMATS, formats, files, dflt)
 }
 
 /** Writes one planned output: to stdout, or to its file (streamed when the format can stream). */
