@@ -524,35 +524,6 @@ export class SpillMap<V> {
   }
 }
 
-/** Counts distinct strings exactly, with at most `budget` of them in memory (the rest spill as sorted runs). */
-export class DistinctCounter {
-  readonly #seen: SpillMap<0>
-  constructor(budget = DEFAULT_MEMORY_RECORDS) {
-    this.#seen = new SpillMap<0>(budget, () => 0)
-  }
-  add(s: string): void {
-    if (this.#seen.get(s) === undefined) this.#seen.set(s, 0)
-  }
-  /** Every distinct string added so far, in order (read from the file past the budget). */
-  *keys(): Generator<string> {
-    for (const [k] of this.#seen.entries()) yield k
-  }
-  /** Removes the temporary file (add and read nothing after). */
-  release(): void {
-    this.#seen.release()
-  }
-  /** The number of distinct strings added; removes the temporary file (add nothing after). */
-  count(): number {
-    let n = this.#seen.size
-    if (this.#seen.spilled) {
-      n = 0
-      for (const _ of this.#seen.entries()) n++
-    }
-    this.#seen.release()
-    return n
-  }
-}
-
 /** What a lazy view reads from: a store, a map, or several (released together). */
 interface Releasable {
   release(): void
