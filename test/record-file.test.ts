@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RecordFile } from '../src/engine/record-file.ts'
@@ -27,6 +27,39 @@ describe('RecordFile: records in a temporary file, read back by ordinal', () => 
       f.release()
       expect(existsSync(join(dir, sub!))).toBe(false)
       expect(() => inOrder(0)).toThrow('released')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a lookup that does not follow the previous one reads its record only; the next in order starts a block read ahead', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-rf-test-'))
+    try {
+      const f = new RecordFile<[number, string]>(dir)
+      for (let i = 0; i < 1000; i++) f.add([i, `v${i}`])
+      const path = join(dir, readdirSync(dir)[0]!, 'records.jsonl')
+      // What a read took from the file shows by changing a record on disk after it (same length): a record already
+      // in the reader's block is given as it was, one read now as it is on disk.
+      const rewrite = (i: number): void => {
+        const at = readFileSync(path).indexOf(`[${i},"v${i}"]`)
+        expect(at).toBeGreaterThan(0)
+        const fd = openSync(path, 'r+')
+        writeSync(fd, `[${i},"w${i}"]`, at)
+        closeSync(fd)
+      }
+      const read = f.reader()
+      // At random (500 does not follow anything read): record 500 alone, so 501 is read from the file.
+      expect(read(500)).toEqual([500, 'v500'])
+      rewrite(501)
+      expect(read(501)).toEqual([501, 'w501'])
+      // 501 followed 500: it started a block, so 502 came with it, as it was.
+      rewrite(502)
+      expect(read(502)).toEqual([502, 'v502'])
+      // Back at random, then in order again.
+      expect(read(10)).toEqual([10, 'v10'])
+      rewrite(11)
+      expect(read(11)).toEqual([11, 'w11'])
+      f.release()
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

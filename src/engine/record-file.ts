@@ -58,7 +58,8 @@ export class RecordFile<T> {
 
   /**
    * A reader of records by ordinal (after the last {@link add}), with a read block of its own: reading in order takes one
-   * `read` per 64 KiB; several readers can go through one file at once (one in order, another at random).
+   * `read` per 64 KiB; a lookup that does not follow the previous one reads that record's bytes only (a random lookup
+   * costs its record, not a block). Several readers can go through one file at once (one in order, another at random).
    */
   reader(): (j: number) => T {
     this.#flush()
@@ -66,6 +67,8 @@ export class RecordFile<T> {
     let buf = Buffer.allocUnsafe(1 << 16)
     let block = buf.subarray(0, 0)
     let from = 0
+    // The previous lookup (none: record 0 starts a block): the record after it starts a block, any other is read alone.
+    let last = -1
     return (j) => {
       if (this.#released) throw new Error('record file already released')
       if (!(j >= 0 && j < this.#size)) throw new RangeError(`record ${j} of ${this.#size}`)
@@ -73,11 +76,12 @@ export class RecordFile<T> {
       const end = this.#at[j + 1]!
       if (start < from || end > from + block.length) {
         if (end - start > buf.length) buf = Buffer.allocUnsafe(end - start)
-        const n = readSync(this.#fd, buf, 0, buf.length, start)
+        const n = readSync(this.#fd, buf, 0, j === last + 1 ? buf.length : end - start, start)
         block = buf.subarray(0, n)
         from = start
         if (end > from + n) throw new Error('record file: the temporary file ended early')
       }
+      last = j
       return JSON.parse(block.toString('utf8', start - from, end - from)) as T
     }
   }
