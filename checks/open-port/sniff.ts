@@ -24,7 +24,8 @@ export const helloAfterMs = (connectMs: number): number => Math.min(BANNER_MS, 5
  * and the TLS handshake are tried on two connections side by side (the handshake {@link helloAfterMs} after the
  * banner wait began), and the answer is taken as soon as it is known: a banner decides at once; a completed handshake decides
  * at once (a TLS server never speaks first); a failed handshake leaves the rest of the banner wait; a connection the
- * server closed or refused ends the banner wait. A silent TLS port costs its handshake, not the whole banner wait too.
+ * server closed or refused ends the banner wait. A silent TLS port costs its handshake, not the whole banner wait too; a
+ * handshake still under way when a banner decided is ended then.
  */
 export async function sniff(ctx: CheckContext<string>, host: string, port: number, budgetMs: number): Promise<Sniffed> {
   let decided = false
@@ -32,6 +33,8 @@ export async function sniff(ctx: CheckContext<string>, host: string, port: numbe
   let helloTimer: NodeJS.Timeout | undefined
   let startHello: () => void = () => {}
   const helloDue = new Promise<void>((resolve) => (startHello = resolve))
+  // Ends a handshake still under way once the sniff has its answer (a banner decided): it does not wait out its budget.
+  const stop = new AbortController()
   const banner = ctx.sockets(async () => {
     let sock
     const began = performance.now()
@@ -70,7 +73,7 @@ export async function sniff(ctx: CheckContext<string>, host: string, port: numbe
           if (decided) return false
           try {
             // No CA bundle: only whether a handshake completes matters (and the default one costs ~5-10 ms to load).
-            const s = await ctx.net.tlsHandshake({ host, port, ca: [] }, budgetMs)
+            const s = await ctx.net.tlsHandshake({ host, port, ca: [] }, budgetMs, stop.signal)
             s.destroy()
             return true
           } catch {
@@ -89,5 +92,6 @@ export async function sniff(ctx: CheckContext<string>, host: string, port: numbe
   }
   decided = true
   bannerSocket?.destroy()
+  stop.abort()
   return result
 }

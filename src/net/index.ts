@@ -248,7 +248,8 @@ export interface NetHelpers {
   /** A lean port probe for scans (see `tcpProbe`); sockets still open when the attempt ends are destroyed. */
   tcpProbe(host: string, port: number, timeoutMs?: number): Promise<ProbeResult>
   tcpConnect(host: string, port: number, timeoutMs?: number): Promise<Socket>
-  tlsHandshake(options: ConnectionOptions & { host: string; port: number }, timeoutMs?: number): Promise<TLSSocket>
+  /** `stop`: the caller's own signal that ends the handshake early (the answer came from elsewhere), beside the attempt's. */
+  tlsHandshake(options: ConnectionOptions & { host: string; port: number }, timeoutMs?: number, stop?: AbortSignal): Promise<TLSSocket>
   httpGet(url: string, opts?: HttpOptions & { timeoutMs?: number }): Promise<HttpResult>
   httpPost(url: string, body: Buffer, opts?: HttpOptions & { timeoutMs?: number }): Promise<HttpResult>
   readFile(path: string, maxBytes?: number): Promise<Buffer>
@@ -256,6 +257,25 @@ export interface NetHelpers {
   readStream(path: string, maxBytes?: number): AsyncIterable<Buffer>
   /** Any method with headers and a body, bounded (see `httpRequest`); no redirect is followed. */
   httpRequest(url: string, opts?: Omit<HttpRequestOptions, 'signal'>): Promise<HttpResult>
+}
+
+/**
+ * Runs `call` under a signal that aborts when `signal` or `stop` does (no `stop`: `signal` itself); the listeners are
+ * removed once the call settles.
+ */
+export function withStop<T>(signal: AbortSignal, stop: AbortSignal | undefined, call: (s: AbortSignal) => Promise<T>): Promise<T> {
+  if (!stop) return call(signal)
+  const ac = new AbortController()
+  const abort = (): void => ac.abort(signal.aborted ? signal.reason : stop.reason)
+  if (signal.aborted || stop.aborted) abort()
+  else {
+    signal.addEventListener('abort', abort, { once: true })
+    stop.addEventListener('abort', abort, { once: true })
+  }
+  return call(ac.signal).finally(() => {
+    signal.removeEventListener('abort', abort)
+    stop.removeEventListener('abort', abort)
+  })
 }
 
 /** Binds the helpers to an attempt's signal and connect timeout. */
@@ -268,7 +288,7 @@ export function bindNet(signal: AbortSignal, connectTimeoutMs: number): NetHelpe
     portScan: (host, ports, t, onProbed) => new PortScan(host, ports, t ?? connectTimeoutMs, pool, signal, onProbed),
     tcpProbe: (host, port, t) => (signal.aborted ? Promise.resolve('filtered' as const) : tcpProbe(host, port, t ?? connectTimeoutMs, pool)),
     tcpConnect: (host, port, t) => tcpConnect(host, port, { signal, timeoutMs: t ?? connectTimeoutMs }),
-    tlsHandshake: (o, t) => tlsHandshake(o, { signal, timeoutMs: t ?? connectTimeoutMs }),
+    tlsHandshake: (o, t, stop) => withStop(signal, stop, (s) => tlsHandshake(o, { signal: s, timeoutMs: t ?? connectTimeoutMs })),
     httpGet: (url, o) => httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
     httpPost: (url, body, o) => httpPost(url, body, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
     readFile: (path, max) => readFileCapped(path, max),

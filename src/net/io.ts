@@ -10,7 +10,7 @@ import { execLocal, type ExecOptions, type ExecResult } from './exec.ts'
 import type { ConnectionOptions, TLSSocket } from 'node:tls'
 import type { Socket } from 'node:net'
 import { readFileCapped, streamFileCapped } from '../lib-files.ts'
-import { bindNet, httpGet, tcpConnect, tlsHandshake, type HttpResult, type IoOptions, type NetHelpers } from './index.ts'
+import { bindNet, httpGet, tcpConnect, tlsHandshake, withStop, type HttpResult, type IoOptions, type NetHelpers } from './index.ts'
 import { openSession, probeAuthMethods, sshSettings, type HostKeyInfo, type KeyAnswer, type SshProbeOptions, type SshSession, type SshSettings } from './ssh.ts'
 
 /**
@@ -133,7 +133,7 @@ export function bindNetIo(io: NetIo, a: Pick<IoAttempt, 'signal' | 'connectTimeo
   return {
     ...net,
     tcpConnect: (host, port, t) => io.tcpConnect(host, port, { signal, timeoutMs: t ?? connectTimeoutMs }),
-    tlsHandshake: (o, t) => io.tlsHandshake(o, { signal, timeoutMs: t ?? connectTimeoutMs }),
+    tlsHandshake: (o, t, stop) => withStop(signal, stop, (s) => io.tlsHandshake(o, { signal: s, timeoutMs: t ?? connectTimeoutMs })),
     httpGet: (url, o) => io.httpGet(url, { ...o, signal, timeoutMs: o?.timeoutMs ?? connectTimeoutMs }),
     readFile: (path, max) => io.readFile(path, max ?? DEFAULT_READ_MAX),
     readStream: (path, max) => io.readStream(path, max ?? DEFAULT_STREAM_MAX, { signal }),

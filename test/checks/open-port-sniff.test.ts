@@ -3,7 +3,9 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import type { ConnectionOptions, TLSSocket } from 'node:tls'
 import { createServer as createHttpServer } from 'node:http'
 import { realIo, scan } from '../../src/index.ts'
-import type { IoOptions } from '../../src/net/index.ts'
+import { bindNet, type IoOptions } from '../../src/net/index.ts'
+import type { CheckContext } from '../../src/engine/check.ts'
+import { sniff } from '../../checks/open-port/sniff.ts'
 import { startTlsServer, labLeaf } from '../helpers/tls.ts'
 
 const listen = (server: Server): Promise<number> =>
@@ -109,6 +111,42 @@ describe('connect scan sniffs open ports and chains TLS and SSH on any port', ()
     } finally {
       timers.forEach(clearTimeout)
       ssh.close()
+    }
+  })
+
+  it('a handshake under way when a banner decides is ended with the sniff, not left to its budget (server-side sockets)', async () => {
+    // The first connection (the banner's) is spoken to only once a ClientHello came on another; that one is never answered.
+    const open = new Set<Socket>()
+    let hellos = 0
+    let first: Socket | undefined
+    const server = createNetServer((s) => {
+      open.add(s)
+      s.on('close', () => open.delete(s))
+      s.on('error', () => {})
+      if (!first) {
+        first = s
+        return
+      }
+      s.once('data', (d: Buffer) => {
+        if (d[0] !== 0x16) return
+        hellos++
+        first!.write('220 ready\r\n')
+      })
+    })
+    const port = await listen(server)
+    const attempt = new AbortController()
+    // The attempt goes on after the sniff (its signal never fires here): only the sniff can end the handshake early.
+    const ctx = { sockets: <T>(fn: () => Promise<T>) => fn(), net: bindNet(attempt.signal, 30_000) } as unknown as CheckContext<string>
+    try {
+      expect(await sniff(ctx, '127.0.0.1', port, 30_000)).toBe('other')
+      expect(hellos).toBe(1)
+      // Both connections close once the sniff returned (before: the handshake's stayed open for its 30 s budget).
+      for (let i = 0; i < 100 && open.size; i++) await new Promise((r) => setTimeout(r, 50))
+      expect(open.size).toBe(0)
+    } finally {
+      attempt.abort()
+      for (const s of open) s.destroy()
+      server.close()
     }
   })
 
