@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildReport, fingerprintOf, InputError, readReport, readTrendReports, trendOf, type EffectiveRule, type Finding, type ScanReport } from '../src/index.ts'
 import { streamReport } from '../src/report/read-stream.ts'
+import { validateReportPart } from '../src/report/merge.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'ztscan-readstream-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -63,6 +64,30 @@ describe('reports read back as a stream', () => {
     const kept = await streamReport(files[1]!, { keep: ['rules', 'findings'] })
     expect(kept.rules).toEqual(whole[1]!.rules)
     expect(kept.findings).toEqual(whole[1]!.findings)
+  })
+
+  it('a count never stale: findings filtered after reading are counted as they are; no count in a written report', async () => {
+    const light = await readTrendReports(files)
+    const whole = await Promise.all(files.map((f) => readReport(f)))
+    // A library caller keeps the findings of some hosts only: the two newest runs are counted from what is left.
+    const keep = (f: Finding) => !f.target.startsWith('10.0.1.')
+    const filtered = light.map((r) => (r.findings.length ? { ...r, findings: r.findings.filter(keep) } : r))
+    const openOf = (r: ScanReport, which: (f: Finding) => boolean) => r.findings.filter((f) => f.status === 'fail' && !f.suppression && which(f)).length
+    const want = trendOf(whole.map((r, i) => (light[i]!.findings.length ? { ...r, findings: r.findings.filter(keep) } : r)), files)
+    expect(filtered.map((r) => r.findings.length).filter((n) => n > 0)).toHaveLength(2)
+    expect(trendOf(filtered, files)).toEqual(want)
+    expect(trendOf(filtered, files).runs.map((r) => r.open)).not.toEqual(trendOf(whole, files).runs.map((r) => r.open))
+    expect(light.map((r) => r.openFindings)).toEqual(whole.map((r) => openOf(r, () => true)))
+    // The count follows the list: the same lists filtered in place of the report's own.
+    for (const r of light) if (r.findings.length) (r as { findings: readonly Finding[] }).findings = r.findings.filter(keep)
+    expect(light.map((r) => r.openFindings)).toEqual(filtered.map((r) => trendOf([r]).runs[0]!.open))
+    // Written back, no count shows: the report schema (field by field, as a merge part) takes what is written, with the
+    // two newest runs' findings left out (they keep only what a trend compares).
+    for (const r of light) {
+      const text = JSON.stringify(r)
+      expect(text).not.toContain('openFindings')
+      expect(() => validateReportPart({ ...(JSON.parse(text) as object), findings: [] }, 'x.json')).not.toThrow()
+    }
   })
 
   it('bad reports: the same message as a whole read, naming the file and the field', async () => {

@@ -51,12 +51,37 @@ export interface Trend {
 }
 
 /**
- * A report as `readTrendReports` returns it: `findings` holds the open failed findings of the two newest runs only (none
- * for the others), and `openFindings` counts them all; a copy of it (`{ ...r }`, `structuredClone`) keeps the count.
+ * A report as `readTrendReports` returns it: `findings` holds the open failed findings of the two newest runs only; for the
+ * others it is an empty list that carries the run's count of open findings (on the list, so a copy of the report —
+ * `{ ...r }`, `structuredClone` — keeps it, and a written report does not show it). `openFindings` counts them: what the
+ * list holds, or the count an emptied list carries. It is a getter, not written (`JSON.stringify`) nor copied by a spread;
+ * `trendOf` does not need it: a list filtered or replaced after reading is counted as it is, never by a count read before.
  */
 export type TrendReport = ScanReport & { readonly openFindings: number }
 
 const isOpen = (f: Finding): boolean => f.status === 'fail' && !f.suppression
+
+/** The count of open findings an emptied list carries (see {@link TrendReport}): a key JSON does not write for an array. */
+const CARRIED = 'openFindings'
+
+/** An empty findings list standing for `n` open findings not kept. */
+const emptied = (n: number): readonly Finding[] => Object.freeze(Object.assign([] as Finding[], { [CARRIED]: n }))
+
+/** Open findings of a run: those of its list, or the count an emptied list (readTrendReports) carries. */
+function openCount(findings: readonly Finding[]): number {
+  const carried = (findings as { readonly [CARRIED]?: unknown })[CARRIED]
+  if (findings.length === 0 && typeof carried === 'number') return carried
+  let n = 0
+  for (const f of findings) if (isOpen(f)) n++
+  return n
+}
+
+/** `r` with `findings` and an `openFindings` getter over them (not enumerable: a written report does not show it). */
+function trendReport(r: ScanReport, findings: readonly Finding[]): TrendReport {
+  const t = { ...r, findings }
+  Object.defineProperty(t, 'openFindings', { get: () => openCount(t.findings), enumerable: false })
+  return t as TrendReport
+}
 
 const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null)
 
@@ -79,11 +104,7 @@ export function trendOf(reports: readonly ScanReport[], sources?: readonly strin
     const score = (r.score ?? {}) as { overall?: unknown; stage?: unknown; pillars?: Record<string, { score?: unknown } | undefined> }
     const pillars = {} as Record<Pillar, number | null>
     for (const p of PILLARS) pillars[p] = num(score.pillars?.[p]?.score)
-    let open = (r as Partial<TrendReport>).openFindings
-    if (typeof open !== 'number') {
-      open = 0
-      for (const f of r.findings) if (isOpen(f)) open++
-    }
+    const open = openCount(r.findings)
     return {
       startedAt: r.startedAt,
       ...(sources?.[i] ? { source: sources[i] } : {}),
@@ -128,8 +149,8 @@ export async function readReport(path: string): Promise<ScanReport> {
 /**
  * Reads reports for `trendOf`, streamed (read-stream.ts): any size that fits on disk, memory bounded. Each report comes back
  * without its findings except, for the two newest (by start time; ties: the later file), their open failed findings, all
- * that `trendOf` compares; every report carries its count of open findings (`openFindings`). Checked as `readReport`
- * checks, same messages.
+ * that `trendOf` compares; the others carry their count of open findings (see {@link TrendReport}). Checked as
+ * `readReport` checks, same messages.
  */
 export async function readTrendReports(paths: readonly string[]): Promise<TrendReport[]> {
   const reports: TrendReport[] = []
@@ -141,13 +162,13 @@ export async function readTrendReports(paths: readonly string[]): Promise<TrendR
         if (isOpen(f)) open.push({ ruleId: f.ruleId, status: f.status, severity: f.severity, target: f.target, message: f.message, fingerprint: f.fingerprint } as Finding)
       },
     })
-    reports.push({ ...report, findings: open, openFindings: open.length })
+    reports.push(trendReport(report, open))
     kept.push(reports.length - 1)
     // Newest last, as trendOf orders them (a stable sort by start time): keep the last two.
     kept.sort((a, b) => Date.parse(reports[a]!.startedAt) - Date.parse(reports[b]!.startedAt) || a - b)
     while (kept.length > 2) {
       const drop = kept.shift()!
-      reports[drop] = { ...reports[drop]!, findings: [] }
+      reports[drop] = trendReport(reports[drop]!, emptied(reports[drop]!.findings.length))
     }
   }
   return reports
