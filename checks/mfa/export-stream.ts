@@ -160,7 +160,8 @@ const changed = (file: string): AttemptFailure => new AttemptFailure('input', `$
  * A later pass over a JSON export the first pass read whole: each entry (of the `lists` pointers, when given) is judged
  * again and what `judge` returns handed to `fn` (undefined: not a user, nothing handed over). The first pass judged the same
  * entries, so an error judging one, a file no longer JSON or another number of entries than `entries` means the file
- * changed while being read (AttemptFailure 'input'). An error `fn` throws passes through.
+ * changed while being read (AttemptFailure 'input'). An error `fn` throws passes through. `others` sees the entries of
+ * the other lists and maps the spec streams.
  */
 async function secondPass<T>(
   file: string,
@@ -170,11 +171,12 @@ async function secondPass<T>(
   judge: (e: unknown, i: number, ptr: string) => T | undefined,
   fn: (t: T) => void,
   lists?: readonly string[],
+  others?: (e: unknown, ptr: string, key: string | undefined) => void,
 ): Promise<void> {
   let n = 0
   try {
-    await readJsonEntries(chunks, spec, (e, i, ptr) => {
-      if (lists && !lists.includes(ptr)) return
+    await readJsonEntries(chunks, spec, (e, i, ptr, key) => {
+      if (lists && !lists.includes(ptr)) return others?.(e, ptr, key)
       n++
       let t: T | undefined
       try {
@@ -309,8 +311,59 @@ export function seededHash(b: Uint8Array, from: number, to: number, seedA: numbe
 }
 
 const OKTA: JsonEntriesSpec = { arrays: [['users']], maps: [['factors'], ['roles']], bare: true }
-/** The first pass reads everything (a bare list's users are judged in it); the later ones read the users. */
-const OKTA_USERS: JsonEntriesSpec = { ...OKTA, skip: [['factors'], ['roles']] }
+
+/**
+ * The Okta maps as one pass read them, in file order: each entry's map and id, and of each list item what the judgement
+ * reads (factorType, status, provider; a role's type and status; anything else as JSON) — 64 bits in two seeded lanes,
+ * and a count. A later pass compares its own with the first pass's, so maps rewritten between passes are seen without
+ * keeping anything per entry, and without judging the entries again.
+ */
+class MapsDigest {
+  #a: number
+  #b: number
+  #n = 0
+  readonly #seed: readonly [number, number]
+  readonly #h = new Int32Array(2)
+  constructor(seed: readonly [number, number]) {
+    this.#seed = seed
+    this.#a = seed[0]
+    this.#b = seed[1]
+  }
+  /** Mixes two 32-bit words into the lanes (order matters). */
+  #mix(x: number, y: number): void {
+    this.#a = Math.imul(this.#a ^ x, 0x9e3779b1) ^ (this.#a >>> 15)
+    this.#b = (Math.imul(this.#b ^ y, 0xc2b2ae35) + Math.imul(this.#a, 0x27d4eb2f)) | 0
+  }
+  /** A string; another value as its JSON (undefined: a word of its own). */
+  #value(v: unknown): void {
+    const s = typeof v === 'string' ? v : v === undefined ? undefined : `\0${JSON.stringify(v)}`
+    if (s === undefined) return this.#mix(1, 1)
+    hashId(s, this.#seed[0], this.#seed[1], this.#h)
+    this.#mix(this.#h[0]!, this.#h[1]!)
+  }
+  add(map: '/factors' | '/roles', key: string, e: unknown): void {
+    this.#n++
+    this.#value(key)
+    if (!Array.isArray(e)) return this.#value(e)
+    this.#mix(map === '/roles' ? 3 : 2, e.length)
+    for (const x of e as unknown[]) {
+      if (!isObj(x)) {
+        this.#mix(4, 4)
+        this.#value(x)
+      } else if (map === '/factors') {
+        this.#value(x.factorType)
+        this.#value(x.status)
+        this.#value(x.provider)
+      } else {
+        this.#value(x.type)
+        this.#value(x.status)
+      }
+    }
+  }
+  same(o: MapsDigest): boolean {
+    return this.#a === o.#a && this.#b === o.#b && this.#n === o.#n
+  }
+}
 
 /** Map and user records of an Okta bundle kept in memory before the rest spill to a temporary file (sorted runs). */
 export const OKTA_JOIN_RECORDS = 50_000
@@ -322,8 +375,9 @@ export const OKTA_JOIN_RECORDS = 50_000
  * the same ones) or its admin flag (a malformed one to a shared marker: its error is read again for the first user needing it) — and each user's id, and joins them by id through a sorted spill (`SpillStore`: an
  * exact join, in whatever order the file has them, with memory bounded whatever the number of ids): what remains is, per
  * user in file order, the index of its factor list and of its role flag (typed arrays, about 12 bytes a user, with a hash of
- * its id that the later passes check). Then the users are checked and counted, then handed over. A user's own record is
- * never kept, nor any id.
+ * its id that the later passes check; the maps as read are digested, and each later pass digests them again: lists
+ * rewritten between passes are a changed file). Then the users are checked and counted, then handed over. A user's own
+ * record is never kept, nor any id.
  * @returns undefined for another shape (the whole-file reader says what is wrong).
  * @throws AttemptFailure('input') for a bad user or factor list (the first one, as the whole-file reader) or a file changed between passes.
  */
@@ -331,6 +385,7 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
   // The factor lists and role flags, each distinct one once: 0 and 1 are the role flags, then the two markers of a malformed
   // list (its reason is not kept: see mapFailure).
   const values: (OktaFactors | OktaRoles)[] = [false, true, BAD_FACTORS, BAD_ROLES]
+  const seed = [(Math.random() * 2 ** 32) | 0, (Math.random() * 2 ** 32) | 0] as const
   const shared = new Map<string, number>()
   const intern = (f: OktaFactors): number => {
     if (f instanceof AttemptFailure) return BAD_FACTORS_AT
@@ -340,13 +395,27 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
     if (v === undefined) shared.set(key, (v = values.push(f) - 1))
     return v
   }
+  // The maps as the first pass read them: a later pass that reads other maps (a file rewritten between passes, the same
+  // ids) is a changed file.
+  const joined = new MapsDigest(seed)
+  /** A later pass's digest of the maps, to compare with the joined one when the pass ends. */
+  const again = (): { entry: (e: unknown, ptr: string, key: string | undefined) => void; check: () => void } => {
+    const d = new MapsDigest(seed)
+    return {
+      entry: (e, ptr, key) => {
+        if (ptr === '/factors' || ptr === '/roles') d.add(ptr, key!, e)
+      },
+      check: () => {
+        if (!d.same(joined)) throw changed(file)
+      },
+    }
+  }
   // By user id: [FACTORS | ROLES, value index] for a map entry, [USER, entry index] for a user.
   const join = new SpillStore<[number, number]>(budget)
   // Per user (entry index): its factor list's and role flag's value index + 1 (0: none), and a hash of its id.
   const factorOf = new Column((n) => new Int32Array(n))
   const roleOf = new Column((n) => new Int32Array(n))
   const idCheck = new Column((n) => new Int32Array(n))
-  const seed = [(Math.random() * 2 ** 32) | 0, (Math.random() * 2 ** 32) | 0] as const
   const h = new Int32Array(2)
   const idHash = (e: unknown): number => {
     if (!isObj(e) || typeof e.id !== 'string') return 0
@@ -395,6 +464,7 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
       open(),
       OKTA,
       (e, i, ptr, key) => {
+        if (ptr === '/factors' || ptr === '/roles') joined.add(ptr, key!, e)
         if (ptr === '/factors') join.add([FACTORS, intern(oktaFactors(e, file, `/factors/${key!}`))], key!)
         else if (ptr === '/roles') {
           const r = oktaRoles(e, file, `/roles/${key!}`)
@@ -416,13 +486,15 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
     if (!counts.has('') && counts.has('/users')) {
       joinById(join, factorOf, roleOf)
       let users = 0
-      await readJsonEntries(open(), OKTA_USERS, (e, i, ptr) => {
-        if (ptr !== '/users') return
+      const maps = again()
+      await readJsonEntries(open(), OKTA, (e, i, ptr, key) => {
+        if (ptr !== '/users') return maps.entry(e, ptr, key)
         users++
         bundleUser(e, i)
         count(e, i, ptr)
       })
       if (users !== counts.get('/users')) throw changed(file)
+      maps.check()
     }
   } catch (err) {
     if (err === OTHER || err instanceof JsonStreamError) return undefined
@@ -441,11 +513,12 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
     notJudgedCounts: kept.counts,
     coverage: counter.result(),
     parts: oktaPolicies ? { oktaPolicies } : {},
-    each: (fn) =>
-      secondPass(
+    each: async (fn) => {
+      const maps = again()
+      await secondPass(
         file,
         open(),
-        OKTA_USERS,
+        OKTA,
         entries,
         (e, i, ptr) => {
           if (ptr === '/users') bundleUser(e, i)
@@ -455,7 +528,10 @@ export async function streamOktaUsers(open: () => AsyncIterable<Buffer>, file: s
         },
         fn,
         ['', '/users'],
-      ),
+        maps.entry,
+      )
+      maps.check()
+    },
   }
 }
 

@@ -323,6 +323,37 @@ describe('streamed Okta exports judge what the whole-file reader judged', () => 
     const s = (await streamOktaUsers(open, 'f.json', WEAK, PR))!
     await expect(s.each(() => {})).rejects.toThrow('f.json: changed while being read')
   })
+  it('a bundle whose maps are rewritten between the passes (same ids, a factor or a role removed) is a changed file', async () => {
+    const bundle = oktaBundle(40) as { users: { id: string }[]; factors: Record<string, { factorType: string; status: string }[]>; roles: Record<string, unknown[]> }
+    // A user whose only factor is phishing-resistant loses it: judged on the first pass's lists, it would still pass.
+    const strong = bundle.users.find((u) => bundle.factors[u.id]?.some((f) => f.factorType === 'webauthn'))!
+    const lessFactors = structuredClone(bundle)
+    lessFactors.factors[strong.id] = lessFactors.factors[strong.id]!.filter((f) => f.factorType !== 'webauthn')
+    const admin = Object.keys(bundle.roles).find((id) => JSON.stringify(bundle.roles[id]).includes('"ACTIVE"'))!
+    const lessRoles = structuredClone(bundle)
+    lessRoles.roles[admin] = []
+    for (const changedText of [JSON.stringify(lessFactors), JSON.stringify(lessRoles)]) {
+      for (const budget of [5, 1e9]) {
+        let reads = 0
+        const texts = [JSON.stringify(bundle), changedText]
+        const open = () => opener(texts[Math.max(0, Math.min(1, reads++))]!, 4096)()
+        // Between the first pass and the count.
+        await expect(streamOktaUsers(open, 'f.json', WEAK, PR, budget)).rejects.toThrow('f.json: changed while being read (read it from a file nothing else writes)')
+        // Between the count and the hand-over.
+        reads = -1
+        const s = (await streamOktaUsers(open, 'f.json', WEAK, PR, budget))!
+        await expect(s.each(() => {})).rejects.toThrow('f.json: changed while being read')
+      }
+    }
+    // The same file read in each pass: no change seen (the maps given in another order than the users too).
+    const reordered = JSON.stringify({ factors: bundle.factors, users: bundle.users, roles: bundle.roles })
+    for (const text of [JSON.stringify(bundle), reordered]) {
+      const s = (await streamOktaUsers(opener(text, 4096), 'f.json', WEAK, PR))!
+      let n = 0
+      await s.each(() => n++)
+      expect(n).toBe(s.count)
+    }
+  })
   it('factor lists shared between users are keyed unambiguously: a provider holding the old separators makes no other list', async () => {
     // a: SMS (provider "") and WebAuthn, stored first; b: SMS alone, its provider "\nwebauthn\u0000" (once the same key as a's list).
     const a = [{ factorType: 'sms', provider: '', status: 'ACTIVE' }, { factorType: 'webauthn', status: 'ACTIVE' }]
