@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -132,6 +132,19 @@ describe('merge bounds its parts’ lists', () => {
     expect(res.code).toBe(2)
     expect(res.stderr).toContain(path)
     expect(res.stderr).toContain('/rules: more than 10,000 distinct rules')
+    expect(res.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('a SARIF part over the 256 MiB whole-read cap: exit 2 naming it before any part is read (a bad part given before it is not read)', () => {
+    const bad = join(dir, 'bad.sarif')
+    writeFileSync(bad, '{"version": "2.1.0", "runs": [')
+    const huge = join(dir, 'huge.sarif')
+    writeFileSync(huge, '')
+    truncateSync(huge, 300 * 1024 * 1024) // sparse: nothing is written
+    const res = runCli(['merge', bad, huge, '-o', join(dir, 'never.sarif')])
+    expect(res.code).toBe(2)
+    expect(res.stderr).toContain(`${huge}: more than the 268435456-byte limit`)
+    expect(res.stderr).not.toContain(bad)
     expect(res.stderr).not.toMatch(/\n\s+at /)
   })
 })

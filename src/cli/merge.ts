@@ -1,7 +1,7 @@
 /**
  * @fileoverview `ztscan merge PART... [-o FILE]`: joins shard reports (all JSON or all SARIF) into one.
  */
-import { writeFile } from 'node:fs/promises'
+import { stat, writeFile } from 'node:fs/promises'
 import { InputError } from '../errors.ts'
 import { MAX_REPORT_BYTES, readBounded } from '../lib-files.ts'
 import { ReportMerge, isReportFile } from '../report/merge.ts'
@@ -30,6 +30,12 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   // Sniffed one at a time: one descriptor open at once, however many parts (EMFILE would make a report "not a report").
   const streamed: boolean[] = []
   for (const p of positionals) streamed.push(await isReportFile(p))
+  // A part read whole (SARIF) over the cap is refused before any part is read: a regular file's size says so at once.
+  for (const [i, p] of positionals.entries()) {
+    if (streamed[i]) continue
+    const st = await stat(p).catch(() => undefined)
+    if (st?.isFile() && st.size > MAX_REPORT_BYTES) throw new InputError(p, `more than the ${MAX_REPORT_BYTES}-byte limit (a SARIF part is read whole)`)
+  }
   const parts: unknown[] = []
   for (const [i, p] of positionals.entries()) {
     if (streamed[i]) {

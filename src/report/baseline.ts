@@ -10,6 +10,7 @@ import { escapeControls } from './escape.ts'
 import { parseConfigText } from '../engine/redact.ts'
 import { PILLARS, SEVERITIES, type AbsentFinding, type AttemptError, type AttemptSkip, type Finding, type PassCount, type RuleMeta, type ScoreCard } from '../types.ts'
 import { SCORE_VERSION, scoreReport, scoreTally, type ScoreTally } from '../scoring/score.ts'
+import { DEFAULT_MEMORY_RECORDS, SpillStore } from '../engine/spill.ts'
 
 /** What a baseline holds for comparison: failed findings by fingerprint. */
 export interface Baseline {
@@ -129,12 +130,15 @@ function findingProblem(f: unknown, i: number): string | undefined {
   return undefined
 }
 
+/** The one key of a store that keeps records in the order added (equal keys keep it). */
+const IN_ORDER = '-'
+
 /** Thrown from the stream's callback at a SARIF log's first run: `loadBaseline` reads the log whole, bounded as before. */
 const SARIF_LOG = Symbol('SARIF log')
 
 /**
- * A JSON report baseline read as a stream: any size that fits on disk, in memory bounded by its failed findings' keys (and
- * the score's per-asset tallies, which spill to temporary files past 20,000 assets). Each finding is checked and tallied
+ * A JSON report baseline read as a stream: any size that fits on disk, in memory bounded by its failed findings' keys (the
+ * score's per-asset tallies, errored targets, errors and skips spill to temporary files past 20,000 of each). Each finding is checked and tallied
  * as it is read, and so is each counted pass (`passCounts`); `score.assets` is only scanned. Undefined when the file is not a ztscan JSON report (a
  * SARIF log: known at its first run, so the stream stops there instead of scanning the whole log only for the whole-file read to
  * refuse it past MAX_REPORT_BYTES) or not JSON at all: `loadBaseline` then reads it whole, as before. `rulesFirst`: the report's rules when they
@@ -145,8 +149,9 @@ async function streamBaseline(path: string, rulesFirst?: RuleMeta[]): Promise<Ba
   let schemaVersion: unknown
   let rules = rulesFirst
   let rulesLate = false
-  const errors: AttemptError[] = []
-  const skipped: AttemptSkip[] = []
+  // Errors and skips in the order read, for the card: past the record budget they spill (one key: the order is kept).
+  const errors = new SpillStore<AttemptError>(DEFAULT_MEMORY_RECORDS)
+  const skipped = new SpillStore<AttemptSkip>(DEFAULT_MEMORY_RECORDS)
   // The tally reads its settings only for the card, at the end: `score.settings` comes after the findings in a report.
   const settings: { weakestPillarFloor?: true } = {}
   let tally: ScoreTally | undefined
@@ -176,8 +181,8 @@ async function streamBaseline(path: string, rulesFirst?: RuleMeta[]): Promise<Ba
           tally ??= scoreTally({ rules: rules ?? [], settings })
           tally.passes(value as unknown as PassCount)
         } else if (pointer === '/errors') {
-          if (isObject(value) && okError(value)) errors.push(value as unknown as AttemptError)
-        } else if (pointer === '/skipped' && isObject(value) && okSkip(value)) skipped.push(value as unknown as AttemptSkip)
+          if (isObject(value) && okError(value)) errors.add(value as unknown as AttemptError, IN_ORDER)
+        } else if (pointer === '/skipped' && isObject(value) && okSkip(value)) skipped.add(value as unknown as AttemptSkip, IN_ORDER)
       },
       (pointer, value) => {
         if (pointer === '/schemaVersion') schemaVersion = value
@@ -195,7 +200,7 @@ async function streamBaseline(path: string, rulesFirst?: RuleMeta[]): Promise<Ba
       return await streamBaseline(path, rules)
     }
     if (!isReport) return undefined
-    const score = (tally ?? scoreTally({ rules: rules ?? [], settings })).card(errors, skipped)
+    const score = (tally ?? scoreTally({ rules: rules ?? [], settings })).card(errors.finish(), skipped.finish())
     tally = undefined
     return { source: path, failed, score }
   } catch (err) {
@@ -211,6 +216,8 @@ async function streamBaseline(path: string, rulesFirst?: RuleMeta[]): Promise<Ba
     throw err
   } finally {
     tally?.release()
+    errors.release()
+    skipped.release()
   }
 }
 
