@@ -123,7 +123,7 @@ describe('findings beyond the in-memory budget spill to a temporary file', () =>
       expect(isFindingView(memory.findings)).toBe(false)
       expect(isFindingView(spilled.findings)).toBe(true)
       // Findings, pass counts and per-asset tallies (the budget applies to their keys too) spilled, each to its own file;
-      // the tallies' file stays with the report: its per-asset scores are scored again from it as they are read.
+      // the tallies' file is replaced by the per-asset scores' file, which stays with the report.
       expect(spillDirs().length).toBe(before.length + 3)
       expect(isFindingView(spilled.passCounts)).toBe(true)
       expect(isFindingView(spilled.score.assets)).toBe(true)

@@ -1,6 +1,7 @@
 /**
  * The score card's tallies past their in-memory budget: per-asset tallies spill as binary sorted runs (src/engine/tally.ts)
- * and the per-asset scores are scored again from them as the report reads them. Same card, byte for byte, as in memory.
+ * and the per-asset scores are written once, as JSON text, to a file the report reads them from. Same card, byte for byte, as
+ * in memory.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,6 +12,7 @@ import { scoreReport, scoreTally } from '../src/scoring/score.ts'
 import { PASS_CODEC, TallyMap, type Codec } from '../src/engine/tally.ts'
 import { SarifTally } from '../src/report/sarif.ts'
 import { fingerprintOf } from '../src/engine/run.ts'
+import { escapeJsonText } from '../src/report/escape.ts'
 import { isFindingView, recordsOf, releaseFindings } from '../src/engine/spill.ts'
 import { privateTmpdir, spillDirs } from './helpers/tmpdir.ts'
 import type { AttemptError, AttemptSkip, Finding, PassCount, Pillar, RuleMeta, Severity } from '../src/types.ts'
@@ -61,16 +63,19 @@ function toFinding(x: FindingSpec): Finding {
   }
 }
 
-/** The card as the JSON writer sees it: the assets' JSON text one record at a time, the rest as JSON. */
+/**
+ * The card as the JSON writer sees it: the assets' JSON text one record at a time (escaped for output as the writer writes
+ * it: a spilled record's text already is), the rest as JSON.
+ */
 function cardText(card: ReturnType<typeof scoreReport>): string {
   const { assets, ...rest } = card
-  return JSON.stringify(rest) + '\n' + [...recordsOf(assets ?? [])].map((r) => r.json).join('\n')
+  return JSON.stringify(rest) + '\n' + [...recordsOf(assets ?? [])].map((r) => escapeJsonText(r.json)).join('\n')
 }
 
 describe('score tallies past their budget', () => {
   privateTmpdir('ztscan-score-tally-test-')
 
-  it('a card scored with a budget of 1–3 assets (spilled, scored again when read) equals the in-memory card byte for byte, in any order', () => {
+  it('a card scored with a budget of 1–3 assets (spilled, scores written once and read back) equals the in-memory card byte for byte, in any order', () => {
     let spilledCards = 0
     fc.assert(
       fc.property(
@@ -91,7 +96,7 @@ describe('score tallies past their budget', () => {
             if (isFindingView(spilled.assets)) spilledCards++
             expect(isFindingView(memory.assets)).toBe(false)
             expect(cardText(spilled)).toBe(cardText(memory))
-            // Read again (each reading scores again): the same records, and the values parse to the in-memory ones.
+            // Read again: the same records, and the values parse to the in-memory ones.
             expect(cardText(spilled)).toBe(cardText(memory))
             expect([...spilled.assets!]).toEqual(memory.assets)
             expect(spilled.assets!.length).toBe(memory.assets!.length)

@@ -36,7 +36,7 @@ import {
 } from '../types.ts'
 import { SEVERITY_WEIGHT } from './severity.ts'
 import { ZTMM_FUNCTIONS } from './ztmm.ts'
-import { DEFAULT_MEMORY_RECORDS, SpillMap, SpilledRecord, recordView } from '../engine/spill.ts'
+import { DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore } from '../engine/spill.ts'
 import { TallyMap, type BinReader, type BinWriter, type Codec } from '../engine/tally.ts'
 
 /** Version of the formula; reports carry it as `score.scoreVersion`. */
@@ -292,7 +292,8 @@ export interface ScoreTally {
 export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memoryAssets'>): ScoreTally {
   const settings = input.settings ?? {}
   const ruleMeta = new Map((input.rules ?? []).filter((r) => PILLARS.includes(r.pillar)).map((r) => [r.id, r]))
-  const assets = new TallyMap<AssetAcc>(input.memoryAssets ?? DEFAULT_MEMORY_RECORDS, combineAssets, ASSET_CODEC)
+  const memoryAssets = input.memoryAssets ?? DEFAULT_MEMORY_RECORDS
+  const assets = new TallyMap<AssetAcc>(memoryAssets, combineAssets, ASSET_CODEC)
   const stats = new Map<Pillar, PillarStats>(PILLARS.map((p) => [p, emptyStats()]))
   const statsOf = (p: Pillar): PillarStats => stats.get(p)!
   const familyPillars = new Map<string, Set<Pillar>>()
@@ -417,53 +418,68 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
       }
 
     // Assets, in a stable order (pillar, asset id: the key order), one at a time. Past the budget the tallies were
-    // spilled: the per-asset scores are not kept but scored again from them as the report reads them (`assets` below).
+    // spilled: each asset's score is then written once as the JSON text the report shows (a SpillStore of records added in
+    // key order: its runs merge without reordering), and the report's writers copy that text (`assets` below).
     const spilled = assets.spilled
     const list: AssetScore[] = []
-    let scoredAssets = 0
+    const scores = spilled ? new SpillStore<AssetScore>(memoryAssets) : undefined
     const scoredTargets = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set()]))
-    const errored = erroredOf()
-    for (const [key, a] of assets.entries()) {
-      const s = scoreAsset(a, errored(key), ruleMeta, !spilled)
-      if (!s) continue
-      if (!spilled) list.push(s)
-      scoredAssets++
-      scoredTargets.get(a.pillar)!.add(s.target)
-      const st = statsOf(a.pillar)
-      st.count++
-      st.scoreSum = round1(st.scoreSum + s.score)
-      st.byStage[s.stage]++
-      for (const c of s.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, c, 1)
-    }
-    for (const [k] of erroredTargets.entries()) {
-      const at = k.indexOf('\0')
-      const p = k.slice(0, at) as Pillar
-      if (!scoredTargets.get(p)!.has(k.slice(at + 1))) statsOf(p).assetsUnjudged++
+    try {
+      const errored = erroredOf()
+      for (const [key, a] of assets.entries()) {
+        const s = scoreAsset(a, errored(key), ruleMeta, true)
+        if (!s) continue
+        if (scores) scores.add(s, key)
+        else list.push(s)
+        scoredTargets.get(a.pillar)!.add(s.target)
+        const st = statsOf(a.pillar)
+        st.count++
+        st.scoreSum = round1(st.scoreSum + s.score)
+        st.byStage[s.stage]++
+        for (const c of s.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, c, 1)
+      }
+      for (const [k] of erroredTargets.entries()) {
+        const at = k.indexOf('\0')
+        const p = k.slice(0, at) as Pillar
+        if (!scoredTargets.get(p)!.has(k.slice(at + 1))) statsOf(p).assetsUnjudged++
+      }
+    } catch (err) {
+      scores?.release()
+      throw err
+    } finally {
+      assets.release()
+      erroredTargets.release()
     }
 
     const pillars = Object.fromEntries(
       PILLARS.map((p) => [p, finishPillar(p, statsOf(p), [...rulesInForce.get(p)!].sort(), [...rulesJudged.get(p)!].sort(), settings)]),
     ) as Record<Pillar, PillarScore>
-    if (!spilled) {
-      assets.release()
-      erroredTargets.release()
-      return { ...finishOverall(pillars, settings), assets: list }
-    }
-    // A spilled card's assets are a lazy view that keeps the tallies' file until the report is released
-    // (releaseFindings): each reading scores the assets again, in the same order, with the same result.
-    const rescored = function* (): Generator<SpilledRecord<AssetScore>> {
-      const erroredAt = erroredOf()
-      for (const [key, a] of assets.entries()) {
-        const s = scoreAsset(a, erroredAt(key), ruleMeta, true)
-        if (s) yield new SpilledRecord<AssetScore>(key, undefined, s)
-      }
-    }
-    const tallies = { release: (): void => (assets.release(), erroredTargets.release()) }
-    return { ...finishOverall(pillars, settings), assets: recordView(rescored, tallies, scoredAssets) }
+    // A spilled card's assets are a lazy view of the scores' file, kept until the report is released (releaseFindings).
+    return { ...finishOverall(pillars, settings), assets: scores ? scores.finish() : list }
   }
 }
 
-const byRuleId = (a: RuleTally, b: RuleTally): number => cmp(a.ruleId, b.ruleId)
+/**
+ * An asset's rule tallies by rule id (a stable sort): the list itself when already in order, else a copy sorted by
+ * insertion — an asset has a few rules, and `Array.prototype.sort` allocates work arrays of about 2 KB a call (125,000
+ * assets scored: hundreds of MB of garbage).
+ */
+function byRuleId(rules: readonly RuleTally[]): readonly RuleTally[] {
+  let i = 1
+  while (i < rules.length && cmp(rules[i - 1]!.ruleId, rules[i]!.ruleId) <= 0) i++
+  if (i >= rules.length) return rules
+  const out = rules.slice()
+  for (; i < out.length; i++) {
+    const t = out[i]!
+    let j = i - 1
+    while (j >= 0 && cmp(out[j]!.ruleId, t.ruleId) > 0) {
+      out[j + 1] = out[j]!
+      j--
+    }
+    out[j + 1] = t
+  }
+  return out
+}
 
 /** An asset's score; with `text` false its caps have no `text` and no partial credit is listed (the pillars need neither). */
 function scoreAsset(a: AssetAcc, erroredCheck: string | undefined, ruleMeta: ReadonlyMap<string, RuleMeta>, text: boolean): AssetScore | null {
@@ -472,7 +488,7 @@ function scoreAsset(a: AssetAcc, erroredCheck: string | undefined, ruleMeta: Rea
   let rules = 0
   const caps: ScoreCap[] = []
   const partial: PartialCredit[] = []
-  for (const t of a.rules.length > 1 ? [...a.rules].sort(byRuleId) : a.rules) {
+  for (const t of byRuleId(a.rules)) {
     const ruleId = t.ruleId
     const n = t.passed + t.failed
     const w = SEVERITY_WEIGHT[t.severity]
