@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { JSONParser } from '@streamparser/json'
 import { buildReport, scan, stringifyJson, toJsonl, writeJson, writeJsonl, type EffectiveRule, type Finding, type ScanReport } from '../src/index.ts'
 import { CHUNK } from '../src/report/sink.ts'
+import { escapeJsonText } from '../src/report/escape.ts'
 import openPort from '../checks/open-port/index.ts'
 import { assertValidReport } from './helpers/schemas.ts'
 import { nmapDocument, serviceHost, writeNmapFile } from './helpers/nmap-gen.ts'
@@ -53,6 +54,24 @@ describe('streaming JSON writer', () => {
     const longestElement = Math.max(...report.findings.map((f) => JSON.stringify(f, null, 2).length * 2))
     expect(chunks.length).toBeGreaterThan(text.length / (CHUNK + longestElement))
     for (const c of chunks) expect(c.length).toBeLessThanOrEqual(CHUNK + longestElement)
+  })
+
+  it('writes each finding in memory as its JSON text on a line of its own, escaped for output only where it needs it', async () => {
+    // Plain ASCII, text that needs no escape (é, an astral character), text that does (DEL, C1, a bidi override, U+2028),
+    // mixed in one list: each line is the record's escapeJsonText(JSON.stringify(f)), in order.
+    const texts = ['plain', 'caf\u00e9 \u{1F600}', 'del\x7f', 'c1\u0085', 'bidi\u202e', 'sep\u2028', 'x'.repeat(70_000)]
+    const report = synthetic(3 * texts.length)
+    const findings = report.findings.map((f, i) => ({ ...f, message: texts[i % texts.length]!, evidence: { note: texts[(i + 1) % texts.length]! } }))
+    const mixed = { ...report, findings }
+    const { sink, chunks } = recorder()
+    await writeJson(mixed, sink)
+    const text = chunks.join('')
+    const lines = text.split('\n')
+    const first = lines.indexOf('  "findings": [')
+    expect(first).toBeGreaterThan(0)
+    findings.forEach((f, i) => expect(lines[first + 1 + i]).toBe(`    ${escapeJsonText(JSON.stringify(f))}${i < findings.length - 1 ? ',' : ''}`))
+    expect(JSON.parse(text).findings).toEqual(findings)
+    expect(text).toBe(stringifyJson(mixed))
   })
 
   it('JSON Lines: one finding or error per line, then a summary line with the rest of the report', async () => {

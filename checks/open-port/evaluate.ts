@@ -54,6 +54,8 @@ interface Allowed {
  * the host's address or one of its names. Undefined when no key matches (the rule is then not evaluated for this host).
  */
 export function allowedFor(list: AllowList, target: Target, host: Pick<ObservedHost, 'address' | 'hostnames'>): Allowed | undefined {
+  // An empty list (the default) matches no host: nothing to build (this runs for every host of an nmap file).
+  if (!hasKeys(list)) return undefined
   const keys = new Set(['*', target.id, host.address.toLowerCase(), ...host.hostnames.map((h) => h.toLowerCase()), ...(target.tags ?? []).map((t) => `tag:${t}`)])
   const selectors = Object.keys(list).filter((k) => keys.has(k.toLowerCase()) || keys.has(k))
   if (!selectors.length) return undefined
@@ -72,6 +74,11 @@ export function allowedFor(list: AllowList, target: Target, host: Pick<ObservedH
     has: (protocol, port) => ranges.some((r) => r.protocol === protocol && port >= r.lo && port <= r.hi),
     shown: shown.length ? [...new Set(shown)].join(', ') : 'none',
   }
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true
+  return false
 }
 
 function compact(o: Record<string, unknown>): Record<string, unknown> {

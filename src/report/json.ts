@@ -60,34 +60,43 @@ function* jsonPieces(value: unknown, pad: string, depth: number, path: string): 
   if ((Array.isArray(value) || isFindingView(value)) && depth < 3) {
     let i = 0
     if (RECORD_ARRAYS.has(path)) {
-      // Spilled text is copied as it was spilled (escaped then), with its separators, into blocks of about CHUNK bytes.
+      // Spilled text is copied as it was spilled (escaped then), with its separators, into blocks of about CHUNK bytes; a
+      // record in memory is written into the same blocks (no string per record, no join, no second encoding).
       const seps = [Buffer.from(`[\n${inner}`), Buffer.from(`,\n${inner}`)] as const
       let block: Buffer | undefined
       let off = 0
       for (const r of recordsOf(value as Iterable<unknown>)) {
         const sep = seps[i++ ? 1 : 0]
         const bytes = r.bytes
-        if (bytes) {
-          if (block && off + sep.length + bytes.length > block.length) {
-            yield block.subarray(0, off)
-            block = undefined
-          }
-          if (!block) {
-            // A new block each time: the one yielded may not be written yet.
-            block = Buffer.allocUnsafe(Math.max(CHUNK, sep.length + bytes.length))
-            off = 0
-          }
-          off += sep.copy(block, off)
-          off += bytes.copy(block, off)
-          continue
-        }
-        if (block) {
+        // A record in memory is written as its JSON text's UTF-8 (JSON.stringify gives undefined for undefined and
+        // functions, which arrays write as null): room for 3 bytes a character.
+        const json = bytes ? '' : ((r.json as string | undefined) ?? 'null')
+        const need = sep.length + (bytes ? bytes.length : 3 * json.length)
+        if (block && off + need > block.length) {
           yield block.subarray(0, off)
           block = undefined
         }
-        // JSON.stringify gives undefined for undefined and functions, which arrays write as null.
-        const json = r.json as string | undefined
-        yield sep.toString('utf8') + (json === undefined ? 'null' : escapeJsonText(json))
+        if (!block) {
+          // A new block each time: the one yielded may not be written yet.
+          block = Buffer.allocUnsafe(Math.max(CHUNK, need))
+          off = 0
+        }
+        const start = off
+        off += sep.copy(block, off)
+        if (bytes) {
+          off += bytes.copy(block, off)
+          continue
+        }
+        // Plain ASCII without DEL (most JSON) has nothing to escape for output: it stays as written.
+        const n = block.write(json, off, 'utf8')
+        if ((n === json.length && !json.includes('\x7f')) || escapeJsonText(json) === json) {
+          off += n
+          continue
+        }
+        // Text to escape (escapeJsonText: DEL, C1, bidi controls…): written after the block, escaped.
+        yield block.subarray(0, start)
+        block = undefined
+        yield sep.toString('utf8') + escapeJsonText(json)
       }
       if (block) yield block.subarray(0, off)
     } else {
