@@ -460,25 +460,28 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
 }
 
 /**
- * An asset's rule tallies by rule id (a stable sort): the list itself when already in order, else a copy sorted by
- * insertion — an asset has a few rules, and `Array.prototype.sort` allocates work arrays of about 2 KB a call (125,000
- * assets scored: hundreds of MB of garbage).
+ * Sorts a short list in place, stably, by insertion: an asset has a few rules and caps, and `Array.prototype.sort`
+ * allocates work arrays of about 2 KB a call (125,000 assets scored: hundreds of MB of garbage).
  */
-function byRuleId(rules: readonly RuleTally[]): readonly RuleTally[] {
-  let i = 1
-  while (i < rules.length && cmp(rules[i - 1]!.ruleId, rules[i]!.ruleId) <= 0) i++
-  if (i >= rules.length) return rules
-  const out = rules.slice()
-  for (; i < out.length; i++) {
-    const t = out[i]!
+function sortFew<T>(list: T[], order: (a: T, b: T) => number): T[] {
+  for (let i = 1; i < list.length; i++) {
+    const t = list[i]!
     let j = i - 1
-    while (j >= 0 && cmp(out[j]!.ruleId, t.ruleId) > 0) {
-      out[j + 1] = out[j]!
+    while (j >= 0 && order(list[j]!, t) > 0) {
+      list[j + 1] = list[j]!
       j--
     }
-    out[j + 1] = t
+    list[j + 1] = t
   }
-  return out
+  return list
+}
+
+const byRuleId = (a: RuleTally, b: RuleTally): number => cmp(a.ruleId, b.ruleId)
+
+/** An asset's rule tallies by rule id: the list itself when already in order, else a sorted copy. */
+function rulesById(rules: readonly RuleTally[]): readonly RuleTally[] {
+  for (let i = 1; i < rules.length; i++) if (byRuleId(rules[i - 1]!, rules[i]!) > 0) return sortFew(rules.slice(), byRuleId)
+  return rules
 }
 
 /** An asset's score; with `text` false its caps have no `text` and no partial credit is listed (the pillars need neither). */
@@ -488,7 +491,7 @@ function scoreAsset(a: AssetAcc, erroredCheck: string | undefined, ruleMeta: Rea
   let rules = 0
   const caps: ScoreCap[] = []
   const partial: PartialCredit[] = []
-  for (const t of byRuleId(a.rules)) {
+  for (const t of rulesById(a.rules)) {
     const ruleId = t.ruleId
     const n = t.passed + t.failed
     const w = SEVERITY_WEIGHT[t.severity]
@@ -512,7 +515,7 @@ function scoreAsset(a: AssetAcc, erroredCheck: string | undefined, ruleMeta: Rea
     if (text) c.text = capText(c)
     caps.push(c)
   }
-  if (caps.length > 1) caps.sort(byCap)
+  if (caps.length > 1) sortFew(caps, byCap)
   const uncapped = round1((100 * num) / den)
   let ceiling: Stage = 'optimal'
   for (const c of caps) ceiling = minStage(ceiling, c.stage)
