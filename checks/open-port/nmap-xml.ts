@@ -187,11 +187,13 @@ export class NmapHostBuilder implements NmapHostEvents {
     this.#host!.state = this.#own(state)
     this.#host!.reason = this.#own(reason)
   }
+  // Objects are built with only their defined keys (as `defined` would, without its copy).
   address(addr: string, addrtype: string, vendor: string | undefined): void {
-    this.#host!.addresses.push(defined({ addr: this.#own(addr), addrtype: this.#own(addrtype), vendor: this.#own(vendor) }))
+    const o = this.#own
+    this.#host!.addresses.push(vendor === undefined ? { addr: o(addr), addrtype: o(addrtype) } : { addr: o(addr), addrtype: o(addrtype), vendor: o(vendor) })
   }
   hostname(name: string, type: string | undefined): void {
-    this.#host!.hostnames.push(defined({ name: this.#own(name), type: this.#own(type) }))
+    this.#host!.hostnames.push(type === undefined ? { name: this.#own(name) } : { name: this.#own(name), type: this.#own(type) })
   }
   extraports(state: string, count: number): void {
     this.#host!.extraports.push({ state: this.#own(state), count })
@@ -205,7 +207,15 @@ export class NmapHostBuilder implements NmapHostEvents {
   }
   service(name: string | undefined, product: string | undefined, version: string | undefined, extrainfo: string | undefined, tunnel: string | undefined, method: string | undefined, conf: number | undefined): void {
     const o = this.#own
-    this.#port!.service = defined({ name: o(name), product: o(product), version: o(version), extrainfo: o(extrainfo), tunnel: o(tunnel), method: o(method), conf })
+    const s: { -readonly [K in keyof NmapService]: NmapService[K] } = {}
+    if (name !== undefined) s.name = o(name)
+    if (product !== undefined) s.product = o(product)
+    if (version !== undefined) s.version = o(version)
+    if (extrainfo !== undefined) s.extrainfo = o(extrainfo)
+    if (tunnel !== undefined) s.tunnel = o(tunnel)
+    if (method !== undefined) s.method = o(method)
+    if (conf !== undefined) s.conf = conf
+    this.#port!.service = s
   }
   script(id: string): void {
     this.#port!.scripts.push(this.#own(id))
@@ -218,7 +228,10 @@ export class NmapHostBuilder implements NmapHostEvents {
   hostEnd(partial: boolean): void {
     const h = this.#host!
     this.hostDrop()
-    this.#emit(defined({ ...h, partial: partial || undefined }))
+    const host: { -readonly [K in keyof NmapHost]: NmapHost[K] } = { state: h.state, addresses: h.addresses, hostnames: h.hostnames, ports: h.ports, extraports: h.extraports }
+    if (h.reason !== undefined) host.reason = h.reason
+    if (partial) host.partial = true
+    this.#emit(host)
   }
   hostDrop(): void {
     this.#host = undefined

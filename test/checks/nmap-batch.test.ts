@@ -39,6 +39,9 @@ const XML = `<?xml version="1.0"?><nmaprun scanner="nmap">
 <host><address addr="127.0.0.2" addrtype="ipv4"/></host>
 <host><status state="down"/><address addr="127.0.0.3" addrtype="ipv4"/><ports><port protocol="tcp" portid="25"><state state="open" reason="syn-ack"/></port><port protocol="tcp" portid="26"><state state="op`
 
+const SESSION5_SHAPE =
+  '[{state:"up",addresses:[{addr:"127.0.0.1",addrtype:"ipv4"},{addr:"00:11:22:33:44:55",addrtype:"mac",vendor:"Acme"}],hostnames:[{name:"a.example",type:"PTR"},{name:"b.example"}],ports:[{protocol:"tcp",portid:22,state:"open",scripts:["ssh-hostkey","banner"],reason:"syn-ack",service:{name:"ssh",product:"OpenSSH",version:"9.2p1",extrainfo:"protocol 2.0",tunnel:"ssl",method:"probed",conf:10}},{protocol:"tcp",portid:80,state:"open",scripts:[],service:{name:"http",conf:4294967297},reason:undefined},{protocol:"udp",portid:0,state:"open|filtered",scripts:[],reason:undefined},{protocol:"tcp",portid:65535,state:"unknown",scripts:[]},{protocol:"tcp",portid:443,state:"unknown",scripts:[],service:{}}],extraports:[{state:"closed",count:999999999999999},{state:"filtered",count:3}],reason:"syn-ack"},{state:"unknown",addresses:[{addr:"127.0.0.2",addrtype:"ipv4"}],hostnames:[],ports:[],extraports:[]},{state:"down",addresses:[{addr:"127.0.0.3",addrtype:"ipv4"}],hostnames:[],ports:[{protocol:"tcp",portid:25,state:"open",scripts:[],reason:"syn-ack"}],extraports:[],partial:true}]'
+
 describe('open-port: the nmap worker hand-over (NmapBatchEncoder / decodeNmapBatch)', () => {
   it('decodes to the parser’s own hosts: keys, key order, undefined keys, large numbers, a partial host', async () => {
     const hosts = await parse(XML)
@@ -48,6 +51,8 @@ describe('open-port: the nmap worker hand-over (NmapBatchEncoder / decodeNmapBat
     expect(Object.keys(hosts[0]!.ports[1]!)).toEqual(['protocol', 'portid', 'state', 'scripts', 'service', 'reason'])
     expect('reason' in hosts[0]!.ports[2]!).toBe(true)
     expect('reason' in hosts[0]!.ports[3]!).toBe(false)
+    // Exactly what the parser built before NmapHostBuilder (session 5's objects): keys, order, values.
+    expect(shape(hosts)).toBe(SESSION5_SHAPE)
     const enc = await record(XML)
     expect(enc.hosts).toBe(3)
     // Weight: ports plus their scripts (5 + 2, then the partial host's one complete port).
