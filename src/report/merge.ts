@@ -80,6 +80,7 @@ export function mergeReports(parts: readonly ScanReport[], opts: MergeOptions = 
 export const MAX_MERGE_RULES = 10_000
 /** `incomplete` entries a part may give (ztscan writes at most one per reason: three). */
 export const MAX_MERGE_INCOMPLETE = 1_000
+const tooManyIncomplete = `/incomplete: more than ${MAX_MERGE_INCOMPLETE.toLocaleString('en-US')} entries`
 
 /** Memory bounds of a merge. */
 export interface MergeOptions {
@@ -143,8 +144,11 @@ export async function isReportFile(path: string): Promise<boolean> {
  */
 const mergeKey = (f: Finding): string => `${f.target}\0${f.ruleId}\0${f.resource}\0${f.status}\0${f.fingerprint}`
 
-/** The arrays of a part given entry by entry (findings and pass counts have their own). */
-const ENTRY_ARRAYS = ['targets', 'rules', 'errors', 'skipped', 'expiredSuppressions', 'incomplete'] as const
+/**
+ * The arrays of a part given entry by entry (findings and pass counts have their own; `incomplete` is read from the
+ * part's envelope by {@link ReportMerge.part}: the part's check may add an entry no file holds).
+ */
+const ENTRY_ARRAYS = ['targets', 'rules', 'errors', 'skipped', 'expiredSuppressions'] as const
 
 /** A sort key that orders by `n` (fixed width). */
 const orderKey = (n: number): string => n.toString(36).padStart(11, '0')
@@ -175,8 +179,6 @@ export class ReportMerge {
   /** Skips with the order each key was first given in (the report sorts them by target and check only, stably). */
   readonly #skipped: SpillMap<{ readonly s: AttemptSkip; readonly seq: number }>
   #skipSeq = 0
-  /** `incomplete` entries of the part being read. */
-  #partIncomplete = 0
   /** Expired suppressions in the order given (keyed by that order). */
   readonly #expired: SpillStore<ExpiredSuppression>
   readonly #withheld = new Map<string, number>()
@@ -214,8 +216,8 @@ export class ReportMerge {
   }
 
   /**
-   * Adds an entry of one of the arrays of the part being read (`source`: its file, for the refusal of too many rules or
-   * `incomplete` entries). Every one but the rules spills past the budget.
+   * Adds an entry of one of the arrays of the part being read (`source`: its file, for the refusal of too many rules).
+   * Every one but the rules spills past the budget; `incomplete` entries are taken from the envelope ({@link part}).
    */
   entry(array: StreamedArray, value: unknown, source: string): void {
     switch (array) {
@@ -245,21 +247,20 @@ export class ReportMerge {
       case 'expiredSuppressions':
         this.#expired.add(value as ExpiredSuppression, orderKey(this.#expired.count))
         break
-      case 'incomplete': {
-        const x = value as Incompleteness
-        if (++this.#partIncomplete > MAX_MERGE_INCOMPLETE) throw new InputError(source, `/incomplete: more than ${MAX_MERGE_INCOMPLETE.toLocaleString('en-US')} entries`)
-        this.#incomplete.push({ reason: x.reason, message: `part ${this.#parts + 1}: ${x.message}` })
-        break
-      }
       case 'findings':
         this.finding(value as Finding)
     }
   }
 
-  /** Adds a part's envelope (everything but the entries of its arrays, given one by one), checked. */
-  part(p: ScanReport): void {
+  /**
+   * Adds a part's envelope (everything but the entries of its arrays, given one by one), checked: its `incomplete`
+   * entries too (those `validateReportPart` added to a part that does not say whether it was complete among them).
+   */
+  part(p: ScanReport, source = `part ${this.#parts + 1}`): void {
+    const incomplete = p.incomplete ?? []
+    if (incomplete.length > MAX_MERGE_INCOMPLETE) throw new InputError(source, tooManyIncomplete)
     ++this.#parts
-    this.#partIncomplete = 0
+    for (const x of incomplete) this.#incomplete.push({ reason: x.reason, message: `part ${this.#parts}: ${x.message}` })
     this.#first ??= p
     for (const w of p.chaining?.withheld ?? []) this.#withheld.set(w.from, (this.#withheld.get(w.from) ?? 0) + w.targets)
     if (p.baseline) {
@@ -276,7 +277,7 @@ export class ReportMerge {
     for (const f of p.findings) this.finding(f)
     for (const c of p.passCounts ?? []) this.passCount(c)
     for (const array of ENTRY_ARRAYS) for (const x of p[array] ?? []) this.entry(array, x, source)
-    this.part(p)
+    this.part(p, source)
   }
 
   /** Adds the JSON report at `path`, streamed (any size; errors name the file and the field). */
@@ -284,13 +285,17 @@ export class ReportMerge {
     const part = await streamReport(path, {
       // A value other than the streamed arrays (a large baseline.absent list) up to what a whole read of the part allows.
       maxOtherBytes: MAX_REPORT_BYTES,
-      // `incomplete` (a few entries: bounded by entry()) is kept too: the part's check needs it (at least one entry).
+      // `incomplete` (a few entries: counted as they come, bounded) is kept: the part's check needs it (at least one
+      // entry) and part() takes it from the envelope.
       keep: ['incomplete'],
       onFinding: (f) => this.finding(f),
       onPassCount: (c) => this.passCount(c),
-      onEntry: (array, value) => this.entry(array, value, path),
+      onEntry: (array, value, index) => {
+        if (array !== 'incomplete') this.entry(array, value, path)
+        else if (index >= MAX_MERGE_INCOMPLETE) throw new InputError(path, tooManyIncomplete)
+      },
     })
-    this.part(part)
+    this.part(part, path)
   }
 
   /** Removes the temporary files (a merge that failed; {@link finish}'s report is released by `releaseFindings`). */
