@@ -15,7 +15,7 @@ import { close, closeSync, mkdtempSync, openSync, rmSync, write, writeSync } fro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Finding } from '../types.ts'
-import { escapeJsonText } from '../report/escape.ts'
+import { escapeJsonText, writeJsonForOutput } from '../report/escape.ts'
 import { mergeByKey, readChunk, readOn, WRITE_CHUNK } from './runs.ts'
 
 /** Findings kept in memory before the rest spill to a temporary file (per scan). */
@@ -122,8 +122,8 @@ abstract class Bytes {
    * as it is; false when it must be written again escaped (nothing was appended then).
    */
   json(json: string): boolean {
-    const n = this.buf.write(json, this.off, 'utf8')
-    if ((n !== json.length || json.includes('\x7f')) && escapeJsonText(json) !== json) return false
+    const n = writeJsonForOutput(this.buf, this.off, json)
+    if (n < 0) return false
     this.off += n
     return true
   }

@@ -48,3 +48,14 @@ export function escapeJsonText(json: string): string {
     return c.length === 1 ? u(c.charCodeAt(0)) : u(c.charCodeAt(0)) + u(c.charCodeAt(1))
   })
 }
+
+/**
+ * Writes `json` (text from `JSON.stringify`) into `buf` at `off` as UTF-8 when it needs no escaping for output (see
+ * {@link escapeJsonText}); plain ASCII without DEL — most JSON — is checked by the write itself. Returns the bytes written,
+ * or -1 when the text must be written escaped instead (what was written past `off` is then garbage to overwrite). The
+ * caller makes room for 3 bytes a UTF-16 unit.
+ */
+export function writeJsonForOutput(buf: Buffer, off: number, json: string): number {
+  const n = buf.write(json, off, 'utf8')
+  return (n === json.length && !json.includes('\x7f')) || escapeJsonText(json) === json ? n : -1
+}

@@ -5,7 +5,7 @@
  */
 import type { Writable } from 'node:stream'
 import type { ScanReport } from '../types.ts'
-import { escapeJsonText } from './escape.ts'
+import { escapeJsonText, writeJsonForOutput } from './escape.ts'
 import { CHUNK, ChunkSink } from './sink.ts'
 import { isFindingView, recordsOf } from '../engine/spill.ts'
 
@@ -88,8 +88,8 @@ function* jsonPieces(value: unknown, pad: string, depth: number, path: string): 
           continue
         }
         // Plain ASCII without DEL (most JSON) has nothing to escape for output: it stays as written.
-        const n = block.write(json, off, 'utf8')
-        if ((n === json.length && !json.includes('\x7f')) || escapeJsonText(json) === json) {
+        const n = writeJsonForOutput(block, off, json)
+        if (n >= 0) {
           off += n
           continue
         }
