@@ -3,7 +3,7 @@
  * Every scan loads the families' light declarations (checks/<family>/family.ts); a check's code loads when it runs. Counted
  * in modules (a module trace and a PATH stub of nmap that writes a mark into the trace when it is started), not in time.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
@@ -58,13 +58,33 @@ describe('start-up of a host:// scan', () => {
     const light = /^dist\/checks\/(index|preflight|[\w-]+\/(family|tls-family|ssh-family|targets|rules)|mfa\/live\/settings)\.js$/
     expect(r.before.filter((m) => /^dist\/checks\//.test(m) && !/^dist\/checks\/open-port\//.test(m) && !light.test(m))).toEqual([])
     expect(r.before.filter((m) => /(^require:|\/node_modules\/)(ssh2|node-forge|jose|yaml|re2js|ajv)(\/|$)/.test(m.replace(/^require:([^/]+).*/, 'require:$1')) && !/ajv\/dist\/runtime\//.test(m))).toEqual([])
-    // The report writers load while nmap runs (the CLI asks for them at the scan's first step), HTTP when a check uses it.
+    // The report writers load while nmap runs (the CLI asks for them at the nmap back-end's first step), HTTP when a check uses it.
     const late = /^(dist\/src\/report\/(formats|html|junit|trend|merge|text|json)\.js|node:https?|require:node:https?)$/
     expect(r.before.filter((m) => late.test(m))).toEqual([])
     expect(r.all).toEqual(expect.arrayContaining(['dist/src/report/formats.js', 'dist/src/report/html.js']))
     // A countable bound on ztscan's own modules (JSON data and validators included): 151 before the families were split,
     // 81 after (and the report writers loaded later).
     expect(r.before.filter((m) => m.startsWith('dist/')).length).toBeLessThan(95)
+  })
+
+  it("the connect scan's steps do not load the report writers: they load once the scan is over (after its open port's sniff)", async () => {
+    // A listener in a child process (this one blocks in spawnSync): one open port, which the check sniffs after the scan.
+    const server = spawn(process.execPath, ['-e', "const s = require('node:net').createServer(() => {}).listen(0, '127.0.0.1', () => console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] })
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        server.stdout.once('data', (d: Buffer) => resolve(Number(d.toString())))
+        server.once('exit', () => reject(new Error('listener exited')))
+      })
+      const r = loadedBeforeNmap(dir, [`host://127.0.0.1?ports=${port}`, '--port-scanner', 'builtin', '-q', '-f', 'json', '-o', join(dir, 'b.json'), '--fail-on', 'none'])
+      expect(r.code).toBe(0)
+      expect(JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8')).passCounts.length).toBeGreaterThan(0)
+      // The sniff's TLS handshake loads node:tls after the connect scan; the writers come after it, not at the scan's start.
+      const tlsAt = r.all.indexOf('require:node:tls')
+      expect(tlsAt).toBeGreaterThan(0)
+      expect(r.all.indexOf('dist/src/report/formats.js')).toBeGreaterThan(tlsAt)
+    } finally {
+      server.kill()
+    }
   })
 
   it("a certificate file's scan loads the certificate check's code, not the other families' (the split works both ways)", () => {

@@ -20,6 +20,11 @@ export const PROBE_TIMEOUT_MS = 2_000
 const ASSUMED_PARALLEL = 256
 /** Budget of one service sniff (banner wait plus a TLS handshake) on an open port. */
 export const SNIFF_MS = 1_000
+/**
+ * Label of the nmap back-end's progress steps (the connect scan's are `ports probed`): the CLI loads the report writers
+ * on it, while nmap probes in its own process; on the connect scan's steps that work would delay its connects' timers.
+ */
+export const NMAP_STEP_LABEL = 'ports scanned by nmap'
 
 /** Port list of a host target; `top100` when absent. */
 export function portSpec(target: Target): string {

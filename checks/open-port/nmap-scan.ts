@@ -12,6 +12,7 @@ import { AttemptFailure } from '../../src/errors.ts'
 import { isValidHost } from '../../src/targets/host.ts'
 import { parseNmapXml } from './nmap-xml.ts'
 import type { ConnectScan } from './scan.ts'
+import { NMAP_STEP_LABEL } from './family.ts'
 
 /** Which port scanner `host://` targets use: `auto` = nmap when it is on the PATH, else the built-in connect scan. */
 export type PortScanner = 'auto' | 'nmap' | 'builtin'
@@ -127,12 +128,12 @@ export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: st
   let closed = 0
   let filtered = 0
   const total = ports.length
-  ctx.progress(0, total, 'ports probed')
+  ctx.progress(0, total, NMAP_STEP_LABEL)
   try {
     await parseNmapXml(child.stdout, `nmap ${host}`, {
       taskprogress(t) {
         // The scan task itself (not host discovery or service detection), as ports of the total (the last one on exit).
-        if (/scan$/i.test(t.task)) ctx.progress(Math.min(total - 1, Math.floor((t.percent / 100) * total)), total, 'ports probed')
+        if (/scan$/i.test(t.task)) ctx.progress(Math.min(total - 1, Math.floor((t.percent / 100) * total)), total, NMAP_STEP_LABEL)
       },
       host(h) {
         for (const p of h.ports) {
@@ -149,7 +150,7 @@ export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: st
     const code = await exited
     if (ctx.signal.aborted) throw new AttemptFailure('aborted', `${host}: nmap stopped`)
     if (code !== 0) throw new AttemptFailure('connectivity', `nmap ${host}: exit ${code}: ${stderr.trim().split('\n').slice(-2).join(' ') || 'no message'}`)
-    ctx.progress(total, total, 'ports probed')
+    ctx.progress(total, total, NMAP_STEP_LABEL)
   } catch (err) {
     kill()
     if (err instanceof AttemptFailure) throw err

@@ -235,14 +235,18 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
   const parsed = parseCommand(demo ? 'demo' : 'scan', argv, flags, !demo)
   if (helpOrVersion(demo ? 'demo' : 'scan', parsed.values, families)) return EXIT.ok
   // Past --help: what checks the inputs and runs the scan loads now; the rest of the library (the report writers) loads
-  // once the scan is under way (its first step: nmap started, say) or over, so the first probe does not wait for it.
-  const [{ builtinChecks }, { scan, parseErrorBudget }, { defaultTargets, startDemoLab }, { loadBaseline }, { loadSuppressions }, { gitlabSchemaVersion }] = await Promise.all([
+  // once nmap probes (the nmap back-end's first step: the work overlaps nmap's, in its own process) or once the scan is
+  // over, so the first probe does not wait for it. Not on the connect scan's steps: evaluating ~70 modules on this thread
+  // as up to 256 connects start with their timers could make an open port read as filtered. The writers are imported
+  // only then: a broken install that cannot load them fails after the probes (exit 3, like any bug), not before.
+  const [{ builtinChecks }, { scan, parseErrorBudget }, { defaultTargets, startDemoLab }, { loadBaseline }, { loadSuppressions }, { gitlabSchemaVersion }, { NMAP_STEP_LABEL }] = await Promise.all([
     import('../../checks/index.ts'),
     import('../engine/run.ts'),
     import('../defaults.ts'),
     import('../report/baseline.ts'),
     import('../report/suppress.ts'),
     import('../report/gitlab.ts'),
+    import('../../checks/open-port/family.ts'),
   ])
   const prefetch = (): void => void library().catch(() => {}) // a failure is met again where the library is awaited
   const { positionals } = parsed
@@ -368,7 +372,7 @@ async function cmdScan(argv: string[], demo: boolean, origins: Origins): Promise
         onEvent: (e) => {
           sayPending()
           progress.onEvent(e)
-          if (e.type === 'step') prefetch()
+          if (e.type === 'step' && e.label === NMAP_STEP_LABEL) prefetch()
         },
       })
       sayPending()
