@@ -6,7 +6,7 @@
  */
 import type ssh2Types from 'ssh2'
 import { lazyModule } from '../src/lib-lazy.ts'
-import { AttemptFailure, InputError, OptionsError, PolicyError, type ZtscanError } from '../src/errors.ts'
+import { AttemptFailure, InputError, OptionsError, PolicyError, ZtscanError } from '../src/errors.ts'
 import { inputFileProblem, type InputCheck, type PreflightInput } from '../src/engine/preflight.ts'
 import { readBounded, readFileCapped } from '../src/lib-files.ts'
 import { sshSettings } from '../src/net/ssh-settings.ts'
@@ -27,6 +27,18 @@ function paramProblem(input: PreflightInput, ruleId: string, name: string, sub: 
 }
 
 const failureText = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
+/**
+ * A family's code an input check loads when it needs it; a failure to load it (a broken install) is a problem of its own,
+ * named as such, not one of the file or field the check was reading.
+ */
+async function loadPart<T>(what: string, load: () => Promise<T>): Promise<T | ZtscanError> {
+  try {
+    return await load()
+  } catch (err) {
+    return new OptionsError('preflight', `cannot load ${what} (${failureText(err)})`)
+  }
+}
 
 const ssh: InputCheck = async ({ settings }) => {
   let s
@@ -70,6 +82,9 @@ const tls: InputCheck = async (input) => {
   }
   const param = input.rules.get('certificate-untrusted')?.values.caFile
   if (typeof param === 'string' && param) files.push({ file: param, error: (m) => paramProblem(input, 'certificate-untrusted', 'caFile', '', `a readable CA bundle: ${m}`) })
+  // The certificate reader loads only when there is a CA file to read.
+  const chain = files.length ? await loadPart('the certificate reader', () => import('./certificate/chain.ts')) : undefined
+  if (chain instanceof ZtscanError) return [...out, chain]
   for (const { file, error } of files) {
     const problem = await inputFileProblem(file)
     if (problem) {
@@ -77,9 +92,7 @@ const tls: InputCheck = async (input) => {
       continue
     }
     try {
-      // The certificate reader loads only when there is a CA file to read.
-      const { loadAnchors } = await import('./certificate/chain.ts')
-      const store = await loadAnchors([file], false, readBounded)
+      const store = await chain!.loadAnchors([file], false, readBounded)
       if (store.size === 0) out.push(error(`${file}: holds no certificate`))
     } catch (err) {
       out.push(error(failureText(err)))
@@ -107,7 +120,9 @@ const endpointAgent: InputCheck = async (input) => {
   // them against each other); an operator catalogue, agent ids a policy names, or a scan of the family's targets do.
   const policySets = (rule: string, name: string): boolean => input.policy?.rules[rule]?.parameters?.[name] !== undefined
   if (!path && !policySets('endpoint-agent-missing', 'required') && !policySets('endpoint-agent-outdated', 'minVersions') && !input.targets.some((t) => ENDPOINT_AGENT_KINDS.has(t.kind))) return []
-  const { agentsFor, loadCatalogue } = await import('./endpoint-agent/catalogue.ts')
+  const part = await loadPart('the endpoint-agent catalogue reader', () => import('./endpoint-agent/catalogue.ts'))
+  if (part instanceof ZtscanError) return [part]
+  const { agentsFor, loadCatalogue } = part
   let catalogue
   try {
     catalogue = await loadCatalogue(path)
