@@ -108,4 +108,12 @@ describe('fail closed with lazily loaded families', () => {
     expect(err).toBeInstanceOf(PolicyError)
     expect((err as Error).message).toContain('/rules/endpoint-agent-missing/parameters/required/0: expected a catalogue agent id or category:NAME')
   })
+
+  it('a policy minimum version for an unknown agent is refused before the first probe on a scan with no endpoint-agent target too', async () => {
+    const policy = parsePolicy({ rules: { 'endpoint-agent-outdated': { parameters: { minVersions: { 'crowdstrike-falcon': '7.0', 'no-such-agent/linux': '1.0' } } } } }, 'policy.yaml')
+    const err = await preflight({ targets: ['host://127.0.0.1?ports=22'], policy }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(PolicyError)
+    expect((err as Error).message).toContain('/rules/endpoint-agent-outdated/parameters/minVersions/no-such-agent/linux: expected a key naming a catalogue agent id')
+    expect((err as Error).message).not.toContain('minVersions/crowdstrike-falcon')
+  })
 })
