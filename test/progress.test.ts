@@ -8,6 +8,7 @@ import { once } from 'node:events'
 import { defineCheck, scan, type RuleMeta, type ScanEvent, type Target } from '../src/index.ts'
 import { progressLine, startProgress } from '../src/cli/progress.ts'
 import { findNmap } from '../checks/open-port/nmap-scan.ts'
+import { NMAP_STEP_LABEL } from '../checks/open-port/family.ts'
 
 const rule: RuleMeta = {
   id: 'testing-a',
@@ -113,7 +114,7 @@ describe('the open-port scan reports ports probed', () => {
   })
 })
 
-describe.skipIf(!findNmap())('the nmap back-end reports ports probed (nmap --stats-every)', () => {
+describe.skipIf(!findNmap())('the nmap back-end reports ports scanned (nmap --stats-every)', () => {
   it('a full scan of 127.0.0.1 with nmap: steps from 0 to 65,535/65,535, in between while nmap runs', async () => {
     const { builtinFamilies } = await import('../checks/index.ts')
     const steps: Extract<ScanEvent, { type: 'step' }>[] = []
@@ -126,7 +127,7 @@ describe.skipIf(!findNmap())('the nmap back-end reports ports probed (nmap --sta
       onEvent: (e) => (e.type === 'step' ? steps.push(e) : undefined),
     })
     expect(report.errors.filter((e) => e.check === 'open-port-connect')).toEqual([])
-    expect(steps[0]).toMatchObject({ check: 'open-port-connect', label: 'ports probed', done: 0, total: 65_535 })
+    expect(steps[0]).toMatchObject({ check: 'open-port-connect', label: NMAP_STEP_LABEL, done: 0, total: 65_535 })
     expect(steps.at(-1)).toMatchObject({ done: 65_535, total: 65_535 })
     // nmap writes <taskprogress> once a second: a scan that ran over 2 s showed figures in between.
     if (Date.now() - t0 > 2500) expect(steps.some((s) => s.done > 0 && s.done < 65_535)).toBe(true)
