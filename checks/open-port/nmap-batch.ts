@@ -43,6 +43,8 @@ export class NmapBatchEncoder implements NmapHostEvents {
   hosts = 0
   /** Their ports plus the ports' scripts. */
   weight = 0
+  /** A host has started and not yet ended or been dropped: the batch cannot be taken now. */
+  #inHost = false
 
   /** Room for `k` more words. */
   #room(k: number): Int32Array<ArrayBuffer> {
@@ -66,6 +68,7 @@ export class NmapBatchEncoder implements NmapHostEvents {
   }
 
   hostStart(): void {
+    this.#inHost = true
     this.#room(1)[this.#n++] = HOST_START
   }
   status(state: string, reason: string | undefined): void {
@@ -132,8 +135,10 @@ export class NmapBatchEncoder implements NmapHostEvents {
     w[this.#n++] = HOST_END
     w[this.#n++] = partial ? 1 : 0
     this.hosts++
+    this.#inHost = false
   }
   hostDrop(): void {
+    this.#inHost = false
     this.#room(1)[this.#n++] = HOST_DROP
   }
   /** A non-negative integer below 2^53 as two words (high, low). */
@@ -142,8 +147,12 @@ export class NmapBatchEncoder implements NmapHostEvents {
     w[this.#n++] = v >>> 0
   }
 
-  /** The batch recorded so far (its words in a buffer of their own, to transfer), and an empty one started. */
+  /**
+   * The batch recorded so far (its words in a buffer of their own, to transfer), and an empty one started.
+   * @throws Error in the middle of a host (a defect of the caller: the host would be split across two batches).
+   */
   take(): NmapBatch {
+    if (this.#inHost) throw new Error('NmapBatchEncoder.take() in the middle of a host')
     const batch: NmapBatch = { words: this.#w.slice(0, this.#n), strings: this.#strings }
     this.#n = 0
     this.hosts = 0

@@ -368,6 +368,7 @@ export async function parseNmapEvents(
     const name = tag.name
     const a = tag.attributes
     const parent = stack[stack.length - 1]
+    const grandparent = stack[stack.length - 2]
     if (!sawRoot) {
       sawRoot = true
       if (name !== 'nmaprun') fail(`not nmap XML output: the root element is <${name}>, expected <nmaprun>`)
@@ -429,7 +430,7 @@ export async function parseNmapEvents(
         }
         break
       case 'finished':
-        if (parent === 'runstats') runstats = { ...runstats, ...defined({ exit: a.exit, errormsg: a.errormsg, elapsed: num(a.elapsed), summary: a.summary }) }
+        if (parent === 'runstats' && grandparent === 'nmaprun') runstats = { ...runstats, ...defined({ exit: a.exit, errormsg: a.errormsg, elapsed: num(a.elapsed), summary: a.summary }) }
         break
       case 'taskprogress': {
         const percent = num(a.percent)
@@ -437,7 +438,7 @@ export async function parseNmapEvents(
         break
       }
       case 'hosts':
-        if (parent === 'runstats') runstats = { ...runstats, ...defined({ hostsUp: int(a.up), hostsDown: int(a.down), hostsTotal: int(a.total) }) }
+        if (parent === 'runstats' && grandparent === 'nmaprun') runstats = { ...runstats, ...defined({ hostsUp: int(a.up), hostsDown: int(a.down), hostsTotal: int(a.total) }) }
         break
     }
   })
@@ -459,7 +460,9 @@ export async function parseNmapEvents(
         if (stack[stack.length - 1] === 'nmaprun') flush(false)
         break
       case 'runstats':
-        if (runstats) handlers.runstats?.(runstats)
+        // The run's own statistics only: a <runstats> anywhere else (inside a <host>) is not the scan's end, and the
+        // handler (the worker sends its batch there) must never run in the middle of a host.
+        if (runstats && stack[stack.length - 1] === 'nmaprun') handlers.runstats?.(runstats)
         break
     }
   })

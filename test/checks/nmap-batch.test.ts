@@ -7,13 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { Readable } from 'node:stream'
 import { decodeNmapBatch, NmapBatchEncoder } from '../../checks/open-port/nmap-batch.ts'
 import { NmapHostBuilder, parseNmapEvents, parseNmapXml, type NmapHost } from '../../checks/open-port/nmap-xml.ts'
-
-/** Every object's keys in order, and the values (undefined ones included), as one comparable string. */
-function shape(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(shape).join(',')}]`
-  if (v !== null && typeof v === 'object') return `{${Object.keys(v).map((k) => `${k}:${shape((v as Record<string, unknown>)[k])}`).join(',')}}`
-  return v === undefined ? 'undefined' : JSON.stringify(v)
-}
+import { shape } from '../helpers/shape.ts'
 
 async function parse(xml: string): Promise<NmapHost[]> {
   const hosts: NmapHost[] = []
@@ -71,6 +65,26 @@ describe('open-port: the nmap worker hand-over (NmapBatchEncoder / decodeNmapBat
     const next = enc.take()
     expect(shape(decodeNmapBatch(next))).toBe(shape([hosts[1]]))
     expect(next.strings).toEqual(['127.0.0.2', 'ipv4'])
+  })
+
+  it('a batch is never taken in the middle of a host (it would be split across two batches)', () => {
+    const enc = new NmapBatchEncoder()
+    enc.hostStart()
+    enc.address('127.0.0.1', 'ipv4', undefined)
+    enc.hostEnd(false)
+    enc.hostStart()
+    enc.address('127.0.0.2', 'ipv4', undefined)
+    expect(() => enc.take()).toThrow(/in the middle of a host/)
+    enc.portStart('tcp', 22)
+    enc.portEnd()
+    enc.hostEnd(false)
+    expect(decodeNmapBatch(enc.take()).map((h) => [h.addresses[0]!.addr, h.ports.length])).toEqual([
+      ['127.0.0.1', 0],
+      ['127.0.0.2', 1],
+    ])
+    enc.hostStart()
+    enc.hostDrop()
+    expect(decodeNmapBatch(enc.take())).toEqual([])
   })
 
   it('keeps any string as it is, lone surrogates and control characters included', () => {

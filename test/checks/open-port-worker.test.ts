@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { nmapDocument, portsHost, serviceHost, writeNmapFile } from '../helpers/nmap-gen.ts'
+import { shape } from '../helpers/shape.ts'
 
 const root = join(import.meta.dirname, '../..')
 const built = join(root, 'dist/checks/open-port/nmap-xml.js')
@@ -68,6 +69,34 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
       const bad = await both(mod, file)
       expect(bad.worker).toEqual(bad.thread)
       expect((bad.worker as { error: { message: string } }).error.message).toMatch(/^scan\.xml:\d+:\d+: invalid UTF-8 byte 0xff$/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a <runstats> inside a <host> does not split the host across batches: the worker parses it as the thread does', async () => {
+    const mod = (await import(pathToFileURL(built).href)) as Parser
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-nmap-worker-'))
+    try {
+      const file = join(dir, 'scan.xml')
+      const port = (n: number) => `<port protocol="tcp" portid="${n}"><state state="open" reason="syn-ack"/><service name="ssh" product="OpenSSH"/></port>`
+      writeFileSync(
+        file,
+        `<?xml version="1.0"?><nmaprun scanner="nmap"><host><status state="up"/><address addr="127.0.0.1" addrtype="ipv4"/><ports>${port(22)}</ports></host>` +
+          `<host><address addr="127.0.0.2" addrtype="ipv4"/><runstats><finished exit="success"/><hosts up="9"/></runstats><ports>${port(22)}${port(2222)}</ports></host>` +
+          `<runstats><finished exit="success" elapsed="1.5"/><hosts up="2" down="0" total="2"/></runstats></nmaprun>`,
+      )
+      const { worker, thread } = await both(mod, file)
+      expect(worker).toStrictEqual(thread)
+      expect(shape(worker)).toBe(shape(thread))
+      const w = worker as { hosts: Host[]; stats: unknown[]; summary: unknown }
+      expect(w.hosts.map((h) => [h.addresses[0]!.addr, h.ports.length])).toEqual([
+        ['127.0.0.1', 1],
+        ['127.0.0.2', 2],
+      ])
+      // Only the run's own <runstats> counts: the one in the host is not the scan's end.
+      expect(w.stats).toEqual([{ exit: 'success', elapsed: 1.5, hostsUp: 2, hostsDown: 0, hostsTotal: 2 }])
+      expect(w.summary).toMatchObject({ hosts: 2, runstats: { exit: 'success', elapsed: 1.5, hostsUp: 2, hostsDown: 0, hostsTotal: 2 } })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
