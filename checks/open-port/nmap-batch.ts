@@ -6,7 +6,7 @@
  * same order. The decoder checks every event, count, index and string it reads: a malformed batch throws, it is never
  * read past its end.
  */
-import { NmapHostBuilder, type NmapHost, type NmapHostEvents } from './nmap-xml.ts'
+import { NmapHostBuilder, own, type NmapHost, type NmapHostEvents } from './nmap-xml.ts'
 
 /** One encoded batch: what the worker posts (the words' buffer goes in the transfer list). */
 export interface NmapBatch {
@@ -58,8 +58,10 @@ export class NmapBatchEncoder implements NmapHostEvents {
   #s(s: string): number {
     let i = this.#index.get(s)
     if (i === undefined) {
-      i = this.#strings.push(s) - 1
-      this.#index.set(s, i)
+      // A copy: the parser's string may be a slice pinning its whole 256 KiB input chunk until the batch is sent.
+      const c = own(s)
+      i = this.#strings.push(c) - 1
+      this.#index.set(c, i)
     }
     return i
   }

@@ -170,7 +170,7 @@ export class NmapHostBuilder implements NmapHostEvents {
   readonly #own: <T extends string | undefined>(v: T) => T
   constructor(emit: (host: NmapHost) => void, copy: boolean) {
     this.#emit = emit
-    this.#own = copy ? (own as <T extends string | undefined>(v: T) => T) : (v) => v
+    this.#own = copy ? own : (v) => v
   }
   /** A host or a port is being built: the events that fill them may come. */
   get inHost(): boolean {
@@ -256,10 +256,10 @@ function num(v: string | undefined): number | undefined {
 /**
  * A copy of an attribute value that does not keep the parser's input chunk alive: V8 makes a substring of 13 or more
  * characters a slice of its parent, so an address or a version kept in a finding or a pass count would pin its whole
- * 256 KiB chunk — memory growing with the input instead of staying flat. Flattening a short concatenation copies it.
+ * 256 KiB chunk — memory growing with the input instead of staying flat. Flattening a short concatenation copies it. (Internal: the batch encoder copies its table strings with it.)
  */
-function own(v: string | undefined): string | undefined {
-  return v === undefined || v.length < 13 ? v : (' ' + v).slice(1)
+export function own<T extends string | undefined>(v: T): T {
+  return v === undefined || v.length < 13 ? v : ((' ' + v).slice(1) as T)
 }
 /**
  * Keeps only the defined fields, so evidence and JSON stay clean: a copy, since `delete` would turn every host's objects

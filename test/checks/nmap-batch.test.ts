@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { Readable } from 'node:stream'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { decodeNmapBatch, NmapBatchEncoder } from '../../checks/open-port/nmap-batch.ts'
 import { NmapHostBuilder, parseNmapEvents, parseNmapXml, type NmapHost } from '../../checks/open-port/nmap-xml.ts'
 import { shape } from '../helpers/shape.ts'
@@ -85,6 +87,31 @@ describe('open-port: the nmap worker hand-over (NmapBatchEncoder / decodeNmapBat
     enc.hostStart()
     enc.hostDrop()
     expect(decodeNmapBatch(enc.take())).toEqual([])
+  })
+
+  it('the batch keeps copies of its strings, not slices pinning the parser’s 256 KiB input chunks', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    // 250 hosts, each in a 256 KiB chunk of its own (as the worker reads them), each with names of 13+ characters (V8
+    // slices such substrings off their parent): slices would keep all 64 MB of chunks alive until the batch is taken.
+    const pad = ' '.repeat(256 * 1024)
+    const chunk = (i: number) => Buffer.from(`<host><address addr="127.0.${i >> 8}.${i & 255}-long-enough" addrtype="ipv4"/><hostnames><hostname name="host-${i}.example.invalid" type="PTR"/></hostnames></host>${pad}`)
+    async function* source(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from('<nmaprun>')
+      for (let i = 0; i < 250; i++) yield chunk(i)
+      yield Buffer.from('</nmaprun>')
+    }
+    gc()
+    const before = process.memoryUsage().heapUsed
+    const enc = new NmapBatchEncoder()
+    await parseNmapEvents(source(), 'scan.xml', enc, {})
+    gc()
+    const kept = process.memoryUsage().heapUsed - before
+    expect(enc.hosts).toBe(250)
+    // Copies: well under a megabyte (slices: over 64 MB).
+    expect(kept).toBeLessThan(16 * 1024 * 1024)
+    const hosts = decodeNmapBatch(enc.take())
+    expect(hosts[249]!.hostnames[0]!.name).toBe('host-249.example.invalid')
   })
 
   it('keeps any string as it is, lone surrogates and control characters included', () => {
