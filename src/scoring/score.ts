@@ -423,7 +423,10 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
     const spilled = assets.spilled
     const list: AssetScore[] = []
     const scores = spilled ? new SpillStore<AssetScore>(memoryAssets) : undefined
-    const scoredTargets = new Map<Pillar, Set<string>>(PILLARS.map((p) => [p, new Set()]))
+    // Each scored (pillar, target), keyed `pillar\0target` as the errored ones are: past the budget they spill, and an
+    // errored target none of whose assets was scored is counted unjudged by a merge join of the two in key order. Kept
+    // only when a target errored (the common scan has no error: nothing is added per asset then).
+    const scoredTargets = erroredTargets.size || erroredTargets.spilled ? new SpillMap<true>(memoryAssets, (a) => a) : undefined
     try {
       const errored = erroredOf()
       for (const [key, a] of assets.entries()) {
@@ -431,17 +434,20 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
         if (!s) continue
         if (scores) scores.add(s, key)
         else list.push(s)
-        scoredTargets.get(a.pillar)!.add(s.target)
+        scoredTargets?.set(`${a.pillar}\0${s.target}`, true)
         const st = statsOf(a.pillar)
         st.count++
         st.scoreSum = round1(st.scoreSum + s.score)
         st.byStage[s.stage]++
         for (const c of s.caps) if (c.kind === 'critical-failed' || c.kind === 'high-failed') addCap(st.caps, c, 1)
       }
-      for (const [k] of erroredTargets.entries()) {
-        const at = k.indexOf('\0')
-        const p = k.slice(0, at) as Pillar
-        if (!scoredTargets.get(p)!.has(k.slice(at + 1))) statsOf(p).assetsUnjudged++
+      if (scoredTargets) {
+        const scored = scoredTargets.records()
+        let cur = scored.next()
+        for (const [k] of erroredTargets.entries()) {
+          while (!cur.done && cur.value.key < k) cur = scored.next()
+          if (cur.done || cur.value.key !== k) statsOf(k.slice(0, k.indexOf('\0')) as Pillar).assetsUnjudged++
+        }
       }
     } catch (err) {
       scores?.release()
@@ -449,6 +455,7 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
     } finally {
       assets.release()
       erroredTargets.release()
+      scoredTargets?.release()
     }
 
     const pillars = Object.fromEntries(
