@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { mergeReports, releaseFindings, scan, type ScanReport } from '../src/index.ts'
-import { MAX_MERGE_INCOMPLETE, mergeReportFiles } from '../src/report/merge.ts'
+import { MAX_MERGE_INCOMPLETE, MAX_MERGE_RULE_BYTES, mergeReportFiles } from '../src/report/merge.ts'
 import { stringifyJson } from '../src/report/json.ts'
 import openPort from '../checks/open-port/index.ts'
 import { nmapDocument, portsHost, writeNmapFile } from './helpers/nmap-gen.ts'
@@ -87,5 +87,30 @@ describe('merge: incomplete parts', () => {
     const merged = await mergeReportFiles([at])
     releaseFindings(merged)
     expect(merged.incomplete).toHaveLength(MAX_MERGE_INCOMPLETE)
+  })
+})
+
+describe('merge: the order of skips', () => {
+  it('skips sort by target, then check, whatever characters the check holds (a NUL followed by a character below "0")', () => {
+    const r = JSON.parse(stringifyJson(template)) as ScanReport & { skipped: unknown[] }
+    const skip = (check: string, why: string) => ({ check, family: 'certificate', target: 'host://a.example.test', why })
+    r.skipped = [skip('x\0!', 'second'), skip('x\x01', 'third'), skip('x', 'first'), skip('x\0!', 'second again')]
+    const merged = mergeReports([r])
+    expect(merged.skipped.map((s) => s.why)).toEqual(['first', 'second', 'second again', 'third'])
+  })
+})
+
+describe('merge: rules are bounded in bytes too', () => {
+  it(`rules over ${MAX_MERGE_RULE_BYTES / 1024 / 1024} MiB in all (each within an entry's 8 MiB): exit 2 naming the file and /rules, no stack trace`, () => {
+    const r = JSON.parse(stringifyJson(template)) as ScanReport & { rules: Record<string, unknown>[] }
+    const rule = r.rules[0]!
+    const big = 'x'.repeat(7 * 1024 * 1024)
+    r.rules = Array.from({ length: Math.ceil(MAX_MERGE_RULE_BYTES / big.length) + 1 }, (_, i) => ({ ...rule, id: `plugin-rule-${i}`, description: big }))
+    const path = join(dir, 'big-rules.json')
+    writeFileSync(path, JSON.stringify(r))
+    const res = runCli(['merge', path, '-o', join(dir, 'never-rules.json')], { timeout: 120_000 })
+    expect(res.code).toBe(2)
+    expect(res.stderr).toContain(`${path}: /rules: more than 32 MiB of rules`)
+    expect(res.stderr).not.toMatch(/\n\s+at /)
   })
 })

@@ -68,7 +68,7 @@ function part(name: string, from: number, n: number): string {
 }
 
 describe('merge bounds its parts’ lists', () => {
-  it('targets, errors, skips and expired suppressions far beyond a small budget merge into the in-memory merge’s report (every writer byte for byte)', async () => {
+  it('targets, errors, skips and expired suppressions far beyond a small budget merge into the in-memory merge’s report (JSON, SARIF, JSONL and Markdown byte for byte)', async () => {
     const paths = [part('a', 0, 300), part('b', 200, 250), part('c', 1000, 90)]
     paths.push(paths[0]!)
     const whole = mergeReports(paths.map((p) => JSON.parse(readFileSync(p, 'utf8')) as ScanReport))

@@ -34,7 +34,7 @@ export async function cmdMerge(argv: string[]): Promise<number> {
   for (const [i, p] of positionals.entries()) {
     if (streamed[i]) continue
     const st = await stat(p).catch(() => undefined)
-    if (st?.isFile() && st.size > MAX_REPORT_BYTES) throw new InputError(p, `more than the ${MAX_REPORT_BYTES}-byte limit (a SARIF part is read whole)`)
+    if (st?.isFile() && st.size > MAX_REPORT_BYTES) throw new InputError(p, `more than the ${MAX_REPORT_BYTES}-byte limit (a part that is not a ztscan JSON report is read whole)`)
   }
   const parts: unknown[] = []
   for (const [i, p] of positionals.entries()) {
@@ -79,7 +79,8 @@ export async function cmdMerge(argv: string[]): Promise<number> {
     }
     return EXIT.ok
   }
-  // Findings and pass counts spill past the in-memory budgets (spill.ts): the merged report's are then read back from disk.
+  // Findings, pass counts, targets, errors, skips, expired suppressions and per-asset scores spill past the in-memory
+  // budgets (spill.ts): the merged report's are then read back from disk.
   const merge = new ReportMerge()
   let merged
   try {

@@ -69,8 +69,13 @@ export function validateSarifPart(data: unknown, source: string): void {
 export function mergeReports(parts: readonly ScanReport[], opts: MergeOptions = {}): ScanReport {
   if (!parts.length) throw new InputError('merge', 'no reports to merge')
   const m = new ReportMerge(opts)
-  parts.forEach((p, i) => m.addReport(validateReportPart(p, `part ${i + 1}`)))
-  return m.finish()
+  try {
+    parts.forEach((p, i) => m.addReport(validateReportPart(p, `part ${i + 1}`)))
+    return m.finish()
+  } catch (err) {
+    m.release()
+    throw err
+  }
 }
 
 /**
@@ -78,6 +83,8 @@ export function mergeReports(parts: readonly ScanReport[], opts: MergeOptions = 
  * lists the few dozen rules in force); a part that takes the union past this is refused (exit 2 naming the file).
  */
 export const MAX_MERGE_RULES = 10_000
+/** Bytes of JSON the kept rules may take in all (an entry of a part may take 8 MiB): past them the part is refused too. */
+export const MAX_MERGE_RULE_BYTES = 32 * 1024 * 1024
 /** `incomplete` entries a part may give (ztscan writes at most one per reason: three). */
 export const MAX_MERGE_INCOMPLETE = 1_000
 const tooManyIncomplete = `/incomplete: more than ${MAX_MERGE_INCOMPLETE.toLocaleString('en-US')} entries`
@@ -152,6 +159,12 @@ const ENTRY_ARRAYS = ['targets', 'rules', 'errors', 'skipped', 'expiredSuppressi
 
 /** A sort key that orders by `n` (fixed width). */
 const orderKey = (n: number): string => n.toString(36).padStart(11, '0')
+/**
+ * A string as a part of a sort key joined by NUL: NUL and U+0001 are written as two characters (U+0001 U+0001, U+0001
+ * U+0002), so the key orders as the parts compared one by one do, whatever characters they hold (a check name with a NUL
+ * followed by a character below '0' would otherwise sort before the same name without it).
+ */
+const orderPart = (s: string): string => (s.includes('\0') || s.includes('\x01') ? s.replaceAll('\x01', '\x01\x02').replaceAll('\0', '\x01\x01') : s)
 
 /** The last record of each run of equal keys (the later part's copy of a finding given twice). */
 function* lastOfEach<T>(records: Iterable<SpilledRecord<T>>): Generator<SpilledRecord<T>> {
@@ -183,6 +196,8 @@ export class ReportMerge {
   readonly #expired: SpillStore<ExpiredSuppression>
   readonly #withheld = new Map<string, number>()
   readonly #rules = new Map<string, EffectiveRule>()
+  /** JSON bytes (UTF-16 units) of the rules kept. */
+  #ruleBytes = 0
   readonly #incomplete: Incompleteness[] = []
   readonly #absent: NonNullable<ScanReport['baseline']>['absent'][number][] = []
   #baselineSource: string | undefined
@@ -228,7 +243,11 @@ export class ReportMerge {
       }
       case 'rules': {
         const r = value as EffectiveRule
-        if (!this.#rules.has(r.id) && this.#rules.size >= MAX_MERGE_RULES) throw new InputError(source, `/rules: more than ${MAX_MERGE_RULES.toLocaleString('en-US')} distinct rules in the parts (rules are kept in memory)`)
+        const prev = this.#rules.get(r.id)
+        if (!prev && this.#rules.size >= MAX_MERGE_RULES) throw new InputError(source, `/rules: more than ${MAX_MERGE_RULES.toLocaleString('en-US')} distinct rules in the parts (rules are kept in memory)`)
+        const bytes = this.#ruleBytes + JSON.stringify(r).length - (prev ? JSON.stringify(prev).length : 0)
+        if (bytes > MAX_MERGE_RULE_BYTES) throw new InputError(source, `/rules: more than ${MAX_MERGE_RULE_BYTES / 1024 / 1024} MiB of rules in the parts (rules are kept in memory)`)
+        this.#ruleBytes = bytes
         this.#rules.set(r.id, r)
         break
       }
@@ -246,9 +265,6 @@ export class ReportMerge {
       }
       case 'expiredSuppressions':
         this.#expired.add(value as ExpiredSuppression, orderKey(this.#expired.count))
-        break
-      case 'findings':
-        this.finding(value as Finding)
     }
   }
 
@@ -303,8 +319,20 @@ export class ReportMerge {
     for (const x of [this.#findings, this.#passes, this.#targets, this.#errors, this.#skipped, this.#expired]) x.release()
   }
 
-  /** The merged report (call once, after every part). */
+  /** The merged report (call once, after every part); when it throws, every temporary file of the merge is removed. */
   finish(): ScanReport {
+    const made: { release(): void }[] = []
+    try {
+      return this.#finish(made)
+    } catch (err) {
+      for (const x of made) x.release()
+      this.release()
+      throw err
+    }
+  }
+
+  /** {@link finish}, each store or tally it makes added to `made` (released if it throws). */
+  #finish(made: { release(): void }[]): ScanReport {
     const first = this.#first
     if (!first) throw new InputError('merge', 'no reports to merge')
     const rules = [...this.#rules.values()].sort((a, b) => cmp(a.id, b.id))
@@ -325,7 +353,8 @@ export class ReportMerge {
     const errors = listOf(this.#errors)
     // Skips in target and check order, equal ones in the order first given (a second store: sorted by that key).
     const skips = new SpillStore<AttemptSkip>(this.#memoryRecords)
-    for (const r of this.#skipped.records()) skips.add(r.value.s, `${r.value.s.target}\0${r.value.s.check}\0${orderKey(r.value.seq)}`)
+    made.push(skips)
+    for (const r of this.#skipped.records()) skips.add(r.value.s, `${orderPart(r.value.s.target)}\0${orderPart(r.value.s.check)}\0${orderKey(r.value.seq)}`)
     this.#skipped.release()
     const skipped = skips.finish()
     if (skips.spilled) spilled.push(skips)
@@ -335,6 +364,7 @@ export class ReportMerge {
     else this.#expired.release()
     // One pass over the union (deduplicated) tallies the score and the summary; the writers read it again.
     const score = scoreTally({ rules, settings: first.score.settings, memoryAssets: this.#memoryRecords })
+    made.push(score)
     const counts = { passed: 0, failed: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>, suppressed: 0 }
     const store = this.#findings
     const kept: Finding[] = []
