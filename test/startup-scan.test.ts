@@ -94,6 +94,8 @@ describe('start-up of a host:// scan', () => {
     expect([0, 1]).toContain(r.code)
     expect(r.all).toContain('dist/checks/certificate/index.js')
     expect(r.all.filter((m) => /^dist\/checks\/(open-port|endpoint-agent|mfa)\/(index|idp|oidc|ssh|ssh-algorithms|coverage|nmap-xml)\.js$/.test(m))).toEqual([])
+    // Nor the open-port family's catalogue (validated with ajv when it loads) or its evaluation: its declaration only.
+    expect(r.all.filter((m) => /^dist\/checks\/open-port\//.test(m) && !/\/(family|targets|rules|ports)\.js$|\/top-ports\.json$/.test(m))).toEqual([])
   })
 })
 

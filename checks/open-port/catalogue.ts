@@ -103,9 +103,6 @@ function identifiedInCatalogue(protocol: string, name: string, product: string |
   return list[named]?.s
 }
 
-/** TCP ports of the catalogue (a top-N connect scan adds them). */
-export const CATALOGUE_TCP_PORTS: readonly number[] = [...new Set(CATALOGUE.filter((s) => s.protocol === 'tcp').flatMap((s) => s.ports))].sort((a, b) => a - b)
-
 /** What is known about an open port. */
 export interface PortFacts {
   readonly protocol: string

@@ -12,10 +12,8 @@ import type { TargetScheme } from '../../src/engine/check.ts'
 import { targets as certificateSchemes } from '../certificate/targets.ts'
 import { targets as mfaSchemes } from '../mfa/targets.ts'
 
-/** Every rule of the family. */
-export const RULES = ['open-port-critical-service', 'open-port-plaintext-admin', 'open-port-database-exposed', 'open-port-remote-admin', 'open-port-not-allowed'] as const
-/** A rule id of the family. */
-export type RuleId = (typeof RULES)[number]
+import type { RuleId } from './rules.ts'
+export type { RuleId } from './rules.ts'
 
 /** An open port as seen by nmap or the connect scan. */
 export interface OpenPort {

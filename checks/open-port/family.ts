@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs'
 import { defineCheck, defineFamily } from '../../src/engine/check.ts'
 import type { Target } from '../../src/types.ts'
-import { RULES } from './evaluate.ts'
+import { RULES } from './rules.ts'
 import { expandPorts } from './ports.ts'
 import { hostTarget, targets } from './targets.ts'
 

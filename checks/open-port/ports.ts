@@ -2,8 +2,24 @@
  * @fileoverview Port lists for the connect scan (`top100`, `topN`, `all`, `22,80,8000-8100`), port-number service names,
  * and which open ports chain to the certificate (TLS) and SSH checks.
  */
+import { createRequire } from 'node:module'
 import top from './top-ports.json' with { type: 'json' }
-import { CATALOGUE_TCP_PORTS } from './catalogue.ts'
+
+const require = createRequire(import.meta.url)
+let catalogueTcp: readonly number[] | undefined
+/**
+ * TCP ports of the risky-service catalogue (a `topN` adds them), read from services.json on first use rather than through
+ * catalogue.ts, which validates the whole catalogue with ajv when it loads: a scan that expands no `topN` (a certificate
+ * file, an identity export) does not pay for it. catalogue.ts validates the same file when a check's code loads, before
+ * it judges a port; test/checks/open-port.test.ts checks these ports against the validated catalogue's.
+ */
+function catalogueTcpPorts(): readonly number[] {
+  if (catalogueTcp) return catalogueTcp
+  const services = (require('./services.json') as { services: readonly { protocol: string; ports: readonly number[] }[] }).services
+  const ports = new Set<number>()
+  for (const s of services) if (s.protocol === 'tcp') for (const p of s.ports) if (Number.isInteger(p) && p >= 1 && p <= 65535) ports.add(p)
+  return (catalogueTcp = [...ports])
+}
 
 /** nmap's most frequently open TCP ports, most frequent first, with their names (from nmap-services). */
 const TOP: readonly (readonly [number, string])[] = (top as unknown as { ports: [number, string][] }).ports
@@ -48,7 +64,7 @@ export function expandPorts(spec: string): number[] {
       const n = Number(m[1])
       if (n < 1 || n > MAX_TOP) throw new PortSpecError(`"${item}": N must be 1-${MAX_TOP}`)
       for (let i = 0; i < n; i++) add(TOP[i]![0])
-      for (const p of CATALOGUE_TCP_PORTS) add(p)
+      for (const p of catalogueTcpPorts()) add(p)
     } else if ((m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(item))) {
       const lo = Number(m[1])
       const hi = m[2] === undefined ? lo : Number(m[2])

@@ -9,7 +9,7 @@ import openPort from '../../checks/open-port/index.ts'
 import { startLab } from '../../checks/open-port/lab.ts'
 import { parseNmapFile, type NmapHost } from '../../checks/open-port/nmap-xml.ts'
 import { expandPorts } from '../../checks/open-port/ports.ts'
-import { matchService, validateCatalogue } from '../../checks/open-port/catalogue.ts'
+import { CATALOGUE, matchService, validateCatalogue } from '../../checks/open-port/catalogue.ts'
 import { allowedFor } from '../../checks/open-port/evaluate.ts'
 import { defaultTargetsContext } from '../../src/defaults.ts'
 import { parsePolicy } from '../../src/rules/policy.ts'
@@ -151,6 +151,12 @@ describe('open-port: connect scan', () => {
     expect(expandPorts('22, 80,8000-8002,80')).toEqual([22, 80, 8000, 8001, 8002])
     const top100 = expandPorts('top100')
     for (const p of [22, 80, 443, 6379, 2375, 10250, 27017, 11211]) expect(top100).toContain(p)
+    // topN adds exactly the validated catalogue's TCP ports (ports.ts reads them from services.json without catalogue.ts).
+    const catalogueTcp = [...new Set(CATALOGUE.filter((s) => s.protocol === 'tcp').flatMap((s) => s.ports))]
+    expect(catalogueTcp.length).toBeGreaterThan(10)
+    const top1 = expandPorts('top1')
+    expect(top1).toEqual(expect.arrayContaining(catalogueTcp))
+    expect(top1.length - catalogueTcp.length).toBeLessThanOrEqual(1)
     expect(expandPorts('all')).toHaveLength(65535)
   })
 
