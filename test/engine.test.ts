@@ -66,6 +66,28 @@ describe('engine', () => {
     assertValidReport(report)
   })
 
+  it("a check's load() is awaited once per scan before its attempts' timers start: loading does not eat a first attempt's budget", async () => {
+    let loads = 0
+    const check = defineCheck({
+      id: 'testing-slow-load', family: 'testing', targetKinds: ['thing'], rules: ['testing-a'],
+      async load() {
+        loads++
+        await sleep(1_500) // ten times the attempt's budget below
+      },
+      async run(t, ctx) {
+        ctx.report('testing-a', 'fail', { resource: t.id, evidence: { thing: 'y' } })
+      },
+    })
+    const report = await scan({ targets: targets(3), checks: [check], rules, timeoutMs: 150 })
+    expect(report.errors).toEqual([])
+    expect(report.findings).toHaveLength(3)
+    expect(loads).toBe(1)
+    // A load that fails is a bug error of each attempt, not a timeout.
+    const broken = defineCheck({ ...check, id: 'testing-broken-load', load: () => Promise.reject(new Error('cannot load')) })
+    const r2 = await scan({ targets: targets(2), checks: [broken], rules })
+    expect(r2.errors.map((e) => [e.reason, e.message])).toEqual([['bug', 'testing-broken-load failed: cannot load'], ['bug', 'testing-broken-load failed: cannot load']])
+  })
+
   it('abort stops a scan of slow checks within 1 s and closes in-flight sockets', async () => {
     const sockets = new Set<Socket>()
     let closed = 0

@@ -34,6 +34,7 @@ export const certificateCheck = defineCheck({
   family: 'certificate',
   targetKinds: ['tls-endpoint', 'cert-file'],
   rules: CERTIFICATE_RULES,
+  load: () => import('./index.ts'),
   run: async (target, ctx) => (await import('./index.ts')).runCertificate(target, ctx),
 })
 

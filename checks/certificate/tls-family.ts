@@ -27,6 +27,7 @@ export const tlsCiphersCheck = defineCheck({
   rules: TLS_CIPHER_RULES,
   // About n+1 hellos per version for n accepted suites, one after another, plus the groups: twice a single probe's budget.
   timeout: (_t, base) => base * 2,
+  load: () => import('./tls-check.ts'),
   run: async (target, ctx) => (await import('./tls-check.ts')).runTlsCiphers(target, ctx),
 })
 
@@ -38,6 +39,7 @@ export const tlsRevocationCheck = defineCheck({
   rules: TLS_REVOCATION_RULES,
   // A handshake, AIA chasing, then responders and CRLs one after another.
   timeout: (_t, base) => base * 2,
+  load: () => import('./revocation.ts'),
   run: async (target, ctx) => (await import('./revocation.ts')).runTlsRevocation(target, ctx),
 })
 

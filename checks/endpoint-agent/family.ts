@@ -47,6 +47,7 @@ const statusCheck = defineCheck({
   rules: ENDPOINT_AGENT_RULES,
   // Exports are streamed at any size: the deadline grows with the file.
   timeout: (target, baseMs) => (target.kind === 'inventory-export' ? streamedExportTimeout([target.path], baseMs) : baseMs),
+  load: () => import('./index.ts'),
   run: async (target, ctx) => (await import('./index.ts')).runStatus(target, ctx),
 })
 
@@ -58,6 +59,7 @@ export const coverageCheck = defineCheck({
   rules: ['endpoint-agent-coverage-gap'] as const,
   offline: true,
   timeout: (target, baseMs) => streamedExportTimeout(Array.isArray(target.inventories) ? (target.inventories as { path?: unknown }[]).map((i) => i?.path) : [], baseMs),
+  load: () => import('./coverage.ts'),
   run: async (target, ctx) => (await import('./coverage.ts')).runCoverage(target, ctx),
 })
 
@@ -71,6 +73,7 @@ const postureCheck = defineCheck({
   targetKinds: ['agent-host', 'local'],
   rules: POSTURE_RULES,
   timeout: (_target, baseMs) => Math.max(baseMs, 60_000),
+  load: () => import('./index.ts'),
   run: async (target, ctx) => (await import('./index.ts')).runPosture(target, ctx),
 })
 

@@ -23,6 +23,7 @@ export const idpExport = defineCheck({
   // Local parsing, no network: a large tenant (about 25k users a second here) must not hit the network-sized deadline.
   // User lists are streamed at any size: their deadline grows with the file.
   timeout: (t, baseMs) => (t.kind === 'identity-live' ? Math.max(baseMs, 900_000) : typeof t.provider === 'string' && streamed.has(t.provider) ? streamedExportTimeout([t.path], baseMs) : Math.max(baseMs, 120_000)),
+  load: () => import('./idp.ts'),
   run: async (target, ctx) => (await import('./idp.ts')).idpExportRun.run(target, ctx),
 })
 
@@ -32,6 +33,7 @@ export const oidc = defineCheck({
   family: 'mfa',
   targetKinds: ['oidc'],
   rules: OIDC_RULES,
+  load: () => import('./oidc.ts'),
   run: async (target, ctx) => (await import('./oidc.ts')).oidcRun.run(target, ctx),
 })
 
@@ -41,6 +43,7 @@ export const ssh = defineCheck({
   family: 'mfa',
   targetKinds: ['ssh-endpoint'],
   rules: SSH_RULES,
+  load: () => import('./ssh.ts'),
   run: async (target, ctx) => (await import('./ssh.ts')).sshRun.run(target, ctx),
 })
 

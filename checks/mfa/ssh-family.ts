@@ -11,6 +11,7 @@ export const sshAlgorithmsCheck = defineCheck({
   family: 'ssh',
   targetKinds: ['ssh-endpoint'],
   rules: SSH_ALGORITHM_RULES,
+  load: () => import('./ssh-algorithms.ts'),
   run: async (target, ctx) => (await import('./ssh-algorithms.ts')).runSshAlgorithms(target, ctx),
 })
 

@@ -49,6 +49,7 @@ export const nmapCheck = defineCheck({
     }
     return baseMs + size / MIN_BYTES_PER_MS
   },
+  load: () => import('./index.ts'),
   run: async (target, ctx) => (await import('./index.ts')).nmapRun.run(target, ctx),
 })
 
@@ -67,6 +68,7 @@ export const connectCheck = defineCheck({
     }
     return baseMs + Math.ceil(n / ASSUMED_PARALLEL) * PROBE_TIMEOUT_MS + 2 * SNIFF_MS
   },
+  load: () => import('./index.ts'),
   run: async (target, ctx) => (await import('./index.ts')).connectRun.run(target, ctx),
 })
 

@@ -112,6 +112,12 @@ export interface CheckDefinition<R extends string = string, K extends string = s
   readonly offline?: boolean
   /** Per-attempt timeout for a target, given the scan's base timeout (e.g. scale with the number of ports). */
   timeout?(target: Target, baseMs: number): number
+  /**
+   * Loads the check's code (optional; e.g. `() => import('./index.ts')` when `run` imports it): the engine awaits it once
+   * per scan before it arms an attempt's timer, so a first attempt does not spend its budget loading modules. A failure
+   * to load is a `bug` error of each attempt.
+   */
+  load?(): Promise<unknown>
   /** Runs the check. Throwing `AttemptFailure` ends the attempt with that reason; any other throw is a `bug` error. */
   run(target: Target, ctx: CheckContext<R>): Promise<void>
 }

@@ -502,6 +502,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     )
   }
 
+  /** Each check's `load()`, called once per scan. */
+  const loads = new Map<CheckDefinition, Promise<unknown>>()
   async function attempt(check: CheckDefinition, target: Target, family: string, live: boolean): Promise<void> {
     if (scanSignal?.aborted) return record.error(check, target.id, 'aborted', 'scan aborted before this check ran')
     if (!live) {
@@ -509,6 +511,17 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
       skipped.push(s)
       emit({ type: 'skip', skip: s })
       return
+    }
+    if (check.load) {
+      // The check's code loads before its deadline starts (once per scan): loading is not the target's time.
+      let load = loads.get(check)
+      if (!load) loads.set(check, (load = Promise.resolve().then(() => check.load!())))
+      try {
+        await load
+      } catch (err) {
+        return record.error(check, target.id, 'bug', `${check.id} failed: ${(err as Error | undefined)?.message ?? String(err)}`)
+      }
+      if (scanSignal?.aborted) return record.error(check, target.id, 'aborted', 'scan aborted before this check ran')
     }
     const timeoutMs = Math.max(1, Math.round(check.timeout?.(target, baseTimeout) ?? baseTimeout))
     const ctx = new AttemptContext(shared, check, target, timeoutMs)
