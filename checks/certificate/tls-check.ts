@@ -14,7 +14,7 @@ import { fetchServed } from './probe.ts'
 import { connectStartTls, StartTlsError, StartTlsRefused, type StartTls } from './tls-starttls.ts'
 import { readStaple } from './tls-ocsp.ts'
 import { enumerateSuites, incompleteFailure, type Enumeration, type VersionSuites } from './tls-ciphers.ts'
-import { judgeMozilla, MOZILLA_PROFILES, type MozillaProfileName } from './tls-mozilla.ts'
+import { judgeMozilla, type MozillaProfileName } from './tls-mozilla.ts'
 import { GRADES, gradeEndpoint, gradeText, type Letter } from './tls-grade.ts'
 import { chaseAia, fetchSettings } from './aia.ts'
 import { buildPaths } from './path.ts'
@@ -216,8 +216,5 @@ export async function runTlsCiphers(target: Target, ctx: Ctx): Promise<void> {
   if (!complete) throw incompleteFailure(e)
   if (unknown.length) throw new AttemptFailure('protocol', `${target.id}: ${unknown.join('; ')} (the other results were reported)`)
 }
-
-/** Profiles a policy may pick for `tls-mozilla-profile`. */
-export const MOZILLA_PROFILE_NAMES = Object.keys(MOZILLA_PROFILES) as MozillaProfileName[]
 
 export { tlsCiphersCheck, default } from './tls-family.ts'

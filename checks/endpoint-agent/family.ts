@@ -89,7 +89,7 @@ const family = defineFamily({
       endpointAgent: {
         type: 'object',
         additionalProperties: false,
-        // sshdConfig's path rule (absolute, no shell metacharacters) is checked by familySettings(), an input error of the attempt.
+        // sshdConfig's path rule (absolute, no shell metacharacters) is checked by familySettings() in index.ts, an input error of the attempt.
         properties: { catalogue: { type: 'string', minLength: 1 }, sshdConfig: { type: 'string' } },
       },
     },
