@@ -29,13 +29,16 @@ const HOST_END = 11 // partial: 0 or 1
 const HOST_DROP = 12
 const NONE = -1
 const TWO32 = 4_294_967_296
+/** The words' buffer at the start (256 KiB), and the most it keeps after a take (1 MiB: a batch of full weight). */
+const INITIAL_WORDS = 64 * 1024
+const KEEP_WORDS = 256 * 1024
 
 /**
  * Records the parser's events into one batch at a time; {@link NmapBatchEncoder.take} hands the batch over and starts
  * the next. A batch is taken between hosts only.
  */
 export class NmapBatchEncoder implements NmapHostEvents {
-  #w = new Int32Array(64 * 1024)
+  #w = new Int32Array(INITIAL_WORDS)
   #n = 0
   #strings: string[] = []
   #index = new Map<string, number>()
@@ -151,11 +154,15 @@ export class NmapBatchEncoder implements NmapHostEvents {
 
   /**
    * The batch recorded so far (its words in a buffer of their own, to transfer), and an empty one started.
+   * The words are copied out, so the buffer is reused; a buffer grown past {@link KEEP_WORDS} by a dense host (up to
+   * ~128 MB, outside the worker's heap limit) is dropped and the next batch starts again at the initial size: the
+   * trade-off is re-growing (doubling and copying) for the next such host, linear in its size like the first time.
    * @throws Error in the middle of a host (a defect of the caller: the host would be split across two batches).
    */
   take(): NmapBatch {
     if (this.#inHost) throw new Error('NmapBatchEncoder.take() in the middle of a host')
     const batch: NmapBatch = { words: this.#w.slice(0, this.#n), strings: this.#strings }
+    if (this.#w.length > KEEP_WORDS) this.#w = new Int32Array(INITIAL_WORDS)
     this.#n = 0
     this.hosts = 0
     this.weight = 0
@@ -174,8 +181,9 @@ class BadBatch extends Error {
 
 /**
  * The hosts of a batch recorded by {@link NmapBatchEncoder}, as the parser builds them in one thread.
- * @throws Error when the batch is malformed: an unknown event or one out of place (a port outside a host, a host left
- * open at the end), an index or a number out of range, or the batch ending inside an event.
+ * @throws Error when the batch is malformed: an unknown event or one out of place (a port outside a host, a host or a
+ * port started inside another, a host dropped or ended outside one, a host left open at the end), an index or a number
+ * out of range, or the batch ending inside an event.
  */
 export function decodeNmapBatch(batch: NmapBatch): NmapHost[] {
   const { words, strings } = batch
@@ -214,6 +222,7 @@ export function decodeNmapBatch(batch: NmapBatch): NmapHost[] {
     const op = word()
     switch (op) {
       case HOST_START:
+        need(!b.inHost, op)
         b.hostStart()
         break
       case STATUS:
@@ -233,7 +242,7 @@ export function decodeNmapBatch(batch: NmapBatch): NmapHost[] {
         b.extraports(s(), num())
         break
       case PORT_START: {
-        need(b.inHost, op)
+        need(b.inHost && !b.inPort, op)
         const protocol = s()
         const portid = word()
         if (portid < 0 || portid > 65_535) throw new BadBatch(`port number ${portid} at word ${i - 1}`)
@@ -274,6 +283,7 @@ export function decodeNmapBatch(batch: NmapBatch): NmapHost[] {
         break
       }
       case HOST_DROP:
+        need(b.inHost, op)
         b.hostDrop()
         break
       default:

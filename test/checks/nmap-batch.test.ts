@@ -114,6 +114,33 @@ describe('open-port: the nmap worker hand-over (NmapBatchEncoder / decodeNmapBat
     expect(hosts[249]!.hostnames[0]!.name).toBe('host-249.example.invalid')
   })
 
+  it('after a dense host, the encoder does not keep its grown buffer: the next batch starts small again', () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    gc()
+    const before = process.memoryUsage().arrayBuffers
+    const enc = new NmapBatchEncoder()
+    // 500,000 ports of 7 words each: 14 MB of words (a 16 MB buffer after doubling).
+    enc.hostStart()
+    for (let p = 0; p < 500_000; p++) {
+      enc.portStart('tcp', p % 65_536)
+      enc.portState('open', undefined)
+      enc.portEnd()
+    }
+    enc.hostEnd(false)
+    let batch: ReturnType<NmapBatchEncoder['take']> | undefined = enc.take()
+    expect(batch.words.length).toBe(1 + 500_000 * 7 + 2)
+    expect(decodeNmapBatch(batch)[0]!.ports).toHaveLength(500_000)
+    batch = undefined
+    gc()
+    // The encoder alone: its initial 256 KiB, not the 16 MB it grew to.
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(2 * 1024 * 1024)
+    // And it still records a batch.
+    enc.hostStart()
+    enc.hostEnd(false)
+    expect(decodeNmapBatch(enc.take())).toHaveLength(1)
+  })
+
   it('keeps any string as it is, lone surrogates and control characters included', () => {
     const odd = 'a\ud800b\u0000\u2028é'
     const play = (e: NmapHostBuilder | NmapBatchEncoder) => {
@@ -152,6 +179,14 @@ describe('open-port: the nmap worker hand-over (NmapBatchEncoder / decodeNmapBat
     expect(bad(Int32Array.of(...words, 0))).toThrow(/unknown event 0/)
     expect(bad(Int32Array.of(...words, 1))).toThrow(/ends inside a host/)
     expect(bad(Int32Array.of(7, 0, -1))).toThrow(/event 7 out of place/)
+    // A host started inside a host, a port inside a port, a host dropped outside a host: the builder would carry on.
+    const tcp = strings.indexOf('tcp')
+    expect(bad(Int32Array.of(1, 1, 11, 0))).toThrow(/event 1 out of place at word 1/)
+    expect(bad(Int32Array.of(1, 6, tcp, 22, 6, tcp, 23, 10, 11, 0))).toThrow(/event 6 out of place at word 4/)
+    expect(bad(Int32Array.of(1, 6, tcp, 22, 10, 6, tcp, 23, 10, 11, 0))).not.toThrow()
+    expect(bad(Int32Array.of(12))).toThrow(/event 12 out of place at word 0/)
+    expect(bad(Int32Array.of(1, 11, 0, 12))).toThrow(/event 12 out of place at word 3/)
+    expect(bad(Int32Array.of(1, 12, 1, 11, 0))).not.toThrow()
     expect(bad(words, strings.slice(0, -1))).toThrow(/string index/)
     // Every single word changed to a large or negative value: an error or other hosts, never an out-of-range read.
     for (let k = 0; k < words.length; k++)
