@@ -53,13 +53,15 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
       await writeNmapFile(file, nmapDocument({ host: serviceHost, hosts: 3_000 }))
       const whole = await both(mod, file)
       expect((whole.worker as { hosts: Host[] }).hosts).toHaveLength(3_000)
-      expect(whole.worker).toEqual(whole.thread)
+      expect(whole.worker).toStrictEqual(whole.thread)
+      expect(shape(whole.worker)).toBe(shape(whole.thread))
       expect((whole.worker as { stats: unknown[] }).stats).toHaveLength(1)
       // Cut inside a host: NmapXmlError with the same position; the hosts before it and the partial host are handed over.
       const text = readFileSync(file, 'utf8')
       writeFileSync(file, text.slice(0, Math.floor(text.length * 0.6)))
       const cut = await both(mod, file)
-      expect(cut.worker).toEqual(cut.thread)
+      expect(cut.worker).toStrictEqual(cut.thread)
+      expect(shape(cut.worker)).toBe(shape(cut.thread))
       expect((cut.worker as { error: { isXml: boolean } }).error.isXml).toBe(true)
       expect((cut.worker as { hosts: Host[] }).hosts.at(-1)!.partial).toBe(true)
       // Invalid UTF-8 in the middle.
@@ -67,7 +69,8 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
       bytes[Math.floor(bytes.length / 2)] = 0xff
       writeFileSync(file, bytes)
       const bad = await both(mod, file)
-      expect(bad.worker).toEqual(bad.thread)
+      expect(bad.worker).toStrictEqual(bad.thread)
+      expect(shape(bad.worker)).toBe(shape(bad.thread))
       expect((bad.worker as { error: { message: string } }).error.message).toMatch(/^scan\.xml:\d+:\d+: invalid UTF-8 byte 0xff$/)
     } finally {
       rmSync(dir, { recursive: true, force: true })
@@ -133,9 +136,10 @@ describe.skipIf(!existsSync(built))('open-port: nmap XML parsed in a worker thre
       await writeNmapFile(file, nmapDocument({ host, hosts: 40 }))
       const batches: Host[][] = []
       const { worker, thread } = await both(mod, file, { onBatch: (hosts) => batches.push([...hosts]) })
-      expect(worker).toEqual(thread)
+      expect(worker).toStrictEqual(thread)
+      expect(shape(worker)).toBe(shape(thread))
       expect((worker as { hosts: Host[] }).hosts).toHaveLength(40)
-      expect(batches.flat()).toEqual((worker as { hosts: Host[] }).hosts)
+      expect(batches.flat()).toStrictEqual((worker as { hosts: Host[] }).hosts)
       const limit = mod.NMAP_WORKER.batchWeight
       expect(limit).toBe(4_096)
       for (const b of batches) {
