@@ -114,7 +114,7 @@ describe('open-port: the nmap worker hand-over (NmapBatchEncoder / decodeNmapBat
     expect(hosts[249]!.hostnames[0]!.name).toBe('host-249.example.invalid')
   })
 
-  it('after a dense host, the encoder does not keep its grown buffer: the next batch starts small again', () => {
+  it('after a dense host, the encoder does not keep its grown buffer: the next batch starts small again', async () => {
     setFlagsFromString('--expose-gc')
     const gc = runInNewContext('gc') as () => void
     gc()
@@ -132,9 +132,15 @@ describe('open-port: the nmap worker hand-over (NmapBatchEncoder / decodeNmapBat
     expect(batch.words.length).toBe(1 + 500_000 * 7 + 2)
     expect(decodeNmapBatch(batch)[0]!.ports).toHaveLength(500_000)
     batch = undefined
-    gc()
-    // The encoder alone: its initial 256 KiB, not the 16 MB it grew to.
-    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(2 * 1024 * 1024)
+    // The encoder alone: its initial 256 KiB, not the 16 MB it grew to. V8 frees array buffers' memory after a
+    // collection, not always within it (later under load): collect a few times before judging.
+    let kept = Infinity
+    for (let k = 0; k < 20 && kept >= 2 * 1024 * 1024; k++) {
+      gc()
+      await new Promise((r) => setTimeout(r, 50))
+      kept = process.memoryUsage().arrayBuffers - before
+    }
+    expect(kept).toBeLessThan(2 * 1024 * 1024)
     // And it still records a batch.
     enc.hostStart()
     enc.hostEnd(false)
