@@ -566,38 +566,51 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
 
   errors.sort(byKey((e) => `${e.target}\0${e.check}\0${e.message}`))
   skipped.sort(byKey((s) => `${s.target}\0${s.check}\0${s.why}`))
-  const findings = store.finish()
-  tallySarif(findings, sarifTally)
-  grades.attach(findings)
-  return buildReport({
-    startedAt,
-    targets: [...targets.values()].map((t) => (chainedFrom.has(t.id) ? { id: t.id, kind: t.kind, chainedFrom: chainedFrom.get(t.id)! } : { id: t.id, kind: t.kind })).sort(byKey((t) => t.id)),
-    chaining: { mode: chainMode, chained: chainedFrom.size, withheld: [...withheld].map(([from, n]) => ({ from, targets: n })).sort(byKey((w) => w.from)) },
-    rules: firedRules,
-    findings,
-    applied: { expired: suppress?.expired() ?? [], absent: mark?.absent() },
-    passCounts: passCountsOf(passes),
-    errors,
-    skipped,
-    attempts: total,
-    shard: options.shard ? `${options.shard.index}/${options.shard.count}` : undefined,
-    suppressions: options.suppressions,
-    baseline: options.baseline,
-    scoreSettings: options.policy?.score,
-    memoryAssets: memoryRecords,
-    tallied,
-    now: now(),
-    incomplete: incompleteness({
+  try {
+    return report()
+  } catch (err) {
+    // No report to release later: every temporary file of the scan goes now (buildReport releases the card's own).
+    store.release()
+    passes.release()
+    tallied.score.release()
+    sarifTally.release()
+    throw err
+  }
+
+  function report(): ScanReport {
+    const findings = store.finish()
+    tallySarif(findings, sarifTally)
+    grades.attach(findings)
+    return buildReport({
+      startedAt,
+      targets: [...targets.values()].map((t) => (chainedFrom.has(t.id) ? { id: t.id, kind: t.kind, chainedFrom: chainedFrom.get(t.id)! } : { id: t.id, kind: t.kind })).sort(byKey((t) => t.id)),
+      chaining: { mode: chainMode, chained: chainedFrom.size, withheld: [...withheld].map(([from, n]) => ({ from, targets: n })).sort(byKey((w) => w.from)) },
+      rules: firedRules,
+      findings,
+      applied: { expired: suppress?.expired() ?? [], absent: mark?.absent() },
+      passCounts: passCountsOf(passes),
+      errors,
+      skipped,
       attempts: total,
-      errors: errors.length,
-      // A rule skipped inside an attempt that ran does not make the attempt itself unproductive.
-      skipped: skipped.filter((s) => s.rule === undefined).length,
-      targets: targets.size,
-      aborted: scanSignal?.aborted ?? false,
-      sharded: !!options.shard,
-      maxErrors,
-    }),
-  })
+      shard: options.shard ? `${options.shard.index}/${options.shard.count}` : undefined,
+      suppressions: options.suppressions,
+      baseline: options.baseline,
+      scoreSettings: options.policy?.score,
+      memoryAssets: memoryRecords,
+      tallied,
+      now: now(),
+      incomplete: incompleteness({
+        attempts: total,
+        errors: errors.length,
+        // A rule skipped inside an attempt that ran does not make the attempt itself unproductive.
+        skipped: skipped.filter((s) => s.rule === undefined).length,
+        targets: targets.size,
+        aborted: scanSignal?.aborted ?? false,
+        sharded: !!options.shard,
+        maxErrors,
+      }),
+    })
+  }
 }
 
 /** Two partial counts of one key (`a` is the map's own: a value read back or made by countPass), added in place. */

@@ -8,6 +8,7 @@ import { scoreReport, type ScoreTally } from '../scoring/score.ts'
 import { scoreDelta } from '../scoring/delta.ts'
 import { SEVERITIES, type AbsentFinding, type AttemptError, type AttemptSkip, type EffectiveRule, type ExpiredSuppression, type Finding, type Incompleteness, type PassCount, type ScanReport, type ScoreSettings, type Severity } from '../types.ts'
 import { VERSION } from '../version.ts'
+import { releaseFindings } from '../engine/spill.ts'
 
 /** An error budget: at most `count` errors, or at most `percent` % of the attempts. */
 export type ErrorBudget = { readonly count: number } | { readonly percent: number }
@@ -95,7 +96,24 @@ export function buildReport(p: {
     for (const c of p.passCounts ?? []) counts.passed += c.count
     card = scoreReport({ findings, passCounts: p.passCounts, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings, memoryAssets: p.memoryAssets })
   }
-  const score = p.baseline?.score ? { ...card, delta: scoreDelta(card, p.baseline.score, p.baseline.source) } : card
+  try {
+    return assemble(p, findings, expired, absent, counts, p.baseline?.score ? { ...card, delta: scoreDelta(card, p.baseline.score, p.baseline.source) } : card)
+  } catch (err) {
+    // A spilled card's per-asset scores are a file nothing would release (the report is never returned).
+    releaseFindings({ findings: [], score: card })
+    throw err
+  }
+}
+
+/** The report object of {@link buildReport} (`score` made: what follows may still throw, e.g. a spilled list read). */
+function assemble(
+  p: Parameters<typeof buildReport>[0],
+  findings: readonly Finding[],
+  expired: readonly ExpiredSuppression[],
+  absent: readonly AbsentFinding[] | undefined,
+  counts: { passed: number; failed: Record<Severity, number>; suppressed: number },
+  score: ScanReport['score'],
+): ScanReport {
   return {
     schemaVersion: '1.0',
     tool: { name: 'ztscan', version: VERSION },

@@ -458,11 +458,16 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
       scoredTargets?.release()
     }
 
-    const pillars = Object.fromEntries(
-      PILLARS.map((p) => [p, finishPillar(p, statsOf(p), [...rulesInForce.get(p)!].sort(), [...rulesJudged.get(p)!].sort(), settings)]),
-    ) as Record<Pillar, PillarScore>
-    // A spilled card's assets are a lazy view of the scores' file, kept until the report is released (releaseFindings).
-    return { ...finishOverall(pillars, settings), assets: scores ? scores.finish() : list }
+    try {
+      const pillars = Object.fromEntries(
+        PILLARS.map((p) => [p, finishPillar(p, statsOf(p), [...rulesInForce.get(p)!].sort(), [...rulesJudged.get(p)!].sort(), settings)]),
+      ) as Record<Pillar, PillarScore>
+      // A spilled card's assets are a lazy view of the scores' file, kept until the report is released (releaseFindings).
+      return { ...finishOverall(pillars, settings), assets: scores ? scores.finish() : list }
+    } catch (err) {
+      scores?.release()
+      throw err
+    }
   }
 }
 
