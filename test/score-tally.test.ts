@@ -170,6 +170,28 @@ describe('TallyMap', () => {
 })
 
 describe('pass counts past their budget', () => {
+  it('a pass count spilled under a key that is not the scan\'s own keeps its strings (they are taken from the key only when it is)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-passcount-test-'))
+    try {
+      const m = new TallyMap<PassCount>(1, (a, b) => ({ ...a, count: a.count + b.count }), PASS_CODEC, dir)
+      const counts: [string, PassCount][] = [
+        // the scan's key: target, rule id, asset ('' without one)
+        ['nmap:f.xml\0a-critical\0h1', { ruleId: 'a-critical', target: 'nmap:f.xml', asset: 'h1', count: 2 }],
+        ['nmap:f.xml\0a-critical\0', { ruleId: 'a-critical', target: 'nmap:f.xml', count: 3 }],
+        // other keys: same lengths in another order, a shorter one, one naming another asset
+        ['a-critical\0nmap:f.xml\0h1', { ruleId: 'a-critical', target: 'nmap:f.xml', asset: 'h1', count: 4 }],
+        ['k', { ruleId: 'b-high', target: 'tls://t1', count: 5 }],
+        ['tls://t1\0b-high\0h2', { ruleId: 'b-high', target: 'tls://t1', asset: 'h1', count: 6 }],
+      ]
+      for (const [k, c] of counts) m.set(k, { ...c })
+      expect(m.spilled).toBe(true)
+      expect([...m.entries()]).toEqual([...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+      m.release()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('spilled in runs and read back: the same counts as added up in memory, in key order, with and without an asset', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ztscan-passcount-test-'))
     try {

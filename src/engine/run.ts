@@ -626,6 +626,24 @@ const addCounts = (a: PassCount, b: PassCount): PassCount => {
 function passCountsOf(passes: TallyMap<PassCount>): readonly PassCount[] {
   if (!passes.spilled) return [...passes.entries()].map((e) => e[1])
   return recordView(function* () {
-    for (const [k, c] of passes.entries()) yield new SpilledRecord<PassCount>(k, undefined, c)
+    const text = passCountText()
+    for (const [k, c] of passes.entries()) yield new SpilledRecord<PassCount>(k, text(c), c)
   }, passes)
+}
+
+/**
+ * A pass count's JSON text, `JSON.stringify(c)` (keys in the order countPass and PASS_CODEC make them), without a
+ * stringify of the object: the rule's and the target's parts are reused from the previous count (in key order, the
+ * same for long stretches).
+ */
+function passCountText(): (c: PassCount) => string {
+  let rule: string | undefined
+  let ruleJson = ''
+  let target: string | undefined
+  let targetJson = ''
+  return (c) => {
+    if (c.ruleId !== rule) ruleJson = `{"ruleId":${JSON.stringify((rule = c.ruleId))},"target":`
+    if (c.target !== target) targetJson = JSON.stringify((target = c.target))
+    return `${ruleJson}${targetJson}${c.asset !== undefined ? `,"asset":${JSON.stringify(c.asset)}` : ''},"count":${JSON.stringify(c.count)}}`
+  }
 }

@@ -61,7 +61,8 @@ export class SpilledRecord<T> {
     if (typeof json === 'string') this.#json = json
     else this.#bytes = json
     this.#value = value
-    this.#parsed = json === undefined
+    // Text and value both given (a record whose text was made from its value): the value is not parsed again.
+    this.#parsed = json === undefined || value !== undefined
   }
   /** The record's JSON text, compact (`JSON.stringify(value)`, or the spilled text: the same data, escapes aside). */
   get json(): string {
@@ -169,6 +170,12 @@ class LineBuffer extends Bytes {
       this.key(k)
       this.off += this.buf.write(escaped, this.off, 'utf8')
     }
+    this.buf[this.off++] = 10
+  }
+  /** A line of the record's JSON text alone (no key: {@link OrderedSpill}). */
+  text(json: string): void {
+    this.room(3 * json.length + 1)
+    if (!this.json(json)) this.escapedJson(json)
     this.buf[this.off++] = 10
   }
   /** A spill line of `key` and JSON text already escaped (`src` from `start` to `end`). */
@@ -442,6 +449,85 @@ export class SpillStore<T = Finding> {
       rmSync(this.#tmp, { recursive: true, force: true })
       live.delete(this.#tmp)
     }
+  }
+}
+
+/**
+ * Records added in their final order (a spilled card's per-asset scores, made in key order): past `budget` in memory each
+ * one's JSON text, escaped for output, is appended to a temporary file as one line — no key, no sort, no merge — and read
+ * back in the same order, its text copied by writers as it is (see {@link SpilledRecord}). Memory: the budget before the
+ * first write, then one write buffer.
+ */
+export class OrderedSpill<T> {
+  readonly #budget: number
+  readonly #dir: string
+  #mem: T[] = []
+  #lines: LineBuffer | undefined
+  #tmp: string | undefined
+  #fd: number | undefined
+  #bytes = 0
+  #count = 0
+  #released = false
+
+  constructor(budget: number, dir = tmpdir()) {
+    this.#budget = Math.max(1, budget)
+    this.#dir = dir
+  }
+
+  /** Adds the next record. */
+  add(v: T): void {
+    if (this.#released) throw new Error('spill already released')
+    this.#count++
+    if (this.#lines) return this.#lines.text(JSON.stringify(v))
+    this.#mem.push(v)
+    if (this.#mem.length < this.#budget) return
+    this.#tmp = mkdtempSync(join(this.#dir, 'ztscan-spill-'))
+    track(this.#tmp)
+    this.#fd = openSync(join(this.#tmp, 'records.jsonl'), 'w+', 0o600)
+    const lines = (this.#lines = new LineBuffer((b, n) => {
+      let off = 0
+      while (off < n) off += writeSync(this.#fd!, b, off, n - off, this.#bytes + off)
+      this.#bytes += n
+      return b
+    }))
+    for (const x of this.#mem) lines.text(JSON.stringify(x))
+    this.#mem = []
+  }
+
+  /** The records in order: a plain array when nothing was written, else a lazy view of the file (kept until released). */
+  finish(): readonly T[] {
+    if (!this.#lines) return this.#mem
+    this.#lines.end()
+    return recordView(() => this.#read(), this, this.#count)
+  }
+
+  *#read(): Generator<SpilledRecord<T>> {
+    if (this.#released) throw new Error('spilled records were released (releaseFindings) and can no longer be read')
+    const size = readChunk(1)
+    let carry: Buffer = Buffer.alloc(0)
+    let pos = 0
+    while (pos < this.#bytes) {
+      const chunk = readOn(this.#fd!, carry, pos, this.#bytes, size, 'spilled records')
+      pos += chunk.length - carry.length
+      let from = 0
+      let nl: number
+      while ((nl = chunk.indexOf(10, from)) >= 0) {
+        yield new SpilledRecord<T>('', chunk.subarray(from, nl))
+        from = nl + 1
+      }
+      carry = chunk.subarray(from)
+    }
+    if (carry.length) throw new Error('spilled records: the temporary file ends inside a line')
+  }
+
+  /** Closes and removes the temporary file. */
+  release(): void {
+    if (this.#released) return
+    this.#released = true
+    this.#mem = []
+    this.#lines = undefined
+    if (this.#fd !== undefined) closeSync(this.#fd)
+    if (this.#tmp) untrack(this.#tmp)
   }
 }
 

@@ -110,10 +110,10 @@ export class BinReader {
   }
 }
 
-/** How a value is written to and read from a spill file. */
+/** How a value is written to and read from a spill file (with its key: a codec may take parts of the value from it). */
 export interface Codec<V> {
-  write(w: BinWriter, v: V): void
-  read(r: BinReader): V
+  write(w: BinWriter, v: V, key: string): void
+  read(r: BinReader, key: string): V
 }
 
 /** A record longer than this is not one this module wrote (a damaged temporary file). */
@@ -151,7 +151,7 @@ function* readRun<V>(fd: number, start: number, end: number, size: number, codec
     if (!have(len)) throw new Error('tally spill: the temporary file ends inside a record')
     const r = new BinReader(buf, at)
     const key = r.str()
-    const value = codec.read(r)
+    const value = codec.read(r, key)
     at += len
     yield { key, value }
   }
@@ -245,7 +245,7 @@ export class TallyMap<V> {
       const at = w.pos
       w.u32(0)
       w.str(k)
-      this.#codec.write(w, mem.get(k)!)
+      this.#codec.write(w, mem.get(k)!, k)
       w.buf.writeUInt32LE(w.pos - at - 4, at)
       if (w.pos >= WRITE_CHUNK) this.#flush(w)
     }
@@ -300,18 +300,55 @@ export class TallyMap<V> {
   }
 }
 
-/** A pass count in the spill file: its strings and its count as they are (no JSON). */
+/** True when `key` is the scan's key of the pass count `c`: `${target}\0${ruleId}\0${asset ?? ''}`. */
+function isPassKey(key: string, c: PassCount): boolean {
+  const t = c.target.length
+  const r = c.ruleId.length
+  return (
+    key.length === t + r + 2 + (c.asset?.length ?? 0) &&
+    key.startsWith(c.target) &&
+    key.charCodeAt(t) === 0 &&
+    key.startsWith(c.ruleId, t + 1) &&
+    key.charCodeAt(t + r + 1) === 0 &&
+    (c.asset === undefined || key.endsWith(c.asset))
+  )
+}
+
+/**
+ * A pass count in the spill file: when its key is the scan's (`${target}\0${ruleId}\0${asset ?? ''}`), only the lengths
+ * of its target and rule id (its strings are read back from the key), else its strings as they are; then its count.
+ */
 export const PASS_CODEC: Codec<PassCount> = {
-  write(w, c) {
-    w.str(c.ruleId)
-    w.str(c.target)
-    w.opt(c.asset)
+  write(w, c, key) {
+    if (isPassKey(key, c)) {
+      w.u8(c.asset === undefined ? 0 : 1)
+      w.u32(c.target.length)
+      w.u32(c.ruleId.length)
+    } else {
+      w.u8(2)
+      w.str(c.ruleId)
+      w.str(c.target)
+      w.opt(c.asset)
+    }
     w.num(c.count)
   },
-  read(r) {
-    const ruleId = r.str()
-    const target = r.str()
-    const asset = r.opt()
+  read(r, key) {
+    const how = r.u8()
+    let ruleId: string
+    let target: string
+    let asset: string | undefined
+    if (how === 2) {
+      ruleId = r.str()
+      target = r.str()
+      asset = r.opt()
+    } else {
+      const t = r.u32()
+      const n = r.u32()
+      if (how > 1 || t + n + 2 > key.length) throw new Error('tally spill: a pass count of the temporary file is damaged')
+      target = key.slice(0, t)
+      ruleId = key.slice(t + 1, t + 1 + n)
+      asset = how === 1 ? key.slice(t + n + 2) : undefined
+    }
     const count = r.num()
     return asset !== undefined ? { ruleId, target, asset, count } : { ruleId, target, count }
   },

@@ -36,7 +36,7 @@ import {
 } from '../types.ts'
 import { SEVERITY_WEIGHT } from './severity.ts'
 import { ZTMM_FUNCTIONS } from './ztmm.ts'
-import { DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore } from '../engine/spill.ts'
+import { DEFAULT_MEMORY_RECORDS, OrderedSpill, SpillMap } from '../engine/spill.ts'
 import { TallyMap, type BinReader, type BinWriter, type Codec } from '../engine/tally.ts'
 
 /** Version of the formula; reports carry it as `score.scoreVersion`. */
@@ -418,11 +418,12 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
       }
 
     // Assets, in a stable order (pillar, asset id: the key order), one at a time. Past the budget the tallies were
-    // spilled: each asset's score is then written once as the JSON text the report shows (a SpillStore of records added in
-    // key order: its runs merge without reordering), and the report's writers copy that text (`assets` below).
+    // spilled: each asset's score is then written once as the JSON text the report shows (an OrderedSpill: the scores are
+    // made in key order, so they are appended as they come, with no key, sort or merge), and the report's writers copy
+    // that text (`assets` below).
     const spilled = assets.spilled
     const list: AssetScore[] = []
-    const scores = spilled ? new SpillStore<AssetScore>(memoryAssets) : undefined
+    const scores = spilled ? new OrderedSpill<AssetScore>(memoryAssets) : undefined
     // Each scored (pillar, target), keyed `pillar\0target` as the errored ones are: past the budget they spill, and an
     // errored target none of whose assets was scored is counted unjudged by a merge join of the two in key order. Kept
     // only when a target errored (the common scan has no error: nothing is added per asset then).
@@ -432,7 +433,7 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
       for (const [key, a] of assets.entries()) {
         const s = scoreAsset(a, errored(key), ruleMeta, true)
         if (!s) continue
-        if (scores) scores.add(s, key)
+        if (scores) scores.add(s)
         else list.push(s)
         scoredTargets?.set(`${a.pillar}\0${s.target}`, true)
         const st = statsOf(a.pillar)
