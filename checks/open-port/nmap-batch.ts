@@ -32,6 +32,19 @@ const TWO32 = 4_294_967_296
 /** The words' buffer at the start (256 KiB), and the most it keeps after a take (1 MiB: a batch of full weight). */
 const INITIAL_WORDS = 64 * 1024
 const KEEP_WORDS = 256 * 1024
+// Operand slots of the last-string cache.
+const S_STATUS = 0
+const S_STATUS_REASON = 1
+const S_ADDRTYPE = 2
+const S_VENDOR = 3
+const S_HOSTNAME_TYPE = 4
+const S_EXTRA_STATE = 5
+const S_PROTOCOL = 6
+const S_STATE = 7
+const S_REASON = 8
+const S_SERVICE = 9 // name, product, version, extrainfo, tunnel, method: S_SERVICE + 0..5
+const S_SCRIPT = 15
+const SLOTS = 16
 
 /**
  * Records the parser's events into one batch at a time; {@link NmapBatchEncoder.take} hands the batch over and starts
@@ -68,8 +81,20 @@ export class NmapBatchEncoder implements NmapHostEvents {
     }
     return i
   }
-  #o(s: string | undefined): number {
-    return s === undefined ? NONE : this.#s(s)
+  // The last string of each operand slot and its index (a state, a protocol, a reason or a method mostly repeats the
+  // previous one): an equality test instead of hashing the parser's fresh string into the table. Emptied by take().
+  #last: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined)
+  #lastI = new Int32Array(SLOTS)
+  /** {@link NmapBatchEncoder.#s} through the slot's last string. */
+  #c(slot: number, s: string): number {
+    if (s === this.#last[slot]) return this.#lastI[slot]!
+    const i = this.#s(s)
+    this.#last[slot] = this.#strings[i] // the table's copy: the parser's string may pin its input chunk
+    this.#lastI[slot] = i
+    return i
+  }
+  #co(slot: number, s: string | undefined): number {
+    return s === undefined ? NONE : this.#c(slot, s)
   }
 
   hostStart(): void {
@@ -79,56 +104,56 @@ export class NmapBatchEncoder implements NmapHostEvents {
   status(state: string, reason: string | undefined): void {
     const w = this.#room(3)
     w[this.#n++] = STATUS
-    w[this.#n++] = this.#s(state)
-    w[this.#n++] = this.#o(reason)
+    w[this.#n++] = this.#c(S_STATUS, state)
+    w[this.#n++] = this.#co(S_STATUS_REASON, reason)
   }
   address(addr: string, addrtype: string, vendor: string | undefined): void {
     const w = this.#room(4)
     w[this.#n++] = ADDRESS
     w[this.#n++] = this.#s(addr)
-    w[this.#n++] = this.#s(addrtype)
-    w[this.#n++] = this.#o(vendor)
+    w[this.#n++] = this.#c(S_ADDRTYPE, addrtype)
+    w[this.#n++] = this.#co(S_VENDOR, vendor)
   }
   hostname(name: string, type: string | undefined): void {
     const w = this.#room(3)
     w[this.#n++] = HOSTNAME
     w[this.#n++] = this.#s(name)
-    w[this.#n++] = this.#o(type)
+    w[this.#n++] = this.#co(S_HOSTNAME_TYPE, type)
   }
   extraports(state: string, count: number): void {
     const w = this.#room(4)
     w[this.#n++] = EXTRAPORTS
-    w[this.#n++] = this.#s(state)
+    w[this.#n++] = this.#c(S_EXTRA_STATE, state)
     this.#num(w, count)
   }
   portStart(protocol: string, portid: number): void {
     const w = this.#room(3)
     w[this.#n++] = PORT_START
-    w[this.#n++] = this.#s(protocol)
+    w[this.#n++] = this.#c(S_PROTOCOL, protocol)
     w[this.#n++] = portid
   }
   portState(state: string, reason: string | undefined): void {
     const w = this.#room(3)
     w[this.#n++] = PORT_STATE
-    w[this.#n++] = this.#s(state)
-    w[this.#n++] = this.#o(reason)
+    w[this.#n++] = this.#c(S_STATE, state)
+    w[this.#n++] = this.#co(S_REASON, reason)
   }
   service(name: string | undefined, product: string | undefined, version: string | undefined, extrainfo: string | undefined, tunnel: string | undefined, method: string | undefined, conf: number | undefined): void {
     const w = this.#room(9)
     w[this.#n++] = SERVICE
-    w[this.#n++] = this.#o(name)
-    w[this.#n++] = this.#o(product)
-    w[this.#n++] = this.#o(version)
-    w[this.#n++] = this.#o(extrainfo)
-    w[this.#n++] = this.#o(tunnel)
-    w[this.#n++] = this.#o(method)
+    w[this.#n++] = this.#co(S_SERVICE, name)
+    w[this.#n++] = this.#co(S_SERVICE + 1, product)
+    w[this.#n++] = this.#co(S_SERVICE + 2, version)
+    w[this.#n++] = this.#co(S_SERVICE + 3, extrainfo)
+    w[this.#n++] = this.#co(S_SERVICE + 4, tunnel)
+    w[this.#n++] = this.#co(S_SERVICE + 5, method)
     if (conf === undefined) w[this.#n++] = NONE
     else this.#num(w, conf)
   }
   script(id: string): void {
     const w = this.#room(2)
     w[this.#n++] = SCRIPT
-    w[this.#n++] = this.#s(id)
+    w[this.#n++] = this.#c(S_SCRIPT, id)
     this.weight++
   }
   portEnd(): void {
@@ -168,6 +193,7 @@ export class NmapBatchEncoder implements NmapHostEvents {
     this.weight = 0
     this.#strings = []
     this.#index = new Map()
+    this.#last.fill(undefined)
     return batch
   }
 }
