@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs'
 import { isUtf8 } from 'node:buffer'
-import type { SaxesTagPlain } from 'saxes'
+import type { SaxesAttributePlain, SaxesParser, SaxesTagPlain } from 'saxes'
 import { lazyRequire } from '../../src/lib-lazy.ts'
 import { openRegularFile } from '../../src/lib-files.ts'
 import type { NmapWorkerData, NmapWorkerMessage } from './nmap-worker.ts'
@@ -240,13 +240,60 @@ export class NmapHostBuilder implements NmapHostEvents {
 }
 
 const saxes = lazyRequire<typeof import('saxes')>('saxes')
+const NO_ATTRIBUTES: readonly SaxesAttributePlain[] = Object.freeze([])
+/** The part of saxes 6's non-namespace parser (its private members) that {@link readAttributesFromList} replaces. */
+interface SaxesAttributeInternals {
+  attribList: SaxesAttributePlain[]
+  processAttribs: () => void
+  processAttribsPlain: () => void
+  fail(message: string): unknown
+}
+
+/**
+ * Makes `parser` hand each open tag's attributes to `take` as the list it collected, instead of copying them into the
+ * tag's `attributes` dictionary (saxes' `processAttribsPlain`: interning every attribute name of every tag, most of them
+ * never read, was a sixth of the parse). The well-formedness check it made stays: a duplicate attribute fails with the
+ * same message at the same position, in linear time (a set past a few attributes). `tag.attributes` stays empty.
+ * @throws Error when saxes' internals are not the ones this relies on (a saxes upgrade: a defect, caught by the tests).
+ */
+function readAttributesFromList(parser: SaxesParser, take: (list: readonly SaxesAttributePlain[]) => void): void {
+  const p = parser as unknown as SaxesAttributeInternals
+  if (!Array.isArray(p.attribList) || typeof p.processAttribsPlain !== 'function' || p.processAttribs !== p.processAttribsPlain)
+    throw new Error('saxes internals changed: attribList / processAttribsPlain not found (nmap-xml.ts relies on saxes 6)')
+  p.processAttribs = function (this: SaxesAttributeInternals): void {
+    const list = this.attribList
+    const n = list.length
+    if (n === 0) return take(NO_ATTRIBUTES)
+    if (n > 1) {
+      // The first attribute whose name an earlier one has (as saxes reports it).
+      if (n <= 8) {
+        for (let j = 1; j < n; j++) for (let k = 0; k < j; k++) if (list[k]!.name === list[j]!.name) this.fail(`duplicate attribute: ${list[j]!.name}.`)
+      } else {
+        const seen = new Set<string>()
+        for (const { name } of list) {
+          if (seen.has(name)) this.fail(`duplicate attribute: ${name}.`)
+          seen.add(name)
+        }
+      }
+    }
+    take(list)
+    this.attribList = []
+  }
+}
 const workerThreads = lazyRequire<typeof import('node:worker_threads')>('node:worker_threads')
 const MAX_NAMES = 64
 const MAX_SCRIPTS = 64
 
+/** A decimal integer of 1 to 15 digits, else undefined (`/^\d{1,15}$/`, by hand: it runs for every port). */
 function int(v: string | undefined): number | undefined {
-  if (v === undefined || !/^\d{1,15}$/.test(v)) return undefined
-  return Number(v)
+  if (v === undefined || v.length === 0 || v.length > 15) return undefined
+  let n = 0
+  for (let i = 0; i < v.length; i++) {
+    const d = v.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return undefined
+    n = n * 10 + d
+  }
+  return n
 }
 function num(v: string | undefined): number | undefined {
   if (v === undefined) return undefined
@@ -323,6 +370,14 @@ export async function parseNmapEvents(
   const maxDepth = limits.maxDepth ?? 64
   const maxPorts = limits.maxPortsPerHost ?? 3 * 65_536
   const parser = new (saxes().SaxesParser)({ xmlns: false, position: true })
+  // The open tag's attributes, as saxes listed them (see `readAttributesFromList`).
+  let attrs: readonly SaxesAttributePlain[] = NO_ATTRIBUTES
+  readAttributesFromList(parser, (list) => (attrs = list))
+  /** The open tag's attribute `name` (a linear scan: few attributes per tag, and only for the tags read). */
+  const a = (name: string): string | undefined => {
+    for (let k = 0; k < attrs.length; k++) if (attrs[k]!.name === name) return attrs[k]!.value
+    return undefined
+  }
   const stack: string[] = []
   let run: NmapRun | undefined
   let runstats: { -readonly [K in keyof NmapRunStats]: NmapRunStats[K] } | undefined
@@ -366,13 +421,12 @@ export async function parseNmapEvents(
   parser.on('opentag', (tag: SaxesTagPlain) => {
     lastEvent = parser.position
     const name = tag.name
-    const a = tag.attributes
     const parent = stack[stack.length - 1]
     const grandparent = stack[stack.length - 2]
     if (!sawRoot) {
       sawRoot = true
       if (name !== 'nmaprun') fail(`not nmap XML output: the root element is <${name}>, expected <nmaprun>`)
-      run = defined({ scanner: a.scanner, args: a.args, start: int(a.start), startstr: a.startstr, version: a.version, xmloutputversion: a.xmloutputversion })
+      run = defined({ scanner: a('scanner'), args: a('args'), start: int(a('start')), startstr: a('startstr'), version: a('version'), xmloutputversion: a('xmloutputversion') })
       handlers.run?.(run)
     }
     if (!tag.isSelfClosing) {
@@ -389,56 +443,61 @@ export async function parseNmapEvents(
         }
         break
       case 'status':
-        if (inHost && parent === 'host') events.status(a.state ?? 'unknown', a.reason)
+        if (inHost && parent === 'host') events.status(a('state') ?? 'unknown', a('reason'))
         break
-      case 'address':
-        if (inHost && parent === 'host' && a.addr && addresses < MAX_NAMES) {
+      case 'address': {
+        const addr = inHost && parent === 'host' ? a('addr') : undefined
+        if (addr && addresses < MAX_NAMES) {
           addresses++
-          events.address(a.addr, a.addrtype ?? 'ipv4', a.vendor)
+          events.address(addr, a('addrtype') ?? 'ipv4', a('vendor'))
         }
         break
-      case 'hostname':
-        if (inHost && parent === 'hostnames' && a.name && hostnames < MAX_NAMES) {
+      }
+      case 'hostname': {
+        const hostname = inHost && parent === 'hostnames' ? a('name') : undefined
+        if (hostname && hostnames < MAX_NAMES) {
           hostnames++
-          events.hostname(a.name, a.type)
+          events.hostname(hostname, a('type'))
         }
         break
+      }
       case 'extraports':
-        if (inHost && parent === 'ports') events.extraports(a.state ?? 'unknown', int(a.count) ?? 0)
+        if (inHost && parent === 'ports') events.extraports(a('state') ?? 'unknown', int(a('count')) ?? 0)
         break
-      case 'port': {
-        const portid = int(a.portid)
+      case 'port':
         if (inHost && parent === 'ports') {
-          if (portid === undefined || portid > 65535) fail(`<port> has an invalid portid "${a.portid ?? ''}"`)
+          const portid = int(a('portid'))
+          if (portid === undefined || portid > 65535) fail(`<port> has an invalid portid "${a('portid') ?? ''}"`)
           inPort = true
           scripts = 0
-          events.portStart(a.protocol ?? 'tcp', portid!)
+          events.portStart(a('protocol') ?? 'tcp', portid!)
           if (tag.isSelfClosing) closePort()
         }
         break
-      }
       case 'state':
-        if (inPort && parent === 'port') events.portState(a.state ?? 'unknown', a.reason)
+        if (inPort && parent === 'port') events.portState(a('state') ?? 'unknown', a('reason'))
         break
       case 'service':
-        if (inPort && parent === 'port') events.service(a.name, a.product, a.version, a.extrainfo, a.tunnel, a.method, int(a.conf))
+        if (inPort && parent === 'port') events.service(a('name'), a('product'), a('version'), a('extrainfo'), a('tunnel'), a('method'), int(a('conf')))
         break
-      case 'script':
-        if (inPort && parent === 'port' && a.id && scripts < MAX_SCRIPTS) {
+      case 'script': {
+        const id = inPort && parent === 'port' ? a('id') : undefined
+        if (id && scripts < MAX_SCRIPTS) {
           scripts++
-          events.script(a.id)
+          events.script(id)
         }
         break
+      }
       case 'finished':
-        if (parent === 'runstats' && grandparent === 'nmaprun') runstats = { ...runstats, ...defined({ exit: a.exit, errormsg: a.errormsg, elapsed: num(a.elapsed), summary: a.summary }) }
+        if (parent === 'runstats' && grandparent === 'nmaprun') runstats = { ...runstats, ...defined({ exit: a('exit'), errormsg: a('errormsg'), elapsed: num(a('elapsed')), summary: a('summary') }) }
         break
       case 'taskprogress': {
-        const percent = num(a.percent)
-        if (parent === 'nmaprun' && percent !== undefined && percent >= 0 && percent <= 100) handlers.taskprogress?.({ task: a.task ?? '', percent })
+        const percent = num(a('percent'))
+        if (parent === 'nmaprun' && percent !== undefined && percent >= 0 && percent <= 100) handlers.taskprogress?.({ task: a('task') ?? '', percent })
         break
       }
       case 'hosts':
-        if (parent === 'runstats' && grandparent === 'nmaprun') runstats = { ...runstats, ...defined({ hostsUp: int(a.up), hostsDown: int(a.down), hostsTotal: int(a.total) }) }
+        if (parent === 'runstats' && grandparent === 'nmaprun') runstats = { ...runstats, ...defined({ hostsUp: int(a('up')), hostsDown: int(a('down')), hostsTotal: int(a('total')) }) }
         break
     }
   })

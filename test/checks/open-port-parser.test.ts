@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
+import { SaxesParser } from 'saxes'
 import { NmapXmlError, parseNmapXml, type NmapHost, type NmapLimits } from '../../checks/open-port/nmap-xml.ts'
 
 const sV = readFileSync('fixtures/nmap/sV-scripts-loopback.xml')
@@ -110,5 +111,44 @@ describe('open-port: nmap XML parser properties', () => {
   ])('bounds memory and refuses $name', async ({ xml, error }) => {
     const r = await parse(typeof xml === 'string' ? Buffer.from(xml) : xml, [65_536, 131_072], { maxMarkupChars: 100_000 })
     expect(r.error?.message).toMatch(error)
+  })
+  // The parser reads each tag's attributes from the list saxes collected (not saxes' per-tag dictionary): the duplicate
+  // check saxes made there must stay, with saxes' own message and position, and values must read as before.
+  it('duplicate attributes fail as saxes reports them (message, line, column), on read and unread tags, few or many attributes', async () => {
+    const saxesError = (xml: string): string => {
+      try {
+        new SaxesParser({ xmlns: false, position: true }).write(xml).close()
+      } catch (err) {
+        return (err as Error).message
+      }
+      return 'no error'
+    }
+    const many = (dup: string) => Array.from({ length: 20 }, (_, k) => ` x${k}="${k}"`).join('') + dup
+    const docs = [
+      `<nmaprun>\n<host><status state="up" state="down"/></host></nmaprun>`,
+      `<nmaprun><times a="1" b="2" a="3"/></nmaprun>`,
+      `<nmaprun>\n<host>\n<ports><port protocol="tcp" portid="22" b="1" c="2" d="3" e="4" f="5" g="6" portid="23"/></ports></host></nmaprun>`,
+      `<nmaprun><host><address addr="127.0.0.1"${many(' x7="again"')}/></host></nmaprun>`,
+      `<nmaprun><hosthint${many(' x19="again" x19="twice"')}></hosthint></nmaprun>`,
+      `<nmaprun scanner="nmap" scanner="other"></nmaprun>`,
+    ]
+    for (const xml of docs) {
+      const r = await parse(Buffer.from(xml))
+      expect(saxesError(xml)).toMatch(/^\d+:\d+: duplicate attribute: \w+\.$/)
+      expect(`${r.error?.line}:${r.error?.column}: ${r.error?.detail}`).toBe(saxesError(xml))
+    }
+    // The same names without the duplicate: no error, and every value read is the tag's own.
+    const ok = await parse(Buffer.from(`<nmaprun><host><address${many('')} addr="127.0.0.9" addrtype="ipv6" vendor="V"/><ports><port portid="7" protocol="udp"><service conf="9" method="table" name="echo" z="1"/></port></ports></host></nmaprun>`))
+    expect(ok.error).toBeUndefined()
+    expect(ok.hosts[0]!.addresses).toEqual([{ addr: '127.0.0.9', addrtype: 'ipv6', vendor: 'V' }])
+    expect(ok.hosts[0]!.ports[0]).toMatchObject({ protocol: 'udp', portid: 7, service: { name: 'echo', method: 'table', conf: 9 } })
+  })
+
+  it('a tag with 200,000 attributes: read in linear time, a duplicate at the end still found', async () => {
+    const attrs = Array.from({ length: 200_000 }, (_, k) => ` a${k}="v"`).join('')
+    const ok = await parse(Buffer.from(`<nmaprun><host><address${attrs} addr="127.0.0.1"/></host></nmaprun>`))
+    expect(ok.hosts[0]!.addresses[0]!.addr).toBe('127.0.0.1')
+    const dup = await parse(Buffer.from(`<nmaprun><host><address${attrs} a0="again"/></host></nmaprun>`))
+    expect(dup.error?.detail).toBe('duplicate attribute: a0.')
   })
 })
