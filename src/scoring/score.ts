@@ -109,7 +109,7 @@ interface RuleTally {
   failTarget?: string
 }
 
-/** An asset's tallies: flat records, written to the spill file as they are (see {@link ASSET_CODEC}) past the budget. */
+/** An asset's tallies: flat records, written to the spill file as they are (see {@link assetCodec}) past the budget. */
 interface AssetAcc {
   readonly asset: string
   /** The asset's target: the lowest among its findings' targets, else among its counted passes' (order-independent). */
@@ -162,47 +162,75 @@ function combineAssets(a: AssetAcc, b: AssetAcc): AssetAcc {
 const PILLAR_INDEX = new Map<string, number>(PILLARS.map((p, i) => [p, i]))
 const SEVERITY_INDEX = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]))
 
-/** An asset's tallies in the spill file: numbers and strings as they are (no JSON). */
-const ASSET_CODEC: Codec<AssetAcc> = {
-  write(w: BinWriter, a: AssetAcc): void {
-    w.str(a.asset)
-    w.opt(a.ft)
-    w.opt(a.pt)
-    w.u8(PILLAR_INDEX.get(a.pillar)!)
-    w.num(a.passed)
-    w.num(a.failed)
-    w.num(a.suppressed)
-    w.u32(a.rules.length)
-    for (const t of a.rules) {
-      w.str(t.ruleId)
-      w.u8(SEVERITY_INDEX.get(t.severity)!)
-      w.num(t.passed)
-      w.num(t.failed)
-      if (t.failResource === undefined) w.u8(0)
-      else {
-        w.u8(1)
-        w.str(t.failResource)
-        w.str(t.failFingerprint!)
-        w.str(t.failTarget!)
-      }
+/**
+ * An asset's tallies in the spill file: numbers and strings as they are (no JSON). The asset is read back from the key
+ * (`pillar\0asset`, as {@link scoreTally} makes it: the pillar's name has no NUL), a rule id is its index in the tally's own table of rule ids (few: kept in memory), and a target
+ * equal to the asset's first one (`ft`) is a flag: most strings of a record are not written at all.
+ */
+function assetCodec(): Codec<AssetAcc> {
+  const ruleIds: string[] = []
+  const ruleIndex = new Map<string, number>()
+  const ruleAt = (i: number): string => {
+    const id = ruleIds[i]
+    if (id === undefined) throw new Error('tally spill: an asset tally of the temporary file is damaged')
+    return id
+  }
+  /** A target: 0 absent, 1 the asset's `ft`, else 2 and the string. */
+  const target = (w: BinWriter, t: string | undefined, ft: string | undefined): void => {
+    if (t === undefined) w.u8(0)
+    else if (t === ft) w.u8(1)
+    else {
+      w.u8(2)
+      w.str(t)
     }
-  },
-  read(r: BinReader): AssetAcc {
-    const asset = r.str()
-    const ft = r.opt()
-    const pt = r.opt()
-    const a: AssetAcc = { asset, ft, pt, pillar: PILLARS[r.u8()]!, passed: r.num(), failed: r.num(), suppressed: r.num(), rules: [] }
-    for (let n = r.u32(); n > 0; n--) {
-      const t: RuleTally = { ruleId: r.str(), severity: SEVERITIES[r.u8()]!, passed: r.num(), failed: r.num() }
-      if (r.u8()) {
-        t.failResource = r.str()
-        t.failFingerprint = r.str()
-        t.failTarget = r.str()
+  }
+  const readTarget = (r: BinReader, ft: string | undefined): string | undefined => {
+    const how = r.u8()
+    return how === 0 ? undefined : how === 1 ? ft : r.str()
+  }
+  return {
+    write(w: BinWriter, a: AssetAcc): void {
+      w.u8(PILLAR_INDEX.get(a.pillar)!)
+      w.opt(a.ft)
+      target(w, a.pt, a.ft)
+      w.num(a.passed)
+      w.num(a.failed)
+      w.num(a.suppressed)
+      w.u32(a.rules.length)
+      for (const t of a.rules) {
+        let i = ruleIndex.get(t.ruleId)
+        if (i === undefined) ruleIndex.set(t.ruleId, (i = ruleIds.push(t.ruleId) - 1))
+        w.u32(i)
+        w.u8(SEVERITY_INDEX.get(t.severity)!)
+        w.num(t.passed)
+        w.num(t.failed)
+        if (t.failResource === undefined) w.u8(0)
+        else {
+          w.u8(1)
+          w.str(t.failResource)
+          w.str(t.failFingerprint!)
+          target(w, t.failTarget, a.ft)
+        }
       }
-      a.rules.push(t)
-    }
-    return a
-  },
+    },
+    read(r: BinReader, key: string): AssetAcc {
+      const pillar = PILLARS[r.u8()]!
+      const asset = key.slice(pillar.length + 1)
+      const ft = r.opt()
+      const pt = readTarget(r, ft)
+      const a: AssetAcc = { asset, ft, pt, pillar, passed: r.num(), failed: r.num(), suppressed: r.num(), rules: [] }
+      for (let n = r.u32(); n > 0; n--) {
+        const t: RuleTally = { ruleId: ruleAt(r.u32()), severity: SEVERITIES[r.u8()]!, passed: r.num(), failed: r.num() }
+        if (r.u8()) {
+          t.failResource = r.str()
+          t.failFingerprint = r.str()
+          t.failTarget = readTarget(r, ft)
+        }
+        a.rules.push(t)
+      }
+      return a
+    },
+  }
 }
 
 /** The mergeable part of a pillar (sums, counts, sets); {@link finishPillar} turns it into a {@link PillarScore}. */
@@ -293,7 +321,7 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
   const settings = input.settings ?? {}
   const ruleMeta = new Map((input.rules ?? []).filter((r) => PILLARS.includes(r.pillar)).map((r) => [r.id, r]))
   const memoryAssets = input.memoryAssets ?? DEFAULT_MEMORY_RECORDS
-  const assets = new TallyMap<AssetAcc>(memoryAssets, combineAssets, ASSET_CODEC)
+  const assets = new TallyMap<AssetAcc>(memoryAssets, combineAssets, assetCodec())
   const stats = new Map<Pillar, PillarStats>(PILLARS.map((p) => [p, emptyStats()]))
   const statsOf = (p: Pillar): PillarStats => stats.get(p)!
   const familyPillars = new Map<string, Set<Pillar>>()
