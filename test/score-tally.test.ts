@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { scoreReport, scoreTally } from '../src/scoring/score.ts'
 import { PASS_CODEC, TallyMap, type Codec } from '../src/engine/tally.ts'
+import { SHORT_RUN } from '../src/engine/runs.ts'
 import { SarifTally } from '../src/report/sarif.ts'
 import { fingerprintOf } from '../src/engine/run.ts'
 import { escapeJsonText } from '../src/report/escape.ts'
@@ -170,6 +171,34 @@ describe('TallyMap', () => {
 })
 
 describe('pass counts past their budget', () => {
+  it('past its budget once, a map holds at most SHORT_RUN keys at a time (its values die young), and reads every key back combined', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ztscan-passcount-test-'))
+    try {
+      const budget = 4 * SHORT_RUN
+      const m = new TallyMap<PassCount>(budget, (a, b) => ({ ...a, count: a.count + b.count }), PASS_CODEC, dir)
+      const n = 3 * budget
+      let most = 0
+      for (let i = 0; i < n; i++) {
+        // every key twice, the second time far from the first (in another run)
+        const j = i % (n / 2)
+        const k = `nmap:f.xml\0a-critical\0h${String(j).padStart(6, '0')}`
+        const c = m.get(k)
+        if (c) (c as { count: number }).count++
+        else m.set(k, { ruleId: 'a-critical', target: 'nmap:f.xml', asset: `h${String(j).padStart(6, '0')}`, count: 1 })
+        if (m.runs > 0) most = Math.max(most, m.size)
+      }
+      // In memory until the budget, then short runs.
+      expect(m.runs).toBeGreaterThanOrEqual((n - budget) / SHORT_RUN)
+      expect(most).toBeLessThanOrEqual(SHORT_RUN)
+      const got = [...m.entries()]
+      expect(got).toHaveLength(n / 2)
+      expect(got.every(([, c]) => c.count === 2)).toBe(true)
+      m.release()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('a pass count spilled under a key that is not the scan\'s own keeps its strings (they are taken from the key only when it is)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ztscan-passcount-test-'))
     try {

@@ -7,6 +7,14 @@ import { readSync } from 'node:fs'
 /** Bytes gathered before a spill file is written to. */
 export const WRITE_CHUNK = 1 << 20
 
+/**
+ * Records of a run once a store or map has spilled (when its budget is larger): past the budget, records are held for a
+ * short time only, so that they die young. A record held until a spill of 20,000 keys outlives a few scavenges and is
+ * copied and promoted, then collected by a full GC: most of the main thread's GC time on a large scan. The cost is more
+ * runs to merge (a deeper heap, smaller read buffers).
+ */
+export const SHORT_RUN = 512
+
 /** Read buffer of one run while merging `runs` runs: 8 MiB shared by the runs, from 16 KiB to 256 KiB each. */
 export const readChunk = (runs: number): number => Math.max(16 * 1024, Math.min(256 * 1024, Math.floor((8 << 20) / Math.max(1, runs))))
 
