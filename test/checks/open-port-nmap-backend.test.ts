@@ -21,6 +21,16 @@ describe('nmap as the port-scan back-end', () => {
     for (const bad of ['a;rm -rf /', '$(id)', '-oN/tmp/x', '--script=x']) expect(() => nmapArguments(bad, [22], false, 2000)).toThrow(/not a valid host/)
   })
 
+  it('port argument: one port, a run ending the list, unsorted runs and repeats (sorted once), an empty list', () => {
+    expect(portArgument([5])).toBe('5')
+    expect(portArgument([1, 2, 3, 5])).toBe('1-3,5')
+    expect(portArgument([1, 3, 4, 5])).toBe('1,3-5')
+    expect(portArgument([3, 2, 1])).toBe('1-3')
+    expect(portArgument([1, 3, 3])).toBe('1,3')
+    expect(portArgument([2, 3, 1, 1, 65535])).toBe('1-3,65535')
+    expect(portArgument([])).toBe('')
+  })
+
   it.skipIf(!nmap)('reports the same open ports as the built-in connect scan (loopback listeners, IPv4 and IPv6)', async () => {
     const servers: Server[] = []
     try {
