@@ -241,6 +241,49 @@ export class NmapHostBuilder implements NmapHostEvents {
 
 const saxes = lazyRequire<typeof import('saxes')>('saxes')
 const NO_ATTRIBUTES: readonly SaxesAttributePlain[] = Object.freeze([])
+
+// The elements the parser reads, as numbers: a tag's name is tested once (a switch on its length, then at most three
+// string tests), and parents are compared as numbers. T_NONE stands above the root.
+const T_NONE = -1
+const T_OTHER = 0
+const T_NMAPRUN = 1
+const T_HOST = 2
+const T_STATUS = 3
+const T_ADDRESS = 4
+const T_HOSTNAMES = 5
+const T_HOSTNAME = 6
+const T_PORTS = 7
+const T_EXTRAPORTS = 8
+const T_PORT = 9
+const T_STATE = 10
+const T_SERVICE = 11
+const T_SCRIPT = 12
+const T_RUNSTATS = 13
+const T_FINISHED = 14
+const T_TASKPROGRESS = 15
+const T_HOSTS = 16
+function tagCode(name: string): number {
+  switch (name.length) {
+    case 4:
+      return name === 'host' ? T_HOST : name === 'port' ? T_PORT : T_OTHER
+    case 5:
+      return name === 'state' ? T_STATE : name === 'ports' ? T_PORTS : name === 'hosts' ? T_HOSTS : T_OTHER
+    case 6:
+      return name === 'status' ? T_STATUS : name === 'script' ? T_SCRIPT : T_OTHER
+    case 7:
+      return name === 'service' ? T_SERVICE : name === 'address' ? T_ADDRESS : name === 'nmaprun' ? T_NMAPRUN : T_OTHER
+    case 8:
+      return name === 'hostname' ? T_HOSTNAME : name === 'runstats' ? T_RUNSTATS : name === 'finished' ? T_FINISHED : T_OTHER
+    case 9:
+      return name === 'hostnames' ? T_HOSTNAMES : T_OTHER
+    case 10:
+      return name === 'extraports' ? T_EXTRAPORTS : T_OTHER
+    case 12:
+      return name === 'taskprogress' ? T_TASKPROGRESS : T_OTHER
+    default:
+      return T_OTHER
+  }
+}
 /** The part of saxes 6's non-namespace parser (its private members) that {@link readAttributesFromList} replaces. */
 interface SaxesAttributeInternals {
   attribList: SaxesAttributePlain[]
@@ -378,7 +421,10 @@ export async function parseNmapEvents(
     for (let k = 0; k < attrs.length; k++) if (attrs[k]!.name === name) return attrs[k]!.value
     return undefined
   }
-  const stack: string[] = []
+  // The open elements' codes, under two T_NONE (a root's parent and grandparent); `selfClosing`: the code of the
+  // self-closing tag just opened (saxes closes it right after opening it, and it is not on the stack).
+  const stack: number[] = [T_NONE, T_NONE]
+  let selfClosing = T_NONE
   let run: NmapRun | undefined
   let runstats: { -readonly [K in keyof NmapRunStats]: NmapRunStats[K] } | undefined
   // The host and the port being read, and what they hold so far (the limits are checked here, the objects built by `events`).
@@ -421,8 +467,9 @@ export async function parseNmapEvents(
   parser.on('opentag', (tag: SaxesTagPlain) => {
     lastEvent = parser.position
     const name = tag.name
-    const parent = stack[stack.length - 1]
-    const grandparent = stack[stack.length - 2]
+    const code = tagCode(name)
+    const parent = stack[stack.length - 1]!
+    const grandparent = stack[stack.length - 2]!
     if (!sawRoot) {
       sawRoot = true
       if (name !== 'nmaprun') fail(`not nmap XML output: the root element is <${name}>, expected <nmaprun>`)
@@ -430,42 +477,42 @@ export async function parseNmapEvents(
       handlers.run?.(run)
     }
     if (!tag.isSelfClosing) {
-      if (stack.length >= maxDepth) fail(`elements nested deeper than ${maxDepth} levels`)
-      stack.push(name)
-    }
-    switch (name) {
-      case 'host':
-        if (parent === 'nmaprun') {
+      if (stack.length - 2 >= maxDepth) fail(`elements nested deeper than ${maxDepth} levels`)
+      stack.push(code)
+    } else selfClosing = code
+    switch (code) {
+      case T_HOST:
+        if (parent === T_NMAPRUN) {
           inHost = true
           inPort = false
           addresses = hostnames = ports = 0
           events.hostStart()
         }
         break
-      case 'status':
-        if (inHost && parent === 'host') events.status(a('state') ?? 'unknown', a('reason'))
+      case T_STATUS:
+        if (inHost && parent === T_HOST) events.status(a('state') ?? 'unknown', a('reason'))
         break
-      case 'address': {
-        const addr = inHost && parent === 'host' ? a('addr') : undefined
+      case T_ADDRESS: {
+        const addr = inHost && parent === T_HOST ? a('addr') : undefined
         if (addr && addresses < MAX_NAMES) {
           addresses++
           events.address(addr, a('addrtype') ?? 'ipv4', a('vendor'))
         }
         break
       }
-      case 'hostname': {
-        const hostname = inHost && parent === 'hostnames' ? a('name') : undefined
+      case T_HOSTNAME: {
+        const hostname = inHost && parent === T_HOSTNAMES ? a('name') : undefined
         if (hostname && hostnames < MAX_NAMES) {
           hostnames++
           events.hostname(hostname, a('type'))
         }
         break
       }
-      case 'extraports':
-        if (inHost && parent === 'ports') events.extraports(a('state') ?? 'unknown', int(a('count')) ?? 0)
+      case T_EXTRAPORTS:
+        if (inHost && parent === T_PORTS) events.extraports(a('state') ?? 'unknown', int(a('count')) ?? 0)
         break
-      case 'port':
-        if (inHost && parent === 'ports') {
+      case T_PORT:
+        if (inHost && parent === T_PORTS) {
           const portid = int(a('portid'))
           if (portid === undefined || portid > 65535) fail(`<port> has an invalid portid "${a('portid') ?? ''}"`)
           inPort = true
@@ -474,30 +521,30 @@ export async function parseNmapEvents(
           if (tag.isSelfClosing) closePort()
         }
         break
-      case 'state':
-        if (inPort && parent === 'port') events.portState(a('state') ?? 'unknown', a('reason'))
+      case T_STATE:
+        if (inPort && parent === T_PORT) events.portState(a('state') ?? 'unknown', a('reason'))
         break
-      case 'service':
-        if (inPort && parent === 'port') events.service(a('name'), a('product'), a('version'), a('extrainfo'), a('tunnel'), a('method'), int(a('conf')))
+      case T_SERVICE:
+        if (inPort && parent === T_PORT) events.service(a('name'), a('product'), a('version'), a('extrainfo'), a('tunnel'), a('method'), int(a('conf')))
         break
-      case 'script': {
-        const id = inPort && parent === 'port' ? a('id') : undefined
+      case T_SCRIPT: {
+        const id = inPort && parent === T_PORT ? a('id') : undefined
         if (id && scripts < MAX_SCRIPTS) {
           scripts++
           events.script(id)
         }
         break
       }
-      case 'finished':
-        if (parent === 'runstats' && grandparent === 'nmaprun') runstats = { ...runstats, ...defined({ exit: a('exit'), errormsg: a('errormsg'), elapsed: num(a('elapsed')), summary: a('summary') }) }
+      case T_FINISHED:
+        if (parent === T_RUNSTATS && grandparent === T_NMAPRUN) runstats = { ...runstats, ...defined({ exit: a('exit'), errormsg: a('errormsg'), elapsed: num(a('elapsed')), summary: a('summary') }) }
         break
-      case 'taskprogress': {
+      case T_TASKPROGRESS: {
         const percent = num(a('percent'))
-        if (parent === 'nmaprun' && percent !== undefined && percent >= 0 && percent <= 100) handlers.taskprogress?.({ task: a('task') ?? '', percent })
+        if (parent === T_NMAPRUN && percent !== undefined && percent >= 0 && percent <= 100) handlers.taskprogress?.({ task: a('task') ?? '', percent })
         break
       }
-      case 'hosts':
-        if (parent === 'runstats' && grandparent === 'nmaprun') runstats = { ...runstats, ...defined({ hostsUp: int(a('up')), hostsDown: int(a('down')), hostsTotal: int(a('total')) }) }
+      case T_HOSTS:
+        if (parent === T_RUNSTATS && grandparent === T_NMAPRUN) runstats = { ...runstats, ...defined({ hostsUp: int(a('up')), hostsDown: int(a('down')), hostsTotal: int(a('total')) }) }
         break
     }
   })
@@ -510,18 +557,19 @@ export async function parseNmapEvents(
   }
   parser.on('closetag', (tag) => {
     lastEvent = parser.position
-    if (!tag.isSelfClosing) stack.pop()
-    switch (tag.name) {
-      case 'port':
+    // saxes closes the innermost open element (a mismatched close tag fails right after): the stack's top.
+    const code = tag.isSelfClosing ? selfClosing : stack.pop()!
+    switch (code) {
+      case T_PORT:
         if (!tag.isSelfClosing) closePort()
         break
-      case 'host':
-        if (stack[stack.length - 1] === 'nmaprun') flush(false)
+      case T_HOST:
+        if (stack[stack.length - 1] === T_NMAPRUN) flush(false)
         break
-      case 'runstats':
+      case T_RUNSTATS:
         // The run's own statistics only: a <runstats> anywhere else (inside a <host>) is not the scan's end, and the
         // handler (the worker sends its batch there) must never run in the middle of a host.
-        if (runstats && stack[stack.length - 1] === 'nmaprun') handlers.runstats?.(runstats)
+        if (runstats && stack[stack.length - 1] === T_NMAPRUN) handlers.runstats?.(runstats)
         break
     }
   })
