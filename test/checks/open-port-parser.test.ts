@@ -151,4 +151,12 @@ describe('open-port: nmap XML parser properties', () => {
     const dup = await parse(Buffer.from(`<nmaprun><host><address${attrs} a0="again"/></host></nmaprun>`))
     expect(dup.error?.detail).toBe('duplicate attribute: a0.')
   })
+  it('maxDepth counts open elements exactly: a self-closing one at the next level is accepted, an open one refused', async () => {
+    const ok = await parse(Buffer.from('<nmaprun><host><ports><port protocol="tcp" portid="22"><state state="open"/></port></ports></host></nmaprun>'), [], { maxDepth: 4 })
+    expect(ok.error).toBeUndefined()
+    expect(ok.hosts[0]!.ports[0]).toMatchObject({ portid: 22, state: 'open' })
+    const deep = await parse(Buffer.from('<nmaprun><host><ports><port protocol="tcp" portid="22"><state state="open"></state></port></ports></host></nmaprun>'), [], { maxDepth: 4 })
+    expect(deep.error?.detail).toBe('elements nested deeper than 4 levels')
+    expect([deep.error?.line, deep.error?.column]).toEqual([1, 75])
+  })
 })
