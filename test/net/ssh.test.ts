@@ -160,13 +160,18 @@ describe.skipIf(NO_SSHD)(`against a real sshd (${WHY})`, () => {
   it('mismatching key → host-key error, and no authentication and no command happened', async () => {
     // Wait until sshd has logged everything of the earlier tests (under load its lines come late), so that every
     // connection counted below is one this test opened.
-    let before = sshd.logs()
-    for (let i = 0; i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 200))
-      const now = sshd.logs()
-      if (now === before) break
-      before = now
+    // Quiet means unchanged for a whole second (five 200 ms looks): one unchanged look was not enough at load 6-8.
+    const settle = async (min: number): Promise<string> => {
+      let seen = sshd.logs()
+      for (let i = 0, still = 0; i < 100 && still < min; i++) {
+        await new Promise((r) => setTimeout(r, 200))
+        const now = sshd.logs()
+        still = now === seen ? still + 1 : 0
+        seen = now
+      }
+      return seen
     }
+    const before = await settle(5)
     const wrongPin = 'SHA256:' + 'A'.repeat(43)
     const kh = join(sshd.dir, 'known_hosts_wrong')
     await writeFile(kh, `[127.0.0.1]:${sshd.port} ssh-ed25519 ${Buffer.from('0000000b7373682d6564323535313900000020' + '33'.repeat(32), 'hex').toString('base64')}\n`)
@@ -178,9 +183,9 @@ describe.skipIf(NO_SSHD)(`against a real sshd (${WHY})`, () => {
       expect(e2.reason).toBe('host-key')
     }
     expect(existsSync(join(scratch, 'marker'))).toBe(false)
-    await new Promise((r) => setTimeout(r, 100))
-    // Only the lines of the connections this test opened (an earlier test's disconnect may be logged late).
-    const after = sshd.logs().slice(before.length).split('\n')
+    // Only the lines of the connections this test opened (an earlier test's disconnect may be logged late); ours may be
+    // logged late too, so wait for the log to settle.
+    const after = (await settle(3)).slice(before.length).split('\n')
     const ports = new Set(after.map((l) => /^Connection from 127\.0\.0\.1 port (\d+)/.exec(l)?.[1]).filter(Boolean))
     expect(ports.size).toBe(4)
     const ours = after.filter((l) => [...ports].some((p) => l.includes(`port ${p}`))).join('\n')
