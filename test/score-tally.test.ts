@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { scoreReport, scoreTally } from '../src/scoring/score.ts'
 import { PASS_CODEC, TallyMap, type Codec } from '../src/engine/tally.ts'
-import { SHORT_RUN } from '../src/engine/runs.ts'
+import { runLimit, SHORT_RUN } from '../src/engine/runs.ts'
 import { SarifTally } from '../src/report/sarif.ts'
 import { fingerprintOf } from '../src/engine/run.ts'
 import { escapeJsonText } from '../src/report/escape.ts'
@@ -197,6 +197,16 @@ describe('pass counts past their budget', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it('runs are short past the budget, doubled every 512 runs up to the budget (a huge input merges a bounded number more runs)', () => {
+    expect(runLimit(20_000, 0)).toBe(20_000)
+    expect(runLimit(20_000, 1)).toBe(SHORT_RUN)
+    expect(runLimit(20_000, 512)).toBe(SHORT_RUN)
+    expect(runLimit(20_000, 513)).toBe(2 * SHORT_RUN)
+    expect(runLimit(20_000, 5 * 512 + 1)).toBe(32 * SHORT_RUN)
+    expect(runLimit(20_000, 6 * 512 + 1)).toBe(20_000)
+    expect(runLimit(100, 3)).toBe(100)
   })
 
   it('a pass count spilled under a key that is not the scan\'s own keeps its strings (they are taken from the key only when it is)', () => {

@@ -15,6 +15,13 @@ export const WRITE_CHUNK = 1 << 20
  */
 export const SHORT_RUN = 512
 
+/**
+ * Records a run may hold: the `budget` until the first run is written, then {@link SHORT_RUN}, doubled every 512 runs up
+ * to the budget, so that a huge input does not make thousands of runs to merge (each with its read buffer): at most about
+ * 512 runs per doubling more than the budget alone would make.
+ */
+export const runLimit = (budget: number, runs: number): number => (runs ? Math.min(budget, SHORT_RUN * 2 ** Math.floor((runs - 1) / 512)) : budget)
+
 /** Read buffer of one run while merging `runs` runs: 8 MiB shared by the runs, from 16 KiB to 256 KiB each. */
 export const readChunk = (runs: number): number => Math.max(16 * 1024, Math.min(256 * 1024, Math.floor((8 << 20) / Math.max(1, runs))))
 

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Finding } from '../types.ts'
 import { escapeJsonText, writeJsonForOutput } from '../report/escape.ts'
-import { mergeByKey, readChunk, readOn, SHORT_RUN, WRITE_CHUNK } from './runs.ts'
+import { mergeByKey, readChunk, readOn, runLimit, WRITE_CHUNK } from './runs.ts'
 
 /** Findings kept in memory before the rest spill to a temporary file (per scan). */
 export const DEFAULT_MEMORY_FINDINGS = 10_000
@@ -328,8 +328,8 @@ export class SpillStore<T = Finding> {
     if (this.#eager && this.#runs.length) {
       this.#keys.push(k)
       this.#ends.push((this.#text ??= new JsonBuffer()).add(JSON.stringify(f)))
-      // Once spilled, a run holds SHORT_RUN records at most (their keys die young).
-      if (this.#keys.length >= Math.min(this.#budget, SHORT_RUN)) this.#spill()
+      // Once spilled, runs are short (runLimit): the keys die young.
+      if (this.#keys.length >= runLimit(this.#budget, this.#runs.length)) this.#spill()
       return
     }
     this.#mem.push({ k, f })

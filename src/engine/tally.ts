@@ -11,7 +11,7 @@ import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { track, untrack } from './spill.ts'
-import { mergeByKey, readChunk, readOn, SHORT_RUN, WRITE_CHUNK } from './runs.ts'
+import { mergeByKey, readChunk, readOn, runLimit, WRITE_CHUNK } from './runs.ts'
 import type { PassCount } from '../types.ts'
 
 /** Buffer's own UTF-8 copy methods (the ones `write` and `toString` call after checking their arguments). */
@@ -204,8 +204,8 @@ export class TallyMap<V> {
 
   set(key: string, v: V): void {
     if (this.#sorted) throw new Error('tally map: a value was set after the map was read')
-    // Past the budget once, a run holds SHORT_RUN keys at most.
-    if (this.#mem.size >= (this.#runs.length ? Math.min(this.#budget, SHORT_RUN) : this.#budget) && !this.#mem.has(key)) this.#spill()
+    // Past the budget once, runs are short (runLimit).
+    if (this.#mem.size >= runLimit(this.#budget, this.#runs.length) && !this.#mem.has(key)) this.#spill()
     this.#mem.set(key, v)
   }
 
