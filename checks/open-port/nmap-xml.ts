@@ -695,8 +695,10 @@ function parseInWorker(url: URL, fd: number, display: string, handlers: NmapHand
   const taken = new Int32Array(new SharedArrayBuffer(4))
   const data: NmapWorkerData = { fd, display, limits, taken, batchHosts: w.batchHosts, batchWeight: w.batchWeight, window: w.window }
   const onBatch = w.onBatch
-  // A small young generation: the parser's garbage is short-lived, and the worker's heap adds to the scan's peak RSS.
-  const resourceLimits = { maxYoungGenerationSizeMb: 8, ...(w.heapMb === undefined ? {} : { maxOldGenerationSizeMb: w.heapMb }) }
+  // A bounded young generation: the worker's heap adds to the scan's peak RSS. The parser's garbage (saxes' tag and
+  // attribute objects) is short-lived and a scavenge costs about the same whatever the size, so 16 MB halves their number
+  // against 8 MB (the 200 MB file: ~335 instead of ~665; ~0.5 s less GC) for ~10 MB more peak RSS (263 MB median).
+  const resourceLimits = { maxYoungGenerationSizeMb: 16, ...(w.heapMb === undefined ? {} : { maxOldGenerationSizeMb: w.heapMb }) }
   const worker = new (workerThreads().Worker)(url, { workerData: data, resourceLimits })
   return new Promise<NmapSummary>((resolve, reject) => {
     let settled = false
