@@ -12,7 +12,7 @@ import { registryOf, type Registry } from '../targets/registry.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
 import { baselineMarker, type Baseline } from '../report/baseline.ts'
 import { suppressor, type Suppression } from '../report/suppress.ts'
-import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, FindingStore, SpilledRecord, recordView } from './spill.ts'
+import { DEFAULT_MEMORY_BYTES, DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, FindingStore, SpilledRecord, recordView } from './spill.ts'
 import { PASS_CODEC, TallyMap } from './tally.ts'
 import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type PassCount, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
 import type { CheckDefinition, Family, Logger } from './check.ts'
@@ -81,6 +81,11 @@ export interface ScanOptions {
    * smaller of this and 20,000 keys (`report.passCounts`, `report.score.assets` become lazy views).
    */
   readonly memoryFindings?: number
+  /**
+   * Characters of JSON text (about bytes) each of those lists — findings, pass counts, errors, skips — holds in memory
+   * before it spills, whichever of this and its count comes first (default 32 MiB).
+   */
+  readonly memoryBytes?: number
   /** Clock (tests pass a fixed one). */
   readonly now?: () => Date
   /**
@@ -318,6 +323,7 @@ async function prepare(options: ScanOptions) {
     if (v > MAX_TIMER_MS) throw new OptionsError(name, `at most ${MAX_TIMER_MS} ms (about 24.8 days, the timer maximum; got ${v})`)
   const maxErrors = parseErrorBudget(options.maxErrors)
   const memoryFindings = positiveInt('memoryFindings', options.memoryFindings, DEFAULT_MEMORY_FINDINGS)
+  const memoryBytes = positiveInt('memoryBytes', options.memoryBytes, DEFAULT_MEMORY_BYTES)
   if (options.shard && !(Number.isInteger(options.shard.count) && options.shard.count >= 1 && Number.isInteger(options.shard.index) && options.shard.index >= 1 && options.shard.index <= options.shard.count))
     throw new OptionsError('shard', `expected i/n with 1 <= i <= n (got ${options.shard.index}/${options.shard.count})`)
 
@@ -347,7 +353,7 @@ async function prepare(options: ScanOptions) {
   }
   // A check must target a kind some family declares (or that a target object given to this scan has): a typo is an error.
   registry.assertKnownKinds(checks, new Set(options.targets.flatMap((t) => (t && typeof t === 'object' && typeof t.kind === 'string' ? [t.kind] : []))))
-  return { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, memoryFindings, checks, rules, settings, targets, registry }
+  return { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, memoryFindings, memoryBytes, checks, rules, settings, targets, registry }
 }
 
 /** The report's order of findings. */
@@ -357,7 +363,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   const startedAt = new Date()
   const now = options.now ?? (() => new Date())
   const log = options.logger ?? noopLogger
-  const { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, memoryFindings, checks, rules, settings, targets: given, registry } = await prepare(options)
+  const { concurrency, perHost, maxSockets, baseTimeout, connectTimeoutMs, maxErrors, memoryFindings, memoryBytes, checks, rules, settings, targets: given, registry } = await prepare(options)
   const redact = makeRedactor(options.settings)
 
   const scheduler = new HostScheduler(concurrency, perHost)
@@ -368,7 +374,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   const chainMode = options.chain === true ? 'all' : options.chain === false ? 'off' : 'live'
   const withholds = (check: CheckDefinition): boolean => chainMode === 'off' || (chainMode === 'live' && check.offline === true)
   // Findings past the in-memory budget spill to a temporary file; suppressions and the baseline apply as they arrive.
-  const store = new FindingStore(memoryFindings, findingKey, undefined, { async: true })
+  const store = new FindingStore(memoryFindings, findingKey, undefined, { async: true, maxBytes: memoryBytes })
   // The finding being added and its key: made once, read by the store and both tallies.
   let keyed: Finding | undefined
   let keyedKey = ''
@@ -377,7 +383,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   const mark = options.baseline ? baselineMarker(options.baseline) : undefined
   // Passes counted per (rule, target, asset) unless stored individually; past the budget of keys the counts spill too.
   const memoryRecords = Math.min(memoryFindings, DEFAULT_MEMORY_RECORDS)
-  const passes = new TallyMap<PassCount>(memoryRecords, addCounts, PASS_CODEC)
+  const passes = new TallyMap<PassCount>(memoryRecords, addCounts, PASS_CODEC, undefined, { maxBytes: memoryBytes })
   const includePassed = options.includePassed === true
   // The score and the summary's counts are tallied as findings and passes arrive (nothing is read back for them).
   const firedRules = [...rules.values()].filter((r) => r.enabled && checks.some((c) => c.rules.includes(r.id))).sort(byKey((r) => r.id))

@@ -22,6 +22,32 @@ import { mergeByKey, readChunk, readOn, runLimit, WRITE_CHUNK } from './runs.ts'
 export const DEFAULT_MEMORY_FINDINGS = 10_000
 /** Keys of a {@link SpillMap} (pass counts, per-asset tallies and scores) kept in memory before the rest spill. */
 export const DEFAULT_MEMORY_RECORDS = 20_000
+/**
+ * Beside the count, each store and map spills once the records it holds in memory reach this many characters of JSON text
+ * (about bytes; keys included), whichever comes first: 20,000 records of a few MiB each (long error messages, big
+ * evidence) do not stay on the heap.
+ */
+export const DEFAULT_MEMORY_BYTES = 32 * 1024 * 1024
+
+/**
+ * About the length of `v`'s JSON text, without making it (a walk of its strings and fields): how much a record held in
+ * memory weighs against a byte budget.
+ */
+export function jsonWeight(v: unknown): number {
+  switch (typeof v) {
+    case 'string':
+      return v.length + 2
+    case 'object': {
+      if (v === null) return 4
+      let n = 2
+      if (Array.isArray(v)) for (const x of v as unknown[]) n += jsonWeight(x) + 1
+      else for (const k in v) n += k.length + 4 + jsonWeight((v as Record<string, unknown>)[k])
+      return n
+    }
+    default:
+      return 8
+  }
+}
 
 /** Temporary directories still on disk, removed at process exit if nothing released them before. */
 const live = new Set<string>()
@@ -269,6 +295,9 @@ export class SpillStore<T = Finding> {
   /** The in-memory rest with its keys (before the first run, or when not eager); sorted when {@link #sortedMem}. */
   #mem: { k: string; f: T }[] = []
   #sortedMem = true
+  /** {@link jsonWeight} of the in-memory records and their keys (not eager, or before the first run). */
+  #memBytes = 0
+  readonly #maxBytes: number
   /** Eager: the in-memory rest's keys, and where each one's JSON text ends in {@link #text}, in the order added. */
   #keys: string[] = []
   #ends: number[] = []
@@ -292,10 +321,12 @@ export class SpillStore<T = Finding> {
 
   /**
    * `key` orders the records (the report's order; without it each record is added with its key); `dir` holds the
-   * temporary directory (default `os.tmpdir()`).
+   * temporary directory (default `os.tmpdir()`); `maxBytes`: characters of JSON text held in memory before a run is
+   * written, whichever of it and `budget` records comes first (default {@link DEFAULT_MEMORY_BYTES}).
    */
-  constructor(budget: number, key?: (f: T) => string, dir = tmpdir(), opts: { readonly eager?: boolean; readonly async?: boolean } = {}) {
+  constructor(budget: number, key?: (f: T) => string, dir = tmpdir(), opts: { readonly eager?: boolean; readonly async?: boolean; readonly maxBytes?: number } = {}) {
     this.#budget = Math.max(1, budget)
+    this.#maxBytes = Math.max(1, opts.maxBytes ?? DEFAULT_MEMORY_BYTES)
     this.#key = key
     this.#dir = dir
     this.#eager = opts.eager ?? true
@@ -318,6 +349,11 @@ export class SpillStore<T = Finding> {
     return this.#runs.length > 0
   }
 
+  /** Records held in memory (not yet written to the file). */
+  get held(): number {
+    return this.#mem.length + this.#keys.length
+  }
+
   /** Adds a record; `key` is its key when the store has no key function. */
   add(f: T, key?: string): void {
     if (this.#released) throw new Error('finding store already released')
@@ -327,14 +363,17 @@ export class SpillStore<T = Finding> {
     this.#count++
     if (this.#eager && this.#runs.length) {
       this.#keys.push(k)
-      this.#ends.push((this.#text ??= new JsonBuffer()).add(JSON.stringify(f)))
-      // Once spilled, runs are short (runLimit): the keys die young.
-      if (this.#keys.length >= runLimit(this.#budget, this.#runs.length)) this.#spill()
+      const end = (this.#text ??= new JsonBuffer()).add(JSON.stringify(f))
+      this.#ends.push(end)
+      // Once spilled, runs are short (runLimit): the keys die young; or a run holds its byte budget's worth.
+      if (this.#keys.length >= runLimit(this.#budget, this.#runs.length) || end >= this.#maxBytes) this.#spill()
       return
     }
     this.#mem.push({ k, f })
     this.#sortedMem = false
-    if (this.#mem.length >= this.#budget) this.#spill()
+    // A store that only spills when told (a SpillMap's) weighs nothing.
+    if (this.#maxBytes !== Infinity) this.#memBytes += k.length + jsonWeight(f)
+    if (this.#mem.length >= this.#budget || this.#memBytes >= this.#maxBytes) this.#spill()
   }
 
   /** Writes what is in memory to the file now, as one sorted run (a {@link SpillMap} past its budget of keys). */
@@ -397,6 +436,7 @@ export class SpillStore<T = Finding> {
     out.end()
     this.#runs.push({ start, end: this.#bytes })
     this.#mem = []
+    this.#memBytes = 0
   }
 
   /** The eager in-memory rest, in order, as records with their JSON text. */
@@ -536,8 +576,9 @@ export class OrderedSpill<T> {
 export class FindingStore extends SpillStore<Finding> {}
 
 /**
- * Values aggregated by key with at most `budget` keys in memory: past it, the partial values spill to the file as one
- * sorted run and the map starts empty; {@link entries} merges the runs and combines a key's partial values in the order
+ * Values aggregated by key with at most `budget` keys in memory, and at most `maxBytes` characters of JSON text (keys and
+ * values as set, {@link jsonWeight}; a value set again counts again): past either, the partial values spill to the file as
+ * one sorted run and the map starts empty; {@link entries} merges the runs and combines a key's partial values in the order
  * they were added (`combine(earlier, later)`). Values must survive `JSON.stringify` (plain objects, no Maps).
  */
 export class SpillMap<V> {
@@ -545,11 +586,14 @@ export class SpillMap<V> {
   readonly #combine: (a: V, b: V) => V
   readonly #store: SpillStore<V>
   #mem = new Map<string, V>()
+  readonly #maxBytes: number
+  #bytes = 0
 
-  constructor(budget: number, combine: (a: V, b: V) => V, dir = tmpdir()) {
+  constructor(budget: number, combine: (a: V, b: V) => V, dir = tmpdir(), opts: { readonly maxBytes?: number } = {}) {
     this.#budget = Math.max(1, budget)
     this.#combine = combine
-    this.#store = new SpillStore<V>(Number.MAX_SAFE_INTEGER, undefined, dir, { eager: false })
+    this.#maxBytes = Math.max(1, opts.maxBytes ?? DEFAULT_MEMORY_BYTES)
+    this.#store = new SpillStore<V>(Number.MAX_SAFE_INTEGER, undefined, dir, { eager: false, maxBytes: Infinity })
   }
 
   /** The in-memory value of `key` (a key spilled earlier starts again from undefined; {@link entries} combines both). */
@@ -558,12 +602,14 @@ export class SpillMap<V> {
   }
 
   set(key: string, v: V): void {
-    if (!this.#mem.has(key) && this.#mem.size >= this.#budget) {
+    if (this.#bytes >= this.#maxBytes || (this.#mem.size >= this.#budget && !this.#mem.has(key))) {
       for (const [k, x] of this.#mem) this.#store.add(x, k)
       this.#store.spillNow()
       this.#mem.clear()
+      this.#bytes = 0
     }
     this.#mem.set(key, v)
+    this.#bytes += key.length + jsonWeight(v)
   }
 
   /** True once partial values were written to the temporary file. */
@@ -584,6 +630,7 @@ export class SpillMap<V> {
   *records(): Generator<SpilledRecord<V>> {
     for (const [k, x] of this.#mem) this.#store.add(x, k)
     this.#mem = new Map()
+    this.#bytes = 0
     let cur: SpilledRecord<V> | undefined
     let combined: V | undefined
     let more = false

@@ -10,7 +10,7 @@
 import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { track, untrack } from './spill.ts'
+import { DEFAULT_MEMORY_BYTES, jsonWeight, track, untrack } from './spill.ts'
 import { mergeByKey, readChunk, readOn, runLimit, WRITE_CHUNK } from './runs.ts'
 import type { PassCount } from '../types.ts'
 
@@ -114,6 +114,11 @@ export class BinReader {
 export interface Codec<V> {
   write(w: BinWriter, v: V, key: string): void
   read(r: BinReader, key: string): V
+  /**
+   * What a new key and its first value weigh against the map's byte budget (default: the key's length and the value's
+   * {@link jsonWeight}). Weighed once, when the key is added: a codec whose values grow in place counts their growth here.
+   */
+  weigh?(key: string, v: V): number
 }
 
 /** A record longer than this is not one this module wrote (a damaged temporary file). */
@@ -169,9 +174,10 @@ function* keyed<V>(sorted: readonly [string, V][]): Generator<Keyed<V>> {
 const sortedKeys = (m: Map<string, unknown>): string[] => [...m.keys()].sort()
 
 /**
- * Values aggregated by key with at most `budget` keys in memory: past it, the partial values are written to a temporary
- * file as one sorted run (through the codec) and the map starts empty; {@link entries} merges the runs and the in-memory
- * rest in key order and combines a key's partial values in the order they were added (`combine(earlier, later)`).
+ * Values aggregated by key with at most `budget` keys in memory, and keys weighing at most `maxBytes` ({@link Codec.weigh}:
+ * weighed as they are added, default {@link DEFAULT_MEMORY_BYTES}), whichever comes first: past it, the partial values
+ * are written to a temporary file as one sorted run (through the codec) and the map starts empty; {@link entries} merges
+ * the runs and the in-memory rest in key order and combines a key's partial values in the order they were added (`combine(earlier, later)`).
  * Read as often as wanted once every value was set; release to remove the file.
  */
 export class TallyMap<V> {
@@ -189,12 +195,16 @@ export class TallyMap<V> {
   #released = false
   /** The spill buffer, kept from one run to the next (at most about WRITE_CHUNK and one record). */
   #w: BinWriter | undefined
+  readonly #maxBytes: number
+  /** What the keys in memory weigh. */
+  #memBytes = 0
 
-  constructor(budget: number, combine: (a: V, b: V) => V, codec: Codec<V>, dir = tmpdir()) {
+  constructor(budget: number, combine: (a: V, b: V) => V, codec: Codec<V>, dir = tmpdir(), opts: { readonly maxBytes?: number } = {}) {
     this.#budget = Math.max(1, budget)
     this.#combine = combine
     this.#codec = codec
     this.#dir = dir
+    this.#maxBytes = Math.max(1, opts.maxBytes ?? DEFAULT_MEMORY_BYTES)
   }
 
   /** The in-memory value of `key` (a key spilled earlier starts again from undefined; {@link entries} combines both). */
@@ -204,9 +214,20 @@ export class TallyMap<V> {
 
   set(key: string, v: V): void {
     if (this.#sorted) throw new Error('tally map: a value was set after the map was read')
-    // Past the budget once, runs are short (runLimit).
-    if (this.#mem.size >= runLimit(this.#budget, this.#runs.length) && !this.#mem.has(key)) this.#spill()
+    // Past the budget once, runs are short (runLimit); or a run holds the byte budget's worth, whichever comes first.
+    if ((this.#mem.size >= runLimit(this.#budget, this.#runs.length) || this.#memBytes >= this.#maxBytes) && !this.#mem.has(key)) this.#spill()
+    const n = this.#mem.size
     this.#mem.set(key, v)
+    // Only a new key is weighed (a tally sets its key's value again and again).
+    if (this.#mem.size !== n) this.#memBytes += this.#codec.weigh ? this.#codec.weigh(key, v) : key.length + jsonWeight(v)
+  }
+
+  /**
+   * Adds `n` to what the keys in memory weigh: a value got from the map grew in place by about `n` characters (a string
+   * it now holds). Checked against the byte budget when the next new key is set.
+   */
+  grew(n: number): void {
+    this.#memBytes += n
   }
 
   /** True once partial values were written to the temporary file. */
@@ -253,6 +274,7 @@ export class TallyMap<V> {
     this.#flush(w)
     this.#runs.push({ start, end: this.#bytes })
     this.#mem = new Map()
+    this.#memBytes = 0
   }
 
   #flush(w: BinWriter): void {

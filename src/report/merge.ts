@@ -98,6 +98,11 @@ export interface MergeOptions {
    * records kept in memory before the rest spill (default 20,000 of each).
    */
   readonly memoryRecords?: number
+  /**
+   * Characters of JSON text (about bytes) each of those lists holds in memory before it spills, whichever of this and its
+   * count comes first (default 32 MiB, see spill.ts).
+   */
+  readonly memoryBytes?: number
 }
 
 /**
@@ -186,6 +191,8 @@ export class ReportMerge {
   readonly #findings: SpillStore<Finding>
   readonly #passes: SpillMap<PassCount>
   readonly #memoryRecords: number
+  /** The byte budget of each list (MergeOptions.memoryBytes). */
+  readonly #bytes: { readonly maxBytes?: number }
   // Keyed by what deduplicates them, the later part's copy kept; read back in key order (the report's order).
   readonly #targets: SpillMap<ScanReport['targets'][number]>
   readonly #errors: SpillMap<AttemptError>
@@ -208,15 +215,17 @@ export class ReportMerge {
   #parts = 0
 
   constructor(opts: MergeOptions = {}) {
-    this.#findings = new SpillStore<Finding>(opts.memoryFindings ?? DEFAULT_MEMORY_FINDINGS, mergeKey)
+    const bytes = { maxBytes: opts.memoryBytes }
+    this.#bytes = bytes
+    this.#findings = new SpillStore<Finding>(opts.memoryFindings ?? DEFAULT_MEMORY_FINDINGS, mergeKey, undefined, bytes)
     this.#memoryRecords = opts.memoryRecords ?? DEFAULT_MEMORY_RECORDS
     // Shards never share a target, so a (rule, target, asset) count comes from one part; a part given twice counts once.
-    this.#passes = new SpillMap<PassCount>(this.#memoryRecords, (a, b) => (b.count > a.count ? b : a))
+    this.#passes = new SpillMap<PassCount>(this.#memoryRecords, (a, b) => (b.count > a.count ? b : a), undefined, bytes)
     const later = <V>(_: V, b: V): V => b
-    this.#targets = new SpillMap(this.#memoryRecords, later)
-    this.#errors = new SpillMap(this.#memoryRecords, later)
-    this.#skipped = new SpillMap(this.#memoryRecords, (a, b) => ({ s: b.s, seq: a.seq }))
-    this.#expired = new SpillStore<ExpiredSuppression>(this.#memoryRecords)
+    this.#targets = new SpillMap(this.#memoryRecords, later, undefined, bytes)
+    this.#errors = new SpillMap(this.#memoryRecords, later, undefined, bytes)
+    this.#skipped = new SpillMap(this.#memoryRecords, (a, b) => ({ s: b.s, seq: a.seq }), undefined, bytes)
+    this.#expired = new SpillStore<ExpiredSuppression>(this.#memoryRecords, undefined, undefined, bytes)
   }
 
   /** Adds a finding of the part being read. */
@@ -352,7 +361,7 @@ export class ReportMerge {
     const targets = listOf(this.#targets)
     const errors = listOf(this.#errors)
     // Skips in target and check order, equal ones in the order first given (a second store: sorted by that key).
-    const skips = new SpillStore<AttemptSkip>(this.#memoryRecords)
+    const skips = new SpillStore<AttemptSkip>(this.#memoryRecords, undefined, undefined, this.#bytes)
     made.push(skips)
     for (const r of this.#skipped.records()) skips.add(r.value.s, `${orderPart(r.value.s.target)}\0${orderPart(r.value.s.check)}\0${orderKey(r.value.seq)}`)
     this.#skipped.release()

@@ -352,15 +352,19 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
       last = a
       lastRuns = assets.runs
     }
+    // A string the tally now holds counts against the map's byte budget (a replaced one is counted again: an overestimate).
     if (pass) {
-      if (a.pt === undefined || cmp(target, a.pt) < 0) a.pt = target
-    } else if (a.ft === undefined || cmp(target, a.ft) < 0) a.ft = target
+      if (a.pt === undefined || cmp(target, a.pt) < 0) assets.grew((a.pt = target).length)
+    } else if (a.ft === undefined || cmp(target, a.ft) < 0) assets.grew((a.ft = target).length)
     return a
   }
   const tally = (pillar: Pillar, target: string, asset: string, ruleId: string, severity: Severity, counted: boolean): { a: AssetAcc; t: RuleTally } => {
     const a = assetOf(pillar, target, asset, counted)
     let t = ruleOf(a, ruleId)
-    if (!t) a.rules.push((t = { ruleId, severity, passed: 0, failed: 0 }))
+    if (!t) {
+      a.rules.push((t = { ruleId, severity, passed: 0, failed: 0 }))
+      assets.grew(ruleId.length + 64)
+    }
     return { a, t }
   }
   const judged = (pillar: Pillar, ruleId: string): void => {
@@ -399,6 +403,7 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
         t.failResource = f.resource
         t.failFingerprint = f.fingerprint
         t.failTarget = f.target
+        assets.grew(f.resource.length + f.fingerprint.length + f.target.length)
       }
     }
   }
