@@ -12,7 +12,7 @@ import { registryOf, type Registry } from '../targets/registry.ts'
 import { toProblems, validatorFor } from '../lib-ajv.ts'
 import { baselineMarker, type Baseline } from '../report/baseline.ts'
 import { suppressor, type Suppression } from '../report/suppress.ts'
-import { DEFAULT_MEMORY_BYTES, DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, FindingStore, SpilledRecord, recordView } from './spill.ts'
+import { DEFAULT_MEMORY_BYTES, DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, FindingStore, SpillStore, SpilledRecord, recordView } from './spill.ts'
 import { PASS_CODEC, TallyMap } from './tally.ts'
 import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type ErrorReason, type Finding, type PassCount, type RuleMeta, type ScanReport, type Severity, type Target } from '../types.ts'
 import type { CheckDefinition, Family, Logger } from './check.ts'
@@ -207,14 +207,15 @@ const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => {
  */
 export function scan(options: ScanOptions): ScanRun {
   // Every event is kept (the report holds the same objects): an iterator started at any time replays from the first one —
-  // until findings spill to disk with no iterator attached: then finding events are no longer kept.
+  // until findings, errors or skips spill to disk with no iterator attached: then no event is kept (an iterator started
+  // later could not replay them all: it throws).
   let history: ScanEvent[] = []
   let iterators = 0
   let findingsDropped = false
   const dropFindingEvents = (): void => {
     if (iterators > 0 || findingsDropped) return
     findingsDropped = true
-    history = history.filter((e) => e.type !== 'finding')
+    history = []
   }
   let finished = false
   const waiting = new Set<() => void>()
@@ -224,7 +225,7 @@ export function scan(options: ScanOptions): ScanRun {
   }
   const emit = (e: ScanEvent): void => {
     options.onEvent?.(e)
-    if (!(findingsDropped && e.type === 'finding')) history.push(e)
+    if (!findingsDropped) history.push(e)
     if (waiting.size) wakeAll()
   }
   // Start on a later tick so a caller can attach an iterator synchronously.
@@ -248,7 +249,7 @@ export function scan(options: ScanOptions): ScanRun {
         async next(): Promise<IteratorResult<ScanEvent>> {
           for (;;) {
             if (ended) return { done: true, value: undefined }
-            if (late) throw new Error('scan events: findings beyond the in-memory budget (memoryFindings) were spilled to disk and not kept as events; iterate the scan from its start, or read report.findings')
+            if (late) throw new Error('scan events: findings, errors or skips beyond the in-memory budget (memoryFindings, memoryBytes) were spilled to disk and events were no longer kept; iterate the scan from its start, or read the report')
             if (next < history.length) return { done: false, value: history[next++]! }
             if (finished) {
               ended = true
@@ -358,6 +359,9 @@ async function prepare(options: ScanOptions) {
 
 /** The report's order of findings. */
 const findingKey = (f: Finding): string => `${f.target}\0${f.ruleId}\0${f.resource}\0${f.status}`
+/** The report's order of errors and of skips (equal keys: in the order they happened). */
+const errorKey = (e: AttemptError): string => `${e.target}\0${e.check}\0${e.message}`
+const skipKey = (s: AttemptSkip): string => `${s.target}\0${s.check}\0${s.why}`
 
 async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropFindingEvents: () => void): Promise<ScanReport> {
   const startedAt = new Date()
@@ -396,8 +400,11 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   // The SARIF writer's counts per rule, tallied likewise: it reads spilled findings back once, for the results alone.
   const sarifTally = new SarifTally(keyOf)
   const grades = new GradeTally(keyOf)
-  const errors: AttemptError[] = []
-  const skipped: AttemptSkip[] = []
+  // Errors and skips past the budget spill like findings (a scan of a million unreachable targets), in the report's order.
+  const errors = new SpillStore<AttemptError>(memoryRecords, errorKey, undefined, { async: true, maxBytes: memoryBytes })
+  const skipped = new SpillStore<AttemptSkip>(memoryRecords, skipKey, undefined, { async: true, maxBytes: memoryBytes })
+  /** Skips of a whole attempt (not of one rule inside an attempt that ran). */
+  let attemptsSkipped = 0
   let done = 0
   let total = 0
   const scanSignal = options.signal
@@ -445,8 +452,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
       emit({ type: 'finding', finding: g })
     },
     addSkip(s) {
-      skipped.push(s)
-      emit({ type: 'skip', skip: s })
+      record.skip(s)
     },
     withhold(from, check, scheme, as) {
       if (!withholds(check) || registry.schemes.get(scheme)?.scheme !== as) return false
@@ -475,8 +481,15 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   const record = {
     error(check: CheckDefinition, target: string, reason: ErrorReason, message: string): void {
       const e: AttemptError = { check: check.id, family: check.family, target, reason, message: redact(message) }
-      errors.push(e)
+      errors.add(e)
+      if (errors.spilled) dropFindingEvents()
       emit({ type: 'error', error: e })
+    },
+    skip(s: AttemptSkip): void {
+      if (s.rule === undefined) attemptsSkipped++
+      skipped.add(s)
+      if (skipped.spilled) dropFindingEvents()
+      emit({ type: 'skip', skip: s })
     },
   }
 
@@ -513,9 +526,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   async function attempt(check: CheckDefinition, target: Target, family: string, live: boolean): Promise<void> {
     if (scanSignal?.aborted) return record.error(check, target.id, 'aborted', 'scan aborted before this check ran')
     if (!live) {
-      const s: AttemptSkip = { check: check.id, family, target: target.id, why: 'all rules of this check are disabled by the policy' }
-      skipped.push(s)
-      emit({ type: 'skip', skip: s })
+      record.skip({ check: check.id, family, target: target.id, why: 'all rules of this check are disabled by the policy' })
       return
     }
     if (check.load) {
@@ -558,10 +569,12 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   try {
     for (const t of given) addTarget(t, false)
     await scheduler.idle()
-    // The spill file's last writes land before it is read.
-    await store.settled()
+    // The spill files' last writes land before they are read.
+    await Promise.all([store.settled(), errors.settled(), skipped.settled()])
   } catch (err) {
     store.release()
+    errors.release()
+    skipped.release()
     passes.release()
     tallied.score.release()
     sarifTally.release()
@@ -570,13 +583,13 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     scanSignal?.removeEventListener('abort', onAbort)
   }
 
-  errors.sort(byKey((e) => `${e.target}\0${e.check}\0${e.message}`))
-  skipped.sort(byKey((s) => `${s.target}\0${s.check}\0${s.why}`))
   try {
     return report()
   } catch (err) {
     // No report to release later: every temporary file of the scan goes now (buildReport releases the card's own).
     store.release()
+    errors.release()
+    skipped.release()
     passes.release()
     tallied.score.release()
     sarifTally.release()
@@ -585,6 +598,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
 
   function report(): ScanReport {
     const findings = store.finish()
+    const errorList = errors.finish()
+    const skipList = skipped.finish()
     tallySarif(findings, sarifTally)
     grades.attach(findings)
     return buildReport({
@@ -595,8 +610,8 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
       findings,
       applied: { expired: suppress?.expired() ?? [], absent: mark?.absent() },
       passCounts: passCountsOf(passes),
-      errors,
-      skipped,
+      errors: errorList,
+      skipped: skipList,
       attempts: total,
       shard: options.shard ? `${options.shard.index}/${options.shard.count}` : undefined,
       suppressions: options.suppressions,
@@ -607,9 +622,9 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
       now: now(),
       incomplete: incompleteness({
         attempts: total,
-        errors: errors.length,
+        errors: errors.count,
         // A rule skipped inside an attempt that ran does not make the attempt itself unproductive.
-        skipped: skipped.filter((s) => s.rule === undefined).length,
+        skipped: attemptsSkipped,
         targets: targets.size,
         aborted: scanSignal?.aborted ?? false,
         sharded: !!options.shard,

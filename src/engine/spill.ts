@@ -822,6 +822,12 @@ export function isFindingView(findings: unknown): findings is FindingView<unknow
  * in-memory report). The CLI calls it when its
  * reports are written; a library user may, or leave it to process exit.
  */
-export function releaseFindings(report: { readonly findings: readonly Finding[]; readonly passCounts?: readonly unknown[]; readonly score?: { readonly assets?: readonly unknown[] } }): void {
-  for (const x of [report.findings, report.passCounts, report.score?.assets] as unknown[]) if (x instanceof FindingView) stores.get(x)?.release()
+export function releaseFindings(report: {
+  readonly findings: readonly Finding[]
+  readonly passCounts?: readonly unknown[]
+  readonly errors?: readonly unknown[]
+  readonly skipped?: readonly unknown[]
+  readonly score?: { readonly assets?: readonly unknown[] }
+}): void {
+  for (const x of [report.findings, report.passCounts, report.errors, report.skipped, report.score?.assets] as unknown[]) if (x instanceof FindingView) stores.get(x)?.release()
 }
