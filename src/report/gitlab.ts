@@ -19,6 +19,9 @@ import { targetUri } from './location.ts'
 /** The DAST schema version written by default: the one vendored under fixtures/gitlab and validated in tests. */
 export const GITLAB_SCHEMA_VERSION = '15.0.7'
 
+/** Scanned resources (the scan's targets) a DAST report lists; the rest are counted in a scan message. */
+export const GITLAB_MAX_SCANNED = 10_000
+
 /** Checks a `--gitlab-schema-version` value: a 15.x schema version (GitLab 15.0 and later accept 15.x reports). */
 export function gitlabSchemaVersion(v: string | undefined): string {
   if (v === undefined) return GITLAB_SCHEMA_VERSION
@@ -103,6 +106,10 @@ export function toGitlabDast(report: ScanReport, options: GitlabOptions = {}): R
   if (suppressed) messages.push({ level: 'info', value: `${suppressed} suppressed findings left out` })
   const score = report.score as { overall?: unknown; stage?: unknown } | undefined
   messages.push({ level: 'info', value: `ztscan score ${typeof score?.overall === 'number' ? score.overall.toFixed(1) : 'n/a'} (${typeof score?.stage === 'string' ? score.stage : 'not evaluated'})` })
+  // The first targets only (a lazy view is read that far): the rest are said, never silently left out.
+  const targets = report.targets ?? []
+  const scanned = targets.slice(0, GITLAB_MAX_SCANNED).map((t) => ({ method: cap(t.kind || 'target', 100), url: t.id, type: 'url' }))
+  if (targets.length > GITLAB_MAX_SCANNED) messages.push({ level: 'info', value: `${GITLAB_MAX_SCANNED} of ${targets.length} scanned resources listed: ${targets.length - GITLAB_MAX_SCANNED} more not listed (see the JSON report)` })
   const incomplete = (report as { complete?: unknown }).complete === false
   const tool = { id: 'ztscan', name: 'ztscan', version: report.tool?.version || '0.0.0', vendor: { name: 'ztscan' } }
   return {
@@ -115,7 +122,7 @@ export function toGitlabDast(report: ScanReport, options: GitlabOptions = {}): R
       end_time: glTime(report.finishedAt),
       status: incomplete ? 'failure' : 'success',
       messages,
-      scanned_resources: (report.targets ?? []).map((t) => ({ method: cap(t.kind || 'target', 100), url: t.id, type: 'url' })),
+      scanned_resources: scanned,
     },
     vulnerabilities,
     remediations: [],

@@ -23,7 +23,15 @@ export interface HtmlOptions {
   readonly trend?: Trend
   /** Rows of the errors and skips tables rendered (the rest are counted). Default 1,000. */
   readonly tableLimit?: number
+  /**
+   * Failed findings the page holds (default {@link HTML_MAX_FINDINGS}): the first ones in its order (highest severity
+   * first), chosen in bounded memory; the rest are counted and said to be left out ("N more not shown").
+   */
+  readonly maxFindings?: number
 }
+
+/** Failed findings an HTML report holds by default (they travel as JSON in the page; the JSON report has every one). */
+export const HTML_MAX_FINDINGS = 50_000
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escHtml(v: unknown): string {
@@ -97,12 +105,37 @@ interface View {
   rules: RuleView[]
   targets: string[]
   rows: Row[]
+  /** Failed findings in the report, and the suppressed ones among them (rows holds at most maxFindings of them). */
+  failed: number
+  suppressed: number
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 const safeHref = (u: string): string | undefined => (/^https?:\/\/[^\s<>"']+$/i.test(u) ? u : undefined)
 
-function viewOf(report: ScanReport): View {
+/** The page's order of failed findings: severity (highest first), rule, target, resource. */
+const byPageOrder = (a: Finding, b: Finding): number => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || cmp(a.ruleId, b.ruleId) || cmp(a.target, b.target) || cmp(a.resource, b.resource)
+
+/**
+ * The first `max` failed findings in page order, with the count of all of them and of the suppressed ones: one pass,
+ * at most 2 × `max` findings held (sorted and cut back to `max` whenever that many gathered; stable, so equal ones keep
+ * the report's order, as one sort of them all would).
+ */
+function firstFailed(findings: Iterable<Finding>, max: number): { kept: Finding[]; failed: number; suppressed: number } {
+  let kept: Finding[] = []
+  let failed = 0
+  let suppressed = 0
+  for (const f of findings) {
+    if (f.status !== 'fail') continue
+    failed++
+    if (f.suppression) suppressed++
+    kept.push(f)
+    if (kept.length >= 2 * max) kept = kept.sort(byPageOrder).slice(0, max)
+  }
+  return { kept: kept.sort(byPageOrder).slice(0, max), failed, suppressed }
+}
+
+function viewOf(report: ScanReport, maxFindings: number): View {
   const ruleIx = new Map<string, number>()
   const rules: RuleView[] = []
   const byId = new Map<string, EffectiveRule>((report.rules ?? []).map((r) => [r.id, r]))
@@ -135,10 +168,8 @@ function viewOf(report: ScanReport): View {
     }
     return i
   }
-  const failed = report.findings
-    .filter((f) => f.status === 'fail')
-    .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || cmp(a.ruleId, b.ruleId) || cmp(a.target, b.target) || cmp(a.resource, b.resource))
-  const rows = failed.map(
+  const { kept, failed, suppressed } = firstFailed(report.findings, maxFindings)
+  const rows = kept.map(
     (f): Row => [
       Math.max(0, SEVERITIES.indexOf(f.severity)),
       ruleOf(f),
@@ -150,7 +181,7 @@ function viewOf(report: ScanReport): View {
       noteOf(f),
     ],
   )
-  return { rules, targets, rows }
+  return { rules, targets, rows, failed, suppressed }
 }
 
 function fmtScore(x: unknown): string {
@@ -304,8 +335,9 @@ function options(values: Iterable<string>, all: string): string {
 }
 
 function findingsSection(report: ScanReport, view: View, pageSize: number): string {
-  const n = view.rows.length
-  const suppressed = view.rows.filter((r) => STATES[r[6]] === 'suppressed').length
+  const n = view.failed
+  const suppressed = view.suppressed
+  const held = view.rows.length
   const presentSev = new Set(view.rows.map((r) => SEVERITIES[r[0]]!))
   const filters = `<form id="zt-filters" class="filters" hidden role="search" aria-label="Filter findings">
 <label for="f-text">Text<input id="f-text" type="search" placeholder="rule, target, message…" autocomplete="off"></label>
@@ -315,14 +347,14 @@ function findingsSection(report: ScanReport, view: View, pageSize: number): stri
 <label for="f-state">State<select id="f-state"><option value="">All states</option><option value="open">Not suppressed</option>${STATES.filter((s) => s !== 'open').map((s) => `<option value="${s}">${s}</option>`).join('')}</select></label>
 </form>`
   const more =
-    n > pageSize
-      ? `<p id="zt-more" class="note">Showing the first ${pageSize} of ${n} failed findings. With JavaScript enabled, all of them can be paged and filtered here; every finding is also in the JSON and SARIF reports.</p>`
-      : ''
+    (held > pageSize
+      ? `<p id="zt-more" class="note">Showing the first ${pageSize} of ${n} failed findings. With JavaScript enabled, ${held < n ? `the first ${held}` : 'all of them'} can be paged and filtered here; every finding is also in the JSON and SARIF reports.</p>`
+      : '') + (held < n ? `<p id="zt-left-out" class="note">This page holds the first ${held} of ${n} failed findings (highest severity first): ${n - held} more not shown; see the JSON and SARIF reports.</p>` : '')
   const baseline = report.baseline ? `<p class="note">Compared with baseline ${t(report.baseline.source, 300)}: ${report.findings.filter((f) => f.baselineState === 'new').length} new.</p>` : ''
   return `<section aria-labelledby="h-findings"><h2 id="h-findings">Failed findings (${n}${suppressed ? `, ${suppressed} suppressed` : ''})</h2>
 ${baseline}${filters}
 <div id="zt-pager" class="pager" hidden><button type="button" id="zt-prev">Previous page</button><button type="button" id="zt-next">Next page</button><span id="zt-status" role="status" aria-live="polite"></span></div>
-<div id="zt-findings">${n ? findingsStatic(view, pageSize) : '<p>No failed findings.</p>'}</div>
+<div id="zt-findings">${held ? findingsStatic(view, pageSize) : '<p>No failed findings.</p>'}</div>
 ${more}</section>`
 }
 
@@ -347,14 +379,16 @@ function rulesSection(report: ScanReport): string {
 <tbody>${rows.join('\n')}</tbody></table></details></section>`
 }
 
-function tableSection(id: string, title: string, head: string[], rows: string[][], limit: number, empty: string): string {
-  const body = rows
+/** A table of the first `limit` entries of `list` (a lazy view is read that far only), each made into cells by `cells`. */
+function tableSection<T>(id: string, title: string, head: string[], list: readonly T[], cells: (x: T) => string[], limit: number, empty: string): string {
+  const total = list.length
+  const body = list
     .slice(0, limit)
-    .map((r) => `<tr>${r.map((c) => `<td>${t(c, 2000)}</td>`).join('')}</tr>`)
+    .map((x) => `<tr>${cells(x).map((c) => `<td>${t(c, 2000)}</td>`).join('')}</tr>`)
     .join('\n')
-  return `<section aria-labelledby="${id}"><h2 id="${id}">${escHtml(title)} (${rows.length})</h2>${
-    rows.length
-      ? `<table><thead><tr>${head.map((h) => `<th scope="col">${escHtml(h)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>${rows.length > limit ? `<p class="note">… and ${rows.length - limit} more (see the JSON report).</p>` : ''}`
+  return `<section aria-labelledby="${id}"><h2 id="${id}">${escHtml(title)} (${total})</h2>${
+    total
+      ? `<table><thead><tr>${head.map((h) => `<th scope="col">${escHtml(h)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>${total > limit ? `<p class="note">… and ${total - limit} more (see the JSON report).</p>` : ''}`
       : `<p>${escHtml(empty)}</p>`
   }</section>`
 }
@@ -423,14 +457,13 @@ function trendSection(trend: Trend, limit: number): string {
 export function toHtml(report: ScanReport, options: HtmlOptions = {}): string {
   const pageSize = Math.max(1, Math.floor(options.pageSize ?? 200))
   const limit = Math.max(1, Math.floor(options.tableLimit ?? 1000))
-  const view = viewOf(report)
+  const view = viewOf(report, Math.max(1, Math.floor(options.maxFindings ?? HTML_MAX_FINDINGS)))
   const s = report.summary
   const failed = SEVERITIES.reduce((n, k) => n + (s?.failed?.[k] ?? 0), 0)
   const data = { severities: SEVERITIES, states: STATES, pageSize, rules: view.rules, targets: view.targets, rows: view.rows }
-  const errors = report.errors.map((e) => [e.reason, e.check, e.family, e.target, e.message])
-  const skips = report.skipped.map((x) => [x.check, x.family, x.target, x.why])
-  const absent = (report.baseline?.absent ?? []).map((a) => [a.ruleId, a.target, a.message])
-  const expired = (report.expiredSuppressions ?? []).map((x) => [x.rule, x.target, x.reason, x.expires, String(x.matched)])
+  // Errors, skips, gone and expired entries: only the rows shown are made (the lists may be lazy views of any length).
+  const absent = report.baseline?.absent ?? []
+  const expired = report.expiredSuppressions ?? []
   const weights = report.score?.weights as Record<Severity, number> | undefined
   return `<!doctype html>
 <html lang="en">
@@ -455,10 +488,10 @@ ${scoreSection(report)}
 ${options.trend ? trendSection(options.trend, limit) : ''}
 ${findingsSection(report, view, pageSize)}
 ${rulesSection(report)}
-${tableSection('h-errors', 'Errors: checks that could not complete', ['Reason', 'Check', 'Family', 'Target', 'Detail'], errors, limit, 'Every check completed.')}
-${tableSection('h-skipped', 'Skipped checks', ['Check', 'Family', 'Target', 'Why'], skips, limit, 'No check was skipped.')}
-${report.baseline ? tableSection('h-fixed', `Fixed since baseline ${visible(report.baseline.source, 200)}`, ['Rule', 'Target', 'Finding'], absent, limit, 'No failed finding of the baseline is gone.') : ''}
-${expired.length ? tableSection('h-expired', 'Expired suppressions (they no longer suppress)', ['Rule', 'Target', 'Reason', 'Expired', 'Findings'], expired, limit, '') : ''}
+${tableSection('h-errors', 'Errors: checks that could not complete', ['Reason', 'Check', 'Family', 'Target', 'Detail'], report.errors, (e) => [e.reason, e.check, e.family, e.target, e.message], limit, 'Every check completed.')}
+${tableSection('h-skipped', 'Skipped checks', ['Check', 'Family', 'Target', 'Why'], report.skipped, (x) => [x.check, x.family, x.target, x.why], limit, 'No check was skipped.')}
+${report.baseline ? tableSection('h-fixed', `Fixed since baseline ${visible(report.baseline.source, 200)}`, ['Rule', 'Target', 'Finding'], absent, (a) => [a.ruleId, a.target, a.message], limit, 'No failed finding of the baseline is gone.') : ''}
+${expired.length ? tableSection('h-expired', 'Expired suppressions (they no longer suppress)', ['Rule', 'Target', 'Reason', 'Expired', 'Findings'], expired, (x) => [x.rule, x.target, x.reason, x.expires, String(x.matched)], limit, '') : ''}
 <footer><p class="note">Score formula ${t(report.score?.scoreVersion ?? '?', 20)} (README "Score"): asset score = 100 × Σ weight × credit ÷ Σ weight; a pillar is the mean of its assets, capped by failed criticals (initial) and highs (advanced), by errors, and by the share of assets at each stage; suppressed and info results do not count; errors are never passes; a pillar with no scored asset is not evaluated.${weights ? ` Weights: ${SEVERITIES.map((k) => `${k} ${t(weights[k], 10)}`).join(', ')}.` : ''}</p></footer>
 </main>
 <script type="application/json" id="zt-data">${jsonForScript(data)}</script>

@@ -1,0 +1,87 @@
+/**
+ * The HTML and GitLab writers bound what they build from a report's lists (issue 14, bounded memory): the HTML page holds
+ * the first failed findings in its order (chosen in bounded memory) and says how many more are not shown; its errors and
+ * skips tables read a list only as far as the rows they show; the GitLab DAST report lists the first scanned resources
+ * and says how many more were not listed. Never silently.
+ */
+import { beforeAll, describe, expect, it } from 'vitest'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FindingView, scan, toHtml, type AttemptError, type Finding, type ScanReport } from '../src/index.ts'
+import { GITLAB_MAX_SCANNED, toGitlabDast } from '../src/report/gitlab.ts'
+import { stringifyJson } from '../src/report/json.ts'
+import openPort from '../checks/open-port/index.ts'
+import { nmapDocument, portsHost, writeNmapFile } from './helpers/nmap-gen.ts'
+
+let template: ScanReport
+beforeAll(async () => {
+  const xml = join(mkdtempSync(join(tmpdir(), 'ztscan-report-bounds-')), 't.xml')
+  await writeNmapFile(xml, nmapDocument({ host: (i) => portsHost(i, [23]), hosts: 2 }))
+  template = JSON.parse(stringifyJson(await scan({ targets: [`nmap:${xml}`], families: [openPort], now: () => new Date('2026-12-01T00:00:00Z') }))) as ScanReport
+})
+
+/** The page's JSON data block. */
+const dataOf = (html: string): { rows: unknown[][]; targets: string[] } => JSON.parse(/<script type="application\/json" id="zt-data">(.*?)<\/script>/s.exec(html)![1]!) as { rows: unknown[][]; targets: string[] }
+
+/** `n` failed findings of mixed severities, targets and suppressions, in no particular order. */
+function failed(n: number): Finding[] {
+  const f = template.findings.find((x) => x.status === 'fail')!
+  const sev = ['low', 'critical', 'medium', 'high'] as const
+  return Array.from({ length: n }, (_, i) => ({
+    ...f,
+    severity: sev[i % 4]!,
+    target: `host://h${(i * 31) % 97}.example.test`,
+    resource: `tcp/${1000 + ((i * 7) % 50)}`,
+    ...(i % 10 === 3 ? { suppression: { reason: 'accepted' } } : {}),
+  }))
+}
+
+describe('HTML: bounded lists, said when cut', () => {
+  it('holds the first maxFindings failed findings in page order, the same rows an uncut page starts with; says how many more', () => {
+    const report = { ...template, findings: failed(300) }
+    const whole = dataOf(toHtml(report))
+    expect(whole.rows).toHaveLength(300)
+    const html = toHtml(report, { maxFindings: 40 })
+    const cut = dataOf(html)
+    expect(cut.rows).toHaveLength(40)
+    // The same first rows (targets are indexes into the page's own list: compared by name).
+    const named = (d: ReturnType<typeof dataOf>): unknown[][] => d.rows.map((r) => [r[0], d.targets[r[2] as number], ...r.slice(3)])
+    expect(named(cut)).toEqual(named(whole).slice(0, 40))
+    expect(html).toContain('Failed findings (300, 30 suppressed)')
+    expect(html).toContain('This page holds the first 40 of 300 failed findings (highest severity first): 260 more not shown')
+    expect(toHtml(report)).not.toContain('more not shown')
+  })
+
+  it('errors and skips tables read a long list only as far as the rows they show', () => {
+    let read = 0
+    const e: AttemptError = { check: 'open-port-nmap', family: 'open-port', target: 'host://x', reason: 'timeout', message: 'slow' }
+    const errors = new FindingView<AttemptError>(
+      function* () {
+        for (let i = 0; i < 5_000; i++) {
+          read++
+          yield { ...e, target: `host://h${i}` }
+        }
+      },
+      undefined,
+      5_000,
+    ) as unknown as readonly AttemptError[]
+    const html = toHtml({ ...template, errors }, { tableLimit: 10 })
+    expect(html).toContain('Errors: checks that could not complete (5000)')
+    expect(html).toContain('… and 4990 more (see the JSON report).')
+    expect(read).toBeLessThanOrEqual(11)
+  })
+})
+
+describe('GitLab DAST: scanned resources bounded, said when cut', () => {
+  it(`lists the first ${GITLAB_MAX_SCANNED.toLocaleString('en-US')} targets and a message for the rest`, () => {
+    const targets = Array.from({ length: GITLAB_MAX_SCANNED + 25 }, (_, i) => ({ id: `host://h${i}.example.test`, kind: 'host' }))
+    const dast = toGitlabDast({ ...template, targets }) as { scan: { scanned_resources: { url: string }[]; messages: { value: string }[] } }
+    expect(dast.scan.scanned_resources).toHaveLength(GITLAB_MAX_SCANNED)
+    expect(dast.scan.scanned_resources[0]!.url).toBe('host://h0.example.test')
+    expect(dast.scan.messages.map((m) => m.value)).toContain(`${GITLAB_MAX_SCANNED} of ${GITLAB_MAX_SCANNED + 25} scanned resources listed: 25 more not listed (see the JSON report)`)
+    const small = toGitlabDast(template) as { scan: { scanned_resources: unknown[]; messages: { value: string }[] } }
+    expect(small.scan.scanned_resources).toHaveLength(template.targets.length)
+    expect(small.scan.messages.some((m) => m.value.includes('not listed'))).toBe(false)
+  })
+})
