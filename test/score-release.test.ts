@@ -4,16 +4,27 @@
  * failure is injected (the score delta against the baseline throws: no real input makes it fail there).
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { baselineFrom, releaseFindings, scan } from '../src/index.ts'
+import { baselineFrom, releaseFindings, scan, type ScanReport } from '../src/index.ts'
+import { mergeReportFiles } from '../src/report/merge.ts'
 import { stringifyJson } from '../src/report/json.ts'
 import openPort from '../checks/open-port/index.ts'
 import { nmapDocument, portsHost, writeNmapFile } from './helpers/nmap-gen.ts'
 import { privateTmpdir, spillDirs } from './helpers/tmpdir.ts'
 
-const fail = vi.hoisted(() => ({ delta: false }))
+const fail = vi.hoisted(() => ({ delta: false, incompleteness: false }))
+vi.mock('../src/report/build.ts', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../src/report/build.ts')>()
+  return {
+    ...orig,
+    incompleteness: (...args: Parameters<typeof orig.incompleteness>) => {
+      if (fail.incompleteness) throw new Error('injected failure')
+      return orig.incompleteness(...args)
+    },
+  }
+})
 vi.mock('../src/scoring/delta.ts', async (importOriginal) => {
   const orig = await importOriginal<typeof import('../src/scoring/delta.ts')>()
   return {
@@ -53,6 +64,23 @@ describe('a scan whose report fails after the score card leaves no temporary fil
       expect(spillDirs()).toEqual([])
     } finally {
       fail.delta = false
+    }
+  })
+
+  it('a merge failing after its report was built (the union\'s incompleteness read) removes the report\'s files, the card\'s scores too', async () => {
+    const part = join(mkdtempSync(join(tmpdir(), 'score-release-')), 'part.json')
+    const r = await scan({ targets: [`nmap:${xml}`], families: [openPort], now })
+    writeFileSync(part, stringifyJson(r))
+    const ok: ScanReport = await mergeReportFiles([part], { memoryFindings: 3, memoryRecords: 3 })
+    expect(Array.isArray(ok.score.assets)).toBe(false)
+    releaseFindings(ok)
+    expect(spillDirs()).toEqual([])
+    fail.incompleteness = true
+    try {
+      await expect(mergeReportFiles([part], { memoryFindings: 3, memoryRecords: 3 })).rejects.toThrow('injected failure')
+      expect(spillDirs()).toEqual([])
+    } finally {
+      fail.incompleteness = false
     }
   })
 })

@@ -13,7 +13,7 @@ import { formatProblems } from '../errors.ts'
 import { packageRoot } from '../rules/root.ts'
 import { SCORE_VERSION, mergeScoreCards, scoreTally } from '../scoring/score.ts'
 import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type ExpiredSuppression, type Finding, type Incompleteness, type PassCount, type ScanReport, type ScoreCard, type Severity } from '../types.ts'
-import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore, recordView, recordsOf, releaseWith, type SpilledRecord } from '../engine/spill.ts'
+import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore, recordView, recordsOf, releaseFindings, releaseWith, type SpilledRecord } from '../engine/spill.ts'
 import { buildReport, countFinding, incompleteness } from './build.ts'
 import { streamReport, type StreamedArray } from './read-stream.ts'
 import { MAX_REPORT_BYTES, MAX_STREAM_BYTES, fileChunks } from '../lib-files.ts'
@@ -419,6 +419,8 @@ export class ReportMerge {
       scoreSettings: first.score.settings,
       tallied: { score, ...counts },
     })
+    // What follows reads lists back (a spilled view may throw): the report's files, the card's scores too, go then.
+    made.push({ release: () => releaseFindings(report) })
     // Incomplete when any part was, or when the union checked nothing (every shard empty or errored).
     const incomplete = [...this.#incomplete]
     const union = incompleteness({ attempts: this.#attempts, errors: report.summary.errors, skipped: report.skipped.filter((s) => s.rule === undefined).length, targets: report.targets.length, maxErrors: { percent: 100 } })
