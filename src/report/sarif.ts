@@ -165,6 +165,7 @@ const SUPPRESSED = 2
 const either = (a: number, b: number): number => a | b
 /** A pair's bits in the spill file: one byte. */
 const BITS: Codec<number> = {
+  weigh: (key) => key.length + 16,
   write: (w, v) => w.u8(v),
   read: (r) => r.u8(),
 }
