@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { Writable } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JSONParser } from '@streamparser/json'
 import { buildReport, scan, stringifyJson, toJsonl, writeJson, writeJsonl, type EffectiveRule, type Finding, type ScanReport } from '../src/index.ts'
-import { CHUNK } from '../src/report/sink.ts'
+import { CHUNK, ChunkSink } from '../src/report/sink.ts'
 import { escapeJsonText } from '../src/report/escape.ts'
 import openPort from '../checks/open-port/index.ts'
 import { assertValidReport } from './helpers/schemas.ts'
@@ -132,4 +132,48 @@ describe('streaming JSON writer', () => {
     expect(lines).toBe(report.findings.length + 1)
     expect(JSON.parse(last)).toMatchObject({ type: 'summary', summary: JSON.parse(JSON.stringify(report.summary)) })
   }, 120_000)
+})
+
+describe('ChunkSink blocks', () => {
+  /** Pushes `n` blocks of the sink, block i filled with byte i % 251 (a part of it when i is odd); returns the blocks' memories. */
+  async function fill(sink: ChunkSink, n: number): Promise<{ memories: Set<ArrayBufferLike>; expected: Buffer }> {
+    const memories = new Set<ArrayBufferLike>()
+    const parts: Buffer[] = []
+    for (let i = 0; i < n; i++) {
+      const b = sink.block(CHUNK)
+      memories.add(b.buffer)
+      const len = i % 2 ? CHUNK - 7 * i : CHUNK
+      b.fill(i % 251, 0, len)
+      parts.push(Buffer.alloc(len, i % 251))
+      const pending = sink.push(b.subarray(0, len))
+      // A short text between blocks: it and the odd blocks are gathered and copied into one chunk.
+      if (i % 5 === 0) sink.push('x')
+      if (i % 5 === 0) parts.push(Buffer.from('x'))
+      if (pending) await pending
+    }
+    await sink.close()
+    return { memories, expected: Buffer.concat(parts) }
+  }
+
+  it('reuses a block written to a file only once the file stream has written it: the file holds every byte pushed', async () => {
+    const file = join(dir, 'blocks.bin')
+    const { memories, expected } = await fill(new ChunkSink(createWriteStream(file, { highWaterMark: 1 << 20 })), 400)
+    expect(readFileSync(file).equals(expected)).toBe(true)
+    // 400 blocks (25 MB) from far fewer memories: at most about what the stream buffers, plus what is in flight.
+    expect(memories.size).toBeLessThan(200)
+  })
+
+  it('never reuses a block given to another kind of stream (it may keep the chunk after its callback)', async () => {
+    const kept: Buffer[] = []
+    const out = new Writable({
+      highWaterMark: 1 << 20,
+      write(c: Buffer, _e, cb) {
+        kept.push(c)
+        setImmediate(cb)
+      },
+    })
+    const { memories, expected } = await fill(new ChunkSink(out), 60)
+    expect(memories.size).toBe(60)
+    expect(Buffer.concat(kept).equals(expected)).toBe(true)
+  })
 })

@@ -39,7 +39,7 @@ const RECORD_ARRAYS: ReadonlySet<string> = new Set(['findings', 'passCounts', 's
  */
 export async function writeJson(report: ScanReport, out: Writable, opts: { readonly end?: boolean } = {}): Promise<void> {
   const sink = new ChunkSink(out)
-  for (const piece of jsonPieces(toJson(report), '', 0, '')) {
+  for (const piece of jsonPieces(toJson(report), '', 0, '', (n) => sink.block(n))) {
     const pending = sink.push(piece)
     if (pending) await pending
   }
@@ -53,7 +53,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  * The JSON text of `value` at indentation `pad`, piece by piece: as `JSON.stringify(value, null, 2)` would write it,
  * descending into containers to `depth` 2, except the elements of {@link RECORD_ARRAYS} (`path`), one compact per line.
  */
-function* jsonPieces(value: unknown, pad: string, depth: number, path: string): Generator<string | Buffer> {
+function* jsonPieces(value: unknown, pad: string, depth: number, path: string, alloc = (n: number): Buffer => Buffer.allocUnsafe(Math.max(CHUNK, n))): Generator<string | Buffer> {
   const inner = pad + '  '
   // A spilled report's findings are a lazy view read back from disk: written element by element like an array (an empty
   // one is `[]`: found by starting to read it, since a view's length may take a pass of its own).
@@ -77,8 +77,8 @@ function* jsonPieces(value: unknown, pad: string, depth: number, path: string): 
           block = undefined
         }
         if (!block) {
-          // A new block each time: the one yielded may not be written yet.
-          block = Buffer.allocUnsafe(Math.max(CHUNK, need))
+          // A new block each time (or one already written: ChunkSink.block): the one yielded may not be written yet.
+          block = alloc(need)
           off = 0
         }
         const start = off
@@ -103,7 +103,7 @@ function* jsonPieces(value: unknown, pad: string, depth: number, path: string): 
       for (const item of value as Iterable<unknown>) {
         yield `${i++ ? ',' : '['}\n${inner}`
         const v = item === undefined || typeof item === 'function' ? null : item
-        if (depth < 2 && isPlainObject(v)) yield* jsonPieces(v, inner, depth + 1, '')
+        if (depth < 2 && isPlainObject(v)) yield* jsonPieces(v, inner, depth + 1, '', alloc)
         else yield indented(v, inner)
       }
     }
@@ -119,7 +119,7 @@ function* jsonPieces(value: unknown, pad: string, depth: number, path: string): 
     yield '{'
     for (const [i, [key, v]] of entries.entries()) {
       yield `${i ? ',' : ''}\n${inner}${JSON.stringify(key)}: `
-      yield* jsonPieces(v, inner, depth + 1, path ? `${path}.${key}` : key)
+      yield* jsonPieces(v, inner, depth + 1, path ? `${path}.${key}` : key, alloc)
     }
     yield `\n${pad}}`
     return
