@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { FindingView, scan, toHtml, type AttemptError, type Finding, type ScanReport } from '../src/index.ts'
+import { FindingView, OptionsError, scan, toHtml, type AttemptError, type Finding, type ScanReport } from '../src/index.ts'
 import { GITLAB_MAX_SCANNED, toGitlabDast } from '../src/report/gitlab.ts'
 import { stringifyJson } from '../src/report/json.ts'
 import openPort from '../checks/open-port/index.ts'
@@ -70,6 +70,36 @@ describe('HTML: bounded lists, said when cut', () => {
     expect(html).toContain('Errors: checks that could not complete (5000)')
     expect(html).toContain('… and 4990 more (see the JSON report).')
     expect(read).toBeLessThanOrEqual(11)
+  })
+
+  it('counts new findings for the baseline line in the one pass that picks the rows (a lazy view is not read again)', () => {
+    const list = failed(300).map((f, i) => (i % 3 === 0 ? { ...f, baselineState: 'new' as const } : f))
+    let passes = 0
+    const view = (): readonly Finding[] =>
+      new FindingView<Finding>(
+        function* () {
+          passes++
+          yield* list
+        },
+        undefined,
+        list.length,
+      ) as unknown as readonly Finding[]
+    passes = 0
+    toHtml({ ...template, findings: view() })
+    const without = passes
+    passes = 0
+    const html = toHtml({ ...template, findings: view(), baseline: { source: 'b.json', absent: [] } }, { maxFindings: 40 })
+    expect(html).toContain('Compared with baseline b.json: 100 new.')
+    expect(passes).toBe(without)
+  })
+
+  it('a count option that is not a finite number is an error naming it (NaN held every finding and showed none)', () => {
+    const report = { ...template, findings: failed(30) }
+    for (const name of ['maxFindings', 'pageSize', 'tableLimit'] as const) {
+      expect(() => toHtml(report, { [name]: Number.NaN })).toThrow(expect.objectContaining({ code: 'ERR_OPTIONS_INVALID', message: `toHtml ${name}: expected a finite number (got NaN)` }))
+      expect(() => toHtml(report, { [name]: Infinity })).toThrow(OptionsError)
+    }
+    expect(dataOf(toHtml(report, { maxFindings: 0.5 })).rows).toHaveLength(1)
   })
 })
 

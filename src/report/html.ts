@@ -11,11 +11,12 @@
 import { createHash } from 'node:crypto'
 import { PILLARS, SEVERITIES, type EffectiveRule, type Finding, type Pillar, type ScanReport, type Severity } from '../types.ts'
 import { SEVERITY_RANK } from '../scoring/severity.ts'
+import { OptionsError } from '../errors.ts'
 import { escapeControls } from './escape.ts'
 import { HTML_CSS, HTML_JS } from './html-assets.ts'
 import type { Trend } from './trend.ts'
 
-/** Options of the HTML report. */
+/** Options of the HTML report. Each count is at least 1; one that is not a finite number (NaN, Infinity) is an OptionsError. */
 export interface HtmlOptions {
   /** Findings per page (and rendered without JavaScript). Default 200. */
   readonly pageSize?: number
@@ -108,6 +109,8 @@ interface View {
   /** Failed findings in the report, and the suppressed ones among them (rows holds at most maxFindings of them). */
   failed: number
   suppressed: number
+  /** Findings new against the baseline (baselineState 'new', any status). */
+  fresh: number
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -117,22 +120,24 @@ const safeHref = (u: string): string | undefined => (/^https?:\/\/[^\s<>"']+$/i.
 const byPageOrder = (a: Finding, b: Finding): number => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || cmp(a.ruleId, b.ruleId) || cmp(a.target, b.target) || cmp(a.resource, b.resource)
 
 /**
- * The first `max` failed findings in page order, with the count of all of them and of the suppressed ones: one pass,
- * at most 2 × `max` findings held (sorted and cut back to `max` whenever that many gathered; stable, so equal ones keep
- * the report's order, as one sort of them all would).
+ * The first `max` failed findings in page order, with the count of all of them, of the suppressed ones and of the
+ * findings new against the baseline: one pass, at most 2 × `max` findings held (sorted and cut back to `max` whenever
+ * that many gathered; stable, so equal ones keep the report's order, as one sort of them all would).
  */
-function firstFailed(findings: Iterable<Finding>, max: number): { kept: Finding[]; failed: number; suppressed: number } {
+function firstFailed(findings: Iterable<Finding>, max: number): { kept: Finding[]; failed: number; suppressed: number; fresh: number } {
   let kept: Finding[] = []
   let failed = 0
   let suppressed = 0
+  let fresh = 0
   for (const f of findings) {
+    if (f.baselineState === 'new') fresh++
     if (f.status !== 'fail') continue
     failed++
     if (f.suppression) suppressed++
     kept.push(f)
     if (kept.length >= 2 * max) kept = kept.sort(byPageOrder).slice(0, max)
   }
-  return { kept: kept.sort(byPageOrder).slice(0, max), failed, suppressed }
+  return { kept: kept.sort(byPageOrder).slice(0, max), failed, suppressed, fresh }
 }
 
 function viewOf(report: ScanReport, maxFindings: number): View {
@@ -168,7 +173,7 @@ function viewOf(report: ScanReport, maxFindings: number): View {
     }
     return i
   }
-  const { kept, failed, suppressed } = firstFailed(report.findings, maxFindings)
+  const { kept, failed, suppressed, fresh } = firstFailed(report.findings, maxFindings)
   const rows = kept.map(
     (f): Row => [
       Math.max(0, SEVERITIES.indexOf(f.severity)),
@@ -181,7 +186,7 @@ function viewOf(report: ScanReport, maxFindings: number): View {
       noteOf(f),
     ],
   )
-  return { rules, targets, rows, failed, suppressed }
+  return { rules, targets, rows, failed, suppressed, fresh }
 }
 
 function fmtScore(x: unknown): string {
@@ -350,7 +355,7 @@ function findingsSection(report: ScanReport, view: View, pageSize: number): stri
     (held > pageSize
       ? `<p id="zt-more" class="note">Showing the first ${pageSize} of ${n} failed findings. With JavaScript enabled, ${held < n ? `the first ${held}` : 'all of them'} can be paged and filtered here; every finding is also in the JSON and SARIF reports.</p>`
       : '') + (held < n ? `<p id="zt-left-out" class="note">This page holds the first ${held} of ${n} failed findings (highest severity first): ${n - held} more not shown; see the JSON and SARIF reports.</p>` : '')
-  const baseline = report.baseline ? `<p class="note">Compared with baseline ${t(report.baseline.source, 300)}: ${report.findings.filter((f) => f.baselineState === 'new').length} new.</p>` : ''
+  const baseline = report.baseline ? `<p class="note">Compared with baseline ${t(report.baseline.source, 300)}: ${view.fresh} new.</p>` : ''
   return `<section aria-labelledby="h-findings"><h2 id="h-findings">Failed findings (${n}${suppressed ? `, ${suppressed} suppressed` : ''})</h2>
 ${baseline}${filters}
 <div id="zt-pager" class="pager" hidden><button type="button" id="zt-prev">Previous page</button><button type="button" id="zt-next">Next page</button><span id="zt-status" role="status" aria-live="polite"></span></div>
@@ -453,11 +458,18 @@ function trendSection(trend: Trend, limit: number): string {
 <table class="trend-runs"><caption class="note">Score per pillar by run (oldest first)</caption><thead>${head}</thead><tbody>${rows}</tbody></table>${diff}</section>`
 }
 
+/** A count option of the page: its default when absent, at least 1; not a finite number (NaN, Infinity) is an error. */
+function countOption(name: keyof HtmlOptions, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new OptionsError(`toHtml ${name}`, `expected a finite number (got ${String(v)})`)
+  return Math.max(1, Math.floor(v))
+}
+
 /** Renders the HTML report. */
 export function toHtml(report: ScanReport, options: HtmlOptions = {}): string {
-  const pageSize = Math.max(1, Math.floor(options.pageSize ?? 200))
-  const limit = Math.max(1, Math.floor(options.tableLimit ?? 1000))
-  const view = viewOf(report, Math.max(1, Math.floor(options.maxFindings ?? HTML_MAX_FINDINGS)))
+  const pageSize = countOption('pageSize', options.pageSize, 200)
+  const limit = countOption('tableLimit', options.tableLimit, 1000)
+  const view = viewOf(report, countOption('maxFindings', options.maxFindings, HTML_MAX_FINDINGS))
   const s = report.summary
   const failed = SEVERITIES.reduce((n, k) => n + (s?.failed?.[k] ?? 0), 0)
   const data = { severities: SEVERITIES, states: STATES, pageSize, rules: view.rules, targets: view.targets, rows: view.rows }
