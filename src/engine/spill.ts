@@ -398,13 +398,14 @@ export class SpillStore<T = Finding> {
       return buf
     }
     this.#inFlight++
-    this.#inFlightBytes += n
+    // A write holds its whole buffer until it lands (a short run's write too): count the buffer, not the bytes.
+    this.#inFlightBytes += buf.length
     const fd = this.#fd!
     const landed = (err: Error | null, off: number): void => {
       if (!err && off < n) return write(fd, buf, off, n - off, at + off, (e, w) => landed(e, off + w))
       this.#failed ??= err ?? undefined
       this.#inFlight--
-      this.#inFlightBytes -= n
+      this.#inFlightBytes -= buf.length
       if (buf.length === WRITE_CHUNK && this.#free.length < 2) this.#free.push(buf)
       if (this.#inFlight) return
       if (this.#released) close(fd, () => {})
@@ -506,13 +507,23 @@ export class OrderedSpill<T> {
   #lines: LineBuffer | undefined
   #tmp: string | undefined
   #fd: number | undefined
+  readonly #maxBytes: number
+  /** Characters of JSON text held in memory before the first write ({@link jsonWeight}). */
+  #memBytes = 0
   #bytes = 0
   #count = 0
   #released = false
 
-  constructor(budget: number, dir = tmpdir()) {
+  /** `maxBytes`: characters of JSON text held before the first write (default {@link DEFAULT_MEMORY_BYTES}). */
+  constructor(budget: number, dir = tmpdir(), opts: { readonly maxBytes?: number } = {}) {
     this.#budget = Math.max(1, budget)
     this.#dir = dir
+    this.#maxBytes = Math.max(1, opts.maxBytes ?? DEFAULT_MEMORY_BYTES)
+  }
+
+  /** True once records were written to the temporary file. */
+  get spilled(): boolean {
+    return this.#lines !== undefined
   }
 
   /** Adds the next record. */
@@ -521,7 +532,8 @@ export class OrderedSpill<T> {
     this.#count++
     if (this.#lines) return this.#lines.text(JSON.stringify(v))
     this.#mem.push(v)
-    if (this.#mem.length < this.#budget) return
+    this.#memBytes += jsonWeight(v)
+    if (this.#mem.length < this.#budget && this.#memBytes < this.#maxBytes) return
     this.#tmp = mkdtempSync(join(this.#dir, 'ztscan-spill-'))
     track(this.#tmp)
     this.#fd = openSync(join(this.#tmp, 'records.jsonl'), 'w+', 0o600)
@@ -533,6 +545,7 @@ export class OrderedSpill<T> {
     }))
     for (const x of this.#mem) lines.text(JSON.stringify(x))
     this.#mem = []
+    this.#memBytes = 0
   }
 
   /** The records in order: a plain array when nothing was written, else a lazy view of the file (kept until released). */
