@@ -392,7 +392,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
   // The score and the summary's counts are tallied as findings and passes arrive (nothing is read back for them).
   const firedRules = [...rules.values()].filter((r) => r.enabled && checks.some((c) => c.rules.includes(r.id))).sort(byKey((r) => r.id))
   const tallied = {
-    score: scoreTally({ rules: firedRules, settings: options.policy?.score, memoryAssets: memoryRecords }),
+    score: scoreTally({ rules: firedRules, settings: options.policy?.score, memoryAssets: memoryRecords, memoryBytes }),
     passed: 0,
     failed: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>,
     suppressed: 0,
@@ -618,6 +618,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
       baseline: options.baseline,
       scoreSettings: options.policy?.score,
       memoryAssets: memoryRecords,
+      memoryBytes,
       tallied,
       now: now(),
       incomplete: incompleteness({

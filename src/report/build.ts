@@ -73,6 +73,8 @@ export function buildReport(p: {
   incomplete?: readonly Incompleteness[]
   /** Assets scored in memory before the per-asset scores spill (see `ScoreInput.memoryAssets`). */
   memoryAssets?: number
+  /** Their byte budget (see `ScoreInput.memoryBytes`). */
+  memoryBytes?: number
   /**
    * The score and the summary's counts, tallied while the findings (suppressions and baseline applied) and passes arrived
    * (a scan): the findings are then not read again here.
@@ -94,7 +96,7 @@ export function buildReport(p: {
   } else {
     for (const f of findings) countFinding(counts, f)
     for (const c of p.passCounts ?? []) counts.passed += c.count
-    card = scoreReport({ findings, passCounts: p.passCounts, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings, memoryAssets: p.memoryAssets })
+    card = scoreReport({ findings, passCounts: p.passCounts, errors: p.errors, skipped: p.skipped, rules: p.rules, settings: p.scoreSettings, memoryAssets: p.memoryAssets, memoryBytes: p.memoryBytes })
   }
   try {
     return assemble(p, findings, expired, absent, counts, p.baseline?.score ? { ...card, delta: scoreDelta(card, p.baseline.score, p.baseline.source) } : card)

@@ -372,7 +372,7 @@ export class ReportMerge {
     if (this.#expired.spilled) spilled.push(this.#expired)
     else this.#expired.release()
     // One pass over the union (deduplicated) tallies the score and the summary; the writers read it again.
-    const score = scoreTally({ rules, settings: first.score.settings, memoryAssets: this.#memoryRecords })
+    const score = scoreTally({ rules, settings: first.score.settings, memoryAssets: this.#memoryRecords, memoryBytes: this.#bytes.maxBytes })
     made.push(score)
     const counts = { passed: 0, failed: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>, suppressed: 0 }
     const store = this.#findings

@@ -96,10 +96,12 @@ export interface ScoreInput {
    * `assets` is a lazy view read back from them (released with the report, see `releaseFindings`). Same card either way.
    */
   readonly memoryAssets?: number
+  /** Characters held in memory by each of those spilled lists before it writes (default 32 MiB, as `scan`'s memoryBytes). */
+  readonly memoryBytes?: number
 }
 
 /** One rule's tally on an asset; `fail*`: its first failed finding (by resource, then target), once one failed. */
-interface RuleTally {
+export interface RuleTally {
   readonly ruleId: string
   readonly severity: Severity
   passed: number
@@ -110,7 +112,7 @@ interface RuleTally {
 }
 
 /** An asset's tallies: flat records, written to the spill file as they are (see {@link assetCodec}) past the budget. */
-interface AssetAcc {
+export interface AssetAcc {
   readonly asset: string
   /** The asset's target: the lowest among its findings' targets, else among its counted passes' (order-independent). */
   ft?: string
@@ -161,19 +163,33 @@ function combineAssets(a: AssetAcc, b: AssetAcc): AssetAcc {
 
 const PILLAR_INDEX = new Map<string, number>(PILLARS.map((p, i) => [p, i]))
 const SEVERITY_INDEX = new Map<string, number>(SEVERITIES.map((s, i) => [s, i]))
+/** Rule ids an asset codec keeps in its table (a merge's come from its input files): any other is written whole. */
+export const MAX_RULE_IDS = 4096
+/** The index written before a rule id written whole. */
+const RULE_ID_TAG = 0xffffffff
 
 /**
  * An asset's tallies in the spill file: numbers and strings as they are (no JSON). The asset is read back from the key
  * (`pillar\0asset`, as {@link scoreTally} makes it: the pillar's name has no NUL), a rule id is its index in the tally's own table of rule ids (few: kept in memory), and a target
  * equal to the asset's first one (`ft`) is a flag: most strings of a record are not written at all.
  */
-function assetCodec(): Codec<AssetAcc> {
+export function assetCodec(): Codec<AssetAcc> {
   const ruleIds: string[] = []
   const ruleIndex = new Map<string, number>()
-  const ruleAt = (i: number): string => {
-    const id = ruleIds[i]
-    if (id === undefined) throw new Error('tally spill: an asset tally of the temporary file is damaged')
-    return id
+  const damaged = (): never => {
+    throw new Error('tally spill: an asset tally of the temporary file is damaged')
+  }
+  /** A rule id: its index in the table, or (past the table's cap: ids of a hostile merge's inputs) the tag and the string. */
+  const writeRule = (w: BinWriter, id: string): void => {
+    let i = ruleIndex.get(id)
+    if (i === undefined && ruleIds.length < MAX_RULE_IDS) ruleIndex.set(id, (i = ruleIds.push(id) - 1))
+    if (i !== undefined) return w.u32(i)
+    w.u32(RULE_ID_TAG)
+    w.str(id)
+  }
+  const readRule = (r: BinReader): string => {
+    const i = r.u32()
+    return i === RULE_ID_TAG ? r.str() : (ruleIds[i] ?? damaged())
   }
   /** A target: 0 absent, 1 the asset's `ft`, else 2 and the string. */
   const target = (w: BinWriter, t: string | undefined, ft: string | undefined): void => {
@@ -200,9 +216,7 @@ function assetCodec(): Codec<AssetAcc> {
       w.num(a.suppressed)
       w.u32(a.rules.length)
       for (const t of a.rules) {
-        let i = ruleIndex.get(t.ruleId)
-        if (i === undefined) ruleIndex.set(t.ruleId, (i = ruleIds.push(t.ruleId) - 1))
-        w.u32(i)
+        writeRule(w, t.ruleId)
         w.u8(SEVERITY_INDEX.get(t.severity)!)
         w.num(t.passed)
         w.num(t.failed)
@@ -216,13 +230,13 @@ function assetCodec(): Codec<AssetAcc> {
       }
     },
     read(r: BinReader, key: string): AssetAcc {
-      const pillar = PILLARS[r.u8()]!
+      const pillar = PILLARS[r.u8()] ?? damaged()
       const asset = key.slice(pillar.length + 1)
       const ft = r.opt()
       const pt = readTarget(r, ft)
       const a: AssetAcc = { asset, ft, pt, pillar, passed: r.num(), failed: r.num(), suppressed: r.num(), rules: [] }
       for (let n = r.u32(); n > 0; n--) {
-        const t: RuleTally = { ruleId: ruleAt(r.u32()), severity: SEVERITIES[r.u8()]!, passed: r.num(), failed: r.num() }
+        const t: RuleTally = { ruleId: readRule(r), severity: SEVERITIES[r.u8()] ?? damaged(), passed: r.num(), failed: r.num() }
         if (r.u8()) {
           t.failResource = r.str()
           t.failFingerprint = r.str()
@@ -319,11 +333,12 @@ export interface ScoreTally {
 }
 
 /** Starts a {@link ScoreTally}: same card as {@link scoreReport} of the same findings and passes, in any order. */
-export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memoryAssets'>): ScoreTally {
+export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memoryAssets' | 'memoryBytes'>): ScoreTally {
   const settings = input.settings ?? {}
   const ruleMeta = new Map((input.rules ?? []).filter((r) => PILLARS.includes(r.pillar)).map((r) => [r.id, r]))
   const memoryAssets = input.memoryAssets ?? DEFAULT_MEMORY_RECORDS
-  const assets = new TallyMap<AssetAcc>(memoryAssets, combineAssets, assetCodec())
+  const bytes = { maxBytes: input.memoryBytes }
+  const assets = new TallyMap<AssetAcc>(memoryAssets, combineAssets, assetCodec(), undefined, bytes)
   const stats = new Map<Pillar, PillarStats>(PILLARS.map((p) => [p, emptyStats()]))
   const statsOf = (p: Pillar): PillarStats => stats.get(p)!
   const familyPillars = new Map<string, Set<Pillar>>()
@@ -425,7 +440,6 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
     // Errors and skips belong to the pillars of their family's rules.
     // Each errored (pillar, target) with its first check, keyed `pillar\0target` as the asset tallies are: read back in
     // key order beside them (a merge join, see erroredOf), so past the budget they spill instead of growing the heap.
-    const erroredTargets = new SpillMap<string>(input.memoryAssets ?? DEFAULT_MEMORY_RECORDS, (a, b) => (cmp(b, a) < 0 ? b : a))
     /** A lookup of the errored check of assets asked for in key order (one pass over the errored targets). */
     const erroredOf = (): ((key: string) => string | undefined) => {
       const it = erroredTargets.records()
@@ -435,22 +449,30 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
         return !cur.done && cur.value.key === key ? cur.value.value : undefined
       }
     }
-    for (const e of errors)
-      for (const p of familyPillars.get(e.family) ?? []) {
-        const st = statsOf(p)
-        st.errors++
-        if (!st.firstError || cmp(`${e.target}\0${e.check}`, `${st.firstError.target}\0${st.firstError.check}`) < 0) st.firstError = { target: e.target, check: e.check, reason: e.reason }
-        const k = `${p}\0${e.target}`
-        const first = erroredTargets.get(k)
-        if (first === undefined || cmp(e.check, first) < 0) erroredTargets.set(k, e.check)
-      }
-    for (const s of skipped)
-      for (const p of familyPillars.get(s.family) ?? []) {
-        const st = statsOf(p)
-        st.skipped++
-        const k = `${s.check}\0${s.why}`
-        st.notApplicable.set(k, { check: s.check, why: s.why, count: (st.notApplicable.get(k)?.count ?? 0) + 1 })
-      }
+    const erroredTargets = new SpillMap<string>(memoryAssets, (a, b) => (cmp(b, a) < 0 ? b : a), undefined, bytes)
+    // The errors and skips may be spilled views whose reads can throw: the temporary files are released then too.
+    try {
+      for (const e of errors)
+        for (const p of familyPillars.get(e.family) ?? []) {
+          const st = statsOf(p)
+          st.errors++
+          if (!st.firstError || cmp(`${e.target}\0${e.check}`, `${st.firstError.target}\0${st.firstError.check}`) < 0) st.firstError = { target: e.target, check: e.check, reason: e.reason }
+          const k = `${p}\0${e.target}`
+          const first = erroredTargets.get(k)
+          if (first === undefined || cmp(e.check, first) < 0) erroredTargets.set(k, e.check)
+        }
+      for (const s of skipped)
+        for (const p of familyPillars.get(s.family) ?? []) {
+          const st = statsOf(p)
+          st.skipped++
+          const k = `${s.check}\0${s.why}`
+          st.notApplicable.set(k, { check: s.check, why: s.why, count: (st.notApplicable.get(k)?.count ?? 0) + 1 })
+        }
+    } catch (err) {
+      erroredTargets.release()
+      assets.release()
+      throw err
+    }
 
     // Assets, in a stable order (pillar, asset id: the key order), one at a time. Past the budget the tallies were
     // spilled: each asset's score is then written once as the JSON text the report shows (an OrderedSpill: the scores are
@@ -458,11 +480,11 @@ export function scoreTally(input: Pick<ScoreInput, 'rules' | 'settings' | 'memor
     // that text (`assets` below).
     const spilled = assets.spilled
     const list: AssetScore[] = []
-    const scores = spilled ? new OrderedSpill<AssetScore>(memoryAssets) : undefined
+    const scores = spilled ? new OrderedSpill<AssetScore>(memoryAssets, undefined, bytes) : undefined
     // Each scored (pillar, target), keyed `pillar\0target` as the errored ones are: past the budget they spill, and an
     // errored target none of whose assets was scored is counted unjudged by a merge join of the two in key order. Kept
     // only when a target errored (the common scan has no error: nothing is added per asset then).
-    const scoredTargets = erroredTargets.size || erroredTargets.spilled ? new SpillMap<true>(memoryAssets, (a) => a) : undefined
+    const scoredTargets = erroredTargets.size || erroredTargets.spilled ? new SpillMap<true>(memoryAssets, (a) => a, undefined, bytes) : undefined
     try {
       const errored = erroredOf()
       for (const [key, a] of assets.entries()) {

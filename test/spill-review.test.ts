@@ -1,0 +1,112 @@
+/**
+ * Review findings on the spill, tally and score code (issue 14, bounded memory): the spilled card's per-asset scores
+ * spill by bytes too, the score card takes the scan's byte budget, a damaged or hostile asset tally stays bounded and
+ * fails with the "damaged" message, and the errored targets' file is removed when reading the errors throws.
+ */
+import { describe, expect, it } from 'vitest'
+import { OrderedSpill, isFindingView, releaseFindings } from '../src/engine/spill.ts'
+import { BinReader, BinWriter } from '../src/engine/tally.ts'
+import { assetCodec, MAX_RULE_IDS, scoreReport, scoreTally, type AssetAcc } from '../src/scoring/score.ts'
+import { privateTmpdir, spillDirs } from './helpers/tmpdir.ts'
+import type { AttemptError, Finding, RuleMeta } from '../src/types.ts'
+
+const RULE: RuleMeta = { id: 'r-high', family: 'fam', title: 't', pillar: 'networks', severity: 'high', message: 'm', description: 'd', remediation: 'r', helpUri: 'https://example.invalid' }
+const finding = (asset: string, ruleId = RULE.id): Finding => ({
+  ruleId, status: 'fail', severity: 'high', pillar: 'networks', family: 'fam', target: 'nmap:f.xml', asset, resource: asset, message: 'm', evidence: {}, fingerprint: `fp-${asset}`,
+})
+
+describe('OrderedSpill', () => {
+  privateTmpdir('ztscan-spill-review-')
+
+  it('writes once the JSON text it holds reaches its byte budget, before its record count; reads back the same records in order', () => {
+    const recs = Array.from({ length: 6 }, (_, i) => ({ i, text: 'x'.repeat(20_000) }))
+    const s = new OrderedSpill<{ i: number; text: string }>(1_000, undefined, { maxBytes: 30_000 })
+    try {
+      s.add(recs[0]!)
+      expect(s.spilled).toBe(false)
+      s.add(recs[1]!)
+      expect(s.spilled).toBe(true)
+      expect(spillDirs().length).toBe(1)
+      for (const r of recs.slice(2)) s.add(r)
+      expect([...s.finish()]).toEqual(recs)
+    } finally {
+      s.release()
+    }
+    expect(spillDirs()).toEqual([])
+  })
+})
+
+describe('the score card', () => {
+  privateTmpdir('ztscan-spill-review-score-')
+
+  it('takes the byte budget (memoryBytes): a few assets with long ids spill under a large count budget; same card', () => {
+    const findings = Array.from({ length: 8 }, (_, i) => finding(`${i}-${'a'.repeat(5_000)}`))
+    const memory = scoreReport({ findings, rules: [RULE] })
+    expect(isFindingView(memory.assets)).toBe(false)
+    const spilled = scoreReport({ findings, rules: [RULE], memoryAssets: 1_000, memoryBytes: 12_000 })
+    try {
+      expect(isFindingView(spilled.assets)).toBe(true)
+      expect([...spilled.assets!]).toEqual(memory.assets)
+    } finally {
+      releaseFindings({ findings: [], score: spilled })
+    }
+    expect(spillDirs()).toEqual([])
+  })
+
+  it('removes its temporary files when reading the errors throws (a spilled view that fails)', () => {
+    const t = scoreTally({ rules: [RULE], memoryAssets: 2 })
+    for (let i = 0; i < 10; i++) t.finding(finding(`h${i}`))
+    const errors = {
+      *[Symbol.iterator](): Generator<AttemptError> {
+        for (let i = 0; i < 5; i++) yield { check: 'c', family: 'fam', target: `t${i}`, reason: 'timeout', message: 'slow' }
+        throw new Error('injected read failure')
+      },
+    } as unknown as readonly AttemptError[]
+    expect(spillDirs().length).toBeGreaterThan(0)
+    expect(() => t.card(errors, [])).toThrow('injected read failure')
+    expect(spillDirs()).toEqual([])
+  })
+})
+
+describe('the asset tallies’ codec', () => {
+  const acc = (i: number, ruleId: string): AssetAcc => ({
+    asset: `h${i}`, ft: 'nmap:f.xml', pt: undefined, pillar: 'networks', passed: 1, failed: 1, suppressed: 0,
+    rules: [{ ruleId, severity: 'high', passed: 1, failed: 1, failResource: 'r', failFingerprint: 'fp', failTarget: 'nmap:f.xml' }],
+  })
+
+  it(`keeps at most ${MAX_RULE_IDS} rule ids in its table: others are written whole; every record round-trips`, () => {
+    const codec = assetCodec()
+    const n = MAX_RULE_IDS + 500
+    const w = new BinWriter()
+    const ends: number[] = []
+    for (let i = 0; i < n; i++) {
+      codec.write(w, acc(i, `rule-${i}`), `networks\0h${i}`)
+      ends.push(w.pos)
+    }
+    const text = (i: number): string => w.buf.toString('latin1', i ? ends[i - 1]! : 0, ends[i]!)
+    // A rule id in the table is an index; past the cap the id itself is in the record (each time it is written).
+    expect(text(0)).not.toContain('rule-0')
+    expect(text(MAX_RULE_IDS - 1)).not.toContain(`rule-${MAX_RULE_IDS - 1}`)
+    expect(text(MAX_RULE_IDS)).toContain(`rule-${MAX_RULE_IDS}`)
+    codec.write(w, acc(n, `rule-${n - 1}`), `networks\0h${n}`)
+    expect(w.buf.toString('latin1', ends[n - 1]!, w.pos)).toContain(`rule-${n - 1}`)
+    codec.write(w, acc(n + 1, 'rule-0'), `networks\0h${n + 1}`)
+    const r = new BinReader(w.buf)
+    for (let i = 0; i < n; i++) expect(codec.read(r, `networks\0h${i}`)).toEqual(acc(i, `rule-${i}`))
+    expect(codec.read(r, `networks\0h${n}`)).toEqual(acc(n, `rule-${n - 1}`))
+    expect(codec.read(r, `networks\0h${n + 1}`)).toEqual(acc(n + 1, 'rule-0'))
+  })
+
+  it('a damaged record (a pillar or severity byte out of range, an unknown rule index) gives the "damaged" message', () => {
+    const codec = assetCodec()
+    const w = new BinWriter()
+    codec.write(w, acc(0, 'rule-0'), 'networks\0h0')
+    const good = Buffer.from(w.buf.subarray(0, w.pos))
+    const bad = Buffer.from(good)
+    bad[0] = 200
+    expect(() => codec.read(new BinReader(bad), 'networks\0h0')).toThrow(/damaged/)
+    // A rule index its table does not hold: read by a codec whose table is empty.
+    expect(() => assetCodec().read(new BinReader(good), 'networks\0h0')).toThrow(/damaged/)
+    expect(codec.read(new BinReader(good), 'networks\0h0')).toEqual(acc(0, 'rule-0'))
+  })
+})
