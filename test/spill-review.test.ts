@@ -4,11 +4,12 @@
  * fails with the "damaged" message, and the errored targets' file is removed when reading the errors throws.
  */
 import { describe, expect, it } from 'vitest'
-import { OrderedSpill, isFindingView, releaseFindings } from '../src/engine/spill.ts'
-import { BinReader, BinWriter } from '../src/engine/tally.ts'
+import { OrderedSpill, SpillStore, isFindingView, releaseFindings } from '../src/engine/spill.ts'
+import { BinReader, BinWriter, PASS_CODEC, TallyMap } from '../src/engine/tally.ts'
+import { SHORT_RUN } from '../src/engine/runs.ts'
 import { assetCodec, MAX_RULE_IDS, scoreReport, scoreTally, type AssetAcc } from '../src/scoring/score.ts'
 import { privateTmpdir, spillDirs } from './helpers/tmpdir.ts'
-import type { AttemptError, Finding, RuleMeta } from '../src/types.ts'
+import type { AttemptError, Finding, PassCount, RuleMeta } from '../src/types.ts'
 
 const RULE: RuleMeta = { id: 'r-high', family: 'fam', title: 't', pillar: 'networks', severity: 'high', message: 'm', description: 'd', remediation: 'r', helpUri: 'https://example.invalid' }
 const finding = (asset: string, ruleId = RULE.id): Finding => ({
@@ -108,5 +109,51 @@ describe('the asset tallies’ codec', () => {
     // A rule index its table does not hold: read by a codec whose table is empty.
     expect(() => assetCodec().read(new BinReader(good), 'networks\0h0')).toThrow(/damaged/)
     expect(codec.read(new BinReader(good), 'networks\0h0')).toEqual(acc(0, 'rule-0'))
+  })
+})
+
+describe('stores and maps write short runs past their budget, longer after 512 of them (runLimit)', () => {
+  privateTmpdir('ztscan-spill-review-runs-')
+  const budget = 4 * SHORT_RUN
+  // The budget, then 512 runs of SHORT_RUN records, then runs of twice that.
+  const n = budget + 512 * SHORT_RUN + 4 * SHORT_RUN
+  const key = (i: number): string => `k${String(i).padStart(7, '0')}`
+
+  it('TallyMap: at most SHORT_RUN keys held for the first 512 short runs, then up to twice that', () => {
+    const m = new TallyMap<PassCount>(budget, (a, b) => ({ ...a, count: a.count + b.count }), PASS_CODEC)
+    try {
+      let early = 0
+      let late = 0
+      for (let i = 0; i < n; i++) {
+        const k = key(i)
+        m.set(k, { ruleId: 'r', target: k, count: 1 })
+        if (m.runs > 0 && m.runs <= 512) early = Math.max(early, m.size)
+        if (m.runs > 513) late = Math.max(late, m.size)
+      }
+      expect(early).toBe(SHORT_RUN)
+      expect(late).toBe(2 * SHORT_RUN)
+      expect(m.runs).toBe(1 + 512 + 1)
+    } finally {
+      m.release()
+    }
+  })
+
+  it('SpillStore: at most SHORT_RUN records held for the first 512 short runs, then up to twice that', () => {
+    const s = new SpillStore<number>(budget, key)
+    try {
+      let spilled = false
+      let early = 0
+      let late = 0
+      for (let i = 0; i < n; i++) {
+        s.add(i)
+        if (!spilled) spilled = s.spilled
+        else if (i < budget + 512 * SHORT_RUN) early = Math.max(early, s.held)
+        else late = Math.max(late, s.held)
+      }
+      expect(early).toBe(SHORT_RUN - 1)
+      expect(late).toBe(2 * SHORT_RUN - 1)
+    } finally {
+      s.release()
+    }
   })
 })

@@ -22,7 +22,10 @@ export const SHORT_RUN = 512
  */
 export const runLimit = (budget: number, runs: number): number => (runs ? Math.min(budget, SHORT_RUN * 2 ** Math.floor((runs - 1) / 512)) : budget)
 
-/** Read buffer of one run while merging `runs` runs: 8 MiB shared by the runs, from 16 KiB to 256 KiB each. */
+/**
+ * Read buffer of one run while merging `runs` runs: 8 MiB shared by up to 512 runs (256 KiB each for 32 runs or fewer);
+ * past 512 runs 16 KiB each, so `runs` × 16 KiB in all ({@link runLimit} keeps the number of runs bounded).
+ */
 export const readChunk = (runs: number): number => Math.max(16 * 1024, Math.min(256 * 1024, Math.floor((8 << 20) / Math.max(1, runs))))
 
 /**
