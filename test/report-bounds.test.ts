@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FindingView, OptionsError, scan, toHtml, type AttemptError, type Finding, type ScanReport } from '../src/index.ts'
-import { GITLAB_MAX_SCANNED, toGitlabDast } from '../src/report/gitlab.ts'
+import { GITLAB_MAX_FINDINGS, GITLAB_MAX_SCANNED, toCodeQuality, toGitlabDast } from '../src/report/gitlab.ts'
 import { stringifyJson } from '../src/report/json.ts'
 import openPort from '../checks/open-port/index.ts'
 import { nmapDocument, portsHost, writeNmapFile } from './helpers/nmap-gen.ts'
@@ -104,6 +104,28 @@ describe('HTML: bounded lists, said when cut', () => {
 })
 
 describe('GitLab DAST: scanned resources bounded, said when cut', () => {
+  it(`lists the first open failed findings (${GITLAB_MAX_FINDINGS.toLocaleString('en-US')} by default) as vulnerabilities and Code Quality issues, the same an uncut report starts with; says the rest`, () => {
+    const report = { ...template, findings: failed(300).map((f, i) => ({ ...f, fingerprint: `fp${(i * 37) % 300}` })) }
+    type Dast = { vulnerabilities: { id: string; severity: string }[]; scan: { messages: { level: string; value: string }[] } }
+    const whole = toGitlabDast(report) as Dast
+    expect(whole.vulnerabilities).toHaveLength(270)
+    const notes: string[] = []
+    const cut = toGitlabDast(report, { maxFindings: 40, note: (n) => notes.push(n) }) as Dast
+    expect(cut.vulnerabilities).toEqual(whole.vulnerabilities.slice(0, 40))
+    expect(cut.vulnerabilities[0]!.severity).toBe('Critical')
+    const said = '40 of 270 open failed findings listed as vulnerabilities (highest severity first): 230 more not listed (see the JSON and SARIF reports)'
+    expect(cut.scan.messages).toContainEqual({ level: 'warn', value: said })
+    expect(cut.scan.messages).toContainEqual({ level: 'info', value: '30 suppressed findings left out' })
+    expect(notes).toEqual([said])
+    expect(whole.scan.messages.some((m) => m.value.includes('more not listed'))).toBe(false)
+    const cq = toCodeQuality(report, { maxFindings: 40, note: (n) => notes.push(n) })
+    expect(cq).toEqual(toCodeQuality(report).slice(0, 40))
+    expect(notes[1]).toBe('40 of 270 open failed findings listed as issues (highest severity first): 230 more not listed (see the JSON and SARIF reports)')
+    expect(() => toGitlabDast(report, { maxFindings: Number.NaN })).toThrow('toGitlabDast maxFindings: expected a finite number (got NaN)')
+    expect(() => toCodeQuality(report, { maxFindings: Number.NaN })).toThrow('toCodeQuality maxFindings: expected a finite number (got NaN)')
+  })
+
+
   it(`lists the first ${GITLAB_MAX_SCANNED.toLocaleString('en-US')} targets and a message for the rest`, () => {
     const targets = Array.from({ length: GITLAB_MAX_SCANNED + 25 }, (_, i) => ({ id: `host://h${i}.example.test`, kind: 'host' }))
     const dast = toGitlabDast({ ...template, targets }) as { scan: { scanned_resources: { url: string }[]; messages: { value: string }[] } }

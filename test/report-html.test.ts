@@ -173,6 +173,22 @@ describe.skipIf(!hasChromium)(`HTML report in Chromium from file://${noChromiumW
     await page.close()
   })
 
+  it('on a cut page (maxFindings), the status line says the true total of failed findings', async () => {
+    const cutFile = join(dir, 'report-cut.html')
+    writeFileSync(cutFile, toHtml(report, { pageSize: 25, maxFindings: 10 }))
+    const { page, log } = await openPage(browser, pathToFileURL(cutFile).href)
+    await page.waitForSelector('html[data-ready="1"]')
+    const n = failed().length
+    expect(n).toBeGreaterThan(10)
+    const status = page.locator('#zt-status')
+    expect(await status.textContent()).toBe(`Showing 1–10 of 10 findings; this page holds the first 10 of ${n} failed findings`)
+    await page.locator('#f-text').fill('no such thing anywhere')
+    await page.waitForFunction(`document.querySelectorAll('#zt-findings td.msg').length === 0`)
+    expect(await status.textContent()).toBe(`No finding matches the filters (the first 10 of ${n} failed findings searched).`)
+    expect(log.errors).toEqual([])
+    await page.close()
+  })
+
   it('is readable without JavaScript: score, first page of findings, errors and skips; no dead controls', async () => {
     const nojs = await launch({ javaScriptEnabled: false })
     try {

@@ -66,8 +66,8 @@ export const FORMATS: readonly ReportFormat[] = [
   { name: 'html', extensions: ['.html', '.htm'], render: (r, o) => toHtml(r, { trend: o.trend }) },
   { name: 'junit', extensions: ['.xml', '.junit.xml'], render: (r) => toJunit(r) },
   // GitLab: `gl-dast-report.json` / `gl-code-quality-report.json` are the names GitLab's own templates use.
-  { name: 'gitlab', extensions: ['.gitlab.json', 'gl-dast-report.json'], render: (r, o) => escapeJsonText(JSON.stringify(toGitlabDast(r, { schemaVersion: o.gitlabSchemaVersion }), null, 2)) + '\n' },
-  { name: 'codequality', extensions: ['.codequality.json', 'gl-code-quality-report.json'], render: (r) => escapeJsonText(JSON.stringify(toCodeQuality(r), null, 2)) + '\n' },
+  { name: 'gitlab', extensions: ['.gitlab.json', 'gl-dast-report.json'], render: (r, o) => escapeJsonText(JSON.stringify(toGitlabDast(r, { schemaVersion: o.gitlabSchemaVersion, note: o.note }), null, 2)) + '\n' },
+  { name: 'codequality', extensions: ['.codequality.json', 'gl-code-quality-report.json'], render: (r, o) => escapeJsonText(JSON.stringify(toCodeQuality(r, { note: o.note }), null, 2)) + '\n' },
   // JSON Lines for pipelines: one finding or error per line, then a summary line.
   { name: 'jsonl', extensions: ['.jsonl', '.ndjson'], render: (r) => toJsonl(r), stream: (r, out, o) => writeJsonl(r, out, { end: o.end }) },
 ]

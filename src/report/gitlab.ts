@@ -14,10 +14,18 @@ import { createHash } from 'node:crypto'
 import { UsageError } from '../errors.ts'
 import type { EffectiveRule, Finding, ScanReport, Severity } from '../types.ts'
 import { SEVERITY_RANK } from '../scoring/severity.ts'
+import { FirstInOrder, countOption } from './first.ts'
 import { targetUri } from './location.ts'
 
 /** The DAST schema version written by default: the one vendored under fixtures/gitlab and validated in tests. */
 export const GITLAB_SCHEMA_VERSION = '15.0.7'
+
+/**
+ * Open failed findings the DAST report lists as vulnerabilities and the Code Quality report as issues (the same cap as the
+ * HTML page): the first ones, highest severity first, chosen in bounded memory; the rest are counted in a scan message
+ * (DAST) and a note on stderr (both).
+ */
+export const GITLAB_MAX_FINDINGS = 50_000
 
 /** Scanned resources (the scan's targets) a DAST report lists; the rest are counted in a scan message. */
 export const GITLAB_MAX_SCANNED = 10_000
@@ -47,10 +55,36 @@ const glTime = (iso: string): string => {
   return (Number.isNaN(d.getTime()) ? new Date(0) : d).toISOString().slice(0, 19)
 }
 
-function open(report: ScanReport): Finding[] {
-  return report.findings
-    .filter((f) => f.status === 'fail' && !f.suppression)
-    .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0))
+/** The GitLab reports' order of open failed findings: severity (highest first), then fingerprint. */
+const byGitlabOrder = (a: Finding, b: Finding): number => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0)
+
+interface Open {
+  /** The first `max` open failed findings in order. */
+  kept: Finding[]
+  /** Open failed findings in all, and the suppressed failed ones (left out). */
+  open: number
+  suppressed: number
+  /** What was cut, said ("N of M open failed findings listed as …"), or undefined when nothing was. */
+  cut: (what: string) => string | undefined
+}
+
+/** The first `max` open failed findings in order, with the counts: one pass, at most 2 × `max` held. */
+function open(report: ScanReport, max: number): Open {
+  const first = new FirstInOrder<Finding>(max, byGitlabOrder)
+  let n = 0
+  let suppressed = 0
+  for (const f of report.findings) {
+    if (f.status !== 'fail') continue
+    if (f.suppression) suppressed++
+    else {
+      n++
+      first.offer(f)
+    }
+  }
+  const kept = first.take()
+  const cut = (what: string): string | undefined =>
+    kept.length < n ? `${kept.length} of ${n} open failed findings listed as ${what} (highest severity first): ${n - kept.length} more not listed (see the JSON and SARIF reports)` : undefined
+  return { kept, open: n, suppressed, cut }
 }
 
 function evidenceValue(v: unknown): string {
@@ -65,14 +99,18 @@ function evidenceValue(v: unknown): string {
 export interface GitlabOptions {
   /** Schema version declared (default GITLAB_SCHEMA_VERSION). */
   readonly schemaVersion?: string
+  /** Open failed findings listed (default {@link GITLAB_MAX_FINDINGS}); not a finite number is an OptionsError. */
+  readonly maxFindings?: number
+  /** Told what was left out (the CLI writes it on stderr). */
+  readonly note?: (message: string) => void
 }
 
 /** The GitLab DAST security report of a scan. */
 export function toGitlabDast(report: ScanReport, options: GitlabOptions = {}): Record<string, unknown> {
   const version = gitlabSchemaVersion(options.schemaVersion)
   const rules = new Map<string, EffectiveRule>((report.rules ?? []).map((r) => [r.id, r]))
-  const findings = open(report)
-  const vulnerabilities = findings.map((f) => {
+  const { kept, suppressed, cut } = open(report, countOption('toGitlabDast maxFindings', options.maxFindings, GITLAB_MAX_FINDINGS))
+  const vulnerabilities = kept.map((f) => {
     const r = rules.get(f.ruleId)
     const details: Record<string, { name: string; type: 'text'; value: string }> = {
       target: { name: 'Target', type: 'text', value: f.target },
@@ -99,11 +137,15 @@ export function toGitlabDast(report: ScanReport, options: GitlabOptions = {}): R
       details,
     }
   })
-  const suppressed = report.findings.filter((f) => f.status === 'fail' && f.suppression).length
   const messages: { level: 'info' | 'warn' | 'fatal'; value: string }[] = []
   for (const e of report.errors.slice(0, 1000)) messages.push({ level: 'warn', value: cap(`${e.check} on ${e.target}: ${e.reason}: ${e.message}`, 2000) })
   if (report.errors.length > 1000) messages.push({ level: 'warn', value: `… and ${report.errors.length - 1000} more errors (see the JSON report)` })
   if (suppressed) messages.push({ level: 'info', value: `${suppressed} suppressed findings left out` })
+  const left = cut('vulnerabilities')
+  if (left) {
+    messages.push({ level: 'warn', value: left })
+    options.note?.(left)
+  }
   const score = report.score as { overall?: unknown; stage?: unknown } | undefined
   messages.push({ level: 'info', value: `ztscan score ${typeof score?.overall === 'number' ? score.overall.toFixed(1) : 'n/a'} (${typeof score?.stage === 'string' ? score.stage : 'not evaluated'})` })
   // The first targets only (a lazy view is read that far): the rest are said, never silently left out.
@@ -129,9 +171,20 @@ export function toGitlabDast(report: ScanReport, options: GitlabOptions = {}): R
   }
 }
 
-/** The GitLab Code Quality report of a scan: one issue per open failed finding. */
-export function toCodeQuality(report: ScanReport): Record<string, unknown>[] {
-  return open(report).map((f) => ({
+/** Options of the GitLab Code Quality report. */
+export interface CodeQualityOptions {
+  /** Open failed findings listed (default {@link GITLAB_MAX_FINDINGS}); not a finite number is an OptionsError. */
+  readonly maxFindings?: number
+  /** Told what was left out (the format has no place for it; the CLI writes it on stderr). */
+  readonly note?: (message: string) => void
+}
+
+/** The GitLab Code Quality report of a scan: one issue per open failed finding (the first GITLAB_MAX_FINDINGS). */
+export function toCodeQuality(report: ScanReport, options: CodeQualityOptions = {}): Record<string, unknown>[] {
+  const { kept, cut } = open(report, countOption('toCodeQuality maxFindings', options.maxFindings, GITLAB_MAX_FINDINGS))
+  const left = cut('issues')
+  if (left) options.note?.(left)
+  return kept.map((f) => ({
     type: 'issue',
     check_name: f.ruleId,
     description: cap(`${f.message} [${f.target}]`, 2000),

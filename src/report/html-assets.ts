@@ -67,6 +67,8 @@ export const HTML_JS = `
   var data = JSON.parse(dataNode.textContent || '{}');
   var rules = data.rules, targets = data.targets, rows = data.rows, sevs = data.severities, states = data.states;
   var size = data.pageSize || 200;
+  // A cut page holds the first rows.length of data.failed failed findings (highest severity first): said in the status line.
+  var total = data.failed || rows.length, cut = total > rows.length;
   var form = document.getElementById('zt-filters');
   var out = document.getElementById('zt-findings');
   var status = document.getElementById('zt-status');
@@ -161,8 +163,9 @@ export const HTML_JS = `
     var start = page * size, slice = shown.slice(start, start + size);
     out.replaceChildren(build(slice));
     status.textContent = shown.length
-      ? 'Showing ' + (start + 1) + '–' + (start + slice.length) + ' of ' + shown.length + ' findings' + (shown.length !== rows.length ? ' (filtered from ' + rows.length + ')' : '')
-      : 'No finding matches the filters (' + rows.length + ' in all).';
+      ? 'Showing ' + (start + 1) + '–' + (start + slice.length) + ' of ' + shown.length + ' findings' + (shown.length !== rows.length ? ' (filtered from ' + rows.length + ')' : '') +
+        (cut ? '; this page holds the first ' + rows.length + ' of ' + total + ' failed findings' : '')
+      : 'No finding matches the filters (' + (cut ? 'the first ' + rows.length + ' of ' + total + ' failed findings searched' : rows.length + ' in all') + ').';
     prev.disabled = page === 0;
     next.disabled = start + size >= shown.length;
   }

@@ -11,8 +11,8 @@
 import { createHash } from 'node:crypto'
 import { PILLARS, SEVERITIES, type EffectiveRule, type Finding, type Pillar, type ScanReport, type Severity } from '../types.ts'
 import { SEVERITY_RANK } from '../scoring/severity.ts'
-import { OptionsError } from '../errors.ts'
 import { escapeControls } from './escape.ts'
+import { FirstInOrder, countOption } from './first.ts'
 import { HTML_CSS, HTML_JS } from './html-assets.ts'
 import type { Trend } from './trend.ts'
 
@@ -125,7 +125,7 @@ const byPageOrder = (a: Finding, b: Finding): number => SEVERITY_RANK[b.severity
  * that many gathered; stable, so equal ones keep the report's order, as one sort of them all would).
  */
 function firstFailed(findings: Iterable<Finding>, max: number): { kept: Finding[]; failed: number; suppressed: number; fresh: number } {
-  let kept: Finding[] = []
+  const kept = new FirstInOrder<Finding>(max, byPageOrder)
   let failed = 0
   let suppressed = 0
   let fresh = 0
@@ -134,10 +134,9 @@ function firstFailed(findings: Iterable<Finding>, max: number): { kept: Finding[
     if (f.status !== 'fail') continue
     failed++
     if (f.suppression) suppressed++
-    kept.push(f)
-    if (kept.length >= 2 * max) kept = kept.sort(byPageOrder).slice(0, max)
+    kept.offer(f)
   }
-  return { kept: kept.sort(byPageOrder).slice(0, max), failed, suppressed, fresh }
+  return { kept: kept.take(), failed, suppressed, fresh }
 }
 
 function viewOf(report: ScanReport, maxFindings: number): View {
@@ -458,21 +457,15 @@ function trendSection(trend: Trend, limit: number): string {
 <table class="trend-runs"><caption class="note">Score per pillar by run (oldest first)</caption><thead>${head}</thead><tbody>${rows}</tbody></table>${diff}</section>`
 }
 
-/** A count option of the page: its default when absent, at least 1; not a finite number (NaN, Infinity) is an error. */
-function countOption(name: keyof HtmlOptions, v: unknown, dflt: number): number {
-  if (v === undefined) return dflt
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new OptionsError(`toHtml ${name}`, `expected a finite number (got ${String(v)})`)
-  return Math.max(1, Math.floor(v))
-}
-
 /** Renders the HTML report. */
 export function toHtml(report: ScanReport, options: HtmlOptions = {}): string {
-  const pageSize = countOption('pageSize', options.pageSize, 200)
-  const limit = countOption('tableLimit', options.tableLimit, 1000)
-  const view = viewOf(report, countOption('maxFindings', options.maxFindings, HTML_MAX_FINDINGS))
+  const pageSize = countOption('toHtml pageSize', options.pageSize, 200)
+  const limit = countOption('toHtml tableLimit', options.tableLimit, 1000)
+  const view = viewOf(report, countOption('toHtml maxFindings', options.maxFindings, HTML_MAX_FINDINGS))
   const s = report.summary
   const failed = SEVERITIES.reduce((n, k) => n + (s?.failed?.[k] ?? 0), 0)
-  const data = { severities: SEVERITIES, states: STATES, pageSize, rules: view.rules, targets: view.targets, rows: view.rows }
+  // `failed`, on a cut page only: the script's status line says the true total.
+  const data = { severities: SEVERITIES, states: STATES, pageSize, rules: view.rules, targets: view.targets, rows: view.rows, ...(view.rows.length < view.failed ? { failed: view.failed } : {}) }
   // Errors, skips, gone and expired entries: only the rows shown are made (the lists may be lazy views of any length).
   const absent = report.baseline?.absent ?? []
   const expired = report.expiredSuppressions ?? []
