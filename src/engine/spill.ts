@@ -68,6 +68,12 @@ export function untrack(dir: string): void {
   live.delete(dir)
 }
 
+/** Writes `buf`'s first `n` bytes at `at` in the file, all of them (a write may write fewer). */
+function writeAllSync(fd: number, buf: Buffer, n: number, at: number): void {
+  let off = 0
+  while (off < n) off += writeSync(fd, buf, off, n - off, at + off)
+}
+
 /** Bytes an asynchronous store lets be in flight to its file: past them it writes synchronously until they land. */
 const MAX_IN_FLIGHT = 8 * WRITE_CHUNK
 
@@ -393,8 +399,7 @@ export class SpillStore<T = Finding> {
     const at = this.#bytes
     this.#bytes += n
     if (!this.#async || this.#inFlightBytes >= MAX_IN_FLIGHT) {
-      let off = 0
-      while (off < n) off += writeSync(this.#fd!, buf, off, n - off, at + off)
+      writeAllSync(this.#fd!, buf, n, at)
       return buf
     }
     this.#inFlight++
@@ -538,8 +543,7 @@ export class OrderedSpill<T> {
     track(this.#tmp)
     this.#fd = openSync(join(this.#tmp, 'records.jsonl'), 'w+', 0o600)
     const lines = (this.#lines = new LineBuffer((b, n) => {
-      let off = 0
-      while (off < n) off += writeSync(this.#fd!, b, off, n - off, this.#bytes + off)
+      writeAllSync(this.#fd!, b, n, this.#bytes)
       this.#bytes += n
       return b
     }))
