@@ -572,12 +572,7 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     // The spill files' last writes land before they are read.
     await Promise.all([store.settled(), errors.settled(), skipped.settled()])
   } catch (err) {
-    store.release()
-    errors.release()
-    skipped.release()
-    passes.release()
-    tallied.score.release()
-    sarifTally.release()
+    releaseAll()
     throw err
   } finally {
     scanSignal?.removeEventListener('abort', onAbort)
@@ -587,13 +582,18 @@ async function runScan(options: ScanOptions, emit: (e: ScanEvent) => void, dropF
     return report()
   } catch (err) {
     // No report to release later: every temporary file of the scan goes now (buildReport releases the card's own).
+    releaseAll()
+    throw err
+  }
+
+  /** Releases every temporary file of the scan (when no report will own them). */
+  function releaseAll(): void {
     store.release()
     errors.release()
     skipped.release()
     passes.release()
     tallied.score.release()
     sarifTally.release()
-    throw err
   }
 
   function report(): ScanReport {
