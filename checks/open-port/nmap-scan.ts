@@ -131,6 +131,10 @@ export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: st
   const open: number[] = []
   let closed = 0
   let filtered = 0
+  let hosts = 0
+  let down = false
+  let foldedOpen = 0
+  let runError: string | undefined
   const total = ports.length
   ctx.progress(0, total, NMAP_STEP_LABEL)
   try {
@@ -140,6 +144,8 @@ export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: st
         if (/scan$/i.test(t.task)) ctx.progress(Math.min(total - 1, Math.floor((t.percent / 100) * total)), total, NMAP_STEP_LABEL)
       },
       host(h) {
+        hosts++
+        if (h.state !== 'up') down = true
         for (const p of h.ports) {
           if (p.protocol !== 'tcp') continue
           if (p.state === 'open') {
@@ -149,11 +155,32 @@ export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: st
           else if (p.state === 'closed') closed++
           else filtered++
         }
+        // Ports nmap folds by state (`<extraports state="filtered" count="997">`): counted by their state, never as closed
+        // unless nmap says closed. An open port is never folded by nmap; a file that folds one cannot say which it is.
+        for (const x of h.extraports) {
+          if (x.state === 'closed') closed += x.count
+          else if (x.state === 'open') foldedOpen += x.count
+          else filtered += x.count
+        }
+      },
+      runstats(r) {
+        if (r.exit === 'error') runError = r.errormsg ?? 'error'
       },
     })
     const code = await exited
     if (ctx.signal.aborted) throw new AttemptFailure('aborted', `${host}: nmap stopped`)
-    if (code !== 0) throw new AttemptFailure('connectivity', `nmap ${host}: exit ${code}: ${stderr.trim().split('\n').slice(-2).join(' ') || 'no message'}`)
+    const said = (): string => stderr.trim().split('\n').slice(-2).join(' ') || 'no message'
+    if (code !== 0) throw new AttemptFailure('connectivity', `nmap ${host}: exit ${code}: ${said()}`)
+    // nmap exits 0 when it could not scan the host at all (a name that does not resolve, a host timeout): the ports it did
+    // not report are unknown, never closed. Fail closed, as the built-in scan does when nothing answered.
+    if (runError !== undefined) throw new AttemptFailure('connectivity', `nmap ${host}: ${runError}`)
+    if (hosts === 0) throw new AttemptFailure('connectivity', `nmap ${host}: no host was scanned (${said()})`)
+    if (down) throw new AttemptFailure('connectivity', `nmap ${host}: host reported down`)
+    if (foldedOpen > 0) throw new AttemptFailure('protocol', `nmap ${host}: ${foldedOpen} open port(s) reported only as a count`)
+    const asked = new Set(ports).size
+    if (open.length + closed + filtered < asked) throw new AttemptFailure('connectivity', `nmap ${host}: reported ${open.length + closed + filtered} of ${asked} port(s) (${said()})`)
+    if (open.length === 0 && closed === 0 && asked > 0)
+      throw new AttemptFailure('connectivity', `${host}: no answer on any of ${asked} port(s) (host down or everything filtered)`)
     ctx.progress(total, total, NMAP_STEP_LABEL)
   } catch (err) {
     kill()
@@ -166,6 +193,5 @@ export async function nmapScan(ctx: CheckContext<string>, nmap: string, host: st
   } finally {
     ctx.signal.removeEventListener('abort', kill)
   }
-  // nmap folds closed ports into <extraports>, which the parser counts only as a total.
-  return { open: open.sort((a, b) => a - b), closed: Math.max(closed, ports.length - open.length - filtered), filtered }
+  return { open: open.sort((a, b) => a - b), closed, filtered }
 }
