@@ -103,6 +103,10 @@ export async function startSshd(o: { config?: string; authorizedKeys?: string } 
           'MaxStartups 100',
           'MaxSessions 20',
           'LogLevel ERROR',
+          // sshd runs every command through the login shell (`bash -c`), and bash built for Debian sources ~/.bashrc when
+          // run by sshd as a top-level shell: the runner's own rc file (pyenv init here: ~0.6 s) then ran before every
+          // command the tests send. SHLVL=1 makes bash a nested shell, which skips it: the tests time ztscan, not the rc file.
+          'SetEnv SHLVL=1',
           tail,
         ].join('\n') + '\n',
       )
