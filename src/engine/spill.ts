@@ -255,7 +255,8 @@ function* readRun<T>(fd: number, start: number, end: number, size: number): Gene
   let carry: Buffer = Buffer.alloc(0)
   let pos = start
   while (pos < end) {
-    const chunk = readOn(fd, carry, pos, end, size, 'spilled findings')
+    // A line longer than a chunk: the read grows with it (twice what is carried), so its bytes are copied O(1) times each.
+    const chunk = readOn(fd, carry, pos, end, size, 'spilled findings', 2 * carry.length)
     pos += chunk.length - carry.length
     let from = 0
     let nl: number
@@ -565,7 +566,8 @@ export class OrderedSpill<T> {
     let carry: Buffer = Buffer.alloc(0)
     let pos = 0
     while (pos < this.#bytes) {
-      const chunk = readOn(this.#fd!, carry, pos, this.#bytes, size, 'spilled records')
+      // As readRun: a long line's read grows geometrically.
+      const chunk = readOn(this.#fd!, carry, pos, this.#bytes, size, 'spilled records', 2 * carry.length)
       pos += chunk.length - carry.length
       let from = 0
       let nl: number
