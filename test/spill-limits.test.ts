@@ -1,6 +1,7 @@
 /**
  * Spill stores under large input (session 8 review): a spilled line of several MiB is read back with its bytes copied a
- * bounded number of times (not once per read chunk).
+ * bounded number of times (not once per read chunk); an eager store counts its keys against its byte budget and
+ * reserves a key's room from its escaped length.
  *
  * `node:fs` is the real module: readSync is counted as it is called, and writeSync fails (ENOSPC) only while a test says
  * so (a full disk is hostile behaviour a test cannot make on a shared machine without root).
@@ -75,6 +76,55 @@ describe('a spilled line longer than the read chunk', () => {
       expect(io.reads).toBeLessThanOrEqual(4 * 6)
     } finally {
       spill.release()
+    }
+  })
+})
+
+describe('an eager store weighs its keys', () => {
+  it('after its first run, records with long keys spill by the keys’ bytes too', () => {
+    // Tiny records with 100,000-character keys, in a 1,000,000-character budget: about ten keys' worth at a time.
+    const store = new SpillStore<{ i: number }>(10_000, (r) => `k${String(r.i % 97).padStart(3, '0')}`.padEnd(100_000, '.'), undefined, { maxBytes: 1_000_000 })
+    const held: number[] = []
+    try {
+      for (let i = 0; i < 200; i++) {
+        store.add({ i })
+        held.push(store.held)
+      }
+      expect(store.spilled).toBe(true)
+      expect(Math.max(...held)).toBeLessThanOrEqual(11)
+      const back = [...store.finish()]
+      expect(back).toHaveLength(200)
+      const keys = back.map((r) => r.i % 97)
+      expect(keys).toEqual([...keys].sort((a, b) => a - b))
+    } finally {
+      store.release()
+    }
+  })
+
+  it('a 4 MiB key with one non-ASCII character reserves about its escaped length, not 6 bytes a character', () => {
+    const msg = `é${'m'.repeat(4 * MiB)}`
+    const store = new SpillStore<{ i: number; message: string }>(10_000, (r) => `t\0c\0${r.message}`)
+    const sizes: number[] = []
+    try {
+      // A first, small run: later records are added as text and copied into the write buffer with their keys.
+      store.add({ i: 0, message: 'a' })
+      store.spillNow()
+      store.add({ i: 1, message: msg })
+      // The buffers the run is written from (the record's text was kept when it was added).
+      const alloc = Buffer.allocUnsafe.bind(Buffer)
+      vi.spyOn(Buffer, 'allocUnsafe').mockImplementation((n: number) => {
+        sizes.push(n)
+        return alloc(n)
+      })
+      store.spillNow()
+      vi.restoreAllMocks()
+      // The key (~4 MiB) and the record's text (~4 MiB) in one line: 6 bytes a key character would be over 24 MiB.
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(10 * MiB)
+      const back = [...store.finish()]
+      expect(back.map((r) => r.i)).toEqual([0, 1])
+      expect(back[1]!.message).toBe(msg)
+    } finally {
+      store.release()
     }
   })
 })

@@ -135,8 +135,17 @@ function keyAt(chunk: Buffer, from: number, tab: number): string {
   return chunk[from] === 0x22 ? (JSON.parse(chunk.toString('utf8', from, tab)) as string) : chunk.toString('latin1', from, tab)
 }
 
-/** Bytes to reserve for a key: a JSON string takes up to 6 bytes a character (`\u0000`), plus quotes and a tab. */
-const keyRoom = (k: string): number => 6 * k.length + 3
+/**
+ * A key as its spill line holds it: the key itself when raw (written as latin1), else its JSON string (UTF-8; it starts
+ * with a quote, which no raw key does).
+ */
+const keyField = (k: string): string => (RAW_KEY.test(k) ? k : JSON.stringify(k))
+
+/**
+ * Bytes a key field takes, and its tab: measured, not bounded (6 bytes a character would reserve 120 MiB for a 20 MiB key
+ * with one character to escape).
+ */
+const keyRoom = (field: string): number => (field.charCodeAt(0) === 0x22 ? Buffer.byteLength(field, 'utf8') : field.length) + 1
 
 /**
  * Bytes gathered in a buffer: `room(n)` makes room for `n` more (a {@link LineBuffer} writes what it holds and starts a
@@ -184,22 +193,24 @@ class LineBuffer extends Bytes {
     this.end()
     if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n)
   }
-  /** Writes `key` and a tab (room for them must have been made: {@link keyRoom}). */
-  key(k: string): void {
-    this.off += RAW_KEY.test(k) ? this.buf.write(k, this.off, 'latin1') : this.buf.write(JSON.stringify(k), this.off, 'utf8')
+  /** Writes a key field ({@link keyField}) and a tab (room for them must have been made: {@link keyRoom}). */
+  key(field: string): void {
+    this.off += this.buf.write(field, this.off, field.charCodeAt(0) === 0x22 ? 'utf8' : 'latin1')
     this.buf[this.off++] = 9
   }
   /** A spill line of `key` and the record's JSON text. */
   line(k: string, json: string): void {
-    this.room(keyRoom(k) + 3 * json.length + 1)
+    const field = keyField(k)
+    const room = keyRoom(field)
+    this.room(room + 3 * json.length + 1)
     const start = this.off
-    this.key(k)
+    this.key(field)
     if (!this.json(json)) {
       // Written again, escaped: the line starts over, with room for the longer text.
       this.off = start
       const escaped = escapeJsonText(json)
-      this.room(keyRoom(k) + 3 * escaped.length + 1)
-      this.key(k)
+      this.room(room + 3 * escaped.length + 1)
+      this.key(field)
       this.off += this.buf.write(escaped, this.off, 'utf8')
     }
     this.buf[this.off++] = 10
@@ -212,8 +223,9 @@ class LineBuffer extends Bytes {
   }
   /** A spill line of `key` and JSON text already escaped (`src` from `start` to `end`). */
   copied(k: string, src: Buffer, start: number, end: number): void {
-    this.room(keyRoom(k) + end - start + 1)
-    this.key(k)
+    const field = keyField(k)
+    this.room(keyRoom(field) + end - start + 1)
+    this.key(field)
     this.off += src.copy(this.buf, this.off, start, end)
     this.buf[this.off++] = 10
   }
@@ -308,6 +320,8 @@ export class SpillStore<T = Finding> {
   /** Eager: the in-memory rest's keys, and where each one's JSON text ends in {@link #text}, in the order added. */
   #keys: string[] = []
   #ends: number[] = []
+  /** Characters of {@link #keys}: they weigh against the byte budget beside the text (an error's key holds its message). */
+  #keyBytes = 0
   #text: JsonBuffer | undefined
   /** True while records read from {@link #text} may be held by a reader: it is not written over then. */
   #textRead = false
@@ -370,10 +384,11 @@ export class SpillStore<T = Finding> {
     this.#count++
     if (this.#eager && this.#runs.length) {
       this.#keys.push(k)
+      this.#keyBytes += k.length
       const end = (this.#text ??= new JsonBuffer()).add(JSON.stringify(f))
       this.#ends.push(end)
-      // Once spilled, runs are short (runLimit): the keys die young; or a run holds its byte budget's worth.
-      if (this.#keys.length >= runLimit(this.#budget, this.#runs.length) || end >= this.#maxBytes) this.#spill()
+      // Once spilled, runs are short (runLimit): the keys die young; or a run holds its byte budget's worth, keys included.
+      if (this.#keys.length >= runLimit(this.#budget, this.#runs.length) || end + this.#keyBytes >= this.#maxBytes) this.#spill()
       return
     }
     this.#mem.push({ k, f })
@@ -436,6 +451,7 @@ export class SpillStore<T = Finding> {
       for (const i of sortedIndices(keys)) out.copied(keys[i]!, text, i ? ends[i - 1]! : 0, ends[i]!)
       this.#keys = []
       this.#ends = []
+      this.#keyBytes = 0
       if (this.#textRead) this.#text = undefined
       else this.#text!.clear()
     }
