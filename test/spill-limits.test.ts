@@ -1,7 +1,8 @@
 /**
- * Spill stores under large input (session 8 review): a spilled line of several MiB is read back with its bytes copied a
- * bounded number of times (not once per read chunk); an eager store counts its keys against its byte budget and
- * reserves a key's room from its escaped length.
+ * Spill stores under large or hostile input (session 8 review): a spilled line of several MiB is read back with its bytes
+ * copied a bounded number of times (not once per read chunk); an eager store counts its keys against its byte budget and
+ * reserves a key's room from its escaped length; a synchronous write that fails (ENOSPC, EIO) fails the store for good —
+ * later adds, reads and `settled()` throw — instead of leaving the failed chunk to be written in front of the next run.
  *
  * `node:fs` is the real module: readSync is counted as it is called, and writeSync fails (ENOSPC) only while a test says
  * so (a full disk is hostile behaviour a test cannot make on a shared machine without root).
@@ -125,6 +126,75 @@ describe('an eager store weighs its keys', () => {
       expect(back[1]!.message).toBe(msg)
     } finally {
       store.release()
+    }
+  })
+})
+
+describe('a synchronous spill write that fails', () => {
+  const key = (r: Rec): string => String(r.i).padStart(4, '0')
+
+  it('fails the store: later adds, spillNow and reads throw, settled() rejects (the failed chunk is not written again)', async () => {
+    const store = new SpillStore<Rec>(10, key)
+    try {
+      for (let i = 0; i < 25; i++) store.add(long(i, 100))
+      io.failWrites = true
+      let thrown: unknown
+      try {
+        for (let i = 25; i < 60; i++) store.add(long(i, 100))
+      } catch (err) {
+        thrown = err
+      }
+      expect((thrown as NodeJS.ErrnoException | undefined)?.code).toBe('ENOSPC')
+      io.failWrites = false
+      // The disk has room again: the store stays failed (its file misses a run), it does not write the stale chunk.
+      expect(() => store.add(long(99, 100))).toThrow(/ENOSPC/)
+      expect(() => store.spillNow()).toThrow(/ENOSPC/)
+      await expect(store.settled()).rejects.toThrow(/ENOSPC/)
+      expect(() => [...store.finish()]).toThrow(/ENOSPC/)
+    } finally {
+      store.release()
+    }
+  })
+
+  it('an asynchronous store past its in-flight bytes writes synchronously: a failure there fails it too', async () => {
+    const store = new SpillStore<Rec>(1, key, undefined, { async: true })
+    try {
+      io.failWrites = true
+      // Budget 1: every add is a run; the asynchronous writes are real, the synchronous ones (past 8 MiB in flight) fail.
+      let thrown: unknown
+      try {
+        for (let i = 0; i < 40; i++) store.add(long(i, MiB))
+      } catch (err) {
+        thrown = err
+      }
+      expect((thrown as NodeJS.ErrnoException | undefined)?.code).toBe('ENOSPC')
+      io.failWrites = false
+      expect(() => store.add(long(99, 100))).toThrow(/ENOSPC/)
+      await expect(store.settled()).rejects.toThrow(/ENOSPC/)
+    } finally {
+      store.release()
+    }
+  })
+
+  it('OrderedSpill: later adds and reads throw', () => {
+    const spill = new OrderedSpill<Rec>(2)
+    try {
+      spill.add(long(0, 100))
+      spill.add(long(1, 100))
+      io.failWrites = true
+      let thrown: unknown
+      try {
+        // A 2 MiB record does not fit the 1 MiB write buffer: what is gathered is written first.
+        spill.add(long(2, 2 * MiB))
+      } catch (err) {
+        thrown = err
+      }
+      expect((thrown as NodeJS.ErrnoException | undefined)?.code).toBe('ENOSPC')
+      io.failWrites = false
+      expect(() => spill.add(long(3, 100))).toThrow(/ENOSPC/)
+      expect(() => [...spill.finish()]).toThrow(/ENOSPC/)
+    } finally {
+      spill.release()
     }
   })
 })

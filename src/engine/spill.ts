@@ -229,10 +229,14 @@ class LineBuffer extends Bytes {
     this.off += src.copy(this.buf, this.off, start, end)
     this.buf[this.off++] = 10
   }
-  /** Writes what is gathered. */
+  /**
+   * Writes what is gathered. The buffer is empty again before the write: a write that throws (ENOSPC, EIO) leaves no stale
+   * chunk to be written in front of the next one (its store fails then: see {@link SpillStore}'s `#write`).
+   */
   end(): void {
-    if (this.off) this.buf = this.#flush(this.buf, this.off)
+    const n = this.off
     this.off = 0
+    if (n) this.buf = this.#flush(this.buf, n)
   }
 }
 
@@ -400,6 +404,7 @@ export class SpillStore<T = Finding> {
 
   /** Writes what is in memory to the file now, as one sorted run (a {@link SpillMap} past its budget of keys). */
   spillNow(): void {
+    if (this.#failed) throw this.#failed
     if (this.#mem.length || this.#keys.length) this.#spill()
   }
 
@@ -415,7 +420,13 @@ export class SpillStore<T = Finding> {
     const at = this.#bytes
     this.#bytes += n
     if (!this.#async || this.#inFlightBytes >= MAX_IN_FLIGHT) {
-      writeAllSync(this.#fd!, buf, n, at)
+      try {
+        writeAllSync(this.#fd!, buf, n, at)
+      } catch (err) {
+        // The file misses a run now: the store fails for good (adds, reads, settled() throw), as an asynchronous write's.
+        this.#failed ??= err instanceof Error ? err : new Error(String(err))
+        throw err
+      }
       return buf
     }
     this.#inFlight++
@@ -437,6 +448,7 @@ export class SpillStore<T = Finding> {
   }
 
   #spill(): void {
+    if (this.#failed) throw this.#failed
     if (this.#fd === undefined) {
       this.#tmp = mkdtempSync(join(this.#dir, 'ztscan-spill-'))
       track(this.#tmp)
@@ -485,6 +497,8 @@ export class SpillStore<T = Finding> {
    * in-memory rest (the store must then live until {@link releaseFindings}).
    */
   finish(): readonly T[] {
+    // A failed first run leaves every record in memory, but the caller was told of the failure: no list is given then.
+    if (this.#failed) throw this.#failed
     const mem = this.#sortMem()
     if (!this.spilled) return mem.map((x) => x.f)
     const view = new FindingView<T>(() => values(this.#merged()), undefined, this.#count, () => this.#merged())
@@ -535,6 +549,8 @@ export class OrderedSpill<T> {
   #bytes = 0
   #count = 0
   #released = false
+  /** A write that failed: the file misses records, so every later add and read throws it. */
+  #failed: Error | undefined
 
   /** `maxBytes`: characters of JSON text held before the first write (default {@link DEFAULT_MEMORY_BYTES}). */
   constructor(budget: number, dir = tmpdir(), opts: { readonly maxBytes?: number } = {}) {
@@ -551,6 +567,7 @@ export class OrderedSpill<T> {
   /** Adds the next record. */
   add(v: T): void {
     if (this.#released) throw new Error('spill already released')
+    if (this.#failed) throw this.#failed
     this.#count++
     if (this.#lines) return this.#lines.text(JSON.stringify(v))
     this.#mem.push(v)
@@ -560,7 +577,12 @@ export class OrderedSpill<T> {
     track(this.#tmp)
     this.#fd = openSync(join(this.#tmp, 'records.jsonl'), 'w+', 0o600)
     const lines = (this.#lines = new LineBuffer((b, n) => {
-      writeAllSync(this.#fd!, b, n, this.#bytes)
+      try {
+        writeAllSync(this.#fd!, b, n, this.#bytes)
+      } catch (err) {
+        this.#failed ??= err instanceof Error ? err : new Error(String(err))
+        throw err
+      }
       this.#bytes += n
       return b
     }))
@@ -571,6 +593,7 @@ export class OrderedSpill<T> {
 
   /** The records in order: a plain array when nothing was written, else a lazy view of the file (kept until released). */
   finish(): readonly T[] {
+    if (this.#failed) throw this.#failed
     if (!this.#lines) return this.#mem
     this.#lines.end()
     return recordView(() => this.#read(), this, this.#count)
@@ -578,6 +601,7 @@ export class OrderedSpill<T> {
 
   *#read(): Generator<SpilledRecord<T>> {
     if (this.#released) throw new Error('spilled records were released (releaseFindings) and can no longer be read')
+    if (this.#failed) throw this.#failed
     const size = readChunk(1)
     let carry: Buffer = Buffer.alloc(0)
     let pos = 0
