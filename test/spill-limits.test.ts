@@ -1,8 +1,9 @@
 /**
  * Spill stores under large or hostile input (session 8 review): a spilled line of several MiB is read back with its bytes
  * copied a bounded number of times (not once per read chunk); an eager store counts its keys against its byte budget and
- * reserves a key's room from its escaped length; a synchronous write that fails (ENOSPC, EIO) fails the store for good —
- * later adds, reads and `settled()` throw — instead of leaving the failed chunk to be written in front of the next run.
+ * reserves a key's room from its escaped length; a synchronous write that fails (ENOSPC, EIO) fails the store (and a
+ * TallyMap) for good — later adds, reads and `settled()` throw — instead of leaving the failed chunk to be written in
+ * front of the next run.
  *
  * `node:fs` is the real module: readSync is counted as it is called, and writeSync fails (ENOSPC) only while a test says
  * so (a full disk is hostile behaviour a test cannot make on a shared machine without root).
@@ -27,6 +28,7 @@ vi.mock('node:fs', async (importOriginal) => {
 })
 
 const { OrderedSpill, SpillStore } = await import('../src/engine/spill.ts')
+const { TallyMap } = await import('../src/engine/tally.ts')
 
 afterEach(() => {
   io.failWrites = false
@@ -195,6 +197,27 @@ describe('a synchronous spill write that fails', () => {
       expect(() => [...spill.finish()]).toThrow(/ENOSPC/)
     } finally {
       spill.release()
+    }
+  })
+
+  it('TallyMap: later sets and reads throw (its spill buffer does not keep the failed chunk to double-count)', () => {
+    const m = new TallyMap<number>(10, (a, b) => a + b, { write: (w, v) => w.num(v), read: (r) => r.num() })
+    try {
+      for (let i = 0; i < 25; i++) m.set(`k${String(i).padStart(3, '0')}`, 1)
+      expect(m.spilled).toBe(true)
+      io.failWrites = true
+      let thrown: unknown
+      try {
+        for (let i = 25; i < 40; i++) m.set(`k${String(i).padStart(3, '0')}`, 1)
+      } catch (err) {
+        thrown = err
+      }
+      expect((thrown as NodeJS.ErrnoException | undefined)?.code).toBe('ENOSPC')
+      io.failWrites = false
+      expect(() => m.set('k999', 1)).toThrow(/ENOSPC/)
+      expect(() => [...m.entries()]).toThrow(/ENOSPC/)
+    } finally {
+      m.release()
     }
   })
 })
