@@ -135,8 +135,17 @@ function keyAt(chunk: Buffer, from: number, tab: number): string {
   return chunk[from] === 0x22 ? (JSON.parse(chunk.toString('utf8', from, tab)) as string) : chunk.toString('latin1', from, tab)
 }
 
-/** Bytes to reserve for a key: a JSON string takes up to 6 bytes a character (`\u0000`), plus quotes and a tab. */
-const keyRoom = (k: string): number => 6 * k.length + 3
+/**
+ * A key as its spill line holds it: the key itself when raw (written as latin1), else its JSON string (UTF-8; it starts
+ * with a quote, which no raw key does).
+ */
+const keyField = (k: string): string => (RAW_KEY.test(k) ? k : JSON.stringify(k))
+
+/**
+ * Bytes a key field takes, and its tab: measured, not bounded (6 bytes a character would reserve 120 MiB for a 20 MiB key
+ * with one character to escape).
+ */
+const keyRoom = (field: string): number => (field.charCodeAt(0) === 0x22 ? Buffer.byteLength(field, 'utf8') : field.length) + 1
 
 /**
  * Bytes gathered in a buffer: `room(n)` makes room for `n` more (a {@link LineBuffer} writes what it holds and starts a
@@ -184,22 +193,24 @@ class LineBuffer extends Bytes {
     this.end()
     if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n)
   }
-  /** Writes `key` and a tab (room for them must have been made: {@link keyRoom}). */
-  key(k: string): void {
-    this.off += RAW_KEY.test(k) ? this.buf.write(k, this.off, 'latin1') : this.buf.write(JSON.stringify(k), this.off, 'utf8')
+  /** Writes a key field ({@link keyField}) and a tab (room for them must have been made: {@link keyRoom}). */
+  key(field: string): void {
+    this.off += this.buf.write(field, this.off, field.charCodeAt(0) === 0x22 ? 'utf8' : 'latin1')
     this.buf[this.off++] = 9
   }
   /** A spill line of `key` and the record's JSON text. */
   line(k: string, json: string): void {
-    this.room(keyRoom(k) + 3 * json.length + 1)
+    const field = keyField(k)
+    const room = keyRoom(field)
+    this.room(room + 3 * json.length + 1)
     const start = this.off
-    this.key(k)
+    this.key(field)
     if (!this.json(json)) {
       // Written again, escaped: the line starts over, with room for the longer text.
       this.off = start
       const escaped = escapeJsonText(json)
-      this.room(keyRoom(k) + 3 * escaped.length + 1)
-      this.key(k)
+      this.room(room + 3 * escaped.length + 1)
+      this.key(field)
       this.off += this.buf.write(escaped, this.off, 'utf8')
     }
     this.buf[this.off++] = 10
@@ -212,15 +223,20 @@ class LineBuffer extends Bytes {
   }
   /** A spill line of `key` and JSON text already escaped (`src` from `start` to `end`). */
   copied(k: string, src: Buffer, start: number, end: number): void {
-    this.room(keyRoom(k) + end - start + 1)
-    this.key(k)
+    const field = keyField(k)
+    this.room(keyRoom(field) + end - start + 1)
+    this.key(field)
     this.off += src.copy(this.buf, this.off, start, end)
     this.buf[this.off++] = 10
   }
-  /** Writes what is gathered. */
+  /**
+   * Writes what is gathered. The buffer is empty again before the write: a write that throws (ENOSPC, EIO) leaves no stale
+   * chunk to be written in front of the next one (its store fails then: see {@link SpillStore}'s `#write`).
+   */
   end(): void {
-    if (this.off) this.buf = this.#flush(this.buf, this.off)
+    const n = this.off
     this.off = 0
+    if (n) this.buf = this.#flush(this.buf, n)
   }
 }
 
@@ -255,7 +271,8 @@ function* readRun<T>(fd: number, start: number, end: number, size: number): Gene
   let carry: Buffer = Buffer.alloc(0)
   let pos = start
   while (pos < end) {
-    const chunk = readOn(fd, carry, pos, end, size, 'spilled findings')
+    // A line longer than a chunk: the read grows with it (twice what is carried), so its bytes are copied O(1) times each.
+    const chunk = readOn(fd, carry, pos, end, size, 'spilled findings', 2 * carry.length)
     pos += chunk.length - carry.length
     let from = 0
     let nl: number
@@ -307,6 +324,8 @@ export class SpillStore<T = Finding> {
   /** Eager: the in-memory rest's keys, and where each one's JSON text ends in {@link #text}, in the order added. */
   #keys: string[] = []
   #ends: number[] = []
+  /** Characters of {@link #keys}: they weigh against the byte budget beside the text (an error's key holds its message). */
+  #keyBytes = 0
   #text: JsonBuffer | undefined
   /** True while records read from {@link #text} may be held by a reader: it is not written over then. */
   #textRead = false
@@ -369,10 +388,11 @@ export class SpillStore<T = Finding> {
     this.#count++
     if (this.#eager && this.#runs.length) {
       this.#keys.push(k)
+      this.#keyBytes += k.length
       const end = (this.#text ??= new JsonBuffer()).add(JSON.stringify(f))
       this.#ends.push(end)
-      // Once spilled, runs are short (runLimit): the keys die young; or a run holds its byte budget's worth.
-      if (this.#keys.length >= runLimit(this.#budget, this.#runs.length) || end >= this.#maxBytes) this.#spill()
+      // Once spilled, runs are short (runLimit): the keys die young; or a run holds its byte budget's worth, keys included.
+      if (this.#keys.length >= runLimit(this.#budget, this.#runs.length) || end + this.#keyBytes >= this.#maxBytes) this.#spill()
       return
     }
     this.#mem.push({ k, f })
@@ -384,6 +404,7 @@ export class SpillStore<T = Finding> {
 
   /** Writes what is in memory to the file now, as one sorted run (a {@link SpillMap} past its budget of keys). */
   spillNow(): void {
+    if (this.#failed) throw this.#failed
     if (this.#mem.length || this.#keys.length) this.#spill()
   }
 
@@ -399,7 +420,13 @@ export class SpillStore<T = Finding> {
     const at = this.#bytes
     this.#bytes += n
     if (!this.#async || this.#inFlightBytes >= MAX_IN_FLIGHT) {
-      writeAllSync(this.#fd!, buf, n, at)
+      try {
+        writeAllSync(this.#fd!, buf, n, at)
+      } catch (err) {
+        // The file misses a run now: the store fails for good (adds, reads, settled() throw), as an asynchronous write's.
+        this.#failed ??= err instanceof Error ? err : new Error(String(err))
+        throw err
+      }
       return buf
     }
     this.#inFlight++
@@ -421,6 +448,7 @@ export class SpillStore<T = Finding> {
   }
 
   #spill(): void {
+    if (this.#failed) throw this.#failed
     if (this.#fd === undefined) {
       this.#tmp = mkdtempSync(join(this.#dir, 'ztscan-spill-'))
       track(this.#tmp)
@@ -435,6 +463,7 @@ export class SpillStore<T = Finding> {
       for (const i of sortedIndices(keys)) out.copied(keys[i]!, text, i ? ends[i - 1]! : 0, ends[i]!)
       this.#keys = []
       this.#ends = []
+      this.#keyBytes = 0
       if (this.#textRead) this.#text = undefined
       else this.#text!.clear()
     }
@@ -468,6 +497,8 @@ export class SpillStore<T = Finding> {
    * in-memory rest (the store must then live until {@link releaseFindings}).
    */
   finish(): readonly T[] {
+    // A failed first run leaves every record in memory, but the caller was told of the failure: no list is given then.
+    if (this.#failed) throw this.#failed
     const mem = this.#sortMem()
     if (!this.spilled) return mem.map((x) => x.f)
     const view = new FindingView<T>(() => values(this.#merged()), undefined, this.#count, () => this.#merged())
@@ -518,6 +549,8 @@ export class OrderedSpill<T> {
   #bytes = 0
   #count = 0
   #released = false
+  /** A write that failed: the file misses records, so every later add and read throws it. */
+  #failed: Error | undefined
 
   /** `maxBytes`: characters of JSON text held before the first write (default {@link DEFAULT_MEMORY_BYTES}). */
   constructor(budget: number, dir = tmpdir(), opts: { readonly maxBytes?: number } = {}) {
@@ -534,6 +567,7 @@ export class OrderedSpill<T> {
   /** Adds the next record. */
   add(v: T): void {
     if (this.#released) throw new Error('spill already released')
+    if (this.#failed) throw this.#failed
     this.#count++
     if (this.#lines) return this.#lines.text(JSON.stringify(v))
     this.#mem.push(v)
@@ -543,7 +577,12 @@ export class OrderedSpill<T> {
     track(this.#tmp)
     this.#fd = openSync(join(this.#tmp, 'records.jsonl'), 'w+', 0o600)
     const lines = (this.#lines = new LineBuffer((b, n) => {
-      writeAllSync(this.#fd!, b, n, this.#bytes)
+      try {
+        writeAllSync(this.#fd!, b, n, this.#bytes)
+      } catch (err) {
+        this.#failed ??= err instanceof Error ? err : new Error(String(err))
+        throw err
+      }
       this.#bytes += n
       return b
     }))
@@ -554,6 +593,7 @@ export class OrderedSpill<T> {
 
   /** The records in order: a plain array when nothing was written, else a lazy view of the file (kept until released). */
   finish(): readonly T[] {
+    if (this.#failed) throw this.#failed
     if (!this.#lines) return this.#mem
     this.#lines.end()
     return recordView(() => this.#read(), this, this.#count)
@@ -561,11 +601,13 @@ export class OrderedSpill<T> {
 
   *#read(): Generator<SpilledRecord<T>> {
     if (this.#released) throw new Error('spilled records were released (releaseFindings) and can no longer be read')
+    if (this.#failed) throw this.#failed
     const size = readChunk(1)
     let carry: Buffer = Buffer.alloc(0)
     let pos = 0
     while (pos < this.#bytes) {
-      const chunk = readOn(this.#fd!, carry, pos, this.#bytes, size, 'spilled records')
+      // As readRun: a long line's read grows geometrically.
+      const chunk = readOn(this.#fd!, carry, pos, this.#bytes, size, 'spilled records', 2 * carry.length)
       pos += chunk.length - carry.length
       let from = 0
       let nl: number

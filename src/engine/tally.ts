@@ -198,6 +198,8 @@ export class TallyMap<V> {
   readonly #maxBytes: number
   /** What the keys in memory weigh. */
   #memBytes = 0
+  /** A write that failed (ENOSPC, EIO): the file misses a run, so every later set and read throws it. */
+  #failed: Error | undefined
 
   constructor(budget: number, combine: (a: V, b: V) => V, codec: Codec<V>, dir = tmpdir(), opts: { readonly maxBytes?: number } = {}) {
     this.#budget = Math.max(1, budget)
@@ -213,6 +215,7 @@ export class TallyMap<V> {
   }
 
   set(key: string, v: V): void {
+    if (this.#failed) throw this.#failed
     if (this.#sorted) throw new Error('tally map: a value was set after the map was read')
     // Past the budget once, runs are short (runLimit); or a run holds the byte budget's worth, whichever comes first.
     if ((this.#mem.size >= runLimit(this.#budget, this.#runs.length) || this.#memBytes >= this.#maxBytes) && !this.#mem.has(key)) this.#spill()
@@ -277,16 +280,24 @@ export class TallyMap<V> {
     this.#memBytes = 0
   }
 
+  /** Writes what `w` gathered; it is empty again even when the write throws (the map has failed then). */
   #flush(w: BinWriter): void {
-    let off = 0
-    while (off < w.pos) off += writeSync(this.#fd!, w.buf, off, w.pos - off, this.#bytes + off)
-    this.#bytes += w.pos
+    const n = w.pos
     w.pos = 0
+    try {
+      let off = 0
+      while (off < n) off += writeSync(this.#fd!, w.buf, off, n - off, this.#bytes + off)
+    } catch (err) {
+      this.#failed ??= err instanceof Error ? err : new Error(String(err))
+      throw err
+    }
+    this.#bytes += n
   }
 
   /** Every key once, in key order, with its combined value. */
   *entries(): Generator<[string, V]> {
     if (this.#released) throw new Error('tally map was released and can no longer be read')
+    if (this.#failed) throw this.#failed
     const mem = this.#sortedMem()
     if (!this.spilled) {
       yield* mem
