@@ -5,7 +5,7 @@
 import crypto, { createHash } from 'node:crypto'
 import pLimit from 'p-limit'
 import { HostScheduler } from './limit.ts'
-import { AttemptFailure, OptionsError, ZtscanError } from '../errors.ts'
+import { AttemptFailure, OptionsError, ZtscanError, positiveInt } from '../errors.ts'
 import { catalogueWith } from '../rules/load.ts'
 import { effectiveRules, type Policy } from '../rules/policy.ts'
 import { registryOf, type Registry } from '../targets/registry.ts'
@@ -185,12 +185,6 @@ export function renderFinding(template: string, target: string, resource: string
     out += shown(m, v) + (parts[i + 1] as string)
   }
   return out
-}
-
-function positiveInt(name: string, v: number | undefined, dflt: number): number {
-  if (v === undefined) return dflt
-  if (!Number.isInteger(v) || v < 1) throw new OptionsError(name, `expected an integer from 1 and up (got ${v})`)
-  return v
 }
 
 const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => {
