@@ -77,8 +77,9 @@ export interface ScanOptions {
   /**
    * Findings held in memory (default 10,000); beyond them findings spill to a temporary file in `os.tmpdir()` and
    * `report.findings` becomes a lazy view read back from it (see `releaseFindings`). Events stop keeping findings then:
-   * iterate the scan from its start to see them all. Pass counts and per-asset scores spill the same way past the
-   * smaller of this and 20,000 keys (`report.passCounts`, `report.score.assets` become lazy views).
+   * iterate the scan from its start to see them all. Pass counts, per-asset scores, errors and skips spill the same way
+   * past the smaller of this and 20,000 entries (`report.passCounts`, `report.score.assets`, `report.errors`,
+   * `report.skipped` become lazy views). A lazy view has the array methods readers use but no index access (`[0]` throws).
    */
   readonly memoryFindings?: number
   /**
