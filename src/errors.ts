@@ -90,6 +90,16 @@ export class OptionsError extends ZtscanError {
   }
 }
 
+/**
+ * A count option (`name` names it): `dflt` when absent, else an integer from 1 up; anything else (NaN, Infinity, 0, -1, 1.5,
+ * not a number) is an `OptionsError` — a NaN budget would compare false with everything and silently turn it off.
+ */
+export function positiveInt(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt
+  if (!Number.isInteger(v) || v < 1) throw new OptionsError(name, `expected an integer from 1 and up (got ${String(v)})`)
+  return v
+}
+
 /** An input file (export, nmap XML, certificate) cannot be read as what it claims to be. */
 export class InputError extends ZtscanError {
   readonly file: string

@@ -274,7 +274,7 @@ export interface ScoreCard {
   readonly uncapped: number | null
   readonly caps: readonly ScoreCap[]
   readonly pillars: Readonly<Record<Pillar, PillarScore>>
-  /** Every asset's score (JSON only; SARIF carries the pillars). */
+  /** Every asset's score (JSON only; SARIF carries the pillars). A lazy view past the budget, as a report's `findings`. */
   readonly assets?: readonly AssetScore[]
   /** Severity weights used (published so the maximum never shifts silently). */
   readonly weights: Readonly<Record<Severity, number>>
@@ -340,11 +340,19 @@ export interface ScanReport {
   }
   /** Rules that were in force, so a report renders (SARIF, Markdown) on its own. */
   readonly rules: readonly EffectiveRule[]
-  /** Failed findings, and passing ones when stored individually (`includePassed`). */
+  /**
+   * Failed findings, and passing ones when stored individually (`includePassed`). Typed as an array, and an array while
+   * within the in-memory budget (`memoryFindings`); past it a lazy view read back from a temporary file (`FindingView`,
+   * `isFindingView` tells): iterate it or use its array methods (`length`, `at`, `slice`, `map`, `filter`, `find`, `some`,
+   * …); it has no index access (`findings[0]` throws a TypeError), and `releaseFindings` removes its file. So are
+   * `passCounts`, `errors`, `skipped` and `score.assets` past theirs.
+   */
   readonly findings: readonly Finding[]
-  /** Passes counted instead of stored, per rule, target and asset (absent or empty with `includePassed`). */
+  /** Passes counted instead of stored, per rule, target and asset (absent or empty with `includePassed`). A lazy view past the budget, as `findings`. */
   readonly passCounts?: readonly PassCount[]
+  /** Attempts that errored, in the report's order (target, check, message). A lazy view past the budget, as `findings`. */
   readonly errors: readonly AttemptError[]
+  /** Attempts and rules skipped, in the report's order (target, check, why). A lazy view past the budget, as `findings`. */
   readonly skipped: readonly AttemptSkip[]
   readonly score: ScoreCard
   readonly summary: ReportSummary

@@ -38,19 +38,35 @@ function failed(n: number): Finding[] {
 }
 
 describe('HTML: bounded lists, said when cut', () => {
-  it('holds the first maxFindings failed findings in page order, the same rows an uncut page starts with; says how many more', () => {
+  it('holds the first maxFindings open failed findings in page order, the same open rows an uncut page starts with; says how many more', () => {
     const report = { ...template, findings: failed(300) }
     const whole = dataOf(toHtml(report))
     expect(whole.rows).toHaveLength(300)
     const html = toHtml(report, { maxFindings: 40 })
     const cut = dataOf(html)
     expect(cut.rows).toHaveLength(40)
-    // The same first rows (targets are indexes into the page's own list: compared by name).
+    // The same first open rows (targets are indexes into the page's own list: compared by name; r[6] is the state, 4 suppressed).
     const named = (d: ReturnType<typeof dataOf>): unknown[][] => d.rows.map((r) => [r[0], d.targets[r[2] as number], ...r.slice(3)])
-    expect(named(cut)).toEqual(named(whole).slice(0, 40))
+    expect(named(whole).slice(0, 40).some((r) => r[5] === 4)).toBe(true)
+    expect(named(cut)).toEqual(named(whole).filter((r) => r[5] !== 4).slice(0, 40))
     expect(html).toContain('Failed findings (300, 30 suppressed)')
-    expect(html).toContain('This page holds the first 40 of 300 failed findings (highest severity first): 260 more not shown')
+    expect(html).toContain('This page holds the first 40 of 300 failed findings (open before suppressed, highest severity first): 260 more not shown')
     expect(toHtml(report)).not.toContain('more not shown')
+  })
+
+  it('a cut page holds open findings before suppressed ones: 50 suppressed criticals do not push an open high off a page of 10', () => {
+    const f = template.findings.find((x) => x.status === 'fail')!
+    const suppressed = Array.from({ length: 50 }, (_, i): Finding => ({ ...f, severity: 'critical', resource: `tcp/${2000 + i}`, suppression: { reason: 'accepted' } }))
+    const open: Finding = { ...f, severity: 'high', resource: 'tcp/9999' }
+    for (const findings of [[...suppressed, open], [open, ...suppressed]]) {
+      const page = dataOf(toHtml({ ...template, findings }, { maxFindings: 10 }))
+      expect(page.rows).toHaveLength(10)
+      // Shown in the page's order: the suppressed criticals first, then the open high.
+      expect(page.rows.map((r) => [r[3], r[6]])).toEqual([...suppressed.slice(0, 9).map((s) => [s.resource, 4]), ['tcp/9999', 0]])
+    }
+    // Uncut, the page is in its order as before: every critical, then the high.
+    const whole = dataOf(toHtml({ ...template, findings: [open, ...suppressed] }))
+    expect(whole.rows.map((r) => r[3])).toEqual([...suppressed.map((s) => s.resource), 'tcp/9999'])
   })
 
   it('errors and skips tables read a long list only as far as the rows they show', () => {

@@ -78,4 +78,31 @@ describe('a scan’s errors and skips spill past the budget', () => {
     for await (const e of scan({ ...opts, memoryFindings: 20 })) seen.push(e.type)
     expect(seen.filter((t) => t === 'error')).toHaveLength(180)
   })
+
+  it('a spilled list has no index access: errors[0] throws saying so (it read undefined, quietly); at(0) and the methods read it', async () => {
+    const opts = { targets, checks: [check], rules, now: () => new Date('2026-12-01T00:00:00Z'), maxErrors: '100%' }
+    const whole = await scan(opts)
+    // In memory they are arrays: indexing works.
+    expect(whole.errors[0]?.target).toBe('thing://h1')
+    // (The previous test's last scan was iterated, not released: its files stay until exit.)
+    const before = spillDirs()
+    const small = await scan({ ...opts, memoryFindings: 20 })
+    try {
+      for (const list of [small.errors, small.skipped, small.findings] as const) {
+        expect(isFindingView(list)).toBe(true)
+        expect(() => list[0]).toThrow(TypeError)
+        expect(() => (list as unknown as Record<string, unknown>)['12']).toThrow('has no index access; iterate it, or use .at(12) or .slice()')
+      }
+      expect(small.errors.at(0)).toEqual(whole.errors[0])
+      expect(small.skipped.at(-1)).toEqual(whole.skipped.at(-1))
+      expect(small.errors.slice(5, 8)).toEqual(whole.errors.slice(5, 8))
+      expect(small.errors.find((e) => e.target === 'thing://h7')).toEqual(whole.errors.find((e) => e.target === 'thing://h7'))
+      // Other properties a view lacks read as on any object.
+      expect((small.errors as unknown as Record<string, unknown>)['-1']).toBeUndefined()
+      expect((small.errors as unknown as { then?: unknown }).then).toBeUndefined()
+    } finally {
+      releaseFindings(small)
+    }
+    expect(spillDirs()).toEqual(before)
+  })
 })

@@ -1,7 +1,7 @@
 /**
  * Review findings on the spill, tally and score code (issue 14, bounded memory): the spilled card's per-asset scores
  * spill by bytes too, the score card takes the scan's byte budget, a damaged or hostile asset tally stays bounded and
- * fails with the "damaged" message, and the errored targets' file is removed when reading the errors throws.
+ * fails with the "damaged" message, the errored targets' file is removed when reading the errors throws, and the asset tallies' when reading the findings or pass counts does.
  */
 import { describe, expect, it } from 'vitest'
 import { OrderedSpill, SpillStore, isFindingView, releaseFindings } from '../src/engine/spill.ts'
@@ -65,6 +65,27 @@ describe('the score card', () => {
     } as unknown as readonly AttemptError[]
     expect(spillDirs().length).toBeGreaterThan(0)
     expect(() => t.card(errors, [])).toThrow('injected read failure')
+    expect(spillDirs()).toEqual([])
+  })
+
+  it('scoreReport removes the tallies\' temporary file when reading its findings or pass counts throws (a spilled view that fails)', () => {
+    let spilledBeforeThrow = 0
+    /** Ten assets (past a budget of two: the tallies spilled), then the read fails. */
+    const failing = <T>(make: (i: number) => T): Iterable<T> => ({
+      *[Symbol.iterator](): Generator<T> {
+        for (let i = 0; i < 10; i++) yield make(i)
+        spilledBeforeThrow = spillDirs().length
+        throw new Error('injected read failure')
+      },
+    })
+    expect(() => scoreReport({ findings: failing((i) => finding(`h${i}`)), rules: [RULE], memoryAssets: 2 })).toThrow('injected read failure')
+    expect(spilledBeforeThrow).toBeGreaterThan(0)
+    expect(spillDirs()).toEqual([])
+    const findings = Array.from({ length: 10 }, (_, i) => finding(`h${i}`))
+    const passCounts = failing((i): PassCount => ({ ruleId: RULE.id, target: 'nmap:f.xml', asset: `p${i}`, count: 1 }))
+    spilledBeforeThrow = 0
+    expect(() => scoreReport({ findings, passCounts, rules: [RULE], memoryAssets: 2 })).toThrow('injected read failure')
+    expect(spilledBeforeThrow).toBeGreaterThan(0)
     expect(spillDirs()).toEqual([])
   })
 })

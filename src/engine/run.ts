@@ -5,7 +5,7 @@
 import crypto, { createHash } from 'node:crypto'
 import pLimit from 'p-limit'
 import { HostScheduler } from './limit.ts'
-import { AttemptFailure, OptionsError, ZtscanError } from '../errors.ts'
+import { AttemptFailure, OptionsError, ZtscanError, positiveInt } from '../errors.ts'
 import { catalogueWith } from '../rules/load.ts'
 import { effectiveRules, type Policy } from '../rules/policy.ts'
 import { registryOf, type Registry } from '../targets/registry.ts'
@@ -77,8 +77,9 @@ export interface ScanOptions {
   /**
    * Findings held in memory (default 10,000); beyond them findings spill to a temporary file in `os.tmpdir()` and
    * `report.findings` becomes a lazy view read back from it (see `releaseFindings`). Events stop keeping findings then:
-   * iterate the scan from its start to see them all. Pass counts and per-asset scores spill the same way past the
-   * smaller of this and 20,000 keys (`report.passCounts`, `report.score.assets` become lazy views).
+   * iterate the scan from its start to see them all. Pass counts, per-asset scores, errors and skips spill the same way
+   * past the smaller of this and 20,000 entries (`report.passCounts`, `report.score.assets`, `report.errors`,
+   * `report.skipped` become lazy views). A lazy view has the array methods readers use but no index access (`[0]` throws).
    */
   readonly memoryFindings?: number
   /**
@@ -185,12 +186,6 @@ export function renderFinding(template: string, target: string, resource: string
     out += shown(m, v) + (parts[i + 1] as string)
   }
   return out
-}
-
-function positiveInt(name: string, v: number | undefined, dflt: number): number {
-  if (v === undefined) return dflt
-  if (!Number.isInteger(v) || v < 1) throw new OptionsError(name, `expected an integer from 1 and up (got ${v})`)
-  return v
 }
 
 const byKey = <T>(key: (x: T) => string) => (a: T, b: T): number => {

@@ -773,7 +773,12 @@ export function releaseWith(view: object, extra: Releasable): void {
     })
 }
 
-/** A lazy, read-only list of findings (a spilled report's `findings`, or a filter of one) or of other records. */
+/**
+ * A lazy, read-only list of findings (a spilled report's `findings`, or a filter of one) or of other records (its
+ * `passCounts`, `errors`, `skipped`, `score.assets`). It has the array methods readers use (`length`, `at`, `slice`,
+ * `map`, `filter`, `find`, `some`, …) and is iterable, but no index access: `view[0]` throws a TypeError saying so
+ * (it read `undefined`, quietly, though the report's type says array; see {@link INDEX_GUARD}).
+ */
 export class FindingView<T = Finding> implements Iterable<T> {
   readonly #source: () => Iterator<T>
   readonly #pred: ((f: T, i: number) => unknown) | undefined
@@ -865,6 +870,21 @@ export class FindingView<T = Finding> implements Iterable<T> {
     return [...this]
   }
 }
+
+/**
+ * The prototype of {@link FindingView}'s methods: a property a view lacks is looked up here, and an array index (`view[0]`,
+ * `view['12']`) throws instead of reading `undefined` (fail closed: a caller indexing a spilled report's list would see
+ * an empty one). Anything else is looked up on `Object.prototype` as usual; the views' own methods are found before this
+ * (no cost to them).
+ */
+const INDEX_GUARD: object = new Proxy(Object.prototype, {
+  get(target, key, receiver) {
+    if (typeof key === 'string' && /^(?:0|[1-9]\d*)$/.test(key))
+      throw new TypeError(`index ${key} of a lazy report list (a spilled report's findings, passCounts, errors, skipped or score.assets): it has no index access; iterate it, or use .at(${key}) or .slice()`)
+    return Reflect.get(target, key, receiver) as unknown
+  },
+})
+Object.setPrototypeOf(FindingView.prototype, INDEX_GUARD)
 
 /** True when `list` is a view ztscan made together with its report (a scan's or a merge's), not a filter a caller made of one. */
 export function isOwnView(list: unknown): boolean {

@@ -25,8 +25,9 @@ export interface HtmlOptions {
   /** Rows of the errors and skips tables rendered (the rest are counted). Default 1,000. */
   readonly tableLimit?: number
   /**
-   * Failed findings the page holds (default {@link HTML_MAX_FINDINGS}): the first ones in its order (highest severity
-   * first), chosen in bounded memory; the rest are counted and said to be left out ("N more not shown").
+   * Failed findings the page holds (default {@link HTML_MAX_FINDINGS}): open ones before suppressed ones, each highest
+   * severity first (then rule, target, resource), chosen in bounded memory and shown in the page's order; the rest are
+   * counted and said to be left out ("N more not shown").
    */
   readonly maxFindings?: number
 }
@@ -119,24 +120,34 @@ const safeHref = (u: string): string | undefined => (/^https?:\/\/[^\s<>"']+$/i.
 /** The page's order of failed findings: severity (highest first), rule, target, resource. */
 const byPageOrder = (a: Finding, b: Finding): number => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || cmp(a.ruleId, b.ruleId) || cmp(a.target, b.target) || cmp(a.resource, b.resource)
 
+/** A failed finding offered to a cut page, with its place among the failed findings (ties keep the report's order). */
+interface Offered {
+  readonly f: Finding
+  readonly i: number
+}
+/** Which rows a cut page holds: open findings before suppressed ones (accepted risk never pushes an open one off), then page order. */
+const byHoldOrder = (a: Offered, b: Offered): number => (a.f.suppression ? 1 : 0) - (b.f.suppression ? 1 : 0) || byPageOrder(a.f, b.f)
+/** The order the held rows are shown in: the page's, as an uncut page shows them. */
+const byShownOrder = (a: Offered, b: Offered): number => byPageOrder(a.f, b.f) || a.i - b.i
+
 /**
- * The first `max` failed findings in page order, with the count of all of them, of the suppressed ones and of the
- * findings new against the baseline: one pass, at most 2 × `max` findings held (sorted and cut back to `max` whenever
- * that many gathered; stable, so equal ones keep the report's order, as one sort of them all would).
+ * The failed findings a page of at most `max` rows holds — open ones first, then suppressed ones, each in page order — shown
+ * in page order, with the count of all of them, of the suppressed ones and of the findings new against the baseline: one
+ * pass, at most 2 × `max` findings held (sorted and cut back to `max` whenever that many gathered). An uncut page holds
+ * every failed finding in page order, equal ones in the report's order, as one stable sort of them all would.
  */
 function firstFailed(findings: Iterable<Finding>, max: number): { kept: Finding[]; failed: number; suppressed: number; fresh: number } {
-  const kept = new FirstInOrder<Finding>(max, byPageOrder)
+  const kept = new FirstInOrder<Offered>(max, byHoldOrder)
   let failed = 0
   let suppressed = 0
   let fresh = 0
   for (const f of findings) {
     if (f.baselineState === 'new') fresh++
     if (f.status !== 'fail') continue
-    failed++
     if (f.suppression) suppressed++
-    kept.offer(f)
+    kept.offer({ f, i: failed++ })
   }
-  return { kept: kept.take(), failed, suppressed, fresh }
+  return { kept: kept.take().sort(byShownOrder).map((o) => o.f), failed, suppressed, fresh }
 }
 
 function viewOf(report: ScanReport, maxFindings: number): View {
@@ -353,7 +364,7 @@ function findingsSection(report: ScanReport, view: View, pageSize: number): stri
   const more =
     (held > pageSize
       ? `<p id="zt-more" class="note">Showing the first ${pageSize} of ${n} failed findings. With JavaScript enabled, ${held < n ? `the first ${held}` : 'all of them'} can be paged and filtered here; every finding is also in the JSON and SARIF reports.</p>`
-      : '') + (held < n ? `<p id="zt-left-out" class="note">This page holds the first ${held} of ${n} failed findings (highest severity first): ${n - held} more not shown; see the JSON and SARIF reports.</p>` : '')
+      : '') + (held < n ? `<p id="zt-left-out" class="note">This page holds the first ${held} of ${n} failed findings (open before suppressed, highest severity first): ${n - held} more not shown; see the JSON and SARIF reports.</p>` : '')
   const baseline = report.baseline ? `<p class="note">Compared with baseline ${t(report.baseline.source, 300)}: ${view.fresh} new.</p>` : ''
   return `<section aria-labelledby="h-findings"><h2 id="h-findings">Failed findings (${n}${suppressed ? `, ${suppressed} suppressed` : ''})</h2>
 ${baseline}${filters}

@@ -7,13 +7,13 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ValidateFunction } from 'ajv'
 import { lazyRequire } from '../lib-lazy.ts'
-import { InputError } from '../errors.ts'
+import { InputError, positiveInt } from '../errors.ts'
 import { toProblems } from '../lib-ajv.ts'
 import { formatProblems } from '../errors.ts'
 import { packageRoot } from '../rules/root.ts'
 import { SCORE_VERSION, mergeScoreCards, scoreTally } from '../scoring/score.ts'
 import { SEVERITIES, type AttemptError, type AttemptSkip, type EffectiveRule, type ExpiredSuppression, type Finding, type Incompleteness, type PassCount, type ScanReport, type ScoreCard, type Severity } from '../types.ts'
-import { DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore, recordView, recordsOf, releaseFindings, releaseWith, type SpilledRecord } from '../engine/spill.ts'
+import { DEFAULT_MEMORY_BYTES, DEFAULT_MEMORY_FINDINGS, DEFAULT_MEMORY_RECORDS, SpillMap, SpillStore, recordView, recordsOf, releaseFindings, releaseWith, type SpilledRecord } from '../engine/spill.ts'
 import { buildReport, countFinding, incompleteness } from './build.ts'
 import { streamReport, type StreamedArray } from './read-stream.ts'
 import { MAX_REPORT_BYTES, MAX_STREAM_BYTES, fileChunks } from '../lib-files.ts'
@@ -89,7 +89,7 @@ export const MAX_MERGE_RULE_BYTES = 32 * 1024 * 1024
 export const MAX_MERGE_INCOMPLETE = 1_000
 const tooManyIncomplete = `/incomplete: more than ${MAX_MERGE_INCOMPLETE.toLocaleString('en-US')} entries`
 
-/** Memory bounds of a merge. */
+/** Memory bounds of a merge. Each is an integer from 1 up; anything else (NaN, Infinity, 0, 1.5) is an `OptionsError` naming it. */
 export interface MergeOptions {
   /** Findings kept in memory before the rest spill to a temporary file (default 10,000; see spill.ts). */
   readonly memoryFindings?: number
@@ -215,10 +215,13 @@ export class ReportMerge {
   #parts = 0
 
   constructor(opts: MergeOptions = {}) {
-    const bytes = { maxBytes: opts.memoryBytes }
+    // Validated as scan() validates its budgets: a NaN would compare false with every size and turn its budget off.
+    const memoryFindings = positiveInt('memoryFindings', opts.memoryFindings, DEFAULT_MEMORY_FINDINGS)
+    const memoryRecords = positiveInt('memoryRecords', opts.memoryRecords, DEFAULT_MEMORY_RECORDS)
+    const bytes = { maxBytes: positiveInt('memoryBytes', opts.memoryBytes, DEFAULT_MEMORY_BYTES) }
     this.#bytes = bytes
-    this.#findings = new SpillStore<Finding>(opts.memoryFindings ?? DEFAULT_MEMORY_FINDINGS, mergeKey, undefined, bytes)
-    this.#memoryRecords = opts.memoryRecords ?? DEFAULT_MEMORY_RECORDS
+    this.#findings = new SpillStore<Finding>(memoryFindings, mergeKey, undefined, bytes)
+    this.#memoryRecords = memoryRecords
     // Shards never share a target, so a (rule, target, asset) count comes from one part; a part given twice counts once.
     this.#passes = new SpillMap<PassCount>(this.#memoryRecords, (a, b) => (b.count > a.count ? b : a), undefined, bytes)
     const later = <V>(_: V, b: V): V => b

@@ -317,8 +317,15 @@ function addCap(caps: Map<string, ScoreCap>, cap: ScoreCap, count = cap.count): 
 /** Computes the score card. Pure: same input, same card (whatever the order of the findings and pass counts). */
 export function scoreReport(input: ScoreInput): ScoreCard {
   const t = scoreTally(input)
-  for (const f of input.findings) t.finding(f)
-  for (const c of input.passCounts ?? []) t.passes(c)
+  // The findings and counts may be spilled views whose reads can throw (released, damaged): the tallies' temporary file,
+  // spilled by then, is removed before the error passes (card() releases its own on a throw).
+  try {
+    for (const f of input.findings) t.finding(f)
+    for (const c of input.passCounts ?? []) t.passes(c)
+  } catch (err) {
+    t.release()
+    throw err
+  }
   return t.card(input.errors, input.skipped)
 }
 
