@@ -16,6 +16,7 @@ import endpointAgent from '../../checks/endpoint-agent/index.ts'
 import { builtinCatalogue } from '../../checks/endpoint-agent/catalogue.ts'
 import { AGENT_CONCURRENCY, inOrder, observeHost, sshRunner, withSession } from '../../checks/endpoint-agent/probe.ts'
 import { AttemptFailure } from '../../src/errors.ts'
+import type { ScanReport } from '../../src/types.ts'
 import { realIo } from '../../src/net/io.ts'
 import { checkTester } from '../helpers/check-tester.ts'
 import { hasSshd, startSshd, type Sshd } from '../helpers/sshd.ts'
@@ -44,6 +45,37 @@ const ANSWERS: readonly (readonly [string, string])[] = [
   [`'cat' '--' '/opt/sophos-spl/base/VERSION.ini'`, `printf 'PRODUCT_NAME = Sophos Linux Protection\\nPRODUCT_VERSION = 1.2.3.4\\n'`],
   [`'/usr/bin/clamscan' '--version'`, `echo 'ClamAV 1.0.7/27400/Mon Sep 30 08:36:46 2024'`],
 ]
+
+/** The findings of the fake host (rule, agent, status, version, state), as the one-agent-at-a-time probe gives them. */
+const VERDICTS = [
+  'endpoint-agent-not-connected agent:crowdstrike-falcon fail 7.14.16703.0 status command says: aid is not set.',
+  'endpoint-agent-not-connected agent:defender-endpoint pass 101.24092.0004 connected (status command: true)',
+  'endpoint-agent-not-running agent:carbon-black pass 2.15.2.2 running',
+  'endpoint-agent-not-running agent:clamav pass 1.0.7 running',
+  'endpoint-agent-not-running agent:crowdstrike-falcon pass 7.14.16703.0 running',
+  'endpoint-agent-not-running agent:defender-endpoint pass 101.24092.0004 running',
+  'endpoint-agent-not-running agent:elastic-endpoint pass 8.15.0 running',
+  'endpoint-agent-not-running agent:osquery pass 5.13.1 running',
+  'endpoint-agent-not-running agent:sentinelone pass 24.1.2.6 running',
+  'endpoint-agent-not-running agent:sophos pass 1.2.3.4 running',
+  'endpoint-agent-not-running agent:tanium pass 7.4.10.1034 running',
+  'endpoint-agent-not-running agent:wazuh pass 4.9.0 running',
+  'endpoint-agent-outdated agent:clamav pass 1.0.7 minimum 1.0.0',
+  'endpoint-agent-outdated agent:osquery pass 5.13.1 minimum 5.0.0',
+  'endpoint-agent-outdated agent:wazuh pass 4.9.0 minimum 4.0.0',
+  'endpoint-agent-sensor-degraded agent:crowdstrike-falcon pass 7.14.16703.0 healthy',
+  'endpoint-agent-sensor-degraded agent:defender-endpoint fail 101.24092.0004 degraded (false)',
+  'endpoint-agent-tamper-protection-off agent:defender-endpoint pass 101.24092.0004 tamper protection: "block"',
+]
+
+/** A report's agent findings in the shape of VERDICTS. */
+function verdictsOf(r: ScanReport): string[] {
+  return r.findings
+    .filter((f) => f.resource?.startsWith('agent:'))
+    .map((f) => [f, f.evidence as Record<string, unknown>] as const)
+    .map(([f, e]) => `${f.ruleId} ${f.resource} ${f.status} ${String(e.version)} ${String(e.state ?? `minimum ${String(e.minVersion)}`)}`)
+    .sort()
+}
 
 /** The catalogue agent a command string belongs to (by the binary or file it names). */
 function agentOf(command: string): string {
@@ -127,6 +159,8 @@ describe('inOrder: the bounded, in-order runner of the agents', () => {
 describe.skipIf(!hasSshd())('agent probes over one SSH connection run up to AGENT_CONCURRENCY agents at once (needs /usr/sbin/sshd and ssh-keygen; CI installs openssh-server)', () => {
   let dir: string
   let sshd: Sshd
+  /** The same host behind `MaxSessions 2`: fewer channels than AGENT_CONCURRENCY per connection. */
+  let narrow: Sshd
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ztscan-ea-par-'))
@@ -159,9 +193,10 @@ describe.skipIf(!hasSshd())('agent probes over one SSH connection run up to AGEN
       { mode: 0o755 },
     )
     sshd = await startSshd({ config: `ForceCommand ${dir}/host.sh` })
+    narrow = await startSshd({ config: `MaxSessions 2\nForceCommand ${dir}/host.sh` })
   }, 60_000)
   afterAll(async () => {
-    await sshd?.stop()
+    await Promise.all([sshd?.stop(), narrow?.stop()])
     if (dir) await rm(dir, { recursive: true, force: true })
   })
 
@@ -182,7 +217,7 @@ describe.skipIf(!hasSshd())('agent probes over one SSH connection run up to AGEN
     }
     return { max: Math.max(...events.map(([n]) => Number(n))), perAgent, commands: events.filter(([, s]) => s === '+').map(([, , c]) => c).sort() }
   }
-  const settings = (): { knownHostsPath: string; privateKeyPath: string } => ({ knownHostsPath: sshd.knownHostsPath, privateKeyPath: sshd.clientKeyPath })
+  const settings = (s = sshd): { knownHostsPath: string; privateKeyPath: string } => ({ knownHostsPath: s.knownHostsPath, privateKeyPath: s.clientKeyPath })
 
   it('the check: commands of different agents overlap (at most AGENT_CONCURRENCY), one agent stays one at a time, the verdicts are unchanged', async () => {
     await reset()
@@ -195,31 +230,7 @@ describe.skipIf(!hasSshd())('agent probes over one SSH connection run up to AGEN
     expect(perAgent).toBe(1)
     // Every version and status command ran once (osquery's second version command after its first failed).
     expect(commands).toEqual(ANSWERS.map(([w]) => `LC_ALL=C ${w}`).sort())
-    const verdicts = r.findings
-      .filter((f) => f.resource?.startsWith('agent:'))
-      .map((f) => [f, f.evidence as Record<string, unknown>] as const)
-      .map(([f, e]) => `${f.ruleId} ${f.resource} ${f.status} ${String(e.version)} ${String(e.state ?? `minimum ${String(e.minVersion)}`)}`)
-      .sort()
-    expect(verdicts).toEqual([
-      'endpoint-agent-not-connected agent:crowdstrike-falcon fail 7.14.16703.0 status command says: aid is not set.',
-      'endpoint-agent-not-connected agent:defender-endpoint pass 101.24092.0004 connected (status command: true)',
-      'endpoint-agent-not-running agent:carbon-black pass 2.15.2.2 running',
-      'endpoint-agent-not-running agent:clamav pass 1.0.7 running',
-      'endpoint-agent-not-running agent:crowdstrike-falcon pass 7.14.16703.0 running',
-      'endpoint-agent-not-running agent:defender-endpoint pass 101.24092.0004 running',
-      'endpoint-agent-not-running agent:elastic-endpoint pass 8.15.0 running',
-      'endpoint-agent-not-running agent:osquery pass 5.13.1 running',
-      'endpoint-agent-not-running agent:sentinelone pass 24.1.2.6 running',
-      'endpoint-agent-not-running agent:sophos pass 1.2.3.4 running',
-      'endpoint-agent-not-running agent:tanium pass 7.4.10.1034 running',
-      'endpoint-agent-not-running agent:wazuh pass 4.9.0 running',
-      'endpoint-agent-outdated agent:clamav pass 1.0.7 minimum 1.0.0',
-      'endpoint-agent-outdated agent:osquery pass 5.13.1 minimum 5.0.0',
-      'endpoint-agent-outdated agent:wazuh pass 4.9.0 minimum 4.0.0',
-      'endpoint-agent-sensor-degraded agent:crowdstrike-falcon pass 7.14.16703.0 healthy',
-      'endpoint-agent-sensor-degraded agent:defender-endpoint fail 101.24092.0004 degraded (false)',
-      'endpoint-agent-tamper-protection-off agent:defender-endpoint pass 101.24092.0004 tamper protection: "block"',
-    ])
+    expect(verdictsOf(r)).toEqual(VERDICTS)
     expect(r.skipped.filter((s) => s.why.includes('SentinelOne')).map((s) => s.rule)).toEqual(['endpoint-agent-not-connected'])
   }, 120_000)
 
@@ -241,5 +252,16 @@ describe.skipIf(!hasSshd())('agent probes over one SSH connection run up to AGEN
     expect(many.commands).toEqual(one.commands)
     expect(many.obs).toEqual(one.obs)
     expect(many.obs.agents.map((a) => a.agent.id)).toEqual(linux.map((a) => a.id))
+  }, 120_000)
+
+  it('a host whose sshd allows fewer channels (MaxSessions 2): the commands wait for a free one, same verdicts, no error', async () => {
+    await reset()
+    const r = await tester.run(`agents://${narrow.user}@127.0.0.1:${narrow.port}`, { settings: { ssh: settings(narrow) }, timeoutMs: 60_000 })
+    expect(r.errors).toEqual([])
+    expect(verdictsOf(r)).toEqual(VERDICTS)
+    const { max, perAgent, commands } = await counted()
+    expect(max).toBeLessThanOrEqual(2)
+    expect(perAgent).toBe(1)
+    expect(commands).toEqual(ANSWERS.map(([w]) => `LC_ALL=C ${w}`).sort())
   }, 120_000)
 })
