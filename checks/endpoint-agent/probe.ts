@@ -155,7 +155,8 @@ export async function hostOs(runner: ProbeRunner, perProbeMs: number): Promise<'
  * default MaxSessions is 10 channels per connection; the connection is the attempt's own (`withHostRunner` opens one per
  * attempt and nothing else runs on it during `observeHost`; the posture probes, on their own connection, use 4 at once
  * too), so 4 stays well under the server's cap while a host with many agents no longer pays every remote shell start-up
- * one after another. Locally it bounds the child processes one host probe has running.
+ * one after another; a server allowing fewer channels refuses the extra ones and the session makes them wait for a free
+ * one (`openSession`). Locally it bounds the child processes one host probe has running.
  */
 export const AGENT_CONCURRENCY = 4
 
