@@ -150,8 +150,55 @@ export async function hostOs(runner: ProbeRunner, perProbeMs: number): Promise<'
   return os
 }
 
-/** Probes a host for every catalogue agent of its OS. Each probe gets at most `perProbeMs`. */
-export async function observeHost(runner: ProbeRunner, catalogue: readonly AgentSpec[], perProbeMs: number): Promise<HostObservation> {
+/**
+ * How many agents' commands run at once on one host (over its one SSH connection, or as local child processes). OpenSSH's
+ * default MaxSessions is 10 channels per connection; the connection is the attempt's own (`withHostRunner` opens one per
+ * attempt and nothing else runs on it during `observeHost`; the posture probes, on their own connection, use 4 at once
+ * too), so 4 stays well under the server's cap while a host with many agents no longer pays every remote shell start-up
+ * one after another; a server allowing fewer channels refuses the extra ones and the session makes them wait for a free
+ * one (`openSession`). Locally it bounds the child processes one host probe has running.
+ */
+export const AGENT_CONCURRENCY = 4
+
+/** Thrown in place of a command a stopped task does not run (never escapes `inOrder`). */
+const STOPPED = new Error('stopped: an earlier agent failed the attempt')
+
+/**
+ * Runs `task(0)`…`task(n - 1)`, at most `bound` at once, started in index order; the results come back in index order.
+ * It fails as the sequential loop it replaces failed: with the error of the LOWEST index that failed. Once task j fails,
+ * no task after j starts and `stopped()` turns true for the running ones after j (they stop before their next command;
+ * their outcome is dropped); tasks before j run on to their end, as the loop ran them before reaching j, so the error
+ * thrown is the one the loop would have thrown. Every started task is awaited before it settles: no command outlives
+ * the call and no rejection is left unhandled.
+ */
+export async function inOrder<T>(n: number, bound: number, task: (i: number, stopped: () => boolean) => Promise<T>): Promise<T[]> {
+  const out: T[] = []
+  let next = 0
+  let failedAt = n
+  let failure: unknown
+  const worker = async (): Promise<void> => {
+    while (next < Math.min(n, failedAt)) {
+      const i = next++
+      try {
+        out[i] = await task(i, () => i > failedAt)
+      } catch (err) {
+        if (i < failedAt) {
+          failedAt = i
+          failure = err
+        }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(bound, n)) }, worker))
+  if (failedAt < n) throw failure
+  return out
+}
+
+/**
+ * Probes a host for every catalogue agent of its OS. Each probe gets at most `perProbeMs`. The version and status commands
+ * of up to `concurrency` agents run at once (one agent's commands one after another); the result is the same as with 1.
+ */
+export async function observeHost(runner: ProbeRunner, catalogue: readonly AgentSpec[], perProbeMs: number, concurrency = AGENT_CONCURRENCY): Promise<HostObservation> {
   const small = { maxBytes: SMALL, timeoutMs: perProbeMs }
   const os = await hostOs(runner, perProbeMs)
   const specs = catalogue.filter((a) => a.platforms[os]).map((a) => ({ agent: a, p: a.platforms[os] as PosixPlatform }))
@@ -210,8 +257,13 @@ export async function observeHost(runner: ProbeRunner, catalogue: readonly Agent
     for (const l of r.stdout.split('\n')) if (asked.has(l)) present.add(l)
   }
 
-  const out: AgentObservation[] = []
-  for (const { agent, p } of specs) {
+  // Each agent's version and status commands, for up to `concurrency` agents at once (in order within one agent).
+  const out = await inOrder(specs.length, concurrency, async (i, stopped) => {
+    const { agent, p } = specs[i]!
+    const run = (probe: Probe): Promise<ExecResult> => {
+      if (stopped()) throw STOPPED
+      return runner.run(probe, small)
+    }
     const processes = (p.processes ?? []).filter((n) => procs.has(procKey(n)))
     const services = (p.services ?? []).filter((s) => loaded.has(s) || active.has(s))
     const paths = (p.paths ?? []).filter((x) => present.has(x))
@@ -221,7 +273,7 @@ export async function observeHost(runner: ProbeRunner, catalogue: readonly Agent
     if (installed) {
       for (const v of p.version ?? []) {
         if (!present.has(binOf(v))) continue
-        const r = await runner.run('argv' in v ? { kind: 'catalogue-command', argv: v.argv } : { kind: 'read-file', path: v.file }, small)
+        const r = await run('argv' in v ? { kind: 'catalogue-command', argv: v.argv } : { kind: 'read-file', path: v.file })
         const m = linearPattern(v.pattern).exec(boundedLines(r.stdout))
         if (m?.[1] && /^[0-9][0-9.]*$/.test(m[1])) {
           version = m[1]
@@ -235,7 +287,7 @@ export async function observeHost(runner: ProbeRunner, catalogue: readonly Agent
       if (!running) return undefined
       for (const d of list ?? []) {
         if (!present.has(binOf(d))) continue
-        const r = await runner.run({ kind: 'catalogue-command', argv: d.argv }, small)
+        const r = await run({ kind: 'catalogue-command', argv: d.argv })
         if (r.code === null && !r.truncated) continue
         const text = boundedLines(r.stdout)
         const detail = (text.trim().split('\n')[0] ?? '').slice(0, 120)
@@ -255,8 +307,8 @@ export async function observeHost(runner: ProbeRunner, catalogue: readonly Agent
     const deg = await status(p.degraded)
     const dis = await status(p.disconnected)
     const tam = await status(p.tamperOff)
-    out.push({ agent, installed, running, processes, services, paths, version, degraded: deg, disconnected: dis, tamperOff: tam })
-  }
+    return { agent, installed, running, processes, services, paths, version, degraded: deg, disconnected: dis, tamperOff: tam } satisfies AgentObservation
+  })
   return { os, agents: out, servicesKnown, truncated }
 }
 

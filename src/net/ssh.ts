@@ -264,22 +264,64 @@ export async function openSession(host: string, port: number, o: SshCallOptions)
   const c = await connect(host, port, o, 'session')
   const what = `ssh ${hostPort(host, port)}`
   let closed = false
+  // Channels of this connection. A server refuses a channel beyond its own cap (OpenSSH: MaxSessions, default 10, lower
+  // on some hardened hosts) with a channel-open failure; one refused while other channels are open sets `cap` below the
+  // count open, and the command waits for a free channel (FIFO) instead of failing. Refused with no other channel open,
+  // it fails as before. A slot is held from the channel-open request until the channel closes.
+  let channels = 0
+  let cap = Number.POSITIVE_INFINITY
+  const waiting: { go: () => void; fail: (e: AttemptFailure) => void }[] = []
+  const pump = (): void => {
+    while (channels < cap && waiting.length) {
+      channels++
+      waiting.shift()!.go()
+    }
+  }
+  const release = (): void => {
+    channels--
+    pump()
+  }
+  const sessionClosed = (): AttemptFailure => new AttemptFailure('connectivity', `${what}: session closed`)
+  const onClosed = (): void => {
+    closed = true
+    // Commands still waiting for a channel fail as a running one does when the attempt ends (aborted or timed out).
+    const r = o.signal.aborted ? ((o.signal.reason as { name?: string } | undefined)?.name === 'TimeoutError' ? 'timeout' : 'aborted') : undefined
+    for (const w of waiting.splice(0)) w.fail(r ? new AttemptFailure(r, `${what}: command ${r === 'timeout' ? 'timed out' : 'aborted'} waiting for a channel`) : sessionClosed())
+  }
   const close = (): void => {
     if (closed) return
-    closed = true
+    onClosed()
     o.signal.removeEventListener('abort', close)
     c.client.end()
     c.sock.destroy()
   }
   c.client.on('error', () => {})
-  c.client.on('close', () => (closed = true))
+  c.client.on('close', onClosed)
   o.signal.addEventListener('abort', close, { once: true })
+  /** Resolves when this command may open a channel (the slot is then counted); rejects when the session closes first. */
+  const slot = (): Promise<void> => {
+    if (closed) return Promise.reject(sessionClosed())
+    if (channels < cap) {
+      channels++
+      return Promise.resolve()
+    }
+    return new Promise<void>((go, fail) => waiting.push({ go, fail }))
+  }
+  /** What `once` answers when the server refused the channel while others were open: wait for one and try again. */
+  const REFUSED = Symbol('refused')
 
-  const exec = (command: string, e: { maxBytes?: number; timeoutMs?: number } = {}): Promise<ExecResult> => {
+  const exec = async (command: string, e: { maxBytes?: number; timeoutMs?: number } = {}): Promise<ExecResult> => {
+    for (;;) {
+      await slot()
+      const r = await once(command, e)
+      if (r !== REFUSED) return r
+    }
+  }
+  /** Runs the command on one channel (its slot already counted; released when the channel closes or is refused). */
+  const once = (command: string, e: { maxBytes?: number; timeoutMs?: number }): Promise<ExecResult | typeof REFUSED> => {
     const maxBytes = e.maxBytes ?? 1_000_000
     const timeoutMs = e.timeoutMs ?? o.timeoutMs
-    if (closed) return Promise.reject(new AttemptFailure('connectivity', `${what}: session closed`))
-    return new Promise<ExecResult>((resolve, reject) => {
+    return new Promise<ExecResult | typeof REFUSED>((resolve, reject) => {
       const out: Buffer[] = []
       const err: Buffer[] = []
       let outN = 0
@@ -311,7 +353,10 @@ export async function openSession(host: string, port: number, o: SshCallOptions)
         const aborted = o.signal.aborted && (o.signal.reason as { name?: string } | undefined)?.name !== 'TimeoutError'
         end(null, new AttemptFailure(aborted ? 'aborted' : 'timeout', `${what}: command ${aborted ? 'aborted' : `timed out after ${timeoutMs} ms`}`))
       }
-      if (signal.aborted) return onAbort()
+      if (signal.aborted) {
+        release() // no channel was asked for
+        return onAbort()
+      }
       signal.addEventListener('abort', onAbort, { once: true })
       const take = (chunks: Buffer[], n: number, d: Buffer): number => {
         const room = maxBytes - n
@@ -326,8 +371,21 @@ export async function openSession(host: string, port: number, o: SshCallOptions)
         return n + d.length
       }
       c.client.exec(command, (e2, ch) => {
-        if (e2) return end(null, new AttemptFailure('protocol', `${what}: exec refused (${e2.message.slice(0, 120)})`))
+        if (e2) {
+          const others = channels - 1
+          release()
+          // A channel-open failure (it has a reason code) while other channels are open: the server's channel cap.
+          if (typeof (e2 as { reason?: unknown }).reason === 'number' && others > 0 && !settled) {
+            cap = Math.min(cap, others)
+            settled = true
+            signal.removeEventListener('abort', onAbort)
+            limit.clear()
+            return resolve(REFUSED)
+          }
+          return end(null, new AttemptFailure('protocol', `${what}: exec refused (${e2.message.slice(0, 120)})`))
+        }
         channel = ch
+        ch.once('close', release)
         if (settled) return stop()
         ch.on('data', (d: Buffer) => (outN = take(out, outN, d)))
         ch.stderr.on('data', (d: Buffer) => (errN = take(err, errN, d)))

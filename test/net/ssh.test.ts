@@ -232,6 +232,47 @@ describe.skipIf(NO_SSHD)(`against a real sshd (${WHY})`, () => {
   })
 })
 
+describe.skipIf(NO_SSHD)(`the server's channel cap, MaxSessions (${WHY})`, () => {
+  const settings = (sshd: Sshd): SshSettings => ({ knownHostsPath: sshd.knownHostsPath, privateKeyPath: sshd.clientKeyPath })
+
+  it('MaxSessions 1: commands sent at once all run, one channel at a time, instead of "exec refused"', async () => {
+    const sshd = await startSshd({ config: 'MaxSessions 1' })
+    onTestFinished(() => sshd.stop())
+    const ssh = await openSession(sshd.host, sshd.port, { signal, timeoutMs: 10_000, settings: settings(sshd) })
+    onTestFinished(() => ssh.close())
+    const rs = await Promise.all([1, 2, 3, 4].map((n) => ssh.exec(`sleep 0.1; echo ${n}`, { timeoutMs: 10_000 })))
+    expect(rs.map((r) => [r.code, r.stdout])).toEqual([[0, '1\n'], [0, '2\n'], [0, '3\n'], [0, '4\n']])
+    // The session stays usable, one command after another as before.
+    expect((await ssh.exec('echo again')).stdout).toBe('again\n')
+  })
+
+  it('MaxSessions 1: a command waiting for the channel fails "aborted" with the running one when the attempt is aborted', async () => {
+    const sshd = await startSshd({ config: 'MaxSessions 1' })
+    onTestFinished(() => sshd.stop())
+    const ac = new AbortController()
+    const ssh = await openSession(sshd.host, sshd.port, { signal: ac.signal, timeoutMs: 10_000, settings: settings(sshd) })
+    onTestFinished(() => ssh.close())
+    // Dies of SIGPIPE once its channel is closed (root logins get no signal delivery): nothing outlives the test.
+    const running = ssh.exec('echo started; while sleep 0.1; do echo .; done', { timeoutMs: 60_000 })
+    const queued = ssh.exec('echo second', { timeoutMs: 60_000 })
+    // The second is refused while the first runs, then waits; wait until that refusal is in sshd's log.
+    for (let i = 0; i < 200 && !/open failed|no more sessions/i.test(sshd.logs()); i++) await new Promise((r) => setTimeout(r, 50))
+    ac.abort()
+    const es = await Promise.all([failure(running), failure(queued)])
+    expect(es.map((e) => e.reason)).toEqual(['aborted', 'aborted'])
+  })
+
+  it('MaxSessions 0: a channel refused with no other open still fails the command (protocol), never waits', async () => {
+    const sshd = await startSshd({ config: 'MaxSessions 0' })
+    onTestFinished(() => sshd.stop())
+    const ssh = await openSession(sshd.host, sshd.port, { signal, timeoutMs: 10_000, settings: settings(sshd) })
+    onTestFinished(() => ssh.close())
+    const es = await Promise.all([failure(ssh.exec('echo 1')), failure(ssh.exec('echo 2'))])
+    expect(es.map((e) => e.reason)).toEqual(['protocol', 'protocol'])
+    expect(es[0]!.message).toMatch(/exec refused/)
+  })
+})
+
 describe.skipIf(NO_SSHD)(`PasswordAuthentication yes vs no (${WHY})`, () => {
   it.each([
     { config: 'PasswordAuthentication yes\nPermitRootLogin yes', password: true },
