@@ -69,10 +69,13 @@ export function untrack(dir: string): void {
 }
 
 /** Writes `buf`'s first `n` bytes at `at` in the file, all of them (a write may write fewer). */
-function writeAllSync(fd: number, buf: Buffer, n: number, at: number): void {
+export function writeAllSync(fd: number, buf: Buffer, n: number, at: number): void {
   let off = 0
   while (off < n) off += writeSync(fd, buf, off, n - off, at + off)
 }
+
+/** What a failed write threw, as the Error a store that failed keeps and throws from then on. */
+export const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)))
 
 /** Bytes an asynchronous store lets be in flight to its file: past them it writes synchronously until they land. */
 const MAX_IN_FLIGHT = 8 * WRITE_CHUNK
@@ -424,7 +427,7 @@ export class SpillStore<T = Finding> {
         writeAllSync(this.#fd!, buf, n, at)
       } catch (err) {
         // The file misses a run now: the store fails for good (adds, reads, settled() throw), as an asynchronous write's.
-        this.#failed ??= err instanceof Error ? err : new Error(String(err))
+        this.#failed ??= asError(err)
         throw err
       }
       return buf
@@ -580,7 +583,7 @@ export class OrderedSpill<T> {
       try {
         writeAllSync(this.#fd!, b, n, this.#bytes)
       } catch (err) {
-        this.#failed ??= err instanceof Error ? err : new Error(String(err))
+        this.#failed ??= asError(err)
         throw err
       }
       this.#bytes += n

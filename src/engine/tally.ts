@@ -7,10 +7,10 @@
  *
  * A record on disk: its length (u32), its key (u32 length + UTF-8), then what the codec wrote.
  */
-import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEFAULT_MEMORY_BYTES, jsonWeight, track, untrack } from './spill.ts'
+import { DEFAULT_MEMORY_BYTES, asError, jsonWeight, track, untrack, writeAllSync } from './spill.ts'
 import { mergeByKey, readChunk, readOn, runLimit, WRITE_CHUNK } from './runs.ts'
 import type { PassCount } from '../types.ts'
 
@@ -285,10 +285,9 @@ export class TallyMap<V> {
     const n = w.pos
     w.pos = 0
     try {
-      let off = 0
-      while (off < n) off += writeSync(this.#fd!, w.buf, off, n - off, this.#bytes + off)
+      writeAllSync(this.#fd!, w.buf, n, this.#bytes)
     } catch (err) {
-      this.#failed ??= err instanceof Error ? err : new Error(String(err))
+      this.#failed ??= asError(err)
       throw err
     }
     this.#bytes += n
